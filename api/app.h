@@ -1,0 +1,18 @@
+#pragma once
+
+#include <memory>
+
+#include "api/router.h"
+#include "workflow/database.h"
+
+namespace s2s::api {
+
+// What the HTTP routes work with. Shared by every worker thread.
+struct App {
+  std::shared_ptr<workflow::Database> db;
+};
+
+// Registers every route of s2sd on `router`. `app` must outlive the router.
+void register_routes(Router& router, App& app);
+
+}  // namespace s2s::api

@@ -1,0 +1,240 @@
+#include "api/commands.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "api/app.h"
+#include "api/cli.h"
+#include "api/logging.h"
+#include "api/server.h"
+#include "workflow/errors.h"
+#include "workflow/migrations.h"
+
+#ifndef S2S_VERSION
+#define S2S_VERSION "0.0.0"
+#endif
+
+namespace s2s::api {
+namespace {
+
+using workflow::Database;
+using workflow::DatabaseUrl;
+
+constexpr std::string_view kDefaultDatabase = "sqlite:var/s2s.db";
+
+std::vector<OptionSpec> common_options() {
+  return {
+      {"config", "FILE", "read settings from FILE (name = value lines)", ""},
+      {"db", "URL", "database: sqlite:PATH, sqlite:///ABS/PATH or postgresql://user@host:port/db",
+       std::string(kDefaultDatabase), "S2S_DATABASE_URL"},
+      {"pool-size", "N", "database connections at most", "8"},
+      {"log-level", "LEVEL", "trace, debug, info, warn, error or off", "info"},
+      {"log-format", "FORMAT", "text or json (one JSON object a line)", "text"},
+  };
+}
+
+std::vector<OptionSpec> with_common(std::vector<OptionSpec> extra) {
+  auto options = common_options();
+  options.insert(options.end(), extra.begin(), extra.end());
+  return options;
+}
+
+struct Command {
+  CommandSpec spec;
+  std::function<int(const Settings&)> run;
+};
+
+std::shared_ptr<Database> open_database(const Settings& settings) {
+  const auto url = DatabaseUrl::parse(settings.require("db"));
+  if (url.backend == workflow::Backend::sqlite) {
+    // A fresh checkout has no var/: make the folder, not just the file.
+    const auto parent = std::filesystem::path(url.sqlite_path).parent_path();
+    std::error_code ec;
+    if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+      std::filesystem::create_directories(parent, ec);
+      if (ec) {
+        throw workflow::ConfigError("cannot create folder " + parent.string() + " for SQLite database " +
+                                    url.sqlite_path + ": " + ec.message());
+      }
+    }
+  }
+  workflow::DatabaseOptions options;
+  options.pool_size = static_cast<std::size_t>(settings.integer("pool-size", 1, 1000));
+  auto db = Database::open(url, options);
+  spdlog::debug("database {} ({})", url.redacted, workflow::to_string(url.backend));
+  return db;
+}
+
+int run_migrate(const Settings& settings) {
+  auto db = open_database(settings);
+  const auto migrations = workflow::bundled_migrations(db->backend());
+  if (settings.enabled("status")) {
+    const auto status = workflow::migration_status(*db, migrations);
+    for (const auto& name : status.applied) std::cout << "applied  " << name << '\n';
+    for (const auto& name : status.pending) std::cout << "pending  " << name << '\n';
+    return status.pending.empty() ? 0 : 3;
+  }
+  const auto applied = workflow::migrate(*db, migrations);
+  std::cout << (applied.empty() ? "database is up to date" : "applied " + std::to_string(applied.size()) +
+                                                                  " migration(s)")
+            << " (" << db->url().redacted << ")\n";
+  return 0;
+}
+
+std::pair<std::string, std::uint16_t> parse_listen(const Settings& settings) {
+  const std::string listen = settings.require("listen");
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw UsageError(settings.source("listen") + ": listen must be HOST:PORT, got '" + listen + "'");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port_text = listen.substr(colon + 1);
+  char* end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
+    throw UsageError(settings.source("listen") + ": port must be 0 to 65535, got '" + port_text + "'");
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+int run_serve(const Settings& settings) {
+  ServerOptions options;
+  std::tie(options.host, options.port) = parse_listen(settings);
+  options.io_threads = static_cast<std::size_t>(settings.integer("io-threads", 1, 64));
+  options.worker_threads = static_cast<std::size_t>(settings.integer("workers", 1, 256));
+  options.max_connections = static_cast<std::size_t>(settings.integer("max-connections", 1, 100000));
+  options.max_body_bytes = static_cast<std::size_t>(settings.integer("max-body-bytes", 1024, 1LL << 30));
+  options.read_timeout = std::chrono::milliseconds(settings.integer("read-timeout-ms", 100, 3600000));
+  options.write_timeout = std::chrono::milliseconds(settings.integer("write-timeout-ms", 100, 3600000));
+  options.idle_timeout = std::chrono::milliseconds(settings.integer("idle-timeout-ms", 100, 3600000));
+  options.shutdown_grace = std::chrono::milliseconds(settings.integer("shutdown-grace-ms", 0, 3600000));
+
+  App app;
+  app.db = open_database(settings);
+  if (!settings.enabled("no-migrate")) {
+    const auto applied = workflow::migrate(*app.db, workflow::bundled_migrations(app.db->backend()));
+    if (!applied.empty()) spdlog::info("applied {} migration(s)", applied.size());
+  } else {
+    // Still refuse to serve on a database whose applied migrations were edited.
+    (void)workflow::migration_status(*app.db, workflow::bundled_migrations(app.db->backend()));
+  }
+  Router router;
+  register_routes(router, app);
+  HttpServer server(options, [&router](const HttpRequest& request) { return router.dispatch(request); });
+  spdlog::info("s2sd {} serving http://{}:{} with {} database {}", S2S_VERSION, options.host, server.port(),
+               workflow::to_string(app.db->backend()), app.db->url().redacted);
+  server.run();
+  spdlog::info("stopped");
+  return 0;
+}
+
+std::vector<Command> commands() {
+  std::vector<Command> out;
+  out.push_back({{"serve", "", "Run the HTTP API. Migrates the database first unless --no-migrate.",
+                  with_common({
+                      {"listen", "HOST:PORT", "address to listen on", "127.0.0.1:8080"},
+                      {"no-migrate", "", "do not apply pending migrations on start", ""},
+                      {"io-threads", "N", "threads running sockets", "1"},
+                      {"workers", "N", "threads running request handlers", "8"},
+                      {"max-connections", "N", "open connections at most; more get 503", "512"},
+                      {"max-body-bytes", "N", "largest request body; larger get 413", "1048576"},
+                      {"read-timeout-ms", "MS", "a whole request must arrive within this", "10000"},
+                      {"write-timeout-ms", "MS", "a whole response must be sent within this", "10000"},
+                      {"idle-timeout-ms", "MS", "keep-alive connections close after this idle", "30000"},
+                      {"shutdown-grace-ms", "MS", "on SIGTERM, in-flight requests get this long", "10000"},
+                  })},
+                 run_serve});
+  out.push_back({{"migrate", "", "Apply pending database migrations (or list them with --status).",
+                  with_common({{"status", "", "list applied and pending migrations; exit 3 if any pending", ""}})},
+                 run_migrate});
+  out.push_back({{"version", "", "Print the version.", {}}, [](const Settings&) {
+                   std::cout << "s2sd " << S2S_VERSION << '\n';
+                   return 0;
+                 }});
+  return out;
+}
+
+std::string top_level_help(const std::vector<Command>& all) {
+  std::string out = "Usage: s2sd COMMAND [options]\n\nThe school-to-school support workflow engine.\n\nCommands:\n";
+  for (const Command& c : all) {
+    std::string left = "  " + c.spec.name + (c.spec.arguments.empty() ? "" : " " + c.spec.arguments);
+    out += left + std::string(left.size() < 36 ? 36 - left.size() : 1, ' ') + c.spec.summary + "\n";
+  }
+  out += "\nRun 's2sd COMMAND --help' for a command's options.\n";
+  return out;
+}
+
+}  // namespace
+
+int run_s2sd(std::span<const std::string> args) {
+  const auto all = commands();
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << top_level_help(all);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "s2sd " << S2S_VERSION << '\n';
+    return 0;
+  }
+
+  // The longest command name that the words start with: "calendar holidays" before "calendar".
+  const Command* command = nullptr;
+  std::size_t used = 0;
+  for (const Command& c : all) {
+    std::vector<std::string> words;
+    for (std::size_t start = 0; start <= c.spec.name.size();) {
+      const auto space = c.spec.name.find(' ', start);
+      words.push_back(c.spec.name.substr(start, space == std::string::npos ? std::string::npos : space - start));
+      if (space == std::string::npos) break;
+      start = space + 1;
+    }
+    if (words.size() > args.size() || words.size() <= used) continue;
+    if (std::equal(words.begin(), words.end(), args.begin())) {
+      command = &c;
+      used = words.size();
+    }
+  }
+  if (command == nullptr) {
+    std::cerr << "s2sd: unknown command '" << args[0] << "' (see s2sd --help)\n";
+    return 2;
+  }
+  const auto rest = args.subspan(used);
+  for (const auto& arg : rest) {
+    if (arg == "--help" || arg == "-h") {
+      std::cout << help_text(command->spec);
+      return 0;
+    }
+  }
+
+  std::vector<std::string> known_keys;
+  for (const Command& c : all) {
+    for (const auto& o : c.spec.options) known_keys.push_back(o.name);
+  }
+  try {
+    const Settings settings = resolve_settings(
+        command->spec, rest,
+        [](const std::string& name) -> std::optional<std::string> {
+          const char* value = std::getenv(name.c_str());
+          return value == nullptr ? std::nullopt : std::optional<std::string>(value);
+        },
+        known_keys);
+    configure_logging(settings.get("log-format").value_or("text"), settings.get("log-level").value_or("info"));
+    return command->run(settings);
+  } catch (const UsageError& e) {
+    std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
+    return 2;
+  } catch (const workflow::Error& e) {
+    std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
+    return 1;
+  }
+}
+
+}  // namespace s2s::api

@@ -1,0 +1,434 @@
+#include "api/server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace s2s::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (iequals(key, name)) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+HttpResponse HttpResponse::json(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+namespace {
+
+std::string json_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(c));
+          out += buffer;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpResponse HttpResponse::problem(int status, std::string_view type, std::string_view title,
+                                   std::string_view detail) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = "application/problem+json";
+  response.body = "{\"type\":\"https://s2s.example/problems/" + json_escape(type) + "\",\"title\":\"" +
+                  json_escape(title) + "\",\"status\":" + std::to_string(status) + ",\"detail\":\"" +
+                  json_escape(detail) + "\"}";
+  return response;
+}
+
+namespace {
+
+class Session;
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(ServerOptions opts, HttpHandler h)
+      : options(std::move(opts)),
+        handler(std::move(h)),
+        workers(options.worker_threads),
+        acceptor(asio::make_strand(ioc)),
+        signals(ioc, SIGINT, SIGTERM),
+        grace_timer(ioc) {}
+
+  ServerOptions options;
+  HttpHandler handler;
+  asio::io_context ioc;
+  asio::thread_pool workers;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  asio::steady_timer grace_timer;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> connections{0};
+
+  std::mutex sessions_mutex;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+
+  void do_accept();
+  void begin_shutdown();
+  void session_ended(Session* session);
+};
+
+namespace {
+
+// One connection: reads requests one at a time, hands each to a worker, writes
+// the response, and keeps the connection for the next one unless told not to.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    const auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string();
+  }
+
+  ~Session() { server_.session_ended(this); }
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read_header, shared_from_this()));
+  }
+
+  // Refuses the connection politely: the server is at its connection cap.
+  void reject_busy() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      auto response = HttpResponse::problem(503, "server-busy", "Too many connections",
+                                            "the server is at its connection limit; retry shortly");
+      response.headers.emplace_back("Retry-After", "1");
+      self->keep_alive_ = false;
+      self->do_write(std::move(response));
+    });
+  }
+
+  // Closes the connection if it is waiting for a request (shutdown).
+  void close_if_idle() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) {
+        beast::error_code ec;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        self->stream_.socket().close(ec);
+      }
+    });
+  }
+
+ private:
+  void do_read_header() {
+    busy_ = false;
+    if (server_.stopping) return do_close();
+    parser_.emplace();
+    parser_->body_limit(server_.options.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
+    // The whole request must arrive within read_timeout of its first byte; a
+    // kept-alive connection may wait idle_timeout for that first byte.
+    if (buffer_.size() == 0 && requests_served_ > 0) {
+      stream_.expires_after(server_.options.idle_timeout);
+      stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        if (ec) return self->do_close();
+        self->buffer_.commit(n);
+        self->read_started();
+      });
+      return;
+    }
+    read_started();
+  }
+
+  void read_started() {
+    busy_ = true;
+    started_ = Clock::now();
+    stream_.expires_after(server_.options.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_read_header, shared_from_this()));
+  }
+
+  void on_read_header(beast::error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec);
+    const auto& request = parser_->get();
+    if (iequals(request[http::field::expect], "100-continue")) {
+      // curl and others wait for this before sending a body.
+      auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(stream_, *interim, [self = shared_from_this(), interim](beast::error_code write_ec, std::size_t) {
+        if (write_ec) return self->do_close();
+        http::async_read(self->stream_, self->buffer_, *self->parser_,
+                         beast::bind_front_handler(&Session::on_read, self));
+      });
+      return;
+    }
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read_error(beast::error_code ec) {
+    keep_alive_ = false;
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::bad_descriptor) {
+      return do_close();
+    }
+    if (ec == http::error::body_limit) {
+      return do_write(HttpResponse::problem(413, "payload-too-large", "Request body too large",
+                                            "the body exceeds " + std::to_string(server_.options.max_body_bytes) +
+                                                " bytes"));
+    }
+    if (ec == http::error::header_limit) {
+      return do_write(HttpResponse::problem(431, "headers-too-large", "Request headers too large",
+                                            "the headers exceed " +
+                                                std::to_string(server_.options.max_header_bytes) + " bytes"));
+    }
+    if (ec == beast::error::timeout) {
+      // tcp_stream has closed the socket already: a slow client gets no answer.
+      spdlog::info("closed connection from {}: request not received within {} ms", remote_,
+                   server_.options.read_timeout.count());
+      return do_close();
+    }
+    spdlog::debug("bad request from {}: {}", remote_, ec.message());
+    do_write(HttpResponse::problem(400, "malformed-request", "Malformed HTTP request", ec.message()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec);
+    auto message = parser_->release();
+    keep_alive_ = message.keep_alive();
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    const auto question = request.target.find('?');
+    request.path = request.target.substr(0, question);
+    if (question != std::string::npos) request.query = request.target.substr(question + 1);
+    for (const auto& field : message) {
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    request.remote_address = remote_;
+    method_ = request.method;
+    path_ = request.path;
+
+    // The handler may block on the database: run it off the I/O threads.
+    asio::post(server_.workers, [self = shared_from_this(), request = std::move(request)] {
+      HttpResponse response;
+      try {
+        response = self->server_.handler(request);
+      } catch (const std::exception& e) {
+        spdlog::error("{} {}: unhandled error: {}", request.method, request.path, e.what());
+        response = HttpResponse::problem(500, "internal-error", "Internal server error",
+                                         "the server could not complete the request; it has been logged");
+      }
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->do_write(std::move(response));
+      });
+    });
+  }
+
+  void do_write(HttpResponse response) {
+    busy_ = true;
+    if (server_.stopping) keep_alive_ = false;
+    auto message = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(response.status), 11);
+    message->set(http::field::server, "s2sd");
+    message->set(http::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) message->set(name, value);
+    message->body() = std::move(response.body);
+    message->keep_alive(keep_alive_);
+    message->prepare_payload();
+    status_ = response.status;
+    stream_.expires_after(server_.options.write_timeout);
+    http::async_write(stream_, *message, [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
+      self->on_write(ec);
+    });
+  }
+
+  void on_write(beast::error_code ec) {
+    if (!method_.empty()) {
+      const auto elapsed = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
+      spdlog::info("{} {} {} {:.1f}ms {}", method_, path_, status_, elapsed, remote_);
+    }
+    method_.clear();
+    ++requests_served_;
+    if (ec) {
+      spdlog::debug("write to {} failed: {}", remote_, ec.message());
+      return do_close();
+    }
+    if (!keep_alive_) return do_close();
+    do_read_header();
+  }
+
+  void do_close() {
+    busy_ = false;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_;
+  std::string method_;
+  std::string path_;
+  int status_ = 0;
+  bool keep_alive_ = true;
+  bool busy_ = false;
+  std::size_t requests_served_ = 0;
+  Clock::time_point started_ = Clock::now();
+};
+
+}  // namespace
+
+void HttpServer::Impl::do_accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted && !stopping) {
+        spdlog::warn("accept failed: {}", ec.message());
+        do_accept();
+      }
+      return;
+    }
+    const bool over_cap = connections.fetch_add(1) >= options.max_connections;
+    auto session = std::make_shared<Session>(std::move(socket), *this);
+    {
+      std::lock_guard lock(sessions_mutex);
+      sessions.emplace(session.get(), session);
+    }
+    if (over_cap) {
+      spdlog::warn("connection limit {} reached: refusing a connection", options.max_connections);
+      session->reject_busy();
+    } else {
+      session->start();
+    }
+    if (!stopping) do_accept();
+  });
+}
+
+void HttpServer::Impl::session_ended(Session* session) {
+  {
+    std::lock_guard lock(sessions_mutex);
+    sessions.erase(session);
+  }
+  if (connections.fetch_sub(1) == 1 && stopping) {
+    asio::post(ioc, [this] { grace_timer.cancel(); });
+  }
+}
+
+void HttpServer::Impl::begin_shutdown() {
+  if (stopping.exchange(true)) return;
+  spdlog::info("shutting down: finishing in-flight requests (up to {} ms)", options.shutdown_grace.count());
+  asio::post(acceptor.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor.close(ec);
+  });
+  beast::error_code ec;
+  signals.cancel(ec);
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(sessions_mutex);
+    for (auto& [raw, weak] : sessions) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->close_if_idle();
+  if (connections == 0) return;
+  grace_timer.expires_after(options.shutdown_grace);
+  grace_timer.async_wait([this](beast::error_code wait_ec) {
+    if (wait_ec) return;  // cancelled: every connection finished in time
+    spdlog::warn("shutdown grace period over: closing {} connection(s)", connections.load());
+    ioc.stop();
+  });
+}
+
+HttpServer::HttpServer(ServerOptions options, HttpHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {
+  const auto& opts = impl_->options;
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(opts.host, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + opts.host + ": not an IP address");
+  const tcp::endpoint endpoint(address, opts.port);
+  const std::string where = opts.host + ":" + std::to_string(opts.port);
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
+}
+
+HttpServer::~HttpServer() {
+  impl_->workers.join();
+}
+
+std::uint16_t HttpServer::port() const noexcept {
+  beast::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void HttpServer::run(bool handle_signals) {
+  Impl& impl = *impl_;
+  if (handle_signals) {
+    impl.signals.async_wait([&impl](beast::error_code ec, int signal) {
+      if (ec) return;
+      spdlog::info("received signal {}", signal);
+      impl.begin_shutdown();
+    });
+  } else {
+    beast::error_code ec;
+    impl.signals.clear(ec);
+  }
+  impl.do_accept();
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < impl.options.io_threads; ++i) {
+    threads.emplace_back([&impl] { impl.ioc.run(); });
+  }
+  impl.ioc.run();
+  for (auto& t : threads) t.join();
+  impl.workers.join();
+}
+
+void HttpServer::stop() {
+  asio::post(impl_->ioc, [impl = impl_.get()] { impl->begin_shutdown(); });
+}
+
+}  // namespace s2s::api

@@ -1,0 +1,177 @@
+#include "api/server.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "api/app.h"
+#include "tests/support/http_client.h"
+#include "tests/support/test_database.h"
+#include "workflow/migrations.h"
+
+namespace s2s::api {
+namespace {
+
+using testing::http_request;
+using testing::raw_exchange;
+
+// An HttpServer on a free loopback port, run on its own thread.
+class RunningServer {
+ public:
+  RunningServer(ServerOptions options, HttpHandler handler) {
+    options.port = 0;
+    server_ = std::make_unique<HttpServer>(options, std::move(handler));
+    thread_ = std::thread([this] { server_->run(false); });
+  }
+  ~RunningServer() { stop(); }
+  void stop() {
+    if (thread_.joinable()) {
+      server_->stop();
+      thread_.join();
+    }
+  }
+  [[nodiscard]] std::uint16_t port() const { return server_->port(); }
+
+ private:
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+};
+
+HttpHandler echo_handler() {
+  return [](const HttpRequest& request) {
+    return HttpResponse::json(200, "{\"method\":\"" + request.method + "\",\"path\":\"" + request.path +
+                                       "\",\"bytes\":" + std::to_string(request.body.size()) + "}");
+  };
+}
+
+TEST(ServerTest, HealthAndReadinessFollowTheDatabase) {
+  testing::TestDatabase test_db;
+  App app{test_db.open()};
+  Router router;
+  register_routes(router, app);
+  RunningServer server({}, [&router](const HttpRequest& r) { return router.dispatch(r); });
+
+  EXPECT_EQ(http_request(server.port(), "GET", "/healthz").status, 200);
+  const auto before = http_request(server.port(), "GET", "/readyz");
+  EXPECT_EQ(before.status, 503);
+  EXPECT_EQ(before.header("content-type"), "application/problem+json");
+  EXPECT_NE(before.body.find("pending"), std::string::npos) << before.body;
+  EXPECT_EQ(before.header("retry-after"), "5");
+
+  workflow::migrate(*app.db, workflow::bundled_migrations(app.db->backend()));
+  const auto after = http_request(server.port(), "GET", "/readyz");
+  EXPECT_EQ(after.status, 200) << after.body;
+  EXPECT_NE(after.body.find("\"status\":\"ready\""), std::string::npos) << after.body;
+  EXPECT_EQ(http_request(server.port(), "GET", "/nowhere").status, 404);
+  EXPECT_EQ(http_request(server.port(), "POST", "/healthz", "{}").status, 405);
+}
+
+TEST(ServerTest, BodyOverTheLimitIs413) {
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  RunningServer server(options, echo_handler());
+  EXPECT_EQ(http_request(server.port(), "POST", "/x", std::string(1000, 'a')).status, 200);
+  const auto response = http_request(server.port(), "POST", "/x", std::string(5000, 'a'));
+  EXPECT_EQ(response.status, 413);
+  EXPECT_NE(response.body.find("payload-too-large"), std::string::npos);
+}
+
+TEST(ServerTest, HeadersOverTheLimitAre431) {
+  ServerOptions options;
+  options.max_header_bytes = 1024;
+  RunningServer server(options, echo_handler());
+  const auto response = http_request(server.port(), "GET", "/x", "", {{"X-Padding", std::string(4000, 'p')}});
+  EXPECT_EQ(response.status, 431);
+}
+
+TEST(ServerTest, SlowClientIsCutOffWithA408) {
+  ServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(200);
+  RunningServer server(options, echo_handler());
+  // Headers never finished: the server must close the connection, not wait for ever.
+  const auto exchange = raw_exchange(server.port(), "GET /x HTTP/1.1\r\nHost: a\r\n", std::chrono::seconds(20));
+  EXPECT_TRUE(exchange.closed_by_server);
+  EXPECT_EQ(exchange.received, "");
+}
+
+TEST(ServerTest, MalformedRequestIs400) {
+  RunningServer server({}, echo_handler());
+  const auto received = raw_exchange(server.port(), "THIS IS NOT HTTP\r\n\r\n").received;
+  EXPECT_NE(received.find("HTTP/1.1 400"), std::string::npos) << received;
+}
+
+TEST(ServerTest, KeepAliveServesPipelinedRequestsInOrder) {
+  RunningServer server({}, echo_handler());
+  const auto received = raw_exchange(server.port(),
+                                     "GET /first HTTP/1.1\r\nHost: a\r\n\r\n"
+                                     "GET /second HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                            .received;
+  const auto first = received.find("\"path\":\"/first\"");
+  const auto second = received.find("\"path\":\"/second\"");
+  ASSERT_NE(first, std::string::npos) << received;
+  ASSERT_NE(second, std::string::npos) << received;
+  EXPECT_LT(first, second);
+}
+
+TEST(ServerTest, ExpectContinueGetsAnInterimResponse) {
+  RunningServer server({}, echo_handler());
+  const auto received = raw_exchange(server.port(),
+                                     "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n"
+                                     "Connection: close\r\n\r\n{}")
+                            .received;
+  EXPECT_NE(received.find("HTTP/1.1 100 Continue"), std::string::npos) << received;
+  EXPECT_NE(received.find("\"bytes\":2"), std::string::npos) << received;
+}
+
+TEST(ServerTest, HandlerExceptionIsA500ProblemNotACrash) {
+  RunningServer server({}, [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
+  const auto response = http_request(server.port(), "GET", "/x");
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(response.body.find("boom"), std::string::npos) << "internal detail leaked: " << response.body;
+}
+
+TEST(ServerTest, ShutdownLetsTheInFlightRequestFinish) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto release_future = release.get_future().share();
+  ServerOptions options;
+  auto server = std::make_unique<RunningServer>(options, [&](const HttpRequest&) {
+    entered.set_value();
+    release_future.wait();
+    return HttpResponse::json(200, R"({"finished":true})");
+  });
+  const auto port = server->port();
+  auto client = std::async(std::launch::async, [port] { return http_request(port, "GET", "/slow"); });
+  entered.get_future().wait();
+  std::thread stopper([&] { server->stop(); });
+  release.set_value();
+  const auto response = client.get();
+  stopper.join();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, R"({"finished":true})");
+}
+
+TEST(ServerTest, ConnectionsOverTheCapGet503) {
+  ServerOptions options;
+  options.max_connections = 1;
+  RunningServer server(options, echo_handler());
+  // Hold one kept-alive connection open, after one full exchange on it.
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket held(ioc);
+  held.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
+  boost::asio::write(held, boost::asio::buffer(std::string("GET /a HTTP/1.1\r\nHost: a\r\n\r\n")));
+  boost::asio::streambuf buffer;
+  boost::asio::read_until(held, buffer, "}");
+  const auto refused = http_request(server.port(), "GET", "/b");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.header("retry-after"), "1");
+}
+
+}  // namespace
+}  // namespace s2s::api

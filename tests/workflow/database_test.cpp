@@ -1,0 +1,182 @@
+#include "workflow/database.h"
+
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include <thread>
+
+#include "tests/support/test_database.h"
+#include "workflow/errors.h"
+
+namespace s2s::workflow {
+namespace {
+
+using testing::TestDatabase;
+
+void create_counter(Database& db) {
+  db.transact([](soci::session& sql) {
+    sql << "CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)";
+    sql << "INSERT INTO counter (id, n) VALUES (1, 0)";
+  });
+}
+
+int read_counter(Database& db) {
+  auto connection = db.acquire();
+  int n = -1;
+  connection.session() << "SELECT n FROM counter WHERE id = 1", soci::into(n);
+  return n;
+}
+
+TEST(DatabaseTest, TransactCommitsWhenTheFunctionReturns) {
+  TestDatabase test_db;
+  auto db = test_db.open();
+  create_counter(*db);
+  const int returned = db->transact([](soci::session& sql) {
+    sql << "UPDATE counter SET n = 7 WHERE id = 1";
+    return 42;
+  });
+  EXPECT_EQ(returned, 42);
+  EXPECT_EQ(read_counter(*db), 7);
+}
+
+TEST(DatabaseTest, TransactRollsBackWhenTheFunctionThrows) {
+  TestDatabase test_db;
+  auto db = test_db.open();
+  create_counter(*db);
+  EXPECT_THROW(db->transact([](soci::session& sql) {
+    sql << "UPDATE counter SET n = 99 WHERE id = 1";
+    throw std::logic_error("domain refusal");
+  }),
+               std::logic_error);
+  EXPECT_EQ(read_counter(*db), 0);
+}
+
+TEST(DatabaseTest, SqlErrorsBecomeDatabaseErrorAndRollBack) {
+  TestDatabase test_db;
+  auto db = test_db.open();
+  create_counter(*db);
+  EXPECT_THROW(db->transact([](soci::session& sql) {
+    sql << "UPDATE counter SET n = 5 WHERE id = 1";
+    sql << "INSERT INTO counter (id, n) VALUES (1, 1)";  // duplicate key
+  }),
+               DatabaseError);
+  EXPECT_EQ(read_counter(*db), 0);
+  // The connection went back to the pool in a usable state.
+  db->transact([](soci::session& sql) { sql << "UPDATE counter SET n = 1 WHERE id = 1"; });
+  EXPECT_EQ(read_counter(*db), 1);
+}
+
+TEST(DatabaseTest, AcquireWaitsForAFreeConnectionThenGivesUp) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 1, .acquire_timeout = std::chrono::milliseconds(50)});
+  {
+    auto held = db->acquire();
+    EXPECT_THROW((void)db->acquire(), DatabaseUnavailable);
+  }
+  // Released: available again.
+  EXPECT_NO_THROW(db->ping());
+}
+
+TEST(DatabaseTest, PoolServesManyThreadsWithFewConnections) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 2});
+  create_counter(*db);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&db] {
+      for (int i = 0; i < 20; ++i) {
+        db->transact([](soci::session& sql) { sql << "UPDATE counter SET n = n + 1 WHERE id = 1"; });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(read_counter(*db), 120);
+}
+
+TEST(SqliteOnlyDatabaseTest, ConnectionsUseWalForeignKeysAndBusyTimeout) {
+  TestDatabase test_db;
+  auto db = test_db.open({.busy_timeout = std::chrono::milliseconds(1234)});
+  auto connection = db->acquire();
+  std::string mode;
+  int foreign_keys = 0;
+  int busy = 0;
+  connection.session() << "PRAGMA journal_mode", soci::into(mode);
+  connection.session() << "PRAGMA foreign_keys", soci::into(foreign_keys);
+  connection.session() << "PRAGMA busy_timeout", soci::into(busy);
+  EXPECT_EQ(mode, "wal");
+  EXPECT_EQ(foreign_keys, 1);
+  EXPECT_EQ(busy, 1234);
+}
+
+TEST(SqliteOnlyDatabaseTest, WritersTakeTheLockUpFrontSoReadModifyWriteLosesNothing) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 4});
+  create_counter(*db);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&db] {
+      for (int i = 0; i < 25; ++i) {
+        db->transact([](soci::session& sql) {
+          int n = 0;
+          sql << "SELECT n FROM counter WHERE id = 1", soci::into(n);
+          sql << "UPDATE counter SET n = :n WHERE id = 1", soci::use(n + 1);
+        });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(read_counter(*db), 100);
+}
+
+TEST(SqliteOnlyDatabaseTest, UnwritablePathIsReportedWithThePath) {
+  try {
+    (void)Database::open(DatabaseUrl::parse("sqlite:///nonexistent-folder/s2s.db"));
+    FAIL() << "expected DatabaseUnavailable";
+  } catch (const DatabaseUnavailable& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-folder/s2s.db"), std::string::npos) << e.what();
+  }
+}
+
+TEST(PostgresOnlyDatabaseTest, SessionsRunInUtc) {
+  TestDatabase test_db;
+  auto db = test_db.open();
+  auto connection = db->acquire();
+  std::string zone;
+  connection.session() << "SHOW TIME ZONE", soci::into(zone);
+  EXPECT_EQ(zone, "UTC");
+}
+
+TEST(PostgresOnlyDatabaseTest, BrokenConnectionIsReplacedNotReused) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 1});
+  int first_pid = 0;
+  {
+    auto connection = db->acquire();
+    connection.session() << "SELECT pg_backend_pid()", soci::into(first_pid);
+  }
+  // Kill the pooled connection's server process from outside, as a restart would.
+  {
+    auto other = test_db.open({.pool_size = 1});
+    auto connection = other->acquire();
+    connection.session() << "SELECT pg_terminate_backend(:pid)", soci::use(first_pid);
+  }
+  EXPECT_THROW(db->transact([](soci::session& sql) { sql << "SELECT 1"; }), DatabaseUnavailable);
+  int second_pid = 0;
+  db->transact([&](soci::session& sql) { sql << "SELECT pg_backend_pid()", soci::into(second_pid); });
+  EXPECT_NE(second_pid, 0);
+  EXPECT_NE(second_pid, first_pid);
+}
+
+TEST(PostgresOnlyDatabaseTest, UnreachableServerIsDatabaseUnavailableNamingIt) {
+  try {
+    (void)Database::open(DatabaseUrl::parse("postgresql://s2s@127.0.0.1:1/none"));
+    FAIL() << "expected DatabaseUnavailable";
+  } catch (const DatabaseUnavailable& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("127.0.0.1:1"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << "not one line: " << what;
+  }
+}
+
+}  // namespace
+}  // namespace s2s::workflow

@@ -1,0 +1,218 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "workflow/calendar.h"
+
+// What the engine knows of a case kind: a generic interface that cases/
+// implements once per kind with a Boost.MSM machine (see workflow/msm_kind.h).
+// Nothing here names a kind.
+namespace s2s::workflow {
+
+// Every state of every kind sits in one phase; dashboards group by it.
+enum class Phase { referral, matching, deployment, evaluation, closed, declined, withdrawn };
+
+[[nodiscard]] std::string_view to_string(Phase phase) noexcept;
+[[nodiscard]] std::optional<Phase> phase_from_string(std::string_view text) noexcept;
+// closed, declined and withdrawn: no event leaves them.
+[[nodiscard]] bool is_terminal(Phase phase) noexcept;
+
+struct StateInfo {
+  std::string_view name;  // persisted: never rename, never reuse
+  Phase phase;
+};
+
+// The type of one payload field.
+enum class FieldType { string, integer, number, boolean, date, string_list };
+
+[[nodiscard]] std::string_view to_string(FieldType type) noexcept;
+
+struct FieldSpec {
+  std::string_view name;
+  FieldType type;
+  bool required = true;
+  std::string_view one_of{};  // strings only: allowed values, comma-separated; empty: any
+  std::string_view help{};
+};
+
+struct EventInfo {
+  std::string_view name;     // "provider_accepts"
+  std::string_view who;      // roles that may send it, for documentation and the API: "lead", "system_leader"
+  std::string_view summary;  // what happened
+  std::span<const FieldSpec> fields;
+};
+
+// A deadline a kind arms, with its documented, configurable default.
+struct DeadlineSpec {
+  std::string_view purpose;          // "risk_assessment.report": the config key is deadline.<purpose>
+  int default_working_days;
+  std::string_view description;
+  std::string_view due_event{};      // fired when it passes: empty means the generic deadline_passed
+  bool remind = true;                // send reminder_due some working days before
+};
+
+// Days per deadline purpose (defaults from the kinds' DeadlineSpecs, overridable
+// by configuration), and how many working days before a deadline its reminder goes.
+struct DeadlinePolicy {
+  std::vector<std::pair<std::string, int>> working_days;  // purpose -> days
+  int reminder_working_days = 2;
+
+  // The configured days for `purpose`, or nullopt when nothing configures it.
+  [[nodiscard]] std::optional<int> days_for(std::string_view purpose) const;
+};
+
+struct CaseSnapshot {
+  std::int64_t id = 0;
+  std::string kind;
+  std::string reference;
+  std::int32_t school_urn = 0;
+  std::string state;
+  int version = 0;
+  std::chrono::year_month_day opened_on{};
+};
+
+// What a kind's guards and actions see of one event, and the effects they ask
+// for. The engine applies the effects in the event's transaction; a guard that
+// refuses leaves nothing behind. Not thread-safe: one event, one context.
+class EventContext {
+ public:
+  EventContext(const CaseSnapshot& snapshot, std::string_view event, const boost::json::object& payload,
+               boost::json::object& data, std::string_view actor, std::chrono::year_month_day occurred_on,
+               const Calendar& calendar, const DeadlinePolicy& policy)
+      : snapshot_(snapshot),
+        event_(event),
+        payload_(payload),
+        data_(data),
+        actor_(actor),
+        occurred_on_(occurred_on),
+        calendar_(calendar),
+        policy_(policy) {}
+
+  [[nodiscard]] const CaseSnapshot& snapshot() const noexcept { return snapshot_; }
+  [[nodiscard]] std::string_view event() const noexcept { return event_; }
+  [[nodiscard]] const boost::json::object& payload() const noexcept { return payload_; }
+  // The case's kind-specific data; changes are saved with the event.
+  [[nodiscard]] boost::json::object& data() noexcept { return data_; }
+  [[nodiscard]] std::string_view actor() const noexcept { return actor_; }
+  [[nodiscard]] std::chrono::year_month_day occurred_on() const noexcept { return occurred_on_; }
+  [[nodiscard]] const Calendar& calendar() const noexcept { return calendar_; }
+
+  // For guards: records why the event is refused and returns false, so a
+  // guard reads `return has_x || ctx.refuse("x is needed")`.
+  bool refuse(std::string reason);
+  [[nodiscard]] const std::vector<std::string>& refusals() const noexcept { return refusals_; }
+
+  // Arms the deadline `purpose` in the state the event enters: due the
+  // configured number of working days after `from` (default: occurred_on).
+  // Leaving that state settles it and cancels its timers.
+  void arm_deadline(std::string_view purpose, std::optional<std::chrono::year_month_day> from = std::nullopt);
+
+  // Queues a notification (outbox row) of kind `message`; the engine adds the
+  // case reference, kind, event and state.
+  void notify(std::string_view message, boost::json::object extra = {});
+
+  // Opens a case of another kind for the same school in the same transaction,
+  // linking the two both ways (e.g. a risk assessment recommending support).
+  void open_linked_case(std::string_view kind, boost::json::object payload);
+
+  struct ArmedDeadline {
+    std::string purpose;
+    std::chrono::year_month_day from;
+  };
+  struct Notification {
+    std::string message;
+    boost::json::object extra;
+  };
+  struct LinkedCase {
+    std::string kind;
+    boost::json::object payload;
+  };
+  [[nodiscard]] const std::vector<ArmedDeadline>& armed() const noexcept { return armed_; }
+  [[nodiscard]] const std::vector<Notification>& notifications() const noexcept { return notifications_; }
+  [[nodiscard]] const std::vector<LinkedCase>& linked_cases() const noexcept { return linked_; }
+  [[nodiscard]] const DeadlinePolicy& policy() const noexcept { return policy_; }
+
+ private:
+  const CaseSnapshot& snapshot_;
+  std::string_view event_;
+  const boost::json::object& payload_;
+  boost::json::object& data_;
+  std::string_view actor_;
+  std::chrono::year_month_day occurred_on_;
+  const Calendar& calendar_;
+  const DeadlinePolicy& policy_;
+  std::vector<std::string> refusals_;
+  std::vector<ArmedDeadline> armed_;
+  std::vector<Notification> notifications_;
+  std::vector<LinkedCase> linked_;
+};
+
+// A transition as the kind's table declares it, for diagrams and tests.
+struct TransitionInfo {
+  std::string_view from;
+  std::string_view event;
+  std::string_view to;     // equal to from for an internal transition
+  std::string_view guard;  // empty: none
+  std::string_view action; // empty: none
+  bool internal = false;   // stays in the state without leaving it
+};
+
+struct DispatchResult {
+  enum class Outcome { moved, not_allowed, guard_rejected };
+  Outcome outcome;
+  std::string_view state;  // the state after the event (unchanged unless moved)
+};
+
+// One kind of case. Implementations are immutable and thread-safe.
+class CaseKind {
+ public:
+  virtual ~CaseKind() = default;
+
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;              // "support_request"
+  [[nodiscard]] virtual std::string_view reference_prefix() const noexcept = 0;  // "SR"
+  [[nodiscard]] virtual std::string_view initial_state() const noexcept = 0;
+  // The stable name table: every state with its phase.
+  [[nodiscard]] virtual std::span<const StateInfo> states() const noexcept = 0;
+  // Every event the machine reacts to, with its payload.
+  [[nodiscard]] virtual std::span<const EventInfo> events() const noexcept = 0;
+  [[nodiscard]] virtual std::span<const DeadlineSpec> deadlines() const noexcept = 0;
+  // The payload of the referral that opens a case.
+  [[nodiscard]] virtual std::span<const FieldSpec> open_fields() const noexcept = 0;
+  // The MSM transition table, row by row.
+  [[nodiscard]] virtual std::vector<TransitionInfo> transitions() const = 0;
+
+  // Runs when a case is opened: keeps referral fields, arms first deadlines.
+  virtual void on_open(EventContext& ctx) const = 0;
+  // Runs `event` through the machine restored to `state` (no entry actions replayed).
+  [[nodiscard]] virtual DispatchResult dispatch(std::string_view state, std::string_view event,
+                                                EventContext& ctx) const = 0;
+  // The events `state` accepts, in table order, without duplicates.
+  [[nodiscard]] virtual std::vector<std::string_view> allowed_events(std::string_view state) const = 0;
+
+  // Helpers on the tables above.
+  [[nodiscard]] std::optional<Phase> phase_of(std::string_view state) const noexcept;
+  [[nodiscard]] const EventInfo* find_event(std::string_view event) const noexcept;
+  [[nodiscard]] const DeadlineSpec* find_deadline(std::string_view purpose) const noexcept;
+};
+
+// The kinds a process knows, by name. Built once at start-up, then read-only.
+class KindRegistry {
+ public:
+  void add(std::unique_ptr<CaseKind> kind);  // throws std::logic_error on a duplicate name or prefix
+  [[nodiscard]] const CaseKind* find(std::string_view name) const noexcept;
+  [[nodiscard]] std::vector<const CaseKind*> all() const;
+
+ private:
+  std::vector<std::unique_ptr<CaseKind>> kinds_;
+};
+
+}  // namespace s2s::workflow

@@ -1,0 +1,319 @@
+#include "workflow/database.h"
+
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "workflow/errors.h"
+
+namespace s2s::workflow {
+
+std::string_view to_string(Backend backend) noexcept {
+  return backend == Backend::postgresql ? "postgresql" : "sqlite";
+}
+
+namespace {
+
+// "user:secret@host" -> "user:***@host"; "password=x" query values -> "password=***".
+std::string redact(std::string_view url) {
+  std::string out(url);
+  const auto scheme_end = out.find("://");
+  if (scheme_end != std::string::npos) {
+    const auto authority = scheme_end + 3;
+    const auto at = out.find('@', authority);
+    const auto slash = out.find('/', authority);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+      const auto colon = out.find(':', authority);
+      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  for (std::size_t pos = out.find("password="); pos != std::string::npos; pos = out.find("password=", pos + 1)) {
+    const auto value = pos + 9;
+    const auto end = out.find('&', value);
+    out.replace(value, (end == std::string::npos ? out.size() : end) - value, "***");
+  }
+  return out;
+}
+
+bool has_query_param(std::string_view url, std::string_view name) {
+  const auto q = url.find('?');
+  if (q == std::string_view::npos) return false;
+  std::string_view query = url.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    if (pair.substr(0, pair.find('=')) == name) return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+// SOCI's connection-string parser takes name=value pairs; a value with spaces
+// or quotes must be quoted, with embedded quotes doubled.
+std::string soci_quote(std::string_view value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + '"';
+}
+
+}  // namespace
+
+std::string one_line(std::string_view message) {
+  std::string out;
+  for (const char c : message) {
+    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (space) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+DatabaseUrl DatabaseUrl::parse(std::string_view url) {
+  DatabaseUrl out;
+  out.text = std::string(url);
+  out.redacted = redact(url);
+  if (url.starts_with("sqlite:")) {
+    std::string_view rest = url.substr(7);
+    if (rest.starts_with("//")) {
+      rest.remove_prefix(2);  // sqlite:///abs/path.db: an empty authority, then an absolute path
+      if (!rest.starts_with('/')) {
+        throw ConfigError("database URL " + out.redacted +
+                          ": sqlite:// needs an absolute path (sqlite:///abs/path.db) or use sqlite:relative/path.db");
+      }
+    }
+    if (rest.empty() || rest.ends_with('/')) {
+      throw ConfigError("database URL " + out.redacted + ": no SQLite file name");
+    }
+    if (rest.find('?') != std::string_view::npos) {
+      throw ConfigError("database URL " + out.redacted + ": SQLite URLs take no parameters");
+    }
+    out.backend = Backend::sqlite;
+    out.sqlite_path = std::string(rest);
+    out.connect_string = "db=" + soci_quote(rest);
+    return out;
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    const auto authority = url.find("://") + 3;
+    if (authority >= url.size()) throw ConfigError("database URL " + out.redacted + ": no host or database");
+    out.backend = Backend::postgresql;
+    out.connect_string = std::string(url);
+    return out;
+  }
+  const auto colon = url.find(':');
+  const std::string scheme = colon == std::string_view::npos ? std::string(url) : std::string(url.substr(0, colon));
+  throw ConfigError("database URL " + out.redacted + ": unknown scheme '" + scheme +
+                    "' (use sqlite:PATH or postgresql://user@host:port/dbname)");
+}
+
+struct Database::Impl {
+  DatabaseUrl url;
+  DatabaseOptions options;
+  std::mutex mutex;
+  std::condition_variable freed;
+  std::vector<std::unique_ptr<soci::session>> idle;
+  std::size_t open = 0;  // idle plus leased
+
+  std::unique_ptr<soci::session> connect() const {
+    try {
+      if (url.backend == Backend::sqlite) {
+        auto session = std::make_unique<soci::session>(soci::sqlite3, url.connect_string);
+        const auto busy = static_cast<long long>(options.busy_timeout.count());
+        // busy_timeout first: enabling WAL itself needs the lock when another process holds it.
+        *session << "PRAGMA busy_timeout = " + std::to_string(busy);
+        std::string mode;
+        *session << "PRAGMA journal_mode = WAL", soci::into(mode);
+        *session << "PRAGMA foreign_keys = ON";
+        *session << "PRAGMA synchronous = NORMAL";
+        return session;
+      }
+      std::string connect = url.connect_string;
+      const char separator = connect.find('?') == std::string::npos ? '?' : '&';
+      std::string extra;
+      if (!has_query_param(connect, "connect_timeout")) {
+        extra += "connect_timeout=" + std::to_string(options.connect_timeout.count());
+      }
+      if (!has_query_param(connect, "application_name")) {
+        extra += std::string(extra.empty() ? "" : "&") + "application_name=s2sd";
+      }
+      if (!extra.empty()) connect += separator + extra;
+      auto session = std::make_unique<soci::session>(soci::postgresql, connect);
+      // Timestamps cross the wire as text: read them in UTC whatever the server's zone.
+      *session << "SET TIME ZONE 'UTC'";
+      return session;
+    } catch (const soci::soci_error& e) {
+      throw DatabaseUnavailable("cannot open " + std::string(to_string(url.backend)) + " database " +
+                                url.redacted + ": " + one_line(e.get_error_message()));
+    }
+  }
+
+  void release(std::unique_ptr<soci::session> session, bool broken) {
+    {
+      std::lock_guard lock(mutex);
+      if (broken) {
+        --open;
+      } else {
+        idle.push_back(std::move(session));
+      }
+    }
+    if (broken) {
+      spdlog::warn("database connection found broken; it will be replaced");
+      session.reset();
+    }
+    freed.notify_one();
+  }
+};
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Database::~Database() = default;
+
+std::shared_ptr<Database> Database::open(const DatabaseUrl& url, const DatabaseOptions& options) {
+  if (options.pool_size == 0) throw ConfigError("database pool size must be at least 1");
+  auto impl = std::make_unique<Impl>();
+  impl->url = url;
+  impl->options = options;
+  impl->idle.push_back(impl->connect());
+  impl->open = 1;
+  return std::shared_ptr<Database>(new Database(std::move(impl)));
+}
+
+Backend Database::backend() const noexcept { return impl_->url.backend; }
+const DatabaseUrl& Database::url() const noexcept { return impl_->url; }
+
+Database::Connection Database::acquire() {
+  Impl& pool = *impl_;
+  std::unique_lock lock(pool.mutex);
+  const auto deadline = std::chrono::steady_clock::now() + pool.options.acquire_timeout;
+  while (pool.idle.empty() && pool.open >= pool.options.pool_size) {
+    if (pool.freed.wait_until(lock, deadline) == std::cv_status::timeout && pool.idle.empty() &&
+        pool.open >= pool.options.pool_size) {
+      throw DatabaseUnavailable("no database connection free within " +
+                                std::to_string(pool.options.acquire_timeout.count()) + " ms (pool size " +
+                                std::to_string(pool.options.pool_size) + ")");
+    }
+  }
+  if (!pool.idle.empty()) {
+    auto session = std::move(pool.idle.back());
+    pool.idle.pop_back();
+    return Connection(&pool, std::move(session));
+  }
+  ++pool.open;  // reserve the slot, then connect without holding the lock
+  lock.unlock();
+  try {
+    return Connection(&pool, pool.connect());
+  } catch (...) {
+    lock.lock();
+    --pool.open;
+    lock.unlock();
+    pool.freed.notify_one();
+    throw;
+  }
+}
+
+void Database::ping() {
+  Connection connection = acquire();
+  try {
+    int one = 0;
+    connection.session() << "SELECT 1", soci::into(one);
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+}
+
+Database::Connection::Connection(Database::Impl* pool, std::unique_ptr<soci::session> session) noexcept
+    : pool_(pool), session_(std::move(session)) {}
+
+Database::Connection::Connection(Connection&& other) noexcept
+    : pool_(std::exchange(other.pool_, nullptr)),
+      session_(std::move(other.session_)),
+      broken_(other.broken_),
+      in_transaction_(other.in_transaction_) {}
+
+Database::Connection::~Connection() {
+  if (pool_ == nullptr || !session_) return;
+  if (in_transaction_) rollback();
+  pool_->release(std::move(session_), broken_);
+}
+
+Backend Database::Connection::backend() const noexcept { return pool_->url.backend; }
+
+void Database::Connection::begin() {
+  *session_ << (backend() == Backend::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+  in_transaction_ = true;
+}
+
+void Database::Connection::commit() {
+  *session_ << "COMMIT";
+  in_transaction_ = false;
+}
+
+void Database::Connection::rollback() noexcept {
+  if (!in_transaction_) return;
+  in_transaction_ = false;
+  try {
+    *session_ << "ROLLBACK";
+  } catch (...) {
+    broken_ = true;  // a connection that cannot roll back is not safe to reuse
+  }
+}
+
+void Database::Connection::exec_script(std::string_view sql) {
+  const std::string script(sql);
+  if (backend() == Backend::postgresql) {
+    auto* backend = static_cast<soci::postgresql_session_backend*>(session_->get_backend());
+    PGresult* result = PQexec(backend->conn_, script.c_str());
+    const auto status = PQresultStatus(result);
+    std::string message = PQresultErrorMessage(result);
+    PQclear(result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      if (PQstatus(backend->conn_) != CONNECTION_OK) {
+        broken_ = true;
+        throw DatabaseUnavailable("database connection lost: " + one_line(message));
+      }
+      throw DatabaseError(one_line(message));
+    }
+    return;
+  }
+  auto* backend = static_cast<soci::sqlite3_session_backend*>(session_->get_backend());
+  char* error = nullptr;
+  if (sqlite_api::sqlite3_exec(backend->conn_, script.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error != nullptr ? error : "unknown SQLite error";
+    sqlite_api::sqlite3_free(error);
+    throw DatabaseError(message);
+  }
+}
+
+void Database::Connection::rethrow_translated() {
+  try {
+    throw;
+  } catch (const soci::soci_error& e) {
+    const std::string message = one_line(e.get_error_message());
+    bool lost = e.get_error_category() == soci::soci_error::connection_error;
+    if (backend() == Backend::postgresql) {
+      auto* pg = static_cast<soci::postgresql_session_backend*>(session_->get_backend());
+      if (pg->conn_ == nullptr || PQstatus(pg->conn_) != CONNECTION_OK) lost = true;
+      if (const auto* pg_error = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+        if (pg_error->sqlstate().starts_with("08")) lost = true;  // connection exception class
+      }
+    }
+    if (lost) {
+      broken_ = true;
+      throw DatabaseUnavailable("database connection lost: " + message);
+    }
+    throw DatabaseError(message);
+  }
+}
+
+}  // namespace s2s::workflow

@@ -1,0 +1,140 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace soci {
+class session;
+}
+
+// Storage: one database URL selects SOCI's PostgreSQL or SQLite3 backend, and a
+// pool hands out connections. SQL itself lives in each module's storage layer.
+namespace s2s::workflow {
+
+enum class Backend { sqlite, postgresql };
+
+// Folds a database's multi-line message into one line (for one-line errors).
+[[nodiscard]] std::string one_line(std::string_view message);
+
+[[nodiscard]] std::string_view to_string(Backend backend) noexcept;
+
+// A parsed database URL:
+//   sqlite:///abs/path.db, sqlite:relative/path.db
+//   postgresql://user[:password]@host:port/dbname?param=value (also postgres://)
+struct DatabaseUrl {
+  Backend backend = Backend::sqlite;
+  std::string text;            // the URL as given: holds any password, never log it
+  std::string connect_string;  // what SOCI's backend is given
+  std::string redacted;        // the URL with any password replaced by "***": safe to log
+  std::string sqlite_path;     // the file, for sqlite only
+
+  // Throws ConfigError naming the URL (redacted) and what is wrong with it.
+  [[nodiscard]] static DatabaseUrl parse(std::string_view url);
+};
+
+struct DatabaseOptions {
+  std::size_t pool_size = 8;                         // connections at most
+  std::chrono::milliseconds acquire_timeout{10000};  // wait for a free connection
+  std::chrono::milliseconds busy_timeout{5000};      // SQLite: wait for the write lock
+  std::chrono::seconds connect_timeout{5};           // PostgreSQL: unless the URL sets one
+};
+
+// A pool of connections to one database. Thread-safe. Connections found broken
+// (a PostgreSQL server restart, a dropped socket) are closed and replaced, never
+// handed out again.
+class Database {
+ public:
+  class Connection;
+
+  // Opens the pool and one connection, so a bad URL or an unreachable server is
+  // reported here. Throws ConfigError or DatabaseUnavailable.
+  [[nodiscard]] static std::shared_ptr<Database> open(const DatabaseUrl& url,
+                                                      const DatabaseOptions& options = {});
+
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database();
+
+  [[nodiscard]] Backend backend() const noexcept;
+  [[nodiscard]] const DatabaseUrl& url() const noexcept;
+
+  // A connection for the caller alone until the returned lease is destroyed.
+  // Throws DatabaseUnavailable when none frees up within acquire_timeout or a
+  // new one cannot be opened.
+  [[nodiscard]] Connection acquire();
+
+  // Runs fn(soci::session&) in one transaction on a pooled connection: commits
+  // when fn returns, rolls back and rethrows when it throws. SQLite takes the
+  // write lock up front (BEGIN IMMEDIATE) so two writers never deadlock.
+  // SOCI errors come out as DatabaseUnavailable (connection lost) or DatabaseError.
+  template <class F>
+  decltype(auto) transact(F&& fn);
+
+  // Round trip to the server. Throws DatabaseUnavailable.
+  void ping();
+
+ private:
+  struct Impl;
+  explicit Database(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// A leased connection; returns to the pool when destroyed.
+class Database::Connection {
+ public:
+  Connection(Connection&& other) noexcept;
+  Connection& operator=(Connection&&) = delete;
+  Connection(const Connection&) = delete;
+  ~Connection();
+
+  [[nodiscard]] soci::session& session() noexcept { return *session_; }
+  [[nodiscard]] Backend backend() const noexcept;
+
+  void begin();  // BEGIN (PostgreSQL) or BEGIN IMMEDIATE (SQLite)
+  void commit();
+  // Rolls back if a transaction is open; never throws. Marks the connection
+  // broken when the server is gone, so the pool replaces it.
+  void rollback() noexcept;
+
+  // Runs several semicolon-separated statements without parameters (migrations).
+  void exec_script(std::string_view sql);
+
+  // Converts the exception in flight (call inside a catch block) into the
+  // workflow error model and throws it; marks the connection broken when the
+  // server is gone.
+  [[noreturn]] void rethrow_translated();
+
+ private:
+  friend class Database;
+  Connection(Database::Impl* pool, std::unique_ptr<soci::session> session) noexcept;
+  Database::Impl* pool_;
+  std::unique_ptr<soci::session> session_;
+  bool broken_ = false;
+  bool in_transaction_ = false;
+};
+
+template <class F>
+decltype(auto) Database::transact(F&& fn) {
+  Connection connection = acquire();
+  try {
+    connection.begin();
+    if constexpr (std::is_void_v<std::invoke_result_t<F&, soci::session&>>) {
+      fn(connection.session());
+      connection.commit();
+    } else {
+      auto result = fn(connection.session());
+      connection.commit();
+      return result;
+    }
+  } catch (...) {
+    connection.rollback();
+    connection.rethrow_translated();
+  }
+}
+
+}  // namespace s2s::workflow
