@@ -11,8 +11,14 @@
 #include "api/cli.h"
 #include "api/logging.h"
 #include "api/server.h"
+#include "cases/kinds.h"
+#include "workflow/calendar.h"
+#include "workflow/date.h"
+#include "workflow/diagram.h"
+#include "workflow/engine.h"
 #include "workflow/errors.h"
 #include "workflow/migrations.h"
+#include "workflow/timer_service.h"
 
 #ifndef S2S_VERSION
 #define S2S_VERSION "0.0.0"
@@ -37,9 +43,10 @@ std::vector<OptionSpec> common_options() {
   };
 }
 
-std::vector<OptionSpec> with_common(std::vector<OptionSpec> extra) {
+std::vector<OptionSpec> with_common(std::vector<OptionSpec> extra, std::vector<OptionSpec> more = {},
+                                    std::vector<OptionSpec> yet_more = {}) {
   auto options = common_options();
-  options.insert(options.end(), extra.begin(), extra.end());
+  for (auto* list : {&extra, &more, &yet_more}) options.insert(options.end(), list->begin(), list->end());
   return options;
 }
 
@@ -67,6 +74,148 @@ std::shared_ptr<Database> open_database(const Settings& settings) {
   auto db = Database::open(url, options);
   spdlog::debug("database {} ({})", url.redacted, workflow::to_string(url.backend));
   return db;
+}
+
+std::vector<OptionSpec> engine_options() {
+  return {
+      {"deadline-days", "PURPOSE=N,...",
+       "override deadlines' working days, e.g. risk_assessment.report=20 (see s2sd deadlines)", ""},
+      {"reminder-days", "N", "working days before a deadline that its reminder goes out (0: none)", "2"},
+  };
+}
+
+// Parses "purpose=days,purpose=days" against the kinds' declared deadlines.
+workflow::DeadlinePolicy deadline_policy(const Settings& settings, const workflow::KindRegistry& kinds) {
+  workflow::DeadlinePolicy policy;
+  policy.reminder_working_days = static_cast<int>(settings.integer("reminder-days", 0, 60));
+  std::string text = settings.get("deadline-days").value_or("");
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    start = end + 1;
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    const std::string purpose = item.substr(0, eq);
+    bool known = false;
+    for (const auto* kind : kinds.all()) known = known || kind->find_deadline(purpose) != nullptr;
+    if (eq == std::string::npos || !known) {
+      throw UsageError(settings.source("deadline-days") + ": '" + item +
+                       "' is not PURPOSE=DAYS with a known purpose (see s2sd deadlines)");
+    }
+    char* after = nullptr;
+    const long days = std::strtol(item.c_str() + eq + 1, &after, 10);
+    if (*after != '\0' || days < 1 || days > 365) {
+      throw UsageError(settings.source("deadline-days") + ": days for " + purpose + " must be 1 to 365, got '" +
+                       item.substr(eq + 1) + "'");
+    }
+    policy.working_days.emplace_back(purpose, static_cast<int>(days));
+  }
+  return policy;
+}
+
+std::unique_ptr<workflow::Engine> make_engine(const Settings& settings, std::shared_ptr<Database> db) {
+  auto kinds = cases::all_kinds();
+  workflow::EngineOptions options;
+  options.policy = deadline_policy(settings, *kinds);
+  return std::make_unique<workflow::Engine>(std::move(db), std::move(kinds), std::move(options));
+}
+
+std::chrono::year_month_day parse_date_argument(const std::string& text, std::string_view what) {
+  const auto date = workflow::parse_date(text);
+  if (!date) throw UsageError(std::string(what) + " must be a date that exists, as YYYY-MM-DD, got '" + text + "'");
+  return *date;
+}
+
+int run_calendar_add(const Settings& settings) {
+  const auto start = parse_date_argument(settings.positional[0], "DATE");
+  char* end = nullptr;
+  const long n = std::strtol(settings.positional[1].c_str(), &end, 10);
+  if (settings.positional[1].empty() || *end != '\0' || n < -10000 || n > 10000) {
+    throw UsageError("N must be a whole number of working days, got '" + settings.positional[1] + "'");
+  }
+  std::cout << workflow::format_date(workflow::england_and_wales().add_working_days(start, static_cast<int>(n)))
+            << '\n';
+  return 0;
+}
+
+int run_calendar_holidays(const Settings& settings) {
+  char* end = nullptr;
+  const long year = std::strtol(settings.positional[0].c_str(), &end, 10);
+  if (settings.positional[0].empty() || *end != '\0' || year < 1900 || year > 9999) {
+    throw UsageError("YEAR must be a year from 1900 to 9999, got '" + settings.positional[0] + "'");
+  }
+  for (const auto& holiday : workflow::england_and_wales().holidays(static_cast<int>(year))) {
+    std::cout << workflow::format_date(holiday.date) << "  " << holiday.name << '\n';
+  }
+  return 0;
+}
+
+int run_calendar_close(const Settings& settings) {
+  const auto day = parse_date_argument(settings.positional[0], "DATE");
+  const std::string reason = settings.require("reason");
+  auto db = open_database(settings);
+  (void)workflow::migration_status(*db, workflow::bundled_migrations(db->backend()));
+  auto engine = make_engine(settings, db);
+  const int moved = engine->add_closure(day, reason, settings.get("actor").value_or("admin:cli"));
+  std::cout << workflow::format_date(day) << " closed (" << reason << "); " << moved
+            << " open deadline(s) moved\n";
+  return 0;
+}
+
+int run_diagram(const Settings& settings) {
+  const auto kinds = cases::all_kinds();
+  const auto* kind = kinds->find(settings.positional[0]);
+  if (kind == nullptr) {
+    std::string names;
+    for (const auto* k : kinds->all()) names += (names.empty() ? "" : ", ") + std::string(k->name());
+    throw UsageError("unknown case kind '" + settings.positional[0] + "' (one of " + names + ")");
+  }
+  std::cout << workflow::mermaid_state_diagram(*kind);
+  return 0;
+}
+
+int run_deadlines(const Settings& settings) {
+  const auto kinds = cases::all_kinds();
+  const auto policy = deadline_policy(settings, *kinds);
+  for (const auto* kind : kinds->all()) {
+    for (const auto& d : kind->deadlines()) {
+      const int days = policy.days_for(d.purpose).value_or(d.default_working_days);
+      std::cout << d.purpose << "  " << days << " working days";
+      if (days != d.default_working_days) std::cout << " (default " << d.default_working_days << ")";
+      std::cout << "  " << d.description << '\n';
+    }
+  }
+  return 0;
+}
+
+workflow::TimerServiceOptions timer_options(const Settings& settings) {
+  workflow::TimerServiceOptions options;
+  options.poll_interval = std::chrono::milliseconds(settings.integer("timer-poll-ms", 10, 3600000));
+  options.batch = static_cast<std::size_t>(settings.integer("timer-batch", 1, 10000));
+  options.lease = std::chrono::seconds(settings.integer("timer-lease-seconds", 1, 86400));
+  return options;
+}
+
+std::vector<OptionSpec> timer_option_specs() {
+  return {
+      {"timer-poll-ms", "MS", "how often to look for due timers", "1000"},
+      {"timer-batch", "N", "due timers claimed and fired per transaction", "100"},
+      {"timer-lease-seconds", "S", "another process takes a claimed timer over after this", "60"},
+  };
+}
+
+int run_timers(const Settings& settings) {
+  auto db = open_database(settings);
+  (void)workflow::migration_status(*db, workflow::bundled_migrations(db->backend()));
+  auto engine = make_engine(settings, db);
+  workflow::TimerService service(*engine, timer_options(settings));
+  const auto report = service.run_until_idle();
+  std::cout << "fired " << report.fired << ", skipped " << report.skipped << ", failed " << report.failed << '\n';
+  return report.failed == 0 ? 0 : 1;
 }
 
 int run_migrate(const Settings& settings) {
@@ -123,12 +272,19 @@ int run_serve(const Settings& settings) {
     // Still refuse to serve on a database whose applied migrations were edited.
     (void)workflow::migration_status(*app.db, workflow::bundled_migrations(app.db->backend()));
   }
+  app.engine = make_engine(settings, app.db);
+  std::unique_ptr<workflow::TimerService> timers;
+  if (!settings.enabled("no-timers")) {
+    timers = std::make_unique<workflow::TimerService>(*app.engine, timer_options(settings));
+    timers->start();
+  }
   Router router;
   register_routes(router, app);
   HttpServer server(options, [&router](const HttpRequest& request) { return router.dispatch(request); });
   spdlog::info("s2sd {} serving http://{}:{} with {} database {}", S2S_VERSION, options.host, server.port(),
                workflow::to_string(app.db->backend()), app.db->url().redacted);
   server.run();
+  if (timers) timers->stop();
   spdlog::info("stopped");
   return 0;
 }
@@ -147,11 +303,34 @@ std::vector<Command> commands() {
                       {"write-timeout-ms", "MS", "a whole response must be sent within this", "10000"},
                       {"idle-timeout-ms", "MS", "keep-alive connections close after this idle", "30000"},
                       {"shutdown-grace-ms", "MS", "on SIGTERM, in-flight requests get this long", "10000"},
-                  })},
+                      {"no-timers", "", "do not fire due timers in this process", ""},
+                  }, engine_options(), timer_option_specs())},
                  run_serve});
   out.push_back({{"migrate", "", "Apply pending database migrations (or list them with --status).",
                   with_common({{"status", "", "list applied and pending migrations; exit 3 if any pending", ""}})},
                  run_migrate});
+  out.push_back({{"calendar add-working-days", "DATE N",
+                  "Print the Nth working day after DATE (England and Wales bank holidays; N < 0 counts back).",
+                  {},
+                  2},
+                 run_calendar_add});
+  out.push_back({{"calendar holidays", "YEAR", "Print YEAR's England and Wales bank holidays, one a line.", {}, 1},
+                 run_calendar_holidays});
+  out.push_back({{"calendar close", "DATE",
+                  "Close DATE for everyone (an admin closure day) and move the open deadlines it affects.",
+                  with_common({{"reason", "TEXT", "why the day is closed (required)", ""},
+                               {"actor", "NAME", "who closes it, for the record", "admin:cli"}},
+                              engine_options()),
+                  1},
+                 run_calendar_close});
+  out.push_back({{"diagram", "KIND", "Print a case kind's state machine as a Mermaid stateDiagram-v2.", {}, 1},
+                 run_diagram});
+  out.push_back({{"deadlines", "", "List every deadline, its working days in force and what it is for.",
+                  engine_options()},
+                 run_deadlines});
+  out.push_back({{"timers run", "", "Fire every due timer now, then exit (serve does this continuously).",
+                  with_common({}, engine_options(), timer_option_specs())},
+                 run_timers});
   out.push_back({{"version", "", "Print the version.", {}}, [](const Settings&) {
                    std::cout << "s2sd " << S2S_VERSION << '\n';
                    return 0;

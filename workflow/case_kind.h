@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -85,9 +86,10 @@ struct CaseSnapshot {
 // refuses leaves nothing behind. Not thread-safe: one event, one context.
 class EventContext {
  public:
+  // `working_days` answers how many working days a deadline purpose runs for.
   EventContext(const CaseSnapshot& snapshot, std::string_view event, const boost::json::object& payload,
                boost::json::object& data, std::string_view actor, std::chrono::year_month_day occurred_on,
-               const Calendar& calendar, const DeadlinePolicy& policy)
+               const Calendar& calendar, std::function<int(std::string_view)> working_days)
       : snapshot_(snapshot),
         event_(event),
         payload_(payload),
@@ -95,7 +97,7 @@ class EventContext {
         actor_(actor),
         occurred_on_(occurred_on),
         calendar_(calendar),
-        policy_(policy) {}
+        working_days_(std::move(working_days)) {}
 
   [[nodiscard]] const CaseSnapshot& snapshot() const noexcept { return snapshot_; }
   [[nodiscard]] std::string_view event() const noexcept { return event_; }
@@ -113,8 +115,13 @@ class EventContext {
 
   // Arms the deadline `purpose` in the state the event enters: due the
   // configured number of working days after `from` (default: occurred_on).
-  // Leaving that state settles it and cancels its timers.
-  void arm_deadline(std::string_view purpose, std::optional<std::chrono::year_month_day> from = std::nullopt);
+  // Leaving that state settles it and cancels its timers. Returns the due date.
+  std::chrono::year_month_day arm_deadline(std::string_view purpose,
+                                           std::optional<std::chrono::year_month_day> from = std::nullopt);
+
+  // Settles the case's open deadline `purpose` now (met, or late if past due),
+  // for a deadline answered without leaving its state (a rating submitted).
+  void settle_deadline(std::string_view purpose);
 
   // Queues a notification (outbox row) of kind `message`; the engine adds the
   // case reference, kind, event and state.
@@ -127,6 +134,7 @@ class EventContext {
   struct ArmedDeadline {
     std::string purpose;
     std::chrono::year_month_day from;
+    int working_days;
   };
   struct Notification {
     std::string message;
@@ -139,7 +147,7 @@ class EventContext {
   [[nodiscard]] const std::vector<ArmedDeadline>& armed() const noexcept { return armed_; }
   [[nodiscard]] const std::vector<Notification>& notifications() const noexcept { return notifications_; }
   [[nodiscard]] const std::vector<LinkedCase>& linked_cases() const noexcept { return linked_; }
-  [[nodiscard]] const DeadlinePolicy& policy() const noexcept { return policy_; }
+  [[nodiscard]] const std::vector<std::string>& settled() const noexcept { return settled_; }
 
  private:
   const CaseSnapshot& snapshot_;
@@ -149,8 +157,9 @@ class EventContext {
   std::string_view actor_;
   std::chrono::year_month_day occurred_on_;
   const Calendar& calendar_;
-  const DeadlinePolicy& policy_;
+  std::function<int(std::string_view)> working_days_;
   std::vector<std::string> refusals_;
+  std::vector<std::string> settled_;
   std::vector<ArmedDeadline> armed_;
   std::vector<Notification> notifications_;
   std::vector<LinkedCase> linked_;
@@ -189,6 +198,8 @@ class CaseKind {
   [[nodiscard]] virtual std::span<const FieldSpec> open_fields() const noexcept = 0;
   // The MSM transition table, row by row.
   [[nodiscard]] virtual std::vector<TransitionInfo> transitions() const = 0;
+  // The states the MSM table itself defines, to check against states().
+  [[nodiscard]] virtual std::vector<std::string_view> machine_states() const = 0;
 
   // Runs when a case is opened: keeps referral fields, arms first deadlines.
   virtual void on_open(EventContext& ctx) const = 0;

@@ -52,7 +52,7 @@ HttpHandler echo_handler() {
 
 TEST(ServerTest, HealthAndReadinessFollowTheDatabase) {
   testing::TestDatabase test_db;
-  App app{test_db.open()};
+  App app{test_db.open(), nullptr};
   Router router;
   register_routes(router, app);
   RunningServer server({}, [&router](const HttpRequest& r) { return router.dispatch(r); });

@@ -1,0 +1,297 @@
+// Designation review: a teaching school or system leader is reviewed and a panel
+// decides whether it keeps its designation. A de-designation can be appealed
+// within a window; once it is final the school must be contacted within 10
+// working days of the appeals panel outcome, or of the window closing unheard,
+// and next steps agreed (DESIGN.md 4.3).
+#include "cases/kinds.h"
+#include "cases/kind_support.h"
+
+namespace s2s::cases {
+namespace {
+
+namespace dr {
+
+// States, by stable name.
+struct opened : boost::msm::front::state<> { static constexpr std::string_view name = "opened"; };
+struct matching : boost::msm::front::state<> { static constexpr std::string_view name = "matching"; };
+struct review : boost::msm::front::state<> { static constexpr std::string_view name = "review"; };
+struct panel_decision : boost::msm::front::state<> { static constexpr std::string_view name = "panel_decision"; };
+struct appeal_window : boost::msm::front::state<> { static constexpr std::string_view name = "appeal_window"; };
+struct appeal_panel : boost::msm::front::state<> { static constexpr std::string_view name = "appeal_panel"; };
+struct contact_due : boost::msm::front::state<> { static constexpr std::string_view name = "contact_due"; };
+struct next_steps : boost::msm::front::state<> { static constexpr std::string_view name = "next_steps"; };
+struct closed : boost::msm::front::state<> { static constexpr std::string_view name = "closed"; };
+struct withdrawn : boost::msm::front::state<> { static constexpr std::string_view name = "withdrawn"; };
+
+// Events, named for what happened, with their payloads.
+struct accept_review {
+  static constexpr std::string_view name = "accept_review";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead accepts the review; a reviewer is to be assigned";
+  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+};
+struct assign_reviewer {
+  static constexpr std::string_view name = "assign_reviewer";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead assigns a reviewer; the review falls due";
+  static constexpr FieldSpec fields[] = {{"reviewer_id", FieldType::integer, true, {}, "the reviewing system leader"}};
+};
+struct submit_review {
+  static constexpr std::string_view name = "submit_review";
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary = "the reviewer submits the findings to the panel";
+  static constexpr FieldSpec fields[] = {{"findings", FieldType::string}};
+};
+struct panel_retains {
+  static constexpr std::string_view name = "panel_retains";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the panel decides the designation is retained";
+  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+};
+struct panel_de_designates {
+  static constexpr std::string_view name = "panel_de_designates";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the panel removes the designation; the appeal window opens";
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string, true, {}, "why the designation is removed"}};
+};
+struct lodge_appeal {
+  static constexpr std::string_view name = "lodge_appeal";
+  static constexpr std::string_view who = "school";
+  static constexpr std::string_view summary = "the de-designated school appeals within the window";
+  static constexpr FieldSpec fields[] = {{"grounds", FieldType::string}};
+};
+struct appeal_window_closes {
+  static constexpr std::string_view name = "appeal_window_closes";
+  static constexpr std::string_view who = "system";
+  static constexpr std::string_view summary =
+      "the appeal window closed with no appeal (fired by the timer on its last day): the decision is final";
+  static constexpr NoFields<appeal_window_closes> fields{};
+};
+struct appeal_overturned {
+  static constexpr std::string_view name = "appeal_overturned";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the appeals panel overturns the de-designation";
+  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+};
+struct appeal_upheld {
+  static constexpr std::string_view name = "appeal_upheld";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary =
+      "the appeals panel upholds the de-designation (occurred_on: the panel's date): the decision is final";
+  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+};
+struct record_contact {
+  static constexpr std::string_view name = "record_contact";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead has contacted the de-designated school";
+  static constexpr FieldSpec fields[] = {
+      {"method", FieldType::string, true, "conversation,visit"},
+      {"summary", FieldType::string, true, {}, "the next steps and options outlined"},
+  };
+};
+struct agree_next_steps {
+  static constexpr std::string_view name = "agree_next_steps";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "next steps are agreed with the school; the case closes";
+  static constexpr FieldSpec fields[] = {{"next_steps", FieldType::string}};
+};
+struct withdraw {
+  static constexpr std::string_view name = "withdraw";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the review is withdrawn before a decision";
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+
+// Guards: predicates that say why they refuse.
+struct within_appeal_window {
+  static constexpr std::string_view name = "within_appeal_window";
+  template <class E, class F, class S, class T>
+  bool operator()(E const&, F& fsm, S&, T&) const {
+    EventContext& ctx = *fsm.ctx;
+    const auto* ends = ctx.data().if_contains("appeal_window_ends_on");
+    const auto last_day = ends != nullptr && ends->is_string()
+                              ? workflow::parse_date(ends->get_string())
+                              : std::optional<std::chrono::year_month_day>();
+    if (!last_day) return ctx.refuse("the case has no appeal window end date");
+    return ctx.occurred_on() <= *last_day ||
+           ctx.refuse("the appeal window closed on " + workflow::format_date(*last_day));
+  }
+};
+
+// Actions: verbs.
+struct record_acceptance {
+  static constexpr std::string_view name = "record_acceptance";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["accepted_on"] = date_value(fsm.ctx->occurred_on());
+  }
+};
+struct start_review {
+  static constexpr std::string_view name = "start_review";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    auto& ctx = *fsm.ctx;
+    ctx.data()["review_due_on"] = date_value(ctx.arm_deadline("designation_review.review"));
+  }
+};
+struct record_review {
+  static constexpr std::string_view name = "record_review";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["review_submitted_on"] = date_value(fsm.ctx->occurred_on());
+  }
+};
+struct record_retention {
+  static constexpr std::string_view name = "record_retention";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    ctx.data()["decision"] = "retained";
+    ctx.data()["decided_on"] = date_value(ctx.occurred_on());
+    ctx.data()["closed_on"] = date_value(ctx.occurred_on());
+  }
+};
+struct open_appeal_window {
+  static constexpr std::string_view name = "open_appeal_window";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    // Not record_payload: `reason` is also the referral's field.
+    ctx.data()["decision"] = "de_designated";
+    ctx.data()["de_designation_reason"] = boost::json::string(payload_string(ctx, "reason"));
+    ctx.data()["decided_on"] = date_value(ctx.occurred_on());
+    ctx.data()["appeal_window_ends_on"] = date_value(ctx.arm_deadline("designation_review.appeal_window"));
+  }
+};
+struct record_appeal {
+  static constexpr std::string_view name = "record_appeal";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    ctx.data()["appeal_grounds"] = boost::json::string(payload_string(ctx, "grounds"));
+    ctx.data()["appeal_lodged_on"] = date_value(ctx.occurred_on());
+  }
+};
+struct require_contact {
+  static constexpr std::string_view name = "require_contact";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    // The decision became final on the event's date (the appeals panel's
+    // outcome or the window's last day), not the day it was recorded: the
+    // contact deadline runs from there.
+    ctx.data()["decision_final_on"] = date_value(ctx.occurred_on());
+    ctx.data()["contact_due_on"] = date_value(ctx.arm_deadline("designation_review.contact", ctx.occurred_on()));
+    ctx.notify("contact_due");
+  }
+};
+struct record_overturn {
+  static constexpr std::string_view name = "record_overturn";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    ctx.data()["decision"] = "retained_on_appeal";
+    ctx.data()["closed_on"] = date_value(ctx.occurred_on());
+  }
+};
+struct record_school_contact {
+  static constexpr std::string_view name = "record_school_contact";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    ctx.data()["contact_method"] = boost::json::string(payload_string(ctx, "method"));
+    ctx.data()["contact_summary"] = boost::json::string(payload_string(ctx, "summary"));
+    ctx.data()["contacted_on"] = date_value(ctx.occurred_on());
+  }
+};
+struct record_next_steps {
+  static constexpr std::string_view name = "record_next_steps";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
+  }
+};
+struct record_withdrawal {
+  static constexpr std::string_view name = "record_withdrawal";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    ctx.data()["withdrawn_reason"] = boost::json::string(payload_string(ctx, "reason"));
+    ctx.data()["withdrawn_from"] = boost::json::string(ctx.snapshot().state);
+    ctx.data()["withdrawn_on"] = date_value(ctx.occurred_on());
+  }
+};
+
+struct Machine : workflow::MachineBase<Machine> {
+  static constexpr std::string_view kKind = "designation_review";
+  static constexpr std::string_view kPrefix = "DR";
+  static constexpr workflow::StateInfo kStates[] = {
+      {"opened", Phase::referral},           {"matching", Phase::matching},
+      {"review", Phase::deployment},         {"panel_decision", Phase::evaluation},
+      {"appeal_window", Phase::evaluation},  {"appeal_panel", Phase::evaluation},
+      {"contact_due", Phase::evaluation},    {"next_steps", Phase::evaluation},
+      {"closed", Phase::closed},             {"withdrawn", Phase::withdrawn},
+  };
+  static constexpr workflow::DeadlineSpec kDeadlines[] = {
+      {"designation_review.review", 20, "the reviewer submits the review"},
+      {"designation_review.appeal_window", 10,
+       "the school may appeal a de-designation; the window closing unheard makes the decision final",
+       "appeal_window_closes", false},
+      {"designation_review.contact", 10,
+       "contact the de-designated school within 10 working days of the appeals panel outcome or of the appeal "
+       "window closing unheard"},
+  };
+  static constexpr FieldSpec kOpenFields[] = {
+      {"subject_type", FieldType::string, true, "teaching_school,system_leader", "what designation is reviewed"},
+      {"subject_name", FieldType::string, true, {}, "the teaching school or system leader reviewed"},
+      {"reason", FieldType::string, false, {}, "why the review was opened"},
+  };
+  static void on_open(EventContext& ctx) {
+    for (const auto& [key, value] : ctx.payload()) ctx.data()[key] = value;
+    ctx.notify("referral_received");
+  }
+
+  using initial_state = opened;
+
+  // clang-format off
+  struct transition_table : boost::mpl::vector<
+      //   Source          Event                  Target          Action                 Guard
+      //  +---------------+----------------------+---------------+----------------------+----------------------+
+      Row < opened         , accept_review        , matching       , record_acceptance    , none                 >,
+      Row < opened         , withdraw             , withdrawn      , record_withdrawal    , none                 >,
+      //  +---------------+----------------------+---------------+----------------------+----------------------+
+      Row < matching       , assign_reviewer      , review         , start_review         , none                 >,
+      Row < matching       , withdraw             , withdrawn      , record_withdrawal    , none                 >,
+      //  +---------------+----------------------+---------------+----------------------+----------------------+
+      Row < review         , submit_review        , panel_decision , record_review        , none                 >,
+      Row < review         , withdraw             , withdrawn      , record_withdrawal    , none                 >,
+      //  +---------------+----------------------+---------------+----------------------+----------------------+
+      Row < panel_decision , panel_retains        , closed         , record_retention     , none                 >,
+      Row < panel_decision , panel_de_designates  , appeal_window  , open_appeal_window   , none                 >,
+      //  +---------------+----------------------+---------------+----------------------+----------------------+
+      Row < appeal_window  , lodge_appeal         , appeal_panel   , record_appeal        , within_appeal_window >,
+      Row < appeal_window  , appeal_window_closes , contact_due    , require_contact      , none                 >,
+      //  +---------------+----------------------+---------------+----------------------+----------------------+
+      Row < appeal_panel   , appeal_overturned    , closed         , record_overturn      , none                 >,
+      Row < appeal_panel   , appeal_upheld        , contact_due    , require_contact      , none                 >,
+      //  +---------------+----------------------+---------------+----------------------+----------------------+
+      Row < contact_due    , record_contact       , next_steps     , record_school_contact, none                 >,
+      //  +---------------+----------------------+---------------+----------------------+----------------------+
+      Row < next_steps     , agree_next_steps     , closed         , record_next_steps    , none                 >
+      //  +---------------+----------------------+---------------+----------------------+----------------------+
+  > {};
+  // clang-format on
+};
+
+}  // namespace dr
+}  // namespace
+
+std::unique_ptr<workflow::CaseKind> make_designation_review_kind() {
+  return std::make_unique<workflow::MsmKind<dr::Machine>>();
+}
+
+}  // namespace s2s::cases

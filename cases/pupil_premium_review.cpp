@@ -1,0 +1,329 @@
+// Pupil premium review: an accredited reviewer visits the school, the report and
+// action plan fall due some working days after the last visit, the school rates
+// the review and a follow-up check falls due later (DESIGN.md 4.4). Who may be
+// proposed (accredited pupil premium reviewers only) is the matching module's
+// rule, not this table's.
+#include "cases/kinds.h"
+#include "cases/kind_support.h"
+
+namespace s2s::cases {
+namespace {
+
+namespace pp {
+
+// States, by stable name.
+struct referred : boost::msm::front::state<> { static constexpr std::string_view name = "referred"; };
+struct matching : boost::msm::front::state<> { static constexpr std::string_view name = "matching"; };
+struct awaiting_provider : boost::msm::front::state<> { static constexpr std::string_view name = "awaiting_provider"; };
+struct review : boost::msm::front::state<> { static constexpr std::string_view name = "review"; };
+struct report_due : boost::msm::front::state<> { static constexpr std::string_view name = "report_due"; };
+struct follow_up : boost::msm::front::state<> { static constexpr std::string_view name = "follow_up"; };
+struct closed : boost::msm::front::state<> { static constexpr std::string_view name = "closed"; };
+struct declined : boost::msm::front::state<> { static constexpr std::string_view name = "declined"; };
+struct withdrawn : boost::msm::front::state<> { static constexpr std::string_view name = "withdrawn"; };
+
+// Events, named for what happened, with their payloads.
+struct accept_referral {
+  static constexpr std::string_view name = "accept_referral";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead accepts the referral for a pupil premium review";
+  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+};
+struct decline_referral {
+  static constexpr std::string_view name = "decline_referral";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead declines the referral";
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+struct propose_reviewer {
+  static constexpr std::string_view name = "propose_reviewer";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead proposes an accredited pupil premium reviewer";
+  static constexpr FieldSpec fields[] = {
+      {"provider_id", FieldType::integer, true, {}, "the proposed reviewer"},
+      {"note", FieldType::string, false},
+  };
+};
+struct reviewer_accepts {
+  static constexpr std::string_view name = "reviewer_accepts";
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary = "the proposed reviewer accepts; the review starts";
+  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+};
+struct reviewer_declines {
+  static constexpr std::string_view name = "reviewer_declines";
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary = "the proposed reviewer declines; matching starts again";
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+struct log_visit {
+  static constexpr std::string_view name = "log_visit";
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary = "the reviewer logs a day or half day of review visits";
+  static constexpr FieldSpec fields[] = {
+      {"date", FieldType::date, true, {}, "the day of the visit"},
+      {"days", FieldType::number, true, {}, "0.5 or 1"},
+      {"activity", FieldType::string},
+  };
+};
+struct visits_complete {
+  static constexpr std::string_view name = "visits_complete";
+  static constexpr std::string_view who = "lead,system_leader";
+  static constexpr std::string_view summary = "the review visits are over; the report and action plan fall due";
+  static constexpr FieldSpec fields[] = {
+      {"last_visit_on", FieldType::date, true, {}, "the last visit: the report is due working days after it"},
+  };
+};
+struct submit_report {
+  static constexpr std::string_view name = "submit_report";
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary = "the reviewer submits the report and action plan; the school is asked to rate it";
+  static constexpr FieldSpec fields[] = {
+      {"summary", FieldType::string, true, {}, "the report's findings"},
+      {"action_plan", FieldType::string},
+  };
+};
+struct submit_rating {
+  static constexpr std::string_view name = "submit_rating";
+  static constexpr std::string_view who = "school";
+  static constexpr std::string_view summary =
+      "the reviewed school rates the review 1-4; a later rating replaces an earlier one";
+  static constexpr FieldSpec fields[] = {
+      {"grade", FieldType::integer, true, {}, "1 outstanding, 2 good, 3 requires improvement, 4 inadequate"},
+      {"comment", FieldType::string, false},
+  };
+};
+struct complete_follow_up {
+  static constexpr std::string_view name = "complete_follow_up";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the follow-up check is done; the case closes";
+  static constexpr FieldSpec fields[] = {{"outcome", FieldType::string}};
+};
+struct withdraw {
+  static constexpr std::string_view name = "withdraw";
+  static constexpr std::string_view who = "lead,school";
+  static constexpr std::string_view summary = "the review is withdrawn; after acceptance this counts as attrition";
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+
+// Guards: predicates that say why they refuse.
+struct valid_day_log {
+  static constexpr std::string_view name = "valid_day_log";
+  template <class E, class F, class S, class T>
+  bool operator()(E const&, F& fsm, S&, T&) const {
+    EventContext& ctx = *fsm.ctx;
+    const double days = payload_number(ctx, "days");
+    if (days <= 0 || days > 1 || days * 2 != static_cast<double>(static_cast<int>(days * 2))) {
+      return ctx.refuse("days must be 0.5 or 1 for one date (half-day steps)");
+    }
+    const auto date = workflow::parse_date(payload_string(ctx, "date"));
+    if (!date) return ctx.refuse("date must be a date (YYYY-MM-DD)");
+    if (*date > ctx.occurred_on()) return ctx.refuse("date is after the event's occurred_on: days cannot be logged ahead");
+    return true;
+  }
+};
+struct last_visit_not_ahead {
+  static constexpr std::string_view name = "last_visit_not_ahead";
+  template <class E, class F, class S, class T>
+  bool operator()(E const&, F& fsm, S&, T&) const {
+    EventContext& ctx = *fsm.ctx;
+    const auto last_visit = workflow::parse_date(payload_string(ctx, "last_visit_on"));
+    if (!last_visit) return ctx.refuse("last_visit_on must be a date (YYYY-MM-DD)");
+    return *last_visit <= ctx.occurred_on() ||
+           ctx.refuse("last_visit_on is after the event's occurred_on: visits cannot be completed ahead");
+  }
+};
+struct grade_in_range {
+  static constexpr std::string_view name = "grade_in_range";
+  template <class E, class F, class S, class T>
+  bool operator()(E const&, F& fsm, S&, T&) const {
+    const double grade = payload_number(*fsm.ctx, "grade");
+    return (grade >= 1 && grade <= 4) || fsm.ctx->refuse("grade must be 1, 2, 3 or 4");
+  }
+};
+
+// Actions: verbs.
+struct start_matching {
+  static constexpr std::string_view name = "start_matching";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["accepted_on"] = date_value(fsm.ctx->occurred_on());
+    fsm.ctx->arm_deadline("pupil_premium.matching");
+  }
+};
+struct record_decision {
+  static constexpr std::string_view name = "record_decision";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["declined_on"] = date_value(fsm.ctx->occurred_on());
+  }
+};
+struct request_reviewer_response {
+  static constexpr std::string_view name = "request_reviewer_response";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["proposed_on"] = date_value(fsm.ctx->occurred_on());
+    fsm.ctx->arm_deadline("pupil_premium.reviewer_response");
+    fsm.ctx->notify("provider_proposed");
+  }
+};
+struct record_reviewer_acceptance {
+  static constexpr std::string_view name = "record_reviewer_acceptance";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& data = fsm.ctx->data();
+    // Copied before inserting: an insertion may move the object's values.
+    const auto* proposed = data.if_contains("provider_id");
+    boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
+    data["deployed_provider_id"] = std::move(provider);
+    data["matched_on"] = date_value(fsm.ctx->occurred_on());
+  }
+};
+struct restart_matching {
+  static constexpr std::string_view name = "restart_matching";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& data = fsm.ctx->data();
+    const auto* proposed = data.if_contains("provider_id");
+    boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
+    auto& declined = data["declined_provider_ids"];
+    if (!declined.is_array()) declined = boost::json::array();
+    declined.as_array().push_back(std::move(provider));
+    data.erase("provider_id");
+    fsm.ctx->arm_deadline("pupil_premium.matching");
+  }
+};
+struct add_logged_days {
+  static constexpr std::string_view name = "add_logged_days";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& data = fsm.ctx->data();
+    const double logged = number_of(data.if_contains("days_logged"));
+    data["days_logged"] = logged + payload_number(*fsm.ctx, "days");
+  }
+};
+struct request_report {
+  static constexpr std::string_view name = "request_report";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    auto& ctx = *fsm.ctx;
+    // The report runs from the last visit, however late the visits are recorded as complete.
+    const auto last_visit = workflow::parse_date(payload_string(ctx, "last_visit_on"));
+    ctx.data()["report_due_on"] = date_value(ctx.arm_deadline("pupil_premium.report", last_visit));
+  }
+};
+struct request_follow_up {
+  static constexpr std::string_view name = "request_follow_up";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    // Not record_payload: `summary` is also the referral's field.
+    ctx.data()["report_summary"] = boost::json::string(payload_string(ctx, "summary"));
+    ctx.data()["action_plan"] = boost::json::string(payload_string(ctx, "action_plan"));
+    ctx.data()["report_submitted_on"] = date_value(ctx.occurred_on());
+    ctx.data()["follow_up_due_on"] = date_value(ctx.arm_deadline("pupil_premium.follow_up", ctx.occurred_on()));
+    ctx.notify("rating_requested");
+  }
+};
+struct record_rating {
+  static constexpr std::string_view name = "record_rating";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    boost::json::object rating{{"grade", ctx.payload().at("grade")},
+                               {"rated_on", date_value(ctx.occurred_on())},
+                               {"by", ctx.actor()}};
+    if (const auto* comment = ctx.payload().if_contains("comment")) rating["comment"] = *comment;
+    ctx.data()["rating"] = std::move(rating);
+  }
+};
+struct record_closure {
+  static constexpr std::string_view name = "record_closure";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
+  }
+};
+struct record_withdrawal {
+  static constexpr std::string_view name = "record_withdrawal";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    ctx.data()["withdrawn_reason"] = boost::json::string(payload_string(ctx, "reason"));
+    ctx.data()["withdrawn_from"] = boost::json::string(ctx.snapshot().state);
+    ctx.data()["withdrawn_on"] = date_value(ctx.occurred_on());
+  }
+};
+
+struct Machine : workflow::MachineBase<Machine> {
+  static constexpr std::string_view kKind = "pupil_premium_review";
+  static constexpr std::string_view kPrefix = "PP";
+  static constexpr workflow::StateInfo kStates[] = {
+      {"referred", Phase::referral},          {"matching", Phase::matching},
+      {"awaiting_provider", Phase::matching}, {"review", Phase::deployment},
+      {"report_due", Phase::evaluation},      {"follow_up", Phase::evaluation},
+      {"closed", Phase::closed},              {"declined", Phase::declined},
+      {"withdrawn", Phase::withdrawn},
+  };
+  static constexpr workflow::DeadlineSpec kDeadlines[] = {
+      {"pupil_premium.triage", 5, "the lead accepts or declines a referral"},
+      {"pupil_premium.matching", 10, "the lead proposes a reviewer after accepting (and after a reviewer declines)"},
+      {"pupil_premium.reviewer_response", 5, "the proposed reviewer accepts or declines"},
+      {"pupil_premium.report", 10, "report and action plan after the last visit"},
+      {"pupil_premium.follow_up", 60, "the follow-up check"},
+  };
+  static constexpr FieldSpec kOpenFields[] = {
+      {"source", FieldType::string, true, "self,local_authority,lead", "who referred"},
+      {"summary", FieldType::string, true, {}, "why a review is wanted"},
+  };
+  static void on_open(EventContext& ctx) {
+    for (const auto& [key, value] : ctx.payload()) ctx.data()[key] = value;
+    ctx.arm_deadline("pupil_premium.triage");
+    ctx.notify("referral_received");
+  }
+
+  using initial_state = referred;
+
+  // clang-format off
+  struct transition_table : boost::mpl::vector<
+      //   Source             Event                Target             Action                      Guard
+      //  +------------------+--------------------+------------------+---------------------------+----------------------+
+      Row < referred          , accept_referral    , matching         , start_matching            , none                 >,
+      Row < referred          , decline_referral   , declined         , record_decision           , none                 >,
+      Row < referred          , withdraw           , withdrawn        , record_withdrawal         , none                 >,
+      //  +------------------+--------------------+------------------+---------------------------+----------------------+
+      Row < matching          , propose_reviewer   , awaiting_provider, request_reviewer_response , none                 >,
+      Row < matching          , withdraw           , withdrawn        , record_withdrawal         , none                 >,
+      //  +------------------+--------------------+------------------+---------------------------+----------------------+
+      Row < awaiting_provider , reviewer_accepts   , review           , record_reviewer_acceptance, none                 >,
+      Row < awaiting_provider , reviewer_declines  , matching         , restart_matching          , none                 >,
+      Row < awaiting_provider , withdraw           , withdrawn        , record_withdrawal         , none                 >,
+      //  +------------------+--------------------+------------------+---------------------------+----------------------+
+      Row < review            , log_visit          , none             , add_logged_days           , valid_day_log        >,
+      Row < review            , visits_complete    , report_due       , request_report            , last_visit_not_ahead >,
+      Row < review            , withdraw           , withdrawn        , record_withdrawal         , none                 >,
+      //  +------------------+--------------------+------------------+---------------------------+----------------------+
+      Row < report_due        , submit_report      , follow_up        , request_follow_up         , none                 >,
+      Row < report_due        , withdraw           , withdrawn        , record_withdrawal         , none                 >,
+      //  +------------------+--------------------+------------------+---------------------------+----------------------+
+      Row < follow_up         , submit_rating      , none             , record_rating             , grade_in_range       >,
+      Row < follow_up         , complete_follow_up , closed           , record_closure            , none                 >,
+      Row < follow_up         , withdraw           , withdrawn        , record_withdrawal         , none                 >
+      //  +------------------+--------------------+------------------+---------------------------+----------------------+
+  > {};
+  // clang-format on
+};
+
+}  // namespace pp
+}  // namespace
+
+std::unique_ptr<workflow::CaseKind> make_pupil_premium_review_kind() {
+  return std::make_unique<workflow::MsmKind<pp::Machine>>();
+}
+
+}  // namespace s2s::cases

@@ -1,0 +1,285 @@
+// Risk assessment: a school causing concern is assessed by a system leader, who
+// logs visit days and reports a risk level with recommendations; the lead then
+// closes the case or recommends support, which opens a linked support request
+// for the same school (DESIGN.md 4.2).
+#include "cases/kinds.h"
+#include "cases/kind_support.h"
+
+namespace s2s::cases {
+namespace {
+
+namespace ra {
+
+// States, by stable name.
+struct requested : boost::msm::front::state<> { static constexpr std::string_view name = "requested"; };
+struct matching : boost::msm::front::state<> { static constexpr std::string_view name = "matching"; };
+struct awaiting_provider : boost::msm::front::state<> { static constexpr std::string_view name = "awaiting_provider"; };
+struct assessment : boost::msm::front::state<> { static constexpr std::string_view name = "assessment"; };
+struct report_submitted : boost::msm::front::state<> { static constexpr std::string_view name = "report_submitted"; };
+struct closed : boost::msm::front::state<> { static constexpr std::string_view name = "closed"; };
+struct support_recommended : boost::msm::front::state<> { static constexpr std::string_view name = "support_recommended"; };
+struct declined : boost::msm::front::state<> { static constexpr std::string_view name = "declined"; };
+struct withdrawn : boost::msm::front::state<> { static constexpr std::string_view name = "withdrawn"; };
+
+// Events, named for what happened, with their payloads.
+struct accept_request {
+  static constexpr std::string_view name = "accept_request";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead accepts the request for a risk assessment";
+  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+};
+struct decline_request {
+  static constexpr std::string_view name = "decline_request";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead declines the request";
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+struct propose_assessor {
+  static constexpr std::string_view name = "propose_assessor";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead proposes a system leader to carry out the assessment";
+  static constexpr FieldSpec fields[] = {
+      {"provider_id", FieldType::integer, true, {}, "the proposed assessor"},
+      {"note", FieldType::string, false},
+  };
+};
+struct assessor_accepts {
+  static constexpr std::string_view name = "assessor_accepts";
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary = "the proposed assessor accepts; the report falls due";
+  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+};
+struct assessor_declines {
+  static constexpr std::string_view name = "assessor_declines";
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary = "the proposed assessor declines; matching starts again";
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+struct log_visit {
+  static constexpr std::string_view name = "log_visit";
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary = "the assessor logs a day or half day spent on the assessment";
+  static constexpr FieldSpec fields[] = {
+      {"date", FieldType::date, true, {}, "the day of the visit"},
+      {"days", FieldType::number, true, {}, "0.5 or 1"},
+      {"activity", FieldType::string},
+  };
+};
+struct submit_report {
+  static constexpr std::string_view name = "submit_report";
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary = "the assessor submits the report: a risk level and recommendations";
+  static constexpr FieldSpec fields[] = {
+      {"risk_level", FieldType::string, true, "low,medium,high"},
+      {"recommendations", FieldType::string},
+  };
+};
+struct close {
+  static constexpr std::string_view name = "close";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead closes the case with no further support";
+  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+};
+struct recommend_support {
+  static constexpr std::string_view name = "recommend_support";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary =
+      "the lead recommends support: a linked support request is opened for the school and this case closes";
+  static constexpr FieldSpec fields[] = {
+      {"summary", FieldType::string, true, {}, "what help is needed, for the new support request"},
+  };
+};
+struct withdraw {
+  static constexpr std::string_view name = "withdraw";
+  static constexpr std::string_view who = "lead,la_officer";
+  static constexpr std::string_view summary = "the request for an assessment is withdrawn";
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+
+// Guards: predicates that say why they refuse.
+struct valid_day_log {
+  static constexpr std::string_view name = "valid_day_log";
+  template <class E, class F, class S, class T>
+  bool operator()(E const&, F& fsm, S&, T&) const {
+    EventContext& ctx = *fsm.ctx;
+    const double days = payload_number(ctx, "days");
+    if (days <= 0 || days > 1 || days * 2 != static_cast<double>(static_cast<int>(days * 2))) {
+      return ctx.refuse("days must be 0.5 or 1 for one date (half-day steps)");
+    }
+    const auto date = workflow::parse_date(payload_string(ctx, "date"));
+    if (!date) return ctx.refuse("date must be a date (YYYY-MM-DD)");
+    if (*date > ctx.occurred_on()) return ctx.refuse("date is after the event's occurred_on: days cannot be logged ahead");
+    return true;
+  }
+};
+
+// Actions: verbs.
+struct start_matching {
+  static constexpr std::string_view name = "start_matching";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["accepted_on"] = date_value(fsm.ctx->occurred_on());
+    fsm.ctx->arm_deadline("risk_assessment.matching");
+  }
+};
+struct record_decision {
+  static constexpr std::string_view name = "record_decision";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["declined_on"] = date_value(fsm.ctx->occurred_on());
+  }
+};
+struct request_assessor_response {
+  static constexpr std::string_view name = "request_assessor_response";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["proposed_on"] = date_value(fsm.ctx->occurred_on());
+    fsm.ctx->arm_deadline("risk_assessment.assessor_response");
+    fsm.ctx->notify("provider_proposed");
+  }
+};
+struct start_assessment {
+  static constexpr std::string_view name = "start_assessment";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    auto& data = ctx.data();
+    // Copied before inserting: an insertion may move the object's values.
+    const auto* proposed = data.if_contains("provider_id");
+    boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
+    data["deployed_provider_id"] = std::move(provider);
+    data["matched_on"] = date_value(ctx.occurred_on());
+    // The report is due a number of working days after the assessor accepts.
+    data["report_due_on"] = date_value(ctx.arm_deadline("risk_assessment.report"));
+  }
+};
+struct restart_matching {
+  static constexpr std::string_view name = "restart_matching";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& data = fsm.ctx->data();
+    const auto* proposed = data.if_contains("provider_id");
+    boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
+    auto& declined = data["declined_provider_ids"];
+    if (!declined.is_array()) declined = boost::json::array();
+    declined.as_array().push_back(std::move(provider));
+    data.erase("provider_id");
+    fsm.ctx->arm_deadline("risk_assessment.matching");
+  }
+};
+struct add_logged_days {
+  static constexpr std::string_view name = "add_logged_days";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& data = fsm.ctx->data();
+    const double logged = number_of(data.if_contains("days_logged"));
+    data["days_logged"] = logged + payload_number(*fsm.ctx, "days");
+  }
+};
+struct record_report {
+  static constexpr std::string_view name = "record_report";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["report_submitted_on"] = date_value(fsm.ctx->occurred_on());
+  }
+};
+struct record_closure {
+  static constexpr std::string_view name = "record_closure";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
+  }
+};
+struct open_support_request {
+  static constexpr std::string_view name = "open_support_request";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    // Not record_payload: the payload's summary is the new request's, and
+    // would overwrite this case's own referral summary.
+    const std::string summary = payload_string(ctx, "summary");
+    ctx.data()["support_summary"] = boost::json::string(summary);
+    ctx.data()["support_recommended_on"] = date_value(ctx.occurred_on());
+    ctx.data()["closed_on"] = date_value(ctx.occurred_on());
+    ctx.open_linked_case("support_request", {{"source", "risk_assessment"}, {"summary", summary}});
+  }
+};
+struct record_withdrawal {
+  static constexpr std::string_view name = "record_withdrawal";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    ctx.data()["withdrawn_reason"] = boost::json::string(payload_string(ctx, "reason"));
+    ctx.data()["withdrawn_from"] = boost::json::string(ctx.snapshot().state);
+    ctx.data()["withdrawn_on"] = date_value(ctx.occurred_on());
+  }
+};
+
+struct Machine : workflow::MachineBase<Machine> {
+  static constexpr std::string_view kKind = "risk_assessment";
+  static constexpr std::string_view kPrefix = "RA";
+  static constexpr workflow::StateInfo kStates[] = {
+      {"requested", Phase::referral},          {"matching", Phase::matching},
+      {"awaiting_provider", Phase::matching},  {"assessment", Phase::deployment},
+      {"report_submitted", Phase::evaluation}, {"closed", Phase::closed},
+      {"support_recommended", Phase::closed},  {"declined", Phase::declined},
+      {"withdrawn", Phase::withdrawn},
+  };
+  static constexpr workflow::DeadlineSpec kDeadlines[] = {
+      {"risk_assessment.triage", 5, "the lead accepts or declines a request"},
+      {"risk_assessment.matching", 10, "the lead proposes an assessor after accepting (and after an assessor declines)"},
+      {"risk_assessment.assessor_response", 5, "the proposed assessor accepts or declines"},
+      {"risk_assessment.report", 15, "the assessor submits the report after accepting"},
+  };
+  static constexpr FieldSpec kOpenFields[] = {
+      {"source", FieldType::string, true, "local_authority,lead,ofsted", "who requested the assessment"},
+      {"summary", FieldType::string, true, {}, "why the school is causing concern"},
+      {"concern_level", FieldType::string, false, "low,medium,high", "the requester's view of the concern"},
+  };
+  static void on_open(EventContext& ctx) {
+    for (const auto& [key, value] : ctx.payload()) ctx.data()[key] = value;
+    ctx.arm_deadline("risk_assessment.triage");
+    ctx.notify("referral_received");
+  }
+
+  using initial_state = requested;
+
+  // clang-format off
+  struct transition_table : boost::mpl::vector<
+      //   Source             Event                Target               Action                     Guard
+      //  +------------------+--------------------+--------------------+--------------------------+---------------+
+      Row < requested         , accept_request     , matching           , start_matching           , none          >,
+      Row < requested         , decline_request    , declined           , record_decision          , none          >,
+      Row < requested         , withdraw           , withdrawn          , record_withdrawal        , none          >,
+      //  +------------------+--------------------+--------------------+--------------------------+---------------+
+      Row < matching          , propose_assessor   , awaiting_provider  , request_assessor_response, none          >,
+      Row < matching          , withdraw           , withdrawn          , record_withdrawal        , none          >,
+      //  +------------------+--------------------+--------------------+--------------------------+---------------+
+      Row < awaiting_provider , assessor_accepts   , assessment         , start_assessment         , none          >,
+      Row < awaiting_provider , assessor_declines  , matching           , restart_matching         , none          >,
+      Row < awaiting_provider , withdraw           , withdrawn          , record_withdrawal        , none          >,
+      //  +------------------+--------------------+--------------------+--------------------------+---------------+
+      Row < assessment        , log_visit          , none               , add_logged_days          , valid_day_log >,
+      Row < assessment        , submit_report      , report_submitted   , record_report            , none          >,
+      Row < assessment        , withdraw           , withdrawn          , record_withdrawal        , none          >,
+      //  +------------------+--------------------+--------------------+--------------------------+---------------+
+      Row < report_submitted  , close              , closed             , record_closure           , none          >,
+      Row < report_submitted  , recommend_support  , support_recommended, open_support_request     , none          >,
+      Row < report_submitted  , withdraw           , withdrawn          , record_withdrawal        , none          >
+      //  +------------------+--------------------+--------------------+--------------------------+---------------+
+  > {};
+  // clang-format on
+};
+
+}  // namespace ra
+}  // namespace
+
+std::unique_ptr<workflow::CaseKind> make_risk_assessment_kind() {
+  return std::make_unique<workflow::MsmKind<ra::Machine>>();
+}
+
+}  // namespace s2s::cases

@@ -1,0 +1,340 @@
+// Support request: a school that needs help is matched with a system leader who
+// has the capacity, support is deployed for some days, and the school rates it
+// (DESIGN.md 4.1).
+#include "cases/kinds.h"
+#include "cases/kind_support.h"
+
+namespace s2s::cases {
+namespace {
+
+namespace sr {
+
+// States, by stable name.
+struct referred : boost::msm::front::state<> { static constexpr std::string_view name = "referred"; };
+struct matching : boost::msm::front::state<> { static constexpr std::string_view name = "matching"; };
+struct awaiting_provider : boost::msm::front::state<> { static constexpr std::string_view name = "awaiting_provider"; };
+struct planning : boost::msm::front::state<> { static constexpr std::string_view name = "planning"; };
+struct deployment : boost::msm::front::state<> { static constexpr std::string_view name = "deployment"; };
+struct evaluation : boost::msm::front::state<> { static constexpr std::string_view name = "evaluation"; };
+struct closed : boost::msm::front::state<> { static constexpr std::string_view name = "closed"; };
+struct declined : boost::msm::front::state<> { static constexpr std::string_view name = "declined"; };
+struct withdrawn : boost::msm::front::state<> { static constexpr std::string_view name = "withdrawn"; };
+
+// Events, named for what happened, with their payloads.
+struct accept_referral {
+  static constexpr std::string_view name = "accept_referral";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead accepts the referral and sets its terms";
+  static constexpr FieldSpec fields[] = {
+      {"priority", FieldType::string, true, "low,medium,high,urgent"},
+      {"focus_areas", FieldType::string_list, true, {}, "e.g. maths, leadership, SEND, governance"},
+      {"requested_days", FieldType::number, true, {}, "days of support requested, in half days"},
+      {"funding_source", FieldType::string, true, {}, "RDG, TSCCG, TSCF, TSF, SSIF, ..."},
+  };
+};
+struct decline_referral {
+  static constexpr std::string_view name = "decline_referral";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead declines the referral";
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+struct propose_provider {
+  static constexpr std::string_view name = "propose_provider";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead proposes a system leader from the ranked matches";
+  static constexpr FieldSpec fields[] = {
+      {"provider_id", FieldType::integer, true, {}, "the proposed system leader"},
+      {"note", FieldType::string, false},
+  };
+};
+struct provider_accepts {
+  static constexpr std::string_view name = "provider_accepts";
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary = "the proposed system leader accepts the deployment";
+  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+};
+struct provider_declines {
+  static constexpr std::string_view name = "provider_declines";
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary = "the proposed system leader declines; matching starts again";
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+struct agree_plan {
+  static constexpr std::string_view name = "agree_plan";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "objectives and planned days are agreed; deployment starts";
+  static constexpr FieldSpec fields[] = {
+      {"objectives", FieldType::string},
+      {"planned_days", FieldType::number},
+      {"starts_on", FieldType::date},
+      {"ends_on", FieldType::date},
+  };
+};
+struct log_days {
+  static constexpr std::string_view name = "log_days";
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary = "the deployed system leader logs days of support given";
+  static constexpr FieldSpec fields[] = {
+      {"date", FieldType::date, true, {}, "the day the support was given"},
+      {"days", FieldType::number, true, {}, "0.5, 1, 1.5, ..."},
+      {"activity", FieldType::string},
+  };
+};
+struct complete_deployment {
+  static constexpr std::string_view name = "complete_deployment";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the deployment has ended; the school is asked to rate it";
+  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+};
+struct submit_rating {
+  static constexpr std::string_view name = "submit_rating";
+  static constexpr std::string_view who = "school";
+  static constexpr std::string_view summary =
+      "the supported school rates the support 1-4; a later rating replaces an earlier one";
+  static constexpr FieldSpec fields[] = {
+      {"grade", FieldType::integer, true, {}, "1 outstanding, 2 good, 3 requires improvement, 4 inadequate"},
+      {"comment", FieldType::string, false},
+  };
+};
+struct record_impact {
+  static constexpr std::string_view name = "record_impact";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the lead records the outcome and impact of the support";
+  static constexpr FieldSpec fields[] = {{"outcome", FieldType::string}, {"impact", FieldType::string}};
+};
+struct close {
+  static constexpr std::string_view name = "close";
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary = "the case is closed";
+  static constexpr NoFields<close> fields{};
+};
+struct withdraw {
+  static constexpr std::string_view name = "withdraw";
+  static constexpr std::string_view who = "lead,school";
+  static constexpr std::string_view summary = "the request is withdrawn; after acceptance this counts as attrition";
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+
+// Guards: predicates that say why they refuse.
+struct plan_dates_in_order {
+  static constexpr std::string_view name = "plan_dates_in_order";
+  template <class E, class F, class S, class T>
+  bool operator()(E const&, F& fsm, S&, T&) const {
+    return payload_string(*fsm.ctx, "starts_on") <= payload_string(*fsm.ctx, "ends_on") ||
+           fsm.ctx->refuse("ends_on is before starts_on");
+  }
+};
+struct valid_day_log {
+  static constexpr std::string_view name = "valid_day_log";
+  template <class E, class F, class S, class T>
+  bool operator()(E const&, F& fsm, S&, T&) const {
+    EventContext& ctx = *fsm.ctx;
+    const double days = payload_number(ctx, "days");
+    if (days <= 0 || days > 1 || days * 2 != static_cast<double>(static_cast<int>(days * 2))) {
+      return ctx.refuse("days must be 0.5 or 1 for one date (half-day steps)");
+    }
+    const auto date = workflow::parse_date(payload_string(ctx, "date"));
+    if (*date > ctx.occurred_on()) return ctx.refuse("date is after the event's occurred_on: days cannot be logged ahead");
+    return true;
+  }
+};
+struct grade_in_range {
+  static constexpr std::string_view name = "grade_in_range";
+  template <class E, class F, class S, class T>
+  bool operator()(E const&, F& fsm, S&, T&) const {
+    const double grade = payload_number(*fsm.ctx, "grade");
+    return (grade >= 1 && grade <= 4) || fsm.ctx->refuse("grade must be 1, 2, 3 or 4");
+  }
+};
+struct impact_recorded_and_rated {
+  static constexpr std::string_view name = "impact_recorded_and_rated";
+  template <class E, class F, class S, class T>
+  bool operator()(E const&, F& fsm, S&, T&) const {
+    EventContext& ctx = *fsm.ctx;
+    bool ok = true;
+    if (!data_has(ctx, "impact")) ok = ctx.refuse("impact must be recorded before closing");
+    if (!data_has(ctx, "rating")) {
+      const auto* due = ctx.data().if_contains("rating_due_on");
+      const bool window_over =
+          due != nullptr && due->is_string() && workflow::format_date(ctx.occurred_on()) > due->get_string();
+      if (!window_over) ok = ctx.refuse("a rating from the school is needed until the rating window ends");
+    }
+    return ok;
+  }
+};
+
+// Actions: verbs.
+struct accept_terms {
+  static constexpr std::string_view name = "accept_terms";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["accepted_on"] = date_value(fsm.ctx->occurred_on());
+    fsm.ctx->arm_deadline("support_request.matching");
+  }
+};
+struct record_decision {
+  static constexpr std::string_view name = "record_decision";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+  }
+};
+struct request_provider_response {
+  static constexpr std::string_view name = "request_provider_response";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["proposed_on"] = date_value(fsm.ctx->occurred_on());
+    fsm.ctx->arm_deadline("support_request.provider_response");
+    fsm.ctx->notify("provider_proposed");
+  }
+};
+struct record_provider_acceptance {
+  static constexpr std::string_view name = "record_provider_acceptance";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& data = fsm.ctx->data();
+    data["deployed_provider_id"] = data["provider_id"];
+    data["matched_on"] = date_value(fsm.ctx->occurred_on());
+    fsm.ctx->arm_deadline("support_request.planning");
+  }
+};
+struct restart_matching {
+  static constexpr std::string_view name = "restart_matching";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& data = fsm.ctx->data();
+    auto& declined = data["declined_provider_ids"];
+    if (!declined.is_array()) declined = boost::json::array();
+    declined.as_array().push_back(data["provider_id"]);
+    data.erase("provider_id");
+    fsm.ctx->arm_deadline("support_request.matching");
+  }
+};
+struct start_deployment {
+  static constexpr std::string_view name = "start_deployment";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->notify("deployment_agreed");
+  }
+};
+struct add_logged_days {
+  static constexpr std::string_view name = "add_logged_days";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& data = fsm.ctx->data();
+    data["days_logged"] = number_of(data.if_contains("days_logged")) + payload_number(*fsm.ctx, "days");
+  }
+};
+struct request_rating {
+  static constexpr std::string_view name = "request_rating";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    ctx.data()["deployment_ended_on"] = date_value(ctx.occurred_on());
+    ctx.data()["rating_due_on"] = date_value(ctx.arm_deadline("support_request.rating"));
+    ctx.notify("rating_requested");
+  }
+};
+struct record_rating {
+  static constexpr std::string_view name = "record_rating";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    boost::json::object rating{{"grade", ctx.payload().at("grade")},
+                               {"rated_on", date_value(ctx.occurred_on())},
+                               {"by", ctx.actor()}};
+    if (const auto* comment = ctx.payload().if_contains("comment")) rating["comment"] = *comment;
+    ctx.data()["rating"] = std::move(rating);
+    ctx.settle_deadline("support_request.rating");
+  }
+};
+struct record_closure {
+  static constexpr std::string_view name = "record_closure";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
+  }
+};
+struct record_withdrawal {
+  static constexpr std::string_view name = "record_withdrawal";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    ctx.data()["withdrawn_reason"] = boost::json::string(payload_string(ctx, "reason"));
+    ctx.data()["withdrawn_from"] = boost::json::string(ctx.snapshot().state);
+    ctx.data()["withdrawn_on"] = date_value(ctx.occurred_on());
+  }
+};
+
+struct Machine : workflow::MachineBase<Machine> {
+  static constexpr std::string_view kKind = "support_request";
+  static constexpr std::string_view kPrefix = "SR";
+  static constexpr workflow::StateInfo kStates[] = {
+      {"referred", Phase::referral},        {"matching", Phase::matching},
+      {"awaiting_provider", Phase::matching}, {"planning", Phase::deployment},
+      {"deployment", Phase::deployment},    {"evaluation", Phase::evaluation},
+      {"closed", Phase::closed},            {"declined", Phase::declined},
+      {"withdrawn", Phase::withdrawn},
+  };
+  static constexpr workflow::DeadlineSpec kDeadlines[] = {
+      {"support_request.triage", 5, "the lead accepts or declines a referral"},
+      {"support_request.matching", 10, "the lead proposes a provider after accepting (and after a provider declines)"},
+      {"support_request.provider_response", 5, "the proposed system leader accepts or declines"},
+      {"support_request.planning", 10, "the plan is agreed after the provider accepts"},
+      {"support_request.rating", 10, "the school rates the support after the deployment ends"},
+  };
+  static constexpr FieldSpec kOpenFields[] = {
+      {"source", FieldType::string, true, "self,local_authority,ofsted,lead,risk_assessment", "who referred"},
+      {"summary", FieldType::string, true, {}, "what help is needed"},
+      {"linked_case", FieldType::string, false, {}, "the case that recommended this one"},
+  };
+  static void on_open(EventContext& ctx) {
+    for (const auto& [key, value] : ctx.payload()) ctx.data()[key] = value;
+    ctx.arm_deadline("support_request.triage");
+    ctx.notify("referral_received");
+  }
+
+  using initial_state = referred;
+
+  // clang-format off
+  struct transition_table : boost::mpl::vector<
+      //   Source             Event                Target             Action                      Guard
+      //  +------------------+--------------------+------------------+---------------------------+---------------------------+
+      Row < referred          , accept_referral    , matching         , accept_terms              , none                      >,
+      Row < referred          , decline_referral   , declined         , record_decision           , none                      >,
+      Row < referred          , withdraw           , withdrawn        , record_withdrawal         , none                      >,
+      //  +------------------+--------------------+------------------+---------------------------+---------------------------+
+      Row < matching          , propose_provider   , awaiting_provider, request_provider_response , none                      >,
+      Row < matching          , withdraw           , withdrawn        , record_withdrawal         , none                      >,
+      //  +------------------+--------------------+------------------+---------------------------+---------------------------+
+      Row < awaiting_provider , provider_accepts   , planning         , record_provider_acceptance, none                      >,
+      Row < awaiting_provider , provider_declines  , matching         , restart_matching          , none                      >,
+      Row < awaiting_provider , withdraw           , withdrawn        , record_withdrawal         , none                      >,
+      //  +------------------+--------------------+------------------+---------------------------+---------------------------+
+      Row < planning          , agree_plan         , deployment       , start_deployment          , plan_dates_in_order       >,
+      Row < planning          , withdraw           , withdrawn        , record_withdrawal         , none                      >,
+      //  +------------------+--------------------+------------------+---------------------------+---------------------------+
+      Row < deployment        , log_days           , none             , add_logged_days           , valid_day_log             >,
+      Row < deployment        , complete_deployment, evaluation       , request_rating            , none                      >,
+      Row < deployment        , withdraw           , withdrawn        , record_withdrawal         , none                      >,
+      //  +------------------+--------------------+------------------+---------------------------+---------------------------+
+      Row < evaluation        , submit_rating      , none             , record_rating             , grade_in_range            >,
+      Row < evaluation        , record_impact      , none             , record_payload            , none                      >,
+      Row < evaluation        , close              , closed           , record_closure            , impact_recorded_and_rated >,
+      Row < evaluation        , withdraw           , withdrawn        , record_withdrawal         , none                      >
+      //  +------------------+--------------------+------------------+---------------------------+---------------------------+
+  > {};
+  // clang-format on
+};
+
+}  // namespace sr
+}  // namespace
+
+std::unique_ptr<workflow::CaseKind> make_support_request_kind() {
+  return std::make_unique<workflow::MsmKind<sr::Machine>>();
+}
+
+}  // namespace s2s::cases

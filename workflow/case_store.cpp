@@ -1,0 +1,299 @@
+#include "workflow/case_store.h"
+
+#include <soci/soci.h>
+
+#include "workflow/timestamp.h"
+
+namespace s2s::workflow {
+namespace {
+
+soci::indicator indicator_for(const std::optional<std::string>& value) {
+  return value ? soci::i_ok : soci::i_null;
+}
+
+std::optional<std::string> optional_text(const std::string& value, soci::indicator ind) {
+  if (ind == soci::i_null) return std::nullopt;
+  return value;
+}
+
+long long affected(soci::statement& st) { return st.get_affected_rows(); }
+
+constexpr const char* kCaseColumns =
+    "SELECT id, kind, reference, school_urn, state, phase, version, CAST(data AS TEXT), CAST(opened_on AS TEXT),"
+    " CAST(opened_at AS TEXT), CAST(closed_at AS TEXT), CAST(updated_at AS TEXT),"
+    " CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = cases.id AND d.status = 'overdue')"
+    " THEN 1 ELSE 0 END FROM cases";
+
+constexpr const char* kDeadlineColumns =
+    "SELECT id, case_id, purpose, armed_in_state, CAST(due_on AS TEXT), CAST(computation AS TEXT), status,"
+    " CAST(settled_on AS TEXT) FROM deadlines";
+
+// Deadlines selected by kDeadlineColumns + `where`, which binds :id to `key` when given.
+std::vector<DeadlineRow> read_deadlines(soci::session& sql, const std::string& where, std::optional<long long> key) {
+  std::vector<DeadlineRow> out;
+  DeadlineRow row;
+  long long id = 0;
+  long long case_id = 0;
+  long long bound = key.value_or(0);
+  std::string settled;
+  soci::indicator settled_ind = soci::i_ok;
+  const std::string query = std::string(kDeadlineColumns) + " " + where;
+  auto prepared = (sql.prepare << query, soci::into(id), soci::into(case_id), soci::into(row.purpose),
+                   soci::into(row.armed_in_state), soci::into(row.due_on), soci::into(row.computation),
+                   soci::into(row.status), soci::into(settled, settled_ind));
+  if (key) prepared, soci::use(bound);
+  soci::statement st = prepared;
+  st.execute();
+  while (st.fetch()) {
+    row.id = id;
+    row.case_id = case_id;
+    row.settled_on = optional_text(settled, settled_ind);
+    out.push_back(row);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<CaseRow> CaseStore::load_case(std::int64_t id, bool for_update) {
+  CaseRow row;
+  long long row_id = 0;
+  int urn = 0;
+  std::string closed_at;
+  soci::indicator closed_ind = soci::i_ok;
+  int overdue = 0;
+  const long long key = id;
+  const bool lock = for_update && backend_ == Backend::postgresql;  // SQLite's writer already holds the lock
+  sql_ << std::string(kCaseColumns) + " WHERE id = :id" + (lock ? " FOR UPDATE OF cases" : ""), soci::use(key), soci::into(row_id), soci::into(row.kind),
+      soci::into(row.reference), soci::into(urn), soci::into(row.state), soci::into(row.phase),
+      soci::into(row.version), soci::into(row.data), soci::into(row.opened_on), soci::into(row.opened_at),
+      soci::into(closed_at, closed_ind), soci::into(row.updated_at), soci::into(overdue);
+  if (!sql_.got_data()) return std::nullopt;
+  row.id = row_id;
+  row.school_urn = urn;
+  row.opened_at = normalize_timestamp(row.opened_at);
+  row.updated_at = normalize_timestamp(row.updated_at);
+  if (closed_ind != soci::i_null) row.closed_at = normalize_timestamp(closed_at);
+  row.overdue = overdue != 0;
+  return row;
+}
+
+int CaseStore::next_reference_number(std::string_view prefix, int year) {
+  const std::string p(prefix);
+  int number = 0;
+  sql_ << "INSERT INTO case_references (prefix, year, last_number) VALUES (:p, :y, 1)"
+          " ON CONFLICT (prefix, year) DO UPDATE SET last_number = case_references.last_number + 1"
+          " RETURNING last_number",
+      soci::use(p), soci::use(year), soci::into(number);
+  return number;
+}
+
+std::int64_t CaseStore::insert_case(const CaseRow& row) {
+  long long id = 0;
+  const int urn = row.school_urn;
+  sql_ << "INSERT INTO cases (kind, reference, school_urn, state, phase, version, data, opened_on, opened_at,"
+          " updated_at) VALUES (:kind, :reference, :urn, :state, :phase, 1, :data, :opened_on, :opened_at,"
+          " :updated_at) RETURNING id",
+      soci::use(row.kind), soci::use(row.reference), soci::use(urn), soci::use(row.state), soci::use(row.phase),
+      soci::use(row.data), soci::use(row.opened_on), soci::use(row.opened_at), soci::use(row.updated_at),
+      soci::into(id);
+  return id;
+}
+
+bool CaseStore::update_case(std::int64_t id, int expected_version, const std::string& state, const std::string& phase,
+                            const std::string& data, const std::string& updated_at,
+                            const std::optional<std::string>& closed_at) {
+  const long long key = id;
+  std::string closed = closed_at.value_or("");
+  soci::indicator closed_ind = indicator_for(closed_at);
+  soci::statement st =
+      (sql_.prepare << "UPDATE cases SET state = :state, phase = :phase, version = version + 1, data = :data,"
+                       " updated_at = :updated_at, closed_at = :closed_at WHERE id = :id AND version = :version",
+       soci::use(state), soci::use(phase), soci::use(data), soci::use(updated_at), soci::use(closed, closed_ind),
+       soci::use(key), soci::use(expected_version));
+  st.execute(true);
+  return affected(st) == 1;
+}
+
+void CaseStore::insert_history(std::int64_t case_id, const HistoryRow& row) {
+  const long long key = case_id;
+  std::string from = row.from_state.value_or("");
+  soci::indicator from_ind = indicator_for(row.from_state);
+  long long timer = row.timer_id.value_or(0);
+  soci::indicator timer_ind = row.timer_id ? soci::i_ok : soci::i_null;
+  sql_ << "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on,"
+          " recorded_at, payload, timer_id) VALUES (:case_id, :sequence, :event, :from_state, :to_state, :actor,"
+          " :occurred_on, :recorded_at, :payload, :timer_id)",
+      soci::use(key), soci::use(row.sequence), soci::use(row.event), soci::use(from, from_ind),
+      soci::use(row.to_state), soci::use(row.actor), soci::use(row.occurred_on), soci::use(row.recorded_at),
+      soci::use(row.payload), soci::use(timer, timer_ind);
+}
+
+std::vector<HistoryRow> CaseStore::history(std::int64_t case_id) {
+  std::vector<HistoryRow> out;
+  HistoryRow row;
+  std::string from;
+  soci::indicator from_ind = soci::i_ok;
+  long long timer = 0;
+  soci::indicator timer_ind = soci::i_ok;
+  const long long key = case_id;
+  soci::statement st =
+      (sql_.prepare << "SELECT sequence, event, from_state, to_state, actor, CAST(occurred_on AS TEXT),"
+                       " CAST(recorded_at AS TEXT), CAST(payload AS TEXT), timer_id FROM case_history"
+                       " WHERE case_id = :id ORDER BY sequence",
+       soci::use(key), soci::into(row.sequence), soci::into(row.event), soci::into(from, from_ind),
+       soci::into(row.to_state), soci::into(row.actor), soci::into(row.occurred_on), soci::into(row.recorded_at),
+       soci::into(row.payload), soci::into(timer, timer_ind));
+  st.execute();
+  while (st.fetch()) {
+    HistoryRow copy = row;
+    copy.from_state = optional_text(from, from_ind);
+    copy.timer_id = timer_ind == soci::i_null ? std::nullopt : std::optional<std::int64_t>(timer);
+    copy.recorded_at = normalize_timestamp(copy.recorded_at);
+    out.push_back(std::move(copy));
+  }
+  return out;
+}
+
+std::int64_t CaseStore::insert_deadline(const DeadlineRow& row, const std::string& created_at) {
+  long long id = 0;
+  const long long case_id = row.case_id;
+  sql_ << "INSERT INTO deadlines (case_id, purpose, armed_in_state, due_on, computation, status, created_at)"
+          " VALUES (:case_id, :purpose, :state, :due_on, :computation, 'open', :created_at) RETURNING id",
+      soci::use(case_id), soci::use(row.purpose), soci::use(row.armed_in_state), soci::use(row.due_on),
+      soci::use(row.computation), soci::use(created_at), soci::into(id);
+  return id;
+}
+
+std::optional<DeadlineRow> CaseStore::deadline(std::int64_t id) {
+  const long long key = id;
+  auto rows = read_deadlines(sql_, "WHERE id = :id", key);
+  if (rows.empty()) return std::nullopt;
+  return rows.front();
+}
+
+std::vector<DeadlineRow> CaseStore::deadlines(std::int64_t case_id) {
+  const long long key = case_id;
+  return read_deadlines(sql_, "WHERE case_id = :id ORDER BY id", key);
+}
+
+std::vector<DeadlineRow> CaseStore::unsettled_deadlines(std::optional<std::int64_t> case_id) {
+  if (case_id) {
+    const long long key = *case_id;
+    return read_deadlines(sql_, "WHERE case_id = :id AND status IN ('open', 'overdue') ORDER BY id", key);
+  }
+  return read_deadlines(sql_, "WHERE status IN ('open', 'overdue') ORDER BY id", std::nullopt);
+}
+
+void CaseStore::set_deadline_status(std::int64_t id, const std::string& status,
+                                    const std::optional<std::string>& settled_on) {
+  const long long key = id;
+  std::string settled = settled_on.value_or("");
+  soci::indicator settled_ind = indicator_for(settled_on);
+  sql_ << "UPDATE deadlines SET status = :status, settled_on = :settled_on WHERE id = :id", soci::use(status),
+      soci::use(settled, settled_ind), soci::use(key);
+}
+
+void CaseStore::move_deadline(std::int64_t id, const std::string& due_on, const std::string& computation) {
+  const long long key = id;
+  sql_ << "UPDATE deadlines SET due_on = :due_on, computation = :computation WHERE id = :id", soci::use(due_on),
+      soci::use(computation), soci::use(key);
+}
+
+void CaseStore::insert_timer(std::int64_t case_id, std::int64_t deadline_id, const std::string& event,
+                             const std::string& fire_on, const std::string& created_at) {
+  const long long c = case_id;
+  const long long d = deadline_id;
+  sql_ << "INSERT INTO timers (case_id, deadline_id, event, fire_on, status, created_at)"
+          " VALUES (:case_id, :deadline_id, :event, :fire_on, 'pending', :created_at)",
+      soci::use(c), soci::use(d), soci::use(event), soci::use(fire_on), soci::use(created_at);
+}
+
+void CaseStore::cancel_timers(std::int64_t deadline_id) {
+  const long long d = deadline_id;
+  sql_ << "UPDATE timers SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL"
+          " WHERE deadline_id = :d AND status = 'pending'",
+      soci::use(d);
+}
+
+std::vector<ClaimedTimer> CaseStore::claim_due_timers(const std::string& owner, const std::string& today,
+                                                      const std::string& now, const std::string& lease_until,
+                                                      int limit) {
+  // One statement: choose and lease together, so two processes never lease one timer.
+  const std::string query =
+      std::string("UPDATE timers SET lease_owner = :owner, lease_expires_at = :until, attempts = attempts + 1"
+                  " WHERE id IN (SELECT id FROM timers WHERE status = 'pending' AND fire_on <= :today"
+                  " AND (lease_expires_at IS NULL OR lease_expires_at < :now) ORDER BY fire_on, id LIMIT :limit") +
+      (backend_ == Backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "") +
+      ") RETURNING id, case_id, deadline_id, event, CAST(fire_on AS TEXT), attempts";
+  std::vector<ClaimedTimer> out;
+  ClaimedTimer row;
+  long long id = 0;
+  long long case_id = 0;
+  long long deadline_id = 0;
+  soci::statement st = (sql_.prepare << query, soci::use(owner), soci::use(lease_until), soci::use(today),
+                        soci::use(now), soci::use(limit), soci::into(id), soci::into(case_id),
+                        soci::into(deadline_id), soci::into(row.event), soci::into(row.fire_on),
+                        soci::into(row.attempts));
+  st.execute();
+  while (st.fetch()) {
+    row.id = id;
+    row.case_id = case_id;
+    row.deadline_id = deadline_id;
+    out.push_back(row);
+  }
+  return out;
+}
+
+bool CaseStore::mark_timer_fired(std::int64_t id, const std::string& owner, const std::string& now) {
+  const long long key = id;
+  soci::statement st =
+      (sql_.prepare << "UPDATE timers SET status = 'fired', fired_at = :now, lease_owner = NULL,"
+                       " lease_expires_at = NULL WHERE id = :id AND status = 'pending' AND lease_owner = :owner",
+       soci::use(now), soci::use(key), soci::use(owner));
+  st.execute(true);
+  return affected(st) == 1;
+}
+
+void CaseStore::release_timer(std::int64_t id, const std::string& owner, const std::string& error, bool give_up,
+                              const std::string& retry_at) {
+  const long long key = id;
+  const std::string status = give_up ? "failed" : "pending";
+  // No owner, but a lease expiry in the future: nobody claims it again before retry_at.
+  sql_ << "UPDATE timers SET status = :status, last_error = :error, lease_owner = NULL, lease_expires_at = :retry"
+          " WHERE id = :id AND lease_owner = :owner",
+      soci::use(status), soci::use(error), soci::use(retry_at), soci::use(key), soci::use(owner);
+}
+
+long long CaseStore::count_timers(const std::string& status) {
+  long long count = 0;
+  sql_ << "SELECT count(*) FROM timers WHERE status = :status", soci::use(status), soci::into(count);
+  return count;
+}
+
+void CaseStore::insert_outbox(std::optional<std::int64_t> case_id, const std::string& message,
+                              const std::string& payload, const std::string& now) {
+  long long c = case_id.value_or(0);
+  soci::indicator c_ind = case_id ? soci::i_ok : soci::i_null;
+  sql_ << "INSERT INTO outbox (case_id, message, payload, status, next_attempt_at, created_at)"
+          " VALUES (:case_id, :message, :payload, 'pending', :next_attempt_at, :created_at)",
+      soci::use(c, c_ind), soci::use(message), soci::use(payload), soci::use(now), soci::use(now);
+}
+
+std::vector<ClosureRow> CaseStore::closures() {
+  std::vector<ClosureRow> out;
+  ClosureRow row;
+  soci::statement st = (sql_.prepare << "SELECT CAST(day AS TEXT), reason FROM calendar_closures ORDER BY day",
+                        soci::into(row.day), soci::into(row.reason));
+  st.execute();
+  while (st.fetch()) out.push_back(row);
+  return out;
+}
+
+void CaseStore::insert_closure(const std::string& day, const std::string& reason, const std::string& actor,
+                               const std::string& now) {
+  sql_ << "INSERT INTO calendar_closures (day, reason, created_by, created_at) VALUES (:day, :reason, :actor, :now)",
+      soci::use(day), soci::use(reason), soci::use(actor), soci::use(now);
+}
+
+}  // namespace s2s::workflow

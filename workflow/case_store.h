@@ -1,0 +1,127 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "workflow/database.h"
+
+// The engine's storage layer: every SQL statement on cases, history,
+// deadlines, timers, the outbox and calendar closures, with bound parameters.
+// Works inside the caller's transaction on one session; not thread-safe.
+// Dates travel as "YYYY-MM-DD" text, timestamps as format_timestamp() text,
+// JSON documents as text.
+namespace s2s::workflow {
+
+struct CaseRow {
+  std::int64_t id = 0;
+  std::string kind;
+  std::string reference;
+  std::int32_t school_urn = 0;
+  std::string state;
+  std::string phase;
+  int version = 0;
+  std::string data;  // JSON object
+  std::string opened_on;
+  std::string opened_at;
+  std::optional<std::string> closed_at;
+  std::string updated_at;
+  bool overdue = false;
+};
+
+struct HistoryRow {
+  int sequence = 0;
+  std::string event;
+  std::optional<std::string> from_state;
+  std::string to_state;
+  std::string actor;
+  std::string occurred_on;
+  std::string recorded_at;
+  std::string payload;
+  std::optional<std::int64_t> timer_id;
+};
+
+struct DeadlineRow {
+  std::int64_t id = 0;
+  std::int64_t case_id = 0;
+  std::string purpose;
+  std::string armed_in_state;
+  std::string due_on;
+  std::string computation;
+  std::string status;
+  std::optional<std::string> settled_on;
+};
+
+struct ClaimedTimer {
+  std::int64_t id = 0;
+  std::int64_t case_id = 0;
+  std::int64_t deadline_id = 0;
+  std::string event;
+  std::string fire_on;
+  int attempts = 0;
+};
+
+struct ClosureRow {
+  std::string day;
+  std::string reason;
+};
+
+class CaseStore {
+ public:
+  CaseStore(soci::session& sql, Backend backend) : sql_(sql), backend_(backend) {}
+
+  // `for_update`: PostgreSQL locks the row until the transaction ends, so
+  // concurrent events on one case queue up instead of conflicting.
+  [[nodiscard]] std::optional<CaseRow> load_case(std::int64_t id, bool for_update = false);
+  // The next number for PREFIX-YEAR-NNNN references (1, 2, ...).
+  [[nodiscard]] int next_reference_number(std::string_view prefix, int year);
+  // Inserts at version 1 and returns the new id.
+  [[nodiscard]] std::int64_t insert_case(const CaseRow& row);
+  // Writes the new state only if the case is still at `expected_version`;
+  // false when someone else moved it first.
+  [[nodiscard]] bool update_case(std::int64_t id, int expected_version, const std::string& state,
+                                 const std::string& phase, const std::string& data, const std::string& updated_at,
+                                 const std::optional<std::string>& closed_at);
+  void insert_history(std::int64_t case_id, const HistoryRow& row);
+  [[nodiscard]] std::vector<HistoryRow> history(std::int64_t case_id);
+
+  [[nodiscard]] std::int64_t insert_deadline(const DeadlineRow& row, const std::string& created_at);
+  [[nodiscard]] std::optional<DeadlineRow> deadline(std::int64_t id);
+  [[nodiscard]] std::vector<DeadlineRow> deadlines(std::int64_t case_id);
+  // open or overdue; every case when case_id is nullopt.
+  [[nodiscard]] std::vector<DeadlineRow> unsettled_deadlines(std::optional<std::int64_t> case_id);
+  void set_deadline_status(std::int64_t id, const std::string& status, const std::optional<std::string>& settled_on);
+  void move_deadline(std::int64_t id, const std::string& due_on, const std::string& computation);
+
+  void insert_timer(std::int64_t case_id, std::int64_t deadline_id, const std::string& event,
+                    const std::string& fire_on, const std::string& created_at);
+  // Cancels the pending timers of a deadline.
+  void cancel_timers(std::int64_t deadline_id);
+  // Leases up to `limit` due timers (fire_on <= today, pending, no live lease)
+  // to `owner` until `lease_until`. PostgreSQL skips rows others have locked.
+  [[nodiscard]] std::vector<ClaimedTimer> claim_due_timers(const std::string& owner, const std::string& today,
+                                                           const std::string& now, const std::string& lease_until,
+                                                           int limit);
+  // Marks the timer fired if it is still pending and leased to `owner`; false otherwise.
+  [[nodiscard]] bool mark_timer_fired(std::int64_t id, const std::string& owner, const std::string& now);
+  // Gives a leased timer back after a failed attempt: pending again from
+  // `retry_at`, or failed for good.
+  void release_timer(std::int64_t id, const std::string& owner, const std::string& error, bool give_up,
+                     const std::string& retry_at);
+  [[nodiscard]] long long count_timers(const std::string& status);
+
+  void insert_outbox(std::optional<std::int64_t> case_id, const std::string& message, const std::string& payload,
+                     const std::string& now);
+
+  [[nodiscard]] std::vector<ClosureRow> closures();
+  void insert_closure(const std::string& day, const std::string& reason, const std::string& actor,
+                      const std::string& now);
+
+ private:
+  soci::session& sql_;
+  Backend backend_;
+};
+
+}  // namespace s2s::workflow

@@ -1,0 +1,639 @@
+#include "workflow/engine.h"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "workflow/case_store.h"
+#include "workflow/date.h"
+#include "workflow/timestamp.h"
+
+namespace s2s::workflow {
+namespace {
+
+using std::chrono::year_month_day;
+
+// Events the engine itself raises from timers, on any kind.
+constexpr std::string_view kReminderDue = "reminder_due";
+constexpr std::string_view kDeadlinePassed = "deadline_passed";
+// The history event that opens a case.
+constexpr std::string_view kOpened = "opened";
+constexpr std::string_view kSystemActor = "system";
+// Attempts at one event when no expected version was given and others keep moving the case.
+constexpr int kConflictRetries = 5;
+
+EngineError payload_error(std::string field, std::string reason) {
+  return EngineError(EngineError::Code::payload_invalid, field + ": " + reason, field, reason);
+}
+
+year_month_day parse_stored_date(const std::string& text) {
+  const auto date = parse_date(text);
+  if (!date) throw DatabaseError("stored date is not YYYY-MM-DD: '" + text + "'");
+  return *date;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : std::string(separator)) + p;
+  return out;
+}
+
+void check_field(const boost::json::value& value, const FieldSpec& spec) {
+  const std::string name(spec.name);
+  const auto wrong_type = [&] {
+    return payload_error(name, "must be a " + std::string(to_string(spec.type)));
+  };
+  switch (spec.type) {
+    case FieldType::string: {
+      if (!value.is_string()) throw wrong_type();
+      const std::string_view text = value.get_string();
+      if (text.empty()) throw payload_error(name, "must not be empty");
+      if (!spec.one_of.empty()) {
+        bool found = false;
+        std::string_view rest = spec.one_of;
+        while (!rest.empty() && !found) {
+          const auto comma = rest.find(',');
+          found = rest.substr(0, comma) == text;
+          rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        }
+        if (!found) {
+          throw payload_error(name, "must be one of " + std::string(spec.one_of) + ", not '" + std::string(text) + "'");
+        }
+      }
+      return;
+    }
+    case FieldType::integer:
+      if (!value.is_int64() && !value.is_uint64()) throw wrong_type();
+      return;
+    case FieldType::number:
+      if (!value.is_number()) throw wrong_type();
+      return;
+    case FieldType::boolean:
+      if (!value.is_bool()) throw wrong_type();
+      return;
+    case FieldType::date:
+      if (!value.is_string()) throw wrong_type();
+      if (!parse_date(value.get_string())) {
+        throw payload_error(name, "'" + std::string(value.get_string()) + "' is not a date that exists (YYYY-MM-DD)");
+      }
+      return;
+    case FieldType::string_list:
+      if (!value.is_array()) throw wrong_type();
+      for (const auto& item : value.get_array()) {
+        if (!item.is_string() || item.get_string().empty()) throw payload_error(name, "must hold non-empty strings");
+      }
+      return;
+  }
+}
+
+Case to_case(const CaseRow& row) {
+  Case c;
+  c.id = row.id;
+  c.kind = row.kind;
+  c.reference = row.reference;
+  c.school_urn = row.school_urn;
+  c.state = row.state;
+  c.phase = phase_from_string(row.phase).value_or(Phase::referral);
+  c.version = row.version;
+  c.data = boost::json::parse(row.data).as_object();
+  c.opened_on = parse_stored_date(row.opened_on);
+  c.opened_at = row.opened_at;
+  c.closed_at = row.closed_at;
+  c.updated_at = row.updated_at;
+  c.overdue = row.overdue;
+  return c;
+}
+
+int claimed_attempts(const std::vector<ClaimedTimer>& claimed, std::int64_t id) {
+  for (const auto& t : claimed) {
+    if (t.id == id) return t.attempts;
+  }
+  return 1;
+}
+
+}  // namespace
+
+void validate_payload(const boost::json::object& payload, std::span<const FieldSpec> fields) {
+  for (const auto& [key, value] : payload) {
+    const auto spec = std::find_if(fields.begin(), fields.end(), [&](const FieldSpec& f) { return f.name == key; });
+    if (spec == fields.end()) {
+      std::vector<std::string> known;
+      for (const FieldSpec& f : fields) known.emplace_back(f.name);
+      throw payload_error(std::string(key),
+                          "unknown field" + (known.empty() ? std::string(": this event takes none")
+                                                           : " (expected " + join(known, ", ") + ")"));
+    }
+    if (value.is_null() && !spec->required) continue;
+    check_field(value, *spec);
+  }
+  for (const FieldSpec& f : fields) {
+    if (f.required && !payload.contains(f.name)) throw payload_error(std::string(f.name), "is required");
+  }
+}
+
+struct Engine::Impl {
+  std::shared_ptr<Database> db;
+  std::shared_ptr<const KindRegistry> kinds;
+  EngineOptions options;
+  mutable std::mutex calendar_mutex;
+  std::shared_ptr<const Calendar> calendar;
+
+  const CaseKind& kind_of(const std::string& name) const {
+    const CaseKind* kind = kinds->find(name);
+    if (kind == nullptr) {
+      throw EngineError(EngineError::Code::unknown_kind, "unknown case kind '" + name + "'", "kind",
+                        "unknown case kind");
+    }
+    return *kind;
+  }
+
+  std::shared_ptr<const Calendar> current_calendar() const {
+    std::lock_guard lock(calendar_mutex);
+    return calendar;
+  }
+
+  int working_days(const CaseKind& kind, std::string_view purpose) const {
+    if (const auto configured = options.policy.days_for(purpose)) return *configured;
+    if (const DeadlineSpec* spec = kind.find_deadline(purpose)) return spec->default_working_days;
+    throw std::logic_error("case kind " + std::string(kind.name()) + " arms undeclared deadline " +
+                           std::string(purpose));
+  }
+
+  year_month_day today() const { return london_date(options.clock()); }
+
+  void check_occurred_on(year_month_day occurred_on, std::optional<year_month_day> opened_on) const {
+    if (!occurred_on.ok()) throw payload_error("occurred_on", "is not a date that exists");
+    const auto now = today();
+    if (std::chrono::sys_days(occurred_on) > std::chrono::sys_days(now)) {
+      throw payload_error("occurred_on", format_date(occurred_on) + " is in the future (today is " + format_date(now) +
+                                             " in Europe/London)");
+    }
+    if (opened_on && std::chrono::sys_days(occurred_on) < std::chrono::sys_days(*opened_on)) {
+      throw payload_error("occurred_on",
+                          format_date(occurred_on) + " is before the case was opened on " + format_date(*opened_on));
+    }
+  }
+
+  // Arms the deadlines an event asked for, in `state`, with their timers.
+  void arm(CaseStore& store, const CaseKind& kind, std::int64_t case_id, const std::string& state,
+           const std::vector<EventContext::ArmedDeadline>& armed, const Calendar& cal, const std::string& now) {
+    for (const auto& a : armed) {
+      const DeadlineSpec* spec = kind.find_deadline(a.purpose);
+      if (spec == nullptr) {
+        throw std::logic_error("case kind " + std::string(kind.name()) + " arms undeclared deadline " + a.purpose);
+      }
+      const auto computation = cal.compute_deadline(a.from, a.working_days);
+      DeadlineRow row;
+      row.case_id = case_id;
+      row.purpose = a.purpose;
+      row.armed_in_state = state;
+      row.due_on = format_date(computation.due);
+      row.computation = computation.to_json();
+      const auto deadline_id = store.insert_deadline(row, now);
+      insert_timers(store, *spec, case_id, deadline_id, a.from, computation.due, cal, now);
+    }
+  }
+
+  void insert_timers(CaseStore& store, const DeadlineSpec& spec, std::int64_t case_id, std::int64_t deadline_id,
+                     year_month_day from, year_month_day due, const Calendar& cal, const std::string& now) {
+    const int reminder_days = options.policy.reminder_working_days;
+    if (spec.remind && reminder_days > 0) {
+      const auto remind_on = cal.add_working_days(due, -reminder_days);
+      if (std::chrono::sys_days(remind_on) > std::chrono::sys_days(from)) {
+        store.insert_timer(case_id, deadline_id, std::string(kReminderDue), format_date(remind_on), now);
+      }
+    }
+    // A deadline is met on its due date; it has passed from the next day on.
+    const auto day_after = year_month_day(std::chrono::sys_days(due) + std::chrono::days(1));
+    const std::string event(spec.due_event.empty() ? kDeadlinePassed : spec.due_event);
+    store.insert_timer(case_id, deadline_id, event, format_date(day_after), now);
+  }
+
+  // Settles deadlines when the case leaves `from_state`, and those an event
+  // answered without leaving it. Returns whether an overdue deadline remains.
+  bool settle(CaseStore& store, std::int64_t case_id, const std::string& from_state, bool left_state,
+              Phase new_phase, const std::vector<std::string>& settled_purposes, year_month_day occurred_on) {
+    const auto on = format_date(occurred_on);
+    bool overdue_remains = false;
+    for (const DeadlineRow& d : store.unsettled_deadlines(case_id)) {
+      const bool leaving = left_state && d.armed_in_state == from_state;
+      const bool answered =
+          std::find(settled_purposes.begin(), settled_purposes.end(), d.purpose) != settled_purposes.end();
+      if (!leaving && !answered) {
+        overdue_remains = overdue_remains || d.status == "overdue";
+        continue;
+      }
+      std::string status;
+      if (leaving && (new_phase == Phase::withdrawn || new_phase == Phase::declined)) {
+        status = "cancelled";
+      } else {
+        status = on <= d.due_on ? "met" : "late";
+      }
+      store.set_deadline_status(d.id, status, on);
+      store.cancel_timers(d.id);
+    }
+    return overdue_remains;
+  }
+
+  void queue_notifications(CaseStore& store, const CaseRow& row, std::string_view event,
+                           const std::vector<EventContext::Notification>& notifications, const std::string& now) {
+    for (const auto& n : notifications) {
+      boost::json::object payload = n.extra;
+      payload["case_id"] = row.id;
+      payload["reference"] = row.reference;
+      payload["kind"] = row.kind;
+      payload["school_urn"] = row.school_urn;
+      payload["event"] = event;
+      payload["state"] = row.state;
+      store.insert_outbox(row.id, n.message, boost::json::serialize(payload), now);
+    }
+  }
+
+  // Opens a case inside the caller's transaction.
+  CaseRow open_in(CaseStore& store, const CaseKind& kind, std::int32_t school_urn, const boost::json::object& payload,
+                  std::string_view actor, year_month_day occurred_on, const Calendar& cal) {
+    const auto now_time = options.clock();
+    const std::string now = format_timestamp(now_time);
+    const int year = static_cast<int>(london_date(now_time).year());
+    CaseRow row;
+    row.kind = std::string(kind.name());
+    row.reference =
+        fmt::format("{}-{}-{:04}", kind.reference_prefix(), year, store.next_reference_number(kind.reference_prefix(), year));
+    row.school_urn = school_urn;
+    row.state = std::string(kind.initial_state());
+    row.phase = std::string(to_string(kind.phase_of(row.state).value_or(Phase::referral)));
+    row.version = 1;
+    row.opened_on = format_date(occurred_on);
+    row.opened_at = now;
+    row.updated_at = now;
+
+    CaseSnapshot snapshot{0, row.kind, row.reference, school_urn, row.state, 0, occurred_on};
+    boost::json::object data;
+    EventContext ctx(snapshot, kOpened, payload, data, actor, occurred_on, cal,
+                     [this, &kind](std::string_view purpose) { return working_days(kind, purpose); });
+    kind.on_open(ctx);
+    row.data = boost::json::serialize(data);
+    row.id = store.insert_case(row);
+    store.insert_history(row.id, HistoryRow{1, std::string(kOpened), std::nullopt, row.state, std::string(actor),
+                                            row.opened_on, now, boost::json::serialize(payload), std::nullopt});
+    arm(store, kind, row.id, row.state, ctx.armed(), cal, now);
+    queue_notifications(store, row, kOpened, ctx.notifications(), now);
+    return row;
+  }
+
+  // Applies one event inside the caller's transaction and returns the case as it now is.
+  CaseRow apply_in(CaseStore& store, std::int64_t case_id, std::string_view event, const boost::json::object& payload,
+                   std::string_view actor, year_month_day occurred_on, std::optional<int> expected_version,
+                   std::optional<std::int64_t> timer_id, const Calendar& cal) {
+    auto loaded = store.load_case(case_id, true);
+    if (!loaded) {
+      throw EngineError(EngineError::Code::unknown_case, "case " + std::to_string(case_id) + " does not exist");
+    }
+    CaseRow row = std::move(*loaded);
+    if (expected_version && *expected_version != row.version) {
+      throw EngineError(EngineError::Code::version_conflict,
+                        fmt::format("case {} is at version {}, not {}: reload it and try again", row.reference,
+                                    row.version, *expected_version));
+    }
+    const CaseKind& kind = kind_of(row.kind);
+    const auto opened_on = parse_stored_date(row.opened_on);
+    check_occurred_on(occurred_on, opened_on);
+
+    const auto allowed = kind.allowed_events(row.state);
+    const EventInfo* info = kind.find_event(event);
+    if (info == nullptr || std::find(allowed.begin(), allowed.end(), event) == allowed.end()) {
+      std::vector<std::string> names(allowed.begin(), allowed.end());
+      throw EngineError(EngineError::Code::event_not_allowed,
+                        fmt::format("{} is {}: it does not take '{}' (it takes: {})", row.reference, row.state, event,
+                                    names.empty() ? std::string("nothing, it is finished") : join(names, ", ")),
+                        {}, {}, names);
+    }
+    validate_payload(payload, info->fields);
+
+    boost::json::object data = boost::json::parse(row.data).as_object();
+    CaseSnapshot snapshot{row.id, row.kind, row.reference, row.school_urn, row.state, row.version, opened_on};
+    EventContext ctx(snapshot, event, payload, data, actor, occurred_on, cal,
+                     [this, &kind](std::string_view purpose) { return working_days(kind, purpose); });
+    const auto result = kind.dispatch(row.state, event, ctx);
+    if (result.outcome == DispatchResult::Outcome::guard_rejected) {
+      const std::string reason = ctx.refusals().empty() ? "its conditions are not met" : join(ctx.refusals(), "; ");
+      throw EngineError(EngineError::Code::guard_failed,
+                        fmt::format("{} cannot take '{}' now: {}", row.reference, event, reason), {}, reason);
+    }
+    if (result.outcome == DispatchResult::Outcome::not_allowed) {
+      throw EngineError(EngineError::Code::event_not_allowed,
+                        fmt::format("{} is {}: it does not take '{}'", row.reference, row.state, event), {}, {},
+                        std::vector<std::string>(allowed.begin(), allowed.end()));
+    }
+
+    const std::string from_state = row.state;
+    const std::string to_state(result.state);
+    const Phase phase = kind.phase_of(to_state).value_or(Phase::referral);
+    const std::string now = format_timestamp(options.clock());
+
+    for (const auto& linked : ctx.linked_cases()) {
+      boost::json::object linked_payload = linked.payload;
+      linked_payload["linked_case"] = row.reference;
+      const CaseRow opened =
+          open_in(store, kind_of(linked.kind), row.school_urn, linked_payload, actor, occurred_on, cal);
+      auto& links = data["linked_cases"];
+      if (!links.is_array()) links = boost::json::array();
+      links.as_array().push_back(boost::json::object{{"id", opened.id}, {"reference", opened.reference},
+                                                     {"kind", opened.kind}});
+    }
+
+    const std::optional<std::string> closed_at = is_terminal(phase) ? std::optional<std::string>(now) : row.closed_at;
+    const std::string data_text = boost::json::serialize(data);
+    if (!store.update_case(row.id, row.version, to_state, std::string(to_string(phase)), data_text, now, closed_at)) {
+      throw EngineError(EngineError::Code::version_conflict,
+                        fmt::format("case {} changed while '{}' was being applied: reload it and try again",
+                                    row.reference, event));
+    }
+    store.insert_history(row.id, HistoryRow{row.version + 1, std::string(event), from_state, to_state,
+                                            std::string(actor), format_date(occurred_on), now,
+                                            boost::json::serialize(payload), timer_id});
+    // Staying put with nothing answered settles nothing: skip the round trip.
+    if (from_state != to_state || !ctx.settled().empty()) {
+      row.overdue = settle(store, row.id, from_state, from_state != to_state, phase, ctx.settled(), occurred_on);
+    }
+    arm(store, kind, row.id, to_state, ctx.armed(), cal, now);
+
+    row.state = to_state;
+    row.phase = std::string(to_string(phase));
+    row.version += 1;
+    row.data = data_text;
+    row.updated_at = now;
+    row.closed_at = closed_at;
+    queue_notifications(store, row, event, ctx.notifications(), now);
+    return row;
+  }
+
+  // reminder_due and deadline_passed: recorded on the case without moving it.
+  void apply_deadline_event(CaseStore& store, const ClaimedTimer& timer, const DeadlineRow& deadline) {
+    auto loaded = store.load_case(timer.case_id, true);
+    if (!loaded) throw EngineError(EngineError::Code::unknown_case, "case of timer " + std::to_string(timer.id) + " is gone");
+    CaseRow row = std::move(*loaded);
+    const std::string now = format_timestamp(options.clock());
+    const bool passed = timer.event == kDeadlinePassed;
+    if (passed) store.set_deadline_status(deadline.id, "overdue", std::nullopt);
+    if (!store.update_case(row.id, row.version, row.state, row.phase, row.data, now, row.closed_at)) {
+      throw EngineError(EngineError::Code::version_conflict, "case " + row.reference + " changed meanwhile");
+    }
+    boost::json::object payload{{"deadline_id", deadline.id}, {"purpose", deadline.purpose},
+                                {"due_on", deadline.due_on}};
+    store.insert_history(row.id, HistoryRow{row.version + 1, timer.event, row.state, row.state,
+                                            std::string(kSystemActor), timer.fire_on, now,
+                                            boost::json::serialize(payload), timer.id});
+    // The lead hears of a passed deadline (escalation); everyone on the case of a reminder.
+    payload["escalate_to"] = passed ? "lead" : "case";
+    queue_notifications(store, row, timer.event, {{passed ? "deadline_passed" : "deadline_reminder", payload}}, now);
+  }
+
+  void fire(CaseStore& store, const ClaimedTimer& timer, const Calendar& cal) {
+    const auto deadline = store.deadline(timer.deadline_id);
+    if (!deadline) throw std::logic_error("timer " + std::to_string(timer.id) + " has no deadline");
+    if (timer.event == kReminderDue || timer.event == kDeadlinePassed) {
+      apply_deadline_event(store, timer, *deadline);
+    } else {
+      // A kind's own event (an appeal window closing): it happened on the due date.
+      apply_in(store, timer.case_id, timer.event, {}, kSystemActor, parse_stored_date(deadline->due_on), std::nullopt,
+               timer.id, cal);
+    }
+  }
+
+  void load_closures() {
+    auto connection = db->acquire();
+    std::vector<ClosureRow> rows;
+    try {
+      CaseStore store(connection.session(), db->backend());
+      rows = store.closures();
+    } catch (...) {
+      connection.rethrow_translated();
+    }
+    std::vector<Closure> closures;
+    for (const auto& r : rows) closures.push_back(Closure{parse_stored_date(r.day), r.reason});
+    auto updated = std::make_shared<const Calendar>(england_and_wales().with_closures(std::move(closures)));
+    std::lock_guard lock(calendar_mutex);
+    calendar = std::move(updated);
+  }
+};
+
+Engine::Engine(std::shared_ptr<Database> db, std::shared_ptr<const KindRegistry> kinds, EngineOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->db = std::move(db);
+  impl_->kinds = std::move(kinds);
+  impl_->options = std::move(options);
+  try {
+    impl_->load_closures();
+  } catch (const Error& e) {
+    // An unmigrated database (serve --no-migrate): bank holidays only until the next reload.
+    spdlog::warn("calendar closures not loaded: {}", e.what());
+    impl_->calendar = std::make_shared<const Calendar>(england_and_wales());
+  }
+}
+
+Engine::~Engine() = default;
+
+Case Engine::open_case(std::string_view kind_name, std::int32_t school_urn, const boost::json::object& payload,
+                       std::string_view actor, std::optional<year_month_day> occurred_on) {
+  const CaseKind& kind = impl_->kind_of(std::string(kind_name));
+  if (school_urn <= 0) throw payload_error("school_urn", "must be a positive URN");
+  validate_payload(payload, kind.open_fields());
+  const auto on = occurred_on.value_or(impl_->today());
+  impl_->check_occurred_on(on, std::nullopt);
+  const auto cal = impl_->current_calendar();
+  const CaseRow row = impl_->db->transact([&](soci::session& sql) {
+    CaseStore store(sql, impl_->db->backend());
+    return impl_->open_in(store, kind, school_urn, payload, actor, on, *cal);
+  });
+  return to_case(row);
+}
+
+Case Engine::apply(std::int64_t case_id, std::string_view event, const boost::json::object& payload,
+                   std::string_view actor, year_month_day occurred_on, std::optional<int> expected_version) {
+  const auto cal = impl_->current_calendar();
+  for (int attempt = 1;; ++attempt) {
+    try {
+      const CaseRow row = impl_->db->transact([&](soci::session& sql) {
+        CaseStore store(sql, impl_->db->backend());
+        return impl_->apply_in(store, case_id, event, payload, actor, occurred_on, expected_version, std::nullopt,
+                               *cal);
+      });
+      return to_case(row);
+    } catch (const EngineError& e) {
+      // Without an expected version the caller wants the event applied to whatever the case is now.
+      if (e.code() != EngineError::Code::version_conflict || expected_version || attempt >= kConflictRetries) throw;
+    }
+  }
+}
+
+std::optional<Case> Engine::find(std::int64_t case_id) {
+  auto connection = impl_->db->acquire();
+  try {
+    CaseStore store(connection.session(), impl_->db->backend());
+    const auto row = store.load_case(case_id);
+    if (!row) return std::nullopt;
+    return to_case(*row);
+  } catch (const Error&) {
+    throw;
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+}
+
+Case Engine::get(std::int64_t case_id) {
+  auto found = find(case_id);
+  if (!found) throw EngineError(EngineError::Code::unknown_case, "case " + std::to_string(case_id) + " does not exist");
+  return std::move(*found);
+}
+
+std::vector<HistoryEntry> Engine::history(std::int64_t case_id) {
+  auto connection = impl_->db->acquire();
+  std::vector<HistoryRow> rows;
+  try {
+    CaseStore store(connection.session(), impl_->db->backend());
+    rows = store.history(case_id);
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  std::vector<HistoryEntry> out;
+  for (const auto& r : rows) {
+    out.push_back(HistoryEntry{r.sequence, r.event, r.from_state, r.to_state, r.actor, parse_stored_date(r.occurred_on),
+                               r.recorded_at, boost::json::parse(r.payload).as_object(), r.timer_id});
+  }
+  return out;
+}
+
+std::vector<Deadline> Engine::deadlines(std::int64_t case_id) {
+  auto connection = impl_->db->acquire();
+  std::vector<DeadlineRow> rows;
+  try {
+    CaseStore store(connection.session(), impl_->db->backend());
+    rows = store.deadlines(case_id);
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  std::vector<Deadline> out;
+  for (const auto& r : rows) {
+    std::optional<year_month_day> settled;
+    if (r.settled_on) settled = parse_stored_date(*r.settled_on);
+    out.push_back(Deadline{r.id, r.purpose, r.armed_in_state, parse_stored_date(r.due_on),
+                           DeadlineComputation::from_json(r.computation), r.status, settled});
+  }
+  return out;
+}
+
+std::vector<std::string_view> Engine::allowed_events(const Case& c) const {
+  return impl_->kind_of(c.kind).allowed_events(c.state);
+}
+
+FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batch, std::chrono::seconds lease) {
+  FireReport report;
+  const std::string owner(owner_name);
+  const auto now_time = impl_->options.clock();
+  const std::string now = format_timestamp(now_time);
+  const std::string today = format_date(london_date(now_time));
+  const std::string lease_until = format_timestamp(now_time + lease);
+  Database& db = *impl_->db;
+
+  // Claim and commit first: the lease then tells other processes the timers are taken.
+  const auto claimed = db.transact([&](soci::session& sql) {
+    CaseStore store(sql, db.backend());
+    return store.claim_due_timers(owner, today, now, lease_until, static_cast<int>(batch));
+  });
+  report.claimed = claimed.size();
+  if (claimed.empty()) return report;
+
+  const auto cal = impl_->current_calendar();
+  struct Failure {
+    std::int64_t id;
+    std::string error;
+    bool give_up;
+  };
+  std::vector<Failure> failures;
+  db.transact([&](soci::session& sql) {
+    CaseStore store(sql, db.backend());
+    for (const ClaimedTimer& timer : claimed) {
+      // Each firing in its own savepoint: one failure does not undo the others.
+      sql << "SAVEPOINT fire_timer";
+      try {
+        if (!store.mark_timer_fired(timer.id, owner, now)) {
+          ++report.skipped;  // cancelled, or taken over after our lease ran out
+        } else {
+          impl_->fire(store, timer, *cal);
+          ++report.fired;
+        }
+        sql << "RELEASE SAVEPOINT fire_timer";
+      } catch (const std::exception& e) {
+        sql << "ROLLBACK TO SAVEPOINT fire_timer";
+        sql << "RELEASE SAVEPOINT fire_timer";
+        failures.push_back({timer.id, e.what(), timer.attempts >= impl_->options.max_timer_attempts});
+      }
+    }
+    for (const Failure& f : failures) {
+      // Back off a minute per attempt so a failing timer does not spin.
+      const auto retry_at =
+          format_timestamp(now_time + std::chrono::minutes(1) * std::max(1, claimed_attempts(claimed, f.id)));
+      store.release_timer(f.id, owner, f.error, f.give_up, retry_at);
+    }
+  });
+  for (const Failure& f : failures) {
+    spdlog::warn("timer {} failed{}: {}", f.id, f.give_up ? " for good" : ", will retry", f.error);
+  }
+  report.failed = failures.size();
+  return report;
+}
+
+int Engine::add_closure(year_month_day day, std::string_view reason, std::string_view actor) {
+  if (!day.ok()) throw payload_error("day", "is not a date that exists");
+  if (reason.empty()) throw payload_error("reason", "is required");
+  int moved = 0;
+  impl_->db->transact([&](soci::session& sql) {
+    CaseStore store(sql, impl_->db->backend());
+    const std::string now = format_timestamp(impl_->options.clock());
+    for (const auto& existing : store.closures()) {
+      if (existing.day == format_date(day)) throw payload_error("day", format_date(day) + " is already closed");
+    }
+    store.insert_closure(format_date(day), std::string(reason), std::string(actor), now);
+    std::vector<Closure> closures;
+    for (const auto& r : store.closures()) closures.push_back(Closure{parse_stored_date(r.day), r.reason});
+    const Calendar cal = england_and_wales().with_closures(std::move(closures));
+    for (const DeadlineRow& d : store.unsettled_deadlines(std::nullopt)) {
+      const auto before = DeadlineComputation::from_json(d.computation);
+      const auto after = cal.compute_deadline(before.start, before.working_days);
+      if (after == before) continue;
+      store.move_deadline(d.id, format_date(after.due), after.to_json());
+      auto row = store.load_case(d.case_id);
+      const DeadlineSpec* spec = row ? impl_->kind_of(row->kind).find_deadline(d.purpose) : nullptr;
+      if (spec != nullptr && d.status == "open") {
+        store.cancel_timers(d.id);
+        impl_->insert_timers(store, *spec, d.case_id, d.id, before.start, after.due, cal, now);
+      }
+      ++moved;
+    }
+  });
+  impl_->load_closures();
+  return moved;
+}
+
+void Engine::reload_calendar() { impl_->load_closures(); }
+
+Calendar Engine::calendar() const { return *impl_->current_calendar(); }
+
+year_month_day Engine::today() const { return impl_->today(); }
+
+std::chrono::system_clock::time_point Engine::now() const { return impl_->options.clock(); }
+
+const KindRegistry& Engine::kinds() const noexcept { return *impl_->kinds; }
+
+Database& Engine::database() noexcept { return *impl_->db; }
+
+int Engine::working_days_for(const CaseKind& kind, std::string_view purpose) const {
+  return impl_->working_days(kind, purpose);
+}
+
+}  // namespace s2s::workflow

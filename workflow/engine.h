@@ -1,0 +1,169 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "workflow/calendar.h"
+#include "workflow/case_kind.h"
+#include "workflow/database.h"
+#include "workflow/errors.h"
+
+// The engine: opens cases, applies events through each kind's machine, and
+// fires due timers. One event on one case is one database transaction: the new
+// state and version, the history row, deadline and timer changes, and outbox
+// messages commit together or not at all.
+namespace s2s::workflow {
+
+struct Case {
+  std::int64_t id = 0;
+  std::string kind;
+  std::string reference;  // SR-2026-0042
+  std::int32_t school_urn = 0;
+  std::string state;
+  Phase phase = Phase::referral;
+  int version = 0;  // bumped by every event; the last history sequence
+  boost::json::object data;
+  std::chrono::year_month_day opened_on{};
+  std::string opened_at;                 // UTC, ISO 8601
+  std::optional<std::string> closed_at;  // set on entering a terminal phase
+  std::string updated_at;
+  bool overdue = false;  // some deadline of the case has passed unmet
+};
+
+struct HistoryEntry {
+  int sequence = 0;
+  std::string event;
+  std::optional<std::string> from_state;  // none for the event that opened the case
+  std::string to_state;
+  std::string actor;
+  std::chrono::year_month_day occurred_on{};
+  std::string recorded_at;
+  boost::json::object payload;
+  std::optional<std::int64_t> timer_id;  // the timer that fired it
+};
+
+struct Deadline {
+  std::int64_t id = 0;
+  std::string purpose;
+  std::string armed_in_state;
+  std::chrono::year_month_day due_on{};
+  DeadlineComputation computation;
+  std::string status;  // open, overdue, met, late, cancelled
+  std::optional<std::chrono::year_month_day> settled_on;
+};
+
+// Why an event or a case was refused. The case, its history and its timers
+// are unchanged whenever this is thrown.
+class EngineError : public Error {
+ public:
+  enum class Code {
+    unknown_case,       // no such case
+    unknown_kind,       // no such case kind
+    event_not_allowed,  // the state does not take the event: allowed() lists what it does take
+    guard_failed,       // the event is allowed but its conditions are not met: reason()
+    payload_invalid,    // field() is missing, of the wrong type, or out of range: reason()
+    version_conflict,   // the case changed since the caller read it
+  };
+
+  EngineError(Code code, std::string message, std::string field = {}, std::string reason = {},
+              std::vector<std::string> allowed = {})
+      : Error(std::move(message)),
+        code_(code),
+        field_(std::move(field)),
+        reason_(std::move(reason)),
+        allowed_(std::move(allowed)) {}
+
+  [[nodiscard]] Code code() const noexcept { return code_; }
+  [[nodiscard]] const std::string& field() const noexcept { return field_; }
+  [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
+  [[nodiscard]] const std::vector<std::string>& allowed() const noexcept { return allowed_; }
+
+ private:
+  Code code_;
+  std::string field_;
+  std::string reason_;
+  std::vector<std::string> allowed_;
+};
+
+struct EngineOptions {
+  // Working days per deadline purpose (overrides the kinds' defaults) and reminder lead time.
+  DeadlinePolicy policy;
+  // The time source: "today" is its date in Europe/London. Tests drive it.
+  std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
+  // Attempts at a timer event before its timer is marked failed.
+  int max_timer_attempts = 5;
+};
+
+// What one round of timer firing did.
+struct FireReport {
+  std::size_t claimed = 0;  // leased by this call
+  std::size_t fired = 0;    // applied to their case, exactly once
+  std::size_t skipped = 0;  // already fired or cancelled by someone else meanwhile
+  std::size_t failed = 0;   // the event failed: retried later, or marked failed after max attempts
+};
+
+// Thread-safe; share one per process.
+class Engine {
+ public:
+  Engine(std::shared_ptr<Database> db, std::shared_ptr<const KindRegistry> kinds, EngineOptions options = {});
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  ~Engine();
+
+  // Opens a case in the kind's initial state with a fresh reference (PREFIX-YEAR-NNNN,
+  // numbered per prefix and year). occurred_on defaults to today. Throws EngineError.
+  Case open_case(std::string_view kind, std::int32_t school_urn, const boost::json::object& payload,
+                 std::string_view actor, std::optional<std::chrono::year_month_day> occurred_on = std::nullopt);
+
+  // Applies one event. With expected_version, a case that has moved on is a
+  // version_conflict; without it, a concurrent change is retried. Throws EngineError.
+  Case apply(std::int64_t case_id, std::string_view event, const boost::json::object& payload,
+             std::string_view actor, std::chrono::year_month_day occurred_on,
+             std::optional<int> expected_version = std::nullopt);
+
+  [[nodiscard]] std::optional<Case> find(std::int64_t case_id);
+  [[nodiscard]] Case get(std::int64_t case_id);  // throws EngineError unknown_case
+  [[nodiscard]] std::vector<HistoryEntry> history(std::int64_t case_id);
+  [[nodiscard]] std::vector<Deadline> deadlines(std::int64_t case_id);
+  // The events a case's state takes now.
+  [[nodiscard]] std::vector<std::string_view> allowed_events(const Case& c) const;
+
+  // Claims up to `batch` due timers (lease `lease` for `owner`), fires them as
+  // events on their cases and commits. Due: fire_on is today or earlier, and
+  // no live lease. A timer whose lease expired (its process died) is taken over.
+  FireReport fire_due_timers(std::string_view owner, std::size_t batch, std::chrono::seconds lease);
+
+  // Adds an admin closure day and recomputes every open deadline (and its
+  // timers) that the change moves. Returns how many deadlines moved.
+  int add_closure(std::chrono::year_month_day day, std::string_view reason, std::string_view actor);
+  // Reloads closure days (another process may have added some).
+  void reload_calendar();
+  // The working-day calendar with the closures in force.
+  [[nodiscard]] Calendar calendar() const;
+
+  [[nodiscard]] std::chrono::year_month_day today() const;
+  [[nodiscard]] std::chrono::system_clock::time_point now() const;
+  [[nodiscard]] const KindRegistry& kinds() const noexcept;
+  [[nodiscard]] Database& database() noexcept;
+  // Working days for a deadline purpose: configured, else the kind's default.
+  [[nodiscard]] int working_days_for(const CaseKind& kind, std::string_view purpose) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Checks `payload` against `fields`: unknown fields, missing required ones,
+// wrong types, values outside one_of, dates that do not exist. Throws
+// EngineError payload_invalid naming the field.
+void validate_payload(const boost::json::object& payload, std::span<const FieldSpec> fields);
+
+}  // namespace s2s::workflow
