@@ -16,8 +16,6 @@ std::optional<std::string> optional_text(const std::string& value, soci::indicat
   return value;
 }
 
-long long affected(soci::statement& st) { return st.get_affected_rows(); }
-
 constexpr const char* kCaseColumns =
     "SELECT id, kind, reference, school_urn, state, phase, version, CAST(data AS TEXT), CAST(opened_on AS TEXT),"
     " CAST(opened_at AS TEXT), CAST(closed_at AS TEXT), CAST(updated_at AS TEXT),"
@@ -28,27 +26,59 @@ constexpr const char* kDeadlineColumns =
     "SELECT id, case_id, purpose, armed_in_state, CAST(due_on AS TEXT), CAST(computation AS TEXT), status,"
     " CAST(settled_on AS TEXT) FROM deadlines";
 
-// Deadlines selected by kDeadlineColumns + `where`, which binds :id to `key` when given.
+// Deadlines selected by kDeadlineColumns + `where`, which binds :id to `key`
+// when given. First as a one-time bulk query (one round trip on PostgreSQL,
+// where a prepared statement costs three); only a result that fills the first
+// chunk is read again in full through a prepared statement.
 std::vector<DeadlineRow> read_deadlines(soci::session& sql, const std::string& where, std::optional<long long> key) {
-  std::vector<DeadlineRow> out;
-  DeadlineRow row;
-  long long id = 0;
-  long long case_id = 0;
+  constexpr std::size_t kChunk = 64;
+  std::vector<long long> ids(kChunk);
+  std::vector<long long> case_ids(kChunk);
+  std::vector<std::string> purposes(kChunk);
+  std::vector<std::string> states(kChunk);
+  std::vector<std::string> due(kChunk);
+  std::vector<std::string> computations(kChunk);
+  std::vector<std::string> statuses(kChunk);
+  std::vector<std::string> settled(kChunk);
+  std::vector<soci::indicator> settled_ind(kChunk);
   long long bound = key.value_or(0);
-  std::string settled;
-  soci::indicator settled_ind = soci::i_ok;
   const std::string query = std::string(kDeadlineColumns) + " " + where;
-  auto prepared = (sql.prepare << query, soci::into(id), soci::into(case_id), soci::into(row.purpose),
-                   soci::into(row.armed_in_state), soci::into(row.due_on), soci::into(row.computation),
-                   soci::into(row.status), soci::into(settled, settled_ind));
-  if (key) prepared, soci::use(bound);
-  soci::statement st = prepared;
-  st.execute();
-  while (st.fetch()) {
-    row.id = id;
-    row.case_id = case_id;
-    row.settled_on = optional_text(settled, settled_ind);
-    out.push_back(row);
+  std::vector<DeadlineRow> out;
+  const auto collect = [&] {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      out.push_back(DeadlineRow{ids[i], case_ids[i], purposes[i], states[i], due[i], computations[i], statuses[i],
+                                optional_text(settled[i], settled_ind[i])});
+    }
+  };
+  const auto resize = [&] {
+    for (auto* v : {&ids, &case_ids}) v->resize(kChunk);
+    for (auto* v : {&purposes, &states, &due, &computations, &statuses, &settled}) v->resize(kChunk);
+    settled_ind.resize(kChunk);
+  };
+  if (key) {
+    sql << query, soci::use(bound), soci::into(ids), soci::into(case_ids), soci::into(purposes), soci::into(states),
+        soci::into(due), soci::into(computations), soci::into(statuses), soci::into(settled, settled_ind);
+  } else {
+    sql << query, soci::into(ids), soci::into(case_ids), soci::into(purposes), soci::into(states), soci::into(due),
+        soci::into(computations), soci::into(statuses), soci::into(settled, settled_ind);
+  }
+  if (!sql.got_data()) return out;
+  if (ids.size() < kChunk) {
+    collect();
+    return out;
+  }
+  resize();
+  soci::statement st = key ? (sql.prepare << query, soci::use(bound), soci::into(ids), soci::into(case_ids),
+                              soci::into(purposes), soci::into(states), soci::into(due), soci::into(computations),
+                              soci::into(statuses), soci::into(settled, settled_ind))
+                           : (sql.prepare << query, soci::into(ids), soci::into(case_ids), soci::into(purposes),
+                              soci::into(states), soci::into(due), soci::into(computations), soci::into(statuses),
+                              soci::into(settled, settled_ind));
+  for (bool more = st.execute(true); more || !ids.empty();) {
+    collect();
+    if (!more) break;
+    resize();
+    more = st.fetch();
   }
   return out;
 }
@@ -106,13 +136,14 @@ bool CaseStore::update_case(std::int64_t id, int expected_version, const std::st
   const long long key = id;
   std::string closed = closed_at.value_or("");
   soci::indicator closed_ind = indicator_for(closed_at);
-  soci::statement st =
-      (sql_.prepare << "UPDATE cases SET state = :state, phase = :phase, version = version + 1, data = :data,"
-                       " updated_at = :updated_at, closed_at = :closed_at WHERE id = :id AND version = :version",
-       soci::use(state), soci::use(phase), soci::use(data), soci::use(updated_at), soci::use(closed, closed_ind),
-       soci::use(key), soci::use(expected_version));
-  st.execute(true);
-  return affected(st) == 1;
+  // RETURNING rather than a prepared statement's affected-row count: on
+  // PostgreSQL a one-time query is one round trip, a prepared one three.
+  int version = 0;
+  sql_ << "UPDATE cases SET state = :state, phase = :phase, version = version + 1, data = :data,"
+          " updated_at = :updated_at, closed_at = :closed_at WHERE id = :id AND version = :version RETURNING version",
+      soci::use(state), soci::use(phase), soci::use(data), soci::use(updated_at), soci::use(closed, closed_ind),
+      soci::use(key), soci::use(expected_version), soci::into(version);
+  return sql_.got_data();
 }
 
 void CaseStore::insert_history(std::int64_t case_id, const HistoryRow& row) {
@@ -247,12 +278,11 @@ std::vector<ClaimedTimer> CaseStore::claim_due_timers(const std::string& owner, 
 
 bool CaseStore::mark_timer_fired(std::int64_t id, const std::string& owner, const std::string& now) {
   const long long key = id;
-  soci::statement st =
-      (sql_.prepare << "UPDATE timers SET status = 'fired', fired_at = :now, lease_owner = NULL,"
-                       " lease_expires_at = NULL WHERE id = :id AND status = 'pending' AND lease_owner = :owner",
-       soci::use(now), soci::use(key), soci::use(owner));
-  st.execute(true);
-  return affected(st) == 1;
+  long long fired = 0;
+  sql_ << "UPDATE timers SET status = 'fired', fired_at = :now, lease_owner = NULL, lease_expires_at = NULL"
+          " WHERE id = :id AND status = 'pending' AND lease_owner = :owner RETURNING id",
+      soci::use(now), soci::use(key), soci::use(owner), soci::into(fired);
+  return sql_.got_data();
 }
 
 void CaseStore::release_timer(std::int64_t id, const std::string& owner, const std::string& error, bool give_up,

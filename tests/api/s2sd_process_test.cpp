@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -131,6 +132,82 @@ TEST(S2sdTest, ConfigFileSettingsApplyAndBadLinesAreNamed) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("line 2"), std::string::npos) << bad.err;
   std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+TEST(S2sdCalendarTest, AddWorkingDaysPrintsTheDateAloneOnALine) {
+  const auto result = run_process({kS2sd, "calendar", "add-working-days", "2026-12-18", "10"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "2027-01-06\n");
+  EXPECT_EQ(run_process({kS2sd, "calendar", "add-working-days", "2026-12-19", "1"}).out, "2026-12-21\n");
+}
+
+TEST(S2sdCalendarTest, HolidaysPrintsDatesAndNamesOneALine) {
+  const auto result = run_process({kS2sd, "calendar", "holidays", "2030"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out.rfind("2030-01-01  New Year’s Day\n", 0), 0u) << result.out;
+  EXPECT_NE(result.out.find("2030-04-19  Good Friday\n"), std::string::npos) << result.out;
+  EXPECT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 8);
+}
+
+TEST(S2sdCalendarTest, BadArgumentsAreNamedWithExit2) {
+  const auto bad_date = run_process({kS2sd, "calendar", "add-working-days", "2026-02-30", "1"});
+  EXPECT_EQ(bad_date.exit_code, 2);
+  EXPECT_NE(bad_date.err.find("2026-02-30"), std::string::npos) << bad_date.err;
+  const auto bad_n = run_process({kS2sd, "calendar", "add-working-days", "2026-02-03", "ten"});
+  EXPECT_EQ(bad_n.exit_code, 2);
+  EXPECT_NE(bad_n.err.find("'ten'"), std::string::npos) << bad_n.err;
+  EXPECT_EQ(run_process({kS2sd, "calendar", "holidays"}).exit_code, 2);
+}
+
+TEST(S2sdCalendarTest, ClosingADayMovesOpenDeadlines) {
+  TestDatabase db;
+  const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db.url().text}};
+  ASSERT_EQ(run_process({kS2sd, "migrate"}, env).exit_code, 0);
+  const auto result =
+      run_process({kS2sd, "calendar", "close", "2031-02-14", "--reason", "INSET day"}, env);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("2031-02-14 closed (INSET day); 0 open deadline(s) moved"), std::string::npos)
+      << result.out;
+  const auto again = run_process({kS2sd, "calendar", "close", "2031-02-14", "--reason", "again"}, env);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already closed"), std::string::npos) << again.err;
+  EXPECT_EQ(run_process({kS2sd, "calendar", "close", "2031-02-17"}, env).exit_code, 2) << "--reason is required";
+}
+
+TEST(S2sdDiagramTest, TheReadmeShowsEachKindsDiagramAsGenerated) {
+  std::ifstream in(std::string(S2S_SOURCE_DIR) + "/README.md");
+  const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(readme.empty());
+  for (const std::string kind : {"support_request", "risk_assessment", "designation_review", "pupil_premium_review"}) {
+    const auto result = run_process({kS2sd, "diagram", kind});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out.rfind("stateDiagram-v2\n", 0), 0u);
+    EXPECT_NE(readme.find("```mermaid\n" + result.out + "```"), std::string::npos)
+        << "README.md's " << kind << " diagram differs from `s2sd diagram " << kind << "`:\n"
+        << result.out;
+  }
+  const auto unknown = run_process({kS2sd, "diagram", "fishing_licence"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("support_request"), std::string::npos) << unknown.err;
+}
+
+TEST(S2sdDeadlinesTest, ListsDefaultsAndRefusesUnknownPurposes) {
+  const auto defaults = run_process({kS2sd, "deadlines"});
+  EXPECT_EQ(defaults.exit_code, 0);
+  EXPECT_NE(defaults.out.find("risk_assessment.report  15 working days"), std::string::npos) << defaults.out;
+  EXPECT_NE(defaults.out.find("designation_review.contact  10 working days"), std::string::npos);
+  const auto configured = run_process({kS2sd, "deadlines"}, {{"S2S_DEADLINE_DAYS", "risk_assessment.report=20"}});
+  EXPECT_NE(configured.out.find("risk_assessment.report  20 working days (default 15)"), std::string::npos)
+      << configured.out;
+  const auto bad = run_process({kS2sd, "deadlines", "--deadline-days", "risk_assessment.reprot=20"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("reprot"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -1,0 +1,200 @@
+// Events per second applied through the engine on PostgreSQL, beside pgbench
+// running the same SQL statements as one transaction per event, in one run.
+//
+//   engine_bench --db postgresql://... [--seconds 5] [--clients 1,8,32] [--pgbench /usr/bin/pgbench]
+//
+// The event is log_days on a support request in deployment: the engine loads
+// the case (row-locked), dispatches through the MSM machine, writes the new
+// version and data, and appends the history row. The pgbench script issues the
+// same statements with the same data. Run it with ./scripts/bench.
+#include <boost/json.hpp>
+#include <soci/soci.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cases/kinds.h"
+#include "workflow/database.h"
+#include "workflow/date.h"
+#include "workflow/engine.h"
+#include "workflow/migrations.h"
+
+namespace {
+
+using namespace s2s::workflow;
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  std::string db;
+  int seconds = 5;
+  std::vector<int> clients{1, 8, 32};
+  std::string pgbench = "pgbench";
+};
+
+Args parse(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--db") {
+      args.db = next();
+    } else if (a == "--seconds") {
+      args.seconds = std::stoi(next());
+    } else if (a == "--pgbench") {
+      args.pgbench = next();
+    } else if (a == "--clients") {
+      args.clients.clear();
+      std::string list = next();
+      for (std::size_t start = 0; start < list.size();) {
+        auto comma = list.find(',', start);
+        if (comma == std::string::npos) comma = list.size();
+        args.clients.push_back(std::stoi(list.substr(start, comma - start)));
+        start = comma + 1;
+      }
+    } else {
+      throw std::runtime_error("unknown argument " + a);
+    }
+  }
+  if (args.db.empty()) throw std::runtime_error("--db postgresql://... is required");
+  return args;
+}
+
+const boost::json::object kLog{{"date", "2026-11-02"}, {"days", 0.5}, {"activity", "coaching"}};
+
+// Opens one support request per client and moves it to deployment.
+std::vector<std::int64_t> prepare_cases(Engine& engine, int count) {
+  std::vector<std::int64_t> ids;
+  const auto today = engine.today();
+  for (int i = 0; i < count; ++i) {
+    const Case c = engine.open_case("support_request", 100000 + i, {{"source", "self"}, {"summary", "bench"}},
+                                    "lead:bench", today);
+    engine.apply(c.id, "accept_referral",
+                 {{"priority", "high"},
+                  {"focus_areas", boost::json::array{"maths"}},
+                  {"requested_days", 6},
+                  {"funding_source", "SSIF"}},
+                 "lead:bench", today);
+    engine.apply(c.id, "propose_provider", {{"provider_id", 7}}, "lead:bench", today);
+    engine.apply(c.id, "provider_accepts", {}, "sl:7", today);
+    engine.apply(c.id, "agree_plan",
+                 {{"objectives", "bench"}, {"planned_days", 6}, {"starts_on", "2026-11-02"}, {"ends_on", "2027-03-31"}},
+                 "lead:bench", today);
+    ids.push_back(c.id);
+  }
+  return ids;
+}
+
+double run_engine(Engine& engine, const std::vector<std::int64_t>& ids, int clients, int seconds) {
+  std::atomic<long long> events{0};
+  std::atomic<bool> stop{false};
+  const auto today = engine.today();
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, id = ids[static_cast<std::size_t>(t)]] {
+      while (!stop) {
+        engine.apply(id, "log_days", kLog, "sl:7", today);
+        ++events;
+      }
+    });
+  }
+  while (Clock::now() - start < std::chrono::seconds(seconds)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  return static_cast<double>(events) / elapsed;
+}
+
+std::string quote_literal(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+// The engine's statements for one log_days event (workflow/case_store.cpp), one client per case.
+std::string pgbench_script(const std::string& data, const std::string& payload) {
+  return "\\set cid :client_id + 1\n"
+         "BEGIN;\n"
+         "SELECT version AS v FROM (SELECT id, kind, reference, school_urn, state, phase, version, CAST(data AS "
+         "TEXT), CAST(opened_on AS TEXT), CAST(opened_at AS TEXT), CAST(closed_at AS TEXT), CAST(updated_at AS "
+         "TEXT), CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = cases.id AND d.status = 'overdue') "
+         "THEN 1 ELSE 0 END FROM cases WHERE id = :cid FOR UPDATE OF cases) AS locked \\gset\n"
+         "UPDATE cases SET state = 'deployment', phase = 'deployment', version = version + 1, data = " +
+         quote_literal(data) +
+         ", updated_at = now(), closed_at = NULL WHERE id = :cid AND version = :v;\n"
+         "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on, "
+         "recorded_at, payload, timer_id) VALUES (:cid, :v + 1, 'log_days', 'deployment', 'deployment', 'sl:7', "
+         "'2026-11-02', now(), " +
+         quote_literal(payload) + ", NULL);\n"
+         "END;\n";
+}
+
+double run_pgbench(const Args& args, const std::string& script_path, int clients) {
+  const std::string command = args.pgbench + " -n -M extended -f " + script_path + " -c " + std::to_string(clients) +
+                              " -j " + std::to_string(std::min(clients, 4)) + " -T " + std::to_string(args.seconds) +
+                              " '" + args.db + "' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("cannot run " + command);
+  std::string output;
+  char buffer[512];
+  while (fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  const int status = pclose(pipe);
+  const auto pos = output.find("tps = ");
+  if (status != 0 || pos == std::string::npos) throw std::runtime_error("pgbench failed:\n" + output);
+  return std::stod(output.substr(pos + 6));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Args args = parse(argc, argv);
+    const auto url = DatabaseUrl::parse(args.db);
+    if (url.backend != Backend::postgresql) throw std::runtime_error("the benchmark runs on PostgreSQL");
+    int most = 0;
+    for (int c : args.clients) most = std::max(most, c);
+    auto db = Database::open(url, {.pool_size = static_cast<std::size_t>(most + 2)});
+    migrate(*db, bundled_migrations(db->backend()));
+    {
+      auto connection = db->acquire();
+      long long existing = 0;
+      connection.session() << "SELECT count(*) FROM cases", soci::into(existing);
+      if (existing != 0) throw std::runtime_error("the benchmark needs an empty database (it uses case ids 1..N)");
+    }
+    Engine engine(db, s2s::cases::all_kinds());
+    const auto ids = prepare_cases(engine, most);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] != static_cast<std::int64_t>(i) + 1) throw std::runtime_error("case ids are not 1..N");
+    }
+    engine.apply(ids[0], "log_days", kLog, "sl:7", engine.today());
+    const std::string data = boost::json::serialize(engine.get(ids[0]).data);
+    const std::string script_path = "/tmp/s2s-bench-" + std::to_string(getpid()) + ".pgbench";
+    std::ofstream(script_path) << pgbench_script(data, boost::json::serialize(kLog));
+
+    std::printf("log_days events/s on PostgreSQL, %d s each, one case per client\n", args.seconds);
+    std::printf("%8s %14s %14s %8s\n", "clients", "engine", "pgbench", "ratio");
+    for (int clients : args.clients) {
+      const double ours = run_engine(engine, ids, clients, args.seconds);
+      const double baseline = run_pgbench(args, script_path, clients);
+      std::printf("%8d %14.0f %14.0f %8.2f\n", clients, ours, baseline, ours / baseline);
+      std::fflush(stdout);
+    }
+    std::remove(script_path.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "engine_bench: %s\n", e.what());
+    return 1;
+  }
+}
