@@ -215,16 +215,6 @@ struct record_next_steps {
     fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
   }
 };
-struct record_withdrawal {
-  static constexpr std::string_view name = "record_withdrawal";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    ctx.data()["withdrawn_reason"] = boost::json::string(payload_string(ctx, "reason"));
-    ctx.data()["withdrawn_from"] = boost::json::string(ctx.snapshot().state);
-    ctx.data()["withdrawn_on"] = date_value(ctx.occurred_on());
-  }
-};
 
 struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "designation_review";
@@ -259,30 +249,30 @@ struct Machine : workflow::MachineBase<Machine> {
 
   // clang-format off
   struct transition_table : boost::mpl::vector<
-      //   Source          Event                  Target          Action                 Guard
-      //  +---------------+----------------------+---------------+----------------------+----------------------+
-      Row < opened         , accept_review        , matching       , record_acceptance    , none                 >,
-      Row < opened         , withdraw             , withdrawn      , record_withdrawal    , none                 >,
-      //  +---------------+----------------------+---------------+----------------------+----------------------+
-      Row < matching       , assign_reviewer      , review         , start_review         , none                 >,
-      Row < matching       , withdraw             , withdrawn      , record_withdrawal    , none                 >,
-      //  +---------------+----------------------+---------------+----------------------+----------------------+
-      Row < review         , submit_review        , panel_decision , record_review        , none                 >,
-      Row < review         , withdraw             , withdrawn      , record_withdrawal    , none                 >,
-      //  +---------------+----------------------+---------------+----------------------+----------------------+
-      Row < panel_decision , panel_retains        , closed         , record_retention     , none                 >,
-      Row < panel_decision , panel_de_designates  , appeal_window  , open_appeal_window   , none                 >,
-      //  +---------------+----------------------+---------------+----------------------+----------------------+
-      Row < appeal_window  , lodge_appeal         , appeal_panel   , record_appeal        , within_appeal_window >,
-      Row < appeal_window  , appeal_window_closes , contact_due    , require_contact      , none                 >,
-      //  +---------------+----------------------+---------------+----------------------+----------------------+
-      Row < appeal_panel   , appeal_overturned    , closed         , record_overturn      , none                 >,
-      Row < appeal_panel   , appeal_upheld        , contact_due    , require_contact      , none                 >,
-      //  +---------------+----------------------+---------------+----------------------+----------------------+
-      Row < contact_due    , record_contact       , next_steps     , record_school_contact, none                 >,
-      //  +---------------+----------------------+---------------+----------------------+----------------------+
-      Row < next_steps     , agree_next_steps     , closed         , record_next_steps    , none                 >
-      //  +---------------+----------------------+---------------+----------------------+----------------------+
+      //    Source           Event                  Target           Action                  Guard
+      //  +----------------+----------------------+----------------+-----------------------+----------------------+
+      Row < opened         , accept_review        , matching       , record_acceptance     , none                 >,
+      Row < opened         , withdraw             , withdrawn      , record_withdrawal     , none                 >,
+      //  +----------------+----------------------+----------------+-----------------------+----------------------+
+      Row < matching       , assign_reviewer      , review         , start_review          , none                 >,
+      Row < matching       , withdraw             , withdrawn      , record_withdrawal     , none                 >,
+      //  +----------------+----------------------+----------------+-----------------------+----------------------+
+      Row < review         , submit_review        , panel_decision , record_review         , none                 >,
+      Row < review         , withdraw             , withdrawn      , record_withdrawal     , none                 >,
+      //  +----------------+----------------------+----------------+-----------------------+----------------------+
+      Row < panel_decision , panel_retains        , closed         , record_retention      , none                 >,
+      Row < panel_decision , panel_de_designates  , appeal_window  , open_appeal_window    , none                 >,
+      //  +----------------+----------------------+----------------+-----------------------+----------------------+
+      Row < appeal_window  , lodge_appeal         , appeal_panel   , record_appeal         , within_appeal_window >,
+      Row < appeal_window  , appeal_window_closes , contact_due    , require_contact       , none                 >,
+      //  +----------------+----------------------+----------------+-----------------------+----------------------+
+      Row < appeal_panel   , appeal_overturned    , closed         , record_overturn       , none                 >,
+      Row < appeal_panel   , appeal_upheld        , contact_due    , require_contact       , none                 >,
+      //  +----------------+----------------------+----------------+-----------------------+----------------------+
+      Row < contact_due    , record_contact       , next_steps     , record_school_contact , none                 >,
+      //  +----------------+----------------------+----------------+-----------------------+----------------------+
+      Row < next_steps     , agree_next_steps     , closed         , record_next_steps     , none                 >
+      //  +----------------+----------------------+----------------+-----------------------+----------------------+
   > {};
   // clang-format on
 };

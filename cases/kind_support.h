@@ -63,4 +63,88 @@ inline boost::json::string date_value(std::chrono::year_month_day day) {
   return boost::json::string(workflow::format_date(day));
 }
 
+// Guards and actions several kinds share.
+
+// A day log: 0.5 or 1 day for one date that is not after the event's occurred_on.
+struct valid_day_log {
+  static constexpr std::string_view name = "valid_day_log";
+  template <class E, class F, class S, class T>
+  bool operator()(E const&, F& fsm, S&, T&) const {
+    EventContext& ctx = *fsm.ctx;
+    const double days = payload_number(ctx, "days");
+    if (days <= 0 || days > 1 || days * 2 != static_cast<double>(static_cast<int>(days * 2))) {
+      return ctx.refuse("days must be 0.5 or 1 for one date (half-day steps)");
+    }
+    const auto date = workflow::parse_date(payload_string(ctx, "date"));
+    if (!date) return ctx.refuse("date must be a date (YYYY-MM-DD)");
+    if (*date > ctx.occurred_on()) {
+      return ctx.refuse("date is after the event's occurred_on: days cannot be logged ahead");
+    }
+    return true;
+  }
+};
+
+// Satisfaction ratings use Ofsted's scale: 1 outstanding to 4 inadequate.
+struct grade_in_range {
+  static constexpr std::string_view name = "grade_in_range";
+  template <class E, class F, class S, class T>
+  bool operator()(E const&, F& fsm, S&, T&) const {
+    const double grade = payload_number(*fsm.ctx, "grade");
+    return (grade >= 1 && grade <= 4 && grade == static_cast<int>(grade)) ||
+           fsm.ctx->refuse("grade must be 1, 2, 3 or 4");
+  }
+};
+
+struct add_logged_days {
+  static constexpr std::string_view name = "add_logged_days";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& data = fsm.ctx->data();
+    const double logged = number_of(data.if_contains("days_logged"));
+    data["days_logged"] = logged + payload_number(*fsm.ctx, "days");
+  }
+};
+
+// A referral or request declined: its reason and date.
+struct record_decision {
+  static constexpr std::string_view name = "record_decision";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["declined_on"] = date_value(fsm.ctx->occurred_on());
+  }
+};
+
+struct record_withdrawal {
+  static constexpr std::string_view name = "record_withdrawal";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    auto& ctx = *fsm.ctx;
+    ctx.data()["withdrawn_reason"] = boost::json::string(payload_string(ctx, "reason"));
+    ctx.data()["withdrawn_from"] = boost::json::string(ctx.snapshot().state);
+    ctx.data()["withdrawn_on"] = date_value(ctx.occurred_on());
+  }
+};
+
+// Moves the proposed provider to declined_provider_ids, so matching can skip them.
+inline void record_declined_provider(EventContext& ctx) {
+  auto& data = ctx.data();
+  const auto* proposed = data.if_contains("provider_id");
+  // Copy before writing: object::operator[] may move the object's storage.
+  boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
+  auto& declined = data["declined_provider_ids"];
+  if (!declined.is_array()) declined = boost::json::array();
+  declined.as_array().push_back(std::move(provider));
+  data.erase("provider_id");
+}
+
+// The school's rating, replacing any earlier one (history keeps every one).
+inline void store_rating(EventContext& ctx) {
+  boost::json::object rating{{"grade", ctx.payload().at("grade")},
+                             {"rated_on", date_value(ctx.occurred_on())},
+                             {"by", ctx.actor()}};
+  if (const auto* comment = ctx.payload().if_contains("comment")) rating["comment"] = *comment;
+  ctx.data()["rating"] = std::move(rating);
+}
+
 }  // namespace s2s::cases

@@ -77,7 +77,8 @@ struct visits_complete {
 struct submit_report {
   static constexpr std::string_view name = "submit_report";
   static constexpr std::string_view who = "system_leader";
-  static constexpr std::string_view summary = "the reviewer submits the report and action plan; the school is asked to rate it";
+  static constexpr std::string_view summary =
+      "the reviewer submits the report and action plan; the school is asked to rate it";
   static constexpr FieldSpec fields[] = {
       {"summary", FieldType::string, true, {}, "the report's findings"},
       {"action_plan", FieldType::string},
@@ -107,21 +108,6 @@ struct withdraw {
 };
 
 // Guards: predicates that say why they refuse.
-struct valid_day_log {
-  static constexpr std::string_view name = "valid_day_log";
-  template <class E, class F, class S, class T>
-  bool operator()(E const&, F& fsm, S&, T&) const {
-    EventContext& ctx = *fsm.ctx;
-    const double days = payload_number(ctx, "days");
-    if (days <= 0 || days > 1 || days * 2 != static_cast<double>(static_cast<int>(days * 2))) {
-      return ctx.refuse("days must be 0.5 or 1 for one date (half-day steps)");
-    }
-    const auto date = workflow::parse_date(payload_string(ctx, "date"));
-    if (!date) return ctx.refuse("date must be a date (YYYY-MM-DD)");
-    if (*date > ctx.occurred_on()) return ctx.refuse("date is after the event's occurred_on: days cannot be logged ahead");
-    return true;
-  }
-};
 struct last_visit_not_ahead {
   static constexpr std::string_view name = "last_visit_not_ahead";
   template <class E, class F, class S, class T>
@@ -131,14 +117,6 @@ struct last_visit_not_ahead {
     if (!last_visit) return ctx.refuse("last_visit_on must be a date (YYYY-MM-DD)");
     return *last_visit <= ctx.occurred_on() ||
            ctx.refuse("last_visit_on is after the event's occurred_on: visits cannot be completed ahead");
-  }
-};
-struct grade_in_range {
-  static constexpr std::string_view name = "grade_in_range";
-  template <class E, class F, class S, class T>
-  bool operator()(E const&, F& fsm, S&, T&) const {
-    const double grade = payload_number(*fsm.ctx, "grade");
-    return (grade >= 1 && grade <= 4) || fsm.ctx->refuse("grade must be 1, 2, 3 or 4");
   }
 };
 
@@ -152,16 +130,8 @@ struct start_matching {
     fsm.ctx->arm_deadline("pupil_premium.matching");
   }
 };
-struct record_decision {
-  static constexpr std::string_view name = "record_decision";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->data()["declined_on"] = date_value(fsm.ctx->occurred_on());
-  }
-};
-struct request_reviewer_response {
-  static constexpr std::string_view name = "request_reviewer_response";
+struct ask_reviewer {
+  static constexpr std::string_view name = "ask_reviewer";
   template <class E, class F, class S, class T>
   void operator()(E const& e, F& fsm, S& s, T& t) const {
     record_payload{}(e, fsm, s, t);
@@ -170,8 +140,8 @@ struct request_reviewer_response {
     fsm.ctx->notify("provider_proposed");
   }
 };
-struct record_reviewer_acceptance {
-  static constexpr std::string_view name = "record_reviewer_acceptance";
+struct deploy_reviewer {
+  static constexpr std::string_view name = "deploy_reviewer";
   template <class E, class F, class S, class T>
   void operator()(E const&, F& fsm, S&, T&) const {
     auto& data = fsm.ctx->data();
@@ -186,23 +156,8 @@ struct restart_matching {
   static constexpr std::string_view name = "restart_matching";
   template <class E, class F, class S, class T>
   void operator()(E const&, F& fsm, S&, T&) const {
-    auto& data = fsm.ctx->data();
-    const auto* proposed = data.if_contains("provider_id");
-    boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
-    auto& declined = data["declined_provider_ids"];
-    if (!declined.is_array()) declined = boost::json::array();
-    declined.as_array().push_back(std::move(provider));
-    data.erase("provider_id");
+    record_declined_provider(*fsm.ctx);
     fsm.ctx->arm_deadline("pupil_premium.matching");
-  }
-};
-struct add_logged_days {
-  static constexpr std::string_view name = "add_logged_days";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& data = fsm.ctx->data();
-    const double logged = number_of(data.if_contains("days_logged"));
-    data["days_logged"] = logged + payload_number(*fsm.ctx, "days");
   }
 };
 struct request_report {
@@ -234,11 +189,7 @@ struct record_rating {
   template <class E, class F, class S, class T>
   void operator()(E const&, F& fsm, S&, T&) const {
     auto& ctx = *fsm.ctx;
-    boost::json::object rating{{"grade", ctx.payload().at("grade")},
-                               {"rated_on", date_value(ctx.occurred_on())},
-                               {"by", ctx.actor()}};
-    if (const auto* comment = ctx.payload().if_contains("comment")) rating["comment"] = *comment;
-    ctx.data()["rating"] = std::move(rating);
+    store_rating(ctx);
   }
 };
 struct record_closure {
@@ -247,16 +198,6 @@ struct record_closure {
   void operator()(E const& e, F& fsm, S& s, T& t) const {
     record_payload{}(e, fsm, s, t);
     fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
-  }
-};
-struct record_withdrawal {
-  static constexpr std::string_view name = "record_withdrawal";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    ctx.data()["withdrawn_reason"] = boost::json::string(payload_string(ctx, "reason"));
-    ctx.data()["withdrawn_from"] = boost::json::string(ctx.snapshot().state);
-    ctx.data()["withdrawn_on"] = date_value(ctx.occurred_on());
   }
 };
 
@@ -291,30 +232,30 @@ struct Machine : workflow::MachineBase<Machine> {
 
   // clang-format off
   struct transition_table : boost::mpl::vector<
-      //   Source             Event                Target             Action                      Guard
-      //  +------------------+--------------------+------------------+---------------------------+----------------------+
-      Row < referred          , accept_referral    , matching         , start_matching            , none                 >,
-      Row < referred          , decline_referral   , declined         , record_decision           , none                 >,
-      Row < referred          , withdraw           , withdrawn        , record_withdrawal         , none                 >,
-      //  +------------------+--------------------+------------------+---------------------------+----------------------+
-      Row < matching          , propose_reviewer   , awaiting_provider, request_reviewer_response , none                 >,
-      Row < matching          , withdraw           , withdrawn        , record_withdrawal         , none                 >,
-      //  +------------------+--------------------+------------------+---------------------------+----------------------+
-      Row < awaiting_provider , reviewer_accepts   , review           , record_reviewer_acceptance, none                 >,
-      Row < awaiting_provider , reviewer_declines  , matching         , restart_matching          , none                 >,
-      Row < awaiting_provider , withdraw           , withdrawn        , record_withdrawal         , none                 >,
-      //  +------------------+--------------------+------------------+---------------------------+----------------------+
-      Row < review            , log_visit          , none             , add_logged_days           , valid_day_log        >,
-      Row < review            , visits_complete    , report_due       , request_report            , last_visit_not_ahead >,
-      Row < review            , withdraw           , withdrawn        , record_withdrawal         , none                 >,
-      //  +------------------+--------------------+------------------+---------------------------+----------------------+
-      Row < report_due        , submit_report      , follow_up        , request_follow_up         , none                 >,
-      Row < report_due        , withdraw           , withdrawn        , record_withdrawal         , none                 >,
-      //  +------------------+--------------------+------------------+---------------------------+----------------------+
-      Row < follow_up         , submit_rating      , none             , record_rating             , grade_in_range       >,
-      Row < follow_up         , complete_follow_up , closed           , record_closure            , none                 >,
-      Row < follow_up         , withdraw           , withdrawn        , record_withdrawal         , none                 >
-      //  +------------------+--------------------+------------------+---------------------------+----------------------+
+      //    Source              Event                Target              Action              Guard
+      //  +-------------------+--------------------+-------------------+-------------------+----------------------+
+      Row < referred          , accept_referral    , matching          , start_matching    , none                 >,
+      Row < referred          , decline_referral   , declined          , record_decision   , none                 >,
+      Row < referred          , withdraw           , withdrawn         , record_withdrawal , none                 >,
+      //  +-------------------+--------------------+-------------------+-------------------+----------------------+
+      Row < matching          , propose_reviewer   , awaiting_provider , ask_reviewer      , none                 >,
+      Row < matching          , withdraw           , withdrawn         , record_withdrawal , none                 >,
+      //  +-------------------+--------------------+-------------------+-------------------+----------------------+
+      Row < awaiting_provider , reviewer_accepts   , review            , deploy_reviewer   , none                 >,
+      Row < awaiting_provider , reviewer_declines  , matching          , restart_matching  , none                 >,
+      Row < awaiting_provider , withdraw           , withdrawn         , record_withdrawal , none                 >,
+      //  +-------------------+--------------------+-------------------+-------------------+----------------------+
+      Row < review            , log_visit          , none              , add_logged_days   , valid_day_log        >,
+      Row < review            , visits_complete    , report_due        , request_report    , last_visit_not_ahead >,
+      Row < review            , withdraw           , withdrawn         , record_withdrawal , none                 >,
+      //  +-------------------+--------------------+-------------------+-------------------+----------------------+
+      Row < report_due        , submit_report      , follow_up         , request_follow_up , none                 >,
+      Row < report_due        , withdraw           , withdrawn         , record_withdrawal , none                 >,
+      //  +-------------------+--------------------+-------------------+-------------------+----------------------+
+      Row < follow_up         , submit_rating      , none              , record_rating     , grade_in_range       >,
+      Row < follow_up         , complete_follow_up , closed            , record_closure    , none                 >,
+      Row < follow_up         , withdraw           , withdrawn         , record_withdrawal , none                 >
+      //  +-------------------+--------------------+-------------------+-------------------+----------------------+
   > {};
   // clang-format on
 };

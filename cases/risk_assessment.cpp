@@ -97,21 +97,6 @@ struct withdraw {
 };
 
 // Guards: predicates that say why they refuse.
-struct valid_day_log {
-  static constexpr std::string_view name = "valid_day_log";
-  template <class E, class F, class S, class T>
-  bool operator()(E const&, F& fsm, S&, T&) const {
-    EventContext& ctx = *fsm.ctx;
-    const double days = payload_number(ctx, "days");
-    if (days <= 0 || days > 1 || days * 2 != static_cast<double>(static_cast<int>(days * 2))) {
-      return ctx.refuse("days must be 0.5 or 1 for one date (half-day steps)");
-    }
-    const auto date = workflow::parse_date(payload_string(ctx, "date"));
-    if (!date) return ctx.refuse("date must be a date (YYYY-MM-DD)");
-    if (*date > ctx.occurred_on()) return ctx.refuse("date is after the event's occurred_on: days cannot be logged ahead");
-    return true;
-  }
-};
 
 // Actions: verbs.
 struct start_matching {
@@ -123,16 +108,8 @@ struct start_matching {
     fsm.ctx->arm_deadline("risk_assessment.matching");
   }
 };
-struct record_decision {
-  static constexpr std::string_view name = "record_decision";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->data()["declined_on"] = date_value(fsm.ctx->occurred_on());
-  }
-};
-struct request_assessor_response {
-  static constexpr std::string_view name = "request_assessor_response";
+struct ask_assessor {
+  static constexpr std::string_view name = "ask_assessor";
   template <class E, class F, class S, class T>
   void operator()(E const& e, F& fsm, S& s, T& t) const {
     record_payload{}(e, fsm, s, t);
@@ -160,23 +137,8 @@ struct restart_matching {
   static constexpr std::string_view name = "restart_matching";
   template <class E, class F, class S, class T>
   void operator()(E const&, F& fsm, S&, T&) const {
-    auto& data = fsm.ctx->data();
-    const auto* proposed = data.if_contains("provider_id");
-    boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
-    auto& declined = data["declined_provider_ids"];
-    if (!declined.is_array()) declined = boost::json::array();
-    declined.as_array().push_back(std::move(provider));
-    data.erase("provider_id");
+    record_declined_provider(*fsm.ctx);
     fsm.ctx->arm_deadline("risk_assessment.matching");
-  }
-};
-struct add_logged_days {
-  static constexpr std::string_view name = "add_logged_days";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& data = fsm.ctx->data();
-    const double logged = number_of(data.if_contains("days_logged"));
-    data["days_logged"] = logged + payload_number(*fsm.ctx, "days");
   }
 };
 struct record_report {
@@ -208,16 +170,6 @@ struct open_support_request {
     ctx.open_linked_case("support_request", {{"source", "risk_assessment"}, {"summary", summary}});
   }
 };
-struct record_withdrawal {
-  static constexpr std::string_view name = "record_withdrawal";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    ctx.data()["withdrawn_reason"] = boost::json::string(payload_string(ctx, "reason"));
-    ctx.data()["withdrawn_from"] = boost::json::string(ctx.snapshot().state);
-    ctx.data()["withdrawn_on"] = date_value(ctx.occurred_on());
-  }
-};
 
 struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "risk_assessment";
@@ -231,7 +183,8 @@ struct Machine : workflow::MachineBase<Machine> {
   };
   static constexpr workflow::DeadlineSpec kDeadlines[] = {
       {"risk_assessment.triage", 5, "the lead accepts or declines a request"},
-      {"risk_assessment.matching", 10, "the lead proposes an assessor after accepting (and after an assessor declines)"},
+      {"risk_assessment.matching", 10,
+       "the lead proposes an assessor after accepting (and after an assessor declines)"},
       {"risk_assessment.assessor_response", 5, "the proposed assessor accepts or declines"},
       {"risk_assessment.report", 15, "the assessor submits the report after accepting"},
   };
@@ -250,27 +203,27 @@ struct Machine : workflow::MachineBase<Machine> {
 
   // clang-format off
   struct transition_table : boost::mpl::vector<
-      //   Source             Event                Target               Action                     Guard
-      //  +------------------+--------------------+--------------------+--------------------------+---------------+
-      Row < requested         , accept_request     , matching           , start_matching           , none          >,
-      Row < requested         , decline_request    , declined           , record_decision          , none          >,
-      Row < requested         , withdraw           , withdrawn          , record_withdrawal        , none          >,
-      //  +------------------+--------------------+--------------------+--------------------------+---------------+
-      Row < matching          , propose_assessor   , awaiting_provider  , request_assessor_response, none          >,
-      Row < matching          , withdraw           , withdrawn          , record_withdrawal        , none          >,
-      //  +------------------+--------------------+--------------------+--------------------------+---------------+
-      Row < awaiting_provider , assessor_accepts   , assessment         , start_assessment         , none          >,
-      Row < awaiting_provider , assessor_declines  , matching           , restart_matching         , none          >,
-      Row < awaiting_provider , withdraw           , withdrawn          , record_withdrawal        , none          >,
-      //  +------------------+--------------------+--------------------+--------------------------+---------------+
-      Row < assessment        , log_visit          , none               , add_logged_days          , valid_day_log >,
-      Row < assessment        , submit_report      , report_submitted   , record_report            , none          >,
-      Row < assessment        , withdraw           , withdrawn          , record_withdrawal        , none          >,
-      //  +------------------+--------------------+--------------------+--------------------------+---------------+
-      Row < report_submitted  , close              , closed             , record_closure           , none          >,
-      Row < report_submitted  , recommend_support  , support_recommended, open_support_request     , none          >,
-      Row < report_submitted  , withdraw           , withdrawn          , record_withdrawal        , none          >
-      //  +------------------+--------------------+--------------------+--------------------------+---------------+
+      //    Source              Event               Target                Action                 Guard
+      //  +-------------------+-------------------+---------------------+----------------------+---------------+
+      Row < requested         , accept_request    , matching            , start_matching       , none          >,
+      Row < requested         , decline_request   , declined            , record_decision      , none          >,
+      Row < requested         , withdraw          , withdrawn           , record_withdrawal    , none          >,
+      //  +-------------------+-------------------+---------------------+----------------------+---------------+
+      Row < matching          , propose_assessor  , awaiting_provider   , ask_assessor         , none          >,
+      Row < matching          , withdraw          , withdrawn           , record_withdrawal    , none          >,
+      //  +-------------------+-------------------+---------------------+----------------------+---------------+
+      Row < awaiting_provider , assessor_accepts  , assessment          , start_assessment     , none          >,
+      Row < awaiting_provider , assessor_declines , matching            , restart_matching     , none          >,
+      Row < awaiting_provider , withdraw          , withdrawn           , record_withdrawal    , none          >,
+      //  +-------------------+-------------------+---------------------+----------------------+---------------+
+      Row < assessment        , log_visit         , none                , add_logged_days      , valid_day_log >,
+      Row < assessment        , submit_report     , report_submitted    , record_report        , none          >,
+      Row < assessment        , withdraw          , withdrawn           , record_withdrawal    , none          >,
+      //  +-------------------+-------------------+---------------------+----------------------+---------------+
+      Row < report_submitted  , close             , closed              , record_closure       , none          >,
+      Row < report_submitted  , recommend_support , support_recommended , open_support_request , none          >,
+      Row < report_submitted  , withdraw          , withdrawn           , record_withdrawal    , none          >
+      //  +-------------------+-------------------+---------------------+----------------------+---------------+
   > {};
   // clang-format on
 };

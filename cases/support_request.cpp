@@ -124,28 +124,6 @@ struct plan_dates_in_order {
            fsm.ctx->refuse("ends_on is before starts_on");
   }
 };
-struct valid_day_log {
-  static constexpr std::string_view name = "valid_day_log";
-  template <class E, class F, class S, class T>
-  bool operator()(E const&, F& fsm, S&, T&) const {
-    EventContext& ctx = *fsm.ctx;
-    const double days = payload_number(ctx, "days");
-    if (days <= 0 || days > 1 || days * 2 != static_cast<double>(static_cast<int>(days * 2))) {
-      return ctx.refuse("days must be 0.5 or 1 for one date (half-day steps)");
-    }
-    const auto date = workflow::parse_date(payload_string(ctx, "date"));
-    if (*date > ctx.occurred_on()) return ctx.refuse("date is after the event's occurred_on: days cannot be logged ahead");
-    return true;
-  }
-};
-struct grade_in_range {
-  static constexpr std::string_view name = "grade_in_range";
-  template <class E, class F, class S, class T>
-  bool operator()(E const&, F& fsm, S&, T&) const {
-    const double grade = payload_number(*fsm.ctx, "grade");
-    return (grade >= 1 && grade <= 4) || fsm.ctx->refuse("grade must be 1, 2, 3 or 4");
-  }
-};
 struct impact_recorded_and_rated {
   static constexpr std::string_view name = "impact_recorded_and_rated";
   template <class E, class F, class S, class T>
@@ -173,13 +151,6 @@ struct accept_terms {
     fsm.ctx->arm_deadline("support_request.matching");
   }
 };
-struct record_decision {
-  static constexpr std::string_view name = "record_decision";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-  }
-};
 struct request_provider_response {
   static constexpr std::string_view name = "request_provider_response";
   template <class E, class F, class S, class T>
@@ -195,7 +166,9 @@ struct record_provider_acceptance {
   template <class E, class F, class S, class T>
   void operator()(E const&, F& fsm, S&, T&) const {
     auto& data = fsm.ctx->data();
-    data["deployed_provider_id"] = data["provider_id"];
+    // Copy before writing: operator[] may move the object's storage.
+    boost::json::value provider = data["provider_id"];
+    data["deployed_provider_id"] = std::move(provider);
     data["matched_on"] = date_value(fsm.ctx->occurred_on());
     fsm.ctx->arm_deadline("support_request.planning");
   }
@@ -204,11 +177,7 @@ struct restart_matching {
   static constexpr std::string_view name = "restart_matching";
   template <class E, class F, class S, class T>
   void operator()(E const&, F& fsm, S&, T&) const {
-    auto& data = fsm.ctx->data();
-    auto& declined = data["declined_provider_ids"];
-    if (!declined.is_array()) declined = boost::json::array();
-    declined.as_array().push_back(data["provider_id"]);
-    data.erase("provider_id");
+    record_declined_provider(*fsm.ctx);
     fsm.ctx->arm_deadline("support_request.matching");
   }
 };
@@ -218,14 +187,6 @@ struct start_deployment {
   void operator()(E const& e, F& fsm, S& s, T& t) const {
     record_payload{}(e, fsm, s, t);
     fsm.ctx->notify("deployment_agreed");
-  }
-};
-struct add_logged_days {
-  static constexpr std::string_view name = "add_logged_days";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& data = fsm.ctx->data();
-    data["days_logged"] = number_of(data.if_contains("days_logged")) + payload_number(*fsm.ctx, "days");
   }
 };
 struct request_rating {
@@ -243,11 +204,7 @@ struct record_rating {
   template <class E, class F, class S, class T>
   void operator()(E const&, F& fsm, S&, T&) const {
     auto& ctx = *fsm.ctx;
-    boost::json::object rating{{"grade", ctx.payload().at("grade")},
-                               {"rated_on", date_value(ctx.occurred_on())},
-                               {"by", ctx.actor()}};
-    if (const auto* comment = ctx.payload().if_contains("comment")) rating["comment"] = *comment;
-    ctx.data()["rating"] = std::move(rating);
+    store_rating(ctx);
     ctx.settle_deadline("support_request.rating");
   }
 };
@@ -256,16 +213,6 @@ struct record_closure {
   template <class E, class F, class S, class T>
   void operator()(E const&, F& fsm, S&, T&) const {
     fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
-  }
-};
-struct record_withdrawal {
-  static constexpr std::string_view name = "record_withdrawal";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    ctx.data()["withdrawn_reason"] = boost::json::string(payload_string(ctx, "reason"));
-    ctx.data()["withdrawn_from"] = boost::json::string(ctx.snapshot().state);
-    ctx.data()["withdrawn_on"] = date_value(ctx.occurred_on());
   }
 };
 

@@ -1,0 +1,276 @@
+#include "cases/kinds.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "workflow/calendar.h"
+#include "workflow/case_kind.h"
+
+namespace s2s::cases {
+namespace {
+
+using workflow::CaseKind;
+using workflow::DispatchResult;
+
+// What every registered kind is called, its reference prefix, and how its
+// deadline purposes begin.
+struct ExpectedKind {
+  std::string_view name;
+  std::string_view prefix;
+  std::string_view purpose_prefix;
+};
+constexpr ExpectedKind kExpectedKinds[] = {
+    {"support_request", "SR", "support_request."},
+    {"risk_assessment", "RA", "risk_assessment."},
+    {"designation_review", "DR", "designation_review."},
+    {"pupil_premium_review", "PP", "pupil_premium."},
+};
+
+std::vector<const CaseKind*> kinds() { return all_kinds()->all(); }
+
+const ExpectedKind& expected_for(const CaseKind& kind) {
+  for (const ExpectedKind& expected : kExpectedKinds) {
+    if (expected.name == kind.name()) return expected;
+  }
+  throw std::logic_error("unexpected kind " + std::string(kind.name()));
+}
+
+std::set<std::string_view> state_names(const CaseKind& kind) {
+  std::set<std::string_view> names;
+  for (const auto& state : kind.states()) names.insert(state.name);
+  return names;
+}
+
+TEST(KindsTest, RegistersTheFourKindsWithTheirPrefixes) {
+  std::set<std::pair<std::string_view, std::string_view>> registered;
+  for (const CaseKind* kind : kinds()) registered.emplace(kind->name(), kind->reference_prefix());
+  std::set<std::pair<std::string_view, std::string_view>> expected;
+  for (const ExpectedKind& kind : kExpectedKinds) expected.emplace(kind.name, kind.prefix);
+  EXPECT_EQ(registered, expected);
+  for (const ExpectedKind& kind : kExpectedKinds) {
+    ASSERT_NE(all_kinds()->find(kind.name), nullptr) << kind.name;
+    EXPECT_EQ(all_kinds()->find(kind.name)->name(), kind.name);
+  }
+}
+
+TEST(KindsTest, StateNameTableMatchesTheMachine) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    const auto machine = kind->machine_states();
+    EXPECT_EQ(std::set<std::string_view>(machine.begin(), machine.end()), state_names(*kind));
+    EXPECT_EQ(machine.size(), kind->states().size());
+  }
+}
+
+TEST(KindsTest, StateNamesAreUnique) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    EXPECT_EQ(state_names(*kind).size(), kind->states().size());
+  }
+}
+
+TEST(KindsTest, InitialStateIsInTheTableAndInTheReferralPhase) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    ASSERT_TRUE(state_names(*kind).contains(kind->initial_state()));
+    EXPECT_EQ(kind->phase_of(kind->initial_state()), workflow::Phase::referral);
+  }
+}
+
+TEST(KindsTest, EveryTransitionJoinsStatesOfTheTable) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    const auto names = state_names(*kind);
+    ASSERT_FALSE(kind->transitions().empty());
+    for (const auto& t : kind->transitions()) {
+      EXPECT_TRUE(names.contains(t.from)) << t.from << " --" << t.event << "-->";
+      EXPECT_TRUE(names.contains(t.to)) << t.event << "--> " << t.to;
+      EXPECT_NE(kind->find_event(t.event), nullptr) << t.event;
+      if (t.internal) {
+        EXPECT_EQ(t.from, t.to) << t.event;
+      }
+    }
+  }
+}
+
+TEST(KindsTest, EveryStateIsReachableFromTheInitialState) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    std::set<std::string_view> reached{kind->initial_state()};
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const auto& t : kind->transitions()) {
+        if (reached.contains(t.from) && reached.insert(t.to).second) grew = true;
+      }
+    }
+    EXPECT_EQ(reached, state_names(*kind));
+  }
+}
+
+TEST(KindsTest, TerminalStatesAcceptNoEvents) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    for (const auto& state : kind->states()) {
+      if (workflow::is_terminal(state.phase)) {
+        EXPECT_TRUE(kind->allowed_events(state.name).empty()) << state.name;
+      }
+    }
+  }
+}
+
+TEST(KindsTest, EveryOpenStateAcceptsSomeEvent) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    for (const auto& state : kind->states()) {
+      if (!workflow::is_terminal(state.phase)) {
+        EXPECT_FALSE(kind->allowed_events(state.name).empty()) << state.name;
+      }
+    }
+  }
+}
+
+TEST(KindsTest, EveryOpenStateCanReachATerminalState) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    std::set<std::string_view> ending;
+    for (const auto& state : kind->states()) {
+      if (workflow::is_terminal(state.phase)) ending.insert(state.name);
+    }
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const auto& t : kind->transitions()) {
+        if (ending.contains(t.to) && ending.insert(t.from).second) grew = true;
+      }
+    }
+    EXPECT_EQ(ending, state_names(*kind));
+  }
+}
+
+TEST(KindsTest, EveryEventSaysWhoSendsItAndWhatHappened) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    ASSERT_FALSE(kind->events().empty());
+    std::set<std::string_view> names;
+    for (const auto& event : kind->events()) {
+      EXPECT_FALSE(event.name.empty());
+      EXPECT_FALSE(event.who.empty()) << event.name;
+      EXPECT_FALSE(event.summary.empty()) << event.name;
+      EXPECT_TRUE(names.insert(event.name).second) << event.name << " listed twice";
+    }
+  }
+}
+
+TEST(KindsTest, EventFieldNamesAreUniquePerEvent) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    for (const auto& event : kind->events()) {
+      std::set<std::string_view> names;
+      for (const auto& field : event.fields) {
+        EXPECT_FALSE(field.name.empty()) << event.name;
+        EXPECT_TRUE(names.insert(field.name).second) << event.name << "." << field.name << " listed twice";
+        if (!field.one_of.empty()) {
+          EXPECT_EQ(field.type, workflow::FieldType::string) << event.name << "." << field.name;
+        }
+      }
+    }
+  }
+}
+
+TEST(KindsTest, OpenFieldNamesAreUniqueAndSomeAreRequired) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    std::set<std::string_view> names;
+    for (const auto& field : kind->open_fields()) {
+      EXPECT_TRUE(names.insert(field.name).second) << field.name << " listed twice";
+      if (!field.one_of.empty()) {
+        EXPECT_EQ(field.type, workflow::FieldType::string) << field.name;
+      }
+    }
+    EXPECT_TRUE(std::any_of(kind->open_fields().begin(), kind->open_fields().end(),
+                            [](const workflow::FieldSpec& f) { return f.required; }));
+  }
+}
+
+TEST(KindsTest, DeadlinesAreNamedForTheirKindAndRunSomeWorkingDays) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    const ExpectedKind& expected = expected_for(*kind);
+    ASSERT_FALSE(kind->deadlines().empty());
+    std::set<std::string_view> purposes;
+    for (const auto& deadline : kind->deadlines()) {
+      EXPECT_TRUE(deadline.purpose.starts_with(expected.purpose_prefix)) << deadline.purpose;
+      EXPECT_GT(deadline.purpose.size(), expected.purpose_prefix.size()) << deadline.purpose;
+      EXPECT_GT(deadline.default_working_days, 0) << deadline.purpose;
+      EXPECT_FALSE(deadline.description.empty()) << deadline.purpose;
+      EXPECT_TRUE(purposes.insert(deadline.purpose).second) << deadline.purpose << " listed twice";
+    }
+  }
+}
+
+TEST(KindsTest, DeadlineDueEventsAreSystemEventsOfTheKind) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    for (const auto& deadline : kind->deadlines()) {
+      if (deadline.due_event.empty()) continue;
+      const auto* event = kind->find_event(deadline.due_event);
+      ASSERT_NE(event, nullptr) << deadline.purpose << " fires unknown " << deadline.due_event;
+      EXPECT_EQ(event->who, "system") << deadline.due_event;
+      EXPECT_TRUE(event->fields.empty()) << deadline.due_event << ": a timer sends no payload";
+    }
+  }
+}
+
+TEST(KindsTest, EventsOutsideTheirStatesAreNotAllowedAndChangeNothing) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    for (const auto& state : kind->states()) {
+      const auto allowed = kind->allowed_events(state.name);
+      std::vector<std::string_view> refused{"no_such_event"};
+      for (const auto& event : kind->events()) {
+        if (std::find(allowed.begin(), allowed.end(), event.name) == allowed.end()) refused.push_back(event.name);
+      }
+      for (const std::string_view event : refused) {
+        workflow::CaseSnapshot snap{1, std::string(kind->name()), "XX-2026-0001", 100001, std::string(state.name),
+                                    3, {}};
+        const boost::json::object payload;
+        boost::json::object data{{"kept", true}};
+        workflow::EventContext ctx(snap, event, payload, data, "actor", std::chrono::year_month_day{
+                                       std::chrono::year{2026}, std::chrono::March, std::chrono::day{10}},
+                                   workflow::england_and_wales(), [](std::string_view) { return 5; });
+        const auto result = kind->dispatch(state.name, event, ctx);
+        EXPECT_EQ(result.outcome, DispatchResult::Outcome::not_allowed) << state.name << " + " << event;
+        EXPECT_EQ(result.state, state.name);
+        EXPECT_EQ(data, (boost::json::object{{"kept", true}})) << state.name << " + " << event;
+        EXPECT_TRUE(ctx.armed().empty() && ctx.notifications().empty() && ctx.linked_cases().empty() &&
+                    ctx.settled().empty() && ctx.refusals().empty())
+            << state.name << " + " << event;
+      }
+    }
+  }
+}
+
+TEST(KindsTest, DispatchToAStateOutsideTheMachineThrows) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    const auto event = kind->events().front().name;
+    workflow::CaseSnapshot snap{1, std::string(kind->name()), "XX-2026-0001", 100001, "no_such_state", 3, {}};
+    const boost::json::object payload;
+    boost::json::object data;
+    workflow::EventContext ctx(snap, event, payload, data, "actor",
+                               std::chrono::year_month_day{std::chrono::year{2026}, std::chrono::March,
+                                                           std::chrono::day{10}},
+                               workflow::england_and_wales(), [](std::string_view) { return 5; });
+    EXPECT_THROW((void)kind->dispatch("no_such_state", event, ctx), std::logic_error);
+  }
+}
+
+}  // namespace
+}  // namespace s2s::cases

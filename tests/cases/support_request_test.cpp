@@ -1,0 +1,224 @@
+#include <gtest/gtest.h>
+
+#include "cases/kinds.h"
+#include "tests/cases/kind_test_support.h"
+
+namespace s2s::cases {
+namespace {
+
+const workflow::CaseKind& kind() {
+  static const auto instance = make_support_request_kind();
+  return *instance;
+}
+
+using namespace testing;
+using Dispatch = testing::Dispatch<kind>;
+constexpr auto default_days = testing::default_days<kind>;
+
+constexpr std::string_view kTerms =
+    R"({"priority":"high","focus_areas":["maths","SEND"],"requested_days":10,"funding_source":"RDG"})";
+constexpr std::string_view kPlan =
+    R"({"objectives":"raise KS2 maths","planned_days":6,"starts_on":"2026-03-16","ends_on":"2026-05-22"})";
+constexpr std::string_view kRated = R"({"impact":"greater depth up","rating":{"grade":2}})";
+
+const std::vector<Step> kSteps = {
+    // referred
+    {"referred", "accept_referral", kTerms, moved, "matching"},
+    {"referred", "decline_referral", R"({"reason":"out of area"})", moved, "declined"},
+    {"referred", "withdraw", R"({"reason":"no longer needed"})", moved, "withdrawn"},
+    {"referred", "propose_provider", R"({"provider_id":42})", not_allowed, "referred"},
+    {"referred", "close", R"({})", not_allowed, "referred", {}, kRated},
+    {"referred", "no_such_event", R"({})", not_allowed, "referred"},
+    // matching
+    {"matching", "propose_provider", R"({"provider_id":42})", moved, "awaiting_provider"},
+    {"matching", "propose_provider", R"({"provider_id":42,"note":"SLE maths"})", moved, "awaiting_provider"},
+    {"matching", "withdraw", R"({"reason":"school converted"})", moved, "withdrawn"},
+    {"matching", "accept_referral", kTerms, not_allowed, "matching"},
+    {"matching", "agree_plan", kPlan, not_allowed, "matching"},
+    // awaiting_provider
+    {"awaiting_provider", "provider_accepts", R"({})", moved, "planning", {}, R"({"provider_id":42})"},
+    {"awaiting_provider", "provider_declines", R"({"reason":"no capacity"})", moved, "matching", {},
+     R"({"provider_id":42})"},
+    {"awaiting_provider", "withdraw", R"({"reason":"no longer needed"})", moved, "withdrawn"},
+    {"awaiting_provider", "propose_provider", R"({"provider_id":43})", not_allowed, "awaiting_provider"},
+    // planning
+    {"planning", "agree_plan", kPlan, moved, "deployment"},
+    {"planning", "agree_plan",
+     R"({"objectives":"one day","planned_days":1,"starts_on":"2026-03-16","ends_on":"2026-03-16"})", moved,
+     "deployment"},
+    {"planning", "agree_plan",
+     R"({"objectives":"backwards","planned_days":1,"starts_on":"2026-03-16","ends_on":"2026-03-13"})",
+     guard_rejected, "planning", "ends_on is before starts_on"},
+    {"planning", "withdraw", R"({"reason":"head left"})", moved, "withdrawn"},
+    {"planning", "log_days", R"({"date":"2026-03-09","days":1,"activity":"early"})", not_allowed, "planning"},
+    // deployment
+    {"deployment", "log_days", R"({"date":"2026-03-09","days":1,"activity":"coaching"})", moved, "deployment"},
+    {"deployment", "log_days", R"({"date":"2026-03-10","days":0.5,"activity":"feedback"})", moved, "deployment"},
+    {"deployment", "log_days", R"({"date":"2026-03-09","days":1.5,"activity":"too long"})", guard_rejected,
+     "deployment", "days must be 0.5 or 1 for one date (half-day steps)"},
+    {"deployment", "log_days", R"({"date":"2026-03-09","days":0,"activity":"nothing"})", guard_rejected,
+     "deployment", "days must be 0.5 or 1 for one date (half-day steps)"},
+    {"deployment", "log_days", R"({"date":"2026-03-11","days":1,"activity":"tomorrow"})", guard_rejected,
+     "deployment", "date is after the event's occurred_on: days cannot be logged ahead"},
+    {"deployment", "complete_deployment", R"({})", moved, "evaluation"},
+    {"deployment", "withdraw", R"({"reason":"school closing"})", moved, "withdrawn"},
+    {"deployment", "submit_rating", R"({"grade":2})", not_allowed, "deployment"},
+    // evaluation
+    {"evaluation", "submit_rating", R"({"grade":2})", moved, "evaluation"},
+    {"evaluation", "submit_rating", R"({"grade":1,"comment":"excellent"})", moved, "evaluation"},
+    {"evaluation", "submit_rating", R"({"grade":0})", guard_rejected, "evaluation", "grade must be 1, 2, 3 or 4"},
+    {"evaluation", "submit_rating", R"({"grade":5})", guard_rejected, "evaluation", "grade must be 1, 2, 3 or 4"},
+    {"evaluation", "record_impact", R"({"outcome":"plan met","impact":"greater depth up"})", moved, "evaluation"},
+    {"evaluation", "close", R"({})", moved, "closed", {}, kRated},
+    {"evaluation", "close", R"({})", moved, "closed", {},
+     R"({"impact":"greater depth up","rating_due_on":"2026-03-09"})"},
+    {"evaluation", "close", R"({})", guard_rejected, "evaluation",
+     "a rating from the school is needed until the rating window ends",
+     R"({"impact":"greater depth up","rating_due_on":"2026-03-10"})"},
+    {"evaluation", "close", R"({})", guard_rejected, "evaluation", "impact must be recorded before closing",
+     R"({"rating":{"grade":2}})"},
+    {"evaluation", "withdraw", R"({"reason":"academy conversion"})", moved, "withdrawn"},
+    {"evaluation", "log_days", R"({"date":"2026-03-09","days":1,"activity":"late"})", not_allowed, "evaluation"},
+    // terminal states
+    {"closed", "submit_rating", R"({"grade":2})", not_allowed, "closed"},
+    {"closed", "withdraw", R"({"reason":"late"})", not_allowed, "closed"},
+    {"declined", "accept_referral", kTerms, not_allowed, "declined"},
+    {"withdrawn", "accept_referral", kTerms, not_allowed, "withdrawn"},
+};
+
+TEST(SupportRequestTest, EveryStepBehavesAsTheTableSays) { testing::expect_steps<kind>(kSteps); }
+
+TEST(SupportRequestTest, EveryTableRowIsExercisedBySomeStep) {
+  testing::expect_every_row_covered<kind>(kSteps);
+}
+
+TEST(SupportRequestTest, OpeningKeepsTheReferralArmsTriageAndAnnouncesIt) {
+  const workflow::CaseSnapshot snap{1, "support_request", "SR-2026-0001", 100001, "referred", 0, day(kToday)};
+  const auto payload = object_of(R"({"source":"self","summary":"maths leadership"})");
+  boost::json::object data;
+  workflow::EventContext ctx(snap, "open", payload, data, "school", day(kToday), workflow::england_and_wales(),
+                             default_days);
+  kind().on_open(ctx);
+  EXPECT_EQ(data, payload);
+  ASSERT_EQ(ctx.armed().size(), 1u);
+  EXPECT_EQ(ctx.armed()[0].purpose, "support_request.triage");
+  EXPECT_EQ(ctx.armed()[0].working_days, 5);
+  ASSERT_EQ(ctx.notifications().size(), 1u);
+  EXPECT_EQ(ctx.notifications()[0].message, "referral_received");
+  EXPECT_EQ(kind().initial_state(), "referred");
+}
+
+TEST(SupportRequestTest, AcceptingKeepsTheTermsAndStartsTheMatchingDeadline) {
+  Dispatch d("referred", "accept_referral", kTerms);
+  EXPECT_EQ(d.data().at("priority"), "high");
+  EXPECT_EQ(d.data().at("focus_areas"), (boost::json::array{"maths", "SEND"}));
+  EXPECT_EQ(d.data().at("requested_days"), 10);
+  EXPECT_EQ(d.data().at("funding_source"), "RDG");
+  EXPECT_EQ(d.data().at("accepted_on"), "2026-03-10");
+  ASSERT_EQ(d.ctx().armed().size(), 1u);
+  EXPECT_EQ(d.ctx().armed()[0].purpose, "support_request.matching");
+  EXPECT_EQ(d.ctx().armed()[0].working_days, 10);
+}
+
+TEST(SupportRequestTest, ProposingAProviderAsksForTheirResponseWithinFiveDays) {
+  Dispatch d("matching", "propose_provider", R"({"provider_id":42})");
+  EXPECT_EQ(d.data().at("provider_id"), 42);
+  EXPECT_EQ(d.data().at("proposed_on"), "2026-03-10");
+  ASSERT_EQ(d.ctx().armed().size(), 1u);
+  EXPECT_EQ(d.ctx().armed()[0].purpose, "support_request.provider_response");
+  EXPECT_EQ(d.ctx().armed()[0].working_days, 5);
+  ASSERT_EQ(d.ctx().notifications().size(), 1u);
+  EXPECT_EQ(d.ctx().notifications()[0].message, "provider_proposed");
+}
+
+TEST(SupportRequestTest, AcceptingProviderIsDeployedAndPlanningFallsDue) {
+  Dispatch d("awaiting_provider", "provider_accepts", R"({})",
+             R"({"source":"self","summary":"maths","priority":"high","provider_id":42})");
+  EXPECT_EQ(d.state(), "planning");
+  EXPECT_EQ(d.data().at("deployed_provider_id"), 42);
+  EXPECT_EQ(d.data().at("provider_id"), 42);
+  EXPECT_EQ(d.data().at("matched_on"), "2026-03-10");
+  ASSERT_EQ(d.ctx().armed().size(), 1u);
+  EXPECT_EQ(d.ctx().armed()[0].purpose, "support_request.planning");
+  EXPECT_EQ(d.ctx().armed()[0].working_days, 10);
+}
+
+TEST(SupportRequestTest, ADecliningProviderIsRememberedAndMatchingStartsAgain) {
+  Dispatch d("awaiting_provider", "provider_declines", R"({"reason":"no capacity"})",
+             R"({"provider_id":42,"declined_provider_ids":[7]})");
+  EXPECT_EQ(d.state(), "matching");
+  EXPECT_EQ(d.data().at("declined_provider_ids"), (boost::json::array{7, 42}));
+  EXPECT_FALSE(d.data().contains("provider_id"));
+  ASSERT_EQ(d.ctx().armed().size(), 1u);
+  EXPECT_EQ(d.ctx().armed()[0].purpose, "support_request.matching");
+}
+
+TEST(SupportRequestTest, FirstDecliningProviderStartsTheDeclinedList) {
+  Dispatch d("awaiting_provider", "provider_declines", R"({"reason":"no capacity"})", R"({"provider_id":42})");
+  EXPECT_EQ(d.state(), "matching");
+  EXPECT_EQ(d.data(), (boost::json::object{{"declined_provider_ids", boost::json::array{42}}}));
+}
+
+TEST(SupportRequestTest, AgreedPlanStartsTheDeploymentAndSaysSo) {
+  Dispatch d("planning", "agree_plan", kPlan);
+  EXPECT_EQ(d.state(), "deployment");
+  EXPECT_EQ(d.data().at("objectives"), "raise KS2 maths");
+  EXPECT_EQ(d.data().at("starts_on"), "2026-03-16");
+  ASSERT_EQ(d.ctx().notifications().size(), 1u);
+  EXPECT_EQ(d.ctx().notifications()[0].message, "deployment_agreed");
+}
+
+TEST(SupportRequestTest, LoggedDaysAddUp) {
+  Dispatch d("deployment", "log_days", R"({"date":"2026-03-09","days":0.5,"activity":"coaching"})",
+             R"({"days_logged":3})");
+  EXPECT_EQ(d.state(), "deployment");
+  EXPECT_DOUBLE_EQ(d.data().at("days_logged").to_number<double>(), 3.5);
+}
+
+TEST(SupportRequestTest, CompletedDeploymentOpensTheRatingWindow) {
+  Dispatch d("deployment", "complete_deployment", R"({})");
+  EXPECT_EQ(d.state(), "evaluation");
+  ASSERT_EQ(d.ctx().armed().size(), 1u);
+  EXPECT_EQ(d.ctx().armed()[0].purpose, "support_request.rating");
+  EXPECT_EQ(d.ctx().armed()[0].working_days, 10);
+  EXPECT_EQ(d.data().at("deployment_ended_on"), "2026-03-10");
+  EXPECT_EQ(d.data().at("rating_due_on"), "2026-03-24");
+  ASSERT_EQ(d.ctx().notifications().size(), 1u);
+  EXPECT_EQ(d.ctx().notifications()[0].message, "rating_requested");
+}
+
+TEST(SupportRequestTest, RatingIsKeptAndSettlesTheRatingDeadline) {
+  Dispatch d("evaluation", "submit_rating", R"({"grade":2,"comment":"helpful"})",
+             R"({"rating_due_on":"2026-03-24"})");
+  EXPECT_EQ(d.state(), "evaluation");
+  const boost::json::object rating{{"grade", 2}, {"rated_on", "2026-03-10"}, {"by", "actor"}, {"comment", "helpful"}};
+  EXPECT_EQ(d.data().at("rating"), rating);
+  EXPECT_EQ(d.ctx().settled(), (std::vector<std::string>{"support_request.rating"}));
+}
+
+TEST(SupportRequestTest, ClosingWithoutImpactOrRatingGivesBothReasons) {
+  Dispatch d("evaluation", "close", R"({})", R"({"rating_due_on":"2026-03-24"})");
+  EXPECT_EQ(d.outcome(), guard_rejected);
+  const std::vector<std::string> reasons{"impact must be recorded before closing",
+                                         "a rating from the school is needed until the rating window ends"};
+  EXPECT_EQ(d.ctx().refusals(), reasons);
+}
+
+TEST(SupportRequestTest, ClosingAfterTheRatingWindowNeedsNoRating) {
+  Dispatch d("evaluation", "close", R"({})", R"({"impact":"greater depth up","rating_due_on":"2026-03-24"})",
+             "2026-03-25");
+  EXPECT_EQ(d.outcome(), moved);
+  EXPECT_EQ(d.state(), "closed");
+  EXPECT_EQ(d.data().at("closed_on"), "2026-03-25");
+}
+
+TEST(SupportRequestTest, WithdrawalRecordsWhereItLeftAndWhy) {
+  Dispatch d("deployment", "withdraw", R"({"reason":"school closing"})");
+  EXPECT_EQ(d.state(), "withdrawn");
+  EXPECT_EQ(d.data().at("withdrawn_reason"), "school closing");
+  EXPECT_EQ(d.data().at("withdrawn_from"), "deployment");
+  EXPECT_EQ(d.data().at("withdrawn_on"), "2026-03-10");
+}
+
+}  // namespace
+}  // namespace s2s::cases
