@@ -208,6 +208,8 @@ class CaseKind {
                                                 EventContext& ctx) const = 0;
   // The events `state` accepts, in table order, without duplicates.
   [[nodiscard]] virtual std::vector<std::string_view> allowed_events(std::string_view state) const = 0;
+  // Whether `state` takes `event` (its guards aside). Allocates nothing.
+  [[nodiscard]] virtual bool accepts(std::string_view state, std::string_view event) const noexcept = 0;
 
   // Helpers on the tables above.
   [[nodiscard]] std::optional<Phase> phase_of(std::string_view state) const noexcept;

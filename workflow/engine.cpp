@@ -90,7 +90,7 @@ void check_field(const boost::json::value& value, const FieldSpec& spec) {
   }
 }
 
-Case to_case(const CaseRow& row) {
+Case to_case(const CaseRow& row, boost::json::object data) {
   Case c;
   c.id = row.id;
   c.kind = row.kind;
@@ -99,7 +99,7 @@ Case to_case(const CaseRow& row) {
   c.state = row.state;
   c.phase = phase_from_string(row.phase).value_or(Phase::referral);
   c.version = row.version;
-  c.data = boost::json::parse(row.data).as_object();
+  c.data = std::move(data);
   c.opened_on = parse_stored_date(row.opened_on);
   c.opened_at = row.opened_at;
   c.closed_at = row.closed_at;
@@ -107,6 +107,8 @@ Case to_case(const CaseRow& row) {
   c.overdue = row.overdue;
   return c;
 }
+
+Case to_case(const CaseRow& row) { return to_case(row, boost::json::parse(row.data).as_object()); }
 
 int claimed_attempts(const std::vector<ClaimedTimer>& claimed, std::int64_t id) {
   for (const auto& t : claimed) {
@@ -285,8 +287,17 @@ struct Engine::Impl {
     return row;
   }
 
+  static EngineError not_allowed(const CaseKind& kind, const CaseRow& row, std::string_view event) {
+    const auto allowed = kind.allowed_events(row.state);
+    std::vector<std::string> names(allowed.begin(), allowed.end());
+    return EngineError(EngineError::Code::event_not_allowed,
+                       fmt::format("{} is {}: it does not take '{}' (it takes: {})", row.reference, row.state, event,
+                                   names.empty() ? std::string("nothing, it is finished") : join(names, ", ")),
+                       {}, {}, std::move(names));
+  }
+
   // Applies one event inside the caller's transaction and returns the case as it now is.
-  CaseRow apply_in(CaseStore& store, std::int64_t case_id, std::string_view event, const boost::json::object& payload,
+  Case apply_in(CaseStore& store, std::int64_t case_id, std::string_view event, const boost::json::object& payload,
                    std::string_view actor, year_month_day occurred_on, std::optional<int> expected_version,
                    std::optional<std::int64_t> timer_id, const Calendar& cal) {
     auto loaded = store.load_case(case_id, true);
@@ -303,15 +314,8 @@ struct Engine::Impl {
     const auto opened_on = parse_stored_date(row.opened_on);
     check_occurred_on(occurred_on, opened_on);
 
-    const auto allowed = kind.allowed_events(row.state);
     const EventInfo* info = kind.find_event(event);
-    if (info == nullptr || std::find(allowed.begin(), allowed.end(), event) == allowed.end()) {
-      std::vector<std::string> names(allowed.begin(), allowed.end());
-      throw EngineError(EngineError::Code::event_not_allowed,
-                        fmt::format("{} is {}: it does not take '{}' (it takes: {})", row.reference, row.state, event,
-                                    names.empty() ? std::string("nothing, it is finished") : join(names, ", ")),
-                        {}, {}, names);
-    }
+    if (info == nullptr || !kind.accepts(row.state, event)) throw not_allowed(kind, row, event);
     validate_payload(payload, info->fields);
 
     boost::json::object data = boost::json::parse(row.data).as_object();
@@ -324,11 +328,7 @@ struct Engine::Impl {
       throw EngineError(EngineError::Code::guard_failed,
                         fmt::format("{} cannot take '{}' now: {}", row.reference, event, reason), {}, reason);
     }
-    if (result.outcome == DispatchResult::Outcome::not_allowed) {
-      throw EngineError(EngineError::Code::event_not_allowed,
-                        fmt::format("{} is {}: it does not take '{}'", row.reference, row.state, event), {}, {},
-                        std::vector<std::string>(allowed.begin(), allowed.end()));
-    }
+    if (result.outcome == DispatchResult::Outcome::not_allowed) throw not_allowed(kind, row, event);
 
     const std::string from_state = row.state;
     const std::string to_state(result.state);
@@ -369,7 +369,7 @@ struct Engine::Impl {
     row.updated_at = now;
     row.closed_at = closed_at;
     queue_notifications(store, row, event, ctx.notifications(), now);
-    return row;
+    return to_case(row, std::move(data));
   }
 
   // reminder_due and deadline_passed: recorded on the case without moving it.
@@ -458,12 +458,11 @@ Case Engine::apply(std::int64_t case_id, std::string_view event, const boost::js
   const auto cal = impl_->current_calendar();
   for (int attempt = 1;; ++attempt) {
     try {
-      const CaseRow row = impl_->db->transact([&](soci::session& sql) {
+      return impl_->db->transact([&](soci::session& sql) {
         CaseStore store(sql, impl_->db->backend());
         return impl_->apply_in(store, case_id, event, payload, actor, occurred_on, expected_version, std::nullopt,
                                *cal);
       });
-      return to_case(row);
     } catch (const EngineError& e) {
       // Without an expected version the caller wants the event applied to whatever the case is now.
       if (e.code() != EngineError::Code::version_conflict || expected_version || attempt >= kConflictRetries) throw;

@@ -138,6 +138,11 @@ class MsmKind final : public CaseKind {
     }
   }
 
+  bool accepts(std::string_view state, std::string_view event) const noexcept override {
+    return std::any_of(transitions_.begin(), transitions_.end(),
+                       [&](const TransitionInfo& t) { return t.from == state && t.event == event; });
+  }
+
   std::vector<std::string_view> allowed_events(std::string_view state) const override {
     std::vector<std::string_view> out;
     for (const TransitionInfo& t : transitions_) {
