@@ -1,6 +1,7 @@
 #include "workflow/case_store.h"
 
 #include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 
 #include "workflow/timestamp.h"
 
@@ -85,26 +86,96 @@ std::vector<DeadlineRow> read_deadlines(soci::session& sql, const std::string& w
 
 }  // namespace
 
+// The per-event statements, prepared once per connection. Each binds to the
+// members above it, which callers fill before executing.
+struct CaseStore::HotStatements {
+  HotStatements(soci::session& sql, Backend backend)
+      : load(prepare_load(sql, false)),
+        load_locked(prepare_load(sql, backend == Backend::postgresql)),
+        update((sql.prepare << "UPDATE cases SET state = :state, phase = :phase, version = version + 1,"
+                               " data = :data, updated_at = :updated_at, closed_at = :closed_at"
+                               " WHERE id = :id AND version = :version RETURNING version",
+                soci::use(u_state), soci::use(u_phase), soci::use(u_data), soci::use(u_updated_at),
+                soci::use(u_closed, u_closed_ind), soci::use(u_id), soci::use(u_version), soci::into(u_returned))),
+        history((sql.prepare << "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor,"
+                                " occurred_on, recorded_at, payload, timer_id) VALUES (:case_id, :sequence, :event,"
+                                " :from_state, :to_state, :actor, :occurred_on, :recorded_at, :payload, :timer_id)",
+                 soci::use(h_case), soci::use(h.sequence), soci::use(h.event), soci::use(h_from, h_from_ind),
+                 soci::use(h.to_state), soci::use(h.actor), soci::use(h.occurred_on), soci::use(h.recorded_at),
+                 soci::use(h.payload), soci::use(h_timer, h_timer_ind))) {}
+
+  soci::statement prepare_load(soci::session& sql, bool lock) {
+    return (sql.prepare << std::string(kCaseColumns) + " WHERE id = :id" + (lock ? " FOR UPDATE OF cases" : ""),
+            soci::use(l_key), soci::into(l_id), soci::into(l.kind), soci::into(l.reference), soci::into(l_urn),
+            soci::into(l.state), soci::into(l.phase), soci::into(l.version), soci::into(l.data),
+            soci::into(l.opened_on), soci::into(l.opened_at), soci::into(l_closed, l_closed_ind),
+            soci::into(l.updated_at), soci::into(l_overdue));
+  }
+
+  // load_case
+  long long l_key = 0;
+  CaseRow l;
+  long long l_id = 0;
+  int l_urn = 0;
+  std::string l_closed;
+  soci::indicator l_closed_ind = soci::i_ok;
+  int l_overdue = 0;
+  // update_case
+  std::string u_state, u_phase, u_data, u_updated_at, u_closed;
+  soci::indicator u_closed_ind = soci::i_ok;
+  long long u_id = 0;
+  int u_version = 0;
+  int u_returned = 0;
+  // insert_history
+  long long h_case = 0;
+  HistoryRow h;
+  std::string h_from;
+  soci::indicator h_from_ind = soci::i_ok;
+  long long h_timer = 0;
+  soci::indicator h_timer_ind = soci::i_ok;
+
+  soci::statement load;
+  soci::statement load_locked;
+  soci::statement update;
+  soci::statement history;
+};
+
+namespace {
+
+// Runs a kept statement for at most one row. SQLite will not commit while a
+// statement is mid-result, so it is reset at once; PostgreSQL has nothing to reset.
+bool execute_once(soci::statement& st, Backend backend) {
+  const bool row = st.execute(true);
+  if (backend == Backend::sqlite) {
+    // What SOCI's own (unexported) sqlite3_statement_backend::reset() does.
+    auto* lite = static_cast<soci::sqlite3_statement_backend*>(st.get_backend());
+    if (sqlite_api::sqlite3_reset(lite->stmt_) == SQLITE_OK) lite->databaseReady_ = true;
+  }
+  return row;
+}
+
+}  // namespace
+
+CaseStore::CaseStore(Database::Connection& connection)
+    : connection_(connection), sql_(connection.session()), backend_(connection.backend()) {}
+
+CaseStore::HotStatements& CaseStore::hot() {
+  return connection_.local<HotStatements>(
+      [this](soci::session& sql) { return std::make_unique<HotStatements>(sql, backend_); });
+}
+
 std::optional<CaseRow> CaseStore::load_case(std::int64_t id, bool for_update) {
-  CaseRow row;
-  long long row_id = 0;
-  int urn = 0;
-  std::string closed_at;
-  soci::indicator closed_ind = soci::i_ok;
-  int overdue = 0;
-  const long long key = id;
-  const bool lock = for_update && backend_ == Backend::postgresql;  // SQLite's writer already holds the lock
-  sql_ << std::string(kCaseColumns) + " WHERE id = :id" + (lock ? " FOR UPDATE OF cases" : ""), soci::use(key), soci::into(row_id), soci::into(row.kind),
-      soci::into(row.reference), soci::into(urn), soci::into(row.state), soci::into(row.phase),
-      soci::into(row.version), soci::into(row.data), soci::into(row.opened_on), soci::into(row.opened_at),
-      soci::into(closed_at, closed_ind), soci::into(row.updated_at), soci::into(overdue);
-  if (!sql_.got_data()) return std::nullopt;
-  row.id = row_id;
-  row.school_urn = urn;
+  HotStatements& st = hot();
+  st.l_key = id;
+  // FOR UPDATE on PostgreSQL only: SQLite's writer already holds the lock.
+  if (!execute_once(for_update ? st.load_locked : st.load, backend_)) return std::nullopt;
+  CaseRow row = st.l;
+  row.id = st.l_id;
+  row.school_urn = st.l_urn;
   row.opened_at = normalize_timestamp(row.opened_at);
   row.updated_at = normalize_timestamp(row.updated_at);
-  if (closed_ind != soci::i_null) row.closed_at = normalize_timestamp(closed_at);
-  row.overdue = overdue != 0;
+  if (st.l_closed_ind != soci::i_null) row.closed_at = normalize_timestamp(st.l_closed);
+  row.overdue = st.l_overdue != 0;
   return row;
 }
 
@@ -133,31 +204,28 @@ std::int64_t CaseStore::insert_case(const CaseRow& row) {
 bool CaseStore::update_case(std::int64_t id, int expected_version, const std::string& state, const std::string& phase,
                             const std::string& data, const std::string& updated_at,
                             const std::optional<std::string>& closed_at) {
-  const long long key = id;
-  std::string closed = closed_at.value_or("");
-  soci::indicator closed_ind = indicator_for(closed_at);
-  // RETURNING rather than a prepared statement's affected-row count: on
-  // PostgreSQL a one-time query is one round trip, a prepared one three.
-  int version = 0;
-  sql_ << "UPDATE cases SET state = :state, phase = :phase, version = version + 1, data = :data,"
-          " updated_at = :updated_at, closed_at = :closed_at WHERE id = :id AND version = :version RETURNING version",
-      soci::use(state), soci::use(phase), soci::use(data), soci::use(updated_at), soci::use(closed, closed_ind),
-      soci::use(key), soci::use(expected_version), soci::into(version);
-  return sql_.got_data();
+  HotStatements& st = hot();
+  st.u_state = state;
+  st.u_phase = phase;
+  st.u_data = data;
+  st.u_updated_at = updated_at;
+  st.u_closed = closed_at.value_or("");
+  st.u_closed_ind = indicator_for(closed_at);
+  st.u_id = id;
+  st.u_version = expected_version;
+  // RETURNING tells whether the version still matched: no row, someone moved first.
+  return execute_once(st.update, backend_);
 }
 
 void CaseStore::insert_history(std::int64_t case_id, const HistoryRow& row) {
-  const long long key = case_id;
-  std::string from = row.from_state.value_or("");
-  soci::indicator from_ind = indicator_for(row.from_state);
-  long long timer = row.timer_id.value_or(0);
-  soci::indicator timer_ind = row.timer_id ? soci::i_ok : soci::i_null;
-  sql_ << "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on,"
-          " recorded_at, payload, timer_id) VALUES (:case_id, :sequence, :event, :from_state, :to_state, :actor,"
-          " :occurred_on, :recorded_at, :payload, :timer_id)",
-      soci::use(key), soci::use(row.sequence), soci::use(row.event), soci::use(from, from_ind),
-      soci::use(row.to_state), soci::use(row.actor), soci::use(row.occurred_on), soci::use(row.recorded_at),
-      soci::use(row.payload), soci::use(timer, timer_ind);
+  HotStatements& st = hot();
+  st.h_case = case_id;
+  st.h = row;
+  st.h_from = row.from_state.value_or("");
+  st.h_from_ind = indicator_for(row.from_state);
+  st.h_timer = row.timer_id.value_or(0);
+  st.h_timer_ind = row.timer_id ? soci::i_ok : soci::i_null;
+  execute_once(st.history, backend_);
 }
 
 std::vector<HistoryRow> CaseStore::history(std::int64_t case_id) {

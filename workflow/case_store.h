@@ -70,7 +70,9 @@ struct ClosureRow {
 
 class CaseStore {
  public:
-  CaseStore(soci::session& sql, Backend backend) : sql_(sql), backend_(backend) {}
+  // The statements every event runs are prepared once per connection and
+  // kept with it (Connection::local): one round trip each on PostgreSQL.
+  explicit CaseStore(Database::Connection& connection);
 
   // `for_update`: PostgreSQL locks the row until the transaction ends, so
   // concurrent events on one case queue up instead of conflicting.
@@ -120,6 +122,10 @@ class CaseStore {
                       const std::string& now);
 
  private:
+  struct HotStatements;
+  HotStatements& hot();
+
+  Database::Connection& connection_;
   soci::session& sql_;
   Backend backend_;
 };

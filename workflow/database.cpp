@@ -123,7 +123,11 @@ struct Database::Impl {
   DatabaseOptions options;
   std::mutex mutex;
   std::condition_variable freed;
-  std::vector<std::unique_ptr<soci::session>> idle;
+  struct Pooled {
+    std::unique_ptr<soci::session> session;
+    std::unique_ptr<Connection::Locals> locals;
+  };
+  std::vector<Pooled> idle;
   std::size_t open = 0;  // idle plus leased
 
   std::unique_ptr<soci::session> connect() const {
@@ -159,17 +163,18 @@ struct Database::Impl {
     }
   }
 
-  void release(std::unique_ptr<soci::session> session, bool broken) {
+  void release(std::unique_ptr<soci::session> session, std::unique_ptr<Connection::Locals> locals, bool broken) {
     {
       std::lock_guard lock(mutex);
       if (broken) {
         --open;
       } else {
-        idle.push_back(std::move(session));
+        idle.push_back(Pooled{std::move(session), std::move(locals)});
       }
     }
     if (broken) {
       spdlog::warn("database connection found broken; it will be replaced");
+      locals.reset();  // prepared statements before the session they belong to
       session.reset();
     }
     freed.notify_one();
@@ -184,7 +189,7 @@ std::shared_ptr<Database> Database::open(const DatabaseUrl& url, const DatabaseO
   auto impl = std::make_unique<Impl>();
   impl->url = url;
   impl->options = options;
-  impl->idle.push_back(impl->connect());
+  impl->idle.push_back(Impl::Pooled{impl->connect(), std::make_unique<Connection::Locals>()});
   impl->open = 1;
   return std::shared_ptr<Database>(new Database(std::move(impl)));
 }
@@ -205,14 +210,14 @@ Database::Connection Database::acquire() {
     }
   }
   if (!pool.idle.empty()) {
-    auto session = std::move(pool.idle.back());
+    auto pooled = std::move(pool.idle.back());
     pool.idle.pop_back();
-    return Connection(&pool, std::move(session));
+    return Connection(&pool, std::move(pooled.session), std::move(pooled.locals));
   }
   ++pool.open;  // reserve the slot, then connect without holding the lock
   lock.unlock();
   try {
-    return Connection(&pool, pool.connect());
+    return Connection(&pool, pool.connect(), std::make_unique<Connection::Locals>());
   } catch (...) {
     lock.lock();
     --pool.open;
@@ -232,30 +237,34 @@ void Database::ping() {
   }
 }
 
-Database::Connection::Connection(Database::Impl* pool, std::unique_ptr<soci::session> session) noexcept
-    : pool_(pool), session_(std::move(session)) {}
+Database::Connection::Connection(Database::Impl* pool, std::unique_ptr<soci::session> session,
+                                 std::unique_ptr<Locals> locals) noexcept
+    : pool_(pool), session_(std::move(session)), locals_(std::move(locals)) {}
 
 Database::Connection::Connection(Connection&& other) noexcept
     : pool_(std::exchange(other.pool_, nullptr)),
       session_(std::move(other.session_)),
+      locals_(std::move(other.locals_)),
       broken_(other.broken_),
       in_transaction_(other.in_transaction_) {}
 
 Database::Connection::~Connection() {
   if (pool_ == nullptr || !session_) return;
   if (in_transaction_) rollback();
-  pool_->release(std::move(session_), broken_);
+  pool_->release(std::move(session_), std::move(locals_), broken_);
 }
 
 Backend Database::Connection::backend() const noexcept { return pool_->url.backend; }
 
+// Straight to the driver: these run twice for every event, and SOCI's
+// statement machinery costs more than the statements themselves.
 void Database::Connection::begin() {
-  *session_ << (backend() == Backend::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+  exec_script(backend() == Backend::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
   in_transaction_ = true;
 }
 
 void Database::Connection::commit() {
-  *session_ << "COMMIT";
+  exec_script("COMMIT");
   in_transaction_ = false;
 }
 

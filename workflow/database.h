@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeindex>
+#include <unordered_map>
 #include <utility>
 
 namespace soci {
@@ -68,10 +70,11 @@ class Database {
   // new one cannot be opened.
   [[nodiscard]] Connection acquire();
 
-  // Runs fn(soci::session&) in one transaction on a pooled connection: commits
-  // when fn returns, rolls back and rethrows when it throws. SQLite takes the
-  // write lock up front (BEGIN IMMEDIATE) so two writers never deadlock.
-  // SOCI errors come out as DatabaseUnavailable (connection lost) or DatabaseError.
+  // Runs fn(soci::session&), or fn(Connection&), in one transaction on a
+  // pooled connection: commits when fn returns, rolls back and rethrows when it
+  // throws. SQLite takes the write lock up front (BEGIN IMMEDIATE) so two
+  // writers never deadlock. SOCI errors come out as DatabaseUnavailable
+  // (connection lost) or DatabaseError.
   template <class F>
   decltype(auto) transact(F&& fn);
 
@@ -109,25 +112,49 @@ class Database::Connection {
   // server is gone.
   [[noreturn]] void rethrow_translated();
 
+  // State that lives exactly as long as this connection, such as prepared
+  // statements: the T that make(session) returns (a std::unique_ptr<T>) on
+  // first use, the same T afterwards. Destroyed before the session.
+  template <class T, class Make>
+  T& local(Make&& make);
+
+  using Locals = std::unordered_map<std::type_index, std::shared_ptr<void>>;
+
  private:
   friend class Database;
-  Connection(Database::Impl* pool, std::unique_ptr<soci::session> session) noexcept;
+  Connection(Database::Impl* pool, std::unique_ptr<soci::session> session, std::unique_ptr<Locals> locals) noexcept;
   Database::Impl* pool_;
   std::unique_ptr<soci::session> session_;
+  std::unique_ptr<Locals> locals_;
   bool broken_ = false;
   bool in_transaction_ = false;
 };
 
+template <class T, class Make>
+T& Database::Connection::local(Make&& make) {
+  std::shared_ptr<void>& slot = (*locals_)[std::type_index(typeid(T))];
+  if (!slot) slot = std::shared_ptr<T>(make(*session_));
+  return *static_cast<T*>(slot.get());
+}
+
 template <class F>
 decltype(auto) Database::transact(F&& fn) {
   Connection connection = acquire();
+  constexpr bool kTakesConnection = std::is_invocable_v<F&, Connection&>;
+  const auto call = [&]() -> decltype(auto) {
+    if constexpr (kTakesConnection) {
+      return fn(connection);
+    } else {
+      return fn(connection.session());
+    }
+  };
   try {
     connection.begin();
-    if constexpr (std::is_void_v<std::invoke_result_t<F&, soci::session&>>) {
-      fn(connection.session());
+    if constexpr (std::is_void_v<decltype(call())>) {
+      call();
       connection.commit();
     } else {
-      auto result = fn(connection.session());
+      auto result = call();
       connection.commit();
       return result;
     }

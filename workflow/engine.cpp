@@ -409,7 +409,7 @@ struct Engine::Impl {
     auto connection = db->acquire();
     std::vector<ClosureRow> rows;
     try {
-      CaseStore store(connection.session(), db->backend());
+      CaseStore store(connection);
       rows = store.closures();
     } catch (...) {
       connection.rethrow_translated();
@@ -446,8 +446,8 @@ Case Engine::open_case(std::string_view kind_name, std::int32_t school_urn, cons
   const auto on = occurred_on.value_or(impl_->today());
   impl_->check_occurred_on(on, std::nullopt);
   const auto cal = impl_->current_calendar();
-  const CaseRow row = impl_->db->transact([&](soci::session& sql) {
-    CaseStore store(sql, impl_->db->backend());
+  const CaseRow row = impl_->db->transact([&](Database::Connection& connection) {
+    CaseStore store(connection);
     return impl_->open_in(store, kind, school_urn, payload, actor, on, *cal);
   });
   return to_case(row);
@@ -458,8 +458,8 @@ Case Engine::apply(std::int64_t case_id, std::string_view event, const boost::js
   const auto cal = impl_->current_calendar();
   for (int attempt = 1;; ++attempt) {
     try {
-      return impl_->db->transact([&](soci::session& sql) {
-        CaseStore store(sql, impl_->db->backend());
+      return impl_->db->transact([&](Database::Connection& connection) {
+        CaseStore store(connection);
         return impl_->apply_in(store, case_id, event, payload, actor, occurred_on, expected_version, std::nullopt,
                                *cal);
       });
@@ -473,7 +473,7 @@ Case Engine::apply(std::int64_t case_id, std::string_view event, const boost::js
 std::optional<Case> Engine::find(std::int64_t case_id) {
   auto connection = impl_->db->acquire();
   try {
-    CaseStore store(connection.session(), impl_->db->backend());
+    CaseStore store(connection);
     const auto row = store.load_case(case_id);
     if (!row) return std::nullopt;
     return to_case(*row);
@@ -494,7 +494,7 @@ std::vector<HistoryEntry> Engine::history(std::int64_t case_id) {
   auto connection = impl_->db->acquire();
   std::vector<HistoryRow> rows;
   try {
-    CaseStore store(connection.session(), impl_->db->backend());
+    CaseStore store(connection);
     rows = store.history(case_id);
   } catch (...) {
     connection.rethrow_translated();
@@ -511,7 +511,7 @@ std::vector<Deadline> Engine::deadlines(std::int64_t case_id) {
   auto connection = impl_->db->acquire();
   std::vector<DeadlineRow> rows;
   try {
-    CaseStore store(connection.session(), impl_->db->backend());
+    CaseStore store(connection);
     rows = store.deadlines(case_id);
   } catch (...) {
     connection.rethrow_translated();
@@ -540,8 +540,8 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
   Database& db = *impl_->db;
 
   // Claim and commit first: the lease then tells other processes the timers are taken.
-  const auto claimed = db.transact([&](soci::session& sql) {
-    CaseStore store(sql, db.backend());
+  const auto claimed = db.transact([&](Database::Connection& connection) {
+    CaseStore store(connection);
     return store.claim_due_timers(owner, today, now, lease_until, static_cast<int>(batch));
   });
   report.claimed = claimed.size();
@@ -554,8 +554,9 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
     bool give_up;
   };
   std::vector<Failure> failures;
-  db.transact([&](soci::session& sql) {
-    CaseStore store(sql, db.backend());
+  db.transact([&](Database::Connection& connection) {
+    CaseStore store(connection);
+    soci::session& sql = connection.session();
     for (const ClaimedTimer& timer : claimed) {
       // Each firing in its own savepoint: one failure does not undo the others.
       sql << "SAVEPOINT fire_timer";
@@ -591,8 +592,8 @@ int Engine::add_closure(year_month_day day, std::string_view reason, std::string
   if (!day.ok()) throw payload_error("day", "is not a date that exists");
   if (reason.empty()) throw payload_error("reason", "is required");
   int moved = 0;
-  impl_->db->transact([&](soci::session& sql) {
-    CaseStore store(sql, impl_->db->backend());
+  impl_->db->transact([&](Database::Connection& connection) {
+    CaseStore store(connection);
     const std::string now = format_timestamp(impl_->options.clock());
     for (const auto& existing : store.closures()) {
       if (existing.day == format_date(day)) throw payload_error("day", format_date(day) + " is already closed");

@@ -52,7 +52,7 @@ TestDatabase::TestDatabase(workflow::Backend backend) {
     connection.session() << "CREATE SCHEMA " + schema_;
   }
   url_ = workflow::DatabaseUrl::parse(base + (base.find('?') == std::string::npos ? "?" : "&") +
-                                      "options=-csearch_path%3D" + schema_);
+                                      "options=-csearch_path%3D" + schema_ + "&application_name=" + schema_);
 }
 
 TestDatabase::~TestDatabase() {

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <thread>
 
+#include "workflow/errors.h"
+
 #include "cases/kinds.h"
 #include "tests/support/test_clock.h"
 #include "tests/support/test_database.h"
@@ -368,8 +370,8 @@ TEST_F(EngineTest, AnExpiredLeaseIsTakenOverAndTheTimerFiresExactlyOnce) {
   open_support_request();
   clock_.set(sys_days(d("2026-11-20")) + hours(9));
   // A process claims both due timers, then dies before firing them.
-  db_->transact([&](soci::session& sql) {
-    CaseStore store(sql, db_->backend());
+  db_->transact([&](Database::Connection& connection) {
+    CaseStore store(connection);
     const auto claimed = store.claim_due_timers("dead", "2026-11-20", "2026-11-20T09:00:00.000000Z",
                                                 "2026-11-20T09:01:00.000000Z", 10);
     EXPECT_EQ(claimed.size(), 2u);
@@ -380,8 +382,8 @@ TEST_F(EngineTest, AnExpiredLeaseIsTakenOverAndTheTimerFiresExactlyOnce) {
   EXPECT_EQ(report.claimed, 2u);
   EXPECT_EQ(report.fired, 2u);
   // The dead process's leases are gone: its late marking would find nothing.
-  db_->transact([&](soci::session& sql) {
-    CaseStore store(sql, db_->backend());
+  db_->transact([&](Database::Connection& connection) {
+    CaseStore store(connection);
     EXPECT_FALSE(store.mark_timer_fired(1, "dead", "2026-11-20T09:03:00.000000Z"));
   });
   EXPECT_EQ(count("SELECT count(*) FROM case_history WHERE timer_id IS NOT NULL"), 2);
@@ -402,6 +404,40 @@ TEST_F(EngineTest, AClosureDayMovesOpenDeadlinesAndTheirTimers) {
             1);
   EXPECT_FALSE(engine_->calendar().is_working_day(d("2026-11-04")));
   EXPECT_THROW(engine_->add_closure(d("2026-11-04"), "again", "admin:1"), EngineError);
+}
+
+}  // namespace
+}  // namespace s2s::workflow
+
+namespace s2s::workflow {
+namespace {
+
+TEST_F(EngineTest, PostgresOnlyAConnectionKilledMidwayIsReplacedAndNothingIsLost) {
+  const Case c = deployed();
+  // Kill every server process serving this pool, as a server restart would.
+  {
+    auto other = test_db_.open({.pool_size = 1});
+    auto connection = other->acquire();
+    int killed = 0;
+    // Each test database names its connections after itself: only ours die.
+    connection.session() << "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                            " WHERE application_name = current_setting('application_name')"
+                            " AND pid <> pg_backend_pid()",
+        soci::into(killed);
+    EXPECT_GT(killed, 0);
+  }
+  int unavailable = 0;
+  for (int i = 0; i < 20; ++i) {
+    try {
+      engine_->apply(c.id, "log_days", {{"date", "2026-11-02"}, {"days", 0.5}, {"activity", "x"}}, "sl:7",
+                     d("2026-11-02"));
+    } catch (const DatabaseUnavailable&) {
+      ++unavailable;  // each dead pooled connection fails once, then is replaced
+    }
+  }
+  const Case after = engine_->get(c.id);
+  EXPECT_EQ(after.version, c.version + 20 - unavailable);
+  EXPECT_EQ(static_cast<int>(engine_->history(c.id).size()), after.version);
 }
 
 }  // namespace
