@@ -110,13 +110,6 @@ Case to_case(const CaseRow& row, boost::json::object data) {
 
 Case to_case(const CaseRow& row) { return to_case(row, boost::json::parse(row.data).as_object()); }
 
-int claimed_attempts(const std::vector<ClaimedTimer>& claimed, std::int64_t id) {
-  for (const auto& t : claimed) {
-    if (t.id == id) return t.attempts;
-  }
-  return 1;
-}
-
 }  // namespace
 
 void validate_payload(const boost::json::object& payload, std::span<const FieldSpec> fields) {
@@ -205,7 +198,10 @@ struct Engine::Impl {
     const int reminder_days = options.policy.reminder_working_days;
     if (spec.remind && reminder_days > 0) {
       const auto remind_on = cal.add_working_days(due, -reminder_days);
-      if (std::chrono::sys_days(remind_on) > std::chrono::sys_days(from)) {
+      // No reminder on the day the deadline starts, nor one whose day has gone
+      // (an event recorded late, a deadline moved by a closure).
+      if (std::chrono::sys_days(remind_on) > std::chrono::sys_days(from) &&
+          std::chrono::sys_days(remind_on) >= std::chrono::sys_days(today())) {
         store.insert_timer(case_id, deadline_id, std::string(kReminderDue), format_date(remind_on), now);
       }
     }
@@ -551,15 +547,15 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
   struct Failure {
     std::int64_t id;
     std::string error;
+    int attempts;
     bool give_up;
   };
   std::vector<Failure> failures;
   db.transact([&](Database::Connection& connection) {
     CaseStore store(connection);
-    soci::session& sql = connection.session();
     for (const ClaimedTimer& timer : claimed) {
       // Each firing in its own savepoint: one failure does not undo the others.
-      sql << "SAVEPOINT fire_timer";
+      connection.exec_script("SAVEPOINT fire_timer");
       try {
         if (!store.mark_timer_fired(timer.id, owner, now)) {
           ++report.skipped;  // cancelled, or taken over after our lease ran out
@@ -567,17 +563,16 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
           impl_->fire(store, timer, *cal);
           ++report.fired;
         }
-        sql << "RELEASE SAVEPOINT fire_timer";
+        connection.exec_script("RELEASE SAVEPOINT fire_timer");
       } catch (const std::exception& e) {
-        sql << "ROLLBACK TO SAVEPOINT fire_timer";
-        sql << "RELEASE SAVEPOINT fire_timer";
-        failures.push_back({timer.id, e.what(), timer.attempts >= impl_->options.max_timer_attempts});
+        connection.exec_script("ROLLBACK TO SAVEPOINT fire_timer; RELEASE SAVEPOINT fire_timer");
+        failures.push_back(
+            {timer.id, e.what(), timer.attempts, timer.attempts >= impl_->options.max_timer_attempts});
       }
     }
     for (const Failure& f : failures) {
       // Back off a minute per attempt so a failing timer does not spin.
-      const auto retry_at =
-          format_timestamp(now_time + std::chrono::minutes(1) * std::max(1, claimed_attempts(claimed, f.id)));
+      const auto retry_at = format_timestamp(now_time + std::chrono::minutes(1) * std::max(1, f.attempts));
       store.release_timer(f.id, owner, f.error, f.give_up, retry_at);
     }
   });
@@ -609,7 +604,10 @@ int Engine::add_closure(year_month_day day, std::string_view reason, std::string
       store.move_deadline(d.id, format_date(after.due), after.to_json());
       auto row = store.load_case(d.case_id);
       const DeadlineSpec* spec = row ? impl_->kind_of(row->kind).find_deadline(d.purpose) : nullptr;
-      if (spec != nullptr && d.status == "open") {
+      // A deadline the closure pushes back past today is no longer overdue.
+      const bool reopened = d.status == "overdue" && std::chrono::sys_days(after.due) >= std::chrono::sys_days(today());
+      if (reopened) store.set_deadline_status(d.id, "open", std::nullopt);
+      if (spec != nullptr && (d.status == "open" || reopened)) {
         store.cancel_timers(d.id);
         impl_->insert_timers(store, *spec, d.case_id, d.id, before.start, after.due, cal, now);
       }

@@ -442,3 +442,26 @@ TEST_F(EngineTest, PostgresOnlyAConnectionKilledMidwayIsReplacedAndNothingIsLost
 
 }  // namespace
 }  // namespace s2s::workflow
+
+namespace s2s::workflow {
+namespace {
+
+TEST_F(EngineTest, AClosurePushingAnOverdueDeadlinePastTodayReopensIt) {
+  const Case c = open_support_request();
+  TimerService timers(*engine_, {.owner = "test"});
+  clock_.set(sys_days(d("2026-11-10")) + hours(9));
+  timers.run_until_idle();
+  ASSERT_TRUE(engine_->get(c.id).overdue);
+  // An INSET day on Wednesday 4 November: triage is now due on Tuesday 10th, today.
+  EXPECT_EQ(engine_->add_closure(d("2026-11-04"), "INSET day", "admin:1"), 1);
+  EXPECT_FALSE(engine_->get(c.id).overdue);
+  const auto deadline = engine_->deadlines(c.id)[0];
+  EXPECT_EQ(deadline.status, "open");
+  EXPECT_EQ(deadline.due_on, d("2026-11-10"));
+  clock_.set(sys_days(d("2026-11-11")) + hours(9));
+  EXPECT_EQ(timers.run_until_idle().fired, 1u) << "it can pass again, on the new date";
+  EXPECT_TRUE(engine_->get(c.id).overdue);
+}
+
+}  // namespace
+}  // namespace s2s::workflow
