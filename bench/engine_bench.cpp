@@ -26,6 +26,7 @@
 #include "workflow/date.h"
 #include "workflow/engine.h"
 #include "workflow/migrations.h"
+#include "workflow/timer_service.h"
 
 namespace {
 
@@ -37,6 +38,8 @@ struct Args {
   int seconds = 5;
   std::vector<int> clients{1, 8, 32};
   std::string pgbench = "pgbench";
+  int timers = 0;        // also time firing this many due timers (0: skip)
+  int timer_workers = 2;  // timer services firing them at once
 };
 
 Args parse(int argc, char** argv) {
@@ -51,6 +54,10 @@ Args parse(int argc, char** argv) {
       args.db = next();
     } else if (a == "--seconds") {
       args.seconds = std::stoi(next());
+    } else if (a == "--timers") {
+      args.timers = std::stoi(next());
+    } else if (a == "--timer-workers") {
+      args.timer_workers = std::stoi(next());
     } else if (a == "--pgbench") {
       args.pgbench = next();
     } else if (a == "--clients") {
@@ -158,6 +165,30 @@ double run_pgbench(const Args& args, const std::string& script_path, int clients
   return std::stod(output.substr(pos + 6));
 }
 
+// Opens `count` referrals that arrived 40 days ago (one passed deadline each)
+// and times `workers` timer services firing them all; returns timers per second.
+double run_timers(Engine& engine, int count, int workers) {
+  const auto long_ago = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) -
+                                       std::chrono::days(40));
+  for (int i = 0; i < count; ++i) {
+    engine.open_case("support_request", 200000 + i, {{"source", "self"}, {"summary", "bench"}}, "lead:bench",
+                     long_ago);
+  }
+  std::atomic<long long> fired{0};
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      TimerService service(engine, {.owner = "bench-" + std::to_string(w)});
+      fired += static_cast<long long>(service.run_until_idle().fired);
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  if (fired != count) throw std::runtime_error("fired " + std::to_string(fired.load()) + " of " + std::to_string(count));
+  return static_cast<double>(fired) / elapsed;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,7 +198,7 @@ int main(int argc, char** argv) {
     if (url.backend != Backend::postgresql) throw std::runtime_error("the benchmark runs on PostgreSQL");
     int most = 0;
     for (int c : args.clients) most = std::max(most, c);
-    auto db = Database::open(url, {.pool_size = static_cast<std::size_t>(most + 2)});
+    auto db = Database::open(url, {.pool_size = static_cast<std::size_t>(std::max(most, args.timer_workers) + 2)});
     migrate(*db, bundled_migrations(db->backend()));
     {
       auto connection = db->acquire();
@@ -194,6 +225,11 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
     std::remove(script_path.c_str());
+    if (args.timers > 0) {
+      const double rate = run_timers(engine, args.timers, args.timer_workers);
+      std::printf("\ndue timers fired, each an event committed on its case: %d by %d timer services: %.0f/s\n",
+                  args.timers, args.timer_workers, rate);
+    }
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "engine_bench: %s\n", e.what());

@@ -102,7 +102,17 @@ struct CaseStore::HotStatements {
                                 " :from_state, :to_state, :actor, :occurred_on, :recorded_at, :payload, :timer_id)",
                  soci::use(h_case), soci::use(h.sequence), soci::use(h.event), soci::use(h_from, h_from_ind),
                  soci::use(h.to_state), soci::use(h.actor), soci::use(h.occurred_on), soci::use(h.recorded_at),
-                 soci::use(h.payload), soci::use(h_timer, h_timer_ind))) {}
+                 soci::use(h.payload), soci::use(h_timer, h_timer_ind))),
+        mark_fired((sql.prepare << "UPDATE timers SET status = 'fired', fired_at = :now, lease_owner = NULL,"
+                                   " lease_expires_at = NULL WHERE id = :id AND status = 'pending'"
+                                   " AND lease_owner = :owner RETURNING id",
+                    soci::use(m_now), soci::use(m_id), soci::use(m_owner), soci::into(m_returned))),
+        deadline_status((sql.prepare << "UPDATE deadlines SET status = :status, settled_on = :settled_on WHERE id = :id",
+                         soci::use(d_status), soci::use(d_settled, d_settled_ind), soci::use(d_id))),
+        outbox((sql.prepare << "INSERT INTO outbox (case_id, message, payload, status, next_attempt_at, created_at)"
+                               " VALUES (:case_id, :message, :payload, 'pending', :next_attempt_at, :created_at)",
+                soci::use(o_case, o_case_ind), soci::use(o_message), soci::use(o_payload), soci::use(o_now),
+                soci::use(o_now))) {}
 
   soci::statement prepare_load(soci::session& sql, bool lock) {
     return (sql.prepare << std::string(kCaseColumns) + " WHERE id = :id" + (lock ? " FOR UPDATE OF cases" : ""),
@@ -133,11 +143,26 @@ struct CaseStore::HotStatements {
   soci::indicator h_from_ind = soci::i_ok;
   long long h_timer = 0;
   soci::indicator h_timer_ind = soci::i_ok;
+  // mark_timer_fired
+  std::string m_now, m_owner;
+  long long m_id = 0;
+  long long m_returned = 0;
+  // set_deadline_status
+  std::string d_status, d_settled;
+  soci::indicator d_settled_ind = soci::i_ok;
+  long long d_id = 0;
+  // insert_outbox
+  long long o_case = 0;
+  soci::indicator o_case_ind = soci::i_ok;
+  std::string o_message, o_payload, o_now;
 
   soci::statement load;
   soci::statement load_locked;
   soci::statement update;
   soci::statement history;
+  soci::statement mark_fired;
+  soci::statement deadline_status;
+  soci::statement outbox;
 };
 
 namespace {
@@ -264,13 +289,6 @@ std::int64_t CaseStore::insert_deadline(const DeadlineRow& row, const std::strin
   return id;
 }
 
-std::optional<DeadlineRow> CaseStore::deadline(std::int64_t id) {
-  const long long key = id;
-  auto rows = read_deadlines(sql_, "WHERE id = :id", key);
-  if (rows.empty()) return std::nullopt;
-  return rows.front();
-}
-
 std::vector<DeadlineRow> CaseStore::deadlines(std::int64_t case_id) {
   const long long key = case_id;
   return read_deadlines(sql_, "WHERE case_id = :id ORDER BY id", key);
@@ -286,11 +304,12 @@ std::vector<DeadlineRow> CaseStore::unsettled_deadlines(std::optional<std::int64
 
 void CaseStore::set_deadline_status(std::int64_t id, const std::string& status,
                                     const std::optional<std::string>& settled_on) {
-  const long long key = id;
-  std::string settled = settled_on.value_or("");
-  soci::indicator settled_ind = indicator_for(settled_on);
-  sql_ << "UPDATE deadlines SET status = :status, settled_on = :settled_on WHERE id = :id", soci::use(status),
-      soci::use(settled, settled_ind), soci::use(key);
+  HotStatements& st = hot();
+  st.d_status = status;
+  st.d_settled = settled_on.value_or("");
+  st.d_settled_ind = indicator_for(settled_on);
+  st.d_id = id;
+  execute_once(st.deadline_status, backend_);
 }
 
 void CaseStore::move_deadline(std::int64_t id, const std::string& due_on, const std::string& computation) {
@@ -324,7 +343,9 @@ std::vector<ClaimedTimer> CaseStore::claim_due_timers(const std::string& owner, 
                   " WHERE id IN (SELECT id FROM timers WHERE status = 'pending' AND fire_on <= :today"
                   " AND (lease_expires_at IS NULL OR lease_expires_at < :now) ORDER BY fire_on, id LIMIT :limit") +
       (backend_ == Backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "") +
-      ") RETURNING id, case_id, deadline_id, event, CAST(fire_on AS TEXT), attempts";
+      ") RETURNING id, case_id, deadline_id, event, CAST(fire_on AS TEXT), attempts,"
+      " (SELECT purpose FROM deadlines d WHERE d.id = timers.deadline_id),"
+      " (SELECT CAST(due_on AS TEXT) FROM deadlines d WHERE d.id = timers.deadline_id)";
   std::vector<ClaimedTimer> out;
   ClaimedTimer row;
   long long id = 0;
@@ -333,7 +354,7 @@ std::vector<ClaimedTimer> CaseStore::claim_due_timers(const std::string& owner, 
   soci::statement st = (sql_.prepare << query, soci::use(owner), soci::use(lease_until), soci::use(today),
                         soci::use(now), soci::use(limit), soci::into(id), soci::into(case_id),
                         soci::into(deadline_id), soci::into(row.event), soci::into(row.fire_on),
-                        soci::into(row.attempts));
+                        soci::into(row.attempts), soci::into(row.purpose), soci::into(row.due_on));
   st.execute();
   while (st.fetch()) {
     row.id = id;
@@ -345,12 +366,11 @@ std::vector<ClaimedTimer> CaseStore::claim_due_timers(const std::string& owner, 
 }
 
 bool CaseStore::mark_timer_fired(std::int64_t id, const std::string& owner, const std::string& now) {
-  const long long key = id;
-  long long fired = 0;
-  sql_ << "UPDATE timers SET status = 'fired', fired_at = :now, lease_owner = NULL, lease_expires_at = NULL"
-          " WHERE id = :id AND status = 'pending' AND lease_owner = :owner RETURNING id",
-      soci::use(now), soci::use(key), soci::use(owner), soci::into(fired);
-  return sql_.got_data();
+  HotStatements& st = hot();
+  st.m_now = now;
+  st.m_id = id;
+  st.m_owner = owner;
+  return execute_once(st.mark_fired, backend_);
 }
 
 void CaseStore::release_timer(std::int64_t id, const std::string& owner, const std::string& error, bool give_up,
@@ -371,11 +391,13 @@ long long CaseStore::count_timers(const std::string& status) {
 
 void CaseStore::insert_outbox(std::optional<std::int64_t> case_id, const std::string& message,
                               const std::string& payload, const std::string& now) {
-  long long c = case_id.value_or(0);
-  soci::indicator c_ind = case_id ? soci::i_ok : soci::i_null;
-  sql_ << "INSERT INTO outbox (case_id, message, payload, status, next_attempt_at, created_at)"
-          " VALUES (:case_id, :message, :payload, 'pending', :next_attempt_at, :created_at)",
-      soci::use(c, c_ind), soci::use(message), soci::use(payload), soci::use(now), soci::use(now);
+  HotStatements& st = hot();
+  st.o_case = case_id.value_or(0);
+  st.o_case_ind = case_id ? soci::i_ok : soci::i_null;
+  st.o_message = message;
+  st.o_payload = payload;
+  st.o_now = now;
+  execute_once(st.outbox, backend_);
 }
 
 std::vector<ClosureRow> CaseStore::closures() {

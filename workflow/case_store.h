@@ -61,6 +61,9 @@ struct ClaimedTimer {
   std::string event;
   std::string fire_on;
   int attempts = 0;
+  // The deadline it watches, as it was when claimed.
+  std::string purpose;
+  std::string due_on;
 };
 
 struct ClosureRow {
@@ -90,7 +93,6 @@ class CaseStore {
   [[nodiscard]] std::vector<HistoryRow> history(std::int64_t case_id);
 
   [[nodiscard]] std::int64_t insert_deadline(const DeadlineRow& row, const std::string& created_at);
-  [[nodiscard]] std::optional<DeadlineRow> deadline(std::int64_t id);
   [[nodiscard]] std::vector<DeadlineRow> deadlines(std::int64_t case_id);
   // open or overdue; every case when case_id is nullopt.
   [[nodiscard]] std::vector<DeadlineRow> unsettled_deadlines(std::optional<std::int64_t> case_id);

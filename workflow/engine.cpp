@@ -369,18 +369,18 @@ struct Engine::Impl {
   }
 
   // reminder_due and deadline_passed: recorded on the case without moving it.
-  void apply_deadline_event(CaseStore& store, const ClaimedTimer& timer, const DeadlineRow& deadline) {
+  void apply_deadline_event(CaseStore& store, const ClaimedTimer& timer) {
     auto loaded = store.load_case(timer.case_id, true);
     if (!loaded) throw EngineError(EngineError::Code::unknown_case, "case of timer " + std::to_string(timer.id) + " is gone");
     CaseRow row = std::move(*loaded);
     const std::string now = format_timestamp(options.clock());
     const bool passed = timer.event == kDeadlinePassed;
-    if (passed) store.set_deadline_status(deadline.id, "overdue", std::nullopt);
+    if (passed) store.set_deadline_status(timer.deadline_id, "overdue", std::nullopt);
     if (!store.update_case(row.id, row.version, row.state, row.phase, row.data, now, row.closed_at)) {
       throw EngineError(EngineError::Code::version_conflict, "case " + row.reference + " changed meanwhile");
     }
-    boost::json::object payload{{"deadline_id", deadline.id}, {"purpose", deadline.purpose},
-                                {"due_on", deadline.due_on}};
+    boost::json::object payload{{"deadline_id", timer.deadline_id}, {"purpose", timer.purpose},
+                                {"due_on", timer.due_on}};
     store.insert_history(row.id, HistoryRow{row.version + 1, timer.event, row.state, row.state,
                                             std::string(kSystemActor), timer.fire_on, now,
                                             boost::json::serialize(payload), timer.id});
@@ -390,13 +390,11 @@ struct Engine::Impl {
   }
 
   void fire(CaseStore& store, const ClaimedTimer& timer, const Calendar& cal) {
-    const auto deadline = store.deadline(timer.deadline_id);
-    if (!deadline) throw std::logic_error("timer " + std::to_string(timer.id) + " has no deadline");
     if (timer.event == kReminderDue || timer.event == kDeadlinePassed) {
-      apply_deadline_event(store, timer, *deadline);
+      apply_deadline_event(store, timer);
     } else {
       // A kind's own event (an appeal window closing): it happened on the due date.
-      apply_in(store, timer.case_id, timer.event, {}, kSystemActor, parse_stored_date(deadline->due_on), std::nullopt,
+      apply_in(store, timer.case_id, timer.event, {}, kSystemActor, parse_stored_date(timer.due_on), std::nullopt,
                timer.id, cal);
     }
   }
@@ -553,9 +551,10 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
   std::vector<Failure> failures;
   db.transact([&](Database::Connection& connection) {
     CaseStore store(connection);
+    // Each firing in its own savepoint, so one failure does not undo the
+    // others; releasing one and starting the next share a round trip.
+    connection.exec_script("SAVEPOINT fire_timer");
     for (const ClaimedTimer& timer : claimed) {
-      // Each firing in its own savepoint: one failure does not undo the others.
-      connection.exec_script("SAVEPOINT fire_timer");
       try {
         if (!store.mark_timer_fired(timer.id, owner, now)) {
           ++report.skipped;  // cancelled, or taken over after our lease ran out
@@ -563,13 +562,14 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
           impl_->fire(store, timer, *cal);
           ++report.fired;
         }
-        connection.exec_script("RELEASE SAVEPOINT fire_timer");
       } catch (const std::exception& e) {
-        connection.exec_script("ROLLBACK TO SAVEPOINT fire_timer; RELEASE SAVEPOINT fire_timer");
+        connection.exec_script("ROLLBACK TO SAVEPOINT fire_timer");
         failures.push_back(
             {timer.id, e.what(), timer.attempts, timer.attempts >= impl_->options.max_timer_attempts});
       }
+      connection.exec_script("RELEASE SAVEPOINT fire_timer; SAVEPOINT fire_timer");
     }
+    connection.exec_script("RELEASE SAVEPOINT fire_timer");
     for (const Failure& f : failures) {
       // Back off a minute per attempt so a failing timer does not spin.
       const auto retry_at = format_timestamp(now_time + std::chrono::minutes(1) * std::max(1, f.attempts));

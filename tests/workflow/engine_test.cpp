@@ -465,3 +465,42 @@ TEST_F(EngineTest, AClosurePushingAnOverdueDeadlinePastTodayReopensIt) {
 
 }  // namespace
 }  // namespace s2s::workflow
+
+namespace s2s::workflow {
+namespace {
+
+TEST_F(EngineTest, AFailingTimerIsIsolatedRetriedWithBackoffAndFinallyMarkedFailed) {
+  const Case c = open_support_request();
+  clock_.set(sys_days(d("2026-11-10")) + hours(9));
+  // Sabotage the deadline_passed timer: a history row already claims its id, so recording it fails.
+  long long timer_id = 0;
+  {
+    auto connection = db_->acquire();
+    connection.session() << "SELECT id FROM timers WHERE event = 'deadline_passed'", soci::into(timer_id);
+    connection.session() << "INSERT INTO case_history (case_id, sequence, event, to_state, actor, occurred_on,"
+                            " recorded_at, payload, timer_id) VALUES (:c, 99, 'x', 'referred', 'test', '2026-11-02',"
+                            " '2026-11-02T00:00:00.000000Z', '{}', :t)",
+        soci::use(static_cast<long long>(c.id)), soci::use(timer_id);
+  }
+  auto report = engine_->fire_due_timers("w", 10, seconds(60));
+  EXPECT_EQ(report.claimed, 2u);
+  EXPECT_EQ(report.fired, 1u) << "the reminder still fires";
+  EXPECT_EQ(report.failed, 1u);
+  EXPECT_EQ(engine_->get(c.id).version, 2) << "only the reminder changed the case";
+  EXPECT_FALSE(engine_->get(c.id).overdue) << "the failed firing left nothing behind";
+  EXPECT_EQ(count("SELECT count(*) FROM timers WHERE status = 'pending' AND last_error IS NOT NULL"), 1);
+
+  EXPECT_EQ(engine_->fire_due_timers("w", 10, seconds(60)).claimed, 0u) << "backing off";
+  for (int attempt = 2; attempt <= 5; ++attempt) {
+    clock_.set(clock_.now() + minutes(10));
+    report = engine_->fire_due_timers("w", 10, seconds(60));
+    EXPECT_EQ(report.claimed, 1u) << "attempt " << attempt;
+    EXPECT_EQ(report.failed, 1u);
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM timers WHERE status = 'failed' AND attempts = 5"), 1);
+  clock_.set(clock_.now() + hours(10));
+  EXPECT_EQ(engine_->fire_due_timers("w", 10, seconds(60)).claimed, 0u) << "given up";
+}
+
+}  // namespace
+}  // namespace s2s::workflow
