@@ -54,7 +54,7 @@ struct EventInfo {
 
 // A deadline a kind arms, with its documented, configurable default.
 struct DeadlineSpec {
-  std::string_view purpose;          // "risk_assessment.report": the config key is deadline.<purpose>
+  std::string_view purpose;          // "risk_assessment.report": set with --deadline-days PURPOSE=N
   int default_working_days;
   std::string_view description;
   std::string_view due_event{};      // fired when it passes: empty means the generic deadline_passed
