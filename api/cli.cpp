@@ -149,9 +149,9 @@ Settings resolve_settings(const CommandSpec& spec, std::span<const std::string> 
   }
   if (settings.positional.size() != spec.positional_count) {
     throw UsageError("expected " +
-                     (spec.positional_count == 0 ? std::string("no arguments")
-                                                 : std::to_string(spec.positional_count) + " argument(s) " +
-                                                       spec.arguments) +
+                     (spec.positional_count == 0
+                          ? std::string("no arguments")
+                          : std::to_string(spec.positional_count) + " argument(s) " + spec.arguments) +
                      ", got " + std::to_string(settings.positional.size()) + usage_hint);
   }
 

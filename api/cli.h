@@ -22,19 +22,19 @@ class UsageError : public std::runtime_error {
 };
 
 struct OptionSpec {
-  std::string name{};           // "listen": --listen, S2S_LISTEN, "listen = ..." in the config file
-  std::string value_name{};     // "HOST:PORT"; empty for a switch that takes no value
+  std::string name{};        // "listen": --listen, S2S_LISTEN, "listen = ..." in the config file
+  std::string value_name{};  // "HOST:PORT"; empty for a switch that takes no value
   std::string help{};
   std::string default_value{};  // empty: none
   std::string environment{};    // empty: S2S_ + the name upper-cased, '-' as '_'
 };
 
 struct CommandSpec {
-  std::string name;                     // "serve", or "calendar holidays"
-  std::string arguments;                // positional arguments for the usage line, e.g. "YEAR"
+  std::string name;       // "serve", or "calendar holidays"
+  std::string arguments;  // positional arguments for the usage line, e.g. "YEAR"
   std::string summary;
   std::vector<OptionSpec> options;
-  std::size_t positional_count = 0;     // exactly this many positional arguments
+  std::size_t positional_count = 0;  // exactly this many positional arguments
 };
 
 // The resolved values of one command's options, and its positional arguments.

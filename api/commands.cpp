@@ -161,8 +161,7 @@ int run_calendar_close(const Settings& settings) {
   (void)workflow::migration_status(*db, workflow::bundled_migrations(db->backend()));
   auto engine = make_engine(settings, db);
   const int moved = engine->add_closure(day, reason, settings.get("actor").value_or("admin:cli"));
-  std::cout << workflow::format_date(day) << " closed (" << reason << "); " << moved
-            << " open deadline(s) moved\n";
+  std::cout << workflow::format_date(day) << " closed (" << reason << "); " << moved << " open deadline(s) moved\n";
   return 0;
 }
 
@@ -228,8 +227,8 @@ int run_migrate(const Settings& settings) {
     return status.pending.empty() ? 0 : 3;
   }
   const auto applied = workflow::migrate(*db, migrations);
-  std::cout << (applied.empty() ? "database is up to date" : "applied " + std::to_string(applied.size()) +
-                                                                  " migration(s)")
+  std::cout << (applied.empty() ? "database is up to date"
+                                : "applied " + std::to_string(applied.size()) + " migration(s)")
             << " (" << db->url().redacted << ")\n";
   return 0;
 }
@@ -292,24 +291,27 @@ int run_serve(const Settings& settings) {
 std::vector<Command> commands() {
   std::vector<Command> out;
   out.push_back({{"serve", "", "Run the HTTP API. Migrates the database first unless --no-migrate.",
-                  with_common({
-                      {"listen", "HOST:PORT", "address to listen on", "127.0.0.1:8080"},
-                      {"no-migrate", "", "do not apply pending migrations on start", ""},
-                      {"io-threads", "N", "threads running sockets", "1"},
-                      {"workers", "N", "threads running request handlers", "8"},
-                      {"max-connections", "N", "open connections at most; more get 503", "512"},
-                      {"max-body-bytes", "N", "largest request body; larger get 413", "1048576"},
-                      {"read-timeout-ms", "MS", "a whole request must arrive within this", "10000"},
-                      {"write-timeout-ms", "MS", "a whole response must be sent within this", "10000"},
-                      {"idle-timeout-ms", "MS", "keep-alive connections close after this idle", "30000"},
-                      {"shutdown-grace-ms", "MS", "on SIGTERM, in-flight requests get this long", "10000"},
-                      {"no-timers", "", "do not fire due timers in this process", ""},
-                  }, engine_options(), timer_option_specs())},
+                  with_common(
+                      {
+                          {"listen", "HOST:PORT", "address to listen on", "127.0.0.1:8080"},
+                          {"no-migrate", "", "do not apply pending migrations on start", ""},
+                          {"io-threads", "N", "threads running sockets", "1"},
+                          {"workers", "N", "threads running request handlers", "8"},
+                          {"max-connections", "N", "open connections at most; more get 503", "512"},
+                          {"max-body-bytes", "N", "largest request body; larger get 413", "1048576"},
+                          {"read-timeout-ms", "MS", "a whole request must arrive within this", "10000"},
+                          {"write-timeout-ms", "MS", "a whole response must be sent within this", "10000"},
+                          {"idle-timeout-ms", "MS", "keep-alive connections close after this idle", "30000"},
+                          {"shutdown-grace-ms", "MS", "on SIGTERM, in-flight requests get this long", "10000"},
+                          {"no-timers", "", "do not fire due timers in this process", ""},
+                      },
+                      engine_options(), timer_option_specs())},
                  run_serve});
   out.push_back({{"migrate", "", "Apply pending database migrations (or list them with --status).",
                   with_common({{"status", "", "list applied and pending migrations; exit 3 if any pending", ""}})},
                  run_migrate});
-  out.push_back({{"calendar add-working-days", "DATE N",
+  out.push_back({{"calendar add-working-days",
+                  "DATE N",
                   "Print the Nth working day after DATE (England and Wales bank holidays; N < 0 counts back).",
                   {},
                   2},
@@ -323,11 +325,11 @@ std::vector<Command> commands() {
                               engine_options()),
                   1},
                  run_calendar_close});
-  out.push_back({{"diagram", "KIND", "Print a case kind's state machine as a Mermaid stateDiagram-v2.", {}, 1},
-                 run_diagram});
-  out.push_back({{"deadlines", "", "List every deadline, its working days in force and what it is for.",
-                  engine_options()},
-                 run_deadlines});
+  out.push_back(
+      {{"diagram", "KIND", "Print a case kind's state machine as a Mermaid stateDiagram-v2.", {}, 1}, run_diagram});
+  out.push_back(
+      {{"deadlines", "", "List every deadline, its working days in force and what it is for.", engine_options()},
+       run_deadlines});
   out.push_back({{"timers run", "", "Fire every due timer now, then exit (serve does this continuously).",
                   with_common({}, engine_options(), timer_option_specs())},
                  run_timers});

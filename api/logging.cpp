@@ -17,11 +17,21 @@ void append_json_string(spdlog::memory_buf_t& out, std::string_view text) {
   out.push_back('"');
   for (const char c : text) {
     switch (c) {
-      case '"': out.append(std::string_view("\\\"")); break;
-      case '\\': out.append(std::string_view("\\\\")); break;
-      case '\n': out.append(std::string_view("\\n")); break;
-      case '\r': out.append(std::string_view("\\r")); break;
-      case '\t': out.append(std::string_view("\\t")); break;
+      case '"':
+        out.append(std::string_view("\\\""));
+        break;
+      case '\\':
+        out.append(std::string_view("\\\\"));
+        break;
+      case '\n':
+        out.append(std::string_view("\\n"));
+        break;
+      case '\r':
+        out.append(std::string_view("\\r"));
+        break;
+      case '\t':
+        out.append(std::string_view("\\t"));
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
@@ -44,9 +54,8 @@ class JsonFormatter final : public spdlog::formatter {
     const year_month_day ymd{day};
     const hh_mm_ss time{ms - day};
     fmt::format_to(std::back_inserter(dest), R"({{"ts":"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z","level":)",
-                   static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                   static_cast<unsigned>(ymd.day()), time.hours().count(), time.minutes().count(),
-                   time.seconds().count(), time.subseconds().count());
+                   static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                   time.hours().count(), time.minutes().count(), time.seconds().count(), time.subseconds().count());
     const auto level = spdlog::level::to_string_view(msg.level);
     append_json_string(dest, std::string_view(level.data(), level.size()));
     dest.append(std::string_view(",\"msg\":"));

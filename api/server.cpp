@@ -1,5 +1,6 @@
 #include "api/server.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <mutex>
@@ -55,11 +55,21 @@ std::string json_escape(std::string_view text) {
   out.reserve(text.size() + 2);
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buffer[8];
@@ -75,8 +85,7 @@ std::string json_escape(std::string_view text) {
 
 }  // namespace
 
-HttpResponse HttpResponse::problem(int status, std::string_view type, std::string_view title,
-                                   std::string_view detail) {
+HttpResponse HttpResponse::problem(int status, std::string_view type, std::string_view title, std::string_view detail) {
   HttpResponse response;
   response.status = status;
   response.content_type = "application/problem+json";
@@ -194,11 +203,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (iequals(request[http::field::expect], "100-continue")) {
       // curl and others wait for this before sending a body.
       auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-      http::async_write(stream_, *interim, [self = shared_from_this(), interim](beast::error_code write_ec, std::size_t) {
-        if (write_ec) return self->do_close();
-        http::async_read(self->stream_, self->buffer_, *self->parser_,
-                         beast::bind_front_handler(&Session::on_read, self));
-      });
+      http::async_write(stream_, *interim,
+                        [self = shared_from_this(), interim](beast::error_code write_ec, std::size_t) {
+                          if (write_ec) return self->do_close();
+                          http::async_read(self->stream_, self->buffer_, *self->parser_,
+                                           beast::bind_front_handler(&Session::on_read, self));
+                        });
       return;
     }
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
@@ -211,14 +221,14 @@ class Session : public std::enable_shared_from_this<Session> {
       return do_close();
     }
     if (ec == http::error::body_limit) {
-      return do_write(HttpResponse::problem(413, "payload-too-large", "Request body too large",
-                                            "the body exceeds " + std::to_string(server_.options.max_body_bytes) +
-                                                " bytes"));
+      return do_write(
+          HttpResponse::problem(413, "payload-too-large", "Request body too large",
+                                "the body exceeds " + std::to_string(server_.options.max_body_bytes) + " bytes"));
     }
     if (ec == http::error::header_limit) {
-      return do_write(HttpResponse::problem(431, "headers-too-large", "Request headers too large",
-                                            "the headers exceed " +
-                                                std::to_string(server_.options.max_header_bytes) + " bytes"));
+      return do_write(
+          HttpResponse::problem(431, "headers-too-large", "Request headers too large",
+                                "the headers exceed " + std::to_string(server_.options.max_header_bytes) + " bytes"));
     }
     if (ec == beast::error::timeout) {
       // tcp_stream has closed the socket already: a slow client gets no answer.
@@ -258,17 +268,15 @@ class Session : public std::enable_shared_from_this<Session> {
         response = HttpResponse::problem(500, "internal-error", "Internal server error",
                                          "the server could not complete the request; it has been logged");
       }
-      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->do_write(std::move(response));
-      });
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response)]() mutable { self->do_write(std::move(response)); });
     });
   }
 
   void do_write(HttpResponse response) {
     busy_ = true;
     if (server_.stopping) keep_alive_ = false;
-    auto message = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(response.status), 11);
+    auto message = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
     message->set(http::field::server, "s2sd");
     message->set(http::field::content_type, response.content_type);
     for (auto& [name, value] : response.headers) message->set(name, value);
@@ -277,9 +285,8 @@ class Session : public std::enable_shared_from_this<Session> {
     message->prepare_payload();
     status_ = response.status;
     stream_.expires_after(server_.options.write_timeout);
-    http::async_write(stream_, *message, [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
-      self->on_write(ec);
-    });
+    http::async_write(stream_, *message,
+                      [self = shared_from_this(), message](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -396,9 +403,7 @@ HttpServer::HttpServer(ServerOptions options, HttpHandler handler)
   if (ec) throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
 }
 
-HttpServer::~HttpServer() {
-  impl_->workers.join();
-}
+HttpServer::~HttpServer() { impl_->workers.join(); }
 
 std::uint16_t HttpServer::port() const noexcept {
   beast::error_code ec;

@@ -8,8 +8,8 @@
 // version and data, and appends the history row. The pgbench script issues the
 // same statements with the same data, prepared once per connection as the
 // engine does (-M prepared). Run it with ./scripts/bench.
-#include <boost/json.hpp>
 #include <soci/soci.h>
+#include <boost/json.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -38,7 +38,7 @@ struct Args {
   int seconds = 5;
   std::vector<int> clients{1, 8, 32};
   std::string pgbench = "pgbench";
-  int timers = 0;        // also time firing this many due timers (0: skip)
+  int timers = 0;         // also time firing this many due timers (0: skip)
   int timer_workers = 2;  // timer services firing them at once
 };
 
@@ -146,7 +146,8 @@ std::string pgbench_script(const std::string& data, const std::string& payload) 
          "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on, "
          "recorded_at, payload, timer_id) VALUES (:cid, :version + 1, 'log_days', 'deployment', 'deployment', 'sl:7', "
          "'2026-11-02', now(), " +
-         quote_literal(payload) + ", NULL);\n"
+         quote_literal(payload) +
+         ", NULL);\n"
          "END;\n";
 }
 
@@ -168,11 +169,10 @@ double run_pgbench(const Args& args, const std::string& script_path, int clients
 // Opens `count` referrals that arrived 40 days ago (one passed deadline each)
 // and times `workers` timer services firing them all; returns timers per second.
 double run_timers(Engine& engine, int count, int workers) {
-  const auto long_ago = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) -
-                                       std::chrono::days(40));
+  const auto long_ago = std::chrono::year_month_day(
+      std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) - std::chrono::days(40));
   for (int i = 0; i < count; ++i) {
-    engine.open_case("support_request", 200000 + i, {{"source", "self"}, {"summary", "bench"}}, "lead:bench",
-                     long_ago);
+    engine.open_case("support_request", 200000 + i, {{"source", "self"}, {"summary", "bench"}}, "lead:bench", long_ago);
   }
   std::atomic<long long> fired{0};
   std::vector<std::thread> threads;
@@ -185,7 +185,8 @@ double run_timers(Engine& engine, int count, int workers) {
   }
   for (auto& t : threads) t.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  if (fired != count) throw std::runtime_error("fired " + std::to_string(fired.load()) + " of " + std::to_string(count));
+  if (fired != count)
+    throw std::runtime_error("fired " + std::to_string(fired.load()) + " of " + std::to_string(count));
   return static_cast<double>(fired) / elapsed;
 }
 

@@ -3,8 +3,8 @@
 // within a window; once it is final the school must be contacted within 10
 // working days of the appeals panel outcome, or of the window closing unheard,
 // and next steps agreed (DESIGN.md 4.3).
-#include "cases/kinds.h"
 #include "cases/kind_support.h"
+#include "cases/kinds.h"
 
 namespace s2s::cases {
 namespace {
@@ -12,16 +12,16 @@ namespace {
 namespace dr {
 
 // States, by stable name.
-struct opened : boost::msm::front::state<> { static constexpr std::string_view name = "opened"; };
-struct matching : boost::msm::front::state<> { static constexpr std::string_view name = "matching"; };
-struct review : boost::msm::front::state<> { static constexpr std::string_view name = "review"; };
-struct panel_decision : boost::msm::front::state<> { static constexpr std::string_view name = "panel_decision"; };
-struct appeal_window : boost::msm::front::state<> { static constexpr std::string_view name = "appeal_window"; };
-struct appeal_panel : boost::msm::front::state<> { static constexpr std::string_view name = "appeal_panel"; };
-struct contact_due : boost::msm::front::state<> { static constexpr std::string_view name = "contact_due"; };
-struct next_steps : boost::msm::front::state<> { static constexpr std::string_view name = "next_steps"; };
-struct closed : boost::msm::front::state<> { static constexpr std::string_view name = "closed"; };
-struct withdrawn : boost::msm::front::state<> { static constexpr std::string_view name = "withdrawn"; };
+struct opened : State<"opened"> {};
+struct matching : State<"matching"> {};
+struct review : State<"review"> {};
+struct panel_decision : State<"panel_decision"> {};
+struct appeal_window : State<"appeal_window"> {};
+struct appeal_panel : State<"appeal_panel"> {};
+struct contact_due : State<"contact_due"> {};
+struct next_steps : State<"next_steps"> {};
+struct closed : State<"closed"> {};
+struct withdrawn : State<"withdrawn"> {};
 
 // Events, named for what happened, with their payloads.
 struct accept_review {
@@ -109,9 +109,8 @@ struct within_appeal_window {
   bool operator()(E const&, F& fsm, S&, T&) const {
     EventContext& ctx = *fsm.ctx;
     const auto* ends = ctx.data().if_contains("appeal_window_ends_on");
-    const auto last_day = ends != nullptr && ends->is_string()
-                              ? workflow::parse_date(ends->get_string())
-                              : std::optional<std::chrono::year_month_day>();
+    const auto last_day = ends != nullptr && ends->is_string() ? workflow::parse_date(ends->get_string())
+                                                               : std::optional<std::chrono::year_month_day>();
     if (!last_day) return ctx.refuse("the case has no appeal window end date");
     return ctx.occurred_on() <= *last_day ||
            ctx.refuse("the appeal window closed on " + workflow::format_date(*last_day));
@@ -220,11 +219,10 @@ struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "designation_review";
   static constexpr std::string_view kPrefix = "DR";
   static constexpr workflow::StateInfo kStates[] = {
-      {"opened", Phase::referral},           {"matching", Phase::matching},
-      {"review", Phase::deployment},         {"panel_decision", Phase::evaluation},
-      {"appeal_window", Phase::evaluation},  {"appeal_panel", Phase::evaluation},
-      {"contact_due", Phase::evaluation},    {"next_steps", Phase::evaluation},
-      {"closed", Phase::closed},             {"withdrawn", Phase::withdrawn},
+      {"opened", Phase::referral},           {"matching", Phase::matching},        {"review", Phase::deployment},
+      {"panel_decision", Phase::evaluation}, {"appeal_window", Phase::evaluation}, {"appeal_panel", Phase::evaluation},
+      {"contact_due", Phase::evaluation},    {"next_steps", Phase::evaluation},    {"closed", Phase::closed},
+      {"withdrawn", Phase::withdrawn},
   };
   static constexpr workflow::DeadlineSpec kDeadlines[] = {
       {"designation_review.review", 20, "the reviewer submits the review"},

@@ -13,15 +13,29 @@
 
 namespace s2s::cases {
 
+using boost::msm::front::none;
+using boost::msm::front::Row;
 using workflow::EventContext;
 using workflow::FieldSpec;
 using workflow::FieldType;
 using workflow::Phase;
-using boost::msm::front::none;
-using boost::msm::front::Row;
 
 template <class Event>
 using NoFields = std::array<FieldSpec, 0>;
+
+// A state's stable name as a template argument: `struct referred : State<"referred"> {};`.
+template <std::size_t N>
+struct StateName {
+  constexpr StateName(const char (&text)[N]) {  // NOLINT: implicit on purpose, from a literal
+    for (std::size_t i = 0; i < N; ++i) chars[i] = text[i];
+  }
+  char chars[N];
+};
+
+template <StateName Name>
+struct State : boost::msm::front::state<> {
+  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
+};
 
 // Copies every field of the event's payload into the case's data, so the
 // latest value of each is on the case and every value is in its history.
@@ -140,9 +154,8 @@ inline void record_declined_provider(EventContext& ctx) {
 
 // The school's rating, replacing any earlier one (history keeps every one).
 inline void store_rating(EventContext& ctx) {
-  boost::json::object rating{{"grade", ctx.payload().at("grade")},
-                             {"rated_on", date_value(ctx.occurred_on())},
-                             {"by", ctx.actor()}};
+  boost::json::object rating{
+      {"grade", ctx.payload().at("grade")}, {"rated_on", date_value(ctx.occurred_on())}, {"by", ctx.actor()}};
   if (const auto* comment = ctx.payload().if_contains("comment")) rating["comment"] = *comment;
   ctx.data()["rating"] = std::move(rating);
 }

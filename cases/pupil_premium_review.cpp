@@ -3,8 +3,8 @@
 // the review and a follow-up check falls due later (DESIGN.md 4.4). Who may be
 // proposed (accredited pupil premium reviewers only) is the matching module's
 // rule, not this table's.
-#include "cases/kinds.h"
 #include "cases/kind_support.h"
+#include "cases/kinds.h"
 
 namespace s2s::cases {
 namespace {
@@ -12,15 +12,15 @@ namespace {
 namespace pp {
 
 // States, by stable name.
-struct referred : boost::msm::front::state<> { static constexpr std::string_view name = "referred"; };
-struct matching : boost::msm::front::state<> { static constexpr std::string_view name = "matching"; };
-struct awaiting_provider : boost::msm::front::state<> { static constexpr std::string_view name = "awaiting_provider"; };
-struct review : boost::msm::front::state<> { static constexpr std::string_view name = "review"; };
-struct report_due : boost::msm::front::state<> { static constexpr std::string_view name = "report_due"; };
-struct follow_up : boost::msm::front::state<> { static constexpr std::string_view name = "follow_up"; };
-struct closed : boost::msm::front::state<> { static constexpr std::string_view name = "closed"; };
-struct declined : boost::msm::front::state<> { static constexpr std::string_view name = "declined"; };
-struct withdrawn : boost::msm::front::state<> { static constexpr std::string_view name = "withdrawn"; };
+struct referred : State<"referred"> {};
+struct matching : State<"matching"> {};
+struct awaiting_provider : State<"awaiting_provider"> {};
+struct review : State<"review"> {};
+struct report_due : State<"report_due"> {};
+struct follow_up : State<"follow_up"> {};
+struct closed : State<"closed"> {};
+struct declined : State<"declined"> {};
+struct withdrawn : State<"withdrawn"> {};
 
 // Events, named for what happened, with their payloads.
 struct accept_referral {
@@ -205,11 +205,9 @@ struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "pupil_premium_review";
   static constexpr std::string_view kPrefix = "PP";
   static constexpr workflow::StateInfo kStates[] = {
-      {"referred", Phase::referral},          {"matching", Phase::matching},
-      {"awaiting_provider", Phase::matching}, {"review", Phase::deployment},
-      {"report_due", Phase::evaluation},      {"follow_up", Phase::evaluation},
-      {"closed", Phase::closed},              {"declined", Phase::declined},
-      {"withdrawn", Phase::withdrawn},
+      {"referred", Phase::referral}, {"matching", Phase::matching},     {"awaiting_provider", Phase::matching},
+      {"review", Phase::deployment}, {"report_due", Phase::evaluation}, {"follow_up", Phase::evaluation},
+      {"closed", Phase::closed},     {"declined", Phase::declined},     {"withdrawn", Phase::withdrawn},
   };
   static constexpr workflow::DeadlineSpec kDeadlines[] = {
       {"pupil_premium.triage", 5, "the lead accepts or declines a referral"},

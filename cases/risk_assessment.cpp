@@ -2,8 +2,8 @@
 // logs visit days and reports a risk level with recommendations; the lead then
 // closes the case or recommends support, which opens a linked support request
 // for the same school (DESIGN.md 4.2).
-#include "cases/kinds.h"
 #include "cases/kind_support.h"
+#include "cases/kinds.h"
 
 namespace s2s::cases {
 namespace {
@@ -11,15 +11,15 @@ namespace {
 namespace ra {
 
 // States, by stable name.
-struct requested : boost::msm::front::state<> { static constexpr std::string_view name = "requested"; };
-struct matching : boost::msm::front::state<> { static constexpr std::string_view name = "matching"; };
-struct awaiting_provider : boost::msm::front::state<> { static constexpr std::string_view name = "awaiting_provider"; };
-struct assessment : boost::msm::front::state<> { static constexpr std::string_view name = "assessment"; };
-struct report_submitted : boost::msm::front::state<> { static constexpr std::string_view name = "report_submitted"; };
-struct closed : boost::msm::front::state<> { static constexpr std::string_view name = "closed"; };
-struct support_recommended : boost::msm::front::state<> { static constexpr std::string_view name = "support_recommended"; };
-struct declined : boost::msm::front::state<> { static constexpr std::string_view name = "declined"; };
-struct withdrawn : boost::msm::front::state<> { static constexpr std::string_view name = "withdrawn"; };
+struct requested : State<"requested"> {};
+struct matching : State<"matching"> {};
+struct awaiting_provider : State<"awaiting_provider"> {};
+struct assessment : State<"assessment"> {};
+struct report_submitted : State<"report_submitted"> {};
+struct closed : State<"closed"> {};
+struct support_recommended : State<"support_recommended"> {};
+struct declined : State<"declined"> {};
+struct withdrawn : State<"withdrawn"> {};
 
 // Events, named for what happened, with their payloads.
 struct accept_request {

@@ -1,8 +1,8 @@
 // Support request: a school that needs help is matched with a system leader who
 // has the capacity, support is deployed for some days, and the school rates it
 // (DESIGN.md 4.1).
-#include "cases/kinds.h"
 #include "cases/kind_support.h"
+#include "cases/kinds.h"
 
 namespace s2s::cases {
 namespace {
@@ -10,15 +10,15 @@ namespace {
 namespace sr {
 
 // States, by stable name.
-struct referred : boost::msm::front::state<> { static constexpr std::string_view name = "referred"; };
-struct matching : boost::msm::front::state<> { static constexpr std::string_view name = "matching"; };
-struct awaiting_provider : boost::msm::front::state<> { static constexpr std::string_view name = "awaiting_provider"; };
-struct planning : boost::msm::front::state<> { static constexpr std::string_view name = "planning"; };
-struct deployment : boost::msm::front::state<> { static constexpr std::string_view name = "deployment"; };
-struct evaluation : boost::msm::front::state<> { static constexpr std::string_view name = "evaluation"; };
-struct closed : boost::msm::front::state<> { static constexpr std::string_view name = "closed"; };
-struct declined : boost::msm::front::state<> { static constexpr std::string_view name = "declined"; };
-struct withdrawn : boost::msm::front::state<> { static constexpr std::string_view name = "withdrawn"; };
+struct referred : State<"referred"> {};
+struct matching : State<"matching"> {};
+struct awaiting_provider : State<"awaiting_provider"> {};
+struct planning : State<"planning"> {};
+struct deployment : State<"deployment"> {};
+struct evaluation : State<"evaluation"> {};
+struct closed : State<"closed"> {};
+struct declined : State<"declined"> {};
+struct withdrawn : State<"withdrawn"> {};
 
 // Events, named for what happened, with their payloads.
 struct accept_referral {
@@ -220,11 +220,9 @@ struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "support_request";
   static constexpr std::string_view kPrefix = "SR";
   static constexpr workflow::StateInfo kStates[] = {
-      {"referred", Phase::referral},        {"matching", Phase::matching},
-      {"awaiting_provider", Phase::matching}, {"planning", Phase::deployment},
-      {"deployment", Phase::deployment},    {"evaluation", Phase::evaluation},
-      {"closed", Phase::closed},            {"declined", Phase::declined},
-      {"withdrawn", Phase::withdrawn},
+      {"referred", Phase::referral},   {"matching", Phase::matching},     {"awaiting_provider", Phase::matching},
+      {"planning", Phase::deployment}, {"deployment", Phase::deployment}, {"evaluation", Phase::evaluation},
+      {"closed", Phase::closed},       {"declined", Phase::declined},     {"withdrawn", Phase::withdrawn},
   };
   static constexpr workflow::DeadlineSpec kDeadlines[] = {
       {"support_request.triage", 5, "the lead accepts or declines a referral"},

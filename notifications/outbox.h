@@ -9,7 +9,7 @@ namespace s2s::notifications {
 struct OutboxCounts {
   long long pending = 0;  // waiting to be sent (or retried)
   long long sent = 0;
-  long long dead = 0;     // gave up after the configured attempts
+  long long dead = 0;  // gave up after the configured attempts
 };
 
 // Counts outbox rows by status. Throws workflow::DatabaseUnavailable or DatabaseError.

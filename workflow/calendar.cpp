@@ -8,8 +8,8 @@
 #include <span>
 #include <utility>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "workflow/date.h"
 #include "workflow/embedded.h"
@@ -149,8 +149,7 @@ class RuleYear {
 void require_ok(year_month_day date, std::string_view what) {
   if (!date.ok()) {
     throw std::invalid_argument(fmt::format("{}: invalid date (year {}, month {}, day {})", what,
-                                            static_cast<int>(date.year()),
-                                            static_cast<unsigned>(date.month()),
+                                            static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
                                             static_cast<unsigned>(date.day())));
   }
 }
@@ -213,8 +212,8 @@ struct Calendar::Table {
     if (day < covered_first || day > covered_last) {
       return RuleYear(static_cast<int>(year_month_day{day}.year())).find(day);
     }
-    const auto it = std::lower_bound(entries.begin(), entries.end(), day,
-                                     [](const Entry& e, sys_days d) { return e.day < d; });
+    const auto it =
+        std::lower_bound(entries.begin(), entries.end(), day, [](const Entry& e, sys_days d) { return e.day < d; });
     if (it != entries.end() && it->day == day) {
       return it->name;
     }
@@ -273,8 +272,7 @@ Calendar Calendar::from_csv(std::string_view csv) {
     }
     if (!seen_header) {
       if (line != kCsvHeader) {
-        throw_csv_error(line_number,
-                        fmt::format("expected header \"{}\", got \"{}\"", kCsvHeader, line));
+        throw_csv_error(line_number, fmt::format("expected header \"{}\", got \"{}\"", kCsvHeader, line));
       }
       seen_header = true;
       continue;
@@ -286,12 +284,10 @@ Calendar Calendar::from_csv(std::string_view csv) {
     const std::string_view date_text = line.substr(0, comma);
     const auto date = parse_date(date_text);
     if (!date) {
-      throw_csv_error(line_number,
-                      fmt::format("bad date \"{}\" (expected YYYY-MM-DD)", date_text));
+      throw_csv_error(line_number, fmt::format("bad date \"{}\" (expected YYYY-MM-DD)", date_text));
     }
-    std::string title = comma == std::string_view::npos
-                            ? std::string{}
-                            : parse_title(line.substr(comma + 1), line_number);
+    std::string title =
+        comma == std::string_view::npos ? std::string{} : parse_title(line.substr(comma + 1), line_number);
     if (is_blank(title)) {
       throw_csv_error(line_number, fmt::format("missing title for {}", date_text));
     }
@@ -311,17 +307,15 @@ Calendar Calendar::from_csv(std::string_view csv) {
   for (std::size_t i = 0; i < order.size(); ++i) {
     order[i] = i;
   }
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return rows[a].day < rows[b].day; });
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rows[a].day < rows[b].day; });
   for (std::size_t i = 1; i < order.size(); ++i) {
     const Row& previous = rows[order[i - 1]];
     const Row& current = rows[order[i]];
     if (previous.day == current.day) {
       const Row& later = previous.line > current.line ? previous : current;
       const Row& earlier = previous.line > current.line ? current : previous;
-      throw_csv_error(later.line,
-                      fmt::format("duplicate date {} (first on line {})",
-                                  format_date(year_month_day{later.day}), earlier.line));
+      throw_csv_error(later.line, fmt::format("duplicate date {} (first on line {})",
+                                              format_date(year_month_day{later.day}), earlier.line));
     }
   }
   std::vector<Table::Entry> data_entries;
@@ -337,19 +331,15 @@ Calendar Calendar::from_csv(std::string_view csv) {
   // Precompute the rules for every other year in range, so that lookups are a binary
   // search in one sorted vector.
   const int first_year =
-      table->data_years.empty() ? kPrecomputedFirstYear
-                                : std::min(kPrecomputedFirstYear, table->data_years.front());
-  const int last_year = table->data_years.empty()
-                            ? kPrecomputedLastYear
-                            : std::max(kPrecomputedLastYear, table->data_years.back());
+      table->data_years.empty() ? kPrecomputedFirstYear : std::min(kPrecomputedFirstYear, table->data_years.front());
+  const int last_year =
+      table->data_years.empty() ? kPrecomputedLastYear : std::max(kPrecomputedLastYear, table->data_years.back());
   table->entries.clear();
-  table->entries.reserve(data_entries.size() +
-                         8 * static_cast<std::size_t>(last_year - first_year + 1));
+  table->entries.reserve(data_entries.size() + 8 * static_cast<std::size_t>(last_year - first_year + 1));
   auto next_data = data_entries.begin();
   for (int y = first_year; y <= last_year; ++y) {
     if (table->is_data_year(y)) {
-      while (next_data != data_entries.end() &&
-             year_month_day{next_data->day}.year() == year{y}) {
+      while (next_data != data_entries.end() && year_month_day{next_data->day}.year() == year{y}) {
         table->entries.push_back(*next_data++);
       }
     } else {
@@ -369,9 +359,8 @@ Calendar Calendar::with_closures(std::vector<Closure> closures) const {
   for (const Closure& c : closures) {
     require_ok(c.date, "Calendar::with_closures");
   }
-  std::stable_sort(closures.begin(), closures.end(), [](const Closure& a, const Closure& b) {
-    return sys_days{a.date} < sys_days{b.date};
-  });
+  std::stable_sort(closures.begin(), closures.end(),
+                   [](const Closure& a, const Closure& b) { return sys_days{a.date} < sys_days{b.date}; });
   closures.erase(std::unique(closures.begin(), closures.end(),
                              [](const Closure& a, const Closure& b) { return a.date == b.date; }),
                  closures.end());
@@ -490,12 +479,10 @@ namespace json = boost::json;
 json::string_view to_json_view(std::string_view text) { return {text.data(), text.size()}; }
 
 [[noreturn]] void throw_field_error(std::string_view field, std::string_view problem) {
-  throw std::invalid_argument(
-      fmt::format("DeadlineComputation JSON: field \"{}\": {}", field, problem));
+  throw std::invalid_argument(fmt::format("DeadlineComputation JSON: field \"{}\": {}", field, problem));
 }
 
-const json::value& require_field(const json::object& object, std::string_view key,
-                                 std::string_view field) {
+const json::value& require_field(const json::object& object, std::string_view key, std::string_view field) {
   const json::value* value = object.if_contains(to_json_view(key));
   if (value == nullptr) {
     throw_field_error(field, "missing");
@@ -503,8 +490,7 @@ const json::value& require_field(const json::object& object, std::string_view ke
   return *value;
 }
 
-std::string_view require_string(const json::object& object, std::string_view key,
-                                std::string_view field) {
+std::string_view require_string(const json::object& object, std::string_view key, std::string_view field) {
   const json::string* text = require_field(object, key, field).if_string();
   if (text == nullptr) {
     throw_field_error(field, "expected a string");
@@ -512,8 +498,7 @@ std::string_view require_string(const json::object& object, std::string_view key
   return {text->data(), text->size()};
 }
 
-year_month_day require_date(const json::object& object, std::string_view key,
-                            std::string_view field) {
+year_month_day require_date(const json::object& object, std::string_view key, std::string_view field) {
   const std::string_view text = require_string(object, key, field);
   const auto date = parse_date(text);
   if (!date) {
@@ -529,24 +514,20 @@ int require_int(const json::object& object, std::string_view key, std::string_vi
   if (const std::int64_t* v = value.if_int64(); v != nullptr && *v >= kMin && *v <= kMax) {
     return static_cast<int>(*v);
   }
-  if (const std::uint64_t* v = value.if_uint64();
-      v != nullptr && *v <= static_cast<std::uint64_t>(kMax)) {
+  if (const std::uint64_t* v = value.if_uint64(); v != nullptr && *v <= static_cast<std::uint64_t>(kMax)) {
     return static_cast<int>(*v);
   }
   throw_field_error(field, "expected an integer in the range of int");
 }
 
-SkipReason require_reason(const json::object& object, std::string_view key,
-                          std::string_view field) {
+SkipReason require_reason(const json::object& object, std::string_view key, std::string_view field) {
   const std::string_view text = require_string(object, key, field);
-  for (const SkipReason reason :
-       {SkipReason::weekend, SkipReason::bank_holiday, SkipReason::closure}) {
+  for (const SkipReason reason : {SkipReason::weekend, SkipReason::bank_holiday, SkipReason::closure}) {
     if (text == to_string(reason)) {
       return reason;
     }
   }
-  throw_field_error(field,
-                    fmt::format("expected weekend, bank_holiday or closure, got \"{}\"", text));
+  throw_field_error(field, fmt::format("expected weekend, bank_holiday or closure, got \"{}\"", text));
 }
 
 }  // namespace
@@ -573,8 +554,7 @@ DeadlineComputation DeadlineComputation::from_json(std::string_view text) {
   boost::system::error_code ec;
   const json::value parsed = json::parse(to_json_view(text), ec);
   if (ec) {
-    throw std::invalid_argument(
-        fmt::format("DeadlineComputation JSON: not valid JSON ({})", ec.message()));
+    throw std::invalid_argument(fmt::format("DeadlineComputation JSON: not valid JSON ({})", ec.message()));
   }
   const json::object* object = parsed.if_object();
   if (object == nullptr) {
@@ -605,8 +585,7 @@ DeadlineComputation DeadlineComputation::from_json(std::string_view text) {
       throw_field_error(prefix, "expected an object");
     }
     const std::string date_field = prefix + ".date";
-    SkippedDay s{require_date(*day, "date", date_field),
-                 require_reason(*day, "reason", prefix + ".reason"),
+    SkippedDay s{require_date(*day, "date", date_field), require_reason(*day, "reason", prefix + ".reason"),
                  std::string(require_string(*day, "name", prefix + ".name"))};
     const sys_days d{s.date};
     if (d <= first || d >= last) {
@@ -622,8 +601,7 @@ DeadlineComputation DeadlineComputation::from_json(std::string_view text) {
 
 const Calendar& england_and_wales() {
   // A function-local static: initialised once, thread-safe (C++11 "magic statics").
-  static const Calendar calendar =
-      Calendar::from_csv(embedded::bank_holidays_england_wales_csv());
+  static const Calendar calendar = Calendar::from_csv(embedded::bank_holidays_england_wales_csv());
   return calendar;
 }
 

@@ -126,24 +126,20 @@ class Calendar {
   // bank_holiday, closure, weekend is reported: the most specific and most stable one
   // (a closure may be added on a bank holiday; a bank holiday is always a weekday in the
   // published data).
-  [[nodiscard]] std::optional<SkippedDay> non_working_reason(
-      std::chrono::year_month_day date) const;
+  [[nodiscard]] std::optional<SkippedDay> non_working_reason(std::chrono::year_month_day date) const;
 
   // n > 0: the nth working day after `date` (whether or not `date` itself is a working
   // day; from a Saturday, +1 is the Monday if that is a working day). n == 0: `date`
   // unchanged. n < 0: the |n|th working day before `date`. Does not allocate.
-  [[nodiscard]] std::chrono::year_month_day add_working_days(std::chrono::year_month_day date,
-                                                             int n) const;
+  [[nodiscard]] std::chrono::year_month_day add_working_days(std::chrono::year_month_day date, int n) const;
 
   // add_working_days(start, working_days) together with every non-working day passed
   // over, for storing with a deadline.
-  [[nodiscard]] DeadlineComputation compute_deadline(std::chrono::year_month_day start,
-                                                     int working_days) const;
+  [[nodiscard]] DeadlineComputation compute_deadline(std::chrono::year_month_day start, int working_days) const;
 
   // The number of working days d with from < d <= to; 0 if to <= from. For KPIs such as
   // "working days from referral to match". Does not allocate.
-  [[nodiscard]] int working_days_between(std::chrono::year_month_day from,
-                                         std::chrono::year_month_day to) const;
+  [[nodiscard]] int working_days_between(std::chrono::year_month_day from, std::chrono::year_month_day to) const;
 
  private:
   struct Table;       // bank holidays, defined in calendar.cpp

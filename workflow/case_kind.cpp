@@ -6,8 +6,8 @@ namespace s2s::workflow {
 namespace {
 
 constexpr std::pair<Phase, std::string_view> kPhases[] = {
-    {Phase::referral, "referral"}, {Phase::matching, "matching"}, {Phase::deployment, "deployment"},
-    {Phase::evaluation, "evaluation"}, {Phase::closed, "closed"}, {Phase::declined, "declined"},
+    {Phase::referral, "referral"},     {Phase::matching, "matching"}, {Phase::deployment, "deployment"},
+    {Phase::evaluation, "evaluation"}, {Phase::closed, "closed"},     {Phase::declined, "declined"},
     {Phase::withdrawn, "withdrawn"},
 };
 
@@ -33,12 +33,18 @@ bool is_terminal(Phase phase) noexcept {
 
 std::string_view to_string(FieldType type) noexcept {
   switch (type) {
-    case FieldType::string: return "string";
-    case FieldType::integer: return "integer";
-    case FieldType::number: return "number";
-    case FieldType::boolean: return "boolean";
-    case FieldType::date: return "date (YYYY-MM-DD)";
-    case FieldType::string_list: return "list of strings";
+    case FieldType::string:
+      return "string";
+    case FieldType::integer:
+      return "integer";
+    case FieldType::number:
+      return "number";
+    case FieldType::boolean:
+      return "boolean";
+    case FieldType::date:
+      return "date (YYYY-MM-DD)";
+    case FieldType::string_list:
+      return "list of strings";
   }
   return "unknown";
 }
@@ -56,7 +62,7 @@ bool EventContext::refuse(std::string reason) {
 }
 
 std::chrono::year_month_day EventContext::arm_deadline(std::string_view purpose,
-                                                      std::optional<std::chrono::year_month_day> from) {
+                                                       std::optional<std::chrono::year_month_day> from) {
   const auto start = from.value_or(occurred_on_);
   const int days = working_days_(purpose);
   armed_.push_back(ArmedDeadline{std::string(purpose), start, days});

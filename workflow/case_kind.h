@@ -54,11 +54,11 @@ struct EventInfo {
 
 // A deadline a kind arms, with its documented, configurable default.
 struct DeadlineSpec {
-  std::string_view purpose;          // "risk_assessment.report": set with --deadline-days PURPOSE=N
+  std::string_view purpose;  // "risk_assessment.report": set with --deadline-days PURPOSE=N
   int default_working_days;
   std::string_view description;
-  std::string_view due_event{};      // fired when it passes: empty means the generic deadline_passed
-  bool remind = true;                // send reminder_due some working days before
+  std::string_view due_event{};  // fired when it passes: empty means the generic deadline_passed
+  bool remind = true;            // send reminder_due some working days before
 };
 
 // Days per deadline purpose (defaults from the kinds' DeadlineSpecs, overridable
@@ -169,10 +169,10 @@ class EventContext {
 struct TransitionInfo {
   std::string_view from;
   std::string_view event;
-  std::string_view to;     // equal to from for an internal transition
-  std::string_view guard;  // empty: none
-  std::string_view action; // empty: none
-  bool internal = false;   // stays in the state without leaving it
+  std::string_view to;      // equal to from for an internal transition
+  std::string_view guard;   // empty: none
+  std::string_view action;  // empty: none
+  bool internal = false;    // stays in the state without leaving it
 };
 
 struct DispatchResult {

@@ -8,9 +8,7 @@
 namespace s2s::workflow {
 namespace {
 
-soci::indicator indicator_for(const std::optional<std::string>& value) {
-  return value ? soci::i_ok : soci::i_null;
-}
+soci::indicator indicator_for(const std::optional<std::string>& value) { return value ? soci::i_ok : soci::i_null; }
 
 std::optional<std::string> optional_text(const std::string& value, soci::indicator ind) {
   if (ind == soci::i_null) return std::nullopt;
@@ -69,12 +67,12 @@ std::vector<DeadlineRow> read_deadlines(soci::session& sql, const std::string& w
     return out;
   }
   resize();
-  soci::statement st = key ? (sql.prepare << query, soci::use(bound), soci::into(ids), soci::into(case_ids),
-                              soci::into(purposes), soci::into(states), soci::into(due), soci::into(computations),
-                              soci::into(statuses), soci::into(settled, settled_ind))
-                           : (sql.prepare << query, soci::into(ids), soci::into(case_ids), soci::into(purposes),
-                              soci::into(states), soci::into(due), soci::into(computations), soci::into(statuses),
-                              soci::into(settled, settled_ind));
+  soci::statement st =
+      key ? (sql.prepare << query, soci::use(bound), soci::into(ids), soci::into(case_ids), soci::into(purposes),
+             soci::into(states), soci::into(due), soci::into(computations), soci::into(statuses),
+             soci::into(settled, settled_ind))
+          : (sql.prepare << query, soci::into(ids), soci::into(case_ids), soci::into(purposes), soci::into(states),
+             soci::into(due), soci::into(computations), soci::into(statuses), soci::into(settled, settled_ind));
   for (bool more = st.execute(true); more || !ids.empty();) {
     collect();
     if (!more) break;
@@ -107,8 +105,9 @@ struct CaseStore::HotStatements {
                                    " lease_expires_at = NULL WHERE id = :id AND status = 'pending'"
                                    " AND lease_owner = :owner RETURNING id",
                     soci::use(m_now), soci::use(m_id), soci::use(m_owner), soci::into(m_returned))),
-        deadline_status((sql.prepare << "UPDATE deadlines SET status = :status, settled_on = :settled_on WHERE id = :id",
-                         soci::use(d_status), soci::use(d_settled, d_settled_ind), soci::use(d_id))),
+        deadline_status(
+            (sql.prepare << "UPDATE deadlines SET status = :status, settled_on = :settled_on WHERE id = :id",
+             soci::use(d_status), soci::use(d_settled, d_settled_ind), soci::use(d_id))),
         outbox((sql.prepare << "INSERT INTO outbox (case_id, message, payload, status, next_attempt_at, created_at)"
                                " VALUES (:case_id, :message, :payload, 'pending', :next_attempt_at, :created_at)",
                 soci::use(o_case, o_case_ind), soci::use(o_message), soci::use(o_payload), soci::use(o_now),
@@ -339,9 +338,10 @@ std::vector<ClaimedTimer> CaseStore::claim_due_timers(const std::string& owner, 
                                                       int limit) {
   // One statement: choose and lease together, so two processes never lease one timer.
   const std::string query =
-      std::string("UPDATE timers SET lease_owner = :owner, lease_expires_at = :until, attempts = attempts + 1"
-                  " WHERE id IN (SELECT id FROM timers WHERE status = 'pending' AND fire_on <= :today"
-                  " AND (lease_expires_at IS NULL OR lease_expires_at < :now) ORDER BY fire_on, id LIMIT :limit") +
+      std::string(
+          "UPDATE timers SET lease_owner = :owner, lease_expires_at = :until, attempts = attempts + 1"
+          " WHERE id IN (SELECT id FROM timers WHERE status = 'pending' AND fire_on <= :today"
+          " AND (lease_expires_at IS NULL OR lease_expires_at < :now) ORDER BY fire_on, id LIMIT :limit") +
       (backend_ == Backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "") +
       ") RETURNING id, case_id, deadline_id, event, CAST(fire_on AS TEXT), attempts,"
       " (SELECT purpose FROM deadlines d WHERE d.id = timers.deadline_id),"
@@ -351,10 +351,10 @@ std::vector<ClaimedTimer> CaseStore::claim_due_timers(const std::string& owner, 
   long long id = 0;
   long long case_id = 0;
   long long deadline_id = 0;
-  soci::statement st = (sql_.prepare << query, soci::use(owner), soci::use(lease_until), soci::use(today),
-                        soci::use(now), soci::use(limit), soci::into(id), soci::into(case_id),
-                        soci::into(deadline_id), soci::into(row.event), soci::into(row.fire_on),
-                        soci::into(row.attempts), soci::into(row.purpose), soci::into(row.due_on));
+  soci::statement st =
+      (sql_.prepare << query, soci::use(owner), soci::use(lease_until), soci::use(today), soci::use(now),
+       soci::use(limit), soci::into(id), soci::into(case_id), soci::into(deadline_id), soci::into(row.event),
+       soci::into(row.fire_on), soci::into(row.attempts), soci::into(row.purpose), soci::into(row.due_on));
   st.execute();
   while (st.fetch()) {
     row.id = id;

@@ -158,8 +158,8 @@ struct Database::Impl {
       *session << "SET TIME ZONE 'UTC'";
       return session;
     } catch (const soci::soci_error& e) {
-      throw DatabaseUnavailable("cannot open " + std::string(to_string(url.backend)) + " database " +
-                                url.redacted + ": " + one_line(e.get_error_message()));
+      throw DatabaseUnavailable("cannot open " + std::string(to_string(url.backend)) + " database " + url.redacted +
+                                ": " + one_line(e.get_error_message()));
     }
   }
 

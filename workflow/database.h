@@ -55,8 +55,7 @@ class Database {
 
   // Opens the pool and one connection, so a bad URL or an unreachable server is
   // reported here. Throws ConfigError or DatabaseUnavailable.
-  [[nodiscard]] static std::shared_ptr<Database> open(const DatabaseUrl& url,
-                                                      const DatabaseOptions& options = {});
+  [[nodiscard]] static std::shared_ptr<Database> open(const DatabaseUrl& url, const DatabaseOptions& options = {});
 
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -33,12 +33,10 @@ std::optional<year_month_day> parse_date(std::string_view text) noexcept {
   int y = 0;
   int m = 0;
   int d = 0;
-  if (!read_digits(text, 0, 4, y) || !read_digits(text, 5, 2, m) ||
-      !read_digits(text, 8, 2, d)) {
+  if (!read_digits(text, 0, 4, y) || !read_digits(text, 5, 2, m) || !read_digits(text, 8, 2, d)) {
     return std::nullopt;
   }
-  const year_month_day date{year{y}, month{static_cast<unsigned>(m)},
-                            day{static_cast<unsigned>(d)}};
+  const year_month_day date{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}};
   if (!date.ok()) {
     return std::nullopt;
   }
@@ -48,12 +46,10 @@ std::optional<year_month_day> parse_date(std::string_view text) noexcept {
 std::string format_date(year_month_day date) {
   const int y = static_cast<int>(date.year());
   if (!date.ok() || y < 0 || y > 9999) {
-    throw std::invalid_argument(
-        fmt::format("format_date: not a representable date (year {}, month {}, day {})", y,
-                    static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day())));
+    throw std::invalid_argument(fmt::format("format_date: not a representable date (year {}, month {}, day {})", y,
+                                            static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day())));
   }
-  return fmt::format("{:04}-{:02}-{:02}", y, static_cast<unsigned>(date.month()),
-                     static_cast<unsigned>(date.day()));
+  return fmt::format("{:04}-{:02}-{:02}", y, static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
 }
 
 seconds london_utc_offset(sys_seconds utc) {

@@ -16,8 +16,7 @@ namespace s2s::workflow {
 // Parses exactly `YYYY-MM-DD`: ten characters, ASCII digits, '-' at positions 4 and 7,
 // and a date that exists (2026-02-30 and 2026-13-01 are rejected). No surrounding
 // whitespace, signs or time part is accepted. Returns nullopt on anything else.
-[[nodiscard]] std::optional<std::chrono::year_month_day> parse_date(
-    std::string_view text) noexcept;
+[[nodiscard]] std::optional<std::chrono::year_month_day> parse_date(std::string_view text) noexcept;
 
 // Formats as `YYYY-MM-DD`, e.g. "2026-12-18"; the inverse of parse_date.
 // Throws std::invalid_argument if `date` is not ok() or its year is outside 0..9999
@@ -33,8 +32,7 @@ namespace s2s::workflow {
 // The civil date in Europe/London at the instant `utc`, e.g. 2026-06-30T23:30Z is
 // 2026-07-01 (BST) while 2026-12-31T23:30Z is 2026-12-31 (GMT). Sub-second parts are
 // truncated towards the past before the offset is applied.
-[[nodiscard]] std::chrono::year_month_day london_date(
-    std::chrono::system_clock::time_point utc);
+[[nodiscard]] std::chrono::year_month_day london_date(std::chrono::system_clock::time_point utc);
 
 // The day of the week of `date` (which must be ok()).
 [[nodiscard]] std::chrono::weekday weekday_of(std::chrono::year_month_day date);

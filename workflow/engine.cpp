@@ -1,9 +1,9 @@
 #include "workflow/engine.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <mutex>
@@ -44,9 +44,7 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 
 void check_field(const boost::json::value& value, const FieldSpec& spec) {
   const std::string name(spec.name);
-  const auto wrong_type = [&] {
-    return payload_error(name, "must be a " + std::string(to_string(spec.type)));
-  };
+  const auto wrong_type = [&] { return payload_error(name, "must be a " + std::string(to_string(spec.type))); };
   switch (spec.type) {
     case FieldType::string: {
       if (!value.is_string()) throw wrong_type();
@@ -213,8 +211,8 @@ struct Engine::Impl {
 
   // Settles deadlines when the case leaves `from_state`, and those an event
   // answered without leaving it. Returns whether an overdue deadline remains.
-  bool settle(CaseStore& store, std::int64_t case_id, const std::string& from_state, bool left_state,
-              Phase new_phase, const std::vector<std::string>& settled_purposes, year_month_day occurred_on) {
+  bool settle(CaseStore& store, std::int64_t case_id, const std::string& from_state, bool left_state, Phase new_phase,
+              const std::vector<std::string>& settled_purposes, year_month_day occurred_on) {
     const auto on = format_date(occurred_on);
     bool overdue_remains = false;
     for (const DeadlineRow& d : store.unsettled_deadlines(case_id)) {
@@ -259,8 +257,8 @@ struct Engine::Impl {
     const int year = static_cast<int>(london_date(now_time).year());
     CaseRow row;
     row.kind = std::string(kind.name());
-    row.reference =
-        fmt::format("{}-{}-{:04}", kind.reference_prefix(), year, store.next_reference_number(kind.reference_prefix(), year));
+    row.reference = fmt::format("{}-{}-{:04}", kind.reference_prefix(), year,
+                                store.next_reference_number(kind.reference_prefix(), year));
     row.school_urn = school_urn;
     row.state = std::string(kind.initial_state());
     row.phase = std::string(to_string(kind.phase_of(row.state).value_or(Phase::referral)));
@@ -294,8 +292,8 @@ struct Engine::Impl {
 
   // Applies one event inside the caller's transaction and returns the case as it now is.
   Case apply_in(CaseStore& store, std::int64_t case_id, std::string_view event, const boost::json::object& payload,
-                   std::string_view actor, year_month_day occurred_on, std::optional<int> expected_version,
-                   std::optional<std::int64_t> timer_id, const Calendar& cal) {
+                std::string_view actor, year_month_day occurred_on, std::optional<int> expected_version,
+                std::optional<std::int64_t> timer_id, const Calendar& cal) {
     auto loaded = store.load_case(case_id, true);
     if (!loaded) {
       throw EngineError(EngineError::Code::unknown_case, "case " + std::to_string(case_id) + " does not exist");
@@ -338,20 +336,20 @@ struct Engine::Impl {
           open_in(store, kind_of(linked.kind), row.school_urn, linked_payload, actor, occurred_on, cal);
       auto& links = data["linked_cases"];
       if (!links.is_array()) links = boost::json::array();
-      links.as_array().push_back(boost::json::object{{"id", opened.id}, {"reference", opened.reference},
-                                                     {"kind", opened.kind}});
+      links.as_array().push_back(
+          boost::json::object{{"id", opened.id}, {"reference", opened.reference}, {"kind", opened.kind}});
     }
 
     const std::optional<std::string> closed_at = is_terminal(phase) ? std::optional<std::string>(now) : row.closed_at;
     const std::string data_text = boost::json::serialize(data);
     if (!store.update_case(row.id, row.version, to_state, std::string(to_string(phase)), data_text, now, closed_at)) {
-      throw EngineError(EngineError::Code::version_conflict,
-                        fmt::format("case {} changed while '{}' was being applied: reload it and try again",
-                                    row.reference, event));
+      throw EngineError(
+          EngineError::Code::version_conflict,
+          fmt::format("case {} changed while '{}' was being applied: reload it and try again", row.reference, event));
     }
-    store.insert_history(row.id, HistoryRow{row.version + 1, std::string(event), from_state, to_state,
-                                            std::string(actor), format_date(occurred_on), now,
-                                            boost::json::serialize(payload), timer_id});
+    store.insert_history(row.id,
+                         HistoryRow{row.version + 1, std::string(event), from_state, to_state, std::string(actor),
+                                    format_date(occurred_on), now, boost::json::serialize(payload), timer_id});
     // Staying put with nothing answered settles nothing: skip the round trip.
     if (from_state != to_state || !ctx.settled().empty()) {
       row.overdue = settle(store, row.id, from_state, from_state != to_state, phase, ctx.settled(), occurred_on);
@@ -371,7 +369,8 @@ struct Engine::Impl {
   // reminder_due and deadline_passed: recorded on the case without moving it.
   void apply_deadline_event(CaseStore& store, const ClaimedTimer& timer) {
     auto loaded = store.load_case(timer.case_id, true);
-    if (!loaded) throw EngineError(EngineError::Code::unknown_case, "case of timer " + std::to_string(timer.id) + " is gone");
+    if (!loaded)
+      throw EngineError(EngineError::Code::unknown_case, "case of timer " + std::to_string(timer.id) + " is gone");
     CaseRow row = std::move(*loaded);
     const std::string now = format_timestamp(options.clock());
     const bool passed = timer.event == kDeadlinePassed;
@@ -379,11 +378,11 @@ struct Engine::Impl {
     if (!store.update_case(row.id, row.version, row.state, row.phase, row.data, now, row.closed_at)) {
       throw EngineError(EngineError::Code::version_conflict, "case " + row.reference + " changed meanwhile");
     }
-    boost::json::object payload{{"deadline_id", timer.deadline_id}, {"purpose", timer.purpose},
-                                {"due_on", timer.due_on}};
-    store.insert_history(row.id, HistoryRow{row.version + 1, timer.event, row.state, row.state,
-                                            std::string(kSystemActor), timer.fire_on, now,
-                                            boost::json::serialize(payload), timer.id});
+    boost::json::object payload{
+        {"deadline_id", timer.deadline_id}, {"purpose", timer.purpose}, {"due_on", timer.due_on}};
+    store.insert_history(
+        row.id, HistoryRow{row.version + 1, timer.event, row.state, row.state, std::string(kSystemActor), timer.fire_on,
+                           now, boost::json::serialize(payload), timer.id});
     // The lead hears of a passed deadline (escalation); everyone on the case of a reminder.
     payload["escalate_to"] = passed ? "lead" : "case";
     queue_notifications(store, row, timer.event, {{passed ? "deadline_passed" : "deadline_reminder", payload}}, now);
@@ -564,8 +563,7 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
         }
       } catch (const std::exception& e) {
         connection.exec_script("ROLLBACK TO SAVEPOINT fire_timer");
-        failures.push_back(
-            {timer.id, e.what(), timer.attempts, timer.attempts >= impl_->options.max_timer_attempts});
+        failures.push_back({timer.id, e.what(), timer.attempts, timer.attempts >= impl_->options.max_timer_attempts});
       }
       connection.exec_script("RELEASE SAVEPOINT fire_timer; SAVEPOINT fire_timer");
     }

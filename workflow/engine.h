@@ -125,9 +125,8 @@ class Engine {
 
   // Applies one event. With expected_version, a case that has moved on is a
   // version_conflict; without it, a concurrent change is retried. Throws EngineError.
-  Case apply(std::int64_t case_id, std::string_view event, const boost::json::object& payload,
-             std::string_view actor, std::chrono::year_month_day occurred_on,
-             std::optional<int> expected_version = std::nullopt);
+  Case apply(std::int64_t case_id, std::string_view event, const boost::json::object& payload, std::string_view actor,
+             std::chrono::year_month_day occurred_on, std::optional<int> expected_version = std::nullopt);
 
   [[nodiscard]] std::optional<Case> find(std::int64_t case_id);
   [[nodiscard]] Case get(std::int64_t case_id);  // throws EngineError unknown_case

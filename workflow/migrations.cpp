@@ -35,8 +35,7 @@ bool table_exists(soci::session& sql, Backend backend) {
            " AND schemaname = current_schema()",
         soci::into(count);
   } else {
-    sql << "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
-        soci::into(count);
+    sql << "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'", soci::into(count);
   }
   return count > 0;
 }

@@ -13,8 +13,8 @@
 namespace s2s::workflow {
 
 struct Migration {
-  int version = 0;       // NNNN
-  std::string name;      // the file name, e.g. "0001_core.sql"
+  int version = 0;   // NNNN
+  std::string name;  // the file name, e.g. "0001_core.sql"
   std::string sql;
   std::string checksum;  // sha256_hex(sql)
 };

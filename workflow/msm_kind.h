@@ -99,11 +99,11 @@ class MsmKind final : public CaseKind {
       using Event = typename R::Evt;
       const bool internal = std::is_same_v<typename R::Target, boost::msm::front::none>;
       std::string_view to = internal ? std::string_view(R::Source::name) : msm_detail::name_of<typename R::Target>();
-      transitions_.push_back(TransitionInfo{R::Source::name, Event::name, to,
-                                            msm_detail::name_of<typename R::Guard>(),
+      transitions_.push_back(TransitionInfo{R::Source::name, Event::name, to, msm_detail::name_of<typename R::Guard>(),
                                             msm_detail::name_of<typename R::Action>(), internal});
       if (std::none_of(events_.begin(), events_.end(), [](const EventInfo& e) { return e.name == Event::name; })) {
-        events_.push_back(EventInfo{Event::name, Event::who, Event::summary, std::span<const FieldSpec>(Event::fields)});
+        events_.push_back(
+            EventInfo{Event::name, Event::who, Event::summary, std::span<const FieldSpec>(Event::fields)});
         dispatchers_.emplace(std::string(Event::name), [](Back& fsm) { return fsm.process_event(Event{}); });
       }
     });

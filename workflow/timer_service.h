@@ -9,11 +9,11 @@
 namespace s2s::workflow {
 
 struct TimerServiceOptions {
-  std::string owner;                                 // lease owner; empty: host:pid:random
-  std::chrono::milliseconds poll_interval{1000};     // how often to look for due timers
-  std::size_t batch = 100;                           // timers claimed and fired per transaction
-  std::chrono::seconds lease{60};                    // another process takes a claimed timer over after this
-  std::chrono::seconds calendar_reload{30};          // picks up closure days other processes added
+  std::string owner;                              // lease owner; empty: host:pid:random
+  std::chrono::milliseconds poll_interval{1000};  // how often to look for due timers
+  std::size_t batch = 100;                        // timers claimed and fired per transaction
+  std::chrono::seconds lease{60};                 // another process takes a claimed timer over after this
+  std::chrono::seconds calendar_reload{30};       // picks up closure days other processes added
 };
 
 // Fires due timers on a Boost.Asio timer in a background thread: at start

@@ -11,13 +11,16 @@ namespace s2s::api {
 namespace {
 
 CommandSpec serve_spec() {
-  return CommandSpec{"serve", "", "test", {
-      {"config", "FILE", "", ""},
-      {"db", "URL", "", "sqlite:var/s2s.db", "S2S_DATABASE_URL"},
-      {"listen", "HOST:PORT", "", "127.0.0.1:8080"},
-      {"pool-size", "N", "", "8"},
-      {"no-migrate", "", "", ""},
-  }};
+  return CommandSpec{"serve",
+                     "",
+                     "test",
+                     {
+                         {"config", "FILE", "", ""},
+                         {"db", "URL", "", "sqlite:var/s2s.db", "S2S_DATABASE_URL"},
+                         {"listen", "HOST:PORT", "", "127.0.0.1:8080"},
+                         {"pool-size", "N", "", "8"},
+                         {"no-migrate", "", "", ""},
+                     }};
 }
 
 const std::vector<std::string> kKnown = {"config", "db", "listen", "pool-size", "no-migrate", "workers"};
@@ -77,13 +80,9 @@ TEST(CliTest, UnknownFlagIsAUsageErrorNamingIt) {
   }
 }
 
-TEST(CliTest, FlagWithoutValueIsAUsageError) {
-  EXPECT_THROW((void)resolve({"--listen"}), UsageError);
-}
+TEST(CliTest, FlagWithoutValueIsAUsageError) { EXPECT_THROW((void)resolve({"--listen"}), UsageError); }
 
-TEST(CliTest, UnexpectedPositionalArgumentIsAUsageError) {
-  EXPECT_THROW((void)resolve({"extra"}), UsageError);
-}
+TEST(CliTest, UnexpectedPositionalArgumentIsAUsageError) { EXPECT_THROW((void)resolve({"extra"}), UsageError); }
 
 TEST(CliTest, ConfigFileErrorsNameTheLine) {
   const auto config = write_config("listen = 1.2.3.4:5\n\nlsten = x\n");

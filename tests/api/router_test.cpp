@@ -15,9 +15,8 @@ HttpRequest get(std::string path, std::string method = "GET") {
 
 TEST(RouterTest, MatchesLiteralAndPlaceholderSegments) {
   Router router;
-  router.add("GET", "/api/v1/cases/{id}/history", [](const HttpRequest&, const Router::Params& p) {
-    return HttpResponse::json(200, p.at("id"));
-  });
+  router.add("GET", "/api/v1/cases/{id}/history",
+             [](const HttpRequest&, const Router::Params& p) { return HttpResponse::json(200, p.at("id")); });
   const auto response = router.dispatch(get("/api/v1/cases/42/history"));
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "42");

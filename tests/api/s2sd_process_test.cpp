@@ -16,9 +16,7 @@ namespace {
 
 const std::string kS2sd = S2SD_PATH;
 
-bool one_line(const std::string& text) {
-  return !text.empty() && text.find('\n') == text.size() - 1;
-}
+bool one_line(const std::string& text) { return !text.empty() && text.find('\n') == text.size() - 1; }
 
 TEST(S2sdTest, VersionPrintsTheVersion) {
   const auto result = run_process({kS2sd, "version"});
@@ -120,14 +118,10 @@ TEST(S2sdTest, ServeWithNoMigrateIsNotReadyUntilMigrated) {
 TEST(S2sdTest, ConfigFileSettingsApplyAndBadLinesAreNamed) {
   TestDatabase db;
   const auto path = std::filesystem::temp_directory_path() / ("s2s-" + std::to_string(::getpid()) + ".conf");
-  {
-    std::ofstream(path) << "# s2sd settings\ndb = " << db.url().text << "\n";
-  }
+  { std::ofstream(path) << "# s2sd settings\ndb = " << db.url().text << "\n"; }
   const auto ok = run_process({kS2sd, "migrate", "--config", path.string()});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  {
-    std::ofstream(path) << "db = " << db.url().text << "\nlisten 127.0.0.1:1\n";
-  }
+  { std::ofstream(path) << "db = " << db.url().text << "\nlisten 127.0.0.1:1\n"; }
   const auto bad = run_process({kS2sd, "migrate", "--config", path.string()});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("line 2"), std::string::npos) << bad.err;
@@ -169,8 +163,7 @@ TEST(S2sdCalendarTest, ClosingADayMovesOpenDeadlines) {
   TestDatabase db;
   const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db.url().text}};
   ASSERT_EQ(run_process({kS2sd, "migrate"}, env).exit_code, 0);
-  const auto result =
-      run_process({kS2sd, "calendar", "close", "2031-02-14", "--reason", "INSET day"}, env);
+  const auto result = run_process({kS2sd, "calendar", "close", "2031-02-14", "--reason", "INSET day"}, env);
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("2031-02-14 closed (INSET day); 0 open deadline(s) moved"), std::string::npos)
       << result.out;

@@ -1,11 +1,11 @@
 #include "api/server.h"
 
+#include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
 
 #include <future>
 #include <thread>

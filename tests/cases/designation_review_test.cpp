@@ -41,7 +41,13 @@ const std::vector<Step> kSteps = {
     {"panel_decision", "lodge_appeal", R"({"grounds":"unfair"})", not_allowed, "panel_decision"},
     // appeal_window
     {"appeal_window", "lodge_appeal", R"({"grounds":"evidence overlooked"})", moved, "appeal_panel", {}, kWindowEndsOn},
-    {"appeal_window", "lodge_appeal", R"({"grounds":"on the last day"})", moved, "appeal_panel", {}, kWindowEndsOn,
+    {"appeal_window",
+     "lodge_appeal",
+     R"({"grounds":"on the last day"})",
+     moved,
+     "appeal_panel",
+     {},
+     kWindowEndsOn,
      "2026-03-24"},
     {"appeal_window", "lodge_appeal", R"({"grounds":"a day late"})", guard_rejected, "appeal_window",
      "the appeal window closed on 2026-03-24", kWindowEndsOn, "2026-03-25"},
@@ -65,8 +71,7 @@ const std::vector<Step> kSteps = {
     {"contact_due", "agree_next_steps", R"({"next_steps":"support"})", not_allowed, "contact_due"},
     {"contact_due", "withdraw", R"({"reason":"too late"})", not_allowed, "contact_due"},
     // next_steps
-    {"next_steps", "agree_next_steps", R"({"next_steps":"brokered support from a partner school"})", moved,
-     "closed"},
+    {"next_steps", "agree_next_steps", R"({"next_steps":"brokered support from a partner school"})", moved, "closed"},
     {"next_steps", "record_contact", R"({"method":"visit","summary":"again"})", not_allowed, "next_steps"},
     // terminal states
     {"closed", "accept_review", R"({})", not_allowed, "closed"},
@@ -76,9 +81,7 @@ const std::vector<Step> kSteps = {
 
 TEST(DesignationReviewTest, EveryStepBehavesAsTheTableSays) { testing::expect_steps<kind>(kSteps); }
 
-TEST(DesignationReviewTest, EveryTableRowIsExercisedBySomeStep) {
-  testing::expect_every_row_covered<kind>(kSteps);
-}
+TEST(DesignationReviewTest, EveryTableRowIsExercisedBySomeStep) { testing::expect_every_row_covered<kind>(kSteps); }
 
 TEST(DesignationReviewTest, OpeningKeepsTheReferralAndArmsNoDeadline) {
   const workflow::CaseSnapshot snap{1, "designation_review", "DR-2026-0001", 100001, "opened", 0, day(kToday)};

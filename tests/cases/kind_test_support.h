@@ -49,8 +49,9 @@ class Dispatch {
   Dispatch(std::string_view from, std::string_view event, std::string_view payload, std::string_view data = "{}",
            std::string_view occurred_on = kToday,
            std::function<int(std::string_view)> working_days = default_days<Kind>)
-      : snapshot_{1, std::string(Kind().name()), std::string(Kind().reference_prefix()) + "-2026-0001", 100001,
-                  std::string(from), 3, {}},
+      : snapshot_{1,      std::string(Kind().name()), std::string(Kind().reference_prefix()) + "-2026-0001",
+                  100001, std::string(from),          3,
+                  {}},
         event_(event),
         payload_(object_of(payload)),
         data_(object_of(data)),
@@ -79,8 +80,8 @@ struct Step {
   std::string_view payload;
   Outcome outcome;
   std::string_view to;
-  std::string_view refusal = {};   // for guard_rejected: the reason given
-  std::string_view data = "{}";    // the case's data before the event
+  std::string_view refusal = {};  // for guard_rejected: the reason given
+  std::string_view data = "{}";   // the case's data before the event
   std::string_view occurred_on = kToday;
 };
 

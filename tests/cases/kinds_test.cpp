@@ -238,13 +238,14 @@ TEST(KindsTest, EventsOutsideTheirStatesAreNotAllowedAndChangeNothing) {
         if (std::find(allowed.begin(), allowed.end(), event.name) == allowed.end()) refused.push_back(event.name);
       }
       for (const std::string_view event : refused) {
-        workflow::CaseSnapshot snap{1, std::string(kind->name()), "XX-2026-0001", 100001, std::string(state.name),
-                                    3, {}};
+        workflow::CaseSnapshot snap{1, std::string(kind->name()), "XX-2026-0001", 100001, std::string(state.name), 3,
+                                    {}};
         const boost::json::object payload;
         boost::json::object data{{"kept", true}};
-        workflow::EventContext ctx(snap, event, payload, data, "actor", std::chrono::year_month_day{
-                                       std::chrono::year{2026}, std::chrono::March, std::chrono::day{10}},
-                                   workflow::england_and_wales(), [](std::string_view) { return 5; });
+        workflow::EventContext ctx(
+            snap, event, payload, data, "actor",
+            std::chrono::year_month_day{std::chrono::year{2026}, std::chrono::March, std::chrono::day{10}},
+            workflow::england_and_wales(), [](std::string_view) { return 5; });
         const auto result = kind->dispatch(state.name, event, ctx);
         EXPECT_EQ(result.outcome, DispatchResult::Outcome::not_allowed) << state.name << " + " << event;
         EXPECT_EQ(result.state, state.name);
@@ -264,10 +265,10 @@ TEST(KindsTest, DispatchToAStateOutsideTheMachineThrows) {
     workflow::CaseSnapshot snap{1, std::string(kind->name()), "XX-2026-0001", 100001, "no_such_state", 3, {}};
     const boost::json::object payload;
     boost::json::object data;
-    workflow::EventContext ctx(snap, event, payload, data, "actor",
-                               std::chrono::year_month_day{std::chrono::year{2026}, std::chrono::March,
-                                                           std::chrono::day{10}},
-                               workflow::england_and_wales(), [](std::string_view) { return 5; });
+    workflow::EventContext ctx(
+        snap, event, payload, data, "actor",
+        std::chrono::year_month_day{std::chrono::year{2026}, std::chrono::March, std::chrono::day{10}},
+        workflow::england_and_wales(), [](std::string_view) { return 5; });
     EXPECT_THROW((void)kind->dispatch("no_such_state", event, ctx), std::logic_error);
   }
 }

@@ -32,7 +32,12 @@ const std::vector<Step> kSteps = {
     {"matching", "reviewer_accepts", R"({})", not_allowed, "matching"},
     // awaiting_provider
     {"awaiting_provider", "reviewer_accepts", R"({})", moved, "review", {}, R"({"provider_id":42})"},
-    {"awaiting_provider", "reviewer_declines", R"({"reason":"no capacity"})", moved, "matching", {},
+    {"awaiting_provider",
+     "reviewer_declines",
+     R"({"reason":"no capacity"})",
+     moved,
+     "matching",
+     {},
      R"({"provider_id":42})"},
     {"awaiting_provider", "withdraw", R"({"reason":"no longer needed"})", moved, "withdrawn"},
     {"awaiting_provider", "visits_complete", R"({"last_visit_on":"2026-03-09"})", not_allowed, "awaiting_provider"},
@@ -73,9 +78,7 @@ const std::vector<Step> kSteps = {
 
 TEST(PupilPremiumReviewTest, EveryStepBehavesAsTheTableSays) { testing::expect_steps<kind>(kSteps); }
 
-TEST(PupilPremiumReviewTest, EveryTableRowIsExercisedBySomeStep) {
-  testing::expect_every_row_covered<kind>(kSteps);
-}
+TEST(PupilPremiumReviewTest, EveryTableRowIsExercisedBySomeStep) { testing::expect_every_row_covered<kind>(kSteps); }
 
 TEST(PupilPremiumReviewTest, OpeningKeepsTheReferralArmsTriageAndAnnouncesIt) {
   const workflow::CaseSnapshot snap{1, "pupil_premium_review", "PP-2026-0001", 100001, "referred", 0, day(kToday)};

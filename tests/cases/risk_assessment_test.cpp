@@ -34,7 +34,12 @@ const std::vector<Step> kSteps = {
     {"matching", "assessor_accepts", R"({})", not_allowed, "matching"},
     // awaiting_provider
     {"awaiting_provider", "assessor_accepts", R"({})", moved, "assessment", {}, R"({"provider_id":42})"},
-    {"awaiting_provider", "assessor_declines", R"({"reason":"no capacity"})", moved, "matching", {},
+    {"awaiting_provider",
+     "assessor_declines",
+     R"({"reason":"no capacity"})",
+     moved,
+     "matching",
+     {},
      R"({"provider_id":42})"},
     {"awaiting_provider", "withdraw", R"({"reason":"no longer needed"})", moved, "withdrawn"},
     {"awaiting_provider", "log_visit", R"({"date":"2026-03-09","days":1,"activity":"visit"})", not_allowed,
@@ -46,12 +51,12 @@ const std::vector<Step> kSteps = {
      "assessment"},
     {"assessment", "log_visit", R"({"date":"2026-03-09","days":1.5,"activity":"too long"})", guard_rejected,
      "assessment", "days must be 0.5 or 1 for one date (half-day steps)"},
-    {"assessment", "log_visit", R"({"date":"2026-03-09","days":0,"activity":"nothing"})", guard_rejected,
-     "assessment", "days must be 0.5 or 1 for one date (half-day steps)"},
+    {"assessment", "log_visit", R"({"date":"2026-03-09","days":0,"activity":"nothing"})", guard_rejected, "assessment",
+     "days must be 0.5 or 1 for one date (half-day steps)"},
     {"assessment", "log_visit", R"({"date":"2026-03-09","days":0.25,"activity":"a quarter"})", guard_rejected,
      "assessment", "days must be 0.5 or 1 for one date (half-day steps)"},
-    {"assessment", "log_visit", R"({"date":"2026-03-11","days":1,"activity":"tomorrow"})", guard_rejected,
-     "assessment", "date is after the event's occurred_on: days cannot be logged ahead"},
+    {"assessment", "log_visit", R"({"date":"2026-03-11","days":1,"activity":"tomorrow"})", guard_rejected, "assessment",
+     "date is after the event's occurred_on: days cannot be logged ahead"},
     {"assessment", "submit_report", kReport, moved, "report_submitted"},
     {"assessment", "withdraw", R"({"reason":"school closing"})", moved, "withdrawn"},
     {"assessment", "recommend_support", R"({"summary":"maths"})", not_allowed, "assessment"},
@@ -74,9 +79,7 @@ const std::vector<Step> kSteps = {
 
 TEST(RiskAssessmentTest, EveryStepBehavesAsTheTableSays) { testing::expect_steps<kind>(kSteps); }
 
-TEST(RiskAssessmentTest, EveryTableRowIsExercisedBySomeStep) {
-  testing::expect_every_row_covered<kind>(kSteps);
-}
+TEST(RiskAssessmentTest, EveryTableRowIsExercisedBySomeStep) { testing::expect_every_row_covered<kind>(kSteps); }
 
 TEST(RiskAssessmentTest, OpeningKeepsTheRequestArmsTriageAndAnnouncesIt) {
   const workflow::CaseSnapshot snap{1, "risk_assessment", "RA-2026-0001", 100001, "requested", 0, day(kToday)};
@@ -155,8 +158,7 @@ TEST(RiskAssessmentTest, ADecliningAssessorIsRememberedAndMatchingStartsAgain) {
 TEST(RiskAssessmentTest, VisitDaysAddUp) {
   Dispatch first("assessment", "log_visit", R"({"date":"2026-03-09","days":1,"activity":"observations"})");
   const auto after_first = boost::json::serialize(first.data());
-  Dispatch second("assessment", "log_visit", R"({"date":"2026-03-10","days":0.5,"activity":"feedback"})",
-                  after_first);
+  Dispatch second("assessment", "log_visit", R"({"date":"2026-03-10","days":0.5,"activity":"feedback"})", after_first);
   EXPECT_EQ(second.state(), "assessment");
   EXPECT_DOUBLE_EQ(second.data().at("days_logged").to_number<double>(), 1.5);
   EXPECT_TRUE(second.ctx().armed().empty());

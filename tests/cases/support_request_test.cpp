@@ -37,7 +37,12 @@ const std::vector<Step> kSteps = {
     {"matching", "agree_plan", kPlan, not_allowed, "matching"},
     // awaiting_provider
     {"awaiting_provider", "provider_accepts", R"({})", moved, "planning", {}, R"({"provider_id":42})"},
-    {"awaiting_provider", "provider_declines", R"({"reason":"no capacity"})", moved, "matching", {},
+    {"awaiting_provider",
+     "provider_declines",
+     R"({"reason":"no capacity"})",
+     moved,
+     "matching",
+     {},
      R"({"provider_id":42})"},
     {"awaiting_provider", "withdraw", R"({"reason":"no longer needed"})", moved, "withdrawn"},
     {"awaiting_provider", "propose_provider", R"({"provider_id":43})", not_allowed, "awaiting_provider"},
@@ -47,8 +52,8 @@ const std::vector<Step> kSteps = {
      R"({"objectives":"one day","planned_days":1,"starts_on":"2026-03-16","ends_on":"2026-03-16"})", moved,
      "deployment"},
     {"planning", "agree_plan",
-     R"({"objectives":"backwards","planned_days":1,"starts_on":"2026-03-16","ends_on":"2026-03-13"})",
-     guard_rejected, "planning", "ends_on is before starts_on"},
+     R"({"objectives":"backwards","planned_days":1,"starts_on":"2026-03-16","ends_on":"2026-03-13"})", guard_rejected,
+     "planning", "ends_on is before starts_on"},
     {"planning", "withdraw", R"({"reason":"head left"})", moved, "withdrawn"},
     {"planning", "log_days", R"({"date":"2026-03-09","days":1,"activity":"early"})", not_allowed, "planning"},
     // deployment
@@ -56,10 +61,10 @@ const std::vector<Step> kSteps = {
     {"deployment", "log_days", R"({"date":"2026-03-10","days":0.5,"activity":"feedback"})", moved, "deployment"},
     {"deployment", "log_days", R"({"date":"2026-03-09","days":1.5,"activity":"too long"})", guard_rejected,
      "deployment", "days must be 0.5 or 1 for one date (half-day steps)"},
-    {"deployment", "log_days", R"({"date":"2026-03-09","days":0,"activity":"nothing"})", guard_rejected,
-     "deployment", "days must be 0.5 or 1 for one date (half-day steps)"},
-    {"deployment", "log_days", R"({"date":"2026-03-11","days":1,"activity":"tomorrow"})", guard_rejected,
-     "deployment", "date is after the event's occurred_on: days cannot be logged ahead"},
+    {"deployment", "log_days", R"({"date":"2026-03-09","days":0,"activity":"nothing"})", guard_rejected, "deployment",
+     "days must be 0.5 or 1 for one date (half-day steps)"},
+    {"deployment", "log_days", R"({"date":"2026-03-11","days":1,"activity":"tomorrow"})", guard_rejected, "deployment",
+     "date is after the event's occurred_on: days cannot be logged ahead"},
     {"deployment", "complete_deployment", R"({})", moved, "evaluation"},
     {"deployment", "withdraw", R"({"reason":"school closing"})", moved, "withdrawn"},
     {"deployment", "submit_rating", R"({"grade":2})", not_allowed, "deployment"},
@@ -70,7 +75,12 @@ const std::vector<Step> kSteps = {
     {"evaluation", "submit_rating", R"({"grade":5})", guard_rejected, "evaluation", "grade must be 1, 2, 3 or 4"},
     {"evaluation", "record_impact", R"({"outcome":"plan met","impact":"greater depth up"})", moved, "evaluation"},
     {"evaluation", "close", R"({})", moved, "closed", {}, kRated},
-    {"evaluation", "close", R"({})", moved, "closed", {},
+    {"evaluation",
+     "close",
+     R"({})",
+     moved,
+     "closed",
+     {},
      R"({"impact":"greater depth up","rating_due_on":"2026-03-09"})"},
     {"evaluation", "close", R"({})", guard_rejected, "evaluation",
      "a rating from the school is needed until the rating window ends",
@@ -88,9 +98,7 @@ const std::vector<Step> kSteps = {
 
 TEST(SupportRequestTest, EveryStepBehavesAsTheTableSays) { testing::expect_steps<kind>(kSteps); }
 
-TEST(SupportRequestTest, EveryTableRowIsExercisedBySomeStep) {
-  testing::expect_every_row_covered<kind>(kSteps);
-}
+TEST(SupportRequestTest, EveryTableRowIsExercisedBySomeStep) { testing::expect_every_row_covered<kind>(kSteps); }
 
 TEST(SupportRequestTest, OpeningKeepsTheReferralArmsTriageAndAnnouncesIt) {
   const workflow::CaseSnapshot snap{1, "support_request", "SR-2026-0001", 100001, "referred", 0, day(kToday)};
@@ -188,8 +196,7 @@ TEST(SupportRequestTest, CompletedDeploymentOpensTheRatingWindow) {
 }
 
 TEST(SupportRequestTest, RatingIsKeptAndSettlesTheRatingDeadline) {
-  Dispatch d("evaluation", "submit_rating", R"({"grade":2,"comment":"helpful"})",
-             R"({"rating_due_on":"2026-03-24"})");
+  Dispatch d("evaluation", "submit_rating", R"({"grade":2,"comment":"helpful"})", R"({"rating_due_on":"2026-03-24"})");
   EXPECT_EQ(d.state(), "evaluation");
   const boost::json::object rating{{"grade", 2}, {"rated_on", "2026-03-10"}, {"by", "actor"}, {"comment", "helpful"}};
   EXPECT_EQ(d.data().at("rating"), rating);

@@ -1,7 +1,7 @@
 #include "notifications/outbox.h"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "cases/kinds.h"
 #include "tests/support/test_database.h"

@@ -25,8 +25,7 @@ std::string ClientResponse::header(const std::string& lower_case_name) const {
 }
 
 ClientResponse http_request(std::uint16_t port, const std::string& method, const std::string& target,
-                            const std::string& body,
-                            const std::vector<std::pair<std::string, std::string>>& headers,
+                            const std::string& body, const std::vector<std::pair<std::string, std::string>>& headers,
                             std::chrono::milliseconds timeout) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);

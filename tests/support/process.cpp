@@ -16,8 +16,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, int out_fd,
-          int err_fd) {
+int spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, int out_fd, int err_fd) {
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {

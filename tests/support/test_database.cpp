@@ -1,7 +1,7 @@
 #include "tests/support/test_database.h"
 
-#include <soci/soci.h>
 #include <gtest/gtest.h>
+#include <soci/soci.h>
 
 #include <atomic>
 #include <cstdlib>

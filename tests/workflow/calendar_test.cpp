@@ -20,9 +20,7 @@ namespace {
 
 using namespace std::chrono;
 
-constexpr year_month_day ymd(int y, unsigned m, unsigned d) {
-  return year_month_day{year{y}, month{m}, day{d}};
-}
+constexpr year_month_day ymd(int y, unsigned m, unsigned d) { return year_month_day{year{y}, month{m}, day{d}}; }
 
 // The shipped CSV read independently of Calendar::from_csv (plain split on lines and the
 // first comma), so the calendar is checked against the file rather than against itself.
@@ -50,13 +48,11 @@ std::map<int, std::vector<Holiday>> shipped_rows_by_year() {
       ADD_FAILURE() << "unreadable shipped line: " << line;
       continue;
     }
-    by_year[static_cast<int>(date->year())].push_back(
-        {*date, std::string(line.substr(comma + 1))});
+    by_year[static_cast<int>(date->year())].push_back({*date, std::string(line.substr(comma + 1))});
   }
   for (auto& [y, rows] : by_year) {
-    std::sort(rows.begin(), rows.end(), [](const Holiday& a, const Holiday& b) {
-      return sys_days{a.date} < sys_days{b.date};
-    });
+    std::sort(rows.begin(), rows.end(),
+              [](const Holiday& a, const Holiday& b) { return sys_days{a.date} < sys_days{b.date}; });
   }
   return by_year;
 }
@@ -86,8 +82,7 @@ TEST(CalendarTest, EveryShippedDateIsANonWorkingDayWithItsTitle) {
   for (const auto& [y, rows] : shipped_rows_by_year()) {
     for (const Holiday& h : rows) {
       EXPECT_FALSE(calendar.is_working_day(h.date)) << format_date(h.date);
-      EXPECT_EQ(calendar.non_working_reason(h.date),
-                (SkippedDay{h.date, SkipReason::bank_holiday, h.name}))
+      EXPECT_EQ(calendar.non_working_reason(h.date), (SkippedDay{h.date, SkipReason::bank_holiday, h.name}))
           << format_date(h.date);
       ++checked;
     }
@@ -121,16 +116,14 @@ TEST(CalendarTest, OneOffDaysComeOnlyFromTheData) {
   }
   // The rules put 2020's Early May holiday on the first Monday; the data moved it to VE day.
   const auto rules_2020 = Calendar::rule_holidays(2020);
-  EXPECT_NE(std::find(rules_2020.begin(), rules_2020.end(),
-                      Holiday{ymd(2020, 5, 4), "Early May bank holiday"}),
+  EXPECT_NE(std::find(rules_2020.begin(), rules_2020.end(), Holiday{ymd(2020, 5, 4), "Early May bank holiday"}),
             rules_2020.end());
   const Calendar& calendar = england_and_wales();
   EXPECT_TRUE(calendar.is_working_day(ymd(2020, 5, 4)));
   EXPECT_EQ(calendar.non_working_reason(ymd(2020, 5, 8))->name, "Early May bank holiday (VE day)");
   EXPECT_EQ(calendar.non_working_reason(ymd(2022, 9, 19))->name,
             "Bank Holiday for the State Funeral of Queen Elizabeth II");
-  EXPECT_EQ(calendar.non_working_reason(ymd(2023, 5, 8))->name,
-            "Bank holiday for the coronation of King Charles III");
+  EXPECT_EQ(calendar.non_working_reason(ymd(2023, 5, 8))->name, "Bank holiday for the coronation of King Charles III");
   EXPECT_FALSE(calendar.is_working_day(ymd(2022, 6, 2)));
   EXPECT_FALSE(calendar.is_working_day(ymd(2022, 6, 3)));
   EXPECT_TRUE(calendar.is_working_day(ymd(2022, 5, 30)));  // the rule's Spring day, moved
@@ -145,28 +138,20 @@ TEST(CalendarTest, YearsOutsideTheDataFollowTheRules) {
 
 TEST(CalendarTest, Rules2015) {
   const std::vector<Holiday> expected{
-      {ymd(2015, 1, 1), "New Year\u2019s Day"},
-      {ymd(2015, 4, 3), "Good Friday"},
-      {ymd(2015, 4, 6), "Easter Monday"},
-      {ymd(2015, 5, 4), "Early May bank holiday"},
-      {ymd(2015, 5, 25), "Spring bank holiday"},
-      {ymd(2015, 8, 31), "Summer bank holiday"},
-      {ymd(2015, 12, 25), "Christmas Day"},
-      {ymd(2015, 12, 28), "Boxing Day (substitute day)"},
+      {ymd(2015, 1, 1), "New Year\u2019s Day"},  {ymd(2015, 4, 3), "Good Friday"},
+      {ymd(2015, 4, 6), "Easter Monday"},        {ymd(2015, 5, 4), "Early May bank holiday"},
+      {ymd(2015, 5, 25), "Spring bank holiday"}, {ymd(2015, 8, 31), "Summer bank holiday"},
+      {ymd(2015, 12, 25), "Christmas Day"},      {ymd(2015, 12, 28), "Boxing Day (substitute day)"},
   };
   EXPECT_EQ(england_and_wales().holidays(2015), expected);
 }
 
 TEST(CalendarTest, Rules2029) {
   const std::vector<Holiday> expected{
-      {ymd(2029, 1, 1), "New Year\u2019s Day"},
-      {ymd(2029, 3, 30), "Good Friday"},
-      {ymd(2029, 4, 2), "Easter Monday"},
-      {ymd(2029, 5, 7), "Early May bank holiday"},
-      {ymd(2029, 5, 28), "Spring bank holiday"},
-      {ymd(2029, 8, 27), "Summer bank holiday"},
-      {ymd(2029, 12, 25), "Christmas Day"},
-      {ymd(2029, 12, 26), "Boxing Day"},
+      {ymd(2029, 1, 1), "New Year\u2019s Day"},  {ymd(2029, 3, 30), "Good Friday"},
+      {ymd(2029, 4, 2), "Easter Monday"},        {ymd(2029, 5, 7), "Early May bank holiday"},
+      {ymd(2029, 5, 28), "Spring bank holiday"}, {ymd(2029, 8, 27), "Summer bank holiday"},
+      {ymd(2029, 12, 25), "Christmas Day"},      {ymd(2029, 12, 26), "Boxing Day"},
   };
   EXPECT_EQ(england_and_wales().holidays(2029), expected);
 }
@@ -185,8 +170,7 @@ TEST(CalendarTest, SkipsSubstituteBoxingDay) {
   // 2032: Christmas on a Saturday, Boxing Day on a Sunday.
   ASSERT_EQ(weekday_of(ymd(2032, 12, 25)), Saturday);
   const Calendar& calendar = england_and_wales();
-  EXPECT_EQ(calendar.non_working_reason(ymd(2032, 12, 27))->name,
-            "Christmas Day (substitute day)");
+  EXPECT_EQ(calendar.non_working_reason(ymd(2032, 12, 27))->name, "Christmas Day (substitute day)");
   EXPECT_EQ(calendar.non_working_reason(ymd(2032, 12, 28))->name, "Boxing Day (substitute day)");
   EXPECT_EQ(calendar.non_working_reason(ymd(2032, 12, 25))->reason, SkipReason::weekend);
   EXPECT_EQ(calendar.add_working_days(ymd(2032, 12, 24), 1), ymd(2032, 12, 29));
@@ -209,12 +193,11 @@ TEST(CalendarTest, NewYearOnSaturdayGivesMondaySubstitute) {
 
 TEST(CalendarTest, RulesFollowGregorianEaster) {
   // Published Easter Sundays, including the earliest possible (22 March, 2285).
-  for (const year_month_day easter :
-       {ymd(1943, 4, 25), ymd(2008, 3, 23), ymd(2038, 4, 25), ymd(2285, 3, 22)}) {
+  for (const year_month_day easter : {ymd(1943, 4, 25), ymd(2008, 3, 23), ymd(2038, 4, 25), ymd(2285, 3, 22)}) {
     const auto holidays = Calendar::rule_holidays(static_cast<int>(easter.year()));
-    EXPECT_NE(std::find(holidays.begin(), holidays.end(),
-                        Holiday{year_month_day{sys_days{easter} - days{2}}, "Good Friday"}),
-              holidays.end())
+    EXPECT_NE(
+        std::find(holidays.begin(), holidays.end(), Holiday{year_month_day{sys_days{easter} - days{2}}, "Good Friday"}),
+        holidays.end())
         << format_date(easter);
     EXPECT_NE(std::find(holidays.begin(), holidays.end(),
                         Holiday{year_month_day{sys_days{easter} + days{1}}, "Easter Monday"}),
@@ -249,8 +232,7 @@ TEST(CalendarTest, YearsBeyondThePrecomputedRangeStillFollowTheRules) {
     const auto holidays = Calendar::rule_holidays(y);
     ASSERT_EQ(holidays.size(), 8u) << y;
     for (const Holiday& h : holidays) {
-      EXPECT_EQ(calendar.non_working_reason(h.date),
-                (SkippedDay{h.date, SkipReason::bank_holiday, h.name}));
+      EXPECT_EQ(calendar.non_working_reason(h.date), (SkippedDay{h.date, SkipReason::bank_holiday, h.name}));
     }
   }
   EXPECT_EQ(calendar.add_working_days(ymd(2500, 12, 24), 1),
@@ -259,8 +241,7 @@ TEST(CalendarTest, YearsBeyondThePrecomputedRangeStillFollowTheRules) {
 
 TEST(CalendarTest, DataYearsUseOnlyTheData) {
   const Calendar calendar = Calendar::from_csv("date,title\n2026-06-01,Made-up day\n");
-  EXPECT_EQ(calendar.holidays(2026),
-            (std::vector<Holiday>{{ymd(2026, 6, 1), "Made-up day"}}));
+  EXPECT_EQ(calendar.holidays(2026), (std::vector<Holiday>{{ymd(2026, 6, 1), "Made-up day"}}));
   EXPECT_TRUE(calendar.is_working_day(ymd(2026, 12, 25)));  // 2026 comes from the data only
   EXPECT_FALSE(calendar.is_working_day(ymd(2026, 6, 1)));
   EXPECT_FALSE(calendar.is_working_day(ymd(2027, 1, 1)));  // 2027 from the rules
@@ -290,7 +271,7 @@ TEST(CalendarTest, NegativeCountsGoBackwards) {
   const Calendar& calendar = england_and_wales();
   EXPECT_EQ(calendar.add_working_days(ymd(2027, 1, 6), -10), ymd(2026, 12, 18));
   EXPECT_EQ(calendar.add_working_days(ymd(2026, 12, 19), -1), ymd(2026, 12, 18));  // Saturday
-  EXPECT_EQ(calendar.add_working_days(ymd(2026, 4, 7), -1), ymd(2026, 4, 2));  // over Easter
+  EXPECT_EQ(calendar.add_working_days(ymd(2026, 4, 7), -1), ymd(2026, 4, 2));      // over Easter
 }
 
 TEST(CalendarTest, ZeroReturnsTheSameDateEvenOnANonWorkingDay) {
@@ -332,8 +313,7 @@ TEST(CalendarTest, WithClosuresReplacesTheEarlierSet) {
   const Calendar second = first.with_closures({{ymd(2026, 12, 23), "B"}, {ymd(2026, 12, 22), "C"}});
   EXPECT_TRUE(second.is_working_day(ymd(2026, 12, 21)));
   EXPECT_FALSE(second.is_working_day(ymd(2026, 12, 22)));
-  EXPECT_EQ(second.closures(),
-            (std::vector<Closure>{{ymd(2026, 12, 22), "C"}, {ymd(2026, 12, 23), "B"}}));
+  EXPECT_EQ(second.closures(), (std::vector<Closure>{{ymd(2026, 12, 22), "C"}, {ymd(2026, 12, 23), "B"}}));
 }
 
 TEST(CalendarTest, DuplicateClosureKeepsTheFirstReason) {
@@ -382,12 +362,10 @@ TEST(CalendarTest, ComputeDeadlineRecordsEverySkippedDay) {
 }
 
 TEST(CalendarTest, ComputeDeadlineRecordsClosures) {
-  const DeadlineComputation c = england_and_wales()
-                                    .with_closures({{ymd(2026, 12, 22), "INSET"}})
-                                    .compute_deadline(ymd(2026, 12, 21), 1);
+  const DeadlineComputation c =
+      england_and_wales().with_closures({{ymd(2026, 12, 22), "INSET"}}).compute_deadline(ymd(2026, 12, 21), 1);
   EXPECT_EQ(c.due, ymd(2026, 12, 23));
-  EXPECT_EQ(c.skipped,
-            (std::vector<SkippedDay>{{ymd(2026, 12, 22), SkipReason::closure, "INSET"}}));
+  EXPECT_EQ(c.skipped, (std::vector<SkippedDay>{{ymd(2026, 12, 22), SkipReason::closure, "INSET"}}));
 }
 
 TEST(CalendarTest, ComputeDeadlineBackwardsListsSkippedDaysInDateOrder) {
@@ -402,8 +380,7 @@ TEST(CalendarTest, ComputeDeadlineBackwardsListsSkippedDaysInDateOrder) {
 TEST(CalendarTest, ComputeDeadlineExcludesTheStartDay) {
   const DeadlineComputation c = england_and_wales().compute_deadline(ymd(2026, 12, 19), 1);
   EXPECT_EQ(c.due, ymd(2026, 12, 21));
-  EXPECT_EQ(c.skipped,
-            (std::vector<SkippedDay>{{ymd(2026, 12, 20), SkipReason::weekend, "Sunday"}}));
+  EXPECT_EQ(c.skipped, (std::vector<SkippedDay>{{ymd(2026, 12, 20), SkipReason::weekend, "Sunday"}}));
 }
 
 TEST(CalendarTest, ComputeDeadlineWithZeroDaysSkipsNothing) {
@@ -423,8 +400,7 @@ TEST(CalendarTest, DeadlineJsonHasTheDocumentedShape) {
 }
 
 TEST(CalendarTest, DeadlineRoundTripsThroughJson) {
-  const Calendar calendar =
-      england_and_wales().with_closures({{ymd(2026, 12, 22), "INSET \"quoted\" \\ day"}});
+  const Calendar calendar = england_and_wales().with_closures({{ymd(2026, 12, 22), "INSET \"quoted\" \\ day"}});
   const DeadlineComputation c = calendar.compute_deadline(ymd(2026, 12, 18), 10);
   ASSERT_EQ(c.skipped.size(), 10u);
   EXPECT_EQ(DeadlineComputation::from_json(c.to_json()), c);
@@ -441,38 +417,28 @@ TEST(CalendarTest, DeadlineFromJsonNamesTheBadField) {
     return message_of([&] { (void)DeadlineComputation::from_json(json); });
   };
   const std::string good_day = R"({"date":"2026-12-19","reason":"weekend","name":"Saturday"})";
-  const auto with = [&](std::string start, std::string working_days, std::string due,
-                        std::string skipped) {
-    return R"({"start":)" + start + R"(,"working_days":)" + working_days + R"(,"due":)" + due +
-           R"(,"skipped":)" + skipped + "}";
+  const auto with = [&](std::string start, std::string working_days, std::string due, std::string skipped) {
+    return R"({"start":)" + start + R"(,"working_days":)" + working_days + R"(,"due":)" + due + R"(,"skipped":)" +
+           skipped + "}";
   };
   const std::string ok = with(R"("2026-12-18")", "1", R"("2026-12-21")", "[" + good_day + "]");
   EXPECT_NO_THROW((void)DeadlineComputation::from_json(ok));
 
-  EXPECT_NE(error_for(R"({"working_days":1,"due":"2026-12-21","skipped":[]})")
-                .find("\"start\": missing"),
+  EXPECT_NE(error_for(R"({"working_days":1,"due":"2026-12-21","skipped":[]})").find("\"start\": missing"),
             std::string::npos);
-  EXPECT_NE(error_for(with(R"("2026-13-01")", "1", R"("2026-12-21")", "[]")).find("\"start\""),
+  EXPECT_NE(error_for(with(R"("2026-13-01")", "1", R"("2026-12-21")", "[]")).find("\"start\""), std::string::npos);
+  EXPECT_NE(error_for(with(R"("2026-12-18")", R"("1")", R"("2026-12-21")", "[]")).find("\"working_days\""),
             std::string::npos);
-  EXPECT_NE(error_for(with(R"("2026-12-18")", R"("1")", R"("2026-12-21")", "[]"))
-                .find("\"working_days\""),
+  EXPECT_NE(error_for(with(R"("2026-12-18")", "1.5", R"("2026-12-21")", "[]")).find("\"working_days\""),
             std::string::npos);
-  EXPECT_NE(error_for(with(R"("2026-12-18")", "1.5", R"("2026-12-21")", "[]"))
-                .find("\"working_days\""),
-            std::string::npos);
-  EXPECT_NE(error_for(with(R"("2026-12-18")", "1", "20261221", "[]")).find("\"due\""),
-            std::string::npos);
-  EXPECT_NE(error_for(with(R"("2026-12-18")", "1", R"("2026-12-17")", "[]")).find("\"due\""),
-            std::string::npos);
-  EXPECT_NE(error_for(with(R"("2026-12-18")", "1", R"("2026-12-21")", "{}")).find("\"skipped\""),
-            std::string::npos);
+  EXPECT_NE(error_for(with(R"("2026-12-18")", "1", "20261221", "[]")).find("\"due\""), std::string::npos);
+  EXPECT_NE(error_for(with(R"("2026-12-18")", "1", R"("2026-12-17")", "[]")).find("\"due\""), std::string::npos);
+  EXPECT_NE(error_for(with(R"("2026-12-18")", "1", R"("2026-12-21")", "{}")).find("\"skipped\""), std::string::npos);
   EXPECT_NE(error_for(with(R"("2026-12-18")", "1", R"("2026-12-21")",
-                           "[" + good_day +
-                               R"(,{"date":"2026-12-20","reason":"holiday","name":"Sunday"}])"))
+                           "[" + good_day + R"(,{"date":"2026-12-20","reason":"holiday","name":"Sunday"}])"))
                 .find("\"skipped[1].reason\""),
             std::string::npos);
-  EXPECT_NE(error_for(with(R"("2026-12-18")", "1", R"("2026-12-21")",
-                           R"([{"date":"2026-12-19","reason":"weekend"}])"))
+  EXPECT_NE(error_for(with(R"("2026-12-18")", "1", R"("2026-12-21")", R"([{"date":"2026-12-19","reason":"weekend"}])"))
                 .find("\"skipped[0].name\""),
             std::string::npos);
   EXPECT_NE(error_for(with(R"("2026-12-18")", "1", R"("2026-12-21")",
@@ -483,8 +449,7 @@ TEST(CalendarTest, DeadlineFromJsonNamesTheBadField) {
                            R"([{"date":"2026-12-21","reason":"weekend","name":"x"}])"))
                 .find("\"skipped[0].date\""),
             std::string::npos);
-  EXPECT_NE(error_for(with(R"("2026-12-18")", "1", R"("2026-12-21")",
-                           "[" + good_day + "," + good_day + "]"))
+  EXPECT_NE(error_for(with(R"("2026-12-18")", "1", R"("2026-12-21")", "[" + good_day + "," + good_day + "]"))
                 .find("\"skipped[1].date\""),
             std::string::npos);
   EXPECT_NE(error_for("{\"start\":").find("not valid JSON"), std::string::npos);
@@ -515,31 +480,26 @@ TEST(CalendarTest, CsvAcceptsBomAndCrlf) {
       "\xEF\xBB\xBF"
       "date,title\r\n2026-06-01,Made-up day\r\n2026-06-02,\"Quoted, with \"\"comma\"\"\"\r\n");
   EXPECT_EQ(calendar.holidays(2026),
-            (std::vector<Holiday>{{ymd(2026, 6, 1), "Made-up day"},
-                                  {ymd(2026, 6, 2), "Quoted, with \"comma\""}}));
+            (std::vector<Holiday>{{ymd(2026, 6, 1), "Made-up day"}, {ymd(2026, 6, 2), "Quoted, with \"comma\""}}));
 }
 
 TEST(CalendarTest, CsvRowsMayComeInAnyOrder) {
-  const Calendar calendar =
-      Calendar::from_csv("date,title\n2026-12-25,Christmas Day\n2026-01-01,New Year\n\n");
+  const Calendar calendar = Calendar::from_csv("date,title\n2026-12-25,Christmas Day\n2026-01-01,New Year\n\n");
   EXPECT_EQ(calendar.holidays(2026),
-            (std::vector<Holiday>{{ymd(2026, 1, 1), "New Year"},
-                                  {ymd(2026, 12, 25), "Christmas Day"}}));
+            (std::vector<Holiday>{{ymd(2026, 1, 1), "New Year"}, {ymd(2026, 12, 25), "Christmas Day"}}));
 }
 
 TEST(CalendarTest, CsvBadDateNamesTheLine) {
-  const std::string message = message_of([] {
-    (void)Calendar::from_csv("date,title\n2026-01-01,New Year\n2026-02-30,Nonsense\n");
-  });
+  const std::string message =
+      message_of([] { (void)Calendar::from_csv("date,title\n2026-01-01,New Year\n2026-02-30,Nonsense\n"); });
   EXPECT_NE(message.find("line 3"), std::string::npos) << message;
   EXPECT_NE(message.find("2026-02-30"), std::string::npos) << message;
-  EXPECT_THROW((void)Calendar::from_csv("date,title\n2026-01-01,New Year\n2026-02-30,x\n"),
-               CalendarError);
+  EXPECT_THROW((void)Calendar::from_csv("date,title\n2026-01-01,New Year\n2026-02-30,x\n"), CalendarError);
 }
 
 TEST(CalendarTest, CsvMissingTitleNamesTheLine) {
-  for (const char* csv : {"date,title\n2026-01-01,New Year\n2026-05-04\n",
-                          "date,title\r\n2026-01-01,New Year\r\n2026-05-04,\r\n"}) {
+  for (const char* csv :
+       {"date,title\n2026-01-01,New Year\n2026-05-04\n", "date,title\r\n2026-01-01,New Year\r\n2026-05-04,\r\n"}) {
     const std::string message = message_of([&] { (void)Calendar::from_csv(csv); });
     EXPECT_NE(message.find("line 3"), std::string::npos) << message;
     EXPECT_NE(message.find("missing title"), std::string::npos) << message;
@@ -548,9 +508,8 @@ TEST(CalendarTest, CsvMissingTitleNamesTheLine) {
 }
 
 TEST(CalendarTest, CsvDuplicateDateNamesBothLines) {
-  const std::string message = message_of([] {
-    (void)Calendar::from_csv("date,title\n2026-01-01,A\n2026-05-04,B\n2026-01-01,C\n");
-  });
+  const std::string message =
+      message_of([] { (void)Calendar::from_csv("date,title\n2026-01-01,A\n2026-05-04,B\n2026-01-01,C\n"); });
   EXPECT_NE(message.find("line 4"), std::string::npos) << message;
   EXPECT_NE(message.find("duplicate date 2026-01-01"), std::string::npos) << message;
   EXPECT_NE(message.find("line 2"), std::string::npos) << message;

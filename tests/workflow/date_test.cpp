@@ -11,9 +11,7 @@ namespace {
 using namespace std::chrono;
 using namespace std::chrono_literals;
 
-constexpr year_month_day ymd(int y, unsigned m, unsigned d) {
-  return year_month_day{year{y}, month{m}, day{d}};
-}
+constexpr year_month_day ymd(int y, unsigned m, unsigned d) { return year_month_day{year{y}, month{m}, day{d}}; }
 
 // An instant given as UTC civil time.
 sys_seconds utc(int y, unsigned m, unsigned d, int hh, int mm, int ss = 0) {
@@ -38,10 +36,9 @@ TEST(DateTest, RejectsDatesThatDoNotExist) {
 }
 
 TEST(DateTest, RejectsAnythingButExactlyYyyyMmDd) {
-  for (const char* text : {"", "2026-1-01", "2026-01-1", "26-01-01", "2026/01/01", "20260101",
-                           "2026-01-01 ", " 2026-01-01", "2026-01-01T00:00", "+026-01-01",
-                           "2026-0a-01", "2026--1-01", "2026-01-+1", "２０２６-01-01",
-                           "12026-01-01"}) {
+  for (const char* text :
+       {"", "2026-1-01", "2026-01-1", "26-01-01", "2026/01/01", "20260101", "2026-01-01 ", " 2026-01-01",
+        "2026-01-01T00:00", "+026-01-01", "2026-0a-01", "2026--1-01", "2026-01-+1", "２０２６-01-01", "12026-01-01"}) {
     EXPECT_EQ(parse_date(text), std::nullopt) << '"' << text << '"';
   }
 }
@@ -124,8 +121,7 @@ TEST(DateTest, LondonDateAroundMidnight) {
 }
 
 TEST(DateTest, LondonDateTruncatesSubSecondsTowardsThePast) {
-  const system_clock::time_point just_before_bst_midnight =
-      utc(2026, 6, 30, 22, 59, 59) + 999ms;
+  const system_clock::time_point just_before_bst_midnight = utc(2026, 6, 30, 22, 59, 59) + 999ms;
   EXPECT_EQ(london_date(just_before_bst_midnight), ymd(2026, 6, 30));
   const system_clock::time_point before_epoch = sys_days{ymd(1969, 12, 31)} + 23h + 500ms;
   EXPECT_EQ(london_date(before_epoch), ymd(1969, 12, 31));

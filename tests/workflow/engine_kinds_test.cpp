@@ -1,7 +1,7 @@
 // The seeds' deadlines through the engine, the database and the timers: the
 // dates that matter are the events' occurred_on, never the day they are typed in.
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "cases/kinds.h"
 #include "tests/support/test_clock.h"
@@ -39,13 +39,12 @@ class EngineKindsTest : public ::testing::Test {
 
   // A designation review at panel decision, opened and worked on 2 November.
   Case at_panel_decision() {
-    const Case c = engine_->open_case("designation_review", 100010,
-                                      {{"subject_type", "teaching_school"}, {"subject_name", "Brackenfield TSA"}},
-                                      "lead:amy");
+    const Case c =
+        engine_->open_case("designation_review", 100010,
+                           {{"subject_type", "teaching_school"}, {"subject_name", "Brackenfield TSA"}}, "lead:amy");
     engine_->apply(c.id, "accept_review", {}, "lead:amy", d("2026-11-02"));
     engine_->apply(c.id, "assign_reviewer", {{"reviewer_id", 12}}, "lead:amy", d("2026-11-02"));
-    return engine_->apply(c.id, "submit_review", {{"findings", "criteria no longer met"}}, "sl:12",
-                          d("2026-11-02"));
+    return engine_->apply(c.id, "submit_review", {{"findings", "criteria no longer met"}}, "sl:12", d("2026-11-02"));
   }
 
   testing::TestClock clock_;
@@ -128,8 +127,8 @@ TEST_F(EngineKindsTest, ARiskAssessmentRecommendingSupportOpensALinkedSupportReq
                  d("2026-11-20"));
   EXPECT_EQ(deadline(engine_->deadlines(ra.id), "risk_assessment.report").status, "met");
 
-  const Case done = engine_->apply(ra.id, "recommend_support", {{"summary", "maths leadership support"}},
-                                   "lead:amy", d("2026-11-20"));
+  const Case done = engine_->apply(ra.id, "recommend_support", {{"summary", "maths leadership support"}}, "lead:amy",
+                                   d("2026-11-20"));
   EXPECT_EQ(done.state, "support_recommended");
   EXPECT_EQ(done.phase, Phase::closed);
   ASSERT_TRUE(done.data.contains("linked_cases"));
@@ -166,8 +165,8 @@ TEST_F(EngineKindsTest, APupilPremiumReportIsDueFromTheLastVisit) {
 TEST_F(EngineKindsTest, DeadlineDaysComeFromConfigurationWhenSet) {
   Engine configured(db_, cases::all_kinds(),
                     EngineOptions{{{{"risk_assessment.report", 20}}, 3}, clock_.function(), 5});
-  const Case ra = configured.open_case("risk_assessment", 100021,
-                                       {{"source", "lead"}, {"summary", "concern"}}, "lead:amy");
+  const Case ra =
+      configured.open_case("risk_assessment", 100021, {{"source", "lead"}, {"summary", "concern"}}, "lead:amy");
   configured.apply(ra.id, "accept_request", {}, "lead:amy", d("2026-11-02"));
   configured.apply(ra.id, "propose_assessor", {{"provider_id", 3}}, "lead:amy", d("2026-11-02"));
   configured.apply(ra.id, "assessor_accepts", {}, "sl:3", d("2026-11-02"));

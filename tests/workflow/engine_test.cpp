@@ -1,8 +1,8 @@
 #include "workflow/engine.h"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <soci/soci.h>
+#include <boost/json.hpp>
 
 #include <atomic>
 #include <thread>
@@ -165,8 +165,8 @@ TEST_F(EngineTest, LeavingAStateSettlesItsDeadlineAndCancelsItsTimers) {
 
 TEST_F(EngineTest, WithdrawingCancelsOpenDeadlines) {
   const Case c = open_support_request();
-  const Case w = engine_->apply(c.id, "withdraw", {{"reason", "school joined a trust"}}, "school:100001",
-                                d("2026-11-02"));
+  const Case w =
+      engine_->apply(c.id, "withdraw", {{"reason", "school joined a trust"}}, "school:100001", d("2026-11-02"));
   EXPECT_EQ(w.phase, Phase::withdrawn);
   EXPECT_TRUE(w.closed_at.has_value());
   EXPECT_EQ(engine_->deadlines(c.id)[0].status, "cancelled");
@@ -225,8 +225,7 @@ TEST_F(EngineTest, InvalidPayloadsNameTheFieldAndChangeNothing) {
 TEST_F(EngineTest, ADateThatDoesNotExistIsRefusedNamingTheField) {
   const Case c = deployed();
   const auto e = expect_refused(c.id, EngineError::Code::payload_invalid, [&] {
-    engine_->apply(c.id, "log_days", {{"date", "2026-02-30"}, {"days", 1}, {"activity", "x"}}, "sl:7",
-                   d("2026-11-02"));
+    engine_->apply(c.id, "log_days", {{"date", "2026-02-30"}, {"days", 1}, {"activity", "x"}}, "sl:7", d("2026-11-02"));
   });
   EXPECT_EQ(e.field(), "date");
 }
@@ -346,7 +345,9 @@ TEST_F(EngineTest, DueTimersFireOnceMarkTheCaseOverdueAndEscalate) {
   EXPECT_EQ(history[2].event, "deadline_passed");
   EXPECT_EQ(history[2].actor, "system");
   EXPECT_TRUE(history[2].timer_id.has_value());
-  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE message = 'deadline_passed' AND CAST(payload AS TEXT) LIKE '%lead%'"), 1);
+  EXPECT_EQ(
+      count("SELECT count(*) FROM outbox WHERE message = 'deadline_passed' AND CAST(payload AS TEXT) LIKE '%lead%'"),
+      1);
   EXPECT_EQ(timers.run_until_idle().claimed, 0u) << "fired timers never fire again";
 
   // Accepting late settles the deadline as late and clears the overdue mark.
@@ -372,8 +373,8 @@ TEST_F(EngineTest, AnExpiredLeaseIsTakenOverAndTheTimerFiresExactlyOnce) {
   // A process claims both due timers, then dies before firing them.
   db_->transact([&](Database::Connection& connection) {
     CaseStore store(connection);
-    const auto claimed = store.claim_due_timers("dead", "2026-11-20", "2026-11-20T09:00:00.000000Z",
-                                                "2026-11-20T09:01:00.000000Z", 10);
+    const auto claimed =
+        store.claim_due_timers("dead", "2026-11-20", "2026-11-20T09:00:00.000000Z", "2026-11-20T09:01:00.000000Z", 10);
     EXPECT_EQ(claimed.size(), 2u);
   });
   EXPECT_EQ(engine_->fire_due_timers("alive", 10, seconds(60)).claimed, 0u) << "the lease is still live";

@@ -23,8 +23,8 @@ bool table_exists(Database& db, const std::string& table) {
     connection.session() << "SELECT count(*) FROM pg_tables WHERE tablename = :t AND schemaname = current_schema()",
         soci::use(table), soci::into(count);
   } else {
-    connection.session() << "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :t",
-        soci::use(table), soci::into(count);
+    connection.session() << "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :t", soci::use(table),
+        soci::into(count);
   }
   return count == 1;
 }
@@ -62,14 +62,13 @@ TEST(MigrationsTest, ChangedAppliedFileIsRefused) {
   TestDatabase test_db;
   auto db = test_db.open();
   migrate(*db, make({{"m/0001_a.sql", "CREATE TABLE a (x INTEGER);"}}));
-  const auto edited = make({{"m/0001_a.sql", "CREATE TABLE a (x INTEGER, y INTEGER);"},
-                            {"m/0002_b.sql", "CREATE TABLE b (x INTEGER);"}});
+  const auto edited = make(
+      {{"m/0001_a.sql", "CREATE TABLE a (x INTEGER, y INTEGER);"}, {"m/0002_b.sql", "CREATE TABLE b (x INTEGER);"}});
   try {
     (void)migration_status(*db, edited);
     FAIL() << "expected MigrationError";
   } catch (const MigrationError& e) {
-    EXPECT_NE(std::string(e.what()).find("0001_a.sql was changed after it was applied"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("0001_a.sql was changed after it was applied"), std::string::npos) << e.what();
   }
   EXPECT_THROW(migrate(*db, edited), MigrationError);
   EXPECT_FALSE(table_exists(*db, "b")) << "nothing applied after the refusal";
@@ -78,7 +77,8 @@ TEST(MigrationsTest, ChangedAppliedFileIsRefused) {
 TEST(MigrationsTest, DatabaseFromANewerVersionIsRefused) {
   TestDatabase test_db;
   auto db = test_db.open();
-  migrate(*db, make({{"m/0001_a.sql", "CREATE TABLE a (x INTEGER);"}, {"m/0002_b.sql", "CREATE TABLE b (x INTEGER);"}}));
+  migrate(*db,
+          make({{"m/0001_a.sql", "CREATE TABLE a (x INTEGER);"}, {"m/0002_b.sql", "CREATE TABLE b (x INTEGER);"}}));
   try {
     (void)migration_status(*db, make({{"m/0001_a.sql", "CREATE TABLE a (x INTEGER);"}}));
     FAIL() << "expected MigrationError";
