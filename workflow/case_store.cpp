@@ -101,6 +101,10 @@ struct CaseStore::HotStatements {
                  soci::use(h_case), soci::use(h.sequence), soci::use(h.event), soci::use(h_from, h_from_ind),
                  soci::use(h.to_state), soci::use(h.actor), soci::use(h.occurred_on), soci::use(h.recorded_at),
                  soci::use(h.payload), soci::use(h_timer, h_timer_ind))),
+        bump((sql.prepare << "UPDATE cases SET version = version + 1, updated_at = :updated_at WHERE id = :id"
+                             " RETURNING version, kind, reference, school_urn, state, phase",
+              soci::use(b_updated_at), soci::use(b_id), soci::into(b.version), soci::into(b.kind),
+              soci::into(b.reference), soci::into(b_urn), soci::into(b.state), soci::into(b.phase))),
         mark_fired((sql.prepare << "UPDATE timers SET status = 'fired', fired_at = :now, lease_owner = NULL,"
                                    " lease_expires_at = NULL WHERE id = :id AND status = 'pending'"
                                    " AND lease_owner = :owner RETURNING id",
@@ -142,6 +146,11 @@ struct CaseStore::HotStatements {
   soci::indicator h_from_ind = soci::i_ok;
   long long h_timer = 0;
   soci::indicator h_timer_ind = soci::i_ok;
+  // bump_version
+  std::string b_updated_at;
+  long long b_id = 0;
+  CaseRow b;
+  int b_urn = 0;
   // mark_timer_fired
   std::string m_now, m_owner;
   long long m_id = 0;
@@ -159,6 +168,7 @@ struct CaseStore::HotStatements {
   soci::statement load_locked;
   soci::statement update;
   soci::statement history;
+  soci::statement bump;
   soci::statement mark_fired;
   soci::statement deadline_status;
   soci::statement outbox;
@@ -239,6 +249,17 @@ bool CaseStore::update_case(std::int64_t id, int expected_version, const std::st
   st.u_version = expected_version;
   // RETURNING tells whether the version still matched: no row, someone moved first.
   return execute_once(st.update, backend_);
+}
+
+std::optional<CaseRow> CaseStore::bump_version(std::int64_t id, const std::string& updated_at) {
+  HotStatements& st = hot();
+  st.b_updated_at = updated_at;
+  st.b_id = id;
+  if (!execute_once(st.bump, backend_)) return std::nullopt;
+  CaseRow row = st.b;
+  row.id = id;
+  row.school_urn = st.b_urn;
+  return row;
 }
 
 void CaseStore::insert_history(std::int64_t case_id, const HistoryRow& row) {

@@ -89,6 +89,10 @@ class CaseStore {
   [[nodiscard]] bool update_case(std::int64_t id, int expected_version, const std::string& state,
                                  const std::string& phase, const std::string& data, const std::string& updated_at,
                                  const std::optional<std::string>& closed_at);
+  // Bumps the version of a case whose state does not change (an event the
+  // engine records by itself) and returns what identifies it, version being
+  // the new one; nullopt if there is no such case. Locks the row until commit.
+  [[nodiscard]] std::optional<CaseRow> bump_version(std::int64_t id, const std::string& updated_at);
   void insert_history(std::int64_t case_id, const HistoryRow& row);
   [[nodiscard]] std::vector<HistoryRow> history(std::int64_t case_id);
 

@@ -368,21 +368,20 @@ struct Engine::Impl {
 
   // reminder_due and deadline_passed: recorded on the case without moving it.
   void apply_deadline_event(CaseStore& store, const ClaimedTimer& timer) {
-    auto loaded = store.load_case(timer.case_id, true);
-    if (!loaded)
-      throw EngineError(EngineError::Code::unknown_case, "case of timer " + std::to_string(timer.id) + " is gone");
-    CaseRow row = std::move(*loaded);
     const std::string now = format_timestamp(options.clock());
+    // The state does not move: bump the version and learn what the history and
+    // the message need in one statement, no read first.
+    auto bumped = store.bump_version(timer.case_id, now);
+    if (!bumped) {
+      throw EngineError(EngineError::Code::unknown_case, "case of timer " + std::to_string(timer.id) + " is gone");
+    }
+    const CaseRow& row = *bumped;
     const bool passed = timer.event == kDeadlinePassed;
     if (passed) store.set_deadline_status(timer.deadline_id, "overdue", std::nullopt);
-    if (!store.update_case(row.id, row.version, row.state, row.phase, row.data, now, row.closed_at)) {
-      throw EngineError(EngineError::Code::version_conflict, "case " + row.reference + " changed meanwhile");
-    }
     boost::json::object payload{
         {"deadline_id", timer.deadline_id}, {"purpose", timer.purpose}, {"due_on", timer.due_on}};
-    store.insert_history(
-        row.id, HistoryRow{row.version + 1, timer.event, row.state, row.state, std::string(kSystemActor), timer.fire_on,
-                           now, boost::json::serialize(payload), timer.id});
+    store.insert_history(row.id, HistoryRow{row.version, timer.event, row.state, row.state, std::string(kSystemActor),
+                                            timer.fire_on, now, boost::json::serialize(payload), timer.id});
     // The lead hears of a passed deadline (escalation); everyone on the case of a reminder.
     payload["escalate_to"] = passed ? "lead" : "case";
     queue_notifications(store, row, timer.event, {{passed ? "deadline_passed" : "deadline_reminder", payload}}, now);
@@ -548,32 +547,49 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
     bool give_up;
   };
   std::vector<Failure> failures;
-  db.transact([&](Database::Connection& connection) {
-    CaseStore store(connection);
-    // Each firing in its own savepoint, so one failure does not undo the
-    // others; releasing one and starting the next share a round trip.
-    connection.exec_script("SAVEPOINT fire_timer");
-    for (const ClaimedTimer& timer : claimed) {
-      try {
-        if (!store.mark_timer_fired(timer.id, owner, now)) {
-          ++report.skipped;  // cancelled, or taken over after our lease ran out
-        } else {
-          impl_->fire(store, timer, *cal);
-          ++report.fired;
+  // Fires the batch in one transaction. With `isolate`, each timer in its own
+  // savepoint (releasing one and starting the next share a round trip), so a
+  // failure is recorded and the others commit; without, the first failure
+  // rolls the whole batch back.
+  const auto fire_batch = [&](bool isolate) {
+    report.fired = report.skipped = 0;
+    failures.clear();
+    db.transact([&](Database::Connection& connection) {
+      CaseStore store(connection);
+      if (isolate) connection.exec_script("SAVEPOINT fire_timer");
+      for (const ClaimedTimer& timer : claimed) {
+        try {
+          if (!store.mark_timer_fired(timer.id, owner, now)) {
+            ++report.skipped;  // cancelled, or taken over after our lease ran out
+          } else {
+            impl_->fire(store, timer, *cal);
+            ++report.fired;
+          }
+        } catch (const std::exception& e) {
+          if (!isolate) throw;
+          connection.exec_script("ROLLBACK TO SAVEPOINT fire_timer");
+          failures.push_back(
+              {timer.id, e.what(), timer.attempts, timer.attempts >= impl_->options.max_timer_attempts});
         }
-      } catch (const std::exception& e) {
-        connection.exec_script("ROLLBACK TO SAVEPOINT fire_timer");
-        failures.push_back({timer.id, e.what(), timer.attempts, timer.attempts >= impl_->options.max_timer_attempts});
+        if (isolate) connection.exec_script("RELEASE SAVEPOINT fire_timer; SAVEPOINT fire_timer");
       }
-      connection.exec_script("RELEASE SAVEPOINT fire_timer; SAVEPOINT fire_timer");
-    }
-    connection.exec_script("RELEASE SAVEPOINT fire_timer");
-    for (const Failure& f : failures) {
-      // Back off a minute per attempt so a failing timer does not spin.
-      const auto retry_at = format_timestamp(now_time + std::chrono::minutes(1) * std::max(1, f.attempts));
-      store.release_timer(f.id, owner, f.error, f.give_up, retry_at);
-    }
-  });
+      if (isolate) connection.exec_script("RELEASE SAVEPOINT fire_timer");
+      for (const Failure& f : failures) {
+        // Back off a minute per attempt so a failing timer does not spin.
+        const auto retry_at = format_timestamp(now_time + std::chrono::minutes(1) * std::max(1, f.attempts));
+        store.release_timer(f.id, owner, f.error, f.give_up, retry_at);
+      }
+    });
+  };
+  // Failures are rare: try the batch without savepoints, and only when some
+  // timer fails run it again isolating each one. Our leases still hold.
+  try {
+    fire_batch(false);
+  } catch (const DatabaseUnavailable&) {
+    throw;
+  } catch (const std::exception&) {
+    fire_batch(true);
+  }
   for (const Failure& f : failures) {
     spdlog::warn("timer {} failed{}: {}", f.id, f.give_up ? " for good" : ", will retry", f.error);
   }
