@@ -2,15 +2,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <set>
 
 #include "api/app.h"
 #include "api/cli.h"
 #include "api/logging.h"
 #include "api/server.h"
+#include "cases/gias_import.h"
 #include "cases/kinds.h"
 #include "workflow/calendar.h"
 #include "workflow/date.h"
@@ -217,6 +222,35 @@ int run_timers(const Settings& settings) {
   return report.failed == 0 ? 0 : 1;
 }
 
+int run_import_gias(const Settings& settings) {
+  const std::string path = settings.positional[0];
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw workflow::ConfigError("cannot read " + path);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  auto db = open_database(settings);
+  (void)workflow::migration_status(*db, workflow::bundled_migrations(db->backend()));
+  const bool terminal = isatty(STDERR_FILENO) == 1;
+  const auto progress = [terminal](std::size_t done, std::size_t total) {
+    if (!terminal || total == 0) return;
+    const int width = 40;
+    const auto filled = static_cast<int>(width * done / total);
+    std::cerr << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
+              << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << total
+              << " rows" << std::flush;
+  };
+  const auto report = cases::import_gias(*db, bytes.str(), progress);
+  if (terminal) std::cerr << '\n';
+  const char* encoding = report.encoding == cases::TextEncoding::windows_1252 ? "Windows-1252"
+                         : report.encoding == cases::TextEncoding::utf8_bom   ? "UTF-8 with BOM"
+                                                                              : "UTF-8";
+  std::cout << path << " (" << encoding << "): " << report.rows << " rows: " << report.inserted << " inserted, "
+            << report.updated << " updated, " << report.unchanged << " unchanged, " << report.skipped
+            << " skipped\n";
+  for (const auto& problem : report.problems) std::cout << problem << '\n';
+  return 0;
+}
+
 int run_migrate(const Settings& settings) {
   auto db = open_database(settings);
   const auto migrations = workflow::bundled_migrations(db->backend());
@@ -325,6 +359,10 @@ std::vector<Command> commands() {
                               engine_options()),
                   1},
                  run_calendar_close});
+  out.push_back({{"import gias", "FILE.csv",
+                  "Import schools from a GIAS establishment extract (UTF-8 or Windows-1252), upserting by URN.",
+                  common_options(), 1},
+                 run_import_gias});
   out.push_back(
       {{"diagram", "KIND", "Print a case kind's state machine as a Mermaid stateDiagram-v2.", {}, 1}, run_diagram});
   out.push_back(
@@ -410,6 +448,9 @@ int run_s2sd(std::span<const std::string> args) {
     std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
     return 2;
   } catch (const workflow::Error& e) {
+    std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
+    return 1;
+  } catch (const cases::GiasFormatError& e) {
     std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
     return 1;
   } catch (const std::exception& e) {
