@@ -15,6 +15,7 @@
 #include "api/cli.h"
 #include "api/logging.h"
 #include "api/server.h"
+#include "api/users.h"
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
 #include "workflow/calendar.h"
@@ -251,6 +252,25 @@ int run_import_gias(const Settings& settings) {
   return 0;
 }
 
+int run_user_add(const Settings& settings) {
+  auto db = open_database(settings);
+  (void)workflow::migration_status(*db, workflow::bundled_migrations(db->backend()));
+  const auto created = add_user(*db, settings.require("name"), settings.require("email"), settings.require("role"),
+                                settings.get("scope").value_or(""));
+  std::cout << "user " << created.user.id << " " << created.user.email << " (" << created.user.role
+            << (created.user.scope_kind.empty() ? "" : ", " + created.user.scope_kind + ":" + created.user.scope_value)
+            << ") created; its bearer token, shown only now:\n"
+            << created.token << '\n';
+  return 0;
+}
+
+int run_user_revoke(const Settings& settings) {
+  auto db = open_database(settings);
+  const int revoked = revoke_tokens(*db, settings.positional[0]);
+  std::cout << revoked << " token(s) of " << settings.positional[0] << " revoked\n";
+  return 0;
+}
+
 int run_migrate(const Settings& settings) {
   auto db = open_database(settings);
   const auto migrations = workflow::bundled_migrations(db->backend());
@@ -359,6 +379,16 @@ std::vector<Command> commands() {
                               engine_options()),
                   1},
                  run_calendar_close});
+  out.push_back({{"user add", "",
+                  "Create a user and print its bearer token alone on the last line (stored only as a hash).",
+                  with_common({{"name", "NAME", "the person's name (required)", ""},
+                               {"email", "EMAIL", "their email address, unique (required)", ""},
+                               {"role", "ROLE", "lead, system_leader, school, la_officer or admin (required)", ""},
+                               {"scope", "KIND:VALUE",
+                                "mini_region:NAME or alliance:ID (lead), school:URN, system_leader:ID, la:CODE", ""}})},
+                 run_user_add});
+  out.push_back({{"user revoke", "EMAIL", "Revoke every token of the user with this email.", common_options(), 1},
+                 run_user_revoke});
   out.push_back({{"import gias", "FILE.csv",
                   "Import schools from a GIAS establishment extract (UTF-8 or Windows-1252), upserting by URN.",
                   common_options(), 1},
@@ -450,6 +480,9 @@ int run_s2sd(std::span<const std::string> args) {
   } catch (const workflow::Error& e) {
     std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
     return 1;
+  } catch (const UserError& e) {
+    std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
+    return 2;
   } catch (const cases::GiasFormatError& e) {
     std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
     return 1;

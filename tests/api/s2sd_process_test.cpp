@@ -205,3 +205,48 @@ TEST(S2sdDeadlinesTest, ListsDefaultsAndRefusesUnknownPurposes) {
 
 }  // namespace
 }  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+TEST(S2sdUserTest, AddPrintsTheTokenAloneOnTheLastLineAndLogsNeverHoldIt) {
+  TestDatabase db;
+  const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db.url().text}, {"S2S_LOG_LEVEL", "debug"}};
+  ASSERT_EQ(run_process({kS2sd, "migrate"}, env).exit_code, 0);
+  const auto added = run_process(
+      {kS2sd, "user", "add", "--name", "Amy", "--email", "amy@example.org", "--role", "school", "--scope", "school:1"},
+      env);
+  EXPECT_EQ(added.exit_code, 0) << added.err;
+  const auto last_newline = added.out.rfind('\n', added.out.size() - 2);
+  const std::string last_line = added.out.substr(last_newline + 1, added.out.size() - last_newline - 2);
+  EXPECT_EQ(last_line.rfind("s2s_", 0), 0u) << added.out;
+  EXPECT_EQ(last_line.size(), 68u) << added.out;
+  EXPECT_EQ(added.err.find(last_line), std::string::npos) << "the token reached the log";
+  const auto revoked = run_process({kS2sd, "user", "revoke", "amy@example.org"}, env);
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_NE(revoked.out.find("1 token(s) of amy@example.org revoked"), std::string::npos);
+  const auto bad = run_process({kS2sd, "user", "add", "--name", "B", "--email", "b@example.org", "--role", "lead"}, env);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--scope mini_region:NAME or alliance:ID"), std::string::npos) << bad.err;
+}
+
+TEST(S2sdImportTest, ImportsTheSampleAndRefusesAFileWithoutRequiredColumns) {
+  TestDatabase db;
+  const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db.url().text}};
+  ASSERT_EQ(run_process({kS2sd, "migrate"}, env).exit_code, 0);
+  const std::string sample = std::string(S2S_SOURCE_DIR) + "/tests/data/gias_sample.csv";
+  const auto first = run_process({kS2sd, "import", "gias", sample}, env);
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("(UTF-8): 10 rows: 10 inserted, 0 updated, 0 unchanged, 0 skipped"), std::string::npos)
+      << first.out;
+  const auto bad_path = std::filesystem::temp_directory_path() / ("s2s-bad-" + std::to_string(::getpid()) + ".csv");
+  std::ofstream(bad_path) << "URN,Name\n1,x\n";
+  const auto bad = run_process({kS2sd, "import", "gias", bad_path.string()}, env);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("EstablishmentName"), std::string::npos) << bad.err;
+  std::filesystem::remove(bad_path);
+  EXPECT_EQ(run_process({kS2sd, "import", "gias", "/nonexistent.csv"}, env).exit_code, 1);
+}
+
+}  // namespace
+}  // namespace s2s::testing

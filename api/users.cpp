@@ -1,0 +1,153 @@
+#include "api/users.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <charconv>
+
+#include "workflow/sha256.h"
+#include "workflow/timestamp.h"
+
+namespace s2s::api {
+namespace {
+
+constexpr std::array<std::string_view, 5> kRoles = {"lead", "system_leader", "school", "la_officer", "admin"};
+
+// The scope kinds each role may have; admin has none.
+bool scope_fits(std::string_view role, std::string_view kind) {
+  if (role == "admin") return kind.empty();
+  if (role == "lead") return kind == "mini_region" || kind == "alliance";
+  if (role == "school") return kind == "school";
+  if (role == "system_leader") return kind == "system_leader";
+  if (role == "la_officer") return kind == "la";
+  return false;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// "s2s_" and 32 random bytes as hex: 256 bits, unguessable.
+std::string new_token() {
+  std::array<unsigned char, 32> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) throw std::runtime_error("no randomness");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string token = "s2s_";
+  for (const unsigned char b : bytes) {
+    token += kHex[b >> 4];
+    token += kHex[b & 0x0f];
+  }
+  return token;
+}
+
+}  // namespace
+
+NewUser add_user(workflow::Database& db, std::string_view name, std::string_view email, std::string_view role,
+                 std::string_view scope) {
+  if (name.empty()) throw UserError("name is required");
+  if (email.find('@') == std::string_view::npos || email.front() == '@' || email.back() == '@') {
+    throw UserError("email '" + std::string(email) + "' is not an email address");
+  }
+  if (std::find(kRoles.begin(), kRoles.end(), role) == kRoles.end()) {
+    throw UserError("role '" + std::string(role) + "' is not one of lead, system_leader, school, la_officer, admin");
+  }
+  std::string kind;
+  std::string value;
+  if (!scope.empty()) {
+    const auto colon = scope.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == scope.size()) {
+      throw UserError("scope '" + std::string(scope) + "' is not KIND:VALUE (e.g. school:144871)");
+    }
+    kind = std::string(scope.substr(0, colon));
+    value = std::string(scope.substr(colon + 1));
+  }
+  if (!scope_fits(role, kind)) {
+    throw UserError("a " + std::string(role) + " needs " +
+                    (role == "admin"     ? std::string("no scope")
+                     : role == "lead"    ? std::string("--scope mini_region:NAME or alliance:ID")
+                     : role == "school"  ? std::string("--scope school:URN")
+                     : role == "la_officer" ? std::string("--scope la:CODE")
+                                            : std::string("--scope system_leader:ID")) +
+                    (kind.empty() ? "" : ", not " + kind));
+  }
+  if ((kind == "school" || kind == "la" || kind == "alliance" || kind == "system_leader") && !all_digits(value)) {
+    throw UserError("scope " + kind + ":" + value + ": " + value + " is not a number");
+  }
+
+  NewUser created;
+  created.user = User{0, std::string(name), std::string(email), std::string(role), kind, value};
+  created.token = new_token();
+  const std::string hash = workflow::sha256_hex(created.token);
+  const std::string prefix = created.token.substr(0, 12);
+  const std::string now = workflow::format_timestamp(std::chrono::system_clock::now());
+  db.transact([&](soci::session& sql) {
+    int taken = 0;
+    sql << "SELECT count(*) FROM users WHERE lower(email) = lower(:email)", soci::use(created.user.email),
+        soci::into(taken);
+    if (taken > 0) throw UserError("a user with email " + created.user.email + " already exists");
+    soci::indicator kind_ind = kind.empty() ? soci::i_null : soci::i_ok;
+    soci::indicator value_ind = kind_ind;
+    long long id = 0;
+    sql << "INSERT INTO users (name, email, role, scope_kind, scope_value, created_at)"
+           " VALUES (:name, :email, :role, :kind, :value, :now) RETURNING id",
+        soci::use(created.user.name), soci::use(created.user.email), soci::use(created.user.role),
+        soci::use(kind, kind_ind), soci::use(value, value_ind), soci::use(now), soci::into(id);
+    created.user.id = id;
+    sql << "INSERT INTO api_tokens (user_id, token_hash, token_prefix, created_at) VALUES (:u, :h, :p, :now)",
+        soci::use(id), soci::use(hash), soci::use(prefix), soci::use(now);
+  });
+  return created;
+}
+
+int revoke_tokens(workflow::Database& db, std::string_view email) {
+  const std::string address(email);
+  const std::string now = workflow::format_timestamp(std::chrono::system_clock::now());
+  return db.transact([&](soci::session& sql) {
+    long long id = 0;
+    sql << "SELECT id FROM users WHERE lower(email) = lower(:email)", soci::use(address), soci::into(id);
+    if (!sql.got_data()) throw UserError("no user with email " + address);
+    int live = 0;
+    sql << "SELECT count(*) FROM api_tokens WHERE user_id = :id AND revoked_at IS NULL", soci::use(id),
+        soci::into(live);
+    sql << "UPDATE api_tokens SET revoked_at = :now WHERE user_id = :id AND revoked_at IS NULL", soci::use(now),
+        soci::use(id);
+    return live;
+  });
+}
+
+std::optional<User> authenticate(workflow::Database& db, std::string_view token) {
+  if (token.empty()) return std::nullopt;
+  const std::string hash = workflow::sha256_hex(token);
+  auto connection = db.acquire();
+  try {
+    User user;
+    long long id = 0;
+    std::string stored;
+    std::string kind;
+    std::string value;
+    soci::indicator kind_ind = soci::i_ok;
+    soci::indicator value_ind = soci::i_ok;
+    connection.session() << "SELECT u.id, u.name, u.email, u.role, u.scope_kind, u.scope_value, t.token_hash"
+                            " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                            " WHERE t.token_hash = :hash AND t.revoked_at IS NULL",
+        soci::use(hash), soci::into(id), soci::into(user.name), soci::into(user.email), soci::into(user.role),
+        soci::into(kind, kind_ind), soci::into(value, value_ind), soci::into(stored);
+    if (!connection.session().got_data()) return std::nullopt;
+    // The index found it by hash; compare again without a data-dependent early exit.
+    if (stored.size() != hash.size() || CRYPTO_memcmp(stored.data(), hash.data(), hash.size()) != 0) {
+      return std::nullopt;
+    }
+    user.id = id;
+    if (kind_ind != soci::i_null) user.scope_kind = kind;
+    if (value_ind != soci::i_null) user.scope_value = value;
+    return user;
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+}
+
+}  // namespace s2s::api

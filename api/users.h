@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "workflow/database.h"
+
+// People, their role and scope, and their bearer tokens (stored hashed).
+namespace s2s::api {
+
+// A user cannot be created as asked: unknown role, a scope that does not fit
+// the role, a malformed scope, an email already taken. Nothing was written.
+class UserError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct User {
+  std::int64_t id = 0;
+  std::string name;
+  std::string email;
+  std::string role;         // lead, system_leader, school, la_officer, admin
+  std::string scope_kind;   // mini_region, alliance, school, system_leader, la; empty for admin
+  std::string scope_value;  // "Derbyshire", "12", "144871", ...
+};
+
+struct NewUser {
+  User user;
+  std::string token;  // the bearer token: shown once, stored only as its SHA-256
+};
+
+// Creates a user with a first token. `scope` is KIND:VALUE ("school:144871")
+// or empty; which kinds a role takes: lead mini_region or alliance; school
+// school; system_leader system_leader; la_officer la; admin none.
+// Throws UserError (nothing written), or workflow database errors.
+[[nodiscard]] NewUser add_user(workflow::Database& db, std::string_view name, std::string_view email,
+                               std::string_view role, std::string_view scope);
+
+// Revokes every live token of the user with this email; returns how many.
+// Throws UserError for an unknown email.
+int revoke_tokens(workflow::Database& db, std::string_view email);
+
+// The user a bearer token belongs to, if it is known and not revoked. The
+// token is hashed before it is looked up; the hashes are compared in constant time.
+[[nodiscard]] std::optional<User> authenticate(workflow::Database& db, std::string_view token);
+
+}  // namespace s2s::api

@@ -1,0 +1,81 @@
+#include "api/users.h"
+
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include "tests/support/test_database.h"
+#include "workflow/sha256.h"
+
+namespace s2s::api {
+namespace {
+
+class UsersTest : public ::testing::Test {
+ protected:
+  void SetUp() override { db_ = test_db_.open_migrated(); }
+
+  long long count(const std::string& sql_text) {
+    auto connection = db_->acquire();
+    long long n = 0;
+    connection.session() << sql_text, soci::into(n);
+    return n;
+  }
+
+  testing::TestDatabase test_db_;
+  std::shared_ptr<workflow::Database> db_;
+};
+
+TEST_F(UsersTest, ATokenIsStoredOnlyAsItsHashAndAuthenticatesItsUser) {
+  const auto created = add_user(*db_, "Amy Lead", "amy@example.org", "lead", "mini_region:Derbyshire");
+  EXPECT_EQ(created.token.rfind("s2s_", 0), 0u);
+  EXPECT_EQ(created.token.size(), 4u + 64u);
+  {
+    auto connection = db_->acquire();
+    std::string hash;
+    connection.session() << "SELECT token_hash FROM api_tokens", soci::into(hash);
+    EXPECT_EQ(hash, workflow::sha256_hex(created.token));
+    EXPECT_EQ(hash.find(created.token), std::string::npos);
+  }
+  const auto user = authenticate(*db_, created.token);
+  ASSERT_TRUE(user.has_value());
+  EXPECT_EQ(user->email, "amy@example.org");
+  EXPECT_EQ(user->role, "lead");
+  EXPECT_EQ(user->scope_kind, "mini_region");
+  EXPECT_EQ(user->scope_value, "Derbyshire");
+  EXPECT_FALSE(authenticate(*db_, created.token + "x").has_value());
+  EXPECT_FALSE(authenticate(*db_, "").has_value());
+  const auto other = add_user(*db_, "Head", "head@school.example", "school", "school:144871");
+  EXPECT_NE(other.token, created.token);
+}
+
+TEST_F(UsersTest, RevokedTokensNoLongerAuthenticate) {
+  const auto created = add_user(*db_, "Amy Lead", "amy@example.org", "lead", "alliance:3");
+  EXPECT_EQ(revoke_tokens(*db_, "AMY@example.org"), 1);
+  EXPECT_FALSE(authenticate(*db_, created.token).has_value());
+  EXPECT_EQ(revoke_tokens(*db_, "amy@example.org"), 0);
+  EXPECT_THROW(revoke_tokens(*db_, "nobody@example.org"), UserError);
+}
+
+TEST_F(UsersTest, RoleAndScopeMustFitAndNothingIsWrittenWhenTheyDoNot) {
+  const auto refused = [&](const char* role, const char* scope, const char* expected) {
+    try {
+      (void)add_user(*db_, "N", "n@example.org", role, scope);
+      ADD_FAILURE() << role << " " << scope << " was accepted";
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  };
+  refused("wizard", "", "role 'wizard'");
+  refused("school", "", "--scope school:URN");
+  refused("school", "school:abc", "abc is not a number");
+  refused("lead", "school:144871", "not school");
+  refused("admin", "la:831", "no scope");
+  refused("la_officer", "la", "KIND:VALUE");
+  EXPECT_EQ(count("SELECT count(*) FROM users"), 0);
+  (void)add_user(*db_, "N", "n@example.org", "admin", "");
+  EXPECT_THROW((void)add_user(*db_, "Other", "N@Example.org", "admin", ""), UserError);
+  EXPECT_EQ(count("SELECT count(*) FROM users"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM api_tokens"), 1);
+}
+
+}  // namespace
+}  // namespace s2s::api
