@@ -1,0 +1,195 @@
+#include "cases/providers.h"
+
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "workflow/date.h"
+#include "workflow/timestamp.h"
+
+namespace s2s::cases {
+namespace {
+
+int half_days(double days) {
+  const double halves = days * 2;
+  if (days < 0 || halves != std::floor(halves) || halves > 100000) {
+    throw ProviderError("days must be a whole or half number of days, not " + std::to_string(days));
+  }
+  return static_cast<int>(halves);
+}
+
+std::string now() { return workflow::format_timestamp(std::chrono::system_clock::now()); }
+
+void require_school(soci::session& sql, int urn) {
+  int found = 0;
+  sql << "SELECT count(*) FROM schools WHERE urn = :urn", soci::use(urn), soci::into(found);
+  if (found == 0) throw ProviderError("no school with URN " + std::to_string(urn) + " (import GIAS first)");
+}
+
+}  // namespace
+
+std::string academic_year_of(std::chrono::year_month_day day) {
+  const int year = static_cast<int>(day.year());
+  const int start = static_cast<unsigned>(day.month()) >= 9 ? year : year - 1;
+  const int end = (start + 1) % 100;
+  return std::to_string(start) + "/" + (end < 10 ? "0" : "") + std::to_string(end);
+}
+
+bool is_academic_year(std::string_view text) {
+  if (text.size() != 7 || text[4] != '/') return false;
+  for (const std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u}) {
+    if (text[i] < '0' || text[i] > '9') return false;
+  }
+  const int start = std::stoi(std::string(text.substr(0, 4)));
+  const int end = std::stoi(std::string(text.substr(5, 2)));
+  return (start + 1) % 100 == end;
+}
+
+std::int64_t create_alliance(workflow::Database& db, std::string_view name, int lead_school_urn) {
+  if (name.empty()) throw ProviderError("an alliance needs a name");
+  const std::string n(name);
+  const std::string stamp = now();
+  return db.transact([&](soci::session& sql) {
+    require_school(sql, lead_school_urn);
+    long long id = 0;
+    sql << "INSERT INTO alliances (name, lead_school_urn, created_at) VALUES (:n, :urn, :now) RETURNING id",
+        soci::use(n), soci::use(lead_school_urn), soci::use(stamp), soci::into(id);
+    sql << "INSERT INTO alliance_members (alliance_id, school_urn) VALUES (:a, :urn)", soci::use(id),
+        soci::use(lead_school_urn);
+    return static_cast<std::int64_t>(id);
+  });
+}
+
+void add_alliance_member(workflow::Database& db, std::int64_t alliance_id, int school_urn) {
+  const long long id = alliance_id;
+  db.transact([&](soci::session& sql) {
+    require_school(sql, school_urn);
+    sql << "INSERT INTO alliance_members (alliance_id, school_urn) VALUES (:a, :urn)", soci::use(id),
+        soci::use(school_urn);
+  });
+}
+
+std::int64_t create_system_leader(workflow::Database& db, std::string_view name, std::string_view email,
+                                  int home_school_urn, std::optional<std::int64_t> alliance_id) {
+  if (name.empty() || email.find('@') == std::string_view::npos) {
+    throw ProviderError("a system leader needs a name and an email address");
+  }
+  const std::string n(name);
+  const std::string e(email);
+  const std::string stamp = now();
+  long long alliance = alliance_id.value_or(0);
+  soci::indicator alliance_ind = alliance_id ? soci::i_ok : soci::i_null;
+  return db.transact([&](soci::session& sql) {
+    require_school(sql, home_school_urn);
+    long long id = 0;
+    sql << "INSERT INTO system_leaders (name, email, home_school_urn, alliance_id, created_at)"
+           " VALUES (:n, :e, :urn, :a, :now) RETURNING id",
+        soci::use(n), soci::use(e), soci::use(home_school_urn), soci::use(alliance, alliance_ind), soci::use(stamp),
+        soci::into(id);
+    return static_cast<std::int64_t>(id);
+  });
+}
+
+void add_designation(workflow::Database& db, std::int64_t system_leader_id, std::string_view designation,
+                     std::string_view specialisms, std::chrono::year_month_day active_from,
+                     std::optional<std::chrono::year_month_day> active_to) {
+  static constexpr std::string_view kKnown[] = {"NLE", "LLE", "SLE", "NLG", "LLG", "PPR"};
+  if (std::find(std::begin(kKnown), std::end(kKnown), designation) == std::end(kKnown)) {
+    throw ProviderError("designation '" + std::string(designation) + "' is not NLE, LLE, SLE, NLG, LLG or PPR");
+  }
+  if (active_to && std::chrono::sys_days(*active_to) < std::chrono::sys_days(active_from)) {
+    throw ProviderError("a designation cannot end before it starts");
+  }
+  const long long id = system_leader_id;
+  const std::string d(designation);
+  const std::string s(specialisms);
+  const std::string from = workflow::format_date(active_from);
+  std::string to = active_to ? workflow::format_date(*active_to) : "";
+  soci::indicator to_ind = active_to ? soci::i_ok : soci::i_null;
+  db.transact([&](soci::session& sql) {
+    sql << "INSERT INTO designations (system_leader_id, designation, specialisms, active_from, active_to)"
+           " VALUES (:id, :d, :s, :from, :to)",
+        soci::use(id), soci::use(d), soci::use(s), soci::use(from), soci::use(to, to_ind);
+  });
+}
+
+void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year,
+                  double days) {
+  if (!is_academic_year(academic_year)) {
+    throw ProviderError("academic year '" + std::string(academic_year) + "' is not like 2026/27");
+  }
+  const int halves = half_days(days);
+  const long long id = system_leader_id;
+  const std::string year(academic_year);
+  db.transact([&](soci::session& sql) {
+    int reserved = 0;
+    sql << "SELECT half_days_reserved FROM capacity WHERE system_leader_id = :id AND academic_year = :y",
+        soci::use(id), soci::use(year), soci::into(reserved);
+    if (!sql.got_data()) {
+      sql << "INSERT INTO capacity (system_leader_id, academic_year, half_days_offered) VALUES (:id, :y, :h)",
+          soci::use(id), soci::use(year), soci::use(halves);
+      return;
+    }
+    if (halves < reserved) {
+      throw ProviderError(std::to_string(days) + " days is less than the " + std::to_string(reserved / 2.0) +
+                          " already reserved in " + year);
+    }
+    sql << "UPDATE capacity SET half_days_offered = :h WHERE system_leader_id = :id AND academic_year = :y",
+        soci::use(halves), soci::use(id), soci::use(year);
+  });
+}
+
+Capacity capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year) {
+  const long long id = system_leader_id;
+  const std::string year(academic_year);
+  auto connection = db.acquire();
+  Capacity out;
+  try {
+    int offered = 0;
+    int reserved = 0;
+    int consumed = 0;
+    connection.session() << "SELECT half_days_offered, half_days_reserved, half_days_consumed FROM capacity"
+                            " WHERE system_leader_id = :id AND academic_year = :y",
+        soci::use(id), soci::use(year), soci::into(offered), soci::into(reserved), soci::into(consumed);
+    out = Capacity{offered / 2.0, reserved / 2.0, consumed / 2.0};
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return out;
+}
+
+bool reserve_capacity(soci::session& sql, std::int64_t system_leader_id, std::string_view academic_year, double days) {
+  const int halves = half_days(days);
+  const long long id = system_leader_id;
+  const std::string year(academic_year);
+  // The condition sits in the UPDATE itself: PostgreSQL re-checks it on the
+  // row as the previous writer left it, so no two acceptances can both fit.
+  int reserved = 0;
+  sql << "UPDATE capacity SET half_days_reserved = half_days_reserved + :h WHERE system_leader_id = :id"
+         " AND academic_year = :y AND half_days_reserved + :h2 <= half_days_offered RETURNING half_days_reserved",
+      soci::use(halves), soci::use(id), soci::use(year), soci::use(halves), soci::into(reserved);
+  return sql.got_data();
+}
+
+void release_capacity(soci::session& sql, std::int64_t system_leader_id, std::string_view academic_year,
+                      double days) {
+  const int halves = half_days(days);
+  const long long id = system_leader_id;
+  const std::string year(academic_year);
+  sql << "UPDATE capacity SET half_days_reserved = CASE WHEN half_days_reserved > :h THEN half_days_reserved - :h2"
+         " ELSE 0 END WHERE system_leader_id = :id AND academic_year = :y",
+      soci::use(halves), soci::use(halves), soci::use(id), soci::use(year);
+}
+
+void consume_capacity(soci::session& sql, std::int64_t system_leader_id, std::string_view academic_year,
+                      double days) {
+  const int halves = half_days(days);
+  const long long id = system_leader_id;
+  const std::string year(academic_year);
+  sql << "UPDATE capacity SET half_days_consumed = half_days_consumed + :h WHERE system_leader_id = :id"
+         " AND academic_year = :y",
+      soci::use(halves), soci::use(id), soci::use(year);
+}
+
+}  // namespace s2s::cases

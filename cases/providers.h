@@ -1,0 +1,60 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "workflow/database.h"
+
+namespace soci {
+class session;
+}
+
+// Providers and their capacity: alliances, system leaders with designations,
+// and the days each offers per academic year.
+namespace s2s::cases {
+
+// A provider record cannot be written as asked (unknown school, bad value).
+class ProviderError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "2026/27" for dates from 1 September 2026 to 31 August 2027.
+[[nodiscard]] std::string academic_year_of(std::chrono::year_month_day day);
+// Whether `text` is an academic year: "YYYY/YY" with consecutive years.
+[[nodiscard]] bool is_academic_year(std::string_view text);
+
+[[nodiscard]] std::int64_t create_alliance(workflow::Database& db, std::string_view name, int lead_school_urn);
+void add_alliance_member(workflow::Database& db, std::int64_t alliance_id, int school_urn);
+[[nodiscard]] std::int64_t create_system_leader(workflow::Database& db, std::string_view name, std::string_view email,
+                                                int home_school_urn, std::optional<std::int64_t> alliance_id);
+// designation: NLE, LLE, SLE, NLG, LLG, or PPR (accredited pupil premium reviewer).
+void add_designation(workflow::Database& db, std::int64_t system_leader_id, std::string_view designation,
+                     std::string_view specialisms, std::chrono::year_month_day active_from,
+                     std::optional<std::chrono::year_month_day> active_to);
+
+struct Capacity {
+  double offered = 0;
+  double reserved = 0;  // by accepted deployments, logged or not
+  double consumed = 0;  // logged
+  [[nodiscard]] double unreserved() const { return offered - reserved; }
+};
+
+// Days are whole or half: anything else is a ProviderError.
+// Sets the days a system leader offers in an academic year; never below what is reserved.
+void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year, double days);
+[[nodiscard]] Capacity capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year);
+
+// Inside the caller's transaction. reserve_capacity is one conditional UPDATE:
+// concurrent acceptances can never reserve more than is offered. Returns false
+// (nothing changed) when too few unreserved days remain.
+[[nodiscard]] bool reserve_capacity(soci::session& sql, std::int64_t system_leader_id, std::string_view academic_year,
+                                    double days);
+void release_capacity(soci::session& sql, std::int64_t system_leader_id, std::string_view academic_year, double days);
+void consume_capacity(soci::session& sql, std::int64_t system_leader_id, std::string_view academic_year, double days);
+
+}  // namespace s2s::cases

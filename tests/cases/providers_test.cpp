@@ -1,0 +1,103 @@
+#include "cases/providers.h"
+
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include <atomic>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "cases/gias_import.h"
+#include "tests/support/test_database.h"
+#include "workflow/date.h"
+
+namespace s2s::cases {
+namespace {
+
+std::chrono::year_month_day d(const char* text) { return *workflow::parse_date(text); }
+
+TEST(AcademicYearTest, RunsFromSeptemberToAugust) {
+  EXPECT_EQ(academic_year_of(d("2026-08-31")), "2025/26");
+  EXPECT_EQ(academic_year_of(d("2026-09-01")), "2026/27");
+  EXPECT_EQ(academic_year_of(d("1999-12-01")), "1999/00");
+  EXPECT_TRUE(is_academic_year("2026/27"));
+  EXPECT_TRUE(is_academic_year("1999/00"));
+  EXPECT_FALSE(is_academic_year("2026/28"));
+  EXPECT_FALSE(is_academic_year("2026-27"));
+  EXPECT_FALSE(is_academic_year("26/27"));
+}
+
+class ProvidersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = test_db_.open_migrated({.pool_size = 10});
+    std::ifstream in(std::string(S2S_TEST_DATA_DIR) + "/gias_sample.csv", std::ios::binary);
+    import_gias(*db_, std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    alliance_ = create_alliance(*db_, "Peak Teaching School Alliance", 112934);
+    leader_ = create_system_leader(*db_, "Sam Leader", "sam@example.org", 144871, alliance_);
+  }
+
+  testing::TestDatabase test_db_;
+  std::shared_ptr<workflow::Database> db_;
+  std::int64_t alliance_ = 0;
+  std::int64_t leader_ = 0;
+};
+
+TEST_F(ProvidersTest, ConcurrentAcceptancesNeverReserveMoreThanIsOffered) {
+  set_capacity(*db_, leader_, "2026/27", 20);
+  std::atomic<int> reserved{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        const bool ok = db_->transact([&](soci::session& sql) { return reserve_capacity(sql, leader_, "2026/27", 1); });
+        ++(ok ? reserved : refused);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(reserved, 20);
+  EXPECT_EQ(refused, 20);
+  const auto c = capacity(*db_, leader_, "2026/27");
+  EXPECT_DOUBLE_EQ(c.reserved, 20);
+  EXPECT_DOUBLE_EQ(c.unreserved(), 0);
+}
+
+TEST_F(ProvidersTest, ReservedDaysAreConsumedAndReleasedInHalfDays) {
+  set_capacity(*db_, leader_, "2026/27", 10.5);
+  db_->transact([&](soci::session& sql) {
+    EXPECT_TRUE(reserve_capacity(sql, leader_, "2026/27", 6));
+    EXPECT_FALSE(reserve_capacity(sql, leader_, "2026/27", 5)) << "only 4.5 days are left";
+    EXPECT_TRUE(reserve_capacity(sql, leader_, "2026/27", 4.5));
+    consume_capacity(sql, leader_, "2026/27", 1.5);
+    release_capacity(sql, leader_, "2026/27", 4.5);  // a deployment withdrawn
+  });
+  const auto c = capacity(*db_, leader_, "2026/27");
+  EXPECT_DOUBLE_EQ(c.offered, 10.5);
+  EXPECT_DOUBLE_EQ(c.reserved, 6);
+  EXPECT_DOUBLE_EQ(c.consumed, 1.5);
+  EXPECT_THROW(set_capacity(*db_, leader_, "2026/27", 5), ProviderError) << "below what is reserved";
+  EXPECT_THROW(set_capacity(*db_, leader_, "2026/27", 7.25), ProviderError) << "not a half day";
+  EXPECT_THROW(set_capacity(*db_, leader_, "2026-27", 7), ProviderError);
+  EXPECT_DOUBLE_EQ(capacity(*db_, leader_, "2026/27").offered, 10.5) << "refusals changed nothing";
+  EXPECT_THROW(db_->transact([&](soci::session& sql) { (void)reserve_capacity(sql, leader_, "2026/27", -1); }),
+               ProviderError);
+}
+
+TEST_F(ProvidersTest, RecordsRefuseUnknownSchoolsAndDesignations) {
+  EXPECT_THROW((void)create_alliance(*db_, "Nowhere Alliance", 999999), ProviderError);
+  EXPECT_THROW((void)create_system_leader(*db_, "No School", "n@example.org", 999999, std::nullopt), ProviderError);
+  EXPECT_THROW(add_designation(*db_, leader_, "XYZ", "", d("2026-01-01"), std::nullopt), ProviderError);
+  EXPECT_THROW(add_designation(*db_, leader_, "SLE", "maths", d("2026-01-01"), d("2025-01-01")), ProviderError);
+  add_designation(*db_, leader_, "SLE", "maths,SEND", d("2024-09-01"), std::nullopt);
+  add_alliance_member(*db_, alliance_, 120588);
+  auto connection = db_->acquire();
+  int members = 0;
+  connection.session() << "SELECT count(*) FROM alliance_members", soci::into(members);
+  EXPECT_EQ(members, 2);
+}
+
+}  // namespace
+}  // namespace s2s::cases
