@@ -84,13 +84,11 @@ TEST(DesignationReviewTest, EveryStepBehavesAsTheTableSays) { testing::expect_st
 TEST(DesignationReviewTest, EveryTableRowIsExercisedBySomeStep) { testing::expect_every_row_covered<kind>(kSteps); }
 
 TEST(DesignationReviewTest, OpeningKeepsTheReferralAndArmsNoDeadline) {
-  const workflow::CaseSnapshot snap{1, "designation_review", "DR-2026-0001", 100001, "opened", 0, day(kToday)};
-  const auto payload =
-      object_of(R"({"subject_type":"teaching_school","subject_name":"Lincoln TSA","reason":"KS2 results"})");
-  boost::json::object data;
-  workflow::EventContext ctx(snap, "open", payload, data, "lead", day(kToday), workflow::england_and_wales(),
-                             default_days);
-  kind().on_open(ctx);
+  const testing::Opening<kind> opening(
+      R"({"subject_type":"teaching_school","subject_name":"Lincoln TSA","reason":"KS2 results"})");
+  const auto& ctx = opening.ctx();
+  const auto& data = opening.data();
+  const auto& payload = opening.payload();
   EXPECT_EQ(data, payload);
   EXPECT_TRUE(ctx.armed().empty());
   ASSERT_EQ(ctx.notifications().size(), 1u);

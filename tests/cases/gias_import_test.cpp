@@ -75,12 +75,15 @@ TEST_F(GiasImportTest, TheSampleImportsEveryRowAndASecondImportChangesNothing) {
 }
 
 TEST_F(GiasImportTest, WindowsAndUtf8WithBomAreBothRead) {
-  const std::string cp1252 = std::string(kHeader) + "300001,831,Derby,Ecole Fran\xE7" "aise \x96 St Ren\xE9,Open,Primary,,,\r\n";
+  const std::string cp1252 = std::string(kHeader) +
+                             "300001,831,Derby,Ecole Fran\xE7"
+                             "aise \x96 St Ren\xE9,Open,Primary,,,\r\n";
   const auto report = import_gias(*db_, cp1252);
   EXPECT_EQ(report.encoding, TextEncoding::windows_1252);
   EXPECT_EQ(text_of(300001, "name"), "Ecole Française – St René");
 
-  const std::string bom = "\xEF\xBB\xBF" + std::string(kHeader) + "300002,831,Derby,Café Lane School,Open,Primary,,,\r\n";
+  const std::string bom =
+      "\xEF\xBB\xBF" + std::string(kHeader) + "300002,831,Derby,Café Lane School,Open,Primary,,,\r\n";
   const auto with_bom = import_gias(*db_, bom);
   EXPECT_EQ(with_bom.encoding, TextEncoding::utf8_bom);
   EXPECT_EQ(with_bom.inserted, 1u) << "the BOM must not hide the URN column";
@@ -90,12 +93,12 @@ TEST_F(GiasImportTest, WindowsAndUtf8WithBomAreBothRead) {
 TEST_F(GiasImportTest, BadRowsAreReportedByLineAndNeverStopTheRest) {
   const std::string file = std::string(kHeader) +
                            "300010,831,Derby,Good Row School,Open,Primary,01-09-2010,Good,01-02-2020\r\n"  // line 2
-                           "abc,831,Derby,No Urn School,Open,Primary,,,\r\n"                                // line 3
-                           "300011,831,Derby,,Open,Primary,,,\r\n"                                          // line 4
+                           "abc,831,Derby,No Urn School,Open,Primary,,,\r\n"                               // line 3
+                           "300011,831,Derby,,Open,Primary,,,\r\n"                                         // line 4
                            "300012,831,Derby,\"Quoted, With \"\"Comma\"\"\nand a line break\",Open,Primary,,,\r\n"
                            "300013,831,Derby,Bad Date School,Open,Primary,31-02-2019,,\r\n"  // line 7
                            "300010,831,Derby,Duplicate School,Open,Primary,,,\r\n"           // line 8
-                           "300014,x31,Derby,Bad LA School,Open,Primary,,,\r\n";            // line 9
+                           "300014,x31,Derby,Bad LA School,Open,Primary,,,\r\n";             // line 9
   const auto report = import_gias(*db_, file);
   EXPECT_EQ(report.rows, 7u);
   EXPECT_EQ(report.inserted, 3u);

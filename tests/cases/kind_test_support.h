@@ -73,6 +73,35 @@ class Dispatch {
   DispatchResult result_;
 };
 
+// A case of kind `Kind()` being opened with `payload`: on_open has run.
+template <const workflow::CaseKind& (*Kind)()>
+class Opening {
+ public:
+  explicit Opening(std::string_view payload)
+      : snapshot_{0,
+                  std::string(Kind().name()),
+                  std::string(Kind().reference_prefix()) + "-2026-0001",
+                  100001,
+                  std::string(Kind().initial_state()),
+                  0,
+                  day(kToday)},
+        payload_(object_of(payload)),
+        ctx_(snapshot_, "opened", payload_, data_, "actor", day(kToday), workflow::england_and_wales(),
+             default_days<Kind>) {
+    Kind().on_open(ctx_);
+  }
+
+  [[nodiscard]] const workflow::EventContext& ctx() const { return ctx_; }
+  [[nodiscard]] const boost::json::object& data() const { return data_; }
+  [[nodiscard]] const boost::json::object& payload() const { return payload_; }
+
+ private:
+  workflow::CaseSnapshot snapshot_;
+  boost::json::object payload_;
+  boost::json::object data_;
+  workflow::EventContext ctx_;
+};
+
 // One row of the behaviour table: an event sent to a case in `from`.
 struct Step {
   std::string_view from;

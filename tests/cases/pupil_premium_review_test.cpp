@@ -81,12 +81,10 @@ TEST(PupilPremiumReviewTest, EveryStepBehavesAsTheTableSays) { testing::expect_s
 TEST(PupilPremiumReviewTest, EveryTableRowIsExercisedBySomeStep) { testing::expect_every_row_covered<kind>(kSteps); }
 
 TEST(PupilPremiumReviewTest, OpeningKeepsTheReferralArmsTriageAndAnnouncesIt) {
-  const workflow::CaseSnapshot snap{1, "pupil_premium_review", "PP-2026-0001", 100001, "referred", 0, day(kToday)};
-  const auto payload = object_of(R"({"source":"self","summary":"disadvantaged gap widening"})");
-  boost::json::object data;
-  workflow::EventContext ctx(snap, "open", payload, data, "school", day(kToday), workflow::england_and_wales(),
-                             default_days);
-  kind().on_open(ctx);
+  const testing::Opening<kind> opening(R"({"source":"self","summary":"disadvantaged gap widening"})");
+  const auto& ctx = opening.ctx();
+  const auto& data = opening.data();
+  const auto& payload = opening.payload();
   EXPECT_EQ(data, payload);
   ASSERT_EQ(ctx.armed().size(), 1u);
   EXPECT_EQ(ctx.armed()[0].purpose, "pupil_premium.triage");

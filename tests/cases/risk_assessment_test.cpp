@@ -82,12 +82,11 @@ TEST(RiskAssessmentTest, EveryStepBehavesAsTheTableSays) { testing::expect_steps
 TEST(RiskAssessmentTest, EveryTableRowIsExercisedBySomeStep) { testing::expect_every_row_covered<kind>(kSteps); }
 
 TEST(RiskAssessmentTest, OpeningKeepsTheRequestArmsTriageAndAnnouncesIt) {
-  const workflow::CaseSnapshot snap{1, "risk_assessment", "RA-2026-0001", 100001, "requested", 0, day(kToday)};
-  const auto payload = object_of(R"({"source":"local_authority","summary":"falling results","concern_level":"high"})");
-  boost::json::object data;
-  workflow::EventContext ctx(snap, "open", payload, data, "la", day(kToday), workflow::england_and_wales(),
-                             default_days);
-  kind().on_open(ctx);
+  const testing::Opening<kind> opening(
+      R"({"source":"local_authority","summary":"falling results","concern_level":"high"})");
+  const auto& ctx = opening.ctx();
+  const auto& data = opening.data();
+  const auto& payload = opening.payload();
   EXPECT_EQ(data, payload);
   ASSERT_EQ(ctx.armed().size(), 1u);
   EXPECT_EQ(ctx.armed()[0].purpose, "risk_assessment.triage");

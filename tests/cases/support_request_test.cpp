@@ -101,12 +101,10 @@ TEST(SupportRequestTest, EveryStepBehavesAsTheTableSays) { testing::expect_steps
 TEST(SupportRequestTest, EveryTableRowIsExercisedBySomeStep) { testing::expect_every_row_covered<kind>(kSteps); }
 
 TEST(SupportRequestTest, OpeningKeepsTheReferralArmsTriageAndAnnouncesIt) {
-  const workflow::CaseSnapshot snap{1, "support_request", "SR-2026-0001", 100001, "referred", 0, day(kToday)};
-  const auto payload = object_of(R"({"source":"self","summary":"maths leadership"})");
-  boost::json::object data;
-  workflow::EventContext ctx(snap, "open", payload, data, "school", day(kToday), workflow::england_and_wales(),
-                             default_days);
-  kind().on_open(ctx);
+  const testing::Opening<kind> opening(R"({"source":"self","summary":"maths leadership"})");
+  const auto& ctx = opening.ctx();
+  const auto& data = opening.data();
+  const auto& payload = opening.payload();
   EXPECT_EQ(data, payload);
   ASSERT_EQ(ctx.armed().size(), 1u);
   EXPECT_EQ(ctx.armed()[0].purpose, "support_request.triage");
