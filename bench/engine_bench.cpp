@@ -24,6 +24,7 @@
 
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
+#include "cases/providers.h"
 #include "workflow/database.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
@@ -88,7 +89,16 @@ const boost::json::object kLog{{"date", "2026-11-02"}, {"days", 0.5}, {"activity
 std::vector<std::int64_t> prepare_cases(Engine& engine, int count) {
   std::vector<std::int64_t> ids;
   const auto today = engine.today();
+  // A provider per case (ids 1..N like the cases), each with ample days, so
+  // that no two clients share a capacity row.
+  s2s::cases::import_gias(engine.database(),
+                          "URN,LA (code),LA (name),EstablishmentName,EstablishmentStatus (name),"
+                          "PhaseOfEducation (name)\n100000,891,Nottinghamshire,Bench Primary,Open,Primary\n");
   for (int i = 0; i < count; ++i) {
+    const auto leader = s2s::cases::create_system_leader(
+        engine.database(), "Bench Leader", "bench" + std::to_string(i) + "@example.org", 100000, std::nullopt);
+    if (leader != i + 1) throw std::runtime_error("system leader ids are not 1..N");
+    s2s::cases::set_capacity(engine.database(), leader, s2s::cases::academic_year_of(today), 50000);
     const Case c = engine.open_case("support_request", 100000 + i, {{"source", "self"}, {"summary", "bench"}},
                                     "lead:bench", today);
     engine.apply(c.id, "accept_referral",
@@ -97,7 +107,7 @@ std::vector<std::int64_t> prepare_cases(Engine& engine, int count) {
                   {"requested_days", 6},
                   {"funding_source", "SSIF"}},
                  "lead:bench", today);
-    engine.apply(c.id, "propose_provider", {{"provider_id", 7}}, "lead:bench", today);
+    engine.apply(c.id, "propose_provider", {{"provider_id", leader}}, "lead:bench", today);
     engine.apply(c.id, "provider_accepts", {}, "sl:7", today);
     engine.apply(c.id, "agree_plan",
                  {{"objectives", "bench"}, {"planned_days", 6}, {"starts_on", "2026-11-02"}, {"ends_on", "2027-03-31"}},
@@ -137,8 +147,9 @@ std::string quote_literal(const std::string& text) {
 }
 
 // The engine's statements for one log_days event (workflow/case_store.cpp), one client per case.
-std::string pgbench_script(const std::string& data, const std::string& payload) {
+std::string pgbench_script(const std::string& data, const std::string& payload, const std::string& year) {
   return "\\set cid :client_id + 1\n"
+         "\\set h 1\n"
          "BEGIN;\n"
          // The engine's SELECT word for word; \\gset keeps every column (version among them) in variables.
          "SELECT id, kind, reference, school_urn, state, phase, version, CAST(data AS TEXT), CAST(opened_on AS "
@@ -148,6 +159,10 @@ std::string pgbench_script(const std::string& data, const std::string& payload) 
          "UPDATE cases SET state = 'deployment', phase = 'deployment', version = version + 1, data = " +
          quote_literal(data) +
          ", updated_at = now(), closed_at = NULL WHERE id = :cid AND version = :version RETURNING version;\n"
+         "UPDATE capacity SET half_days_consumed = half_days_consumed + :h WHERE system_leader_id = :cid AND "
+         "academic_year = '" +
+         year +
+         "';\n"
          "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on, "
          "recorded_at, payload, timer_id) VALUES (:cid, :version + 1, 'log_days', 'deployment', 'deployment', 'sl:7', "
          "'2026-11-02', now(), " +
@@ -158,8 +173,8 @@ std::string pgbench_script(const std::string& data, const std::string& payload) 
 
 double run_pgbench(const Args& args, const std::string& script_path, int clients, int threads) {
   const std::string command = args.pgbench + " -n -M prepared -f " + script_path + " -c " + std::to_string(clients) +
-                              " -j " + std::to_string(threads) + " -T " + std::to_string(args.seconds) +
-                              " '" + args.db + "' 2>&1";
+                              " -j " + std::to_string(threads) + " -T " + std::to_string(args.seconds) + " '" +
+                              args.db + "' 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) throw std::runtime_error("cannot run " + command);
   std::string output;
@@ -242,14 +257,14 @@ int main(int argc, char** argv) {
     engine.apply(ids[0], "log_days", kLog, "sl:7", engine.today());
     const std::string data = boost::json::serialize(engine.get(ids[0]).data);
     const std::string script_path = "/tmp/s2s-bench-" + std::to_string(getpid()) + ".pgbench";
-    std::ofstream(script_path) << pgbench_script(data, boost::json::serialize(kLog));
+    std::ofstream(script_path) << pgbench_script(data, boost::json::serialize(kLog),
+                                                 s2s::cases::academic_year_of(engine.today()));
 
     // Two baselines: pgbench with a thread per client, as the engine's callers
     // are (the ratio that isolates the engine's own cost), and pgbench
     // multiplexing clients on at most 4 threads (the most it gets from 2 cores).
     std::printf("log_days events/s on PostgreSQL, %d s each, one case per client\n", args.seconds);
-    std::printf("%8s %10s %16s %8s %16s %8s\n", "clients", "engine", "pgbench -j N", "ratio", "pgbench -j 4",
-                "ratio");
+    std::printf("%8s %10s %16s %8s %16s %8s\n", "clients", "engine", "pgbench -j N", "ratio", "pgbench -j 4", "ratio");
     for (int clients : args.clients) {
       const double ours = run_engine(engine, ids, clients, args.seconds);
       const double same_threads = run_pgbench(args, script_path, clients, clients);

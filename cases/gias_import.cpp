@@ -16,10 +16,10 @@ namespace s2s::cases {
 namespace {
 
 // Windows-1252's 0x80-0x9F, as Unicode code points (0 where undefined).
-constexpr std::array<char32_t, 32> kCp1252High = {
-    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+constexpr std::array<char32_t, 32> kCp1252High = {0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                                                  0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+                                                  0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                                  0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
 void append_utf8(std::string& out, char32_t c) {
   if (c < 0x80) {
@@ -135,8 +135,8 @@ std::optional<long long> whole_number(std::string_view s) {
 // GIAS dates are dd-mm-yyyy; the stored form is YYYY-MM-DD.
 std::optional<std::string> gias_date(std::string_view s) {
   if (s.size() != 10 || s[2] != '-' || s[5] != '-') return std::nullopt;
-  const std::string iso = std::string(s.substr(6, 4)) + "-" + std::string(s.substr(3, 2)) + "-" +
-                          std::string(s.substr(0, 2));
+  const std::string iso =
+      std::string(s.substr(6, 4)) + "-" + std::string(s.substr(3, 2)) + "-" + std::string(s.substr(0, 2));
   if (!workflow::parse_date(iso)) return std::nullopt;
   return iso;
 }
@@ -181,13 +181,20 @@ Columns locate(const Record& header) {
   if (!missing.empty()) {
     throw GiasFormatError("not a GIAS establishment extract: line 1 lacks the column(s) " + missing);
   }
-  return Columns{find("URN"),           find("EstablishmentName"),
-                 find("LA (code)"),     find("LA (name)"),
-                 find("PhaseOfEducation (name)"), find("EstablishmentStatus (name)"),
-                 find("TypeOfEstablishment (name)"), find("Trusts (code)"),
-                 find("Trusts (name)"), find("Town"),
-                 find("Postcode"),      find("OpenDate"),
-                 find("CloseDate"),     find("OfstedRating (name)"),
+  return Columns{find("URN"),
+                 find("EstablishmentName"),
+                 find("LA (code)"),
+                 find("LA (name)"),
+                 find("PhaseOfEducation (name)"),
+                 find("EstablishmentStatus (name)"),
+                 find("TypeOfEstablishment (name)"),
+                 find("Trusts (code)"),
+                 find("Trusts (name)"),
+                 find("Town"),
+                 find("Postcode"),
+                 find("OpenDate"),
+                 find("CloseDate"),
+                 find("OfstedRating (name)"),
                  find("OfstedLastInsp")};
 }
 
@@ -251,10 +258,10 @@ std::optional<School> read_school(const Record& record, const Columns& col, std:
 
   std::string key;
   const auto add = [&key](const std::optional<std::string>& v) { key += (v ? *v : std::string("\x01")) + '\x1f'; };
-  key = s.name + '\x1f' + std::to_string(s.la_code) + '\x1f' + s.la_name + '\x1f' + s.phase + '\x1f' + s.status +
-        '\x1f';
-  for (const auto* v : {&s.type, &s.trust_code, &s.trust_name, &s.town, &s.postcode, &s.opened_on, &s.closed_on,
-                        &s.ofsted_date}) {
+  key =
+      s.name + '\x1f' + std::to_string(s.la_code) + '\x1f' + s.la_name + '\x1f' + s.phase + '\x1f' + s.status + '\x1f';
+  for (const auto* v :
+       {&s.type, &s.trust_code, &s.trust_name, &s.town, &s.postcode, &s.opened_on, &s.closed_on, &s.ofsted_date}) {
     add(*v);
   }
   key += s.ofsted_grade ? std::to_string(*s.ofsted_grade) : std::string("\x01");
@@ -437,8 +444,8 @@ GiasImportReport import_gias(workflow::Database& db, std::string_view bytes, con
     {
       int urn = 0;
       std::string checksum;
-      soci::statement st = (sql.prepare << "SELECT urn, gias_checksum FROM schools", soci::into(urn),
-                            soci::into(checksum));
+      soci::statement st =
+          (sql.prepare << "SELECT urn, gias_checksum FROM schools", soci::into(urn), soci::into(checksum));
       st.execute();
       while (st.fetch()) existing.emplace(urn, checksum);
     }
@@ -486,9 +493,9 @@ GiasImportReport import_gias(workflow::Database& db, std::string_view bytes, con
              " ofsted_grade = COALESCE(:grade, ofsted_grade), ofsted_date = COALESCE(:ofsted_date, ofsted_date),"
              " gias_checksum = :checksum, imported_at = :now, updated_at = :now2 WHERE urn = :urn",
           soci::use(b.name), soci::use(b.la_code), soci::use(b.la_name), soci::use(b.phase), soci::use(b.status),
-          soci::use(b.type, b.type_i), soci::use(b.trust_code, b.trust_code_i),
-          soci::use(b.trust_name, b.trust_name_i), soci::use(b.town, b.town_i), soci::use(b.postcode, b.postcode_i),
-          soci::use(b.opened_on, b.opened_on_i), soci::use(b.closed_on, b.closed_on_i), soci::use(b.grade, b.grade_i),
+          soci::use(b.type, b.type_i), soci::use(b.trust_code, b.trust_code_i), soci::use(b.trust_name, b.trust_name_i),
+          soci::use(b.town, b.town_i), soci::use(b.postcode, b.postcode_i), soci::use(b.opened_on, b.opened_on_i),
+          soci::use(b.closed_on, b.closed_on_i), soci::use(b.grade, b.grade_i),
           soci::use(b.ofsted_date, b.ofsted_date_i), soci::use(b.checksum), soci::use(stamps), soci::use(stamps),
           soci::use(b.urn);
       report.updated = b.urn.size();

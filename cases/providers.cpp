@@ -114,8 +114,7 @@ void add_designation(workflow::Database& db, std::int64_t system_leader_id, std:
   });
 }
 
-void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year,
-                  double days) {
+void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year, double days) {
   if (!is_academic_year(academic_year)) {
     throw ProviderError("academic year '" + std::string(academic_year) + "' is not like 2026/27");
   }
@@ -124,8 +123,8 @@ void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::st
   const std::string year(academic_year);
   db.transact([&](soci::session& sql) {
     int reserved = 0;
-    sql << "SELECT half_days_reserved FROM capacity WHERE system_leader_id = :id AND academic_year = :y",
-        soci::use(id), soci::use(year), soci::into(reserved);
+    sql << "SELECT half_days_reserved FROM capacity WHERE system_leader_id = :id AND academic_year = :y", soci::use(id),
+        soci::use(year), soci::into(reserved);
     if (!sql.got_data()) {
       sql << "INSERT INTO capacity (system_leader_id, academic_year, half_days_offered) VALUES (:id, :y, :h)",
           soci::use(id), soci::use(year), soci::use(halves);
@@ -159,37 +158,62 @@ Capacity capacity(workflow::Database& db, std::int64_t system_leader_id, std::st
   return out;
 }
 
-bool reserve_capacity(soci::session& sql, std::int64_t system_leader_id, std::string_view academic_year, double days) {
-  const int halves = half_days(days);
-  const long long id = system_leader_id;
-  const std::string year(academic_year);
+namespace {
+
+// The per-event capacity statements, prepared once per connection.
+struct CapacityStatements {
+  explicit CapacityStatements(soci::session& sql)
+      : reserve((sql.prepare << "UPDATE capacity SET half_days_reserved = half_days_reserved + :h"
+                                " WHERE system_leader_id = :id AND academic_year = :y"
+                                " AND half_days_reserved + :h2 <= half_days_offered RETURNING half_days_reserved",
+                 soci::use(halves), soci::use(id), soci::use(year), soci::use(halves), soci::into(returned))),
+        release((sql.prepare << "UPDATE capacity SET half_days_reserved = CASE WHEN half_days_reserved > :h"
+                                " THEN half_days_reserved - :h2 ELSE 0 END"
+                                " WHERE system_leader_id = :id AND academic_year = :y",
+                 soci::use(halves), soci::use(halves), soci::use(id), soci::use(year))),
+        consume((sql.prepare << "UPDATE capacity SET half_days_consumed = half_days_consumed + :h"
+                                " WHERE system_leader_id = :id AND academic_year = :y",
+                 soci::use(halves), soci::use(id), soci::use(year))) {}
+
+  int halves = 0;
+  long long id = 0;
+  std::string year;
+  int returned = 0;
+  soci::statement reserve;
+  soci::statement release;
+  soci::statement consume;
+};
+
+CapacityStatements& statements(workflow::Database::Connection& connection, std::int64_t system_leader_id,
+                               std::string_view academic_year, double days) {
+  auto& st = connection.local<CapacityStatements>(
+      [](soci::session& sql) { return std::make_unique<CapacityStatements>(sql); });
+  st.halves = half_days(days);
+  st.id = system_leader_id;
+  st.year = std::string(academic_year);
+  return st;
+}
+
+}  // namespace
+
+bool reserve_capacity(workflow::Database::Connection& connection, std::int64_t system_leader_id,
+                      std::string_view academic_year, double days) {
   // The condition sits in the UPDATE itself: PostgreSQL re-checks it on the
   // row as the previous writer left it, so no two acceptances can both fit.
-  int reserved = 0;
-  sql << "UPDATE capacity SET half_days_reserved = half_days_reserved + :h WHERE system_leader_id = :id"
-         " AND academic_year = :y AND half_days_reserved + :h2 <= half_days_offered RETURNING half_days_reserved",
-      soci::use(halves), soci::use(id), soci::use(year), soci::use(halves), soci::into(reserved);
-  return sql.got_data();
+  auto& st = statements(connection, system_leader_id, academic_year, days);
+  return workflow::execute_once(st.reserve, connection.backend());
 }
 
-void release_capacity(soci::session& sql, std::int64_t system_leader_id, std::string_view academic_year,
-                      double days) {
-  const int halves = half_days(days);
-  const long long id = system_leader_id;
-  const std::string year(academic_year);
-  sql << "UPDATE capacity SET half_days_reserved = CASE WHEN half_days_reserved > :h THEN half_days_reserved - :h2"
-         " ELSE 0 END WHERE system_leader_id = :id AND academic_year = :y",
-      soci::use(halves), soci::use(halves), soci::use(id), soci::use(year);
+void release_capacity(workflow::Database::Connection& connection, std::int64_t system_leader_id,
+                      std::string_view academic_year, double days) {
+  auto& st = statements(connection, system_leader_id, academic_year, days);
+  workflow::execute_once(st.release, connection.backend());
 }
 
-void consume_capacity(soci::session& sql, std::int64_t system_leader_id, std::string_view academic_year,
-                      double days) {
-  const int halves = half_days(days);
-  const long long id = system_leader_id;
-  const std::string year(academic_year);
-  sql << "UPDATE capacity SET half_days_consumed = half_days_consumed + :h WHERE system_leader_id = :id"
-         " AND academic_year = :y",
-      soci::use(halves), soci::use(id), soci::use(year);
+void consume_capacity(workflow::Database::Connection& connection, std::int64_t system_leader_id,
+                      std::string_view academic_year, double days) {
+  auto& st = statements(connection, system_leader_id, academic_year, days);
+  workflow::execute_once(st.consume, connection.backend());
 }
 
 }  // namespace s2s::cases

@@ -9,10 +9,6 @@
 
 #include "workflow/database.h"
 
-namespace soci {
-class session;
-}
-
 // Providers and their capacity: alliances, system leaders with designations,
 // and the days each offers per academic year.
 namespace s2s::cases {
@@ -49,12 +45,15 @@ struct Capacity {
 void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year, double days);
 [[nodiscard]] Capacity capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year);
 
-// Inside the caller's transaction. reserve_capacity is one conditional UPDATE:
+// Inside the caller's transaction, through statements kept with the
+// connection. reserve_capacity is one conditional UPDATE:
 // concurrent acceptances can never reserve more than is offered. Returns false
 // (nothing changed) when too few unreserved days remain.
-[[nodiscard]] bool reserve_capacity(soci::session& sql, std::int64_t system_leader_id, std::string_view academic_year,
-                                    double days);
-void release_capacity(soci::session& sql, std::int64_t system_leader_id, std::string_view academic_year, double days);
-void consume_capacity(soci::session& sql, std::int64_t system_leader_id, std::string_view academic_year, double days);
+[[nodiscard]] bool reserve_capacity(workflow::Database::Connection& connection, std::int64_t system_leader_id,
+                                    std::string_view academic_year, double days);
+void release_capacity(workflow::Database::Connection& connection, std::int64_t system_leader_id,
+                      std::string_view academic_year, double days);
+void consume_capacity(workflow::Database::Connection& connection, std::int64_t system_leader_id,
+                      std::string_view academic_year, double days);
 
 }  // namespace s2s::cases

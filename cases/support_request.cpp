@@ -3,6 +3,7 @@
 // (DESIGN.md 4.1).
 #include "cases/kind_support.h"
 #include "cases/kinds.h"
+#include "cases/providers.h"
 
 namespace s2s::cases {
 namespace {
@@ -165,12 +166,19 @@ struct record_provider_acceptance {
   static constexpr std::string_view name = "record_provider_acceptance";
   template <class E, class F, class S, class T>
   void operator()(E const&, F& fsm, S&, T&) const {
-    auto& data = fsm.ctx->data();
+    auto& ctx = *fsm.ctx;
+    auto& data = ctx.data();
     // Copy before writing: operator[] may move the object's storage.
     boost::json::value provider = data["provider_id"];
-    data["deployed_provider_id"] = std::move(provider);
-    data["matched_on"] = date_value(fsm.ctx->occurred_on());
-    fsm.ctx->arm_deadline("support_request.planning");
+    data["deployed_provider_id"] = provider;
+    data["matched_on"] = date_value(ctx.occurred_on());
+    // The requested days are held for this deployment in the year it starts.
+    const std::string year = academic_year_of(ctx.occurred_on());
+    const double days = number_of(data.if_contains("requested_days"));
+    data["reserved_days"] = days;
+    data["capacity_year"] = year;
+    ctx.request("capacity.reserve", {{"system_leader_id", provider}, {"days", days}, {"academic_year", year}});
+    ctx.arm_deadline("support_request.planning");
   }
 };
 struct restart_matching {
@@ -189,6 +197,40 @@ struct start_deployment {
     fsm.ctx->notify("deployment_agreed");
   }
 };
+// Gives back the reserved days the deployment did not use (withdrawn, or ended early).
+inline void release_unused_days(EventContext& ctx) {
+  auto& data = ctx.data();
+  const double unused = number_of(data.if_contains("reserved_days")) - number_of(data.if_contains("days_logged"));
+  const auto* provider = data.if_contains("deployed_provider_id");
+  const auto* year = data.if_contains("capacity_year");
+  if (unused <= 0 || provider == nullptr || year == nullptr) return;
+  ctx.request("capacity.release", {{"system_leader_id", *provider}, {"days", unused}, {"academic_year", *year}});
+  data["reserved_days"] = number_of(data.if_contains("days_logged"));
+}
+
+struct log_and_consume_days {
+  static constexpr std::string_view name = "log_and_consume_days";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    add_logged_days{}(e, fsm, s, t);
+    auto& ctx = *fsm.ctx;
+    const auto* provider = ctx.data().if_contains("deployed_provider_id");
+    const auto* year = ctx.data().if_contains("capacity_year");
+    if (provider == nullptr || year == nullptr) return;
+    ctx.request("capacity.consume",
+                {{"system_leader_id", *provider}, {"days", payload_number(ctx, "days")}, {"academic_year", *year}});
+  }
+};
+
+struct withdraw_and_release {
+  static constexpr std::string_view name = "withdraw_and_release";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_withdrawal{}(e, fsm, s, t);
+    release_unused_days(*fsm.ctx);
+  }
+};
+
 struct request_rating {
   static constexpr std::string_view name = "request_rating";
   template <class E, class F, class S, class T>
@@ -197,6 +239,7 @@ struct request_rating {
     ctx.data()["deployment_ended_on"] = date_value(ctx.occurred_on());
     ctx.data()["rating_due_on"] = date_value(ctx.arm_deadline("support_request.rating"));
     ctx.notify("rating_requested");
+    release_unused_days(ctx);
   }
 };
 struct record_rating {
@@ -260,16 +303,16 @@ struct Machine : workflow::MachineBase<Machine> {
       Row < awaiting_provider , withdraw           , withdrawn        , record_withdrawal         , none                      >,
       //  +------------------+--------------------+------------------+---------------------------+---------------------------+
       Row < planning          , agree_plan         , deployment       , start_deployment          , plan_dates_in_order       >,
-      Row < planning          , withdraw           , withdrawn        , record_withdrawal         , none                      >,
+      Row < planning          , withdraw           , withdrawn        , withdraw_and_release      , none                      >,
       //  +------------------+--------------------+------------------+---------------------------+---------------------------+
-      Row < deployment        , log_days           , none             , add_logged_days           , valid_day_log             >,
+      Row < deployment        , log_days           , none             , log_and_consume_days      , valid_day_log             >,
       Row < deployment        , complete_deployment, evaluation       , request_rating            , none                      >,
-      Row < deployment        , withdraw           , withdrawn        , record_withdrawal         , none                      >,
+      Row < deployment        , withdraw           , withdrawn        , withdraw_and_release      , none                      >,
       //  +------------------+--------------------+------------------+---------------------------+---------------------------+
       Row < evaluation        , submit_rating      , none             , record_rating             , grade_in_range            >,
       Row < evaluation        , record_impact      , none             , record_payload            , none                      >,
       Row < evaluation        , close              , closed           , record_closure            , impact_recorded_and_rated >,
-      Row < evaluation        , withdraw           , withdrawn        , record_withdrawal         , none                      >
+      Row < evaluation        , withdraw           , withdrawn        , withdraw_and_release      , none                      >
       //  +------------------+--------------------+------------------+---------------------------+---------------------------+
   > {};
   // clang-format on

@@ -75,6 +75,10 @@ void EventContext::notify(std::string_view message, boost::json::object extra) {
   notifications_.push_back(Notification{std::string(message), std::move(extra)});
 }
 
+void EventContext::request(std::string_view effect, boost::json::object args) {
+  effects_.push_back(Effect{std::string(effect), std::move(args)});
+}
+
 void EventContext::open_linked_case(std::string_view kind, boost::json::object payload) {
   linked_.push_back(LinkedCase{std::string(kind), std::move(payload)});
 }
@@ -108,6 +112,18 @@ void KindRegistry::add(std::unique_ptr<CaseKind> kind) {
     }
   }
   kinds_.push_back(std::move(kind));
+}
+
+void KindRegistry::add_effect(std::string name, EffectHandler handler) {
+  if (find_effect(name) != nullptr) throw std::logic_error("effect " + name + " registered twice");
+  effects_.emplace_back(std::move(name), std::move(handler));
+}
+
+const EffectHandler* KindRegistry::find_effect(std::string_view name) const noexcept {
+  for (const auto& [effect, handler] : effects_) {
+    if (effect == name) return &handler;
+  }
+  return nullptr;
 }
 
 const CaseKind* KindRegistry::find(std::string_view name) const noexcept {

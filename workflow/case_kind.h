@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "workflow/calendar.h"
+#include "workflow/database.h"
 
 // What the engine knows of a case kind: a generic interface that cases/
 // implements once per kind with a Boost.MSM machine (see workflow/msm_kind.h).
@@ -131,6 +132,11 @@ class EventContext {
   // linking the two both ways (e.g. a risk assessment recommending support).
   void open_linked_case(std::string_view kind, boost::json::object payload);
 
+  // Asks for a domain effect (reserving a provider's capacity), run by the
+  // handler registered under `effect` inside the event's transaction. A
+  // handler that refuses throws, and the event leaves nothing behind.
+  void request(std::string_view effect, boost::json::object args);
+
   struct ArmedDeadline {
     std::string purpose;
     std::chrono::year_month_day from;
@@ -144,10 +150,15 @@ class EventContext {
     std::string kind;
     boost::json::object payload;
   };
+  struct Effect {
+    std::string name;
+    boost::json::object args;
+  };
   [[nodiscard]] const std::vector<ArmedDeadline>& armed() const noexcept { return armed_; }
   [[nodiscard]] const std::vector<Notification>& notifications() const noexcept { return notifications_; }
   [[nodiscard]] const std::vector<LinkedCase>& linked_cases() const noexcept { return linked_; }
   [[nodiscard]] const std::vector<std::string>& settled() const noexcept { return settled_; }
+  [[nodiscard]] const std::vector<Effect>& effects() const noexcept { return effects_; }
 
  private:
   const CaseSnapshot& snapshot_;
@@ -163,6 +174,7 @@ class EventContext {
   std::vector<ArmedDeadline> armed_;
   std::vector<Notification> notifications_;
   std::vector<LinkedCase> linked_;
+  std::vector<Effect> effects_;
 };
 
 // A transition as the kind's table declares it, for diagrams and tests.
@@ -217,15 +229,24 @@ class CaseKind {
   [[nodiscard]] const DeadlineSpec* find_deadline(std::string_view purpose) const noexcept;
 };
 
-// The kinds a process knows, by name. Built once at start-up, then read-only.
+// Runs one requested effect on the event's transaction, for the case as it
+// was before the event. Throws (EngineError guard_failed, to refuse) to undo the event.
+using EffectHandler = std::function<void(Database::Connection& connection, const CaseSnapshot& snapshot,
+                                         const boost::json::object& args)>;
+
+// The kinds a process knows, by name, and the handlers of the effects they
+// request. Built once at start-up, then read-only.
 class KindRegistry {
  public:
-  void add(std::unique_ptr<CaseKind> kind);  // throws std::logic_error on a duplicate name or prefix
+  void add(std::unique_ptr<CaseKind> kind);                  // throws std::logic_error on a duplicate name or prefix
+  void add_effect(std::string name, EffectHandler handler);  // throws std::logic_error on a duplicate
   [[nodiscard]] const CaseKind* find(std::string_view name) const noexcept;
+  [[nodiscard]] const EffectHandler* find_effect(std::string_view name) const noexcept;
   [[nodiscard]] std::vector<const CaseKind*> all() const;
 
  private:
   std::vector<std::unique_ptr<CaseKind>> kinds_;
+  std::vector<std::pair<std::string, EffectHandler>> effects_;
 };
 
 }  // namespace s2s::workflow

@@ -1,7 +1,6 @@
 #include "workflow/case_store.h"
 
 #include <soci/soci.h>
-#include <soci/sqlite3/soci-sqlite3.h>
 
 #include "workflow/timestamp.h"
 
@@ -173,22 +172,6 @@ struct CaseStore::HotStatements {
   soci::statement deadline_status;
   soci::statement outbox;
 };
-
-namespace {
-
-// Runs a kept statement for at most one row. SQLite will not commit while a
-// statement is mid-result, so it is reset at once; PostgreSQL has nothing to reset.
-bool execute_once(soci::statement& st, Backend backend) {
-  const bool row = st.execute(true);
-  if (backend == Backend::sqlite) {
-    // What SOCI's own (unexported) sqlite3_statement_backend::reset() does.
-    auto* lite = static_cast<soci::sqlite3_statement_backend*>(st.get_backend());
-    if (sqlite_api::sqlite3_reset(lite->stmt_) == SQLITE_OK) lite->databaseReady_ = true;
-  }
-  return row;
-}
-
-}  // namespace
 
 CaseStore::CaseStore(Database::Connection& connection)
     : connection_(connection), sql_(connection.session()), backend_(connection.backend()) {}

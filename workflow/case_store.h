@@ -77,6 +77,9 @@ class CaseStore {
   // kept with it (Connection::local): one round trip each on PostgreSQL.
   explicit CaseStore(Database::Connection& connection);
 
+  // The transaction's connection, for effect handlers.
+  [[nodiscard]] Database::Connection& connection() noexcept { return connection_; }
+
   // `for_update`: PostgreSQL locks the row until the transaction ends, so
   // concurrent events on one case queue up instead of conflicting.
   [[nodiscard]] std::optional<CaseRow> load_case(std::int64_t id, bool for_update = false);

@@ -304,6 +304,16 @@ void Database::Connection::exec_script(std::string_view sql) {
   }
 }
 
+bool execute_once(soci::statement& statement, Backend backend) {
+  const bool row = statement.execute(true);
+  if (backend == Backend::sqlite) {
+    // What SOCI's own (unexported) sqlite3_statement_backend::reset() does.
+    auto* lite = static_cast<soci::sqlite3_statement_backend*>(statement.get_backend());
+    if (sqlite_api::sqlite3_reset(lite->stmt_) == SQLITE_OK) lite->databaseReady_ = true;
+  }
+  return row;
+}
+
 void Database::Connection::rethrow_translated() {
   try {
     throw;

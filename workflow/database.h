@@ -12,7 +12,8 @@
 
 namespace soci {
 class session;
-}
+class statement;
+}  // namespace soci
 
 // Storage: one database URL selects SOCI's PostgreSQL or SQLite3 backend, and a
 // pool hands out connections. SQL itself lives in each module's storage layer.
@@ -128,6 +129,11 @@ class Database::Connection {
   bool broken_ = false;
   bool in_transaction_ = false;
 };
+
+// Runs a statement kept with a connection (Connection::local) for at most one
+// row; true when it returned one. SQLite's is reset at once, since SQLite
+// will not commit while a statement is mid-result.
+bool execute_once(soci::statement& statement, Backend backend);
 
 template <class T, class Make>
 T& Database::Connection::local(Make&& make) {

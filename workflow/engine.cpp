@@ -324,6 +324,12 @@ struct Engine::Impl {
     }
     if (result.outcome == DispatchResult::Outcome::not_allowed) throw not_allowed(kind, row, event);
 
+    for (const auto& effect : ctx.effects()) {
+      const EffectHandler* handler = kinds->find_effect(effect.name);
+      if (handler == nullptr) throw std::logic_error("no handler is registered for effect " + effect.name);
+      (*handler)(store.connection(), snapshot, effect.args);
+    }
+
     const std::string from_state = row.state;
     const std::string to_state(result.state);
     const Phase phase = kind.phase_of(to_state).value_or(Phase::referral);
@@ -568,8 +574,7 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
         } catch (const std::exception& e) {
           if (!isolate) throw;
           connection.exec_script("ROLLBACK TO SAVEPOINT fire_timer");
-          failures.push_back(
-              {timer.id, e.what(), timer.attempts, timer.attempts >= impl_->options.max_timer_attempts});
+          failures.push_back({timer.id, e.what(), timer.attempts, timer.attempts >= impl_->options.max_timer_attempts});
         }
         if (isolate) connection.exec_script("RELEASE SAVEPOINT fire_timer; SAVEPOINT fire_timer");
       }

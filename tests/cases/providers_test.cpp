@@ -52,7 +52,8 @@ TEST_F(ProvidersTest, ConcurrentAcceptancesNeverReserveMoreThanIsOffered) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 5; ++i) {
-        const bool ok = db_->transact([&](soci::session& sql) { return reserve_capacity(sql, leader_, "2026/27", 1); });
+        const bool ok = db_->transact(
+            [&](workflow::Database::Connection& c) { return reserve_capacity(c, leader_, "2026/27", 1); });
         ++(ok ? reserved : refused);
       }
     });
@@ -67,7 +68,7 @@ TEST_F(ProvidersTest, ConcurrentAcceptancesNeverReserveMoreThanIsOffered) {
 
 TEST_F(ProvidersTest, ReservedDaysAreConsumedAndReleasedInHalfDays) {
   set_capacity(*db_, leader_, "2026/27", 10.5);
-  db_->transact([&](soci::session& sql) {
+  db_->transact([&](workflow::Database::Connection& sql) {
     EXPECT_TRUE(reserve_capacity(sql, leader_, "2026/27", 6));
     EXPECT_FALSE(reserve_capacity(sql, leader_, "2026/27", 5)) << "only 4.5 days are left";
     EXPECT_TRUE(reserve_capacity(sql, leader_, "2026/27", 4.5));
@@ -82,8 +83,9 @@ TEST_F(ProvidersTest, ReservedDaysAreConsumedAndReleasedInHalfDays) {
   EXPECT_THROW(set_capacity(*db_, leader_, "2026/27", 7.25), ProviderError) << "not a half day";
   EXPECT_THROW(set_capacity(*db_, leader_, "2026-27", 7), ProviderError);
   EXPECT_DOUBLE_EQ(capacity(*db_, leader_, "2026/27").offered, 10.5) << "refusals changed nothing";
-  EXPECT_THROW(db_->transact([&](soci::session& sql) { (void)reserve_capacity(sql, leader_, "2026/27", -1); }),
-               ProviderError);
+  EXPECT_THROW(
+      db_->transact([&](workflow::Database::Connection& c) { (void)reserve_capacity(c, leader_, "2026/27", -1); }),
+      ProviderError);
 }
 
 TEST_F(ProvidersTest, RecordsRefuseUnknownSchoolsAndDesignations) {

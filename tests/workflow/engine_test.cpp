@@ -5,11 +5,15 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "workflow/errors.h"
 
+#include "cases/gias_import.h"
 #include "cases/kinds.h"
+#include "cases/providers.h"
 #include "tests/support/test_clock.h"
 #include "tests/support/test_database.h"
 #include "workflow/case_store.h"
@@ -40,6 +44,11 @@ class EngineTest : public ::testing::Test {
   void SetUp() override {
     db_ = test_db_.open_migrated({.pool_size = 12});
     engine_ = std::make_unique<Engine>(db_, cases::all_kinds(), EngineOptions{{}, clock_.function(), 5});
+    // A system leader with 20 days to offer this academic year.
+    std::ifstream sample(std::string(S2S_TEST_DATA_DIR) + "/gias_sample.csv", std::ios::binary);
+    cases::import_gias(*db_, std::string(std::istreambuf_iterator<char>(sample), std::istreambuf_iterator<char>()));
+    leader_ = cases::create_system_leader(*db_, "Sam Leader", "sam@example.org", 144871, std::nullopt);
+    cases::set_capacity(*db_, leader_, "2026/27", 20);
   }
 
   Case open_support_request() { return engine_->open_case("support_request", 100001, kReferral, "lead:amy"); }
@@ -49,7 +58,7 @@ class EngineTest : public ::testing::Test {
     const Case c = open_support_request();
     const auto today = engine_->today();
     engine_->apply(c.id, "accept_referral", kAccept, "lead:amy", today);
-    engine_->apply(c.id, "propose_provider", {{"provider_id", 7}}, "lead:amy", today);
+    engine_->apply(c.id, "propose_provider", {{"provider_id", leader_}}, "lead:amy", today);
     engine_->apply(c.id, "provider_accepts", {}, "system_leader:7", today);
     return engine_->apply(c.id, "agree_plan",
                           {{"objectives", "Improve KS2 maths"},
@@ -91,6 +100,7 @@ class EngineTest : public ::testing::Test {
   }
 
   TestClock clock_;
+  std::int64_t leader_ = 0;
   TestDatabase test_db_;
   std::shared_ptr<Database> db_;
   std::unique_ptr<Engine> engine_;
@@ -501,6 +511,49 @@ TEST_F(EngineTest, AFailingTimerIsIsolatedRetriedWithBackoffAndFinallyMarkedFail
   EXPECT_EQ(count("SELECT count(*) FROM timers WHERE status = 'failed' AND attempts = 5"), 1);
   clock_.set(clock_.now() + hours(10));
   EXPECT_EQ(engine_->fire_due_timers("w", 10, seconds(60)).claimed, 0u) << "given up";
+}
+
+}  // namespace
+}  // namespace s2s::workflow
+
+namespace s2s::workflow {
+namespace {
+
+TEST_F(EngineTest, AcceptingReservesTheRequestedDaysLoggingConsumesThemAndWithdrawingReleasesTheRest) {
+  const Case c = deployed();  // requested 6 days
+  auto held = cases::capacity(*db_, leader_, "2026/27");
+  EXPECT_DOUBLE_EQ(held.reserved, 6);
+  engine_->apply(c.id, "log_days", {{"date", "2026-11-02"}, {"days", 1}, {"activity", "coaching"}}, "sl",
+                 d("2026-11-02"));
+  held = cases::capacity(*db_, leader_, "2026/27");
+  EXPECT_DOUBLE_EQ(held.consumed, 1);
+  EXPECT_DOUBLE_EQ(held.reserved, 6);
+  engine_->apply(c.id, "withdraw", {{"reason", "school joined a trust"}}, "lead:amy", d("2026-11-02"));
+  held = cases::capacity(*db_, leader_, "2026/27");
+  EXPECT_DOUBLE_EQ(held.reserved, 1) << "the 5 unused days go back";
+  EXPECT_DOUBLE_EQ(held.consumed, 1);
+}
+
+TEST_F(EngineTest, AnAcceptanceBeyondCapacityIsRefusedAndChangesNothing) {
+  cases::set_capacity(*db_, leader_, "2026/27", 5);  // 6 days will be requested
+  const Case c = open_support_request();
+  const auto today = engine_->today();
+  engine_->apply(c.id, "accept_referral", kAccept, "lead:amy", today);
+  engine_->apply(c.id, "propose_provider", {{"provider_id", leader_}}, "lead:amy", today);
+  const auto e = expect_refused(c.id, EngineError::Code::guard_failed,
+                                [&] { engine_->apply(c.id, "provider_accepts", {}, "sl", today); });
+  EXPECT_NE(e.reason().find("does not have 6 unreserved days in 2026/27"), std::string::npos) << e.reason();
+  EXPECT_DOUBLE_EQ(cases::capacity(*db_, leader_, "2026/27").reserved, 0);
+  EXPECT_EQ(engine_->get(c.id).state, "awaiting_provider");
+}
+
+TEST_F(EngineTest, CompletingADeploymentGivesBackTheDaysItDidNotUse) {
+  const Case c = deployed();
+  engine_->apply(c.id, "log_days", {{"date", "2026-11-02"}, {"days", 0.5}, {"activity", "x"}}, "sl", d("2026-11-02"));
+  engine_->apply(c.id, "complete_deployment", {}, "lead:amy", d("2026-11-02"));
+  const auto held = cases::capacity(*db_, leader_, "2026/27");
+  EXPECT_DOUBLE_EQ(held.reserved, 0.5);
+  EXPECT_DOUBLE_EQ(held.consumed, 0.5);
 }
 
 }  // namespace
