@@ -125,6 +125,25 @@ struct plan_dates_in_order {
            fsm.ctx->refuse("ends_on is before starts_on");
   }
 };
+// A day log (see valid_day_log) on a date within the agreed plan's dates.
+struct valid_deployment_day {
+  static constexpr std::string_view name = "valid_deployment_day";
+  template <class E, class F, class S, class T>
+  bool operator()(E const& e, F& fsm, S& s, T& t) const {
+    if (!valid_day_log{}(e, fsm, s, t)) return false;
+    EventContext& ctx = *fsm.ctx;
+    const std::string date = payload_string(ctx, "date");
+    const auto* starts = ctx.data().if_contains("starts_on");
+    const auto* ends = ctx.data().if_contains("ends_on");
+    if (starts != nullptr && starts->is_string() && date < starts->get_string()) {
+      return ctx.refuse("date " + date + " is before the deployment starts on " + std::string(starts->get_string()));
+    }
+    if (ends != nullptr && ends->is_string() && date > ends->get_string()) {
+      return ctx.refuse("date " + date + " is after the deployment ends on " + std::string(ends->get_string()));
+    }
+    return true;
+  }
+};
 struct impact_recorded_and_rated {
   static constexpr std::string_view name = "impact_recorded_and_rated";
   template <class E, class F, class S, class T>
@@ -305,7 +324,7 @@ struct Machine : workflow::MachineBase<Machine> {
       Row < planning          , agree_plan         , deployment       , start_deployment          , plan_dates_in_order       >,
       Row < planning          , withdraw           , withdrawn        , withdraw_and_release      , none                      >,
       //  +------------------+--------------------+------------------+---------------------------+---------------------------+
-      Row < deployment        , log_days           , none             , log_and_consume_days      , valid_day_log             >,
+      Row < deployment        , log_days           , none             , log_and_consume_days      , valid_deployment_day      >,
       Row < deployment        , complete_deployment, evaluation       , request_rating            , none                      >,
       Row < deployment        , withdraw           , withdrawn        , withdraw_and_release      , none                      >,
       //  +------------------+--------------------+------------------+---------------------------+---------------------------+
