@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <set>
+#include <sstream>
 
 #include "api/app.h"
 #include "api/cli.h"
@@ -18,6 +18,7 @@
 #include "api/users.h"
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
+#include "cases/providers.h"
 #include "workflow/calendar.h"
 #include "workflow/date.h"
 #include "workflow/diagram.h"
@@ -237,8 +238,8 @@ int run_import_gias(const Settings& settings) {
     const int width = 40;
     const auto filled = static_cast<int>(width * done / total);
     std::cerr << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
-              << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << total
-              << " rows" << std::flush;
+              << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << total << " rows"
+              << std::flush;
   };
   const auto report = cases::import_gias(*db, bytes.str(), progress);
   if (terminal) std::cerr << '\n';
@@ -246,8 +247,7 @@ int run_import_gias(const Settings& settings) {
                          : report.encoding == cases::TextEncoding::utf8_bom   ? "UTF-8 with BOM"
                                                                               : "UTF-8";
   std::cout << path << " (" << encoding << "): " << report.rows << " rows: " << report.inserted << " inserted, "
-            << report.updated << " updated, " << report.unchanged << " unchanged, " << report.skipped
-            << " skipped\n";
+            << report.updated << " updated, " << report.unchanged << " unchanged, " << report.skipped << " skipped\n";
   for (const auto& problem : report.problems) std::cout << problem << '\n';
   return 0;
 }
@@ -268,6 +268,57 @@ int run_user_revoke(const Settings& settings) {
   auto db = open_database(settings);
   const int revoked = revoke_tokens(*db, settings.positional[0]);
   std::cout << revoked << " token(s) of " << settings.positional[0] << " revoked\n";
+  return 0;
+}
+
+std::shared_ptr<Database> open_migrated(const Settings& settings) {
+  auto db = open_database(settings);
+  const auto status = workflow::migration_status(*db, workflow::bundled_migrations(db->backend()));
+  if (!status.pending.empty()) throw workflow::MigrationError("the database is not migrated: run s2sd migrate");
+  return db;
+}
+
+int run_alliance_add(const Settings& settings) {
+  auto db = open_migrated(settings);
+  const auto id = cases::create_alliance(*db, settings.require("name"),
+                                         static_cast<int>(settings.integer("lead-urn", 1, 2147483647)));
+  std::cout << "alliance " << id << " created\n";
+  return 0;
+}
+
+int run_system_leader_add(const Settings& settings) {
+  auto db = open_migrated(settings);
+  std::optional<std::int64_t> alliance;
+  if (settings.get("alliance")) alliance = settings.integer("alliance", 1, 1LL << 62);
+  const auto id = cases::create_system_leader(*db, settings.require("name"), settings.require("email"),
+                                              static_cast<int>(settings.integer("home-urn", 1, 2147483647)), alliance);
+  std::cout << "system leader " << id << " created\n";
+  return 0;
+}
+
+int run_designation_add(const Settings& settings) {
+  auto db = open_migrated(settings);
+  const auto from = parse_date_argument(settings.require("from"), "--from");
+  std::optional<std::chrono::year_month_day> to;
+  if (settings.get("to")) to = parse_date_argument(*settings.get("to"), "--to");
+  cases::add_designation(*db, settings.integer("system-leader", 1, 1LL << 62), settings.require("designation"),
+                         settings.get("specialisms").value_or(""), from, to);
+  std::cout << "designation added\n";
+  return 0;
+}
+
+int run_capacity_set(const Settings& settings) {
+  auto db = open_migrated(settings);
+  const auto leader = settings.integer("system-leader", 1, 1LL << 62);
+  const std::string year = settings.require("year");
+  const std::string days_text = settings.require("days");
+  char* end = nullptr;
+  const double days = std::strtod(days_text.c_str(), &end);
+  if (*end != '\0') throw UsageError("--days must be a number of days, got '" + days_text + "'");
+  cases::set_capacity(*db, leader, year, days);
+  const auto held = cases::capacity(*db, leader, year);
+  std::cout << "system leader " << leader << " offers " << held.offered << " days in " << year << " (" << held.reserved
+            << " reserved, " << held.consumed << " logged)\n";
   return 0;
 }
 
@@ -379,16 +430,38 @@ std::vector<Command> commands() {
                               engine_options()),
                   1},
                  run_calendar_close});
-  out.push_back({{"user add", "",
-                  "Create a user and print its bearer token alone on the last line (stored only as a hash).",
-                  with_common({{"name", "NAME", "the person's name (required)", ""},
-                               {"email", "EMAIL", "their email address, unique (required)", ""},
-                               {"role", "ROLE", "lead, system_leader, school, la_officer or admin (required)", ""},
-                               {"scope", "KIND:VALUE",
-                                "mini_region:NAME or alliance:ID (lead), school:URN, system_leader:ID, la:CODE", ""}})},
-                 run_user_add});
+  out.push_back(
+      {{"user add", "", "Create a user and print its bearer token alone on the last line (stored only as a hash).",
+        with_common({{"name", "NAME", "the person's name (required)", ""},
+                     {"email", "EMAIL", "their email address, unique (required)", ""},
+                     {"role", "ROLE", "lead, system_leader, school, la_officer or admin (required)", ""},
+                     {"scope", "KIND:VALUE",
+                      "mini_region:NAME or alliance:ID (lead), school:URN, system_leader:ID, la:CODE", ""}})},
+       run_user_add});
   out.push_back({{"user revoke", "EMAIL", "Revoke every token of the user with this email.", common_options(), 1},
                  run_user_revoke});
+  out.push_back({{"alliance add", "", "Create an alliance led by a teaching school (a school already imported).",
+                  with_common({{"name", "NAME", "the alliance's name (required)", ""},
+                               {"lead-urn", "URN", "its lead teaching school (required)", ""}})},
+                 run_alliance_add});
+  out.push_back({{"system-leader add", "", "Create a system leader.",
+                  with_common({{"name", "NAME", "required", ""},
+                               {"email", "EMAIL", "required, unique", ""},
+                               {"home-urn", "URN", "their home school (required)", ""},
+                               {"alliance", "ID", "the alliance they work for", ""}})},
+                 run_system_leader_add});
+  out.push_back({{"designation add", "", "Record a system leader's designation (NLE, LLE, SLE, NLG, LLG, PPR).",
+                  with_common({{"system-leader", "ID", "required", ""},
+                               {"designation", "D", "NLE, LLE, SLE, NLG, LLG or PPR (required)", ""},
+                               {"specialisms", "LIST", "comma-separated, e.g. maths,SEND", ""},
+                               {"from", "DATE", "active from (required)", ""},
+                               {"to", "DATE", "active to", ""}})},
+                 run_designation_add});
+  out.push_back({{"capacity set", "", "Set the days a system leader offers in an academic year.",
+                  with_common({{"system-leader", "ID", "required", ""},
+                               {"year", "YYYY/YY", "the academic year, e.g. 2026/27 (required)", ""},
+                               {"days", "N", "days offered, in half-day steps (required)", ""}})},
+                 run_capacity_set});
   out.push_back({{"import gias", "FILE.csv",
                   "Import schools from a GIAS establishment extract (UTF-8 or Windows-1252), upserting by URN.",
                   common_options(), 1},
@@ -480,6 +553,9 @@ int run_s2sd(std::span<const std::string> args) {
   } catch (const workflow::Error& e) {
     std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
     return 1;
+  } catch (const cases::ProviderError& e) {
+    std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
+    return 2;
   } catch (const UserError& e) {
     std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
     return 2;

@@ -225,7 +225,8 @@ TEST(S2sdUserTest, AddPrintsTheTokenAloneOnTheLastLineAndLogsNeverHoldIt) {
   const auto revoked = run_process({kS2sd, "user", "revoke", "amy@example.org"}, env);
   EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
   EXPECT_NE(revoked.out.find("1 token(s) of amy@example.org revoked"), std::string::npos);
-  const auto bad = run_process({kS2sd, "user", "add", "--name", "B", "--email", "b@example.org", "--role", "lead"}, env);
+  const auto bad =
+      run_process({kS2sd, "user", "add", "--name", "B", "--email", "b@example.org", "--role", "lead"}, env);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--scope mini_region:NAME or alliance:ID"), std::string::npos) << bad.err;
 }
@@ -246,6 +247,49 @@ TEST(S2sdImportTest, ImportsTheSampleAndRefusesAFileWithoutRequiredColumns) {
   EXPECT_NE(bad.err.find("EstablishmentName"), std::string::npos) << bad.err;
   std::filesystem::remove(bad_path);
   EXPECT_EQ(run_process({kS2sd, "import", "gias", "/nonexistent.csv"}, env).exit_code, 1);
+}
+
+}  // namespace
+}  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+TEST(S2sdProvidersTest, AnAdminRecordsAllianceSystemLeaderDesignationAndCapacity) {
+  TestDatabase db;
+  const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db.url().text}};
+  EXPECT_EQ(run_process({kS2sd, "alliance", "add", "--name", "Peak TSA", "--lead-urn", "112934"}, env).exit_code, 1)
+      << "refused before migrating";
+  ASSERT_EQ(run_process({kS2sd, "migrate"}, env).exit_code, 0);
+  ASSERT_EQ(run_process({kS2sd, "import", "gias", std::string(S2S_SOURCE_DIR) + "/tests/data/gias_sample.csv"}, env)
+                .exit_code,
+            0);
+  const auto alliance = run_process({kS2sd, "alliance", "add", "--name", "Peak TSA", "--lead-urn", "112934"}, env);
+  EXPECT_EQ(alliance.exit_code, 0) << alliance.err;
+  EXPECT_EQ(alliance.out, "alliance 1 created\n");
+  const auto leader = run_process({kS2sd, "system-leader", "add", "--name", "Sam", "--email", "sam@example.org",
+                                   "--home-urn", "144871", "--alliance", "1"},
+                                  env);
+  EXPECT_EQ(leader.out, "system leader 1 created\n") << leader.err;
+  const auto designation = run_process({kS2sd, "designation", "add", "--system-leader", "1", "--designation", "SLE",
+                                        "--specialisms", "maths,SEND", "--from", "2024-09-01"},
+                                       env);
+  EXPECT_EQ(designation.exit_code, 0) << designation.err;
+  const auto capacity =
+      run_process({kS2sd, "capacity", "set", "--system-leader", "1", "--year", "2026/27", "--days", "12.5"}, env);
+  EXPECT_EQ(capacity.exit_code, 0) << capacity.err;
+  EXPECT_EQ(capacity.out, "system leader 1 offers 12.5 days in 2026/27 (0 reserved, 0 logged)\n");
+
+  const auto unknown_school = run_process({kS2sd, "alliance", "add", "--name", "X", "--lead-urn", "999999"}, env);
+  EXPECT_EQ(unknown_school.exit_code, 2);
+  EXPECT_NE(unknown_school.err.find("no school with URN 999999"), std::string::npos) << unknown_school.err;
+  const auto quarter =
+      run_process({kS2sd, "capacity", "set", "--system-leader", "1", "--year", "2026/27", "--days", "7.25"}, env);
+  EXPECT_EQ(quarter.exit_code, 2);
+  EXPECT_NE(quarter.err.find("half"), std::string::npos) << quarter.err;
+  const auto bad_designation = run_process(
+      {kS2sd, "designation", "add", "--system-leader", "1", "--designation", "XYZ", "--from", "2024-09-01"}, env);
+  EXPECT_EQ(bad_designation.exit_code, 2);
 }
 
 }  // namespace
