@@ -137,6 +137,13 @@ std::chrono::year_month_day parse_date_argument(const std::string& text, std::st
   return *date;
 }
 
+std::shared_ptr<Database> open_migrated(const Settings& settings) {
+  auto db = open_database(settings);
+  const auto status = workflow::migration_status(*db, workflow::bundled_migrations(db->backend()));
+  if (!status.pending.empty()) throw workflow::MigrationError("the database is not migrated: run s2sd migrate");
+  return db;
+}
+
 int run_calendar_add(const Settings& settings) {
   const auto start = parse_date_argument(settings.positional[0], "DATE");
   char* end = nullptr;
@@ -164,8 +171,7 @@ int run_calendar_holidays(const Settings& settings) {
 int run_calendar_close(const Settings& settings) {
   const auto day = parse_date_argument(settings.positional[0], "DATE");
   const std::string reason = settings.require("reason");
-  auto db = open_database(settings);
-  (void)workflow::migration_status(*db, workflow::bundled_migrations(db->backend()));
+  auto db = open_migrated(settings);
   auto engine = make_engine(settings, db);
   const int moved = engine->add_closure(day, reason, settings.get("actor").value_or("admin:cli"));
   std::cout << workflow::format_date(day) << " closed (" << reason << "); " << moved << " open deadline(s) moved\n";
@@ -215,8 +221,7 @@ std::vector<OptionSpec> timer_option_specs() {
 }
 
 int run_timers(const Settings& settings) {
-  auto db = open_database(settings);
-  (void)workflow::migration_status(*db, workflow::bundled_migrations(db->backend()));
+  auto db = open_migrated(settings);
   auto engine = make_engine(settings, db);
   workflow::TimerService service(*engine, timer_options(settings));
   const auto report = service.run_until_idle();
@@ -230,8 +235,7 @@ int run_import_gias(const Settings& settings) {
   if (!in) throw workflow::ConfigError("cannot read " + path);
   std::ostringstream bytes;
   bytes << in.rdbuf();
-  auto db = open_database(settings);
-  (void)workflow::migration_status(*db, workflow::bundled_migrations(db->backend()));
+  auto db = open_migrated(settings);
   const bool terminal = isatty(STDERR_FILENO) == 1;
   const auto progress = [terminal](std::size_t done, std::size_t total) {
     if (!terminal || total == 0) return;
@@ -253,8 +257,7 @@ int run_import_gias(const Settings& settings) {
 }
 
 int run_user_add(const Settings& settings) {
-  auto db = open_database(settings);
-  (void)workflow::migration_status(*db, workflow::bundled_migrations(db->backend()));
+  auto db = open_migrated(settings);
   const auto created = add_user(*db, settings.require("name"), settings.require("email"), settings.require("role"),
                                 settings.get("scope").value_or(""));
   std::cout << "user " << created.user.id << " " << created.user.email << " (" << created.user.role
@@ -269,13 +272,6 @@ int run_user_revoke(const Settings& settings) {
   const int revoked = revoke_tokens(*db, settings.positional[0]);
   std::cout << revoked << " token(s) of " << settings.positional[0] << " revoked\n";
   return 0;
-}
-
-std::shared_ptr<Database> open_migrated(const Settings& settings) {
-  auto db = open_database(settings);
-  const auto status = workflow::migration_status(*db, workflow::bundled_migrations(db->backend()));
-  if (!status.pending.empty()) throw workflow::MigrationError("the database is not migrated: run s2sd migrate");
-  return db;
 }
 
 int run_alliance_add(const Settings& settings) {
@@ -547,24 +543,13 @@ int run_s2sd(std::span<const std::string> args) {
         known_keys);
     configure_logging(settings.get("log-format").value_or("text"), settings.get("log-level").value_or("info"));
     return command->run(settings);
-  } catch (const UsageError& e) {
-    std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
-    return 2;
-  } catch (const workflow::Error& e) {
-    std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
-    return 1;
-  } catch (const cases::ProviderError& e) {
-    std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
-    return 2;
-  } catch (const UserError& e) {
-    std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
-    return 2;
-  } catch (const cases::GiasFormatError& e) {
-    std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
-    return 1;
   } catch (const std::exception& e) {
+    // One line naming the problem; 2 for what the caller asked wrongly, 1 for what went wrong.
     std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
-    return 1;
+    const bool usage = dynamic_cast<const UsageError*>(&e) != nullptr ||
+                       dynamic_cast<const UserError*>(&e) != nullptr ||
+                       dynamic_cast<const cases::ProviderError*>(&e) != nullptr;
+    return usage ? 2 : 1;
   }
 }
 

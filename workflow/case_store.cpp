@@ -387,12 +387,6 @@ void CaseStore::release_timer(std::int64_t id, const std::string& owner, const s
       soci::use(status), soci::use(error), soci::use(retry_at), soci::use(key), soci::use(owner);
 }
 
-long long CaseStore::count_timers(const std::string& status) {
-  long long count = 0;
-  sql_ << "SELECT count(*) FROM timers WHERE status = :status", soci::use(status), soci::into(count);
-  return count;
-}
-
 void CaseStore::insert_outbox(std::optional<std::int64_t> case_id, const std::string& message,
                               const std::string& payload, const std::string& now) {
   HotStatements& st = hot();

@@ -121,7 +121,6 @@ class CaseStore {
   // `retry_at`, or failed for good.
   void release_timer(std::int64_t id, const std::string& owner, const std::string& error, bool give_up,
                      const std::string& retry_at);
-  [[nodiscard]] long long count_timers(const std::string& status);
 
   void insert_outbox(std::optional<std::int64_t> case_id, const std::string& message, const std::string& payload,
                      const std::string& now);

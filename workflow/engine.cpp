@@ -475,8 +475,6 @@ std::optional<Case> Engine::find(std::int64_t case_id) {
     const auto row = store.load_case(case_id);
     if (!row) return std::nullopt;
     return to_case(*row);
-  } catch (const Error&) {
-    throw;
   } catch (...) {
     connection.rethrow_translated();
   }
@@ -648,9 +646,5 @@ std::chrono::system_clock::time_point Engine::now() const { return impl_->option
 const KindRegistry& Engine::kinds() const noexcept { return *impl_->kinds; }
 
 Database& Engine::database() noexcept { return *impl_->db; }
-
-int Engine::working_days_for(const CaseKind& kind, std::string_view purpose) const {
-  return impl_->working_days(kind, purpose);
-}
 
 }  // namespace s2s::workflow

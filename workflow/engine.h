@@ -152,8 +152,6 @@ class Engine {
   [[nodiscard]] std::chrono::system_clock::time_point now() const;
   [[nodiscard]] const KindRegistry& kinds() const noexcept;
   [[nodiscard]] Database& database() noexcept;
-  // Working days for a deadline purpose: configured, else the kind's default.
-  [[nodiscard]] int working_days_for(const CaseKind& kind, std::string_view purpose) const;
 
  private:
   struct Impl;
