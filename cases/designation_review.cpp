@@ -132,6 +132,10 @@ struct start_review {
   void operator()(E const& e, F& fsm, S& s, T& t) const {
     record_payload{}(e, fsm, s, t);
     auto& ctx = *fsm.ctx;
+    // Assigned at once: proposed (eligibility checked) and deployed in one event.
+    ctx.data()["provider_id"] = ctx.payload().at("reviewer_id");
+    ask_provider(ctx, "reviewer_id");
+    deploy_provider(ctx);
     ctx.data()["review_due_on"] = date_value(ctx.arm_deadline("designation_review.review"));
   }
 };
@@ -141,6 +145,7 @@ struct record_review {
   void operator()(E const& e, F& fsm, S& s, T& t) const {
     record_payload{}(e, fsm, s, t);
     fsm.ctx->data()["review_submitted_on"] = date_value(fsm.ctx->occurred_on());
+    end_deployment(*fsm.ctx, "ended");
   }
 };
 struct record_retention {
@@ -233,6 +238,7 @@ struct Machine : workflow::MachineBase<Machine> {
        "contact the de-designated school within 10 working days of the appeals panel outcome or of the appeal "
        "window closing unheard"},
   };
+  static constexpr std::string_view kOpenedBy = "lead";
   static constexpr FieldSpec kOpenFields[] = {
       {"subject_type", FieldType::string, true, "teaching_school,system_leader", "what designation is reviewed"},
       {"subject_name", FieldType::string, true, {}, "the teaching school or system leader reviewed"},

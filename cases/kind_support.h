@@ -3,11 +3,16 @@
 // Small pieces every case kind's table uses: the state and functor shapes, and
 // payload helpers. Included by the kind .cpp files, after workflow/msm_kind.h.
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <set>
 #include <string>
 #include <string_view>
 
+#include "cases/deployments.h"
+#include "cases/providers.h"
 #include "workflow/date.h"
 #include "workflow/msm_kind.h"
 
@@ -79,22 +84,136 @@ inline boost::json::string date_value(std::chrono::year_month_day day) {
 
 // Guards and actions several kinds share.
 
-// A day log: 0.5 or 1 day for one date that is not after the event's occurred_on.
-struct valid_day_log {
-  static constexpr std::string_view name = "valid_day_log";
+// Day entries: days of support logged on a case, kept in its data as
+// "day_entries" (and in deployment_days). Nothing is edited in place: a
+// correction is a new entry naming the one it corrects (`corrects`), whose
+// date and days it replaces; days 0 strikes the corrected entry out.
+
+inline const boost::json::array* day_entries(EventContext& ctx) {
+  const auto* entries = ctx.data().if_contains("day_entries");
+  return entries != nullptr && entries->is_array() ? &entries->get_array() : nullptr;
+}
+
+inline std::int64_t entry_field(const boost::json::value& entry, std::string_view key) {
+  const auto* value = entry.as_object().if_contains(key);
+  return value != nullptr && value->is_int64() ? value->get_int64() : 0;
+}
+
+// The entry numbers some later entry corrects: no longer in force.
+inline std::set<std::int64_t> corrected_entries(const boost::json::array& entries) {
+  std::set<std::int64_t> out;
+  for (const auto& e : entries) {
+    if (const auto n = entry_field(e, "corrects"); n != 0) out.insert(n);
+  }
+  return out;
+}
+
+inline const boost::json::object* find_entry(const boost::json::array& entries, std::int64_t number) {
+  for (const auto& e : entries) {
+    if (entry_field(e, "entry") == number) return &e.as_object();
+  }
+  return nullptr;
+}
+
+// A day entry: 0.5 or 1 day on one date within the deployment's dates (the
+// agreed plan's, else from acceptance), not after the event's occurred_on, at
+// most one day per date; a correction names an entry in force.
+struct valid_day_entry {
+  static constexpr std::string_view name = "valid_day_entry";
   template <class E, class F, class S, class T>
   bool operator()(E const&, F& fsm, S&, T&) const {
     EventContext& ctx = *fsm.ctx;
+    const bool correction = ctx.payload().contains("corrects");
     const double days = payload_number(ctx, "days");
-    if (days <= 0 || days > 1 || days * 2 != static_cast<double>(static_cast<int>(days * 2))) {
-      return ctx.refuse("days must be 0.5 or 1 for one date (half-day steps)");
+    if (days < 0 || days > 1 || days * 2 != static_cast<double>(static_cast<int>(days * 2)) ||
+        (days == 0 && !correction)) {
+      return ctx.refuse("days must be 0.5 or 1 for one date (half-day steps); 0 only in a correction, to strike out");
     }
-    const auto date = workflow::parse_date(payload_string(ctx, "date"));
-    if (!date) return ctx.refuse("date must be a date (YYYY-MM-DD)");
-    if (*date > ctx.occurred_on()) {
-      return ctx.refuse("date is after the event's occurred_on: days cannot be logged ahead");
+    const std::string date = payload_string(ctx, "date");
+    const auto day = workflow::parse_date(date);
+    if (!day) return ctx.refuse("date must be a date (YYYY-MM-DD)");
+    if (*day > ctx.occurred_on()) {
+      return ctx.refuse("date " + date + " is after the event's occurred_on: days cannot be logged ahead");
+    }
+    const auto& data = ctx.data();
+    const auto* starts = data.if_contains("starts_on");
+    if (starts == nullptr || !starts->is_string()) starts = data.if_contains("matched_on");
+    const auto* ends = data.if_contains("ends_on");
+    if (starts != nullptr && starts->is_string() && date < starts->get_string()) {
+      return ctx.refuse("date " + date + " is before the deployment starts on " + std::string(starts->get_string()));
+    }
+    if (ends != nullptr && ends->is_string() && date > ends->get_string()) {
+      return ctx.refuse("date " + date + " is after the deployment ends on " + std::string(ends->get_string()));
+    }
+    const boost::json::array none;
+    const boost::json::array& entries = day_entries(ctx) != nullptr ? *day_entries(ctx) : none;
+    const auto corrected = corrected_entries(entries);
+    std::int64_t replaced = 0;
+    if (correction) {
+      replaced = ctx.payload().at("corrects").to_number<std::int64_t>();
+      if (find_entry(entries, replaced) == nullptr) {
+        return ctx.refuse("corrects: entry " + std::to_string(replaced) + " does not exist (this case has " +
+                          std::to_string(entries.size()) + " entries)");
+      }
+      if (corrected.count(replaced) != 0) {
+        for (const auto& e : entries) {
+          if (entry_field(e, "corrects") == replaced) {
+            return ctx.refuse("corrects: entry " + std::to_string(replaced) + " was already corrected by entry " +
+                              std::to_string(entry_field(e, "entry")) + "; correct that one instead");
+          }
+        }
+      }
+    }
+    double on_date = 0;
+    for (const auto& e : entries) {
+      const auto n = entry_field(e, "entry");
+      if (corrected.count(n) != 0 || n == replaced) continue;
+      const auto& entry = e.as_object();
+      if (entry.at("date").as_string() == date) on_date += number_of(entry.if_contains("days"));
+    }
+    if (on_date + days > 1) {
+      return ctx.refuse(fmt::format("{} already has {:g} day logged: at most 1 day per date", date, on_date));
     }
     return true;
+  }
+};
+
+// Appends the entry (numbered 1, 2, ... per case), keeps days_logged to the
+// days in force, and records it with the provider's capacity.
+struct record_day_entry {
+  static constexpr std::string_view name = "record_day_entry";
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    EventContext& ctx = *fsm.ctx;
+    auto& data = ctx.data();
+    const double days = payload_number(ctx, "days");
+    double change = days;
+    boost::json::object entry{{"date", ctx.payload().at("date")},
+                              {"days", days},
+                              {"activity", ctx.payload().at("activity")},
+                              {"logged_on", date_value(ctx.occurred_on())},
+                              {"by", ctx.actor()}};
+    if (const auto* corrects = ctx.payload().if_contains("corrects")) {
+      entry["corrects"] = corrects->to_number<std::int64_t>();
+      if (const auto* old = find_entry(*day_entries(ctx), corrects->to_number<std::int64_t>())) {
+        change -= number_of(old->if_contains("days"));
+      }
+    }
+    auto& entries = data["day_entries"];
+    if (!entries.is_array()) entries = boost::json::array();
+    const auto number = static_cast<std::int64_t>(entries.as_array().size()) + 1;
+    entry["entry"] = number;
+    entries.as_array().push_back(entry);
+    data["days_logged"] = number_of(data.if_contains("days_logged")) + change;
+    const auto* provider = data.if_contains("deployed_provider_id");
+    if (provider == nullptr || provider->is_null()) return;
+    boost::json::object args{{"system_leader_id", *provider}, {"entry", number},
+                             {"date", entry["date"]},         {"days", days},
+                             {"activity", entry["activity"]}, {"change", change}};
+    if (const auto* corrects = entry.if_contains("corrects")) args["corrects"] = *corrects;
+    if (const auto* year = data.if_contains("capacity_year")) args["academic_year"] = *year;
+    if (const auto* funding = data.if_contains("funding_source")) args["funding_source"] = *funding;
+    ctx.request("deployment.log_day", std::move(args));
   }
 };
 
@@ -109,16 +228,6 @@ struct grade_in_range {
   }
 };
 
-struct add_logged_days {
-  static constexpr std::string_view name = "add_logged_days";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& data = fsm.ctx->data();
-    const double logged = number_of(data.if_contains("days_logged"));
-    data["days_logged"] = logged + payload_number(*fsm.ctx, "days");
-  }
-};
-
 // A referral or request declined: its reason and date.
 struct record_decision {
   static constexpr std::string_view name = "record_decision";
@@ -129,6 +238,74 @@ struct record_decision {
   }
 };
 
+// The provider a case has now: the deployed one, else the proposed one.
+inline const boost::json::value* current_provider(EventContext& ctx) {
+  for (const char* key : {"deployed_provider_id", "provider_id"}) {
+    const auto* provider = ctx.data().if_contains(key);
+    if (provider != nullptr && !provider->is_null()) return provider;
+  }
+  return nullptr;
+}
+
+// The lead proposes the payload's `field`: deployment.propose checks the
+// provider is eligible (section 5) and refuses the event with every reason if not.
+inline void ask_provider(EventContext& ctx, std::string_view field = "provider_id") {
+  auto& data = ctx.data();
+  const auto* focus = data.if_contains("focus_areas");
+  ctx.request("deployment.propose", {{"system_leader_id", ctx.payload().at(field)},
+                                     {"days", days_needed(ctx.snapshot().kind, data)},
+                                     {"focus_areas", focus != nullptr ? *focus : boost::json::array()},
+                                     {"on", date_value(ctx.occurred_on())}});
+}
+
+// The proposed provider accepts: deployed from today, and the days the case
+// needs reserved in this academic year (refused when they are not there).
+inline void deploy_provider(EventContext& ctx) {
+  auto& data = ctx.data();
+  const auto* proposed = data.if_contains("provider_id");
+  // Copied before writing: object::operator[] may move the object's storage.
+  boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
+  const double days = days_needed(ctx.snapshot().kind, data);
+  const std::string year = academic_year_of(ctx.occurred_on());
+  data["deployed_provider_id"] = provider;
+  data["matched_on"] = date_value(ctx.occurred_on());
+  data["reserved_days"] = days;
+  data["capacity_year"] = year;
+  ctx.request(
+      "deployment.accept",
+      {{"system_leader_id", provider}, {"days", days}, {"academic_year", year}, {"on", date_value(ctx.occurred_on())}});
+}
+
+// The proposed provider declines: moved to declined_provider_ids, so matching skips them.
+inline void record_declined_provider(EventContext& ctx) {
+  auto& data = ctx.data();
+  const auto* proposed = data.if_contains("provider_id");
+  boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
+  if (!provider.is_null()) {
+    ctx.request("deployment.decline", {{"system_leader_id", provider}, {"on", date_value(ctx.occurred_on())}});
+  }
+  auto& declined = data["declined_provider_ids"];
+  if (!declined.is_array()) declined = boost::json::array();
+  declined.as_array().push_back(std::move(provider));
+  data.erase("provider_id");
+}
+
+// The provider's part ends (`status` ended, or withdrawn with the case); the
+// reserved days it did not use go back to their capacity.
+inline void end_deployment(EventContext& ctx, std::string_view status) {
+  const auto* current = current_provider(ctx);
+  if (current == nullptr) return;
+  boost::json::value provider = *current;
+  auto& data = ctx.data();
+  const double logged = number_of(data.if_contains("days_logged"));
+  const double unused = std::max(0.0, number_of(data.if_contains("reserved_days")) - logged);
+  boost::json::object args{
+      {"system_leader_id", provider}, {"status", status}, {"release", unused}, {"on", date_value(ctx.occurred_on())}};
+  if (const auto* year = data.if_contains("capacity_year")) args["academic_year"] = *year;
+  if (unused > 0) data["reserved_days"] = logged;
+  ctx.request("deployment.end", std::move(args));
+}
+
 struct record_withdrawal {
   static constexpr std::string_view name = "record_withdrawal";
   template <class E, class F, class S, class T>
@@ -137,27 +314,21 @@ struct record_withdrawal {
     ctx.data()["withdrawn_reason"] = boost::json::string(payload_string(ctx, "reason"));
     ctx.data()["withdrawn_from"] = boost::json::string(ctx.snapshot().state);
     ctx.data()["withdrawn_on"] = date_value(ctx.occurred_on());
+    end_deployment(ctx, "withdrawn");
   }
 };
 
-// Moves the proposed provider to declined_provider_ids, so matching can skip them.
-inline void record_declined_provider(EventContext& ctx) {
-  auto& data = ctx.data();
-  const auto* proposed = data.if_contains("provider_id");
-  // Copy before writing: object::operator[] may move the object's storage.
-  boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
-  auto& declined = data["declined_provider_ids"];
-  if (!declined.is_array()) declined = boost::json::array();
-  declined.as_array().push_back(std::move(provider));
-  data.erase("provider_id");
-}
-
-// The school's rating, replacing any earlier one (history keeps every one).
+// The school's rating, replacing any earlier one (history keeps every one),
+// and kept with the deployment for matching's record of earlier ratings.
 inline void store_rating(EventContext& ctx) {
   boost::json::object rating{
       {"grade", ctx.payload().at("grade")}, {"rated_on", date_value(ctx.occurred_on())}, {"by", ctx.actor()}};
   if (const auto* comment = ctx.payload().if_contains("comment")) rating["comment"] = *comment;
   ctx.data()["rating"] = std::move(rating);
+  const auto* provider = ctx.data().if_contains("deployed_provider_id");
+  if (provider != nullptr && !provider->is_null()) {
+    ctx.request("deployment.rate", {{"system_leader_id", *provider}, {"grade", ctx.payload().at("grade")}});
+  }
 }
 
 }  // namespace s2s::cases

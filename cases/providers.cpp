@@ -212,7 +212,8 @@ void release_capacity(workflow::Database::Connection& connection, std::int64_t s
 
 void consume_capacity(workflow::Database::Connection& connection, std::int64_t system_leader_id,
                       std::string_view academic_year, double days) {
-  auto& st = statements(connection, system_leader_id, academic_year, days);
+  auto& st = statements(connection, system_leader_id, academic_year, std::abs(days));
+  if (days < 0) st.halves = -st.halves;  // a correction gives logged days back
   workflow::execute_once(st.consume, connection.backend());
 }
 

@@ -53,6 +53,7 @@ void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::st
                                     std::string_view academic_year, double days);
 void release_capacity(workflow::Database::Connection& connection, std::int64_t system_leader_id,
                       std::string_view academic_year, double days);
+// Negative days give consumed days back (a logged day corrected down).
 void consume_capacity(workflow::Database::Connection& connection, std::int64_t system_leader_id,
                       std::string_view academic_year, double days);
 

@@ -27,7 +27,10 @@ struct accept_referral {
   static constexpr std::string_view name = "accept_referral";
   static constexpr std::string_view who = "lead";
   static constexpr std::string_view summary = "the lead accepts the referral for a pupil premium review";
-  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+  static constexpr FieldSpec fields[] = {
+      {"note", FieldType::string, false},
+      {"planned_days", FieldType::number, false, {}, "days the review should take, reserved on acceptance (default 1)"},
+  };
 };
 struct decline_referral {
   static constexpr std::string_view name = "decline_referral";
@@ -62,8 +65,9 @@ struct log_visit {
   static constexpr std::string_view summary = "the reviewer logs a day or half day of review visits";
   static constexpr FieldSpec fields[] = {
       {"date", FieldType::date, true, {}, "the day of the visit"},
-      {"days", FieldType::number, true, {}, "0.5 or 1"},
+      {"days", FieldType::number, true, {}, "0.5 or 1; 0 in a correction strikes the corrected entry out"},
       {"activity", FieldType::string},
+      {"corrects", FieldType::integer, false, {}, "the entry this one corrects: its date and days are replaced"},
   };
 };
 struct visits_complete {
@@ -135,6 +139,7 @@ struct ask_reviewer {
   template <class E, class F, class S, class T>
   void operator()(E const& e, F& fsm, S& s, T& t) const {
     record_payload{}(e, fsm, s, t);
+    ask_provider(*fsm.ctx);
     fsm.ctx->data()["proposed_on"] = date_value(fsm.ctx->occurred_on());
     fsm.ctx->arm_deadline("pupil_premium.reviewer_response");
     fsm.ctx->notify("provider_proposed");
@@ -144,12 +149,7 @@ struct deploy_reviewer {
   static constexpr std::string_view name = "deploy_reviewer";
   template <class E, class F, class S, class T>
   void operator()(E const&, F& fsm, S&, T&) const {
-    auto& data = fsm.ctx->data();
-    // Copied before inserting: an insertion may move the object's values.
-    const auto* proposed = data.if_contains("provider_id");
-    boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
-    data["deployed_provider_id"] = std::move(provider);
-    data["matched_on"] = date_value(fsm.ctx->occurred_on());
+    deploy_provider(*fsm.ctx);
   }
 };
 struct restart_matching {
@@ -181,6 +181,7 @@ struct request_follow_up {
     ctx.data()["action_plan"] = boost::json::string(payload_string(ctx, "action_plan"));
     ctx.data()["report_submitted_on"] = date_value(ctx.occurred_on());
     ctx.data()["follow_up_due_on"] = date_value(ctx.arm_deadline("pupil_premium.follow_up", ctx.occurred_on()));
+    end_deployment(ctx, "ended");
     ctx.notify("rating_requested");
   }
 };
@@ -216,6 +217,7 @@ struct Machine : workflow::MachineBase<Machine> {
       {"pupil_premium.report", 10, "report and action plan after the last visit"},
       {"pupil_premium.follow_up", 60, "the follow-up check"},
   };
+  static constexpr std::string_view kOpenedBy = "lead,school,la_officer";
   static constexpr FieldSpec kOpenFields[] = {
       {"source", FieldType::string, true, "self,local_authority,lead", "who referred"},
       {"summary", FieldType::string, true, {}, "why a review is wanted"},
@@ -243,7 +245,7 @@ struct Machine : workflow::MachineBase<Machine> {
       Row < awaiting_provider , reviewer_declines  , matching          , restart_matching  , none                 >,
       Row < awaiting_provider , withdraw           , withdrawn         , record_withdrawal , none                 >,
       //  +-------------------+--------------------+-------------------+-------------------+----------------------+
-      Row < review            , log_visit          , none              , add_logged_days   , valid_day_log        >,
+      Row < review            , log_visit          , none              , record_day_entry  , valid_day_entry      >,
       Row < review            , visits_complete    , report_due        , request_report    , last_visit_not_ahead >,
       Row < review            , withdraw           , withdrawn         , record_withdrawal , none                 >,
       //  +-------------------+--------------------+-------------------+-------------------+----------------------+

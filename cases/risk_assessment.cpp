@@ -26,7 +26,14 @@ struct accept_request {
   static constexpr std::string_view name = "accept_request";
   static constexpr std::string_view who = "lead";
   static constexpr std::string_view summary = "the lead accepts the request for a risk assessment";
-  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+  static constexpr FieldSpec fields[] = {
+      {"note", FieldType::string, false},
+      {"planned_days",
+       FieldType::number,
+       false,
+       {},
+       "days the assessment should take, reserved on acceptance (default 2)"},
+  };
 };
 struct decline_request {
   static constexpr std::string_view name = "decline_request";
@@ -61,8 +68,9 @@ struct log_visit {
   static constexpr std::string_view summary = "the assessor logs a day or half day spent on the assessment";
   static constexpr FieldSpec fields[] = {
       {"date", FieldType::date, true, {}, "the day of the visit"},
-      {"days", FieldType::number, true, {}, "0.5 or 1"},
+      {"days", FieldType::number, true, {}, "0.5 or 1; 0 in a correction strikes the corrected entry out"},
       {"activity", FieldType::string},
+      {"corrects", FieldType::integer, false, {}, "the entry this one corrects: its date and days are replaced"},
   };
 };
 struct submit_report {
@@ -113,6 +121,7 @@ struct ask_assessor {
   template <class E, class F, class S, class T>
   void operator()(E const& e, F& fsm, S& s, T& t) const {
     record_payload{}(e, fsm, s, t);
+    ask_provider(*fsm.ctx);
     fsm.ctx->data()["proposed_on"] = date_value(fsm.ctx->occurred_on());
     fsm.ctx->arm_deadline("risk_assessment.assessor_response");
     fsm.ctx->notify("provider_proposed");
@@ -124,11 +133,7 @@ struct start_assessment {
   void operator()(E const&, F& fsm, S&, T&) const {
     auto& ctx = *fsm.ctx;
     auto& data = ctx.data();
-    // Copied before inserting: an insertion may move the object's values.
-    const auto* proposed = data.if_contains("provider_id");
-    boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
-    data["deployed_provider_id"] = std::move(provider);
-    data["matched_on"] = date_value(ctx.occurred_on());
+    deploy_provider(ctx);
     // The report is due a number of working days after the assessor accepts.
     data["report_due_on"] = date_value(ctx.arm_deadline("risk_assessment.report"));
   }
@@ -147,6 +152,7 @@ struct record_report {
   void operator()(E const& e, F& fsm, S& s, T& t) const {
     record_payload{}(e, fsm, s, t);
     fsm.ctx->data()["report_submitted_on"] = date_value(fsm.ctx->occurred_on());
+    end_deployment(*fsm.ctx, "ended");
   }
 };
 struct record_closure {
@@ -188,6 +194,7 @@ struct Machine : workflow::MachineBase<Machine> {
       {"risk_assessment.assessor_response", 5, "the proposed assessor accepts or declines"},
       {"risk_assessment.report", 15, "the assessor submits the report after accepting"},
   };
+  static constexpr std::string_view kOpenedBy = "la_officer,lead";
   static constexpr FieldSpec kOpenFields[] = {
       {"source", FieldType::string, true, "local_authority,lead,ofsted", "who requested the assessment"},
       {"summary", FieldType::string, true, {}, "why the school is causing concern"},
@@ -216,7 +223,7 @@ struct Machine : workflow::MachineBase<Machine> {
       Row < awaiting_provider , assessor_declines , matching            , restart_matching     , none          >,
       Row < awaiting_provider , withdraw          , withdrawn           , record_withdrawal    , none          >,
       //  +-------------------+-------------------+---------------------+----------------------+---------------+
-      Row < assessment        , log_visit         , none                , add_logged_days      , valid_day_log >,
+      Row < assessment        , log_visit         , none                , record_day_entry     , valid_day_entry >,
       Row < assessment        , submit_report     , report_submitted    , record_report        , none          >,
       Row < assessment        , withdraw          , withdrawn           , record_withdrawal    , none          >,
       //  +-------------------+-------------------+---------------------+----------------------+---------------+

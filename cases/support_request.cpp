@@ -77,8 +77,9 @@ struct log_days {
   static constexpr std::string_view summary = "the deployed system leader logs days of support given";
   static constexpr FieldSpec fields[] = {
       {"date", FieldType::date, true, {}, "the day the support was given"},
-      {"days", FieldType::number, true, {}, "0.5, 1, 1.5, ..."},
+      {"days", FieldType::number, true, {}, "0.5 or 1; 0 in a correction strikes the corrected entry out"},
       {"activity", FieldType::string},
+      {"corrects", FieldType::integer, false, {}, "the entry this one corrects: its date and days are replaced"},
   };
 };
 struct complete_deployment {
@@ -125,25 +126,6 @@ struct plan_dates_in_order {
            fsm.ctx->refuse("ends_on is before starts_on");
   }
 };
-// A day log (see valid_day_log) on a date within the agreed plan's dates.
-struct valid_deployment_day {
-  static constexpr std::string_view name = "valid_deployment_day";
-  template <class E, class F, class S, class T>
-  bool operator()(E const& e, F& fsm, S& s, T& t) const {
-    if (!valid_day_log{}(e, fsm, s, t)) return false;
-    EventContext& ctx = *fsm.ctx;
-    const std::string date = payload_string(ctx, "date");
-    const auto* starts = ctx.data().if_contains("starts_on");
-    const auto* ends = ctx.data().if_contains("ends_on");
-    if (starts != nullptr && starts->is_string() && date < starts->get_string()) {
-      return ctx.refuse("date " + date + " is before the deployment starts on " + std::string(starts->get_string()));
-    }
-    if (ends != nullptr && ends->is_string() && date > ends->get_string()) {
-      return ctx.refuse("date " + date + " is after the deployment ends on " + std::string(ends->get_string()));
-    }
-    return true;
-  }
-};
 struct impact_recorded_and_rated {
   static constexpr std::string_view name = "impact_recorded_and_rated";
   template <class E, class F, class S, class T>
@@ -176,6 +158,7 @@ struct request_provider_response {
   template <class E, class F, class S, class T>
   void operator()(E const& e, F& fsm, S& s, T& t) const {
     record_payload{}(e, fsm, s, t);
+    ask_provider(*fsm.ctx);
     fsm.ctx->data()["proposed_on"] = date_value(fsm.ctx->occurred_on());
     fsm.ctx->arm_deadline("support_request.provider_response");
     fsm.ctx->notify("provider_proposed");
@@ -185,19 +168,8 @@ struct record_provider_acceptance {
   static constexpr std::string_view name = "record_provider_acceptance";
   template <class E, class F, class S, class T>
   void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    auto& data = ctx.data();
-    // Copy before writing: operator[] may move the object's storage.
-    boost::json::value provider = data["provider_id"];
-    data["deployed_provider_id"] = provider;
-    data["matched_on"] = date_value(ctx.occurred_on());
-    // The requested days are held for this deployment in the year it starts.
-    const std::string year = academic_year_of(ctx.occurred_on());
-    const double days = number_of(data.if_contains("requested_days"));
-    data["reserved_days"] = days;
-    data["capacity_year"] = year;
-    ctx.request("capacity.reserve", {{"system_leader_id", provider}, {"days", days}, {"academic_year", year}});
-    ctx.arm_deadline("support_request.planning");
+    deploy_provider(*fsm.ctx);  // the requested days are held in the year it starts
+    fsm.ctx->arm_deadline("support_request.planning");
   }
 };
 struct restart_matching {
@@ -216,40 +188,6 @@ struct start_deployment {
     fsm.ctx->notify("deployment_agreed");
   }
 };
-// Gives back the reserved days the deployment did not use (withdrawn, or ended early).
-inline void release_unused_days(EventContext& ctx) {
-  auto& data = ctx.data();
-  const double unused = number_of(data.if_contains("reserved_days")) - number_of(data.if_contains("days_logged"));
-  const auto* provider = data.if_contains("deployed_provider_id");
-  const auto* year = data.if_contains("capacity_year");
-  if (unused <= 0 || provider == nullptr || year == nullptr) return;
-  ctx.request("capacity.release", {{"system_leader_id", *provider}, {"days", unused}, {"academic_year", *year}});
-  data["reserved_days"] = number_of(data.if_contains("days_logged"));
-}
-
-struct log_and_consume_days {
-  static constexpr std::string_view name = "log_and_consume_days";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    add_logged_days{}(e, fsm, s, t);
-    auto& ctx = *fsm.ctx;
-    const auto* provider = ctx.data().if_contains("deployed_provider_id");
-    const auto* year = ctx.data().if_contains("capacity_year");
-    if (provider == nullptr || year == nullptr) return;
-    ctx.request("capacity.consume",
-                {{"system_leader_id", *provider}, {"days", payload_number(ctx, "days")}, {"academic_year", *year}});
-  }
-};
-
-struct withdraw_and_release {
-  static constexpr std::string_view name = "withdraw_and_release";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_withdrawal{}(e, fsm, s, t);
-    release_unused_days(*fsm.ctx);
-  }
-};
-
 struct request_rating {
   static constexpr std::string_view name = "request_rating";
   template <class E, class F, class S, class T>
@@ -258,7 +196,7 @@ struct request_rating {
     ctx.data()["deployment_ended_on"] = date_value(ctx.occurred_on());
     ctx.data()["rating_due_on"] = date_value(ctx.arm_deadline("support_request.rating"));
     ctx.notify("rating_requested");
-    release_unused_days(ctx);
+    end_deployment(ctx, "ended");
   }
 };
 struct record_rating {
@@ -293,6 +231,7 @@ struct Machine : workflow::MachineBase<Machine> {
       {"support_request.planning", 10, "the plan is agreed after the provider accepts"},
       {"support_request.rating", 10, "the school rates the support after the deployment ends"},
   };
+  static constexpr std::string_view kOpenedBy = "lead,school,la_officer";
   static constexpr FieldSpec kOpenFields[] = {
       {"source", FieldType::string, true, "self,local_authority,ofsted,lead,risk_assessment", "who referred"},
       {"summary", FieldType::string, true, {}, "what help is needed"},
@@ -322,16 +261,16 @@ struct Machine : workflow::MachineBase<Machine> {
       Row < awaiting_provider , withdraw           , withdrawn        , record_withdrawal         , none                      >,
       //  +------------------+--------------------+------------------+---------------------------+---------------------------+
       Row < planning          , agree_plan         , deployment       , start_deployment          , plan_dates_in_order       >,
-      Row < planning          , withdraw           , withdrawn        , withdraw_and_release      , none                      >,
+      Row < planning          , withdraw           , withdrawn        , record_withdrawal         , none                      >,
       //  +------------------+--------------------+------------------+---------------------------+---------------------------+
-      Row < deployment        , log_days           , none             , log_and_consume_days      , valid_deployment_day      >,
+      Row < deployment        , log_days           , none             , record_day_entry          , valid_day_entry           >,
       Row < deployment        , complete_deployment, evaluation       , request_rating            , none                      >,
-      Row < deployment        , withdraw           , withdrawn        , withdraw_and_release      , none                      >,
+      Row < deployment        , withdraw           , withdrawn        , record_withdrawal         , none                      >,
       //  +------------------+--------------------+------------------+---------------------------+---------------------------+
       Row < evaluation        , submit_rating      , none             , record_rating             , grade_in_range            >,
       Row < evaluation        , record_impact      , none             , record_payload            , none                      >,
       Row < evaluation        , close              , closed           , record_closure            , impact_recorded_and_rated >,
-      Row < evaluation        , withdraw           , withdrawn        , withdraw_and_release      , none                      >
+      Row < evaluation        , withdraw           , withdrawn        , record_withdrawal         , none                      >
       //  +------------------+--------------------+------------------+---------------------------+---------------------------+
   > {};
   // clang-format on

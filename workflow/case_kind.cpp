@@ -31,6 +31,16 @@ bool is_terminal(Phase phase) noexcept {
   return phase == Phase::closed || phase == Phase::declined || phase == Phase::withdrawn;
 }
 
+bool names_role(std::string_view who, std::string_view role) noexcept {
+  while (!who.empty()) {
+    const auto comma = who.find(',');
+    if (who.substr(0, comma) == role) return true;
+    if (comma == std::string_view::npos) break;
+    who.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 std::string_view to_string(FieldType type) noexcept {
   switch (type) {
     case FieldType::string:

@@ -72,6 +72,27 @@ struct DeadlinePolicy {
   [[nodiscard]] std::optional<int> days_for(std::string_view purpose) const;
 };
 
+// Who sends an event or opens a case. `name` is recorded in the history. An
+// actor with a role is a person: the engine lets them send only the events
+// whose `who` names their role, on cases the registry's scope check accepts.
+// An actor without a role is the system itself (timers, the CLI, imports).
+struct Actor {
+  Actor(const char* system_name) : name(system_name) {}         // NOLINT: implicit, a system actor
+  Actor(std::string_view system_name) : name(system_name) {}    // NOLINT: implicit, a system actor
+  Actor(const std::string& system_name) : name(system_name) {}  // NOLINT: implicit, a system actor
+  Actor(std::string name, std::string role, std::string scope)
+      : name(std::move(name)), role(std::move(role)), scope(std::move(scope)) {}
+
+  [[nodiscard]] bool is_system() const noexcept { return role.empty(); }
+
+  std::string name;   // "user:12 amy@example.org", "s2sd"
+  std::string role;   // lead, system_leader, school, la_officer, admin; empty: the system
+  std::string scope;  // mini_region:Derby City, alliance:3, school:100012, system_leader:7, la:831; empty: none
+};
+
+// Whether the comma-separated role list `who` ("lead,school") names `role`.
+[[nodiscard]] bool names_role(std::string_view who, std::string_view role) noexcept;
+
 struct CaseSnapshot {
   std::int64_t id = 0;
   std::string kind;
@@ -89,13 +110,13 @@ class EventContext {
  public:
   // `working_days` answers how many working days a deadline purpose runs for.
   EventContext(const CaseSnapshot& snapshot, std::string_view event, const boost::json::object& payload,
-               boost::json::object& data, std::string_view actor, std::chrono::year_month_day occurred_on,
+               boost::json::object& data, Actor actor, std::chrono::year_month_day occurred_on,
                const Calendar& calendar, std::function<int(std::string_view)> working_days)
       : snapshot_(snapshot),
         event_(event),
         payload_(payload),
         data_(data),
-        actor_(actor),
+        actor_(std::move(actor)),
         occurred_on_(occurred_on),
         calendar_(calendar),
         working_days_(std::move(working_days)) {}
@@ -105,7 +126,9 @@ class EventContext {
   [[nodiscard]] const boost::json::object& payload() const noexcept { return payload_; }
   // The case's kind-specific data; changes are saved with the event.
   [[nodiscard]] boost::json::object& data() noexcept { return data_; }
-  [[nodiscard]] std::string_view actor() const noexcept { return actor_; }
+  // The actor's name, as the history records it.
+  [[nodiscard]] std::string_view actor() const noexcept { return actor_.name; }
+  [[nodiscard]] const Actor& caller() const noexcept { return actor_; }
   [[nodiscard]] std::chrono::year_month_day occurred_on() const noexcept { return occurred_on_; }
   [[nodiscard]] const Calendar& calendar() const noexcept { return calendar_; }
 
@@ -165,7 +188,7 @@ class EventContext {
   std::string_view event_;
   const boost::json::object& payload_;
   boost::json::object& data_;
-  std::string_view actor_;
+  Actor actor_;
   std::chrono::year_month_day occurred_on_;
   const Calendar& calendar_;
   std::function<int(std::string_view)> working_days_;
@@ -206,6 +229,8 @@ class CaseKind {
   // Every event the machine reacts to, with its payload.
   [[nodiscard]] virtual std::span<const EventInfo> events() const noexcept = 0;
   [[nodiscard]] virtual std::span<const DeadlineSpec> deadlines() const noexcept = 0;
+  // The roles that may open a case of this kind ("lead,school,la_officer").
+  [[nodiscard]] virtual std::string_view opened_by() const noexcept = 0;
   // The payload of the referral that opens a case.
   [[nodiscard]] virtual std::span<const FieldSpec> open_fields() const noexcept = 0;
   // The MSM transition table, row by row.
@@ -234,8 +259,13 @@ class CaseKind {
 using EffectHandler = std::function<void(Database::Connection& connection, const CaseSnapshot& snapshot,
                                          const boost::json::object& args)>;
 
-// The kinds a process knows, by name, and the handlers of the effects they
-// request. Built once at start-up, then read-only.
+// Whether a case lies within a person's scope: nullopt when it does, else why
+// not. Runs on the event's transaction (the case as it was before the event).
+using ScopeCheck = std::function<std::optional<std::string>(Database::Connection& connection, const Actor& actor,
+                                                            const CaseSnapshot& snapshot)>;
+
+// The kinds a process knows, by name, the handlers of the effects they
+// request, and the scope check for people. Built once at start-up, then read-only.
 class KindRegistry {
  public:
   void add(std::unique_ptr<CaseKind> kind);                  // throws std::logic_error on a duplicate name or prefix
@@ -243,8 +273,12 @@ class KindRegistry {
   [[nodiscard]] const CaseKind* find(std::string_view name) const noexcept;
   [[nodiscard]] const EffectHandler* find_effect(std::string_view name) const noexcept;
   [[nodiscard]] std::vector<const CaseKind*> all() const;
+  // Without one, every case is within every person's scope.
+  void set_scope_check(ScopeCheck check) { scope_check_ = std::move(check); }
+  [[nodiscard]] const ScopeCheck& scope_check() const noexcept { return scope_check_; }
 
  private:
+  ScopeCheck scope_check_;
   std::vector<std::unique_ptr<CaseKind>> kinds_;
   std::vector<std::pair<std::string, EffectHandler>> effects_;
 };

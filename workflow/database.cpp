@@ -1,5 +1,6 @@
 #include "workflow/database.h"
 
+#include <fmt/format.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -301,6 +302,48 @@ void Database::Connection::exec_script(std::string_view sql) {
     std::string message = error != nullptr ? error : "unknown SQLite error";
     sqlite_api::sqlite3_free(error);
     throw DatabaseError(message);
+  }
+}
+
+long long row_integer(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) == soci::i_null) return 0;
+  switch (row.get_properties(column).get_data_type()) {
+    case soci::dt_integer:
+      return row.get<int>(column);
+    case soci::dt_long_long:
+      return row.get<long long>(column);
+    case soci::dt_unsigned_long_long:
+      return static_cast<long long>(row.get<unsigned long long>(column));
+    case soci::dt_double:
+      return static_cast<long long>(row.get<double>(column));
+    case soci::dt_string:
+      return std::stoll(row.get<std::string>(column));
+    default:
+      throw std::logic_error("column " + row.get_properties(column).get_name() + " is not a number");
+  }
+}
+
+double row_number(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) == soci::i_null) return 0;
+  switch (row.get_properties(column).get_data_type()) {
+    case soci::dt_double:
+      return row.get<double>(column);
+    case soci::dt_string:
+      return std::stod(row.get<std::string>(column));
+    default:
+      return static_cast<double>(row_integer(row, column));
+  }
+}
+
+std::string row_text(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) == soci::i_null) return {};
+  switch (row.get_properties(column).get_data_type()) {
+    case soci::dt_string:
+      return row.get<std::string>(column);
+    case soci::dt_double:
+      return fmt::format("{}", row.get<double>(column));
+    default:
+      return std::to_string(row_integer(row, column));
   }
 }
 

@@ -13,6 +13,7 @@
 namespace soci {
 class session;
 class statement;
+class row;
 }  // namespace soci
 
 // Storage: one database URL selects SOCI's PostgreSQL or SQLite3 backend, and a
@@ -134,6 +135,12 @@ class Database::Connection {
 // row; true when it returned one. SQLite's is reset at once, since SQLite
 // will not commit while a statement is mid-result.
 bool execute_once(soci::statement& statement, Backend backend);
+
+// Reading a soci::row whatever type the backend gave a column (PostgreSQL's
+// int4 and int8, SQLite's declared or computed types): NULL reads as 0 or "".
+[[nodiscard]] long long row_integer(const soci::row& row, std::size_t column);
+[[nodiscard]] double row_number(const soci::row& row, std::size_t column);
+[[nodiscard]] std::string row_text(const soci::row& row, std::size_t column);
 
 template <class T, class Make>
 T& Database::Connection::local(Make&& make) {

@@ -251,7 +251,7 @@ struct Engine::Impl {
 
   // Opens a case inside the caller's transaction.
   CaseRow open_in(CaseStore& store, const CaseKind& kind, std::int32_t school_urn, const boost::json::object& payload,
-                  std::string_view actor, year_month_day occurred_on, const Calendar& cal) {
+                  const Actor& actor, year_month_day occurred_on, const Calendar& cal) {
     const auto now_time = options.clock();
     const std::string now = format_timestamp(now_time);
     const int year = static_cast<int>(london_date(now_time).year());
@@ -268,17 +268,32 @@ struct Engine::Impl {
     row.updated_at = now;
 
     CaseSnapshot snapshot{0, row.kind, row.reference, school_urn, row.state, 0, occurred_on};
+    if (!actor.is_system()) {
+      if (!names_role(kind.opened_by(), actor.role)) {
+        throw EngineError(EngineError::Code::not_permitted, fmt::format("a {} may not open a {} (it is opened by: {})",
+                                                                        actor.role, kind.name(), kind.opened_by()));
+      }
+      check_scope(store, actor, snapshot, fmt::format("school {}", school_urn));
+    }
     boost::json::object data;
     EventContext ctx(snapshot, kOpened, payload, data, actor, occurred_on, cal,
                      [this, &kind](std::string_view purpose) { return working_days(kind, purpose); });
     kind.on_open(ctx);
     row.data = boost::json::serialize(data);
     row.id = store.insert_case(row);
-    store.insert_history(row.id, HistoryRow{1, std::string(kOpened), std::nullopt, row.state, std::string(actor),
-                                            row.opened_on, now, boost::json::serialize(payload), std::nullopt});
+    store.insert_history(row.id, HistoryRow{1, std::string(kOpened), std::nullopt, row.state, actor.name, row.opened_on,
+                                            now, boost::json::serialize(payload), std::nullopt});
     arm(store, kind, row.id, row.state, ctx.armed(), cal, now);
     queue_notifications(store, row, kOpened, ctx.notifications(), now);
     return row;
+  }
+
+  // Throws out_of_scope unless the registry's scope check accepts the case for `actor`.
+  void check_scope(CaseStore& store, const Actor& actor, const CaseSnapshot& snapshot, std::string_view what) const {
+    if (!kinds->scope_check()) return;
+    if (const auto reason = kinds->scope_check()(store.connection(), actor, snapshot)) {
+      throw EngineError(EngineError::Code::out_of_scope, fmt::format("{} is not within your scope", what), {}, *reason);
+    }
   }
 
   static EngineError not_allowed(const CaseKind& kind, const CaseRow& row, std::string_view event) {
@@ -292,28 +307,33 @@ struct Engine::Impl {
 
   // Applies one event inside the caller's transaction and returns the case as it now is.
   Case apply_in(CaseStore& store, std::int64_t case_id, std::string_view event, const boost::json::object& payload,
-                std::string_view actor, year_month_day occurred_on, std::optional<int> expected_version,
+                const Actor& actor, year_month_day occurred_on, std::optional<int> expected_version,
                 std::optional<std::int64_t> timer_id, const Calendar& cal) {
     auto loaded = store.load_case(case_id, true);
     if (!loaded) {
       throw EngineError(EngineError::Code::unknown_case, "case " + std::to_string(case_id) + " does not exist");
     }
     CaseRow row = std::move(*loaded);
+    const auto opened_on = parse_stored_date(row.opened_on);
+    CaseSnapshot snapshot{row.id, row.kind, row.reference, row.school_urn, row.state, row.version, opened_on};
+    // Outside their scope, a person learns nothing of the case, not even its version.
+    if (!actor.is_system()) check_scope(store, actor, snapshot, "case " + std::to_string(case_id));
     if (expected_version && *expected_version != row.version) {
       throw EngineError(EngineError::Code::version_conflict,
                         fmt::format("case {} is at version {}, not {}: reload it and try again", row.reference,
                                     row.version, *expected_version));
     }
     const CaseKind& kind = kind_of(row.kind);
-    const auto opened_on = parse_stored_date(row.opened_on);
-    check_occurred_on(occurred_on, opened_on);
-
     const EventInfo* info = kind.find_event(event);
+    if (info != nullptr && !actor.is_system() && !names_role(info->who, actor.role)) {
+      throw EngineError(EngineError::Code::not_permitted,
+                        fmt::format("a {} may not send '{}' (it is sent by: {})", actor.role, event, info->who));
+    }
+    check_occurred_on(occurred_on, opened_on);
     if (info == nullptr || !kind.accepts(row.state, event)) throw not_allowed(kind, row, event);
     validate_payload(payload, info->fields);
 
     boost::json::object data = boost::json::parse(row.data).as_object();
-    CaseSnapshot snapshot{row.id, row.kind, row.reference, row.school_urn, row.state, row.version, opened_on};
     EventContext ctx(snapshot, event, payload, data, actor, occurred_on, cal,
                      [this, &kind](std::string_view purpose) { return working_days(kind, purpose); });
     const auto result = kind.dispatch(row.state, event, ctx);
@@ -339,7 +359,7 @@ struct Engine::Impl {
       boost::json::object linked_payload = linked.payload;
       linked_payload["linked_case"] = row.reference;
       const CaseRow opened =
-          open_in(store, kind_of(linked.kind), row.school_urn, linked_payload, actor, occurred_on, cal);
+          open_in(store, kind_of(linked.kind), row.school_urn, linked_payload, Actor(actor.name), occurred_on, cal);
       auto& links = data["linked_cases"];
       if (!links.is_array()) links = boost::json::array();
       links.as_array().push_back(
@@ -353,9 +373,8 @@ struct Engine::Impl {
           EngineError::Code::version_conflict,
           fmt::format("case {} changed while '{}' was being applied: reload it and try again", row.reference, event));
     }
-    store.insert_history(row.id,
-                         HistoryRow{row.version + 1, std::string(event), from_state, to_state, std::string(actor),
-                                    format_date(occurred_on), now, boost::json::serialize(payload), timer_id});
+    store.insert_history(row.id, HistoryRow{row.version + 1, std::string(event), from_state, to_state, actor.name,
+                                            format_date(occurred_on), now, boost::json::serialize(payload), timer_id});
     // Staying put with nothing answered settles nothing: skip the round trip.
     if (from_state != to_state || !ctx.settled().empty()) {
       row.overdue = settle(store, row.id, from_state, from_state != to_state, phase, ctx.settled(), occurred_on);
@@ -437,7 +456,7 @@ Engine::Engine(std::shared_ptr<Database> db, std::shared_ptr<const KindRegistry>
 Engine::~Engine() = default;
 
 Case Engine::open_case(std::string_view kind_name, std::int32_t school_urn, const boost::json::object& payload,
-                       std::string_view actor, std::optional<year_month_day> occurred_on) {
+                       const Actor& actor, std::optional<year_month_day> occurred_on) {
   const CaseKind& kind = impl_->kind_of(std::string(kind_name));
   if (school_urn <= 0) throw payload_error("school_urn", "must be a positive URN");
   validate_payload(payload, kind.open_fields());
@@ -451,8 +470,8 @@ Case Engine::open_case(std::string_view kind_name, std::int32_t school_urn, cons
   return to_case(row);
 }
 
-Case Engine::apply(std::int64_t case_id, std::string_view event, const boost::json::object& payload,
-                   std::string_view actor, year_month_day occurred_on, std::optional<int> expected_version) {
+Case Engine::apply(std::int64_t case_id, std::string_view event, const boost::json::object& payload, const Actor& actor,
+                   year_month_day occurred_on, std::optional<int> expected_version) {
   const auto cal = impl_->current_calendar();
   for (int attempt = 1;; ++attempt) {
     try {

@@ -71,6 +71,8 @@ class EngineError : public Error {
     guard_failed,       // the event is allowed but its conditions are not met: reason()
     payload_invalid,    // field() is missing, of the wrong type, or out of range: reason()
     version_conflict,   // the case changed since the caller read it
+    not_permitted,      // the actor's role may never send this event or open this kind
+    out_of_scope,       // the case lies outside the actor's scope: to them it does not exist
   };
 
   EngineError(Code code, std::string message, std::string field = {}, std::string reason = {},
@@ -119,13 +121,17 @@ class Engine {
   ~Engine();
 
   // Opens a case in the kind's initial state with a fresh reference (PREFIX-YEAR-NNNN,
-  // numbered per prefix and year). occurred_on defaults to today. Throws EngineError.
-  Case open_case(std::string_view kind, std::int32_t school_urn, const boost::json::object& payload,
-                 std::string_view actor, std::optional<std::chrono::year_month_day> occurred_on = std::nullopt);
+  // numbered per prefix and year). occurred_on defaults to today. A person
+  // (an actor with a role) must be one the kind may be opened by, and the
+  // school within their scope. Throws EngineError.
+  Case open_case(std::string_view kind, std::int32_t school_urn, const boost::json::object& payload, const Actor& actor,
+                 std::optional<std::chrono::year_month_day> occurred_on = std::nullopt);
 
   // Applies one event. With expected_version, a case that has moved on is a
-  // version_conflict; without it, a concurrent change is retried. Throws EngineError.
-  Case apply(std::int64_t case_id, std::string_view event, const boost::json::object& payload, std::string_view actor,
+  // version_conflict; without it, a concurrent change is retried. A person
+  // must have a role the event names (not_permitted) and the case within
+  // their scope (out_of_scope). Throws EngineError.
+  Case apply(std::int64_t case_id, std::string_view event, const boost::json::object& payload, const Actor& actor,
              std::chrono::year_month_day occurred_on, std::optional<int> expected_version = std::nullopt);
 
   [[nodiscard]] std::optional<Case> find(std::int64_t case_id);

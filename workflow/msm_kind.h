@@ -8,6 +8,7 @@
 //   static constexpr StateInfo kStates[];        the stable name table
 //   static constexpr DeadlineSpec kDeadlines[];  (may be empty: std::array<DeadlineSpec, 0>)
 //   static constexpr FieldSpec kOpenFields[];
+//   static constexpr std::string_view kOpenedBy;  roles that may open one: "lead,school"
 //   static void on_open(EventContext&);
 //   using initial_state = ...;
 //   struct transition_table : boost::mpl::vector<Row<...>, ...> {};
@@ -116,6 +117,7 @@ class MsmKind final : public CaseKind {
   std::span<const EventInfo> events() const noexcept override { return events_; }
   std::span<const DeadlineSpec> deadlines() const noexcept override { return Machine::kDeadlines; }
   std::span<const FieldSpec> open_fields() const noexcept override { return Machine::kOpenFields; }
+  std::string_view opened_by() const noexcept override { return Machine::kOpenedBy; }
   std::vector<TransitionInfo> transitions() const override { return transitions_; }
 
   void on_open(EventContext& ctx) const override { Machine::on_open(ctx); }

@@ -21,6 +21,13 @@ constexpr std::string_view kPlan =
     R"({"objectives":"raise KS2 maths","planned_days":6,"starts_on":"2026-03-16","ends_on":"2026-05-22"})";
 constexpr std::string_view kRated = R"({"impact":"greater depth up","rating":{"grade":2}})";
 
+// One day logged on 2026-03-09 (entry 1); and the same, struck out by entry 2.
+constexpr const char* kOneEntry =
+    R"({"day_entries":[{"entry":1,"date":"2026-03-09","days":1,"activity":"coaching"}],"days_logged":1})";
+constexpr const char* kCorrected =
+    R"({"day_entries":[{"entry":1,"date":"2026-03-09","days":1,"activity":"coaching"},)"
+    R"({"entry":2,"date":"2026-03-09","days":0,"activity":"error","corrects":1}],"days_logged":0})";
+
 const std::vector<Step> kSteps = {
     // referred
     {"referred", "accept_referral", kTerms, moved, "matching"},
@@ -60,9 +67,9 @@ const std::vector<Step> kSteps = {
     {"deployment", "log_days", R"({"date":"2026-03-09","days":1,"activity":"coaching"})", moved, "deployment"},
     {"deployment", "log_days", R"({"date":"2026-03-10","days":0.5,"activity":"feedback"})", moved, "deployment"},
     {"deployment", "log_days", R"({"date":"2026-03-09","days":1.5,"activity":"too long"})", guard_rejected,
-     "deployment", "days must be 0.5 or 1 for one date (half-day steps)"},
+     "deployment", "days must be 0.5 or 1 for one date (half-day steps); 0 only in a correction, to strike out"},
     {"deployment", "log_days", R"({"date":"2026-03-09","days":0,"activity":"nothing"})", guard_rejected, "deployment",
-     "days must be 0.5 or 1 for one date (half-day steps)"},
+     "days must be 0.5 or 1 for one date (half-day steps); 0 only in a correction, to strike out"},
     {"deployment", "log_days", R"({"date":"2026-03-06","days":1,"activity":"early"})", guard_rejected, "deployment",
      "date 2026-03-06 is before the deployment starts on 2026-03-09",
      R"({"starts_on":"2026-03-09","ends_on":"2026-03-20"})"},
@@ -70,7 +77,35 @@ const std::vector<Step> kSteps = {
      "date 2026-03-10 is after the deployment ends on 2026-03-09",
      R"({"starts_on":"2026-03-02","ends_on":"2026-03-09"})"},
     {"deployment", "log_days", R"({"date":"2026-03-11","days":1,"activity":"tomorrow"})", guard_rejected, "deployment",
-     "date is after the event's occurred_on: days cannot be logged ahead"},
+     "date 2026-03-11 is after the event's occurred_on: days cannot be logged ahead"},
+    // corrections name an entry in force; at most one day per date
+    {"deployment",
+     "log_days",
+     R"({"date":"2026-03-09","days":0.5,"activity":"half","corrects":1})",
+     moved,
+     "deployment",
+     {},
+     kOneEntry},
+    {"deployment",
+     "log_days",
+     R"({"date":"2026-03-09","days":0,"activity":"logged in error","corrects":1})",
+     moved,
+     "deployment",
+     {},
+     kOneEntry},
+    {"deployment", "log_days", R"({"date":"2026-03-09","days":0.5,"activity":"x","corrects":3})", guard_rejected,
+     "deployment", "corrects: entry 3 does not exist (this case has 1 entries)", kOneEntry},
+    {"deployment", "log_days", R"({"date":"2026-03-09","days":0.5,"activity":"x","corrects":1})", guard_rejected,
+     "deployment", "corrects: entry 1 was already corrected by entry 2; correct that one instead", kCorrected},
+    {"deployment", "log_days", R"({"date":"2026-03-09","days":0.5,"activity":"more"})", guard_rejected, "deployment",
+     "2026-03-09 already has 1 day logged: at most 1 day per date", kOneEntry},
+    {"deployment",
+     "log_days",
+     R"({"date":"2026-03-09","days":1,"activity":"again"})",
+     moved,
+     "deployment",
+     {},
+     kCorrected},
     {"deployment", "complete_deployment", R"({})", moved, "evaluation"},
     {"deployment", "withdraw", R"({"reason":"school closing"})", moved, "withdrawn"},
     {"deployment", "submit_rating", R"({"grade":2})", not_allowed, "deployment"},
@@ -185,6 +220,39 @@ TEST(SupportRequestTest, LoggedDaysAddUp) {
              R"({"days_logged":3})");
   EXPECT_EQ(d.state(), "deployment");
   EXPECT_DOUBLE_EQ(d.data().at("days_logged").to_number<double>(), 3.5);
+}
+
+TEST(SupportRequestTest, DayEntriesAreNumberedAndAskForTheDaysToBeRecorded) {
+  Dispatch d("deployment", "log_days", R"({"date":"2026-03-09","days":1,"activity":"coaching"})",
+             R"({"deployed_provider_id":42,"capacity_year":"2025/26","funding_source":"SSIF"})");
+  ASSERT_EQ(d.data().at("day_entries").as_array().size(), 1u);
+  const auto& entry = d.data().at("day_entries").as_array()[0].as_object();
+  EXPECT_EQ(entry.at("entry"), 1);
+  EXPECT_EQ(entry.at("date"), "2026-03-09");
+  EXPECT_EQ(entry.at("logged_on"), "2026-03-10");
+  ASSERT_EQ(d.ctx().effects().size(), 1u);
+  const auto& effect = d.ctx().effects()[0];
+  EXPECT_EQ(effect.name, "deployment.log_day");
+  EXPECT_EQ(effect.args.at("system_leader_id"), 42);
+  EXPECT_EQ(effect.args.at("entry"), 1);
+  EXPECT_EQ(effect.args.at("academic_year"), "2025/26");
+  EXPECT_EQ(effect.args.at("funding_source"), "SSIF");
+  EXPECT_DOUBLE_EQ(effect.args.at("change").to_number<double>(), 1);
+}
+
+TEST(SupportRequestTest, ACorrectionIsANewEntryAndLogsOnlyTheDifference) {
+  Dispatch d("deployment", "log_days", R"({"date":"2026-03-10","days":0.5,"activity":"it was half","corrects":1})",
+             std::string(R"({"deployed_provider_id":42,"capacity_year":"2025/26",)") + (kOneEntry + 1));
+  const auto& entries = d.data().at("day_entries").as_array();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].as_object().at("days"), 1) << "the corrected entry is kept as it was";
+  EXPECT_EQ(entries[1].as_object().at("entry"), 2);
+  EXPECT_EQ(entries[1].as_object().at("corrects"), 1);
+  EXPECT_EQ(entries[1].as_object().at("date"), "2026-03-10");
+  EXPECT_DOUBLE_EQ(d.data().at("days_logged").to_number<double>(), 0.5);
+  ASSERT_EQ(d.ctx().effects().size(), 1u);
+  EXPECT_DOUBLE_EQ(d.ctx().effects()[0].args.at("change").to_number<double>(), -0.5);
+  EXPECT_EQ(d.ctx().effects()[0].args.at("corrects"), 1);
 }
 
 TEST(SupportRequestTest, CompletedDeploymentOpensTheRatingWindow) {

@@ -3,7 +3,12 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <fstream>
+#include <iterator>
+
+#include "cases/gias_import.h"
 #include "cases/kinds.h"
+#include "cases/providers.h"
 #include "tests/support/test_clock.h"
 #include "tests/support/test_database.h"
 #include "workflow/date.h"
@@ -25,6 +30,13 @@ class EngineKindsTest : public ::testing::Test {
   void SetUp() override {
     db_ = test_db_.open_migrated();
     engine_ = std::make_unique<Engine>(db_, cases::all_kinds(), EngineOptions{{}, clock_.function(), 5});
+    // A national leader of education, accredited as a pupil premium reviewer, with 20 days to offer.
+    std::ifstream sample(std::string(S2S_TEST_DATA_DIR) + "/gias_sample.csv", std::ios::binary);
+    cases::import_gias(*db_, std::string(std::istreambuf_iterator<char>(sample), std::istreambuf_iterator<char>()));
+    leader_ = cases::create_system_leader(*db_, "Nia Leader", "nia@example.org", 144871, std::nullopt);
+    cases::add_designation(*db_, leader_, "NLE", "", d("2020-09-01"), std::nullopt);
+    cases::add_designation(*db_, leader_, "PPR", "", d("2020-09-01"), std::nullopt);
+    cases::set_capacity(*db_, leader_, "2026/27", 20);
   }
 
   void at(const char* day) { clock_.set(sys_days(d(day)) + hours(9)); }
@@ -40,14 +52,15 @@ class EngineKindsTest : public ::testing::Test {
   // A designation review at panel decision, opened and worked on 2 November.
   Case at_panel_decision() {
     const Case c =
-        engine_->open_case("designation_review", 100010,
+        engine_->open_case("designation_review", 112934,
                            {{"subject_type", "teaching_school"}, {"subject_name", "Brackenfield TSA"}}, "lead:amy");
     engine_->apply(c.id, "accept_review", {}, "lead:amy", d("2026-11-02"));
-    engine_->apply(c.id, "assign_reviewer", {{"reviewer_id", 12}}, "lead:amy", d("2026-11-02"));
+    engine_->apply(c.id, "assign_reviewer", {{"reviewer_id", leader_}}, "lead:amy", d("2026-11-02"));
     return engine_->apply(c.id, "submit_review", {{"findings", "criteria no longer met"}}, "sl:12", d("2026-11-02"));
   }
 
   testing::TestClock clock_;
+  std::int64_t leader_ = 0;
   testing::TestDatabase test_db_;
   std::shared_ptr<Database> db_;
   std::unique_ptr<Engine> engine_;
@@ -114,11 +127,11 @@ TEST_F(EngineKindsTest, AnAppealAfterTheWindowIsRefused) {
 }
 
 TEST_F(EngineKindsTest, ARiskAssessmentRecommendingSupportOpensALinkedSupportRequest) {
-  const Case ra = engine_->open_case("risk_assessment", 100020,
+  const Case ra = engine_->open_case("risk_assessment", 120588,
                                      {{"source", "local_authority"}, {"summary", "falling outcomes"}}, "la:derby");
   EXPECT_EQ(ra.reference, "RA-2026-0001");
   engine_->apply(ra.id, "accept_request", {}, "lead:amy", d("2026-11-02"));
-  engine_->apply(ra.id, "propose_assessor", {{"provider_id", 3}}, "lead:amy", d("2026-11-02"));
+  engine_->apply(ra.id, "propose_assessor", {{"provider_id", leader_}}, "lead:amy", d("2026-11-02"));
   engine_->apply(ra.id, "assessor_accepts", {}, "sl:3", d("2026-11-02"));
   const auto report = deadline(engine_->deadlines(ra.id), "risk_assessment.report");
   EXPECT_EQ(report.due_on, d("2026-11-23"));  // 15 working days after acceptance
@@ -138,7 +151,7 @@ TEST_F(EngineKindsTest, ARiskAssessmentRecommendingSupportOpensALinkedSupportReq
 
   const Case sr = engine_->get(link.at("id").as_int64());
   EXPECT_EQ(sr.kind, "support_request");
-  EXPECT_EQ(sr.school_urn, 100020);
+  EXPECT_EQ(sr.school_urn, 120588);
   EXPECT_EQ(sr.state, "referred");
   EXPECT_EQ(sr.data.at("linked_case"), "RA-2026-0001");
   EXPECT_EQ(sr.data.at("source"), "risk_assessment");
@@ -147,11 +160,11 @@ TEST_F(EngineKindsTest, ARiskAssessmentRecommendingSupportOpensALinkedSupportReq
 }
 
 TEST_F(EngineKindsTest, APupilPremiumReportIsDueFromTheLastVisit) {
-  const Case pp = engine_->open_case("pupil_premium_review", 100030, {{"source", "self"}, {"summary", "PP review"}},
+  const Case pp = engine_->open_case("pupil_premium_review", 137220, {{"source", "self"}, {"summary", "PP review"}},
                                      "school:100030");
   EXPECT_EQ(pp.reference, "PP-2026-0001");
   engine_->apply(pp.id, "accept_referral", {}, "lead:amy", d("2026-11-02"));
-  engine_->apply(pp.id, "propose_reviewer", {{"provider_id", 5}}, "lead:amy", d("2026-11-02"));
+  engine_->apply(pp.id, "propose_reviewer", {{"provider_id", leader_}}, "lead:amy", d("2026-11-02"));
   engine_->apply(pp.id, "reviewer_accepts", {}, "sl:5", d("2026-11-02"));
   at("2026-11-16");
   engine_->apply(pp.id, "log_visit", {{"date", "2026-11-12"}, {"days", 1}, {"activity", "review visit"}}, "sl:5",
@@ -166,9 +179,9 @@ TEST_F(EngineKindsTest, DeadlineDaysComeFromConfigurationWhenSet) {
   Engine configured(db_, cases::all_kinds(),
                     EngineOptions{{{{"risk_assessment.report", 20}}, 3}, clock_.function(), 5});
   const Case ra =
-      configured.open_case("risk_assessment", 100021, {{"source", "lead"}, {"summary", "concern"}}, "lead:amy");
+      configured.open_case("risk_assessment", 148502, {{"source", "lead"}, {"summary", "concern"}}, "lead:amy");
   configured.apply(ra.id, "accept_request", {}, "lead:amy", d("2026-11-02"));
-  configured.apply(ra.id, "propose_assessor", {{"provider_id", 3}}, "lead:amy", d("2026-11-02"));
+  configured.apply(ra.id, "propose_assessor", {{"provider_id", leader_}}, "lead:amy", d("2026-11-02"));
   configured.apply(ra.id, "assessor_accepts", {}, "sl:3", d("2026-11-02"));
   const auto report = deadline(configured.deadlines(ra.id), "risk_assessment.report");
   EXPECT_EQ(report.computation.working_days, 20);

@@ -48,10 +48,11 @@ class EngineTest : public ::testing::Test {
     std::ifstream sample(std::string(S2S_TEST_DATA_DIR) + "/gias_sample.csv", std::ios::binary);
     cases::import_gias(*db_, std::string(std::istreambuf_iterator<char>(sample), std::istreambuf_iterator<char>()));
     leader_ = cases::create_system_leader(*db_, "Sam Leader", "sam@example.org", 144871, std::nullopt);
+    cases::add_designation(*db_, leader_, "SLE", "maths", d("2020-09-01"), std::nullopt);
     cases::set_capacity(*db_, leader_, "2026/27", 20);
   }
 
-  Case open_support_request() { return engine_->open_case("support_request", 100001, kReferral, "lead:amy"); }
+  Case open_support_request() { return engine_->open_case("support_request", 120588, kReferral, "lead:amy"); }
 
   // Moves a support request through to deployment.
   Case deployed() {
@@ -67,6 +68,9 @@ class EngineTest : public ::testing::Test {
                            {"ends_on", "2026-12-18"}},
                           "lead:amy", today);
   }
+
+  // The k-th day of the deployment deployed() agrees (from 2 November 2026).
+  static std::string nth_day(int k) { return format_date(year_month_day(sys_days(d("2026-11-02")) + days(k))); }
 
   long long count(const std::string& sql_text) {
     auto connection = db_->acquire();
@@ -283,13 +287,15 @@ TEST_F(EngineTest, ConcurrentAppliesNeverLoseAnUpdate) {
   const Case c = deployed();
   constexpr int kThreads = 8;
   constexpr int kEach = 10;
+  clock_.set(sys_days(d("2026-12-18")) + hours(9));  // two half days on each of 40 dates
   std::atomic<int> applied{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
+    threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
-        engine_->apply(c.id, "log_days", {{"date", "2026-11-02"}, {"days", 0.5}, {"activity", "coaching"}},
-                       "system_leader:7", d("2026-11-02"));
+        engine_->apply(c.id, "log_days",
+                       {{"date", nth_day((t * kEach + i) / 2)}, {"days", 0.5}, {"activity", "coaching"}},
+                       "system_leader:7", d("2026-12-18"));
         ++applied;
       }
     });
@@ -438,10 +444,11 @@ TEST_F(EngineTest, PostgresOnlyAConnectionKilledMidwayIsReplacedAndNothingIsLost
     EXPECT_GT(killed, 0);
   }
   int unavailable = 0;
+  clock_.set(sys_days(d("2026-12-18")) + hours(9));
   for (int i = 0; i < 20; ++i) {
     try {
-      engine_->apply(c.id, "log_days", {{"date", "2026-11-02"}, {"days", 0.5}, {"activity", "x"}}, "sl:7",
-                     d("2026-11-02"));
+      engine_->apply(c.id, "log_days", {{"date", nth_day(i)}, {"days", 0.5}, {"activity", "x"}}, "sl:7",
+                     d("2026-12-18"));
     } catch (const DatabaseUnavailable&) {
       ++unavailable;  // each dead pooled connection fails once, then is replaced
     }
@@ -535,11 +542,11 @@ TEST_F(EngineTest, AcceptingReservesTheRequestedDaysLoggingConsumesThemAndWithdr
 }
 
 TEST_F(EngineTest, AnAcceptanceBeyondCapacityIsRefusedAndChangesNothing) {
-  cases::set_capacity(*db_, leader_, "2026/27", 5);  // 6 days will be requested
   const Case c = open_support_request();
   const auto today = engine_->today();
   engine_->apply(c.id, "accept_referral", kAccept, "lead:amy", today);
   engine_->apply(c.id, "propose_provider", {{"provider_id", leader_}}, "lead:amy", today);
+  cases::set_capacity(*db_, leader_, "2026/27", 5);  // 6 days were requested: taken elsewhere meanwhile
   const auto e = expect_refused(c.id, EngineError::Code::guard_failed,
                                 [&] { engine_->apply(c.id, "provider_accepts", {}, "sl", today); });
   EXPECT_NE(e.reason().find("does not have 6 unreserved days in 2026/27"), std::string::npos) << e.reason();

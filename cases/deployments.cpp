@@ -1,0 +1,284 @@
+#include "cases/deployments.h"
+
+#include <fmt/format.h>
+#include <soci/soci.h>
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <cmath>
+
+#include "cases/matching.h"
+#include "cases/providers.h"
+#include "workflow/date.h"
+#include "workflow/engine.h"
+#include "workflow/timestamp.h"
+
+namespace s2s::cases {
+namespace {
+
+using workflow::CaseSnapshot;
+using workflow::Database;
+using workflow::EngineError;
+using workflow::row_integer;
+using workflow::row_text;
+
+// Refuses the event: the engine rolls it back and reports `reason`.
+[[noreturn]] void refuse(const CaseSnapshot& c, const std::string& reason) {
+  throw EngineError(EngineError::Code::guard_failed, c.reference + ": " + reason, {}, reason);
+}
+
+long long leader_of(const boost::json::object& args) { return args.at("system_leader_id").to_number<long long>(); }
+double number_arg(const boost::json::object& args, std::string_view key) {
+  const auto* value = args.if_contains(key);
+  return value != nullptr && value->is_number() ? value->to_number<double>() : 0;
+}
+std::string text_arg(const boost::json::object& args, std::string_view key) {
+  const auto* value = args.if_contains(key);
+  return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string();
+}
+int halves(double days) { return static_cast<int>(std::lround(days * 2)); }
+
+void propose(Database::Connection& connection, const CaseSnapshot& c, const boost::json::object& args) {
+  MatchRequest request;
+  request.kind = c.kind;
+  request.school_urn = c.school_urn;
+  request.case_id = c.id;
+  request.days = number_arg(args, "days");
+  request.on = workflow::parse_date(text_arg(args, "on")).value();
+  if (const auto* focus = args.if_contains("focus_areas"); focus != nullptr && focus->is_array()) {
+    for (const auto& area : focus->get_array()) {
+      if (area.is_string()) request.focus_areas.emplace_back(area.get_string());
+    }
+  }
+  const long long leader = leader_of(args);
+  std::vector<Exclusion> reasons;
+  try {
+    reasons = eligibility(connection, request, leader);
+  } catch (const ProviderError& e) {
+    refuse(c, e.what());
+  }
+  if (!reasons.empty()) {
+    std::string why;
+    for (const auto& r : reasons) why += (why.empty() ? "" : "; ") + r.reason;
+    refuse(c, fmt::format("system leader {} is not eligible: {}", leader, why));
+  }
+  const long long case_id = c.id;
+  const std::string on = text_arg(args, "on");
+  connection.session() << "INSERT INTO deployments (case_id, system_leader_id, status, proposed_on)"
+                          " VALUES (:c, :l, 'proposed', :on)",
+      soci::use(case_id), soci::use(leader), soci::use(on);
+}
+
+void accept(Database::Connection& connection, const CaseSnapshot& c, const boost::json::object& args) {
+  const long long leader = leader_of(args);
+  const double days = number_arg(args, "days");
+  const std::string year = text_arg(args, "academic_year");
+  if (days > 0 && !reserve_capacity(connection, leader, year, days)) {
+    refuse(c, fmt::format("system leader {} does not have {} unreserved days in {}", leader, days, year));
+  }
+  const long long case_id = c.id;
+  const int reserved = halves(days);
+  const std::string on = text_arg(args, "on");
+  // A case proposed before deployments were recorded has no row yet: upsert.
+  connection.session() << "INSERT INTO deployments (case_id, system_leader_id, status, proposed_on, accepted_on,"
+                          " academic_year, half_days_reserved) VALUES (:c, :l, 'active', :p, :a, :y, :h)"
+                          " ON CONFLICT (case_id, system_leader_id) DO UPDATE SET status = 'active',"
+                          " accepted_on = excluded.accepted_on, academic_year = excluded.academic_year,"
+                          " half_days_reserved = excluded.half_days_reserved",
+      soci::use(case_id), soci::use(leader), soci::use(on), soci::use(on), soci::use(year), soci::use(reserved);
+}
+
+void decline(Database::Connection& connection, const CaseSnapshot& c, const boost::json::object& args) {
+  const long long case_id = c.id;
+  const long long leader = leader_of(args);
+  const std::string on = text_arg(args, "on");
+  connection.session() << "UPDATE deployments SET status = 'declined', ended_on = :on"
+                          " WHERE case_id = :c AND system_leader_id = :l AND status = 'proposed'",
+      soci::use(on), soci::use(case_id), soci::use(leader);
+}
+
+void end(Database::Connection& connection, const CaseSnapshot& c, const boost::json::object& args) {
+  const long long case_id = c.id;
+  const long long leader = leader_of(args);
+  const double release = number_arg(args, "release");
+  const std::string year = text_arg(args, "academic_year");
+  if (release > 0 && !year.empty()) release_capacity(connection, leader, year, release);
+  const std::string status = text_arg(args, "status");
+  const std::string on = text_arg(args, "on");
+  const int released = halves(release);
+  connection.session() << "UPDATE deployments SET status = :s, ended_on = :on,"
+                          " half_days_reserved = CASE WHEN half_days_reserved > :h THEN half_days_reserved - :h2"
+                          " ELSE 0 END"
+                          " WHERE case_id = :c AND system_leader_id = :l AND status IN ('proposed', 'active')",
+      soci::use(status), soci::use(on), soci::use(released), soci::use(released), soci::use(case_id), soci::use(leader);
+}
+
+void log_day(Database::Connection& connection, const CaseSnapshot& c, const boost::json::object& args) {
+  const long long case_id = c.id;
+  const long long leader = leader_of(args);
+  const int entry = static_cast<int>(number_arg(args, "entry"));
+  const std::string day = text_arg(args, "date");
+  const int half_days = halves(number_arg(args, "days"));
+  const std::string activity = text_arg(args, "activity");
+  const std::string funding = text_arg(args, "funding_source");
+  soci::indicator funding_ind = funding.empty() ? soci::i_null : soci::i_ok;
+  const auto* corrects_value = args.if_contains("corrects");
+  const int corrects = corrects_value != nullptr ? corrects_value->to_number<int>() : 0;
+  soci::indicator corrects_ind = corrects_value != nullptr ? soci::i_ok : soci::i_null;
+  const std::string now = workflow::format_timestamp(std::chrono::system_clock::now());
+  connection.session() << "INSERT INTO deployment_days (case_id, entry, system_leader_id, day, half_days, activity,"
+                          " funding_source, corrects_entry, recorded_at)"
+                          " VALUES (:c, :e, :l, :d, :h, :a, :f, :x, :now)",
+      soci::use(case_id), soci::use(entry), soci::use(leader), soci::use(day), soci::use(half_days),
+      soci::use(activity), soci::use(funding, funding_ind), soci::use(corrects, corrects_ind), soci::use(now);
+  const double change = number_arg(args, "change");
+  const std::string year = text_arg(args, "academic_year");
+  if (change != 0 && !year.empty()) consume_capacity(connection, leader, year, change);
+}
+
+void rate(Database::Connection& connection, const CaseSnapshot& c, const boost::json::object& args) {
+  const long long case_id = c.id;
+  const long long leader = leader_of(args);
+  const int grade = static_cast<int>(number_arg(args, "grade"));
+  connection.session() << "UPDATE deployments SET rating = :g"
+                          " WHERE case_id = :c AND system_leader_id = :l AND status IN ('active', 'ended')",
+      soci::use(grade), soci::use(case_id), soci::use(leader);
+}
+
+std::pair<std::string_view, std::string_view> split_scope(std::string_view scope) {
+  const auto colon = scope.find(':');
+  if (colon == std::string_view::npos) return {scope, {}};
+  return {scope.substr(0, colon), scope.substr(colon + 1)};
+}
+
+}  // namespace
+
+double days_needed(std::string_view kind, const boost::json::object& data) {
+  for (const char* key : {"requested_days", "planned_days"}) {
+    if (const auto* days = data.if_contains(key); days != nullptr && days->is_number())
+      return days->to_number<double>();
+  }
+  if (kind == "risk_assessment") return 2;
+  if (kind == "pupil_premium_review") return 1;
+  return 0;
+}
+
+void register_deployment_effects(workflow::KindRegistry& kinds) {
+  kinds.add_effect("deployment.propose", propose);
+  kinds.add_effect("deployment.accept", accept);
+  kinds.add_effect("deployment.decline", decline);
+  kinds.add_effect("deployment.end", end);
+  kinds.add_effect("deployment.log_day", log_day);
+  kinds.add_effect("deployment.rate", rate);
+}
+
+std::optional<std::string> scope_refusal(Database::Connection& connection, const workflow::Actor& actor,
+                                         const CaseSnapshot& snapshot) {
+  const auto [scope_kind, scope_value] = split_scope(actor.scope);
+  const int urn = snapshot.school_urn;
+  soci::session& sql = connection.session();
+  const std::string value(scope_value);
+  if (actor.role == "admin") return std::nullopt;
+  if (actor.role == "school") {
+    if (scope_kind == "school" && value == std::to_string(urn)) return std::nullopt;
+    return "a school user sees only its own school's cases";
+  }
+  if (actor.role == "system_leader") {
+    long long leader = 0;
+    const auto parsed = std::from_chars(value.data(), value.data() + value.size(), leader);
+    if (scope_kind != "system_leader" || parsed.ec != std::errc() || snapshot.id == 0) {
+      return "a system leader sees only the cases they work on";
+    }
+    const long long case_id = snapshot.id;
+    int found = 0;
+    sql << "SELECT count(*) FROM deployments WHERE case_id = :c AND system_leader_id = :l"
+           " AND status <> 'declined'",
+        soci::use(case_id), soci::use(leader), soci::into(found);
+    if (found > 0) return std::nullopt;
+    return "a system leader sees only the cases they are proposed for or deployed to";
+  }
+  if (actor.role == "la_officer") {
+    int found = 0;
+    sql << "SELECT count(*) FROM schools WHERE urn = :u AND CAST(la_code AS TEXT) = :la", soci::use(urn),
+        soci::use(value), soci::into(found);
+    if (scope_kind == "la" && found > 0) return std::nullopt;
+    return "an LA officer sees only the cases of schools in their local authority";
+  }
+  if (actor.role == "lead") {
+    int found = 0;
+    if (scope_kind == "mini_region") {
+      sql << "SELECT count(*) FROM schools s JOIN la_mini_regions m ON m.la_code = s.la_code"
+             " WHERE s.urn = :u AND m.mini_region = :r",
+          soci::use(urn), soci::use(value), soci::into(found);
+    } else if (scope_kind == "alliance") {
+      sql << "SELECT count(*) FROM alliances a WHERE CAST(a.id AS TEXT) = :a AND (a.lead_school_urn = :u"
+             " OR EXISTS (SELECT 1 FROM alliance_members m WHERE m.alliance_id = a.id AND m.school_urn = :u2))",
+          soci::use(value), soci::use(urn), soci::use(urn), soci::into(found);
+    }
+    if (found > 0) return std::nullopt;
+    return "a lead sees only the cases of schools in their mini region or alliance";
+  }
+  return "the role '" + actor.role + "' sees no cases";
+}
+
+std::vector<DeploymentDay> deployment_days(Database& db, std::int64_t case_id) {
+  const long long key = case_id;
+  std::vector<DeploymentDay> out;
+  auto connection = db.acquire();
+  try {
+    soci::rowset<soci::row> rows =
+        (connection.session().prepare << "SELECT entry, system_leader_id, CAST(day AS TEXT), half_days, activity,"
+                                         " funding_source, corrects_entry FROM deployment_days WHERE case_id = :c"
+                                         " ORDER BY entry",
+         soci::use(key));
+    for (const auto& row : rows) {
+      DeploymentDay d;
+      d.entry = static_cast<int>(row_integer(row, 0));
+      d.system_leader_id = row_integer(row, 1);
+      d.day = row_text(row, 2);
+      d.days = static_cast<double>(row_integer(row, 3)) / 2;
+      d.activity = row_text(row, 4);
+      d.funding_source = row_text(row, 5);
+      if (row.get_indicator(6) != soci::i_null) d.corrects = static_cast<int>(row_integer(row, 6));
+      out.push_back(std::move(d));
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  for (const auto& d : out) {
+    if (d.corrects && *d.corrects >= 1 && static_cast<std::size_t>(*d.corrects) <= out.size()) {
+      out[static_cast<std::size_t>(*d.corrects) - 1].corrected_by = d.entry;
+    }
+  }
+  return out;
+}
+
+std::vector<Deployment> deployments_of(Database& db, std::int64_t case_id) {
+  const long long key = case_id;
+  std::vector<Deployment> out;
+  auto connection = db.acquire();
+  try {
+    soci::rowset<soci::row> rows =
+        (connection.session().prepare << "SELECT system_leader_id, status, CAST(proposed_on AS TEXT),"
+                                         " CAST(accepted_on AS TEXT), CAST(ended_on AS TEXT), academic_year,"
+                                         " half_days_reserved, rating FROM deployments WHERE case_id = :c ORDER BY id",
+         soci::use(key));
+    for (const auto& row : rows) {
+      Deployment d{row_integer(row, 0),
+                   row_text(row, 1),
+                   row_text(row, 2),
+                   row_text(row, 3),
+                   row_text(row, 4),
+                   row_text(row, 5),
+                   static_cast<double>(row_integer(row, 6)) / 2,
+                   std::nullopt};
+      if (row.get_indicator(7) != soci::i_null) d.rating = static_cast<int>(row_integer(row, 7));
+      out.push_back(std::move(d));
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return out;
+}
+
+}  // namespace s2s::cases

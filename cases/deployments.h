@@ -1,0 +1,66 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "workflow/case_kind.h"
+#include "workflow/database.h"
+
+// Deployments: the system leaders proposed for, deployed to, or declined by a
+// case, and the days logged on it. The case kinds change them through effects
+// (registered here) inside the event's transaction, so the tables always
+// agree with the case history.
+namespace s2s::cases {
+
+// The days a case needs from its provider: a support request's requested_days,
+// else planned_days, else the kind's default (a risk assessment 2, a pupil
+// premium review 1, a designation review none).
+[[nodiscard]] double days_needed(std::string_view kind, const boost::json::object& data);
+
+// The effects deployment.propose (eligibility checked, refusing with every
+// reason), deployment.accept (capacity reserved), deployment.decline,
+// deployment.end, deployment.log_day (capacity consumed, or given back by a
+// correction) and deployment.rate.
+void register_deployment_effects(workflow::KindRegistry& kinds);
+
+// Whether a case lies within a person's scope (DESIGN.md section 2): nullopt
+// when it does, else why not. A lead: the school is in their mini region or
+// alliance; an LA officer: in their LA; a school: its own; a system leader:
+// proposed for or deployed to the case; an admin: every case.
+[[nodiscard]] std::optional<std::string> scope_refusal(workflow::Database::Connection& connection,
+                                                       const workflow::Actor& actor,
+                                                       const workflow::CaseSnapshot& snapshot);
+
+struct DeploymentDay {
+  int entry = 0;  // numbered per case
+  std::int64_t system_leader_id = 0;
+  std::string day;  // YYYY-MM-DD
+  double days = 0;
+  std::string activity;
+  std::string funding_source;
+  std::optional<int> corrects;      // the entry this one corrects
+  std::optional<int> corrected_by;  // set when a later entry corrects this one: no longer in force
+};
+
+// Every day entry of a case, in order, corrected ones included.
+[[nodiscard]] std::vector<DeploymentDay> deployment_days(workflow::Database& db, std::int64_t case_id);
+
+struct Deployment {
+  std::int64_t system_leader_id = 0;
+  std::string status;  // proposed, declined, active, ended, withdrawn
+  std::string proposed_on;
+  std::string accepted_on;  // empty until accepted
+  std::string ended_on;
+  std::string academic_year;
+  double days_reserved = 0;
+  std::optional<int> rating;
+};
+
+[[nodiscard]] std::vector<Deployment> deployments_of(workflow::Database& db, std::int64_t case_id);
+
+}  // namespace s2s::cases
