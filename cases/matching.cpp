@@ -8,6 +8,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "cases/deployments.h"
 #include "cases/providers.h"
 #include "workflow/date.h"
 
@@ -202,14 +203,16 @@ struct DesignationRule {
 };
 
 bool has_focus(const std::vector<std::string>& focus, std::string_view area) {
-  return std::find(focus.begin(), focus.end(), area) != focus.end();
+  return std::any_of(focus.begin(), focus.end(), [&](const std::string& f) { return lower(f) == area; });
 }
 
+// Whether a designation covers a focus area (compared without case).
 bool covers(const Designation& d, const std::string& area) {
-  if (area == "leadership" && (d.code == "NLE" || d.code == "LLE")) return true;
-  if (area == "governance" && (d.code == "NLG" || d.code == "LLG")) return true;
+  const std::string wanted = lower(area);
+  if (wanted == "leadership" && (d.code == "NLE" || d.code == "LLE")) return true;
+  if (wanted == "governance" && (d.code == "NLG" || d.code == "LLG")) return true;
   return std::any_of(d.specialisms.begin(), d.specialisms.end(),
-                     [&](const std::string& s) { return lower(s) == area; });
+                     [&](const std::string& s) { return lower(s) == wanted; });
 }
 
 DesignationRule rule_for(const MatchRequest& request, const std::vector<std::string>& focus) {
@@ -328,7 +331,7 @@ void assess(const MatchRequest& request, const School& school, const std::string
             MatchResult& out) {
   const std::string day = workflow::format_date(request.on);
   std::vector<std::string> focus;
-  for (const auto& area : request.focus_areas) focus.push_back(lower(trim(area)));
+  for (const auto& area : request.focus_areas) focus.push_back(trim(area));
   const DesignationRule rule = rule_for(request, focus);
 
   std::vector<Exclusion> reasons;
@@ -415,11 +418,7 @@ MatchRequest match_request_for(const workflow::Case& c, std::chrono::year_month_
       if (area.is_string()) request.focus_areas.emplace_back(area.get_string());
     }
   }
-  if (const auto* days = c.data.if_contains("requested_days"); days != nullptr && days->is_number()) {
-    request.days = days->to_number<double>();
-  } else if (const auto* planned = c.data.if_contains("planned_days"); planned != nullptr && planned->is_number()) {
-    request.days = planned->to_number<double>();
-  }
+  request.days = days_needed(c.kind, c.data);
   return request;
 }
 

@@ -268,13 +268,7 @@ struct Engine::Impl {
     row.updated_at = now;
 
     CaseSnapshot snapshot{0, row.kind, row.reference, school_urn, row.state, 0, occurred_on};
-    if (!actor.is_system()) {
-      if (!names_role(kind.opened_by(), actor.role)) {
-        throw EngineError(EngineError::Code::not_permitted, fmt::format("a {} may not open a {} (it is opened by: {})",
-                                                                        actor.role, kind.name(), kind.opened_by()));
-      }
-      check_scope(store, actor, snapshot, fmt::format("school {}", school_urn));
-    }
+    if (!actor.is_system()) check_scope(store, actor, snapshot, fmt::format("school {}", school_urn));
     boost::json::object data;
     EventContext ctx(snapshot, kOpened, payload, data, actor, occurred_on, cal,
                      [this, &kind](std::string_view purpose) { return working_days(kind, purpose); });
@@ -458,6 +452,10 @@ Engine::~Engine() = default;
 Case Engine::open_case(std::string_view kind_name, std::int32_t school_urn, const boost::json::object& payload,
                        const Actor& actor, std::optional<year_month_day> occurred_on) {
   const CaseKind& kind = impl_->kind_of(std::string(kind_name));
+  if (!actor.is_system() && !names_role(kind.opened_by(), actor.role)) {
+    throw EngineError(EngineError::Code::not_permitted, fmt::format("a {} may not open a {} (it is opened by: {})",
+                                                                    actor.role, kind.name(), kind.opened_by()));
+  }
   if (school_urn <= 0) throw payload_error("school_urn", "must be a positive URN");
   validate_payload(payload, kind.open_fields());
   const auto on = occurred_on.value_or(impl_->today());

@@ -1,0 +1,450 @@
+// Matching on a hand-built register: five schools and nine system leaders,
+// each placed to meet one rule of DESIGN.md section 5.
+#include "cases/matching.h"
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "cases/deployments.h"
+#include "cases/gias_import.h"
+#include "cases/kinds.h"
+#include "cases/providers.h"
+#include "tests/support/test_clock.h"
+#include "tests/support/test_database.h"
+#include "workflow/date.h"
+#include "workflow/engine.h"
+
+namespace s2s::cases {
+namespace {
+
+using namespace std::chrono;
+using workflow::Case;
+using workflow::EngineError;
+
+year_month_day d(const char* text) { return *workflow::parse_date(text); }
+
+// West and North Northamptonshire are one mini region (Northamptonshire).
+constexpr std::string_view kSchools =
+    "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name),"
+    "Trusts (code),Trusts (name)\n"
+    "300001,Supported Primary,940,West Northamptonshire,Primary,Open,9001,Oak Trust\n"
+    "300002,Oak Sister Primary,925,Lincolnshire,Primary,Open,9001,Oak Trust\n"
+    "300003,Nene Primary,940,West Northamptonshire,Primary,Open,,\n"
+    "300004,Welland Secondary,941,North Northamptonshire,Secondary,Open,,\n"
+    "300005,Fen Primary,925,Lincolnshire,Primary,Open,,\n";
+
+const boost::json::object kReferral{{"source", "self"}, {"summary", "maths and SEND"}};
+const boost::json::object kTerms{{"priority", "high"},
+                                 {"focus_areas", boost::json::array{"maths", "SEND"}},
+                                 {"requested_days", 6},
+                                 {"funding_source", "SSIF"}};
+
+class MatchingTest : public ::testing::Test {
+ protected:
+  MatchingTest() : clock_(sys_days(d("2026-11-02")) + hours(9)) {}
+
+  void SetUp() override {
+    db_ = test_db_.open_migrated({.pool_size = 4});
+    engine_ = std::make_unique<workflow::Engine>(db_, all_kinds(), workflow::EngineOptions{{}, clock_.function(), 5});
+    (void)import_gias(*db_, kSchools);
+    ada_ = leader("Ada Local", 300003, "SLE", "maths, SEND", 20);
+    ben_ = leader("Ben Region", 300004, "NLE", "", 20);
+    cat_ = leader("Cat Far", 300005, "SLE", "maths", 20);
+    dee_ = leader("Dee Same", 300001, "NLE", "", 20);
+    eve_ = leader("Eve Trust", 300002, "NLE", "", 20);
+    fay_ = leader("Fay Full", 300003, "SLE", "maths", 5);
+    gus_ = create_system_leader(*db_, "Gus Lapsed", "gus@example.org", 300003, std::nullopt);
+    add_designation(*db_, gus_, "SLE", "maths", d("2023-09-01"), d("2026-08-31"));
+    set_capacity(*db_, gus_, "2026/27", 20);
+    hal_ = leader("Hal Governor", 300003, "NLG", "", 20);
+    ivy_ = create_system_leader(*db_, "Ivy NoOffer", "ivy@example.org", 300003, std::nullopt);
+    add_designation(*db_, ivy_, "NLE", "", d("2020-09-01"), std::nullopt);
+  }
+
+  std::int64_t leader(const char* name, int urn, const char* designation, const char* specialisms, double days) {
+    std::string email = name;
+    std::replace(email.begin(), email.end(), ' ', '.');
+    const auto id = create_system_leader(*db_, name, email + "@example.org", urn, std::nullopt);
+    add_designation(*db_, id, designation, specialisms, d("2020-09-01"), std::nullopt);
+    set_capacity(*db_, id, "2026/27", days);
+    return id;
+  }
+
+  // A support request for the supported school, accepted and in matching.
+  Case in_matching(int urn = 300001) {
+    const Case c = engine_->open_case("support_request", urn, kReferral, "s2s");
+    return engine_->apply(c.id, "accept_referral", kTerms, "s2s", engine_->today());
+  }
+
+  MatchResult match(const Case& c) {
+    return match_providers(*db_, match_request_for(engine_->get(c.id), d("2026-11-02")));
+  }
+
+  static const RankedProvider* ranked(const MatchResult& r, std::int64_t id) {
+    for (const auto& p : r.ranked) {
+      if (p.system_leader_id == id) return &p;
+    }
+    return nullptr;
+  }
+  static std::vector<std::string> exclusion_codes(const MatchResult& r, std::int64_t id) {
+    for (const auto& p : r.excluded) {
+      if (p.system_leader_id != id) continue;
+      std::vector<std::string> codes;
+      for (const auto& reason : p.reasons) codes.push_back(reason.code);
+      return codes;
+    }
+    return {};
+  }
+  static double points(const RankedProvider& p, std::string_view criterion) {
+    for (const auto& c : p.criteria) {
+      if (c.name == criterion) return c.points;
+    }
+    ADD_FAILURE() << "no criterion " << criterion;
+    return -1;
+  }
+  static std::string reason(const RankedProvider& p, std::string_view criterion) {
+    for (const auto& c : p.criteria) {
+      if (c.name == criterion) return c.reason;
+    }
+    return {};
+  }
+
+  testing::TestClock clock_;
+  testing::TestDatabase test_db_;
+  std::shared_ptr<workflow::Database> db_;
+  std::unique_ptr<workflow::Engine> engine_;
+  std::int64_t ada_ = 0, ben_ = 0, cat_ = 0, dee_ = 0, eve_ = 0, fay_ = 0, gus_ = 0, hal_ = 0, ivy_ = 0;
+};
+
+TEST_F(MatchingTest, EveryProviderIsRankedOrExcludedWithItsReasons) {
+  const MatchResult r = match(in_matching());
+  EXPECT_EQ(r.academic_year, "2026/27");
+  ASSERT_EQ(r.ranked.size() + r.excluded.size(), 9u);
+  EXPECT_EQ(exclusion_codes(r, dee_), std::vector<std::string>{"conflict_same_school"});
+  EXPECT_EQ(exclusion_codes(r, eve_), std::vector<std::string>{"conflict_same_trust"});
+  EXPECT_EQ(exclusion_codes(r, fay_), std::vector<std::string>{"capacity"});
+  EXPECT_EQ(exclusion_codes(r, gus_), std::vector<std::string>{"inactive"});
+  EXPECT_EQ(exclusion_codes(r, hal_), std::vector<std::string>{"designation"});
+  EXPECT_EQ(exclusion_codes(r, ivy_), std::vector<std::string>{"capacity"});
+  for (const auto& p : r.excluded) {
+    for (const auto& why : p.reasons) EXPECT_FALSE(why.reason.empty()) << p.name;
+  }
+  const auto& fay = *std::find_if(r.excluded.begin(), r.excluded.end(),
+                                  [&](const ExcludedProvider& p) { return p.system_leader_id == fay_; });
+  EXPECT_EQ(fay.reasons[0].reason, "has 5 unreserved days in 2026/27, 6 needed");
+  const auto& gus = *std::find_if(r.excluded.begin(), r.excluded.end(),
+                                  [&](const ExcludedProvider& p) { return p.system_leader_id == gus_; });
+  EXPECT_EQ(gus.reasons[0].reason, "no fitting designation is active on 2026-11-02: SLE (maths) ended 2026-08-31");
+
+  ASSERT_EQ(r.ranked.size(), 3u);
+  EXPECT_EQ(r.ranked[0].system_leader_id, ada_);
+  EXPECT_EQ(r.ranked[1].system_leader_id, cat_);
+  EXPECT_EQ(r.ranked[2].system_leader_id, ben_);
+}
+
+TEST_F(MatchingTest, EachScoreIsExplainedCriterionByCriterion) {
+  const MatchResult r = match(in_matching());
+  const RankedProvider& ada = *ranked(r, ada_);
+  EXPECT_DOUBLE_EQ(points(ada, "phase"), 20);
+  EXPECT_EQ(reason(ada, "phase"), "same phase (Primary)");
+  EXPECT_DOUBLE_EQ(points(ada, "specialism"), 25);
+  EXPECT_EQ(reason(ada, "specialism"), "covers maths, SEND of maths, SEND");
+  EXPECT_DOUBLE_EQ(points(ada, "locality"), 15);
+  EXPECT_EQ(reason(ada, "locality"), "same local authority (West Northamptonshire)");
+  EXPECT_DOUBLE_EQ(points(ada, "capacity"), 15.0 * 14 / 20);
+  EXPECT_EQ(reason(ada, "capacity"), "20 of 20 days unreserved in 2026/27; 14 left after this");
+  EXPECT_DOUBLE_EQ(points(ada, "ratings"), 7.5);
+  EXPECT_DOUBLE_EQ(points(ada, "load"), 10);
+  EXPECT_DOUBLE_EQ(ada.score, 20 + 25 + 15 + 10.5 + 7.5 + 10);
+  EXPECT_EQ(ada.designations, std::vector<std::string>{"SLE (maths, SEND)"});
+  EXPECT_DOUBLE_EQ(ada.unreserved_days, 20);
+
+  const RankedProvider& ben = *ranked(r, ben_);
+  EXPECT_DOUBLE_EQ(points(ben, "phase"), 0);
+  EXPECT_EQ(reason(ben, "phase"), "different phase (Secondary for Primary)");
+  EXPECT_DOUBLE_EQ(points(ben, "specialism"), 0);
+  EXPECT_DOUBLE_EQ(points(ben, "locality"), 9);
+  EXPECT_EQ(reason(ben, "locality"), "same mini region (Northamptonshire)");
+
+  const RankedProvider& cat = *ranked(r, cat_);
+  EXPECT_DOUBLE_EQ(points(cat, "specialism"), 12.5);
+  EXPECT_DOUBLE_EQ(points(cat, "locality"), 0);
+}
+
+TEST_F(MatchingTest, EarlierRatingsAndCurrentLoadMoveTheRanking) {
+  // Ada is busy on another case (proposed); Cat was rated outstanding before.
+  const Case other = in_matching(300005);
+  engine_->apply(other.id, "propose_provider", {{"provider_id", ada_}}, "s2s", engine_->today());
+  const Case earlier = in_matching(300004);
+  const auto today = engine_->today();
+  engine_->apply(earlier.id, "propose_provider", {{"provider_id", cat_}}, "s2s", today);
+  engine_->apply(earlier.id, "provider_accepts", {}, "s2s", today);
+  engine_->apply(earlier.id, "agree_plan",
+                 {{"objectives", "x"}, {"planned_days", 6}, {"starts_on", "2026-11-02"}, {"ends_on", "2026-11-30"}},
+                 "s2s", today);
+  engine_->apply(earlier.id, "complete_deployment", {}, "s2s", today);
+  engine_->apply(earlier.id, "submit_rating", {{"grade", 1}}, "s2s", today);
+
+  const MatchResult r = match(in_matching());
+  const RankedProvider& ada = *ranked(r, ada_);
+  EXPECT_DOUBLE_EQ(points(ada, "load"), 5);
+  EXPECT_EQ(reason(ada, "load"), "1 current deployment");
+  const RankedProvider& cat = *ranked(r, cat_);
+  EXPECT_DOUBLE_EQ(points(cat, "ratings"), 15);
+  EXPECT_EQ(reason(cat, "ratings"), "mean grade 1.0 from 1 rating (1 outstanding .. 4 inadequate)");
+  EXPECT_DOUBLE_EQ(points(cat, "load"), 10) << "an ended deployment is no load";
+  EXPECT_DOUBLE_EQ(cat.unreserved_days, 20) << "the completed deployment gave its unused days back";
+}
+
+TEST_F(MatchingTest, OnlyAnEligibleProviderCanBeProposedAndTheRefusalSaysWhy) {
+  const Case c = in_matching();
+  try {
+    engine_->apply(c.id, "propose_provider", {{"provider_id", eve_}}, "s2s", engine_->today());
+    FAIL() << "a provider from the same trust was proposed";
+  } catch (const EngineError& e) {
+    EXPECT_EQ(e.code(), EngineError::Code::guard_failed);
+    EXPECT_NE(e.reason().find("home school Oak Sister Primary is in the same trust (Oak Trust)"), std::string::npos)
+        << e.reason();
+  }
+  EXPECT_EQ(engine_->get(c.id).state, "matching");
+  EXPECT_TRUE(deployments_of(*db_, c.id).empty());
+  try {
+    engine_->apply(c.id, "propose_provider", {{"provider_id", 999}}, "s2s", engine_->today());
+    FAIL() << "an unknown provider was proposed";
+  } catch (const EngineError& e) {
+    EXPECT_EQ(e.code(), EngineError::Code::guard_failed);
+    EXPECT_NE(e.reason().find("no system leader has id 999"), std::string::npos) << e.reason();
+  }
+  engine_->apply(c.id, "propose_provider", {{"provider_id", ada_}}, "s2s", engine_->today());
+  const auto proposed = deployments_of(*db_, c.id);
+  ASSERT_EQ(proposed.size(), 1u);
+  EXPECT_EQ(proposed[0].system_leader_id, ada_);
+  EXPECT_EQ(proposed[0].status, "proposed");
+}
+
+TEST_F(MatchingTest, AProviderWhoDeclinedIsNotAskedAgain) {
+  const Case c = in_matching();
+  const auto today = engine_->today();
+  engine_->apply(c.id, "propose_provider", {{"provider_id", ada_}}, "s2s", today);
+  engine_->apply(c.id, "provider_declines", {{"reason", "no time this term"}}, "s2s", today);
+  const MatchResult r = match(c);
+  EXPECT_EQ(exclusion_codes(r, ada_), std::vector<std::string>{"already_asked"});
+  EXPECT_EQ(r.ranked.front().system_leader_id, cat_);
+  EXPECT_EQ(deployments_of(*db_, c.id).at(0).status, "declined");
+  EXPECT_THROW(engine_->apply(c.id, "propose_provider", {{"provider_id", ada_}}, "s2s", today), EngineError);
+}
+
+TEST_F(MatchingTest, RiskAssessmentsNeedAHeadAndPupilPremiumReviewsAnAccreditedReviewer) {
+  const Case ra = engine_->open_case("risk_assessment", 300001, {{"source", "lead"}, {"summary", "concern"}}, "s2s");
+  engine_->apply(ra.id, "accept_request", {}, "s2s", engine_->today());
+  const MatchResult for_ra = match(ra);
+  ASSERT_EQ(for_ra.ranked.size(), 1u) << for_ra.ranked.back().name;
+  EXPECT_EQ(for_ra.ranked[0].system_leader_id, ben_);
+  EXPECT_EQ(exclusion_codes(for_ra, ada_), std::vector<std::string>{"designation"});
+
+  const auto reviewer = leader("Pat Reviewer", 300005, "PPR", "", 10);
+  const Case pp = engine_->open_case("pupil_premium_review", 300001, {{"source", "self"}, {"summary", "PP"}}, "s2s");
+  engine_->apply(pp.id, "accept_referral", {}, "s2s", engine_->today());
+  const MatchResult for_pp = match(pp);
+  ASSERT_EQ(for_pp.ranked.size(), 1u);
+  EXPECT_EQ(for_pp.ranked[0].system_leader_id, reviewer);
+  EXPECT_EQ(exclusion_codes(for_pp, ben_), std::vector<std::string>{"designation"});
+}
+
+TEST_F(MatchingTest, ASchoolOutsideTheRegisterCannotBeMatched) {
+  const Case c = in_matching(399999);
+  EXPECT_THROW((void)match(c), ProviderError);
+}
+
+// Deployments and day entries as the events leave them.
+class DeploymentsTest : public MatchingTest {
+ protected:
+  // Ada deployed on a support request for the supported school from 2 November.
+  Case deployed() {
+    const Case c = in_matching();
+    const auto today = engine_->today();
+    engine_->apply(c.id, "propose_provider", {{"provider_id", ada_}}, "s2s", today);
+    engine_->apply(c.id, "provider_accepts", {}, "s2s", today);
+    return engine_->apply(
+        c.id, "agree_plan",
+        {{"objectives", "maths"}, {"planned_days", 6}, {"starts_on", "2026-11-02"}, {"ends_on", "2026-12-18"}}, "s2s",
+        today);
+  }
+  void log(const Case& c, const char* date, double days, const boost::json::object& extra = {}) {
+    boost::json::object payload{{"date", date}, {"days", days}, {"activity", "coaching"}};
+    for (const auto& [k, v] : extra) payload[k] = v;
+    engine_->apply(c.id, "log_days", payload, "s2s", engine_->today());
+  }
+};
+
+TEST_F(DeploymentsTest, ACorrectionIsANewEntryAndCapacityFollowsTheDaysInForce) {
+  clock_.set(sys_days(d("2026-11-10")) + hours(9));
+  const Case c = deployed();
+  log(c, "2026-11-03", 1);
+  log(c, "2026-11-04", 1);
+  log(c, "2026-11-05", 0.5, {{"corrects", 1}});  // entry 1 was really half a day on the 5th
+  log(c, "2026-11-04", 0, {{"corrects", 2}});    // entry 2 was logged in error
+
+  const auto days = deployment_days(*db_, c.id);
+  ASSERT_EQ(days.size(), 4u);
+  EXPECT_EQ(days[0].day, "2026-11-03");
+  EXPECT_DOUBLE_EQ(days[0].days, 1) << "nothing is edited in place";
+  EXPECT_EQ(days[0].corrected_by, 3);
+  EXPECT_EQ(days[2].corrects, 1);
+  EXPECT_EQ(days[2].funding_source, "SSIF");
+  EXPECT_EQ(days[3].corrects, 2);
+  EXPECT_FALSE(days[3].corrected_by.has_value());
+  EXPECT_DOUBLE_EQ(engine_->get(c.id).data.at("days_logged").to_number<double>(), 0.5);
+  const auto held = capacity(*db_, ada_, "2026/27");
+  EXPECT_DOUBLE_EQ(held.consumed, 0.5);
+  EXPECT_DOUBLE_EQ(held.reserved, 6);
+}
+
+TEST_F(DeploymentsTest, DaysOutsideTheDeploymentOrAheadAreRefusedAndChangeNothing) {
+  clock_.set(sys_days(d("2026-11-10")) + hours(9));
+  const Case c = deployed();
+  log(c, "2026-11-03", 1);
+  const auto refused = [&](const char* date, double days, const boost::json::object& extra, const char* why) {
+    try {
+      log(c, date, days, extra);
+      ADD_FAILURE() << "logged " << date;
+    } catch (const EngineError& e) {
+      EXPECT_EQ(e.code(), EngineError::Code::guard_failed);
+      EXPECT_NE(e.reason().find(why), std::string::npos) << e.reason();
+    }
+  };
+  refused("2026-10-30", 1, {}, "before the deployment starts on 2026-11-02");
+  refused("2026-11-11", 1, {}, "days cannot be logged ahead");
+  refused("2026-11-03", 0.5, {}, "2026-11-03 already has 1 day logged");
+  refused("2026-11-04", 0.5, {{"corrects", 7}}, "entry 7 does not exist");
+  EXPECT_EQ(deployment_days(*db_, c.id).size(), 1u);
+  EXPECT_DOUBLE_EQ(capacity(*db_, ada_, "2026/27").consumed, 1);
+}
+
+TEST_F(DeploymentsTest, TheDeploymentFollowsTheCaseToItsRating) {
+  const Case c = deployed();
+  auto rows = deployments_of(*db_, c.id);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, "active");
+  EXPECT_EQ(rows[0].accepted_on, "2026-11-02");
+  EXPECT_EQ(rows[0].academic_year, "2026/27");
+  EXPECT_DOUBLE_EQ(rows[0].days_reserved, 6);
+  log(c, "2026-11-02", 1);
+  engine_->apply(c.id, "complete_deployment", {}, "s2s", engine_->today());
+  engine_->apply(c.id, "submit_rating", {{"grade", 3}}, "s2s", engine_->today());
+  engine_->apply(c.id, "submit_rating", {{"grade", 2}, {"comment", "on reflection"}}, "s2s", engine_->today());
+  rows = deployments_of(*db_, c.id);
+  EXPECT_EQ(rows[0].status, "ended");
+  EXPECT_DOUBLE_EQ(rows[0].days_reserved, 1);
+  EXPECT_EQ(rows[0].rating, 2) << "a second rating replaces the first";
+  const auto history = engine_->history(c.id);
+  EXPECT_EQ(std::count_if(history.begin(), history.end(), [](const auto& h) { return h.event == "submit_rating"; }), 2)
+      << "both ratings are kept in the history";
+}
+
+TEST_F(DeploymentsTest, WithdrawingWhileAProviderIsAskedEndsTheirProposal) {
+  const Case c = in_matching();
+  engine_->apply(c.id, "propose_provider", {{"provider_id", ada_}}, "s2s", engine_->today());
+  engine_->apply(c.id, "withdraw", {{"reason", "joined a trust"}}, "s2s", engine_->today());
+  EXPECT_EQ(deployments_of(*db_, c.id).at(0).status, "withdrawn");
+  EXPECT_DOUBLE_EQ(points(*ranked(match(in_matching(300005)), ada_), "load"), 10);
+}
+
+// People act by role, on cases within their scope (DESIGN.md section 2).
+class ScopeTest : public DeploymentsTest {
+ protected:
+  static workflow::Actor person(const char* role, const std::string& scope) {
+    return workflow::Actor(std::string("user:") + role, role, scope);
+  }
+  EngineError::Code refused(std::int64_t case_id, const char* event, const boost::json::object& payload,
+                            const workflow::Actor& actor) {
+    const int version = engine_->get(case_id).version;
+    try {
+      engine_->apply(case_id, event, payload, actor, engine_->today());
+    } catch (const EngineError& e) {
+      EXPECT_EQ(engine_->get(case_id).version, version) << "a refused event changes nothing";
+      return e.code();
+    }
+    ADD_FAILURE() << actor.role << " " << actor.scope << " sent " << event;
+    return EngineError::Code::unknown_case;
+  }
+  // A support request for the supported school in evaluation, deployed to Ada.
+  Case in_evaluation() {
+    const Case c = deployed();
+    return engine_->apply(c.id, "complete_deployment", {}, "s2s", engine_->today());
+  }
+};
+
+TEST_F(ScopeTest, OnlyTheSupportedSchoolRatesItsSupport) {
+  const Case c = in_evaluation();
+  EXPECT_EQ(refused(c.id, "submit_rating", {{"grade", 1}}, person("school", "school:300005")),
+            EngineError::Code::out_of_scope);
+  EXPECT_EQ(refused(c.id, "submit_rating", {{"grade", 1}}, person("lead", "mini_region:Northamptonshire")),
+            EngineError::Code::not_permitted);
+  EXPECT_EQ(
+      refused(c.id, "submit_rating", {{"grade", 1}}, person("system_leader", "system_leader:" + std::to_string(ada_))),
+      EngineError::Code::not_permitted);
+  const Case rated =
+      engine_->apply(c.id, "submit_rating", {{"grade", 2}}, person("school", "school:300001"), engine_->today());
+  EXPECT_EQ(rated.data.at("rating").at("by"), "user:school");
+  EXPECT_EQ(engine_->history(c.id).back().actor, "user:school");
+}
+
+TEST_F(ScopeTest, ASystemLeaderActsOnlyOnCasesTheyAreDeployedTo) {
+  const Case c = deployed();
+  const boost::json::object day{{"date", "2026-11-02"}, {"days", 1}, {"activity", "coaching"}};
+  EXPECT_EQ(refused(c.id, "log_days", day, person("system_leader", "system_leader:" + std::to_string(cat_))),
+            EngineError::Code::out_of_scope);
+  EXPECT_EQ(refused(c.id, "log_days", day, person("school", "school:300001")), EngineError::Code::not_permitted);
+  engine_->apply(c.id, "log_days", day, person("system_leader", "system_leader:" + std::to_string(ada_)),
+                 engine_->today());
+  EXPECT_EQ(deployment_days(*db_, c.id).size(), 1u);
+
+  const Case asked = in_matching(300005);
+  engine_->apply(asked.id, "propose_provider", {{"provider_id", ben_}}, "s2s", engine_->today());
+  EXPECT_EQ(refused(asked.id, "provider_accepts", {}, person("system_leader", "system_leader:" + std::to_string(ada_))),
+            EngineError::Code::out_of_scope)
+      << "only the proposed leader answers";
+  engine_->apply(asked.id, "provider_accepts", {}, person("system_leader", "system_leader:" + std::to_string(ben_)),
+                 engine_->today());
+}
+
+TEST_F(ScopeTest, ALeadWorksWithinTheirMiniRegionOrAlliance) {
+  const Case c = engine_->open_case("support_request", 300001, kReferral, person("school", "school:300001"));
+  EXPECT_EQ(refused(c.id, "accept_referral", kTerms, person("lead", "mini_region:Lincolnshire")),
+            EngineError::Code::out_of_scope);
+  const auto alliance = create_alliance(*db_, "Nene Valley Alliance", 300003);
+  add_alliance_member(*db_, alliance, 300001);
+  const auto other = create_alliance(*db_, "Fenland Alliance", 300005);
+  EXPECT_EQ(refused(c.id, "accept_referral", kTerms, person("lead", "alliance:" + std::to_string(other))),
+            EngineError::Code::out_of_scope);
+  engine_->apply(c.id, "accept_referral", kTerms, person("lead", "alliance:" + std::to_string(alliance)),
+                 engine_->today());
+  engine_->apply(c.id, "propose_provider", {{"provider_id", ada_}}, person("lead", "mini_region:Northamptonshire"),
+                 engine_->today());
+  EXPECT_EQ(engine_->get(c.id).state, "awaiting_provider");
+}
+
+TEST_F(ScopeTest, CasesAreOpenedByTheirRolesForSchoolsInScope) {
+  EXPECT_NO_THROW((void)engine_->open_case("risk_assessment", 300001, {{"source", "local_authority"}, {"summary", "x"}},
+                                           person("la_officer", "la:940")));
+  const auto code = [&](const char* kind, int urn, const workflow::Actor& actor) {
+    try {
+      (void)engine_->open_case(kind, urn, {{"source", "self"}, {"summary", "x"}}, actor);
+    } catch (const EngineError& e) {
+      return e.code();
+    }
+    return EngineError::Code::unknown_case;
+  };
+  EXPECT_EQ(code("support_request", 300001, person("la_officer", "la:925")), EngineError::Code::out_of_scope);
+  EXPECT_EQ(code("support_request", 300005, person("school", "school:300001")), EngineError::Code::out_of_scope);
+  EXPECT_EQ(code("designation_review", 300001, person("la_officer", "la:940")), EngineError::Code::not_permitted);
+  EXPECT_EQ(code("support_request", 300001, person("system_leader", "system_leader:1")),
+            EngineError::Code::not_permitted);
+  EXPECT_EQ(code("support_request", 300001, person("admin", "")), EngineError::Code::not_permitted);
+}
+
+}  // namespace
+}  // namespace s2s::cases
