@@ -1,5 +1,6 @@
 #include "api/commands.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
@@ -16,9 +17,12 @@
 #include "api/logging.h"
 #include "api/server.h"
 #include "api/users.h"
+#include "cases/demo.h"
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
+#include "cases/matching.h"
 #include "cases/providers.h"
+#include "cases/schools.h"
 #include "workflow/calendar.h"
 #include "workflow/date.h"
 #include "workflow/diagram.h"
@@ -267,6 +271,29 @@ int run_user_add(const Settings& settings) {
   return 0;
 }
 
+int run_demo_load(const Settings& settings) {
+  auto db = open_migrated(settings);
+  auto engine = make_engine(settings, db);
+  const auto demo = cases::load_demo(*engine);
+  std::cout << "demo loaded: the Peak and Trent Teaching School Alliance (alliance " << demo.alliance_id << "), "
+            << demo.system_leaders.size() << " system leaders, " << demo.cases << " cases, " << demo.overdue_deadlines
+            << " overdue deadlines\n\n"
+            << "demo users and their bearer tokens, shown only now:\n";
+  const std::string leader = std::to_string(demo.deployed_system_leader);
+  const std::tuple<const char*, const char*, const char*, std::string> people[] = {
+      {"Alex Admin", "admin@demo.example.org", "admin", ""},
+      {"Amy Cole", "lead@demo.example.org", "lead", "alliance:" + std::to_string(demo.alliance_id)},
+      {"Imran Shah", "system-leader@demo.example.org", "system_leader", "system_leader:" + leader},
+      {"Sam Hughes", "school@demo.example.org", "school", "school:" + std::to_string(demo.deployed_school_urn)},
+      {"Raj Patel", "la@demo.example.org", "la_officer", "la:830"},
+  };
+  for (const auto& [name, email, role, scope] : people) {
+    const auto created = add_user(*db, name, email, role, scope);
+    std::cout << fmt::format("  {:<14} {:<32} {}\n", role, scope.empty() ? email : scope, created.token);
+  }
+  return 0;
+}
+
 int run_user_revoke(const Settings& settings) {
   auto db = open_database(settings);
   const int revoked = revoke_tokens(*db, settings.positional[0]);
@@ -389,6 +416,96 @@ int run_serve(const Settings& settings) {
   return 0;
 }
 
+std::int32_t urn_argument(const std::string& text) {
+  char* end = nullptr;
+  const long urn = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || urn < 1 || urn > 99999999) {
+    throw UsageError("URN must be a school's unique reference number, got '" + text + "'");
+  }
+  return static_cast<std::int32_t>(urn);
+}
+
+std::optional<bool> yes_no(const Settings& settings, std::string_view name) {
+  const auto value = settings.get(name);
+  if (!value) return std::nullopt;
+  if (*value == "yes") return true;
+  if (*value == "no") return false;
+  throw UsageError("--" + std::string(name) + " must be yes or no, got '" + *value + "'");
+}
+
+void print_school(const cases::School& s) {
+  std::cout << s.urn << "  " << s.name << "\n  " << s.phase << ", " << s.status << ", " << s.la_name << " (LA "
+            << s.la_code << ")" << (s.mini_region.empty() ? "" : ", mini region " + s.mini_region) << '\n';
+  std::cout << "  trust: " << (s.trust_name.empty() ? "none" : s.trust_name + " (" + s.trust_code + ")") << '\n';
+  std::cout << "  ofsted: " << (s.ofsted_grade ? std::to_string(*s.ofsted_grade) : "none")
+            << (s.ofsted_date.empty() ? "" : " on " + s.ofsted_date)
+            << ", ssif eligible: " << (s.ssif_eligible ? "yes" : "no")
+            << ", category 5/6 area: " << (s.category_5_6 ? "yes" : "no") << '\n';
+}
+
+int run_school_show(const Settings& settings) {
+  auto db = open_migrated(settings);
+  const auto urn = urn_argument(settings.positional[0]);
+  const auto school = cases::find_school(*db, urn);
+  if (!school) throw cases::ProviderError("no school with URN " + std::to_string(urn) + " (import GIAS first)");
+  print_school(*school);
+  return 0;
+}
+
+int run_school_set(const Settings& settings) {
+  auto db = open_migrated(settings);
+  cases::SchoolEdit edit;
+  if (const auto grade = settings.get("ofsted-grade")) {
+    edit.ofsted_grade = *grade == "none" ? 0 : static_cast<int>(settings.integer("ofsted-grade", 1, 4));
+  }
+  if (const auto date = settings.get("ofsted-date")) {
+    edit.ofsted_date = *date == "none" ? std::string() : *date;
+  }
+  edit.ssif_eligible = yes_no(settings, "ssif-eligible");
+  edit.category_5_6 = yes_no(settings, "category-5-6");
+  if (const auto code = settings.get("trust-code")) edit.trust_code = *code == "none" ? std::string() : *code;
+  if (const auto name = settings.get("trust-name")) edit.trust_name = *name == "none" ? std::string() : *name;
+  const auto today = workflow::london_date(std::chrono::system_clock::now());
+  print_school(cases::edit_school(*db, urn_argument(settings.positional[0]), edit, today));
+  return 0;
+}
+
+int run_match(const Settings& settings) {
+  auto db = open_migrated(settings);
+  auto engine = make_engine(settings, db);
+  const long long id = settings.integer("case", 1, 1LL << 62);
+  const auto found = engine->find(id);
+  if (!found) throw cases::ProviderError("no case with id " + std::to_string(id));
+  const auto on = settings.get("on") ? parse_date_argument(*settings.get("on"), "--on") : engine->today();
+  const auto request = cases::match_request_for(*found, on);
+  const auto result = cases::match_providers(*db, request);
+  std::cout << found->reference << " (" << found->kind << ", school " << found->school_urn << ", " << found->state
+            << "): " << fmt::format("{:g}", request.days) << " days needed in " << result.academic_year;
+  if (!request.focus_areas.empty()) {
+    std::string focus;
+    for (const auto& area : request.focus_areas) focus += (focus.empty() ? "" : ", ") + area;
+    std::cout << ", focus " << focus;
+  }
+  std::cout << "\n\nranked (" << result.ranked.size() << "):\n";
+  int rank = 0;
+  for (const auto& p : result.ranked) {
+    std::string designations;
+    for (const auto& d : p.designations) designations += (designations.empty() ? "" : "; ") + d;
+    std::cout << fmt::format("{:3}. {:5.1f}  {} (system leader {}), {} [{}]\n", ++rank, p.score, p.name,
+                             p.system_leader_id, p.home_school_name, designations);
+    for (const auto& c : p.criteria) {
+      std::cout << fmt::format("            {:<10} {:4.1f}/{:<3g} {}\n", c.name, c.points, c.weight, c.reason);
+    }
+  }
+  std::cout << "\nexcluded (" << result.excluded.size() << "):\n";
+  for (const auto& p : result.excluded) {
+    std::string reasons;
+    for (const auto& r : p.reasons) reasons += (reasons.empty() ? "" : "; ") + r.code + ": " + r.reason;
+    std::cout << "  " << p.name << " (system leader " << p.system_leader_id << "): " << reasons << '\n';
+  }
+  return 0;
+}
+
 std::vector<Command> commands() {
   std::vector<Command> out;
   out.push_back({{"serve", "", "Run the HTTP API. Migrates the database first unless --no-migrate.",
@@ -458,6 +575,30 @@ std::vector<Command> commands() {
                                {"year", "YYYY/YY", "the academic year, e.g. 2026/27 (required)", ""},
                                {"days", "N", "days offered, in half-day steps (required)", ""}})},
                  run_capacity_set});
+  out.push_back({{"demo load", "",
+                  "Load the demo data set into a new database (an alliance, system leaders, cases of every kind in "
+                  "every phase) and print a bearer token for a user of each role.",
+                  with_common({}, engine_options())},
+                 run_demo_load});
+  out.push_back({{"school show", "URN", "Print a school as the KPIs see it.", common_options(), 1}, run_school_show});
+  out.push_back(
+      {{"school set", "URN", "Edit what GIAS lacks: Ofsted grade and date, SSIF eligibility, Category 5/6 area, trust.",
+        with_common(
+            {{"ofsted-grade", "N", "1 outstanding, 2 good, 3 requires improvement, 4 inadequate; none clears", ""},
+             {"ofsted-date", "DATE", "the inspection's date; none clears", ""},
+             {"ssif-eligible", "yes|no", "eligible for the Strategic School Improvement Fund", ""},
+             {"category-5-6", "yes|no", "in a Category 5/6 area", ""},
+             {"trust-code", "CODE", "the trust's GIAS code; none clears", ""},
+             {"trust-name", "NAME", "the trust's name; none clears", ""}}),
+        1},
+       run_school_set});
+  out.push_back({{"match", "",
+                  "Rank the system leaders who could take a case, with each score explained, and list "
+                  "those excluded with the reasons.",
+                  with_common({{"case", "ID", "the case's id (required)", ""},
+                               {"on", "DATE", "weigh designations and capacity on this date (default: today)", ""}},
+                              engine_options())},
+                 run_match});
   out.push_back({{"import gias", "FILE.csv",
                   "Import schools from a GIAS establishment extract (UTF-8 or Windows-1252), upserting by URN.",
                   common_options(), 1},

@@ -2,16 +2,18 @@
 // running the same SQL statements as one transaction per event, in one run.
 //
 //   engine_bench --db postgresql://... [--seconds 5] [--clients 1,8,32] [--pgbench /usr/bin/pgbench]
+//                [--gias ROWS] [--timers N] [--providers N]
 //
-// The event is log_days on a support request in deployment: the engine loads
-// the case (row-locked), dispatches through the MSM machine, writes the new
-// version and data, and appends the history row. The pgbench script issues the
+// The event is record_impact on a support request in evaluation: the engine
+// loads the case (row-locked), checks the actor and dispatches through the MSM
+// machine, writes the new version and data, and appends the history row. The pgbench script issues the
 // same statements with the same data, prepared once per connection as the
 // engine does (-M prepared), with a thread per client as the engine's callers
 // have, and again on at most 4 threads. Run it with ./scripts/bench.
 #include <soci/soci.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +26,7 @@
 
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
+#include "cases/matching.h"
 #include "cases/providers.h"
 #include "workflow/database.h"
 #include "workflow/date.h"
@@ -44,6 +47,7 @@ struct Args {
   int timers = 0;         // also time firing this many due timers (0: skip)
   int timer_workers = 2;  // timer services firing them at once
   int gias_rows = 0;      // also time importing a generated GIAS extract of this many rows (0: skip)
+  int providers = 0;      // also time matching a case over this many system leaders (0: skip)
 };
 
 Args parse(int argc, char** argv) {
@@ -62,6 +66,8 @@ Args parse(int argc, char** argv) {
       args.timers = std::stoi(next());
     } else if (a == "--gias") {
       args.gias_rows = std::stoi(next());
+    } else if (a == "--providers") {
+      args.providers = std::stoi(next());
     } else if (a == "--timer-workers") {
       args.timer_workers = std::stoi(next());
     } else if (a == "--pgbench") {
@@ -83,23 +89,30 @@ Args parse(int argc, char** argv) {
   return args;
 }
 
-const boost::json::object kLog{{"date", "2026-11-02"}, {"days", 0.5}, {"activity", "coaching"}};
+const boost::json::object kImpact{{"outcome", "KS2 maths at the national average"},
+                                  {"impact", "reading and maths progress up in both key stages"}};
 
-// Opens one support request per client and moves it to deployment.
+// Opens one support request per client and moves it to evaluation.
 std::vector<std::int64_t> prepare_cases(Engine& engine, int count) {
   std::vector<std::int64_t> ids;
   const auto today = engine.today();
   // A provider per case (ids 1..N like the cases), each with ample days, so
   // that no two clients share a capacity row.
-  s2s::cases::import_gias(engine.database(),
-                          "URN,LA (code),LA (name),EstablishmentName,EstablishmentStatus (name),"
-                          "PhaseOfEducation (name)\n100000,891,Nottinghamshire,Bench Primary,Open,Primary\n");
+  // The leaders' home school 100000; the cases' schools 100001..100000+N.
+  std::string schools =
+      "URN,LA (code),LA (name),EstablishmentName,EstablishmentStatus (name),PhaseOfEducation (name)\n";
+  for (int i = 0; i <= count; ++i) {
+    schools +=
+        std::to_string(100000 + i) + ",891,Nottinghamshire,Bench Primary " + std::to_string(i) + ",Open,Primary\n";
+  }
+  s2s::cases::import_gias(engine.database(), schools);
   for (int i = 0; i < count; ++i) {
     const auto leader = s2s::cases::create_system_leader(
         engine.database(), "Bench Leader", "bench" + std::to_string(i) + "@example.org", 100000, std::nullopt);
     if (leader != i + 1) throw std::runtime_error("system leader ids are not 1..N");
+    s2s::cases::add_designation(engine.database(), leader, "SLE", "maths", *parse_date("2020-09-01"), std::nullopt);
     s2s::cases::set_capacity(engine.database(), leader, s2s::cases::academic_year_of(today), 50000);
-    const Case c = engine.open_case("support_request", 100000 + i, {{"source", "self"}, {"summary", "bench"}},
+    const Case c = engine.open_case("support_request", 100001 + i, {{"source", "self"}, {"summary", "bench"}},
                                     "lead:bench", today);
     engine.apply(c.id, "accept_referral",
                  {{"priority", "high"},
@@ -112,6 +125,7 @@ std::vector<std::int64_t> prepare_cases(Engine& engine, int count) {
     engine.apply(c.id, "agree_plan",
                  {{"objectives", "bench"}, {"planned_days", 6}, {"starts_on", "2026-11-02"}, {"ends_on", "2027-03-31"}},
                  "lead:bench", today);
+    engine.apply(c.id, "complete_deployment", {}, "lead:bench", today);
     ids.push_back(c.id);
   }
   return ids;
@@ -126,7 +140,7 @@ double run_engine(Engine& engine, const std::vector<std::int64_t>& ids, int clie
   for (int t = 0; t < clients; ++t) {
     threads.emplace_back([&, id = ids[static_cast<std::size_t>(t)]] {
       while (!stop) {
-        engine.apply(id, "log_days", kLog, "sl:7", today);
+        engine.apply(id, "record_impact", kImpact, "bench", today);
         ++events;
       }
     });
@@ -146,25 +160,21 @@ std::string quote_literal(const std::string& text) {
   return out + "'";
 }
 
-// The engine's statements for one log_days event (workflow/case_store.cpp), one client per case.
-std::string pgbench_script(const std::string& data, const std::string& payload, const std::string& year) {
+// The engine's statements for one record_impact event (workflow/case_store.cpp), one client per case.
+std::string pgbench_script(const std::string& data, const std::string& payload) {
   return "\\set cid :client_id + 1\n"
-         "\\set h 1\n"
          "BEGIN;\n"
          // The engine's SELECT word for word; \\gset keeps every column (version among them) in variables.
          "SELECT id, kind, reference, school_urn, state, phase, version, CAST(data AS TEXT), CAST(opened_on AS "
          "TEXT), CAST(opened_at AS TEXT), CAST(closed_at AS TEXT), CAST(updated_at AS TEXT), CASE WHEN EXISTS "
          "(SELECT 1 FROM deadlines d WHERE d.case_id = cases.id AND d.status = 'overdue') THEN 1 ELSE 0 END FROM "
          "cases WHERE id = :cid FOR UPDATE OF cases \\gset\n"
-         "UPDATE cases SET state = 'deployment', phase = 'deployment', version = version + 1, data = " +
+         "UPDATE cases SET state = 'evaluation', phase = 'evaluation', version = version + 1, data = " +
          quote_literal(data) +
          ", updated_at = now(), closed_at = NULL WHERE id = :cid AND version = :version RETURNING version;\n"
-         "UPDATE capacity SET half_days_consumed = half_days_consumed + :h WHERE system_leader_id = :cid AND "
-         "academic_year = '" +
-         year +
-         "';\n"
          "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on, "
-         "recorded_at, payload, timer_id) VALUES (:cid, :version + 1, 'log_days', 'deployment', 'deployment', 'sl:7', "
+         "recorded_at, payload, timer_id) VALUES (:cid, :version + 1, 'record_impact', 'evaluation', 'evaluation', "
+         "'bench', "
          "'2026-11-02', now(), " +
          quote_literal(payload) +
          ", NULL);\n"
@@ -232,6 +242,88 @@ double time_gias(Database& db, const std::string& file) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// `providers` system leaders (ids from 100000) in schools across the nine
+// East Midlands areas, with designations of every kind (a tenth of them
+// lapsed) and days offered this academic year, written in one transaction.
+void add_providers(Database& db, int providers, const std::string& year) {
+  static constexpr int kLaCodes[] = {831, 830, 856, 855, 925, 928, 892, 891, 857};
+  static constexpr const char* kPhases[] = {"Primary", "Secondary", "Primary", "Not applicable", "All-through"};
+  static constexpr const char* kDesignations[] = {"SLE", "NLE", "LLE", "SLE", "NLG", "PPR", "SLE"};
+  static constexpr const char* kSpecialisms[] = {"maths", "English, literacy", "SEND", "early years", "science, maths"};
+  std::string schools =
+      "URN,LA (code),LA (name),EstablishmentName,EstablishmentStatus (name),PhaseOfEducation (name),"
+      "Trusts (code),Trusts (name)\n";
+  for (int i = 0; i < providers; ++i) {
+    schools += std::to_string(600000 + i) + "," + std::to_string(kLaCodes[i % 9]) + ",Area,Provider School " +
+               std::to_string(i) + ",Open," + kPhases[i % 5] + "," + std::to_string(7000 + i % 150) + ",Trust " +
+               std::to_string(i % 150) + "\n";
+  }
+  (void)s2s::cases::import_gias(db, schools);
+  db.transact([&](soci::session& sql) {
+    for (int i = 0; i < providers; ++i) {
+      long long id = 100000 + i;
+      int urn = 600000 + i;
+      std::string email = "provider" + std::to_string(i) + "@example.org";
+      sql << "INSERT INTO system_leaders (id, name, email, home_school_urn, created_at)"
+             " VALUES (:id, 'Provider', :email, :urn, '2026-09-01T00:00:00Z')",
+          soci::use(id), soci::use(email), soci::use(urn);
+      std::string designation = kDesignations[i % 7];
+      std::string specialisms = kSpecialisms[i % 5];
+      std::string to = i % 10 == 0 ? "2026-08-31" : "2030-08-31";
+      sql << "INSERT INTO designations (system_leader_id, designation, specialisms, active_from, active_to)"
+             " VALUES (:id, :d, :s, '2020-09-01', :to)",
+          soci::use(id), soci::use(designation), soci::use(specialisms), soci::use(to);
+      int half_days = (i % 13) * 4;
+      sql << "INSERT INTO capacity (system_leader_id, academic_year, half_days_offered) VALUES (:id, :y, :h)",
+          soci::use(id), soci::use(year), soci::use(half_days);
+    }
+  });
+}
+
+// Milliseconds per match_providers call over the providers: median and slowest of 25.
+std::pair<double, double> time_matching(Database& db, const s2s::cases::MatchRequest& request, std::size_t* ranked) {
+  std::vector<double> ms;
+  for (int i = 0; i < 26; ++i) {
+    const auto start = Clock::now();
+    const auto result = s2s::cases::match_providers(db, request);
+    if (i > 0) ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    *ranked = result.ranked.size();
+  }
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms.back()};
+}
+
+// The four SELECTs match_providers issues (cases/matching.cpp), as pgbench runs them.
+std::string matching_script(const std::string& year) {
+  return "SELECT s.name, s.phase, s.la_code, s.la_name, COALESCE(m.mini_region, ''), COALESCE(s.trust_code, ''),"
+         " COALESCE(s.trust_name, '') FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code"
+         " WHERE s.urn = 600001;\n"
+         "SELECT l.id, l.name, l.home_school_urn, s.name, s.phase, s.la_code, s.la_name, COALESCE(m.mini_region, ''),"
+         " COALESCE(s.trust_code, ''), COALESCE(s.trust_name, ''), c.half_days_offered, c.half_days_reserved"
+         " FROM system_leaders l JOIN schools s ON s.urn = l.home_school_urn"
+         " LEFT JOIN la_mini_regions m ON m.la_code = s.la_code"
+         " LEFT JOIN capacity c ON c.system_leader_id = l.id AND c.academic_year = '" +
+         year +
+         "' ORDER BY l.id;\n"
+         "SELECT system_leader_id, designation, specialisms, CAST(active_from AS TEXT), CAST(active_to AS TEXT)"
+         " FROM designations ORDER BY id;\n"
+         "SELECT system_leader_id, SUM(CASE WHEN status IN ('proposed', 'active') THEN 1 ELSE 0 END), COUNT(rating),"
+         " SUM(COALESCE(rating, 0)) FROM deployments GROUP BY system_leader_id;\n";
+}
+
+double pgbench_latency_ms(const Args& args, const std::string& script_path) {
+  const std::string command = args.pgbench + " -n -M prepared -f " + script_path + " -c 1 -t 25 '" + args.db + "' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("cannot run " + command);
+  std::string output;
+  char buffer[512];
+  while (fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  const int status = pclose(pipe);
+  const auto pos = output.find("latency average = ");
+  if (status != 0 || pos == std::string::npos) throw std::runtime_error("pgbench failed:\n" + output);
+  return std::stod(output.substr(pos + 18));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -254,16 +346,15 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (ids[i] != static_cast<std::int64_t>(i) + 1) throw std::runtime_error("case ids are not 1..N");
     }
-    engine.apply(ids[0], "log_days", kLog, "sl:7", engine.today());
+    engine.apply(ids[0], "record_impact", kImpact, "bench", engine.today());
     const std::string data = boost::json::serialize(engine.get(ids[0]).data);
     const std::string script_path = "/tmp/s2s-bench-" + std::to_string(getpid()) + ".pgbench";
-    std::ofstream(script_path) << pgbench_script(data, boost::json::serialize(kLog),
-                                                 s2s::cases::academic_year_of(engine.today()));
+    std::ofstream(script_path) << pgbench_script(data, boost::json::serialize(kImpact));
 
     // Two baselines: pgbench with a thread per client, as the engine's callers
     // are (the ratio that isolates the engine's own cost), and pgbench
     // multiplexing clients on at most 4 threads (the most it gets from 2 cores).
-    std::printf("log_days events/s on PostgreSQL, %d s each, one case per client\n", args.seconds);
+    std::printf("record_impact events/s on PostgreSQL, %d s each, one case per client\n", args.seconds);
     std::printf("%8s %10s %16s %8s %16s %8s\n", "clients", "engine", "pgbench -j N", "ratio", "pgbench -j 4", "ratio");
     for (int clients : args.clients) {
       const double ours = run_engine(engine, ids, clients, args.seconds);
@@ -285,6 +376,36 @@ int main(int argc, char** argv) {
         const double again = time_gias(*target, file);
         std::printf("  %-11s %.2f s, again %.2f s (target: under 10 s)\n",
                     target->backend() == Backend::postgresql ? "PostgreSQL:" : "SQLite:", first, again);
+      }
+      lite.reset();
+      for (const char* suffix : {"", "-wal", "-shm"}) std::remove((lite_path + suffix).c_str());
+    }
+    if (args.providers > 0) {
+      const std::string year = s2s::cases::academic_year_of(engine.today());
+      const std::string lite_path = "/tmp/s2s-bench-match-" + std::to_string(getpid()) + ".db";
+      auto lite = Database::open(DatabaseUrl::parse("sqlite://" + lite_path));
+      migrate(*lite, bundled_migrations(Backend::sqlite));
+      s2s::cases::MatchRequest request;
+      request.kind = "support_request";
+      request.school_urn = 600001;
+      request.focus_areas = {"maths", "SEND", "leadership"};
+      request.days = 6;
+      request.on = engine.today();
+      std::printf("\nmatching a support request over %d system leaders: ms per call (median, slowest of 25)\n",
+                  args.providers);
+      for (auto* target : {db.get(), lite.get()}) {
+        add_providers(*target, args.providers, year);
+        std::size_t ranked = 0;
+        const auto [median, slowest] = time_matching(*target, request, &ranked);
+        std::printf("  %-11s %6.1f ms, slowest %6.1f ms, %zu ranked (target: under 50 ms)",
+                    target->backend() == Backend::postgresql ? "PostgreSQL:" : "SQLite:", median, slowest, ranked);
+        if (target->backend() == Backend::postgresql) {
+          const std::string match_script = "/tmp/s2s-bench-match-" + std::to_string(getpid()) + ".pgbench";
+          std::ofstream(match_script) << matching_script(year);
+          std::printf("; pgbench, the same four SELECTs: %.1f ms", pgbench_latency_ms(args, match_script));
+          std::remove(match_script.c_str());
+        }
+        std::printf("\n");
       }
       lite.reset();
       for (const char* suffix : {"", "-wal", "-shm"}) std::remove((lite_path + suffix).c_str());

@@ -326,13 +326,24 @@ Criterion load_fit(const Leader& l) {
   return c;
 }
 
-// Where `l` stands for the request: excluded (with every reason) or ranked.
-void assess(const MatchRequest& request, const School& school, const std::string& year, const Leader& l,
-            MatchResult& out) {
-  const std::string day = workflow::format_date(request.on);
+// What every provider is weighed against, worked out once per request.
+struct Weighing {
+  const MatchRequest& request;
+  School school;
+  std::string year;
+  std::string day;
   std::vector<std::string> focus;
-  for (const auto& area : request.focus_areas) focus.push_back(trim(area));
-  const DesignationRule rule = rule_for(request, focus);
+  DesignationRule rule;
+};
+
+// Where `l` stands for the request: excluded (with every reason) or ranked.
+void assess(const Weighing& w, const Leader& l, MatchResult& out) {
+  const MatchRequest& request = w.request;
+  const School& school = w.school;
+  const std::string& year = w.year;
+  const std::string& day = w.day;
+  const std::vector<std::string>& focus = w.focus;
+  const DesignationRule& rule = w.rule;
 
   std::vector<Exclusion> reasons;
   std::vector<const Designation*> fitting;
@@ -393,10 +404,13 @@ void assess(const MatchRequest& request, const School& school, const std::string
 MatchResult match(soci::session& sql, const MatchRequest& request, std::optional<std::int64_t> only) {
   MatchResult out;
   out.academic_year = academic_year_of(request.on);
-  const School school = load_school(sql, request.school_urn);
-  for (const auto& leader : load_leaders(sql, request, out.academic_year, only)) {
-    assess(request, school, out.academic_year, leader, out);
-  }
+  std::vector<std::string> focus;
+  for (const auto& area : request.focus_areas) focus.push_back(trim(area));
+  DesignationRule rule = rule_for(request, focus);
+  const Weighing weighing{request,           load_school(sql, request.school_urn),
+                          out.academic_year, workflow::format_date(request.on),
+                          std::move(focus),  std::move(rule)};
+  for (const auto& leader : load_leaders(sql, request, out.academic_year, only)) assess(weighing, leader, out);
   std::stable_sort(out.ranked.begin(), out.ranked.end(), [](const RankedProvider& a, const RankedProvider& b) {
     if (a.score != b.score) return a.score > b.score;
     if (a.unreserved_days != b.unreserved_days) return a.unreserved_days > b.unreserved_days;

@@ -1,0 +1,111 @@
+#include "cases/schools.h"
+
+#include <soci/soci.h>
+
+#include "cases/providers.h"
+#include "workflow/date.h"
+#include "workflow/timestamp.h"
+
+namespace s2s::cases {
+namespace {
+
+using workflow::row_integer;
+using workflow::row_text;
+
+std::optional<School> read_school(soci::session& sql, std::int32_t urn) {
+  const int key = urn;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT s.urn, s.name, s.la_code, s.la_name, m.mini_region, s.phase, s.status, s.trust_code,"
+                      " s.trust_name, s.ofsted_grade, CAST(s.ofsted_date AS TEXT), CASE WHEN s.ssif_eligible THEN 1"
+                      " ELSE 0 END, CASE WHEN s.category_5_6 THEN 1 ELSE 0 END"
+                      " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE s.urn = :u",
+       soci::use(key));
+  for (const auto& row : rows) {
+    School s;
+    s.urn = static_cast<std::int32_t>(row_integer(row, 0));
+    s.name = row_text(row, 1);
+    s.la_code = static_cast<int>(row_integer(row, 2));
+    s.la_name = row_text(row, 3);
+    s.mini_region = row_text(row, 4);
+    s.phase = row_text(row, 5);
+    s.status = row_text(row, 6);
+    s.trust_code = row_text(row, 7);
+    s.trust_name = row_text(row, 8);
+    if (row.get_indicator(9) != soci::i_null) s.ofsted_grade = static_cast<int>(row_integer(row, 9));
+    s.ofsted_date = row_text(row, 10);
+    s.ssif_eligible = row_integer(row, 11) != 0;
+    s.category_5_6 = row_integer(row, 12) != 0;
+    return s;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<School> find_school(workflow::Database& db, std::int32_t urn) {
+  auto connection = db.acquire();
+  try {
+    return read_school(connection.session(), urn);
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+}
+
+School edit_school(workflow::Database& db, std::int32_t urn, const SchoolEdit& edit,
+                   std::chrono::year_month_day today) {
+  if (!edit.ofsted_grade && !edit.ofsted_date && !edit.ssif_eligible && !edit.category_5_6 && !edit.trust_code &&
+      !edit.trust_name) {
+    throw ProviderError("nothing to change: give at least one field");
+  }
+  if (edit.ofsted_grade && (*edit.ofsted_grade < 0 || *edit.ofsted_grade > 4)) {
+    throw ProviderError("ofsted grade " + std::to_string(*edit.ofsted_grade) +
+                        " is not 1-4 (1 outstanding, 2 good, 3 requires improvement, 4 inadequate; 0 clears it)");
+  }
+  if (edit.ofsted_date && !edit.ofsted_date->empty()) {
+    const auto day = workflow::parse_date(*edit.ofsted_date);
+    if (!day) throw ProviderError("ofsted date '" + *edit.ofsted_date + "' is not a date (YYYY-MM-DD)");
+    if (*day > today) throw ProviderError("ofsted date " + *edit.ofsted_date + " is in the future");
+  }
+  const std::string now = workflow::format_timestamp(std::chrono::system_clock::now());
+  return db.transact([&](soci::session& sql) {
+    if (!read_school(sql, urn))
+      throw ProviderError("no school with URN " + std::to_string(urn) + " (import GIAS first)");
+    const int key = urn;
+    // One statement per field given, all in this transaction.
+    if (edit.ofsted_grade) {
+      int grade = *edit.ofsted_grade;
+      soci::indicator ind = grade == 0 ? soci::i_null : soci::i_ok;
+      sql << "UPDATE schools SET ofsted_grade = :g, updated_at = :now WHERE urn = :u", soci::use(grade, ind),
+          soci::use(now), soci::use(key);
+    }
+    if (edit.ofsted_date) {
+      std::string date = *edit.ofsted_date;
+      soci::indicator ind = date.empty() ? soci::i_null : soci::i_ok;
+      sql << "UPDATE schools SET ofsted_date = :d, updated_at = :now WHERE urn = :u", soci::use(date, ind),
+          soci::use(now), soci::use(key);
+    }
+    // '1' and '0' read as booleans on PostgreSQL and as integers on SQLite.
+    const auto set_flag = [&](const char* column, bool on) {
+      std::string value = on ? "1" : "0";
+      sql << std::string("UPDATE schools SET ") + column + " = :v, updated_at = :now WHERE urn = :u", soci::use(value),
+          soci::use(now), soci::use(key);
+    };
+    if (edit.ssif_eligible) set_flag("ssif_eligible", *edit.ssif_eligible);
+    if (edit.category_5_6) set_flag("category_5_6", *edit.category_5_6);
+    if (edit.trust_code) {
+      std::string code = *edit.trust_code;
+      soci::indicator ind = code.empty() ? soci::i_null : soci::i_ok;
+      sql << "UPDATE schools SET trust_code = :c, updated_at = :now WHERE urn = :u", soci::use(code, ind),
+          soci::use(now), soci::use(key);
+    }
+    if (edit.trust_name) {
+      std::string name = *edit.trust_name;
+      soci::indicator ind = name.empty() ? soci::i_null : soci::i_ok;
+      sql << "UPDATE schools SET trust_name = :n, updated_at = :now WHERE urn = :u", soci::use(name, ind),
+          soci::use(now), soci::use(key);
+    }
+    return *read_school(sql, urn);
+  });
+}
+
+}  // namespace s2s::cases

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "workflow/database.h"
+
+// Schools as the KPIs see them: what GIAS gives (see gias_import.h) and what
+// admins add that GIAS lacks.
+namespace s2s::cases {
+
+struct School {
+  std::int32_t urn = 0;
+  std::string name;
+  int la_code = 0;
+  std::string la_name;
+  std::string mini_region;  // empty when the LA maps to none
+  std::string phase;
+  std::string status;
+  std::string trust_code;
+  std::string trust_name;
+  std::optional<int> ofsted_grade;  // 1 outstanding .. 4 inadequate
+  std::string ofsted_date;          // YYYY-MM-DD or empty
+  bool ssif_eligible = false;
+  bool category_5_6 = false;
+};
+
+[[nodiscard]] std::optional<School> find_school(workflow::Database& db, std::int32_t urn);
+
+// An admin's change to the fields GIAS lacks; unset members stay as they are.
+// An Ofsted grade of 0 clears the grade (and a date of "" clears the date).
+struct SchoolEdit {
+  std::optional<int> ofsted_grade;
+  std::optional<std::string> ofsted_date;
+  std::optional<bool> ssif_eligible;
+  std::optional<bool> category_5_6;
+  std::optional<std::string> trust_code;
+  std::optional<std::string> trust_name;
+};
+
+// Applies the edit in one transaction and returns the school as it now is.
+// Throws ProviderError (nothing changed) for an unknown URN, a grade outside
+// 1-4, a date that does not exist or lies in the future, or an empty edit.
+School edit_school(workflow::Database& db, std::int32_t urn, const SchoolEdit& edit, std::chrono::year_month_day today);
+
+}  // namespace s2s::cases
