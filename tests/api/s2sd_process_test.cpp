@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -290,6 +292,40 @@ TEST(S2sdProvidersTest, AnAdminRecordsAllianceSystemLeaderDesignationAndCapacity
   const auto bad_designation = run_process(
       {kS2sd, "designation", "add", "--system-leader", "1", "--designation", "XYZ", "--from", "2024-09-01"}, env);
   EXPECT_EQ(bad_designation.exit_code, 2);
+}
+
+TEST(S2sdDemoTest, DemoLoadPrintsATokenPerRoleThenMatchExplainsACase) {
+  TestDatabase db;
+  const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db.url().text}};
+  ASSERT_EQ(run_process({kS2sd, "migrate"}, env).exit_code, 0);
+  const auto demo = run_process({kS2sd, "demo", "load"}, env);
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_NE(demo.out.find("demo loaded: the Peak and Trent Teaching School Alliance"), std::string::npos) << demo.out;
+  for (const char* role : {"admin ", "lead ", "system_leader ", "school ", "la_officer "}) {
+    EXPECT_NE(demo.out.find(std::string("  ") + role), std::string::npos) << role << " has no token:\n" << demo.out;
+  }
+  EXPECT_EQ(std::count(demo.out.begin(), demo.out.end(), '\n'), 8) << demo.out;
+
+  const auto again = run_process({kS2sd, "demo", "load"}, env);
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("demo data is loaded only into a new database"), std::string::npos) << again.err;
+
+  const auto match = run_process({kS2sd, "match", "--case", "3"}, env);
+  EXPECT_EQ(match.exit_code, 0) << match.err;
+  EXPECT_NE(match.out.find("ranked ("), std::string::npos) << match.out;
+  EXPECT_NE(match.out.find("phase "), std::string::npos) << match.out;
+  EXPECT_NE(match.out.find("excluded ("), std::string::npos) << match.out;
+  const auto missing = run_process({kS2sd, "match", "--case", "9999"}, env);
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("no case with id 9999"), std::string::npos) << missing.err;
+
+  const auto edited =
+      run_process({kS2sd, "school", "set", "146330", "--ofsted-grade", "2", "--ssif-eligible", "yes"}, env);
+  EXPECT_EQ(edited.exit_code, 0) << edited.err;
+  EXPECT_NE(edited.out.find("ofsted: 2 on 2024-01-16, ssif eligible: yes"), std::string::npos) << edited.out;
+  const auto bad = run_process({kS2sd, "school", "set", "146330", "--ssif-eligible", "maybe"}, env);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--ssif-eligible must be yes or no, got 'maybe'"), std::string::npos) << bad.err;
 }
 
 }  // namespace

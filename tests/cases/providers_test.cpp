@@ -1,4 +1,5 @@
 #include "cases/providers.h"
+#include "cases/schools.h"
 
 #include <gtest/gtest.h>
 #include <soci/soci.h>
@@ -99,6 +100,74 @@ TEST_F(ProvidersTest, RecordsRefuseUnknownSchoolsAndDesignations) {
   int members = 0;
   connection.session() << "SELECT count(*) FROM alliance_members", soci::into(members);
   EXPECT_EQ(members, 2);
+}
+
+}  // namespace
+}  // namespace s2s::cases
+
+namespace s2s::cases {
+namespace {
+
+TEST_F(ProvidersTest, AdminsEditWhatGiasLacksAndAReimportKeepsIt) {
+  const auto today = d("2026-11-23");
+  SchoolEdit edit;
+  edit.ofsted_grade = 3;
+  edit.ofsted_date = "2025-06-12";
+  edit.ssif_eligible = true;
+  edit.category_5_6 = true;
+  const School edited = edit_school(*db_, 112934, edit, today);
+  EXPECT_EQ(edited.ofsted_grade, 3);
+  EXPECT_EQ(edited.ofsted_date, "2025-06-12");
+  EXPECT_TRUE(edited.ssif_eligible);
+  EXPECT_TRUE(edited.category_5_6);
+  EXPECT_EQ(edited.mini_region, "Derbyshire");
+
+  std::ifstream in(std::string(S2S_TEST_DATA_DIR) + "/gias_sample.csv", std::ios::binary);
+  (void)import_gias(*db_, std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  const School after = *find_school(*db_, 112934);
+  EXPECT_TRUE(after.ssif_eligible) << "GIAS knows nothing of SSIF eligibility: an import keeps the admin's value";
+  EXPECT_TRUE(after.category_5_6);
+  EXPECT_EQ(after.ofsted_grade, 3);
+
+  SchoolEdit clear;
+  clear.ofsted_grade = 0;
+  clear.ssif_eligible = false;
+  const School cleared = edit_school(*db_, 112934, clear, today);
+  EXPECT_FALSE(cleared.ofsted_grade.has_value());
+  EXPECT_FALSE(cleared.ssif_eligible);
+  EXPECT_EQ(cleared.ofsted_date, "2025-06-12");
+}
+
+TEST_F(ProvidersTest, ABadSchoolEditNamesTheProblemAndChangesNothing) {
+  const auto today = d("2026-11-23");
+  const School before = *find_school(*db_, 112934);
+  const auto refused = [&](SchoolEdit edit, std::int32_t urn, const char* why) {
+    try {
+      (void)edit_school(*db_, urn, edit, today);
+      ADD_FAILURE() << "accepted: " << why;
+    } catch (const ProviderError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  SchoolEdit grade;
+  grade.ofsted_grade = 5;
+  grade.ssif_eligible = true;
+  refused(grade, 112934, "ofsted grade 5 is not 1-4");
+  SchoolEdit future;
+  future.ofsted_date = "2027-01-04";
+  future.category_5_6 = true;
+  refused(future, 112934, "is in the future");
+  SchoolEdit no_date;
+  no_date.ofsted_date = "2026-02-30";
+  refused(no_date, 112934, "is not a date");
+  SchoolEdit unknown;
+  unknown.ssif_eligible = true;
+  refused(unknown, 999999, "no school with URN 999999");
+  refused(SchoolEdit{}, 112934, "nothing to change");
+  const School after = *find_school(*db_, 112934);
+  EXPECT_EQ(after.ssif_eligible, before.ssif_eligible);
+  EXPECT_EQ(after.category_5_6, before.category_5_6);
+  EXPECT_EQ(after.ofsted_date, before.ofsted_date);
 }
 
 }  // namespace
