@@ -133,11 +133,9 @@ std::vector<Leader> load_leaders(soci::session& sql, const MatchRequest& request
   std::unordered_map<std::int64_t, std::size_t> index;
   {
     const std::string query = fmt::format(
-        "SELECT l.id, l.name, l.home_school_urn, {}, c.half_days_offered, c.half_days_reserved"
-        " FROM system_leaders l JOIN schools s ON s.urn = l.home_school_urn"
-        " LEFT JOIN la_mini_regions m ON m.la_code = s.la_code"
+        "SELECT l.id, l.name, l.home_school_urn, c.half_days_offered, c.half_days_reserved FROM system_leaders l"
         " LEFT JOIN capacity c ON c.system_leader_id = l.id AND c.academic_year = :year{} ORDER BY l.id",
-        kSchoolColumns, filter);
+        filter);
     soci::rowset<soci::row> rows =
         only ? (sql.prepare << query, soci::use(year), soci::use(only_id)) : (sql.prepare << query, soci::use(year));
     for (const auto& row : rows) {
@@ -145,15 +143,29 @@ std::vector<Leader> load_leaders(soci::session& sql, const MatchRequest& request
       l.id = row_integer(row, 0);
       l.name = row_text(row, 1);
       l.home_urn = static_cast<std::int32_t>(row_integer(row, 2));
-      l.home = read_school(row, 3);
-      l.has_capacity_row = row.get_indicator(10) != soci::i_null;
-      l.half_days_offered = static_cast<int>(row_integer(row, 10));
-      l.half_days_reserved = static_cast<int>(row_integer(row, 11));
+      l.has_capacity_row = row.get_indicator(3) != soci::i_null;
+      l.half_days_offered = static_cast<int>(row_integer(row, 3));
+      l.half_days_reserved = static_cast<int>(row_integer(row, 4));
       index.emplace(l.id, leaders.size());
       leaders.push_back(std::move(l));
     }
   }
   if (leaders.empty()) return leaders;
+  {
+    // The home schools by primary key: a join would make PostgreSQL hash the
+    // whole register (50,000 schools) to find a few thousand.
+    std::map<std::int32_t, School> homes;
+    std::string urns;
+    for (const auto& l : leaders) {
+      if (homes.emplace(l.home_urn, School{}).second) urns += (urns.empty() ? "" : ",") + std::to_string(l.home_urn);
+    }
+    soci::rowset<soci::row> rows =
+        (sql.prepare << fmt::format("SELECT s.urn, {} FROM schools s LEFT JOIN la_mini_regions m"
+                                    " ON m.la_code = s.la_code WHERE s.urn IN ({})",
+                                    kSchoolColumns, urns));
+    for (const auto& row : rows) homes[static_cast<std::int32_t>(row_integer(row, 0))] = read_school(row, 1);
+    for (auto& l : leaders) l.home = homes[l.home_urn];
+  }
   const auto each = [&](const std::string& query, bool with_case, auto&& fn) {
     const std::string where =
         only ? (with_case ? " AND system_leader_id = :only" : " WHERE system_leader_id = :only") : std::string();
