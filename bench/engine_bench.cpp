@@ -181,19 +181,31 @@ std::string pgbench_script(const std::string& data, const std::string& payload) 
          "END;\n";
 }
 
-double run_pgbench(const Args& args, const std::string& script_path, int clients, int threads) {
-  const std::string command = args.pgbench + " -n -M prepared -f " + script_path + " -c " + std::to_string(clients) +
-                              " -j " + std::to_string(threads) + " -T " + std::to_string(args.seconds) + " '" +
-                              args.db + "' 2>&1";
+// pgbench's output for one run of the script; throws with it when pgbench fails.
+std::string pgbench(const Args& args, const std::string& script_path, const std::string& flags) {
+  const std::string command =
+      args.pgbench + " -n -M prepared -f " + script_path + " " + flags + " '" + args.db + "' 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) throw std::runtime_error("cannot run " + command);
   std::string output;
   char buffer[512];
   while (fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  const int status = pclose(pipe);
-  const auto pos = output.find("tps = ");
-  if (status != 0 || pos == std::string::npos) throw std::runtime_error("pgbench failed:\n" + output);
-  return std::stod(output.substr(pos + 6));
+  if (pclose(pipe) != 0) throw std::runtime_error("pgbench failed:\n" + output);
+  return output;
+}
+
+// The figure after `label` in pgbench's output.
+double pgbench_figure(const std::string& output, const std::string& label) {
+  const auto pos = output.find(label);
+  if (pos == std::string::npos) throw std::runtime_error("pgbench printed no '" + label + "':\n" + output);
+  return std::stod(output.substr(pos + label.size()));
+}
+
+double run_pgbench(const Args& args, const std::string& script_path, int clients, int threads) {
+  return pgbench_figure(pgbench(args, script_path,
+                                "-c " + std::to_string(clients) + " -j " + std::to_string(threads) + " -T " +
+                                    std::to_string(args.seconds)),
+                        "tps = ");
 }
 
 // Opens `count` referrals that arrived 40 days ago (one passed deadline each)
@@ -321,16 +333,7 @@ std::string matching_script(Database& db, const std::string& year) {
 }
 
 double pgbench_latency_ms(const Args& args, const std::string& script_path) {
-  const std::string command = args.pgbench + " -n -M prepared -f " + script_path + " -c 1 -t 25 '" + args.db + "' 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) throw std::runtime_error("cannot run " + command);
-  std::string output;
-  char buffer[512];
-  while (fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  const int status = pclose(pipe);
-  const auto pos = output.find("latency average = ");
-  if (status != 0 || pos == std::string::npos) throw std::runtime_error("pgbench failed:\n" + output);
-  return std::stod(output.substr(pos + 18));
+  return pgbench_figure(pgbench(args, script_path, "-c 1 -t 25"), "latency average = ");
 }
 
 }  // namespace

@@ -71,39 +71,20 @@ School edit_school(workflow::Database& db, std::int32_t urn, const SchoolEdit& e
     if (!read_school(sql, urn))
       throw ProviderError("no school with URN " + std::to_string(urn) + " (import GIAS first)");
     const int key = urn;
-    // One statement per field given, all in this transaction.
-    if (edit.ofsted_grade) {
-      int grade = *edit.ofsted_grade;
-      soci::indicator ind = grade == 0 ? soci::i_null : soci::i_ok;
-      sql << "UPDATE schools SET ofsted_grade = :g, updated_at = :now WHERE urn = :u", soci::use(grade, ind),
-          soci::use(now), soci::use(key);
-    }
-    if (edit.ofsted_date) {
-      std::string date = *edit.ofsted_date;
-      soci::indicator ind = date.empty() ? soci::i_null : soci::i_ok;
-      sql << "UPDATE schools SET ofsted_date = :d, updated_at = :now WHERE urn = :u", soci::use(date, ind),
-          soci::use(now), soci::use(key);
-    }
-    // '1' and '0' read as booleans on PostgreSQL and as integers on SQLite.
-    const auto set_flag = [&](const char* column, bool on) {
-      std::string value = on ? "1" : "0";
-      sql << std::string("UPDATE schools SET ") + column + " = :v, updated_at = :now WHERE urn = :u", soci::use(value),
-          soci::use(now), soci::use(key);
+    // One statement per field given, all in this transaction. Values go as
+    // text ("" for NULL): PostgreSQL reads each as its column's type
+    // ('1' as true), SQLite by the column's affinity.
+    const auto set = [&](const char* column, std::string value) {
+      soci::indicator ind = value.empty() ? soci::i_null : soci::i_ok;
+      sql << std::string("UPDATE schools SET ") + column + " = :v, updated_at = :now WHERE urn = :u",
+          soci::use(value, ind), soci::use(now), soci::use(key);
     };
-    if (edit.ssif_eligible) set_flag("ssif_eligible", *edit.ssif_eligible);
-    if (edit.category_5_6) set_flag("category_5_6", *edit.category_5_6);
-    if (edit.trust_code) {
-      std::string code = *edit.trust_code;
-      soci::indicator ind = code.empty() ? soci::i_null : soci::i_ok;
-      sql << "UPDATE schools SET trust_code = :c, updated_at = :now WHERE urn = :u", soci::use(code, ind),
-          soci::use(now), soci::use(key);
-    }
-    if (edit.trust_name) {
-      std::string name = *edit.trust_name;
-      soci::indicator ind = name.empty() ? soci::i_null : soci::i_ok;
-      sql << "UPDATE schools SET trust_name = :n, updated_at = :now WHERE urn = :u", soci::use(name, ind),
-          soci::use(now), soci::use(key);
-    }
+    if (edit.ofsted_grade) set("ofsted_grade", *edit.ofsted_grade == 0 ? "" : std::to_string(*edit.ofsted_grade));
+    if (edit.ofsted_date) set("ofsted_date", *edit.ofsted_date);
+    if (edit.ssif_eligible) set("ssif_eligible", *edit.ssif_eligible ? "1" : "0");
+    if (edit.category_5_6) set("category_5_6", *edit.category_5_6 ? "1" : "0");
+    if (edit.trust_code) set("trust_code", *edit.trust_code);
+    if (edit.trust_name) set("trust_name", *edit.trust_name);
     return *read_school(sql, urn);
   });
 }
