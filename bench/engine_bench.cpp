@@ -313,19 +313,16 @@ std::string matching_script(Database& db, const std::string& year) {
     soci::rowset<int> rows = (connection.session().prepare << "SELECT DISTINCT home_school_urn FROM system_leaders");
     for (int urn : rows) urns += (urns.empty() ? "" : ",") + std::to_string(urn);
   }
-  const std::string school_columns =
-      "s.name, s.phase, s.la_code, s.la_name, COALESCE(m.mini_region, ''), COALESCE(s.trust_code, ''),"
-      " COALESCE(s.trust_name, '')";
-  return "SELECT " + school_columns +
-         " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE s.urn = 600001;\n"
+  // cases/schools.cpp: schools by key, for the case's school and then the leaders' home schools.
+  const std::string schools =
+      "SELECT s.urn, s.name, s.la_code, s.la_name, m.mini_region, s.phase, s.status, s.trust_code, s.trust_name,"
+      " s.ofsted_grade, CAST(s.ofsted_date AS TEXT), CASE WHEN s.ssif_eligible THEN 1 ELSE 0 END,"
+      " CASE WHEN s.category_5_6 THEN 1 ELSE 0 END FROM schools s LEFT JOIN la_mini_regions m"
+      " ON m.la_code = s.la_code WHERE s.urn IN (";
+  return schools + "600001);\n" +
          "SELECT l.id, l.name, l.home_school_urn, c.half_days_offered, c.half_days_reserved FROM system_leaders l"
          " LEFT JOIN capacity c ON c.system_leader_id = l.id AND c.academic_year = '" +
-         year +
-         "' ORDER BY l.id;\n"
-         "SELECT s.urn, " +
-         school_columns + " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE s.urn IN (" +
-         urns +
-         ");\n"
+         year + "' ORDER BY l.id;\n" + schools + urns + ");\n" +
          "SELECT system_leader_id, designation, specialisms, CAST(active_from AS TEXT), CAST(active_to AS TEXT)"
          " FROM designations ORDER BY id;\n"
          "SELECT system_leader_id, SUM(CASE WHEN status IN ('proposed', 'active') THEN 1 ELSE 0 END), COUNT(rating),"

@@ -245,7 +245,7 @@ struct Machine : workflow::MachineBase<Machine> {
       {"reason", FieldType::string, false, {}, "why the review was opened"},
   };
   static void on_open(EventContext& ctx) {
-    for (const auto& [key, value] : ctx.payload()) ctx.data()[key] = value;
+    keep_payload(ctx);
     ctx.notify("referral_received");
   }
 

@@ -44,11 +44,15 @@ struct State : boost::msm::front::state<> {
 
 // Copies every field of the event's payload into the case's data, so the
 // latest value of each is on the case and every value is in its history.
+inline void keep_payload(EventContext& ctx) {
+  for (const auto& [key, value] : ctx.payload()) ctx.data()[key] = value;
+}
+
 struct record_payload {
   static constexpr std::string_view name = "record_payload";
   template <class Evt, class Fsm, class Source, class Target>
   void operator()(Evt const&, Fsm& fsm, Source&, Target&) const {
-    for (const auto& [key, value] : fsm.ctx->payload()) fsm.ctx->data()[key] = value;
+    keep_payload(*fsm.ctx);
   }
 };
 
@@ -225,6 +229,16 @@ struct grade_in_range {
     const double grade = payload_number(*fsm.ctx, "grade");
     return (grade >= 1 && grade <= 4 && grade == static_cast<int>(grade)) ||
            fsm.ctx->refuse("grade must be 1, 2, 3 or 4");
+  }
+};
+
+// The case closes: the closing event's fields (an outcome, a note) and the date.
+struct record_closure {
+  static constexpr std::string_view name = "record_closure";
+  template <class E, class F, class S, class T>
+  void operator()(E const& e, F& fsm, S& s, T& t) const {
+    record_payload{}(e, fsm, s, t);
+    fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
   }
 };
 

@@ -10,6 +10,7 @@
 
 #include "cases/deployments.h"
 #include "cases/providers.h"
+#include "cases/schools.h"
 #include "workflow/date.h"
 
 namespace s2s::cases {
@@ -62,16 +63,6 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 
 std::string days_text(double days) { return fmt::format("{:g}", days); }
 
-struct School {
-  std::string name;
-  std::string phase;
-  int la_code = 0;
-  std::string la_name;
-  std::string mini_region;
-  std::string trust_code;
-  std::string trust_name;
-};
-
 struct Designation {
   std::string code;  // NLE, LLE, SLE, NLG, LLG, PPR
   std::vector<std::string> specialisms;
@@ -102,30 +93,17 @@ struct Leader {
   std::string on_this_case_since;
 };
 
-constexpr std::string_view kSchoolColumns =
-    "s.name, s.phase, s.la_code, s.la_name, COALESCE(m.mini_region, ''), COALESCE(s.trust_code, ''),"
-    " COALESCE(s.trust_name, '')";
-
-School read_school(const soci::row& row, std::size_t first) {
-  return School{row_text(row, first),     row_text(row, first + 1), static_cast<int>(row_integer(row, first + 2)),
-                row_text(row, first + 3), row_text(row, first + 4), row_text(row, first + 5),
-                row_text(row, first + 6)};
-}
-
-School load_school(soci::session& sql, std::int32_t urn) {
-  const int key = urn;
-  soci::rowset<soci::row> rows =
-      (sql.prepare << fmt::format("SELECT {} FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code"
-                                  " WHERE s.urn = :urn",
-                                  kSchoolColumns),
-       soci::use(key));
-  for (const auto& row : rows) return read_school(row, 0);
-  throw ProviderError("school " + std::to_string(urn) + " is not in the register (import GIAS first)");
+School load_school(workflow::Database::Connection& connection, std::int32_t urn) {
+  auto found = find_schools(connection, {urn});
+  if (found.empty())
+    throw ProviderError("school " + std::to_string(urn) + " is not in the register (import GIAS first)");
+  return std::move(found.begin()->second);
 }
 
 // Every system leader (or just `only`) with what matching weighs.
-std::vector<Leader> load_leaders(soci::session& sql, const MatchRequest& request, const std::string& year,
-                                 std::optional<std::int64_t> only) {
+std::vector<Leader> load_leaders(workflow::Database::Connection& connection, const MatchRequest& request,
+                                 const std::string& year, std::optional<std::int64_t> only) {
+  soci::session& sql = connection.session();
   const long long only_id = only.value_or(0);
   const long long case_id = request.case_id;
   const std::string filter = only ? " WHERE l.id = :only" : "";
@@ -151,21 +129,10 @@ std::vector<Leader> load_leaders(soci::session& sql, const MatchRequest& request
     }
   }
   if (leaders.empty()) return leaders;
-  {
-    // The home schools by primary key: a join would make PostgreSQL hash the
-    // whole register (50,000 schools) to find a few thousand.
-    std::map<std::int32_t, School> homes;
-    std::string urns;
-    for (const auto& l : leaders) {
-      if (homes.emplace(l.home_urn, School{}).second) urns += (urns.empty() ? "" : ",") + std::to_string(l.home_urn);
-    }
-    soci::rowset<soci::row> rows =
-        (sql.prepare << fmt::format("SELECT s.urn, {} FROM schools s LEFT JOIN la_mini_regions m"
-                                    " ON m.la_code = s.la_code WHERE s.urn IN ({})",
-                                    kSchoolColumns, urns));
-    for (const auto& row : rows) homes[static_cast<std::int32_t>(row_integer(row, 0))] = read_school(row, 1);
-    for (auto& l : leaders) l.home = homes[l.home_urn];
-  }
+  std::set<std::int32_t> home_urns;
+  for (const auto& l : leaders) home_urns.insert(l.home_urn);
+  auto homes = find_schools(connection, home_urns);
+  for (auto& l : leaders) l.home = homes[l.home_urn];
   const auto each = [&](const std::string& query, bool with_case, auto&& fn) {
     const std::string where =
         only ? (with_case ? " AND system_leader_id = :only" : " WHERE system_leader_id = :only") : std::string();
@@ -413,16 +380,17 @@ void assess(const Weighing& w, const Leader& l, MatchResult& out) {
   out.ranked.push_back(std::move(r));
 }
 
-MatchResult match(soci::session& sql, const MatchRequest& request, std::optional<std::int64_t> only) {
+MatchResult match(workflow::Database::Connection& connection, const MatchRequest& request,
+                  std::optional<std::int64_t> only) {
   MatchResult out;
   out.academic_year = academic_year_of(request.on);
   std::vector<std::string> focus;
   for (const auto& area : request.focus_areas) focus.push_back(trim(area));
   DesignationRule rule = rule_for(request, focus);
-  const Weighing weighing{request,           load_school(sql, request.school_urn),
+  const Weighing weighing{request,           load_school(connection, request.school_urn),
                           out.academic_year, workflow::format_date(request.on),
                           std::move(focus),  std::move(rule)};
-  for (const auto& leader : load_leaders(sql, request, out.academic_year, only)) assess(weighing, leader, out);
+  for (const auto& leader : load_leaders(connection, request, out.academic_year, only)) assess(weighing, leader, out);
   std::stable_sort(out.ranked.begin(), out.ranked.end(), [](const RankedProvider& a, const RankedProvider& b) {
     if (a.score != b.score) return a.score > b.score;
     if (a.unreserved_days != b.unreserved_days) return a.unreserved_days > b.unreserved_days;
@@ -449,7 +417,7 @@ MatchRequest match_request_for(const workflow::Case& c, std::chrono::year_month_
 }
 
 MatchResult match_providers(workflow::Database::Connection& connection, const MatchRequest& request) {
-  return match(connection.session(), request, std::nullopt);
+  return match(connection, request, std::nullopt);
 }
 
 MatchResult match_providers(workflow::Database& db, const MatchRequest& request) {
@@ -465,7 +433,7 @@ MatchResult match_providers(workflow::Database& db, const MatchRequest& request)
 
 std::vector<Exclusion> eligibility(workflow::Database::Connection& connection, const MatchRequest& request,
                                    std::int64_t system_leader_id) {
-  MatchResult result = match(connection.session(), request, system_leader_id);
+  MatchResult result = match(connection, request, system_leader_id);
   if (!result.excluded.empty()) return std::move(result.excluded.front().reasons);
   if (result.ranked.empty()) throw ProviderError("no system leader has id " + std::to_string(system_leader_id));
   return {};

@@ -193,14 +193,6 @@ struct record_rating {
     store_rating(ctx);
   }
 };
-struct record_closure {
-  static constexpr std::string_view name = "record_closure";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
-  }
-};
 
 struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "pupil_premium_review";
@@ -223,7 +215,7 @@ struct Machine : workflow::MachineBase<Machine> {
       {"summary", FieldType::string, true, {}, "why a review is wanted"},
   };
   static void on_open(EventContext& ctx) {
-    for (const auto& [key, value] : ctx.payload()) ctx.data()[key] = value;
+    keep_payload(ctx);
     ctx.arm_deadline("pupil_premium.triage");
     ctx.notify("referral_received");
   }

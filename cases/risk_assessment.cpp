@@ -155,13 +155,6 @@ struct record_report {
     end_deployment(*fsm.ctx, "ended");
   }
 };
-struct record_closure {
-  static constexpr std::string_view name = "record_closure";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
-  }
-};
 struct open_support_request {
   static constexpr std::string_view name = "open_support_request";
   template <class E, class F, class S, class T>
@@ -201,7 +194,7 @@ struct Machine : workflow::MachineBase<Machine> {
       {"concern_level", FieldType::string, false, "low,medium,high", "the requester's view of the concern"},
   };
   static void on_open(EventContext& ctx) {
-    for (const auto& [key, value] : ctx.payload()) ctx.data()[key] = value;
+    keep_payload(ctx);
     ctx.arm_deadline("risk_assessment.triage");
     ctx.notify("referral_received");
   }

@@ -12,14 +12,17 @@ namespace {
 using workflow::row_integer;
 using workflow::row_text;
 
-std::optional<School> read_school(soci::session& sql, std::int32_t urn) {
-  const int key = urn;
+// The schools whose URN is in `urns` (a comma-separated list of integers), by URN.
+std::map<std::int32_t, School> read_schools(soci::session& sql, const std::string& urns) {
+  std::map<std::int32_t, School> out;
+  // By primary key: a join from another table would make PostgreSQL hash the
+  // whole register (50,000 schools) to find a few thousand.
   soci::rowset<soci::row> rows =
       (sql.prepare << "SELECT s.urn, s.name, s.la_code, s.la_name, m.mini_region, s.phase, s.status, s.trust_code,"
                       " s.trust_name, s.ofsted_grade, CAST(s.ofsted_date AS TEXT), CASE WHEN s.ssif_eligible THEN 1"
                       " ELSE 0 END, CASE WHEN s.category_5_6 THEN 1 ELSE 0 END"
-                      " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE s.urn = :u",
-       soci::use(key));
+                      " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE s.urn IN (" +
+                          urns + ")");
   for (const auto& row : rows) {
     School s;
     s.urn = static_cast<std::int32_t>(row_integer(row, 0));
@@ -35,12 +38,26 @@ std::optional<School> read_school(soci::session& sql, std::int32_t urn) {
     s.ofsted_date = row_text(row, 10);
     s.ssif_eligible = row_integer(row, 11) != 0;
     s.category_5_6 = row_integer(row, 12) != 0;
-    return s;
+    out.emplace(s.urn, std::move(s));
   }
-  return std::nullopt;
+  return out;
+}
+
+std::optional<School> read_school(soci::session& sql, std::int32_t urn) {
+  auto found = read_schools(sql, std::to_string(urn));
+  if (found.empty()) return std::nullopt;
+  return std::move(found.begin()->second);
 }
 
 }  // namespace
+
+std::map<std::int32_t, School> find_schools(workflow::Database::Connection& connection,
+                                            const std::set<std::int32_t>& urns) {
+  if (urns.empty()) return {};
+  std::string list;
+  for (const auto urn : urns) list += (list.empty() ? "" : ",") + std::to_string(urn);
+  return read_schools(connection.session(), list);
+}
 
 std::optional<School> find_school(workflow::Database& db, std::int32_t urn) {
   auto connection = db.acquire();

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "workflow/database.h"
@@ -28,6 +30,9 @@ struct School {
 };
 
 [[nodiscard]] std::optional<School> find_school(workflow::Database& db, std::int32_t urn);
+// The schools with these URNs, by URN (one not in the register is absent), on the caller's connection.
+[[nodiscard]] std::map<std::int32_t, School> find_schools(workflow::Database::Connection& connection,
+                                                          const std::set<std::int32_t>& urns);
 
 // An admin's change to the fields GIAS lacks; unset members stay as they are.
 // An Ofsted grade of 0 clears the grade (and a date of "" clears the date).

@@ -208,13 +208,6 @@ struct record_rating {
     ctx.settle_deadline("support_request.rating");
   }
 };
-struct record_closure {
-  static constexpr std::string_view name = "record_closure";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
-  }
-};
 
 struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "support_request";
@@ -238,7 +231,7 @@ struct Machine : workflow::MachineBase<Machine> {
       {"linked_case", FieldType::string, false, {}, "the case that recommended this one"},
   };
   static void on_open(EventContext& ctx) {
-    for (const auto& [key, value] : ctx.payload()) ctx.data()[key] = value;
+    keep_payload(ctx);
     ctx.arm_deadline("support_request.triage");
     ctx.notify("referral_received");
   }
