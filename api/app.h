@@ -1,20 +1,59 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 
+#include "api/metrics.h"
 #include "api/router.h"
 #include "workflow/database.h"
 #include "workflow/engine.h"
 
 namespace s2s::api {
 
+// The API's own limits; all configurable on `s2sd serve`.
+struct ApiOptions {
+  int default_page_size = 50;
+  int max_page_size = 200;           // a larger ?limit is a 400
+  double rate_per_second = 50;       // requests per user, sustained
+  double rate_burst = 100;           // and in a burst
+  int retry_after_seconds = 5;       // told to clients on a 503
+  std::chrono::hours idempotency_ttl{24};  // keys older than this are forgotten
+};
+
+// A token bucket per key (a user id). Thread-safe.
+class RateLimiter {
+ public:
+  // Whether a request may run now; when not, `retry_after` is how long until it may.
+  bool allow(std::int64_t key, double rate_per_second, double burst, std::chrono::steady_clock::time_point now,
+             std::chrono::milliseconds& retry_after);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point last;
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::int64_t, Bucket> buckets_;
+};
+
 // What the HTTP routes work with. Shared by every worker thread.
 struct App {
   std::shared_ptr<workflow::Database> db;
   std::unique_ptr<workflow::Engine> engine;
+  ApiOptions options;
+  Metrics metrics;
+  RateLimiter limiter;
 };
 
 // Registers every route of s2sd on `router`. `app` must outlive the router.
 void register_routes(Router& router, App& app);
+
+// The server's handler: dispatches through `router` and records each request
+// (route pattern, status, duration) in app.metrics.
+[[nodiscard]] HttpHandler make_handler(const Router& router, App& app);
 
 }  // namespace s2s::api

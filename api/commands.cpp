@@ -390,7 +390,14 @@ int run_serve(const Settings& settings) {
   options.idle_timeout = std::chrono::milliseconds(settings.integer("idle-timeout-ms", 100, 3600000));
   options.shutdown_grace = std::chrono::milliseconds(settings.integer("shutdown-grace-ms", 0, 3600000));
 
+  options.max_upload_bytes = static_cast<std::size_t>(settings.integer("max-upload-bytes", 1024, 1LL << 32));
+  options.upload_paths = {"/api/v1/schools/import"};
+
   App app;
+  app.options.max_page_size = static_cast<int>(settings.integer("max-page-size", 1, 10000));
+  app.options.default_page_size = std::min(app.options.default_page_size, app.options.max_page_size);
+  app.options.rate_per_second = static_cast<double>(settings.integer("rate-limit", 1, 1000000));
+  app.options.rate_burst = static_cast<double>(settings.integer("rate-burst", 1, 1000000));
   app.db = open_database(settings);
   if (!settings.enabled("no-migrate")) {
     const auto applied = workflow::migrate(*app.db, workflow::bundled_migrations(app.db->backend()));
@@ -407,7 +414,7 @@ int run_serve(const Settings& settings) {
   }
   Router router;
   register_routes(router, app);
-  HttpServer server(options, [&router](const HttpRequest& request) { return router.dispatch(request); });
+  HttpServer server(options, make_handler(router, app));
   spdlog::info("s2sd {} serving http://{}:{} with {} database {}", S2S_VERSION, options.host, server.port(),
                workflow::to_string(app.db->backend()), app.db->url().redacted);
   server.run();
@@ -517,6 +524,10 @@ std::vector<Command> commands() {
                           {"workers", "N", "threads running request handlers", "8"},
                           {"max-connections", "N", "open connections at most; more get 503", "512"},
                           {"max-body-bytes", "N", "largest request body; larger get 413", "1048576"},
+                          {"max-upload-bytes", "N", "largest GIAS upload (POST /api/v1/schools/import)", "67108864"},
+                          {"max-page-size", "N", "largest ?limit on lists; larger get 400", "200"},
+                          {"rate-limit", "N", "requests a second per user, sustained; more get 429", "50"},
+                          {"rate-burst", "N", "requests per user in a burst above the rate", "100"},
                           {"read-timeout-ms", "MS", "a whole request must arrive within this", "10000"},
                           {"write-timeout-ms", "MS", "a whole response must be sent within this", "10000"},
                           {"idle-timeout-ms", "MS", "keep-alive connections close after this idle", "30000"},

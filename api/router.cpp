@@ -39,13 +39,14 @@ void Router::add(std::string method, std::string pattern, Route route) {
   entries_.push_back(Entry{std::move(method), std::move(pattern), std::move(segments), std::move(route)});
 }
 
-HttpResponse Router::dispatch(const HttpRequest& request) const {
+HttpResponse Router::dispatch(const HttpRequest& request, std::string* pattern) const {
   const auto path = split_path(request.path);
   std::string allowed;
   for (const Entry& entry : entries_) {
     Params params;
     if (!match(entry.segments, path, params)) continue;
     if (entry.method == request.method) {
+      if (pattern != nullptr) *pattern = entry.pattern;
       return entry.route(request, params);
     }
     allowed += (allowed.empty() ? "" : ", ") + entry.method;

@@ -23,7 +23,8 @@ class Router {
 
   // The matching route's response; 404 problem for an unknown path, 405 with
   // an Allow header for a known path and another method.
-  [[nodiscard]] HttpResponse dispatch(const HttpRequest& request) const;
+  // `pattern`, when given, is set to the pattern that matched ("" for none).
+  [[nodiscard]] HttpResponse dispatch(const HttpRequest& request, std::string* pattern = nullptr) const;
 
   // Every (method, pattern) registered, in registration order.
   [[nodiscard]] std::vector<std::pair<std::string, std::string>> routes() const;

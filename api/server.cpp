@@ -200,6 +200,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read_header(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     const auto& request = parser_->get();
+    const std::string_view target = request.target();
+    const auto path = target.substr(0, target.find('?'));
+    body_limit_ = server_.options.max_body_bytes;
+    for (const auto& upload : server_.options.upload_paths) {
+      if (path == upload) body_limit_ = server_.options.max_upload_bytes;
+    }
+    parser_->body_limit(body_limit_);
     if (iequals(request[http::field::expect], "100-continue")) {
       // curl and others wait for this before sending a body.
       auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
@@ -223,7 +230,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::body_limit) {
       return do_write(
           HttpResponse::problem(413, "payload-too-large", "Request body too large",
-                                "the body exceeds " + std::to_string(server_.options.max_body_bytes) + " bytes"));
+                                "the body exceeds " + std::to_string(body_limit_) + " bytes"));
     }
     if (ec == http::error::header_limit) {
       return do_write(
@@ -322,6 +329,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool busy_ = false;
   std::size_t requests_served_ = 0;
+  std::size_t body_limit_ = 0;  // for this request: max_body_bytes, or max_upload_bytes on upload paths
   Clock::time_point started_ = Clock::now();
 };
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/http.h"
 
@@ -18,6 +19,8 @@ struct ServerOptions {
   std::size_t max_connections = 512;                // further connections get 503 and are closed
   std::size_t max_body_bytes = 1 << 20;             // larger bodies get 413
   std::size_t max_header_bytes = 16 << 10;          // larger headers get 431
+  std::size_t max_upload_bytes = 64 << 20;          // the body limit on upload_paths instead
+  std::vector<std::string> upload_paths;            // exact paths taking uploads (a GIAS extract)
   std::chrono::milliseconds read_timeout{10000};    // whole request, headers and body
   std::chrono::milliseconds write_timeout{10000};   // whole response
   std::chrono::milliseconds idle_timeout{30000};    // keep-alive wait for the next request

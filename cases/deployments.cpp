@@ -221,6 +221,44 @@ std::optional<std::string> scope_refusal(Database::Connection& connection, const
   return "the role '" + actor.role + "' sees no cases";
 }
 
+ScopeCondition scope_condition(const workflow::Actor& actor) {
+  const auto [scope_kind, scope_value] = split_scope(actor.scope);
+  const std::string value(scope_value);
+  // Integers are compared as integers (so indexes serve), after checking the
+  // scope holds one: a malformed scope sees nothing rather than an SQL error.
+  const auto number = [&]() -> std::optional<std::string> {
+    long long n = 0;
+    const auto parsed = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (value.empty() || parsed.ec != std::errc() || parsed.ptr != value.data() + value.size()) return std::nullopt;
+    return std::to_string(n);
+  }();
+  const ScopeCondition none{"1 = 0", {}};
+  if (actor.role == "admin") return {"1 = 1", {}};
+  if (actor.role == "school") {
+    if (scope_kind != "school" || !number) return none;
+    return {"c.school_urn = CAST(? AS INTEGER)", {*number}};
+  }
+  if (actor.role == "system_leader") {
+    if (scope_kind != "system_leader" || !number) return none;
+    return {"EXISTS (SELECT 1 FROM deployments d WHERE d.case_id = c.id"
+            " AND d.system_leader_id = CAST(? AS BIGINT) AND d.status <> 'declined')",
+            {*number}};
+  }
+  if (actor.role == "la_officer") {
+    if (scope_kind != "la" || !number) return none;
+    return {"s.la_code = CAST(? AS INTEGER)", {*number}};
+  }
+  if (actor.role == "lead" && scope_kind == "mini_region") {
+    return {"s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", {value}};
+  }
+  if (actor.role == "lead" && scope_kind == "alliance" && number) {
+    return {"(c.school_urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = CAST(? AS BIGINT))"
+            " OR c.school_urn IN (SELECT lead_school_urn FROM alliances WHERE id = CAST(? AS BIGINT)))",
+            {*number, *number}};
+  }
+  return none;
+}
+
 std::vector<DeploymentDay> deployment_days(Database& db, std::int64_t case_id) {
   const long long key = case_id;
   std::vector<DeploymentDay> out;

@@ -36,6 +36,15 @@ void register_deployment_effects(workflow::KindRegistry& kinds);
                                                        const workflow::Actor& actor,
                                                        const workflow::CaseSnapshot& snapshot);
 
+// The same rules as scope_refusal as an SQL condition, for lists: `sql`
+// refers to the case as `c` (cases) and its school as `s` (schools, joined on
+// c.school_urn) and holds one '?' per entry of `values`, in order.
+struct ScopeCondition {
+  std::string sql;                  // "TRUE" for an admin, "1 = 0" for a role that sees nothing
+  std::vector<std::string> values;  // bound as text, in order
+};
+[[nodiscard]] ScopeCondition scope_condition(const workflow::Actor& actor);
+
 struct DeploymentDay {
   int entry = 0;  // numbered per case
   std::int64_t system_leader_id = 0;

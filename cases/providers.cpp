@@ -139,6 +139,92 @@ void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::st
   });
 }
 
+namespace {
+
+std::vector<Alliance> read_alliances(workflow::Database& db, std::optional<std::int64_t> only) {
+  const long long key = only.value_or(0);
+  const int all = only ? 0 : 1;
+  auto connection = db.acquire();
+  std::vector<Alliance> out;
+  try {
+    soci::session& sql = connection.session();
+    soci::rowset<soci::row> rows = (sql.prepare << "SELECT id, name, lead_school_urn FROM alliances"
+                                                   " WHERE id = :id OR :all = 1 ORDER BY id",
+                                    soci::use(key), soci::use(all));
+    for (const auto& row : rows) {
+      out.push_back(Alliance{workflow::row_integer(row, 0), workflow::row_text(row, 1),
+                             static_cast<std::int32_t>(workflow::row_integer(row, 2)), {}});
+    }
+    soci::rowset<soci::row> members = (sql.prepare << "SELECT alliance_id, school_urn FROM alliance_members"
+                                                      " WHERE alliance_id = :id OR :all = 1 ORDER BY school_urn",
+                                       soci::use(key), soci::use(all));
+    for (const auto& row : members) {
+      const auto id = workflow::row_integer(row, 0);
+      for (auto& a : out) {
+        if (a.id == id) a.members.push_back(static_cast<std::int32_t>(workflow::row_integer(row, 1)));
+      }
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return out;
+}
+
+std::vector<SystemLeader> read_system_leaders(workflow::Database& db, std::optional<std::int64_t> only) {
+  const long long key = only.value_or(0);
+  const int all = only ? 0 : 1;
+  auto connection = db.acquire();
+  std::vector<SystemLeader> out;
+  try {
+    soci::session& sql = connection.session();
+    soci::rowset<soci::row> rows =
+        (sql.prepare << "SELECT id, name, email, home_school_urn, alliance_id FROM system_leaders"
+                        " WHERE id = :id OR :all = 1 ORDER BY id",
+         soci::use(key), soci::use(all));
+    for (const auto& row : rows) {
+      SystemLeader leader{workflow::row_integer(row, 0), workflow::row_text(row, 1), workflow::row_text(row, 2),
+                          static_cast<std::int32_t>(workflow::row_integer(row, 3)), std::nullopt, {}};
+      if (row.get_indicator(4) != soci::i_null) leader.alliance_id = workflow::row_integer(row, 4);
+      out.push_back(std::move(leader));
+    }
+    soci::rowset<soci::row> designations =
+        (sql.prepare << "SELECT system_leader_id, designation, specialisms, CAST(active_from AS TEXT),"
+                        " CAST(active_to AS TEXT) FROM designations WHERE system_leader_id = :id OR :all = 1"
+                        " ORDER BY system_leader_id, id",
+         soci::use(key), soci::use(all));
+    auto it = out.begin();
+    for (const auto& row : designations) {
+      const auto id = workflow::row_integer(row, 0);
+      while (it != out.end() && it->id < id) ++it;
+      if (it == out.end()) break;
+      if (it->id != id) continue;
+      it->designations.push_back(Designation{workflow::row_text(row, 1), workflow::row_text(row, 2),
+                                             workflow::row_text(row, 3), workflow::row_text(row, 4)});
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Alliance> alliances(workflow::Database& db) { return read_alliances(db, std::nullopt); }
+
+std::optional<Alliance> find_alliance(workflow::Database& db, std::int64_t id) {
+  auto found = read_alliances(db, id);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<SystemLeader> system_leaders(workflow::Database& db) { return read_system_leaders(db, std::nullopt); }
+
+std::optional<SystemLeader> find_system_leader(workflow::Database& db, std::int64_t id) {
+  auto found = read_system_leaders(db, id);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
 Capacity capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year) {
   const long long id = system_leader_id;
   const std::string year(academic_year);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "workflow/database.h"
 
@@ -32,6 +33,37 @@ void add_alliance_member(workflow::Database& db, std::int64_t alliance_id, int s
 void add_designation(workflow::Database& db, std::int64_t system_leader_id, std::string_view designation,
                      std::string_view specialisms, std::chrono::year_month_day active_from,
                      std::optional<std::chrono::year_month_day> active_to);
+
+struct Alliance {
+  std::int64_t id = 0;
+  std::string name;
+  std::int32_t lead_school_urn = 0;
+  std::vector<std::int32_t> members;  // member schools by URN, the lead school not repeated
+};
+
+// Every alliance (members included), by id; or one.
+[[nodiscard]] std::vector<Alliance> alliances(workflow::Database& db);
+[[nodiscard]] std::optional<Alliance> find_alliance(workflow::Database& db, std::int64_t id);
+
+struct Designation {
+  std::string code;         // NLE, LLE, SLE, NLG, LLG, PPR
+  std::string specialisms;  // comma-separated
+  std::string active_from;  // YYYY-MM-DD
+  std::string active_to;    // YYYY-MM-DD, empty: open-ended
+};
+
+struct SystemLeader {
+  std::int64_t id = 0;
+  std::string name;
+  std::string email;
+  std::int32_t home_school_urn = 0;
+  std::optional<std::int64_t> alliance_id;
+  std::vector<Designation> designations;
+};
+
+// Every system leader with their designations, by id; or one.
+[[nodiscard]] std::vector<SystemLeader> system_leaders(workflow::Database& db);
+[[nodiscard]] std::optional<SystemLeader> find_system_leader(workflow::Database& db, std::int64_t id);
 
 struct Capacity {
   double offered = 0;

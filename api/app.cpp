@@ -1,0 +1,45 @@
+#include "api/app.h"
+
+#include <algorithm>
+
+#include "api/routes.h"
+
+namespace s2s::api {
+
+bool RateLimiter::allow(std::int64_t key, double rate_per_second, double burst,
+                        std::chrono::steady_clock::time_point now, std::chrono::milliseconds& retry_after) {
+  const std::lock_guard lock(mutex_);
+  auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst, now});
+  Bucket& bucket = it->second;
+  if (!inserted) {
+    const double elapsed = std::chrono::duration<double>(now - bucket.last).count();
+    bucket.tokens = std::min(burst, bucket.tokens + elapsed * rate_per_second);
+    bucket.last = now;
+  }
+  if (bucket.tokens >= 1) {
+    bucket.tokens -= 1;
+    return true;
+  }
+  const double wait = (1 - bucket.tokens) / rate_per_second;
+  retry_after = std::chrono::milliseconds(static_cast<long long>(wait * 1000) + 1);
+  return false;
+}
+
+void register_routes(Router& router, App& app) {
+  register_health_routes(router, app);
+  register_case_routes(router, app);
+  register_reference_routes(router, app);
+}
+
+HttpHandler make_handler(const Router& router, App& app) {
+  return [&router, &app](const HttpRequest& request) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string pattern;
+    HttpResponse response = router.dispatch(request, &pattern);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    app.metrics.observe_request(request.method, pattern.empty() ? "unmatched" : pattern, response.status, seconds);
+    return response;
+  };
+}
+
+}  // namespace s2s::api

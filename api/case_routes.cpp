@@ -1,0 +1,358 @@
+// /api/v1/cases and what hangs off a case: its deadlines, history, matches,
+// events, deployments, day entries and ratings. Every case is checked against
+// the caller's scope before anything about it is said; one outside it is a 404.
+#include <soci/soci.h>
+#include <boost/json.hpp>
+
+#include <charconv>
+
+#include "api/json_views.h"
+#include "api/rest.h"
+#include "api/routes.h"
+#include "api/sql_query.h"
+#include "cases/deployments.h"
+#include "cases/matching.h"
+#include "cases/schools.h"
+#include "workflow/date.h"
+#include "workflow/timestamp.h"
+
+namespace s2s::api {
+namespace {
+
+namespace json = boost::json;
+using workflow::Case;
+
+json::string_view view(std::string_view text) { return {text.data(), text.size()}; }
+
+std::string etag(int version) { return "\"" + std::to_string(version) + "\""; }
+
+// The case if it exists and lies within the caller's scope; else 404, the
+// same answer either way.
+Case visible_case(RouteContext& ctx, std::int64_t id) {
+  auto found = ctx.app.engine->find(id);
+  if (!found) not_found("no case " + std::to_string(id));
+  const auto& check = ctx.app.engine->kinds().scope_check();
+  if (check) {
+    const workflow::CaseSnapshot snapshot{found->id, found->kind, found->reference, found->school_urn,
+                                          found->state, found->version, found->opened_on};
+    auto connection = ctx.app.db->acquire();
+    std::optional<std::string> refusal;
+    try {
+      refusal = check(connection, ctx.caller.actor, snapshot);
+    } catch (...) {
+      connection.rethrow_translated();
+    }
+    if (refusal) not_found("no case " + std::to_string(id));
+  }
+  return std::move(*found);
+}
+
+json::object field_json(const workflow::FieldSpec& f) {
+  json::object out{{"name", view(f.name)}, {"type", view(workflow::to_string(f.type))}, {"required", f.required}};
+  if (!f.one_of.empty()) {
+    json::array values;
+    std::string_view rest = f.one_of;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      values.emplace_back(view(rest.substr(0, comma)));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    out["one_of"] = std::move(values);
+  }
+  if (!f.help.empty()) out["help"] = view(f.help);
+  return out;
+}
+
+// The events the caller may send to the case now: the state takes them and
+// their `who` names the caller's role.
+json::array allowed_events_json(RouteContext& ctx, const Case& c) {
+  json::array out;
+  const workflow::CaseKind* kind = ctx.app.engine->kinds().find(c.kind);
+  if (kind == nullptr) return out;
+  for (const auto name : ctx.app.engine->allowed_events(c)) {
+    const workflow::EventInfo* info = kind->find_event(name);
+    if (info == nullptr || !workflow::names_role(info->who, ctx.role())) continue;
+    json::array fields;
+    for (const auto& f : info->fields) fields.push_back(field_json(f));
+    out.push_back(json::object{{"event", view(name)}, {"summary", view(info->summary)}, {"fields", std::move(fields)}});
+  }
+  return out;
+}
+
+json::object deadline_json(const workflow::Deadline& d) {
+  json::object out{{"id", d.id},
+                   {"purpose", view(d.purpose)},
+                   {"armed_in_state", view(d.armed_in_state)},
+                   {"due_on", workflow::format_date(d.due_on)},
+                   {"status", view(d.status)},
+                   {"settled_on", d.settled_on ? json::value(workflow::format_date(*d.settled_on)) : json::value()},
+                   {"computation", json::parse(d.computation.to_json())}};
+  return out;
+}
+
+json::object case_detail(RouteContext& ctx, const Case& c) {
+  json::object out = case_json(c);
+  if (const auto school = cases::find_school(*ctx.app.db, c.school_urn)) {
+    out["school"] = school_json(*school);
+  }
+  json::array deadlines;
+  for (const auto& d : ctx.app.engine->deadlines(c.id)) deadlines.push_back(deadline_json(d));
+  out["deadlines"] = std::move(deadlines);
+  out["allowed_events"] = allowed_events_json(ctx, c);
+  return out;
+}
+
+HttpResponse case_response(RouteContext& ctx, int status, const Case& c) {
+  HttpResponse response = json_response(status, case_detail(ctx, c));
+  response.headers.emplace_back("ETag", etag(c.version));
+  return response;
+}
+
+// If-Match: "<version>" (or * for any). Anything else is a 400.
+std::optional<int> if_match(const HttpRequest& request) {
+  const auto header = request.header("If-Match");
+  if (!header || *header == "*") return std::nullopt;
+  std::string_view text = *header;
+  if (text.starts_with("W/")) text.remove_prefix(2);
+  int version = 0;
+  const bool quoted = text.size() >= 3 && text.front() == '"' && text.back() == '"';
+  const auto parsed = quoted ? std::from_chars(text.data() + 1, text.data() + text.size() - 1, version)
+                             : std::from_chars_result{text.data(), std::errc::invalid_argument};
+  if (!quoted || parsed.ec != std::errc() || parsed.ptr != text.data() + text.size() - 1 || version <= 0) {
+    bad_request("If-Match", "If-Match must be the case's ETag, a quoted version such as \"3\", got '" +
+                                std::string(*header) + "'");
+  }
+  return version;
+}
+
+HttpResponse open_case(RouteContext& ctx) {
+  const auto body = json_body(ctx.request);
+  JsonFields fields(body, "$");
+  const std::string kind_name = *fields.text("kind", true);
+  const auto urn = fields.integer("school_urn", 1, 99999999, true);
+  const auto occurred_on = fields.date("occurred_on");
+  const auto data = fields.object("data").value_or(json::object{});
+  fields.done();
+  const workflow::CaseKind* kind = ctx.app.engine->kinds().find(kind_name);
+  if (kind == nullptr) {
+    std::string known;
+    for (const auto* k : ctx.app.engine->kinds().all()) known += (known.empty() ? "" : ", ") + std::string(k->name());
+    bad_request("$.kind", "$.kind: no case kind '" + kind_name + "'; one of " + known);
+  }
+  if (occurred_on && std::chrono::sys_days(*occurred_on) > std::chrono::sys_days(ctx.app.engine->today())) {
+    bad_request("$.occurred_on", "$.occurred_on lies in the future: " + workflow::format_date(*occurred_on));
+  }
+  if (!cases::find_school(*ctx.app.db, static_cast<std::int32_t>(*urn))) {
+    throw Problem(422, "unknown-school", "Unknown school",
+                  "$.school_urn: no school with URN " + std::to_string(*urn) + " in the register",
+                  {{"field", "$.school_urn"}});
+  }
+  Case opened;
+  try {
+    opened = ctx.app.engine->open_case(kind_name, static_cast<std::int32_t>(*urn), data, ctx.caller.actor, occurred_on);
+  } catch (const workflow::EngineError& e) {
+    // Schools are public (GIAS): saying one lies outside the caller's scope leaks nothing.
+    if (e.code() == workflow::EngineError::Code::out_of_scope) {
+      throw Problem(403, "forbidden", "Forbidden",
+                    "the school " + std::to_string(*urn) + " lies outside your scope (" + ctx.caller.actor.scope + ")");
+    }
+    throw;
+  }
+  ctx.app.metrics.count_event(opened.kind, "open");
+  HttpResponse response = case_response(ctx, 201, opened);
+  response.headers.emplace_back("Location", "/api/v1/cases/" + std::to_string(opened.id));
+  return response;
+}
+
+HttpResponse list_cases(RouteContext& ctx) {
+  Query query(ctx.request.query);
+  const auto kind = query.text("kind");
+  const auto state = query.text("state");
+  const auto phase = query.text("phase");
+  const auto urn = query.integer("school_urn", 1, 99999999);
+  const auto mini_region = query.text("mini_region");
+  const auto la = query.integer("la", 1, 9999);
+  const auto overdue = query.boolean("overdue");
+  const auto text = query.text("text");
+  const Page page = read_page(query, ctx.app);
+  query.done();
+  if (kind && ctx.app.engine->kinds().find(*kind) == nullptr) {
+    bad_request("kind", "query parameter kind: no case kind '" + *kind + "'");
+  }
+  if (phase && !workflow::phase_from_string(*phase)) {
+    bad_request("phase", "query parameter phase must be referral, matching, deployment, evaluation, closed, "
+                         "declined or withdrawn, got '" + *phase + "'");
+  }
+  const bool postgres = ctx.app.db->backend() == workflow::Backend::postgresql;
+  SqlQuery sql(
+      "SELECT c.id, c.kind, c.reference, c.school_urn, s.name, c.state, c.phase, c.version,"
+      " CAST(c.opened_on AS TEXT), CAST(c.opened_at AS TEXT), CAST(c.closed_at AS TEXT), CAST(c.updated_at AS TEXT),"
+      " CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = c.id AND d.status = 'overdue')"
+      " THEN 1 ELSE 0 END"
+      " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn WHERE ");
+  const auto scope = cases::scope_condition(ctx.caller.actor);
+  sql.add(scope.sql, scope.values);
+  if (kind) sql.add(" AND c.kind = ?", *kind);
+  if (state) sql.add(" AND c.state = ?", *state);
+  if (phase) sql.add(" AND c.phase = ?", *phase);
+  if (urn) sql.add(" AND c.school_urn = CAST(? AS INTEGER)", std::to_string(*urn));
+  if (mini_region) sql.add(" AND s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", *mini_region);
+  if (la) sql.add(" AND s.la_code = CAST(? AS INTEGER)", std::to_string(*la));
+  if (overdue) {
+    sql.add(*overdue ? " AND EXISTS" : " AND NOT EXISTS");
+    sql.add(" (SELECT 1 FROM deadlines d WHERE d.case_id = c.id AND d.status = 'overdue')");
+  }
+  if (text) {
+    const std::string pattern = contains_pattern(*text);
+    sql.add(postgres ? " AND (lower(c.reference) LIKE ? ESCAPE '\\' OR lower(s.name) LIKE ? ESCAPE '\\'"
+                       " OR lower(c.data->>'summary') LIKE ? ESCAPE '\\')"
+                     : " AND (lower(c.reference) LIKE ? ESCAPE '\\' OR lower(s.name) LIKE ? ESCAPE '\\'"
+                       " OR lower(json_extract(c.data, '$.summary')) LIKE ? ESCAPE '\\')",
+            {pattern, pattern, pattern});
+  }
+  if (page.after) sql.add(" AND c.id < CAST(? AS BIGINT)", std::to_string(*page.after));
+  sql.add(" ORDER BY c.id DESC LIMIT " + std::to_string(page.limit + 1));
+
+  json::array items;
+  std::int64_t last = 0;
+  bool more = false;
+  auto connection = ctx.app.db->acquire();
+  try {
+    soci::rowset<soci::row> rows = sql.run(connection.session());
+    for (const auto& row : rows) {
+      if (static_cast<int>(items.size()) == page.limit) {
+        more = true;
+        break;
+      }
+      last = workflow::row_integer(row, 0);
+      json::object item{{"id", last},
+                        {"kind", workflow::row_text(row, 1)},
+                        {"reference", workflow::row_text(row, 2)},
+                        {"school_urn", workflow::row_integer(row, 3)},
+                        {"school_name", workflow::row_text(row, 4)},
+                        {"state", workflow::row_text(row, 5)},
+                        {"phase", workflow::row_text(row, 6)},
+                        {"version", workflow::row_integer(row, 7)},
+                        {"opened_on", workflow::row_text(row, 8)},
+                        {"opened_at", workflow::normalize_timestamp(workflow::row_text(row, 9))},
+                        {"closed_at", nullptr},
+                        {"updated_at", workflow::normalize_timestamp(workflow::row_text(row, 11))},
+                        {"overdue", workflow::row_integer(row, 12) != 0}};
+      if (const std::string closed = workflow::row_text(row, 10); !closed.empty()) {
+        item["closed_at"] = workflow::normalize_timestamp(closed);
+      }
+      items.push_back(std::move(item));
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  json::object out{{"items", std::move(items)}, {"next_cursor", nullptr}};
+  if (more) out["next_cursor"] = encode_cursor(last);
+  return json_response(200, out);
+}
+
+HttpResponse get_case(RouteContext& ctx) {
+  const Case c = visible_case(ctx, ctx.id_param("id"));
+  return case_response(ctx, 200, c);
+}
+
+HttpResponse case_history(RouteContext& ctx) {
+  const Case c = visible_case(ctx, ctx.id_param("id"));
+  json::array items;
+  for (const auto& h : ctx.app.engine->history(c.id)) items.push_back(history_json(h));
+  return json_response(200, json::object{{"case_id", c.id}, {"reference", view(c.reference)}, {"items", items}});
+}
+
+HttpResponse case_matches(RouteContext& ctx) {
+  Query query(ctx.request.query);
+  const auto on = query.date("on");
+  query.done();
+  const Case c = visible_case(ctx, ctx.id_param("id"));
+  const auto request = cases::match_request_for(c, on.value_or(ctx.app.engine->today()));
+  return json_response(200, match_json(c, cases::match_providers(*ctx.app.db, request)));
+}
+
+HttpResponse send_event(RouteContext& ctx) {
+  const std::int64_t id = ctx.id_param("id");
+  const auto expected = if_match(ctx.request);
+  const auto body = json_body(ctx.request);
+  JsonFields fields(body, "$");
+  const std::string event = *fields.text("event", true);
+  const auto occurred_on = fields.date("occurred_on").value_or(ctx.app.engine->today());
+  const auto data = fields.object("data").value_or(json::object{});
+  fields.done();
+  if (std::chrono::sys_days(occurred_on) > std::chrono::sys_days(ctx.app.engine->today())) {
+    bad_request("$.occurred_on", "$.occurred_on lies in the future: " + workflow::format_date(occurred_on));
+  }
+  const Case moved = ctx.app.engine->apply(id, event, data, ctx.caller.actor, occurred_on, expected);
+  ctx.app.metrics.count_event(moved.kind, event);
+  return case_response(ctx, 200, moved);
+}
+
+HttpResponse case_days(RouteContext& ctx) {
+  const Case c = visible_case(ctx, ctx.id_param("id"));
+  json::array items;
+  double in_force = 0;
+  for (const auto& d : cases::deployment_days(*ctx.app.db, c.id)) {
+    if (!d.corrected_by) in_force += d.days;
+    items.push_back(json::object{{"entry", d.entry},
+                                 {"system_leader_id", d.system_leader_id},
+                                 {"day", view(d.day)},
+                                 {"days", d.days},
+                                 {"activity", view(d.activity)},
+                                 {"funding_source", d.funding_source.empty() ? json::value() : json::value(view(d.funding_source))},
+                                 {"corrects", d.corrects ? json::value(*d.corrects) : json::value()},
+                                 {"corrected_by", d.corrected_by ? json::value(*d.corrected_by) : json::value()}});
+  }
+  return json_response(200, json::object{{"case_id", c.id}, {"days_in_force", in_force}, {"items", items}});
+}
+
+HttpResponse case_deployments(RouteContext& ctx) {
+  const Case c = visible_case(ctx, ctx.id_param("id"));
+  json::array items;
+  for (const auto& d : cases::deployments_of(*ctx.app.db, c.id)) {
+    const auto text_or_null = [](const std::string& s) { return s.empty() ? json::value() : json::value(view(s)); };
+    items.push_back(json::object{{"system_leader_id", d.system_leader_id},
+                                 {"status", view(d.status)},
+                                 {"proposed_on", view(d.proposed_on)},
+                                 {"accepted_on", text_or_null(d.accepted_on)},
+                                 {"ended_on", text_or_null(d.ended_on)},
+                                 {"academic_year", text_or_null(d.academic_year)},
+                                 {"days_reserved", d.days_reserved},
+                                 {"rating", d.rating ? json::value(*d.rating) : json::value()}});
+  }
+  return json_response(200, json::object{{"case_id", c.id}, {"items", items}});
+}
+
+// Every rating the school submitted, oldest first (the last is in force).
+HttpResponse case_ratings(RouteContext& ctx) {
+  const Case c = visible_case(ctx, ctx.id_param("id"));
+  json::array items;
+  for (const auto& h : ctx.app.engine->history(c.id)) {
+    if (h.event != "submit_rating") continue;
+    json::object item{{"sequence", h.sequence},
+                      {"grade", h.payload.contains("grade") ? h.payload.at("grade") : json::value()},
+                      {"comment", h.payload.contains("comment") ? h.payload.at("comment") : json::value()},
+                      {"rated_on", workflow::format_date(h.occurred_on)},
+                      {"by", view(h.actor)}};
+    items.push_back(std::move(item));
+  }
+  return json_response(200, json::object{{"case_id", c.id}, {"items", items}});
+}
+
+}  // namespace
+
+void register_case_routes(Router& router, App& app) {
+  add_api_route(router, app, "POST", "/api/v1/cases", "*", open_case);
+  add_api_route(router, app, "GET", "/api/v1/cases", "*", list_cases);
+  add_api_route(router, app, "GET", "/api/v1/cases/{id}", "*", get_case);
+  add_api_route(router, app, "GET", "/api/v1/cases/{id}/history", "*", case_history);
+  add_api_route(router, app, "GET", "/api/v1/cases/{id}/matches", "lead,admin", case_matches);
+  add_api_route(router, app, "POST", "/api/v1/cases/{id}/events", "*", send_event);
+  add_api_route(router, app, "GET", "/api/v1/cases/{id}/deployments", "*", case_deployments);
+  add_api_route(router, app, "GET", "/api/v1/cases/{id}/days", "*", case_days);
+  add_api_route(router, app, "GET", "/api/v1/cases/{id}/ratings", "*", case_ratings);
+}
+
+}  // namespace s2s::api

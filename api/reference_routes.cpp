@@ -1,0 +1,426 @@
+// Reference data and the caller's own views: schools (search, edits and GIAS
+// uploads), alliances, system leaders and their capacity, the working-day
+// calendar and its closures, the caller's deadlines, the case kinds, and who
+// the caller is.
+#include <soci/soci.h>
+#include <boost/json.hpp>
+
+#include <set>
+
+#include "api/json_views.h"
+#include "api/rest.h"
+#include "api/routes.h"
+#include "api/sql_query.h"
+#include "cases/deployments.h"
+#include "cases/gias_import.h"
+#include "cases/providers.h"
+#include "cases/schools.h"
+#include "workflow/date.h"
+
+namespace s2s::api {
+namespace {
+
+namespace json = boost::json;
+
+json::string_view view(std::string_view text) { return {text.data(), text.size()}; }
+json::value text_or_null(const std::string& text) { return text.empty() ? json::value() : json::value(view(text)); }
+
+// --- schools ------------------------------------------------------------------
+
+cases::School school_or_404(RouteContext& ctx) {
+  const std::int64_t urn = ctx.id_param("urn");
+  auto school = urn <= 99999999 ? cases::find_school(*ctx.app.db, static_cast<std::int32_t>(urn)) : std::nullopt;
+  if (!school) not_found("no school with URN " + std::to_string(urn));
+  return std::move(*school);
+}
+
+HttpResponse search_schools(RouteContext& ctx) {
+  Query query(ctx.request.query);
+  const auto q = query.text("q");
+  const auto la = query.integer("la", 1, 9999);
+  const auto mini_region = query.text("mini_region");
+  const Page page = read_page(query, ctx.app);
+  query.done();
+  SqlQuery sql("SELECT s.urn FROM schools s WHERE 1 = 1");
+  if (q) {
+    const bool numeric = !q->empty() && q->find_first_not_of("0123456789") == std::string::npos && q->size() <= 8;
+    if (numeric) {
+      sql.add(" AND (s.urn = CAST(? AS INTEGER) OR lower(s.name) LIKE ? ESCAPE '\\')",
+              {*q, contains_pattern(*q)});
+    } else {
+      sql.add(" AND lower(s.name) LIKE ? ESCAPE '\\'", contains_pattern(*q));
+    }
+  }
+  if (la) sql.add(" AND s.la_code = CAST(? AS INTEGER)", std::to_string(*la));
+  if (mini_region) sql.add(" AND s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", *mini_region);
+  if (page.after) sql.add(" AND s.urn > CAST(? AS INTEGER)", std::to_string(*page.after));
+  sql.add(" ORDER BY s.urn LIMIT " + std::to_string(page.limit + 1));
+  std::vector<std::int32_t> urns;
+  std::map<std::int32_t, cases::School> found;
+  auto connection = ctx.app.db->acquire();
+  try {
+    soci::rowset<soci::row> rows = sql.run(connection.session());
+    for (const auto& row : rows) urns.push_back(static_cast<std::int32_t>(workflow::row_integer(row, 0)));
+    const bool more = static_cast<int>(urns.size()) > page.limit;
+    if (more) urns.pop_back();
+    found = cases::find_schools(connection, std::set<std::int32_t>(urns.begin(), urns.end()));
+    json::array items;
+    for (const auto urn : urns) {
+      if (const auto it = found.find(urn); it != found.end()) items.push_back(school_json(it->second));
+    }
+    json::object out{{"items", std::move(items)}, {"next_cursor", nullptr}};
+    if (more) out["next_cursor"] = encode_cursor(urns.back());
+    return json_response(200, out);
+  } catch (const Problem&) {
+    throw;
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+}
+
+HttpResponse get_school(RouteContext& ctx) { return json_response(200, school_json(school_or_404(ctx))); }
+
+HttpResponse edit_school(RouteContext& ctx) {
+  const auto school = school_or_404(ctx);
+  const auto body = json_body(ctx.request);
+  JsonFields fields(body, "$");
+  cases::SchoolEdit edit;
+  if (fields.is_null("ofsted_grade")) {
+    edit.ofsted_grade = 0;
+  } else if (const auto grade = fields.integer("ofsted_grade", 1, 4)) {
+    edit.ofsted_grade = static_cast<int>(*grade);
+  }
+  if (fields.is_null("ofsted_date")) {
+    edit.ofsted_date = "";
+  } else if (const auto date = fields.date("ofsted_date")) {
+    edit.ofsted_date = workflow::format_date(*date);
+  }
+  edit.ssif_eligible = fields.boolean("ssif_eligible");
+  edit.category_5_6 = fields.boolean("category_5_6");
+  for (const auto& [name, target] : {std::pair{"trust_code", &edit.trust_code}, {"trust_name", &edit.trust_name}}) {
+    if (fields.is_null(name)) {
+      *target = "";
+    } else if (auto text = fields.text(name)) {
+      *target = std::move(*text);
+    }
+  }
+  // Read again so that a null counts as read (is_null does not mark it).
+  (void)fields.integer("ofsted_grade", 1, 4);
+  (void)fields.date("ofsted_date");
+  (void)fields.text("trust_code");
+  (void)fields.text("trust_name");
+  fields.done();
+  return json_response(200, school_json(cases::edit_school(*ctx.app.db, school.urn, edit, ctx.app.engine->today())));
+}
+
+HttpResponse import_schools(RouteContext& ctx) {
+  const auto type = ctx.request.header("Content-Type").value_or("");
+  if (type.substr(0, type.find(';')) != "text/csv") {
+    throw Problem(415, "unsupported-media-type", "Unsupported media type",
+                  "send the GIAS extract as text/csv" + (type.empty() ? std::string(" (Content-Type is missing)")
+                                                                     : ", not " + std::string(type)));
+  }
+  Query query(ctx.request.query);
+  query.done();
+  const auto report = cases::import_gias(*ctx.app.db, ctx.request.body);
+  json::array problems;
+  for (const auto& p : report.problems) problems.emplace_back(view(p));
+  const char* encoding = report.encoding == cases::TextEncoding::utf8       ? "utf-8"
+                         : report.encoding == cases::TextEncoding::utf8_bom ? "utf-8 with BOM"
+                                                                            : "windows-1252";
+  return json_response(200, json::object{{"encoding", encoding},
+                                          {"rows", report.rows},
+                                          {"inserted", report.inserted},
+                                          {"updated", report.updated},
+                                          {"unchanged", report.unchanged},
+                                          {"skipped", report.skipped},
+                                          {"problems", std::move(problems)}});
+}
+
+// --- alliances and system leaders ------------------------------------------------
+
+json::object alliance_json(const cases::Alliance& a) {
+  json::array members;
+  for (const auto urn : a.members) members.emplace_back(urn);
+  return json::object{
+      {"id", a.id}, {"name", view(a.name)}, {"lead_school_urn", a.lead_school_urn}, {"members", std::move(members)}};
+}
+
+HttpResponse list_alliances(RouteContext& ctx) {
+  json::array items;
+  for (const auto& a : cases::alliances(*ctx.app.db)) items.push_back(alliance_json(a));
+  return json_response(200, json::object{{"items", std::move(items)}});
+}
+
+HttpResponse get_alliance(RouteContext& ctx) {
+  const auto id = ctx.id_param("id");
+  const auto alliance = cases::find_alliance(*ctx.app.db, id);
+  if (!alliance) not_found("no alliance " + std::to_string(id));
+  return json_response(200, alliance_json(*alliance));
+}
+
+json::object leader_json(const cases::SystemLeader& l) {
+  json::array designations;
+  for (const auto& d : l.designations) {
+    designations.push_back(json::object{{"designation", view(d.code)},
+                                        {"specialisms", view(d.specialisms)},
+                                        {"active_from", view(d.active_from)},
+                                        {"active_to", text_or_null(d.active_to)}});
+  }
+  return json::object{{"id", l.id},
+                      {"name", view(l.name)},
+                      {"email", view(l.email)},
+                      {"home_school_urn", l.home_school_urn},
+                      {"alliance_id", l.alliance_id ? json::value(*l.alliance_id) : json::value()},
+                      {"designations", std::move(designations)}};
+}
+
+// A system leader sees only their own record; leads and admins see everyone.
+bool may_see_leader(const RouteContext& ctx, std::int64_t id) {
+  if (!ctx.is("system_leader")) return true;
+  return ctx.caller.user.scope_kind == "system_leader" && ctx.caller.user.scope_value == std::to_string(id);
+}
+
+cases::SystemLeader leader_or_404(RouteContext& ctx) {
+  const auto id = ctx.id_param("id");
+  auto leader = may_see_leader(ctx, id) ? cases::find_system_leader(*ctx.app.db, id) : std::nullopt;
+  if (!leader) not_found("no system leader " + std::to_string(id));
+  return std::move(*leader);
+}
+
+HttpResponse list_leaders(RouteContext& ctx) {
+  json::array items;
+  for (const auto& l : cases::system_leaders(*ctx.app.db)) {
+    if (may_see_leader(ctx, l.id)) items.push_back(leader_json(l));
+  }
+  return json_response(200, json::object{{"items", std::move(items)}});
+}
+
+HttpResponse get_leader(RouteContext& ctx) { return json_response(200, leader_json(leader_or_404(ctx))); }
+
+json::object capacity_json(std::int64_t id, const std::string& year, const cases::Capacity& c) {
+  return json::object{{"system_leader_id", id}, {"academic_year", view(year)}, {"offered", c.offered},
+                      {"reserved", c.reserved},  {"consumed", c.consumed},     {"unreserved", c.unreserved()}};
+}
+
+HttpResponse get_capacity(RouteContext& ctx) {
+  const auto leader = leader_or_404(ctx);
+  Query query(ctx.request.query);
+  auto year = query.text("academic_year").value_or(cases::academic_year_of(ctx.app.engine->today()));
+  query.done();
+  if (!cases::is_academic_year(year)) {
+    bad_request("academic_year", "query parameter academic_year must look like 2026/27, got '" + year + "'");
+  }
+  return json_response(200, capacity_json(leader.id, year, cases::capacity(*ctx.app.db, leader.id, year)));
+}
+
+HttpResponse set_capacity(RouteContext& ctx) {
+  const auto leader = leader_or_404(ctx);
+  const auto body = json_body(ctx.request);
+  JsonFields fields(body, "$");
+  const auto year = *fields.text("academic_year", true);
+  const auto days = *fields.number("days", true);
+  fields.done();
+  if (!cases::is_academic_year(year)) {
+    bad_request("$.academic_year", "$.academic_year must look like 2026/27, got '" + year + "'");
+  }
+  cases::set_capacity(*ctx.app.db, leader.id, year, days);
+  return json_response(200, capacity_json(leader.id, year, cases::capacity(*ctx.app.db, leader.id, year)));
+}
+
+// --- calendar -------------------------------------------------------------------
+
+HttpResponse working_days(RouteContext& ctx) {
+  Query query(ctx.request.query);
+  const auto from = query.date("from");
+  const auto add = query.integer("add", -1000, 1000);
+  query.done();
+  if (!from) bad_request("from", "query parameter from is required (YYYY-MM-DD)");
+  if (!add) bad_request("add", "query parameter add is required (working days, -1000 to 1000)");
+  const auto computation = ctx.app.engine->calendar().compute_deadline(*from, static_cast<int>(*add));
+  return json_response(200, json::object{{"from", workflow::format_date(*from)},
+                                         {"add", *add},
+                                         {"date", workflow::format_date(computation.due)},
+                                         {"computation", json::parse(computation.to_json())}});
+}
+
+HttpResponse holidays(RouteContext& ctx) {
+  Query query(ctx.request.query);
+  const auto year = query.integer("year", 1900, 2200);
+  query.done();
+  if (!year) bad_request("year", "query parameter year is required");
+  const auto calendar = ctx.app.engine->calendar();
+  json::array items;
+  for (const auto& h : calendar.holidays(static_cast<int>(*year))) {
+    items.push_back(json::object{{"date", workflow::format_date(h.date)}, {"title", view(h.name)}});
+  }
+  json::array closures;
+  for (const auto& c : calendar.closures()) {
+    if (static_cast<int>(c.date.year()) != *year) continue;
+    closures.push_back(json::object{{"date", workflow::format_date(c.date)}, {"reason", view(c.reason)}});
+  }
+  return json_response(200, json::object{{"year", *year}, {"bank_holidays", std::move(items)}, {"closures", closures}});
+}
+
+HttpResponse list_closures(RouteContext& ctx) {
+  Query query(ctx.request.query);
+  query.done();
+  ctx.app.engine->reload_calendar();
+  json::array items;
+  for (const auto& c : ctx.app.engine->calendar().closures()) {
+    items.push_back(json::object{{"date", workflow::format_date(c.date)}, {"reason", view(c.reason)}});
+  }
+  return json_response(200, json::object{{"items", std::move(items)}});
+}
+
+HttpResponse add_closure(RouteContext& ctx) {
+  const auto body = json_body(ctx.request);
+  JsonFields fields(body, "$");
+  const auto day = *fields.date("date", true);
+  const auto reason = *fields.text("reason", true);
+  fields.done();
+  if (reason.empty() || reason.size() > 200) bad_request("$.reason", "$.reason must be 1 to 200 characters");
+  ctx.app.engine->reload_calendar();
+  const int moved = ctx.app.engine->add_closure(day, reason, ctx.caller.actor.name);
+  HttpResponse response = json_response(
+      201, json::object{{"date", workflow::format_date(day)}, {"reason", view(reason)}, {"deadlines_moved", moved}});
+  response.headers.emplace_back("Location", "/api/v1/calendar/closures");
+  return response;
+}
+
+// --- the caller's deadlines -------------------------------------------------------
+
+HttpResponse caller_deadlines(RouteContext& ctx) {
+  Query query(ctx.request.query);
+  const auto status = query.text("status");
+  const auto before = query.date("before");
+  const Page page = read_page(query, ctx.app);
+  query.done();
+  if (status && *status != "open" && *status != "overdue") {
+    bad_request("status", "query parameter status must be open or overdue, got '" + *status + "'");
+  }
+  SqlQuery sql(
+      "SELECT d.id, d.case_id, c.reference, c.kind, c.state, d.purpose, CAST(d.due_on AS TEXT), d.status, s.name"
+      " FROM deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
+      " WHERE d.status IN ('open', 'overdue') AND ");
+  const auto scope = cases::scope_condition(ctx.caller.actor);
+  sql.add(scope.sql, scope.values);
+  if (status) sql.add(" AND d.status = ?", *status);
+  if (before) sql.add(" AND d.due_on <= CAST(? AS DATE)", workflow::format_date(*before));
+  if (page.after) sql.add(" AND d.id > CAST(? AS BIGINT)", std::to_string(*page.after));
+  sql.add(" ORDER BY d.id LIMIT " + std::to_string(page.limit + 1));
+  json::array items;
+  std::int64_t last = 0;
+  bool more = false;
+  const auto today = ctx.app.engine->today();
+  auto connection = ctx.app.db->acquire();
+  try {
+    soci::rowset<soci::row> rows = sql.run(connection.session());
+    for (const auto& row : rows) {
+      if (static_cast<int>(items.size()) == page.limit) {
+        more = true;
+        break;
+      }
+      last = workflow::row_integer(row, 0);
+      const std::string due = workflow::row_text(row, 6);
+      const auto due_date = workflow::parse_date(due);
+      const int days_left = due_date ? static_cast<int>((std::chrono::sys_days(*due_date) -
+                                                         std::chrono::sys_days(today)).count())
+                                     : 0;
+      items.push_back(json::object{{"id", last},
+                                   {"case_id", workflow::row_integer(row, 1)},
+                                   {"reference", workflow::row_text(row, 2)},
+                                   {"kind", workflow::row_text(row, 3)},
+                                   {"state", workflow::row_text(row, 4)},
+                                   {"purpose", workflow::row_text(row, 5)},
+                                   {"due_on", due},
+                                   {"status", workflow::row_text(row, 7)},
+                                   {"school_name", workflow::row_text(row, 8)},
+                                   {"days_left", days_left}});
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  json::object out{{"items", std::move(items)}, {"next_cursor", nullptr}};
+  if (more) out["next_cursor"] = encode_cursor(last);
+  return json_response(200, out);
+}
+
+// --- kinds and the caller ------------------------------------------------------------
+
+HttpResponse list_kinds(RouteContext& ctx) {
+  json::array kinds;
+  const auto& policy_owner = *ctx.app.engine;
+  for (const auto* kind : policy_owner.kinds().all()) {
+    json::array states;
+    for (const auto& s : kind->states()) {
+      states.push_back(json::object{{"name", view(s.name)}, {"phase", view(workflow::to_string(s.phase))}});
+    }
+    const auto fields_json = [](std::span<const workflow::FieldSpec> fields) {
+      json::array out;
+      for (const auto& f : fields) {
+        out.push_back(json::object{{"name", view(f.name)},
+                                   {"type", view(workflow::to_string(f.type))},
+                                   {"required", f.required},
+                                   {"one_of", view(f.one_of)},
+                                   {"help", view(f.help)}});
+      }
+      return out;
+    };
+    json::array events;
+    for (const auto& e : kind->events()) {
+      events.push_back(json::object{{"name", view(e.name)},
+                                    {"who", view(e.who)},
+                                    {"summary", view(e.summary)},
+                                    {"fields", fields_json(e.fields)}});
+    }
+    json::array deadlines;
+    for (const auto& d : kind->deadlines()) {
+      deadlines.push_back(json::object{{"purpose", view(d.purpose)},
+                                       {"default_working_days", d.default_working_days},
+                                       {"description", view(d.description)}});
+    }
+    kinds.push_back(json::object{{"name", view(kind->name())},
+                                 {"reference_prefix", view(kind->reference_prefix())},
+                                 {"opened_by", view(kind->opened_by())},
+                                 {"open_fields", fields_json(kind->open_fields())},
+                                 {"initial_state", view(kind->initial_state())},
+                                 {"states", std::move(states)},
+                                 {"events", std::move(events)},
+                                 {"deadlines", std::move(deadlines)}});
+  }
+  return json_response(200, json::object{{"items", std::move(kinds)}});
+}
+
+HttpResponse me(RouteContext& ctx) {
+  const User& u = ctx.caller.user;
+  return json_response(200, json::object{{"id", u.id},
+                                         {"name", view(u.name)},
+                                         {"email", view(u.email)},
+                                         {"role", view(u.role)},
+                                         {"scope", text_or_null(ctx.caller.actor.scope)}});
+}
+
+}  // namespace
+
+void register_reference_routes(Router& router, App& app) {
+  add_api_route(router, app, "GET", "/api/v1/me", "*", me);
+  add_api_route(router, app, "GET", "/api/v1/kinds", "*", list_kinds);
+  add_api_route(router, app, "GET", "/api/v1/schools", "*", search_schools);
+  add_api_route(router, app, "POST", "/api/v1/schools/import", "admin", import_schools);
+  add_api_route(router, app, "GET", "/api/v1/schools/{urn}", "*", get_school);
+  add_api_route(router, app, "PATCH", "/api/v1/schools/{urn}", "admin", edit_school);
+  add_api_route(router, app, "GET", "/api/v1/alliances", "*", list_alliances);
+  add_api_route(router, app, "GET", "/api/v1/alliances/{id}", "*", get_alliance);
+  add_api_route(router, app, "GET", "/api/v1/system-leaders", "lead,system_leader,admin", list_leaders);
+  add_api_route(router, app, "GET", "/api/v1/system-leaders/{id}", "lead,system_leader,admin", get_leader);
+  add_api_route(router, app, "GET", "/api/v1/system-leaders/{id}/capacity", "lead,system_leader,admin", get_capacity);
+  add_api_route(router, app, "PUT", "/api/v1/system-leaders/{id}/capacity", "system_leader,admin", set_capacity);
+  add_api_route(router, app, "GET", "/api/v1/calendar/working-days", "*", working_days);
+  add_api_route(router, app, "GET", "/api/v1/calendar/holidays", "*", holidays);
+  add_api_route(router, app, "GET", "/api/v1/calendar/closures", "*", list_closures);
+  add_api_route(router, app, "POST", "/api/v1/calendar/closures", "admin", add_closure);
+  add_api_route(router, app, "GET", "/api/v1/deadlines", "*", caller_deadlines);
+}
+
+}  // namespace s2s::api

@@ -1,0 +1,608 @@
+#include "api/rest.h"
+
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <cmath>
+
+#include "cases/gias_import.h"
+#include "cases/providers.h"
+#include "workflow/date.h"
+#include "workflow/errors.h"
+#include "workflow/sha256.h"
+#include "workflow/timestamp.h"
+
+namespace s2s::api {
+namespace {
+
+namespace json = boost::json;
+using workflow::EngineError;
+
+json::string_view view(std::string_view text) { return {text.data(), text.size()}; }
+
+std::string_view type_name(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+      return "integer";
+    case json::kind::double_:
+      return "number";
+    case json::kind::string:
+      return "string";
+    case json::kind::array:
+      return "array";
+    case json::kind::object:
+      return "object";
+  }
+  return "value";
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view text, std::string_view what) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] != '%') {
+      out += text[i];
+    } else {
+      const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+      const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+      if (hi < 0 || lo < 0) bad_request(what, "bad percent-encoding in query parameter " + std::string(what));
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+std::string fmt_rate(double rate) {
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, rate);
+  return std::string(buffer, result.ptr);
+}
+
+// An engine refusal as the HTTP problem the API promises (issue #5 item 4).
+Problem engine_problem(const EngineError& e, bool had_if_match) {
+  switch (e.code()) {
+    case EngineError::Code::unknown_case:
+    case EngineError::Code::out_of_scope:
+      // The same answer for both: a case outside one's scope does not exist.
+      return Problem(404, "not-found", "Not found", "no such case");
+    case EngineError::Code::unknown_kind:
+      return Problem(400, "invalid-request", "Invalid request", e.what(), {{"field", "$.kind"}});
+    case EngineError::Code::event_not_allowed: {
+      json::array allowed;
+      for (const auto& a : e.allowed()) allowed.emplace_back(view(a));
+      return Problem(409, "event-not-allowed", "Event not allowed in this state", e.what(),
+                     {{"allowed_events", std::move(allowed)}});
+    }
+    case EngineError::Code::guard_failed:
+      return Problem(422, "guard-failed", "The event's conditions are not met", e.what(),
+                     {{"reason", view(e.reason())}});
+    case EngineError::Code::payload_invalid:
+      return Problem(400, "invalid-request", "Invalid request", e.what(),
+                     {{"field", "$.data." + e.field()}, {"reason", view(e.reason())}});
+    case EngineError::Code::version_conflict:
+      if (had_if_match) {
+        return Problem(412, "precondition-failed", "The case has changed",
+                       std::string(e.what()) + "; read it again (GET) and resend with its new ETag");
+      }
+      return Problem(409, "version-conflict", "The case has changed", e.what());
+    case EngineError::Code::not_permitted:
+      return Problem(403, "forbidden", "Forbidden", e.what());
+  }
+  return Problem(500, "internal-error", "Internal server error", "unexpected engine error");
+}
+
+// The response for the exception in flight.
+HttpResponse problem_for_current_exception(const HttpRequest& request, bool had_if_match) {
+  try {
+    throw;
+  } catch (const Problem& p) {
+    return p.response();
+  } catch (const EngineError& e) {
+    return engine_problem(e, had_if_match).response();
+  } catch (const workflow::DatabaseUnavailable& e) {
+    spdlog::warn("{} {}: database unavailable: {}", request.method, request.path, e.what());
+    return Problem(503, "database-unavailable", "Database unavailable",
+                   "the database cannot be reached; retry shortly")
+        .header("Retry-After", "5")
+        .response();
+  } catch (const cases::ProviderError& e) {
+    return Problem(422, "unprocessable", "Cannot be done as asked", e.what()).response();
+  } catch (const cases::GiasFormatError& e) {
+    return Problem(422, "unprocessable", "Cannot be done as asked", e.what()).response();
+  } catch (const UserError& e) {
+    return Problem(422, "unprocessable", "Cannot be done as asked", e.what()).response();
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: unhandled error: {}", request.method, request.path, e.what());
+    return Problem(500, "internal-error", "Internal server error",
+                   "the server could not complete the request; it has been logged")
+        .response();
+  }
+}
+
+std::optional<std::string_view> bearer_token(const HttpRequest& request) {
+  const auto header = request.header("Authorization");
+  if (!header) return std::nullopt;
+  std::string_view value = *header;
+  constexpr std::string_view kScheme = "Bearer ";
+  if (value.size() <= kScheme.size()) return std::string_view{};
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(value[i])) != std::tolower(static_cast<unsigned char>(kScheme[i]))) {
+      return std::string_view{};
+    }
+  }
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  return value;
+}
+
+Caller authenticate_request(App& app, const HttpRequest& request) {
+  const auto token = bearer_token(request);
+  if (!token) {
+    throw Problem(401, "unauthenticated", "Authentication required",
+                  "send Authorization: Bearer <token> (tokens come from s2sd user add)")
+        .header("WWW-Authenticate", "Bearer realm=\"s2s\"");
+  }
+  auto user = authenticate(*app.db, *token);
+  if (!user) {
+    throw Problem(401, "unauthenticated", "Authentication required", "the bearer token is unknown or revoked")
+        .header("WWW-Authenticate", "Bearer realm=\"s2s\", error=\"invalid_token\"");
+  }
+  Caller caller;
+  std::string scope = user->scope_kind.empty() ? std::string() : user->scope_kind + ":" + user->scope_value;
+  caller.actor = workflow::Actor("user:" + std::to_string(user->id) + " " + user->email, user->role, std::move(scope));
+  caller.user = std::move(*user);
+  return caller;
+}
+
+// --- Idempotency-Key -------------------------------------------------------
+
+struct StoredResponse {
+  std::string request_hash;
+  std::optional<HttpResponse> response;  // none while the first request runs
+};
+
+// Claims (user, key) for this request; returns what is stored when it was claimed before.
+std::optional<StoredResponse> claim_key(App& app, std::int64_t user, const std::string& key,
+                                        const HttpRequest& request, const std::string& hash) {
+  const long long user_id = user;
+  const auto now = app.engine->now();
+  const std::string created = workflow::format_timestamp(now);
+  const std::string expired = workflow::format_timestamp(now - app.options.idempotency_ttl);
+  return app.db->transact([&](soci::session& sql) -> std::optional<StoredResponse> {
+    sql << "DELETE FROM idempotency_keys WHERE user_id = :u AND key = :k AND created_at < :e", soci::use(user_id),
+        soci::use(key), soci::use(expired);
+    soci::statement insert =
+        (sql.prepare << "INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, created_at)"
+                        " VALUES (:u, :k, :m, :p, :h, :c) ON CONFLICT (user_id, key) DO NOTHING",
+         soci::use(user_id), soci::use(key), soci::use(request.method), soci::use(request.path), soci::use(hash),
+         soci::use(created));
+    insert.execute(true);
+    if (insert.get_affected_rows() > 0) return std::nullopt;
+    StoredResponse stored;
+    int status = 0;
+    soci::indicator status_ind = soci::i_ok;
+    std::string type;
+    std::string headers;
+    std::string body;
+    soci::indicator type_ind = soci::i_ok;
+    soci::indicator headers_ind = soci::i_ok;
+    soci::indicator body_ind = soci::i_ok;
+    sql << "SELECT request_hash, status, response_type, response_headers, response_body FROM idempotency_keys"
+           " WHERE user_id = :u AND key = :k",
+        soci::use(user_id), soci::use(key), soci::into(stored.request_hash), soci::into(status, status_ind),
+        soci::into(type, type_ind), soci::into(headers, headers_ind), soci::into(body, body_ind);
+    if (status_ind != soci::i_null) {
+      HttpResponse response;
+      response.status = status;
+      response.content_type = type_ind == soci::i_null ? "application/json" : type;
+      response.body = body_ind == soci::i_null ? std::string() : body;
+      if (headers_ind != soci::i_null) {
+        for (const auto& pair : json::parse(headers).as_array()) {
+          const auto& p = pair.as_array();
+          response.headers.emplace_back(std::string(p.at(0).as_string()), std::string(p.at(1).as_string()));
+        }
+      }
+      stored.response = std::move(response);
+    }
+    return stored;
+  });
+}
+
+void complete_key(App& app, std::int64_t user, const std::string& key, const HttpResponse& response) {
+  const long long user_id = user;
+  // A failure worth retrying (the database, the rate limit) lets the key go,
+  // so that the retry runs; anything else is the answer for good.
+  const bool retryable = response.status >= 500 || response.status == 429;
+  app.db->transact([&](soci::session& sql) {
+    if (retryable) {
+      sql << "DELETE FROM idempotency_keys WHERE user_id = :u AND key = :k", soci::use(user_id), soci::use(key);
+      return;
+    }
+    json::array headers;
+    for (const auto& [name, value] : response.headers) headers.push_back(json::array{view(name), view(value)});
+    const std::string headers_text = json::serialize(headers);
+    sql << "UPDATE idempotency_keys SET status = :s, response_type = :t, response_headers = :h, response_body = :b"
+           " WHERE user_id = :u AND key = :k",
+        soci::use(response.status), soci::use(response.content_type), soci::use(headers_text),
+        soci::use(response.body), soci::use(user_id), soci::use(key);
+  });
+}
+
+bool has_role(std::string_view roles, std::string_view role) {
+  return roles == "*" || workflow::names_role(roles, role);
+}
+
+}  // namespace
+
+// --- Problem ----------------------------------------------------------------
+
+Problem::Problem(int status, std::string type, std::string title, std::string detail, boost::json::object extra)
+    : std::runtime_error(std::move(detail)),
+      status_(status),
+      type_(std::move(type)),
+      title_(std::move(title)),
+      extra_(std::move(extra)) {}
+
+Problem& Problem::header(std::string name, std::string value) {
+  headers_.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
+HttpResponse Problem::response() const {
+  json::object body;
+  body["type"] = "https://s2s.example/problems/" + type_;
+  body["title"] = view(title_);
+  body["status"] = status_;
+  body["detail"] = what();
+  for (const auto& [k, v] : extra_) body[k] = v;
+  HttpResponse response;
+  response.status = status_;
+  response.content_type = "application/problem+json";
+  response.body = json::serialize(body);
+  response.headers = headers_;
+  return response;
+}
+
+void bad_request(std::string_view where, const std::string& detail) {
+  throw Problem(400, "invalid-request", "Invalid request", detail, {{"field", view(where)}});
+}
+
+void not_found(const std::string& detail) { throw Problem(404, "not-found", "Not found", detail); }
+
+// --- Query ------------------------------------------------------------------
+
+Query::Query(std::string_view query) {
+  std::size_t start = 0;
+  while (start < query.size()) {
+    auto end = query.find('&', start);
+    if (end == std::string_view::npos) end = query.size();
+    const std::string_view pair = query.substr(start, end - start);
+    start = end + 1;
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    const std::string name = percent_decode(pair.substr(0, eq), pair.substr(0, eq));
+    const std::string value = eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), name);
+    for (const auto& [seen, unused] : params_) {
+      if (seen == name) bad_request(name, "query parameter " + name + " is given more than once");
+    }
+    params_.emplace_back(name, value);
+  }
+}
+
+const std::string* Query::find(std::string_view name) {
+  read_.emplace(name);
+  for (const auto& [n, v] : params_) {
+    if (n == name) return &v;
+  }
+  return nullptr;
+}
+
+std::optional<std::string> Query::text(std::string_view name) {
+  const std::string* value = find(name);
+  if (value == nullptr) return std::nullopt;
+  return *value;
+}
+
+std::optional<long long> Query::integer(std::string_view name, long long min, long long max) {
+  const std::string* value = find(name);
+  if (value == nullptr) return std::nullopt;
+  long long n = 0;
+  const auto parsed = std::from_chars(value->data(), value->data() + value->size(), n);
+  if (value->empty() || parsed.ec != std::errc() || parsed.ptr != value->data() + value->size()) {
+    bad_request(name, "query parameter " + std::string(name) + " must be an integer, got '" + *value + "'");
+  }
+  if (n < min || n > max) {
+    bad_request(name, "query parameter " + std::string(name) + " must be " + std::to_string(min) + " to " +
+                          std::to_string(max) + ", got " + *value);
+  }
+  return n;
+}
+
+std::optional<std::chrono::year_month_day> Query::date(std::string_view name) {
+  const std::string* value = find(name);
+  if (value == nullptr) return std::nullopt;
+  const auto date = workflow::parse_date(*value);
+  if (!date) {
+    bad_request(name, "query parameter " + std::string(name) + " must be a date YYYY-MM-DD that exists, got '" +
+                          *value + "'");
+  }
+  return date;
+}
+
+std::optional<bool> Query::boolean(std::string_view name) {
+  const std::string* value = find(name);
+  if (value == nullptr) return std::nullopt;
+  if (*value == "true") return true;
+  if (*value == "false") return false;
+  bad_request(name, "query parameter " + std::string(name) + " must be true or false, got '" + *value + "'");
+}
+
+void Query::done() const {
+  for (const auto& [name, value] : params_) {
+    if (!read_.contains(name)) bad_request(name, "unknown query parameter " + name);
+  }
+}
+
+// --- JsonFields -------------------------------------------------------------
+
+JsonFields::JsonFields(const boost::json::object& object, std::string path) : object_(object), path_(std::move(path)) {}
+
+std::string JsonFields::path_of(std::string_view name) const { return path_ + "." + std::string(name); }
+
+const json::value* JsonFields::take(std::string_view name, bool required, std::string_view type) {
+  read_.emplace(name);
+  const json::value* value = object_.if_contains(view(name));
+  if (value == nullptr || (value->is_null() && !required)) {
+    if (required) bad_request(path_of(name), path_of(name) + " is required (" + std::string(type) + ")");
+    return nullptr;
+  }
+  return value;
+}
+
+namespace {
+[[noreturn]] void wrong_type(const std::string& path, std::string_view type, const json::value& v) {
+  bad_request(path, path + " must be " + std::string(type) + ", got " + std::string(type_name(v)));
+}
+}  // namespace
+
+std::optional<std::string> JsonFields::text(std::string_view name, bool required) {
+  const json::value* v = take(name, required, "a string");
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_string()) wrong_type(path_of(name), "a string", *v);
+  return std::string(v->get_string());
+}
+
+std::optional<long long> JsonFields::integer(std::string_view name, long long min, long long max, bool required) {
+  const json::value* v = take(name, required, "an integer");
+  if (v == nullptr) return std::nullopt;
+  long long n = 0;
+  if (v->is_int64()) {
+    n = v->get_int64();
+  } else if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(max)) {
+    n = static_cast<long long>(v->get_uint64());
+  } else {
+    wrong_type(path_of(name), "an integer", *v);
+  }
+  if (n < min || n > max) {
+    bad_request(path_of(name), path_of(name) + " must be " + std::to_string(min) + " to " + std::to_string(max) +
+                                   ", got " + std::to_string(n));
+  }
+  return n;
+}
+
+std::optional<double> JsonFields::number(std::string_view name, bool required) {
+  const json::value* v = take(name, required, "a number");
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_number()) wrong_type(path_of(name), "a number", *v);
+  const double d = v->to_number<double>();
+  if (!std::isfinite(d)) wrong_type(path_of(name), "a finite number", *v);
+  return d;
+}
+
+std::optional<bool> JsonFields::boolean(std::string_view name, bool required) {
+  const json::value* v = take(name, required, "true or false");
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_bool()) wrong_type(path_of(name), "true or false", *v);
+  return v->get_bool();
+}
+
+std::optional<std::chrono::year_month_day> JsonFields::date(std::string_view name, bool required) {
+  const json::value* v = take(name, required, "a date YYYY-MM-DD");
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_string()) wrong_type(path_of(name), "a date YYYY-MM-DD", *v);
+  const std::string_view text(v->get_string().data(), v->get_string().size());
+  const auto date = workflow::parse_date(text);
+  if (!date) {
+    bad_request(path_of(name),
+                path_of(name) + " must be a date YYYY-MM-DD that exists, got '" + std::string(text) + "'");
+  }
+  return date;
+}
+
+std::optional<boost::json::object> JsonFields::object(std::string_view name, bool required) {
+  const json::value* v = take(name, required, "an object");
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_object()) wrong_type(path_of(name), "an object", *v);
+  return v->get_object();
+}
+
+bool JsonFields::is_null(std::string_view name) const {
+  const json::value* v = object_.if_contains(view(name));
+  return v != nullptr && v->is_null();
+}
+
+void JsonFields::done() const {
+  for (const auto& [key, value] : object_) {
+    const std::string_view name(key.data(), key.size());
+    if (!read_.contains(name)) bad_request(path_of(name), "unknown field " + path_of(name));
+  }
+}
+
+// --- bodies and responses ---------------------------------------------------
+
+json::object json_body(const HttpRequest& request) {
+  const auto type = request.header("Content-Type");
+  std::string_view media = type.value_or("");
+  media = media.substr(0, media.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  std::string lower(media);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower != "application/json") {
+    throw Problem(415, "unsupported-media-type", "Unsupported media type",
+                  "send the body as application/json" +
+                      (type ? ", not " + std::string(*type) : std::string(" (Content-Type is missing)")));
+  }
+  json::stream_parser parser;
+  boost::system::error_code ec;
+  const std::size_t used = parser.write(request.body.data(), request.body.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    bad_request("$", "the body is not valid JSON: " + ec.message() + " at byte " +
+                         std::to_string(ec ? used : request.body.size()));
+  }
+  json::value value = parser.release();
+  if (!value.is_object()) bad_request("$", "the body must be a JSON object, got " + std::string(type_name(value)));
+  return std::move(value.get_object());
+}
+
+HttpResponse json_response(int status, const boost::json::value& value) {
+  return HttpResponse::json(status, json::serialize(value));
+}
+
+const std::string& RouteContext::param(std::string_view name) const {
+  const auto it = params.find(name);
+  if (it == params.end()) throw std::logic_error("route has no parameter " + std::string(name));
+  return it->second;
+}
+
+std::int64_t RouteContext::id_param(std::string_view name) const {
+  const std::string& text = param(name);
+  long long n = 0;
+  const auto parsed = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || parsed.ec != std::errc() || parsed.ptr != text.data() + text.size() || n <= 0) {
+    not_found("no resource at " + request.path);
+  }
+  return n;
+}
+
+Page read_page(Query& query, const App& app) {
+  Page page;
+  page.limit = static_cast<int>(query.integer("limit", 1, app.options.max_page_size).value_or(app.options.default_page_size));
+  if (const auto cursor = query.text("cursor")) {
+    // Opaque to clients: "c" and the last key in base 36.
+    long long key = 0;
+    const char* begin = cursor->data() + 1;
+    const char* end = cursor->data() + cursor->size();
+    const auto parsed = cursor->size() > 1 && cursor->front() == 'c' ? std::from_chars(begin, end, key, 36)
+                                                                    : std::from_chars_result{begin, std::errc::invalid_argument};
+    if (parsed.ec != std::errc() || parsed.ptr != end || key <= 0) {
+      bad_request("cursor", "query parameter cursor is not one this API gave out: '" + *cursor + "'");
+    }
+    page.after = key;
+  }
+  return page;
+}
+
+std::string encode_cursor(std::int64_t key) {
+  std::string digits;
+  auto n = static_cast<unsigned long long>(key);
+  do {
+    const auto d = static_cast<int>(n % 36);
+    digits.insert(digits.begin(), static_cast<char>(d < 10 ? '0' + d : 'a' + d - 10));
+    n /= 36;
+  } while (n > 0);
+  return "c" + digits;
+}
+
+// --- the route wrapper --------------------------------------------------------
+
+void add_api_route(Router& router, App& app, std::string method, std::string pattern, std::string roles,
+                   RouteHandler handler) {
+  const bool writes = method != "GET";
+  router.add(std::move(method), std::move(pattern),
+             [&app, roles = std::move(roles), handler = std::move(handler), writes](
+                 const HttpRequest& request, const Router::Params& params) -> HttpResponse {
+               const bool had_if_match = request.header("If-Match").has_value();
+               Caller caller;
+               try {
+                 caller = authenticate_request(app, request);
+                 std::chrono::milliseconds wait{};
+                 if (!app.limiter.allow(caller.user.id, app.options.rate_per_second, app.options.rate_burst,
+                                        std::chrono::steady_clock::now(), wait)) {
+                   const auto seconds = std::max<long long>(1, (wait.count() + 999) / 1000);
+                   throw Problem(429, "too-many-requests", "Too many requests",
+                                 "more than " + fmt_rate(app.options.rate_per_second) +
+                                     " requests a second from this user; retry after " + std::to_string(seconds) +
+                                     " s")
+                       .header("Retry-After", std::to_string(seconds));
+                 }
+                 if (!has_role(roles, caller.user.role)) {
+                   throw Problem(403, "forbidden", "Forbidden",
+                                 "the role " + caller.user.role + " may not " + request.method + " " + request.path);
+                 }
+               } catch (...) {
+                 return problem_for_current_exception(request, had_if_match);
+               }
+
+               const auto run = [&]() -> HttpResponse {
+                 try {
+                   RouteContext ctx{app, request, params, caller};
+                   return handler(ctx);
+                 } catch (...) {
+                   return problem_for_current_exception(request, had_if_match);
+                 }
+               };
+
+               const auto key = request.header("Idempotency-Key");
+               if (!writes || !key) return run();
+               try {
+                 if (key->empty() || key->size() > 255) {
+                   bad_request("Idempotency-Key", "the Idempotency-Key header must be 1 to 255 characters");
+                 }
+                 const std::string key_text(*key);
+                 const std::string hash =
+                     workflow::sha256_hex(request.method + "\n" + request.target + "\n" + request.body);
+                 const auto stored = claim_key(app, caller.user.id, key_text, request, hash);
+                 if (stored) {
+                   if (stored->request_hash != hash) {
+                     throw Problem(422, "idempotency-key-reused", "Idempotency key reused",
+                                   "the Idempotency-Key '" + key_text +
+                                       "' was used with another request; use a new key for a new request");
+                   }
+                   if (!stored->response) {
+                     throw Problem(409, "idempotency-key-in-progress", "Request in progress",
+                                   "the first request with this Idempotency-Key has not finished; retry shortly")
+                         .header("Retry-After", "1");
+                   }
+                   HttpResponse replay = *stored->response;
+                   replay.headers.emplace_back("Idempotent-Replayed", "true");
+                   return replay;
+                 }
+                 HttpResponse response = run();
+                 complete_key(app, caller.user.id, key_text, response);
+                 return response;
+               } catch (...) {
+                 return problem_for_current_exception(request, had_if_match);
+               }
+             });
+}
+
+}  // namespace s2s::api

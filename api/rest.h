@@ -1,0 +1,139 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/app.h"
+#include "api/http.h"
+#include "api/router.h"
+#include "api/users.h"
+#include "workflow/case_kind.h"
+
+// The JSON API's common ground: refusals as RFC 9457 problems, strict reading
+// of query strings and JSON bodies, and the wrapper every /api/v1 route runs
+// in (authentication, rate limit, role check, idempotency, error mapping).
+namespace s2s::api {
+
+// A refusal a route throws; becomes an application/problem+json response
+// with the stable type https://s2s.example/problems/<type>.
+class Problem : public std::runtime_error {
+ public:
+  Problem(int status, std::string type, std::string title, std::string detail, boost::json::object extra = {});
+
+  [[nodiscard]] int status() const noexcept { return status_; }
+  [[nodiscard]] HttpResponse response() const;
+  Problem& header(std::string name, std::string value);
+
+ private:
+  int status_;
+  std::string type_;
+  std::string title_;
+  boost::json::object extra_;
+  std::vector<std::pair<std::string, std::string>> headers_;
+};
+
+// 400 invalid-request naming the JSON path or query parameter at fault.
+[[noreturn]] void bad_request(std::string_view where, const std::string& detail);
+// 404 not-found: the same answer for what does not exist and what the caller may not see.
+[[noreturn]] void not_found(const std::string& detail);
+
+// A query string read strictly: every parameter must be read by the route,
+// an unknown or repeated one is a 400 naming it.
+class Query {
+ public:
+  explicit Query(std::string_view query);
+
+  [[nodiscard]] std::optional<std::string> text(std::string_view name);
+  [[nodiscard]] std::optional<long long> integer(std::string_view name, long long min, long long max);
+  [[nodiscard]] std::optional<std::chrono::year_month_day> date(std::string_view name);
+  [[nodiscard]] std::optional<bool> boolean(std::string_view name);
+  // Throws 400 for any parameter no call above asked for.
+  void done() const;
+
+ private:
+  [[nodiscard]] const std::string* find(std::string_view name);
+  std::vector<std::pair<std::string, std::string>> params_;
+  std::set<std::string, std::less<>> read_;
+};
+
+// A JSON object read strictly, field by field: a missing required field, a
+// wrong type or an unknown field is a 400 naming its JSON path ($.data.days).
+class JsonFields {
+ public:
+  JsonFields(const boost::json::object& object, std::string path);
+
+  [[nodiscard]] std::optional<std::string> text(std::string_view name, bool required = false);
+  [[nodiscard]] std::optional<long long> integer(std::string_view name, long long min, long long max,
+                                                 bool required = false);
+  [[nodiscard]] std::optional<double> number(std::string_view name, bool required = false);
+  [[nodiscard]] std::optional<bool> boolean(std::string_view name, bool required = false);
+  [[nodiscard]] std::optional<std::chrono::year_month_day> date(std::string_view name, bool required = false);
+  [[nodiscard]] std::optional<boost::json::object> object(std::string_view name, bool required = false);
+  // Whether the field is present and null (clears a value in a PATCH).
+  [[nodiscard]] bool is_null(std::string_view name) const;
+  [[nodiscard]] std::string path_of(std::string_view name) const;
+  // Throws 400 for the first field no call above asked for.
+  void done() const;
+
+ private:
+  const boost::json::value* take(std::string_view name, bool required, std::string_view type);
+  const boost::json::object& object_;
+  std::string path_;
+  std::set<std::string, std::less<>> read_;
+};
+
+// The body as a JSON object: 415 unless Content-Type is application/json,
+// 400 (with the offset) when it is not JSON or not an object.
+[[nodiscard]] boost::json::object json_body(const HttpRequest& request);
+
+// Who is calling, as the engine sees them.
+struct Caller {
+  User user;
+  workflow::Actor actor{"anonymous"};
+};
+
+// What a route handler sees.
+struct RouteContext {
+  App& app;
+  const HttpRequest& request;
+  const Router::Params& params;
+  const Caller& caller;
+
+  [[nodiscard]] const std::string& param(std::string_view name) const;
+  // A numeric path parameter; anything else is a 404 (no such resource).
+  [[nodiscard]] std::int64_t id_param(std::string_view name) const;
+  [[nodiscard]] const std::string& role() const noexcept { return caller.user.role; }
+  [[nodiscard]] bool is(std::string_view role) const noexcept { return caller.user.role == role; }
+};
+
+using RouteHandler = std::function<HttpResponse(RouteContext&)>;
+
+// Who may call a route: "*" every authenticated user, else comma-separated
+// roles ("lead,admin"); others get 403.
+void add_api_route(Router& router, App& app, std::string method, std::string pattern, std::string roles,
+                   RouteHandler handler);
+
+// A JSON response with the compact serialisation of `value`.
+[[nodiscard]] HttpResponse json_response(int status, const boost::json::value& value);
+
+// Paging: `limit` (1..app page cap, default app default) and an opaque
+// `cursor` from the previous page's next_cursor.
+struct Page {
+  int limit = 0;
+  std::optional<std::int64_t> after;  // the last key of the previous page
+};
+[[nodiscard]] Page read_page(Query& query, const App& app);
+[[nodiscard]] std::string encode_cursor(std::int64_t key);
+
+}  // namespace s2s::api

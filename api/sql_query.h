@@ -1,0 +1,57 @@
+#pragma once
+
+#include <soci/soci.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+// A SELECT put together from optional filters (the API's lists), with every
+// value bound, never spliced into the text.
+namespace s2s::api {
+
+class SqlQuery {
+ public:
+  explicit SqlQuery(std::string_view head) : text_(head) {}
+
+  // Appends `fragment`, binding `values` to its '?' placeholders in order.
+  SqlQuery& add(std::string_view fragment, const std::vector<std::string>& values = {}) {
+    std::size_t next = 0;
+    for (const char c : fragment) {
+      if (c != '?') {
+        text_ += c;
+        continue;
+      }
+      const std::string name = "p" + std::to_string(count_++);
+      text_ += ":" + name;
+      values_.set(name, values.at(next++));
+    }
+    return *this;
+  }
+  SqlQuery& add(std::string_view fragment, const std::string& value) {
+    return add(fragment, std::vector<std::string>{value});
+  }
+
+  [[nodiscard]] soci::rowset<soci::row> run(soci::session& sql) {
+    return (sql.prepare << text_, soci::use(values_));
+  }
+  [[nodiscard]] const std::string& text() const noexcept { return text_; }
+
+ private:
+  std::string text_;
+  soci::values values_;
+  int count_ = 0;
+};
+
+// A LIKE pattern matching `text` anywhere, lower-cased, with its own % and _
+// escaped by backslash (use with ESCAPE '\').
+[[nodiscard]] inline std::string contains_pattern(std::string_view text) {
+  std::string out = "%";
+  for (const char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  return out + "%";
+}
+
+}  // namespace s2s::api
