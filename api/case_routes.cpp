@@ -127,6 +127,7 @@ std::optional<int> if_match(const HttpRequest& request) {
 }
 
 HttpResponse open_case(RouteContext& ctx) {
+  no_query(ctx.request);
   const auto body = json_body(ctx.request);
   JsonFields fields(body, "$");
   const std::string kind_name = *fields.text("kind", true);
@@ -230,7 +231,7 @@ HttpResponse list_cases(RouteContext& ctx) {
                         {"kind", workflow::row_text(row, 1)},
                         {"reference", workflow::row_text(row, 2)},
                         {"school_urn", workflow::row_integer(row, 3)},
-                        {"school_name", workflow::row_text(row, 4)},
+                        {"school_name", nullptr},
                         {"state", workflow::row_text(row, 5)},
                         {"phase", workflow::row_text(row, 6)},
                         {"version", workflow::row_integer(row, 7)},
@@ -239,6 +240,7 @@ HttpResponse list_cases(RouteContext& ctx) {
                         {"closed_at", nullptr},
                         {"updated_at", workflow::normalize_timestamp(workflow::row_text(row, 11))},
                         {"overdue", workflow::row_integer(row, 12) != 0}};
+      if (const std::string school = workflow::row_text(row, 4); !school.empty()) item["school_name"] = school;
       if (const std::string closed = workflow::row_text(row, 10); !closed.empty()) {
         item["closed_at"] = workflow::normalize_timestamp(closed);
       }
@@ -253,11 +255,13 @@ HttpResponse list_cases(RouteContext& ctx) {
 }
 
 HttpResponse get_case(RouteContext& ctx) {
+  no_query(ctx.request);
   const Case c = visible_case(ctx, ctx.id_param("id"));
   return case_response(ctx, 200, c);
 }
 
 HttpResponse case_history(RouteContext& ctx) {
+  no_query(ctx.request);
   const Case c = visible_case(ctx, ctx.id_param("id"));
   json::array items;
   for (const auto& h : ctx.app.engine->history(c.id)) items.push_back(history_json(h));
@@ -274,6 +278,7 @@ HttpResponse case_matches(RouteContext& ctx) {
 }
 
 HttpResponse send_event(RouteContext& ctx) {
+  no_query(ctx.request);
   const std::int64_t id = ctx.id_param("id");
   const auto expected = if_match(ctx.request);
   const auto body = json_body(ctx.request);
@@ -291,6 +296,7 @@ HttpResponse send_event(RouteContext& ctx) {
 }
 
 HttpResponse case_days(RouteContext& ctx) {
+  no_query(ctx.request);
   const Case c = visible_case(ctx, ctx.id_param("id"));
   json::array items;
   double in_force = 0;
@@ -309,6 +315,7 @@ HttpResponse case_days(RouteContext& ctx) {
 }
 
 HttpResponse case_deployments(RouteContext& ctx) {
+  no_query(ctx.request);
   const Case c = visible_case(ctx, ctx.id_param("id"));
   json::array items;
   for (const auto& d : cases::deployments_of(*ctx.app.db, c.id)) {
@@ -327,6 +334,7 @@ HttpResponse case_deployments(RouteContext& ctx) {
 
 // Every rating the school submitted, oldest first (the last is in force).
 HttpResponse case_ratings(RouteContext& ctx) {
+  no_query(ctx.request);
   const Case c = visible_case(ctx, ctx.id_param("id"));
   json::array items;
   for (const auto& h : ctx.app.engine->history(c.id)) {

@@ -92,6 +92,7 @@ void register_health_routes(Router& router, App& app) {
 
   // Prometheus text format; for admins (Prometheus sends the token as a bearer).
   add_api_route(router, app, "GET", "/metrics", "admin", [](RouteContext& ctx) {
+    no_query(ctx.request);
     HttpResponse response;
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
     response.body = ctx.app.metrics.render() + database_gauges(ctx.app);

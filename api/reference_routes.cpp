@@ -78,9 +78,13 @@ HttpResponse search_schools(RouteContext& ctx) {
   }
 }
 
-HttpResponse get_school(RouteContext& ctx) { return json_response(200, school_json(school_or_404(ctx))); }
+HttpResponse get_school(RouteContext& ctx) {
+  no_query(ctx.request);
+  return json_response(200, school_json(school_or_404(ctx)));
+}
 
 HttpResponse edit_school(RouteContext& ctx) {
+  no_query(ctx.request);
   const auto school = school_or_404(ctx);
   const auto body = json_body(ctx.request);
   JsonFields fields(body, "$");
@@ -94,6 +98,9 @@ HttpResponse edit_school(RouteContext& ctx) {
     edit.ofsted_date = "";
   } else if (const auto date = fields.date("ofsted_date")) {
     edit.ofsted_date = workflow::format_date(*date);
+  }
+  for (const char* flag : {"ssif_eligible", "category_5_6"}) {
+    if (fields.is_null(flag)) bad_request(fields.path_of(flag), fields.path_of(flag) + " must be true or false, not null");
   }
   edit.ssif_eligible = fields.boolean("ssif_eligible");
   edit.category_5_6 = fields.boolean("category_5_6");
@@ -115,7 +122,7 @@ HttpResponse edit_school(RouteContext& ctx) {
 
 HttpResponse import_schools(RouteContext& ctx) {
   const auto type = ctx.request.header("Content-Type").value_or("");
-  if (type.substr(0, type.find(';')) != "text/csv") {
+  if (media_type(ctx.request) != "text/csv") {
     throw Problem(415, "unsupported-media-type", "Unsupported media type",
                   "send the GIAS extract as text/csv" + (type.empty() ? std::string(" (Content-Type is missing)")
                                                                      : ", not " + std::string(type)));
@@ -147,12 +154,14 @@ json::object alliance_json(const cases::Alliance& a) {
 }
 
 HttpResponse list_alliances(RouteContext& ctx) {
+  no_query(ctx.request);
   json::array items;
   for (const auto& a : cases::alliances(*ctx.app.db)) items.push_back(alliance_json(a));
   return json_response(200, json::object{{"items", std::move(items)}});
 }
 
 HttpResponse get_alliance(RouteContext& ctx) {
+  no_query(ctx.request);
   const auto id = ctx.id_param("id");
   const auto alliance = cases::find_alliance(*ctx.app.db, id);
   if (!alliance) not_found("no alliance " + std::to_string(id));
@@ -189,6 +198,7 @@ cases::SystemLeader leader_or_404(RouteContext& ctx) {
 }
 
 HttpResponse list_leaders(RouteContext& ctx) {
+  no_query(ctx.request);
   json::array items;
   for (const auto& l : cases::system_leaders(*ctx.app.db)) {
     if (may_see_leader(ctx, l.id)) items.push_back(leader_json(l));
@@ -196,7 +206,10 @@ HttpResponse list_leaders(RouteContext& ctx) {
   return json_response(200, json::object{{"items", std::move(items)}});
 }
 
-HttpResponse get_leader(RouteContext& ctx) { return json_response(200, leader_json(leader_or_404(ctx))); }
+HttpResponse get_leader(RouteContext& ctx) {
+  no_query(ctx.request);
+  return json_response(200, leader_json(leader_or_404(ctx)));
+}
 
 json::object capacity_json(std::int64_t id, const std::string& year, const cases::Capacity& c) {
   return json::object{{"system_leader_id", id}, {"academic_year", view(year)}, {"offered", c.offered},
@@ -215,6 +228,7 @@ HttpResponse get_capacity(RouteContext& ctx) {
 }
 
 HttpResponse set_capacity(RouteContext& ctx) {
+  no_query(ctx.request);
   const auto leader = leader_or_404(ctx);
   const auto body = json_body(ctx.request);
   JsonFields fields(body, "$");
@@ -231,6 +245,7 @@ HttpResponse set_capacity(RouteContext& ctx) {
 // --- calendar -------------------------------------------------------------------
 
 HttpResponse working_days(RouteContext& ctx) {
+  ctx.app.engine->reload_calendar();
   Query query(ctx.request.query);
   const auto from = query.date("from");
   const auto add = query.integer("add", -1000, 1000);
@@ -245,6 +260,7 @@ HttpResponse working_days(RouteContext& ctx) {
 }
 
 HttpResponse holidays(RouteContext& ctx) {
+  ctx.app.engine->reload_calendar();
   Query query(ctx.request.query);
   const auto year = query.integer("year", 1900, 2200);
   query.done();
@@ -274,6 +290,7 @@ HttpResponse list_closures(RouteContext& ctx) {
 }
 
 HttpResponse add_closure(RouteContext& ctx) {
+  no_query(ctx.request);
   const auto body = json_body(ctx.request);
   JsonFields fields(body, "$");
   const auto day = *fields.date("date", true);
@@ -281,6 +298,12 @@ HttpResponse add_closure(RouteContext& ctx) {
   fields.done();
   if (reason.empty() || reason.size() > 200) bad_request("$.reason", "$.reason must be 1 to 200 characters");
   ctx.app.engine->reload_calendar();
+  for (const auto& c : ctx.app.engine->calendar().closures()) {
+    if (c.date == day) {
+      throw Problem(409, "already-closed", "Already a closure day",
+                    workflow::format_date(day) + " is already a closure day (" + c.reason + ")", {{"field", "$.date"}});
+    }
+  }
   const int moved = ctx.app.engine->add_closure(day, reason, ctx.caller.actor.name);
   HttpResponse response = json_response(
       201, json::object{{"date", workflow::format_date(day)}, {"reason", view(reason)}, {"deadlines_moved", moved}});
@@ -335,7 +358,7 @@ HttpResponse caller_deadlines(RouteContext& ctx) {
                                    {"purpose", workflow::row_text(row, 5)},
                                    {"due_on", due},
                                    {"status", workflow::row_text(row, 7)},
-                                   {"school_name", workflow::row_text(row, 8)},
+                                   {"school_name", text_or_null(workflow::row_text(row, 8))},
                                    {"days_left", days_left}});
     }
   } catch (...) {
@@ -349,6 +372,7 @@ HttpResponse caller_deadlines(RouteContext& ctx) {
 // --- kinds and the caller ------------------------------------------------------------
 
 HttpResponse list_kinds(RouteContext& ctx) {
+  no_query(ctx.request);
   json::array kinds;
   const auto& policy_owner = *ctx.app.engine;
   for (const auto* kind : policy_owner.kinds().all()) {
@@ -393,6 +417,7 @@ HttpResponse list_kinds(RouteContext& ctx) {
 }
 
 HttpResponse me(RouteContext& ctx) {
+  no_query(ctx.request);
   const User& u = ctx.caller.user;
   return json_response(200, json::object{{"id", u.id},
                                          {"name", view(u.name)},

@@ -94,8 +94,10 @@ Problem engine_problem(const EngineError& e, bool had_if_match) {
       return Problem(422, "guard-failed", "The event's conditions are not met", e.what(),
                      {{"reason", view(e.reason())}});
     case EngineError::Code::payload_invalid:
+      // The engine names payload fields; occurred_on is the request's own.
       return Problem(400, "invalid-request", "Invalid request", e.what(),
-                     {{"field", "$.data." + e.field()}, {"reason", view(e.reason())}});
+                     {{"field", e.field() == "occurred_on" ? "$.occurred_on" : "$.data." + e.field()},
+                      {"reason", view(e.reason())}});
     case EngineError::Code::version_conflict:
       if (had_if_match) {
         return Problem(412, "precondition-failed", "The case has changed",
@@ -215,7 +217,8 @@ std::optional<StoredResponse> claim_key(App& app, std::int64_t user, const std::
       response.content_type = type_ind == soci::i_null ? "application/json" : type;
       response.body = body_ind == soci::i_null ? std::string() : body;
       if (headers_ind != soci::i_null) {
-        for (const auto& pair : json::parse(headers).as_array()) {
+        const json::value stored_headers = json::parse(headers);
+        for (const auto& pair : stored_headers.as_array()) {
           const auto& p = pair.as_array();
           response.headers.emplace_back(std::string(p.at(0).as_string()), std::string(p.at(1).as_string()));
         }
@@ -237,7 +240,12 @@ void complete_key(App& app, std::int64_t user, const std::string& key, const Htt
       return;
     }
     json::array headers;
-    for (const auto& [name, value] : response.headers) headers.push_back(json::array{view(name), view(value)});
+    for (const auto& [name, value] : response.headers) {
+      json::array pair;
+      pair.emplace_back(view(name));
+      pair.emplace_back(view(value));
+      headers.emplace_back(std::move(pair));
+    }
     const std::string headers_text = json::serialize(headers);
     sql << "UPDATE idempotency_keys SET status = :s, response_type = :t, response_headers = :h, response_body = :b"
            " WHERE user_id = :u AND key = :k",
@@ -458,14 +466,21 @@ void JsonFields::done() const {
 
 // --- bodies and responses ---------------------------------------------------
 
-json::object json_body(const HttpRequest& request) {
-  const auto type = request.header("Content-Type");
-  std::string_view media = type.value_or("");
+std::string media_type(const HttpRequest& request) {
+  std::string_view media = request.header("Content-Type").value_or("");
   media = media.substr(0, media.find(';'));
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
   std::string lower(media);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower != "application/json") {
+  return lower;
+}
+
+void no_query(const HttpRequest& request) { Query(request.query).done(); }
+
+json::object json_body(const HttpRequest& request) {
+  const auto type = request.header("Content-Type");
+  if (media_type(request) != "application/json") {
     throw Problem(415, "unsupported-media-type", "Unsupported media type",
                   "send the body as application/json" +
                       (type ? ", not " + std::string(*type) : std::string(" (Content-Type is missing)")));
@@ -540,7 +555,8 @@ void add_api_route(Router& router, App& app, std::string method, std::string pat
   router.add(std::move(method), std::move(pattern),
              [&app, roles = std::move(roles), handler = std::move(handler), writes](
                  const HttpRequest& request, const Router::Params& params) -> HttpResponse {
-               const bool had_if_match = request.header("If-Match").has_value();
+               const auto if_match = request.header("If-Match");
+               const bool had_if_match = if_match.has_value() && *if_match != "*";
                Caller caller;
                try {
                  caller = authenticate_request(app, request);
@@ -579,7 +595,8 @@ void add_api_route(Router& router, App& app, std::string method, std::string pat
                  }
                  const std::string key_text(*key);
                  const std::string hash =
-                     workflow::sha256_hex(request.method + "\n" + request.target + "\n" + request.body);
+                     workflow::sha256_hex(request.method + "\n" + request.target + "\n" +
+                                          std::string(if_match.value_or("")) + "\n" + request.body);
                  const auto stored = claim_key(app, caller.user.id, key_text, request, hash);
                  if (stored) {
                    if (stored->request_hash != hash) {

@@ -93,6 +93,12 @@ class JsonFields {
   std::set<std::string, std::less<>> read_;
 };
 
+// The request's media type, lower-cased, without parameters ("text/csv").
+[[nodiscard]] std::string media_type(const HttpRequest& request);
+
+// Refuses any query parameter (400 naming it): for routes that take none.
+void no_query(const HttpRequest& request);
+
 // The body as a JSON object: 415 unless Content-Type is application/json,
 // 400 (with the offset) when it is not JSON or not an object.
 [[nodiscard]] boost::json::object json_body(const HttpRequest& request);

@@ -12,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -173,7 +174,11 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = false;
     if (server_.stopping) return do_close();
     parser_.emplace();
-    parser_->body_limit(server_.options.max_body_bytes);
+    // The header decides which limit applies (uploads have their own), so
+    // the parser starts with the larger; on_read_header narrows it.
+    body_limit_ = std::max(server_.options.max_body_bytes,
+                           server_.options.upload_paths.empty() ? 0 : server_.options.max_upload_bytes);
+    parser_->body_limit(body_limit_);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
     // The whole request must arrive within read_timeout of its first byte; a
     // kept-alive connection may wait idle_timeout for that first byte.
@@ -207,6 +212,9 @@ class Session : public std::enable_shared_from_this<Session> {
       if (path == upload) body_limit_ = server_.options.max_upload_bytes;
     }
     parser_->body_limit(body_limit_);
+    if (const auto length = parser_->content_length(); length && *length > body_limit_) {
+      return on_read_error(http::error::body_limit);
+    }
     if (iequals(request[http::field::expect], "100-continue")) {
       // curl and others wait for this before sending a body.
       auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);

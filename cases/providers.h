@@ -38,7 +38,7 @@ struct Alliance {
   std::int64_t id = 0;
   std::string name;
   std::int32_t lead_school_urn = 0;
-  std::vector<std::int32_t> members;  // member schools by URN, the lead school not repeated
+  std::vector<std::int32_t> members;  // member schools by URN
 };
 
 // Every alliance (members included), by id; or one.

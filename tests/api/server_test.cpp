@@ -52,7 +52,8 @@ HttpHandler echo_handler() {
 
 TEST(ServerTest, HealthAndReadinessFollowTheDatabase) {
   testing::TestDatabase test_db;
-  App app{test_db.open(), nullptr};
+  App app;
+  app.db = test_db.open();
   Router router;
   register_routes(router, app);
   RunningServer server({}, [&router](const HttpRequest& r) { return router.dispatch(r); });

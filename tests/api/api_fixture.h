@@ -1,0 +1,137 @@
+#pragma once
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "api/app.h"
+#include "api/server.h"
+#include "api/users.h"
+#include "cases/demo.h"
+#include "cases/kinds.h"
+#include "tests/support/http_client.h"
+#include "tests/support/test_database.h"
+
+// The whole API over real HTTP on loopback: a migrated database (SQLite or
+// PostgreSQL) with the demo data, s2sd's router and server on a free port,
+// and a user of every role inside and outside the scope of one deployed case.
+namespace s2s::testing {
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(unlimited()); }
+
+  // The default limits but for the rate limit, which only its own test meets.
+  static api::ApiOptions unlimited() {
+    api::ApiOptions options;
+    options.rate_per_second = 1e6;
+    options.rate_burst = 1e6;
+    return options;
+  }
+  void TearDown() override { stop(); }
+
+  void start(const api::ApiOptions& options, const api::ServerOptions& server_options = {}) {
+    db_ = std::make_unique<TestDatabase>();
+    app_.db = db_->open_migrated();
+    app_.engine = std::make_unique<workflow::Engine>(app_.db, cases::all_kinds());
+    app_.options = options;
+    demo_ = cases::load_demo(*app_.engine);
+    leader_in_ = demo_.deployed_system_leader;
+    for (const auto& [name, id] : demo_.system_leaders) {
+      if (id != leader_in_ && leader_out_ == 0) leader_out_ = id;
+    }
+    // A case outside the alliance (Northamptonshire): the "outside" users' own.
+    outside_case_ = app_.engine
+                        ->open_case("support_request", kOutsideUrn,
+                                    {{"source", "self"}, {"summary", "Outside the alliance"}}, "test")
+                        .id;
+    case_ = find_case(demo_.deployed_school_urn, "deployment");
+    reference_ = app_.engine->get(case_).reference;
+
+    const auto user = [&](const std::string& key, const std::string& role, const std::string& scope) {
+      tokens_[key] = api::add_user(*app_.db, key, key + "@test.example.org", role, scope).token;
+    };
+    user("admin", "admin", "");
+    user("lead", "lead", "alliance:" + std::to_string(demo_.alliance_id));
+    user("lead-out", "lead", "mini_region:Northamptonshire");
+    user("system_leader", "system_leader", "system_leader:" + std::to_string(leader_in_));
+    user("system_leader-out", "system_leader", "system_leader:" + std::to_string(leader_out_));
+    user("school", "school", "school:" + std::to_string(demo_.deployed_school_urn));
+    user("school-out", "school", "school:" + std::to_string(kOutsideUrn));
+    user("la_officer", "la_officer", "la:891");  // Nottinghamshire: the deployed school's LA
+    user("la_officer-out", "la_officer", "la:928");
+
+    router_ = std::make_unique<api::Router>();
+    api::register_routes(*router_, app_);
+    auto opts = server_options;
+    opts.port = 0;
+    opts.upload_paths = {"/api/v1/schools/import"};
+    server_ = std::make_unique<api::HttpServer>(opts, api::make_handler(*router_, app_));
+    thread_ = std::thread([this] { server_->run(false); });
+  }
+
+  void stop() {
+    if (thread_.joinable()) {
+      server_->stop();
+      thread_.join();
+    }
+  }
+
+  // The id of the case of `urn` in `phase` (the first, by id).
+  std::int64_t find_case(std::int32_t urn, const std::string& phase) {
+    for (std::int64_t id = 1;; ++id) {
+      const auto c = app_.engine->find(id);
+      if (!c) break;
+      if (c->school_urn == urn && workflow::to_string(c->phase) == phase && c->kind == "support_request") return id;
+    }
+    ADD_FAILURE() << "no support request of " << urn << " in " << phase;
+    return 0;
+  }
+
+  // One request as the user `who` (a key of tokens_, or "" for none).
+  ClientResponse call(const std::string& who, const std::string& method, const std::string& target,
+                      const std::string& body = "", std::vector<std::pair<std::string, std::string>> headers = {}) {
+    if (!who.empty()) headers.emplace_back("Authorization", "Bearer " + tokens_.at(who));
+    bool typed = false;
+    for (const auto& [name, value] : headers) typed = typed || name == "Content-Type";
+    if (!body.empty() && !typed) headers.emplace_back("Content-Type", "application/json");
+    return http_request(server_->port(), method, target, body, headers);
+  }
+
+  static boost::json::value parse(const ClientResponse& r) {
+    try {
+      return boost::json::parse(r.body);
+    } catch (const std::exception&) {
+      ADD_FAILURE() << "not JSON: " << r.body;
+      return {};
+    }
+  }
+  static std::string type_of(const ClientResponse& r) {
+    const auto v = parse(r);
+    if (!v.is_object() || !v.as_object().contains("type")) return "";
+    return std::string(v.at("type").as_string());
+  }
+
+  static constexpr std::int32_t kOutsideUrn = 121877;
+
+  std::unique_ptr<TestDatabase> db_;
+  api::App app_;
+  cases::DemoData demo_;
+  std::int64_t leader_in_ = 0;
+  std::int64_t leader_out_ = 0;
+  std::int64_t case_ = 0;          // a support request in deployment, of the deployed school, leader_in_ deployed
+  std::int64_t outside_case_ = 0;  // a support request of kOutsideUrn
+  std::string reference_;
+  std::map<std::string, std::string> tokens_;
+  std::unique_ptr<api::Router> router_;
+  std::unique_ptr<api::HttpServer> server_;
+  std::thread thread_;
+};
+
+}  // namespace s2s::testing

@@ -1,0 +1,565 @@
+// The JSON API over real HTTP on loopback, on SQLite and PostgreSQL: every
+// route's happy path, every error the API promises, idempotent retries, a
+// stale If-Match race, metrics, and the OpenAPI document against the router.
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <future>
+#include <set>
+
+#include "api/openapi.h"
+#include "api/users.h"
+#include "cases/deployments.h"
+#include "tests/api/api_fixture.h"
+#include "workflow/date.h"
+
+namespace s2s::testing {
+namespace {
+
+namespace json = boost::json;
+
+std::string str(const json::value& v) { return std::string(v.as_string()); }
+
+std::set<std::string> references(const json::value& list) {
+  std::set<std::string> out;
+  for (const auto& item : list.at("items").as_array()) out.insert(str(item.at("reference")));
+  return out;
+}
+
+TEST_F(ApiTest, SupportRequestFromSelfReferralToRatingOverHttp) {
+  const std::string urn = std::to_string(demo_.deployed_school_urn);
+  const std::string today = workflow::format_date(app_.engine->today());
+
+  // The school refers itself.
+  auto opened = call("school", "POST", "/api/v1/cases",
+                     R"({"kind":"support_request","school_urn":)" + urn +
+                         R"(,"data":{"source":"self","summary":"Writing in year 6"}})");
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  EXPECT_EQ(opened.header("etag"), "\"1\"");
+  const auto c = parse(opened);
+  const auto id = std::to_string(c.at("id").as_int64());
+  EXPECT_EQ(opened.header("location"), "/api/v1/cases/" + id);
+  EXPECT_EQ(str(c.at("state")), "referred");
+  EXPECT_EQ(c.at("school").at("urn").as_int64(), demo_.deployed_school_urn);
+  EXPECT_EQ(str(c.at("deadlines").at(0).at("purpose")), "support_request.triage");
+  EXPECT_EQ(c.at("deadlines").at(0).at("computation").at("working_days").as_int64(), 5);
+  // The school may only withdraw in this state: the lead triages.
+  ASSERT_EQ(c.at("allowed_events").as_array().size(), 1u) << opened.body;
+  EXPECT_EQ(str(c.at("allowed_events").at(0).at("event")), "withdraw");
+  const auto as_lead = parse(call("lead", "GET", "/api/v1/cases/" + id));
+  std::set<std::string> lead_events;
+  for (const auto& e : as_lead.at("allowed_events").as_array()) lead_events.insert(str(e.at("event")));
+  EXPECT_TRUE(lead_events.contains("accept_referral")) << json::serialize(as_lead);
+
+  const auto send = [&](const std::string& who, const std::string& event, const std::string& data,
+                        const std::string& version) {
+    return call(who, "POST", "/api/v1/cases/" + id + "/events",
+                R"({"event":")" + event + R"(","data":)" + data + "}", {{"If-Match", "\"" + version + "\""}});
+  };
+  auto r = send("lead", "accept_referral",
+                R"({"priority":"high","focus_areas":["maths"],"requested_days":1,"funding_source":"SSIF"})", "1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("etag"), "\"2\"");
+  EXPECT_EQ(str(parse(r).at("state")), "matching");
+
+  const auto matches = call("lead", "GET", "/api/v1/cases/" + id + "/matches");
+  ASSERT_EQ(matches.status, 200) << matches.body;
+  bool ranked = false;
+  const auto match = parse(matches);
+  for (const auto& p : match.at("ranked").as_array()) {
+    ranked = ranked || p.at("system_leader_id").as_int64() == leader_in_;
+  }
+  EXPECT_TRUE(ranked) << matches.body;
+
+  r = send("lead", "propose_provider", R"({"provider_id":)" + std::to_string(leader_in_) + "}", "2");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = send("system_leader", "provider_accepts", "{}", "3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = send("lead", "agree_plan",
+           R"({"objectives":"Writing","planned_days":1,"starts_on":")" + today + R"(","ends_on":")" +
+               workflow::format_date(app_.engine->calendar().add_working_days(app_.engine->today(), 20)) + "\"}",
+           "4");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = send("system_leader", "log_days", R"({"date":")" + today + R"(","days":1,"activity":"Moderation"})", "5");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto days = call("school", "GET", "/api/v1/cases/" + id + "/days");
+  ASSERT_EQ(days.status, 200) << days.body;
+  EXPECT_EQ(parse(days).at("days_in_force").as_double(), 1.0);
+  EXPECT_EQ(str(parse(days).at("items").at(0).at("activity")), "Moderation");
+  const auto deployments = call("system_leader", "GET", "/api/v1/cases/" + id + "/deployments");
+  ASSERT_EQ(deployments.status, 200) << deployments.body;
+  EXPECT_EQ(str(parse(deployments).at("items").at(0).at("status")), "active");
+
+  r = send("lead", "complete_deployment", "{}", "6");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = send("school", "submit_rating", R"({"grade":1,"comment":"Excellent"})", "7");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto ratings = call("lead", "GET", "/api/v1/cases/" + id + "/ratings");
+  ASSERT_EQ(ratings.status, 200) << ratings.body;
+  EXPECT_EQ(parse(ratings).at("items").at(0).at("grade").as_int64(), 1);
+  EXPECT_EQ(str(parse(ratings).at("items").at(0).at("comment")), "Excellent");
+
+  const auto history = call("la_officer", "GET", "/api/v1/cases/" + id + "/history");
+  ASSERT_EQ(history.status, 200) << history.body;
+  const auto entries = parse(history);
+  const auto& items = entries.at("items").as_array();
+  ASSERT_EQ(items.size(), 8u) << history.body;
+  EXPECT_EQ(str(items.at(0).at("event")), "opened");
+  EXPECT_EQ(str(items.at(7).at("event")), "submit_rating");
+  EXPECT_NE(str(items.at(7).at("actor")).find("school@test.example.org"), std::string::npos);
+}
+
+TEST_F(ApiTest, CaseListFiltersAndPagesWithACursor) {
+  // Every case, two at a time, as the admin: no case twice, none missed.
+  std::set<std::string> seen;
+  std::string target = "/api/v1/cases?limit=2";
+  int pages = 0;
+  while (true) {
+    const auto r = call("admin", "GET", target);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto page = parse(r);
+    for (const auto& ref : references(page)) EXPECT_TRUE(seen.insert(ref).second) << ref << " twice";
+    ++pages;
+    if (page.at("next_cursor").is_null()) break;
+    target = "/api/v1/cases?limit=2&cursor=" + str(page.at("next_cursor"));
+    ASSERT_LT(pages, 100);
+  }
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(demo_.cases + 1));
+
+  const auto kind = parse(call("admin", "GET", "/api/v1/cases?kind=risk_assessment&limit=200"));
+  for (const auto& item : kind.at("items").as_array()) EXPECT_EQ(str(item.at("kind")), "risk_assessment");
+  EXPECT_FALSE(kind.at("items").as_array().empty());
+
+  const auto overdue = parse(call("admin", "GET", "/api/v1/cases?overdue=true&limit=200"));
+  for (const auto& item : overdue.at("items").as_array()) EXPECT_TRUE(item.at("overdue").as_bool());
+  EXPECT_FALSE(overdue.at("items").as_array().empty());
+
+  const auto school = parse(call("admin", "GET", "/api/v1/cases?school_urn=121877"));
+  EXPECT_EQ(school.at("items").as_array().size(), 1u);
+  const auto region = parse(call("admin", "GET", "/api/v1/cases?mini_region=Northamptonshire"));
+  EXPECT_EQ(references(region), references(school));
+  const auto la = parse(call("admin", "GET", "/api/v1/cases?la=928&phase=referral&state=referred"));
+  EXPECT_EQ(references(la), references(school));
+  const auto text = parse(call("admin", "GET", "/api/v1/cases?text=OUTSIDE%20the"));
+  EXPECT_EQ(references(text), references(school));
+  const auto by_reference = parse(call("admin", "GET", "/api/v1/cases?text=" + reference_));
+  EXPECT_EQ(references(by_reference), std::set<std::string>{reference_});
+
+  // Wildcards in the text are literal.
+  EXPECT_TRUE(parse(call("admin", "GET", "/api/v1/cases?text=%25")).at("items").as_array().empty());
+
+  // Bad filters name themselves.
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"limit=0", "limit"},
+           {"limit=201", "limit"},
+           {"phase=nowhere", "phase"},
+           {"kind=widget", "kind"},
+           {"overdue=maybe", "overdue"},
+           {"cursor=zzz", "cursor"},
+           {"colour=red", "colour"},
+           {"kind=a&kind=b", "kind"}}) {
+    const auto r = call("admin", "GET", "/api/v1/cases?" + query);
+    EXPECT_EQ(r.status, 400) << query << ": " << r.body;
+    EXPECT_EQ(str(parse(r).at("field")), field) << r.body;
+  }
+}
+
+TEST_F(ApiTest, ReferenceDataCalendarAndDeadlines) {
+  const auto me = parse(call("lead", "GET", "/api/v1/me"));
+  EXPECT_EQ(str(me.at("role")), "lead");
+  EXPECT_EQ(str(me.at("scope")), "alliance:" + std::to_string(demo_.alliance_id));
+
+  const auto kinds = parse(call("school", "GET", "/api/v1/kinds"));
+  EXPECT_EQ(kinds.at("items").as_array().size(), 4u);
+
+  // Schools: by name fragment, by URN, one, edited by an admin.
+  const auto by_name = parse(call("school", "GET", "/api/v1/schools?q=meadow"));
+  ASSERT_EQ(by_name.at("items").as_array().size(), 1u) << json::serialize(by_name);
+  EXPECT_EQ(by_name.at("items").at(0).at("urn").as_int64(), 120004);
+  EXPECT_EQ(parse(call("school", "GET", "/api/v1/schools?q=121877")).at("items").at(0).at("urn").as_int64(), 121877);
+  const auto page = parse(call("school", "GET", "/api/v1/schools?mini_region=Derbyshire&limit=1"));
+  EXPECT_EQ(page.at("items").as_array().size(), 1u);
+  EXPECT_FALSE(page.at("next_cursor").is_null());
+  const auto school = call("la_officer", "GET", "/api/v1/schools/146330");
+  ASSERT_EQ(school.status, 200) << school.body;
+  EXPECT_EQ(str(parse(school).at("mini_region")), "Nottinghamshire");
+  EXPECT_EQ(call("admin", "GET", "/api/v1/schools/999999").status, 404);
+  auto edited = call("admin", "PATCH", "/api/v1/schools/146330", R"({"ssif_eligible":true,"ofsted_grade":3})");
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  EXPECT_TRUE(parse(edited).at("ssif_eligible").as_bool());
+  EXPECT_EQ(parse(edited).at("ofsted_grade").as_int64(), 3);
+  edited = call("admin", "PATCH", "/api/v1/schools/146330", R"({"ofsted_grade":null,"trust_name":null})");
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  EXPECT_TRUE(parse(edited).at("ofsted_grade").is_null());
+  const auto bad_grade = call("admin", "PATCH", "/api/v1/schools/146330", R"({"ofsted_grade":5})");
+  EXPECT_EQ(bad_grade.status, 400);
+  EXPECT_EQ(str(parse(bad_grade).at("field")), "$.ofsted_grade");
+
+  // A GIAS upload: one new school, one bad row reported by line.
+  const std::string csv =
+      "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
+      "199001,Upload Test Primary,857,Rutland,Primary,Open\n"
+      "abc,Broken Row School,857,Rutland,Primary,Open\n";
+  const auto upload = call("admin", "POST", "/api/v1/schools/import", csv, {{"Content-Type", "text/csv"}});
+  ASSERT_EQ(upload.status, 200) << upload.body;
+  EXPECT_EQ(parse(upload).at("inserted").as_int64(), 1);
+  EXPECT_EQ(parse(upload).at("skipped").as_int64(), 1);
+  EXPECT_NE(str(parse(upload).at("problems").at(0)).find("line 3"), std::string::npos) << upload.body;
+  EXPECT_EQ(call("admin", "GET", "/api/v1/schools/199001").status, 200);
+
+  // Alliances and system leaders.
+  const auto alliances = parse(call("school", "GET", "/api/v1/alliances"));
+  EXPECT_EQ(alliances.at("items").at(0).at("id").as_int64(), demo_.alliance_id);
+  const auto alliance = parse(call("school", "GET", "/api/v1/alliances/" + std::to_string(demo_.alliance_id)));
+  EXPECT_EQ(alliance.at("lead_school_urn").as_int64(), 112934);
+  const auto& members = alliance.at("members").as_array();
+  EXPECT_NE(std::find(members.begin(), members.end(), json::value(146330)), members.end());
+  EXPECT_EQ(call("school", "GET", "/api/v1/alliances/999").status, 404);
+  const auto leaders = parse(call("lead", "GET", "/api/v1/system-leaders"));
+  EXPECT_EQ(leaders.at("items").as_array().size(), demo_.system_leaders.size());
+  const auto self = parse(call("system_leader", "GET", "/api/v1/system-leaders"));
+  ASSERT_EQ(self.at("items").as_array().size(), 1u);
+  EXPECT_EQ(self.at("items").at(0).at("id").as_int64(), leader_in_);
+  EXPECT_FALSE(self.at("items").at(0).at("designations").as_array().empty());
+
+  const std::string capacity = "/api/v1/system-leaders/" + std::to_string(leader_in_) + "/capacity";
+  const auto held = call("system_leader", "GET", capacity);
+  ASSERT_EQ(held.status, 200) << held.body;
+  const double reserved = parse(held).at("reserved").as_double();
+  const std::string year = str(parse(held).at("academic_year"));
+  const auto set = call("system_leader", "PUT", capacity, R"({"academic_year":")" + year + R"(","days":40})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(parse(set).at("offered").as_double(), 40.0);
+  EXPECT_EQ(parse(set).at("reserved").as_double(), reserved);
+  EXPECT_EQ(call("system_leader", "PUT", capacity, R"({"academic_year":")" + year + R"(","days":0.3})").status, 422);
+  EXPECT_EQ(call("system_leader", "PUT", capacity, R"({"academic_year":"2026-27","days":4})").status, 400);
+
+  // The calendar: Christmas 2026 from the 23rd of December.
+  const auto wd = call("school", "GET", "/api/v1/calendar/working-days?from=2026-12-23&add=3");
+  ASSERT_EQ(wd.status, 200) << wd.body;
+  EXPECT_EQ(str(parse(wd).at("date")), "2026-12-30");
+  EXPECT_EQ(str(parse(wd).at("computation").at("skipped").at(0).at("reason")), "bank_holiday");
+  const auto holidays = parse(call("school", "GET", "/api/v1/calendar/holidays?year=2027"));
+  EXPECT_EQ(holidays.at("bank_holidays").as_array().size(), 8u);
+  EXPECT_EQ(call("school", "GET", "/api/v1/calendar/working-days?from=2026-02-30&add=1").status, 400);
+
+  // A closure day moves open deadlines that span it.
+  const std::string closure_day =
+      workflow::format_date(app_.engine->calendar().add_working_days(app_.engine->today(), 1));
+  const auto closure = call("admin", "POST", "/api/v1/calendar/closures",
+                            R"({"date":")" + closure_day + R"(","reason":"INSET day"})");
+  ASSERT_EQ(closure.status, 201) << closure.body;
+  EXPECT_GT(parse(closure).at("deadlines_moved").as_int64(), 0);
+  const auto closures = parse(call("lead", "GET", "/api/v1/calendar/closures"));
+  EXPECT_EQ(str(closures.at("items").at(0).at("date")), closure_day);
+  const auto again = call("admin", "POST", "/api/v1/calendar/closures",
+                          R"({"date":")" + closure_day + R"(","reason":"again"})");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(type_of(again), "https://s2s.example/problems/already-closed");
+
+  // The caller's deadlines, in scope only.
+  const auto overdue = parse(call("lead", "GET", "/api/v1/deadlines?status=overdue"));
+  EXPECT_FALSE(overdue.at("items").as_array().empty());
+  for (const auto& d : overdue.at("items").as_array()) EXPECT_EQ(str(d.at("status")), "overdue");
+  const auto outside = parse(call("lead-out", "GET", "/api/v1/deadlines"));
+  for (const auto& d : outside.at("items").as_array()) EXPECT_EQ(d.at("case_id").as_int64(), outside_case_);
+}
+
+TEST_F(ApiTest, AuthenticationFailuresAre401AndRevocationTakesEffectAtOnce) {
+  auto r = call("", "GET", "/api/v1/cases");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.header("content-type"), "application/problem+json");
+  EXPECT_EQ(type_of(r), "https://s2s.example/problems/unauthenticated");
+  EXPECT_EQ(r.header("www-authenticate"), "Bearer realm=\"s2s\"");
+  r = http_request(server_->port(), "GET", "/api/v1/cases", "", {{"Authorization", "Bearer s2s_nonsense"}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.header("www-authenticate").find("invalid_token"), std::string::npos);
+  r = http_request(server_->port(), "GET", "/api/v1/cases", "", {{"Authorization", "Basic dXNlcjpwYXNz"}});
+  EXPECT_EQ(r.status, 401);
+
+  EXPECT_EQ(call("school", "GET", "/api/v1/me").status, 200);
+  EXPECT_EQ(api::revoke_tokens(*app_.db, "school@test.example.org"), 1);
+  EXPECT_EQ(call("school", "GET", "/api/v1/me").status, 401);
+  // The OpenAPI document and health need no token.
+  EXPECT_EQ(call("", "GET", "/api/v1/openapi.json").status, 200);
+  EXPECT_EQ(call("", "GET", "/healthz").status, 200);
+}
+
+TEST_F(ApiTest, BadRequestsNameTheProblemAndChangeNothing) {
+  const std::string events = "/api/v1/cases/" + std::to_string(case_) + "/events";
+  const int version = app_.engine->get(case_).version;
+  const auto expect_problem = [&](const ClientResponse& r, int status, const std::string& type,
+                                  const std::string& field = "") {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json") << r.body;
+    EXPECT_EQ(type_of(r), "https://s2s.example/problems/" + type) << r.body;
+    if (!field.empty()) {
+      EXPECT_EQ(str(parse(r).at("field")), field) << r.body;
+    }
+  };
+  expect_problem(call("lead", "POST", events, R"({"event":"complete_deployment",)"), 400, "invalid-request", "$");
+  expect_problem(call("lead", "POST", events, R"([1,2])"), 400, "invalid-request", "$");
+  expect_problem(call("lead", "POST", events, R"({"event":"complete_deployment","colour":"red"})"), 400,
+                 "invalid-request", "$.colour");
+  expect_problem(call("lead", "POST", events, R"({"event":7})"), 400, "invalid-request", "$.event");
+  expect_problem(call("lead", "POST", events, R"({"data":{}})"), 400, "invalid-request", "$.event");
+  expect_problem(call("lead", "POST", events, R"({"event":"complete_deployment","occurred_on":"2026-02-30"})"), 400,
+                 "invalid-request", "$.occurred_on");
+  expect_problem(call("system_leader", "POST", events, R"({"event":"log_days","data":{"date":"x","days":1}})"), 400,
+                 "invalid-request", "$.data.date");
+  expect_problem(call("system_leader", "POST", events,
+                      R"({"event":"log_days","data":{"date":"2020-01-01","days":1,"mood":"good"}})"),
+                 400, "invalid-request", "$.data.mood");
+  expect_problem(call("lead", "POST", events, R"({"event":"complete_deployment"})", {{"Content-Type", "text/plain"}}),
+                 415, "unsupported-media-type");
+  expect_problem(call("lead", "POST", events, R"({"event":"complete_deployment"})", {{"If-Match", "seven"}}), 400,
+                 "invalid-request", "If-Match");
+
+  // 409: the state does not take the event, with what it does take.
+  const auto not_allowed = call("lead", "POST", events, R"({"event":"accept_referral","data":{}})");
+  expect_problem(not_allowed, 409, "event-not-allowed");
+  const auto refusal = parse(not_allowed);
+  const auto& allowed = refusal.at("allowed_events").as_array();
+  EXPECT_NE(std::find(allowed.begin(), allowed.end(), json::value("complete_deployment")), allowed.end())
+      << not_allowed.body;
+  // 422: allowed, but its guard refuses (a day before the deployment started), with the reason.
+  const auto guard = call("system_leader", "POST", events,
+                          R"({"event":"log_days","data":{"date":"2020-01-06","days":1,"activity":"x"}})");
+  expect_problem(guard, 422, "guard-failed");
+  EXPECT_FALSE(str(parse(guard).at("reason")).empty());
+  // 403: a role the event never names.
+  expect_problem(call("school", "POST", events, R"({"event":"complete_deployment"})"), 403, "forbidden");
+  // 404: no such case, and a case id that is not a number.
+  expect_problem(call("lead", "GET", "/api/v1/cases/999999"), 404, "not-found");
+  expect_problem(call("lead", "GET", "/api/v1/cases/abc"), 404, "not-found");
+  // Opening: unknown kind, unknown school, a field the kind does not have.
+  expect_problem(call("lead", "POST", "/api/v1/cases", R"({"kind":"widget","school_urn":146330})"), 400,
+                 "invalid-request", "$.kind");
+  expect_problem(call("lead", "POST", "/api/v1/cases", R"({"kind":"support_request","school_urn":999999})"), 422,
+                 "unknown-school", "$.school_urn");
+  expect_problem(call("lead", "POST", "/api/v1/cases",
+                      R"({"kind":"support_request","school_urn":146330,"data":{"source":"self","summary":"s","x":1}})"),
+                 400, "invalid-request", "$.data.x");
+  expect_problem(call("lead", "POST", "/api/v1/cases", R"({"kind":"support_request","school_urn":"146330"})"), 400,
+                 "invalid-request", "$.school_urn");
+
+  // None of it touched the case.
+  EXPECT_EQ(app_.engine->get(case_).version, version);
+}
+
+TEST_F(ApiTest, StaleIfMatchIs412AndOnlyOneOfTwoRacingClientsWins) {
+  const std::string target = "/api/v1/cases/" + std::to_string(case_);
+  const auto read = call("lead", "GET", target);
+  ASSERT_EQ(read.status, 200);
+  const std::string etag = read.header("etag");
+  const std::string body = R"({"event":"complete_deployment","data":{"note":"done"}})";
+  // Two clients send the same version at once: one wins, one is told the case moved on.
+  std::promise<void> go;
+  std::shared_future<void> ready(go.get_future());
+  const auto racer = [&] {
+    ready.wait();
+    return call("lead", "POST", target + "/events", body, {{"If-Match", etag}});
+  };
+  auto a = std::async(std::launch::async, racer);
+  auto b = std::async(std::launch::async, racer);
+  go.set_value();
+  const auto ra = a.get();
+  const auto rb = b.get();
+  std::multiset<int> statuses{ra.status, rb.status};
+  EXPECT_EQ(statuses, (std::multiset<int>{200, 412})) << ra.body << "\n" << rb.body;
+  const auto& lost = ra.status == 412 ? ra : rb;
+  EXPECT_EQ(type_of(lost), "https://s2s.example/problems/precondition-failed");
+  // Exactly one complete_deployment in the history.
+  const auto history = parse(call("lead", "GET", target + "/history"));
+  int completed = 0;
+  for (const auto& h : history.at("items").as_array()) completed += str(h.at("event")) == "complete_deployment";
+  EXPECT_EQ(completed, 1);
+}
+
+TEST_F(ApiTest, IdempotencyKeyReplaysTheFirstResponseAndAppliesNothingTwice) {
+  const std::string target = "/api/v1/cases/" + std::to_string(case_) + "/events";
+  const std::string today = workflow::format_date(app_.engine->today());
+  const std::string body = R"({"event":"log_days","data":{"date":")" + today + R"(","days":0.5,"activity":"Retry"}})";
+  const auto first = call("system_leader", "POST", target, body, {{"Idempotency-Key", "k-1"}});
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto second = call("system_leader", "POST", target, body, {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.body, first.body);
+  EXPECT_EQ(second.header("etag"), first.header("etag"));
+  EXPECT_EQ(second.header("idempotent-replayed"), "true");
+  // The same key with another body is refused; nothing applied.
+  const auto other = call("system_leader", "POST", target, R"({"event":"complete_deployment"})",
+                          {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(other.status, 422) << other.body;
+  EXPECT_EQ(type_of(other), "https://s2s.example/problems/idempotency-key-reused");
+  int retries = 0;
+  for (const auto& d : cases::deployment_days(*app_.db, case_)) retries += d.activity == "Retry";
+  EXPECT_EQ(retries, 1);
+  // Keys are per user: another user's same key is a new request.
+  const auto opened = call("lead", "POST", "/api/v1/cases",
+                           R"({"kind":"support_request","school_urn":146330,"data":{"source":"lead","summary":"s"}})",
+                           {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(opened.status, 201) << opened.body;
+  const auto again = call("lead", "POST", "/api/v1/cases",
+                          R"({"kind":"support_request","school_urn":146330,"data":{"source":"lead","summary":"s"}})",
+                          {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(parse(again).at("id"), parse(opened).at("id"));
+  // A refusal is an answer too: replayed, not re-run.
+  const auto refused = call("school", "POST", target, R"({"event":"complete_deployment"})", {{"Idempotency-Key", "k-2"}});
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(call("school", "POST", target, R"({"event":"complete_deployment"})", {{"Idempotency-Key", "k-2"}})
+                .header("idempotent-replayed"),
+            "true");
+}
+
+TEST_F(ApiTest, MetricsCountRequestsEventsTimersAndOutbox) {
+  EXPECT_EQ(call("lead", "GET", "/api/v1/cases/" + std::to_string(case_)).status, 200);
+  EXPECT_EQ(call("lead", "GET", "/api/v1/cases/999999").status, 404);
+  EXPECT_EQ(call("lead", "GET", "/metrics").status, 403);
+  const auto r = call("admin", "GET", "/metrics");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  for (const char* line :
+       {"s2s_http_requests_total{method=\"GET\",route=\"/api/v1/cases/{id}\",status=\"200\"} 1",
+        "s2s_http_requests_total{method=\"GET\",route=\"/api/v1/cases/{id}\",status=\"404\"} 1",
+        "s2s_http_requests_total{method=\"GET\",route=\"/metrics\",status=\"403\"} 1",
+        "s2s_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/cases/{id}\"} 2",
+        "s2s_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/cases/{id}\",le=\"+Inf\"} 2",
+        "# TYPE s2s_timers gauge", "s2s_timers{status=\"pending\"}", "s2s_deadlines_overdue ",
+        "s2s_outbox_messages{status=\"pending\"}", "s2s_timers_due "}) {
+    EXPECT_NE(r.body.find(line), std::string::npos) << line << " missing from\n" << r.body;
+  }
+  EXPECT_NE(r.body.find("s2s_deadlines_overdue " + std::to_string(demo_.overdue_deadlines) + "\n"),
+            std::string::npos)
+      << r.body;
+}
+
+TEST_F(ApiTest, OpenApiDocumentsEveryRouteAndNoOther) {
+  const auto r = call("", "GET", "/api/v1/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  const auto doc = parse(r);
+  EXPECT_EQ(str(doc.at("openapi")).substr(0, 3), "3.1");
+  std::set<std::pair<std::string, std::string>> documented;
+  for (const auto& [path, item] : doc.at("paths").as_object()) {
+    for (const auto& [method, op] : item.as_object()) {
+      std::string upper(method);
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (upper == "PARAMETERS" || upper == "SUMMARY" || upper == "DESCRIPTION") continue;
+      documented.emplace(upper, std::string(path));
+    }
+  }
+  std::set<std::pair<std::string, std::string>> registered;
+  for (const auto& route : router_->routes()) registered.insert(route);
+  for (const auto& route : registered) {
+    EXPECT_TRUE(documented.contains(route)) << route.first << " " << route.second << " is not in api/openapi.yaml";
+  }
+  for (const auto& route : documented) {
+    EXPECT_TRUE(registered.contains(route)) << route.first << " " << route.second
+                                            << " is documented but no route serves it";
+  }
+}
+
+TEST_F(ApiTest, BodiesOverTheLimitAre413AndUploadsHaveTheirOwn) {
+  stop();
+  api::ServerOptions options;
+  options.max_body_bytes = 2048;
+  options.max_upload_bytes = 1 << 20;
+  options.port = 0;
+  options.upload_paths = {"/api/v1/schools/import"};
+  server_ = std::make_unique<api::HttpServer>(options, api::make_handler(*router_, app_));
+  thread_ = std::thread([this] { server_->run(false); });
+  const std::string big(4096, ' ');
+  const auto r = call("lead", "POST", "/api/v1/cases", "{" + big + "}");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(type_of(r), "https://s2s.example/problems/payload-too-large");
+  std::string csv = "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n";
+  while (csv.size() < 8192) csv += "121877,Northampton Test School,928,Northamptonshire,Primary,Open\n";
+  const auto upload = call("admin", "POST", "/api/v1/schools/import", csv, {{"Content-Type", "text/csv"}});
+  ASSERT_EQ(upload.status, 200) << upload.body;  // larger than a body may be, not than an upload
+  EXPECT_GT(parse(upload).at("skipped").as_int64(), 0);  // the URN repeats: every repeat is reported
+  EXPECT_NE(upload.body.find("already appears on line 2"), std::string::npos) << upload.body;
+}
+
+class ApiRateLimitTest : public ApiTest {
+ protected:
+  void SetUp() override {
+    api::ApiOptions options;
+    options.rate_per_second = 1;
+    options.rate_burst = 3;
+    start(options);
+  }
+};
+
+TEST_F(ApiRateLimitTest, AUserOverTheRateGets429WithRetryAfterAndOthersAreUnaffected) {
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(call("lead", "GET", "/api/v1/me").status, 200);
+  const auto r = call("lead", "GET", "/api/v1/me");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(type_of(r), "https://s2s.example/problems/too-many-requests");
+  EXPECT_EQ(r.header("retry-after"), "1");
+  EXPECT_EQ(call("school", "GET", "/api/v1/me").status, 200);
+}
+
+// A real outage: the server's database role is refused new connections and
+// its open ones are cut. Answers are 503 with Retry-After until it returns.
+TEST_F(ApiTest, PostgresOnlyDatabaseOutageIs503WithRetryAfterThenRecovers) {
+  ASSERT_EQ(db_->backend(), workflow::Backend::postgresql);
+  const std::string role = "s2s_outage_" + std::to_string(::getpid());
+  const std::string schema = [&] {
+    const auto& text = db_->url().text;
+    const auto at = text.find("search_path%3D") + 14;
+    return text.substr(at, text.find('&', at) - at);
+  }();
+  {
+    auto c = app_.db->acquire();
+    auto& sql = c.session();
+    sql << "DROP ROLE IF EXISTS " + role;
+    sql << "CREATE ROLE " + role + " LOGIN";
+    sql << "GRANT USAGE ON SCHEMA " + schema + " TO " + role;
+    sql << "GRANT SELECT ON ALL TABLES IN SCHEMA " + schema + " TO " + role;
+  }
+  std::string url = db_->url().text;
+  url.replace(url.find("://") + 3, url.find('@') - url.find("://") - 3, role);
+  api::App outage_app;
+  workflow::DatabaseOptions db_options;
+  db_options.acquire_timeout = std::chrono::milliseconds(500);
+  outage_app.db = workflow::Database::open(workflow::DatabaseUrl::parse(url), db_options);
+  outage_app.engine = std::make_unique<workflow::Engine>(outage_app.db, cases::all_kinds());
+  outage_app.options = unlimited();
+  api::Router router;
+  api::register_routes(router, outage_app);
+  api::ServerOptions options;
+  options.port = 0;
+  api::HttpServer server(options, api::make_handler(router, outage_app));
+  std::thread thread([&] { server.run(false); });
+  const auto get = [&] {
+    return http_request(server.port(), "GET", "/api/v1/me", "", {{"Authorization", "Bearer " + tokens_.at("lead")}});
+  };
+  EXPECT_EQ(get().status, 200);
+  {
+    auto c = app_.db->acquire();
+    c.session() << "ALTER ROLE " + role + " CONNECTION LIMIT 0";
+    c.session() << "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '" + role + "'";
+  }
+  const auto down = get();
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_EQ(type_of(down), "https://s2s.example/problems/database-unavailable");
+  EXPECT_EQ(down.header("retry-after"), "5");
+  EXPECT_EQ(down.body.find(tokens_.at("lead")), std::string::npos);
+  {
+    auto c = app_.db->acquire();
+    c.session() << "ALTER ROLE " + role + " CONNECTION LIMIT -1";
+  }
+  EXPECT_EQ(get().status, 200);
+  server.stop();
+  thread.join();
+  outage_app.engine.reset();
+  outage_app.db.reset();
+  auto c = app_.db->acquire();
+  c.session() << "REVOKE ALL ON ALL TABLES IN SCHEMA " + schema + " FROM " + role;
+  c.session() << "REVOKE ALL ON SCHEMA " + schema + " FROM " + role;
+  c.session() << "DROP ROLE " + role;
+}
+
+}  // namespace
+}  // namespace s2s::testing
