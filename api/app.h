@@ -17,10 +17,10 @@ namespace s2s::api {
 // The API's own limits; all configurable on `s2sd serve`.
 struct ApiOptions {
   int default_page_size = 50;
-  int max_page_size = 200;           // a larger ?limit is a 400
-  double rate_per_second = 50;       // requests per user, sustained
-  double rate_burst = 100;           // and in a burst
-  int retry_after_seconds = 5;       // told to clients on a 503
+  int max_page_size = 200;                 // a larger ?limit is a 400
+  double rate_per_second = 50;             // requests per user, sustained
+  double rate_burst = 100;                 // and in a burst
+  int retry_after_seconds = 5;             // told to clients on a 503
   std::chrono::hours idempotency_ttl{24};  // keys older than this are forgotten
 };
 

@@ -33,7 +33,7 @@ Case visible_case(RouteContext& ctx, std::int64_t id) {
   if (!found) not_found("no case " + std::to_string(id));
   const auto& check = ctx.app.engine->kinds().scope_check();
   if (check) {
-    const workflow::CaseSnapshot snapshot{found->id, found->kind, found->reference, found->school_urn,
+    const workflow::CaseSnapshot snapshot{found->id,    found->kind,    found->reference, found->school_urn,
                                           found->state, found->version, found->opened_on};
     auto connection = ctx.app.db->acquire();
     std::optional<std::string> refusal;
@@ -120,8 +120,8 @@ std::optional<int> if_match(const HttpRequest& request) {
   const auto parsed = quoted ? std::from_chars(text.data() + 1, text.data() + text.size() - 1, version)
                              : std::from_chars_result{text.data(), std::errc::invalid_argument};
   if (!quoted || parsed.ec != std::errc() || parsed.ptr != text.data() + text.size() - 1 || version <= 0) {
-    bad_request("If-Match", "If-Match must be the case's ETag, a quoted version such as \"3\", got '" +
-                                std::string(*header) + "'");
+    bad_request("If-Match",
+                "If-Match must be the case's ETag, a quoted version such as \"3\", got '" + std::string(*header) + "'");
   }
   return version;
 }
@@ -182,8 +182,10 @@ HttpResponse list_cases(RouteContext& ctx) {
     bad_request("kind", "query parameter kind: no case kind '" + *kind + "'");
   }
   if (phase && !workflow::phase_from_string(*phase)) {
-    bad_request("phase", "query parameter phase must be referral, matching, deployment, evaluation, closed, "
-                         "declined or withdrawn, got '" + *phase + "'");
+    bad_request("phase",
+                "query parameter phase must be referral, matching, deployment, evaluation, closed, "
+                "declined or withdrawn, got '" +
+                    *phase + "'");
   }
   const bool postgres = ctx.app.db->backend() == workflow::Backend::postgresql;
   SqlQuery sql(
@@ -198,7 +200,8 @@ HttpResponse list_cases(RouteContext& ctx) {
   if (state) sql.add(" AND c.state = ?", *state);
   if (phase) sql.add(" AND c.phase = ?", *phase);
   if (urn) sql.add(" AND c.school_urn = CAST(? AS INTEGER)", std::to_string(*urn));
-  if (mini_region) sql.add(" AND s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", *mini_region);
+  if (mini_region)
+    sql.add(" AND s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", *mini_region);
   if (la) sql.add(" AND s.la_code = CAST(? AS INTEGER)", std::to_string(*la));
   if (overdue) {
     sql.add(*overdue ? " AND EXISTS" : " AND NOT EXISTS");
@@ -302,14 +305,15 @@ HttpResponse case_days(RouteContext& ctx) {
   double in_force = 0;
   for (const auto& d : cases::deployment_days(*ctx.app.db, c.id)) {
     if (!d.corrected_by) in_force += d.days;
-    items.push_back(json::object{{"entry", d.entry},
-                                 {"system_leader_id", d.system_leader_id},
-                                 {"day", view(d.day)},
-                                 {"days", d.days},
-                                 {"activity", view(d.activity)},
-                                 {"funding_source", d.funding_source.empty() ? json::value() : json::value(view(d.funding_source))},
-                                 {"corrects", d.corrects ? json::value(*d.corrects) : json::value()},
-                                 {"corrected_by", d.corrected_by ? json::value(*d.corrected_by) : json::value()}});
+    items.push_back(
+        json::object{{"entry", d.entry},
+                     {"system_leader_id", d.system_leader_id},
+                     {"day", view(d.day)},
+                     {"days", d.days},
+                     {"activity", view(d.activity)},
+                     {"funding_source", d.funding_source.empty() ? json::value() : json::value(view(d.funding_source))},
+                     {"corrects", d.corrects ? json::value(*d.corrects) : json::value()},
+                     {"corrected_by", d.corrected_by ? json::value(*d.corrected_by) : json::value()}});
   }
   return json_response(200, json::object{{"case_id", c.id}, {"days_in_force", in_force}, {"items", items}});
 }

@@ -63,8 +63,8 @@ json::object match_json(const workflow::Case& c, const cases::MatchResult& resul
   for (const auto& p : result.ranked) {
     json::array criteria;
     for (const auto& k : p.criteria) {
-      criteria.push_back(json::object{
-          {"name", view(k.name)}, {"weight", k.weight}, {"points", k.points}, {"reason", view(k.reason)}});
+      criteria.push_back(
+          json::object{{"name", view(k.name)}, {"weight", k.weight}, {"points", k.points}, {"reason", view(k.reason)}});
     }
     json::array designations;
     for (const auto& d : p.designations) designations.emplace_back(view(d));
@@ -81,8 +81,8 @@ json::object match_json(const workflow::Case& c, const cases::MatchResult& resul
   for (const auto& p : result.excluded) {
     json::array reasons;
     for (const auto& r : p.reasons) reasons.push_back(json::object{{"code", view(r.code)}, {"reason", view(r.reason)}});
-    excluded.push_back(
-        json::object{{"system_leader_id", p.system_leader_id}, {"name", view(p.name)}, {"reasons", std::move(reasons)}});
+    excluded.push_back(json::object{
+        {"system_leader_id", p.system_leader_id}, {"name", view(p.name)}, {"reasons", std::move(reasons)}});
   }
   return json::object{{"case_id", c.id},
                       {"reference", view(c.reference)},

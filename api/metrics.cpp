@@ -57,8 +57,8 @@ std::string Metrics::render() const {
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < kBuckets.size(); ++i) {
       cumulative += h.buckets[i];
-      out += fmt::format("s2s_http_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", labels, kBuckets[i],
-                         cumulative);
+      out +=
+          fmt::format("s2s_http_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", labels, kBuckets[i], cumulative);
     }
     out += fmt::format("s2s_http_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels, h.count);
     out += fmt::format("s2s_http_request_duration_seconds_sum{{{}}} {}\n", labels, h.sum);

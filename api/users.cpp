@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 
 #include "workflow/sha256.h"
 #include "workflow/timestamp.h"
@@ -67,9 +67,9 @@ NewUser add_user(workflow::Database& db, std::string_view name, std::string_view
   }
   if (!scope_fits(role, kind)) {
     throw UserError("a " + std::string(role) + " needs " +
-                    (role == "admin"     ? std::string("no scope")
-                     : role == "lead"    ? std::string("--scope mini_region:NAME or alliance:ID")
-                     : role == "school"  ? std::string("--scope school:URN")
+                    (role == "admin"        ? std::string("no scope")
+                     : role == "lead"       ? std::string("--scope mini_region:NAME or alliance:ID")
+                     : role == "school"     ? std::string("--scope school:URN")
                      : role == "la_officer" ? std::string("--scope la:CODE")
                                             : std::string("--scope system_leader:ID")) +
                     (kind.empty() ? "" : ", not " + kind));
@@ -119,31 +119,48 @@ int revoke_tokens(workflow::Database& db, std::string_view email) {
   });
 }
 
+namespace {
+
+// The lookup every API request makes, kept with the connection: planned once.
+struct TokenLookup {
+  explicit TokenLookup(soci::session& sql)
+      : statement((sql.prepare << "SELECT u.id, u.name, u.email, u.role, u.scope_kind, u.scope_value, t.token_hash"
+                                  " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                                  " WHERE t.token_hash = :hash AND t.revoked_at IS NULL",
+                   soci::use(hash), soci::into(id), soci::into(user.name), soci::into(user.email),
+                   soci::into(user.role), soci::into(kind, kind_ind), soci::into(value, value_ind),
+                   soci::into(stored))) {}
+  std::string hash;
+  long long id = 0;
+  User user;
+  std::string kind;
+  std::string value;
+  soci::indicator kind_ind = soci::i_ok;
+  soci::indicator value_ind = soci::i_ok;
+  std::string stored;
+  soci::statement statement;
+};
+
+}  // namespace
+
 std::optional<User> authenticate(workflow::Database& db, std::string_view token) {
   if (token.empty()) return std::nullopt;
   const std::string hash = workflow::sha256_hex(token);
   auto connection = db.acquire();
   try {
-    User user;
-    long long id = 0;
-    std::string stored;
-    std::string kind;
-    std::string value;
-    soci::indicator kind_ind = soci::i_ok;
-    soci::indicator value_ind = soci::i_ok;
-    connection.session() << "SELECT u.id, u.name, u.email, u.role, u.scope_kind, u.scope_value, t.token_hash"
-                            " FROM api_tokens t JOIN users u ON u.id = t.user_id"
-                            " WHERE t.token_hash = :hash AND t.revoked_at IS NULL",
-        soci::use(hash), soci::into(id), soci::into(user.name), soci::into(user.email), soci::into(user.role),
-        soci::into(kind, kind_ind), soci::into(value, value_ind), soci::into(stored);
-    if (!connection.session().got_data()) return std::nullopt;
+    auto& st = connection.local<TokenLookup>([](soci::session& sql) { return std::make_unique<TokenLookup>(sql); });
+    st.hash = hash;
+    st.kind_ind = soci::i_ok;
+    st.value_ind = soci::i_ok;
+    if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
     // The index found it by hash; compare again without a data-dependent early exit.
-    if (stored.size() != hash.size() || CRYPTO_memcmp(stored.data(), hash.data(), hash.size()) != 0) {
+    if (st.stored.size() != hash.size() || CRYPTO_memcmp(st.stored.data(), hash.data(), hash.size()) != 0) {
       return std::nullopt;
     }
-    user.id = id;
-    if (kind_ind != soci::i_null) user.scope_kind = kind;
-    if (value_ind != soci::i_null) user.scope_value = value;
+    User user = st.user;
+    user.id = st.id;
+    user.scope_kind = st.kind_ind == soci::i_null ? std::string() : st.kind;
+    user.scope_value = st.value_ind == soci::i_null ? std::string() : st.value;
     return user;
   } catch (...) {
     connection.rethrow_translated();

@@ -172,50 +172,76 @@ void register_deployment_effects(workflow::KindRegistry& kinds) {
   kinds.add_effect("deployment.rate", rate);
 }
 
+namespace {
+
+// The scope checks every case read and event makes, kept with the
+// connection: each planned once, not per call.
+struct ScopeStatements {
+  explicit ScopeStatements(soci::session& sql)
+      : leader((sql.prepare << "SELECT count(*) FROM deployments WHERE case_id = :c AND system_leader_id = :l"
+                               " AND status <> 'declined'",
+                soci::use(case_id), soci::use(leader_id), soci::into(found))),
+        la((sql.prepare << "SELECT count(*) FROM schools WHERE urn = :u AND CAST(la_code AS TEXT) = :la",
+            soci::use(urn), soci::use(value), soci::into(found))),
+        region((sql.prepare << "SELECT count(*) FROM schools s JOIN la_mini_regions m ON m.la_code = s.la_code"
+                               " WHERE s.urn = :u AND m.mini_region = :r",
+                soci::use(urn), soci::use(value), soci::into(found))),
+        alliance((sql.prepare << "SELECT count(*) FROM alliances a WHERE CAST(a.id AS TEXT) = :a"
+                                 " AND (a.lead_school_urn = :u OR EXISTS (SELECT 1 FROM alliance_members m"
+                                 " WHERE m.alliance_id = a.id AND m.school_urn = :u2))",
+                  soci::use(value), soci::use(urn), soci::use(urn2), soci::into(found))) {}
+
+  long long case_id = 0;
+  long long leader_id = 0;
+  int urn = 0;
+  int urn2 = 0;
+  std::string value;
+  int found = 0;
+  soci::statement leader;
+  soci::statement la;
+  soci::statement region;
+  soci::statement alliance;
+
+  bool any(soci::statement& statement, workflow::Backend backend) {
+    found = 0;
+    return workflow::execute_once(statement, backend) && found > 0;
+  }
+};
+
+}  // namespace
+
 std::optional<std::string> scope_refusal(Database::Connection& connection, const workflow::Actor& actor,
                                          const CaseSnapshot& snapshot) {
   const auto [scope_kind, scope_value] = split_scope(actor.scope);
-  const int urn = snapshot.school_urn;
-  soci::session& sql = connection.session();
-  const std::string value(scope_value);
   if (actor.role == "admin") return std::nullopt;
   if (actor.role == "school") {
-    if (scope_kind == "school" && value == std::to_string(urn)) return std::nullopt;
+    if (scope_kind == "school" && scope_value == std::to_string(snapshot.school_urn)) return std::nullopt;
     return "a school user sees only its own school's cases";
   }
+  auto& st =
+      connection.local<ScopeStatements>([](soci::session& sql) { return std::make_unique<ScopeStatements>(sql); });
+  const auto backend = connection.backend();
+  st.urn = snapshot.school_urn;
+  st.urn2 = snapshot.school_urn;
+  st.value = std::string(scope_value);
   if (actor.role == "system_leader") {
     long long leader = 0;
-    const auto parsed = std::from_chars(value.data(), value.data() + value.size(), leader);
+    const auto parsed = std::from_chars(st.value.data(), st.value.data() + st.value.size(), leader);
     if (scope_kind != "system_leader" || parsed.ec != std::errc() || snapshot.id == 0) {
       return "a system leader sees only the cases they work on";
     }
-    const long long case_id = snapshot.id;
-    int found = 0;
-    sql << "SELECT count(*) FROM deployments WHERE case_id = :c AND system_leader_id = :l"
-           " AND status <> 'declined'",
-        soci::use(case_id), soci::use(leader), soci::into(found);
-    if (found > 0) return std::nullopt;
+    st.case_id = snapshot.id;
+    st.leader_id = leader;
+    if (st.any(st.leader, backend)) return std::nullopt;
     return "a system leader sees only the cases they are proposed for or deployed to";
   }
   if (actor.role == "la_officer") {
-    int found = 0;
-    sql << "SELECT count(*) FROM schools WHERE urn = :u AND CAST(la_code AS TEXT) = :la", soci::use(urn),
-        soci::use(value), soci::into(found);
-    if (scope_kind == "la" && found > 0) return std::nullopt;
+    if (scope_kind == "la" && st.any(st.la, backend)) return std::nullopt;
     return "an LA officer sees only the cases of schools in their local authority";
   }
   if (actor.role == "lead") {
-    int found = 0;
-    if (scope_kind == "mini_region") {
-      sql << "SELECT count(*) FROM schools s JOIN la_mini_regions m ON m.la_code = s.la_code"
-             " WHERE s.urn = :u AND m.mini_region = :r",
-          soci::use(urn), soci::use(value), soci::into(found);
-    } else if (scope_kind == "alliance") {
-      sql << "SELECT count(*) FROM alliances a WHERE CAST(a.id AS TEXT) = :a AND (a.lead_school_urn = :u"
-             " OR EXISTS (SELECT 1 FROM alliance_members m WHERE m.alliance_id = a.id AND m.school_urn = :u2))",
-          soci::use(value), soci::use(urn), soci::use(urn), soci::into(found);
-    }
-    if (found > 0) return std::nullopt;
+    if (scope_kind == "mini_region" && st.any(st.region, backend)) return std::nullopt;
+    if (scope_kind == "alliance" && st.any(st.alliance, backend)) return std::nullopt;
     return "a lead sees only the cases of schools in their mini region or alliance";
   }
   return "the role '" + actor.role + "' sees no cases";
@@ -240,9 +266,10 @@ ScopeCondition scope_condition(const workflow::Actor& actor) {
   }
   if (actor.role == "system_leader") {
     if (scope_kind != "system_leader" || !number) return none;
-    return {"EXISTS (SELECT 1 FROM deployments d WHERE d.case_id = c.id"
-            " AND d.system_leader_id = CAST(? AS BIGINT) AND d.status <> 'declined')",
-            {*number}};
+    return {
+        "EXISTS (SELECT 1 FROM deployments d WHERE d.case_id = c.id"
+        " AND d.system_leader_id = CAST(? AS BIGINT) AND d.status <> 'declined')",
+        {*number}};
   }
   if (actor.role == "la_officer") {
     if (scope_kind != "la" || !number) return none;
@@ -252,9 +279,10 @@ ScopeCondition scope_condition(const workflow::Actor& actor) {
     return {"s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", {value}};
   }
   if (actor.role == "lead" && scope_kind == "alliance" && number) {
-    return {"(c.school_urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = CAST(? AS BIGINT))"
-            " OR c.school_urn IN (SELECT lead_school_urn FROM alliances WHERE id = CAST(? AS BIGINT)))",
-            {*number, *number}};
+    return {
+        "(c.school_urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = CAST(? AS BIGINT))"
+        " OR c.school_urn IN (SELECT lead_school_urn FROM alliances WHERE id = CAST(? AS BIGINT)))",
+        {*number, *number}};
   }
   return none;
 }

@@ -152,8 +152,10 @@ std::vector<Alliance> read_alliances(workflow::Database& db, std::optional<std::
                                                    " WHERE id = :id OR :all = 1 ORDER BY id",
                                     soci::use(key), soci::use(all));
     for (const auto& row : rows) {
-      out.push_back(Alliance{workflow::row_integer(row, 0), workflow::row_text(row, 1),
-                             static_cast<std::int32_t>(workflow::row_integer(row, 2)), {}});
+      out.push_back(Alliance{workflow::row_integer(row, 0),
+                             workflow::row_text(row, 1),
+                             static_cast<std::int32_t>(workflow::row_integer(row, 2)),
+                             {}});
     }
     soci::rowset<soci::row> members = (sql.prepare << "SELECT alliance_id, school_urn FROM alliance_members"
                                                       " WHERE alliance_id = :id OR :all = 1 ORDER BY school_urn",
@@ -182,8 +184,12 @@ std::vector<SystemLeader> read_system_leaders(workflow::Database& db, std::optio
                         " WHERE id = :id OR :all = 1 ORDER BY id",
          soci::use(key), soci::use(all));
     for (const auto& row : rows) {
-      SystemLeader leader{workflow::row_integer(row, 0), workflow::row_text(row, 1), workflow::row_text(row, 2),
-                          static_cast<std::int32_t>(workflow::row_integer(row, 3)), std::nullopt, {}};
+      SystemLeader leader{workflow::row_integer(row, 0),
+                          workflow::row_text(row, 1),
+                          workflow::row_text(row, 2),
+                          static_cast<std::int32_t>(workflow::row_integer(row, 3)),
+                          std::nullopt,
+                          {}};
       if (row.get_indicator(4) != soci::i_null) leader.alliance_id = workflow::row_integer(row, 4);
       out.push_back(std::move(leader));
     }

@@ -12,41 +12,59 @@ namespace {
 using workflow::row_integer;
 using workflow::row_text;
 
+constexpr const char* kSchoolSelect =
+    "SELECT s.urn, s.name, s.la_code, s.la_name, m.mini_region, s.phase, s.status, s.trust_code,"
+    " s.trust_name, s.ofsted_grade, CAST(s.ofsted_date AS TEXT), CASE WHEN s.ssif_eligible THEN 1"
+    " ELSE 0 END, CASE WHEN s.category_5_6 THEN 1 ELSE 0 END"
+    " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE ";
+
+School school_from(const soci::row& row) {
+  School s;
+  s.urn = static_cast<std::int32_t>(row_integer(row, 0));
+  s.name = row_text(row, 1);
+  s.la_code = static_cast<int>(row_integer(row, 2));
+  s.la_name = row_text(row, 3);
+  s.mini_region = row_text(row, 4);
+  s.phase = row_text(row, 5);
+  s.status = row_text(row, 6);
+  s.trust_code = row_text(row, 7);
+  s.trust_name = row_text(row, 8);
+  if (row.get_indicator(9) != soci::i_null) s.ofsted_grade = static_cast<int>(row_integer(row, 9));
+  s.ofsted_date = row_text(row, 10);
+  s.ssif_eligible = row_integer(row, 11) != 0;
+  s.category_5_6 = row_integer(row, 12) != 0;
+  return s;
+}
+
 // The schools whose URN is in `urns` (a comma-separated list of integers), by URN.
 std::map<std::int32_t, School> read_schools(soci::session& sql, const std::string& urns) {
   std::map<std::int32_t, School> out;
   // By primary key: a join from another table would make PostgreSQL hash the
   // whole register (50,000 schools) to find a few thousand.
-  soci::rowset<soci::row> rows =
-      (sql.prepare << "SELECT s.urn, s.name, s.la_code, s.la_name, m.mini_region, s.phase, s.status, s.trust_code,"
-                      " s.trust_name, s.ofsted_grade, CAST(s.ofsted_date AS TEXT), CASE WHEN s.ssif_eligible THEN 1"
-                      " ELSE 0 END, CASE WHEN s.category_5_6 THEN 1 ELSE 0 END"
-                      " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE s.urn IN (" +
-                          urns + ")");
+  soci::rowset<soci::row> rows = (sql.prepare << std::string(kSchoolSelect) + "s.urn IN (" + urns + ")");
   for (const auto& row : rows) {
-    School s;
-    s.urn = static_cast<std::int32_t>(row_integer(row, 0));
-    s.name = row_text(row, 1);
-    s.la_code = static_cast<int>(row_integer(row, 2));
-    s.la_name = row_text(row, 3);
-    s.mini_region = row_text(row, 4);
-    s.phase = row_text(row, 5);
-    s.status = row_text(row, 6);
-    s.trust_code = row_text(row, 7);
-    s.trust_name = row_text(row, 8);
-    if (row.get_indicator(9) != soci::i_null) s.ofsted_grade = static_cast<int>(row_integer(row, 9));
-    s.ofsted_date = row_text(row, 10);
-    s.ssif_eligible = row_integer(row, 11) != 0;
-    s.category_5_6 = row_integer(row, 12) != 0;
+    School s = school_from(row);
     out.emplace(s.urn, std::move(s));
   }
   return out;
 }
 
-std::optional<School> read_school(soci::session& sql, std::int32_t urn) {
-  auto found = read_schools(sql, std::to_string(urn));
-  if (found.empty()) return std::nullopt;
-  return std::move(found.begin()->second);
+// One school by URN through a statement kept with the connection (every case
+// read shows its school): planned once, not per call.
+struct SchoolStatement {
+  explicit SchoolStatement(soci::session& sql)
+      : statement((sql.prepare << std::string(kSchoolSelect) + "s.urn = :urn", soci::use(urn), soci::into(row))) {}
+  int urn = 0;
+  soci::row row;
+  soci::statement statement;
+};
+
+std::optional<School> read_school(workflow::Database::Connection& connection, std::int32_t urn) {
+  auto& st =
+      connection.local<SchoolStatement>([](soci::session& sql) { return std::make_unique<SchoolStatement>(sql); });
+  st.urn = urn;
+  if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
+  return school_from(st.row);
 }
 
 }  // namespace
@@ -62,7 +80,7 @@ std::map<std::int32_t, School> find_schools(workflow::Database::Connection& conn
 std::optional<School> find_school(workflow::Database& db, std::int32_t urn) {
   auto connection = db.acquire();
   try {
-    return read_school(connection.session(), urn);
+    return read_school(connection, urn);
   } catch (...) {
     connection.rethrow_translated();
   }
@@ -84,8 +102,9 @@ School edit_school(workflow::Database& db, std::int32_t urn, const SchoolEdit& e
     if (*day > today) throw ProviderError("ofsted date " + *edit.ofsted_date + " is in the future");
   }
   const std::string now = workflow::format_timestamp(std::chrono::system_clock::now());
-  return db.transact([&](soci::session& sql) {
-    if (!read_school(sql, urn))
+  return db.transact([&](workflow::Database::Connection& connection) {
+    soci::session& sql = connection.session();
+    if (!read_school(connection, urn))
       throw ProviderError("no school with URN " + std::to_string(urn) + " (import GIAS first)");
     const int key = urn;
     // One statement per field given, all in this transaction. Values go as
@@ -102,7 +121,7 @@ School edit_school(workflow::Database& db, std::int32_t urn, const SchoolEdit& e
     if (edit.category_5_6) set("category_5_6", *edit.category_5_6 ? "1" : "0");
     if (edit.trust_code) set("trust_code", *edit.trust_code);
     if (edit.trust_name) set("trust_name", *edit.trust_name);
-    return *read_school(sql, urn);
+    return *read_school(connection, urn);
   });
 }
 

@@ -292,9 +292,41 @@ std::int64_t CaseStore::insert_deadline(const DeadlineRow& row, const std::strin
   return id;
 }
 
+namespace {
+
+// A case's deadlines through a statement kept with the connection (every case
+// read shows them): planned once, then one round trip, read row by row.
+struct CaseDeadlines {
+  explicit CaseDeadlines(soci::session& sql)
+      : statement((sql.prepare << std::string(kDeadlineColumns) + " WHERE case_id = :id ORDER BY id", soci::use(key),
+                   soci::into(row.id), soci::into(row.case_id), soci::into(row.purpose), soci::into(row.armed_in_state),
+                   soci::into(row.due_on), soci::into(row.computation), soci::into(row.status),
+                   soci::into(settled, settled_ind))) {}
+  long long key = 0;
+  struct {
+    long long id = 0;
+    long long case_id = 0;
+    std::string purpose, armed_in_state, due_on, computation, status;
+  } row;
+  std::string settled;
+  soci::indicator settled_ind = soci::i_ok;
+  soci::statement statement;
+};
+
+}  // namespace
+
 std::vector<DeadlineRow> CaseStore::deadlines(std::int64_t case_id) {
-  const long long key = case_id;
-  return read_deadlines(sql_, "WHERE case_id = :id ORDER BY id", key);
+  auto& st = connection_.local<CaseDeadlines>([](soci::session& sql) { return std::make_unique<CaseDeadlines>(sql); });
+  st.key = case_id;
+  std::vector<DeadlineRow> out;
+  // Every row is fetched, so the statement is done (SQLite commits only then).
+  if (st.statement.execute(true)) {
+    do {
+      out.push_back(DeadlineRow{st.row.id, st.row.case_id, st.row.purpose, st.row.armed_in_state, st.row.due_on,
+                                st.row.computation, st.row.status, optional_text(st.settled, st.settled_ind)});
+    } while (st.statement.fetch());
+  }
+  return out;
 }
 
 std::vector<DeadlineRow> CaseStore::unsettled_deadlines(std::optional<std::int64_t> case_id) {

@@ -293,10 +293,11 @@ struct Engine::Impl {
   static EngineError not_allowed(const CaseKind& kind, const CaseRow& row, std::string_view event) {
     const auto allowed = kind.allowed_events(row.state);
     std::vector<std::string> names(allowed.begin(), allowed.end());
-    return EngineError(EngineError::Code::event_not_allowed,
-                       fmt::format("{} is {}: it does not take '{}' (it takes: {})", row.reference, row.state, event,
-                                   names.empty() ? std::string("nothing, it is finished") : join(names, ", ")),
-                       {}, {}, std::move(names));
+    // The message first: the order in which arguments are evaluated is unspecified,
+    // and `names` is moved into the last one.
+    std::string message = fmt::format("{} is {}: it does not take '{}' (it takes: {})", row.reference, row.state, event,
+                                      names.empty() ? std::string("nothing, it is finished") : join(names, ", "));
+    return EngineError(EngineError::Code::event_not_allowed, std::move(message), {}, {}, std::move(names));
   }
 
   // Applies one event inside the caller's transaction and returns the case as it now is.

@@ -102,7 +102,9 @@ TEST_F(ApiTest, EveryRouteAsEveryRoleInsideAndOutsideItsScope) {
       {"GET", "/api/v1/alliances", "/api/v1/alliances", "", "", to_all},
       {"GET", "/api/v1/alliances/{id}", "/api/v1/alliances/" + std::to_string(demo_.alliance_id), "", "", to_all},
       {"GET", "/api/v1/system-leaders", "/api/v1/system-leaders", "", "",
-       [](const Caller& who) { return one_of(who.role, {"school", "la_officer"}) ? 403 : 200; }},
+       [](const Caller& who) {
+         return one_of(who.role, {"school", "la_officer"}) ? 403 : 200;
+       }},
       {"GET", "/api/v1/system-leaders/{id}", leader, "", "", leader_record},
       {"GET", "/api/v1/system-leaders/{id}/capacity", leader + "/capacity", "", "", leader_record},
       {"PUT", "/api/v1/system-leaders/{id}/capacity", leader + "/capacity",
