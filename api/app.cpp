@@ -25,6 +25,18 @@ bool RateLimiter::allow(std::int64_t key, double rate_per_second, double burst,
   return false;
 }
 
+bool RateLimiter::exhausted(std::int64_t key, double rate_per_second, double burst,
+                            std::chrono::steady_clock::time_point now, std::chrono::milliseconds& retry_after) {
+  const std::lock_guard lock(mutex_);
+  const auto it = buckets_.find(key);
+  if (it == buckets_.end()) return false;
+  const double elapsed = std::chrono::duration<double>(now - it->second.last).count();
+  const double tokens = std::min(burst, it->second.tokens + elapsed * rate_per_second);
+  if (tokens >= 1) return false;
+  retry_after = std::chrono::milliseconds(static_cast<long long>((1 - tokens) / rate_per_second * 1000) + 1);
+  return true;
+}
+
 void register_routes(Router& router, App& app) {
   register_health_routes(router, app);
   register_case_routes(router, app);
@@ -37,7 +49,13 @@ HttpHandler make_handler(const Router& router, App& app) {
     std::string pattern;
     HttpResponse response = router.dispatch(request, &pattern);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    app.metrics.observe_request(request.method, pattern.empty() ? "unmatched" : pattern, response.status, seconds);
+    // Labels from a closed set: a client choosing methods must not grow the series.
+    static constexpr std::string_view kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
+    std::string_view method = "OTHER";
+    for (const auto m : kMethods) {
+      if (request.method == m) method = m;
+    }
+    app.metrics.observe_request(method, pattern.empty() ? "unmatched" : pattern, response.status, seconds);
     return response;
   };
 }

@@ -21,6 +21,8 @@ struct ApiOptions {
   double rate_per_second = 50;             // requests per user, sustained
   double rate_burst = 100;                 // and in a burst
   int retry_after_seconds = 5;             // told to clients on a 503
+  double failed_logins_per_second = 1;     // per client address, after a burst of
+  double failed_login_burst = 20;          // this many: more get 429 before any token lookup
   std::chrono::hours idempotency_ttl{24};  // keys older than this are forgotten
 };
 
@@ -30,6 +32,9 @@ class RateLimiter {
   // Whether a request may run now; when not, `retry_after` is how long until it may.
   bool allow(std::int64_t key, double rate_per_second, double burst, std::chrono::steady_clock::time_point now,
              std::chrono::milliseconds& retry_after);
+  // Whether the key's bucket is empty now, without taking from it.
+  bool exhausted(std::int64_t key, double rate_per_second, double burst, std::chrono::steady_clock::time_point now,
+                 std::chrono::milliseconds& retry_after);
 
  private:
   struct Bucket {
@@ -46,7 +51,8 @@ struct App {
   std::unique_ptr<workflow::Engine> engine;
   ApiOptions options;
   Metrics metrics;
-  RateLimiter limiter;
+  RateLimiter limiter;        // per user
+  RateLimiter failed_logins;  // per client address
 };
 
 // Registers every route of s2sd on `router`. `app` must outlive the router.

@@ -104,7 +104,17 @@ json::object case_detail(RouteContext& ctx, const Case& c) {
 }
 
 HttpResponse case_response(RouteContext& ctx, int status, const Case& c) {
-  HttpResponse response = json_response(status, case_detail(ctx, c));
+  json::object body;
+  try {
+    body = case_detail(ctx, c);
+  } catch (const workflow::DatabaseUnavailable&) {
+    // After a committed change the answer must not be a failure (a retry
+    // would apply it twice): the case as the engine returned it, without
+    // what hangs off it, which a GET shows once the database is back.
+    if (!ctx.committed) throw;
+    body = case_json(c);
+  }
+  HttpResponse response = json_response(status, body);
   response.headers.emplace_back("ETag", etag(c.version));
   return response;
 }
@@ -114,7 +124,11 @@ std::optional<int> if_match(const HttpRequest& request) {
   const auto header = request.header("If-Match");
   if (!header || *header == "*") return std::nullopt;
   std::string_view text = *header;
-  if (text.starts_with("W/")) text.remove_prefix(2);
+  if (text.starts_with("W/")) {
+    // RFC 9110: a weak tag never matches If-Match.
+    throw Problem(412, "precondition-failed", "The case has changed",
+                  "If-Match takes the case's strong ETag (\"3\"), not a weak one: " + std::string(*header));
+  }
   int version = 0;
   const bool quoted = text.size() >= 3 && text.front() == '"' && text.back() == '"';
   const auto parsed = quoted ? std::from_chars(text.data() + 1, text.data() + text.size() - 1, version)
@@ -144,6 +158,9 @@ HttpResponse open_case(RouteContext& ctx) {
   if (occurred_on && std::chrono::sys_days(*occurred_on) > std::chrono::sys_days(ctx.app.engine->today())) {
     bad_request("$.occurred_on", "$.occurred_on lies in the future: " + workflow::format_date(*occurred_on));
   }
+  if (occurred_on && static_cast<int>(occurred_on->year()) < 2000) {
+    bad_request("$.occurred_on", "$.occurred_on must be in 2000 or later: " + workflow::format_date(*occurred_on));
+  }
   if (!cases::find_school(*ctx.app.db, static_cast<std::int32_t>(*urn))) {
     throw Problem(422, "unknown-school", "Unknown school",
                   "$.school_urn: no school with URN " + std::to_string(*urn) + " in the register",
@@ -160,6 +177,7 @@ HttpResponse open_case(RouteContext& ctx) {
     }
     throw;
   }
+  ctx.committed = true;
   ctx.app.metrics.count_event(opened.kind, "open");
   HttpResponse response = case_response(ctx, 201, opened);
   response.headers.emplace_back("Location", "/api/v1/cases/" + std::to_string(opened.id));
@@ -294,6 +312,7 @@ HttpResponse send_event(RouteContext& ctx) {
     bad_request("$.occurred_on", "$.occurred_on lies in the future: " + workflow::format_date(occurred_on));
   }
   const Case moved = ctx.app.engine->apply(id, event, data, ctx.caller.actor, occurred_on, expected);
+  ctx.committed = true;
   ctx.app.metrics.count_event(moved.kind, event);
   return case_response(ctx, 200, moved);
 }

@@ -392,6 +392,7 @@ int run_serve(const Settings& settings) {
 
   options.max_upload_bytes = static_cast<std::size_t>(settings.integer("max-upload-bytes", 1024, 1LL << 32));
   options.upload_paths = {"/api/v1/schools/import"};
+  options.upload_read_timeout = std::chrono::milliseconds(settings.integer("upload-timeout-ms", 1000, 3600000));
 
   App app;
   app.options.max_page_size = static_cast<int>(settings.integer("max-page-size", 1, 10000));
@@ -525,6 +526,7 @@ std::vector<Command> commands() {
                           {"max-connections", "N", "open connections at most; more get 503", "512"},
                           {"max-body-bytes", "N", "largest request body; larger get 413", "1048576"},
                           {"max-upload-bytes", "N", "largest GIAS upload (POST /api/v1/schools/import)", "67108864"},
+                          {"upload-timeout-ms", "MS", "a whole GIAS upload must arrive within this", "300000"},
                           {"max-page-size", "N", "largest ?limit on lists; larger get 400", "200"},
                           {"rate-limit", "N", "requests a second per user, sustained; more get 429", "50"},
                           {"rate-burst", "N", "requests per user in a burst above the rate", "100"},

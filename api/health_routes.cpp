@@ -28,14 +28,13 @@ std::string database_gauges(App& app) {
     soci::session& sql = connection.session();
     out += "# HELP s2s_timers Durable timers by status (fired counts every timer ever fired).\n";
     out += "# TYPE s2s_timers gauge\n";
-    for (const char* status : {"pending", "fired", "failed", "cancelled"}) {
+    for (const std::string status : {"pending", "fired", "failed", "cancelled"}) {
       long long n = 0;
-      sql << "SELECT count(*) FROM timers WHERE status = :s", soci::use(std::string(status)), soci::into(n);
+      sql << "SELECT count(*) FROM timers WHERE status = :s", soci::use(status), soci::into(n);
       out += fmt::format("s2s_timers{{status=\"{}\"}} {}\n", status, n);
     }
     long long due = 0;
-    sql << "SELECT count(*) FROM timers WHERE status = 'pending' AND fire_on <= CAST(:t AS DATE)", soci::use(today),
-        soci::into(due);
+    sql << "SELECT count(*) FROM timers WHERE status = 'pending' AND fire_on <= :t", soci::use(today), soci::into(due);
     out += "# HELP s2s_timers_due Pending timers whose day has come (fired on the next round).\n";
     out += "# TYPE s2s_timers_due gauge\n";
     out += fmt::format("s2s_timers_due {}\n", due);
@@ -46,9 +45,9 @@ std::string database_gauges(App& app) {
     out += fmt::format("s2s_deadlines_overdue {}\n", overdue);
     out += "# HELP s2s_outbox_messages Notifications in the outbox by status (pending is the backlog).\n";
     out += "# TYPE s2s_outbox_messages gauge\n";
-    for (const char* status : {"pending", "sent", "dead"}) {
+    for (const std::string status : {"pending", "sent", "dead"}) {
       long long n = 0;
-      sql << "SELECT count(*) FROM outbox WHERE status = :s", soci::use(std::string(status)), soci::into(n);
+      sql << "SELECT count(*) FROM outbox WHERE status = :s", soci::use(status), soci::into(n);
       out += fmt::format("s2s_outbox_messages{{status=\"{}\"}} {}\n", status, n);
     }
   } catch (...) {

@@ -3,6 +3,7 @@
 // calendar and its closures, the caller's deadlines, the case kinds, and who
 // the caller is.
 #include <soci/soci.h>
+#include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
 #include <set>
@@ -53,7 +54,7 @@ HttpResponse search_schools(RouteContext& ctx) {
   if (la) sql.add(" AND s.la_code = CAST(? AS INTEGER)", std::to_string(*la));
   if (mini_region)
     sql.add(" AND s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", *mini_region);
-  if (page.after) sql.add(" AND s.urn > CAST(? AS INTEGER)", std::to_string(*page.after));
+  if (page.after) sql.add(" AND s.urn > CAST(? AS BIGINT)", std::to_string(*page.after));
   sql.add(" ORDER BY s.urn LIMIT " + std::to_string(page.limit + 1));
   std::vector<std::int32_t> urns;
   std::map<std::int32_t, cases::School> found;
@@ -245,13 +246,26 @@ HttpResponse set_capacity(RouteContext& ctx) {
 
 // --- calendar -------------------------------------------------------------------
 
+// Closures another process added; the arithmetic goes on with those known
+// when the database cannot be reached.
+void refresh_calendar(RouteContext& ctx) {
+  try {
+    ctx.app.engine->reload_calendar();
+  } catch (const workflow::DatabaseUnavailable& e) {
+    spdlog::warn("calendar closures not reloaded: {}", e.what());
+  }
+}
+
 HttpResponse working_days(RouteContext& ctx) {
-  ctx.app.engine->reload_calendar();
+  refresh_calendar(ctx);
   Query query(ctx.request.query);
   const auto from = query.date("from");
   const auto add = query.integer("add", -1000, 1000);
   query.done();
   if (!from) bad_request("from", "query parameter from is required (YYYY-MM-DD)");
+  if (const int y = static_cast<int>(from->year()); y < 1900 || y > 2200) {
+    bad_request("from", "query parameter from must lie in the years 1900 to 2200");
+  }
   if (!add) bad_request("add", "query parameter add is required (working days, -1000 to 1000)");
   const auto computation = ctx.app.engine->calendar().compute_deadline(*from, static_cast<int>(*add));
   return json_response(200, json::object{{"from", workflow::format_date(*from)},
@@ -261,7 +275,7 @@ HttpResponse working_days(RouteContext& ctx) {
 }
 
 HttpResponse holidays(RouteContext& ctx) {
-  ctx.app.engine->reload_calendar();
+  refresh_calendar(ctx);
   Query query(ctx.request.query);
   const auto year = query.integer("year", 1900, 2200);
   query.done();
@@ -305,7 +319,22 @@ HttpResponse add_closure(RouteContext& ctx) {
                     workflow::format_date(day) + " is already a closure day (" + c.reason + ")", {{"field", "$.date"}});
     }
   }
-  const int moved = ctx.app.engine->add_closure(day, reason, ctx.caller.actor.name);
+  int moved = 0;
+  try {
+    moved = ctx.app.engine->add_closure(day, reason, ctx.caller.actor.name);
+  } catch (const workflow::Error&) {
+    // Another request closed the day between the check and the insert.
+    ctx.app.engine->reload_calendar();
+    for (const auto& c : ctx.app.engine->calendar().closures()) {
+      if (c.date == day) {
+        throw Problem(409, "already-closed", "Already a closure day",
+                      workflow::format_date(day) + " is already a closure day (" + c.reason + ")",
+                      {{"field", "$.date"}});
+      }
+    }
+    throw;
+  }
+  ctx.committed = true;
   HttpResponse response = json_response(
       201, json::object{{"date", workflow::format_date(day)}, {"reason", view(reason)}, {"deadlines_moved", moved}});
   response.headers.emplace_back("Location", "/api/v1/calendar/closures");
@@ -330,7 +359,7 @@ HttpResponse caller_deadlines(RouteContext& ctx) {
   const auto scope = cases::scope_condition(ctx.caller.actor);
   sql.add(scope.sql, scope.values);
   if (status) sql.add(" AND d.status = ?", *status);
-  if (before) sql.add(" AND d.due_on <= CAST(? AS DATE)", workflow::format_date(*before));
+  if (before) sql.add(" AND d.due_on <= ?", workflow::format_date(*before));
   if (page.after) sql.add(" AND d.id > CAST(? AS BIGINT)", std::to_string(*page.after));
   sql.add(" ORDER BY d.id LIMIT " + std::to_string(page.limit + 1));
   json::array items;

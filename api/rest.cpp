@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -50,6 +51,64 @@ int hex_value(char c) {
   return -1;
 }
 
+// Well-formed UTF-8 without NUL: what the databases store as text.
+bool valid_utf8(std::string_view text) {
+  constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t extra = 0;
+    std::uint32_t code = 0;
+    if (c == 0) return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      code = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      code = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      code = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + extra >= text.size()) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto d = static_cast<unsigned char>(text[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      code = (code << 6) | (d & 0x3Fu);
+    }
+    if (code < kMin[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+// A JSON path in `value` whose string (or key) holds a NUL, if any: PostgreSQL
+// cannot store one in text or JSONB.
+std::optional<std::string> nul_in(const json::value& value, const std::string& path) {
+  if (value.is_string()) {
+    const auto& text = value.get_string();
+    if (std::string_view(text.data(), text.size()).find('\0') != std::string_view::npos) return path;
+  } else if (value.is_array()) {
+    const auto& items = value.get_array();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (auto found = nul_in(items[i], path + "[" + std::to_string(i) + "]")) return found;
+    }
+  } else if (value.is_object()) {
+    for (const auto& [key, item] : value.get_object()) {
+      const std::string_view name(key.data(), key.size());
+      if (name.find('\0') != std::string_view::npos) return path;
+      if (auto found = nul_in(item, path + "." + std::string(name))) return found;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string percent_decode(std::string_view text, std::string_view what) {
   std::string out;
   out.reserve(text.size());
@@ -66,6 +125,7 @@ std::string percent_decode(std::string_view text, std::string_view what) {
       i += 2;
     }
   }
+  if (!valid_utf8(out)) bad_request(what, "query parameter " + std::string(what) + " is not UTF-8 text");
   return out;
 }
 
@@ -111,7 +171,7 @@ Problem engine_problem(const EngineError& e, bool had_if_match) {
 }
 
 // The response for the exception in flight.
-HttpResponse problem_for_current_exception(const HttpRequest& request, bool had_if_match) {
+HttpResponse problem_for_current_exception(const HttpRequest& request, bool had_if_match, int retry_after) {
   try {
     throw;
   } catch (const Problem& p) {
@@ -121,7 +181,7 @@ HttpResponse problem_for_current_exception(const HttpRequest& request, bool had_
   } catch (const workflow::DatabaseUnavailable& e) {
     spdlog::warn("{} {}: database unavailable: {}", request.method, request.path, e.what());
     return Problem(503, "database-unavailable", "Database unavailable", "the database cannot be reached; retry shortly")
-        .header("Retry-After", "5")
+        .header("Retry-After", std::to_string(retry_after))
         .response();
   } catch (const cases::ProviderError& e) {
     return Problem(422, "unprocessable", "Cannot be done as asked", e.what()).response();
@@ -228,11 +288,12 @@ std::optional<StoredResponse> claim_key(App& app, std::int64_t user, const std::
   });
 }
 
-void complete_key(App& app, std::int64_t user, const std::string& key, const HttpResponse& response) {
+void complete_key(App& app, std::int64_t user, const std::string& key, const HttpResponse& response, bool committed) {
   const long long user_id = user;
-  // A failure worth retrying (the database, the rate limit) lets the key go,
-  // so that the retry runs; anything else is the answer for good.
-  const bool retryable = response.status >= 500 || response.status == 429;
+  // A failure worth retrying (the database, the rate limit) before anything
+  // was committed lets the key go, so that the retry runs; anything else is
+  // the answer for good.
+  const bool retryable = !committed && (response.status >= 500 || response.status == 429);
   app.db->transact([&](soci::session& sql) {
     if (retryable) {
       sql << "DELETE FROM idempotency_keys WHERE user_id = :u AND key = :k", soci::use(user_id), soci::use(key);
@@ -494,6 +555,7 @@ json::object json_body(const HttpRequest& request) {
   }
   json::value value = parser.release();
   if (!value.is_object()) bad_request("$", "the body must be a JSON object, got " + std::string(type_name(value)));
+  if (const auto where = nul_in(value, "$")) bad_request(*where, *where + " holds a NUL character (\\u0000)");
   return std::move(value.get_object());
 }
 
@@ -526,7 +588,9 @@ Page read_page(Query& query, const App& app) {
     long long key = 0;
     const char* begin = cursor->data() + 1;
     const char* end = cursor->data() + cursor->size();
-    const auto parsed = cursor->size() > 1 && cursor->front() == 'c'
+    const bool lower = cursor->size() > 1 &&
+                       std::all_of(begin, end, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); });
+    const auto parsed = cursor->size() > 1 && cursor->front() == 'c' && lower
                             ? std::from_chars(begin, end, key, 36)
                             : std::from_chars_result{begin, std::errc::invalid_argument};
     if (parsed.ec != std::errc() || parsed.ptr != end || key <= 0) {
@@ -553,73 +617,103 @@ std::string encode_cursor(std::int64_t key) {
 void add_api_route(Router& router, App& app, std::string method, std::string pattern, std::string roles,
                    RouteHandler handler) {
   const bool writes = method != "GET";
-  router.add(std::move(method), std::move(pattern),
-             [&app, roles = std::move(roles), handler = std::move(handler), writes](
-                 const HttpRequest& request, const Router::Params& params) -> HttpResponse {
-               const auto if_match = request.header("If-Match");
-               const bool had_if_match = if_match.has_value() && *if_match != "*";
-               Caller caller;
-               try {
-                 caller = authenticate_request(app, request);
-                 std::chrono::milliseconds wait{};
-                 if (!app.limiter.allow(caller.user.id, app.options.rate_per_second, app.options.rate_burst,
-                                        std::chrono::steady_clock::now(), wait)) {
-                   const auto seconds = std::max<long long>(1, (wait.count() + 999) / 1000);
-                   throw Problem(429, "too-many-requests", "Too many requests",
-                                 "more than " + fmt_rate(app.options.rate_per_second) +
-                                     " requests a second from this user; retry after " + std::to_string(seconds) + " s")
-                       .header("Retry-After", std::to_string(seconds));
-                 }
-                 if (!has_role(roles, caller.user.role)) {
-                   throw Problem(403, "forbidden", "Forbidden",
-                                 "the role " + caller.user.role + " may not " + request.method + " " + request.path);
-                 }
-               } catch (...) {
-                 return problem_for_current_exception(request, had_if_match);
-               }
+  router.add(
+      std::move(method), std::move(pattern),
+      [&app, roles = std::move(roles), handler = std::move(handler), writes](
+          const HttpRequest& request, const Router::Params& params) -> HttpResponse {
+        const auto if_match = request.header("If-Match");
+        const bool had_if_match = if_match.has_value() && *if_match != "*";
+        Caller caller;
+        // Failed logins per client address: a guesser is slowed before any lookup.
+        const auto address_key = static_cast<std::int64_t>(std::hash<std::string>{}(request.remote_address));
+        try {
+          std::chrono::milliseconds wait{};
+          const auto now = std::chrono::steady_clock::now();
+          if (app.failed_logins.exhausted(address_key, app.options.failed_logins_per_second,
+                                          app.options.failed_login_burst, now, wait)) {
+            const auto seconds = std::max<long long>(1, (wait.count() + 999) / 1000);
+            throw Problem(429, "too-many-requests", "Too many requests",
+                          "too many failed logins from this address; retry after " + std::to_string(seconds) + " s")
+                .header("Retry-After", std::to_string(seconds));
+          }
+          try {
+            caller = authenticate_request(app, request);
+          } catch (const Problem& p) {
+            if (p.status() == 401) {
+              (void)app.failed_logins.allow(address_key, app.options.failed_logins_per_second,
+                                            app.options.failed_login_burst, now, wait);
+            }
+            throw;
+          }
+          if (!app.limiter.allow(caller.user.id, app.options.rate_per_second, app.options.rate_burst,
+                                 std::chrono::steady_clock::now(), wait)) {
+            const auto seconds = std::max<long long>(1, (wait.count() + 999) / 1000);
+            throw Problem(429, "too-many-requests", "Too many requests",
+                          "more than " + fmt_rate(app.options.rate_per_second) +
+                              " requests a second from this user; retry after " + std::to_string(seconds) + " s")
+                .header("Retry-After", std::to_string(seconds));
+          }
+          if (!has_role(roles, caller.user.role)) {
+            throw Problem(403, "forbidden", "Forbidden",
+                          "the role " + caller.user.role + " may not " + request.method + " " + request.path);
+          }
+        } catch (...) {
+          return problem_for_current_exception(request, had_if_match, app.options.retry_after_seconds);
+        }
 
-               const auto run = [&]() -> HttpResponse {
-                 try {
-                   RouteContext ctx{app, request, params, caller};
-                   return handler(ctx);
-                 } catch (...) {
-                   return problem_for_current_exception(request, had_if_match);
-                 }
-               };
+        bool committed = false;
+        const auto run = [&]() -> HttpResponse {
+          RouteContext ctx{app, request, params, caller};
+          try {
+            HttpResponse response = handler(ctx);
+            committed = ctx.committed;
+            return response;
+          } catch (...) {
+            committed = ctx.committed;
+            return problem_for_current_exception(request, had_if_match, app.options.retry_after_seconds);
+          }
+        };
 
-               const auto key = request.header("Idempotency-Key");
-               if (!writes || !key) return run();
-               try {
-                 if (key->empty() || key->size() > 255) {
-                   bad_request("Idempotency-Key", "the Idempotency-Key header must be 1 to 255 characters");
-                 }
-                 const std::string key_text(*key);
-                 const std::string hash =
-                     workflow::sha256_hex(request.method + "\n" + request.target + "\n" +
-                                          std::string(if_match.value_or("")) + "\n" + request.body);
-                 const auto stored = claim_key(app, caller.user.id, key_text, request, hash);
-                 if (stored) {
-                   if (stored->request_hash != hash) {
-                     throw Problem(422, "idempotency-key-reused", "Idempotency key reused",
-                                   "the Idempotency-Key '" + key_text +
-                                       "' was used with another request; use a new key for a new request");
-                   }
-                   if (!stored->response) {
-                     throw Problem(409, "idempotency-key-in-progress", "Request in progress",
-                                   "the first request with this Idempotency-Key has not finished; retry shortly")
-                         .header("Retry-After", "1");
-                   }
-                   HttpResponse replay = *stored->response;
-                   replay.headers.emplace_back("Idempotent-Replayed", "true");
-                   return replay;
-                 }
-                 HttpResponse response = run();
-                 complete_key(app, caller.user.id, key_text, response);
-                 return response;
-               } catch (...) {
-                 return problem_for_current_exception(request, had_if_match);
-               }
-             });
+        const auto key = request.header("Idempotency-Key");
+        if (!writes || !key) return run();
+        try {
+          const bool visible = std::all_of(key->begin(), key->end(), [](char c) { return c > 32 && c < 127; });
+          if (key->empty() || key->size() > 255 || !visible) {
+            bad_request("Idempotency-Key", "the Idempotency-Key header must be 1 to 255 visible ASCII characters");
+          }
+          const std::string key_text(*key);
+          const std::string hash = workflow::sha256_hex(request.method + "\n" + request.target + "\n" +
+                                                        std::string(if_match.value_or("")) + "\n" + request.body);
+          const auto stored = claim_key(app, caller.user.id, key_text, request, hash);
+          if (stored) {
+            if (stored->request_hash != hash) {
+              throw Problem(422, "idempotency-key-reused", "Idempotency key reused",
+                            "the Idempotency-Key '" + key_text +
+                                "' was used with another request; use a new key for a new request");
+            }
+            if (!stored->response) {
+              throw Problem(409, "idempotency-key-in-progress", "Request in progress",
+                            "the first request with this Idempotency-Key has not finished; retry shortly")
+                  .header("Retry-After", "1");
+            }
+            HttpResponse replay = *stored->response;
+            replay.headers.emplace_back("Idempotent-Replayed", "true");
+            return replay;
+          }
+          HttpResponse response = run();
+          try {
+            complete_key(app, caller.user.id, key_text, response, committed);
+          } catch (const std::exception& e) {
+            // The request's own answer stands; a retry with this key
+            // finds it in progress and is told to check the case.
+            spdlog::error("{} {}: could not record the answer for an Idempotency-Key: {}", request.method, request.path,
+                          e.what());
+          }
+          return response;
+        } catch (...) {
+          return problem_for_current_exception(request, had_if_match, app.options.retry_after_seconds);
+        }
+      });
 }
 
 }  // namespace s2s::api

@@ -115,6 +115,9 @@ struct RouteContext {
   const HttpRequest& request;
   const Router::Params& params;
   const Caller& caller;
+  // Set by a route once its change is committed: from then on a failure is
+  // not worth retrying under the same Idempotency-Key (it would apply twice).
+  bool committed = false;
 
   [[nodiscard]] const std::string& param(std::string_view name) const;
   // A numeric path parameter; anything else is a 404 (no such resource).

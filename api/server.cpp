@@ -208,8 +208,15 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string_view target = request.target();
     const auto path = target.substr(0, target.find('?'));
     body_limit_ = server_.options.max_body_bytes;
+    // The larger limit, and the longer deadline a large body needs, only for
+    // a POST that carries a bearer token: nobody else makes the server hold
+    // an upload's worth of memory (the route checks the token and the role).
+    const bool bearer = request[http::field::authorization].substr(0, 7) == "Bearer ";
     for (const auto& upload : server_.options.upload_paths) {
-      if (path == upload) body_limit_ = server_.options.max_upload_bytes;
+      if (path == upload && request.method() == http::verb::post && bearer) {
+        body_limit_ = server_.options.max_upload_bytes;
+        stream_.expires_after(server_.options.upload_read_timeout);
+      }
     }
     parser_->body_limit(body_limit_);
     if (const auto length = parser_->content_length(); length && *length > body_limit_) {

@@ -13,18 +13,19 @@ namespace s2s::api {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 8080;                        // 0: any free port (see HttpServer::port)
-  std::size_t io_threads = 1;                       // threads running sockets
-  std::size_t worker_threads = 4;                   // threads running handlers
-  std::size_t max_connections = 512;                // further connections get 503 and are closed
-  std::size_t max_body_bytes = 1 << 20;             // larger bodies get 413
-  std::size_t max_header_bytes = 16 << 10;          // larger headers get 431
-  std::size_t max_upload_bytes = 64 << 20;          // the body limit on upload_paths instead
-  std::vector<std::string> upload_paths;            // exact paths taking uploads (a GIAS extract)
-  std::chrono::milliseconds read_timeout{10000};    // whole request, headers and body
-  std::chrono::milliseconds write_timeout{10000};   // whole response
-  std::chrono::milliseconds idle_timeout{30000};    // keep-alive wait for the next request
-  std::chrono::milliseconds shutdown_grace{10000};  // in-flight requests get this long on SIGTERM
+  std::uint16_t port = 8080;                              // 0: any free port (see HttpServer::port)
+  std::size_t io_threads = 1;                             // threads running sockets
+  std::size_t worker_threads = 4;                         // threads running handlers
+  std::size_t max_connections = 512;                      // further connections get 503 and are closed
+  std::size_t max_body_bytes = 1 << 20;                   // larger bodies get 413
+  std::size_t max_header_bytes = 16 << 10;                // larger headers get 431
+  std::size_t max_upload_bytes = 64 << 20;                // the body limit on upload_paths instead
+  std::vector<std::string> upload_paths;                  // exact paths taking uploads (a GIAS extract)
+  std::chrono::milliseconds upload_read_timeout{300000};  // a whole upload, headers and body
+  std::chrono::milliseconds read_timeout{10000};          // whole request, headers and body
+  std::chrono::milliseconds write_timeout{10000};         // whole response
+  std::chrono::milliseconds idle_timeout{30000};          // keep-alive wait for the next request
+  std::chrono::milliseconds shutdown_grace{10000};        // in-flight requests get this long on SIGTERM
 };
 
 // An HTTP/1.1 server (Boost.Beast on Boost.Asio). Sockets run on io_threads;

@@ -27,8 +27,11 @@ bool scope_fits(std::string_view role, std::string_view kind) {
   return false;
 }
 
+// A positive integer in canonical form (no sign, no leading zero) that fits
+// 32 bits: scopes are compared as numbers, and "0891" must not mean 891.
 bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !s.empty() && s.size() <= 9 && s.front() != '0' &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // "s2s_" and 32 random bytes as hex: 256 bits, unguessable.
@@ -75,7 +78,8 @@ NewUser add_user(workflow::Database& db, std::string_view name, std::string_view
                     (kind.empty() ? "" : ", not " + kind));
   }
   if ((kind == "school" || kind == "la" || kind == "alliance" || kind == "system_leader") && !all_digits(value)) {
-    throw UserError("scope " + kind + ":" + value + ": " + value + " is not a number");
+    throw UserError("scope " + kind + ":" + value + ": " + value +
+                    " is not a number (digits, no leading zero, at most 9 of them)");
   }
 
   NewUser created;

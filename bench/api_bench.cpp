@@ -146,8 +146,10 @@ struct Server {
 
 Server start_s2sd(const Args& args, int port, const std::string& log) {
   const std::string listen = "127.0.0.1:" + std::to_string(port);
-  std::vector<std::string> argv_v{args.s2sd, "serve",        "--listen", listen,        "--no-timers", "--rate-limit",
-                                  "1000000", "--rate-burst", "1000000",  "--log-level", "warn"};
+  const std::string workers = std::to_string(args.workers);
+  std::vector<std::string> argv_v{args.s2sd,      "serve",     "--listen",     listen,        "--no-timers",
+                                  "--rate-limit", "1000000",   "--rate-burst", "1000000",     "--log-level",
+                                  "warn",         "--workers", workers,        "--pool-size", workers};
   std::vector<char*> argv;
   for (auto& a : argv_v) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -202,6 +204,7 @@ Figures wrk(const Args& args, const std::string& url, const std::string& script,
   if (std::regex_search(out, m, std::regex(R"(\n\s+99%\s+([0-9.]+)(us|ms|s))"))) f.p99 = to_ms(m[1], m[2]);
   if (std::regex_search(out, m, std::regex(R"(Non-2xx or 3xx responses:\s+([0-9]+))"))) f.errors = std::stol(m[1]);
   if (f.rps == 0) throw std::runtime_error("cannot read wrk's output:\n" + out);
+  if (f.errors > 0) throw std::runtime_error(std::to_string(f.errors) + " answers were not 2xx:\n" + out);
   return f;
 }
 

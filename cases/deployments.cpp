@@ -181,21 +181,22 @@ struct ScopeStatements {
       : leader((sql.prepare << "SELECT count(*) FROM deployments WHERE case_id = :c AND system_leader_id = :l"
                                " AND status <> 'declined'",
                 soci::use(case_id), soci::use(leader_id), soci::into(found))),
-        la((sql.prepare << "SELECT count(*) FROM schools WHERE urn = :u AND CAST(la_code AS TEXT) = :la",
-            soci::use(urn), soci::use(value), soci::into(found))),
+        la((sql.prepare << "SELECT count(*) FROM schools WHERE urn = :u AND la_code = :la", soci::use(urn),
+            soci::use(number), soci::into(found))),
         region((sql.prepare << "SELECT count(*) FROM schools s JOIN la_mini_regions m ON m.la_code = s.la_code"
                                " WHERE s.urn = :u AND m.mini_region = :r",
                 soci::use(urn), soci::use(value), soci::into(found))),
-        alliance((sql.prepare << "SELECT count(*) FROM alliances a WHERE CAST(a.id AS TEXT) = :a"
+        alliance((sql.prepare << "SELECT count(*) FROM alliances a WHERE a.id = :a"
                                  " AND (a.lead_school_urn = :u OR EXISTS (SELECT 1 FROM alliance_members m"
                                  " WHERE m.alliance_id = a.id AND m.school_urn = :u2))",
-                  soci::use(value), soci::use(urn), soci::use(urn2), soci::into(found))) {}
+                  soci::use(number), soci::use(urn), soci::use(urn2), soci::into(found))) {}
 
   long long case_id = 0;
   long long leader_id = 0;
   int urn = 0;
   int urn2 = 0;
   std::string value;
+  long long number = 0;  // the scope's value as a number (LA code, alliance id)
   int found = 0;
   soci::statement leader;
   soci::statement la;
@@ -224,24 +225,27 @@ std::optional<std::string> scope_refusal(Database::Connection& connection, const
   st.urn = snapshot.school_urn;
   st.urn2 = snapshot.school_urn;
   st.value = std::string(scope_value);
+  // Numeric scopes as numbers, the same as scope_condition compares them.
+  long long number = 0;
+  const auto parsed = std::from_chars(st.value.data(), st.value.data() + st.value.size(), number);
+  const bool numeric = !st.value.empty() && parsed.ec == std::errc() && parsed.ptr == st.value.data() + st.value.size();
+  st.number = number;
   if (actor.role == "system_leader") {
-    long long leader = 0;
-    const auto parsed = std::from_chars(st.value.data(), st.value.data() + st.value.size(), leader);
-    if (scope_kind != "system_leader" || parsed.ec != std::errc() || snapshot.id == 0) {
+    if (scope_kind != "system_leader" || !numeric || snapshot.id == 0) {
       return "a system leader sees only the cases they work on";
     }
     st.case_id = snapshot.id;
-    st.leader_id = leader;
+    st.leader_id = number;
     if (st.any(st.leader, backend)) return std::nullopt;
     return "a system leader sees only the cases they are proposed for or deployed to";
   }
   if (actor.role == "la_officer") {
-    if (scope_kind == "la" && st.any(st.la, backend)) return std::nullopt;
+    if (scope_kind == "la" && numeric && st.any(st.la, backend)) return std::nullopt;
     return "an LA officer sees only the cases of schools in their local authority";
   }
   if (actor.role == "lead") {
     if (scope_kind == "mini_region" && st.any(st.region, backend)) return std::nullopt;
-    if (scope_kind == "alliance" && st.any(st.alliance, backend)) return std::nullopt;
+    if (scope_kind == "alliance" && numeric && st.any(st.alliance, backend)) return std::nullopt;
     return "a lead sees only the cases of schools in their mini region or alliance";
   }
   return "the role '" + actor.role + "' sees no cases";

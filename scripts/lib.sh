@@ -8,7 +8,7 @@ S2S_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Every build and test dependency, as Debian 12 packages. Nothing is downloaded
 # at build time.
 S2S_PACKAGES=(
-  g++ cmake ninja-build ccache pkg-config python3 python3-yaml curl wrk
+  g++ cmake ninja-build ccache pkg-config python3 python3-yaml python3-aiosmtpd curl wrk
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsoci-dev libpq-dev libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev libssl-dev libcurl4-openssl-dev

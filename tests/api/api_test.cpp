@@ -256,12 +256,23 @@ TEST_F(ApiTest, ReferenceDataCalendarAndDeadlines) {
   EXPECT_EQ(again.status, 409) << again.body;
   EXPECT_EQ(type_of(again), "https://s2s.example/problems/already-closed");
 
-  // The caller's deadlines, in scope only.
+  // The caller's deadlines, in scope only; before= bounds the due date.
+  const auto all = parse(call("admin", "GET", "/api/v1/deadlines?limit=200"));
+  ASSERT_GT(all.at("items").as_array().size(), 2u);
+  const std::string cut = str(all.at("items").at(0).at("due_on"));
+  const auto before = parse(call("admin", "GET", "/api/v1/deadlines?limit=200&before=" + cut));
+  std::size_t due_by_cut = 0;
+  for (const auto& d : all.at("items").as_array()) due_by_cut += str(d.at("due_on")) <= cut;
+  EXPECT_EQ(before.at("items").as_array().size(), due_by_cut);
+  EXPECT_GT(due_by_cut, 0u);
+  for (const auto& d : before.at("items").as_array()) EXPECT_LE(str(d.at("due_on")), cut);
   const auto overdue = parse(call("lead", "GET", "/api/v1/deadlines?status=overdue"));
   EXPECT_FALSE(overdue.at("items").as_array().empty());
   for (const auto& d : overdue.at("items").as_array()) EXPECT_EQ(str(d.at("status")), "overdue");
   const auto outside = parse(call("lead-out", "GET", "/api/v1/deadlines"));
+  ASSERT_FALSE(outside.at("items").as_array().empty());
   for (const auto& d : outside.at("items").as_array()) EXPECT_EQ(d.at("case_id").as_int64(), outside_case_);
+  EXPECT_EQ(call("school", "GET", "/api/v1/calendar/working-days?from=9999-12-31&add=1000").status, 400);
 }
 
 TEST_F(ApiTest, AuthenticationFailuresAre401AndRevocationTakesEffectAtOnce) {
@@ -275,6 +286,19 @@ TEST_F(ApiTest, AuthenticationFailuresAre401AndRevocationTakesEffectAtOnce) {
   EXPECT_NE(r.header("www-authenticate").find("invalid_token"), std::string::npos);
   r = http_request(server_->port(), "GET", "/api/v1/cases", "", {{"Authorization", "Basic dXNlcjpwYXNz"}});
   EXPECT_EQ(r.status, 401);
+
+  // Guessing is slowed per address: after a burst of failures, 429 before any lookup, even for a good token.
+  int refused = 0;
+  for (int i = 0; i < 30; ++i) {
+    const auto guess = http_request(server_->port(), "GET", "/api/v1/me", "", {{"Authorization", "Bearer s2s_guess"}});
+    refused += guess.status == 429;
+  }
+  EXPECT_GT(refused, 0);
+  const auto locked = call("school", "GET", "/api/v1/me");
+  EXPECT_EQ(locked.status, 429) << locked.body;
+  EXPECT_FALSE(locked.header("retry-after").empty());
+  app_.options.failed_login_burst = 1e6;  // lift it for the rest of the test
+  app_.options.failed_logins_per_second = 1e6;
 
   EXPECT_EQ(call("school", "GET", "/api/v1/me").status, 200);
   EXPECT_EQ(api::revoke_tokens(*app_.db, "school@test.example.org"), 1);
@@ -343,8 +367,22 @@ TEST_F(ApiTest, BadRequestsNameTheProblemAndChangeNothing) {
   expect_problem(call("lead", "POST", "/api/v1/cases", R"({"kind":"support_request","school_urn":"146330"})"), 400,
                  "invalid-request", "$.school_urn");
 
-  // None of it touched the case.
+  // Text the databases cannot store: a NUL in JSON, bytes that are not UTF-8 in a query.
+  expect_problem(call("lead", "POST", events, R"({"event":"complete_deployment","data":{"note":"a\u0000b"}})"), 400,
+                 "invalid-request", "$.data.note");
+  expect_problem(call("lead", "GET", "/api/v1/cases?text=%FF"), 400, "invalid-request", "text");
+  expect_problem(call("lead", "GET", "/api/v1/cases?cursor=cABC"), 400, "invalid-request", "cursor");
+  expect_problem(call("lead", "POST", events, R"({"event":"complete_deployment"})", {{"Idempotency-Key", "a b"}}), 400,
+                 "invalid-request", "Idempotency-Key");
+  // A weak ETag never matches.
+  expect_problem(call("lead", "POST", events, R"({"event":"complete_deployment"})",
+                      {{"If-Match", "W/\"" + std::to_string(version) + "\""}}),
+                 412, "precondition-failed");
+
+  // None of it touched the case, nor opened one.
   EXPECT_EQ(app_.engine->get(case_).version, version);
+  EXPECT_EQ(parse(call("admin", "GET", "/api/v1/cases?limit=200")).at("items").as_array().size(),
+            static_cast<std::size_t>(demo_.cases + 1));
 }
 
 TEST_F(ApiTest, StaleIfMatchIs412AndOnlyOneOfTwoRacingClientsWins) {
@@ -433,6 +471,18 @@ TEST_F(ApiTest, MetricsCountRequestsEventsTimersAndOutbox) {
   }
   EXPECT_NE(r.body.find("s2s_deadlines_overdue " + std::to_string(demo_.overdue_deadlines) + "\n"), std::string::npos)
       << r.body;
+  // The outside case's timers moved to today count as due.
+  {
+    auto c = app_.db->acquire();
+    const std::string today = workflow::format_date(app_.engine->today());
+    const long long id = outside_case_;
+    c.session() << "UPDATE timers SET fire_on = :t WHERE case_id = :c AND status = 'pending'", soci::use(today),
+        soci::use(id);
+  }
+  const auto again = call("admin", "GET", "/metrics");
+  const auto at = again.body.find("\ns2s_timers_due ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NE(again.body.substr(at + 16, 2), "0\n") << again.body.substr(at, 40);
 }
 
 TEST_F(ApiTest, OpenApiDocumentsEveryRouteAndNoOther) {
