@@ -1,0 +1,33 @@
+-- SQLite dialect of migrations/postgresql/0008_deliveries.sql.
+-- Notification delivery: each outbox message fans out into one delivery per
+-- recipient, each sent, retried and given up on by itself, so a recipient
+-- whose server refuses never makes the others hear twice. Every attempt is
+-- kept. The outbox row is pending until its deliveries are all settled.
+
+ALTER TABLE outbox ADD COLUMN expanded_at TEXT;  -- when its deliveries were created
+
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    outbox_id       BIGINT      NOT NULL REFERENCES outbox (id),
+    channel         TEXT        NOT NULL CHECK (channel IN ('email', 'webhook')),
+    recipient       TEXT        NOT NULL,  -- an email address; "missing:<who>" when there is none
+    recipient_name  TEXT        NOT NULL,  -- "Amy Lead (lead)"
+    status          TEXT        NOT NULL CHECK (status IN ('pending', 'sent', 'dead', 'undeliverable')),
+    attempts        INTEGER     NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,  -- also the lease of the process sending it
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    sent_at         TEXT,
+    UNIQUE (outbox_id, channel, recipient)
+);
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending';
+CREATE INDEX deliveries_outbox ON deliveries (outbox_id);
+
+CREATE TABLE delivery_attempts (
+    id           INTEGER PRIMARY KEY,
+    delivery_id  BIGINT      NOT NULL REFERENCES deliveries (id),
+    attempted_at TEXT NOT NULL,
+    ok           BOOLEAN     NOT NULL,
+    detail       TEXT        NOT NULL  -- the server's answer or the error
+);
+CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);

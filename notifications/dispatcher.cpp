@@ -1,0 +1,352 @@
+#include "notifications/dispatcher.h"
+
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+#include <tuple>
+
+#include "notifications/templates.h"
+#include "workflow/errors.h"
+#include "workflow/timestamp.h"
+
+namespace s2s::notifications {
+namespace {
+
+using workflow::Database;
+using workflow::format_timestamp;
+
+struct Recipient {
+  std::string address;  // empty: nobody to send to
+  std::string name;     // "Amy Lead (lead)", or why there is nobody
+};
+
+// The roles that hear of each message kind.
+std::vector<std::string> roles_for(const std::string& message, const boost::json::object& payload) {
+  if (message == "referral_received" || message == "deadline_passed" || message == "contact_due") return {"lead"};
+  if (message == "provider_proposed") return {"system_leader"};
+  if (message == "deployment_agreed") return {"school", "system_leader"};
+  if (message == "rating_requested") return {"school"};
+  if (message == "deadline_reminder") {
+    const auto* to = payload.if_contains("escalate_to");
+    if (to != nullptr && to->is_string() && to->get_string() == "lead") return {"lead"};
+    return {"lead", "system_leader", "school"};
+  }
+  return {"lead"};
+}
+
+// The people of `role` on the case: leads whose mini region or alliance holds
+// the school, the system leaders proposed for or deployed to it, the school's
+// own users.
+std::vector<Recipient> people(soci::session& sql, const std::string& role, long long case_id, int urn) {
+  std::vector<Recipient> out;
+  std::string name;
+  std::string email;
+  const std::string urn_text = std::to_string(urn);
+  soci::statement st(sql);
+  if (role == "lead") {
+    st = (sql.prepare << "SELECT u.name, u.email FROM users u WHERE u.role = 'lead' AND ("
+                         " (u.scope_kind = 'mini_region' AND u.scope_value IN (SELECT m.mini_region FROM schools s"
+                         "   JOIN la_mini_regions m ON m.la_code = s.la_code WHERE s.urn = :u1))"
+                         " OR (u.scope_kind = 'alliance' AND u.scope_value IN ("
+                         "   SELECT CAST(alliance_id AS TEXT) FROM alliance_members WHERE school_urn = :u2"
+                         "   UNION SELECT CAST(id AS TEXT) FROM alliances WHERE lead_school_urn = :u3)))"
+                         " ORDER BY u.id",
+          soci::use(urn), soci::use(urn), soci::use(urn), soci::into(name), soci::into(email));
+  } else if (role == "system_leader") {
+    st = (sql.prepare << "SELECT l.name, l.email FROM deployments d JOIN system_leaders l ON l.id = d.system_leader_id"
+                         " WHERE d.case_id = :c AND d.status IN ('proposed', 'active') ORDER BY l.id",
+          soci::use(case_id), soci::into(name), soci::into(email));
+  } else {
+    st = (sql.prepare << "SELECT name, email FROM users WHERE role = 'school' AND scope_kind = 'school'"
+                         " AND scope_value = :u ORDER BY id",
+          soci::use(urn_text), soci::into(name), soci::into(email));
+  }
+  st.execute();
+  while (st.fetch()) out.push_back(Recipient{email, name + " (" + role + ")"});
+  return out;
+}
+
+// "support_request" as "support request".
+std::string words(std::string text) {
+  std::replace(text.begin(), text.end(), '_', ' ');
+  return text;
+}
+
+// "provider_response" as "Provider response".
+std::string title(std::string text) {
+  text = words(std::move(text));
+  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+std::string text_of(const boost::json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return "";
+  if (v->is_string()) return std::string(v->get_string());
+  return boost::json::serialize(*v);
+}
+
+// Exponential backoff with +-25% jitter, so that retries from many messages
+// do not arrive at a recovering server together.
+std::chrono::milliseconds backoff(const DispatcherOptions& options, int attempts) {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  const double base = static_cast<double>(options.backoff_base.count()) * 1000.0;
+  const double grown = std::min(base * std::pow(2.0, std::max(0, attempts - 1)),
+                                static_cast<double>(options.backoff_cap.count()) * 1000.0);
+  std::uniform_real_distribution<double> jitter(0.75, 1.25);
+  return std::chrono::milliseconds(static_cast<long long>(grown * jitter(random)));
+}
+
+struct Claimed {
+  long long id = 0;
+  long long outbox_id = 0;
+  std::string recipient;
+  std::string recipient_name;
+  int attempts = 0;
+  std::string message;
+  std::string payload;
+  long long case_id = 0;
+};
+
+// Marks the outbox message settled once none of its deliveries is pending:
+// dead if any is dead, else sent.
+void settle_outbox(soci::session& sql, long long outbox_id, const std::string& now) {
+  sql << "UPDATE outbox SET status = CASE WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox_id = :o1"
+         " AND status = 'dead') THEN 'dead' ELSE 'sent' END, delivered_at = :now"
+         " WHERE id = :o2 AND expanded_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries"
+         " WHERE outbox_id = :o3 AND status = 'pending')",
+      soci::use(outbox_id), soci::use(now), soci::use(outbox_id), soci::use(outbox_id);
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(std::shared_ptr<Database> db, Mailer mailer, DispatcherOptions options)
+    : db_(std::move(db)), mailer_(std::move(mailer)), options_(std::move(options)) {
+  check_templates();
+}
+
+std::size_t Dispatcher::expand(DispatchReport& report) {
+  const auto now_time = options_.clock();
+  const std::string now = format_timestamp(now_time);
+  const bool postgres = db_->backend() == workflow::Backend::postgresql;
+  const int limit = static_cast<int>(options_.batch);
+  return db_->transact([&](soci::session& sql) {
+    std::vector<std::tuple<long long, long long, std::string, std::string>> rows;
+    {
+      long long id = 0;
+      long long case_id = 0;
+      soci::indicator case_ind = soci::i_ok;
+      std::string message;
+      std::string payload;
+      soci::statement st =
+          (sql.prepare << std::string("SELECT id, case_id, message, CAST(payload AS TEXT) FROM outbox"
+                                      " WHERE status = 'pending' AND expanded_at IS NULL ORDER BY id LIMIT :n") +
+                              (postgres ? " FOR UPDATE SKIP LOCKED" : ""),
+           soci::use(limit), soci::into(id), soci::into(case_id, case_ind), soci::into(message), soci::into(payload));
+      st.execute();
+      while (st.fetch()) rows.emplace_back(id, case_ind == soci::i_null ? 0 : case_id, message, payload);
+    }
+    for (const auto& [id, case_id, message, payload_text] : rows) {
+      const auto payload = boost::json::parse(payload_text).as_object();
+      const int urn =
+          payload.contains("school_urn") ? static_cast<int>(payload.at("school_urn").to_number<long long>()) : 0;
+      std::vector<std::pair<std::string, Recipient>> recipients;  // role, recipient
+      for (const auto& role : roles_for(message, payload)) {
+        auto found = people(sql, role, case_id, urn);
+        if (found.empty()) recipients.emplace_back(role, Recipient{"", "no " + role + " user for this case"});
+        for (auto& r : found) recipients.emplace_back(role, std::move(r));
+      }
+      std::set<std::string> seen;
+      for (const auto& [role, r] : recipients) {
+        const std::string address = r.address.empty() ? "missing:" + role : r.address;
+        if (!seen.insert(address).second) continue;  // one message per address
+        const std::string status = r.address.empty() ? "undeliverable" : "pending";
+        const std::string error = r.address.empty() ? "no address: " + r.name : "";
+        soci::indicator error_ind = error.empty() ? soci::i_null : soci::i_ok;
+        sql << "INSERT INTO deliveries (outbox_id, channel, recipient, recipient_name, status, next_attempt_at,"
+               " last_error, created_at) VALUES (:o, 'email', :r, :n, :s, :next, :e, :now)"
+               " ON CONFLICT (outbox_id, channel, recipient) DO NOTHING",
+            soci::use(id), soci::use(address), soci::use(r.name), soci::use(status), soci::use(now),
+            soci::use(error, error_ind), soci::use(now);
+        if (r.address.empty()) ++report.undeliverable;
+      }
+      sql << "UPDATE outbox SET expanded_at = :now WHERE id = :id", soci::use(now), soci::use(id);
+      settle_outbox(sql, id, now);
+      ++report.expanded;
+    }
+    return rows.size();
+  });
+}
+
+DispatchReport Dispatcher::run_once() {
+  DispatchReport report;
+  while (expand(report) == options_.batch) {
+  }
+  const auto now_time = options_.clock();
+  const std::string now = format_timestamp(now_time);
+  const std::string lease_until = format_timestamp(now_time + options_.lease);
+  const bool postgres = db_->backend() == workflow::Backend::postgresql;
+  const int limit = static_cast<int>(options_.batch);
+
+  // Claim: due deliveries become this process's until the lease ends.
+  std::vector<Claimed> claimed = db_->transact([&](soci::session& sql) {
+    std::vector<Claimed> out;
+    Claimed c;
+    soci::indicator case_ind = soci::i_ok;
+    soci::statement st =
+        (sql.prepare << std::string("SELECT d.id, d.outbox_id, d.recipient, d.recipient_name, d.attempts, o.message,"
+                                    " CAST(o.payload AS TEXT), o.case_id FROM deliveries d JOIN outbox o"
+                                    " ON o.id = d.outbox_id WHERE d.status = 'pending' AND d.next_attempt_at <= :now"
+                                    " ORDER BY d.next_attempt_at, d.id LIMIT :n") +
+                            (postgres ? " FOR UPDATE OF d SKIP LOCKED" : ""),
+         soci::use(now), soci::use(limit), soci::into(c.id), soci::into(c.outbox_id), soci::into(c.recipient),
+         soci::into(c.recipient_name), soci::into(c.attempts), soci::into(c.message), soci::into(c.payload),
+         soci::into(c.case_id, case_ind));
+    st.execute();
+    while (st.fetch()) {
+      if (case_ind == soci::i_null) c.case_id = 0;
+      out.push_back(c);
+    }
+    for (const auto& d : out) {
+      sql << "UPDATE deliveries SET next_attempt_at = :lease WHERE id = :id", soci::use(lease_until), soci::use(d.id);
+    }
+    return out;
+  });
+
+  for (const auto& d : claimed) {
+    const auto payload = boost::json::parse(d.payload).as_object();
+    std::map<std::string, std::string> fields{
+        {"reference", text_of(payload, "reference")},
+        {"kind_title", words(text_of(payload, "kind"))},
+        {"school_urn", text_of(payload, "school_urn")},
+        {"state", text_of(payload, "state")},
+        {"event", text_of(payload, "event")},
+        {"purpose", text_of(payload, "purpose")},
+        {"purpose_title", title(text_of(payload, "purpose").substr(text_of(payload, "purpose").find('.') + 1))},
+        {"due_on", text_of(payload, "due_on")},
+        {"recipient_name", d.recipient_name.substr(0, d.recipient_name.rfind(" ("))},
+        {"link", options_.public_url + "/api/v1/cases/" + std::to_string(d.case_id)},
+    };
+    std::string outcome;
+    bool ok = false;
+    try {
+      const int urn =
+          payload.contains("school_urn") ? static_cast<int>(payload.at("school_urn").to_number<long long>()) : 0;
+      {
+        auto connection = db_->acquire();
+        std::string school;
+        soci::indicator ind = soci::i_ok;
+        connection.session() << "SELECT name FROM schools WHERE urn = :u", soci::use(urn), soci::into(school, ind);
+        fields["school_name"] =
+            connection.session().got_data() && ind != soci::i_null ? school : "URN " + fields["school_urn"];
+      }
+      const Rendered rendered = render(d.message, fields);
+      mailer_.send(Email{"<outbox-" + std::to_string(d.outbox_id) + "@" + options_.message_id_domain + ">", d.recipient,
+                         fields["recipient_name"], rendered.subject, rendered.text, rendered.html});
+      ok = true;
+      outcome = "accepted by " + mailer_.options().url;
+    } catch (const DeliveryError& e) {
+      outcome = e.what();
+    } catch (const workflow::ConfigError& e) {
+      outcome = e.what();
+    }
+    const int attempts = d.attempts + 1;
+    const bool give_up = !ok && attempts >= options_.max_attempts;
+    const std::string done_at = format_timestamp(options_.clock());
+    const std::string retry_at = format_timestamp(options_.clock() + backoff(options_, attempts));
+    const std::string status = ok ? "sent" : give_up ? "dead" : "pending";
+    db_->transact([&](soci::session& sql) {
+      const int ok_int = ok ? 1 : 0;
+      sql << "INSERT INTO delivery_attempts (delivery_id, attempted_at, ok, detail) VALUES (:d, :at, :ok, :detail)",
+          soci::use(d.id), soci::use(done_at), soci::use(ok_int), soci::use(outcome);
+      soci::indicator error_ind = ok ? soci::i_null : soci::i_ok;
+      soci::indicator sent_ind = ok ? soci::i_ok : soci::i_null;
+      sql << "UPDATE deliveries SET status = :s, attempts = :a, next_attempt_at = :next, last_error = :e,"
+             " sent_at = :sent WHERE id = :id",
+          soci::use(status), soci::use(attempts), soci::use(ok ? done_at : retry_at), soci::use(outcome, error_ind),
+          soci::use(done_at, sent_ind), soci::use(d.id);
+      settle_outbox(sql, d.outbox_id, done_at);
+    });
+    if (ok) {
+      ++report.sent;
+    } else if (give_up) {
+      ++report.dead;
+      spdlog::warn("notification {} to {} is a dead letter after {} attempts: {}", d.outbox_id, d.recipient_name,
+                   attempts, outcome);
+    } else {
+      ++report.retried;
+    }
+  }
+  return report;
+}
+
+int resend(Database& db, std::int64_t outbox_id, std::chrono::system_clock::time_point now) {
+  const long long id = outbox_id;
+  const std::string at = format_timestamp(now);
+  return db.transact([&](soci::session& sql) {
+    std::string status;
+    sql << "SELECT status FROM outbox WHERE id = :id", soci::use(id), soci::into(status);
+    if (!sql.got_data()) throw NotificationError("no notification " + std::to_string(outbox_id));
+    if (status != "dead") {
+      throw NotificationError("notification " + std::to_string(outbox_id) + " is " + status +
+                              ", not a dead letter: only dead letters are resent");
+    }
+    int count = 0;
+    sql << "SELECT count(*) FROM deliveries WHERE outbox_id = :id AND status = 'dead'", soci::use(id),
+        soci::into(count);
+    sql << "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = :at WHERE outbox_id = :id"
+           " AND status = 'dead'",
+        soci::use(at), soci::use(id);
+    sql << "UPDATE outbox SET status = 'pending', delivered_at = NULL WHERE id = :id", soci::use(id);
+    return count;
+  });
+}
+
+std::vector<Notification> notifications(Database& db, const std::string& status, std::size_t limit) {
+  if (status != "pending" && status != "sent" && status != "dead") {
+    throw NotificationError("status must be pending, sent or dead, not '" + status + "'");
+  }
+  const int n = static_cast<int>(limit);
+  return db.transact([&](soci::session& sql) {
+    std::vector<Notification> out;
+    {
+      Notification item;
+      long long case_id = 0;
+      soci::indicator case_ind = soci::i_ok;
+      soci::statement st = (sql.prepare << "SELECT id, case_id, message, status, CAST(created_at AS TEXT) FROM outbox"
+                                           " WHERE status = :s ORDER BY id LIMIT :n",
+                            soci::use(status), soci::use(n), soci::into(item.outbox_id), soci::into(case_id, case_ind),
+                            soci::into(item.message), soci::into(item.status), soci::into(item.created_at));
+      st.execute();
+      while (st.fetch()) {
+        item.case_id = case_ind == soci::i_null ? std::nullopt : std::optional<std::int64_t>(case_id);
+        item.created_at = workflow::normalize_timestamp(item.created_at);
+        out.push_back(item);
+      }
+    }
+    for (auto& item : out) {
+      DeliveryRecord d;
+      long long outbox_id = item.outbox_id;
+      soci::indicator error_ind = soci::i_ok;
+      soci::statement st = (sql.prepare << "SELECT id, channel, recipient, recipient_name, status, attempts, last_error"
+                                           " FROM deliveries WHERE outbox_id = :o ORDER BY id",
+                            soci::use(outbox_id), soci::into(d.id), soci::into(d.channel), soci::into(d.recipient),
+                            soci::into(d.recipient_name), soci::into(d.status), soci::into(d.attempts),
+                            soci::into(d.last_error, error_ind));
+      st.execute();
+      while (st.fetch()) {
+        if (error_ind == soci::i_null) d.last_error.clear();
+        item.deliveries.push_back(d);
+      }
+    }
+    return out;
+  });
+}
+
+}  // namespace s2s::notifications

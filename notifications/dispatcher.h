@@ -1,0 +1,94 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "notifications/mailer.h"
+#include "workflow/database.h"
+
+// Delivers the outbox: each message the engine queued (in the event's own
+// transaction) fans out to the people on the case by role, one delivery per
+// recipient; each is sent, retried with exponential backoff and jitter, and
+// after max_attempts failures becomes a dead letter that an admin can resend.
+// Deliveries are claimed with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL),
+// so several processes share the work and a process that dies mid-send loses
+// nothing: its claims fall due again and are sent again, with the same
+// Message-ID.
+namespace s2s::notifications {
+
+struct DispatcherOptions {
+  std::size_t batch = 50;                            // deliveries claimed per round
+  int max_attempts = 6;                              // then the delivery is dead
+  std::chrono::seconds backoff_base{30};             // 30 s, 1 min, 2 min, ... each with +-25% jitter
+  std::chrono::seconds backoff_cap{3600};            // never longer than this
+  std::chrono::seconds lease{120};                   // a claimed delivery is this process's for this long
+  std::string public_url = "http://127.0.0.1:8080";  // links in messages: PUBLIC_URL/api/v1/cases/ID
+  std::string message_id_domain = "s2s.localhost";   // Message-ID: <outbox-ID@DOMAIN>
+  std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
+};
+
+struct DispatchReport {
+  std::size_t expanded = 0;       // outbox messages turned into deliveries
+  std::size_t sent = 0;           // deliveries the server accepted
+  std::size_t retried = 0;        // failed, to be tried again later
+  std::size_t dead = 0;           // failed for the last time
+  std::size_t undeliverable = 0;  // a recipient role with nobody (or no address) to send to
+};
+
+// A notification cannot be acted on as asked (unknown id, not a dead letter).
+class NotificationError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(std::shared_ptr<workflow::Database> db, Mailer mailer, DispatcherOptions options = {});
+
+  // One round: new outbox messages become deliveries, then every due delivery
+  // is claimed, sent and recorded. Throws workflow::DatabaseUnavailable; a
+  // mail server's failure is recorded, never thrown.
+  DispatchReport run_once();
+
+ private:
+  std::size_t expand(DispatchReport& report);
+  std::shared_ptr<workflow::Database> db_;
+  Mailer mailer_;
+  DispatcherOptions options_;
+};
+
+// Puts a dead letter's failed deliveries back in the queue, due now, their
+// attempts counted afresh; returns how many. Throws NotificationError when the
+// outbox message is unknown or not dead.
+int resend(workflow::Database& db, std::int64_t outbox_id, std::chrono::system_clock::time_point now);
+
+struct DeliveryRecord {
+  std::int64_t id = 0;
+  std::string channel;
+  std::string recipient;
+  std::string recipient_name;
+  std::string status;
+  int attempts = 0;
+  std::string last_error;
+};
+
+struct Notification {
+  std::int64_t outbox_id = 0;
+  std::optional<std::int64_t> case_id;
+  std::string message;
+  std::string status;  // pending, sent, dead
+  std::string created_at;
+  std::vector<DeliveryRecord> deliveries;
+};
+
+// Outbox messages with `status` (pending, sent or dead), oldest first, with their deliveries.
+[[nodiscard]] std::vector<Notification> notifications(workflow::Database& db, const std::string& status,
+                                                      std::size_t limit);
+
+}  // namespace s2s::notifications

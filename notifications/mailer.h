@@ -1,0 +1,50 @@
+#pragma once
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+// Email over SMTP with libcurl: smtp:// (STARTTLS when the server offers it)
+// or smtps://, with an optional login. Thread-safe: each send is its own
+// connection.
+namespace s2s::notifications {
+
+struct SmtpOptions {
+  std::string url;       // smtp://host:port or smtps://host:port
+  std::string user;      // empty: no login
+  std::string password;  // never logged
+  std::string from = "s2s <s2s@localhost>";
+  std::chrono::milliseconds timeout{15000};  // the whole exchange
+};
+
+struct Email {
+  std::string message_id;  // "<outbox-42.s2s@localhost>": the same for every send of one message
+  std::string to;          // one address
+  std::string to_name;
+  std::string subject;
+  std::string text;
+  std::string html;
+};
+
+// The server refused the message or could not be reached: what() says how.
+class DeliveryError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Mailer {
+ public:
+  // Throws workflow::ConfigError for a URL that is not smtp:// or smtps://.
+  explicit Mailer(SmtpOptions options);
+  // Sends one message; throws DeliveryError.
+  void send(const Email& email) const;
+  // The RFC 5322 text sent (headers, a multipart/alternative body), for tests.
+  [[nodiscard]] std::string format(const Email& email) const;
+  [[nodiscard]] const SmtpOptions& options() const noexcept { return options_; }
+
+ private:
+  SmtpOptions options_;
+};
+
+}  // namespace s2s::notifications

@@ -1,0 +1,287 @@
+// The outbox delivered over SMTP to a real server on loopback (aiosmtpd, run
+// as a child process), on SQLite and PostgreSQL: recipients by role, subject,
+// bodies and Message-ID; a refusing server, retries, a dead letter and its
+// resend; a role with nobody to tell; two dispatchers sharing the work.
+#include "notifications/dispatcher.h"
+
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <set>
+
+#include "api/users.h"
+#include "cases/gias_import.h"
+#include "cases/kinds.h"
+#include "cases/providers.h"
+#include "notifications/templates.h"
+#include "tests/support/http_client.h"
+#include "tests/support/process.h"
+#include "tests/support/test_database.h"
+#include "workflow/engine.h"
+#include "workflow/errors.h"
+#include "workflow/migrations.h"
+
+namespace s2s::notifications {
+namespace {
+
+namespace fs = std::filesystem;
+
+// aiosmtpd on a free port, writing what it accepts into a folder.
+class SmtpSink {
+ public:
+  SmtpSink()
+      : folder_(fs::temp_directory_path() /
+                ("s2s_smtp_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))),
+        port_(testing::free_port()) {
+    fs::create_directories(folder_);
+    process_ = std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{"/usr/bin/python3", std::string(S2S_SOURCE_DIR) + "/tests/support/smtp_sink.py",
+                                 "--port", std::to_string(port_), "--folder", folder_.string()});
+    if (!process_->wait_for_stderr("listening on")) {
+      throw std::runtime_error("the SMTP sink did not start: " + process_->stderr_text());
+    }
+  }
+  ~SmtpSink() {
+    process_->signal(SIGTERM);
+    process_->wait();
+    fs::remove_all(folder_);
+  }
+  void refuse(bool on) {
+    if (on) {
+      std::ofstream(folder_ / "refuse") << "451";
+    } else {
+      fs::remove(folder_ / "refuse");
+    }
+  }
+  [[nodiscard]] std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  // The accepted messages, in order.
+  [[nodiscard]] std::vector<boost::json::object> messages() const {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(folder_)) {
+      if (entry.path().extension() == ".json") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    std::vector<boost::json::object> out;
+    for (const auto& f : files) {
+      std::ifstream in(f);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      out.push_back(boost::json::parse(text).as_object());
+    }
+    return out;
+  }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path folder_;
+  std::uint16_t port_;
+  std::unique_ptr<testing::ChildProcess> process_;
+};
+
+SmtpOptions smtp(std::string url) {
+  SmtpOptions o;
+  o.url = std::move(url);
+  return o;
+}
+
+std::string data_of(const boost::json::object& m) { return std::string(m.at("data").as_string()); }
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = test_db_.open_migrated();
+    cases::import_gias(*db_,
+                       "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
+                       "146330,Ladybrook Fields Primary Academy,891,Nottinghamshire,Primary,Open\n"
+                       "121877,Kettering Park Infant School,928,Northamptonshire,Primary,Open\n");
+    const auto alliance = cases::create_alliance(*db_, "Peak and Trent", 146330);
+    lead_ = api::add_user(*db_, "Amy Lead", "amy@example.org", "lead", "alliance:" + std::to_string(alliance)).user;
+    (void)api::add_user(*db_, "Second Lead", "second@example.org", "lead", "mini_region:Nottinghamshire");
+    engine_ = std::make_unique<workflow::Engine>(db_, cases::all_kinds());
+  }
+
+  std::int64_t refer(std::int32_t urn) {
+    return engine_->open_case("support_request", urn, {{"source", "self"}, {"summary", "Writing <in> year 6"}}, "test")
+        .id;
+  }
+
+  DispatcherOptions options() {
+    DispatcherOptions o;
+    o.backoff_base = std::chrono::seconds(0);  // retries due at once
+    o.max_attempts = 3;
+    o.public_url = "https://s2s.example.org";
+    return o;
+  }
+
+  std::string outbox_status(std::int64_t id) {
+    auto c = db_->acquire();
+    std::string status;
+    const long long key = id;
+    c.session() << "SELECT status FROM outbox WHERE id = :id", soci::use(key), soci::into(status);
+    return status;
+  }
+
+  testing::TestDatabase test_db_;
+  std::shared_ptr<workflow::Database> db_;
+  std::unique_ptr<workflow::Engine> engine_;
+  api::User lead_;
+};
+
+TEST_F(DispatcherTest, AReferralReachesEveryLeadOfTheSchoolWithSubjectBodiesAndMessageId) {
+  SmtpSink sink;
+  const auto case_id = refer(146330);
+  const auto reference = engine_->get(case_id).reference;
+  Dispatcher dispatcher(db_, Mailer(smtp(sink.url())), options());
+  const auto report = dispatcher.run_once();
+  EXPECT_EQ(report.expanded, 1u);
+  EXPECT_EQ(report.sent, 2u);  // the alliance's lead and the mini region's
+  EXPECT_EQ(report.retried + report.dead + report.undeliverable, 0u);
+
+  const auto messages = sink.messages();
+  ASSERT_EQ(messages.size(), 2u);
+  std::set<std::string> to;
+  for (const auto& m : messages) {
+    to.insert(std::string(m.at("rcpt_tos").as_array().at(0).as_string()));
+    const std::string data = data_of(m);
+    EXPECT_NE(data.find("Subject: New referral " + reference + " for Ladybrook Fields Primary Academy"),
+              std::string::npos)
+        << data;
+    EXPECT_NE(data.find("Message-ID: <outbox-1@s2s.localhost>"), std::string::npos) << data;
+    EXPECT_NE(data.find("Content-Type: text/html; charset=utf-8"), std::string::npos) << data;
+    EXPECT_NE(data.find("https://s2s.example.org/api/v1/cases/" + std::to_string(case_id)), std::string::npos);
+    EXPECT_NE(data.find("support request"), std::string::npos) << data;
+  }
+  EXPECT_EQ(to, (std::set<std::string>{"amy@example.org", "second@example.org"}));
+  const bool named = data_of(messages[0]).find("To: Amy Lead <amy@example.org>") != std::string::npos ||
+                     data_of(messages[1]).find("To: Amy Lead <amy@example.org>") != std::string::npos;
+  EXPECT_TRUE(named);
+  EXPECT_EQ(outbox_status(1), "sent");
+
+  // A second round has nothing left to do.
+  const auto again = dispatcher.run_once();
+  EXPECT_EQ(again.expanded + again.sent, 0u);
+  EXPECT_EQ(sink.messages().size(), 2u);
+}
+
+TEST_F(DispatcherTest, ARefusingServerMeansRetriesThenADeadLetterThatAResendDelivers) {
+  SmtpSink sink;
+  sink.refuse(true);
+  refer(121877);  // Northamptonshire: no lead there, and none in the alliance
+  (void)api::add_user(*db_, "North Lead", "north@example.org", "lead", "mini_region:Northamptonshire");
+  Dispatcher dispatcher(db_, Mailer(smtp(sink.url())), options());
+  auto report = dispatcher.run_once();
+  EXPECT_EQ(report.retried, 1u);
+  EXPECT_EQ(outbox_status(1), "pending");
+  report = dispatcher.run_once();
+  EXPECT_EQ(report.retried, 1u);
+  report = dispatcher.run_once();
+  EXPECT_EQ(report.dead, 1u);
+  EXPECT_EQ(outbox_status(1), "dead");
+  EXPECT_TRUE(sink.messages().empty());
+
+  const auto dead = notifications(*db_, "dead", 10);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].message, "referral_received");
+  ASSERT_EQ(dead[0].deliveries.size(), 1u);
+  EXPECT_EQ(dead[0].deliveries[0].attempts, 3);
+  EXPECT_NE(dead[0].deliveries[0].last_error.find("451"), std::string::npos) << dead[0].deliveries[0].last_error;
+  {
+    auto c = db_->acquire();
+    int attempts = 0;
+    c.session() << "SELECT count(*) FROM delivery_attempts WHERE ok = :f", soci::use(0), soci::into(attempts);
+    EXPECT_EQ(attempts, 3);
+  }
+  // Nothing more is tried for a dead letter.
+  EXPECT_EQ(dispatcher.run_once().retried, 0u);
+
+  EXPECT_THROW((void)resend(*db_, 99, std::chrono::system_clock::now()), NotificationError);
+  sink.refuse(false);
+  EXPECT_EQ(resend(*db_, 1, std::chrono::system_clock::now()), 1);
+  EXPECT_THROW((void)resend(*db_, 1, std::chrono::system_clock::now()), NotificationError);  // pending now
+  report = dispatcher.run_once();
+  EXPECT_EQ(report.sent, 1u);
+  EXPECT_EQ(outbox_status(1), "sent");
+  const auto messages = sink.messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_NE(data_of(messages[0]).find("Message-ID: <outbox-1@s2s.localhost>"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, ARoleWithNobodyToTellIsReportedInTheDeliveryRecord) {
+  SmtpSink sink;
+  refer(121877);  // no lead covers Northamptonshire
+  Dispatcher dispatcher(db_, Mailer(smtp(sink.url())), options());
+  const auto report = dispatcher.run_once();
+  EXPECT_EQ(report.undeliverable, 1u);
+  EXPECT_EQ(report.sent, 0u);
+  EXPECT_EQ(outbox_status(1), "sent");  // settled: nobody to send it to is not a failure to send
+  const auto sent = notifications(*db_, "sent", 10);
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_EQ(sent[0].deliveries.size(), 1u);
+  EXPECT_EQ(sent[0].deliveries[0].status, "undeliverable");
+  EXPECT_EQ(sent[0].deliveries[0].last_error, "no address: no lead user for this case");
+}
+
+TEST_F(DispatcherTest, AnUnreachableServerNeverTouchesCaseWork) {
+  const auto port = testing::free_port();  // nothing listens
+  refer(146330);
+  Dispatcher dispatcher(db_, Mailer(smtp("smtp://127.0.0.1:" + std::to_string(port))), options());
+  const auto report = dispatcher.run_once();
+  EXPECT_EQ(report.retried, 2u);
+  // Case work goes on.
+  const auto id = refer(146330);
+  EXPECT_EQ(engine_->get(id).state, "referred");
+}
+
+TEST_F(DispatcherTest, PostgresOnlyTwoDispatchersShareTheWorkAndSendEachMessageOnce) {
+  ASSERT_EQ(test_db_.backend(), workflow::Backend::postgresql);
+  SmtpSink sink;
+  for (int i = 0; i < 15; ++i) refer(146330);
+  auto o = options();
+  o.batch = 4;
+  Dispatcher a(test_db_.open(), Mailer(smtp(sink.url())), o);
+  Dispatcher b(test_db_.open(), Mailer(smtp(sink.url())), o);
+  auto fa = std::async(std::launch::async, [&] { return a.run_once(); });
+  auto fb = std::async(std::launch::async, [&] { return b.run_once(); });
+  const auto ra = fa.get();
+  const auto rb = fb.get();
+  std::size_t sent = ra.sent + rb.sent;
+  // Whatever a round left (each claims one batch) the next rounds send.
+  while (true) {
+    const auto more = a.run_once().sent;
+    if (more == 0) break;
+    sent += more;
+  }
+  EXPECT_EQ(sent, 30u);
+  std::multiset<std::string> keys;
+  for (const auto& m : sink.messages()) {
+    const std::string data = data_of(m);
+    const auto at = data.find("Message-ID: ");
+    keys.insert(data.substr(at, data.find('\r', at) - at) + " " + std::string(m.at("rcpt_tos").at(0).as_string()));
+  }
+  EXPECT_EQ(keys.size(), 30u);
+  EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), 30u);  // none twice
+}
+
+TEST(TemplatesTest, EveryTemplateIsCheckedAndUnknownFieldsAreNamed) {
+  EXPECT_NO_THROW(check_templates());
+  try {
+    check_template("greeting.txt", "Subject: x\n\nHello {{recipient_name}},\nsee {{nonsense}}\n");
+    FAIL() << "an unknown field was accepted";
+  } catch (const workflow::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("greeting.txt line 4: unknown field {{nonsense}}"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(check_template("open.txt", "Hello {{recipient_name"), workflow::ConfigError);
+  const auto r =
+      render("referral_received",
+             {{"reference", "SR-2026-0001"}, {"school_name", "A <b>bold</b> & school"}, {"recipient_name", "Amy"}});
+  EXPECT_EQ(r.subject, "New referral SR-2026-0001 for A <b>bold</b> & school");
+  EXPECT_NE(r.html.find("A &lt;b&gt;bold&lt;/b&gt; &amp; school"), std::string::npos) << r.html;
+  EXPECT_NE(r.text.find("Hello Amy,"), std::string::npos) << r.text;
+}
+
+}  // namespace
+}  // namespace s2s::notifications
