@@ -23,6 +23,7 @@
 #include "cases/matching.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
+#include "notifications/dispatcher.h"
 #include "workflow/calendar.h"
 #include "workflow/date.h"
 #include "workflow/diagram.h"
@@ -224,6 +225,84 @@ std::vector<OptionSpec> timer_option_specs() {
   };
 }
 
+std::vector<OptionSpec> smtp_option_specs() {
+  return {
+      {"smtp-url", "URL", "mail server: smtp://host:port (STARTTLS when offered) or smtps://host:port", ""},
+      {"smtp-user", "USER", "login at the mail server (none: no login)", ""},
+      {"smtp-password", "PASSWORD", "its password (better from the environment than a flag)", ""},
+      {"smtp-from", "ADDRESS", "the From of every message", "s2s <s2s@localhost>"},
+      {"public-url", "URL", "where people reach s2s: links in messages", "http://127.0.0.1:8080"},
+      {"notify-max-attempts", "N", "failed attempts before a message is a dead letter", "6"},
+      {"notify-backoff-seconds", "S", "first retry after this, doubling (with jitter) up to an hour", "30"},
+      {"notify-poll-ms", "MS", "how often serve looks for messages to send", "5000"},
+  };
+}
+
+notifications::Mailer make_mailer(const Settings& settings) {
+  notifications::SmtpOptions smtp;
+  smtp.url = settings.require("smtp-url");
+  smtp.user = settings.get("smtp-user").value_or("");
+  smtp.password = settings.get("smtp-password").value_or("");
+  smtp.from = settings.get("smtp-from").value_or("s2s <s2s@localhost>");
+  try {
+    return notifications::Mailer(smtp);
+  } catch (const workflow::ConfigError& e) {
+    throw UsageError(settings.source("smtp-url") + ": " + e.what());
+  }
+}
+
+notifications::DispatcherOptions dispatcher_options(const Settings& settings) {
+  notifications::DispatcherOptions options;
+  options.max_attempts = static_cast<int>(settings.integer("notify-max-attempts", 1, 100));
+  options.backoff_base = std::chrono::seconds(settings.integer("notify-backoff-seconds", 0, 86400));
+  options.public_url = settings.get("public-url").value_or("http://127.0.0.1:8080");
+  return options;
+}
+
+int run_notifications(const Settings& settings) {
+  auto db = open_migrated(settings);
+  notifications::Dispatcher dispatcher(db, make_mailer(settings), dispatcher_options(settings));
+  const auto r = dispatcher.run_once();
+  std::cout << "sent " << r.sent << ", to retry " << r.retried << ", dead " << r.dead << ", undeliverable "
+            << r.undeliverable << '\n';
+  return r.dead == 0 ? 0 : 1;
+}
+
+int run_notifications_resend(const Settings& settings) {
+  char* end = nullptr;
+  const long long id = std::strtoll(settings.positional[0].c_str(), &end, 10);
+  if (*end != '\0' || id <= 0)
+    throw UsageError("ID must be a notification's number, got '" + settings.positional[0] + "'");
+  auto db = open_migrated(settings);
+  try {
+    const int n = notifications::resend(*db, id, std::chrono::system_clock::now());
+    std::cout << "notification " << id << ": " << n << " deliveries queued again\n";
+  } catch (const notifications::NotificationError& e) {
+    throw UsageError(e.what());
+  }
+  return 0;
+}
+
+int run_notifications_list(const Settings& settings) {
+  auto db = open_migrated(settings);
+  const std::string status = settings.get("status").value_or("dead");
+  std::vector<notifications::Notification> found;
+  try {
+    found = notifications::notifications(*db, status, 1000);
+  } catch (const notifications::NotificationError& e) {
+    throw UsageError(e.what());
+  }
+  for (const auto& n : found) {
+    std::cout << n.outbox_id << "  " << n.message << "  " << n.status << "  " << n.created_at << '\n';
+    for (const auto& d : n.deliveries) {
+      std::cout << "    " << d.recipient_name << " <" << d.recipient << ">: " << d.status << " after " << d.attempts
+                << " attempt(s)" << (d.last_error.empty() ? "" : ": " + d.last_error) << '\n';
+    }
+  }
+  if (found.empty()) std::cout << "no " << status << " notifications\n";
+  return 0;
+}
+
 int run_timers(const Settings& settings) {
   auto db = open_migrated(settings);
   auto engine = make_engine(settings, db);
@@ -413,6 +492,17 @@ int run_serve(const Settings& settings) {
     timers = std::make_unique<workflow::TimerService>(*app.engine, timer_options(settings));
     timers->start();
   }
+  std::unique_ptr<notifications::Dispatcher> dispatcher;
+  std::unique_ptr<notifications::DispatchService> dispatch;
+  if (settings.get("smtp-url")) {
+    dispatcher =
+        std::make_unique<notifications::Dispatcher>(app.db, make_mailer(settings), dispatcher_options(settings));
+    dispatch = std::make_unique<notifications::DispatchService>(
+        *dispatcher, std::chrono::milliseconds(settings.integer("notify-poll-ms", 100, 3600000)));
+    dispatch->start();
+  } else {
+    spdlog::warn("notifications are not sent: no --smtp-url (they wait in the outbox)");
+  }
   Router router;
   register_routes(router, app);
   HttpServer server(options, make_handler(router, app));
@@ -420,6 +510,7 @@ int run_serve(const Settings& settings) {
                workflow::to_string(app.db->backend()), app.db->url().redacted);
   server.run();
   if (timers) timers->stop();
+  if (dispatch) dispatch->stop();
   spdlog::info("stopped");
   return 0;
 }
@@ -536,7 +627,12 @@ std::vector<Command> commands() {
                           {"shutdown-grace-ms", "MS", "on SIGTERM, in-flight requests get this long", "10000"},
                           {"no-timers", "", "do not fire due timers in this process", ""},
                       },
-                      engine_options(), timer_option_specs())},
+                      engine_options(),
+                      [] {
+                        auto specs = timer_option_specs();
+                        for (auto& spec : smtp_option_specs()) specs.push_back(spec);
+                        return specs;
+                      }())},
                  run_serve});
   out.push_back({{"migrate", "", "Apply pending database migrations (or list them with --status).",
                   with_common({{"status", "", "list applied and pending migrations; exit 3 if any pending", ""}})},
@@ -621,6 +717,16 @@ std::vector<Command> commands() {
   out.push_back(
       {{"deadlines", "", "List every deadline, its working days in force and what it is for.", engine_options()},
        run_deadlines});
+  out.push_back({{"notifications run", "",
+                  "Send every due notification now over SMTP, then exit (serve does this continuously when given "
+                  "--smtp-url).",
+                  with_common({}, smtp_option_specs())},
+                 run_notifications});
+  out.push_back({{"notifications resend", "ID", "Queue a dead letter's failed deliveries again.", common_options(), 1},
+                 run_notifications_resend});
+  out.push_back({{"notifications list", "", "List notifications and their deliveries (dead letters by default).",
+                  with_common({{"status", "STATUS", "pending, sent or dead", "dead"}})},
+                 run_notifications_list});
   out.push_back({{"timers run", "", "Fire every due timer now, then exit (serve does this continuously).",
                   with_common({}, engine_options(), timer_option_specs())},
                  run_timers});

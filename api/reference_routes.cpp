@@ -16,6 +16,7 @@
 #include "cases/gias_import.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
+#include "notifications/dispatcher.h"
 #include "workflow/date.h"
 
 namespace s2s::api {
@@ -455,6 +456,39 @@ HttpResponse me(RouteContext& ctx) {
                                          {"scope", text_or_null(ctx.caller.actor.scope)}});
 }
 
+// --- notifications -----------------------------------------------------------------
+
+HttpResponse list_notifications(RouteContext& ctx) {
+  Query query(ctx.request.query);
+  const auto status = query.text("status").value_or("dead");
+  const auto limit =
+      query.integer("limit", 1, ctx.app.options.max_page_size).value_or(ctx.app.options.default_page_size);
+  query.done();
+  if (status != "pending" && status != "sent" && status != "dead") {
+    bad_request("status", "query parameter status must be pending, sent or dead, got '" + status + "'");
+  }
+  json::array items;
+  for (const auto& n : notifications::notifications(*ctx.app.db, status, static_cast<std::size_t>(limit))) {
+    json::array deliveries;
+    for (const auto& d : n.deliveries) {
+      deliveries.push_back(json::object{{"id", d.id},
+                                        {"channel", view(d.channel)},
+                                        {"recipient", view(d.recipient)},
+                                        {"recipient_name", view(d.recipient_name)},
+                                        {"status", view(d.status)},
+                                        {"attempts", d.attempts},
+                                        {"last_error", text_or_null(d.last_error)}});
+    }
+    items.push_back(json::object{{"id", n.outbox_id},
+                                 {"case_id", n.case_id ? json::value(*n.case_id) : json::value()},
+                                 {"message", view(n.message)},
+                                 {"status", view(n.status)},
+                                 {"created_at", view(n.created_at)},
+                                 {"deliveries", std::move(deliveries)}});
+  }
+  return json_response(200, json::object{{"items", std::move(items)}});
+}
+
 }  // namespace
 
 void register_reference_routes(Router& router, App& app) {
@@ -475,6 +509,7 @@ void register_reference_routes(Router& router, App& app) {
   add_api_route(router, app, "GET", "/api/v1/calendar/closures", "*", list_closures);
   add_api_route(router, app, "POST", "/api/v1/calendar/closures", "admin", add_closure);
   add_api_route(router, app, "GET", "/api/v1/deadlines", "*", caller_deadlines);
+  add_api_route(router, app, "GET", "/api/v1/notifications", "admin", list_notifications);
 }
 
 }  // namespace s2s::api

@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "notifications/templates.h"
@@ -284,6 +286,52 @@ DispatchReport Dispatcher::run_once() {
     }
   }
   return report;
+}
+
+struct DispatchService::Impl {
+  Dispatcher& dispatcher;
+  std::chrono::milliseconds poll;
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::thread thread;
+
+  void loop() {
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+      lock.unlock();
+      try {
+        const auto r = dispatcher.run_once();
+        if (r.sent + r.retried + r.dead + r.undeliverable > 0) {
+          spdlog::info("notifications: {} sent, {} to retry, {} dead, {} undeliverable", r.sent, r.retried, r.dead,
+                       r.undeliverable);
+        }
+      } catch (const std::exception& e) {
+        spdlog::warn("notifications: round failed, trying again in {} ms: {}", poll.count(), e.what());
+      }
+      lock.lock();
+      wake.wait_for(lock, poll, [this] { return stopping; });
+    }
+  }
+};
+
+DispatchService::DispatchService(Dispatcher& dispatcher, std::chrono::milliseconds poll)
+    : impl_(std::make_unique<Impl>(dispatcher, poll)) {}
+
+DispatchService::~DispatchService() { stop(); }
+
+void DispatchService::start() {
+  if (impl_->thread.joinable()) return;
+  impl_->thread = std::thread([this] { impl_->loop(); });
+}
+
+void DispatchService::stop() {
+  {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
 }
 
 int resend(Database& db, std::int64_t outbox_id, std::chrono::system_clock::time_point now) {

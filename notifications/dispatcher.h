@@ -63,6 +63,22 @@ class Dispatcher {
   DispatcherOptions options_;
 };
 
+// Runs a Dispatcher on a background thread: a round at start, then every
+// `poll` (and logs, never throws, when a round fails: the database may be down).
+class DispatchService {
+ public:
+  DispatchService(Dispatcher& dispatcher, std::chrono::milliseconds poll);
+  DispatchService(const DispatchService&) = delete;
+  DispatchService& operator=(const DispatchService&) = delete;
+  ~DispatchService();  // stop()
+  void start();
+  void stop();  // waits for the round in progress; idempotent
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Puts a dead letter's failed deliveries back in the queue, due now, their
 // attempts counted afresh; returns how many. Throws NotificationError when the
 // outbox message is unknown or not dead.

@@ -119,6 +119,7 @@ TEST_F(ApiTest, EveryRouteAsEveryRoleInsideAndOutsideItsScope) {
       {"GET", "/api/v1/calendar/closures", "/api/v1/calendar/closures", "", "", to_all},
       {"POST", "/api/v1/calendar/closures", "/api/v1/calendar/closures", "", "application/json", admin_only(201)},
       {"GET", "/api/v1/deadlines", "/api/v1/deadlines?limit=200", "", "", to_all, true},
+      {"GET", "/api/v1/notifications", "/api/v1/notifications?status=pending", "", "", admin_only(200)},
   };
 
   std::set<std::pair<std::string, std::string>> covered;

@@ -11,6 +11,7 @@
 
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
+#include "tests/support/smtp_sink.h"
 #include "tests/support/test_database.h"
 
 namespace s2s::testing {
@@ -326,6 +327,52 @@ TEST(S2sdDemoTest, DemoLoadPrintsATokenPerRoleThenMatchExplainsACase) {
   const auto bad = run_process({kS2sd, "school", "set", "146330", "--ssif-eligible", "maybe"}, env);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--ssif-eligible must be yes or no, got 'maybe'"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+TEST(S2sdNotificationsTest, RunListAndResendFromTheCommandLine) {
+  TestDatabase db;
+  SmtpSink sink;
+  const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db.url().text}};
+  ASSERT_EQ(run_process({kS2sd, "migrate"}, env).exit_code, 0);
+  ASSERT_EQ(run_process({kS2sd, "demo", "load"}, env).exit_code, 0);
+
+  // A refusing server: with one attempt allowed, every message is a dead letter.
+  sink.refuse(true);
+  const auto refused =
+      run_process({kS2sd, "notifications", "run", "--smtp-url", sink.url(), "--notify-max-attempts", "1"}, env);
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.out.find("sent 0, to retry 0, dead "), std::string::npos) << refused.out;
+  const auto listed = run_process({kS2sd, "notifications", "list"}, env);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("referral_received  dead"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("451"), std::string::npos) << listed.out;
+  const std::string first = listed.out.substr(0, listed.out.find(' '));
+
+  // The server is back: the resent dead letter is delivered, with its Message-ID.
+  sink.refuse(false);
+  const auto resent = run_process({kS2sd, "notifications", "resend", first}, env);
+  EXPECT_EQ(resent.exit_code, 0) << resent.err;
+  EXPECT_NE(resent.out.find("deliveries queued again"), std::string::npos) << resent.out;
+  const auto sent = run_process({kS2sd, "notifications", "run", "--smtp-url", sink.url()}, env);
+  EXPECT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_EQ(sent.out.rfind("sent ", 0), 0u) << sent.out;
+  ASSERT_FALSE(sink.messages().empty());
+  const std::string data(sink.messages().front().at("data").as_string());
+  EXPECT_NE(data.find("Message-ID: <outbox-" + first + "@s2s.localhost>"), std::string::npos) << data;
+
+  // Bad input names itself and changes nothing.
+  const auto again = run_process({kS2sd, "notifications", "resend", first}, env);
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("not a dead letter"), std::string::npos) << again.err;
+  const auto bad_url = run_process({kS2sd, "notifications", "run", "--smtp-url", "http://mail"}, env);
+  EXPECT_EQ(bad_url.exit_code, 2);
+  EXPECT_NE(bad_url.err.find("smtp://host:port"), std::string::npos) << bad_url.err;
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "notifications/templates.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
+#include "tests/support/smtp_sink.h"
 #include "tests/support/test_database.h"
 #include "workflow/engine.h"
 #include "workflow/errors.h"
@@ -29,57 +30,7 @@ namespace s2s::notifications {
 namespace {
 
 namespace fs = std::filesystem;
-
-// aiosmtpd on a free port, writing what it accepts into a folder.
-class SmtpSink {
- public:
-  SmtpSink()
-      : folder_(fs::temp_directory_path() /
-                ("s2s_smtp_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))),
-        port_(testing::free_port()) {
-    fs::create_directories(folder_);
-    process_ = std::make_unique<testing::ChildProcess>(
-        std::vector<std::string>{"/usr/bin/python3", std::string(S2S_SOURCE_DIR) + "/tests/support/smtp_sink.py",
-                                 "--port", std::to_string(port_), "--folder", folder_.string()});
-    if (!process_->wait_for_stderr("listening on")) {
-      throw std::runtime_error("the SMTP sink did not start: " + process_->stderr_text());
-    }
-  }
-  ~SmtpSink() {
-    process_->signal(SIGTERM);
-    process_->wait();
-    fs::remove_all(folder_);
-  }
-  void refuse(bool on) {
-    if (on) {
-      std::ofstream(folder_ / "refuse") << "451";
-    } else {
-      fs::remove(folder_ / "refuse");
-    }
-  }
-  [[nodiscard]] std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
-  // The accepted messages, in order.
-  [[nodiscard]] std::vector<boost::json::object> messages() const {
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(folder_)) {
-      if (entry.path().extension() == ".json") files.push_back(entry.path());
-    }
-    std::sort(files.begin(), files.end());
-    std::vector<boost::json::object> out;
-    for (const auto& f : files) {
-      std::ifstream in(f);
-      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      out.push_back(boost::json::parse(text).as_object());
-    }
-    return out;
-  }
-
- private:
-  static inline int counter_ = 0;
-  fs::path folder_;
-  std::uint16_t port_;
-  std::unique_ptr<testing::ChildProcess> process_;
-};
+using testing::SmtpSink;
 
 SmtpOptions smtp(std::string url) {
   SmtpOptions o;

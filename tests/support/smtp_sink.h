@@ -1,0 +1,74 @@
+#pragma once
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tests/support/http_client.h"
+#include "tests/support/process.h"
+
+// A real SMTP server for tests: tests/support/smtp_sink.py (aiosmtpd, Debian's
+// python3-aiosmtpd) as a child process. Needs S2S_SOURCE_DIR defined.
+namespace s2s::testing {
+
+// aiosmtpd on a free port, writing what it accepts into a folder.
+class SmtpSink {
+ public:
+  SmtpSink()
+      : folder_(std::filesystem::temp_directory_path() /
+                ("s2s_smtp_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))),
+        port_(free_port()) {
+    std::filesystem::create_directories(folder_);
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{"/usr/bin/python3", std::string(S2S_SOURCE_DIR) + "/tests/support/smtp_sink.py",
+                                 "--port", std::to_string(port_), "--folder", folder_.string()});
+    if (!process_->wait_for_stderr("listening on")) {
+      throw std::runtime_error("the SMTP sink did not start: " + process_->stderr_text());
+    }
+  }
+  ~SmtpSink() {
+    process_->signal(SIGTERM);
+    process_->wait();
+    std::filesystem::remove_all(folder_);
+  }
+  void refuse(bool on) {
+    if (on) {
+      std::ofstream(folder_ / "refuse") << "451";
+    } else {
+      std::filesystem::remove(folder_ / "refuse");
+    }
+  }
+  [[nodiscard]] std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  // The accepted messages, in order.
+  [[nodiscard]] std::vector<boost::json::object> messages() const {
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(folder_)) {
+      if (entry.path().extension() == ".json") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    std::vector<boost::json::object> out;
+    for (const auto& f : files) {
+      std::ifstream in(f);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      out.push_back(boost::json::parse(text).as_object());
+    }
+    return out;
+  }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path folder_;
+  std::uint16_t port_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+}  // namespace s2s::testing
