@@ -235,6 +235,7 @@ std::vector<OptionSpec> smtp_option_specs() {
       {"notify-max-attempts", "N", "failed attempts before a message is a dead letter", "6"},
       {"notify-backoff-seconds", "S", "first retry after this, doubling (with jitter) up to an hour", "30"},
       {"notify-poll-ms", "MS", "how often serve looks for messages to send", "5000"},
+      {"notify-lease-seconds", "S", "a message being sent is this process's for this long (then sent again)", "120"},
   };
 }
 
@@ -256,6 +257,7 @@ notifications::DispatcherOptions dispatcher_options(const Settings& settings) {
   options.max_attempts = static_cast<int>(settings.integer("notify-max-attempts", 1, 100));
   options.backoff_base = std::chrono::seconds(settings.integer("notify-backoff-seconds", 0, 86400));
   options.public_url = settings.get("public-url").value_or("http://127.0.0.1:8080");
+  options.lease = std::chrono::seconds(settings.integer("notify-lease-seconds", 1, 86400));
   return options;
 }
 
@@ -300,6 +302,21 @@ int run_notifications_list(const Settings& settings) {
     }
   }
   if (found.empty()) std::cout << "no " << status << " notifications\n";
+  return 0;
+}
+
+int run_webhook_add(const Settings& settings) {
+  auto db = open_migrated(settings);
+  std::string secret;
+  try {
+    const auto id = notifications::add_webhook(*db, settings.require("scope"), settings.require("url"), secret,
+                                               std::chrono::system_clock::now());
+    std::cout << "webhook " << id << ": " << settings.require("scope") << " -> " << settings.require("url")
+              << "\nits signing secret, shown only now (X-S2S-Signature: sha256=HMAC-SHA256 of the body):\n"
+              << secret << '\n';
+  } catch (const notifications::NotificationError& e) {
+    throw UsageError(e.what());
+  }
   return 0;
 }
 
@@ -727,6 +744,11 @@ std::vector<Command> commands() {
   out.push_back({{"notifications list", "", "List notifications and their deliveries (dead letters by default).",
                   with_common({{"status", "STATUS", "pending, sent or dead", "dead"}})},
                  run_notifications_list});
+  out.push_back(
+      {{"webhook add", "", "POST every notification about the schools of an alliance or mini region to a URL, signed.",
+        with_common({{"scope", "KIND:VALUE", "alliance:ID or mini_region:NAME (required)", ""},
+                     {"url", "URL", "http:// or https:// (required)", ""}})},
+       run_webhook_add});
   out.push_back({{"timers run", "", "Fire every due timer now, then exit (serve does this continuously).",
                   with_common({}, engine_options(), timer_option_specs())},
                  run_timers});

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <condition_variable>
 #include <map>
@@ -32,12 +33,12 @@ struct Recipient {
 std::vector<std::string> roles_for(const std::string& message, const boost::json::object& payload) {
   if (message == "referral_received" || message == "deadline_passed" || message == "contact_due") return {"lead"};
   if (message == "provider_proposed") return {"system_leader"};
-  if (message == "deployment_agreed") return {"school", "system_leader"};
+  if (message == "deployment_agreed") return {"school", "system_leader", "referrer"};
   if (message == "rating_requested") return {"school"};
   if (message == "deadline_reminder") {
     const auto* to = payload.if_contains("escalate_to");
     if (to != nullptr && to->is_string() && to->get_string() == "lead") return {"lead"};
-    return {"lead", "system_leader", "school"};
+    return {"lead", "system_leader", "school", "referrer"};
   }
   return {"lead"};
 }
@@ -63,6 +64,12 @@ std::vector<Recipient> people(soci::session& sql, const std::string& role, long 
   } else if (role == "system_leader") {
     st = (sql.prepare << "SELECT l.name, l.email FROM deployments d JOIN system_leaders l ON l.id = d.system_leader_id"
                          " WHERE d.case_id = :c AND d.status IN ('proposed', 'active') ORDER BY l.id",
+          soci::use(case_id), soci::into(name), soci::into(email));
+  } else if (role == "referrer") {
+    // The LA officer who referred the case (who opened it), if one did.
+    st = (sql.prepare << "SELECT u.name, u.email FROM case_history h JOIN users u"
+                         " ON h.actor = 'user:' || CAST(u.id AS TEXT) || ' ' || u.email"
+                         " WHERE h.case_id = :c AND h.sequence = 1 AND u.role = 'la_officer'",
           soci::use(case_id), soci::into(name), soci::into(email));
   } else {
     st = (sql.prepare << "SELECT name, email FROM users WHERE role = 'school' AND scope_kind = 'school'"
@@ -107,6 +114,7 @@ std::chrono::milliseconds backoff(const DispatcherOptions& options, int attempts
 
 struct Claimed {
   long long id = 0;
+  std::string channel;
   long long outbox_id = 0;
   std::string recipient;
   std::string recipient_name;
@@ -124,6 +132,37 @@ void settle_outbox(soci::session& sql, long long outbox_id, const std::string& n
          " WHERE id = :o2 AND expanded_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries"
          " WHERE outbox_id = :o3 AND status = 'pending')",
       soci::use(outbox_id), soci::use(now), soci::use(outbox_id), soci::use(outbox_id);
+}
+
+// POSTs the message to the webhook the delivery names; returns what happened.
+std::string send_webhook(Database& database, const Mailer& mailer, const Claimed& d, const boost::json::object& payload,
+                         const std::string& link) {
+  const long long hook = std::stoll(d.recipient.substr(d.recipient.find(':') + 1));
+  std::string url;
+  std::string secret;
+  {
+    auto connection = database.acquire();
+    connection.session() << "SELECT url, secret FROM webhooks WHERE id = :id", soci::use(hook), soci::into(url),
+        soci::into(secret);
+    if (!connection.session().got_data()) throw DeliveryError("webhook " + std::to_string(hook) + " was removed");
+  }
+  boost::json::object body{{"delivery", "outbox-" + std::to_string(d.outbox_id)},
+                           {"message", d.message},
+                           {"case_id", d.case_id},
+                           {"reference", text_of(payload, "reference")},
+                           {"kind", text_of(payload, "kind")},
+                           {"event", text_of(payload, "event")},
+                           {"state", text_of(payload, "state")},
+                           {"school_urn", payload.contains("school_urn") ? payload.at("school_urn") : nullptr},
+                           {"deadline", nullptr},
+                           {"link", link}};
+  if (payload.contains("due_on")) {
+    body["deadline"] =
+        boost::json::object{{"purpose", text_of(payload, "purpose")}, {"due_on", text_of(payload, "due_on")}};
+  }
+  post_webhook(url, secret, "outbox-" + std::to_string(d.outbox_id), boost::json::serialize(body),
+               mailer.options().timeout);
+  return "accepted by " + url;
 }
 
 }  // namespace
@@ -161,7 +200,10 @@ std::size_t Dispatcher::expand(DispatchReport& report) {
       std::vector<std::pair<std::string, Recipient>> recipients;  // role, recipient
       for (const auto& role : roles_for(message, payload)) {
         auto found = people(sql, role, case_id, urn);
-        if (found.empty()) recipients.emplace_back(role, Recipient{"", "no " + role + " user for this case"});
+        // Every role but the referrer (only an LA officer's referral has one) is expected.
+        if (found.empty() && role != "referrer") {
+          recipients.emplace_back(role, Recipient{"", "no " + role + " user for this case"});
+        }
         for (auto& r : found) recipients.emplace_back(role, std::move(r));
       }
       std::set<std::string> seen;
@@ -177,6 +219,28 @@ std::size_t Dispatcher::expand(DispatchReport& report) {
             soci::use(id), soci::use(address), soci::use(r.name), soci::use(status), soci::use(now),
             soci::use(error, error_ind), soci::use(now);
         if (r.address.empty()) ++report.undeliverable;
+      }
+      // The webhooks of the school's alliances and mini region.
+      {
+        long long hook = 0;
+        soci::statement hooks =
+            (sql.prepare << "SELECT id FROM webhooks WHERE (scope_kind = 'alliance' AND scope_value IN ("
+                            " SELECT CAST(alliance_id AS TEXT) FROM alliance_members WHERE school_urn = :u1"
+                            " UNION SELECT CAST(id AS TEXT) FROM alliances WHERE lead_school_urn = :u2))"
+                            " OR (scope_kind = 'mini_region' AND scope_value IN (SELECT m.mini_region FROM schools s"
+                            " JOIN la_mini_regions m ON m.la_code = s.la_code WHERE s.urn = :u3)) ORDER BY id",
+             soci::use(urn), soci::use(urn), soci::use(urn), soci::into(hook));
+        hooks.execute();
+        std::vector<long long> ids;
+        while (hooks.fetch()) ids.push_back(hook);
+        for (const auto h : ids) {
+          const std::string recipient = "webhook:" + std::to_string(h);
+          const std::string name = "webhook " + std::to_string(h);
+          sql << "INSERT INTO deliveries (outbox_id, channel, recipient, recipient_name, status, next_attempt_at,"
+                 " created_at) VALUES (:o, 'webhook', :r, :n, 'pending', :next, :now)"
+                 " ON CONFLICT (outbox_id, channel, recipient) DO NOTHING",
+              soci::use(id), soci::use(recipient), soci::use(name), soci::use(now), soci::use(now);
+        }
       }
       sql << "UPDATE outbox SET expanded_at = :now WHERE id = :id", soci::use(now), soci::use(id);
       settle_outbox(sql, id, now);
@@ -202,14 +266,15 @@ DispatchReport Dispatcher::run_once() {
     Claimed c;
     soci::indicator case_ind = soci::i_ok;
     soci::statement st =
-        (sql.prepare << std::string("SELECT d.id, d.outbox_id, d.recipient, d.recipient_name, d.attempts, o.message,"
+        (sql.prepare << std::string("SELECT d.id, d.channel, d.outbox_id, d.recipient, d.recipient_name, d.attempts,"
+                                    " o.message,"
                                     " CAST(o.payload AS TEXT), o.case_id FROM deliveries d JOIN outbox o"
                                     " ON o.id = d.outbox_id WHERE d.status = 'pending' AND d.next_attempt_at <= :now"
                                     " ORDER BY d.next_attempt_at, d.id LIMIT :n") +
                             (postgres ? " FOR UPDATE OF d SKIP LOCKED" : ""),
-         soci::use(now), soci::use(limit), soci::into(c.id), soci::into(c.outbox_id), soci::into(c.recipient),
-         soci::into(c.recipient_name), soci::into(c.attempts), soci::into(c.message), soci::into(c.payload),
-         soci::into(c.case_id, case_ind));
+         soci::use(now), soci::use(limit), soci::into(c.id), soci::into(c.channel), soci::into(c.outbox_id),
+         soci::into(c.recipient), soci::into(c.recipient_name), soci::into(c.attempts), soci::into(c.message),
+         soci::into(c.payload), soci::into(c.case_id, case_ind));
     st.execute();
     while (st.fetch()) {
       if (case_ind == soci::i_null) c.case_id = 0;
@@ -248,11 +313,15 @@ DispatchReport Dispatcher::run_once() {
         fields["school_name"] =
             connection.session().got_data() && ind != soci::i_null ? school : "URN " + fields["school_urn"];
       }
-      const Rendered rendered = render(d.message, fields);
-      mailer_.send(Email{"<outbox-" + std::to_string(d.outbox_id) + "@" + options_.message_id_domain + ">", d.recipient,
-                         fields["recipient_name"], rendered.subject, rendered.text, rendered.html});
+      if (d.channel == "webhook") {
+        outcome = send_webhook(*db_, mailer_, d, payload, fields["link"]);
+      } else {
+        const Rendered rendered = render(d.message, fields);
+        mailer_.send(Email{"<outbox-" + std::to_string(d.outbox_id) + "@" + options_.message_id_domain + ">",
+                           d.recipient, fields["recipient_name"], rendered.subject, rendered.text, rendered.html});
+        outcome = "accepted by " + mailer_.options().url;
+      }
       ok = true;
-      outcome = "accepted by " + mailer_.options().url;
     } catch (const DeliveryError& e) {
       outcome = e.what();
     } catch (const workflow::ConfigError& e) {
@@ -332,6 +401,48 @@ void DispatchService::stop() {
   }
   impl_->wake.notify_all();
   if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::int64_t add_webhook(Database& db, const std::string& scope, const std::string& url, std::string& secret,
+                         std::chrono::system_clock::time_point now) {
+  const auto colon = scope.find(':');
+  const std::string kind = colon == std::string::npos ? scope : scope.substr(0, colon);
+  const std::string value = colon == std::string::npos ? "" : scope.substr(colon + 1);
+  if ((kind != "alliance" && kind != "mini_region") || value.empty()) {
+    throw NotificationError("--scope must be alliance:ID or mini_region:NAME, got '" + scope + "'");
+  }
+  if (!url.starts_with("http://") && !url.starts_with("https://")) {
+    throw NotificationError("--url must be an http:// or https:// URL, got '" + url + "'");
+  }
+  std::array<unsigned char, 24> bytes{};
+  std::random_device random;
+  for (auto& b : bytes) b = static_cast<unsigned char>(random());
+  static constexpr char kHex[] = "0123456789abcdef";
+  secret = "whsec_";
+  for (const auto b : bytes) {
+    secret += kHex[b >> 4];
+    secret += kHex[b & 15];
+  }
+  const std::string at = format_timestamp(now);
+  return db.transact([&](soci::session& sql) {
+    int known = 0;
+    if (kind == "alliance") {
+      sql << "SELECT count(*) FROM alliances WHERE CAST(id AS TEXT) = :v", soci::use(value), soci::into(known);
+    } else {
+      sql << "SELECT count(*) FROM la_mini_regions WHERE mini_region = :v", soci::use(value), soci::into(known);
+    }
+    if (known == 0) throw NotificationError("no " + kind + " '" + value + "'");
+    int taken = 0;
+    sql << "SELECT count(*) FROM webhooks WHERE scope_kind = :k AND scope_value = :v AND url = :u", soci::use(kind),
+        soci::use(value), soci::use(url), soci::into(taken);
+    if (taken > 0) throw NotificationError("a webhook to " + url + " for " + scope + " exists already");
+    sql << "INSERT INTO webhooks (scope_kind, scope_value, url, secret, created_at) VALUES (:k, :v, :u, :s, :at)",
+        soci::use(kind), soci::use(value), soci::use(url), soci::use(secret), soci::use(at);
+    long long id = 0;
+    sql << "SELECT id FROM webhooks WHERE scope_kind = :k AND scope_value = :v AND url = :u", soci::use(kind),
+        soci::use(value), soci::use(url), soci::into(id);
+    return static_cast<std::int64_t>(id);
+  });
 }
 
 int resend(Database& db, std::int64_t outbox_id, std::chrono::system_clock::time_point now) {

@@ -79,6 +79,13 @@ class DispatchService {
   std::unique_ptr<Impl> impl_;
 };
 
+// Adds a webhook for an alliance ("alliance:ID") or a mini region
+// ("mini_region:NAME"): every notification about a school in it is POSTed to
+// `url`. Sets `secret` (for the receiver to check signatures); returns the id.
+// Throws NotificationError (nothing written) for a bad scope or URL, or a repeat.
+std::int64_t add_webhook(workflow::Database& db, const std::string& scope, const std::string& url, std::string& secret,
+                         std::chrono::system_clock::time_point now);
+
 // Puts a dead letter's failed deliveries back in the queue, due now, their
 // attempts counted afresh; returns how many. Throws NotificationError when the
 // outbox message is unknown or not dead.

@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <cstring>
 #include <mutex>
@@ -127,6 +129,51 @@ void Mailer::send(const Email& email) const {
     throw DeliveryError(fmt::format("SMTP {}: {} (last reply {})", options_.url,
                                     error[0] != '\0' ? error : curl_easy_strerror(result), code));
   }
+}
+
+std::string hmac_sha256_hex(const std::string& secret, const std::string& body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+void post_webhook(const std::string& url, const std::string& secret, const std::string& delivery,
+                  const std::string& body, std::chrono::milliseconds timeout) {
+  global_init();
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) throw DeliveryError("libcurl could not start");
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers = curl_slist_append(headers, ("X-S2S-Delivery: " + delivery).c_str());
+  headers = curl_slist_append(headers, ("X-S2S-Signature: sha256=" + hmac_sha256_hex(secret, body)).c_str());
+  headers = curl_slist_append(headers, "Expect:");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  const CURLcode result = curl_easy_perform(curl);
+  long code = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  if (result != CURLE_OK) {
+    throw DeliveryError(fmt::format("webhook {}: {}", url, error[0] != '\0' ? error : curl_easy_strerror(result)));
+  }
+  if (code < 200 || code > 299) throw DeliveryError(fmt::format("webhook {}: answered {}", url, code));
 }
 
 }  // namespace s2s::notifications

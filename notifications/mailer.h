@@ -47,4 +47,13 @@ class Mailer {
   SmtpOptions options_;
 };
 
+// Webhook deliveries: a JSON POST signed with HMAC-SHA256 over the body
+// (header X-S2S-Signature: sha256=HEX) and naming the delivery (X-S2S-Delivery).
+// Any 2xx is success; anything else, or no answer, is a DeliveryError.
+void post_webhook(const std::string& url, const std::string& secret, const std::string& delivery,
+                  const std::string& body, std::chrono::milliseconds timeout);
+
+// HMAC-SHA256 of `body` under `secret`, as lower-case hex.
+[[nodiscard]] std::string hmac_sha256_hex(const std::string& secret, const std::string& body);
+
 }  // namespace s2s::notifications

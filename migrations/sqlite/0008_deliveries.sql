@@ -1,6 +1,6 @@
 -- SQLite dialect of migrations/postgresql/0008_deliveries.sql.
 -- Notification delivery: each outbox message fans out into one delivery per
--- recipient, each sent, retried and given up on by itself, so a recipient
+-- recipient (a person's address or a webhook), each sent, retried and given up on by itself, so a recipient
 -- whose server refuses never makes the others hear twice. Every attempt is
 -- kept. The outbox row is pending until its deliveries are all settled.
 
@@ -31,3 +31,15 @@ CREATE TABLE delivery_attempts (
     detail       TEXT        NOT NULL  -- the server's answer or the error
 );
 CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
+
+-- Webhooks: every notification about a school in the alliance or mini region
+-- is also POSTed as JSON to the URL, signed with HMAC-SHA256 under the secret.
+CREATE TABLE webhooks (
+    id          INTEGER PRIMARY KEY,
+    scope_kind  TEXT        NOT NULL CHECK (scope_kind IN ('alliance', 'mini_region')),
+    scope_value TEXT        NOT NULL,
+    url         TEXT        NOT NULL,
+    secret      TEXT        NOT NULL,  -- shared with the receiver, which checks the signature
+    created_at  TEXT NOT NULL,
+    UNIQUE (scope_kind, scope_value, url)
+);

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
+#include <thread>
 
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -365,6 +367,42 @@ TEST(S2sdNotificationsTest, RunListAndResendFromTheCommandLine) {
   ASSERT_FALSE(sink.messages().empty());
   const std::string data(sink.messages().front().at("data").as_string());
   EXPECT_NE(data.find("Message-ID: <outbox-" + first + "@s2s.localhost>"), std::string::npos) << data;
+
+  // Killed between the server's acceptance and recording it: nothing is lost;
+  // once the lease ends the message goes again, with the same Message-ID.
+  std::string second;
+  {
+    std::istringstream lines(listed.out);
+    std::string line;
+    while (std::getline(lines, line) && second.empty()) {
+      const std::string id = line.substr(0, line.find(' '));
+      if (!line.empty() && line[0] != ' ' && id != first) second = id;
+    }
+  }
+  ASSERT_FALSE(second.empty()) << listed.out;
+  ASSERT_EQ(run_process({kS2sd, "notifications", "resend", second}, env).exit_code, 0);
+  const auto before_kill = sink.messages().size();
+  sink.slow(true);
+  ChildProcess sender({kS2sd, "notifications", "run", "--smtp-url", sink.url(), "--notify-lease-seconds", "1"}, env);
+  bool stored = false;
+  for (int i = 0; i < 200 && !stored; ++i) {
+    stored = sink.messages().size() > before_kill;
+    if (!stored) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(stored) << "nothing reached the server";
+  sender.signal(SIGKILL);
+  sender.wait();
+  sink.slow(false);
+  const std::string killed(sink.messages().back().at("data").as_string());
+  const auto id_at = killed.find("Message-ID: ");
+  const std::string message_id = killed.substr(id_at, killed.find('\r', id_at) - id_at);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the lease ends
+  const auto after = run_process({kS2sd, "notifications", "run", "--smtp-url", sink.url()}, env);
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  int copies = 0;
+  for (const auto& m : sink.messages())
+    copies += std::string(m.at("data").as_string()).find(message_id) != std::string::npos;
+  EXPECT_GE(copies, 2) << message_id << " was not sent again";
 
   // Bad input names itself and changes nothing.
   const auto again = run_process({kS2sd, "notifications", "resend", first}, env);

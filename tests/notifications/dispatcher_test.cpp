@@ -216,6 +216,51 @@ TEST_F(DispatcherTest, PostgresOnlyTwoDispatchersShareTheWorkAndSendEachMessageO
   EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), 30u);  // none twice
 }
 
+TEST_F(DispatcherTest, WebhooksOfTheSchoolsAllianceGetASignedPostAndAFailureIsRetried) {
+  SmtpSink mail;
+  SmtpSink receiver("http_sink.py");
+  const std::string url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hooks/s2s";
+  std::string secret;
+  const auto hook = add_webhook(*db_, "alliance:1", url, secret, std::chrono::system_clock::now());
+  EXPECT_EQ(secret.rfind("whsec_", 0), 0u);
+  std::string unused;
+  EXPECT_THROW((void)add_webhook(*db_, "alliance:99", url, unused, std::chrono::system_clock::now()),
+               NotificationError);
+  EXPECT_THROW((void)add_webhook(*db_, "mini_region:Atlantis", url, unused, std::chrono::system_clock::now()),
+               NotificationError);
+  EXPECT_THROW((void)add_webhook(*db_, "alliance:1", "ftp://x", unused, std::chrono::system_clock::now()),
+               NotificationError);
+  EXPECT_THROW((void)add_webhook(*db_, "alliance:1", url, unused, std::chrono::system_clock::now()),
+               NotificationError);  // the same again
+
+  receiver.answer(503);
+  const auto case_id = refer(146330);
+  refer(121877);  // outside the alliance: no webhook
+  Dispatcher dispatcher(db_, Mailer(smtp(mail.url())), options());
+  auto report = dispatcher.run_once();
+  EXPECT_EQ(report.retried, 1u);  // the webhook; the two leads' emails went
+  EXPECT_TRUE(receiver.messages().empty());
+  receiver.answer(204);
+  report = dispatcher.run_once();
+  EXPECT_EQ(report.sent, 1u);
+  const auto posts = receiver.messages();
+  ASSERT_EQ(posts.size(), 1u);
+  const auto& post = posts[0];
+  EXPECT_EQ(std::string(post.at("path").as_string()), "/hooks/s2s");
+  const std::string body(post.at("body").as_string());
+  const auto& headers = post.at("headers").as_object();
+  EXPECT_EQ(std::string(headers.at("X-S2S-Signature").as_string()), "sha256=" + hmac_sha256_hex(secret, body));
+  EXPECT_EQ(std::string(headers.at("X-S2S-Delivery").as_string()), "outbox-1");
+  const auto json = boost::json::parse(body).as_object();
+  EXPECT_EQ(json.at("case_id").as_int64(), case_id);
+  EXPECT_EQ(std::string(json.at("message").as_string()), "referral_received");
+  EXPECT_EQ(std::string(json.at("state").as_string()), "referred");
+  EXPECT_TRUE(json.at("deadline").is_null());
+  EXPECT_EQ(std::string(json.at("link").as_string()),
+            "https://s2s.example.org/api/v1/cases/" + std::to_string(case_id));
+  (void)hook;
+}
+
 TEST(TemplatesTest, EveryTemplateIsCheckedAndUnknownFieldsAreNamed) {
   EXPECT_NO_THROW(check_templates());
   try {

@@ -17,20 +17,21 @@
 #include "tests/support/process.h"
 
 // A real SMTP server for tests: tests/support/smtp_sink.py (aiosmtpd, Debian's
-// python3-aiosmtpd) as a child process. Needs S2S_SOURCE_DIR defined.
+// python3-aiosmtpd) as a child process; or, given "http_sink.py", a real HTTP
+// receiver for webhooks. Needs S2S_SOURCE_DIR defined.
 namespace s2s::testing {
 
 // aiosmtpd on a free port, writing what it accepts into a folder.
 class SmtpSink {
  public:
-  SmtpSink()
+  explicit SmtpSink(const std::string& script = "smtp_sink.py")
       : folder_(std::filesystem::temp_directory_path() /
                 ("s2s_smtp_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))),
         port_(free_port()) {
     std::filesystem::create_directories(folder_);
     process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{"/usr/bin/python3", std::string(S2S_SOURCE_DIR) + "/tests/support/smtp_sink.py",
-                                 "--port", std::to_string(port_), "--folder", folder_.string()});
+        std::vector<std::string>{"/usr/bin/python3", std::string(S2S_SOURCE_DIR) + "/tests/support/" + script, "--port",
+                                 std::to_string(port_), "--folder", folder_.string()});
     if (!process_->wait_for_stderr("listening on")) {
       throw std::runtime_error("the SMTP sink did not start: " + process_->stderr_text());
     }
@@ -40,6 +41,14 @@ class SmtpSink {
     process_->wait();
     std::filesystem::remove_all(folder_);
   }
+  // While on, each message is stored but answered only after 30 s.
+  void slow(bool on) {
+    if (on) {
+      std::ofstream(folder_ / "slow") << "30";
+    } else {
+      std::filesystem::remove(folder_ / "slow");
+    }
+  }
   void refuse(bool on) {
     if (on) {
       std::ofstream(folder_ / "refuse") << "451";
@@ -48,6 +57,9 @@ class SmtpSink {
     }
   }
   [[nodiscard]] std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  // For the HTTP sink: the status its next answers carry.
+  void answer(int status) { std::ofstream(folder_ / "status") << status; }
   // The accepted messages, in order.
   [[nodiscard]] std::vector<boost::json::object> messages() const {
     std::vector<std::filesystem::path> files;

@@ -3,10 +3,13 @@
     python3 smtp_sink.py --port PORT --folder DIR
 
 Each accepted message is written to DIR/NNNN.json as {"mail_from", "rcpt_tos", "data"}.
-While the file DIR/refuse exists, every message is refused with a 451 (try again later).
+While the file DIR/refuse exists, every message is refused with a 451 (try again later);
+while DIR/slow exists, each is stored and then answered only after 30 seconds (so a
+client killed meanwhile never hears that it was accepted).
 Prints "listening on PORT" to standard error once it accepts connections.
 """
 import argparse
+import asyncio
 import json
 import os
 import signal
@@ -31,6 +34,8 @@ class Sink:
                 json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                            "data": envelope.content.decode("utf-8", "replace")}, f)
             os.rename(path + ".tmp", path)
+        if os.path.exists(os.path.join(self.folder, "slow")):
+            await asyncio.sleep(30)
         return "250 2.0.0 OK"
 
 
