@@ -236,6 +236,7 @@ std::vector<OptionSpec> smtp_option_specs() {
       {"notify-backoff-seconds", "S", "first retry after this, doubling (with jitter) up to an hour", "30"},
       {"notify-poll-ms", "MS", "how often serve looks for messages to send", "5000"},
       {"notify-lease-seconds", "S", "a message being sent is this process's for this long (then sent again)", "120"},
+      {"digest-at", "HH:MM", "when the daily digest goes out (Europe/London)", "07:00"},
   };
 }
 
@@ -258,6 +259,14 @@ notifications::DispatcherOptions dispatcher_options(const Settings& settings) {
   options.backoff_base = std::chrono::seconds(settings.integer("notify-backoff-seconds", 0, 86400));
   options.public_url = settings.get("public-url").value_or("http://127.0.0.1:8080");
   options.lease = std::chrono::seconds(settings.integer("notify-lease-seconds", 1, 86400));
+  const std::string at = settings.get("digest-at").value_or("07:00");
+  int hours = -1;
+  int minutes = -1;
+  if (at.size() != 5 || at[2] != ':' || std::sscanf(at.c_str(), "%2d:%2d", &hours, &minutes) != 2 || hours < 0 ||
+      hours > 23 || minutes < 0 || minutes > 59) {
+    throw UsageError(settings.source("digest-at") + ": digest-at must be HH:MM (24-hour), got '" + at + "'");
+  }
+  options.digest_at = std::chrono::minutes(hours * 60 + minutes);
   return options;
 }
 
@@ -266,7 +275,7 @@ int run_notifications(const Settings& settings) {
   notifications::Dispatcher dispatcher(db, make_mailer(settings), dispatcher_options(settings));
   const auto r = dispatcher.run_once();
   std::cout << "sent " << r.sent << ", to retry " << r.retried << ", dead " << r.dead << ", undeliverable "
-            << r.undeliverable << '\n';
+            << r.undeliverable << ", digests " << r.digests << '\n';
   return r.dead == 0 ? 0 : 1;
 }
 
@@ -302,6 +311,18 @@ int run_notifications_list(const Settings& settings) {
     }
   }
   if (found.empty()) std::cout << "no " << status << " notifications\n";
+  return 0;
+}
+
+int run_user_notify(const Settings& settings) {
+  auto db = open_migrated(settings);
+  try {
+    set_notify(*db, settings.positional[0], settings.positional[1]);
+  } catch (const UserError& e) {
+    throw UsageError(e.what());
+  }
+  std::cout << settings.positional[0] << " now hears " << settings.positional[1]
+            << (settings.positional[1] == "digest" ? " (one message a day)" : " (each message as it happens)") << '\n';
   return 0;
 }
 
@@ -744,6 +765,9 @@ std::vector<Command> commands() {
   out.push_back({{"notifications list", "", "List notifications and their deliveries (dead letters by default).",
                   with_common({{"status", "STATUS", "pending, sent or dead", "dead"}})},
                  run_notifications_list});
+  out.push_back({{"user notify", "EMAIL immediate|digest",
+                  "How a user hears of their cases: each message at once, or a daily digest.", common_options(), 2},
+                 run_user_notify});
   out.push_back(
       {{"webhook add", "", "POST every notification about the schools of an alliance or mini region to a URL, signed.",
         with_common({{"scope", "KIND:VALUE", "alliance:ID or mini_region:NAME (required)", ""},

@@ -107,6 +107,20 @@ NewUser add_user(workflow::Database& db, std::string_view name, std::string_view
   return created;
 }
 
+void set_notify(workflow::Database& db, std::string_view email, std::string_view mode) {
+  if (mode != "immediate" && mode != "digest") {
+    throw UserError("notify must be immediate or digest, not '" + std::string(mode) + "'");
+  }
+  const std::string address(email);
+  const std::string value(mode);
+  db.transact([&](soci::session& sql) {
+    long long id = 0;
+    sql << "SELECT id FROM users WHERE lower(email) = lower(:email)", soci::use(address), soci::into(id);
+    if (!sql.got_data()) throw UserError("no user with email " + address);
+    sql << "UPDATE users SET notify = :m WHERE id = :id", soci::use(value), soci::use(id);
+  });
+}
+
 int revoke_tokens(workflow::Database& db, std::string_view email) {
   const std::string address(email);
   const std::string now = workflow::format_timestamp(std::chrono::system_clock::now());

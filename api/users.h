@@ -39,6 +39,10 @@ struct NewUser {
 [[nodiscard]] NewUser add_user(workflow::Database& db, std::string_view name, std::string_view email,
                                std::string_view role, std::string_view scope);
 
+// How the user with this email hears of their cases: "immediate" (each
+// message as it happens) or "digest" (one message a day). Throws UserError.
+void set_notify(workflow::Database& db, std::string_view email, std::string_view mode);
+
 // Revokes every live token of the user with this email; returns how many.
 // Throws UserError for an unknown email.
 int revoke_tokens(workflow::Database& db, std::string_view email);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <condition_variable>
 #include <map>
@@ -15,6 +16,7 @@
 #include <tuple>
 
 #include "notifications/templates.h"
+#include "workflow/date.h"
 #include "workflow/errors.h"
 #include "workflow/timestamp.h"
 
@@ -27,6 +29,7 @@ using workflow::format_timestamp;
 struct Recipient {
   std::string address;  // empty: nobody to send to
   std::string name;     // "Amy Lead (lead)", or why there is nobody
+  bool digest = false;  // hears in the daily digest
 };
 
 // The roles that hear of each message kind.
@@ -50,34 +53,35 @@ std::vector<Recipient> people(soci::session& sql, const std::string& role, long 
   std::vector<Recipient> out;
   std::string name;
   std::string email;
+  std::string notify = "immediate";
   const std::string urn_text = std::to_string(urn);
   soci::statement st(sql);
   if (role == "lead") {
-    st = (sql.prepare << "SELECT u.name, u.email FROM users u WHERE u.role = 'lead' AND ("
+    st = (sql.prepare << "SELECT u.name, u.email, u.notify FROM users u WHERE u.role = 'lead' AND ("
                          " (u.scope_kind = 'mini_region' AND u.scope_value IN (SELECT m.mini_region FROM schools s"
                          "   JOIN la_mini_regions m ON m.la_code = s.la_code WHERE s.urn = :u1))"
                          " OR (u.scope_kind = 'alliance' AND u.scope_value IN ("
                          "   SELECT CAST(alliance_id AS TEXT) FROM alliance_members WHERE school_urn = :u2"
                          "   UNION SELECT CAST(id AS TEXT) FROM alliances WHERE lead_school_urn = :u3)))"
                          " ORDER BY u.id",
-          soci::use(urn), soci::use(urn), soci::use(urn), soci::into(name), soci::into(email));
+          soci::use(urn), soci::use(urn), soci::use(urn), soci::into(name), soci::into(email), soci::into(notify));
   } else if (role == "system_leader") {
     st = (sql.prepare << "SELECT l.name, l.email FROM deployments d JOIN system_leaders l ON l.id = d.system_leader_id"
                          " WHERE d.case_id = :c AND d.status IN ('proposed', 'active') ORDER BY l.id",
           soci::use(case_id), soci::into(name), soci::into(email));
   } else if (role == "referrer") {
     // The LA officer who referred the case (who opened it), if one did.
-    st = (sql.prepare << "SELECT u.name, u.email FROM case_history h JOIN users u"
+    st = (sql.prepare << "SELECT u.name, u.email, u.notify FROM case_history h JOIN users u"
                          " ON h.actor = 'user:' || CAST(u.id AS TEXT) || ' ' || u.email"
                          " WHERE h.case_id = :c AND h.sequence = 1 AND u.role = 'la_officer'",
-          soci::use(case_id), soci::into(name), soci::into(email));
+          soci::use(case_id), soci::into(name), soci::into(email), soci::into(notify));
   } else {
-    st = (sql.prepare << "SELECT name, email FROM users WHERE role = 'school' AND scope_kind = 'school'"
+    st = (sql.prepare << "SELECT name, email, notify FROM users WHERE role = 'school' AND scope_kind = 'school'"
                          " AND scope_value = :u ORDER BY id",
-          soci::use(urn_text), soci::into(name), soci::into(email));
+          soci::use(urn_text), soci::into(name), soci::into(email), soci::into(notify));
   }
   st.execute();
-  while (st.fetch()) out.push_back(Recipient{email, name + " (" + role + ")"});
+  while (st.fetch()) out.push_back(Recipient{email, name + " (" + role + ")", notify == "digest"});
   return out;
 }
 
@@ -124,13 +128,25 @@ struct Claimed {
   long long case_id = 0;
 };
 
+// The school's name for messages ("URN 123456" when it is not in the register).
+std::string school_name(Database& db, const std::string& urn_text) {
+  int urn = 0;
+  std::from_chars(urn_text.data(), urn_text.data() + urn_text.size(), urn);
+  auto connection = db.acquire();
+  std::string name;
+  soci::indicator ind = soci::i_ok;
+  connection.session() << "SELECT name FROM schools WHERE urn = :u", soci::use(urn), soci::into(name, ind);
+  if (!connection.session().got_data() || ind == soci::i_null) return "URN " + urn_text;
+  return name;
+}
+
 // Marks the outbox message settled once none of its deliveries is pending:
 // dead if any is dead, else sent.
 void settle_outbox(soci::session& sql, long long outbox_id, const std::string& now) {
   sql << "UPDATE outbox SET status = CASE WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox_id = :o1"
          " AND status = 'dead') THEN 'dead' ELSE 'sent' END, delivered_at = :now"
          " WHERE id = :o2 AND expanded_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries"
-         " WHERE outbox_id = :o3 AND status = 'pending')",
+         " WHERE outbox_id = :o3 AND status IN ('pending', 'held'))",
       soci::use(outbox_id), soci::use(now), soci::use(outbox_id), soci::use(outbox_id);
 }
 
@@ -210,7 +226,7 @@ std::size_t Dispatcher::expand(DispatchReport& report) {
       for (const auto& [role, r] : recipients) {
         const std::string address = r.address.empty() ? "missing:" + role : r.address;
         if (!seen.insert(address).second) continue;  // one message per address
-        const std::string status = r.address.empty() ? "undeliverable" : "pending";
+        const std::string status = r.address.empty() ? "undeliverable" : r.digest ? "held" : "pending";
         const std::string error = r.address.empty() ? "no address: " + r.name : "";
         soci::indicator error_ind = error.empty() ? soci::i_null : soci::i_ok;
         sql << "INSERT INTO deliveries (outbox_id, channel, recipient, recipient_name, status, next_attempt_at,"
@@ -250,10 +266,124 @@ std::size_t Dispatcher::expand(DispatchReport& report) {
   });
 }
 
+// Once a day, after digest_at (Europe/London), each person who asked for a
+// digest gets one message listing what was held for them before that time.
+// Claimed with a lease like any delivery; a failure keeps them held for the
+// next round.
+void Dispatcher::send_digests(DispatchReport& report) {
+  const auto now_time = options_.clock();
+  const auto now_seconds = std::chrono::floor<std::chrono::seconds>(now_time);
+  const auto offset = workflow::london_utc_offset(now_seconds);
+  const auto local = now_seconds + offset;
+  const auto local_day = std::chrono::floor<std::chrono::days>(local);
+  if (local - local_day < options_.digest_at) return;
+  const std::string cutoff = format_timestamp(local_day + options_.digest_at - offset);
+  const std::string now = format_timestamp(now_time);
+  const std::string lease_until = format_timestamp(now_time + options_.lease);
+  const bool postgres = db_->backend() == workflow::Backend::postgresql;
+  struct Held {
+    long long id = 0;
+    long long outbox_id = 0;
+    std::string recipient;
+    std::string recipient_name;
+    std::string message;
+    std::string payload;
+    long long case_id = 0;
+  };
+  const auto held = db_->transact([&](soci::session& sql) {
+    std::vector<Held> out;
+    Held h;
+    soci::indicator case_ind = soci::i_ok;
+    soci::statement st =
+        (sql.prepare << std::string("SELECT d.id, d.outbox_id, d.recipient, d.recipient_name, o.message,"
+                                    " CAST(o.payload AS TEXT), o.case_id FROM deliveries d JOIN outbox o"
+                                    " ON o.id = d.outbox_id WHERE d.status = 'held' AND d.created_at < :cutoff"
+                                    " AND d.next_attempt_at <= :now ORDER BY d.recipient, d.id") +
+                            (postgres ? " FOR UPDATE OF d SKIP LOCKED" : ""),
+         soci::use(cutoff), soci::use(now), soci::into(h.id), soci::into(h.outbox_id), soci::into(h.recipient),
+         soci::into(h.recipient_name), soci::into(h.message), soci::into(h.payload), soci::into(h.case_id, case_ind));
+    st.execute();
+    while (st.fetch()) {
+      if (case_ind == soci::i_null) h.case_id = 0;
+      out.push_back(h);
+    }
+    for (const auto& d : out) {
+      sql << "UPDATE deliveries SET next_attempt_at = :lease WHERE id = :id", soci::use(lease_until), soci::use(d.id);
+    }
+    return out;
+  });
+  std::size_t begin = 0;
+  while (begin < held.size()) {
+    std::size_t end = begin;
+    while (end < held.size() && held[end].recipient == held[begin].recipient) ++end;
+    const std::string name = held[begin].recipient_name.substr(0, held[begin].recipient_name.rfind(" ("));
+    std::string text = "Hello " + name + ",\n\nWhat happened on your cases since your last digest:\n\n";
+    std::string html =
+        "<p>Hello " + html_escape(name) + ",</p>\n<p>What happened on your cases since your last digest:</p>\n<ul>\n";
+    for (std::size_t i = begin; i < end; ++i) {
+      const auto payload = boost::json::parse(held[i].payload).as_object();
+      const std::string link = options_.public_url + "/api/v1/cases/" + std::to_string(held[i].case_id);
+      const Rendered r = render(
+          held[i].message,
+          {{"reference", text_of(payload, "reference")},
+           {"kind_title", words(text_of(payload, "kind"))},
+           {"school_urn", text_of(payload, "school_urn")},
+           {"school_name", school_name(*db_, text_of(payload, "school_urn"))},
+           {"due_on", text_of(payload, "due_on")},
+           {"purpose_title", title(text_of(payload, "purpose").substr(text_of(payload, "purpose").find('.') + 1))},
+           {"recipient_name", name},
+           {"link", link}});
+      text += "- " + r.subject + "\n  " + link + "\n";
+      html += "<li><a href=\"" + html_escape(link) + "\">" + html_escape(r.subject) + "</a></li>\n";
+    }
+    html += "</ul>\n<p>s2s, school-to-school support</p>\n";
+    text += "\ns2s, school-to-school support\n";
+    const auto day = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(local_day));
+    const std::string day_text = workflow::format_date(day);
+    const std::string subject = "s2s daily digest for " + day_text + ": " + std::to_string(end - begin) + " update" +
+                                (end - begin == 1 ? "" : "s");
+    const std::string message_id =
+        "<digest-" + day_text + "-" + std::to_string(held[begin].id) + "@" + options_.message_id_domain + ">";
+    std::string outcome;
+    bool ok = false;
+    try {
+      mailer_.send(Email{message_id, held[begin].recipient, name, subject, text, html});
+      ok = true;
+      outcome = "digest accepted by " + mailer_.options().url;
+    } catch (const DeliveryError& e) {
+      outcome = e.what();
+    }
+    const std::string at = format_timestamp(options_.clock());
+    db_->transact([&](soci::session& sql) {
+      const int ok_int = ok ? 1 : 0;
+      for (std::size_t i = begin; i < end; ++i) {
+        sql << "INSERT INTO delivery_attempts (delivery_id, attempted_at, ok, detail) VALUES (:d, :at, :ok, :detail)",
+            soci::use(held[i].id), soci::use(at), soci::use(ok_int), soci::use(outcome);
+        if (ok) {
+          sql << "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = :at, last_error = NULL"
+                 " WHERE id = :id",
+              soci::use(at), soci::use(held[i].id);
+        } else {
+          sql << "UPDATE deliveries SET attempts = attempts + 1, last_error = :e, next_attempt_at = :at WHERE id = :id",
+              soci::use(outcome), soci::use(at), soci::use(held[i].id);
+        }
+        settle_outbox(sql, held[i].outbox_id, at);
+      }
+    });
+    if (ok) {
+      ++report.digests;
+    } else {
+      spdlog::warn("digest to {} not sent, kept for the next round: {}", held[begin].recipient_name, outcome);
+    }
+    begin = end;
+  }
+}
+
 DispatchReport Dispatcher::run_once() {
   DispatchReport report;
   while (expand(report) == options_.batch) {
   }
+  send_digests(report);
   const auto now_time = options_.clock();
   const std::string now = format_timestamp(now_time);
   const std::string lease_until = format_timestamp(now_time + options_.lease);
@@ -305,14 +435,8 @@ DispatchReport Dispatcher::run_once() {
     try {
       const int urn =
           payload.contains("school_urn") ? static_cast<int>(payload.at("school_urn").to_number<long long>()) : 0;
-      {
-        auto connection = db_->acquire();
-        std::string school;
-        soci::indicator ind = soci::i_ok;
-        connection.session() << "SELECT name FROM schools WHERE urn = :u", soci::use(urn), soci::into(school, ind);
-        fields["school_name"] =
-            connection.session().got_data() && ind != soci::i_null ? school : "URN " + fields["school_urn"];
-      }
+      (void)urn;
+      fields["school_name"] = school_name(*db_, fields["school_urn"]);
       if (d.channel == "webhook") {
         outcome = send_webhook(*db_, mailer_, d, payload, fields["link"]);
       } else {

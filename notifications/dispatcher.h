@@ -30,6 +30,7 @@ struct DispatcherOptions {
   std::chrono::seconds lease{120};                   // a claimed delivery is this process's for this long
   std::string public_url = "http://127.0.0.1:8080";  // links in messages: PUBLIC_URL/api/v1/cases/ID
   std::string message_id_domain = "s2s.localhost";   // Message-ID: <outbox-ID@DOMAIN>
+  std::chrono::minutes digest_at{7 * 60};            // Europe/London time of day of the daily digest
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
 };
 
@@ -39,6 +40,7 @@ struct DispatchReport {
   std::size_t retried = 0;        // failed, to be tried again later
   std::size_t dead = 0;           // failed for the last time
   std::size_t undeliverable = 0;  // a recipient role with nobody (or no address) to send to
+  std::size_t digests = 0;        // daily digests sent (each groups a person's held messages)
 };
 
 // A notification cannot be acted on as asked (unknown id, not a dead letter).
@@ -58,6 +60,7 @@ class Dispatcher {
 
  private:
   std::size_t expand(DispatchReport& report);
+  void send_digests(DispatchReport& report);
   std::shared_ptr<workflow::Database> db_;
   Mailer mailer_;
   DispatcherOptions options_;

@@ -24,6 +24,8 @@ std::string_view template_text(std::string_view message, std::string_view extens
   throw workflow::ConfigError("no template " + path);
 }
 
+}  // namespace
+
 std::string html_escape(std::string_view text) {
   std::string out;
   for (const char c : text) {
@@ -46,6 +48,8 @@ std::string html_escape(std::string_view text) {
   }
   return out;
 }
+
+namespace {
 
 // Replaces every {{field}}; `escape` for HTML.
 std::string fill(std::string_view text, const std::map<std::string, std::string>& fields, bool escape) {

@@ -22,6 +22,9 @@ void check_template(std::string_view name, std::string_view text);
 // fields), at start-up rather than when a message is due. Throws workflow::ConfigError.
 void check_templates();
 
+// Text made safe inside HTML (&, <, >, ").
+[[nodiscard]] std::string html_escape(std::string_view text);
+
 struct Rendered {
   std::string subject;
   std::string text;

@@ -4,6 +4,9 @@
 -- whose server refuses never makes the others hear twice. Every attempt is
 -- kept. The outbox row is pending until its deliveries are all settled.
 
+-- How a person hears: each message at once, or a daily digest of them.
+ALTER TABLE users ADD COLUMN notify TEXT NOT NULL DEFAULT 'immediate' CHECK (notify IN ('immediate', 'digest'));
+
 ALTER TABLE outbox ADD COLUMN expanded_at TEXT;  -- when its deliveries were created
 
 CREATE TABLE deliveries (
@@ -12,8 +15,9 @@ CREATE TABLE deliveries (
     channel         TEXT        NOT NULL CHECK (channel IN ('email', 'webhook')),
     recipient       TEXT        NOT NULL,  -- an email address; "missing:<who>" when there is none
     recipient_name  TEXT        NOT NULL,  -- "Amy Lead (lead)"
-    status          TEXT        NOT NULL CHECK (status IN ('pending', 'sent', 'dead', 'undeliverable')),
+    status          TEXT        NOT NULL CHECK (status IN ('pending', 'held', 'sent', 'dead', 'undeliverable')),
     attempts        INTEGER     NOT NULL DEFAULT 0,
+    -- held: waits for its recipient's daily digest
     next_attempt_at TEXT NOT NULL,  -- also the lease of the process sending it
     last_error      TEXT,
     created_at      TEXT NOT NULL,

@@ -261,6 +261,45 @@ TEST_F(DispatcherTest, WebhooksOfTheSchoolsAllianceGetASignedPostAndAFailureIsRe
   (void)hook;
 }
 
+TEST_F(DispatcherTest, ADigestUserHearsOnceADayOfEverythingHeldForThem) {
+  using namespace std::chrono;
+  SmtpSink sink;
+  api::set_notify(*db_, "amy@example.org", "digest");
+  EXPECT_THROW(api::set_notify(*db_, "amy@example.org", "weekly"), api::UserError);
+  EXPECT_THROW(api::set_notify(*db_, "nobody@example.org", "digest"), api::UserError);
+  const auto first = engine_->get(refer(146330)).reference;
+  const auto second = engine_->get(refer(146330)).reference;
+  auto o = options();
+  system_clock::time_point now = sys_days(year{2026} / 11 / 23) + hours(6);  // 06:00 in London (GMT)
+  o.clock = [&] { return now; };
+  Dispatcher dispatcher(db_, Mailer(smtp(sink.url())), o);
+  auto report = dispatcher.run_once();
+  EXPECT_EQ(report.sent, 2u);  // the other lead hears at once, of each
+  EXPECT_EQ(report.digests, 0u);
+  EXPECT_EQ(outbox_status(1), "pending");  // Amy's part is held
+
+  now += hours(2);  // 08:00: past the 07:00 digest
+  report = dispatcher.run_once();
+  EXPECT_EQ(report.digests, 1u);
+  const auto messages = sink.messages();
+  ASSERT_EQ(messages.size(), 3u);
+  const std::string digest = data_of(messages.back());
+  EXPECT_EQ(std::string(messages.back().at("rcpt_tos").at(0).as_string()), "amy@example.org");
+  EXPECT_NE(digest.find("Subject: s2s daily digest for 2026-11-23: 2 updates"), std::string::npos) << digest;
+  EXPECT_NE(digest.find("New referral " + first + " for Ladybrook Fields Primary Academy"), std::string::npos);
+  EXPECT_NE(digest.find("New referral " + second), std::string::npos) << digest;
+  EXPECT_EQ(outbox_status(1), "sent");
+  EXPECT_EQ(outbox_status(2), "sent");
+  EXPECT_EQ(dispatcher.run_once().digests, 0u);  // nothing held is left
+
+  // What comes after today's digest waits for tomorrow's.
+  refer(146330);
+  now += hours(1);
+  EXPECT_EQ(dispatcher.run_once().digests, 0u);
+  now += hours(24);
+  EXPECT_EQ(dispatcher.run_once().digests, 1u);
+}
+
 TEST(TemplatesTest, EveryTemplateIsCheckedAndUnknownFieldsAreNamed) {
   EXPECT_NO_THROW(check_templates());
   try {
