@@ -300,6 +300,46 @@ TEST_F(DispatcherTest, ADigestUserHearsOnceADayOfEverythingHeldForThem) {
   EXPECT_EQ(dispatcher.run_once().digests, 1u);
 }
 
+TEST_F(DispatcherTest, ADeadlineRemindsEveryoneOnTheCaseThenEscalatesToTheLeadsWhenItPasses) {
+  using namespace std::chrono;
+  SmtpSink sink;
+  (void)api::add_user(*db_, "Head", "head@ladybrook.example", "school", "school:146330");
+  // An engine whose days we move: the referral's triage deadline (5 working days) is
+  // reminded 2 working days before and passes after.
+  system_clock::time_point now = sys_days(year{2026} / 11 / 23) + hours(9);  // a Monday
+  workflow::EngineOptions engine_options;
+  engine_options.clock = [&] { return now; };
+  workflow::Engine engine(db_, cases::all_kinds(), engine_options);
+  const auto reference =
+      engine.open_case("support_request", 146330, {{"source", "self"}, {"summary", "s"}}, "test").reference;
+  Dispatcher dispatcher(db_, Mailer(smtp(sink.url())), options());
+  EXPECT_EQ(dispatcher.run_once().sent, 2u);  // the referral, to the two leads
+  now += days(3);                             // Thursday: 2 working days before Monday's deadline
+  EXPECT_GE(engine.fire_due_timers("t", 10, seconds(60)).fired, 1u);
+  auto report = dispatcher.run_once();
+  EXPECT_EQ(report.sent, 3u);  // the reminder: two leads and the school
+  now += days(5);              // the next Saturday: Monday 30 November has passed
+  EXPECT_GE(engine.fire_due_timers("t", 10, seconds(60)).fired, 1u);
+  report = dispatcher.run_once();
+  EXPECT_EQ(report.sent, 2u);  // the escalation: the leads only
+  const auto messages = sink.messages();
+  ASSERT_EQ(messages.size(), 7u);
+  std::multiset<std::string> reminded;
+  for (std::size_t i = 2; i < 5; ++i) {
+    reminded.insert(std::string(messages[i].at("rcpt_tos").at(0).as_string()));
+    EXPECT_NE(data_of(messages[i]).find("Subject: Reminder: Triage on " + reference + " is due 2026-11-30"),
+              std::string::npos)
+        << data_of(messages[i]);
+  }
+  EXPECT_TRUE(reminded.contains("head@ladybrook.example"));
+  for (std::size_t i = 5; i < 7; ++i) {
+    EXPECT_NE(std::string(messages[i].at("rcpt_tos").at(0).as_string()), "head@ladybrook.example");
+    EXPECT_NE(data_of(messages[i]).find("Subject: Overdue: Triage on " + reference + " was due 2026-11-30"),
+              std::string::npos)
+        << data_of(messages[i]);
+  }
+}
+
 TEST(TemplatesTest, EveryTemplateIsCheckedAndUnknownFieldsAreNamed) {
   EXPECT_NO_THROW(check_templates());
   try {
