@@ -259,7 +259,9 @@ notifications::DispatcherOptions dispatcher_options(const Settings& settings) {
   options.max_attempts = static_cast<int>(settings.integer("notify-max-attempts", 1, 100));
   options.backoff_base = std::chrono::seconds(settings.integer("notify-backoff-seconds", 0, 86400));
   options.public_url = settings.get("public-url").value_or("http://127.0.0.1:8080");
-  options.lease = std::chrono::seconds(settings.integer("notify-lease-seconds", 1, 86400));
+  // Longer than one send may take (the mail server's 15 s timeout), so that a
+  // live process never loses a claim mid-send.
+  options.lease = std::chrono::seconds(settings.integer("notify-lease-seconds", 30, 86400));
   const std::string at = settings.get("digest-at").value_or("07:00");
   int hours = -1;
   int minutes = -1;

@@ -52,7 +52,7 @@ std::string database_gauges(App& app) {
     }
     out += "# HELP s2s_deliveries Notification deliveries (one per recipient) by status.\n";
     out += "# TYPE s2s_deliveries gauge\n";
-    for (const std::string status : {"pending", "sent", "dead", "undeliverable"}) {
+    for (const std::string status : {"pending", "held", "sent", "dead", "undeliverable"}) {
       long long n = 0;
       sql << "SELECT count(*) FROM deliveries WHERE status = :s", soci::use(status), soci::into(n);
       out += fmt::format("s2s_deliveries{{status=\"{}\"}} {}\n", status, n);

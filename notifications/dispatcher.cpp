@@ -16,6 +16,8 @@
 #include <tuple>
 
 #include "notifications/templates.h"
+
+#include <unistd.h>
 #include "workflow/date.h"
 #include "workflow/errors.h"
 #include "workflow/timestamp.h"
@@ -113,7 +115,8 @@ std::chrono::milliseconds backoff(const DispatcherOptions& options, int attempts
   const double grown = std::min(base * std::pow(2.0, std::max(0, attempts - 1)),
                                 static_cast<double>(options.backoff_cap.count()) * 1000.0);
   std::uniform_real_distribution<double> jitter(0.75, 1.25);
-  return std::chrono::milliseconds(static_cast<long long>(grown * jitter(random)));
+  const double cap = static_cast<double>(options.backoff_cap.count()) * 1000.0;
+  return std::chrono::milliseconds(static_cast<long long>(std::min(grown * jitter(random), cap)));
 }
 
 struct Claimed {
@@ -140,9 +143,36 @@ std::string school_name(Database& db, const std::string& urn_text) {
   return name;
 }
 
+// What a template may say of a message, for one recipient.
+std::map<std::string, std::string> message_fields(Database& db, const DispatcherOptions& options,
+                                                  const boost::json::object& payload, long long case_id,
+                                                  const std::string& recipient_name) {
+  const std::string purpose = text_of(payload, "purpose");
+  std::map<std::string, std::string> fields{
+      {"reference", text_of(payload, "reference")},
+      {"kind_title", words(text_of(payload, "kind"))},
+      {"school_urn", text_of(payload, "school_urn")},
+      {"state", text_of(payload, "state")},
+      {"event", text_of(payload, "event")},
+      {"purpose", purpose},
+      {"purpose_title", title(purpose.substr(purpose.find('.') + 1))},
+      {"due_on", text_of(payload, "due_on")},
+      {"recipient_name", recipient_name.substr(0, recipient_name.rfind(" ("))},
+      {"link", options.public_url + "/api/v1/cases/" + std::to_string(case_id)},
+  };
+  fields["school_name"] = school_name(db, fields["school_urn"]);
+  return fields;
+}
+
 // Marks the outbox message settled once none of its deliveries is pending:
 // dead if any is dead, else sent.
 void settle_outbox(soci::session& sql, long long outbox_id, const std::string& now) {
+  // Two processes finishing its last deliveries at once must not each see the
+  // other's as still pending: the row lock makes the second wait for the first.
+  if (sql.get_backend_name() == "postgresql") {
+    long long locked = 0;
+    sql << "SELECT id FROM outbox WHERE id = :o FOR UPDATE", soci::use(outbox_id), soci::into(locked);
+  }
   sql << "UPDATE outbox SET status = CASE WHEN EXISTS (SELECT 1 FROM deliveries WHERE outbox_id = :o1"
          " AND status = 'dead') THEN 'dead' ELSE 'sent' END, delivered_at = :now"
          " WHERE id = :o2 AND expanded_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries"
@@ -164,7 +194,7 @@ std::string send_webhook(Database& database, const Mailer& mailer, const Claimed
   }
   boost::json::object body{{"delivery", "outbox-" + std::to_string(d.outbox_id)},
                            {"message", d.message},
-                           {"case_id", d.case_id},
+                           {"case_id", d.case_id > 0 ? boost::json::value(d.case_id) : boost::json::value()},
                            {"reference", text_of(payload, "reference")},
                            {"kind", text_of(payload, "kind")},
                            {"event", text_of(payload, "event")},
@@ -176,9 +206,14 @@ std::string send_webhook(Database& database, const Mailer& mailer, const Claimed
     body["deadline"] =
         boost::json::object{{"purpose", text_of(payload, "purpose")}, {"due_on", text_of(payload, "due_on")}};
   }
-  post_webhook(url, secret, "outbox-" + std::to_string(d.outbox_id), boost::json::serialize(body),
-               mailer.options().timeout);
-  return "accepted by " + url;
+  // Named by id in records and logs: a webhook's URL may hold its own secret.
+  try {
+    post_webhook(url, secret, "outbox-" + std::to_string(d.outbox_id), boost::json::serialize(body),
+                 mailer.options().timeout);
+  } catch (const DeliveryError& e) {
+    throw DeliveryError("webhook " + std::to_string(hook) + ": " + e.what());
+  }
+  return "accepted by webhook " + std::to_string(hook);
 }
 
 }  // namespace
@@ -186,6 +221,9 @@ std::string send_webhook(Database& database, const Mailer& mailer, const Claimed
 Dispatcher::Dispatcher(std::shared_ptr<Database> db, Mailer mailer, DispatcherOptions options)
     : db_(std::move(db)), mailer_(std::move(mailer)), options_(std::move(options)) {
   check_templates();
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  owner_ = std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(std::random_device{}());
 }
 
 std::size_t Dispatcher::expand(DispatchReport& report) {
@@ -210,9 +248,19 @@ std::size_t Dispatcher::expand(DispatchReport& report) {
       while (st.fetch()) rows.emplace_back(id, case_ind == soci::i_null ? 0 : case_id, message, payload);
     }
     for (const auto& [id, case_id, message, payload_text] : rows) {
-      const auto payload = boost::json::parse(payload_text).as_object();
-      const int urn =
-          payload.contains("school_urn") ? static_cast<int>(payload.at("school_urn").to_number<long long>()) : 0;
+      boost::json::object payload;
+      int urn = 0;
+      try {
+        payload = boost::json::parse(payload_text).as_object();
+        if (payload.contains("school_urn")) urn = static_cast<int>(payload.at("school_urn").to_number<long long>());
+      } catch (const std::exception& e) {
+        // One unreadable message must not stop the others: it is dead at once.
+        const std::string error = std::string("unreadable message: ") + e.what();
+        sql << "UPDATE outbox SET expanded_at = :now, status = 'dead', last_error = :e WHERE id = :id", soci::use(now),
+            soci::use(error), soci::use(id);
+        ++report.expanded;
+        continue;
+      }
       std::vector<std::pair<std::string, Recipient>> recipients;  // role, recipient
       for (const auto& role : roles_for(message, payload)) {
         auto found = people(sql, role, case_id, urn);
@@ -268,8 +316,8 @@ std::size_t Dispatcher::expand(DispatchReport& report) {
 
 // Once a day, after digest_at (Europe/London), each person who asked for a
 // digest gets one message listing what was held for them before that time.
-// Claimed with a lease like any delivery; a failure keeps them held for the
-// next round.
+// Claimed with a lease like any delivery; a failure is retried with backoff
+// and, after max_attempts, makes them dead letters like any other.
 void Dispatcher::send_digests(DispatchReport& report) {
   const auto now_time = options_.clock();
   const auto now_seconds = std::chrono::floor<std::chrono::seconds>(now_time);
@@ -289,6 +337,7 @@ void Dispatcher::send_digests(DispatchReport& report) {
     std::string message;
     std::string payload;
     long long case_id = 0;
+    int attempts = 0;
   };
   const auto held = db_->transact([&](soci::session& sql) {
     std::vector<Held> out;
@@ -296,19 +345,21 @@ void Dispatcher::send_digests(DispatchReport& report) {
     soci::indicator case_ind = soci::i_ok;
     soci::statement st =
         (sql.prepare << std::string("SELECT d.id, d.outbox_id, d.recipient, d.recipient_name, o.message,"
-                                    " CAST(o.payload AS TEXT), o.case_id FROM deliveries d JOIN outbox o"
+                                    " CAST(o.payload AS TEXT), o.case_id, d.attempts FROM deliveries d JOIN outbox o"
                                     " ON o.id = d.outbox_id WHERE d.status = 'held' AND d.created_at < :cutoff"
-                                    " AND d.next_attempt_at <= :now ORDER BY d.recipient, d.id") +
+                                    " AND d.next_attempt_at <= :now ORDER BY d.recipient, d.id LIMIT 1000") +
                             (postgres ? " FOR UPDATE OF d SKIP LOCKED" : ""),
          soci::use(cutoff), soci::use(now), soci::into(h.id), soci::into(h.outbox_id), soci::into(h.recipient),
-         soci::into(h.recipient_name), soci::into(h.message), soci::into(h.payload), soci::into(h.case_id, case_ind));
+         soci::into(h.recipient_name), soci::into(h.message), soci::into(h.payload), soci::into(h.case_id, case_ind),
+         soci::into(h.attempts));
     st.execute();
     while (st.fetch()) {
       if (case_ind == soci::i_null) h.case_id = 0;
       out.push_back(h);
     }
     for (const auto& d : out) {
-      sql << "UPDATE deliveries SET next_attempt_at = :lease WHERE id = :id", soci::use(lease_until), soci::use(d.id);
+      sql << "UPDATE deliveries SET next_attempt_at = :lease, claimed_by = :me WHERE id = :id", soci::use(lease_until),
+          soci::use(owner_), soci::use(d.id);
     }
     return out;
   });
@@ -320,60 +371,65 @@ void Dispatcher::send_digests(DispatchReport& report) {
     std::string text = "Hello " + name + ",\n\nWhat happened on your cases since your last digest:\n\n";
     std::string html =
         "<p>Hello " + html_escape(name) + ",</p>\n<p>What happened on your cases since your last digest:</p>\n<ul>\n";
-    for (std::size_t i = begin; i < end; ++i) {
-      const auto payload = boost::json::parse(held[i].payload).as_object();
-      const std::string link = options_.public_url + "/api/v1/cases/" + std::to_string(held[i].case_id);
-      const Rendered r = render(
-          held[i].message,
-          {{"reference", text_of(payload, "reference")},
-           {"kind_title", words(text_of(payload, "kind"))},
-           {"school_urn", text_of(payload, "school_urn")},
-           {"school_name", school_name(*db_, text_of(payload, "school_urn"))},
-           {"due_on", text_of(payload, "due_on")},
-           {"purpose_title", title(text_of(payload, "purpose").substr(text_of(payload, "purpose").find('.') + 1))},
-           {"recipient_name", name},
-           {"link", link}});
-      text += "- " + r.subject + "\n  " + link + "\n";
-      html += "<li><a href=\"" + html_escape(link) + "\">" + html_escape(r.subject) + "</a></li>\n";
-    }
-    html += "</ul>\n<p>s2s, school-to-school support</p>\n";
-    text += "\ns2s, school-to-school support\n";
-    const auto day = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(local_day));
-    const std::string day_text = workflow::format_date(day);
-    const std::string subject = "s2s daily digest for " + day_text + ": " + std::to_string(end - begin) + " update" +
-                                (end - begin == 1 ? "" : "s");
-    const std::string message_id =
-        "<digest-" + day_text + "-" + std::to_string(held[begin].id) + "@" + options_.message_id_domain + ">";
     std::string outcome;
     bool ok = false;
     try {
+      for (std::size_t i = begin; i < end; ++i) {
+        const auto payload = boost::json::parse(held[i].payload).as_object();
+        const auto fields = message_fields(*db_, options_, payload, held[i].case_id, held[i].recipient_name);
+        const Rendered r = render(held[i].message, fields);
+        const std::string& link = fields.at("link");
+        text += "- " + r.subject + "\n  " + link + "\n";
+        html += "<li><a href=\"" + html_escape(link) + "\">" + html_escape(r.subject) + "</a></li>\n";
+      }
+      html += "</ul>\n<p>s2s, school-to-school support</p>\n";
+      text += "\ns2s, school-to-school support\n";
+      const auto day = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(local_day));
+      const std::string day_text = workflow::format_date(day);
+      const std::string subject = "s2s daily digest for " + day_text + ": " + std::to_string(end - begin) + " update" +
+                                  (end - begin == 1 ? "" : "s");
+      const std::string message_id =
+          "<digest-" + day_text + "-" + std::to_string(held[begin].id) + "@" + options_.message_id_domain + ">";
       mailer_.send(Email{message_id, held[begin].recipient, name, subject, text, html});
       ok = true;
-      outcome = "digest accepted by " + mailer_.options().url;
-    } catch (const DeliveryError& e) {
+      outcome = "digest accepted by " + mailer_.redacted_url();
+    } catch (const workflow::DatabaseUnavailable&) {
+      throw;
+    } catch (const std::exception& e) {
       outcome = e.what();
     }
     const std::string at = format_timestamp(options_.clock());
+    bool gave_up = false;
     db_->transact([&](soci::session& sql) {
       const int ok_int = ok ? 1 : 0;
       for (std::size_t i = begin; i < end; ++i) {
+        const int attempts = held[i].attempts + 1;
+        const bool dead = !ok && attempts >= options_.max_attempts;
+        gave_up = gave_up || dead;
+        const std::string status = ok ? "sent" : dead ? "dead" : "held";
+        const std::string next = ok ? at : format_timestamp(options_.clock() + backoff(options_, attempts));
+        soci::indicator error_ind = ok ? soci::i_null : soci::i_ok;
+        soci::indicator sent_ind = ok ? soci::i_ok : soci::i_null;
+        soci::statement update =
+            (sql.prepare << "UPDATE deliveries SET status = :s, attempts = :a, next_attempt_at = :next,"
+                            " last_error = :e, sent_at = :sent, claimed_by = NULL WHERE id = :id AND claimed_by = :me",
+             soci::use(status), soci::use(attempts), soci::use(next), soci::use(outcome, error_ind),
+             soci::use(at, sent_ind), soci::use(held[i].id), soci::use(owner_));
+        update.execute(true);
+        if (update.get_affected_rows() == 0) continue;
         sql << "INSERT INTO delivery_attempts (delivery_id, attempted_at, ok, detail) VALUES (:d, :at, :ok, :detail)",
             soci::use(held[i].id), soci::use(at), soci::use(ok_int), soci::use(outcome);
-        if (ok) {
-          sql << "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = :at, last_error = NULL"
-                 " WHERE id = :id",
-              soci::use(at), soci::use(held[i].id);
-        } else {
-          sql << "UPDATE deliveries SET attempts = attempts + 1, last_error = :e, next_attempt_at = :at WHERE id = :id",
-              soci::use(outcome), soci::use(at), soci::use(held[i].id);
-        }
         settle_outbox(sql, held[i].outbox_id, at);
       }
     });
     if (ok) {
       ++report.digests;
+    } else if (gave_up) {
+      ++report.dead;
+      spdlog::warn("digest to {} is a dead letter: {}", held[begin].recipient_name, outcome);
     } else {
-      spdlog::warn("digest to {} not sent, kept for the next round: {}", held[begin].recipient_name, outcome);
+      ++report.retried;
+      spdlog::warn("digest to {} not sent, to be retried: {}", held[begin].recipient_name, outcome);
     }
     begin = end;
   }
@@ -411,45 +467,45 @@ DispatchReport Dispatcher::run_once() {
       out.push_back(c);
     }
     for (const auto& d : out) {
-      sql << "UPDATE deliveries SET next_attempt_at = :lease WHERE id = :id", soci::use(lease_until), soci::use(d.id);
+      sql << "UPDATE deliveries SET next_attempt_at = :lease, claimed_by = :me WHERE id = :id", soci::use(lease_until),
+          soci::use(owner_), soci::use(d.id);
     }
     return out;
   });
 
   for (const auto& d : claimed) {
-    const auto payload = boost::json::parse(d.payload).as_object();
-    std::map<std::string, std::string> fields{
-        {"reference", text_of(payload, "reference")},
-        {"kind_title", words(text_of(payload, "kind"))},
-        {"school_urn", text_of(payload, "school_urn")},
-        {"state", text_of(payload, "state")},
-        {"event", text_of(payload, "event")},
-        {"purpose", text_of(payload, "purpose")},
-        {"purpose_title", title(text_of(payload, "purpose").substr(text_of(payload, "purpose").find('.') + 1))},
-        {"due_on", text_of(payload, "due_on")},
-        {"recipient_name", d.recipient_name.substr(0, d.recipient_name.rfind(" ("))},
-        {"link", options_.public_url + "/api/v1/cases/" + std::to_string(d.case_id)},
-    };
+    if (stopping_) break;  // the rest fall due again when their leases end
+    // Renew the claim just before sending: a delivery whose lease ran out
+    // while earlier ones were sent may have been taken by another process.
+    const std::string renewed_until = format_timestamp(options_.clock() + options_.lease);
+    const bool still_ours = db_->transact([&](soci::session& sql) {
+      soci::statement renew = (sql.prepare << "UPDATE deliveries SET next_attempt_at = :lease WHERE id = :id"
+                                              " AND claimed_by = :me AND status = 'pending'",
+                               soci::use(renewed_until), soci::use(d.id), soci::use(owner_));
+      renew.execute(true);
+      return renew.get_affected_rows() > 0;
+    });
+    if (!still_ours) continue;
+    std::map<std::string, std::string> fields;
+    boost::json::object payload;
     std::string outcome;
     bool ok = false;
     try {
-      const int urn =
-          payload.contains("school_urn") ? static_cast<int>(payload.at("school_urn").to_number<long long>()) : 0;
-      (void)urn;
-      fields["school_name"] = school_name(*db_, fields["school_urn"]);
+      payload = boost::json::parse(d.payload).as_object();
+      fields = message_fields(*db_, options_, payload, d.case_id, d.recipient_name);
       if (d.channel == "webhook") {
         outcome = send_webhook(*db_, mailer_, d, payload, fields["link"]);
       } else {
         const Rendered rendered = render(d.message, fields);
         mailer_.send(Email{"<outbox-" + std::to_string(d.outbox_id) + "@" + options_.message_id_domain + ">",
                            d.recipient, fields["recipient_name"], rendered.subject, rendered.text, rendered.html});
-        outcome = "accepted by " + mailer_.options().url;
+        outcome = "accepted by " + mailer_.redacted_url();
       }
       ok = true;
-    } catch (const DeliveryError& e) {
-      outcome = e.what();
-    } catch (const workflow::ConfigError& e) {
-      outcome = e.what();
+    } catch (const workflow::DatabaseUnavailable&) {
+      throw;  // the round stops; the claim's lease brings it back
+    } catch (const std::exception& e) {
+      outcome = e.what();  // the server's refusal, or a message that cannot be rendered
     }
     const int attempts = d.attempts + 1;
     const bool give_up = !ok && attempts >= options_.max_attempts;
@@ -458,14 +514,17 @@ DispatchReport Dispatcher::run_once() {
     const std::string status = ok ? "sent" : give_up ? "dead" : "pending";
     db_->transact([&](soci::session& sql) {
       const int ok_int = ok ? 1 : 0;
-      sql << "INSERT INTO delivery_attempts (delivery_id, attempted_at, ok, detail) VALUES (:d, :at, :ok, :detail)",
-          soci::use(d.id), soci::use(done_at), soci::use(ok_int), soci::use(outcome);
       soci::indicator error_ind = ok ? soci::i_null : soci::i_ok;
       soci::indicator sent_ind = ok ? soci::i_ok : soci::i_null;
-      sql << "UPDATE deliveries SET status = :s, attempts = :a, next_attempt_at = :next, last_error = :e,"
-             " sent_at = :sent WHERE id = :id",
-          soci::use(status), soci::use(attempts), soci::use(ok ? done_at : retry_at), soci::use(outcome, error_ind),
-          soci::use(done_at, sent_ind), soci::use(d.id);
+      soci::statement update =
+          (sql.prepare << "UPDATE deliveries SET status = :s, attempts = :a, next_attempt_at = :next, last_error = :e,"
+                          " sent_at = :sent, claimed_by = NULL WHERE id = :id AND claimed_by = :me",
+           soci::use(status), soci::use(attempts), soci::use(ok ? done_at : retry_at), soci::use(outcome, error_ind),
+           soci::use(done_at, sent_ind), soci::use(d.id), soci::use(owner_));
+      update.execute(true);
+      if (update.get_affected_rows() == 0) return;  // no longer ours: its new owner records it
+      sql << "INSERT INTO delivery_attempts (delivery_id, attempted_at, ok, detail) VALUES (:d, :at, :ok, :detail)",
+          soci::use(d.id), soci::use(done_at), soci::use(ok_int), soci::use(outcome);
       settle_outbox(sql, d.outbox_id, done_at);
     });
     if (ok) {
@@ -519,6 +578,7 @@ void DispatchService::start() {
 }
 
 void DispatchService::stop() {
+  impl_->dispatcher.request_stop();
   {
     const std::lock_guard lock(impl_->mutex);
     impl_->stopping = true;

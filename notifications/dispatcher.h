@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -57,6 +58,8 @@ class Dispatcher {
   // is claimed, sent and recorded. Throws workflow::DatabaseUnavailable; a
   // mail server's failure is recorded, never thrown.
   DispatchReport run_once();
+  // Makes a round in progress stop after the delivery it is sending (shutdown).
+  void request_stop() noexcept { stopping_ = true; }
 
  private:
   std::size_t expand(DispatchReport& report);
@@ -64,6 +67,8 @@ class Dispatcher {
   std::shared_ptr<workflow::Database> db_;
   Mailer mailer_;
   DispatcherOptions options_;
+  std::string owner_;  // this process's claims: host, pid and a random part
+  std::atomic<bool> stopping_{false};
 };
 
 // Runs a Dispatcher on a background thread: a round at start, then every

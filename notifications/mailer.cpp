@@ -19,6 +19,28 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+std::string header_text(const std::string& text);
+
+// Whether `address` can go into RCPT TO and a header as it is.
+bool plain_address(const std::string& address) {
+  if (address.empty() || address.find('@') == std::string::npos) return false;
+  return std::none_of(address.begin(), address.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 33 || c == 127 || c == '<' || c == '>' || c == '"' || c == ',';
+  });
+}
+
+// A display name as a quoted string (or an encoded word when it is not ASCII).
+std::string display_name(const std::string& name) {
+  const bool plain = std::all_of(name.begin(), name.end(), [](char c) { return c >= 32 && c < 127; });
+  if (!plain) return header_text(name);
+  std::string out = "\"";
+  for (const char c : name) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 // An address from "Name <addr>" or "addr".
 std::string bare_address(const std::string& from) {
   const auto open = from.find('<');
@@ -82,8 +104,13 @@ std::string Mailer::format(const Email& email) const {
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   std::string out;
   out += "Date: " + fmt::format("{:%a, %d %b %Y %H:%M:%S} +0000", now) + "\n";
-  out += "From: " + header_text(options_.from) + "\n";
-  out += "To: " + (email.to_name.empty() ? email.to : header_text(email.to_name) + " <" + email.to + ">") + "\n";
+  const std::string from_address = bare_address(options_.from);
+  const auto open = options_.from.find('<');
+  const std::string from_name = open == std::string::npos ? "" : options_.from.substr(0, open);
+  std::string trimmed = from_name;
+  while (!trimmed.empty() && trimmed.back() == ' ') trimmed.pop_back();
+  out += "From: " + (trimmed.empty() ? from_address : display_name(trimmed) + " <" + from_address + ">") + "\n";
+  out += "To: " + (email.to_name.empty() ? email.to : display_name(email.to_name) + " <" + email.to + ">") + "\n";
   out += "Subject: " + header_text(email.subject) + "\n";
   out += "Message-ID: " + email.message_id + "\n";
   out += "MIME-Version: 1.0\n";
@@ -96,7 +123,18 @@ std::string Mailer::format(const Email& email) const {
   return crlf(out);
 }
 
+std::string Mailer::redacted_url() const {
+  const auto scheme = options_.url.find("://");
+  const auto at = options_.url.find('@', scheme == std::string::npos ? 0 : scheme);
+  if (scheme == std::string::npos || at == std::string::npos) return options_.url;
+  return options_.url.substr(0, scheme + 3) + "***@" + options_.url.substr(at + 1);
+}
+
 void Mailer::send(const Email& email) const {
+  if (!plain_address(email.to)) throw DeliveryError("not an email address that can be sent to: '" + email.to + "'");
+  if (!plain_address(bare_address(options_.from))) {
+    throw DeliveryError("--smtp-from holds no usable address: '" + options_.from + "'");
+  }
   const std::string message = format(email);
   CURL* curl = curl_easy_init();
   if (curl == nullptr) throw DeliveryError("libcurl could not start");
@@ -110,7 +148,9 @@ void Mailer::send(const Email& email) const {
   curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_upload);
   curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
   curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));  // STARTTLS when offered
+  // STARTTLS when offered; required when logging in, so a password never travels in clear.
+  curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(options_.user.empty() ? CURLUSESSL_TRY : CURLUSESSL_ALL));
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(std::min<long long>(options_.timeout.count(), 5000)));
@@ -126,7 +166,7 @@ void Mailer::send(const Email& email) const {
   curl_slist_free_all(recipients);
   curl_easy_cleanup(curl);
   if (result != CURLE_OK) {
-    throw DeliveryError(fmt::format("SMTP {}: {} (last reply {})", options_.url,
+    throw DeliveryError(fmt::format("SMTP {}: {} (last reply {})", redacted_url(),
                                     error[0] != '\0' ? error : curl_easy_strerror(result), code));
   }
 }
@@ -165,15 +205,27 @@ void post_webhook(const std::string& url, const std::string& secret, const std::
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  // The receiver's answer is kept (its first 200 bytes, for the record), never printed.
+  std::string reply;
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t count, void* user) {
+        auto* kept = static_cast<std::string*>(user);
+        const std::size_t n = size * count;
+        if (kept->size() < 200) kept->append(data, std::min(n, 200 - kept->size()));
+        return n;
+      });
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
   const CURLcode result = curl_easy_perform(curl);
   long code = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   if (result != CURLE_OK) {
-    throw DeliveryError(fmt::format("webhook {}: {}", url, error[0] != '\0' ? error : curl_easy_strerror(result)));
+    throw DeliveryError(fmt::format("no answer: {}", error[0] != '\0' ? error : curl_easy_strerror(result)));
   }
-  if (code < 200 || code > 299) throw DeliveryError(fmt::format("webhook {}: answered {}", url, code));
+  if (code < 200 || code > 299) {
+    throw DeliveryError(fmt::format("answered {}{}", code, reply.empty() ? "" : ": " + reply));
+  }
 }
 
 }  // namespace s2s::notifications

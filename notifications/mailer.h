@@ -37,11 +37,14 @@ class Mailer {
  public:
   // Throws workflow::ConfigError for a URL that is not smtp:// or smtps://.
   explicit Mailer(SmtpOptions options);
-  // Sends one message; throws DeliveryError.
+  // Sends one message; throws DeliveryError (also for an address or name
+  // with control characters, or an address with spaces or angle brackets).
   void send(const Email& email) const;
   // The RFC 5322 text sent (headers, a multipart/alternative body), for tests.
   [[nodiscard]] std::string format(const Email& email) const;
   [[nodiscard]] const SmtpOptions& options() const noexcept { return options_; }
+  // The server's URL without any user or password in it: safe in logs and records.
+  [[nodiscard]] std::string redacted_url() const;
 
  private:
   SmtpOptions options_;

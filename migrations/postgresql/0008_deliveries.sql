@@ -6,6 +6,11 @@
 -- How a person hears: each message at once, or a daily digest of them.
 ALTER TABLE users ADD COLUMN notify TEXT NOT NULL DEFAULT 'immediate' CHECK (notify IN ('immediate', 'digest'));
 
+-- Messages queued before anything delivered them are history, not news:
+-- they are settled here rather than mailed out on the first start.
+UPDATE outbox SET status = 'sent', last_error = 'queued before notifications were delivered (migration 0008)'
+    WHERE status = 'pending';
+
 ALTER TABLE outbox ADD COLUMN expanded_at TIMESTAMPTZ;  -- when its deliveries were created
 
 CREATE TABLE deliveries (
@@ -17,6 +22,7 @@ CREATE TABLE deliveries (
     status          TEXT        NOT NULL CHECK (status IN ('pending', 'held', 'sent', 'dead', 'undeliverable')),
     attempts        INTEGER     NOT NULL DEFAULT 0,
     -- held: waits for its recipient's daily digest
+    claimed_by      TEXT,                  -- the process sending it, until next_attempt_at
     next_attempt_at TIMESTAMPTZ NOT NULL,  -- also the lease of the process sending it
     last_error      TEXT,
     created_at      TIMESTAMPTZ NOT NULL,

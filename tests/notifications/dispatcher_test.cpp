@@ -106,8 +106,8 @@ TEST_F(DispatcherTest, AReferralReachesEveryLeadOfTheSchoolWithSubjectBodiesAndM
     EXPECT_NE(data.find("support request"), std::string::npos) << data;
   }
   EXPECT_EQ(to, (std::set<std::string>{"amy@example.org", "second@example.org"}));
-  const bool named = data_of(messages[0]).find("To: Amy Lead <amy@example.org>") != std::string::npos ||
-                     data_of(messages[1]).find("To: Amy Lead <amy@example.org>") != std::string::npos;
+  const bool named = data_of(messages[0]).find("To: \"Amy Lead\" <amy@example.org>") != std::string::npos ||
+                     data_of(messages[1]).find("To: \"Amy Lead\" <amy@example.org>") != std::string::npos;
   EXPECT_TRUE(named);
   EXPECT_EQ(outbox_status(1), "sent");
 
@@ -338,6 +338,31 @@ TEST_F(DispatcherTest, ADeadlineRemindsEveryoneOnTheCaseThenEscalatesToTheLeadsW
               std::string::npos)
         << data_of(messages[i]);
   }
+}
+
+TEST_F(DispatcherTest, AnUnreadableMessageIsADeadLetterAndTheOthersStillGo) {
+  SmtpSink sink;
+  {
+    auto c = db_->acquire();
+    c.session() << "INSERT INTO outbox (message, payload, status, next_attempt_at, created_at) VALUES"
+                   " ('referral_received', '{\"school_urn\":\"not a number\"}', 'pending',"
+                   " '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')";
+  }
+  refer(146330);
+  Dispatcher dispatcher(db_, Mailer(smtp(sink.url())), options());
+  const auto report = dispatcher.run_once();
+  EXPECT_EQ(report.sent, 2u);
+  EXPECT_EQ(outbox_status(1), "dead");
+  EXPECT_EQ(outbox_status(2), "sent");
+  const auto dead = notifications(*db_, "dead", 10);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].outbox_id, 1);
+}
+
+TEST(WebhookSignatureTest, IsHmacSha256AsRfc4231Gives) {
+  // RFC 4231, test case 2.
+  EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
 TEST(TemplatesTest, EveryTemplateIsCheckedAndUnknownFieldsAreNamed) {
