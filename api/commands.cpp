@@ -25,6 +25,7 @@
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "notifications/dispatcher.h"
+#include "notifications/templates.h"
 #include "workflow/calendar.h"
 #include "workflow/date.h"
 #include "workflow/diagram.h"
@@ -535,6 +536,7 @@ int run_serve(const Settings& settings) {
   }
   std::unique_ptr<notifications::Dispatcher> dispatcher;
   std::unique_ptr<notifications::DispatchService> dispatch;
+  notifications::check_templates();  // a broken template stops s2sd now, not when a message is due
   if (settings.get("smtp-url")) {
     dispatcher =
         std::make_unique<notifications::Dispatcher>(app.db, make_mailer(settings), dispatcher_options(settings));
