@@ -21,6 +21,7 @@
 #include "cases/demo.h"
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
+#include "cases/kpis.h"
 #include "cases/matching.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
@@ -315,6 +316,58 @@ int run_notifications_list(const Settings& settings) {
     }
   }
   if (found.empty()) std::cout << "no " << status << " notifications\n";
+  return 0;
+}
+
+int run_report_kpis(const Settings& settings) {
+  auto db = open_migrated(settings);
+  auto engine = make_engine(settings, db);
+  cases::KpiScope scope;
+  scope.academic_year = settings.get("academic-year").value_or(cases::academic_year_of(engine->today()));
+  if (settings.get("alliance")) scope.alliance = settings.integer("alliance", 1, 1LL << 40);
+  scope.mini_region = settings.get("mini-region");
+  if (settings.get("la")) scope.la = static_cast<int>(settings.integer("la", 1, 9999));
+  if (settings.get("day-rate")) scope.day_rate = static_cast<double>(settings.integer("day-rate", 0, 100000));
+  cases::KpiReport report;
+  try {
+    report = cases::kpi_report(*db, engine->calendar(), scope, engine->today());
+  } catch (const cases::ProviderError& e) {
+    throw UsageError(e.what());
+  }
+  const auto explain = settings.get("explain");
+  if (explain) {
+    for (const auto& k : report.kpis) {
+      if (k.id != *explain) continue;
+      std::cout << k.name << " (" << k.id << ")\n" << k.definition << "\n";
+      for (const auto& r : k.references) std::cout << "  " << r << '\n';
+      return 0;
+    }
+    throw UsageError("--explain: no KPI '" + *explain + "'");
+  }
+  if (settings.enabled("csv")) {
+    std::cout << cases::kpi_csv(report);
+    return 0;
+  }
+  std::string where = scope.alliance      ? "alliance " + std::to_string(*scope.alliance)
+                      : scope.mini_region ? *scope.mini_region
+                      : scope.la          ? "LA " + std::to_string(*scope.la)
+                                          : "every school";
+  std::cout << "KPIs for " << where << ", academic year " << scope.academic_year << " (" << report.from << " to "
+            << report.to << ")\n\n";
+  std::cout << fmt::format("{:<58} {:>10} {:>12} {:>14}  {}\n", "KPI", "actual", "target", "of", "status");
+  for (const auto& k : report.kpis) {
+    const std::string actual =
+        k.actual ? fmt::format("{:.1f}{}", *k.actual, k.unit == "percent" ? "%" : "") : std::string("-");
+    const std::string of = k.denominator > 0 ? fmt::format("{:g}/{:g}", k.numerator, k.denominator) : "";
+    std::cout << fmt::format("{:<58} {:>10} {:>12} {:>14}  {}\n", k.name.substr(0, 58), actual, k.target, of, k.status);
+  }
+  std::cout << "\nopen cases by phase:";
+  for (const auto& [phase, n] : report.open_by_phase) std::cout << "  " << phase << " " << n;
+  std::cout << "\ndays by funding source:";
+  for (const auto& f : report.funding) {
+    std::cout << "  " << (f.funding_source.empty() ? "(none)" : f.funding_source) << " " << f.days;
+  }
+  std::cout << "\n";
   return 0;
 }
 
@@ -770,6 +823,18 @@ std::vector<Command> commands() {
   out.push_back({{"notifications list", "", "List notifications and their deliveries (dead letters by default).",
                   with_common({{"status", "STATUS", "pending, sent or dead", "dead"}})},
                  run_notifications_list});
+  out.push_back(
+      {{"report kpis", "",
+        "The action plans' KPIs for an academic year (a table; --csv for Excel; --explain KPI for its cases).",
+        with_common({{"academic-year", "YYYY/YY", "the academic year (default: the current one)", ""},
+                     {"alliance", "ID", "the schools of an alliance (its days: its system leaders')", ""},
+                     {"mini-region", "NAME", "the schools of a mini region", ""},
+                     {"la", "CODE", "the schools of a local authority", ""},
+                     {"day-rate", "POUNDS", "spend per deployment day, for days by funding source", ""},
+                     {"csv", "", "CSV (UTF-8 with BOM) instead of a table", ""},
+                     {"explain", "KPI", "the definition and the cases behind one KPI", ""}},
+                    engine_options())},
+       run_report_kpis});
   out.push_back({{"user notify", "EMAIL immediate|digest",
                   "How a user hears of their cases: each message at once, or a daily digest.", common_options(), 2},
                  run_user_notify});

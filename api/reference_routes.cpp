@@ -14,6 +14,7 @@
 #include "api/sql_query.h"
 #include "cases/deployments.h"
 #include "cases/gias_import.h"
+#include "cases/kpis.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "notifications/dispatcher.h"
@@ -456,6 +457,106 @@ HttpResponse me(RouteContext& ctx) {
                                          {"scope", text_or_null(ctx.caller.actor.scope)}});
 }
 
+// --- KPI reports ---------------------------------------------------------------------
+
+json::object kpi_json(const cases::Kpi& k, bool with_references) {
+  json::object out{{"id", view(k.id)},
+                   {"name", view(k.name)},
+                   {"definition", view(k.definition)},
+                   {"target", text_or_null(k.target)},
+                   {"unit", view(k.unit)},
+                   {"actual", k.actual ? json::value(*k.actual) : json::value()},
+                   {"numerator", k.numerator},
+                   {"denominator", k.denominator},
+                   {"status", view(k.status)}};
+  if (with_references) {
+    json::array refs;
+    for (const auto& r : k.references) refs.emplace_back(view(r));
+    out["cases"] = std::move(refs);
+  }
+  return out;
+}
+
+// Leads see their own mini region or alliance, LA officers their LA, admins
+// anything: a scope outside the caller's is a 403 (regions are not secret).
+HttpResponse kpi_report(RouteContext& ctx) {
+  Query query(ctx.request.query);
+  cases::KpiScope scope;
+  scope.academic_year = query.text("academic_year").value_or(cases::academic_year_of(ctx.app.engine->today()));
+  scope.alliance = query.integer("alliance", 1, 1LL << 40);
+  scope.mini_region = query.text("mini_region");
+  if (const auto la = query.integer("la", 1, 9999)) scope.la = static_cast<int>(*la);
+  const auto explain = query.text("explain");
+  const auto format = query.text("format").value_or("json");
+  query.done();
+  if (!cases::is_academic_year(scope.academic_year)) {
+    bad_request("academic_year",
+                "query parameter academic_year must look like 2026/27, got '" + scope.academic_year + "'");
+  }
+  if (format != "json" && format != "csv") bad_request("format", "query parameter format must be json or csv");
+  const auto& user = ctx.caller.user;
+  const auto refuse = [&](const std::string& what) {
+    throw Problem(403, "forbidden", "Forbidden", "your scope is " + ctx.caller.actor.scope + ": " + what);
+  };
+  if (ctx.is("lead") && user.scope_kind == "alliance") {
+    if (scope.mini_region || scope.la) refuse("a lead of an alliance reports on that alliance");
+    if (scope.alliance && std::to_string(*scope.alliance) != user.scope_value) refuse("not that alliance");
+    scope.alliance = std::stoll(user.scope_value);
+  } else if (ctx.is("lead") && user.scope_kind == "mini_region") {
+    if (scope.alliance || scope.la) refuse("a lead of a mini region reports on that mini region");
+    if (scope.mini_region && *scope.mini_region != user.scope_value) refuse("not that mini region");
+    scope.mini_region = user.scope_value;
+  } else if (ctx.is("la_officer")) {
+    if (scope.alliance || scope.mini_region) refuse("an LA officer reports on their LA");
+    if (scope.la && std::to_string(*scope.la) != user.scope_value) refuse("not that LA");
+    scope.la = std::stoi(user.scope_value);
+  }
+  const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  if (explain &&
+      std::none_of(report.kpis.begin(), report.kpis.end(), [&](const auto& k) { return k.id == *explain; })) {
+    bad_request("explain", "query parameter explain: no KPI '" + *explain + "'");
+  }
+  if (format == "csv") {
+    HttpResponse response;
+    response.content_type = "text/csv; charset=utf-8";
+    response.body = cases::kpi_csv(report);
+    response.headers.emplace_back("Content-Disposition",
+                                  "attachment; filename=\"kpis-" + scope.academic_year.substr(0, 4) + ".csv\"");
+    return response;
+  }
+  json::array kpis;
+  for (const auto& k : report.kpis) {
+    if (explain && k.id != *explain) continue;
+    kpis.push_back(kpi_json(k, explain.has_value()));
+  }
+  json::object phases;
+  for (const auto& [phase, n] : report.open_by_phase) phases[phase] = n;
+  json::array funding;
+  for (const auto& f : report.funding) {
+    funding.push_back(
+        json::object{{"funding_source", text_or_null(f.funding_source)}, {"days", f.days}, {"spend", f.spend}});
+  }
+  json::array engagement;
+  for (const auto& e : report.engagement) {
+    engagement.push_back(json::object{{"mini_region", text_or_null(e.mini_region)},
+                                      {"schools", e.schools},
+                                      {"with_case", e.with_case},
+                                      {"in_alliance", e.in_alliance},
+                                      {"with_neither", e.with_neither}});
+  }
+  json::object scope_json{{"academic_year", view(scope.academic_year)},
+                          {"from", view(report.from)},
+                          {"to", view(report.to)},
+                          {"alliance", scope.alliance ? json::value(*scope.alliance) : json::value()},
+                          {"mini_region", scope.mini_region ? json::value(view(*scope.mini_region)) : json::value()},
+                          {"la", scope.la ? json::value(*scope.la) : json::value()}};
+  return json_response(200, json::object{{"scope", std::move(scope_json)},
+                                         {"kpis", std::move(kpis)},
+                                         {"open_by_phase", std::move(phases)},
+                                         {"funding", std::move(funding)},
+                                         {"engagement", std::move(engagement)}});
+}
+
 // --- notifications -----------------------------------------------------------------
 
 HttpResponse list_notifications(RouteContext& ctx) {
@@ -510,6 +611,7 @@ void register_reference_routes(Router& router, App& app) {
   add_api_route(router, app, "POST", "/api/v1/calendar/closures", "admin", add_closure);
   add_api_route(router, app, "GET", "/api/v1/deadlines", "*", caller_deadlines);
   add_api_route(router, app, "GET", "/api/v1/notifications", "admin", list_notifications);
+  add_api_route(router, app, "GET", "/api/v1/reports/kpis", "lead,la_officer,admin", kpi_report);
 }
 
 }  // namespace s2s::api

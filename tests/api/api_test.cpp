@@ -10,6 +10,7 @@
 #include "api/openapi.h"
 #include "api/users.h"
 #include "cases/deployments.h"
+#include "cases/providers.h"
 #include "tests/api/api_fixture.h"
 #include "workflow/date.h"
 
@@ -483,6 +484,32 @@ TEST_F(ApiTest, MetricsCountRequestsEventsTimersAndOutbox) {
   const auto at = again.body.find("\ns2s_timers_due ");
   ASSERT_NE(at, std::string::npos);
   EXPECT_NE(again.body.substr(at + 16, 2), "0\n") << again.body.substr(at, 40);
+}
+
+TEST_F(ApiTest, KpiReportsKeepToTheCallersScopeAndComeAsJsonOrCsv) {
+  const std::string year = cases::academic_year_of(app_.engine->today());
+  const auto mine = call("lead", "GET", "/api/v1/reports/kpis?academic_year=" + year);
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  const auto report = parse(mine);
+  EXPECT_EQ(report.at("scope").at("alliance").as_int64(), demo_.alliance_id);
+  EXPECT_EQ(report.at("kpis").as_array().size(), 11u);
+  EXPECT_FALSE(report.at("kpis").at(0).as_object().contains("cases"));
+  // Another alliance, or a region, is outside an alliance lead's scope.
+  EXPECT_EQ(call("lead", "GET", "/api/v1/reports/kpis?alliance=999").status, 403);
+  EXPECT_EQ(call("lead", "GET", "/api/v1/reports/kpis?mini_region=Rutland").status, 403);
+  EXPECT_EQ(call("la_officer", "GET", "/api/v1/reports/kpis?la=928").status, 403);
+  // The cases behind one KPI.
+  const auto explained = call("admin", "GET", "/api/v1/reports/kpis?explain=overdue_deadlines");
+  ASSERT_EQ(explained.status, 200) << explained.body;
+  const auto kpis = parse(explained).at("kpis").as_array();
+  ASSERT_EQ(kpis.size(), 1u);
+  EXPECT_EQ(kpis.at(0).at("cases").as_array().size(), static_cast<std::size_t>(kpis.at(0).at("actual").as_double()));
+  EXPECT_EQ(call("admin", "GET", "/api/v1/reports/kpis?explain=nonsense").status, 400);
+  EXPECT_EQ(call("admin", "GET", "/api/v1/reports/kpis?academic_year=2026-27").status, 400);
+  const auto csv = call("admin", "GET", "/api/v1/reports/kpis?format=csv");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.body.substr(0, 3), "\xEF\xBB\xBF");
 }
 
 TEST_F(ApiTest, OpenApiDocumentsEveryRouteAndNoOther) {

@@ -423,3 +423,32 @@ TEST(S2sdNotificationsTest, RunListAndResendFromTheCommandLine) {
 
 }  // namespace
 }  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+TEST(S2sdReportTest, KpisAsATableCsvAndExplainedWithBadInputNamed) {
+  TestDatabase db;
+  const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db.url().text}};
+  ASSERT_EQ(run_process({kS2sd, "migrate"}, env).exit_code, 0);
+  ASSERT_EQ(run_process({kS2sd, "demo", "load"}, env).exit_code, 0);
+  const auto table = run_process({kS2sd, "report", "kpis"}, env);
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("Support rated good or better"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("open cases by phase:"), std::string::npos) << table.out;
+  const auto csv = run_process({kS2sd, "report", "kpis", "--csv", "--alliance", "1"}, env);
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out.substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_NE(csv.out.find("deployment_days_in_need"), std::string::npos);
+  const auto explained = run_process({kS2sd, "report", "kpis", "--explain", "overdue_deadlines"}, env);
+  ASSERT_EQ(explained.exit_code, 0) << explained.err;
+  EXPECT_EQ(std::count(explained.out.begin(), explained.out.end(), '\n'), 2 + 7) << explained.out;  // 7 overdue
+  const auto bad_year = run_process({kS2sd, "report", "kpis", "--academic-year", "2026-27"}, env);
+  EXPECT_EQ(bad_year.exit_code, 2);
+  EXPECT_NE(bad_year.err.find("academic year must look like 2026/27"), std::string::npos) << bad_year.err;
+  const auto bad_kpi = run_process({kS2sd, "report", "kpis", "--explain", "nonsense"}, env);
+  EXPECT_EQ(bad_kpi.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace s2s::testing

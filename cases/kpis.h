@@ -1,0 +1,73 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "workflow/calendar.h"
+#include "workflow/database.h"
+
+// The action plans' KPIs (DESIGN.md section 7) for an academic year, over the
+// schools of an alliance, a mini region or an LA (or all), each traceable to
+// the cases behind it. Everything is read from the recorded history: case
+// data, deployments, logged days (corrections applied), ratings and deadlines.
+namespace s2s::cases {
+
+struct KpiScope {
+  std::string academic_year;               // "2026/27": 1 September 2026 to 31 August 2027
+  std::optional<std::int64_t> alliance;    // schools that are its members or its lead school
+  std::optional<std::string> mini_region;  // schools in the mini region's LAs
+  std::optional<int> la;                   // schools in the LA
+  double day_rate = 0;                     // spend per deployment day (0: not costed)
+};
+
+struct Kpi {
+  std::string id;                // deployment_days_in_need, rated_good, ...
+  std::string name;              // "Deployment days to schools in need, per teaching school"
+  std::string definition;        // how it is counted, in a sentence or two
+  std::string target;            // "at least 30", "at least 90%", "above 95%", "100%", "should rise", ...
+  std::string unit;              // days, percent, count, working days
+  std::optional<double> actual;  // none when there is nothing to count (no ratings yet)
+  double numerator = 0;
+  double denominator = 0;
+  std::string status;                   // green, amber, red; "none" without a numeric target or actual
+  std::vector<std::string> references;  // the cases behind it, sorted
+};
+
+struct FundingRow {
+  std::string funding_source;  // "" for days logged without one
+  double days = 0;
+  double spend = 0;
+};
+
+struct EngagementRow {
+  std::string mini_region;
+  int schools = 0;
+  int with_case = 0;    // a case of any kind opened in the year
+  int in_alliance = 0;  // a member or lead school of an alliance
+  int with_neither = 0;
+};
+
+struct KpiReport {
+  KpiScope scope;
+  std::string from;  // the academic year's first day, YYYY-MM-DD
+  std::string to;    // its last
+  std::vector<Kpi> kpis;
+  std::map<std::string, int> open_by_phase;  // open cases of the scope by phase, today
+  std::vector<FundingRow> funding;
+  std::vector<EngagementRow> engagement;
+};
+
+// Throws ProviderError for an academic year that is not "YYYY/YY" with
+// consecutive years, or an alliance that does not exist.
+[[nodiscard]] KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar, const KpiScope& scope,
+                                   std::chrono::year_month_day today);
+
+// The report as CSV that opens cleanly in Excel: UTF-8 with a BOM, one header
+// row, ISO dates, CRLF line ends; one row per KPI.
+[[nodiscard]] std::string kpi_csv(const KpiReport& report);
+
+}  // namespace s2s::cases

@@ -1,0 +1,240 @@
+// The KPIs on a hand-built academic year whose every figure is worked out
+// below by hand, on SQLite and PostgreSQL: corrections to logged days, a
+// rating after the year ends, a withdrawn case, a school that stops being in
+// need, scopes by alliance and mini region, the CSV read back.
+#include "cases/kpis.h"
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include <sstream>
+
+#include "cases/gias_import.h"
+#include "cases/kinds.h"
+#include "cases/providers.h"
+#include "cases/schools.h"
+#include "tests/support/test_database.h"
+#include "workflow/date.h"
+#include "workflow/engine.h"
+
+namespace s2s::cases {
+namespace {
+
+using namespace std::chrono;
+namespace json = boost::json;
+
+year_month_day day(const char* text) { return *workflow::parse_date(text); }
+
+class KpiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = test_db_.open_migrated();
+    import_gias(*db_,
+                "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
+                "100001,Alder Primary,891,Nottinghamshire,Primary,Open\n"
+                "100002,Birch Primary,891,Nottinghamshire,Primary,Open\n"
+                "100003,Cedar Primary,928,Northamptonshire,Primary,Open\n"
+                "100004,Damson Primary,891,Nottinghamshire,Primary,Open\n");  // the leaders' own
+    SchoolEdit need;
+    need.ssif_eligible = true;
+    (void)edit_school(*db_, 100001, need, day("2027-09-10"));                     // A: in need
+    (void)edit_school(*db_, 100003, need, day("2027-09-10"));                     // C: in need, outside the alliance
+    alliance_ = create_alliance(*db_, "Birch Teaching School Alliance", 100002);  // B leads it
+    add_alliance_member(*db_, alliance_, 100001);
+    l1_ = create_system_leader(*db_, "Lee One", "l1@example.org", 100004, alliance_);
+    add_designation(*db_, l1_, "SLE", "maths", day("2020-09-01"), std::nullopt);
+    set_capacity(*db_, l1_, "2026/27", 50);
+    l2_ = create_system_leader(*db_, "Lee Two", "l2@example.org", 100004, std::nullopt);
+    add_designation(*db_, l2_, "SLE", "maths", day("2020-09-01"), std::nullopt);
+    set_capacity(*db_, l2_, "2026/27", 50);
+    workflow::EngineOptions options;
+    options.clock = [] { return sys_days(year{2027} / 9 / 10) + hours(12); };
+    engine_ = std::make_unique<workflow::Engine>(db_, all_kinds(), options);
+  }
+
+  // A support request opened on 2026-10-01 and matched (accepted) on `matched`.
+  std::int64_t matched(int urn, const char* source, std::int64_t leader, const char* matched_on) {
+    const auto id =
+        engine_->open_case("support_request", urn, {{"source", source}, {"summary", "s"}}, "t", day("2026-10-01")).id;
+    engine_->apply(id, "accept_referral",
+                   {{"priority", "high"},
+                    {"focus_areas", json::array{"maths"}},
+                    {"requested_days", 4},
+                    {"funding_source", "SSIF"}},
+                   "t", day("2026-10-01"));
+    engine_->apply(id, "propose_provider", {{"provider_id", leader}}, "t", day("2026-10-01"));
+    engine_->apply(id, "provider_accepts", {}, "t", day(matched_on));
+    engine_->apply(id, "agree_plan",
+                   {{"objectives", "o"}, {"planned_days", 4}, {"starts_on", "2026-11-02"}, {"ends_on", "2027-06-30"}},
+                   "t", day(matched_on));
+    return id;
+  }
+  void log(std::int64_t id, const char* on, double days, std::optional<int> corrects = std::nullopt) {
+    json::object data{{"date", on}, {"days", days}, {"activity", "a"}};
+    if (corrects) data["corrects"] = *corrects;
+    engine_->apply(id, "log_days", data, "t", day(on));
+  }
+  void finish(std::int64_t id, int grade, const char* rated_on) {
+    engine_->apply(id, "complete_deployment", {}, "t", day("2027-07-01"));
+    engine_->apply(id, "submit_rating", {{"grade", grade}}, "t", day(rated_on));
+  }
+  [[nodiscard]] KpiReport report(KpiScope scope) {
+    scope.academic_year = "2026/27";
+    return kpi_report(*db_, engine_->calendar(), scope, engine_->today());
+  }
+  static const Kpi& find(const KpiReport& r, const std::string& id) {
+    for (const auto& k : r.kpis) {
+      if (k.id == id) return k;
+    }
+    throw std::runtime_error("no KPI " + id);
+  }
+
+  testing::TestDatabase test_db_;
+  std::shared_ptr<workflow::Database> db_;
+  std::unique_ptr<workflow::Engine> engine_;
+  std::int64_t alliance_ = 0;
+  std::int64_t l1_ = 0;
+  std::int64_t l2_ = 0;
+};
+
+TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
+  // 1: A (in need), self-referred, matched in 5 working days; 1 + 0.5 + 1 logged,
+  //    the third corrected to 0.5: 2 days; rated 2 in the year.
+  const auto c1 = matched(100001, "self", l1_, "2026-10-08");
+  log(c1, "2026-11-03", 1);
+  log(c1, "2026-11-04", 0.5);
+  log(c1, "2026-11-05", 1);
+  log(c1, "2026-11-05", 0.5, 3);
+  finish(c1, 2, "2027-07-02");
+  // 2: B (not in need), lead-referred, 10 working days; 1 day; rated 4.
+  const auto c2 = matched(100002, "lead", l1_, "2026-10-15");
+  log(c2, "2026-11-10", 1);
+  finish(c2, 4, "2027-07-02");
+  // 3: C (in need, outside the alliance), self, 15 working days; 1 day; rated 1
+  //    only after the year ends (2027-09-02): not this year's.
+  const auto c3 = matched(100003, "self", l1_, "2026-10-22");
+  log(c3, "2026-11-12", 1);
+  finish(c3, 1, "2027-09-02");
+  // 4: A, lead-referred, accepted by L2 (no alliance) then withdrawn: attrition.
+  const auto c4 = matched(100001, "lead", l2_, "2026-10-08");
+  engine_->apply(c4, "withdraw", {{"reason", "the school withdrew"}}, "t", day("2026-12-01"));
+  const auto ref = [&](std::int64_t id) { return engine_->get(id).reference; };
+
+  KpiScope all;
+  all.day_rate = 500;
+  const auto r = report(all);
+  EXPECT_EQ(r.from, "2026-09-01");
+  EXPECT_EQ(r.to, "2027-08-31");
+  // Days in need: A's 2 + C's 1 = 3, over the one alliance whose lead school is in scope.
+  const auto& days = find(r, "deployment_days_in_need");
+  EXPECT_DOUBLE_EQ(days.numerator, 3);
+  EXPECT_DOUBLE_EQ(days.denominator, 1);
+  EXPECT_DOUBLE_EQ(*days.actual, 3);
+  EXPECT_EQ(days.status, "red");
+  EXPECT_EQ(days.references, (std::vector<std::string>{ref(c1), ref(c3)}));
+  // Rated good or better: 1 and 2 rated in the year, one of them 1-2: 50%.
+  const auto& good = find(r, "rated_good_or_better");
+  EXPECT_DOUBLE_EQ(good.numerator, 1);
+  EXPECT_DOUBLE_EQ(good.denominator, 2);
+  EXPECT_DOUBLE_EQ(*good.actual, 50);
+  EXPECT_EQ(good.status, "red");
+  const auto& sle = find(r, "sle_positive_feedback");
+  EXPECT_DOUBLE_EQ(sle.numerator, 1);
+  EXPECT_DOUBLE_EQ(sle.denominator, 2);
+  // Self-referrals: 1 and 3 of the 4 opened.
+  const auto& self = find(r, "self_referrals");
+  EXPECT_DOUBLE_EQ(self.numerator, 2);
+  EXPECT_DOUBLE_EQ(self.denominator, 4);
+  // Attrition: 4 accepted in the year, 1 withdrawn after: 25%.
+  const auto& attrition = find(r, "attrition");
+  EXPECT_DOUBLE_EQ(*attrition.actual, 25);
+  EXPECT_EQ(attrition.references, (std::vector<std::string>{ref(c4)}));
+  // Referral to match: 5, 10, 15 and 5 working days: median (nearest rank) 5, 90th 15.
+  EXPECT_DOUBLE_EQ(*find(r, "referral_to_match_median").actual, 5);
+  EXPECT_DOUBLE_EQ(*find(r, "referral_to_match_p90").actual, 15);
+  EXPECT_DOUBLE_EQ(find(r, "referral_to_match_p90").denominator, 4);
+  // Nothing of the kind this year: no actual, no status.
+  EXPECT_FALSE(find(r, "reports_on_time").actual.has_value());
+  EXPECT_EQ(find(r, "dedesignated_contacted_in_time").status, "none");
+  // Days by funding source: 2 + 1 + 1, all SSIF, at 500 a day.
+  ASSERT_EQ(r.funding.size(), 1u);
+  EXPECT_EQ(r.funding[0].funding_source, "SSIF");
+  EXPECT_DOUBLE_EQ(r.funding[0].days, 4);
+  EXPECT_DOUBLE_EQ(r.funding[0].spend, 2000);
+  // Open cases: 1-3 in evaluation (rated, not closed), 4 withdrawn.
+  EXPECT_EQ(r.open_by_phase.at("evaluation"), 3);
+  EXPECT_FALSE(r.open_by_phase.contains("withdrawn"));
+  // Engagement: of Nottinghamshire's three schools two have cases and are in
+  // the alliance, the leaders' own has neither; Northamptonshire's one has a case only.
+  ASSERT_EQ(r.engagement.size(), 2u);
+  EXPECT_EQ(r.engagement[0].mini_region, "Northamptonshire");
+  EXPECT_EQ(r.engagement[0].with_case, 1);
+  EXPECT_EQ(r.engagement[0].in_alliance, 0);
+  EXPECT_EQ(r.engagement[1].schools, 3);
+  EXPECT_EQ(r.engagement[1].with_case, 2);
+  EXPECT_EQ(r.engagement[1].in_alliance, 2);
+  EXPECT_EQ(r.engagement[1].with_neither, 1);
+
+  // The alliance: the days its leaders gave to schools in need anywhere (A 2, C 1);
+  // ratings of its schools only (1 and 2).
+  KpiScope alliance;
+  alliance.alliance = alliance_;
+  const auto ra = report(alliance);
+  EXPECT_DOUBLE_EQ(*find(ra, "deployment_days_in_need").actual, 3);
+  EXPECT_DOUBLE_EQ(find(ra, "rated_good_or_better").denominator, 2);
+  EXPECT_DOUBLE_EQ(find(ra, "self_referrals").numerator, 1);  // case 1; case 3 is C's
+  // A mini region: Northamptonshire holds C only.
+  KpiScope north;
+  north.mini_region = "Northamptonshire";
+  const auto rn = report(north);
+  EXPECT_DOUBLE_EQ(find(rn, "deployment_days_in_need").numerator, 1);
+  EXPECT_DOUBLE_EQ(find(rn, "deployment_days_in_need").denominator, 0);  // no teaching school leads there
+  EXPECT_FALSE(find(rn, "deployment_days_in_need").actual.has_value());
+  EXPECT_DOUBLE_EQ(find(rn, "rated_good_or_better").denominator, 0);  // C's rating was after the year
+
+  // A school that stops being in need takes its days out.
+  SchoolEdit no_longer;
+  no_longer.ssif_eligible = false;
+  (void)edit_school(*db_, 100001, no_longer, day("2027-09-10"));
+  EXPECT_DOUBLE_EQ(find(report(all), "deployment_days_in_need").numerator, 1);
+
+  // The CSV opens in Excel (BOM, CRLF) and reads back to the same figures.
+  const std::string csv = kpi_csv(r);
+  ASSERT_EQ(csv.substr(0, 3), "\xEF\xBB\xBF");
+  std::istringstream lines(csv.substr(3));
+  std::string header;
+  std::getline(lines, header);
+  EXPECT_EQ(header, "academic_year,from,to,kpi,name,target,actual,numerator,denominator,unit,status,cases\r");
+  std::string line;
+  int rows = 0;
+  bool found = false;
+  while (std::getline(lines, line)) {
+    ++rows;
+    ASSERT_EQ(line.back(), '\r');
+    if (line.find(",rated_good_or_better,") != std::string::npos) {
+      found = true;
+      EXPECT_NE(line.find(",at least 90%,50,1,2,percent,red," + ref(c1) + " " + ref(c2) + "\r"), std::string::npos)
+          << line;
+    }
+  }
+  EXPECT_EQ(rows, static_cast<int>(r.kpis.size()));
+  EXPECT_TRUE(found);
+}
+
+TEST_F(KpiTest, BadScopesAreRefusedByName) {
+  KpiScope bad;
+  bad.academic_year = "2026-27";
+  EXPECT_THROW((void)kpi_report(*db_, engine_->calendar(), bad, engine_->today()), ProviderError);
+  KpiScope unknown;
+  unknown.academic_year = "2026/27";
+  unknown.alliance = 99;
+  try {
+    (void)kpi_report(*db_, engine_->calendar(), unknown, engine_->today());
+    FAIL();
+  } catch (const ProviderError& e) {
+    EXPECT_EQ(std::string(e.what()), "no alliance 99");
+  }
+}
+
+}  // namespace
+}  // namespace s2s::cases
