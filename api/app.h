@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "api/metrics.h"
@@ -17,13 +18,14 @@ namespace s2s::api {
 // The API's own limits; all configurable on `s2sd serve`.
 struct ApiOptions {
   int default_page_size = 50;
-  int max_page_size = 200;                 // a larger ?limit is a 400
-  double rate_per_second = 50;             // requests per user, sustained
-  double rate_burst = 100;                 // and in a burst
-  int retry_after_seconds = 5;             // told to clients on a 503
-  double failed_logins_per_second = 1;     // per client address, after a burst of
-  double failed_login_burst = 20;          // this many: more get 429 before any token lookup
-  std::chrono::hours idempotency_ttl{24};  // keys older than this are forgotten
+  int max_page_size = 200;                           // a larger ?limit is a 400
+  double rate_per_second = 50;                       // requests per user, sustained
+  double rate_burst = 100;                           // and in a burst
+  int retry_after_seconds = 5;                       // told to clients on a 503
+  double failed_logins_per_second = 1;               // per client address, after a burst of
+  double failed_login_burst = 20;                    // this many: more get 429 before any token lookup
+  std::chrono::hours idempotency_ttl{24};            // keys older than this are forgotten
+  std::string public_url = "http://127.0.0.1:8080";  // where people reach s2s: links in feeds
 };
 
 // A token bucket per key (a user id). Thread-safe.

@@ -371,6 +371,20 @@ int run_report_kpis(const Settings& settings) {
   return 0;
 }
 
+int run_user_feed(const Settings& settings) {
+  auto db = open_migrated(settings);
+  std::string token;
+  try {
+    token = new_feed_token(*db, settings.positional[0]);
+  } catch (const UserError& e) {
+    throw UsageError(e.what());
+  }
+  std::cout << "calendar feed for " << settings.positional[0] << " (any earlier one is revoked), shown only now:\n"
+            << settings.get("public-url").value_or("http://127.0.0.1:8080") << "/api/v1/deadlines.ics?token=" << token
+            << '\n';
+  return 0;
+}
+
 int run_user_notify(const Settings& settings) {
   auto db = open_migrated(settings);
   try {
@@ -573,6 +587,7 @@ int run_serve(const Settings& settings) {
   app.options.default_page_size = std::min(app.options.default_page_size, app.options.max_page_size);
   app.options.rate_per_second = static_cast<double>(settings.integer("rate-limit", 1, 1000000));
   app.options.rate_burst = static_cast<double>(settings.integer("rate-burst", 1, 1000000));
+  app.options.public_url = settings.get("public-url").value_or("http://127.0.0.1:8080");
   app.db = open_database(settings);
   if (!settings.enabled("no-migrate")) {
     const auto applied = workflow::migrate(*app.db, workflow::bundled_migrations(app.db->backend()));
@@ -835,6 +850,10 @@ std::vector<Command> commands() {
                      {"explain", "KPI", "the definition and the cases behind one KPI", ""}},
                     engine_options())},
        run_report_kpis});
+  out.push_back({{"user feed", "EMAIL",
+                  "Make the user a calendar feed of their deadlines (a read-only token; an earlier one is revoked).",
+                  with_common({{"public-url", "URL", "where people reach s2s", "http://127.0.0.1:8080"}}), 1},
+                 run_user_feed});
   out.push_back({{"user notify", "EMAIL immediate|digest",
                   "How a user hears of their cases: each message at once, or a daily digest.", common_options(), 2},
                  run_user_notify});

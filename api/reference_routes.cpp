@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "api/json_views.h"
@@ -19,6 +20,7 @@
 #include "cases/schools.h"
 #include "notifications/dispatcher.h"
 #include "workflow/date.h"
+#include "workflow/timestamp.h"
 
 namespace s2s::api {
 namespace {
@@ -557,6 +559,117 @@ HttpResponse kpi_report(RouteContext& ctx) {
                                          {"engagement", std::move(engagement)}});
 }
 
+// --- the calendar feed ---------------------------------------------------------------
+
+// RFC 5545 text: backslash, semicolon, comma and newline escaped.
+std::string ics_text(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\\' || c == ';' || c == ',') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c != '\r') {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// One content line, folded at 75 octets (never inside a UTF-8 sequence), CRLF-ended.
+void ics_line(std::string& out, const std::string& line) {
+  std::size_t start = 0;
+  std::size_t width = 75;
+  while (line.size() - start > width) {
+    std::size_t cut = start + width;
+    while (cut > start && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+    out += line.substr(start, cut - start) + "\r\n ";
+    start = cut;
+    width = 74;  // the continuation's leading space counts
+  }
+  out += line.substr(start) + "\r\n";
+}
+
+std::string ics_date(const std::string& iso) {
+  std::string out;
+  for (const char c : iso) {
+    if (c != '-') out += c;
+  }
+  return out;
+}
+
+// GET /api/v1/deadlines.ics?token=FEED_TOKEN: the feed token's user's open and
+// overdue deadlines as an iCalendar that Outlook and Google Calendar subscribe to.
+HttpResponse deadlines_feed(App& app, const HttpRequest& request) {
+  Query query(request.query);
+  const auto token = query.text("token");
+  query.done();
+  const auto user = token ? authenticate_feed(*app.db, *token) : std::nullopt;
+  if (!user) {
+    throw Problem(401, "unauthenticated", "Authentication required",
+                  "give the feed's token as ?token= (s2sd user feed EMAIL makes one); API tokens do not open feeds");
+  }
+  const workflow::Actor actor("user:" + std::to_string(user->id) + " " + user->email, user->role,
+                              user->scope_kind.empty() ? "" : user->scope_kind + ":" + user->scope_value);
+  SqlQuery sql(
+      "SELECT d.id, d.case_id, c.reference, d.purpose, CAST(d.due_on AS TEXT), d.status, s.name"
+      " FROM deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
+      " WHERE d.status IN ('open', 'overdue') AND ");
+  const auto scope = cases::scope_condition(actor);
+  sql.add(scope.sql, scope.values);
+  sql.add(" ORDER BY d.due_on, d.id LIMIT 2000");
+  const std::string stamp = [&] {
+    std::string t = workflow::format_timestamp(app.engine->now());  // 2026-11-23T12:00:00.123456Z
+    std::string out;
+    for (const char c : t.substr(0, 19)) {
+      if (c != '-' && c != ':') out += c;
+    }
+    return out + "Z";
+  }();
+  std::string out;
+  ics_line(out, "BEGIN:VCALENDAR");
+  ics_line(out, "VERSION:2.0");
+  ics_line(out, "PRODID:-//s2s//school-to-school support deadlines//EN");
+  ics_line(out, "CALSCALE:GREGORIAN");
+  ics_line(out, "METHOD:PUBLISH");
+  ics_line(out, "X-WR-CALNAME:" + ics_text("s2s deadlines (" + user->name + ")"));
+  auto connection = app.db->acquire();
+  try {
+    soci::rowset<soci::row> rows = sql.run(connection.session());
+    for (const auto& row : rows) {
+      const std::string purpose = workflow::row_text(row, 3);
+      std::string what = purpose.substr(purpose.find('.') + 1);
+      std::replace(what.begin(), what.end(), '_', ' ');
+      if (!what.empty()) what[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(what[0])));
+      const std::string due = workflow::row_text(row, 4);
+      const auto next = workflow::parse_date(due);
+      const std::string overdue = workflow::row_text(row, 5) == "overdue" ? "Overdue: " : "";
+      const std::string reference = workflow::row_text(row, 2);
+      ics_line(out, "BEGIN:VEVENT");
+      ics_line(out, "UID:deadline-" + std::to_string(workflow::row_integer(row, 0)) + "@s2s");
+      ics_line(out, "DTSTAMP:" + stamp);
+      ics_line(out, "DTSTART;VALUE=DATE:" + ics_date(due));
+      if (next) {
+        ics_line(out, "DTEND;VALUE=DATE:" + ics_date(workflow::format_date(std::chrono::year_month_day(
+                                                std::chrono::sys_days(*next) + std::chrono::days(1)))));
+      }
+      ics_line(out,
+               "SUMMARY:" + ics_text(overdue + what + " due: " + reference + " (" + workflow::row_text(row, 6) + ")"));
+      ics_line(out, "DESCRIPTION:" + ics_text("Deadline " + purpose + " of " + reference + ", due " + due + "."));
+      ics_line(out, "URL:" + app.options.public_url + "/api/v1/cases/" + std::to_string(workflow::row_integer(row, 1)));
+      ics_line(out, "TRANSP:TRANSPARENT");
+      ics_line(out, "END:VEVENT");
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  ics_line(out, "END:VCALENDAR");
+  HttpResponse response;
+  response.content_type = "text/calendar; charset=utf-8";
+  response.body = std::move(out);
+  response.headers.emplace_back("Cache-Control", "private, max-age=300");
+  return response;
+}
+
 // --- notifications -----------------------------------------------------------------
 
 HttpResponse list_notifications(RouteContext& ctx) {
@@ -612,6 +725,32 @@ void register_reference_routes(Router& router, App& app) {
   add_api_route(router, app, "GET", "/api/v1/deadlines", "*", caller_deadlines);
   add_api_route(router, app, "GET", "/api/v1/notifications", "admin", list_notifications);
   add_api_route(router, app, "GET", "/api/v1/reports/kpis", "lead,la_officer,admin", kpi_report);
+  // Authenticated by its own read-only feed token (calendar apps cannot send a bearer).
+  router.add("GET", "/api/v1/deadlines.ics", [&app](const HttpRequest& request, const Router::Params&) {
+    // Guessing feed tokens is slowed like guessing bearer tokens: per client address.
+    const auto address = static_cast<std::int64_t>(std::hash<std::string>{}(request.remote_address));
+    std::chrono::milliseconds wait{};
+    const auto now = std::chrono::steady_clock::now();
+    try {
+      if (app.failed_logins.exhausted(address, app.options.failed_logins_per_second, app.options.failed_login_burst,
+                                      now, wait)) {
+        throw Problem(429, "too-many-requests", "Too many requests", "too many failed logins from this address")
+            .header("Retry-After", std::to_string(std::max<long long>(1, (wait.count() + 999) / 1000)));
+      }
+      return deadlines_feed(app, request);
+    } catch (const Problem& p) {
+      if (p.status() == 401) {
+        (void)app.failed_logins.allow(address, app.options.failed_logins_per_second, app.options.failed_login_burst,
+                                      now, wait);
+      }
+      return p.response();
+    } catch (const workflow::DatabaseUnavailable&) {
+      return Problem(503, "database-unavailable", "Database unavailable",
+                     "the database cannot be reached; retry shortly")
+          .header("Retry-After", std::to_string(app.options.retry_after_seconds))
+          .response();
+    }
+  });
 }
 
 }  // namespace s2s::api

@@ -144,11 +144,12 @@ struct TokenLookup {
   explicit TokenLookup(soci::session& sql)
       : statement((sql.prepare << "SELECT u.id, u.name, u.email, u.role, u.scope_kind, u.scope_value, t.token_hash"
                                   " FROM api_tokens t JOIN users u ON u.id = t.user_id"
-                                  " WHERE t.token_hash = :hash AND t.revoked_at IS NULL",
-                   soci::use(hash), soci::into(id), soci::into(user.name), soci::into(user.email),
+                                  " WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.purpose = :purpose",
+                   soci::use(hash), soci::use(purpose), soci::into(id), soci::into(user.name), soci::into(user.email),
                    soci::into(user.role), soci::into(kind, kind_ind), soci::into(value, value_ind),
                    soci::into(stored))) {}
   std::string hash;
+  std::string purpose;
   long long id = 0;
   User user;
   std::string kind;
@@ -161,13 +162,16 @@ struct TokenLookup {
 
 }  // namespace
 
-std::optional<User> authenticate(workflow::Database& db, std::string_view token) {
+namespace {
+
+std::optional<User> lookup(workflow::Database& db, std::string_view token, const char* purpose) {
   if (token.empty()) return std::nullopt;
   const std::string hash = workflow::sha256_hex(token);
   auto connection = db.acquire();
   try {
     auto& st = connection.local<TokenLookup>([](soci::session& sql) { return std::make_unique<TokenLookup>(sql); });
     st.hash = hash;
+    st.purpose = purpose;
     st.kind_ind = soci::i_ok;
     st.value_ind = soci::i_ok;
     if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
@@ -183,6 +187,33 @@ std::optional<User> authenticate(workflow::Database& db, std::string_view token)
   } catch (...) {
     connection.rethrow_translated();
   }
+}
+
+}  // namespace
+
+std::optional<User> authenticate(workflow::Database& db, std::string_view token) { return lookup(db, token, "api"); }
+
+std::optional<User> authenticate_feed(workflow::Database& db, std::string_view token) {
+  return lookup(db, token, "feed");
+}
+
+std::string new_feed_token(workflow::Database& db, std::string_view email) {
+  const std::string address(email);
+  const std::string token = "s2sfeed_" + new_token().substr(4);
+  const std::string hash = workflow::sha256_hex(token);
+  const std::string prefix = token.substr(0, 16);
+  const std::string now = workflow::format_timestamp(std::chrono::system_clock::now());
+  db.transact([&](soci::session& sql) {
+    long long id = 0;
+    sql << "SELECT id FROM users WHERE lower(email) = lower(:email)", soci::use(address), soci::into(id);
+    if (!sql.got_data()) throw UserError("no user with email " + address);
+    sql << "UPDATE api_tokens SET revoked_at = :now WHERE user_id = :id AND purpose = 'feed' AND revoked_at IS NULL",
+        soci::use(now), soci::use(id);
+    sql << "INSERT INTO api_tokens (user_id, token_hash, token_prefix, created_at, purpose)"
+           " VALUES (:u, :h, :p, :now, 'feed')",
+        soci::use(id), soci::use(hash), soci::use(prefix), soci::use(now);
+  });
+  return token;
 }
 
 }  // namespace s2s::api

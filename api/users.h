@@ -47,6 +47,14 @@ void set_notify(workflow::Database& db, std::string_view email, std::string_view
 // Throws UserError for an unknown email.
 int revoke_tokens(workflow::Database& db, std::string_view email);
 
+// A new calendar-feed token for the user with this email (their earlier feed
+// tokens are revoked): it opens only GET /api/v1/deadlines.ics, read-only, and
+// is never a bearer token. Shown once, stored as its SHA-256. Throws UserError.
+[[nodiscard]] std::string new_feed_token(workflow::Database& db, std::string_view email);
+
+// The user a feed token belongs to, if it is a live feed token.
+[[nodiscard]] std::optional<User> authenticate_feed(workflow::Database& db, std::string_view token);
+
 // The user a bearer token belongs to, if it is known and not revoked. The
 // token is hashed before it is looked up; the hashes are compared in constant time.
 [[nodiscard]] std::optional<User> authenticate(workflow::Database& db, std::string_view token);

@@ -120,6 +120,8 @@ TEST_F(ApiTest, EveryRouteAsEveryRoleInsideAndOutsideItsScope) {
       {"POST", "/api/v1/calendar/closures", "/api/v1/calendar/closures", "", "application/json", admin_only(201)},
       {"GET", "/api/v1/deadlines", "/api/v1/deadlines?limit=200", "", "", to_all, true},
       {"GET", "/api/v1/notifications", "/api/v1/notifications?status=pending", "", "", admin_only(200)},
+      // A bearer token never opens a calendar feed: only its own feed token does.
+      {"GET", "/api/v1/deadlines.ics", "/api/v1/deadlines.ics", "", "", [](const Caller&) { return 401; }},
       {"GET", "/api/v1/reports/kpis", "/api/v1/reports/kpis?academic_year=2026/27", "", "",
        [](const Caller& who) {
          return one_of(who.role, {"school", "system_leader"}) ? 403 : 200;

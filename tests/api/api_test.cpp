@@ -512,6 +512,46 @@ TEST_F(ApiTest, KpiReportsKeepToTheCallersScopeAndComeAsJsonOrCsv) {
   EXPECT_EQ(csv.body.substr(0, 3), "\xEF\xBB\xBF");
 }
 
+TEST_F(ApiTest, ACalendarFeedListsTheUsersDeadlinesAndOnlyItsOwnTokenOpensIt) {
+  const std::string token = api::new_feed_token(*app_.db, "lead-out@test.example.org");
+  EXPECT_EQ(token.rfind("s2sfeed_", 0), 0u);
+  // The feed token is no bearer token, and a bearer token opens no feed.
+  EXPECT_EQ(http_request(server_->port(), "GET", "/api/v1/me", "", {{"Authorization", "Bearer " + token}}).status, 401);
+  EXPECT_EQ(call("", "GET", "/api/v1/deadlines.ics?token=" + tokens_.at("lead-out")).status, 401);
+  const auto feed = call("", "GET", "/api/v1/deadlines.ics?token=" + token);
+  ASSERT_EQ(feed.status, 200) << feed.body;
+  EXPECT_EQ(feed.header("content-type"), "text/calendar; charset=utf-8");
+  // Parsed back: CRLF lines of at most 75 octets, one VEVENT per open deadline
+  // of the lead's scope (Northamptonshire: the outside case's triage).
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < feed.body.size()) {
+    const auto end = feed.body.find("\r\n", start);
+    ASSERT_NE(end, std::string::npos) << "a line without CRLF";
+    lines.push_back(feed.body.substr(start, end - start));
+    start = end + 2;
+  }
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines.front(), "BEGIN:VCALENDAR");
+  EXPECT_EQ(lines.back(), "END:VCALENDAR");
+  int events = 0;
+  std::string summary;
+  for (const auto& line : lines) {
+    EXPECT_LE(line.size(), 75u) << line;
+    events += line == "BEGIN:VEVENT";
+    if (line.rfind("SUMMARY:", 0) == 0) summary = line;
+  }
+  const auto deadlines = parse(call("lead-out", "GET", "/api/v1/deadlines"));
+  EXPECT_EQ(events, static_cast<int>(deadlines.at("items").as_array().size()));
+  EXPECT_GE(events, 1);
+  EXPECT_NE(summary.find(app_.engine->get(outside_case_).reference), std::string::npos) << summary;
+  // A new feed revokes the old one.
+  const std::string second = api::new_feed_token(*app_.db, "lead-out@test.example.org");
+  EXPECT_EQ(call("", "GET", "/api/v1/deadlines.ics?token=" + token).status, 401);
+  EXPECT_EQ(call("", "GET", "/api/v1/deadlines.ics?token=" + second).status, 200);
+  EXPECT_EQ(call("", "GET", "/api/v1/deadlines.ics?token=" + second + "&x=1").status, 400);
+}
+
 TEST_F(ApiTest, OpenApiDocumentsEveryRouteAndNoOther) {
   const auto r = call("", "GET", "/api/v1/openapi.json");
   ASSERT_EQ(r.status, 200);
