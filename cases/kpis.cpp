@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -31,13 +32,10 @@ struct CaseRow {
   int urn = 0;
   std::string phase;
   std::string opened_on;
-  boost::json::object data;
+  std::string source;      // data.source
+  std::string matched_on;  // data.matched_on
+  long long provider = 0;  // data.deployed_provider_id
 };
-
-std::string text_in(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 bool within(const std::string& day, const std::string& from, const std::string& to) {
   return !day.empty() && day >= from && day <= to;
@@ -156,12 +154,20 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
       for (const auto& r : sle) sle_leaders.insert(row_integer(r, 0));
     }
     {
+      // Only the data fields the KPIs read, extracted by the database.
+      const bool postgres = connection.backend() == workflow::Backend::postgresql;
+      const std::string field = postgres ? "c.data->>'" : "json_extract(c.data, '$.";
+      const std::string close = postgres ? "'" : "')";
       soci::rowset<soci::row> rows =
-          (sql.prepare << "SELECT id, kind, reference, school_urn, phase, CAST(opened_on AS TEXT), CAST(data AS TEXT)"
-                          " FROM cases ORDER BY id");
+          (sql.prepare << "SELECT c.id, c.kind, c.reference, c.school_urn, c.phase, CAST(c.opened_on AS TEXT), " +
+                              field + "source" + close + ", " + field + "matched_on" + close + ", CAST(" + field +
+                              "deployed_provider_id" + close + " AS TEXT) FROM cases c ORDER BY c.id");
       for (const auto& r : rows) {
+        long long provider = 0;
+        const std::string provider_text = row_text(r, 8);
+        std::from_chars(provider_text.data(), provider_text.data() + provider_text.size(), provider);
         cases.push_back(CaseRow{row_integer(r, 0), row_text(r, 1), row_text(r, 2), static_cast<int>(row_integer(r, 3)),
-                                row_text(r, 4), row_text(r, 5), boost::json::parse(row_text(r, 6)).as_object()});
+                                row_text(r, 4), row_text(r, 5), row_text(r, 6), row_text(r, 7), provider});
       }
     }
   } catch (const ProviderError&) {
@@ -212,19 +218,17 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
   std::vector<AcceptedRow> accepted;
   try {
     soci::session& sql = connection.session();
-    std::set<std::pair<long long, long long>> corrected;
-    std::vector<std::tuple<long long, long long, long long, std::string, double, std::string>> entries;
+    // The year's entries in force (none later corrects them), summed per
+    // case, system leader and funding source by the database.
     soci::rowset<soci::row> rows =
-        (sql.prepare << "SELECT case_id, entry, system_leader_id, CAST(day AS TEXT), half_days, funding_source,"
-                        " corrects_entry FROM deployment_days");
+        (sql.prepare << "SELECT d.case_id, d.system_leader_id, d.funding_source, sum(d.half_days)"
+                        " FROM deployment_days d WHERE d.day BETWEEN :f AND :t AND d.half_days > 0"
+                        " AND NOT EXISTS (SELECT 1 FROM deployment_days c WHERE c.case_id = d.case_id"
+                        " AND c.corrects_entry = d.entry)"
+                        " GROUP BY d.case_id, d.system_leader_id, d.funding_source",
+         soci::use(from), soci::use(to));
     for (const auto& r : rows) {
-      if (r.get_indicator(6) != soci::i_null) corrected.emplace(row_integer(r, 0), row_integer(r, 6));
-      entries.emplace_back(row_integer(r, 0), row_integer(r, 1), row_integer(r, 2), row_text(r, 3),
-                           row_number(r, 4) / 2.0, row_text(r, 5));
-    }
-    for (const auto& [case_id, entry, leader, day, amount, funding] : entries) {
-      if (corrected.contains({case_id, entry}) || amount <= 0 || !within(day, from, to)) continue;
-      days.push_back(DayRow{case_id, leader, amount, funding});
+      days.push_back(DayRow{row_integer(r, 0), row_integer(r, 1), row_number(r, 3) / 2.0, row_text(r, 2)});
     }
     soci::rowset<soci::row> rated =
         (sql.prepare << "SELECT case_id, sequence, CAST(occurred_on AS TEXT), CAST(payload AS TEXT) FROM case_history"
@@ -307,8 +311,7 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
       good.denominator += 1;
       good.numerator += positive ? 1 : 0;
       good_refs.insert(c.reference);
-      const auto* provider = c.data.if_contains("deployed_provider_id");
-      if (provider != nullptr && provider->is_number() && sle_leaders.contains(provider->to_number<long long>())) {
+      if (c.provider != 0 && sle_leaders.contains(c.provider)) {
         sle.denominator += 1;
         sle.numerator += positive ? 1 : 0;
         sle_refs.insert(c.reference);
@@ -334,7 +337,7 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
     for (const auto& c : cases) {
       if (!in_scope(c.urn) || !within(c.opened_on, from, to)) continue;
       k.denominator += 1;
-      if (text_in(c.data, "source") == "self") {
+      if (c.source == "self") {
         k.numerator += 1;
         refs.insert(c.reference);
       }
@@ -395,7 +398,7 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
     std::vector<int> waits;
     std::set<std::string> refs;
     for (const auto& c : cases) {
-      const std::string matched = text_in(c.data, "matched_on");
+      const std::string& matched = c.matched_on;
       if (!in_scope(c.urn) || !within(matched, from, to)) continue;
       const auto opened = workflow::parse_date(c.opened_on);
       const auto match = workflow::parse_date(matched);
