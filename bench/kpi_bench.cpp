@@ -1,6 +1,7 @@
 // The KPI report on a large generated year (PostgreSQL): 100,000 cases and
-// 1,000,000 logged days by default, beside the database's own floor measured
-// in the same run (one aggregate over the year's day rows).
+// 1,000,000 logged days by default (with the per-case totals the log_day
+// effect keeps), beside the database's own floor measured in the same run
+// (one aggregate over the year's day rows).
 //
 //   kpi_bench --db postgresql://... [--cases N] [--days N] [--runs N]
 //
@@ -105,6 +106,12 @@ void seed(soci::session& sql, long cases, long days) {
              "'"
              " FROM generate_series(0, " +
              std::to_string(days - 1) + ") AS i";
+  // What the log_day effect keeps as days are logged (the same as migration 0010's backfill).
+  sql << "INSERT INTO deployment_day_totals (case_id, system_leader_id, academic_year, funding_source, half_days)"
+         " SELECT case_id, system_leader_id, CASE WHEN EXTRACT(MONTH FROM day) >= 9"
+         " THEN to_char(day, 'YYYY') || '/' || to_char(day + INTERVAL '1 year', 'YY')"
+         " ELSE to_char(day - INTERVAL '1 year', 'YYYY') || '/' || to_char(day, 'YY') END,"
+         " COALESCE(funding_source, ''), sum(half_days) FROM deployment_days GROUP BY 1, 2, 3, 4";
   sql << "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on, recorded_at,"
          " payload)"
          " SELECT i, 2, 'submit_rating', 'evaluation', 'evaluation', 'bench', DATE '2027-01-10' + (i % 100),"

@@ -131,6 +131,32 @@ void log_day(Database::Connection& connection, const CaseSnapshot& c, const boos
                           " VALUES (:c, :e, :l, :d, :h, :a, :f, :x, :now)",
       soci::use(case_id), soci::use(entry), soci::use(leader), soci::use(day), soci::use(half_days),
       soci::use(activity), soci::use(funding, funding_ind), soci::use(corrects, corrects_ind), soci::use(now);
+  // The totals the KPIs read: this entry's days added, the corrected entry's taken back.
+  const auto add_total = [&](long long who, const std::string& on, const std::string& source, int amount) {
+    const auto date = workflow::parse_date(on);
+    if (!date || amount == 0) return;
+    const std::string academic_year = academic_year_of(*date);
+    connection.session() << "INSERT INTO deployment_day_totals (case_id, system_leader_id, academic_year,"
+                            " funding_source, half_days) VALUES (:c, :l, :y, :f, :h)"
+                            " ON CONFLICT (case_id, system_leader_id, academic_year, funding_source)"
+                            " DO UPDATE SET half_days = deployment_day_totals.half_days + excluded.half_days",
+        soci::use(case_id), soci::use(who), soci::use(academic_year), soci::use(source), soci::use(amount);
+  };
+  add_total(leader, day, funding, half_days);
+  if (corrects_value != nullptr) {
+    long long old_leader = 0;
+    std::string old_day;
+    int old_half_days = 0;
+    std::string old_funding;
+    soci::indicator old_funding_ind = soci::i_ok;
+    connection.session() << "SELECT system_leader_id, CAST(day AS TEXT), half_days, funding_source"
+                            " FROM deployment_days WHERE case_id = :c AND entry = :e",
+        soci::use(case_id), soci::use(corrects), soci::into(old_leader), soci::into(old_day), soci::into(old_half_days),
+        soci::into(old_funding, old_funding_ind);
+    if (connection.session().got_data()) {
+      add_total(old_leader, old_day, old_funding_ind == soci::i_null ? std::string() : old_funding, -old_half_days);
+    }
+  }
   const double change = number_arg(args, "change");
   const std::string year = text_arg(args, "academic_year");
   if (change != 0 && !year.empty()) consume_capacity(connection, leader, year, change);

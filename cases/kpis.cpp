@@ -218,18 +218,19 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
   std::vector<AcceptedRow> accepted;
   try {
     soci::session& sql = connection.session();
-    // The year's entries in force (none later corrects them), summed per
-    // case, system leader and funding source by the database.
-    soci::rowset<soci::row> rows =
-        (sql.prepare << "SELECT d.case_id, d.system_leader_id, d.funding_source, sum(d.half_days)"
-                        " FROM deployment_days d WHERE d.day BETWEEN :f AND :t AND d.half_days > 0"
-                        " AND NOT EXISTS (SELECT 1 FROM deployment_days c WHERE c.case_id = d.case_id"
-                        " AND c.corrects_entry = d.entry)"
-                        " GROUP BY d.case_id, d.system_leader_id, d.funding_source",
-         soci::use(from), soci::use(to));
-    for (const auto& r : rows) {
-      days.push_back(DayRow{row_integer(r, 0), row_integer(r, 1), row_number(r, 3) / 2.0, row_text(r, 2)});
-    }
+    // The year's days in force per case, system leader and funding source,
+    // kept by every logged day (deployment_day_totals).
+    long long case_id = 0;
+    long long leader = 0;
+    std::string funding;
+    int half_days = 0;
+    soci::statement totals =
+        (sql.prepare << "SELECT case_id, system_leader_id, funding_source, half_days FROM deployment_day_totals"
+                        " WHERE academic_year = :y AND half_days <> 0",
+         soci::use(scope.academic_year), soci::into(case_id), soci::into(leader), soci::into(funding),
+         soci::into(half_days));
+    totals.execute();
+    while (totals.fetch()) days.push_back(DayRow{case_id, leader, half_days / 2.0, funding});
     soci::rowset<soci::row> rated =
         (sql.prepare << "SELECT case_id, sequence, CAST(occurred_on AS TEXT), CAST(payload AS TEXT) FROM case_history"
                         " WHERE event = 'submit_rating' ORDER BY case_id, sequence");
