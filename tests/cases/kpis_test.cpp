@@ -221,6 +221,41 @@ TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
   EXPECT_TRUE(found);
 }
 
+TEST_F(KpiTest, AReportInOnItsLastDayIsOnTimeAndOneADayLaterIsNot) {
+  const auto l3 = create_system_leader(*db_, "Lee Three", "l3@example.org", 100004, alliance_);
+  add_designation(*db_, l3, "NLE", "leadership", day("2020-09-01"), std::nullopt);
+  set_capacity(*db_, l3, "2026/27", 50);
+  const auto assessed = [&](int urn, int late_by) {
+    const auto id = engine_
+                        ->open_case("risk_assessment", urn, {{"source", "local_authority"}, {"summary", "s"}}, "t",
+                                    day("2026-10-01"))
+                        .id;
+    engine_->apply(id, "accept_request", {}, "t", day("2026-10-01"));
+    engine_->apply(id, "propose_assessor", {{"provider_id", l3}}, "t", day("2026-10-02"));
+    engine_->apply(id, "assessor_accepts", {}, "t", day("2026-10-05"));
+    // The report is due 15 working days after acceptance.
+    const auto due = engine_->calendar().add_working_days(day("2026-10-05"), 15);
+    const auto sent = engine_->calendar().add_working_days(due, late_by);
+    engine_->apply(id, "submit_report", {{"risk_level", "medium"}, {"recommendations", "r"}}, "t", sent);
+    return engine_->get(id).reference;
+  };
+  const auto on_time = assessed(100001, 0);  // on the last day
+  const auto late = assessed(100003, 1);     // the working day after
+  const auto r = report(KpiScope{});
+  const auto& k = find(r, "reports_on_time");
+  EXPECT_DOUBLE_EQ(k.numerator, 1);
+  EXPECT_DOUBLE_EQ(k.denominator, 2);
+  EXPECT_DOUBLE_EQ(*k.actual, 50);
+  EXPECT_EQ(k.status, "red");
+  EXPECT_EQ(k.references, (std::vector<std::string>{on_time, late}));
+  // The region holding only the one on time: 100%, green.
+  KpiScope notts;
+  notts.mini_region = "Nottinghamshire";
+  const auto& kn = find(report(notts), "reports_on_time");
+  EXPECT_DOUBLE_EQ(*kn.actual, 100);
+  EXPECT_EQ(kn.status, "green");
+}
+
 TEST_F(KpiTest, BadScopesAreRefusedByName) {
   KpiScope bad;
   bad.academic_year = "2026-27";
