@@ -513,6 +513,7 @@ HttpResponse kpi_report(RouteContext& ctx) {
     if (scope.la && std::to_string(*scope.la) != user.scope_value) refuse("not that LA");
     scope.la = std::stoi(user.scope_value);
   }
+  scope.with_references = explain.has_value() || format == "csv";
   const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
   if (explain &&
       std::none_of(report.kpis.begin(), report.kpis.end(), [&](const auto& k) { return k.id == *explain; })) {

@@ -140,11 +140,16 @@ int main(int argc, char** argv) {
       auto c = db->acquire();
       long long existing = 0;
       c.session() << "SELECT count(*) FROM cases", soci::into(existing);
-      if (existing > 0) throw std::runtime_error("the database must be empty (a fresh one per run)");
-      const auto started = Clock::now();
-      seed(c.session(), args.cases, args.days);
-      std::cout << fmt::format("seeded {} cases and {} logged days in {:.1f} s\n", args.cases, args.days,
-                               std::chrono::duration<double>(Clock::now() - started).count());
+      if (existing == args.cases) {
+        std::cout << "reusing the " << existing << " cases seeded by an earlier run\n";
+      } else if (existing > 0) {
+        throw std::runtime_error("the database holds other cases: give an empty one");
+      } else {
+        const auto started = Clock::now();
+        seed(c.session(), args.cases, args.days);
+        std::cout << fmt::format("seeded {} cases and {} logged days in {:.1f} s\n", args.cases, args.days,
+                                 std::chrono::duration<double>(Clock::now() - started).count());
+      }
     }
     const auto& calendar = s2s::workflow::england_and_wales();
     const auto today = *s2s::workflow::parse_date("2027-06-01");
@@ -175,6 +180,7 @@ int main(int argc, char** argv) {
       s2s::cases::KpiScope scope;
       scope.academic_year = "2026/27";
       scope.mini_region = region;
+      scope.with_references = false;  // the report as the API answers it; explain lists them
       const auto t = time([&] { (void)s2s::cases::kpi_report(*db, calendar, scope, today); });
       std::cout << fmt::format("{:<52} {:>10.0f} {:>10.0f}  (target: under 1000 ms)\n", label, t.first, t.second);
     }

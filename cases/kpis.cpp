@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <set>
+#include <unordered_map>
 
 #include "cases/providers.h"
 #include "workflow/date.h"
@@ -35,6 +36,8 @@ struct CaseRow {
   std::string source;      // data.source
   std::string matched_on;  // data.matched_on
   long long provider = 0;  // data.deployed_provider_id
+  bool scoped = false;     // its school is in the report's scope
+  bool need = false;       // its school is in need
 };
 
 bool within(const std::string& day, const std::string& from, const std::string& to) {
@@ -103,7 +106,7 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
   const std::string& to = report.to;
 
   auto connection = db.acquire();
-  std::map<int, SchoolRow> schools;
+  std::unordered_map<int, SchoolRow> schools;
   std::map<long long, long long> leader_alliance;  // system leader -> alliance
   std::set<long long> sle_leaders;
   std::set<long long> alliances;
@@ -188,8 +191,13 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
     const auto it = schools.find(urn);
     return it != schools.end() && it->second.in_need;
   };
-  std::map<long long, const CaseRow*> by_id;
-  for (const auto& c : cases) by_id[c.id] = &c;
+  std::unordered_map<long long, const CaseRow*> by_id;
+  by_id.reserve(cases.size());
+  for (auto& c : cases) {
+    c.scoped = in_scope(c.urn);
+    c.need = in_need(c.urn);
+    by_id[c.id] = &c;
+  }
 
   // Logged days in force: entries not replaced by a later correction, in the year.
   struct DayRow {
@@ -233,7 +241,8 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
     while (totals.fetch()) days.push_back(DayRow{case_id, leader, half_days / 2.0, funding});
     soci::rowset<soci::row> rated =
         (sql.prepare << "SELECT case_id, sequence, CAST(occurred_on AS TEXT), CAST(payload AS TEXT) FROM case_history"
-                        " WHERE event = 'submit_rating' ORDER BY case_id, sequence");
+                        " WHERE event = 'submit_rating' AND occurred_on BETWEEN :f AND :t ORDER BY case_id, sequence",
+         soci::use(from), soci::use(to));
     for (const auto& r : rated) {
       if (!within(row_text(r, 2), from, to)) continue;
       const auto payload = boost::json::parse(row_text(r, 3)).as_object();
@@ -243,13 +252,15 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
     }
     soci::rowset<soci::row> due =
         (sql.prepare << "SELECT case_id, purpose, CAST(due_on AS TEXT), status FROM deadlines"
-                        " WHERE purpose IN ('designation_review.contact', 'risk_assessment.report',"
-                        " 'pupil_premium.report') OR status = 'overdue'");
+                        " WHERE (purpose IN ('designation_review.contact', 'risk_assessment.report',"
+                        " 'pupil_premium.report') AND due_on BETWEEN :f AND :t) OR status = 'overdue'",
+         soci::use(from), soci::use(to));
     for (const auto& r : due)
       deadlines.push_back(DeadlineRow{row_integer(r, 0), row_text(r, 1), row_text(r, 2), row_text(r, 3)});
     soci::rowset<soci::row> deployments =
         (sql.prepare << "SELECT case_id, status, CAST(accepted_on AS TEXT) FROM deployments"
-                        " WHERE accepted_on IS NOT NULL");
+                        " WHERE accepted_on BETWEEN :f AND :t",
+         soci::use(from), soci::use(to));
     for (const auto& r : deployments) {
       if (within(row_text(r, 2), from, to)) accepted.push_back(AcceptedRow{row_integer(r, 0), row_text(r, 1)});
     }
@@ -258,7 +269,7 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
   }
   const auto case_in_scope = [&](long long id) {
     const auto it = by_id.find(id);
-    return it != by_id.end() && in_scope(it->second->urn);
+    return it != by_id.end() && it->second->scoped;
   };
   const auto reference = [&](long long id) { return by_id.at(id)->reference; };
 
@@ -273,15 +284,15 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
     std::set<std::string> refs;
     for (const auto& d : days) {
       const CaseRow& c = *by_id.at(d.case_id);
-      if (!in_need(c.urn)) continue;
+      if (!c.need) continue;
       if (scope.alliance) {
         const auto it = leader_alliance.find(d.leader);
         if (it == leader_alliance.end() || it->second != *scope.alliance) continue;
-      } else if (!in_scope(c.urn)) {
+      } else if (!c.scoped) {
         continue;
       }
       k.numerator += d.days;
-      refs.insert(c.reference);
+      if (scope.with_references) refs.insert(c.reference);
     }
     if (scope.alliance) {
       k.denominator = 1;
@@ -311,11 +322,11 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
       const bool positive = r.grade >= 1 && r.grade <= 2;
       good.denominator += 1;
       good.numerator += positive ? 1 : 0;
-      good_refs.insert(c.reference);
+      if (scope.with_references) good_refs.insert(c.reference);
       if (c.provider != 0 && sle_leaders.contains(c.provider)) {
         sle.denominator += 1;
         sle.numerator += positive ? 1 : 0;
-        sle_refs.insert(c.reference);
+        if (scope.with_references) sle_refs.insert(c.reference);
       }
     }
     for (auto* k : {&good, &sle}) {
@@ -336,11 +347,11 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
                 "should rise", "count");
     std::set<std::string> refs;
     for (const auto& c : cases) {
-      if (!in_scope(c.urn) || !within(c.opened_on, from, to)) continue;
+      if (!c.scoped || !within(c.opened_on, from, to)) continue;
       k.denominator += 1;
       if (c.source == "self") {
         k.numerator += 1;
-        refs.insert(c.reference);
+        if (scope.with_references) refs.insert(c.reference);
       }
     }
     k.actual = k.numerator;
@@ -360,7 +371,7 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
       k.denominator += 1;
       if (a.status == "withdrawn") {
         k.numerator += 1;
-        refs.insert(reference(a.case_id));
+        if (scope.with_references) refs.insert(reference(a.case_id));
       }
     }
     if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
@@ -377,7 +388,7 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
       if (d.status != "met" && d.status != "late" && d.status != "overdue") continue;  // open or cancelled
       k.denominator += 1;
       k.numerator += d.status == "met" ? 1 : 0;
-      refs.insert(reference(d.case_id));
+      if (scope.with_references) refs.insert(reference(d.case_id));
     }
     if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
     k.status = rag(k.actual, 100);
@@ -400,12 +411,12 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
     std::set<std::string> refs;
     for (const auto& c : cases) {
       const std::string& matched = c.matched_on;
-      if (!in_scope(c.urn) || !within(matched, from, to)) continue;
+      if (!c.scoped || !within(matched, from, to)) continue;
       const auto opened = workflow::parse_date(c.opened_on);
       const auto match = workflow::parse_date(matched);
       if (!opened || !match) continue;
       waits.push_back(calendar.working_days_between(*opened, *match));
-      refs.insert(c.reference);
+      if (scope.with_references) refs.insert(c.reference);
     }
     for (const auto& [id, name, q] :
          {std::tuple{"referral_to_match_median",
@@ -433,10 +444,10 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
                 "count");
     std::set<std::string> refs;
     for (const auto& c : cases) {
-      if (!in_scope(c.urn) || c.phase == "closed" || c.phase == "declined" || c.phase == "withdrawn") continue;
+      if (!c.scoped || c.phase == "closed" || c.phase == "declined" || c.phase == "withdrawn") continue;
       ++report.open_by_phase[c.phase];
       k.numerator += 1;
-      refs.insert(c.reference);
+      if (scope.with_references) refs.insert(c.reference);
     }
     k.actual = k.numerator;
     k.status = "none";
@@ -448,7 +459,7 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
     for (const auto& d : deadlines) {
       if (d.status != "overdue" || !case_in_scope(d.case_id)) continue;
       o.numerator += 1;
-      overdue_refs.insert(reference(d.case_id));
+      if (scope.with_references) overdue_refs.insert(reference(d.case_id));
     }
     o.actual = o.numerator;
     o.status = o.numerator == 0 ? "green" : "red";
@@ -463,7 +474,7 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
       if (case_in_scope(d.case_id)) by_source[d.funding] += d.days;
     }
     for (const auto& [source, amount] : by_source) {
-      report.funding.push_back(FundingRow{source, amount, amount * scope.day_rate});
+      if (amount != 0) report.funding.push_back(FundingRow{source, amount, amount * scope.day_rate});
     }
   }
   // The engagement map: schools per mini region with and without a case or an alliance.

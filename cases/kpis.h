@@ -22,6 +22,7 @@ struct KpiScope {
   std::optional<std::string> mini_region;  // schools in the mini region's LAs
   std::optional<int> la;                   // schools in the LA
   double day_rate = 0;                     // spend per deployment day (0: not costed)
+  bool with_references = true;             // list the cases behind each KPI (false: figures only, faster)
 };
 
 struct Kpi {
