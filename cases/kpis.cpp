@@ -161,16 +161,33 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
       const bool postgres = connection.backend() == workflow::Backend::postgresql;
       const std::string field = postgres ? "c.data->>'" : "json_extract(c.data, '$.";
       const std::string close = postgres ? "'" : "')";
-      soci::rowset<soci::row> rows =
+      // Typed, row by row (a rowset of soci::row converts every field dynamically).
+      CaseRow c;
+      long long id = 0;
+      int urn = 0;
+      std::string provider_text;
+      soci::indicator source_ind = soci::i_ok;
+      soci::indicator matched_ind = soci::i_ok;
+      soci::indicator provider_ind = soci::i_ok;
+      soci::statement st =
           (sql.prepare << "SELECT c.id, c.kind, c.reference, c.school_urn, c.phase, CAST(c.opened_on AS TEXT), " +
                               field + "source" + close + ", " + field + "matched_on" + close + ", CAST(" + field +
-                              "deployed_provider_id" + close + " AS TEXT) FROM cases c ORDER BY c.id");
-      for (const auto& r : rows) {
-        long long provider = 0;
-        const std::string provider_text = row_text(r, 8);
-        std::from_chars(provider_text.data(), provider_text.data() + provider_text.size(), provider);
-        cases.push_back(CaseRow{row_integer(r, 0), row_text(r, 1), row_text(r, 2), static_cast<int>(row_integer(r, 3)),
-                                row_text(r, 4), row_text(r, 5), row_text(r, 6), row_text(r, 7), provider});
+                              "deployed_provider_id" + close + " AS TEXT) FROM cases c ORDER BY c.id",
+           soci::into(id), soci::into(c.kind), soci::into(c.reference), soci::into(urn), soci::into(c.phase),
+           soci::into(c.opened_on), soci::into(c.source, source_ind), soci::into(c.matched_on, matched_ind),
+           soci::into(provider_text, provider_ind));
+      st.execute();
+      while (st.fetch()) {
+        CaseRow row = c;
+        row.id = id;
+        row.urn = urn;
+        if (source_ind == soci::i_null) row.source.clear();
+        if (matched_ind == soci::i_null) row.matched_on.clear();
+        row.provider = 0;
+        if (provider_ind != soci::i_null) {
+          std::from_chars(provider_text.data(), provider_text.data() + provider_text.size(), row.provider);
+        }
+        cases.push_back(std::move(row));
       }
     }
   } catch (const ProviderError&) {
