@@ -270,9 +270,7 @@ HttpResponse list_cases(RouteContext& ctx) {
   } catch (...) {
     connection.rethrow_translated();
   }
-  json::object out{{"items", std::move(items)}, {"next_cursor", nullptr}};
-  if (more) out["next_cursor"] = encode_cursor(last);
-  return json_response(200, out);
+  return page_response(std::move(items), more, last);
 }
 
 HttpResponse get_case(RouteContext& ctx) {

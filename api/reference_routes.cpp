@@ -19,6 +19,7 @@
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "notifications/dispatcher.h"
+#include "notifications/templates.h"
 #include "workflow/date.h"
 #include "workflow/timestamp.h"
 
@@ -73,9 +74,7 @@ HttpResponse search_schools(RouteContext& ctx) {
     for (const auto urn : urns) {
       if (const auto it = found.find(urn); it != found.end()) items.push_back(school_json(it->second));
     }
-    json::object out{{"items", std::move(items)}, {"next_cursor", nullptr}};
-    if (more) out["next_cursor"] = encode_cursor(urns.back());
-    return json_response(200, out);
+    return page_response(std::move(items), more, urns.empty() ? 0 : urns.back());
   } catch (const Problem&) {
     throw;
   } catch (...) {
@@ -397,9 +396,7 @@ HttpResponse caller_deadlines(RouteContext& ctx) {
   } catch (...) {
     connection.rethrow_translated();
   }
-  json::object out{{"items", std::move(items)}, {"next_cursor", nullptr}};
-  if (more) out["next_cursor"] = encode_cursor(last);
-  return json_response(200, out);
+  return page_response(std::move(items), more, last);
 }
 
 // --- kinds and the caller ------------------------------------------------------------
@@ -638,9 +635,7 @@ HttpResponse deadlines_feed(App& app, const HttpRequest& request) {
     soci::rowset<soci::row> rows = sql.run(connection.session());
     for (const auto& row : rows) {
       const std::string purpose = workflow::row_text(row, 3);
-      std::string what = purpose.substr(purpose.find('.') + 1);
-      std::replace(what.begin(), what.end(), '_', ' ');
-      if (!what.empty()) what[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(what[0])));
+      const std::string what = notifications::purpose_title(purpose);
       const std::string due = workflow::row_text(row, 4);
       const auto next = workflow::parse_date(due);
       const std::string overdue = workflow::row_text(row, 5) == "overdue" ? "Overdue: " : "";
@@ -727,29 +722,14 @@ void register_reference_routes(Router& router, App& app) {
   add_api_route(router, app, "GET", "/api/v1/notifications", "admin", list_notifications);
   add_api_route(router, app, "GET", "/api/v1/reports/kpis", "lead,la_officer,admin", kpi_report);
   // Authenticated by its own read-only feed token (calendar apps cannot send a bearer).
+  // Guessing feed tokens is slowed like guessing bearer tokens.
   router.add("GET", "/api/v1/deadlines.ics", [&app](const HttpRequest& request, const Router::Params&) {
-    // Guessing feed tokens is slowed like guessing bearer tokens: per client address.
-    const auto address = static_cast<std::int64_t>(std::hash<std::string>{}(request.remote_address));
-    std::chrono::milliseconds wait{};
-    const auto now = std::chrono::steady_clock::now();
     try {
-      if (app.failed_logins.exhausted(address, app.options.failed_logins_per_second, app.options.failed_login_burst,
-                                      now, wait)) {
-        throw Problem(429, "too-many-requests", "Too many requests", "too many failed logins from this address")
-            .header("Retry-After", std::to_string(std::max<long long>(1, (wait.count() + 999) / 1000)));
-      }
-      return deadlines_feed(app, request);
-    } catch (const Problem& p) {
-      if (p.status() == 401) {
-        (void)app.failed_logins.allow(address, app.options.failed_logins_per_second, app.options.failed_login_burst,
-                                      now, wait);
-      }
-      return p.response();
-    } catch (const workflow::DatabaseUnavailable&) {
-      return Problem(503, "database-unavailable", "Database unavailable",
-                     "the database cannot be reached; retry shortly")
-          .header("Retry-After", std::to_string(app.options.retry_after_seconds))
-          .response();
+      HttpResponse response;
+      guard_login(app, request, [&] { response = deadlines_feed(app, request); });
+      return response;
+    } catch (...) {
+      return problem_response(app, request);
     }
   });
 }

@@ -612,6 +612,38 @@ std::string encode_cursor(std::int64_t key) {
   return "c" + digits;
 }
 
+void guard_login(App& app, const HttpRequest& request, const std::function<void()>& login) {
+  const auto address = static_cast<std::int64_t>(std::hash<std::string>{}(request.remote_address));
+  const auto now = std::chrono::steady_clock::now();
+  std::chrono::milliseconds wait{};
+  if (app.failed_logins.exhausted(address, app.options.failed_logins_per_second, app.options.failed_login_burst, now,
+                                  wait)) {
+    const auto seconds = std::max<long long>(1, (wait.count() + 999) / 1000);
+    throw Problem(429, "too-many-requests", "Too many requests",
+                  "too many failed logins from this address; retry after " + std::to_string(seconds) + " s")
+        .header("Retry-After", std::to_string(seconds));
+  }
+  try {
+    login();
+  } catch (const Problem& p) {
+    if (p.status() == 401) {
+      (void)app.failed_logins.allow(address, app.options.failed_logins_per_second, app.options.failed_login_burst, now,
+                                    wait);
+    }
+    throw;
+  }
+}
+
+HttpResponse problem_response(const App& app, const HttpRequest& request) {
+  return problem_for_current_exception(request, false, app.options.retry_after_seconds);
+}
+
+HttpResponse page_response(boost::json::array items, bool more, std::int64_t last) {
+  json::object out{{"items", std::move(items)}, {"next_cursor", nullptr}};
+  if (more) out["next_cursor"] = encode_cursor(last);
+  return json_response(200, out);
+}
+
 // --- the route wrapper --------------------------------------------------------
 
 void add_api_route(Router& router, App& app, std::string method, std::string pattern, std::string roles,
@@ -624,27 +656,9 @@ void add_api_route(Router& router, App& app, std::string method, std::string pat
         const auto if_match = request.header("If-Match");
         const bool had_if_match = if_match.has_value() && *if_match != "*";
         Caller caller;
-        // Failed logins per client address: a guesser is slowed before any lookup.
-        const auto address_key = static_cast<std::int64_t>(std::hash<std::string>{}(request.remote_address));
         try {
+          guard_login(app, request, [&] { caller = authenticate_request(app, request); });
           std::chrono::milliseconds wait{};
-          const auto now = std::chrono::steady_clock::now();
-          if (app.failed_logins.exhausted(address_key, app.options.failed_logins_per_second,
-                                          app.options.failed_login_burst, now, wait)) {
-            const auto seconds = std::max<long long>(1, (wait.count() + 999) / 1000);
-            throw Problem(429, "too-many-requests", "Too many requests",
-                          "too many failed logins from this address; retry after " + std::to_string(seconds) + " s")
-                .header("Retry-After", std::to_string(seconds));
-          }
-          try {
-            caller = authenticate_request(app, request);
-          } catch (const Problem& p) {
-            if (p.status() == 401) {
-              (void)app.failed_logins.allow(address_key, app.options.failed_logins_per_second,
-                                            app.options.failed_login_burst, now, wait);
-            }
-            throw;
-          }
           if (!app.limiter.allow(caller.user.id, app.options.rate_per_second, app.options.rate_burst,
                                  std::chrono::steady_clock::now(), wait)) {
             const auto seconds = std::max<long long>(1, (wait.count() + 999) / 1000);

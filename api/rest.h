@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -128,6 +129,16 @@ struct RouteContext {
 
 using RouteHandler = std::function<HttpResponse(RouteContext&)>;
 
+// Runs `login`, which throws Problem 401 for a bad token, behind the limit on
+// failed logins per client address: once an address has failed too often it
+// gets 429 before any token is looked up, and each 401 counts against it.
+void guard_login(App& app, const HttpRequest& request, const std::function<void()>& login);
+
+// The answer for the exception in flight (call in a catch block): a Problem
+// as it is, the engine's refusals, 503 with Retry-After for an unreachable
+// database, 500 (logged) for the rest.
+[[nodiscard]] HttpResponse problem_response(const App& app, const HttpRequest& request);
+
 // Who may call a route: "*" every authenticated user, else comma-separated
 // roles ("lead,admin"); others get 403.
 void add_api_route(Router& router, App& app, std::string method, std::string pattern, std::string roles,
@@ -144,5 +155,7 @@ struct Page {
 };
 [[nodiscard]] Page read_page(Query& query, const App& app);
 [[nodiscard]] std::string encode_cursor(std::int64_t key);
+// One page of a list: {"items": [...], "next_cursor": the cursor after `last`, or null when `more` is false}.
+[[nodiscard]] HttpResponse page_response(boost::json::array items, bool more, std::int64_t last);
 
 }  // namespace s2s::api

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "cases/providers.h"
+#include "workflow/case_kind.h"
 #include "workflow/date.h"
 
 namespace s2s::cases {
@@ -461,7 +462,8 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
                 "count");
     std::set<std::string> refs;
     for (const auto& c : cases) {
-      if (!c.scoped || c.phase == "closed" || c.phase == "declined" || c.phase == "withdrawn") continue;
+      const auto phase = workflow::phase_from_string(c.phase);
+      if (!c.scoped || (phase && workflow::is_terminal(*phase))) continue;
       ++report.open_by_phase[c.phase];
       k.numerator += 1;
       if (scope.with_references) refs.insert(c.reference);

@@ -93,13 +93,6 @@ std::string words(std::string text) {
   return text;
 }
 
-// "provider_response" as "Provider response".
-std::string title(std::string text) {
-  text = words(std::move(text));
-  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-  return text;
-}
-
 std::string text_of(const boost::json::object& o, const char* key) {
   const auto* v = o.if_contains(key);
   if (v == nullptr) return "";
@@ -155,7 +148,7 @@ std::map<std::string, std::string> message_fields(Database& db, const Dispatcher
       {"state", text_of(payload, "state")},
       {"event", text_of(payload, "event")},
       {"purpose", purpose},
-      {"purpose_title", title(purpose.substr(purpose.find('.') + 1))},
+      {"purpose_title", purpose_title(purpose)},
       {"due_on", text_of(payload, "due_on")},
       {"recipient_name", recipient_name.substr(0, recipient_name.rfind(" ("))},
       {"link", options.public_url + "/api/v1/cases/" + std::to_string(case_id)},
@@ -178,6 +171,34 @@ void settle_outbox(soci::session& sql, long long outbox_id, const std::string& n
          " WHERE id = :o2 AND expanded_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries"
          " WHERE outbox_id = :o3 AND status IN ('pending', 'held'))",
       soci::use(outbox_id), soci::use(now), soci::use(outbox_id), soci::use(outbox_id);
+}
+
+// Records one attempt at a delivery this process has claimed: sent; or failed
+// and due again after the backoff, with status `waiting` meanwhile (pending,
+// or held for a digest); or dead after max_attempts. Returns whether it gave
+// up. Writes nothing when the claim is no longer ours (its new owner records it).
+bool record_attempt(soci::session& sql, const DispatcherOptions& options, const std::string& owner, long long delivery,
+                    long long outbox, int earlier_attempts, bool ok, const std::string& outcome,
+                    const std::string& waiting) {
+  const int attempts = earlier_attempts + 1;
+  const bool dead = !ok && attempts >= options.max_attempts;
+  const std::string status = ok ? "sent" : dead ? "dead" : waiting;
+  const std::string at = format_timestamp(options.clock());
+  const std::string next = ok ? at : format_timestamp(options.clock() + backoff(options, attempts));
+  const int ok_int = ok ? 1 : 0;
+  soci::indicator error_ind = ok ? soci::i_null : soci::i_ok;
+  soci::indicator sent_ind = ok ? soci::i_ok : soci::i_null;
+  soci::statement update =
+      (sql.prepare << "UPDATE deliveries SET status = :s, attempts = :a, next_attempt_at = :next, last_error = :e,"
+                      " sent_at = :sent, claimed_by = NULL WHERE id = :id AND claimed_by = :me",
+       soci::use(status), soci::use(attempts), soci::use(next), soci::use(outcome, error_ind), soci::use(at, sent_ind),
+       soci::use(delivery), soci::use(owner));
+  update.execute(true);
+  if (update.get_affected_rows() == 0) return false;
+  sql << "INSERT INTO delivery_attempts (delivery_id, attempted_at, ok, detail) VALUES (:d, :at, :ok, :detail)",
+      soci::use(delivery), soci::use(at), soci::use(ok_int), soci::use(outcome);
+  settle_outbox(sql, outbox, at);
+  return dead;
 }
 
 // POSTs the message to the webhook the delivery names; returns what happened.
@@ -398,28 +419,12 @@ void Dispatcher::send_digests(DispatchReport& report) {
     } catch (const std::exception& e) {
       outcome = e.what();
     }
-    const std::string at = format_timestamp(options_.clock());
     bool gave_up = false;
     db_->transact([&](soci::session& sql) {
-      const int ok_int = ok ? 1 : 0;
       for (std::size_t i = begin; i < end; ++i) {
-        const int attempts = held[i].attempts + 1;
-        const bool dead = !ok && attempts >= options_.max_attempts;
-        gave_up = gave_up || dead;
-        const std::string status = ok ? "sent" : dead ? "dead" : "held";
-        const std::string next = ok ? at : format_timestamp(options_.clock() + backoff(options_, attempts));
-        soci::indicator error_ind = ok ? soci::i_null : soci::i_ok;
-        soci::indicator sent_ind = ok ? soci::i_ok : soci::i_null;
-        soci::statement update =
-            (sql.prepare << "UPDATE deliveries SET status = :s, attempts = :a, next_attempt_at = :next,"
-                            " last_error = :e, sent_at = :sent, claimed_by = NULL WHERE id = :id AND claimed_by = :me",
-             soci::use(status), soci::use(attempts), soci::use(next), soci::use(outcome, error_ind),
-             soci::use(at, sent_ind), soci::use(held[i].id), soci::use(owner_));
-        update.execute(true);
-        if (update.get_affected_rows() == 0) continue;
-        sql << "INSERT INTO delivery_attempts (delivery_id, attempted_at, ok, detail) VALUES (:d, :at, :ok, :detail)",
-            soci::use(held[i].id), soci::use(at), soci::use(ok_int), soci::use(outcome);
-        settle_outbox(sql, held[i].outbox_id, at);
+        gave_up = record_attempt(sql, options_, owner_, held[i].id, held[i].outbox_id, held[i].attempts, ok, outcome,
+                                 "held") ||
+                  gave_up;
       }
     });
     if (ok) {
@@ -507,26 +512,10 @@ DispatchReport Dispatcher::run_once() {
     } catch (const std::exception& e) {
       outcome = e.what();  // the server's refusal, or a message that cannot be rendered
     }
-    const int attempts = d.attempts + 1;
-    const bool give_up = !ok && attempts >= options_.max_attempts;
-    const std::string done_at = format_timestamp(options_.clock());
-    const std::string retry_at = format_timestamp(options_.clock() + backoff(options_, attempts));
-    const std::string status = ok ? "sent" : give_up ? "dead" : "pending";
-    db_->transact([&](soci::session& sql) {
-      const int ok_int = ok ? 1 : 0;
-      soci::indicator error_ind = ok ? soci::i_null : soci::i_ok;
-      soci::indicator sent_ind = ok ? soci::i_ok : soci::i_null;
-      soci::statement update =
-          (sql.prepare << "UPDATE deliveries SET status = :s, attempts = :a, next_attempt_at = :next, last_error = :e,"
-                          " sent_at = :sent, claimed_by = NULL WHERE id = :id AND claimed_by = :me",
-           soci::use(status), soci::use(attempts), soci::use(ok ? done_at : retry_at), soci::use(outcome, error_ind),
-           soci::use(done_at, sent_ind), soci::use(d.id), soci::use(owner_));
-      update.execute(true);
-      if (update.get_affected_rows() == 0) return;  // no longer ours: its new owner records it
-      sql << "INSERT INTO delivery_attempts (delivery_id, attempted_at, ok, detail) VALUES (:d, :at, :ok, :detail)",
-          soci::use(d.id), soci::use(done_at), soci::use(ok_int), soci::use(outcome);
-      settle_outbox(sql, d.outbox_id, done_at);
+    const bool give_up = db_->transact([&](soci::session& sql) {
+      return record_attempt(sql, options_, owner_, d.id, d.outbox_id, d.attempts, ok, outcome, "pending");
     });
+    const int attempts = d.attempts + 1;
     if (ok) {
       ++report.sent;
     } else if (give_up) {

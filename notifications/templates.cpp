@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 #include "workflow/embedded.h"
 #include "workflow/errors.h"
@@ -25,6 +26,13 @@ std::string_view template_text(std::string_view message, std::string_view extens
 }
 
 }  // namespace
+
+std::string purpose_title(std::string_view purpose) {
+  std::string text(purpose.substr(purpose.find('.') == std::string_view::npos ? 0 : purpose.find('.') + 1));
+  std::replace(text.begin(), text.end(), '_', ' ');
+  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  return text;
+}
 
 std::string html_escape(std::string_view text) {
   std::string out;

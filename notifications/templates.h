@@ -22,6 +22,10 @@ void check_template(std::string_view name, std::string_view text);
 // fields), at start-up rather than when a message is due. Throws workflow::ConfigError.
 void check_templates();
 
+// A deadline purpose as people read it: "support_request.provider_response"
+// is "Provider response".
+[[nodiscard]] std::string purpose_title(std::string_view purpose);
+
 // Text made safe inside HTML (&, <, >, ").
 [[nodiscard]] std::string html_escape(std::string_view text);
 

@@ -10,7 +10,6 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
-#include <thread>
 
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -385,12 +384,7 @@ TEST(S2sdNotificationsTest, RunListAndResendFromTheCommandLine) {
   const auto before_kill = sink.messages().size();
   sink.slow(true);
   ChildProcess sender({kS2sd, "notifications", "run", "--smtp-url", sink.url()}, env);
-  bool stored = false;
-  for (int i = 0; i < 200 && !stored; ++i) {
-    stored = sink.messages().size() > before_kill;
-    if (!stored) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(stored) << "nothing reached the server";
+  ASSERT_TRUE(sink.wait_for_stored(before_kill + 1)) << "nothing reached the server";
   sender.signal(SIGKILL);
   sender.wait();
   sink.slow(false);

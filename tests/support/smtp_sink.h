@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -41,7 +43,13 @@ class SmtpSink {
     process_->wait();
     std::filesystem::remove_all(folder_);
   }
-  // While on, each message is stored but answered only after 30 s.
+  // Waits until the server has stored its `n`th message (1, 2, ...); false after `timeout`.
+  bool wait_for_stored(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    char name[32];
+    std::snprintf(name, sizeof name, "stored %04zu", n);
+    return process_->wait_for_stderr(name, timeout);
+  }
+  // While on, each message is stored but never answered.
   void slow(bool on) {
     if (on) {
       std::ofstream(folder_ / "slow") << "30";

@@ -4,8 +4,9 @@
 
 Each accepted message is written to DIR/NNNN.json as {"mail_from", "rcpt_tos", "data"}.
 While the file DIR/refuse exists, every message is refused with a 451 (try again later);
-while DIR/slow exists, each is stored and then answered only after 30 seconds (so a
-client killed meanwhile never hears that it was accepted).
+while DIR/slow exists, each is stored and then never answered (a client killed
+meanwhile never hears that it was accepted). Each stored message is announced on
+standard error as "stored NNNN".
 Prints "listening on PORT" to standard error once it accepts connections.
 """
 import argparse
@@ -34,8 +35,9 @@ class Sink:
                 json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                            "data": envelope.content.decode("utf-8", "replace")}, f)
             os.rename(path + ".tmp", path)
+            print(f"stored {count + 1:04}", file=sys.stderr, flush=True)
         if os.path.exists(os.path.join(self.folder, "slow")):
-            await asyncio.sleep(30)
+            await asyncio.Event().wait()  # until the server stops
         return "250 2.0.0 OK"
 
 
