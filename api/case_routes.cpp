@@ -22,8 +22,6 @@ namespace {
 namespace json = boost::json;
 using workflow::Case;
 
-json::string_view view(std::string_view text) { return {text.data(), text.size()}; }
-
 std::string etag(int version) { return "\"" + std::to_string(version) + "\""; }
 
 // The case if it exists and lies within the caller's scope; else 404, the
@@ -48,19 +46,20 @@ Case visible_case(RouteContext& ctx, std::int64_t id) {
 }
 
 json::object field_json(const workflow::FieldSpec& f) {
-  json::object out{{"name", view(f.name)}, {"type", view(workflow::to_string(f.type))}, {"required", f.required}};
+  json::object out{
+      {"name", json_text(f.name)}, {"type", json_text(workflow::to_string(f.type))}, {"required", f.required}};
   if (!f.one_of.empty()) {
     json::array values;
     std::string_view rest = f.one_of;
     while (!rest.empty()) {
       const auto comma = rest.find(',');
-      values.emplace_back(view(rest.substr(0, comma)));
+      values.emplace_back(json_text(rest.substr(0, comma)));
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }
     out["one_of"] = std::move(values);
   }
-  if (!f.help.empty()) out["help"] = view(f.help);
+  if (!f.help.empty()) out["help"] = json_text(f.help);
   return out;
 }
 
@@ -75,17 +74,18 @@ json::array allowed_events_json(RouteContext& ctx, const Case& c) {
     if (info == nullptr || !workflow::names_role(info->who, ctx.role())) continue;
     json::array fields;
     for (const auto& f : info->fields) fields.push_back(field_json(f));
-    out.push_back(json::object{{"event", view(name)}, {"summary", view(info->summary)}, {"fields", std::move(fields)}});
+    out.push_back(
+        json::object{{"event", json_text(name)}, {"summary", json_text(info->summary)}, {"fields", std::move(fields)}});
   }
   return out;
 }
 
 json::object deadline_json(const workflow::Deadline& d) {
   json::object out{{"id", d.id},
-                   {"purpose", view(d.purpose)},
-                   {"armed_in_state", view(d.armed_in_state)},
+                   {"purpose", json_text(d.purpose)},
+                   {"armed_in_state", json_text(d.armed_in_state)},
                    {"due_on", workflow::format_date(d.due_on)},
-                   {"status", view(d.status)},
+                   {"status", json_text(d.status)},
                    {"settled_on", d.settled_on ? json::value(workflow::format_date(*d.settled_on)) : json::value()},
                    {"computation", json::parse(d.computation.to_json())}};
   return out;
@@ -284,7 +284,7 @@ HttpResponse case_history(RouteContext& ctx) {
   const Case c = visible_case(ctx, ctx.id_param("id"));
   json::array items;
   for (const auto& h : ctx.app.engine->history(c.id)) items.push_back(history_json(h));
-  return json_response(200, json::object{{"case_id", c.id}, {"reference", view(c.reference)}, {"items", items}});
+  return json_response(200, json::object{{"case_id", c.id}, {"reference", json_text(c.reference)}, {"items", items}});
 }
 
 HttpResponse case_matches(RouteContext& ctx) {
@@ -322,15 +322,15 @@ HttpResponse case_days(RouteContext& ctx) {
   double in_force = 0;
   for (const auto& d : cases::deployment_days(*ctx.app.db, c.id)) {
     if (!d.corrected_by) in_force += d.days;
-    items.push_back(
-        json::object{{"entry", d.entry},
-                     {"system_leader_id", d.system_leader_id},
-                     {"day", view(d.day)},
-                     {"days", d.days},
-                     {"activity", view(d.activity)},
-                     {"funding_source", d.funding_source.empty() ? json::value() : json::value(view(d.funding_source))},
-                     {"corrects", d.corrects ? json::value(*d.corrects) : json::value()},
-                     {"corrected_by", d.corrected_by ? json::value(*d.corrected_by) : json::value()}});
+    items.push_back(json::object{
+        {"entry", d.entry},
+        {"system_leader_id", d.system_leader_id},
+        {"day", json_text(d.day)},
+        {"days", d.days},
+        {"activity", json_text(d.activity)},
+        {"funding_source", d.funding_source.empty() ? json::value() : json::value(json_text(d.funding_source))},
+        {"corrects", d.corrects ? json::value(*d.corrects) : json::value()},
+        {"corrected_by", d.corrected_by ? json::value(*d.corrected_by) : json::value()}});
   }
   return json_response(200, json::object{{"case_id", c.id}, {"days_in_force", in_force}, {"items", items}});
 }
@@ -340,10 +340,12 @@ HttpResponse case_deployments(RouteContext& ctx) {
   const Case c = visible_case(ctx, ctx.id_param("id"));
   json::array items;
   for (const auto& d : cases::deployments_of(*ctx.app.db, c.id)) {
-    const auto text_or_null = [](const std::string& s) { return s.empty() ? json::value() : json::value(view(s)); };
+    const auto text_or_null = [](const std::string& s) {
+      return s.empty() ? json::value() : json::value(json_text(s));
+    };
     items.push_back(json::object{{"system_leader_id", d.system_leader_id},
-                                 {"status", view(d.status)},
-                                 {"proposed_on", view(d.proposed_on)},
+                                 {"status", json_text(d.status)},
+                                 {"proposed_on", json_text(d.proposed_on)},
                                  {"accepted_on", text_or_null(d.accepted_on)},
                                  {"ended_on", text_or_null(d.ended_on)},
                                  {"academic_year", text_or_null(d.academic_year)},
@@ -364,7 +366,7 @@ HttpResponse case_ratings(RouteContext& ctx) {
                       {"grade", h.payload.contains("grade") ? h.payload.at("grade") : json::value()},
                       {"comment", h.payload.contains("comment") ? h.payload.at("comment") : json::value()},
                       {"rated_on", workflow::format_date(h.occurred_on)},
-                      {"by", view(h.actor)}};
+                      {"by", json_text(h.actor)}};
     items.push_back(std::move(item));
   }
   return json_response(200, json::object{{"case_id", c.id}, {"items", items}});

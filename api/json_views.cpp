@@ -9,35 +9,32 @@ namespace {
 
 namespace json = boost::json;
 
-json::string_view view(std::string_view text) { return {text.data(), text.size()}; }
-json::value text_or_null(const std::string& text) { return text.empty() ? json::value() : json::value(view(text)); }
-
 }  // namespace
 
 json::object case_json(const workflow::Case& c) {
   return json::object{{"id", c.id},
-                      {"kind", view(c.kind)},
-                      {"reference", view(c.reference)},
+                      {"kind", json_text(c.kind)},
+                      {"reference", json_text(c.reference)},
                       {"school_urn", c.school_urn},
-                      {"state", view(c.state)},
-                      {"phase", view(workflow::to_string(c.phase))},
+                      {"state", json_text(c.state)},
+                      {"phase", json_text(workflow::to_string(c.phase))},
                       {"version", c.version},
                       {"overdue", c.overdue},
                       {"opened_on", workflow::format_date(c.opened_on)},
-                      {"opened_at", view(c.opened_at)},
-                      {"closed_at", c.closed_at ? json::value(view(*c.closed_at)) : json::value()},
-                      {"updated_at", view(c.updated_at)},
+                      {"opened_at", json_text(c.opened_at)},
+                      {"closed_at", c.closed_at ? json::value(json_text(*c.closed_at)) : json::value()},
+                      {"updated_at", json_text(c.updated_at)},
                       {"data", c.data}};
 }
 
 json::object school_json(const cases::School& s) {
   return json::object{{"urn", s.urn},
-                      {"name", view(s.name)},
+                      {"name", json_text(s.name)},
                       {"la_code", s.la_code},
-                      {"la_name", view(s.la_name)},
+                      {"la_name", json_text(s.la_name)},
                       {"mini_region", text_or_null(s.mini_region)},
-                      {"phase", view(s.phase)},
-                      {"status", view(s.status)},
+                      {"phase", json_text(s.phase)},
+                      {"status", json_text(s.status)},
                       {"trust_code", text_or_null(s.trust_code)},
                       {"trust_name", text_or_null(s.trust_name)},
                       {"ofsted_grade", s.ofsted_grade ? json::value(*s.ofsted_grade) : json::value()},
@@ -48,12 +45,12 @@ json::object school_json(const cases::School& s) {
 
 json::object history_json(const workflow::HistoryEntry& h) {
   return json::object{{"sequence", h.sequence},
-                      {"event", view(h.event)},
-                      {"from_state", h.from_state ? json::value(view(*h.from_state)) : json::value()},
-                      {"to_state", view(h.to_state)},
-                      {"actor", view(h.actor)},
+                      {"event", json_text(h.event)},
+                      {"from_state", h.from_state ? json::value(json_text(*h.from_state)) : json::value()},
+                      {"to_state", json_text(h.to_state)},
+                      {"actor", json_text(h.actor)},
                       {"occurred_on", workflow::format_date(h.occurred_on)},
-                      {"recorded_at", view(h.recorded_at)},
+                      {"recorded_at", json_text(h.recorded_at)},
                       {"payload", h.payload},
                       {"timer_id", h.timer_id ? json::value(*h.timer_id) : json::value()}};
 }
@@ -63,15 +60,15 @@ json::object match_json(const workflow::Case& c, const cases::MatchResult& resul
   for (const auto& p : result.ranked) {
     json::array criteria;
     for (const auto& k : p.criteria) {
-      criteria.push_back(
-          json::object{{"name", view(k.name)}, {"weight", k.weight}, {"points", k.points}, {"reason", view(k.reason)}});
+      criteria.push_back(json::object{
+          {"name", json_text(k.name)}, {"weight", k.weight}, {"points", k.points}, {"reason", json_text(k.reason)}});
     }
     json::array designations;
-    for (const auto& d : p.designations) designations.emplace_back(view(d));
+    for (const auto& d : p.designations) designations.emplace_back(json_text(d));
     ranked.push_back(json::object{{"system_leader_id", p.system_leader_id},
-                                  {"name", view(p.name)},
+                                  {"name", json_text(p.name)},
                                   {"home_school_urn", p.home_school_urn},
-                                  {"home_school_name", view(p.home_school_name)},
+                                  {"home_school_name", json_text(p.home_school_name)},
                                   {"designations", std::move(designations)},
                                   {"unreserved_days", p.unreserved_days},
                                   {"score", p.score},
@@ -80,13 +77,14 @@ json::object match_json(const workflow::Case& c, const cases::MatchResult& resul
   json::array excluded;
   for (const auto& p : result.excluded) {
     json::array reasons;
-    for (const auto& r : p.reasons) reasons.push_back(json::object{{"code", view(r.code)}, {"reason", view(r.reason)}});
+    for (const auto& r : p.reasons)
+      reasons.push_back(json::object{{"code", json_text(r.code)}, {"reason", json_text(r.reason)}});
     excluded.push_back(json::object{
-        {"system_leader_id", p.system_leader_id}, {"name", view(p.name)}, {"reasons", std::move(reasons)}});
+        {"system_leader_id", p.system_leader_id}, {"name", json_text(p.name)}, {"reasons", std::move(reasons)}});
   }
   return json::object{{"case_id", c.id},
-                      {"reference", view(c.reference)},
-                      {"academic_year", view(result.academic_year)},
+                      {"reference", json_text(c.reference)},
+                      {"academic_year", json_text(result.academic_year)},
                       {"ranked", std::move(ranked)},
                       {"excluded", std::move(excluded)}};
 }

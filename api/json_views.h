@@ -1,6 +1,10 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <string>
+#include <string_view>
 
 #include "cases/matching.h"
 #include "cases/schools.h"
@@ -8,6 +12,12 @@
 
 // How the API shows the domain's values as JSON (the schemas of api/openapi.yaml).
 namespace s2s::api {
+
+// Text as a JSON string (no copy until stored), and empty text as null.
+[[nodiscard]] inline boost::json::string_view json_text(std::string_view text) { return {text.data(), text.size()}; }
+[[nodiscard]] inline boost::json::value text_or_null(const std::string& text) {
+  return text.empty() ? boost::json::value() : boost::json::value(json_text(text));
+}
 
 [[nodiscard]] boost::json::object case_json(const workflow::Case& c);
 [[nodiscard]] boost::json::object school_json(const cases::School& s);

@@ -28,9 +28,6 @@ namespace {
 
 namespace json = boost::json;
 
-json::string_view view(std::string_view text) { return {text.data(), text.size()}; }
-json::value text_or_null(const std::string& text) { return text.empty() ? json::value() : json::value(view(text)); }
-
 // --- schools ------------------------------------------------------------------
 
 cases::School school_or_404(RouteContext& ctx) {
@@ -136,7 +133,7 @@ HttpResponse import_schools(RouteContext& ctx) {
   query.done();
   const auto report = cases::import_gias(*ctx.app.db, ctx.request.body);
   json::array problems;
-  for (const auto& p : report.problems) problems.emplace_back(view(p));
+  for (const auto& p : report.problems) problems.emplace_back(json_text(p));
   const char* encoding = report.encoding == cases::TextEncoding::utf8       ? "utf-8"
                          : report.encoding == cases::TextEncoding::utf8_bom ? "utf-8 with BOM"
                                                                             : "windows-1252";
@@ -154,8 +151,10 @@ HttpResponse import_schools(RouteContext& ctx) {
 json::object alliance_json(const cases::Alliance& a) {
   json::array members;
   for (const auto urn : a.members) members.emplace_back(urn);
-  return json::object{
-      {"id", a.id}, {"name", view(a.name)}, {"lead_school_urn", a.lead_school_urn}, {"members", std::move(members)}};
+  return json::object{{"id", a.id},
+                      {"name", json_text(a.name)},
+                      {"lead_school_urn", a.lead_school_urn},
+                      {"members", std::move(members)}};
 }
 
 HttpResponse list_alliances(RouteContext& ctx) {
@@ -176,14 +175,14 @@ HttpResponse get_alliance(RouteContext& ctx) {
 json::object leader_json(const cases::SystemLeader& l) {
   json::array designations;
   for (const auto& d : l.designations) {
-    designations.push_back(json::object{{"designation", view(d.code)},
-                                        {"specialisms", view(d.specialisms)},
-                                        {"active_from", view(d.active_from)},
+    designations.push_back(json::object{{"designation", json_text(d.code)},
+                                        {"specialisms", json_text(d.specialisms)},
+                                        {"active_from", json_text(d.active_from)},
                                         {"active_to", text_or_null(d.active_to)}});
   }
   return json::object{{"id", l.id},
-                      {"name", view(l.name)},
-                      {"email", view(l.email)},
+                      {"name", json_text(l.name)},
+                      {"email", json_text(l.email)},
                       {"home_school_urn", l.home_school_urn},
                       {"alliance_id", l.alliance_id ? json::value(*l.alliance_id) : json::value()},
                       {"designations", std::move(designations)}};
@@ -217,8 +216,8 @@ HttpResponse get_leader(RouteContext& ctx) {
 }
 
 json::object capacity_json(std::int64_t id, const std::string& year, const cases::Capacity& c) {
-  return json::object{{"system_leader_id", id}, {"academic_year", view(year)}, {"offered", c.offered},
-                      {"reserved", c.reserved}, {"consumed", c.consumed},      {"unreserved", c.unreserved()}};
+  return json::object{{"system_leader_id", id}, {"academic_year", json_text(year)}, {"offered", c.offered},
+                      {"reserved", c.reserved}, {"consumed", c.consumed},           {"unreserved", c.unreserved()}};
 }
 
 HttpResponse get_capacity(RouteContext& ctx) {
@@ -286,12 +285,12 @@ HttpResponse holidays(RouteContext& ctx) {
   const auto calendar = ctx.app.engine->calendar();
   json::array items;
   for (const auto& h : calendar.holidays(static_cast<int>(*year))) {
-    items.push_back(json::object{{"date", workflow::format_date(h.date)}, {"title", view(h.name)}});
+    items.push_back(json::object{{"date", workflow::format_date(h.date)}, {"title", json_text(h.name)}});
   }
   json::array closures;
   for (const auto& c : calendar.closures()) {
     if (static_cast<int>(c.date.year()) != *year) continue;
-    closures.push_back(json::object{{"date", workflow::format_date(c.date)}, {"reason", view(c.reason)}});
+    closures.push_back(json::object{{"date", workflow::format_date(c.date)}, {"reason", json_text(c.reason)}});
   }
   return json_response(200, json::object{{"year", *year}, {"bank_holidays", std::move(items)}, {"closures", closures}});
 }
@@ -302,7 +301,7 @@ HttpResponse list_closures(RouteContext& ctx) {
   ctx.app.engine->reload_calendar();
   json::array items;
   for (const auto& c : ctx.app.engine->calendar().closures()) {
-    items.push_back(json::object{{"date", workflow::format_date(c.date)}, {"reason", view(c.reason)}});
+    items.push_back(json::object{{"date", workflow::format_date(c.date)}, {"reason", json_text(c.reason)}});
   }
   return json_response(200, json::object{{"items", std::move(items)}});
 }
@@ -339,7 +338,8 @@ HttpResponse add_closure(RouteContext& ctx) {
   }
   ctx.committed = true;
   HttpResponse response = json_response(
-      201, json::object{{"date", workflow::format_date(day)}, {"reason", view(reason)}, {"deadlines_moved", moved}});
+      201,
+      json::object{{"date", workflow::format_date(day)}, {"reason", json_text(reason)}, {"deadlines_moved", moved}});
   response.headers.emplace_back("Location", "/api/v1/calendar/closures");
   return response;
 }
@@ -408,37 +408,37 @@ HttpResponse list_kinds(RouteContext& ctx) {
   for (const auto* kind : policy_owner.kinds().all()) {
     json::array states;
     for (const auto& s : kind->states()) {
-      states.push_back(json::object{{"name", view(s.name)}, {"phase", view(workflow::to_string(s.phase))}});
+      states.push_back(json::object{{"name", json_text(s.name)}, {"phase", json_text(workflow::to_string(s.phase))}});
     }
     const auto fields_json = [](std::span<const workflow::FieldSpec> fields) {
       json::array out;
       for (const auto& f : fields) {
-        out.push_back(json::object{{"name", view(f.name)},
-                                   {"type", view(workflow::to_string(f.type))},
+        out.push_back(json::object{{"name", json_text(f.name)},
+                                   {"type", json_text(workflow::to_string(f.type))},
                                    {"required", f.required},
-                                   {"one_of", view(f.one_of)},
-                                   {"help", view(f.help)}});
+                                   {"one_of", json_text(f.one_of)},
+                                   {"help", json_text(f.help)}});
       }
       return out;
     };
     json::array events;
     for (const auto& e : kind->events()) {
-      events.push_back(json::object{{"name", view(e.name)},
-                                    {"who", view(e.who)},
-                                    {"summary", view(e.summary)},
+      events.push_back(json::object{{"name", json_text(e.name)},
+                                    {"who", json_text(e.who)},
+                                    {"summary", json_text(e.summary)},
                                     {"fields", fields_json(e.fields)}});
     }
     json::array deadlines;
     for (const auto& d : kind->deadlines()) {
-      deadlines.push_back(json::object{{"purpose", view(d.purpose)},
+      deadlines.push_back(json::object{{"purpose", json_text(d.purpose)},
                                        {"default_working_days", d.default_working_days},
-                                       {"description", view(d.description)}});
+                                       {"description", json_text(d.description)}});
     }
-    kinds.push_back(json::object{{"name", view(kind->name())},
-                                 {"reference_prefix", view(kind->reference_prefix())},
-                                 {"opened_by", view(kind->opened_by())},
+    kinds.push_back(json::object{{"name", json_text(kind->name())},
+                                 {"reference_prefix", json_text(kind->reference_prefix())},
+                                 {"opened_by", json_text(kind->opened_by())},
                                  {"open_fields", fields_json(kind->open_fields())},
-                                 {"initial_state", view(kind->initial_state())},
+                                 {"initial_state", json_text(kind->initial_state())},
                                  {"states", std::move(states)},
                                  {"events", std::move(events)},
                                  {"deadlines", std::move(deadlines)}});
@@ -450,27 +450,27 @@ HttpResponse me(RouteContext& ctx) {
   no_query(ctx.request);
   const User& u = ctx.caller.user;
   return json_response(200, json::object{{"id", u.id},
-                                         {"name", view(u.name)},
-                                         {"email", view(u.email)},
-                                         {"role", view(u.role)},
+                                         {"name", json_text(u.name)},
+                                         {"email", json_text(u.email)},
+                                         {"role", json_text(u.role)},
                                          {"scope", text_or_null(ctx.caller.actor.scope)}});
 }
 
 // --- KPI reports ---------------------------------------------------------------------
 
 json::object kpi_json(const cases::Kpi& k, bool with_references) {
-  json::object out{{"id", view(k.id)},
-                   {"name", view(k.name)},
-                   {"definition", view(k.definition)},
+  json::object out{{"id", json_text(k.id)},
+                   {"name", json_text(k.name)},
+                   {"definition", json_text(k.definition)},
                    {"target", text_or_null(k.target)},
-                   {"unit", view(k.unit)},
+                   {"unit", json_text(k.unit)},
                    {"actual", k.actual ? json::value(*k.actual) : json::value()},
                    {"numerator", k.numerator},
                    {"denominator", k.denominator},
-                   {"status", view(k.status)}};
+                   {"status", json_text(k.status)}};
   if (with_references) {
     json::array refs;
-    for (const auto& r : k.references) refs.emplace_back(view(r));
+    for (const auto& r : k.references) refs.emplace_back(json_text(r));
     out["cases"] = std::move(refs);
   }
   return out;
@@ -544,12 +544,13 @@ HttpResponse kpi_report(RouteContext& ctx) {
                                       {"in_alliance", e.in_alliance},
                                       {"with_neither", e.with_neither}});
   }
-  json::object scope_json{{"academic_year", view(scope.academic_year)},
-                          {"from", view(report.from)},
-                          {"to", view(report.to)},
-                          {"alliance", scope.alliance ? json::value(*scope.alliance) : json::value()},
-                          {"mini_region", scope.mini_region ? json::value(view(*scope.mini_region)) : json::value()},
-                          {"la", scope.la ? json::value(*scope.la) : json::value()}};
+  json::object scope_json{
+      {"academic_year", json_text(scope.academic_year)},
+      {"from", json_text(report.from)},
+      {"to", json_text(report.to)},
+      {"alliance", scope.alliance ? json::value(*scope.alliance) : json::value()},
+      {"mini_region", scope.mini_region ? json::value(json_text(*scope.mini_region)) : json::value()},
+      {"la", scope.la ? json::value(*scope.la) : json::value()}};
   return json_response(200, json::object{{"scope", std::move(scope_json)},
                                          {"kpis", std::move(kpis)},
                                          {"open_by_phase", std::move(phases)},
@@ -682,18 +683,18 @@ HttpResponse list_notifications(RouteContext& ctx) {
     json::array deliveries;
     for (const auto& d : n.deliveries) {
       deliveries.push_back(json::object{{"id", d.id},
-                                        {"channel", view(d.channel)},
-                                        {"recipient", view(d.recipient)},
-                                        {"recipient_name", view(d.recipient_name)},
-                                        {"status", view(d.status)},
+                                        {"channel", json_text(d.channel)},
+                                        {"recipient", json_text(d.recipient)},
+                                        {"recipient_name", json_text(d.recipient_name)},
+                                        {"status", json_text(d.status)},
                                         {"attempts", d.attempts},
                                         {"last_error", text_or_null(d.last_error)}});
     }
     items.push_back(json::object{{"id", n.outbox_id},
                                  {"case_id", n.case_id ? json::value(*n.case_id) : json::value()},
-                                 {"message", view(n.message)},
-                                 {"status", view(n.status)},
-                                 {"created_at", view(n.created_at)},
+                                 {"message", json_text(n.message)},
+                                 {"status", json_text(n.status)},
+                                 {"created_at", json_text(n.created_at)},
                                  {"deliveries", std::move(deliveries)}});
   }
   return json_response(200, json::object{{"items", std::move(items)}});

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "api/json_views.h"
 #include "cases/gias_import.h"
 #include "cases/providers.h"
 #include "workflow/date.h"
@@ -20,8 +21,6 @@ namespace {
 
 namespace json = boost::json;
 using workflow::EngineError;
-
-json::string_view view(std::string_view text) { return {text.data(), text.size()}; }
 
 std::string_view type_name(const json::value& v) {
   switch (v.kind()) {
@@ -146,18 +145,18 @@ Problem engine_problem(const EngineError& e, bool had_if_match) {
       return Problem(400, "invalid-request", "Invalid request", e.what(), {{"field", "$.kind"}});
     case EngineError::Code::event_not_allowed: {
       json::array allowed;
-      for (const auto& a : e.allowed()) allowed.emplace_back(view(a));
+      for (const auto& a : e.allowed()) allowed.emplace_back(json_text(a));
       return Problem(409, "event-not-allowed", "Event not allowed in this state", e.what(),
                      {{"allowed_events", std::move(allowed)}});
     }
     case EngineError::Code::guard_failed:
       return Problem(422, "guard-failed", "The event's conditions are not met", e.what(),
-                     {{"reason", view(e.reason())}});
+                     {{"reason", json_text(e.reason())}});
     case EngineError::Code::payload_invalid:
       // The engine names payload fields; occurred_on is the request's own.
       return Problem(400, "invalid-request", "Invalid request", e.what(),
                      {{"field", e.field() == "occurred_on" ? "$.occurred_on" : "$.data." + e.field()},
-                      {"reason", view(e.reason())}});
+                      {"reason", json_text(e.reason())}});
     case EngineError::Code::version_conflict:
       if (had_if_match) {
         return Problem(412, "precondition-failed", "The case has changed",
@@ -302,8 +301,8 @@ void complete_key(App& app, std::int64_t user, const std::string& key, const Htt
     json::array headers;
     for (const auto& [name, value] : response.headers) {
       json::array pair;
-      pair.emplace_back(view(name));
-      pair.emplace_back(view(value));
+      pair.emplace_back(json_text(name));
+      pair.emplace_back(json_text(value));
       headers.emplace_back(std::move(pair));
     }
     const std::string headers_text = json::serialize(headers);
@@ -337,7 +336,7 @@ Problem& Problem::header(std::string name, std::string value) {
 HttpResponse Problem::response() const {
   json::object body;
   body["type"] = "https://s2s.example/problems/" + type_;
-  body["title"] = view(title_);
+  body["title"] = json_text(title_);
   body["status"] = status_;
   body["detail"] = what();
   for (const auto& [k, v] : extra_) body[k] = v;
@@ -350,7 +349,7 @@ HttpResponse Problem::response() const {
 }
 
 void bad_request(std::string_view where, const std::string& detail) {
-  throw Problem(400, "invalid-request", "Invalid request", detail, {{"field", view(where)}});
+  throw Problem(400, "invalid-request", "Invalid request", detail, {{"field", json_text(where)}});
 }
 
 void not_found(const std::string& detail) { throw Problem(404, "not-found", "Not found", detail); }
@@ -437,7 +436,7 @@ std::string JsonFields::path_of(std::string_view name) const { return path_ + ".
 
 const json::value* JsonFields::take(std::string_view name, bool required, std::string_view type) {
   read_.emplace(name);
-  const json::value* value = object_.if_contains(view(name));
+  const json::value* value = object_.if_contains(json_text(name));
   if (value == nullptr || (value->is_null() && !required)) {
     if (required) bad_request(path_of(name), path_of(name) + " is required (" + std::string(type) + ")");
     return nullptr;
@@ -513,7 +512,7 @@ std::optional<boost::json::object> JsonFields::object(std::string_view name, boo
 }
 
 bool JsonFields::is_null(std::string_view name) const {
-  const json::value* v = object_.if_contains(view(name));
+  const json::value* v = object_.if_contains(json_text(name));
   return v != nullptr && v->is_null();
 }
 
