@@ -1,14 +1,12 @@
 #include "cases/kpis.h"
 
 #include <soci/soci.h>
-#include <boost/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <set>
-#include <unordered_map>
 
+#include "cases/kinds.h"
 #include "cases/providers.h"
 #include "workflow/case_kind.h"
 #include "workflow/date.h"
@@ -19,31 +17,6 @@ namespace {
 using workflow::row_integer;
 using workflow::row_number;
 using workflow::row_text;
-
-struct SchoolRow {
-  int la = 0;
-  std::string mini_region;
-  bool in_need = false;  // SSIF-eligible, graded 3 or 4, or in a Category 5/6 area
-  std::set<long long> alliances;
-};
-
-struct CaseRow {
-  long long id = 0;
-  std::string kind;
-  std::string reference;
-  int urn = 0;
-  std::string phase;
-  std::string opened_on;
-  std::string source;      // data.source
-  std::string matched_on;  // data.matched_on
-  long long provider = 0;  // data.deployed_provider_id
-  bool scoped = false;     // its school is in the report's scope
-  bool need = false;       // its school is in need
-};
-
-bool within(const std::string& day, const std::string& from, const std::string& to) {
-  return !day.empty() && day >= from && day <= to;
-}
 
 Kpi kpi(std::string id, std::string name, std::string definition, std::string target, std::string unit) {
   Kpi k;
@@ -72,8 +45,6 @@ double quantile(std::vector<int> values, double q) {
   return values[std::max<std::size_t>(rank, 1) - 1];
 }
 
-std::vector<std::string> sorted(std::set<std::string> refs) { return {refs.begin(), refs.end()}; }
-
 std::string csv_field(const std::string& text) {
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
   std::string out = "\"";
@@ -91,6 +62,151 @@ std::string number_text(double value) {
   return buffer;
 }
 
+// The SQL the report runs. Every value spliced into it is one the program
+// made or checked: dates it formatted, an academic year that passed
+// is_academic_year, alliance ids and LA codes as integers; nothing a caller
+// typed goes in as text.
+class ReportSql {
+ public:
+  ReportSql(workflow::Backend backend, std::string scope_condition, std::string from, std::string end,
+            std::string as_of)
+      : postgres_(backend == workflow::Backend::postgresql),
+        condition_(std::move(scope_condition)),
+        from_(quote(from)),
+        end_(quote(end)),
+        as_of_(quote(as_of)) {}
+
+  static std::string quote(const std::string& checked) { return "'" + checked + "'"; }
+
+  // A text field of a case's data.
+  [[nodiscard]] std::string field(const std::string& name) const {
+    return postgres_ ? "c.data->>'" + name + "'" : "json_extract(c.data, '$." + name + "')";
+  }
+  [[nodiscard]] std::string grade() const {
+    return postgres_ ? "CAST(h.payload->>'grade' AS NUMERIC)" : "json_extract(h.payload, '$.grade')";
+  }
+  // Joins a case `c` to its school `s`, keeping only the scope's schools
+  // (a case whose school is not on the register is in no scope but "all").
+  [[nodiscard]] std::string schools() const {
+    return condition_.empty() ? " LEFT JOIN schools s ON s.urn = c.school_urn"
+                              : " JOIN schools s ON s.urn = c.school_urn AND " + condition_;
+  }
+  // 1 when the school `s` is in the scope (it may be a LEFT JOIN's NULL row).
+  [[nodiscard]] std::string scoped() const {
+    return condition_.empty() ? "1" : "CASE WHEN " + condition_ + " THEN 1 ELSE 0 END";
+  }
+  [[nodiscard]] const std::string& condition() const { return condition_; }
+  [[nodiscard]] const std::string& from() const { return from_; }    // the year's first day
+  [[nodiscard]] const std::string& end() const { return end_; }      // the year's last day, or as_of if earlier
+  [[nodiscard]] const std::string& as_of() const { return as_of_; }  // the end of which the figures stand at
+
+ private:
+  bool postgres_;
+  std::string condition_;
+  std::string from_;
+  std::string end_;
+  std::string as_of_;
+};
+
+// SSIF-eligible, graded requires improvement or inadequate, or in a Category
+// 5/6 area (NULL, for a school not on the register, is not in need).
+constexpr const char* kInNeed =
+    "CASE WHEN s.ssif_eligible OR s.category_5_6 OR s.ofsted_grade IN (3, 4) THEN 1 ELSE 0 END";
+
+// One group of rows: its keys (as text), the case reference when the rows are
+// listed one per case, and their count or sum.
+struct Tally {
+  std::vector<std::string> keys;
+  std::string reference;
+  double value = 0;
+};
+
+// Runs "SELECT keys..., value FROM from_where" grouped by the keys, or one
+// row per case (c.reference) when `per_case`.
+std::vector<Tally> tally(soci::session& sql, const std::vector<std::string>& keys, const std::string& value,
+                         const std::string& from_where, bool per_case) {
+  std::string select = "SELECT ";
+  for (const auto& k : keys) select += k + ", ";
+  std::string query;
+  if (per_case) {
+    query = select + "c.reference, " + value + from_where;
+  } else {
+    query = select + "'', CAST(sum(" + value + ") AS DOUBLE PRECISION)" + from_where;
+    if (!keys.empty()) {
+      query += " GROUP BY ";
+      for (std::size_t i = 1; i <= keys.size(); ++i) query += (i > 1 ? ", " : "") + std::to_string(i);
+    }
+  }
+  std::vector<Tally> out;
+  soci::rowset<soci::row> rows = sql.prepare << query;
+  for (const auto& r : rows) {
+    if (r.get_indicator(keys.size() + 1) == soci::i_null) continue;  // a sum over no rows
+    Tally t;
+    for (std::size_t i = 0; i < keys.size(); ++i) t.keys.push_back(row_text(r, i));
+    t.reference = row_text(r, keys.size());
+    t.value = row_number(r, keys.size() + 1);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// The SQL condition on a school `s` for the scope; "" for all schools.
+std::string scope_condition(soci::session& sql, const KpiScope& scope) {
+  std::vector<std::string> parts;
+  if (scope.alliance) {
+    long long found = 0;
+    const long long id = *scope.alliance;
+    sql << "SELECT count(*) FROM alliances WHERE id = :id", soci::use(id), soci::into(found);
+    if (found == 0) throw ProviderError("no alliance " + std::to_string(id));
+    const std::string a = std::to_string(id);
+    parts.push_back("(s.urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = " + a +
+                    ") OR s.urn IN (SELECT lead_school_urn FROM alliances WHERE id = " + a + "))");
+  }
+  if (scope.mini_region) {
+    std::vector<std::string> codes;
+    soci::rowset<soci::row> rows =
+        (sql.prepare << "SELECT la_code FROM la_mini_regions WHERE mini_region = :r ORDER BY la_code",
+         soci::use(*scope.mini_region));
+    for (const auto& r : rows) codes.push_back(std::to_string(row_integer(r, 0)));
+    if (codes.empty()) throw ProviderError("no mini region '" + *scope.mini_region + "'");
+    std::string list;
+    for (const auto& c : codes) list += (list.empty() ? "" : ", ") + c;
+    parts.push_back("s.la_code IN (" + list + ")");
+  }
+  if (scope.la) parts.push_back("s.la_code = " + std::to_string(*scope.la));
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : " AND ") + p;
+  return out.empty() ? out : "(" + out + ")";
+}
+
+// A read-only snapshot for the whole report, so its figures agree with each
+// other while cases move on (SQLite: a deferred transaction, which reads one
+// snapshot in WAL mode and never blocks writers).
+class Snapshot {
+ public:
+  explicit Snapshot(workflow::Database::Connection& connection) : sql_(connection.session()) {
+    if (connection.backend() == workflow::Backend::postgresql) {
+      sql_ << "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+      // The report's queries are costed high enough to be compiled, which
+      // costs more (tens of milliseconds each) than it saves here.
+      sql_ << "SET LOCAL jit = off";
+    } else {
+      sql_ << "BEGIN";
+    }
+  }
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+  ~Snapshot() {
+    try {
+      sql_ << "ROLLBACK";  // nothing was written
+    } catch (...) {        // the connection is gone: the pool finds out on its next use
+    }
+  }
+
+ private:
+  soci::session& sql_;
+};
+
 }  // namespace
 
 KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar, const KpiScope& scope,
@@ -103,418 +219,346 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
   report.scope = scope;
   report.from = std::to_string(first_year) + "-09-01";
   report.to = std::to_string(first_year + 1) + "-08-31";
-  const std::string& from = report.from;
-  const std::string& to = report.to;
+  const auto as_of = scope.as_of.value_or(today);
+  if (std::chrono::sys_days(as_of) > std::chrono::sys_days(today)) {
+    throw ProviderError("as_of " + workflow::format_date(as_of) + " is after today");
+  }
+  report.as_of = workflow::format_date(as_of);
+  if (report.as_of < report.from) {
+    throw ProviderError("as_of " + report.as_of + " is before the academic year " + scope.academic_year +
+                        " starts on " + report.from);
+  }
+  // Nothing can be logged ahead of the day it is logged on, so up to today
+  // the kept yearly totals are exact; an earlier date sums the entries.
+  const bool now = std::chrono::sys_days(as_of) >= std::chrono::sys_days(today);
+  const std::string end = std::min(report.to, report.as_of);
+  const auto day_before = workflow::format_date(std::chrono::sys_days(as_of) - std::chrono::days(1));
+  const bool refs = scope.with_references;
+  const auto kinds = all_kinds();
 
   auto connection = db.acquire();
-  std::unordered_map<int, SchoolRow> schools;
-  std::map<long long, long long> leader_alliance;  // system leader -> alliance
-  std::set<long long> sle_leaders;
-  std::set<long long> alliances;
-  std::map<long long, int> alliance_lead;  // alliance -> lead school
-  std::vector<CaseRow> cases;
   try {
     soci::session& sql = connection.session();
+    Snapshot snapshot(connection);
+    const ReportSql q(connection.backend(), scope_condition(sql, scope), report.from, end, report.as_of);
+    const auto sorted_refs = [](const std::vector<Tally>& rows, auto&& keep) {
+      std::set<std::string> out;
+      for (const auto& t : rows) {
+        if (!t.reference.empty() && keep(t)) out.insert(t.reference);
+      }
+      return std::vector<std::string>(out.begin(), out.end());
+    };
+    const auto all_rows = [](const Tally&) { return true; };
+    const auto key_is = [](std::size_t i, const char* value) {
+      return [i, value](const Tally& t) { return t.keys[i] == value; };
+    };
+
+    // 1. Deployment days to schools in need, per teaching school (alliance).
+    const std::string leader_in_alliance =
+        scope.alliance ? "CASE WHEN t.system_leader_id IN (SELECT id FROM system_leaders WHERE alliance_id = " +
+                             std::to_string(*scope.alliance) + ") THEN 1 ELSE 0 END"
+                       : std::string("0");
+    const std::string days_source =
+        now ? " FROM deployment_day_totals t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = "
+              "c.school_urn WHERE t.academic_year = " +
+                  ReportSql::quote(scope.academic_year) + " AND t.half_days <> 0"
+            : " FROM deployment_days t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
+              " WHERE t.day BETWEEN " +
+                  q.from() + " AND " + q.end() +
+                  " AND t.half_days <> 0 AND NOT EXISTS (SELECT 1 FROM deployment_days x"
+                  " WHERE x.case_id = t.case_id AND x.corrects_entry = t.entry)";
+    const std::string funding = now ? "t.funding_source" : "COALESCE(t.funding_source, '')";
+    // keys: in need, the case's school in scope, the system leader in the scope's alliance, funding source
+    const auto days = tally(
+        sql, {kInNeed, q.scoped(), leader_in_alliance, funding}, "t.half_days",
+        days_source + (q.condition().empty() ? "" : " AND (" + q.condition() + " OR " + leader_in_alliance + " = 1)"),
+        refs);
+    {
+      Kpi k = kpi("deployment_days_in_need", "Deployment days to schools in need, per teaching school",
+                  "Days logged (corrections applied) in the academic year on cases of schools in need "
+                  "(SSIF-eligible, graded requires improvement or inadequate, or in a Category 5/6 area), divided "
+                  "by the teaching schools: with an alliance, the days its system leaders gave (to schools "
+                  "anywhere); otherwise the days given to the scope's schools over the alliances whose lead school "
+                  "is in the scope.",
+                  "at least 30", "days");
+      const auto counts = [&](const Tally& t) {
+        return t.keys[0] == "1" && (scope.alliance ? t.keys[2] == "1" : t.keys[1] == "1");
+      };
+      for (const auto& t : days) k.numerator += counts(t) ? t.value / 2.0 : 0;
+      if (scope.alliance) {
+        k.denominator = 1;
+      } else {
+        long long teaching_schools = 0;
+        sql << (q.condition().empty()
+                    ? std::string("SELECT count(*) FROM alliances")
+                    : "SELECT count(*) FROM alliances a JOIN schools s ON s.urn = a.lead_school_urn WHERE " +
+                          q.condition()),
+            soci::into(teaching_schools);
+        k.denominator = static_cast<double>(teaching_schools);
+      }
+      if (k.denominator > 0) k.actual = k.numerator / k.denominator;
+      k.status = rag(k.actual, 30);
+      k.references = sorted_refs(days, counts);
+      report.kpis.push_back(std::move(k));
+    }
+    // 2. Support rated good or better by the supported school; 3. SLE deployments so rated.
+    {
+      // keys: rated 1 or 2, the deployed system leader holds an SLE designation
+      const auto rated = tally(
+          sql,
+          {"CASE WHEN " + q.grade() + " BETWEEN 1 AND 2 THEN 1 ELSE 0 END",
+           "CASE WHEN CAST(" + q.field("deployed_provider_id") +
+               " AS BIGINT) IN (SELECT system_leader_id FROM designations WHERE designation = 'SLE') THEN 1 ELSE 0 "
+               "END"},
+          "1",
+          " FROM case_history h JOIN cases c ON c.id = h.case_id" + q.schools() +
+              " WHERE h.event = 'submit_rating' AND h.occurred_on BETWEEN " + q.from() + " AND " + q.end() +
+              " AND NOT EXISTS (SELECT 1 FROM case_history h2 WHERE h2.case_id = h.case_id"
+              " AND h2.event = 'submit_rating' AND h2.occurred_on BETWEEN " +
+              q.from() + " AND " + q.end() + " AND h2.sequence > h.sequence)",
+          refs);
+      Kpi good = kpi("rated_good_or_better", "Support rated good or better",
+                     "Of the cases whose school rated the support in the academic year (its last rating counts), "
+                     "the share rated 1 (outstanding) or 2 (good).",
+                     "at least 90%", "percent");
+      Kpi sle = kpi("sle_positive_feedback", "SLE deployments with positive feedback",
+                    "Of the rated cases (as above) whose deployed system leader holds an SLE designation, the share "
+                    "rated 1 or 2.",
+                    "above 95%", "percent");
+      for (const auto& t : rated) {
+        good.denominator += t.value;
+        good.numerator += t.keys[0] == "1" ? t.value : 0;
+        if (t.keys[1] == "1") {
+          sle.denominator += t.value;
+          sle.numerator += t.keys[0] == "1" ? t.value : 0;
+        }
+      }
+      for (auto* k : {&good, &sle}) {
+        if (k->denominator > 0) k->actual = percent(k->numerator, k->denominator);
+      }
+      good.status = rag(good.actual, 90);
+      sle.status = rag(sle.actual, 95, true);
+      good.references = sorted_refs(rated, all_rows);
+      sle.references = sorted_refs(rated, key_is(1, "1"));
+      report.kpis.push_back(std::move(good));
+      report.kpis.push_back(std::move(sle));
+    }
+    // 4. Self-referrals.
+    {
+      const auto opened =
+          tally(sql, {"CASE WHEN " + q.field("source") + " = 'self' THEN 1 ELSE 0 END"}, "1",
+                " FROM cases c" + q.schools() + " WHERE c.opened_on BETWEEN " + q.from() + " AND " + q.end(), refs);
+      Kpi k = kpi("self_referrals", "Self-referrals",
+                  "Cases opened in the academic year that the school referred itself (source self); the "
+                  "denominator is every case opened in the year.",
+                  "should rise", "count");
+      for (const auto& t : opened) {
+        k.denominator += t.value;
+        k.numerator += t.keys[0] == "1" ? t.value : 0;
+      }
+      k.actual = k.numerator;
+      k.status = "none";
+      k.references = sorted_refs(opened, key_is(0, "1"));
+      report.kpis.push_back(std::move(k));
+    }
+    // Deployments accepted in the year (the case's match), for attrition and
+    // the time from referral to match. keys: withdrawn since, opened on, accepted on
+    const auto accepted =
+        tally(sql,
+              {"CASE WHEN d.status = 'withdrawn' AND d.ended_on <= " + q.as_of() + " THEN 1 ELSE 0 END",
+               "CAST(c.opened_on AS TEXT)", "CAST(d.accepted_on AS TEXT)"},
+              "1",
+              " FROM deployments d JOIN cases c ON c.id = d.case_id" + q.schools() + " WHERE d.accepted_on BETWEEN " +
+                  q.from() + " AND " + q.end(),
+              refs);
+    // 5. Attrition.
+    {
+      Kpi k =
+          kpi("attrition", "Attrition",
+              "Of the deployments accepted in the academic year, the share whose case was withdrawn after acceptance.",
+              "should fall", "percent");
+      for (const auto& t : accepted) {
+        k.denominator += t.value;
+        k.numerator += t.keys[0] == "1" ? t.value : 0;
+      }
+      if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
+      k.status = "none";
+      k.references = sorted_refs(accepted, key_is(0, "1"));
+      report.kpis.push_back(std::move(k));
+    }
+    // 6. De-designated schools contacted in time; 7. reports on time. A
+    // deadline counts once it is met or late, or has passed unmet (it is
+    // overdue, or was settled or cancelled only after the report's date).
+    {
+      const auto settled = tally(
+          sql,
+          {"CASE WHEN dl.purpose = 'designation_review.contact' THEN 'contact' ELSE 'report' END",
+           "CASE WHEN dl.status = 'met' AND dl.settled_on <= " + q.as_of() + " THEN 1 ELSE 0 END"},
+          "1",
+          " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
+              " WHERE dl.purpose IN ('designation_review.contact', 'risk_assessment.report', "
+              "'pupil_premium.report') AND dl.due_on BETWEEN " +
+              q.from() + " AND " + q.end() + " AND ((dl.status IN ('met', 'late') AND dl.settled_on <= " + q.as_of() +
+              ") OR (dl.due_on < " + q.as_of() + " AND (dl.settled_on IS NULL OR dl.settled_on > " + q.as_of() + ")))",
+          refs);
+      const auto on_time = [&](Kpi k, const char* which) {
+        for (const auto& t : settled) {
+          if (t.keys[0] != which) continue;
+          k.denominator += t.value;
+          k.numerator += t.keys[1] == "1" ? t.value : 0;
+        }
+        if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
+        k.status = rag(k.actual, 100);
+        k.references = sorted_refs(settled, key_is(0, which));
+        report.kpis.push_back(std::move(k));
+      };
+      on_time(kpi("dedesignated_contacted_in_time", "De-designated schools contacted within 10 working days",
+                  "Of the designation reviews whose contact deadline fell due in the academic year and has been "
+                  "met or has passed, the share contacted by the deadline (a contact on its last day counts).",
+                  "100%", "percent"),
+              "contact");
+      on_time(kpi("reports_on_time", "Risk assessment and pupil premium review reports on time",
+                  "Of the report deadlines of risk assessments and pupil premium reviews that fell due in the "
+                  "academic year and have been met or have passed, the share met.",
+                  "100%", "percent"),
+              "report");
+    }
+    // 8. Working days from referral to match.
+    {
+      std::vector<int> waits;
+      std::map<std::pair<std::string, std::string>, int> known;  // the calendar counts each pair of days once
+      for (const auto& t : accepted) {
+        auto [it, added] = known.try_emplace(std::pair{t.keys[1], t.keys[2]}, -1);
+        if (added) {
+          const auto opened = workflow::parse_date(t.keys[1]);
+          const auto match = workflow::parse_date(t.keys[2]);
+          if (opened && match) it->second = calendar.working_days_between(*opened, *match);
+        }
+        if (it->second >= 0) waits.insert(waits.end(), static_cast<std::size_t>(t.value), it->second);
+      }
+      for (const auto& [id, name, quant] :
+           {std::tuple{"referral_to_match_median", "Working days from referral to match (median)", 0.5},
+            std::tuple{"referral_to_match_p90", "Working days from referral to match (90th percentile)", 0.9}}) {
+        Kpi k = kpi(id, name,
+                    "Working days from a case's opening to its provider's acceptance, over the cases matched in the "
+                    "academic year (nearest-rank percentile).",
+                    "should fall", "working days");
+        k.denominator = static_cast<double>(waits.size());
+        if (!waits.empty()) {
+          k.actual = quantile(waits, quant);
+          k.numerator = static_cast<double>(waits.size());  // the cases it is taken over
+        }
+        k.status = "none";
+        k.references = sorted_refs(accepted, all_rows);
+        report.kpis.push_back(std::move(k));
+      }
+    }
+    // 9. Open cases by phase. A case's state on an earlier date is its state
+    // now unless it moved since the day before (then its history says).
+    {
+      const auto states = tally(
+          sql,
+          {"c.kind", now ? std::string("c.state")
+                         : "CASE WHEN c.updated_at < " + ReportSql::quote(day_before) +
+                               " THEN c.state ELSE COALESCE((SELECT h.to_state FROM case_history h WHERE h.case_id ="
+                               " c.id AND h.occurred_on <= " +
+                               q.as_of() + " ORDER BY h.sequence DESC LIMIT 1), c.state) END"},
+          "1", " FROM cases c" + q.schools() + " WHERE c.opened_on <= " + q.as_of(), refs);
+      Kpi k = kpi("open_cases", "Open cases",
+                  "Cases of the scope opened and not yet closed, declined or withdrawn, on the report's date.", "",
+                  "count");
+      const auto open = [&](const Tally& t) -> std::optional<workflow::Phase> {
+        const auto* kind = kinds->find(t.keys[0]);
+        const auto phase = kind != nullptr ? kind->phase_of(t.keys[1]) : std::nullopt;
+        if (phase && workflow::is_terminal(*phase)) return std::nullopt;
+        return phase;
+      };
+      for (const auto& t : states) {
+        const auto phase = open(t);
+        if (!phase) continue;
+        report.open_by_phase[std::string(workflow::to_string(*phase))] += static_cast<int>(t.value);
+        k.numerator += t.value;
+      }
+      k.actual = k.numerator;
+      k.status = "none";
+      k.references = sorted_refs(states, [&](const Tally& t) { return open(t).has_value(); });
+      report.kpis.push_back(std::move(k));
+    }
+    // 10. Overdue deadlines: passed (their due day is before the report's
+    // date) and not met, late or cancelled by then.
+    {
+      const std::string passed = " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
+                                 " WHERE dl.due_on < " + q.as_of() + " AND (dl.settled_on IS NULL OR dl.settled_on > " +
+                                 q.as_of() + ")";
+      const auto overdue = tally(sql, {}, "1", passed, refs);
+      Kpi o = kpi("overdue_deadlines", "Overdue deadlines",
+                  "Deadlines of the scope's cases whose due day had passed and which were not yet met, on the "
+                  "report's date.",
+                  "0", "count");
+      for (const auto& t : overdue) o.numerator += t.value;
+      o.actual = o.numerator;
+      o.status = o.numerator == 0 ? "green" : "red";
+      o.references = sorted_refs(overdue, all_rows);
+      report.kpis.push_back(std::move(o));
+      if (refs) {
+        soci::rowset<soci::row> rows =
+            sql.prepare << "SELECT c.reference, c.kind, c.school_urn, s.name, dl.purpose, CAST(dl.due_on AS TEXT)" +
+                               passed + " ORDER BY dl.due_on, c.reference, dl.purpose";
+        for (const auto& r : rows) {
+          OverdueItem item{row_text(r, 0),
+                           row_text(r, 1),
+                           static_cast<int>(row_integer(r, 2)),
+                           row_text(r, 3),
+                           row_text(r, 4),
+                           row_text(r, 5),
+                           0};
+          if (const auto due = workflow::parse_date(item.due_on)) {
+            item.working_days_late = calendar.working_days_between(*due, as_of);
+          }
+          report.overdue.push_back(std::move(item));
+        }
+      }
+    }
+    // Days and spend by funding source (the days given to the scope's schools).
+    {
+      std::map<std::string, double> by_source;
+      for (const auto& t : days) {
+        if (t.keys[1] == "1") by_source[t.keys[3]] += t.value / 2.0;
+      }
+      for (const auto& [source, amount] : by_source) {
+        if (amount != 0) report.funding.push_back(FundingRow{source, amount, amount * scope.day_rate});
+      }
+    }
+    // The engagement map: schools per mini region with and without a case or an alliance.
     {
       soci::rowset<soci::row> rows =
-          (sql.prepare << "SELECT s.urn, s.la_code, m.mini_region, s.ofsted_grade,"
-                          " CASE WHEN s.ssif_eligible THEN 1 ELSE 0 END, CASE WHEN s.category_5_6 THEN 1 ELSE 0 END"
-                          " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code");
+          sql.prepare
+          << "SELECT COALESCE(m.mini_region, ''),"
+             " CASE WHEN EXISTS (SELECT 1 FROM cases c WHERE c.school_urn = s.urn AND c.opened_on BETWEEN " +
+                 q.from() + " AND " + q.end() +
+                 ") THEN 1 ELSE 0 END,"
+                 " CASE WHEN s.urn IN (SELECT school_urn FROM alliance_members)"
+                 " OR s.urn IN (SELECT lead_school_urn FROM alliances) THEN 1 ELSE 0 END, count(*)"
+                 " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
+                 (q.condition().empty() ? "" : " WHERE " + q.condition()) + " GROUP BY 1, 2, 3";
+      std::map<std::string, EngagementRow> regions;
       for (const auto& r : rows) {
-        const long long grade = row_integer(r, 3);
-        schools[static_cast<int>(row_integer(r, 0))] =
-            SchoolRow{static_cast<int>(row_integer(r, 1)),
-                      row_text(r, 2),
-                      row_integer(r, 4) != 0 || row_integer(r, 5) != 0 || grade == 3 || grade == 4,
-                      {}};
+        EngagementRow& row = regions[row_text(r, 0)];
+        row.mini_region = row_text(r, 0);
+        const bool engaged = row_integer(r, 1) != 0;
+        const bool member = row_integer(r, 2) != 0;
+        const auto n = static_cast<int>(row_integer(r, 3));
+        row.schools += n;
+        row.with_case += engaged ? n : 0;
+        row.in_alliance += member ? n : 0;
+        row.with_neither += !engaged && !member ? n : 0;
       }
-    }
-    {
-      soci::rowset<soci::row> rows = (sql.prepare << "SELECT id, lead_school_urn FROM alliances");
-      for (const auto& r : rows) {
-        alliances.insert(row_integer(r, 0));
-        alliance_lead[row_integer(r, 0)] = static_cast<int>(row_integer(r, 1));
-        if (auto it = schools.find(static_cast<int>(row_integer(r, 1))); it != schools.end()) {
-          it->second.alliances.insert(row_integer(r, 0));
-        }
-      }
-      soci::rowset<soci::row> members = (sql.prepare << "SELECT alliance_id, school_urn FROM alliance_members");
-      for (const auto& r : members) {
-        if (auto it = schools.find(static_cast<int>(row_integer(r, 1))); it != schools.end()) {
-          it->second.alliances.insert(row_integer(r, 0));
-        }
-      }
-    }
-    if (scope.alliance && !alliances.contains(*scope.alliance)) {
-      throw ProviderError("no alliance " + std::to_string(*scope.alliance));
-    }
-    {
-      soci::rowset<soci::row> rows = (sql.prepare << "SELECT id, alliance_id FROM system_leaders");
-      for (const auto& r : rows) {
-        if (r.get_indicator(1) != soci::i_null) leader_alliance[row_integer(r, 0)] = row_integer(r, 1);
-      }
-      soci::rowset<soci::row> sle = (sql.prepare << "SELECT DISTINCT system_leader_id FROM designations"
-                                                    " WHERE designation = 'SLE'");
-      for (const auto& r : sle) sle_leaders.insert(row_integer(r, 0));
-    }
-    {
-      // Only the data fields the KPIs read, extracted by the database.
-      const bool postgres = connection.backend() == workflow::Backend::postgresql;
-      const std::string field = postgres ? "c.data->>'" : "json_extract(c.data, '$.";
-      const std::string close = postgres ? "'" : "')";
-      // Typed, row by row (a rowset of soci::row converts every field dynamically).
-      CaseRow c;
-      long long id = 0;
-      int urn = 0;
-      std::string provider_text;
-      soci::indicator source_ind = soci::i_ok;
-      soci::indicator matched_ind = soci::i_ok;
-      soci::indicator provider_ind = soci::i_ok;
-      soci::statement st =
-          (sql.prepare << "SELECT c.id, c.kind, c.reference, c.school_urn, c.phase, CAST(c.opened_on AS TEXT), " +
-                              field + "source" + close + ", " + field + "matched_on" + close + ", CAST(" + field +
-                              "deployed_provider_id" + close + " AS TEXT) FROM cases c ORDER BY c.id",
-           soci::into(id), soci::into(c.kind), soci::into(c.reference), soci::into(urn), soci::into(c.phase),
-           soci::into(c.opened_on), soci::into(c.source, source_ind), soci::into(c.matched_on, matched_ind),
-           soci::into(provider_text, provider_ind));
-      st.execute();
-      while (st.fetch()) {
-        CaseRow row = c;
-        row.id = id;
-        row.urn = urn;
-        if (source_ind == soci::i_null) row.source.clear();
-        if (matched_ind == soci::i_null) row.matched_on.clear();
-        row.provider = 0;
-        if (provider_ind != soci::i_null) {
-          std::from_chars(provider_text.data(), provider_text.data() + provider_text.size(), row.provider);
-        }
-        cases.push_back(std::move(row));
-      }
+      for (auto& [region, row] : regions) report.engagement.push_back(row);
     }
   } catch (const ProviderError&) {
     throw;
   } catch (...) {
     connection.rethrow_translated();
-  }
-
-  const auto in_scope = [&](int urn) {
-    const auto it = schools.find(urn);
-    if (it == schools.end()) return !scope.alliance && !scope.mini_region && !scope.la;
-    if (scope.alliance && !it->second.alliances.contains(*scope.alliance)) return false;
-    if (scope.mini_region && it->second.mini_region != *scope.mini_region) return false;
-    if (scope.la && it->second.la != *scope.la) return false;
-    return true;
-  };
-  const auto in_need = [&](int urn) {
-    const auto it = schools.find(urn);
-    return it != schools.end() && it->second.in_need;
-  };
-  std::unordered_map<long long, const CaseRow*> by_id;
-  by_id.reserve(cases.size());
-  for (auto& c : cases) {
-    c.scoped = in_scope(c.urn);
-    c.need = in_need(c.urn);
-    by_id[c.id] = &c;
-  }
-
-  // Logged days in force: entries not replaced by a later correction, in the year.
-  struct DayRow {
-    long long case_id = 0;
-    long long leader = 0;
-    double days = 0;
-    std::string funding;
-  };
-  std::vector<DayRow> days;
-  struct RatingRow {
-    long long case_id = 0;
-    int grade = 0;
-  };
-  std::map<long long, RatingRow> ratings;  // the last rating given in the year, per case
-  struct DeadlineRow {
-    long long case_id = 0;
-    std::string purpose;
-    std::string due_on;
-    std::string status;
-  };
-  std::vector<DeadlineRow> deadlines;
-  struct AcceptedRow {
-    long long case_id = 0;
-    std::string status;
-  };
-  std::vector<AcceptedRow> accepted;
-  try {
-    soci::session& sql = connection.session();
-    // The year's days in force per case, system leader and funding source,
-    // kept by every logged day (deployment_day_totals).
-    long long case_id = 0;
-    long long leader = 0;
-    std::string funding;
-    int half_days = 0;
-    soci::statement totals =
-        (sql.prepare << "SELECT case_id, system_leader_id, funding_source, half_days FROM deployment_day_totals"
-                        " WHERE academic_year = :y AND half_days <> 0",
-         soci::use(scope.academic_year), soci::into(case_id), soci::into(leader), soci::into(funding),
-         soci::into(half_days));
-    totals.execute();
-    while (totals.fetch()) days.push_back(DayRow{case_id, leader, half_days / 2.0, funding});
-    soci::rowset<soci::row> rated =
-        (sql.prepare << "SELECT case_id, sequence, CAST(occurred_on AS TEXT), CAST(payload AS TEXT) FROM case_history"
-                        " WHERE event = 'submit_rating' AND occurred_on BETWEEN :f AND :t ORDER BY case_id, sequence",
-         soci::use(from), soci::use(to));
-    for (const auto& r : rated) {
-      if (!within(row_text(r, 2), from, to)) continue;
-      const auto payload = boost::json::parse(row_text(r, 3)).as_object();
-      const auto* grade = payload.if_contains("grade");
-      if (grade == nullptr || !grade->is_number()) continue;
-      ratings[row_integer(r, 0)] = RatingRow{row_integer(r, 0), static_cast<int>(grade->to_number<double>())};
-    }
-    soci::rowset<soci::row> due =
-        (sql.prepare << "SELECT case_id, purpose, CAST(due_on AS TEXT), status FROM deadlines"
-                        " WHERE (purpose IN ('designation_review.contact', 'risk_assessment.report',"
-                        " 'pupil_premium.report') AND due_on BETWEEN :f AND :t) OR status = 'overdue'",
-         soci::use(from), soci::use(to));
-    for (const auto& r : due)
-      deadlines.push_back(DeadlineRow{row_integer(r, 0), row_text(r, 1), row_text(r, 2), row_text(r, 3)});
-    soci::rowset<soci::row> deployments =
-        (sql.prepare << "SELECT case_id, status, CAST(accepted_on AS TEXT) FROM deployments"
-                        " WHERE accepted_on BETWEEN :f AND :t",
-         soci::use(from), soci::use(to));
-    for (const auto& r : deployments) {
-      if (within(row_text(r, 2), from, to)) accepted.push_back(AcceptedRow{row_integer(r, 0), row_text(r, 1)});
-    }
-  } catch (...) {
-    connection.rethrow_translated();
-  }
-  const auto case_in_scope = [&](long long id) {
-    const auto it = by_id.find(id);
-    return it != by_id.end() && it->second->scoped;
-  };
-  const auto reference = [&](long long id) { return by_id.at(id)->reference; };
-
-  // 1. Deployment days to schools in need, per teaching school (alliance).
-  {
-    Kpi k = kpi("deployment_days_in_need", "Deployment days to schools in need, per teaching school",
-                "Days logged (corrections applied) in the academic year on cases of schools in need (SSIF-eligible, "
-                "graded requires improvement or inadequate, or in a Category 5/6 area), divided by the teaching "
-                "schools: with an alliance, the days its system leaders gave (to schools anywhere); otherwise the days "
-                "given to the scope's schools over the alliances whose lead school is in the scope.",
-                "at least 30", "days");
-    std::set<std::string> refs;
-    for (const auto& d : days) {
-      const CaseRow& c = *by_id.at(d.case_id);
-      if (!c.need) continue;
-      if (scope.alliance) {
-        const auto it = leader_alliance.find(d.leader);
-        if (it == leader_alliance.end() || it->second != *scope.alliance) continue;
-      } else if (!c.scoped) {
-        continue;
-      }
-      k.numerator += d.days;
-      if (scope.with_references) refs.insert(c.reference);
-    }
-    if (scope.alliance) {
-      k.denominator = 1;
-    } else {
-      for (const auto& [alliance, lead] : alliance_lead) k.denominator += in_scope(lead) ? 1 : 0;
-    }
-    if (k.denominator > 0) k.actual = k.numerator / k.denominator;
-    k.status = rag(k.actual, 30);
-    k.references = sorted(refs);
-    report.kpis.push_back(std::move(k));
-  }
-  // 2. Support rated good or better by the supported school; 3. SLE deployments so rated.
-  {
-    Kpi good = kpi("rated_good_or_better", "Support rated good or better",
-                   "Of the cases whose school rated the support in the academic year (its last rating counts), "
-                   "the share rated 1 (outstanding) or 2 (good).",
-                   "at least 90%", "percent");
-    Kpi sle = kpi("sle_positive_feedback", "SLE deployments with positive feedback",
-                  "Of the rated cases (as above) whose deployed system leader holds an SLE designation, the share "
-                  "rated 1 or 2.",
-                  "above 95%", "percent");
-    std::set<std::string> good_refs;
-    std::set<std::string> sle_refs;
-    for (const auto& [id, r] : ratings) {
-      if (!case_in_scope(id)) continue;
-      const CaseRow& c = *by_id.at(id);
-      const bool positive = r.grade >= 1 && r.grade <= 2;
-      good.denominator += 1;
-      good.numerator += positive ? 1 : 0;
-      if (scope.with_references) good_refs.insert(c.reference);
-      if (c.provider != 0 && sle_leaders.contains(c.provider)) {
-        sle.denominator += 1;
-        sle.numerator += positive ? 1 : 0;
-        if (scope.with_references) sle_refs.insert(c.reference);
-      }
-    }
-    for (auto* k : {&good, &sle}) {
-      if (k->denominator > 0) k->actual = percent(k->numerator, k->denominator);
-    }
-    good.status = rag(good.actual, 90);
-    sle.status = rag(sle.actual, 95, true);
-    good.references = sorted(good_refs);
-    sle.references = sorted(sle_refs);
-    report.kpis.push_back(std::move(good));
-    report.kpis.push_back(std::move(sle));
-  }
-  // 4. Self-referrals.
-  {
-    Kpi k = kpi("self_referrals", "Self-referrals",
-                "Cases opened in the academic year that the school referred itself (source self); the denominator is "
-                "every case opened in the year.",
-                "should rise", "count");
-    std::set<std::string> refs;
-    for (const auto& c : cases) {
-      if (!c.scoped || !within(c.opened_on, from, to)) continue;
-      k.denominator += 1;
-      if (c.source == "self") {
-        k.numerator += 1;
-        if (scope.with_references) refs.insert(c.reference);
-      }
-    }
-    k.actual = k.numerator;
-    k.status = "none";
-    k.references = sorted(refs);
-    report.kpis.push_back(std::move(k));
-  }
-  // 5. Attrition.
-  {
-    Kpi k =
-        kpi("attrition", "Attrition",
-            "Of the deployments accepted in the academic year, the share whose case was withdrawn after acceptance.",
-            "should fall", "percent");
-    std::set<std::string> refs;
-    for (const auto& a : accepted) {
-      if (!case_in_scope(a.case_id)) continue;
-      k.denominator += 1;
-      if (a.status == "withdrawn") {
-        k.numerator += 1;
-        if (scope.with_references) refs.insert(reference(a.case_id));
-      }
-    }
-    if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
-    k.status = "none";
-    k.references = sorted(refs);
-    report.kpis.push_back(std::move(k));
-  }
-  // 6. De-designated schools contacted in time; 7. reports on time.
-  const auto on_time = [&](Kpi k, std::initializer_list<const char*> purposes) {
-    std::set<std::string> refs;
-    for (const auto& d : deadlines) {
-      if (std::none_of(purposes.begin(), purposes.end(), [&](const char* p) { return d.purpose == p; })) continue;
-      if (!case_in_scope(d.case_id) || !within(d.due_on, from, to)) continue;
-      if (d.status != "met" && d.status != "late" && d.status != "overdue") continue;  // open or cancelled
-      k.denominator += 1;
-      k.numerator += d.status == "met" ? 1 : 0;
-      if (scope.with_references) refs.insert(reference(d.case_id));
-    }
-    if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
-    k.status = rag(k.actual, 100);
-    k.references = sorted(refs);
-    report.kpis.push_back(std::move(k));
-  };
-  on_time(kpi("dedesignated_contacted_in_time", "De-designated schools contacted within 10 working days",
-              "Of the designation reviews whose contact deadline fell due in the academic year and is settled "
-              "or overdue, the share contacted by the deadline (a contact on its last day counts).",
-              "100%", "percent"),
-          {"designation_review.contact"});
-  on_time(kpi("reports_on_time", "Risk assessment and pupil premium review reports on time",
-              "Of the report deadlines of risk assessments and pupil premium reviews that fell due in the "
-              "academic year and are settled or overdue, the share met.",
-              "100%", "percent"),
-          {"risk_assessment.report", "pupil_premium.report"});
-  // 8. Working days from referral to match.
-  {
-    std::vector<int> waits;
-    std::set<std::string> refs;
-    for (const auto& c : cases) {
-      const std::string& matched = c.matched_on;
-      if (!c.scoped || !within(matched, from, to)) continue;
-      const auto opened = workflow::parse_date(c.opened_on);
-      const auto match = workflow::parse_date(matched);
-      if (!opened || !match) continue;
-      waits.push_back(calendar.working_days_between(*opened, *match));
-      if (scope.with_references) refs.insert(c.reference);
-    }
-    for (const auto& [id, name, q] :
-         {std::tuple{"referral_to_match_median",
-                     "Working days from referral to match "
-                     "(median)",
-                     0.5},
-          std::tuple{"referral_to_match_p90", "Working days from referral to match (90th percentile)", 0.9}}) {
-      Kpi k = kpi(id, name,
-                  "Working days from a case's opening to its provider's acceptance, over the cases matched in the "
-                  "academic year (nearest-rank percentile).",
-                  "should fall", "working days");
-      k.denominator = static_cast<double>(waits.size());
-      if (!waits.empty()) {
-        k.actual = quantile(waits, q);
-        k.numerator = static_cast<double>(waits.size());  // the cases it is taken over
-      }
-      k.status = "none";
-      k.references = sorted(refs);
-      report.kpis.push_back(std::move(k));
-    }
-  }
-  // 9. Open cases by phase (today); 10. overdue deadlines (today).
-  {
-    Kpi k = kpi("open_cases", "Open cases", "Cases of the scope not yet closed, declined or withdrawn, today.", "",
-                "count");
-    std::set<std::string> refs;
-    for (const auto& c : cases) {
-      const auto phase = workflow::phase_from_string(c.phase);
-      if (!c.scoped || (phase && workflow::is_terminal(*phase))) continue;
-      ++report.open_by_phase[c.phase];
-      k.numerator += 1;
-      if (scope.with_references) refs.insert(c.reference);
-    }
-    k.actual = k.numerator;
-    k.status = "none";
-    k.references = sorted(refs);
-    report.kpis.push_back(std::move(k));
-    Kpi o = kpi("overdue_deadlines", "Overdue deadlines", "Deadlines of the scope's cases passed and not met, today.",
-                "0", "count");
-    std::set<std::string> overdue_refs;
-    for (const auto& d : deadlines) {
-      if (d.status != "overdue" || !case_in_scope(d.case_id)) continue;
-      o.numerator += 1;
-      if (scope.with_references) overdue_refs.insert(reference(d.case_id));
-    }
-    o.actual = o.numerator;
-    o.status = o.numerator == 0 ? "green" : "red";
-    o.references = sorted(overdue_refs);
-    report.kpis.push_back(std::move(o));
-  }
-  (void)today;
-  // Days and spend by funding source.
-  {
-    std::map<std::string, double> by_source;
-    for (const auto& d : days) {
-      if (case_in_scope(d.case_id)) by_source[d.funding] += d.days;
-    }
-    for (const auto& [source, amount] : by_source) {
-      if (amount != 0) report.funding.push_back(FundingRow{source, amount, amount * scope.day_rate});
-    }
-  }
-  // The engagement map: schools per mini region with and without a case or an alliance.
-  {
-    std::set<int> with_case;
-    for (const auto& c : cases) {
-      if (within(c.opened_on, from, to)) with_case.insert(c.urn);
-    }
-    std::map<std::string, EngagementRow> rows;
-    for (const auto& [urn, s] : schools) {
-      if (!in_scope(urn)) continue;
-      EngagementRow& row = rows[s.mini_region];
-      row.mini_region = s.mini_region;
-      ++row.schools;
-      const bool engaged = with_case.contains(urn);
-      const bool member = !s.alliances.empty();
-      row.with_case += engaged ? 1 : 0;
-      row.in_alliance += member ? 1 : 0;
-      row.with_neither += !engaged && !member ? 1 : 0;
-    }
-    for (auto& [region, row] : rows) report.engagement.push_back(row);
   }
   return report;
 }

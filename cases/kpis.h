@@ -23,6 +23,10 @@ struct KpiScope {
   std::optional<int> la;                   // schools in the LA
   double day_rate = 0;                     // spend per deployment day (0: not costed)
   bool with_references = true;             // list the cases behind each KPI (false: figures only, faster)
+  // The report as it stood at the end of this day: only what happened by then
+  // counts (days worked, ratings given, deadlines settled, cases opened,
+  // matched and closed), as known now. Default: today.
+  std::optional<std::chrono::year_month_day> as_of;
 };
 
 struct Kpi {
@@ -52,18 +56,34 @@ struct EngagementRow {
   int with_neither = 0;
 };
 
+// A deadline passed and not met at the report's date.
+struct OverdueItem {
+  std::string reference;
+  std::string kind;
+  int school_urn = 0;
+  std::string school;  // its name, "" when the school is not on the register
+  std::string purpose;
+  std::string due_on;         // YYYY-MM-DD
+  int working_days_late = 0;  // working days from the due day to the report's date
+};
+
 struct KpiReport {
   KpiScope scope;
-  std::string from;  // the academic year's first day, YYYY-MM-DD
-  std::string to;    // its last
+  std::string from;   // the academic year's first day, YYYY-MM-DD
+  std::string to;     // its last
+  std::string as_of;  // the day the figures stand at, YYYY-MM-DD
   std::vector<Kpi> kpis;
   std::map<std::string, int> open_by_phase;  // open cases of the scope by phase, today
   std::vector<FundingRow> funding;
   std::vector<EngagementRow> engagement;
+  std::vector<OverdueItem> overdue;  // with references only; oldest first
 };
 
+// Every figure is counted by the database over the scope's schools, in one
+// snapshot (PostgreSQL: a repeatable-read, read-only transaction).
 // Throws ProviderError for an academic year that is not "YYYY/YY" with
-// consecutive years, or an alliance that does not exist.
+// consecutive years, an alliance or mini region that does not exist, or an
+// as_of after today or before the academic year starts.
 [[nodiscard]] KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar, const KpiScope& scope,
                                    std::chrono::year_month_day today);
 
