@@ -53,16 +53,17 @@ class KpiTest : public ::testing::Test {
   }
 
   // A support request opened on 2026-10-01 and matched (accepted) on `matched`.
-  std::int64_t matched(int urn, const char* source, std::int64_t leader, const char* matched_on) {
+  std::int64_t matched(int urn, const char* source, std::int64_t leader, const char* matched_on,
+                       const char* opened_on = "2026-10-01") {
     const auto id =
-        engine_->open_case("support_request", urn, {{"source", source}, {"summary", "s"}}, "t", day("2026-10-01")).id;
+        engine_->open_case("support_request", urn, {{"source", source}, {"summary", "s"}}, "t", day(opened_on)).id;
     engine_->apply(id, "accept_referral",
                    {{"priority", "high"},
                     {"focus_areas", json::array{"maths"}},
                     {"requested_days", 4},
                     {"funding_source", "SSIF"}},
-                   "t", day("2026-10-01"));
-    engine_->apply(id, "propose_provider", {{"provider_id", leader}}, "t", day("2026-10-01"));
+                   "t", day(opened_on));
+    engine_->apply(id, "propose_provider", {{"provider_id", leader}}, "t", day(opened_on));
     engine_->apply(id, "provider_accepts", {}, "t", day(matched_on));
     engine_->apply(id, "agree_plan",
                    {{"objectives", "o"}, {"planned_days", 4}, {"starts_on", "2026-11-02"}, {"ends_on", "2027-06-30"}},
@@ -256,6 +257,173 @@ TEST_F(KpiTest, AReportInOnItsLastDayIsOnTimeAndOneADayLaterIsNot) {
   EXPECT_EQ(kn.status, "green");
 }
 
+// Designation reviews de-designated on appeal: the contact deadline runs 10
+// working days from the appeal panel's outcome.
+TEST_F(KpiTest, DeDesignatedSchoolsContactedOnTheLastDayAreInTimeAndLaterOnesAreNot) {
+  const auto reviewer = create_system_leader(*db_, "Rae Viewer", "rv@example.org", 100004, std::nullopt);
+  add_designation(*db_, reviewer, "NLE", "leadership", day("2020-09-01"), std::nullopt);
+  const auto dedesignated = [&](int urn, const char* upheld_on, std::optional<int> contact_late_by) {
+    const auto id =
+        engine_
+            ->open_case("designation_review", urn, {{"subject_type", "teaching_school"}, {"subject_name", "Some TSA"}},
+                        "t", day("2026-10-01"))
+            .id;
+    engine_->apply(id, "accept_review", {}, "t", day("2026-10-01"));
+    engine_->apply(id, "assign_reviewer", {{"reviewer_id", reviewer}}, "t", day("2026-10-01"));
+    engine_->apply(id, "submit_review", {{"findings", "criteria no longer met"}}, "t", day("2026-10-02"));
+    engine_->apply(id, "panel_de_designates", {{"reason", "standards"}}, "t", day("2026-10-05"));
+    engine_->apply(id, "lodge_appeal", {{"grounds", "new evidence"}}, "t", day("2026-10-06"));
+    engine_->apply(id, "appeal_upheld", {}, "t", day(upheld_on));
+    const auto due = engine_->calendar().add_working_days(day(upheld_on), 10);
+    if (contact_late_by) {
+      engine_->apply(id, "record_contact", {{"method", "visit"}, {"summary", "options explained"}}, "t",
+                     engine_->calendar().add_working_days(due, *contact_late_by));
+    }
+    return std::pair{engine_->get(id).reference, due};
+  };
+  // Upheld on Monday 2 November: contact due Monday 16 November.
+  const auto [met, met_due] = dedesignated(100001, "2026-11-02", 0);                 // contacted on the 16th
+  const auto [late, late_due] = dedesignated(100003, "2026-11-02", 1);               // on the 17th
+  const auto [never, never_due] = dedesignated(100002, "2026-11-09", std::nullopt);  // due the 23rd, not contacted
+  EXPECT_EQ(workflow::format_date(met_due), "2026-11-16");
+  EXPECT_EQ(workflow::format_date(never_due), "2026-11-23");
+
+  const auto r = report(KpiScope{});
+  const auto& k = find(r, "dedesignated_contacted_in_time");
+  EXPECT_DOUBLE_EQ(k.numerator, 1);
+  EXPECT_DOUBLE_EQ(k.denominator, 3);  // the one never contacted has passed: it counts, unmet
+  EXPECT_EQ(k.status, "red");
+  EXPECT_EQ(k.references, (std::vector<std::string>{met, late, never}));
+  // Nottinghamshire holds the one in time and the one never contacted; Northamptonshire the late one.
+  KpiScope notts;
+  notts.mini_region = "Nottinghamshire";
+  EXPECT_DOUBLE_EQ(*find(report(notts), "dedesignated_contacted_in_time").actual, 50);
+  KpiScope north;
+  north.mini_region = "Northamptonshire";
+  EXPECT_DOUBLE_EQ(*find(report(north), "dedesignated_contacted_in_time").actual, 0);
+  // The one never contacted is the one overdue item, late by the working days since.
+  const auto& overdue = find(r, "overdue_deadlines");
+  EXPECT_DOUBLE_EQ(overdue.numerator, 1);
+  ASSERT_EQ(r.overdue.size(), 1u);
+  EXPECT_EQ(r.overdue[0].reference, never);
+  EXPECT_EQ(r.overdue[0].purpose, "designation_review.contact");
+  EXPECT_EQ(r.overdue[0].school, "Birch Primary");
+  EXPECT_EQ(r.overdue[0].due_on, "2026-11-23");
+  EXPECT_EQ(r.overdue[0].working_days_late, engine_->calendar().working_days_between(never_due, engine_->today()));
+
+  // As the figures stood on earlier days: on the 16th only the one contacted
+  // that day counts (the others are not yet due past); on the 17th the late
+  // one too; from the 24th the one never contacted.
+  const auto as_of = [&](const char* on) {
+    KpiScope scope;
+    scope.as_of = day(on);
+    return find(report(scope), "dedesignated_contacted_in_time");
+  };
+  EXPECT_DOUBLE_EQ(as_of("2026-11-16").denominator, 1);
+  EXPECT_DOUBLE_EQ(*as_of("2026-11-16").actual, 100);
+  EXPECT_DOUBLE_EQ(as_of("2026-11-17").denominator, 2);
+  EXPECT_DOUBLE_EQ(as_of("2026-11-23").denominator, 2);
+  EXPECT_DOUBLE_EQ(as_of("2026-11-24").denominator, 3);
+  EXPECT_DOUBLE_EQ(as_of("2026-11-24").numerator, 1);
+}
+
+// The report as of an earlier day, made long after, gives what the report
+// made on that day gave, although cases moved on since: days logged, a
+// rating, a withdrawal, a late report and a new case, all after that day.
+TEST_F(KpiTest, AReportAsOfAnEarlierDayAgreesWithTheReportMadeThatDay) {
+  const auto l3 = create_system_leader(*db_, "Lee Three", "l3@example.org", 100004, alliance_);
+  add_designation(*db_, l3, "NLE", "leadership", day("2020-09-01"), std::nullopt);
+  set_capacity(*db_, l3, "2026/27", 50);
+  const auto assessment = [&](int urn, const char* accepted_on) {
+    const auto id = engine_
+                        ->open_case("risk_assessment", urn, {{"source", "local_authority"}, {"summary", "s"}}, "t",
+                                    day(accepted_on))
+                        .id;
+    engine_->apply(id, "accept_request", {}, "t", day(accepted_on));
+    engine_->apply(id, "propose_assessor", {{"provider_id", l3}}, "t", day(accepted_on));
+    engine_->apply(id, "assessor_accepts", {}, "t", day(accepted_on));
+    return id;
+  };
+  const auto report_in = [&](std::int64_t id, const char* on) {
+    engine_->apply(id, "submit_report", {{"risk_level", "medium"}, {"recommendations", "r"}}, "t", day(on));
+  };
+  // Up to Friday 29 January 2027.
+  const auto c1 = matched(100001, "self", l1_, "2026-10-08");
+  log(c1, "2026-11-03", 1);
+  log(c1, "2026-11-04", 1);
+  log(c1, "2026-11-04", 0.5, 2);
+  const auto c2 = matched(100002, "lead", l1_, "2026-10-15");
+  log(c2, "2026-11-10", 1);
+  engine_->apply(c2, "complete_deployment", {}, "t", day("2027-01-19"));
+  engine_->apply(c2, "submit_rating", {{"grade", 2}}, "t", day("2027-01-20"));
+  const auto c4 = matched(100003, "lead", l2_, "2026-10-08");
+  const auto ra1 = assessment(100001, "2026-12-01");  // report due in December, not in by the 29th
+  const auto ra2 = assessment(100003, "2027-01-25");  // due in February
+  KpiScope scope;
+  scope.academic_year = "2026/27";
+  scope.day_rate = 400;
+  const auto that_day = day("2027-01-29");
+  const auto then = kpi_report(*db_, engine_->calendar(), scope, that_day);
+
+  // After it.
+  log(c1, "2027-02-03", 1);
+  engine_->apply(c1, "complete_deployment", {}, "t", day("2027-03-01"));
+  engine_->apply(c1, "submit_rating", {{"grade", 1}}, "t", day("2027-03-02"));
+  engine_->apply(c4, "withdraw", {{"reason", "the school withdrew"}}, "t", day("2027-02-10"));
+  report_in(ra1, "2027-02-05");
+  report_in(ra2, "2027-02-12");
+  (void)matched(100001, "self", l2_, "2027-02-20", "2027-02-15");
+
+  const auto now = report(KpiScope{});
+  EXPECT_DOUBLE_EQ(find(now, "attrition").numerator, 1);  // the figures did move on
+  EXPECT_NE(find(now, "rated_good_or_better").denominator, find(then, "rated_good_or_better").denominator);
+  KpiScope earlier = scope;
+  earlier.as_of = that_day;
+  const auto later = kpi_report(*db_, engine_->calendar(), earlier, engine_->today());
+  EXPECT_EQ(later.as_of, "2027-01-29");
+  ASSERT_EQ(later.kpis.size(), then.kpis.size());
+  for (std::size_t i = 0; i < then.kpis.size(); ++i) {
+    const Kpi& a = then.kpis[i];
+    const Kpi& b = later.kpis[i];
+    SCOPED_TRACE(a.id);
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_DOUBLE_EQ(a.numerator, b.numerator);
+    EXPECT_DOUBLE_EQ(a.denominator, b.denominator);
+    EXPECT_EQ(a.actual, b.actual);
+    EXPECT_EQ(a.status, b.status);
+    EXPECT_EQ(a.references, b.references);
+  }
+  EXPECT_EQ(later.open_by_phase, then.open_by_phase);
+  ASSERT_EQ(later.funding.size(), then.funding.size());
+  for (std::size_t i = 0; i < then.funding.size(); ++i) {
+    EXPECT_EQ(later.funding[i].funding_source, then.funding[i].funding_source);
+    EXPECT_DOUBLE_EQ(later.funding[i].days, then.funding[i].days);
+    EXPECT_DOUBLE_EQ(later.funding[i].spend, then.funding[i].spend);
+  }
+  ASSERT_EQ(later.engagement.size(), then.engagement.size());
+  for (std::size_t i = 0; i < then.engagement.size(); ++i) {
+    EXPECT_EQ(later.engagement[i].with_case, then.engagement[i].with_case);
+    EXPECT_EQ(later.engagement[i].with_neither, then.engagement[i].with_neither);
+  }
+  ASSERT_EQ(later.overdue.size(), then.overdue.size());
+  ASSERT_EQ(then.overdue.size(), 1u);  // the first assessment's report
+  EXPECT_EQ(later.overdue[0].reference, engine_->get(ra1).reference);
+  EXPECT_EQ(later.overdue[0].working_days_late, then.overdue[0].working_days_late);
+  // And those figures, by hand: days 1 + 0.5 (corrected) + 1 on A and B, of
+  // which A's 1.5 are in need; one rating (2); 5 deployments, none withdrawn
+  // yet; the one report due has passed unmet; three support requests and two
+  // assessments open.
+  EXPECT_DOUBLE_EQ(find(then, "deployment_days_in_need").numerator, 1.5);
+  EXPECT_DOUBLE_EQ(then.funding[0].days, 2.5);
+  EXPECT_DOUBLE_EQ(then.funding[0].spend, 1000);
+  EXPECT_DOUBLE_EQ(*find(then, "rated_good_or_better").actual, 100);
+  EXPECT_DOUBLE_EQ(find(then, "attrition").denominator, 5);  // three support requests, two assessments
+  EXPECT_DOUBLE_EQ(find(then, "attrition").numerator, 0);
+  EXPECT_DOUBLE_EQ(find(then, "reports_on_time").denominator, 1);
+  EXPECT_DOUBLE_EQ(find(then, "reports_on_time").numerator, 0);
+  EXPECT_DOUBLE_EQ(find(then, "open_cases").numerator, 5);
+}
+
 TEST_F(KpiTest, BadScopesAreRefusedByName) {
   KpiScope bad;
   bad.academic_year = "2026-27";
@@ -269,6 +437,24 @@ TEST_F(KpiTest, BadScopesAreRefusedByName) {
   } catch (const ProviderError& e) {
     EXPECT_EQ(std::string(e.what()), "no alliance 99");
   }
+  const auto refused = [&](KpiScope scope) {
+    scope.academic_year = "2026/27";
+    try {
+      (void)kpi_report(*db_, engine_->calendar(), scope, engine_->today());
+      return std::string("accepted");
+    } catch (const ProviderError& e) {
+      return std::string(e.what());
+    }
+  };
+  KpiScope nowhere;
+  nowhere.mini_region = "Nowhere";
+  EXPECT_EQ(refused(nowhere), "no mini region 'Nowhere'");
+  KpiScope ahead;
+  ahead.as_of = day("2027-09-11");
+  EXPECT_EQ(refused(ahead), "as_of 2027-09-11 is after today");
+  KpiScope before;
+  before.as_of = day("2026-08-31");
+  EXPECT_EQ(refused(before), "as_of 2026-08-31 is before the academic year 2026/27 starts on 2026-09-01");
 }
 
 }  // namespace
