@@ -27,36 +27,6 @@ std::string_view template_text(std::string_view message, std::string_view extens
 
 }  // namespace
 
-std::string purpose_title(std::string_view purpose) {
-  std::string text(purpose.substr(purpose.find('.') == std::string_view::npos ? 0 : purpose.find('.') + 1));
-  std::replace(text.begin(), text.end(), '_', ' ');
-  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-  return text;
-}
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 namespace {
 
 // Replaces every {{field}}; `escape` for HTML.

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "workflow/text.h"
+
 // The messages' words: one plain-text and one HTML template per message kind,
 // kept in notifications/templates/ and compiled into s2sd. A template names
 // fields as {{field}}; the text template's first line is "Subject: ...".
@@ -22,12 +24,8 @@ void check_template(std::string_view name, std::string_view text);
 // fields), at start-up rather than when a message is due. Throws workflow::ConfigError.
 void check_templates();
 
-// A deadline purpose as people read it: "support_request.provider_response"
-// is "Provider response".
-[[nodiscard]] std::string purpose_title(std::string_view purpose);
-
-// Text made safe inside HTML (&, <, >, ").
-[[nodiscard]] std::string html_escape(std::string_view text);
+using workflow::html_escape;
+using workflow::purpose_title;
 
 struct Rendered {
   std::string subject;

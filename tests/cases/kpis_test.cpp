@@ -11,6 +11,7 @@
 
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
+#include "cases/progress_report.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "tests/support/test_database.h"
@@ -422,6 +423,113 @@ TEST_F(KpiTest, AReportAsOfAnEarlierDayAgreesWithTheReportMadeThatDay) {
   EXPECT_DOUBLE_EQ(find(then, "reports_on_time").denominator, 1);
   EXPECT_DOUBLE_EQ(find(then, "reports_on_time").numerator, 0);
   EXPECT_DOUBLE_EQ(find(then, "open_cases").numerator, 5);
+}
+
+TEST(QuarterTest, AcademicYearQuartersRunSeptemberDecemberMarchJune) {
+  const auto q1 = quarter_of(day("2026-11-23"));
+  EXPECT_EQ(q1.id(), "2026/27-Q1");
+  EXPECT_EQ(q1.name(), "2026/27 Q1");
+  EXPECT_EQ(workflow::format_date(q1.first), "2026-09-01");
+  EXPECT_EQ(workflow::format_date(q1.last), "2026-11-30");
+  const auto q2 = quarter_of(day("2027-02-28"));
+  EXPECT_EQ(q2.id(), "2026/27-Q2");
+  EXPECT_EQ(workflow::format_date(q2.first), "2026-12-01");
+  EXPECT_EQ(workflow::format_date(q2.last), "2027-02-28");
+  EXPECT_EQ(workflow::format_date(quarter_of(day("2028-02-29")).last), "2028-02-29");  // a leap year
+  const auto q4 = previous_quarter(q1);
+  EXPECT_EQ(q4.id(), "2025/26-Q4");
+  EXPECT_EQ(workflow::format_date(q4.first), "2026-06-01");
+  EXPECT_EQ(workflow::format_date(q4.last), "2026-08-31");
+  EXPECT_EQ(previous_quarter(q2).id(), "2026/27-Q1");
+  const auto q3 = parse_quarter("2026/27-Q3");
+  ASSERT_TRUE(q3.has_value());
+  EXPECT_EQ(workflow::format_date(q3->first), "2027-03-01");
+  EXPECT_EQ(workflow::format_date(q3->last), "2027-05-31");
+  for (const char* bad : {"2026/27-Q5", "2026/27-Q0", "2026/28-Q1", "2026-27-Q1", "2026/27 Q1", "2026/27-Q1x", ""}) {
+    EXPECT_FALSE(parse_quarter(bad).has_value()) << bad;
+  }
+}
+
+// An alliance's report for 2026/27 Q2 beside Q1: days up, a first rating, a
+// report gone overdue; names that need escaping in both formats.
+TEST_F(KpiTest, AQuarterlyProgressReportComparesWithTheQuarterBeforeAndListsOverdueItems) {
+  import_gias(*db_,
+              "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
+              "100005,Elm | <Primary>,928,Northamptonshire,Primary,Open\n");
+  const auto oak = create_alliance(*db_, "Oak & Ash <Alliance>", 100005);
+  add_alliance_member(*db_, oak, 100003);
+  const auto l4 = create_system_leader(*db_, "Lee Four", "l4@example.org", 100004, oak);
+  add_designation(*db_, l4, "NLE", "leadership", day("2020-09-01"), std::nullopt);
+  set_capacity(*db_, l4, "2026/27", 50);
+  // C (in need): 1 day in Q1, 1.5 in Q2; rated 1 in January.
+  const auto c1 = matched(100003, "self", l4, "2026-10-08");
+  log(c1, "2026-11-03", 1);
+  log(c1, "2026-12-02", 1);
+  log(c1, "2027-01-12", 0.5);
+  engine_->apply(c1, "complete_deployment", {}, "t", day("2027-01-20"));
+  engine_->apply(c1, "submit_rating", {{"grade", 1}}, "t", day("2027-01-21"));
+  // A risk assessment of the lead school whose report never came.
+  const auto ra = engine_
+                      ->open_case("risk_assessment", 100005, {{"source", "local_authority"}, {"summary", "s"}}, "t",
+                                  day("2026-12-01"))
+                      .id;
+  engine_->apply(ra, "accept_request", {}, "t", day("2026-12-01"));
+  engine_->apply(ra, "propose_assessor", {{"provider_id", l4}}, "t", day("2026-12-01"));
+  engine_->apply(ra, "assessor_accepts", {}, "t", day("2026-12-01"));
+  const auto due = engine_->calendar().add_working_days(day("2026-12-01"), 15);
+
+  KpiScope scope;
+  scope.alliance = oak;
+  scope.day_rate = 350;
+  const auto r = progress_report(*db_, engine_->calendar(), scope, *parse_quarter("2026/27-Q2"), engine_->today());
+  EXPECT_FALSE(r.to_date);
+  EXPECT_EQ(r.current.as_of, "2027-02-28");
+  EXPECT_EQ(r.earlier.as_of, "2026-11-30");
+  ASSERT_EQ(r.current.overdue.size(), 1u);
+  const int late = engine_->calendar().working_days_between(due, day("2027-02-28"));
+
+  const std::string md = progress_markdown(r);
+  const auto has = [](const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+  };
+  EXPECT_TRUE(has(md, "# Quarterly progress report: Oak & Ash <Alliance>\n")) << md;
+  EXPECT_TRUE(has(md, "2026/27 Q2, 1 December 2026 to 28 February 2027.\n")) << md;
+  EXPECT_TRUE(has(
+      md, "| KPI | Target | 2026/27 Q1 | 2026/27 Q2 | Change | Status |\n| --- | --- | ---: | ---: | ---: | --- |\n"))
+      << md;
+  EXPECT_TRUE(
+      has(md, "| Deployment days to schools in need, per teaching school | at least 30 | 1 | 2.5 | +1.5 | red |\n"))
+      << md;
+  EXPECT_TRUE(has(md, "| Support rated good or better | at least 90% | - | 100% |  | green |\n")) << md;
+  EXPECT_TRUE(has(md, "| Overdue deadlines | 0 | 0 | 1 | +1 | red (was green) |\n")) << md;
+  EXPECT_TRUE(has(md, "| deployment | 1 | 1 | no change |\n")) << md;  // C then, the assessment now
+  EXPECT_TRUE(has(md, "| evaluation | 0 | 1 | +1 |\n")) << md;
+  EXPECT_TRUE(has(md, "| SSIF | 2.5 | 875 |\n")) << md;
+  EXPECT_TRUE(has(md, "## Overdue items at 28 February 2027\n")) << md;
+  EXPECT_TRUE(has(md, "| " + engine_->get(ra).reference + " | Elm \\| <Primary>, URN 100005 | Report: ")) << md;
+  EXPECT_TRUE(has(md, " | " + workflow::format_date(due) + " | " + std::to_string(late) + " |\n")) << md;
+
+  const std::string html = progress_html(r);
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>\n", 0), 0u);
+  EXPECT_TRUE(has(html, "<title>Quarterly progress report: Oak &amp; Ash &lt;Alliance&gt;</title>")) << html;
+  EXPECT_FALSE(has(html, "<Alliance>")) << html;
+  EXPECT_FALSE(has(html, "<Primary>")) << html;
+  EXPECT_TRUE(has(html, "<td>Elm | &lt;Primary&gt;, URN 100005</td>")) << html;
+  EXPECT_TRUE(has(html, "<td class=\"red\">red (was green)</td>")) << html;
+  EXPECT_TRUE(has(html, "<td class=\"n\">2.5</td><td class=\"n\">+1.5</td>")) << html;
+
+  // The quarter holding today stands at today; a quarter to come is refused.
+  const auto current =
+      progress_report(*db_, engine_->calendar(), scope, quarter_of(engine_->today()), engine_->today());
+  EXPECT_TRUE(current.to_date);
+  EXPECT_TRUE(has(progress_markdown(current), "the quarter is not over, so the figures stand at 10 September 2027"));
+  EXPECT_EQ(current.previous.id(), "2026/27-Q4");
+  try {
+    (void)progress_report(*db_, engine_->calendar(), scope, *parse_quarter("2027/28-Q2"), engine_->today());
+    FAIL() << "a quarter to come was accepted";
+  } catch (const ProviderError& e) {
+    EXPECT_EQ(std::string(e.what()), "quarter 2027/28 Q2 has not started: it begins on 2027-12-01");
+  }
 }
 
 TEST_F(KpiTest, BadScopesAreRefusedByName) {

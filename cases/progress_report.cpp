@@ -1,0 +1,349 @@
+#include "cases/progress_report.h"
+
+#include <fmt/format.h>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <set>
+
+#include "cases/kinds.h"
+#include "cases/providers.h"
+#include "workflow/case_kind.h"
+#include "workflow/date.h"
+#include "workflow/text.h"
+
+namespace s2s::cases {
+namespace {
+
+using namespace std::chrono;
+
+// The report as a neutral document, written out as Markdown or HTML.
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::size_t numbers_from = 99;          // columns from here on are right-aligned figures
+  std::optional<std::size_t> rag_column;  // shown in its colour in HTML
+};
+
+struct Section {
+  std::string heading;
+  std::vector<std::string> paragraphs;
+  std::optional<Table> table;  // none, or no rows: `empty` says so
+  std::string empty;
+};
+
+struct Document {
+  std::string title;
+  std::vector<std::string> intro;
+  std::vector<Section> sections;
+};
+
+constexpr std::array<const char*, 12> kMonths = {"January", "February", "March",     "April",   "May",      "June",
+                                                 "July",    "August",   "September", "October", "November", "December"};
+
+// "1 September 2026".
+std::string long_date(year_month_day day) {
+  return fmt::format("{} {} {}", static_cast<unsigned>(day.day()), kMonths[static_cast<unsigned>(day.month()) - 1],
+                     static_cast<int>(day.year()));
+}
+
+std::string long_date(const std::string& iso) {
+  const auto day = workflow::parse_date(iso);
+  return day ? long_date(*day) : iso;
+}
+
+std::string figure(double value) {
+  if (std::fabs(value - std::round(value)) < 1e-9) return fmt::format("{}", static_cast<long long>(std::round(value)));
+  return fmt::format("{:.1f}", value);
+}
+
+std::string value_text(const Kpi& k) {
+  if (!k.actual) return "-";
+  return figure(*k.actual) + (k.unit == "percent" ? "%" : "");
+}
+
+std::string change_text(const std::optional<double>& now, const std::optional<double>& before,
+                        const std::string& unit) {
+  if (!now || !before) return "";
+  const double change = *now - *before;
+  if (std::fabs(change) < 1e-9) return "no change";
+  return (change > 0 ? "+" : "-") + figure(std::fabs(change)) + (unit == "percent" ? " pts" : "");
+}
+
+const Kpi* find_kpi(const KpiReport& report, const std::string& id) {
+  for (const auto& k : report.kpis) {
+    if (k.id == id) return &k;
+  }
+  return nullptr;
+}
+
+std::string scope_name(workflow::Database& db, const KpiScope& scope) {
+  auto connection = db.acquire();
+  try {
+    soci::session& sql = connection.session();
+    std::string name;
+    if (scope.alliance) {
+      const long long id = *scope.alliance;
+      sql << "SELECT name FROM alliances WHERE id = :id", soci::use(id), soci::into(name);
+      if (!sql.got_data()) throw ProviderError("no alliance " + std::to_string(id));
+      return name;
+    }
+    if (scope.mini_region) return *scope.mini_region;
+    if (scope.la) {
+      const int code = *scope.la;
+      sql << "SELECT la_name FROM schools WHERE la_code = :c ORDER BY urn LIMIT 1", soci::use(code), soci::into(name);
+      return (sql.got_data() ? name + " " : std::string()) + "(LA " + std::to_string(code) + ")";
+    }
+    return "Every school";
+  } catch (const ProviderError&) {
+    throw;
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+}
+
+Document document(const ProgressReport& r) {
+  const std::string now_label = r.quarter.name();
+  const std::string before_label = r.previous.name();
+  Document doc;
+  doc.title = "Quarterly progress report: " + r.scope_name;
+  doc.intro.push_back(
+      fmt::format("{}, {} to {}{}.", now_label, long_date(r.quarter.first), long_date(r.quarter.last),
+                  r.to_date ? ": the quarter is not over, so the figures stand at " + long_date(r.current.as_of) : ""));
+  doc.intro.push_back(fmt::format(
+      "Each figure is for the academic year to the day shown: {} to {} ({}), beside {} to {} ({}). Made on {}.",
+      now_label, long_date(r.current.as_of), r.current.scope.academic_year, before_label, long_date(r.earlier.as_of),
+      r.earlier.scope.academic_year, long_date(r.made_on)));
+
+  Section kpis{"KPIs", {}, Table{}, ""};
+  kpis.table->header = {"KPI", "Target", before_label, now_label, "Change", "Status"};
+  kpis.table->numbers_from = 2;
+  kpis.table->rag_column = 5;
+  for (const auto& k : r.current.kpis) {
+    const Kpi* before = find_kpi(r.earlier, k.id);
+    std::string status = k.status;
+    if (before != nullptr && before->status != k.status && before->status != "none") {
+      status += " (was " + before->status + ")";
+    }
+    kpis.table->rows.push_back({k.name, k.target.empty() ? "-" : k.target, before ? value_text(*before) : "-",
+                                value_text(k), change_text(k.actual, before ? before->actual : std::nullopt, k.unit),
+                                status});
+  }
+  doc.sections.push_back(std::move(kpis));
+
+  Section phases{"Open cases by phase", {}, Table{}, "No case is open."};
+  phases.table->header = {"Phase", before_label, now_label, "Change"};
+  phases.table->numbers_from = 1;
+  for (const char* phase : {"referral", "matching", "deployment", "evaluation"}) {
+    const auto count = [&](const KpiReport& report) {
+      const auto it = report.open_by_phase.find(phase);
+      return it == report.open_by_phase.end() ? 0 : it->second;
+    };
+    const int now = count(r.current);
+    const int before = count(r.earlier);
+    if (now == 0 && before == 0) continue;
+    phases.table->rows.push_back(
+        {phase, std::to_string(before), std::to_string(now), change_text(double(now), double(before), "count")});
+  }
+  doc.sections.push_back(std::move(phases));
+
+  const bool costed = r.current.scope.day_rate > 0;
+  Section funding{"Days and spend by funding source",
+                  {fmt::format("Deployment days logged in {} to {} (corrections applied){}.",
+                               r.current.scope.academic_year, long_date(r.current.as_of),
+                               costed ? fmt::format(", costed at {} a day", figure(r.current.scope.day_rate)) : "")},
+                  Table{},
+                  "No days logged yet this year."};
+  funding.table->header = {"Funding source", "Days"};
+  if (costed) funding.table->header.push_back("Spend");
+  funding.table->numbers_from = 1;
+  for (const auto& f : r.current.funding) {
+    std::vector<std::string> row{f.funding_source.empty() ? "(none given)" : f.funding_source, figure(f.days)};
+    if (costed) row.push_back(figure(f.spend));
+    funding.table->rows.push_back(std::move(row));
+  }
+  doc.sections.push_back(std::move(funding));
+
+  Section overdue{"Overdue items at " + long_date(r.current.as_of),
+                  {"Deadlines passed and not met, oldest first."},
+                  Table{},
+                  "No deadline is overdue."};
+  overdue.table->header = {"Case", "School", "Deadline", "Due", "Working days late"};
+  overdue.table->numbers_from = 4;
+  const auto kinds = all_kinds();
+  for (const auto& item : r.current.overdue) {
+    std::string deadline = workflow::purpose_title(item.purpose);
+    if (const auto* kind = kinds->find(item.kind)) {
+      if (const auto* spec = kind->find_deadline(item.purpose)) deadline += ": " + std::string(spec->description);
+    }
+    overdue.table->rows.push_back(
+        {item.reference, (item.school.empty() ? "URN " : item.school + ", URN ") + std::to_string(item.school_urn),
+         deadline, item.due_on, std::to_string(item.working_days_late)});
+  }
+  doc.sections.push_back(std::move(overdue));
+  return doc;
+}
+
+// A Markdown table cell: one line, pipes escaped.
+std::string md_cell(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '|') {
+      out += "\\|";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string rag_class(const std::string& status) {
+  for (const char* rag : {"green", "amber", "red"}) {
+    if (status.rfind(rag, 0) == 0) return rag;
+  }
+  return "none";
+}
+
+}  // namespace
+
+std::string Quarter::name() const { return academic_year + " Q" + std::to_string(number); }
+
+std::string Quarter::id() const { return academic_year + "-Q" + std::to_string(number); }
+
+Quarter quarter_of(year_month_day day) {
+  const std::string year = academic_year_of(day);
+  const int start = std::stoi(year.substr(0, 4));
+  // Months since the academic year began: September is 0.
+  const int month = static_cast<int>(static_cast<unsigned>(day.month()));
+  const int since = (month + 12 - 9) % 12;
+  Quarter q;
+  q.academic_year = year;
+  q.number = since / 3 + 1;
+  const year_month first_month = year_month{std::chrono::year{start}, September} + months{since / 3 * 3};
+  q.first = year_month_day{first_month / 1};
+  q.last = year_month_day{(first_month + months{2}) / last};
+  return q;
+}
+
+Quarter previous_quarter(const Quarter& quarter) {
+  return quarter_of(year_month_day{sys_days{quarter.first} - days{1}});
+}
+
+std::optional<Quarter> parse_quarter(std::string_view text) {
+  if (text.size() != 10 || text.substr(7, 2) != "-Q" || text[9] < '1' || text[9] > '4') return std::nullopt;
+  if (!is_academic_year(text.substr(0, 7))) return std::nullopt;
+  const int start = std::stoi(std::string(text.substr(0, 4)));
+  const int number = text[9] - '0';
+  const year_month first_month = year_month{std::chrono::year{start}, September} + months{(number - 1) * 3};
+  return quarter_of(year_month_day{first_month / 1});
+}
+
+ProgressReport progress_report(workflow::Database& db, const workflow::Calendar& calendar, KpiScope scope,
+                               const Quarter& quarter, year_month_day today) {
+  if (sys_days{quarter.first} > sys_days{today}) {
+    throw ProviderError("quarter " + quarter.name() + " has not started: it begins on " +
+                        workflow::format_date(quarter.first));
+  }
+  ProgressReport report;
+  report.scope_name = scope_name(db, scope);
+  report.quarter = quarter;
+  report.previous = previous_quarter(quarter);
+  report.to_date = sys_days{quarter.last} > sys_days{today};
+  report.made_on = workflow::format_date(today);
+
+  KpiScope now = scope;
+  now.academic_year = quarter.academic_year;
+  now.as_of = report.to_date ? today : quarter.last;
+  now.with_references = true;  // the overdue items
+  report.current = kpi_report(db, calendar, now, today);
+  KpiScope before = scope;
+  before.academic_year = report.previous.academic_year;
+  before.as_of = report.previous.last;
+  before.with_references = false;
+  report.earlier = kpi_report(db, calendar, before, today);
+  return report;
+}
+
+std::string progress_markdown(const ProgressReport& report) {
+  const Document doc = document(report);
+  std::string out = "# " + doc.title + "\n\n";
+  for (const auto& p : doc.intro) out += p + "\n\n";
+  for (const auto& section : doc.sections) {
+    out += "## " + section.heading + "\n\n";
+    for (const auto& p : section.paragraphs) out += p + "\n\n";
+    if (!section.table || section.table->rows.empty()) {
+      out += section.empty + "\n\n";
+      continue;
+    }
+    const Table& t = *section.table;
+    std::string rule = "|";
+    out += "|";
+    for (std::size_t i = 0; i < t.header.size(); ++i) {
+      out += " " + md_cell(t.header[i]) + " |";
+      rule += i >= t.numbers_from && t.rag_column != i ? " ---: |" : " --- |";
+    }
+    out += "\n" + rule + "\n";
+    for (const auto& row : t.rows) {
+      out += "|";
+      for (const auto& cell : row) out += " " + md_cell(cell) + " |";
+      out += "\n";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string progress_html(const ProgressReport& report) {
+  using workflow::html_escape;
+  const Document doc = document(report);
+  std::string out =
+      "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + html_escape(doc.title) +
+      "</title>\n<style>\n"
+      "body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em; color: #1b1b1b; "
+      "}\n"
+      "table { border-collapse: collapse; margin: 0 0 1.5em; width: 100%; }\n"
+      "th, td { border-bottom: 1px solid #ccc; padding: 0.35em 0.6em; text-align: left; vertical-align: top; }\n"
+      "td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }\n"
+      ".green { color: #00703c; } .amber { color: #b35c00; } .red { color: #d4351c; } .none { color: #505a5f; }\n"
+      "td.green, td.amber, td.red { font-weight: bold; }\n"
+      "</style>\n</head>\n<body>\n<h1>" +
+      html_escape(doc.title) + "</h1>\n";
+  for (const auto& p : doc.intro) out += "<p>" + html_escape(p) + "</p>\n";
+  for (const auto& section : doc.sections) {
+    out += "<h2>" + html_escape(section.heading) + "</h2>\n";
+    for (const auto& p : section.paragraphs) out += "<p>" + html_escape(p) + "</p>\n";
+    if (!section.table || section.table->rows.empty()) {
+      out += "<p>" + html_escape(section.empty) + "</p>\n";
+      continue;
+    }
+    const Table& t = *section.table;
+    out += "<table>\n<thead><tr>";
+    for (std::size_t i = 0; i < t.header.size(); ++i) {
+      out += std::string(i >= t.numbers_from && t.rag_column != i ? "<th class=\"n\">" : "<th>") +
+             html_escape(t.header[i]) + "</th>";
+    }
+    out += "</tr></thead>\n<tbody>\n";
+    for (const auto& row : t.rows) {
+      out += "<tr>";
+      for (std::size_t i = 0; i < row.size(); ++i) {
+        std::string css;
+        if (t.rag_column == i) {
+          css = rag_class(row[i]);
+        } else if (i >= t.numbers_from) {
+          css = "n";
+        }
+        out += (css.empty() ? "<td>" : "<td class=\"" + css + "\">") + html_escape(row[i]) + "</td>";
+      }
+      out += "</tr>\n";
+    }
+    out += "</tbody>\n</table>\n";
+  }
+  out += "</body>\n</html>\n";
+  return out;
+}
+
+}  // namespace s2s::cases
