@@ -23,6 +23,7 @@
 #include "cases/kinds.h"
 #include "cases/kpis.h"
 #include "cases/matching.h"
+#include "cases/progress_report.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "notifications/dispatcher.h"
@@ -319,15 +320,25 @@ int run_notifications_list(const Settings& settings) {
   return 0;
 }
 
-int run_report_kpis(const Settings& settings) {
-  auto db = open_migrated(settings);
-  auto engine = make_engine(settings, db);
+// --alliance, --mini-region, --la and --day-rate, shared by the reports.
+cases::KpiScope report_scope(const Settings& settings) {
   cases::KpiScope scope;
-  scope.academic_year = settings.get("academic-year").value_or(cases::academic_year_of(engine->today()));
   if (settings.get("alliance")) scope.alliance = settings.integer("alliance", 1, 1LL << 40);
   scope.mini_region = settings.get("mini-region");
   if (settings.get("la")) scope.la = static_cast<int>(settings.integer("la", 1, 9999));
   if (settings.get("day-rate")) scope.day_rate = static_cast<double>(settings.integer("day-rate", 0, 100000));
+  return scope;
+}
+
+int run_report_kpis(const Settings& settings) {
+  auto db = open_migrated(settings);
+  auto engine = make_engine(settings, db);
+  cases::KpiScope scope = report_scope(settings);
+  scope.academic_year = settings.get("academic-year").value_or(cases::academic_year_of(engine->today()));
+  if (const auto as_of = settings.get("as-of")) {
+    scope.as_of = workflow::parse_date(*as_of);
+    if (!scope.as_of) throw UsageError("--as-of must be a date (YYYY-MM-DD), got '" + *as_of + "'");
+  }
   cases::KpiReport report;
   try {
     report = cases::kpi_report(*db, engine->calendar(), scope, engine->today());
@@ -353,7 +364,7 @@ int run_report_kpis(const Settings& settings) {
                       : scope.la          ? "LA " + std::to_string(*scope.la)
                                           : "every school";
   std::cout << "KPIs for " << where << ", academic year " << scope.academic_year << " (" << report.from << " to "
-            << report.to << ")\n\n";
+            << report.to << "), as of " << report.as_of << "\n\n";
   std::cout << fmt::format("{:<58} {:>10} {:>12} {:>14}  {}\n", "KPI", "actual", "target", "of", "status");
   for (const auto& k : report.kpis) {
     const std::string actual =
@@ -368,6 +379,51 @@ int run_report_kpis(const Settings& settings) {
     std::cout << "  " << (f.funding_source.empty() ? "(none)" : f.funding_source) << " " << f.days;
   }
   std::cout << "\n";
+  return 0;
+}
+
+int run_report_quarterly(const Settings& settings) {
+  auto db = open_migrated(settings);
+  auto engine = make_engine(settings, db);
+  const cases::KpiScope scope = report_scope(settings);
+  std::optional<cases::Quarter> quarter = cases::quarter_of(engine->today());
+  if (const auto text = settings.get("quarter")) {
+    quarter = cases::parse_quarter(*text);
+    if (!quarter) {
+      throw UsageError(
+          "--quarter must look like 2026/27-Q1 (Q1 September to November, Q2 December to February, Q3 "
+          "March to May, Q4 June to August), got '" +
+          *text + "'");
+    }
+  }
+  std::string text;
+  try {
+    const auto report = cases::progress_report(*db, engine->calendar(), scope, *quarter, engine->today());
+    text = settings.enabled("html") ? cases::progress_html(report) : cases::progress_markdown(report);
+  } catch (const cases::ProviderError& e) {
+    throw UsageError(e.what());
+  }
+  const auto output = settings.get("output");
+  if (!output) {
+    std::cout << text;
+    return 0;
+  }
+  // Written beside the file and renamed over it: a reader never sees half a report.
+  const std::filesystem::path path(*output);
+  const std::filesystem::path partial = path.string() + ".partial";
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) throw UsageError("--output: cannot write " + partial.string());
+  }
+  std::error_code error;
+  std::filesystem::rename(partial, path, error);
+  if (error) {
+    std::filesystem::remove(partial, error);
+    throw UsageError("--output: cannot write " + path.string());
+  }
+  std::cout << quarter->name() << " report written to " << path.string() << '\n';
   return 0;
 }
 
@@ -846,10 +902,25 @@ std::vector<Command> commands() {
                      {"mini-region", "NAME", "the schools of a mini region", ""},
                      {"la", "CODE", "the schools of a local authority", ""},
                      {"day-rate", "POUNDS", "spend per deployment day, for days by funding source", ""},
+                     {"as-of", "YYYY-MM-DD", "the figures as they stood at the end of that day (default: today)", ""},
                      {"csv", "", "CSV (UTF-8 with BOM) instead of a table", ""},
                      {"explain", "KPI", "the definition and the cases behind one KPI", ""}},
                     engine_options())},
        run_report_kpis});
+  out.push_back(
+      {{"report quarterly", "",
+        "The quarterly progress report for the strategic group: the KPIs beside last quarter's, open cases, days "
+        "and spend, overdue items (Markdown; --html for a page).",
+        with_common(
+            {{"quarter", "YYYY/YY-QN", "the academic year's quarter, e.g. 2026/27-Q1 (default: the current one)", ""},
+             {"alliance", "ID", "the schools of an alliance (its days: its system leaders')", ""},
+             {"mini-region", "NAME", "the schools of a mini region", ""},
+             {"la", "CODE", "the schools of a local authority", ""},
+             {"day-rate", "POUNDS", "spend per deployment day, for days by funding source", ""},
+             {"html", "", "an HTML page instead of Markdown", ""},
+             {"output", "FILE", "write the report to FILE instead of standard output", ""}},
+            engine_options())},
+       run_report_quarterly});
   out.push_back({{"user feed", "EMAIL",
                   "Make the user a calendar feed of their deadlines (a read-only token; an earlier one is revoked).",
                   with_common({{"public-url", "URL", "where people reach s2s", "http://127.0.0.1:8080"}}), 1},

@@ -16,6 +16,7 @@
 #include "cases/deployments.h"
 #include "cases/gias_import.h"
 #include "cases/kpis.h"
+#include "cases/progress_report.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "notifications/dispatcher.h"
@@ -476,23 +477,17 @@ json::object kpi_json(const cases::Kpi& k, bool with_references) {
   return out;
 }
 
-// Leads see their own mini region or alliance, LA officers their LA, admins
-// anything: a scope outside the caller's is a 403 (regions are not secret).
-HttpResponse kpi_report(RouteContext& ctx) {
-  Query query(ctx.request.query);
-  cases::KpiScope scope;
-  scope.academic_year = query.text("academic_year").value_or(cases::academic_year_of(ctx.app.engine->today()));
+// The schools a report covers, from its query parameters (alliance,
+// mini_region, la), kept to the caller's: leads see their own mini region or
+// alliance, LA officers their LA, admins anything. A scope outside the
+// caller's is a 403 (regions are not secret).
+void read_report_scope(Query& query, cases::KpiScope& scope) {
   scope.alliance = query.integer("alliance", 1, 1LL << 40);
   scope.mini_region = query.text("mini_region");
   if (const auto la = query.integer("la", 1, 9999)) scope.la = static_cast<int>(*la);
-  const auto explain = query.text("explain");
-  const auto format = query.text("format").value_or("json");
-  query.done();
-  if (!cases::is_academic_year(scope.academic_year)) {
-    bad_request("academic_year",
-                "query parameter academic_year must look like 2026/27, got '" + scope.academic_year + "'");
-  }
-  if (format != "json" && format != "csv") bad_request("format", "query parameter format must be json or csv");
+}
+
+void keep_to_caller(RouteContext& ctx, cases::KpiScope& scope) {
   const auto& user = ctx.caller.user;
   const auto refuse = [&](const std::string& what) {
     throw Problem(403, "forbidden", "Forbidden", "your scope is " + ctx.caller.actor.scope + ": " + what);
@@ -510,8 +505,38 @@ HttpResponse kpi_report(RouteContext& ctx) {
     if (scope.la && std::to_string(*scope.la) != user.scope_value) refuse("not that LA");
     scope.la = std::stoi(user.scope_value);
   }
+}
+
+// A report's refusal of what it was asked (an unknown alliance or mini
+// region, a date out of range) is the caller's: 400 naming the parameter.
+template <class F>
+decltype(auto) reporting(F&& make) {
+  try {
+    return make();
+  } catch (const cases::ProviderError& e) {
+    bad_request(e.field().empty() ? "scope" : e.field(), e.what());
+  }
+}
+
+HttpResponse kpi_report(RouteContext& ctx) {
+  Query query(ctx.request.query);
+  cases::KpiScope scope;
+  scope.academic_year = query.text("academic_year").value_or(cases::academic_year_of(ctx.app.engine->today()));
+  read_report_scope(query, scope);
+  scope.as_of = query.date("as_of");
+  if (const auto rate = query.integer("day_rate", 0, 100000)) scope.day_rate = static_cast<double>(*rate);
+  const auto explain = query.text("explain");
+  const auto format = query.text("format").value_or("json");
+  query.done();
+  if (!cases::is_academic_year(scope.academic_year)) {
+    bad_request("academic_year",
+                "query parameter academic_year must look like 2026/27, got '" + scope.academic_year + "'");
+  }
+  if (format != "json" && format != "csv") bad_request("format", "query parameter format must be json or csv");
+  keep_to_caller(ctx, scope);
   scope.with_references = explain.has_value() || format == "csv";
-  const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  const auto report = reporting(
+      [&] { return cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today()); });
   if (explain &&
       std::none_of(report.kpis.begin(), report.kpis.end(), [&](const auto& k) { return k.id == *explain; })) {
     bad_request("explain", "query parameter explain: no KPI '" + *explain + "'");
@@ -548,6 +573,7 @@ HttpResponse kpi_report(RouteContext& ctx) {
       {"academic_year", json_text(scope.academic_year)},
       {"from", json_text(report.from)},
       {"to", json_text(report.to)},
+      {"as_of", json_text(report.as_of)},
       {"alliance", scope.alliance ? json::value(*scope.alliance) : json::value()},
       {"mini_region", scope.mini_region ? json::value(json_text(*scope.mini_region)) : json::value()},
       {"la", scope.la ? json::value(*scope.la) : json::value()}};
@@ -556,6 +582,46 @@ HttpResponse kpi_report(RouteContext& ctx) {
                                          {"open_by_phase", std::move(phases)},
                                          {"funding", std::move(funding)},
                                          {"engagement", std::move(engagement)}});
+}
+
+// The quarterly progress report for the strategic group, as an HTML page
+// (the default) or Markdown.
+HttpResponse quarterly_report(RouteContext& ctx) {
+  Query query(ctx.request.query);
+  cases::KpiScope scope;
+  read_report_scope(query, scope);
+  const auto quarter_text = query.text("quarter");
+  if (const auto rate = query.integer("day_rate", 0, 100000)) scope.day_rate = static_cast<double>(*rate);
+  const auto format = query.text("format").value_or("html");
+  query.done();
+  if (format != "html" && format != "markdown") {
+    bad_request("format", "query parameter format must be html or markdown");
+  }
+  const auto today = ctx.app.engine->today();
+  const auto quarter = quarter_text ? cases::parse_quarter(*quarter_text) : cases::quarter_of(today);
+  if (!quarter) {
+    bad_request("quarter",
+                "query parameter quarter must look like 2026/27-Q1 (Q1 September to November, Q2 "
+                "December to February, Q3 March to May, Q4 June to August), got '" +
+                    *quarter_text + "'");
+  }
+  keep_to_caller(ctx, scope);
+  const auto report = reporting(
+      [&] { return cases::progress_report(*ctx.app.db, ctx.app.engine->calendar(), scope, *quarter, today); });
+  HttpResponse response;
+  if (format == "html") {
+    response.content_type = "text/html; charset=utf-8";
+    response.body = cases::progress_html(report);
+    // A page of escaped text and its own styles: nothing else may load or run.
+    response.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  } else {
+    response.content_type = "text/markdown; charset=utf-8";
+    response.body = cases::progress_markdown(report);
+    std::string name = quarter->id();
+    std::replace(name.begin(), name.end(), '/', '-');
+    response.headers.emplace_back("Content-Disposition", "attachment; filename=\"progress-" + name + ".md\"");
+  }
+  return response;
 }
 
 // --- the calendar feed ---------------------------------------------------------------
@@ -722,6 +788,7 @@ void register_reference_routes(Router& router, App& app) {
   add_api_route(router, app, "GET", "/api/v1/deadlines", "*", caller_deadlines);
   add_api_route(router, app, "GET", "/api/v1/notifications", "admin", list_notifications);
   add_api_route(router, app, "GET", "/api/v1/reports/kpis", "lead,la_officer,admin", kpi_report);
+  add_api_route(router, app, "GET", "/api/v1/reports/quarterly", "lead,la_officer,admin", quarterly_report);
   // Authenticated by its own read-only feed token (calendar apps cannot send a bearer).
   // Guessing feed tokens is slowed like guessing bearer tokens.
   router.add("GET", "/api/v1/deadlines.ics", [&app](const HttpRequest& request, const Router::Params&) {

@@ -157,7 +157,7 @@ std::string scope_condition(soci::session& sql, const KpiScope& scope) {
     long long found = 0;
     const long long id = *scope.alliance;
     sql << "SELECT count(*) FROM alliances WHERE id = :id", soci::use(id), soci::into(found);
-    if (found == 0) throw ProviderError("no alliance " + std::to_string(id));
+    if (found == 0) throw ProviderError("no alliance " + std::to_string(id), "alliance");
     const std::string a = std::to_string(id);
     parts.push_back("(s.urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = " + a +
                     ") OR s.urn IN (SELECT lead_school_urn FROM alliances WHERE id = " + a + "))");
@@ -168,7 +168,7 @@ std::string scope_condition(soci::session& sql, const KpiScope& scope) {
         (sql.prepare << "SELECT la_code FROM la_mini_regions WHERE mini_region = :r ORDER BY la_code",
          soci::use(*scope.mini_region));
     for (const auto& r : rows) codes.push_back(std::to_string(row_integer(r, 0)));
-    if (codes.empty()) throw ProviderError("no mini region '" + *scope.mini_region + "'");
+    if (codes.empty()) throw ProviderError("no mini region '" + *scope.mini_region + "'", "mini_region");
     std::string list;
     for (const auto& c : codes) list += (list.empty() ? "" : ", ") + c;
     parts.push_back("s.la_code IN (" + list + ")");
@@ -212,7 +212,7 @@ class Snapshot {
 KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar, const KpiScope& scope,
                      std::chrono::year_month_day today) {
   if (!is_academic_year(scope.academic_year)) {
-    throw ProviderError("academic year must look like 2026/27, got '" + scope.academic_year + "'");
+    throw ProviderError("academic year must look like 2026/27, got '" + scope.academic_year + "'", "academic_year");
   }
   const int first_year = std::stoi(scope.academic_year.substr(0, 4));
   KpiReport report;
@@ -221,12 +221,13 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
   report.to = std::to_string(first_year + 1) + "-08-31";
   const auto as_of = scope.as_of.value_or(today);
   if (std::chrono::sys_days(as_of) > std::chrono::sys_days(today)) {
-    throw ProviderError("as_of " + workflow::format_date(as_of) + " is after today");
+    throw ProviderError("as_of " + workflow::format_date(as_of) + " is after today", "as_of");
   }
   report.as_of = workflow::format_date(as_of);
   if (report.as_of < report.from) {
-    throw ProviderError("as_of " + report.as_of + " is before the academic year " + scope.academic_year +
-                        " starts on " + report.from);
+    throw ProviderError(
+        "as_of " + report.as_of + " is before the academic year " + scope.academic_year + " starts on " + report.from,
+        "as_of");
   }
   // Nothing can be logged ahead of the day it is logged on, so up to today
   // the kept yearly totals are exact; an earlier date sums the entries.

@@ -59,6 +59,16 @@ std::string figure(double value) {
   return fmt::format("{:.1f}", value);
 }
 
+// "£12,500" (whole pounds; pence shown only when there are any).
+std::string pounds(double amount) {
+  const auto whole = static_cast<long long>(std::floor(amount + 1e-9));
+  std::string digits = std::to_string(whole);
+  for (auto at = static_cast<long long>(digits.size()) - 3; at > 0; at -= 3)
+    digits.insert(static_cast<std::size_t>(at), ",");
+  const auto pence = static_cast<int>(std::lround((amount - static_cast<double>(whole)) * 100));
+  return "£" + digits + (pence > 0 ? fmt::format(".{:02}", pence) : "");
+}
+
 std::string value_text(const Kpi& k) {
   if (!k.actual) return "-";
   return figure(*k.actual) + (k.unit == "percent" ? "%" : "");
@@ -87,7 +97,7 @@ std::string scope_name(workflow::Database& db, const KpiScope& scope) {
     if (scope.alliance) {
       const long long id = *scope.alliance;
       sql << "SELECT name FROM alliances WHERE id = :id", soci::use(id), soci::into(name);
-      if (!sql.got_data()) throw ProviderError("no alliance " + std::to_string(id));
+      if (!sql.got_data()) throw ProviderError("no alliance " + std::to_string(id), "alliance");
       return name;
     }
     if (scope.mini_region) return *scope.mini_region;
@@ -153,7 +163,7 @@ Document document(const ProgressReport& r) {
   Section funding{"Days and spend by funding source",
                   {fmt::format("Deployment days logged in {} to {} (corrections applied){}.",
                                r.current.scope.academic_year, long_date(r.current.as_of),
-                               costed ? fmt::format(", costed at {} a day", figure(r.current.scope.day_rate)) : "")},
+                               costed ? ", costed at " + pounds(r.current.scope.day_rate) + " a day" : "")},
                   Table{},
                   "No days logged yet this year."};
   funding.table->header = {"Funding source", "Days"};
@@ -161,7 +171,7 @@ Document document(const ProgressReport& r) {
   funding.table->numbers_from = 1;
   for (const auto& f : r.current.funding) {
     std::vector<std::string> row{f.funding_source.empty() ? "(none given)" : f.funding_source, figure(f.days)};
-    if (costed) row.push_back(figure(f.spend));
+    if (costed) row.push_back(pounds(f.spend));
     funding.table->rows.push_back(std::move(row));
   }
   doc.sections.push_back(std::move(funding));
@@ -245,8 +255,9 @@ std::optional<Quarter> parse_quarter(std::string_view text) {
 ProgressReport progress_report(workflow::Database& db, const workflow::Calendar& calendar, KpiScope scope,
                                const Quarter& quarter, year_month_day today) {
   if (sys_days{quarter.first} > sys_days{today}) {
-    throw ProviderError("quarter " + quarter.name() + " has not started: it begins on " +
-                        workflow::format_date(quarter.first));
+    throw ProviderError(
+        "quarter " + quarter.name() + " has not started: it begins on " + workflow::format_date(quarter.first),
+        "quarter");
   }
   ProgressReport report;
   report.scope_name = scope_name(db, scope);

@@ -18,6 +18,13 @@ namespace s2s::cases {
 class ProviderError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  // `field`: the input at fault ("alliance", "as_of", ...), for callers that name it.
+  ProviderError(const std::string& message, std::string field)
+      : std::runtime_error(message), field_(std::move(field)) {}
+  [[nodiscard]] const std::string& field() const noexcept { return field_; }
+
+ private:
+  std::string field_;
 };
 
 // "2026/27" for dates from 1 September 2026 to 31 August 2027.

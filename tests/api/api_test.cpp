@@ -10,6 +10,7 @@
 #include "api/openapi.h"
 #include "api/users.h"
 #include "cases/deployments.h"
+#include "cases/progress_report.h"
 #include "cases/providers.h"
 #include "tests/api/api_fixture.h"
 #include "workflow/date.h"
@@ -510,6 +511,52 @@ TEST_F(ApiTest, KpiReportsKeepToTheCallersScopeAndComeAsJsonOrCsv) {
   ASSERT_EQ(csv.status, 200);
   EXPECT_EQ(csv.header("content-type"), "text/csv; charset=utf-8");
   EXPECT_EQ(csv.body.substr(0, 3), "\xEF\xBB\xBF");
+}
+
+TEST_F(ApiTest, AQuarterlyReportComesAsAnHtmlPageOrMarkdownKeptToTheCallersScope) {
+  const auto quarter = cases::quarter_of(app_.engine->today());
+  const auto page = call("lead", "GET", "/api/v1/reports/quarterly");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page.header("content-security-policy"), "default-src 'none'; style-src 'unsafe-inline'");
+  EXPECT_EQ(page.body.rfind("<!DOCTYPE html>", 0), 0u);
+  // The lead's own alliance, this quarter beside the last.
+  EXPECT_NE(page.body.find("<h1>Quarterly progress report: Peak and Trent Teaching School Alliance</h1>"),
+            std::string::npos)
+      << page.body.substr(0, 600);
+  EXPECT_NE(page.body.find("<th class=\"n\">" + cases::previous_quarter(quarter).name() + "</th><th class=\"n\">" +
+                           quarter.name() + "</th>"),
+            std::string::npos);
+  const auto md = call("la_officer", "GET", "/api/v1/reports/quarterly?format=markdown&quarter=" + quarter.id());
+  ASSERT_EQ(md.status, 200) << md.body;
+  EXPECT_EQ(md.header("content-type"), "text/markdown; charset=utf-8");
+  std::string file = quarter.id();
+  std::replace(file.begin(), file.end(), '/', '-');
+  EXPECT_EQ(md.header("content-disposition"), "attachment; filename=\"progress-" + file + ".md\"");
+  EXPECT_EQ(md.body.rfind("# Quarterly progress report: ", 0), 0u);
+  EXPECT_NE(md.body.find("(LA "), std::string::npos) << md.body.substr(0, 200);
+  // Refusals name the parameter; none changes anything.
+  const auto field = [&](const std::string& target) {
+    const auto r = call("admin", "GET", target);
+    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+    return r.status == 400 ? std::string(parse(r).at("field").as_string()) : std::string();
+  };
+  EXPECT_EQ(field("/api/v1/reports/quarterly?quarter=2026/27-Q5"), "quarter");
+  EXPECT_EQ(field("/api/v1/reports/quarterly?quarter=" + cases::parse_quarter("2099/00-Q1")->id()), "quarter");
+  EXPECT_EQ(field("/api/v1/reports/quarterly?format=pdf"), "format");
+  EXPECT_EQ(field("/api/v1/reports/quarterly?alliance=999"), "alliance");
+  EXPECT_EQ(field("/api/v1/reports/quarterly?mini_region=Atlantis"), "mini_region");
+  EXPECT_EQ(field("/api/v1/reports/quarterly?colour=red"), "colour");
+  EXPECT_EQ(call("lead", "GET", "/api/v1/reports/quarterly?alliance=999").status, 403);
+  EXPECT_EQ(call("school", "GET", "/api/v1/reports/quarterly").status, 403);
+  // The KPIs as of an earlier day, and one not yet come.
+  const auto year = cases::academic_year_of(app_.engine->today());
+  const auto first = year.substr(0, 4) + "-09-01";
+  const auto earlier = call("admin", "GET", "/api/v1/reports/kpis?as_of=" + first);
+  ASSERT_EQ(earlier.status, 200) << earlier.body;
+  EXPECT_EQ(parse(earlier).at("scope").at("as_of").as_string(), first);
+  EXPECT_EQ(field("/api/v1/reports/kpis?as_of=2099-01-01"), "as_of");
+  EXPECT_EQ(field("/api/v1/reports/kpis?as_of=" + year.substr(0, 4) + "-08-31"), "as_of");
 }
 
 TEST_F(ApiTest, ACalendarFeedListsTheUsersDeadlinesAndOnlyItsOwnTokenOpensIt) {

@@ -1,5 +1,6 @@
 // s2sd end to end: the real executable, its flags, exit codes and a real server process.
 #include <signal.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <soci/soci.h>
@@ -442,6 +443,43 @@ TEST(S2sdReportTest, KpisAsATableCsvAndExplainedWithBadInputNamed) {
   EXPECT_NE(bad_year.err.find("academic year must look like 2026/27"), std::string::npos) << bad_year.err;
   const auto bad_kpi = run_process({kS2sd, "report", "kpis", "--explain", "nonsense"}, env);
   EXPECT_EQ(bad_kpi.exit_code, 2);
+  const auto bad_day = run_process({kS2sd, "report", "kpis", "--as-of", "2026-02-30"}, env);
+  EXPECT_EQ(bad_day.exit_code, 2);
+  EXPECT_NE(bad_day.err.find("--as-of must be a date (YYYY-MM-DD), got '2026-02-30'"), std::string::npos)
+      << bad_day.err;
+}
+
+TEST(S2sdReportTest, AQuarterlyReportAsMarkdownOrHtmlWrittenWholeToAFile) {
+  TestDatabase db;
+  const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db.url().text}};
+  ASSERT_EQ(run_process({kS2sd, "migrate"}, env).exit_code, 0);
+  ASSERT_EQ(run_process({kS2sd, "demo", "load"}, env).exit_code, 0);
+  const auto md = run_process({kS2sd, "report", "quarterly", "--alliance", "1", "--day-rate", "400"}, env);
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_EQ(md.out.rfind("# Quarterly progress report: Peak and Trent Teaching School Alliance\n", 0), 0u) << md.out;
+  EXPECT_NE(md.out.find("## Overdue items at "), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("| Funding source | Days | Spend |"), std::string::npos) << md.out;
+
+  const auto dir = std::filesystem::temp_directory_path() / ("s2s-quarterly-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "q.html";
+  const auto html = run_process({kS2sd, "report", "quarterly", "--html", "--output", file.string()}, env);
+  ASSERT_EQ(html.exit_code, 0) << html.err;
+  EXPECT_NE(html.out.find("report written to " + file.string()), std::string::npos) << html.out;
+  std::ifstream in(file, std::ios::binary);
+  const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(page.rfind("<!DOCTYPE html>\n", 0), 0u);
+  EXPECT_EQ(page.substr(page.size() - 8), "</html>\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "q.html.partial"));
+  // A file that cannot be written is named, and nothing is left behind.
+  const auto nowhere =
+      run_process({kS2sd, "report", "quarterly", "--output", (dir / "missing" / "q.md").string()}, env);
+  EXPECT_EQ(nowhere.exit_code, 2);
+  EXPECT_NE(nowhere.err.find("--output: cannot write"), std::string::npos) << nowhere.err;
+  const auto bad = run_process({kS2sd, "report", "quarterly", "--quarter", "2026/27-Q9"}, env);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--quarter must look like 2026/27-Q1"), std::string::npos) << bad.err;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -480,7 +480,7 @@ TEST_F(KpiTest, AQuarterlyProgressReportComparesWithTheQuarterBeforeAndListsOver
 
   KpiScope scope;
   scope.alliance = oak;
-  scope.day_rate = 350;
+  scope.day_rate = 1350;
   const auto r = progress_report(*db_, engine_->calendar(), scope, *parse_quarter("2026/27-Q2"), engine_->today());
   EXPECT_FALSE(r.to_date);
   EXPECT_EQ(r.current.as_of, "2027-02-28");
@@ -504,7 +504,7 @@ TEST_F(KpiTest, AQuarterlyProgressReportComparesWithTheQuarterBeforeAndListsOver
   EXPECT_TRUE(has(md, "| Overdue deadlines | 0 | 0 | 1 | +1 | red (was green) |\n")) << md;
   EXPECT_TRUE(has(md, "| deployment | 1 | 1 | no change |\n")) << md;  // C then, the assessment now
   EXPECT_TRUE(has(md, "| evaluation | 0 | 1 | +1 |\n")) << md;
-  EXPECT_TRUE(has(md, "| SSIF | 2.5 | 875 |\n")) << md;
+  EXPECT_TRUE(has(md, "| SSIF | 2.5 | £3,375 |\n")) << md;
   EXPECT_TRUE(has(md, "## Overdue items at 28 February 2027\n")) << md;
   EXPECT_TRUE(has(md, "| " + engine_->get(ra).reference + " | Elm \\| <Primary>, URN 100005 | Report: ")) << md;
   EXPECT_TRUE(has(md, " | " + workflow::format_date(due) + " | " + std::to_string(late) + " |\n")) << md;
