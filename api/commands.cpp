@@ -335,6 +335,7 @@ int run_report_kpis(const Settings& settings) {
   auto engine = make_engine(settings, db);
   cases::KpiScope scope = report_scope(settings);
   scope.academic_year = settings.get("academic-year").value_or(cases::academic_year_of(engine->today()));
+  scope.with_overdue_items = false;
   if (const auto as_of = settings.get("as-of")) {
     scope.as_of = workflow::parse_date(*as_of);
     if (!scope.as_of) throw UsageError("--as-of must be a date (YYYY-MM-DD), got '" + *as_of + "'");

@@ -535,6 +535,7 @@ HttpResponse kpi_report(RouteContext& ctx) {
   if (format != "json" && format != "csv") bad_request("format", "query parameter format must be json or csv");
   keep_to_caller(ctx, scope);
   scope.with_references = explain.has_value() || format == "csv";
+  scope.with_overdue_items = false;
   const auto report = reporting(
       [&] { return cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today()); });
   if (explain &&

@@ -259,21 +259,35 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
         scope.alliance ? "CASE WHEN t.system_leader_id IN (SELECT id FROM system_leaders WHERE alliance_id = " +
                              std::to_string(*scope.alliance) + ") THEN 1 ELSE 0 END"
                        : std::string("0");
-    const std::string days_source =
-        now ? " FROM deployment_day_totals t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = "
-              "c.school_urn WHERE t.academic_year = " +
-                  ReportSql::quote(scope.academic_year) + " AND t.half_days <> 0"
-            : " FROM deployment_days t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
-              " WHERE t.day BETWEEN " +
-                  q.from() + " AND " + q.end() +
-                  " AND t.half_days <> 0 AND NOT EXISTS (SELECT 1 FROM deployment_days x"
-                  " WHERE x.case_id = t.case_id AND x.corrects_entry = t.entry)";
-    const std::string funding = now ? "t.funding_source" : "COALESCE(t.funding_source, '')";
+    // The year's days in force are kept per case, system leader and funding
+    // source (deployment_day_totals); those up to an earlier day are the
+    // year's less the entries in force dated after it, few for a recent day.
+    const std::string in_scope_or_alliance =
+        q.condition().empty() ? "" : " AND (" + q.condition() + " OR " + leader_in_alliance + " = 1)";
     // keys: in need, the case's school in scope, the system leader in the scope's alliance, funding source
-    const auto days = tally(
-        sql, {kInNeed, q.scoped(), leader_in_alliance, funding}, "t.half_days",
-        days_source + (q.condition().empty() ? "" : " AND (" + q.condition() + " OR " + leader_in_alliance + " = 1)"),
-        refs);
+    auto days = tally(sql, {kInNeed, q.scoped(), leader_in_alliance, "t.funding_source"}, "t.half_days",
+                      " FROM deployment_day_totals t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn ="
+                      " c.school_urn WHERE t.academic_year = " +
+                          ReportSql::quote(scope.academic_year) + " AND t.half_days <> 0" + in_scope_or_alliance,
+                      refs);
+    if (!now) {
+      const auto after =
+          tally(sql, {kInNeed, q.scoped(), leader_in_alliance, "COALESCE(t.funding_source, '')"}, "t.half_days",
+                " FROM deployment_days t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
+                " WHERE t.day > " +
+                    q.as_of() + " AND t.day <= " + ReportSql::quote(report.to) +
+                    " AND t.half_days <> 0 AND NOT EXISTS (SELECT 1 FROM deployment_days x"
+                    " WHERE x.case_id = t.case_id AND x.corrects_entry = t.entry)" +
+                    in_scope_or_alliance,
+                refs);
+      std::map<std::pair<std::vector<std::string>, std::string>, double> net;
+      for (const auto& t : days) net[{t.keys, t.reference}] += t.value;
+      for (const auto& t : after) net[{t.keys, t.reference}] -= t.value;
+      days.clear();
+      for (auto& [key, value] : net) {
+        if (std::fabs(value) > 1e-9) days.push_back(Tally{key.first, key.second, value});
+      }
+    }
     {
       Kpi k = kpi("deployment_days_in_need", "Deployment days to schools in need, per teaching school",
                   "Days logged (corrections applied) in the academic year on cases of schools in need "
@@ -501,10 +515,11 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
       o.status = o.numerator == 0 ? "green" : "red";
       o.references = sorted_refs(overdue, all_rows);
       report.kpis.push_back(std::move(o));
-      if (refs) {
+      if (scope.with_overdue_items) {
         soci::rowset<soci::row> rows =
             sql.prepare << "SELECT c.reference, c.kind, c.school_urn, s.name, dl.purpose, CAST(dl.due_on AS TEXT)" +
                                passed + " ORDER BY dl.due_on, c.reference, dl.purpose";
+        std::map<std::string, int> late_by;  // per due day: many deadlines share one
         for (const auto& r : rows) {
           OverdueItem item{row_text(r, 0),
                            row_text(r, 1),
@@ -513,9 +528,13 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
                            row_text(r, 4),
                            row_text(r, 5),
                            0};
-          if (const auto due = workflow::parse_date(item.due_on)) {
-            item.working_days_late = calendar.working_days_between(*due, as_of);
+          auto [known, added] = late_by.try_emplace(item.due_on, 0);
+          if (added) {
+            if (const auto due = workflow::parse_date(item.due_on)) {
+              known->second = calendar.working_days_between(*due, as_of);
+            }
           }
+          item.working_days_late = known->second;
           report.overdue.push_back(std::move(item));
         }
       }

@@ -23,6 +23,7 @@ struct KpiScope {
   std::optional<int> la;                   // schools in the LA
   double day_rate = 0;                     // spend per deployment day (0: not costed)
   bool with_references = true;             // list the cases behind each KPI (false: figures only, faster)
+  bool with_overdue_items = true;          // list the overdue deadlines (KpiReport::overdue)
   // The report as it stood at the end of this day: only what happened by then
   // counts (days worked, ratings given, deadlines settled, cases opened,
   // matched and closed), as known now. Default: today.
@@ -76,7 +77,7 @@ struct KpiReport {
   std::map<std::string, int> open_by_phase;  // open cases of the scope by phase, today
   std::vector<FundingRow> funding;
   std::vector<EngagementRow> engagement;
-  std::vector<OverdueItem> overdue;  // with references only; oldest first
+  std::vector<OverdueItem> overdue;  // with_overdue_items only; oldest first
 };
 
 // Every figure is counted by the database over the scope's schools, in one

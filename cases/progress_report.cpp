@@ -269,12 +269,14 @@ ProgressReport progress_report(workflow::Database& db, const workflow::Calendar&
   KpiScope now = scope;
   now.academic_year = quarter.academic_year;
   now.as_of = report.to_date ? today : quarter.last;
-  now.with_references = true;  // the overdue items
+  now.with_references = false;
+  now.with_overdue_items = true;
   report.current = kpi_report(db, calendar, now, today);
   KpiScope before = scope;
   before.academic_year = report.previous.academic_year;
   before.as_of = report.previous.last;
   before.with_references = false;
+  before.with_overdue_items = false;
   report.earlier = kpi_report(db, calendar, before, today);
   return report;
 }
