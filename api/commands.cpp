@@ -5,8 +5,10 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -391,10 +393,7 @@ int run_report_quarterly(const Settings& settings) {
   if (const auto text = settings.get("quarter")) {
     quarter = cases::parse_quarter(*text);
     if (!quarter) {
-      throw UsageError(
-          "--quarter must look like 2026/27-Q1 (Q1 September to November, Q2 December to February, Q3 "
-          "March to May, Q4 June to August), got '" +
-          *text + "'");
+      throw UsageError("--quarter must look like " + std::string(cases::kQuarterForm) + ", got '" + *text + "'");
     }
   }
   std::string text;
@@ -409,21 +408,25 @@ int run_report_quarterly(const Settings& settings) {
     std::cout << text;
     return 0;
   }
-  // Written beside the file and renamed over it: a reader never sees half a report.
+  // Written beside the file and renamed over it: a reader never sees half a
+  // report, and a failed write leaves nothing behind.
   const std::filesystem::path path(*output);
   const std::filesystem::path partial = path.string() + ".partial";
+  std::error_code error;
+  std::filesystem::remove(partial, error);  // a leftover (or a link planted there) is not written through
+  const auto fail = [&](const std::string& why) {
+    std::filesystem::remove(partial, error);
+    throw UsageError("--output: cannot write " + path.string() + ": " + why);
+  };
   {
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out) fail(std::strerror(errno));
     out << text;
     out.close();
-    if (!out) throw UsageError("--output: cannot write " + partial.string());
+    if (!out) fail(std::strerror(errno));
   }
-  std::error_code error;
   std::filesystem::rename(partial, path, error);
-  if (error) {
-    std::filesystem::remove(partial, error);
-    throw UsageError("--output: cannot write " + path.string());
-  }
+  if (error) fail(error.message());
   std::cout << quarter->name() << " report written to " << path.string() << '\n';
   return 0;
 }

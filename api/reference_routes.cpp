@@ -22,6 +22,7 @@
 #include "notifications/dispatcher.h"
 #include "notifications/templates.h"
 #include "workflow/date.h"
+#include "workflow/text.h"
 #include "workflow/timestamp.h"
 
 namespace s2s::api {
@@ -601,10 +602,8 @@ HttpResponse quarterly_report(RouteContext& ctx) {
   const auto today = ctx.app.engine->today();
   const auto quarter = quarter_text ? cases::parse_quarter(*quarter_text) : cases::quarter_of(today);
   if (!quarter) {
-    bad_request("quarter",
-                "query parameter quarter must look like 2026/27-Q1 (Q1 September to November, Q2 "
-                "December to February, Q3 March to May, Q4 June to August), got '" +
-                    *quarter_text + "'");
+    bad_request("quarter", "query parameter quarter must look like " + std::string(cases::kQuarterForm) + ", got '" +
+                               *quarter_text + "'");
   }
   keep_to_caller(ctx, scope);
   const auto report = reporting(
@@ -703,7 +702,7 @@ HttpResponse deadlines_feed(App& app, const HttpRequest& request) {
     soci::rowset<soci::row> rows = sql.run(connection.session());
     for (const auto& row : rows) {
       const std::string purpose = workflow::row_text(row, 3);
-      const std::string what = notifications::purpose_title(purpose);
+      const std::string what = workflow::purpose_title(purpose);
       const std::string due = workflow::row_text(row, 4);
       const auto next = workflow::parse_date(due);
       const std::string overdue = workflow::row_text(row, 5) == "overdue" ? "Overdue: " : "";

@@ -1,5 +1,6 @@
 #include "cases/kpis.h"
 
+#include <fmt/format.h>
 #include <soci/soci.h>
 
 #include <algorithm>
@@ -53,13 +54,6 @@ std::string csv_field(const std::string& text) {
     out += c;
   }
   return out + "\"";
-}
-
-std::string number_text(double value) {
-  if (std::fabs(value - std::round(value)) < 1e-9) return std::to_string(static_cast<long long>(std::round(value)));
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f", value);
-  return buffer;
 }
 
 // The SQL the report runs. Every value spliced into it is one the program
@@ -215,10 +209,17 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
     throw ProviderError("academic year must look like 2026/27, got '" + scope.academic_year + "'", "academic_year");
   }
   const int first_year = std::stoi(scope.academic_year.substr(0, 4));
+  if (first_year < 1900) {
+    throw ProviderError("academic year " + scope.academic_year + " is before 1900/01", "academic_year");
+  }
   KpiReport report;
   report.scope = scope;
-  report.from = std::to_string(first_year) + "-09-01";
-  report.to = std::to_string(first_year + 1) + "-08-31";
+  report.from = fmt::format("{:04}-09-01", first_year);
+  report.to = fmt::format("{:04}-08-31", first_year + 1);
+  if (!scope.as_of && workflow::format_date(today) < report.from) {
+    throw ProviderError("academic year " + scope.academic_year + " has not started: it begins on " + report.from,
+                        "academic_year");
+  }
   const auto as_of = scope.as_of.value_or(today);
   if (std::chrono::sys_days(as_of) > std::chrono::sys_days(today)) {
     throw ProviderError("as_of " + workflow::format_date(as_of) + " is after today", "as_of");
@@ -405,17 +406,18 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
     // deadline counts once it is met or late, or has passed unmet (it is
     // overdue, or was settled or cancelled only after the report's date).
     {
-      const auto settled = tally(
-          sql,
-          {"CASE WHEN dl.purpose = 'designation_review.contact' THEN 'contact' ELSE 'report' END",
-           "CASE WHEN dl.status = 'met' AND dl.settled_on <= " + q.as_of() + " THEN 1 ELSE 0 END"},
-          "1",
-          " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
-              " WHERE dl.purpose IN ('designation_review.contact', 'risk_assessment.report', "
-              "'pupil_premium.report') AND dl.due_on BETWEEN " +
-              q.from() + " AND " + q.end() + " AND ((dl.status IN ('met', 'late') AND dl.settled_on <= " + q.as_of() +
-              ") OR (dl.due_on < " + q.as_of() + " AND (dl.settled_on IS NULL OR dl.settled_on > " + q.as_of() + ")))",
-          refs);
+      const auto settled =
+          tally(sql,
+                {"CASE WHEN dl.purpose = 'designation_review.contact' THEN 'contact' ELSE 'report' END",
+                 "CASE WHEN dl.status = 'met' AND dl.settled_on <= " + q.as_of() + " THEN 1 ELSE 0 END"},
+                "1",
+                " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
+                    " WHERE dl.purpose IN ('designation_review.contact', 'risk_assessment.report', "
+                    "'pupil_premium.report') AND dl.due_on BETWEEN " +
+                    q.from() + " AND " + ReportSql::quote(report.to) +
+                    " AND ((dl.status IN ('met', 'late') AND dl.settled_on <= " + q.as_of() + ") OR (dl.due_on < " +
+                    q.as_of() + " AND (dl.settled_on IS NULL OR dl.settled_on > " + q.as_of() + ")))",
+                refs);
       const auto on_time = [&](Kpi k, const char* which) {
         for (const auto& t : settled) {
           if (t.keys[0] != which) continue;
@@ -428,13 +430,13 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
         report.kpis.push_back(std::move(k));
       };
       on_time(kpi("dedesignated_contacted_in_time", "De-designated schools contacted within 10 working days",
-                  "Of the designation reviews whose contact deadline fell due in the academic year and has been "
+                  "Of the designation reviews whose contact deadline falls due in the academic year and has been "
                   "met or has passed, the share contacted by the deadline (a contact on its last day counts).",
                   "100%", "percent"),
               "contact");
       on_time(kpi("reports_on_time", "Risk assessment and pupil premium review reports on time",
-                  "Of the report deadlines of risk assessments and pupil premium reviews that fell due in the "
-                  "academic year and have been met or have passed, the share met.",
+                  "Of the report deadlines of risk assessments and pupil premium reviews that fall due in the "
+                  "academic year and have been met or have passed, the share met in time.",
                   "100%", "percent"),
               "report");
     }
@@ -583,16 +585,21 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
   return report;
 }
 
+std::string figure_text(double value) {
+  if (std::fabs(value - std::round(value)) < 1e-9) return fmt::format("{}", static_cast<long long>(std::round(value)));
+  return fmt::format("{:.1f}", value);
+}
+
 std::string kpi_csv(const KpiReport& report) {
   std::string out = "\xEF\xBB\xBF";
-  out += "academic_year,from,to,kpi,name,target,actual,numerator,denominator,unit,status,cases\r\n";
+  out += "academic_year,from,to,as_of,kpi,name,target,actual,numerator,denominator,unit,status,cases\r\n";
   for (const auto& k : report.kpis) {
     std::string refs;
     for (const auto& r : k.references) refs += (refs.empty() ? "" : " ") + r;
-    out += csv_field(report.scope.academic_year) + "," + report.from + "," + report.to + "," + csv_field(k.id) + "," +
-           csv_field(k.name) + "," + csv_field(k.target) + "," + (k.actual ? number_text(*k.actual) : "") + "," +
-           number_text(k.numerator) + "," + number_text(k.denominator) + "," + csv_field(k.unit) + "," + k.status +
-           "," + csv_field(refs) + "\r\n";
+    out += csv_field(report.scope.academic_year) + "," + report.from + "," + report.to + "," + report.as_of + "," +
+           csv_field(k.id) + "," + csv_field(k.name) + "," + csv_field(k.target) + "," +
+           (k.actual ? figure_text(*k.actual) : "") + "," + figure_text(k.numerator) + "," +
+           figure_text(k.denominator) + "," + csv_field(k.unit) + "," + k.status + "," + csv_field(refs) + "\r\n";
   }
   return out;
 }

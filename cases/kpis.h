@@ -74,7 +74,7 @@ struct KpiReport {
   std::string to;     // its last
   std::string as_of;  // the day the figures stand at, YYYY-MM-DD
   std::vector<Kpi> kpis;
-  std::map<std::string, int> open_by_phase;  // open cases of the scope by phase, today
+  std::map<std::string, int> open_by_phase;  // open cases of the scope by phase, on the report's day
   std::vector<FundingRow> funding;
   std::vector<EngagementRow> engagement;
   std::vector<OverdueItem> overdue;  // with_overdue_items only; oldest first
@@ -87,6 +87,9 @@ struct KpiReport {
 // as_of after today or before the academic year starts.
 [[nodiscard]] KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar, const KpiScope& scope,
                                    std::chrono::year_month_day today);
+
+// A figure as reports print it: "3", "2.5", "66.7" (one decimal at most).
+[[nodiscard]] std::string figure_text(double value);
 
 // The report as CSV that opens cleanly in Excel: UTF-8 with a BOM, one header
 // row, ISO dates, CRLF line ends; one row per KPI.

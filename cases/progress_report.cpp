@@ -54,11 +54,6 @@ std::string long_date(const std::string& iso) {
   return day ? long_date(*day) : iso;
 }
 
-std::string figure(double value) {
-  if (std::fabs(value - std::round(value)) < 1e-9) return fmt::format("{}", static_cast<long long>(std::round(value)));
-  return fmt::format("{:.1f}", value);
-}
-
 // "£12,500" (whole pounds; pence shown only when there are any).
 std::string pounds(double amount) {
   const auto whole = static_cast<long long>(std::floor(amount + 1e-9));
@@ -71,7 +66,7 @@ std::string pounds(double amount) {
 
 std::string value_text(const Kpi& k) {
   if (!k.actual) return "-";
-  return figure(*k.actual) + (k.unit == "percent" ? "%" : "");
+  return figure_text(*k.actual) + (k.unit == "percent" ? "%" : "");
 }
 
 std::string change_text(const std::optional<double>& now, const std::optional<double>& before,
@@ -79,7 +74,7 @@ std::string change_text(const std::optional<double>& now, const std::optional<do
   if (!now || !before) return "";
   const double change = *now - *before;
   if (std::fabs(change) < 1e-9) return "no change";
-  return (change > 0 ? "+" : "-") + figure(std::fabs(change)) + (unit == "percent" ? " pts" : "");
+  return (change > 0 ? "+" : "-") + figure_text(std::fabs(change)) + (unit == "percent" ? " pts" : "");
 }
 
 const Kpi* find_kpi(const KpiReport& report, const std::string& id) {
@@ -90,28 +85,25 @@ const Kpi* find_kpi(const KpiReport& report, const std::string& id) {
 }
 
 std::string scope_name(workflow::Database& db, const KpiScope& scope) {
-  auto connection = db.acquire();
-  try {
-    soci::session& sql = connection.session();
-    std::string name;
-    if (scope.alliance) {
-      const long long id = *scope.alliance;
-      sql << "SELECT name FROM alliances WHERE id = :id", soci::use(id), soci::into(name);
-      if (!sql.got_data()) throw ProviderError("no alliance " + std::to_string(id), "alliance");
-      return name;
-    }
-    if (scope.mini_region) return *scope.mini_region;
-    if (scope.la) {
-      const int code = *scope.la;
-      sql << "SELECT la_name FROM schools WHERE la_code = :c ORDER BY urn LIMIT 1", soci::use(code), soci::into(name);
-      return (sql.got_data() ? name + " " : std::string()) + "(LA " + std::to_string(code) + ")";
-    }
-    return "Every school";
-  } catch (const ProviderError&) {
-    throw;
-  } catch (...) {
-    connection.rethrow_translated();
+  if (scope.alliance) {
+    const auto alliance = find_alliance(db, *scope.alliance);
+    if (!alliance) throw ProviderError("no alliance " + std::to_string(*scope.alliance), "alliance");
+    return alliance->name;
   }
+  if (scope.mini_region) return *scope.mini_region;
+  if (scope.la) {
+    std::string name;
+    auto connection = db.acquire();
+    try {
+      const int code = *scope.la;
+      connection.session() << "SELECT la_name FROM schools WHERE la_code = :c ORDER BY urn LIMIT 1", soci::use(code),
+          soci::into(name);
+    } catch (...) {
+      connection.rethrow_translated();
+    }
+    return (name.empty() ? std::string() : name + " ") + "(LA " + std::to_string(*scope.la) + ")";
+  }
+  return "Every school";
 }
 
 Document document(const ProgressReport& r) {
@@ -146,7 +138,9 @@ Document document(const ProgressReport& r) {
   Section phases{"Open cases by phase", {}, Table{}, "No case is open."};
   phases.table->header = {"Phase", before_label, now_label, "Change"};
   phases.table->numbers_from = 1;
-  for (const char* phase : {"referral", "matching", "deployment", "evaluation"}) {
+  for (const auto open : {workflow::Phase::referral, workflow::Phase::matching, workflow::Phase::deployment,
+                          workflow::Phase::evaluation}) {
+    const std::string phase(workflow::to_string(open));
     const auto count = [&](const KpiReport& report) {
       const auto it = report.open_by_phase.find(phase);
       return it == report.open_by_phase.end() ? 0 : it->second;
@@ -170,7 +164,7 @@ Document document(const ProgressReport& r) {
   if (costed) funding.table->header.push_back("Spend");
   funding.table->numbers_from = 1;
   for (const auto& f : r.current.funding) {
-    std::vector<std::string> row{f.funding_source.empty() ? "(none given)" : f.funding_source, figure(f.days)};
+    std::vector<std::string> row{f.funding_source.empty() ? "(none given)" : f.funding_source, figure_text(f.days)};
     if (costed) row.push_back(pounds(f.spend));
     funding.table->rows.push_back(std::move(row));
   }
@@ -196,16 +190,41 @@ Document document(const ProgressReport& r) {
   return doc;
 }
 
-// A Markdown table cell: one line, pipes escaped.
-std::string md_cell(const std::string& text) {
+// Text from the database set in Markdown as the words it is: one line, the
+// characters Markdown acts on backslash-escaped (a pipe would end a table
+// cell), and HTML's as entities, which every renderer shows as the
+// characters themselves and none runs.
+std::string md_text(std::string_view text) {
   std::string out;
   for (const char c : text) {
-    if (c == '|') {
-      out += "\\|";
-    } else if (c == '\n' || c == '\r') {
-      out += ' ';
-    } else {
-      out += c;
+    switch (c) {
+      case '\n':
+      case '\r':
+      case '\t':
+        out += ' ';
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\\':
+      case '|':
+      case '*':
+      case '_':
+      case '`':
+      case '[':
+      case ']':
+      case '#':
+        out += '\\';
+        out += c;
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -247,6 +266,7 @@ std::optional<Quarter> parse_quarter(std::string_view text) {
   if (text.size() != 10 || text.substr(7, 2) != "-Q" || text[9] < '1' || text[9] > '4') return std::nullopt;
   if (!is_academic_year(text.substr(0, 7))) return std::nullopt;
   const int start = std::stoi(std::string(text.substr(0, 4)));
+  if (start < 2000) return std::nullopt;
   const int number = text[9] - '0';
   const year_month first_month = year_month{std::chrono::year{start}, September} + months{(number - 1) * 3};
   return quarter_of(year_month_day{first_month / 1});
@@ -283,26 +303,26 @@ ProgressReport progress_report(workflow::Database& db, const workflow::Calendar&
 
 std::string progress_markdown(const ProgressReport& report) {
   const Document doc = document(report);
-  std::string out = "# " + doc.title + "\n\n";
-  for (const auto& p : doc.intro) out += p + "\n\n";
+  std::string out = "# " + md_text(doc.title) + "\n\n";
+  for (const auto& p : doc.intro) out += md_text(p) + "\n\n";
   for (const auto& section : doc.sections) {
-    out += "## " + section.heading + "\n\n";
-    for (const auto& p : section.paragraphs) out += p + "\n\n";
+    out += "## " + md_text(section.heading) + "\n\n";
+    for (const auto& p : section.paragraphs) out += md_text(p) + "\n\n";
     if (!section.table || section.table->rows.empty()) {
-      out += section.empty + "\n\n";
+      out += md_text(section.empty) + "\n\n";
       continue;
     }
     const Table& t = *section.table;
     std::string rule = "|";
     out += "|";
     for (std::size_t i = 0; i < t.header.size(); ++i) {
-      out += " " + md_cell(t.header[i]) + " |";
+      out += " " + md_text(t.header[i]) + " |";
       rule += i >= t.numbers_from && t.rag_column != i ? " ---: |" : " --- |";
     }
     out += "\n" + rule + "\n";
     for (const auto& row : t.rows) {
       out += "|";
-      for (const auto& cell : row) out += " " + md_cell(cell) + " |";
+      for (const auto& cell : row) out += " " + md_text(cell) + " |";
       out += "\n";
     }
     out += "\n";

@@ -30,8 +30,11 @@ struct Quarter {
 
 [[nodiscard]] Quarter quarter_of(std::chrono::year_month_day day);
 [[nodiscard]] Quarter previous_quarter(const Quarter& quarter);
-// "2026/27-Q1"; nullopt for anything else.
+// "2026/27-Q1", from 2000/01; nullopt for anything else.
 [[nodiscard]] std::optional<Quarter> parse_quarter(std::string_view text);
+// What parse_quarter takes, for messages that refuse something else.
+inline constexpr std::string_view kQuarterForm =
+    "2026/27-Q1 (Q1 September to November, Q2 December to February, Q3 March to May, Q4 June to August)";
 
 struct ProgressReport {
   std::string scope_name;  // "Birch Teaching School Alliance", "Nottinghamshire", "Derby (LA 831)", "Every school"
@@ -48,6 +51,8 @@ struct ProgressReport {
 [[nodiscard]] ProgressReport progress_report(workflow::Database& db, const workflow::Calendar& calendar, KpiScope scope,
                                              const Quarter& quarter, std::chrono::year_month_day today);
 
+// The report as Markdown (GitHub flavour: pipe tables); every text from the
+// database is escaped, so names show as written and no HTML in them runs.
 [[nodiscard]] std::string progress_markdown(const ProgressReport& report);
 // A whole HTML page (UTF-8, styles inline, nothing fetched), every text escaped.
 [[nodiscard]] std::string progress_html(const ProgressReport& report);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "workflow/date.h"
 #include "workflow/errors.h"
+#include "workflow/text.h"
 #include "workflow/timestamp.h"
 
 namespace s2s::notifications {
@@ -148,7 +149,7 @@ std::map<std::string, std::string> message_fields(Database& db, const Dispatcher
       {"state", text_of(payload, "state")},
       {"event", text_of(payload, "event")},
       {"purpose", purpose},
-      {"purpose_title", purpose_title(purpose)},
+      {"purpose_title", workflow::purpose_title(purpose)},
       {"due_on", text_of(payload, "due_on")},
       {"recipient_name", recipient_name.substr(0, recipient_name.rfind(" ("))},
       {"link", options.public_url + "/api/v1/cases/" + std::to_string(case_id)},
@@ -390,8 +391,8 @@ void Dispatcher::send_digests(DispatchReport& report) {
     while (end < held.size() && held[end].recipient == held[begin].recipient) ++end;
     const std::string name = held[begin].recipient_name.substr(0, held[begin].recipient_name.rfind(" ("));
     std::string text = "Hello " + name + ",\n\nWhat happened on your cases since your last digest:\n\n";
-    std::string html =
-        "<p>Hello " + html_escape(name) + ",</p>\n<p>What happened on your cases since your last digest:</p>\n<ul>\n";
+    std::string html = "<p>Hello " + workflow::html_escape(name) +
+                       ",</p>\n<p>What happened on your cases since your last digest:</p>\n<ul>\n";
     std::string outcome;
     bool ok = false;
     try {
@@ -401,7 +402,8 @@ void Dispatcher::send_digests(DispatchReport& report) {
         const Rendered r = render(held[i].message, fields);
         const std::string& link = fields.at("link");
         text += "- " + r.subject + "\n  " + link + "\n";
-        html += "<li><a href=\"" + html_escape(link) + "\">" + html_escape(r.subject) + "</a></li>\n";
+        html +=
+            "<li><a href=\"" + workflow::html_escape(link) + "\">" + workflow::html_escape(r.subject) + "</a></li>\n";
       }
       html += "</ul>\n<p>s2s, school-to-school support</p>\n";
       text += "\ns2s, school-to-school support\n";

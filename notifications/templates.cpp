@@ -6,6 +6,7 @@
 
 #include "workflow/embedded.h"
 #include "workflow/errors.h"
+#include "workflow/text.h"
 
 namespace s2s::notifications {
 namespace {
@@ -41,7 +42,7 @@ std::string fill(std::string_view text, const std::map<std::string, std::string>
     out += text.substr(at, open - at);
     const std::string name(text.substr(open + 2, close - open - 2));
     const auto it = fields.find(name);
-    if (it != fields.end()) out += escape ? html_escape(it->second) : it->second;
+    if (it != fields.end()) out += escape ? workflow::html_escape(it->second) : it->second;
     at = close + 2;
   }
   out += text.substr(at);

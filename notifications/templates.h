@@ -5,8 +5,6 @@
 #include <string>
 #include <string_view>
 
-#include "workflow/text.h"
-
 // The messages' words: one plain-text and one HTML template per message kind,
 // kept in notifications/templates/ and compiled into s2sd. A template names
 // fields as {{field}}; the text template's first line is "Subject: ...".
@@ -23,9 +21,6 @@ void check_template(std::string_view name, std::string_view text);
 // Checks every message kind's templates (present, a Subject line, known
 // fields), at start-up rather than when a message is due. Throws workflow::ConfigError.
 void check_templates();
-
-using workflow::html_escape;
-using workflow::purpose_title;
 
 struct Rendered {
   std::string subject;

@@ -126,8 +126,7 @@ TEST_F(ApiTest, EveryRouteAsEveryRoleInsideAndOutsideItsScope) {
        [](const Caller& who) {
          return one_of(who.role, {"school", "system_leader"}) ? 403 : 200;
        }},
-      // Lists the overdue items of the caller's own scope: the matrix checks
-      // that an outside caller's holds no reference of the inside case.
+      // Its overdue items keep to the caller's scope: ApiTest.AQuarterlyReport... checks them.
       {"GET", "/api/v1/reports/quarterly", "/api/v1/reports/quarterly?format=markdown", "", "",
        [](const Caller& who) {
          return one_of(who.role, {"school", "system_leader"}) ? 403 : 200;

@@ -549,9 +549,39 @@ TEST_F(ApiTest, AQuarterlyReportComesAsAnHtmlPageOrMarkdownKeptToTheCallersScope
   EXPECT_EQ(field("/api/v1/reports/quarterly?colour=red"), "colour");
   EXPECT_EQ(call("lead", "GET", "/api/v1/reports/quarterly?alliance=999").status, 403);
   EXPECT_EQ(call("school", "GET", "/api/v1/reports/quarterly").status, 403);
+  // The overdue items keep to the scope: a deadline gone by on the inside
+  // case and one on the outside case; each caller's report lists only theirs.
+  {
+    const auto due = workflow::format_date(app_.engine->calendar().add_working_days(app_.engine->today(), -3));
+    auto c = app_.db->acquire();
+    for (const auto id : {case_, outside_case_}) {
+      c.session() << "INSERT INTO deadlines (case_id, purpose, armed_in_state, due_on, computation, status, created_at)"
+                     " VALUES (:c, 'support_request.rating', 'deployment', '" +
+                         due + "', '{}', 'open', '2026-01-01T00:00:00.000000Z')",
+          soci::use(id);
+    }
+  }
+  const std::string outside_reference = app_.engine->get(outside_case_).reference;
+  for (const auto& [who, inside, outside] :
+       {std::tuple{"admin", true, true}, std::tuple{"lead", true, false}, std::tuple{"la_officer", true, false},
+        std::tuple{"lead-out", false, true}, std::tuple{"la_officer-out", false, true}}) {
+    const auto r = call(who, "GET", "/api/v1/reports/quarterly?format=markdown");
+    ASSERT_EQ(r.status, 200) << who << ": " << r.body;
+    const auto items = r.body.substr(r.body.find("## Overdue items"));
+    EXPECT_EQ(items.find("| " + reference_ + " |") != std::string::npos, inside) << who << ": " << items;
+    EXPECT_EQ(items.find("| " + outside_reference + " |") != std::string::npos, outside) << who << ": " << items;
+  }
   // The KPIs as of an earlier day, and one not yet come.
   const auto year = cases::academic_year_of(app_.engine->today());
   const auto first = year.substr(0, 4) + "-09-01";
+  const auto costed = call("admin", "GET", "/api/v1/reports/kpis?day_rate=400");
+  ASSERT_EQ(costed.status, 200) << costed.body;
+  const auto costed_report = parse(costed);
+  for (const auto& f : costed_report.at("funding").as_array()) {
+    EXPECT_DOUBLE_EQ(f.at("spend").to_number<double>(), 400 * f.at("days").to_number<double>()) << costed.body;
+  }
+  EXPECT_EQ(field("/api/v1/reports/kpis?day_rate=-1"), "day_rate");
+  EXPECT_EQ(field("/api/v1/reports/kpis?academic_year=0000/01"), "academic_year");
   const auto earlier = call("admin", "GET", "/api/v1/reports/kpis?as_of=" + first);
   ASSERT_EQ(earlier.status, 200) << earlier.body;
   EXPECT_EQ(parse(earlier).at("scope").at("as_of").as_string(), first);

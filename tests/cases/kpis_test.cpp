@@ -49,7 +49,7 @@ class KpiTest : public ::testing::Test {
     add_designation(*db_, l2_, "SLE", "maths", day("2020-09-01"), std::nullopt);
     set_capacity(*db_, l2_, "2026/27", 50);
     workflow::EngineOptions options;
-    options.clock = [] { return sys_days(year{2027} / 9 / 10) + hours(12); };
+    options.clock = [this] { return now_; };
     engine_ = std::make_unique<workflow::Engine>(db_, all_kinds(), options);
   }
 
@@ -91,6 +91,9 @@ class KpiTest : public ::testing::Test {
     throw std::runtime_error("no KPI " + id);
   }
 
+  // The engine's clock: the day after the academic year unless a test moves it.
+  void at(const char* when) { now_ = sys_days(day(when)) + hours(12); }
+  sys_time<nanoseconds> now_ = sys_days(year{2027} / 9 / 10) + hours(12);
   testing::TestDatabase test_db_;
   std::shared_ptr<workflow::Database> db_;
   std::unique_ptr<workflow::Engine> engine_;
@@ -206,7 +209,7 @@ TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
   std::istringstream lines(csv.substr(3));
   std::string header;
   std::getline(lines, header);
-  EXPECT_EQ(header, "academic_year,from,to,kpi,name,target,actual,numerator,denominator,unit,status,cases\r");
+  EXPECT_EQ(header, "academic_year,from,to,as_of,kpi,name,target,actual,numerator,denominator,unit,status,cases\r");
   std::string line;
   int rows = 0;
   bool found = false;
@@ -215,6 +218,7 @@ TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
     ASSERT_EQ(line.back(), '\r');
     if (line.find(",rated_good_or_better,") != std::string::npos) {
       found = true;
+      EXPECT_EQ(line.rfind("2026/27,2026-09-01,2027-08-31,2027-09-10,rated_good_or_better,", 0), 0u) << line;
       EXPECT_NE(line.find(",at least 90%,50,1,2,percent,red," + ref(c1) + " " + ref(c2) + "\r"), std::string::npos)
           << line;
     }
@@ -286,22 +290,24 @@ TEST_F(KpiTest, DeDesignatedSchoolsContactedOnTheLastDayAreInTimeAndLaterOnesAre
   const auto [met, met_due] = dedesignated(100001, "2026-11-02", 0);                 // contacted on the 16th
   const auto [late, late_due] = dedesignated(100003, "2026-11-02", 1);               // on the 17th
   const auto [never, never_due] = dedesignated(100002, "2026-11-09", std::nullopt);  // due the 23rd, not contacted
+  const auto [early, early_due] = dedesignated(100003, "2026-11-02", -3);            // on the 11th
   EXPECT_EQ(workflow::format_date(met_due), "2026-11-16");
   EXPECT_EQ(workflow::format_date(never_due), "2026-11-23");
 
   const auto r = report(KpiScope{});
   const auto& k = find(r, "dedesignated_contacted_in_time");
-  EXPECT_DOUBLE_EQ(k.numerator, 1);
-  EXPECT_DOUBLE_EQ(k.denominator, 3);  // the one never contacted has passed: it counts, unmet
+  EXPECT_DOUBLE_EQ(k.numerator, 2);
+  EXPECT_DOUBLE_EQ(k.denominator, 4);  // the one never contacted has passed: it counts, unmet
   EXPECT_EQ(k.status, "red");
-  EXPECT_EQ(k.references, (std::vector<std::string>{met, late, never}));
-  // Nottinghamshire holds the one in time and the one never contacted; Northamptonshire the late one.
+  EXPECT_EQ(k.references, (std::vector<std::string>{met, late, never, early}));
+  // Nottinghamshire holds the one in time and the one never contacted;
+  // Northamptonshire the late one and the early one.
   KpiScope notts;
   notts.mini_region = "Nottinghamshire";
   EXPECT_DOUBLE_EQ(*find(report(notts), "dedesignated_contacted_in_time").actual, 50);
   KpiScope north;
   north.mini_region = "Northamptonshire";
-  EXPECT_DOUBLE_EQ(*find(report(north), "dedesignated_contacted_in_time").actual, 0);
+  EXPECT_DOUBLE_EQ(*find(report(north), "dedesignated_contacted_in_time").actual, 50);
   // The one never contacted is the one overdue item, late by the working days since.
   const auto& overdue = find(r, "overdue_deadlines");
   EXPECT_DOUBLE_EQ(overdue.numerator, 1);
@@ -312,20 +318,24 @@ TEST_F(KpiTest, DeDesignatedSchoolsContactedOnTheLastDayAreInTimeAndLaterOnesAre
   EXPECT_EQ(r.overdue[0].due_on, "2026-11-23");
   EXPECT_EQ(r.overdue[0].working_days_late, engine_->calendar().working_days_between(never_due, engine_->today()));
 
-  // As the figures stood on earlier days: on the 16th only the one contacted
-  // that day counts (the others are not yet due past); on the 17th the late
-  // one too; from the 24th the one never contacted.
+  // As the figures stood on earlier days: on the 11th the one contacted early
+  // (though not yet due); on the 16th the one contacted that day too (the
+  // others are not yet past due); on the 17th the late one; from the 24th
+  // the one never contacted.
   const auto as_of = [&](const char* on) {
     KpiScope scope;
     scope.as_of = day(on);
     return find(report(scope), "dedesignated_contacted_in_time");
   };
-  EXPECT_DOUBLE_EQ(as_of("2026-11-16").denominator, 1);
+  EXPECT_DOUBLE_EQ(as_of("2026-11-10").denominator, 0);
+  EXPECT_DOUBLE_EQ(as_of("2026-11-11").denominator, 1);
+  EXPECT_DOUBLE_EQ(*as_of("2026-11-11").actual, 100);
+  EXPECT_DOUBLE_EQ(as_of("2026-11-16").denominator, 2);
   EXPECT_DOUBLE_EQ(*as_of("2026-11-16").actual, 100);
-  EXPECT_DOUBLE_EQ(as_of("2026-11-17").denominator, 2);
-  EXPECT_DOUBLE_EQ(as_of("2026-11-23").denominator, 2);
-  EXPECT_DOUBLE_EQ(as_of("2026-11-24").denominator, 3);
-  EXPECT_DOUBLE_EQ(as_of("2026-11-24").numerator, 1);
+  EXPECT_DOUBLE_EQ(as_of("2026-11-17").denominator, 3);
+  EXPECT_DOUBLE_EQ(as_of("2026-11-23").denominator, 3);
+  EXPECT_DOUBLE_EQ(as_of("2026-11-24").denominator, 4);
+  EXPECT_DOUBLE_EQ(as_of("2026-11-24").numerator, 2);
 }
 
 // The report as of an earlier day, made long after, gives what the report
@@ -348,16 +358,21 @@ TEST_F(KpiTest, AReportAsOfAnEarlierDayAgreesWithTheReportMadeThatDay) {
   const auto report_in = [&](std::int64_t id, const char* on) {
     engine_->apply(id, "submit_report", {{"risk_level", "medium"}, {"recommendations", "r"}}, "t", day(on));
   };
-  // Up to Friday 29 January 2027.
+  // Up to Friday 29 January 2027, recorded on 15 December and on the 29th.
+  // A case untouched since the 15th is read as it stands; those touched
+  // after the 28th from their history.
+  at("2026-12-15");
   const auto c1 = matched(100001, "self", l1_, "2026-10-08");
   log(c1, "2026-11-03", 1);
   log(c1, "2026-11-04", 1);
   log(c1, "2026-11-04", 0.5, 2);
   const auto c2 = matched(100002, "lead", l1_, "2026-10-15");
   log(c2, "2026-11-10", 1);
+  const auto c4 = matched(100003, "lead", l2_, "2026-10-08");
+  (void)matched(100002, "lead", l1_, "2026-10-20");  // untouched from here on
+  at("2027-01-29");
   engine_->apply(c2, "complete_deployment", {}, "t", day("2027-01-19"));
   engine_->apply(c2, "submit_rating", {{"grade", 2}}, "t", day("2027-01-20"));
-  const auto c4 = matched(100003, "lead", l2_, "2026-10-08");
   const auto ra1 = assessment(100001, "2026-12-01");  // report due in December, not in by the 29th
   const auto ra2 = assessment(100003, "2027-01-25");  // due in February
   KpiScope scope;
@@ -367,6 +382,7 @@ TEST_F(KpiTest, AReportAsOfAnEarlierDayAgreesWithTheReportMadeThatDay) {
   const auto then = kpi_report(*db_, engine_->calendar(), scope, that_day);
 
   // After it.
+  at("2027-09-10");
   log(c1, "2027-02-03", 1);
   engine_->apply(c1, "complete_deployment", {}, "t", day("2027-03-01"));
   engine_->apply(c1, "submit_rating", {{"grade", 1}}, "t", day("2027-03-02"));
@@ -411,18 +427,19 @@ TEST_F(KpiTest, AReportAsOfAnEarlierDayAgreesWithTheReportMadeThatDay) {
   EXPECT_EQ(later.overdue[0].reference, engine_->get(ra1).reference);
   EXPECT_EQ(later.overdue[0].working_days_late, then.overdue[0].working_days_late);
   // And those figures, by hand: days 1 + 0.5 (corrected) + 1 on A and B, of
-  // which A's 1.5 are in need; one rating (2); 5 deployments, none withdrawn
-  // yet; the one report due has passed unmet; three support requests and two
+  // which A's 1.5 are in need; one rating (2); 6 deployments, none withdrawn
+  // yet; the one report due has passed unmet; four support requests and two
   // assessments open.
   EXPECT_DOUBLE_EQ(find(then, "deployment_days_in_need").numerator, 1.5);
   EXPECT_DOUBLE_EQ(then.funding[0].days, 2.5);
   EXPECT_DOUBLE_EQ(then.funding[0].spend, 1000);
   EXPECT_DOUBLE_EQ(*find(then, "rated_good_or_better").actual, 100);
-  EXPECT_DOUBLE_EQ(find(then, "attrition").denominator, 5);  // three support requests, two assessments
+  EXPECT_DOUBLE_EQ(find(then, "attrition").denominator, 6);  // four support requests, two assessments
   EXPECT_DOUBLE_EQ(find(then, "attrition").numerator, 0);
   EXPECT_DOUBLE_EQ(find(then, "reports_on_time").denominator, 1);
   EXPECT_DOUBLE_EQ(find(then, "reports_on_time").numerator, 0);
-  EXPECT_DOUBLE_EQ(find(then, "open_cases").numerator, 5);
+  EXPECT_DOUBLE_EQ(find(then, "open_cases").numerator, 6);
+  EXPECT_EQ(then.open_by_phase.at("deployment"), 5);  // C2 is in evaluation
 }
 
 TEST(QuarterTest, AcademicYearQuartersRunSeptemberDecemberMarchJune) {
@@ -445,7 +462,8 @@ TEST(QuarterTest, AcademicYearQuartersRunSeptemberDecemberMarchJune) {
   ASSERT_TRUE(q3.has_value());
   EXPECT_EQ(workflow::format_date(q3->first), "2027-03-01");
   EXPECT_EQ(workflow::format_date(q3->last), "2027-05-31");
-  for (const char* bad : {"2026/27-Q5", "2026/27-Q0", "2026/28-Q1", "2026-27-Q1", "2026/27 Q1", "2026/27-Q1x", ""}) {
+  for (const char* bad :
+       {"2026/27-Q5", "2026/27-Q0", "2026/28-Q1", "2026-27-Q1", "2026/27 Q1", "2026/27-Q1x", "", "1999/00-Q1"}) {
     EXPECT_FALSE(parse_quarter(bad).has_value()) << bad;
   }
 }
@@ -492,7 +510,8 @@ TEST_F(KpiTest, AQuarterlyProgressReportComparesWithTheQuarterBeforeAndListsOver
   const auto has = [](const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
   };
-  EXPECT_TRUE(has(md, "# Quarterly progress report: Oak & Ash <Alliance>\n")) << md;
+  EXPECT_TRUE(has(md, "# Quarterly progress report: Oak &amp; Ash &lt;Alliance&gt;\n")) << md;
+  EXPECT_FALSE(has(md, "<Alliance>")) << md;
   EXPECT_TRUE(has(md, "2026/27 Q2, 1 December 2026 to 28 February 2027.\n")) << md;
   EXPECT_TRUE(has(
       md, "| KPI | Target | 2026/27 Q1 | 2026/27 Q2 | Change | Status |\n| --- | --- | ---: | ---: | ---: | --- |\n"))
@@ -506,7 +525,7 @@ TEST_F(KpiTest, AQuarterlyProgressReportComparesWithTheQuarterBeforeAndListsOver
   EXPECT_TRUE(has(md, "| evaluation | 0 | 1 | +1 |\n")) << md;
   EXPECT_TRUE(has(md, "| SSIF | 2.5 | £3,375 |\n")) << md;
   EXPECT_TRUE(has(md, "## Overdue items at 28 February 2027\n")) << md;
-  EXPECT_TRUE(has(md, "| " + engine_->get(ra).reference + " | Elm \\| <Primary>, URN 100005 | Report: ")) << md;
+  EXPECT_TRUE(has(md, "| " + engine_->get(ra).reference + " | Elm \\| &lt;Primary&gt;, URN 100005 | Report: ")) << md;
   EXPECT_TRUE(has(md, " | " + workflow::format_date(due) + " | " + std::to_string(late) + " |\n")) << md;
 
   const std::string html = progress_html(r);
@@ -554,6 +573,26 @@ TEST_F(KpiTest, BadScopesAreRefusedByName) {
       return std::string(e.what());
     }
   };
+  KpiScope ancient;
+  ancient.academic_year = "0000/01";
+  try {
+    (void)kpi_report(*db_, engine_->calendar(), ancient, engine_->today());
+    FAIL() << "year 0 accepted";
+  } catch (const ProviderError& e) {
+    EXPECT_EQ(std::string(e.what()), "academic year 0000/01 is before 1900/01");
+    EXPECT_EQ(e.field(), "academic_year");
+  }
+  KpiScope coming;
+  coming.academic_year = "2027/28";
+  at("2027-08-31");
+  try {
+    (void)kpi_report(*db_, engine_->calendar(), coming, engine_->today());
+    FAIL() << "a year to come accepted";
+  } catch (const ProviderError& e) {
+    EXPECT_EQ(std::string(e.what()), "academic year 2027/28 has not started: it begins on 2027-09-01");
+    EXPECT_EQ(e.field(), "academic_year");
+  }
+  at("2027-09-10");
   KpiScope nowhere;
   nowhere.mini_region = "Nowhere";
   EXPECT_EQ(refused(nowhere), "no mini region 'Nowhere'");
