@@ -231,7 +231,8 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
         "as_of");
   }
   // Nothing can be logged ahead of the day it is logged on, so up to today
-  // the kept yearly totals are exact; an earlier date sums the entries.
+  // the kept yearly totals are exact; an earlier day takes off the entries
+  // dated after it.
   const bool now = std::chrono::sys_days(as_of) >= std::chrono::sys_days(today);
   const std::string end = std::min(report.to, report.as_of);
   const auto day_before = workflow::format_date(std::chrono::sys_days(as_of) - std::chrono::days(1));

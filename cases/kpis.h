@@ -82,9 +82,10 @@ struct KpiReport {
 
 // Every figure is counted by the database over the scope's schools, in one
 // snapshot (PostgreSQL: a repeatable-read, read-only transaction).
-// Throws ProviderError for an academic year that is not "YYYY/YY" with
-// consecutive years, an alliance or mini region that does not exist, or an
-// as_of after today or before the academic year starts.
+// Throws ProviderError (naming the field) for an academic year that is not
+// "YYYY/YY" with consecutive years, is before 1900/01 or (without as_of) has
+// not begun; an alliance or mini region that does not exist; or an as_of
+// after today or before the academic year starts.
 [[nodiscard]] KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar, const KpiScope& scope,
                                    std::chrono::year_month_day today);
 
