@@ -201,10 +201,9 @@ class Snapshot {
   soci::session& sql_;
 };
 
-}  // namespace
-
-KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar, const KpiScope& scope,
-                     std::chrono::year_month_day today) {
+// One report on a connection whose snapshot is already open.
+KpiReport report_on(workflow::Database::Connection& connection, const workflow::Calendar& calendar,
+                    const KpiScope& scope, std::chrono::year_month_day today) {
   if (!is_academic_year(scope.academic_year)) {
     throw ProviderError("academic year must look like 2026/27, got '" + scope.academic_year + "'", "academic_year");
   }
@@ -239,10 +238,8 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
   const bool refs = scope.with_references;
   const auto kinds = all_kinds();
 
-  auto connection = db.acquire();
-  try {
+  {
     soci::session& sql = connection.session();
-    Snapshot snapshot(connection);
     const ReportSql q(connection.backend(), scope_condition(sql, scope), report.from, end, report.as_of);
     const auto sorted_refs = [](const std::vector<Tally>& rows, auto&& keep) {
       std::set<std::string> out;
@@ -578,12 +575,30 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
       }
       for (auto& [region, row] : regions) report.engagement.push_back(row);
     }
+  }
+  return report;
+}
+
+}  // namespace
+
+std::vector<KpiReport> kpi_reports(workflow::Database& db, const workflow::Calendar& calendar,
+                                   const std::vector<KpiScope>& scopes, std::chrono::year_month_day today) {
+  auto connection = db.acquire();
+  std::vector<KpiReport> reports;
+  try {
+    Snapshot snapshot(connection);
+    for (const auto& scope : scopes) reports.push_back(report_on(connection, calendar, scope, today));
   } catch (const ProviderError&) {
     throw;
   } catch (...) {
     connection.rethrow_translated();
   }
-  return report;
+  return reports;
+}
+
+KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar, const KpiScope& scope,
+                     std::chrono::year_month_day today) {
+  return std::move(kpi_reports(db, calendar, {scope}, today).front());
 }
 
 std::string figure_text(double value) {

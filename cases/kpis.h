@@ -88,6 +88,11 @@ struct KpiReport {
 // after today or before the academic year starts.
 [[nodiscard]] KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar, const KpiScope& scope,
                                    std::chrono::year_month_day today);
+// Several reports read in the same snapshot, so that figures compared side
+// by side (this quarter and the last) come from one state of the database.
+[[nodiscard]] std::vector<KpiReport> kpi_reports(workflow::Database& db, const workflow::Calendar& calendar,
+                                                 const std::vector<KpiScope>& scopes,
+                                                 std::chrono::year_month_day today);
 
 // A figure as reports print it: "3", "2.5", "66.7" (one decimal at most).
 [[nodiscard]] std::string figure_text(double value);

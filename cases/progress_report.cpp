@@ -291,13 +291,14 @@ ProgressReport progress_report(workflow::Database& db, const workflow::Calendar&
   now.as_of = report.to_date ? today : quarter.last;
   now.with_references = false;
   now.with_overdue_items = true;
-  report.current = kpi_report(db, calendar, now, today);
   KpiScope before = scope;
   before.academic_year = report.previous.academic_year;
   before.as_of = report.previous.last;
   before.with_references = false;
   before.with_overdue_items = false;
-  report.earlier = kpi_report(db, calendar, before, today);
+  auto reports = kpi_reports(db, calendar, {now, before}, today);  // one snapshot: the change is real
+  report.current = std::move(reports[0]);
+  report.earlier = std::move(reports[1]);
   return report;
 }
 
