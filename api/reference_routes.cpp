@@ -478,16 +478,18 @@ json::object kpi_json(const cases::Kpi& k, bool with_references) {
   return out;
 }
 
-// The schools a report covers, from its query parameters (alliance,
-// mini_region, la), kept to the caller's: leads see their own mini region or
-// alliance, LA officers their LA, admins anything. A scope outside the
-// caller's is a 403 (regions are not secret).
+// The schools a report covers (alliance, mini_region, la) and its costing
+// (day_rate), from its query parameters.
 void read_report_scope(Query& query, cases::KpiScope& scope) {
   scope.alliance = query.integer("alliance", 1, 1LL << 40);
   scope.mini_region = query.text("mini_region");
   if (const auto la = query.integer("la", 1, 9999)) scope.la = static_cast<int>(*la);
+  if (const auto rate = query.integer("day_rate", 0, 100000)) scope.day_rate = static_cast<double>(*rate);
 }
 
+// The scope kept to the caller's: leads see their own mini region or
+// alliance, LA officers their LA, admins anything. A scope outside the
+// caller's is a 403 (regions are not secret).
 void keep_to_caller(RouteContext& ctx, cases::KpiScope& scope) {
   const auto& user = ctx.caller.user;
   const auto refuse = [&](const std::string& what) {
@@ -525,7 +527,6 @@ HttpResponse kpi_report(RouteContext& ctx) {
   scope.academic_year = query.text("academic_year").value_or(cases::academic_year_of(ctx.app.engine->today()));
   read_report_scope(query, scope);
   scope.as_of = query.date("as_of");
-  if (const auto rate = query.integer("day_rate", 0, 100000)) scope.day_rate = static_cast<double>(*rate);
   const auto explain = query.text("explain");
   const auto format = query.text("format").value_or("json");
   query.done();
@@ -593,7 +594,6 @@ HttpResponse quarterly_report(RouteContext& ctx) {
   cases::KpiScope scope;
   read_report_scope(query, scope);
   const auto quarter_text = query.text("quarter");
-  if (const auto rate = query.integer("day_rate", 0, 100000)) scope.day_rate = static_cast<double>(*rate);
   const auto format = query.text("format").value_or("html");
   query.done();
   if (format != "html" && format != "markdown") {

@@ -144,6 +144,17 @@ std::vector<Tally> tally(soci::session& sql, const std::vector<std::string>& key
   return out;
 }
 
+// A share: the rows `keep` takes count into k's denominator, those of them
+// whose key `hit` is "1" into its numerator.
+template <class Keep>
+void count_share(Kpi& k, const std::vector<Tally>& rows, std::size_t hit, Keep&& keep) {
+  for (const auto& t : rows) {
+    if (!keep(t)) continue;
+    k.denominator += t.value;
+    if (t.keys[hit] == "1") k.numerator += t.value;
+  }
+}
+
 // The SQL condition on a school `s` for the scope; "" for all schools.
 std::string scope_condition(soci::session& sql, const KpiScope& scope) {
   std::vector<std::string> parts;
@@ -172,34 +183,6 @@ std::string scope_condition(soci::session& sql, const KpiScope& scope) {
   for (const auto& p : parts) out += (out.empty() ? "" : " AND ") + p;
   return out.empty() ? out : "(" + out + ")";
 }
-
-// A read-only snapshot for the whole report, so its figures agree with each
-// other while cases move on (SQLite: a deferred transaction, which reads one
-// snapshot in WAL mode and never blocks writers).
-class Snapshot {
- public:
-  explicit Snapshot(workflow::Database::Connection& connection) : sql_(connection.session()) {
-    if (connection.backend() == workflow::Backend::postgresql) {
-      sql_ << "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-      // The report's queries are costed high enough to be compiled, which
-      // costs more (tens of milliseconds each) than it saves here.
-      sql_ << "SET LOCAL jit = off";
-    } else {
-      sql_ << "BEGIN";
-    }
-  }
-  Snapshot(const Snapshot&) = delete;
-  Snapshot& operator=(const Snapshot&) = delete;
-  ~Snapshot() {
-    try {
-      sql_ << "ROLLBACK";  // nothing was written
-    } catch (...) {        // the connection is gone: the pool finds out on its next use
-    }
-  }
-
- private:
-  soci::session& sql_;
-};
 
 // One report on a connection whose snapshot is already open.
 KpiReport report_on(workflow::Database::Connection& connection, const workflow::Calendar& calendar,
@@ -339,14 +322,8 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
                     "Of the rated cases (as above) whose deployed system leader holds an SLE designation, the share "
                     "rated 1 or 2.",
                     "above 95%", "percent");
-      for (const auto& t : rated) {
-        good.denominator += t.value;
-        good.numerator += t.keys[0] == "1" ? t.value : 0;
-        if (t.keys[1] == "1") {
-          sle.denominator += t.value;
-          sle.numerator += t.keys[0] == "1" ? t.value : 0;
-        }
-      }
+      count_share(good, rated, 0, all_rows);
+      count_share(sle, rated, 0, key_is(1, "1"));
       for (auto* k : {&good, &sle}) {
         if (k->denominator > 0) k->actual = percent(k->numerator, k->denominator);
       }
@@ -366,10 +343,7 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
                   "Cases opened in the academic year that the school referred itself (source self); the "
                   "denominator is every case opened in the year.",
                   "should rise", "count");
-      for (const auto& t : opened) {
-        k.denominator += t.value;
-        k.numerator += t.keys[0] == "1" ? t.value : 0;
-      }
+      count_share(k, opened, 0, all_rows);
       k.actual = k.numerator;
       k.status = "none";
       k.references = sorted_refs(opened, key_is(0, "1"));
@@ -391,10 +365,7 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
           kpi("attrition", "Attrition",
               "Of the deployments accepted in the academic year, the share whose case was withdrawn after acceptance.",
               "should fall", "percent");
-      for (const auto& t : accepted) {
-        k.denominator += t.value;
-        k.numerator += t.keys[0] == "1" ? t.value : 0;
-      }
+      count_share(k, accepted, 0, all_rows);
       if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
       k.status = "none";
       k.references = sorted_refs(accepted, key_is(0, "1"));
@@ -417,11 +388,7 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
                     q.as_of() + " AND (dl.settled_on IS NULL OR dl.settled_on > " + q.as_of() + ")))",
                 refs);
       const auto on_time = [&](Kpi k, const char* which) {
-        for (const auto& t : settled) {
-          if (t.keys[0] != which) continue;
-          k.denominator += t.value;
-          k.numerator += t.keys[1] == "1" ? t.value : 0;
-        }
+        count_share(k, settled, 1, key_is(0, which));
         if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
         k.status = rag(k.actual, 100);
         k.references = sorted_refs(settled, key_is(0, which));
@@ -586,8 +553,15 @@ std::vector<KpiReport> kpi_reports(workflow::Database& db, const workflow::Calen
   auto connection = db.acquire();
   std::vector<KpiReport> reports;
   try {
-    Snapshot snapshot(connection);
+    // One snapshot for every report, so that their figures agree while cases move on.
+    connection.begin_snapshot();
+    if (connection.backend() == workflow::Backend::postgresql) {
+      // The report's queries are costed high enough to be compiled, which
+      // costs more (tens of milliseconds each) than it saves here.
+      connection.session() << "SET LOCAL jit = off";
+    }
     for (const auto& scope : scopes) reports.push_back(report_on(connection, calendar, scope, today));
+    connection.rollback();  // nothing was written
   } catch (const ProviderError&) {
     throw;
   } catch (...) {

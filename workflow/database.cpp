@@ -264,6 +264,11 @@ void Database::Connection::begin() {
   in_transaction_ = true;
 }
 
+void Database::Connection::begin_snapshot() {
+  exec_script(backend() == Backend::sqlite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  in_transaction_ = true;
+}
+
 void Database::Connection::commit() {
   exec_script("COMMIT");
   in_transaction_ = false;

@@ -100,6 +100,11 @@ class Database::Connection {
   [[nodiscard]] Backend backend() const noexcept;
 
   void begin();  // BEGIN (PostgreSQL) or BEGIN IMMEDIATE (SQLite)
+  // A read-only transaction whose statements all see one state of the
+  // database: REPEATABLE READ READ ONLY on PostgreSQL; on SQLite a deferred
+  // BEGIN, which reads one snapshot in WAL mode and takes no write lock.
+  // End it with rollback() (or let the lease go).
+  void begin_snapshot();
   void commit();
   // Rolls back if a transaction is open; never throws. Marks the connection
   // broken when the server is gone, so the pool replaces it.

@@ -66,6 +66,27 @@ TEST(DatabaseTest, SqlErrorsBecomeDatabaseErrorAndRollBack) {
   EXPECT_EQ(read_counter(*db), 1);
 }
 
+TEST(DatabaseTest, ASnapshotKeepsSeeingOneStateWhileOthersWrite) {
+  TestDatabase test_db;
+  auto db = test_db.open();
+  create_counter(*db);
+  {
+    auto reader = db->acquire();
+    reader.begin_snapshot();
+    int n = -1;
+    reader.session() << "SELECT n FROM counter WHERE id = 1", soci::into(n);
+    EXPECT_EQ(n, 0);
+    // A writer is not held up by the snapshot, and the snapshot does not see it.
+    db->transact([](soci::session& sql) { sql << "UPDATE counter SET n = 5 WHERE id = 1"; });
+    reader.session() << "SELECT n FROM counter WHERE id = 1", soci::into(n);
+    EXPECT_EQ(n, 0);
+    reader.rollback();
+    reader.session() << "SELECT n FROM counter WHERE id = 1", soci::into(n);
+    EXPECT_EQ(n, 5);
+  }
+  EXPECT_EQ(read_counter(*db), 5);
+}
+
 TEST(DatabaseTest, AcquireWaitsForAFreeConnectionThenGivesUp) {
   TestDatabase test_db;
   auto db = test_db.open({.pool_size = 1, .acquire_timeout = std::chrono::milliseconds(50)});
