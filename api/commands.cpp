@@ -511,9 +511,10 @@ int run_import_gias(const Settings& settings) {
 int run_user_add(const Settings& settings) {
   auto db = open_migrated(settings);
   const auto created = add_user(*db, settings.require("name"), settings.require("email"), settings.require("role"),
-                                settings.get("scope").value_or(""));
+                                settings.get("scope").value_or(""), settings.get("phases").value_or(""));
+  const std::string scope = actor_scope(created.user);
   std::cout << "user " << created.user.id << " " << created.user.email << " (" << created.user.role
-            << (created.user.scope_kind.empty() ? "" : ", " + created.user.scope_kind + ":" + created.user.scope_value)
+            << (scope.empty() ? "" : ", " + scope)
             << ") created; its bearer token, shown only now:\n"
             << created.token << '\n';
   return 0;
@@ -572,9 +573,10 @@ int run_designation_add(const Settings& settings) {
   const auto from = parse_date_argument(settings.require("from"), "--from");
   std::optional<std::chrono::year_month_day> to;
   if (settings.get("to")) to = parse_date_argument(*settings.get("to"), "--to");
-  cases::add_designation(*db, settings.integer("system-leader", 1, 1LL << 62), settings.require("designation"),
-                         settings.get("specialisms").value_or(""), from, to);
-  std::cout << "designation added\n";
+  const auto id =
+      cases::add_designation(*db, settings.integer("system-leader", 1, 1LL << 62), settings.require("designation"),
+                             settings.get("specialisms").value_or(""), from, to);
+  std::cout << "designation " << id << " added\n";
   return 0;
 }
 
@@ -711,6 +713,8 @@ void print_school(const cases::School& s) {
             << (s.ofsted_date.empty() ? "" : " on " + s.ofsted_date)
             << ", ssif eligible: " << (s.ssif_eligible ? "yes" : "no")
             << ", category 5/6 area: " << (s.category_5_6 ? "yes" : "no") << '\n';
+  const auto need = cases::in_need_because(s);
+  std::cout << "  in need: " << (need ? "yes, " + *need : std::string("no")) << '\n';
 }
 
 int run_school_show(const Settings& settings) {
@@ -827,9 +831,15 @@ std::vector<Command> commands() {
       {{"user add", "", "Create a user and print its bearer token alone on the last line (stored only as a hash).",
         with_common({{"name", "NAME", "the person's name (required)", ""},
                      {"email", "EMAIL", "their email address, unique (required)", ""},
-                     {"role", "ROLE", "lead, system_leader, school, la_officer or admin (required)", ""},
+                     {"role", "ROLE", "lead, strategic, system_leader, school, la_officer or admin (required)", ""},
                      {"scope", "KIND:VALUE",
-                      "mini_region:NAME or alliance:ID (lead), school:URN, system_leader:ID, la:CODE", ""}})},
+                      "mini_region:NAME or alliance:ID (lead), school:URN, system_leader:ID, la:CODE; none for "
+                      "strategic and admin",
+                      ""},
+                     {"phases", "LIST",
+                      "a lead narrowed to phase groups, e.g. primary,middle (nursery, primary, middle, secondary, "
+                      "all_through, sixteen_plus, special, alternative_provision, other)",
+                      ""}})},
        run_user_add});
   out.push_back({{"user revoke", "EMAIL", "Revoke every token of the user with this email.", common_options(), 1},
                  run_user_revoke});

@@ -40,7 +40,10 @@ json::object school_json(const cases::School& s) {
                       {"ofsted_grade", s.ofsted_grade ? json::value(*s.ofsted_grade) : json::value()},
                       {"ofsted_date", text_or_null(s.ofsted_date)},
                       {"ssif_eligible", s.ssif_eligible},
-                      {"category_5_6", s.category_5_6}};
+                      {"category_5_6", s.category_5_6},
+                      {"phase_group", json_text(s.phase_group)},
+                      {"in_need", cases::in_need_because(s) ? json::value(json_text(*cases::in_need_because(s)))
+                                                            : json::value()}};
 }
 
 json::object history_json(const workflow::HistoryEntry& h) {
@@ -70,6 +73,8 @@ json::object match_json(const workflow::Case& c, const cases::MatchResult& resul
                                   {"home_school_urn", p.home_school_urn},
                                   {"home_school_name", json_text(p.home_school_name)},
                                   {"designations", std::move(designations)},
+                                  {"deployed_under", json::object{{"designation_id", p.designation_id},
+                                                                  {"designation", json_text(p.designation)}}},
                                   {"unreserved_days", p.unreserved_days},
                                   {"score", p.score},
                                   {"criteria", std::move(criteria)}});

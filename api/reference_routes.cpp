@@ -177,10 +177,13 @@ HttpResponse get_alliance(RouteContext& ctx) {
 json::object leader_json(const cases::SystemLeader& l) {
   json::array designations;
   for (const auto& d : l.designations) {
-    designations.push_back(json::object{{"designation", json_text(d.code)},
+    designations.push_back(json::object{{"id", d.id},
+                                        {"designation", json_text(d.code)},
                                         {"specialisms", json_text(d.specialisms)},
                                         {"active_from", json_text(d.active_from)},
-                                        {"active_to", text_or_null(d.active_to)}});
+                                        {"active_to", text_or_null(d.active_to)},
+                                        {"ended_by_case_id", d.ended_by_case_id ? json::value(*d.ended_by_case_id)
+                                                                                : json::value()}});
   }
   return json::object{{"id", l.id},
                       {"name", json_text(l.name)},
@@ -470,11 +473,28 @@ json::object kpi_json(const cases::Kpi& k, bool with_references) {
                    {"numerator", k.numerator},
                    {"denominator", k.denominator},
                    {"status", json_text(k.status)}};
-  if (with_references) {
-    json::array refs;
-    for (const auto& r : k.references) refs.emplace_back(json_text(r));
-    out["cases"] = std::move(refs);
+  if (k.previous) {
+    out["previous"] = *k.previous;
+    if (k.actual) out["change"] = *k.actual - *k.previous;
   }
+  const auto refs_json = [](const std::vector<std::string>& references) {
+    json::array refs;
+    for (const auto& r : references) refs.emplace_back(json_text(r));
+    return refs;
+  };
+  if (!k.parts.empty()) {
+    json::array parts;
+    for (const auto& part : k.parts) {
+      json::object p{{"alliance_id", part.alliance_id},
+                     {"name", json_text(part.name)},
+                     {"actual", part.actual},
+                     {"status", json_text(part.status)}};
+      if (with_references) p["cases"] = refs_json(part.references);
+      parts.push_back(std::move(p));
+    }
+    out["teaching_schools"] = std::move(parts);
+  }
+  if (with_references) out["cases"] = refs_json(k.references);
   return out;
 }
 
@@ -488,7 +508,8 @@ void read_report_scope(Query& query, cases::KpiScope& scope) {
 }
 
 // The scope kept to the caller's: leads see their own mini region or
-// alliance, LA officers their LA, admins anything. A scope outside the
+// alliance (and phases, when narrowed to them), LA officers their LA, the
+// strategic group and admins anything. A scope outside the
 // caller's is a 403 (regions are not secret).
 void keep_to_caller(RouteContext& ctx, cases::KpiScope& scope) {
   const auto& user = ctx.caller.user;
@@ -503,6 +524,17 @@ void keep_to_caller(RouteContext& ctx, cases::KpiScope& scope) {
     if (scope.alliance || scope.la) refuse("a lead of a mini region reports on that mini region");
     if (scope.mini_region && *scope.mini_region != user.scope_value) refuse("not that mini region");
     scope.mini_region = user.scope_value;
+  }
+  // A lead narrowed to phases reports on the schools of those phases.
+  if (ctx.is("lead") && !user.scope_phases.empty()) {
+    scope.phases.clear();
+    std::string_view rest = user.scope_phases;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      scope.phases.emplace_back(rest.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
   } else if (ctx.is("la_officer")) {
     if (scope.alliance || scope.mini_region) refuse("an LA officer reports on their LA");
     if (scope.la && std::to_string(*scope.la) != user.scope_value) refuse("not that LA");
@@ -549,7 +581,7 @@ HttpResponse kpi_report(RouteContext& ctx) {
     response.content_type = "text/csv; charset=utf-8";
     response.body = cases::kpi_csv(report);
     response.headers.emplace_back("Content-Disposition",
-                                  "attachment; filename=\"kpis-" + scope.academic_year.substr(0, 4) + ".csv\"");
+                                  "attachment; filename=\"" + cases::kpi_csv_filename(report) + "\"");
     return response;
   }
   json::array kpis;
@@ -561,8 +593,11 @@ HttpResponse kpi_report(RouteContext& ctx) {
   for (const auto& [phase, n] : report.open_by_phase) phases[phase] = n;
   json::array funding;
   for (const auto& f : report.funding) {
-    funding.push_back(
-        json::object{{"funding_source", text_or_null(f.funding_source)}, {"days", f.days}, {"spend", f.spend}});
+    // Days logged without a source are named as such; without a day rate
+    // there is no spend to give (null, not 0).
+    funding.push_back(json::object{{"funding_source", json_text(cases::funding_label(f.funding_source))},
+                                   {"days", f.days},
+                                   {"spend", f.spend ? json::value(*f.spend) : json::value()}});
   }
   json::array engagement;
   for (const auto& e : report.engagement) {
@@ -579,7 +614,12 @@ HttpResponse kpi_report(RouteContext& ctx) {
       {"as_of", json_text(report.as_of)},
       {"alliance", scope.alliance ? json::value(*scope.alliance) : json::value()},
       {"mini_region", scope.mini_region ? json::value(json_text(*scope.mini_region)) : json::value()},
-      {"la", scope.la ? json::value(*scope.la) : json::value()}};
+      {"la", scope.la ? json::value(*scope.la) : json::value()},
+      {"phases", [&] {
+         json::array phases;
+         for (const auto& p : scope.phases) phases.emplace_back(json_text(p));
+         return phases;
+       }()}};
   return json_response(200, json::object{{"scope", std::move(scope_json)},
                                          {"kpis", std::move(kpis)},
                                          {"open_by_phase", std::move(phases)},
@@ -673,8 +713,7 @@ HttpResponse deadlines_feed(App& app, const HttpRequest& request) {
     throw Problem(401, "unauthenticated", "Authentication required",
                   "give the feed's token as ?token= (s2sd user feed EMAIL makes one); API tokens do not open feeds");
   }
-  const workflow::Actor actor("user:" + std::to_string(user->id) + " " + user->email, user->role,
-                              user->scope_kind.empty() ? "" : user->scope_kind + ":" + user->scope_value);
+  const workflow::Actor actor("user:" + std::to_string(user->id) + " " + user->email, user->role, actor_scope(*user));
   SqlQuery sql(
       "SELECT d.id, d.case_id, c.reference, d.purpose, CAST(d.due_on AS TEXT), d.status, s.name"
       " FROM deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
@@ -777,9 +816,9 @@ void register_reference_routes(Router& router, App& app) {
   add_api_route(router, app, "PATCH", "/api/v1/schools/{urn}", "admin", edit_school);
   add_api_route(router, app, "GET", "/api/v1/alliances", "*", list_alliances);
   add_api_route(router, app, "GET", "/api/v1/alliances/{id}", "*", get_alliance);
-  add_api_route(router, app, "GET", "/api/v1/system-leaders", "lead,system_leader,admin", list_leaders);
-  add_api_route(router, app, "GET", "/api/v1/system-leaders/{id}", "lead,system_leader,admin", get_leader);
-  add_api_route(router, app, "GET", "/api/v1/system-leaders/{id}/capacity", "lead,system_leader,admin", get_capacity);
+  add_api_route(router, app, "GET", "/api/v1/system-leaders", "lead,strategic,system_leader,admin", list_leaders);
+  add_api_route(router, app, "GET", "/api/v1/system-leaders/{id}", "lead,strategic,system_leader,admin", get_leader);
+  add_api_route(router, app, "GET", "/api/v1/system-leaders/{id}/capacity", "lead,strategic,system_leader,admin", get_capacity);
   add_api_route(router, app, "PUT", "/api/v1/system-leaders/{id}/capacity", "system_leader,admin", set_capacity);
   add_api_route(router, app, "GET", "/api/v1/calendar/working-days", "*", working_days);
   add_api_route(router, app, "GET", "/api/v1/calendar/holidays", "*", holidays);
@@ -787,8 +826,8 @@ void register_reference_routes(Router& router, App& app) {
   add_api_route(router, app, "POST", "/api/v1/calendar/closures", "admin", add_closure);
   add_api_route(router, app, "GET", "/api/v1/deadlines", "*", caller_deadlines);
   add_api_route(router, app, "GET", "/api/v1/notifications", "admin", list_notifications);
-  add_api_route(router, app, "GET", "/api/v1/reports/kpis", "lead,la_officer,admin", kpi_report);
-  add_api_route(router, app, "GET", "/api/v1/reports/quarterly", "lead,la_officer,admin", quarterly_report);
+  add_api_route(router, app, "GET", "/api/v1/reports/kpis", "lead,strategic,la_officer,admin", kpi_report);
+  add_api_route(router, app, "GET", "/api/v1/reports/quarterly", "lead,strategic,la_officer,admin", quarterly_report);
   // Authenticated by its own read-only feed token (calendar apps cannot send a bearer).
   // Guessing feed tokens is slowed like guessing bearer tokens.
   router.add("GET", "/api/v1/deadlines.ics", [&app](const HttpRequest& request, const Router::Params&) {

@@ -226,8 +226,7 @@ Caller authenticate_request(App& app, const HttpRequest& request) {
         .header("WWW-Authenticate", "Bearer realm=\"s2s\", error=\"invalid_token\"");
   }
   Caller caller;
-  std::string scope = user->scope_kind.empty() ? std::string() : user->scope_kind + ":" + user->scope_value;
-  caller.actor = workflow::Actor("user:" + std::to_string(user->id) + " " + user->email, user->role, std::move(scope));
+  caller.actor = workflow::Actor("user:" + std::to_string(user->id) + " " + user->email, user->role, actor_scope(*user));
   caller.user = std::move(*user);
   return caller;
 }

@@ -8,6 +8,9 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <set>
+
+#include "cases/schools.h"
 
 #include "workflow/sha256.h"
 #include "workflow/timestamp.h"
@@ -15,11 +18,12 @@
 namespace s2s::api {
 namespace {
 
-constexpr std::array<std::string_view, 5> kRoles = {"lead", "system_leader", "school", "la_officer", "admin"};
+constexpr std::array<std::string_view, 6> kRoles = {"lead",       "strategic", "system_leader", "school",
+                                                    "la_officer", "admin"};
 
-// The scope kinds each role may have; admin has none.
+// The scope kinds each role may have; admin and strategic have none.
 bool scope_fits(std::string_view role, std::string_view kind) {
-  if (role == "admin") return kind.empty();
+  if (role == "admin" || role == "strategic") return kind.empty();
   if (role == "lead") return kind == "mini_region" || kind == "alliance";
   if (role == "school") return kind == "school";
   if (role == "system_leader") return kind == "system_leader";
@@ -47,10 +51,41 @@ std::string new_token() {
   return token;
 }
 
+// The phase groups as given ("primary,middle"), checked and in their
+// canonical order without repeats; "" for none.
+std::string canonical_phases(std::string_view phases) {
+  std::set<std::string_view> wanted;
+  std::string_view rest = phases;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!cases::is_phase_group(item)) {
+      throw UserError("phase '" + std::string(item) + "' is not one of " + cases::phase_groups_text());
+    }
+    wanted.insert(item);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  std::string out;
+  for (const auto group : cases::kPhaseGroups) {
+    if (wanted.contains(group)) out += (out.empty() ? "" : ",") + std::string(group);
+  }
+  return out;
+}
+
 }  // namespace
 
+std::string actor_scope(const User& user) {
+  if (user.scope_kind.empty()) return {};
+  std::string scope = user.scope_kind + ":" + user.scope_value;
+  if (!user.scope_phases.empty()) scope += ";phase:" + user.scope_phases;
+  return scope;
+}
+
 NewUser add_user(workflow::Database& db, std::string_view name, std::string_view email, std::string_view role,
-                 std::string_view scope) {
+                 std::string_view scope, std::string_view phases) {
   if (name.empty()) throw UserError("name is required");
   if (email.find('@') == std::string_view::npos || email.front() == '@' || email.back() == '@') {
     throw UserError("email '" + std::string(email) + "' is not an email address");
@@ -81,9 +116,14 @@ NewUser add_user(workflow::Database& db, std::string_view name, std::string_view
     throw UserError("scope " + kind + ":" + value + ": " + value +
                     " is not a number (digits, no leading zero, at most 9 of them)");
   }
+  if (value.find(';') != std::string::npos) throw UserError("scope " + kind + ":" + value + ": ';' is not allowed");
+  if (!phases.empty() && role != "lead") {
+    throw UserError("only a lead's scope may be narrowed to phases, not a " + std::string(role) + "'s");
+  }
+  const std::string phase_list = phases.empty() ? std::string() : canonical_phases(phases);
 
   NewUser created;
-  created.user = User{0, std::string(name), std::string(email), std::string(role), kind, value};
+  created.user = User{0, std::string(name), std::string(email), std::string(role), kind, value, phase_list};
   created.token = new_token();
   const std::string hash = workflow::sha256_hex(created.token);
   const std::string prefix = created.token.substr(0, 12);
@@ -95,11 +135,13 @@ NewUser add_user(workflow::Database& db, std::string_view name, std::string_view
     if (taken > 0) throw UserError("a user with email " + created.user.email + " already exists");
     soci::indicator kind_ind = kind.empty() ? soci::i_null : soci::i_ok;
     soci::indicator value_ind = kind_ind;
+    soci::indicator phases_ind = phase_list.empty() ? soci::i_null : soci::i_ok;
     long long id = 0;
-    sql << "INSERT INTO users (name, email, role, scope_kind, scope_value, created_at)"
-           " VALUES (:name, :email, :role, :kind, :value, :now) RETURNING id",
+    sql << "INSERT INTO users (name, email, role, scope_kind, scope_value, scope_phases, created_at)"
+           " VALUES (:name, :email, :role, :kind, :value, :phases, :now) RETURNING id",
         soci::use(created.user.name), soci::use(created.user.email), soci::use(created.user.role),
-        soci::use(kind, kind_ind), soci::use(value, value_ind), soci::use(now), soci::into(id);
+        soci::use(kind, kind_ind), soci::use(value, value_ind), soci::use(phase_list, phases_ind), soci::use(now),
+        soci::into(id);
     created.user.id = id;
     sql << "INSERT INTO api_tokens (user_id, token_hash, token_prefix, created_at) VALUES (:u, :h, :p, :now)",
         soci::use(id), soci::use(hash), soci::use(prefix), soci::use(now);
@@ -142,12 +184,12 @@ namespace {
 // The lookup every API request makes, kept with the connection: planned once.
 struct TokenLookup {
   explicit TokenLookup(soci::session& sql)
-      : statement((sql.prepare << "SELECT u.id, u.name, u.email, u.role, u.scope_kind, u.scope_value, t.token_hash"
-                                  " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+      : statement((sql.prepare << "SELECT u.id, u.name, u.email, u.role, u.scope_kind, u.scope_value, t.token_hash,"
+                                  " u.scope_phases FROM api_tokens t JOIN users u ON u.id = t.user_id"
                                   " WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.purpose = :purpose",
                    soci::use(hash), soci::use(purpose), soci::into(id), soci::into(user.name), soci::into(user.email),
                    soci::into(user.role), soci::into(kind, kind_ind), soci::into(value, value_ind),
-                   soci::into(stored))) {}
+                   soci::into(stored), soci::into(phases, phases_ind))) {}
   std::string hash;
   std::string purpose;
   long long id = 0;
@@ -157,6 +199,8 @@ struct TokenLookup {
   soci::indicator kind_ind = soci::i_ok;
   soci::indicator value_ind = soci::i_ok;
   std::string stored;
+  std::string phases;
+  soci::indicator phases_ind = soci::i_ok;
   soci::statement statement;
 };
 
@@ -174,6 +218,7 @@ std::optional<User> lookup(workflow::Database& db, std::string_view token, const
     st.purpose = purpose;
     st.kind_ind = soci::i_ok;
     st.value_ind = soci::i_ok;
+    st.phases_ind = soci::i_ok;
     if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
     // The index found it by hash; compare again without a data-dependent early exit.
     if (st.stored.size() != hash.size() || CRYPTO_memcmp(st.stored.data(), hash.data(), hash.size()) != 0) {
@@ -183,6 +228,7 @@ std::optional<User> lookup(workflow::Database& db, std::string_view token, const
     user.id = st.id;
     user.scope_kind = st.kind_ind == soci::i_null ? std::string() : st.kind;
     user.scope_value = st.value_ind == soci::i_null ? std::string() : st.value;
+    user.scope_phases = st.phases_ind == soci::i_null ? std::string() : st.phases;
     return user;
   } catch (...) {
     connection.rethrow_translated();

@@ -22,10 +22,15 @@ struct User {
   std::int64_t id = 0;
   std::string name;
   std::string email;
-  std::string role;         // lead, system_leader, school, la_officer, admin
-  std::string scope_kind;   // mini_region, alliance, school, system_leader, la; empty for admin
-  std::string scope_value;  // "Derbyshire", "12", "144871", ...
+  std::string role;          // lead, strategic, system_leader, school, la_officer, admin
+  std::string scope_kind;    // mini_region, alliance, school, system_leader, la; empty for admin and strategic
+  std::string scope_value;   // "Derbyshire", "12", "144871", ...
+  std::string scope_phases;  // a lead narrowed to phase groups: "primary,middle"; empty for every phase
 };
+
+// The user's scope as the engine's actor carries it: "mini_region:Lincolnshire",
+// with ";phase:primary,middle" when narrowed to phases; "" for none.
+[[nodiscard]] std::string actor_scope(const User& user);
 
 struct NewUser {
   User user;
@@ -34,10 +39,12 @@ struct NewUser {
 
 // Creates a user with a first token. `scope` is KIND:VALUE ("school:144871")
 // or empty; which kinds a role takes: lead mini_region or alliance; school
-// school; system_leader system_leader; la_officer la; admin none.
-// Throws UserError (nothing written), or workflow database errors.
+// school; system_leader system_leader; la_officer la; admin and strategic
+// none. `phases` narrows a lead to phase groups ("primary,middle", see
+// cases::kPhaseGroups). Throws UserError (nothing written), or workflow
+// database errors.
 [[nodiscard]] NewUser add_user(workflow::Database& db, std::string_view name, std::string_view email,
-                               std::string_view role, std::string_view scope);
+                               std::string_view role, std::string_view scope, std::string_view phases = {});
 
 // How the user with this email hears of their cases: "immediate" (each
 // message as it happens) or "digest" (one message a day). Throws UserError.

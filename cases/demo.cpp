@@ -77,6 +77,10 @@ constexpr Leader kLeaders[] = {
     {"Tom Whitfield", "tom.whitfield@example.org", 120588, "NLG", "governance", 10, false},
     {"Priya Nair", "priya.nair@example.org", 144871, "SLE", "early years, English", 12, false},
     {"David Marsh", "david.marsh@example.org", 145966, "NLE", "", 10, true},
+    // Leaders whose designations are under review below.
+    {"Leah Hart", "leah.hart@example.org", 122951, "SLE", "English", 5, false},
+    {"Owen Price", "owen.price@example.org", 146330, "LLE", "leadership", 5, false},
+    {"Ruth Ellis", "ruth.ellis@example.org", 137220, "SLE", "science", 5, false},
 };
 
 }  // namespace
@@ -104,16 +108,23 @@ DemoData load_demo(workflow::Engine& engine) {
   const std::string this_year = academic_year_of(demo.ago(0));
   const std::string last_year = academic_year_of(demo.ago(130));
   std::vector<std::int64_t> ids;
+  std::vector<std::int64_t> designation_of;  // each leader's designation, by leader
   for (const auto& l : kLeaders) {
     const auto id = create_system_leader(db, l.name, l.email, l.home, out.alliance_id);
     const auto to = l.lapsed ? std::optional(demo.ago(60)) : std::nullopt;
-    add_designation(db, id, l.designation, l.specialisms, *workflow::parse_date("2019-09-01"), to);
+    designation_of.push_back(
+        add_designation(db, id, l.designation, l.specialisms, *workflow::parse_date("2019-09-01"), to));
     for (const auto& year : {last_year, this_year}) set_capacity(db, id, year, l.days);
     out.system_leaders.emplace_back(l.name, id);
     ids.push_back(id);
   }
   // Grace is also an accredited pupil premium reviewer.
-  add_designation(db, ids[2], "PPR", "", *workflow::parse_date("2021-01-04"), std::nullopt);
+  (void)add_designation(db, ids[2], "PPR", "", *workflow::parse_date("2021-01-04"), std::nullopt);
+  const auto reviewed = [&](std::size_t leader, const char* reason = nullptr) {
+    object payload{{"designation_id", designation_of[leader]}};
+    if (reason != nullptr) payload["reason"] = reason;
+    return payload;
+  };
   const auto helen = ids[0], imran = ids[1], grace = ids[2], tom = ids[3], priya = ids[4];
   const auto as = [&](std::int64_t leader) {
     for (const auto& [name, id] : out.system_leaders) {
@@ -279,33 +290,24 @@ DemoData load_demo(workflow::Engine& engine) {
   }
 
   // Designation reviews.
-  demo.open("designation_review", 145966,
-            {{"subject_type", "system_leader"}, {"subject_name", "David Marsh"}, {"reason", "Designation lapsed"}},
-            kLead, 3);
+  demo.open("designation_review", 145966, reviewed(5, "Designation lapsed"), kLead, 3);
   {
-    const auto id = demo.open("designation_review", 122951,
-                              {{"subject_type", "system_leader"}, {"subject_name", "Leah Hart"}}, kLead, 6);
+    const auto id = demo.open("designation_review", 122951, reviewed(6), kLead, 6);
     demo.event(id, "accept_review", {}, kLead, 5);
   }
   {
-    const auto id =
-        demo.open("designation_review", 148502,
-                  {{"subject_type", "teaching_school"}, {"subject_name", "Hasland Vale Teaching School"}}, kLead, 15);
+    const auto id = demo.open("designation_review", 148502, reviewed(1), kLead, 15);
     demo.event(id, "accept_review", {}, kLead, 14);
     demo.event(id, "assign_reviewer", {{"reviewer_id", helen}}, kLead, 12);
   }
   {
-    const auto id =
-        demo.open("designation_review", 120588,
-                  {{"subject_type", "teaching_school"}, {"subject_name", "Saltfleet Teaching School"}}, kLead, 30);
+    const auto id = demo.open("designation_review", 120588, reviewed(3), kLead, 30);
     demo.event(id, "accept_review", {}, kLead, 28);
     demo.event(id, "assign_reviewer", {{"reviewer_id", helen}}, kLead, 26);
     demo.event(id, "submit_review", {{"findings", "Criteria met in part"}}, as(helen), 20);
   }
   {
-    const auto id =
-        demo.open("designation_review", 146330,
-                  {{"subject_type", "teaching_school"}, {"subject_name", "Ladybrook Teaching School"}}, kLead, 30);
+    const auto id = demo.open("designation_review", 146330, reviewed(7), kLead, 30);
     demo.event(id, "accept_review", {}, kLead, 28);
     demo.event(id, "assign_reviewer", {{"reviewer_id", helen}}, kLead, 26);
     demo.event(id, "submit_review", {{"findings", "Criteria no longer met"}}, as(helen), 10);
@@ -313,18 +315,14 @@ DemoData load_demo(workflow::Engine& engine) {
   }
   {
     // De-designated with no appeal: the timers close the window and the contact falls overdue.
-    const auto id =
-        demo.open("designation_review", 137220,
-                  {{"subject_type", "teaching_school"}, {"subject_name", "Charnwood Teaching School"}}, kLead, 50);
+    const auto id = demo.open("designation_review", 137220, reviewed(8), kLead, 50);
     demo.event(id, "accept_review", {}, kLead, 48);
     demo.event(id, "assign_reviewer", {{"reviewer_id", helen}}, kLead, 46);
     demo.event(id, "submit_review", {{"findings", "Criteria not met"}}, as(helen), 40);
     demo.event(id, "panel_de_designates", {{"reason", "Criteria not met"}}, kLead, 35);
   }
   {
-    const auto id =
-        demo.open("designation_review", 144871,
-                  {{"subject_type", "teaching_school"}, {"subject_name", "Ashgrove Teaching School"}}, kLead, 45);
+    const auto id = demo.open("designation_review", 144871, reviewed(4), kLead, 45);
     demo.event(id, "accept_review", {}, kLead, 44);
     demo.event(id, "assign_reviewer", {{"reviewer_id", helen}}, kLead, 42);
     demo.event(id, "submit_review", {{"findings", "Criteria met"}}, as(helen), 35);

@@ -9,6 +9,7 @@
 
 #include "cases/matching.h"
 #include "cases/providers.h"
+#include "workflow/case_store.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
 #include "workflow/timestamp.h"
@@ -51,22 +52,25 @@ void propose(Database::Connection& connection, const CaseSnapshot& c, const boos
     }
   }
   const long long leader = leader_of(args);
-  std::vector<Exclusion> reasons;
+  Eligibility fit;
   try {
-    reasons = eligibility(connection, request, leader);
+    fit = eligibility(connection, request, leader);
   } catch (const ProviderError& e) {
     refuse(c, e.what());
   }
-  if (!reasons.empty()) {
+  if (!fit.reasons.empty()) {
     std::string why;
-    for (const auto& r : reasons) why += (why.empty() ? "" : "; ") + r.reason;
+    for (const auto& r : fit.reasons) why += (why.empty() ? "" : "; ") + r.reason;
     refuse(c, fmt::format("system leader {} is not eligible: {}", leader, why));
   }
   const long long case_id = c.id;
+  const long long designation = fit.designation_id;
   const std::string on = text_arg(args, "on");
-  connection.session() << "INSERT INTO deployments (case_id, system_leader_id, status, proposed_on)"
-                          " VALUES (:c, :l, 'proposed', :on)",
-      soci::use(case_id), soci::use(leader), soci::use(on);
+  // The designation it is made under is kept: an SLE deployment is one made
+  // under an SLE designation (docs/kpis.md).
+  connection.session() << "INSERT INTO deployments (case_id, system_leader_id, status, proposed_on, designation_id)"
+                          " VALUES (:c, :l, 'proposed', :on, :g)",
+      soci::use(case_id), soci::use(leader), soci::use(on), soci::use(designation);
 }
 
 void accept(Database::Connection& connection, const CaseSnapshot& c, const boost::json::object& args) {
@@ -171,10 +175,84 @@ void rate(Database::Connection& connection, const CaseSnapshot& c, const boost::
       soci::use(grade), soci::use(case_id), soci::use(leader);
 }
 
-std::pair<std::string_view, std::string_view> split_scope(std::string_view scope) {
-  const auto colon = scope.find(':');
-  if (colon == std::string_view::npos) return {scope, {}};
-  return {scope.substr(0, colon), scope.substr(colon + 1)};
+// A designation review names the designation it reviews: it must exist.
+void review_designation(Database::Connection& connection, const CaseSnapshot& c, const boost::json::object& args) {
+  const auto id = args.at("designation_id").to_number<std::int64_t>();
+  if (!find_designation(connection, id)) refuse(c, "designation_id: there is no designation " + std::to_string(id));
+}
+
+// A de-designation became final: the reviewed designation ends that day, and
+// the leads of the open deployments made under it hear of it.
+void end_reviewed_designation(Database::Connection& connection, const CaseSnapshot& c,
+                              const boost::json::object& args) {
+  const auto id = args.at("designation_id").to_number<std::int64_t>();
+  const auto on = workflow::parse_date(text_arg(args, "on")).value();
+  const auto found = find_designation(connection, id);
+  if (!found) return;  // a review opened before designations were named by id
+  (void)end_designation(connection, id, on, c.id);
+  const long long key = id;
+  struct Open {
+    long long case_id = 0;
+    std::string reference;
+    std::string kind;
+    long long urn = 0;
+    std::string state;
+  };
+  std::vector<Open> open;
+  {
+    soci::rowset<soci::row> rows =
+        (connection.session().prepare << "SELECT c.id, c.reference, c.kind, c.school_urn, c.state FROM deployments d"
+                                         " JOIN cases c ON c.id = d.case_id WHERE d.designation_id = :g"
+                                         " AND d.status IN ('proposed', 'active') ORDER BY c.id",
+         soci::use(key));
+    for (const auto& r : rows) open.push_back({row_integer(r, 0), row_text(r, 1), row_text(r, 2), row_integer(r, 3),
+                                               row_text(r, 4)});
+  }
+  workflow::CaseStore store(connection);
+  const std::string now = workflow::format_timestamp(std::chrono::system_clock::now());
+  for (const auto& o : open) {
+    const boost::json::object payload{{"case_id", o.case_id},
+                                      {"reference", o.reference},
+                                      {"kind", o.kind},
+                                      {"school_urn", o.urn},
+                                      {"event", "designation_ended"},
+                                      {"state", o.state},
+                                      {"designation", found->designation.label() + " of " + found->system_leader_name},
+                                      {"ended_on", text_arg(args, "on")},
+                                      {"ended_by", c.reference}};
+    store.insert_outbox(o.case_id, "designation_ended", boost::json::serialize(payload), now);
+  }
+}
+
+// A person's scope as the actor carries it: "KIND:VALUE", with
+// ";phase:GROUP,GROUP" when a lead is narrowed to phases.
+struct PersonScope {
+  std::string_view kind;
+  std::string_view value;
+  std::vector<std::string> phases;
+};
+
+PersonScope parse_scope(std::string_view scope) {
+  PersonScope out;
+  std::string_view place = scope;
+  if (const auto semicolon = scope.find(";phase:"); semicolon != std::string_view::npos) {
+    place = scope.substr(0, semicolon);
+    std::string_view rest = scope.substr(semicolon + 7);
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      out.phases.emplace_back(rest.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  const auto colon = place.find(':');
+  if (colon == std::string_view::npos) {
+    out.kind = place;
+  } else {
+    out.kind = place.substr(0, colon);
+    out.value = place.substr(colon + 1);
+  }
+  return out;
 }
 
 }  // namespace
@@ -196,6 +274,8 @@ void register_deployment_effects(workflow::KindRegistry& kinds) {
   kinds.add_effect("deployment.end", end);
   kinds.add_effect("deployment.log_day", log_day);
   kinds.add_effect("deployment.rate", rate);
+  kinds.add_effect("designation.review", review_designation);
+  kinds.add_effect("designation.end", end_reviewed_designation);
 }
 
 namespace {
@@ -215,7 +295,9 @@ struct ScopeStatements {
         alliance((sql.prepare << "SELECT count(*) FROM alliances a WHERE a.id = :a"
                                  " AND (a.lead_school_urn = :u OR EXISTS (SELECT 1 FROM alliance_members m"
                                  " WHERE m.alliance_id = a.id AND m.school_urn = :u2))",
-                  soci::use(number), soci::use(urn), soci::use(urn2), soci::into(found))) {}
+                  soci::use(number), soci::use(urn), soci::use(urn2), soci::into(found))),
+        phase((sql.prepare << "SELECT phase_group FROM schools WHERE urn = :u", soci::use(urn),
+               soci::into(phase_group, phase_ind))) {}
 
   long long case_id = 0;
   long long leader_id = 0;
@@ -228,6 +310,9 @@ struct ScopeStatements {
   soci::statement la;
   soci::statement region;
   soci::statement alliance;
+  std::string phase_group;
+  soci::indicator phase_ind = soci::i_ok;
+  soci::statement phase;
 
   bool any(soci::statement& statement, workflow::Backend backend) {
     found = 0;
@@ -239,8 +324,11 @@ struct ScopeStatements {
 
 std::optional<std::string> scope_refusal(Database::Connection& connection, const workflow::Actor& actor,
                                          const CaseSnapshot& snapshot) {
-  const auto [scope_kind, scope_value] = split_scope(actor.scope);
-  if (actor.role == "admin") return std::nullopt;
+  const auto scope = parse_scope(actor.scope);
+  const auto scope_kind = scope.kind;
+  const auto scope_value = scope.value;
+  // The strategic group reads every case (and sends no event: no kind names it).
+  if (actor.role == "admin" || actor.role == "strategic") return std::nullopt;
   if (actor.role == "school") {
     if (scope_kind == "school" && scope_value == std::to_string(snapshot.school_urn)) return std::nullopt;
     return "a school user sees only its own school's cases";
@@ -270,16 +358,25 @@ std::optional<std::string> scope_refusal(Database::Connection& connection, const
     return "an LA officer sees only the cases of schools in their local authority";
   }
   if (actor.role == "lead") {
-    if (scope_kind == "mini_region" && st.any(st.region, backend)) return std::nullopt;
-    if (scope_kind == "alliance" && numeric && st.any(st.alliance, backend)) return std::nullopt;
-    return "a lead sees only the cases of schools in their mini region or alliance";
+    const bool place = (scope_kind == "mini_region" && st.any(st.region, backend)) ||
+                       (scope_kind == "alliance" && numeric && st.any(st.alliance, backend));
+    if (!place) return "a lead sees only the cases of schools in their mini region or alliance";
+    if (scope.phases.empty()) return std::nullopt;
+    st.phase_ind = soci::i_ok;
+    st.phase_group.clear();
+    if (workflow::execute_once(st.phase, backend) && st.phase_ind != soci::i_null &&
+        std::find(scope.phases.begin(), scope.phases.end(), st.phase_group) != scope.phases.end()) {
+      return std::nullopt;
+    }
+    return "a lead narrowed to phases sees only the cases of schools in those phases";
   }
   return "the role '" + actor.role + "' sees no cases";
 }
 
 ScopeCondition scope_condition(const workflow::Actor& actor) {
-  const auto [scope_kind, scope_value] = split_scope(actor.scope);
-  const std::string value(scope_value);
+  const auto scope = parse_scope(actor.scope);
+  const auto scope_kind = scope.kind;
+  const std::string value(scope.value);
   // Integers are compared as integers (so indexes serve), after checking the
   // scope holds one: a malformed scope sees nothing rather than an SQL error.
   const auto number = [&]() -> std::optional<std::string> {
@@ -289,7 +386,7 @@ ScopeCondition scope_condition(const workflow::Actor& actor) {
     return std::to_string(n);
   }();
   const ScopeCondition none{"1 = 0", {}};
-  if (actor.role == "admin") return {"1 = 1", {}};
+  if (actor.role == "admin" || actor.role == "strategic") return {"1 = 1", {}};
   if (actor.role == "school") {
     if (scope_kind != "school" || !number) return none;
     return {"c.school_urn = CAST(? AS INTEGER)", {*number}};
@@ -305,16 +402,27 @@ ScopeCondition scope_condition(const workflow::Actor& actor) {
     if (scope_kind != "la" || !number) return none;
     return {"s.la_code = CAST(? AS INTEGER)", {*number}};
   }
-  if (actor.role == "lead" && scope_kind == "mini_region") {
-    return {"s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", {value}};
-  }
-  if (actor.role == "lead" && scope_kind == "alliance" && number) {
-    return {
+  if (actor.role != "lead") return none;
+  ScopeCondition lead;
+  if (scope_kind == "mini_region") {
+    lead = {"s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", {value}};
+  } else if (scope_kind == "alliance" && number) {
+    lead = {
         "(c.school_urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = CAST(? AS BIGINT))"
         " OR c.school_urn IN (SELECT lead_school_urn FROM alliances WHERE id = CAST(? AS BIGINT)))",
         {*number, *number}};
+  } else {
+    return none;
   }
-  return none;
+  if (!scope.phases.empty()) {
+    lead.sql = "(" + lead.sql + " AND s.phase_group IN (";
+    for (std::size_t i = 0; i < scope.phases.size(); ++i) {
+      lead.sql += i == 0 ? "?" : ", ?";
+      lead.values.push_back(scope.phases[i]);
+    }
+    lead.sql += "))";
+  }
+  return lead;
 }
 
 std::vector<DeploymentDay> deployment_days(Database& db, std::int64_t case_id) {

@@ -25,7 +25,9 @@ namespace s2s::cases {
 // The effects deployment.propose (eligibility checked, refusing with every
 // reason), deployment.accept (capacity reserved), deployment.decline,
 // deployment.end, deployment.log_day (capacity consumed, or given back by a
-// correction) and deployment.rate.
+// correction) and deployment.rate; designation.review (the reviewed
+// designation exists) and designation.end (a final de-designation ends it and
+// tells the leads of the open deployments made under it).
 void register_deployment_effects(workflow::KindRegistry& kinds);
 
 // Whether a case lies within a person's scope (DESIGN.md section 2): nullopt

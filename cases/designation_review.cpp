@@ -190,6 +190,11 @@ struct require_contact {
     ctx.data()["decision_final_on"] = date_value(ctx.occurred_on());
     ctx.data()["contact_due_on"] = date_value(ctx.arm_deadline("designation_review.contact", ctx.occurred_on()));
     ctx.notify("contact_due");
+    // The reviewed designation ends that day, in this transaction.
+    if (const auto* designation = ctx.data().if_contains("designation_id");
+        designation != nullptr && designation->is_number()) {
+      ctx.request("designation.end", {{"designation_id", *designation}, {"on", date_value(ctx.occurred_on())}});
+    }
   }
 };
 struct record_overturn {
@@ -240,12 +245,12 @@ struct Machine : workflow::MachineBase<Machine> {
   };
   static constexpr std::string_view kOpenedBy = "lead";
   static constexpr FieldSpec kOpenFields[] = {
-      {"subject_type", FieldType::string, true, "teaching_school,system_leader", "what designation is reviewed"},
-      {"subject_name", FieldType::string, true, {}, "the teaching school or system leader reviewed"},
+      {"designation_id", FieldType::integer, true, {}, "the designation reviewed (see GET /api/v1/system-leaders)"},
       {"reason", FieldType::string, false, {}, "why the review was opened"},
   };
   static void on_open(EventContext& ctx) {
     keep_payload(ctx);
+    ctx.request("designation.review", {{"designation_id", ctx.payload().at("designation_id")}});
     ctx.notify("referral_received");
   }
 

@@ -86,6 +86,24 @@ inline boost::json::string date_value(std::chrono::year_month_day day) {
   return boost::json::string(workflow::format_date(day));
 }
 
+// A referral's `source`: a school user's own referral is always a
+// self-referral (the caller's role decides, docs/kpis.md): a school naming
+// another source is refused, one naming none is stored as self; anyone else
+// must say who referred.
+inline void record_source(EventContext& ctx) {
+  const std::string source = payload_string(ctx, "source");
+  if (ctx.caller().role == "school") {
+    if (!source.empty() && source != "self") {
+      ctx.refuse("source: a school's own referral is a self-referral; send source 'self' or leave it out, not '" +
+                 source + "'");
+      return;
+    }
+    ctx.data()["source"] = "self";
+  } else if (source.empty()) {
+    ctx.refuse("source is required: who referred the school");
+  }
+}
+
 // Guards and actions several kinds share.
 
 // Day entries: days of support logged on a case, kept in its data as

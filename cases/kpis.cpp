@@ -4,11 +4,13 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <set>
 
 #include "cases/kinds.h"
 #include "cases/providers.h"
+#include "cases/schools.h"
 #include "workflow/case_kind.h"
 #include "workflow/date.h"
 
@@ -102,10 +104,18 @@ class ReportSql {
   std::string as_of_;
 };
 
-// SSIF-eligible, graded requires improvement or inadequate, or in a Category
-// 5/6 area (NULL, for a school not on the register, is not in need).
+// Schools in need, as the LTT plan's footnote iii defines them: SSIF-eligible,
+// and/or graded Requires Improvement (3) by Ofsted AND in a Category 5/6 area
+// (NULL, for a school not on the register, is not in need).
 constexpr const char* kInNeed =
-    "CASE WHEN s.ssif_eligible OR s.category_5_6 OR s.ofsted_grade IN (3, 4) THEN 1 ELSE 0 END";
+    "CASE WHEN s.ssif_eligible OR (s.ofsted_grade = 3 AND s.category_5_6) THEN 1 ELSE 0 END";
+constexpr const char* kInNeedWords =
+    "Schools in need, in the LTT plan's words (footnote iii): \"schools who meet the Strategic School Improvement "
+    "Fund eligibility criteria and/or those that are graded 'Requires Improvement' by Ofsted and are located in "
+    "challenging areas of the country ... 'Category 5 & 6' Areas\": a school SSIF-eligible, or graded requires "
+    "improvement AND in a Category 5/6 area (a school graded requires improvement elsewhere, or a good school in "
+    "such an area, is not in need).";
+constexpr double kDaysPerTeachingSchool = 30;
 
 // One group of rows: its keys (as text), the case reference when the rows are
 // listed one per case, and their count or sum.
@@ -155,8 +165,44 @@ void count_share(Kpi& k, const std::vector<Tally>& rows, std::size_t hit, Keep&&
   }
 }
 
-// The SQL condition on a school `s` for the scope; "" for all schools.
-std::string scope_condition(soci::session& sql, const KpiScope& scope) {
+// The SQL conditions on a school for the scope: where it is (alliance, mini
+// region, LA) and, with phases, also its phase group; "" for all schools.
+struct ScopeSql {
+  std::string place;   // on `s`
+  std::string full;    // on `s`: place and phases
+  std::string phases;  // on `s`: phases only ("" for every phase)
+  std::string place_of_lead;  // on `ls`, a teaching school's lead school: place only
+};
+
+// The condition of `parts`, joined with AND; "" for none.
+std::string all_of(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : " AND ") + p;
+  return out.empty() ? out : "(" + out + ")";
+}
+
+std::string place_condition(soci::session& sql, const KpiScope& scope, const std::string& s);
+
+ScopeSql scope_conditions(soci::session& sql, const KpiScope& scope) {
+  ScopeSql out;
+  out.place = place_condition(sql, scope, "s");
+  out.place_of_lead = place_condition(sql, scope, "ls");
+  if (!scope.phases.empty()) {
+    std::string list;
+    for (const auto& phase : scope.phases) {
+      if (!is_phase_group(phase)) throw ProviderError("no phase '" + phase + "' (" + phase_groups_text() + ")", "phases");
+      list += (list.empty() ? "'" : ", '") + phase + "'";  // checked against the fixed list above
+    }
+    out.phases = "s.phase_group IN (" + list + ")";
+  }
+  std::vector<std::string> parts;
+  if (!out.place.empty()) parts.push_back(out.place);
+  if (!out.phases.empty()) parts.push_back(out.phases);
+  out.full = all_of(parts);
+  return out;
+}
+
+std::string place_condition(soci::session& sql, const KpiScope& scope, const std::string& s) {
   std::vector<std::string> parts;
   if (scope.alliance) {
     long long found = 0;
@@ -164,8 +210,8 @@ std::string scope_condition(soci::session& sql, const KpiScope& scope) {
     sql << "SELECT count(*) FROM alliances WHERE id = :id", soci::use(id), soci::into(found);
     if (found == 0) throw ProviderError("no alliance " + std::to_string(id), "alliance");
     const std::string a = std::to_string(id);
-    parts.push_back("(s.urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = " + a +
-                    ") OR s.urn IN (SELECT lead_school_urn FROM alliances WHERE id = " + a + "))");
+    parts.push_back("(" + s + ".urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = " + a + ") OR " + s +
+                    ".urn IN (SELECT lead_school_urn FROM alliances WHERE id = " + a + "))");
   }
   if (scope.mini_region) {
     std::vector<std::string> codes;
@@ -176,12 +222,10 @@ std::string scope_condition(soci::session& sql, const KpiScope& scope) {
     if (codes.empty()) throw ProviderError("no mini region '" + *scope.mini_region + "'", "mini_region");
     std::string list;
     for (const auto& c : codes) list += (list.empty() ? "" : ", ") + c;
-    parts.push_back("s.la_code IN (" + list + ")");
+    parts.push_back(s + ".la_code IN (" + list + ")");
   }
-  if (scope.la) parts.push_back("s.la_code = " + std::to_string(*scope.la));
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : " AND ") + p;
-  return out.empty() ? out : "(" + out + ")";
+  if (scope.la) parts.push_back(s + ".la_code = " + std::to_string(*scope.la));
+  return all_of(parts);
 }
 
 // One report on a connection whose snapshot is already open.
@@ -223,7 +267,8 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
 
   {
     soci::session& sql = connection.session();
-    const ReportSql q(connection.backend(), scope_condition(sql, scope), report.from, end, report.as_of);
+    const ScopeSql where = scope_conditions(sql, scope);
+    const ReportSql q(connection.backend(), where.full, report.from, end, report.as_of);
     const auto sorted_refs = [](const std::vector<Tally>& rows, auto&& keep) {
       std::set<std::string> out;
       for (const auto& t : rows) {
@@ -236,31 +281,62 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
       return [i, value](const Tally& t) { return t.keys[i] == value; };
     };
 
-    // 1. Deployment days to schools in need, per teaching school (alliance).
-    const std::string leader_in_alliance =
-        scope.alliance ? "CASE WHEN t.system_leader_id IN (SELECT id FROM system_leaders WHERE alliance_id = " +
-                             std::to_string(*scope.alliance) + ") THEN 1 ELSE 0 END"
-                       : std::string("0");
+    // 1. Deployment days to schools in need, per teaching school; the days of
+    // risk assessments and pupil premium reviews beside them. The scope's
+    // teaching schools are the alliance asked for, else the alliances whose
+    // lead school is in the scope's place; each one's days are those its
+    // system leaders gave (to schools anywhere, of the scope's phases).
+    struct TeachingSchool {
+      std::int64_t id = 0;
+      std::string name;
+    };
+    std::vector<TeachingSchool> teaching_schools;
+    {
+      const std::string query =
+          "SELECT a.id, a.name, ls.name FROM alliances a JOIN schools ls ON ls.urn = a.lead_school_urn" +
+          (scope.alliance ? " WHERE a.id = " + std::to_string(*scope.alliance)
+                          : where.place_of_lead.empty() ? std::string() : " WHERE " + where.place_of_lead) +
+          " ORDER BY a.name, a.id";
+      soci::rowset<soci::row> rows = sql.prepare << query;
+      for (const auto& r : rows) {
+        teaching_schools.push_back({row_integer(r, 0), row_text(r, 1) + " (" + row_text(r, 2) + ")"});
+      }
+    }
+    std::string teaching_ids;
+    for (const auto& t : teaching_schools) teaching_ids += (teaching_ids.empty() ? "" : ", ") + std::to_string(t.id);
+    // The teaching school a day counts for ("0": none of the scope's).
+    const std::string counts_for =
+        teaching_ids.empty() ? std::string("0")
+                             : "CASE WHEN l.alliance_id IN (" + teaching_ids + ")" +
+                                   (where.phases.empty() ? "" : " AND " + where.phases) +
+                                   " THEN CAST(l.alliance_id AS TEXT) ELSE '0' END";
+    const std::string kept_rows =
+        where.full.empty() && teaching_ids.empty()
+            ? std::string()
+            : " AND (" + (where.full.empty() ? std::string("1 = 1") : where.full) +
+                  (teaching_ids.empty() ? "" : " OR (l.alliance_id IN (" + teaching_ids + ")" +
+                                                   (where.phases.empty() ? "" : " AND " + where.phases) + ")") +
+                  ")";
+    const std::vector<std::string> day_keys{kInNeed, q.scoped(), counts_for, "c.kind",
+                                            "COALESCE(t.funding_source, '')"};
     // The year's days in force are kept per case, system leader and funding
     // source (deployment_day_totals); those up to an earlier day are the
     // year's less the entries in force dated after it, few for a recent day.
-    const std::string in_scope_or_alliance =
-        q.condition().empty() ? "" : " AND (" + q.condition() + " OR " + leader_in_alliance + " = 1)";
-    // keys: in need, the case's school in scope, the system leader in the scope's alliance, funding source
-    auto days = tally(sql, {kInNeed, q.scoped(), leader_in_alliance, "t.funding_source"}, "t.half_days",
+    // keys: in need, the case's school in scope, the teaching school it counts for, kind, funding source
+    auto days = tally(sql, day_keys, "t.half_days",
                       " FROM deployment_day_totals t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn ="
-                      " c.school_urn WHERE t.academic_year = " +
-                          ReportSql::quote(scope.academic_year) + " AND t.half_days <> 0" + in_scope_or_alliance,
+                      " c.school_urn LEFT JOIN system_leaders l ON l.id = t.system_leader_id WHERE t.academic_year = " +
+                          ReportSql::quote(scope.academic_year) + " AND t.half_days <> 0" + kept_rows,
                       refs);
     if (!now) {
       const auto after =
-          tally(sql, {kInNeed, q.scoped(), leader_in_alliance, "COALESCE(t.funding_source, '')"}, "t.half_days",
+          tally(sql, day_keys, "t.half_days",
                 " FROM deployment_days t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
-                " WHERE t.day > " +
+                " LEFT JOIN system_leaders l ON l.id = t.system_leader_id WHERE t.day > " +
                     q.as_of() + " AND t.day <= " + ReportSql::quote(report.to) +
                     " AND t.half_days <> 0 AND NOT EXISTS (SELECT 1 FROM deployment_days x"
                     " WHERE x.case_id = t.case_id AND x.corrects_entry = t.entry)" +
-                    in_scope_or_alliance,
+                    kept_rows,
                 refs);
       std::map<std::pair<std::vector<std::string>, std::string>, double> net;
       for (const auto& t : days) net[{t.keys, t.reference}] += t.value;
@@ -270,44 +346,79 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
         if (std::fabs(value) > 1e-9) days.push_back(Tally{key.first, key.second, value});
       }
     }
-    {
-      Kpi k = kpi("deployment_days_in_need", "Deployment days to schools in need, per teaching school",
-                  "Days logged (corrections applied) in the academic year on cases of schools in need "
-                  "(SSIF-eligible, graded requires improvement or inadequate, or in a Category 5/6 area), divided "
-                  "by the teaching schools: with an alliance, the days its system leaders gave (to schools "
-                  "anywhere); otherwise the days given to the scope's schools over the alliances whose lead school "
-                  "is in the scope.",
-                  "at least 30", "days");
-      const auto counts = [&](const Tally& t) {
-        return t.keys[0] == "1" && (scope.alliance ? t.keys[2] == "1" : t.keys[1] == "1");
-      };
-      for (const auto& t : days) k.numerator += counts(t) ? t.value / 2.0 : 0;
-      if (scope.alliance) {
-        k.denominator = 1;
-      } else {
-        long long teaching_schools = 0;
-        sql << (q.condition().empty()
-                    ? std::string("SELECT count(*) FROM alliances")
-                    : "SELECT count(*) FROM alliances a JOIN schools s ON s.urn = a.lead_school_urn WHERE " +
-                          q.condition()),
-            soci::into(teaching_schools);
-        k.denominator = static_cast<double>(teaching_schools);
+    const auto n = static_cast<double>(teaching_schools.size());
+    // One KPI counted per teaching school: each one's part, and the total
+    // against the target times the number of teaching schools. The status is
+    // the worst of the total's and every teaching school's, so that a total
+    // met never hides a teaching school below its own target.
+    const auto per_teaching_school = [&](Kpi k, auto&& counts, std::optional<double> each) {
+      for (const auto& ts : teaching_schools) {
+        const std::string id = std::to_string(ts.id);
+        KpiPart part;
+        part.alliance_id = ts.id;
+        part.name = ts.name;
+        const auto mine = [&](const Tally& t) { return t.keys[2] == id && counts(t); };
+        for (const auto& t : days) part.actual += mine(t) ? t.value / 2.0 : 0;
+        part.status = each ? rag(part.actual, *each) : "none";
+        part.references = sorted_refs(days, mine);
+        k.numerator += part.actual;
+        k.parts.push_back(std::move(part));
       }
-      if (k.denominator > 0) k.actual = k.numerator / k.denominator;
-      k.status = rag(k.actual, 30);
-      k.references = sorted_refs(days, counts);
+      k.denominator = n;
+      if (n > 0) k.actual = k.numerator;
+      k.status = each ? rag(k.actual, *each * n) : "none";
+      static constexpr std::array<const char*, 4> kWorst{"none", "green", "amber", "red"};
+      const auto rank = [](const std::string& status) {
+        return std::find(kWorst.begin(), kWorst.end(), status) - kWorst.begin();
+      };
+      for (const auto& part : k.parts) {
+        if (each && rank(part.status) > rank(k.status)) k.status = part.status;
+      }
+      k.references = sorted_refs(days, [&](const Tally& t) { return t.keys[2] != "0" && counts(t); });
       report.kpis.push_back(std::move(k));
+    };
+    per_teaching_school(
+        kpi("deployment_days_in_need", "Deployment days to schools in need, per teaching school",
+            std::string("Days of bespoke support (support requests; corrections applied) logged in the academic year "
+                        "on cases of schools in need, by each teaching school's system leaders (to schools anywhere), "
+                        "each against its 30; the figure is the total against 30 times the number of teaching "
+                        "schools, and its status is the worst of the total's and each teaching school's. The "
+                        "teaching schools are the alliance asked for, else the alliances whose lead school is in the "
+                        "scope. ") +
+                kInNeedWords,
+            n == 1 ? std::string("at least 30")
+                   : fmt::format("at least 30 per teaching school ({} in all for {})",
+                                 figure_text(kDaysPerTeachingSchool * n), figure_text(n)),
+            "days"),
+        [](const Tally& t) { return t.keys[0] == "1" && t.keys[3] == "support_request"; }, kDaysPerTeachingSchool);
+    for (const auto& [kind, id, name] :
+         {std::tuple{"risk_assessment", "risk_assessment_days", "Risk assessment days, per teaching school"},
+          std::tuple{"pupil_premium_review", "pupil_premium_review_days",
+                     "Pupil premium review days, per teaching school"}}) {
+      const std::string kind_name = kind;
+      per_teaching_school(kpi(id, name,
+                              "Days logged in the academic year (corrections applied) on " +
+                                  std::string(kind_name == "risk_assessment" ? "risk assessments"
+                                                                             : "pupil premium reviews") +
+                                  " by each teaching school's system leaders, beside the deployment days (which "
+                                  "count support requests only).",
+                              "", "days"),
+                          [kind_name](const Tally& t) { return t.keys[3] == kind_name; }, std::nullopt);
     }
     // 2. Support rated good or better by the supported school; 3. SLE deployments so rated.
     {
-      // keys: rated 1 or 2, the deployed system leader holds an SLE designation
+      // An SLE deployment: made under an SLE designation (chosen when the
+      // provider was proposed) that was active on its dates, from acceptance
+      // to its end (or the report's date).
+      const std::string sle_deployment =
+          "CASE WHEN EXISTS (SELECT 1 FROM deployments d JOIN designations g ON g.id = d.designation_id"
+          " WHERE d.case_id = c.id AND d.accepted_on IS NOT NULL AND d.status IN ('active', 'ended')"
+          " AND g.designation = 'SLE' AND g.active_from <= d.accepted_on"
+          " AND (g.active_to IS NULL OR g.active_to >= COALESCE(d.ended_on, " +
+          q.end() + "))) THEN 1 ELSE 0 END";
+      // keys: rated 1 or 2, an SLE deployment
       const auto rated = tally(
-          sql,
-          {"CASE WHEN " + q.grade() + " BETWEEN 1 AND 2 THEN 1 ELSE 0 END",
-           "CASE WHEN CAST(" + q.field("deployed_provider_id") +
-               " AS BIGINT) IN (SELECT system_leader_id FROM designations WHERE designation = 'SLE') THEN 1 ELSE 0 "
-               "END"},
-          "1",
+          sql, {"CASE WHEN " + q.grade() + " BETWEEN 1 AND 2 THEN 1 ELSE 0 END", sle_deployment}, "1",
           " FROM case_history h JOIN cases c ON c.id = h.case_id" + q.schools() +
               " WHERE h.event = 'submit_rating' AND h.occurred_on BETWEEN " + q.from() + " AND " + q.end() +
               " AND NOT EXISTS (SELECT 1 FROM case_history h2 WHERE h2.case_id = h.case_id"
@@ -319,8 +430,8 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
                      "the share rated 1 (outstanding) or 2 (good).",
                      "at least 90%", "percent");
       Kpi sle = kpi("sle_positive_feedback", "SLE deployments with positive feedback",
-                    "Of the rated cases (as above) whose deployed system leader holds an SLE designation, the share "
-                    "rated 1 or 2.",
+                    "Of the rated cases (as above) whose deployment was made under an SLE designation active on its "
+                    "dates (the designation is chosen when the provider is proposed), the share rated 1 or 2.",
                     "above 95%", "percent");
       count_share(good, rated, 0, all_rows);
       count_share(sle, rated, 0, key_is(1, "1"));
@@ -334,19 +445,37 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
       report.kpis.push_back(std::move(good));
       report.kpis.push_back(std::move(sle));
     }
-    // 4. Self-referrals.
+    // 4. Schools that self-refer: distinct schools, beside the previous year's.
     {
-      const auto opened =
-          tally(sql, {"CASE WHEN " + q.field("source") + " = 'self' THEN 1 ELSE 0 END"}, "1",
-                " FROM cases c" + q.schools() + " WHERE c.opened_on BETWEEN " + q.from() + " AND " + q.end(), refs);
-      Kpi k = kpi("self_referrals", "Self-referrals",
-                  "Cases opened in the academic year that the school referred itself (source self); the "
-                  "denominator is every case opened in the year.",
-                  "should rise", "count");
-      count_share(k, opened, 0, all_rows);
+      // keys: the school, a self-referral
+      const auto referred = [&](const std::string& from, const std::string& to) {
+        return tally(sql, {"CAST(c.school_urn AS TEXT)", "CASE WHEN " + q.field("source") + " = 'self' THEN 1 ELSE 0 END"},
+                     "1",
+                     " FROM cases c" + q.schools() + " WHERE c.kind = 'support_request' AND c.opened_on BETWEEN " +
+                         from + " AND " + to,
+                     refs);
+      };
+      const auto distinct_schools = [](const std::vector<Tally>& rows, bool self_only) {
+        std::set<std::string> out;
+        for (const auto& t : rows) {
+          if (!self_only || t.keys[1] == "1") out.insert(t.keys[0]);
+        }
+        return static_cast<double>(out.size());
+      };
+      const auto opened = referred(q.from(), q.end());
+      Kpi k = kpi("self_referrals", "Schools that self-refer",
+                  "Distinct schools that referred themselves for school-to-school support (support requests whose "
+                  "source is self; a school user's own referral is always one) in the academic year, beside the "
+                  "previous academic year's figure (the whole year); the denominator is the distinct schools referred "
+                  "in the year by anyone.",
+                  "should rise", "schools");
+      k.numerator = distinct_schools(opened, true);
+      k.denominator = distinct_schools(opened, false);
       k.actual = k.numerator;
+      const auto before = referred(fmt::format("'{:04}-09-01'", first_year - 1), fmt::format("'{:04}-08-31'", first_year));
+      k.previous = distinct_schools(before, true);
       k.status = "none";
-      k.references = sorted_refs(opened, key_is(0, "1"));
+      k.references = sorted_refs(opened, key_is(1, "1"));
       report.kpis.push_back(std::move(k));
     }
     // Deployments accepted in the year (the case's match), for attrition and
@@ -510,10 +639,13 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
     {
       std::map<std::string, double> by_source;
       for (const auto& t : days) {
-        if (t.keys[1] == "1") by_source[t.keys[3]] += t.value / 2.0;
+        if (t.keys[1] == "1") by_source[t.keys[4]] += t.value / 2.0;
       }
       for (const auto& [source, amount] : by_source) {
-        if (amount != 0) report.funding.push_back(FundingRow{source, amount, amount * scope.day_rate});
+        if (amount == 0) continue;
+        // No day rate, no spend: an unknown, not a zero.
+        report.funding.push_back(FundingRow{
+            source, amount, scope.day_rate > 0 ? std::optional<double>(amount * scope.day_rate) : std::nullopt});
       }
     }
     // The engagement map: schools per mini region with and without a case or an alliance.
@@ -580,18 +712,40 @@ std::string figure_text(double value) {
   return fmt::format("{:.1f}", value);
 }
 
+std::string funding_label(const std::string& funding_source) {
+  return funding_source.empty() ? "unspecified" : funding_source;
+}
+
 std::string kpi_csv(const KpiReport& report) {
   std::string out = "\xEF\xBB\xBF";
-  out += "academic_year,from,to,as_of,kpi,name,target,actual,numerator,denominator,unit,status,cases\r\n";
-  for (const auto& k : report.kpis) {
+  out += "academic_year,from,to,as_of,kpi,name,target,actual,numerator,denominator,previous,unit,status,cases\r\n";
+  const auto row = [&](const std::string& id, const std::string& name, const std::string& target,
+                       const std::string& actual, const std::string& numerator, const std::string& denominator,
+                       const std::string& previous, const std::string& unit, const std::string& status,
+                       const std::vector<std::string>& references) {
     std::string refs;
-    for (const auto& r : k.references) refs += (refs.empty() ? "" : " ") + r;
+    for (const auto& r : references) refs += (refs.empty() ? "" : " ") + r;
     out += csv_field(report.scope.academic_year) + "," + report.from + "," + report.to + "," + report.as_of + "," +
-           csv_field(k.id) + "," + csv_field(k.name) + "," + csv_field(k.target) + "," +
-           (k.actual ? figure_text(*k.actual) : "") + "," + figure_text(k.numerator) + "," +
-           figure_text(k.denominator) + "," + csv_field(k.unit) + "," + k.status + "," + csv_field(refs) + "\r\n";
+           csv_field(id) + "," + csv_field(name) + "," + csv_field(target) + "," + actual + "," + numerator + "," +
+           denominator + "," + previous + "," + csv_field(unit) + "," + status + "," + csv_field(refs) + "\r\n";
+  };
+  for (const auto& k : report.kpis) {
+    row(k.id, k.name, k.target, k.actual ? figure_text(*k.actual) : "", figure_text(k.numerator),
+        figure_text(k.denominator), k.previous ? figure_text(*k.previous) : "", k.unit, k.status, k.references);
+  }
+  for (const auto& k : report.kpis) {
+    for (const auto& part : k.parts) {
+      row(k.id + ".teaching_school", part.name, k.status == "none" ? "" : "at least 30", figure_text(part.actual), "",
+          "", "", k.unit, part.status, part.references);
+    }
   }
   return out;
+}
+
+std::string kpi_csv_filename(const KpiReport& report) {
+  std::string year = report.scope.academic_year;
+  std::replace(year.begin(), year.end(), '/', '-');
+  return "kpis-" + year + ".csv";
 }
 
 }  // namespace s2s::cases

@@ -21,6 +21,9 @@ struct KpiScope {
   std::optional<std::int64_t> alliance;    // schools that are its members or its lead school
   std::optional<std::string> mini_region;  // schools in the mini region's LAs
   std::optional<int> la;                   // schools in the LA
+  // Narrows the schools to these phase groups (see kPhaseGroups in
+  // cases/schools.h), as a lead's scope may be: empty for every phase.
+  std::vector<std::string> phases;
   double day_rate = 0;                     // spend per deployment day (0: not costed)
   bool with_references = true;             // list the cases behind each KPI (false: figures only, faster)
   bool with_overdue_items = true;          // list the overdue deadlines (KpiReport::overdue)
@@ -28,6 +31,15 @@ struct KpiScope {
   // counts (days worked, ratings given, deadlines settled, cases opened,
   // matched and closed), as known now. Default: today.
   std::optional<std::chrono::year_month_day> as_of;
+};
+
+// One teaching school's part of a KPI counted per teaching school.
+struct KpiPart {
+  std::int64_t alliance_id = 0;  // the teaching school alliance
+  std::string name;              // "Birch Teaching School Alliance (Birch Primary)"
+  double actual = 0;
+  std::string status;                   // against the per-teaching-school target; "none" without one
+  std::vector<std::string> references;  // the cases behind it, sorted
 };
 
 struct Kpi {
@@ -41,13 +53,18 @@ struct Kpi {
   double denominator = 0;
   std::string status;                   // green, amber, red; "none" without a numeric target or actual
   std::vector<std::string> references;  // the cases behind it, sorted
+  std::optional<double> previous;       // the previous academic year's figure, where the plan compares years
+  std::vector<KpiPart> parts;           // per teaching school, where the plan counts per teaching school
 };
 
 struct FundingRow {
-  std::string funding_source;  // "" for days logged without one
+  std::string funding_source;  // "" for days logged without one (shown as "unspecified")
   double days = 0;
-  double spend = 0;
+  std::optional<double> spend;  // days x the day rate; none when the report has no day rate
 };
+
+// How reports name a funding source: "unspecified" for days logged without one.
+[[nodiscard]] std::string funding_label(const std::string& funding_source);
 
 struct EngagementRow {
   std::string mini_region;
@@ -98,7 +115,10 @@ struct KpiReport {
 [[nodiscard]] std::string figure_text(double value);
 
 // The report as CSV that opens cleanly in Excel: UTF-8 with a BOM, one header
-// row, ISO dates, CRLF line ends; one row per KPI.
+// row, ISO dates, CRLF line ends; one row per KPI, then one per teaching
+// school of the KPIs counted per teaching school (kpi "ID.teaching_school").
 [[nodiscard]] std::string kpi_csv(const KpiReport& report);
+// The CSV's file name: "kpis-2026-27.csv".
+[[nodiscard]] std::string kpi_csv_filename(const KpiReport& report);
 
 }  // namespace s2s::cases

@@ -64,6 +64,7 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 std::string days_text(double days) { return fmt::format("{:g}", days); }
 
 struct Designation {
+  std::int64_t id = 0;
   std::string code;  // NLE, LLE, SLE, NLG, LLG, PPR
   std::vector<std::string> specialisms;
   std::string active_from;
@@ -150,10 +151,10 @@ std::vector<Leader> load_leaders(workflow::Database::Connection& connection, con
   };
   each(
       "SELECT system_leader_id, designation, specialisms, CAST(active_from AS TEXT),"
-      " CAST(active_to AS TEXT) FROM designations{} ORDER BY id",
+      " CAST(active_to AS TEXT), id FROM designations{} ORDER BY id",
       false, [](Leader& l, const soci::row& row) {
-        l.designations.push_back(
-            Designation{row_text(row, 1), split_specialisms(row_text(row, 2)), row_text(row, 3), row_text(row, 4)});
+        l.designations.push_back(Designation{row_integer(row, 5), row_text(row, 1), split_specialisms(row_text(row, 2)),
+                                             row_text(row, 3), row_text(row, 4)});
       });
   each(
       "SELECT system_leader_id, SUM(CASE WHEN status IN ('proposed', 'active') THEN 1 ELSE 0 END),"
@@ -176,9 +177,13 @@ std::vector<Leader> load_leaders(workflow::Database::Connection& connection, con
 }
 
 // Which designations serve the request, and how to say so when none does.
+// `also`, when set, is a second designation the provider must hold, active,
+// beside the fitting one (a pupil premium reviewer is an NLE or LLE too).
 struct DesignationRule {
   std::string needed;  // "an NLE or LLE designation"
   std::function<bool(const Designation&)> fits;
+  std::string also_needed;
+  std::function<bool(const Designation&)> also;
 };
 
 bool has_focus(const std::vector<std::string>& focus, std::string_view area) {
@@ -196,10 +201,14 @@ bool covers(const Designation& d, const std::string& area) {
 
 DesignationRule rule_for(const MatchRequest& request, const std::vector<std::string>& focus) {
   if (request.kind == "risk_assessment" || request.kind == "designation_review") {
-    return {"an NLE or LLE designation", [](const Designation& d) { return d.code == "NLE" || d.code == "LLE"; }};
+    return {"an NLE or LLE designation", [](const Designation& d) { return d.code == "NLE" || d.code == "LLE"; }, {},
+            {}};
   }
   if (request.kind == "pupil_premium_review") {
-    return {"accreditation as a pupil premium reviewer (PPR)", [](const Designation& d) { return d.code == "PPR"; }};
+    // Accredited pupil premium reviewers who are NLEs or LLEs (docs/matching.md).
+    return {"accreditation as a pupil premium reviewer (PPR)", [](const Designation& d) { return d.code == "PPR"; },
+            "an NLE or LLE designation (pupil premium reviewers are NLEs or LLEs)",
+            [](const Designation& d) { return d.code == "NLE" || d.code == "LLE"; }};
   }
   // Support: headteachers (NLE, LLE) for school improvement, governors (NLG,
   // LLG) when governance is asked for, SLEs in a specialism asked for.
@@ -214,7 +223,9 @@ DesignationRule rule_for(const MatchRequest& request, const std::vector<std::str
               return std::any_of(focus.begin(), focus.end(), [&](const std::string& a) { return covers(d, a); });
             }
             return false;
-          }};
+          },
+          {},
+          {}};
 }
 
 // Primary-like, secondary-like or neither, for phase fit.
@@ -342,6 +353,11 @@ void assess(const Weighing& w, const Leader& l, MatchResult& out) {
     }
     reasons.push_back({"inactive", "no fitting designation is active on " + day + ": " + join(when, "; ")});
   }
+  if (rule.also) {
+    const bool held = std::any_of(l.designations.begin(), l.designations.end(),
+                                  [&](const Designation& d) { return rule.also(d) && d.active_on(day); });
+    if (!held) reasons.push_back({"designation", "needs " + rule.also_needed + ", active on " + day});
+  }
   const int needed = static_cast<int>(request.days * 2 + 0.5);
   const int unreserved = l.half_days_offered - l.half_days_reserved;
   if (needed > 0 && unreserved < needed) {
@@ -372,6 +388,20 @@ void assess(const Weighing& w, const Leader& l, MatchResult& out) {
   r.home_school_urn = l.home_urn;
   r.home_school_name = l.home.name;
   for (const auto* d : active) r.designations.push_back(d->label());
+  // The deployment is made under the active fitting designation that covers
+  // most of the focus areas (the earliest on a tie).
+  const Designation* under = active.front();
+  std::size_t best = 0;
+  for (const auto* d : active) {
+    const auto covered = static_cast<std::size_t>(
+        std::count_if(focus.begin(), focus.end(), [&](const std::string& area) { return covers(*d, area); }));
+    if (covered > best) {
+      best = covered;
+      under = d;
+    }
+  }
+  r.designation_id = under->id;
+  r.designation = under->label();
   r.unreserved_days = unreserved / 2.0;
   r.criteria = {phase_fit(school, l),    specialism_fit(focus, active),
                 locality_fit(school, l), capacity_fit(l, request.days, year),
@@ -431,12 +461,18 @@ MatchResult match_providers(workflow::Database& db, const MatchRequest& request)
   }
 }
 
-std::vector<Exclusion> eligibility(workflow::Database::Connection& connection, const MatchRequest& request,
-                                   std::int64_t system_leader_id) {
+Eligibility eligibility(workflow::Database::Connection& connection, const MatchRequest& request,
+                        std::int64_t system_leader_id) {
   MatchResult result = match(connection, request, system_leader_id);
-  if (!result.excluded.empty()) return std::move(result.excluded.front().reasons);
+  Eligibility out;
+  if (!result.excluded.empty()) {
+    out.reasons = std::move(result.excluded.front().reasons);
+    return out;
+  }
   if (result.ranked.empty()) throw ProviderError("no system leader has id " + std::to_string(system_leader_id));
-  return {};
+  out.designation_id = result.ranked.front().designation_id;
+  out.designation = result.ranked.front().designation;
+  return out;
 }
 
 }  // namespace s2s::cases

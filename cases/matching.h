@@ -42,6 +42,8 @@ struct RankedProvider {
   std::int32_t home_school_urn = 0;
   std::string home_school_name;
   std::vector<std::string> designations;  // the fitting, active ones: "SLE (maths, SEND)"
+  std::int64_t designation_id = 0;        // the one a deployment would be made under
+  std::string designation;                // its label: "SLE (maths)"
   double unreserved_days = 0;             // in the academic year of `on`, before this deployment
   double score = 0;                       // the sum of the criteria's points, out of 100
   std::vector<Criterion> criteria;
@@ -69,9 +71,15 @@ struct MatchResult {
 [[nodiscard]] MatchResult match_providers(workflow::Database::Connection& connection, const MatchRequest& request);
 [[nodiscard]] MatchResult match_providers(workflow::Database& db, const MatchRequest& request);
 
-// One provider's fit for the request: the reasons it is excluded (empty: eligible).
+// One provider's fit for a request.
+struct Eligibility {
+  std::vector<Exclusion> reasons;  // why it is excluded; empty: eligible
+  std::int64_t designation_id = 0;  // eligible: the designation a deployment is made under
+  std::string designation;          // its label: "SLE (maths)"
+};
+
 // Throws ProviderError when the provider or the school does not exist.
-[[nodiscard]] std::vector<Exclusion> eligibility(workflow::Database::Connection& connection,
-                                                 const MatchRequest& request, std::int64_t system_leader_id);
+[[nodiscard]] Eligibility eligibility(workflow::Database::Connection& connection, const MatchRequest& request,
+                                      std::int64_t system_leader_id);
 
 }  // namespace s2s::cases

@@ -135,6 +135,30 @@ Document document(const ProgressReport& r) {
   }
   doc.sections.push_back(std::move(kpis));
 
+  // Each teaching school against its own 30 days, so that a total met never
+  // hides the one below target.
+  if (const Kpi* days = find_kpi(r.current, "deployment_days_in_need"); days != nullptr && !days->parts.empty()) {
+    const Kpi* before = find_kpi(r.earlier, "deployment_days_in_need");
+    Section per_school{"Deployment days to schools in need, per teaching school",
+                       {"Each teaching school's days of bespoke support to schools in need, against its 30."},
+                       Table{},
+                       ""};
+    per_school.table->header = {"Teaching school", before_label, now_label, "Change", "Status"};
+    per_school.table->numbers_from = 1;
+    per_school.table->rag_column = 4;
+    for (const auto& part : days->parts) {
+      std::optional<double> then;
+      if (before != nullptr) {
+        for (const auto& p : before->parts) {
+          if (p.alliance_id == part.alliance_id) then = p.actual;
+        }
+      }
+      per_school.table->rows.push_back({part.name, then ? figure_text(*then) : "-", figure_text(part.actual),
+                                        change_text(part.actual, then, "days"), part.status});
+    }
+    doc.sections.push_back(std::move(per_school));
+  }
+
   Section phases{"Open cases by phase", {}, Table{}, "No case is open."};
   phases.table->header = {"Phase", before_label, now_label, "Change"};
   phases.table->numbers_from = 1;
@@ -164,8 +188,8 @@ Document document(const ProgressReport& r) {
   if (costed) funding.table->header.push_back("Spend");
   funding.table->numbers_from = 1;
   for (const auto& f : r.current.funding) {
-    std::vector<std::string> row{f.funding_source.empty() ? "(none given)" : f.funding_source, figure_text(f.days)};
-    if (costed) row.push_back(pounds(f.spend));
+    std::vector<std::string> row{funding_label(f.funding_source), figure_text(f.days)};
+    if (costed) row.push_back(f.spend ? pounds(*f.spend) : "-");
     funding.table->rows.push_back(std::move(row));
   }
   doc.sections.push_back(std::move(funding));

@@ -91,9 +91,9 @@ std::int64_t create_system_leader(workflow::Database& db, std::string_view name,
   });
 }
 
-void add_designation(workflow::Database& db, std::int64_t system_leader_id, std::string_view designation,
-                     std::string_view specialisms, std::chrono::year_month_day active_from,
-                     std::optional<std::chrono::year_month_day> active_to) {
+std::int64_t add_designation(workflow::Database& db, std::int64_t system_leader_id, std::string_view designation,
+                             std::string_view specialisms, std::chrono::year_month_day active_from,
+                             std::optional<std::chrono::year_month_day> active_to) {
   static constexpr std::string_view kKnown[] = {"NLE", "LLE", "SLE", "NLG", "LLG", "PPR"};
   if (std::find(std::begin(kKnown), std::end(kKnown), designation) == std::end(kKnown)) {
     throw ProviderError("designation '" + std::string(designation) + "' is not NLE, LLE, SLE, NLG, LLG or PPR");
@@ -107,11 +107,50 @@ void add_designation(workflow::Database& db, std::int64_t system_leader_id, std:
   const std::string from = workflow::format_date(active_from);
   std::string to = active_to ? workflow::format_date(*active_to) : "";
   soci::indicator to_ind = active_to ? soci::i_ok : soci::i_null;
-  db.transact([&](soci::session& sql) {
+  return db.transact([&](soci::session& sql) {
+    long long leaders = 0;
+    sql << "SELECT count(*) FROM system_leaders WHERE id = :id", soci::use(id), soci::into(leaders);
+    if (leaders == 0) throw ProviderError("no system leader has id " + std::to_string(id), "system_leader_id");
+    long long created = 0;
     sql << "INSERT INTO designations (system_leader_id, designation, specialisms, active_from, active_to)"
-           " VALUES (:id, :d, :s, :from, :to)",
-        soci::use(id), soci::use(d), soci::use(s), soci::use(from), soci::use(to, to_ind);
+           " VALUES (:id, :d, :s, :from, :to) RETURNING id",
+        soci::use(id), soci::use(d), soci::use(s), soci::use(from), soci::use(to, to_ind), soci::into(created);
+    return static_cast<std::int64_t>(created);
   });
+}
+
+std::optional<DesignationOf> find_designation(workflow::Database::Connection& connection, std::int64_t id) {
+  const long long key = id;
+  DesignationOf out;
+  long long leader = 0;
+  soci::indicator to_ind = soci::i_ok;
+  soci::indicator ended_ind = soci::i_ok;
+  long long ended_by = 0;
+  connection.session() << "SELECT d.designation, d.specialisms, CAST(d.active_from AS TEXT), CAST(d.active_to AS TEXT),"
+                          " d.ended_by_case_id, l.id, l.name FROM designations d"
+                          " JOIN system_leaders l ON l.id = d.system_leader_id WHERE d.id = :id",
+      soci::use(key), soci::into(out.designation.code), soci::into(out.designation.specialisms),
+      soci::into(out.designation.active_from), soci::into(out.designation.active_to, to_ind),
+      soci::into(ended_by, ended_ind), soci::into(leader), soci::into(out.system_leader_name);
+  if (!connection.session().got_data()) return std::nullopt;
+  out.designation.id = id;
+  if (to_ind == soci::i_null) out.designation.active_to.clear();
+  if (ended_ind != soci::i_null) out.designation.ended_by_case_id = ended_by;
+  out.system_leader_id = leader;
+  return out;
+}
+
+bool end_designation(workflow::Database::Connection& connection, std::int64_t id, std::chrono::year_month_day on,
+                     std::int64_t case_id) {
+  const long long key = id;
+  const long long by = case_id;
+  const std::string last = workflow::format_date(std::chrono::sys_days(on) - std::chrono::days(1));
+  soci::statement update =
+      (connection.session().prepare << "UPDATE designations SET active_to = :last, ended_by_case_id = :by"
+                                       " WHERE id = :id AND (active_to IS NULL OR active_to > :last2)",
+       soci::use(last), soci::use(by), soci::use(key), soci::use(last));
+  update.execute(true);
+  return update.get_affected_rows() > 0;
 }
 
 void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year, double days) {
@@ -195,8 +234,8 @@ std::vector<SystemLeader> read_system_leaders(workflow::Database& db, std::optio
     }
     soci::rowset<soci::row> designations =
         (sql.prepare << "SELECT system_leader_id, designation, specialisms, CAST(active_from AS TEXT),"
-                        " CAST(active_to AS TEXT) FROM designations WHERE system_leader_id = :id OR :all = 1"
-                        " ORDER BY system_leader_id, id",
+                        " CAST(active_to AS TEXT), id, ended_by_case_id FROM designations"
+                        " WHERE system_leader_id = :id OR :all = 1 ORDER BY system_leader_id, id",
          soci::use(key), soci::use(all));
     auto it = out.begin();
     for (const auto& row : designations) {
@@ -204,8 +243,14 @@ std::vector<SystemLeader> read_system_leaders(workflow::Database& db, std::optio
       while (it != out.end() && it->id < id) ++it;
       if (it == out.end()) break;
       if (it->id != id) continue;
-      it->designations.push_back(Designation{workflow::row_text(row, 1), workflow::row_text(row, 2),
-                                             workflow::row_text(row, 3), workflow::row_text(row, 4)});
+      Designation d;
+      d.code = workflow::row_text(row, 1);
+      d.specialisms = workflow::row_text(row, 2);
+      d.active_from = workflow::row_text(row, 3);
+      d.active_to = workflow::row_text(row, 4);
+      d.id = workflow::row_integer(row, 5);
+      if (row.get_indicator(6) != soci::i_null) d.ended_by_case_id = workflow::row_integer(row, 6);
+      it->designations.push_back(std::move(d));
     }
   } catch (...) {
     connection.rethrow_translated();

@@ -37,9 +37,10 @@ void add_alliance_member(workflow::Database& db, std::int64_t alliance_id, int s
 [[nodiscard]] std::int64_t create_system_leader(workflow::Database& db, std::string_view name, std::string_view email,
                                                 int home_school_urn, std::optional<std::int64_t> alliance_id);
 // designation: NLE, LLE, SLE, NLG, LLG, or PPR (accredited pupil premium reviewer).
-void add_designation(workflow::Database& db, std::int64_t system_leader_id, std::string_view designation,
-                     std::string_view specialisms, std::chrono::year_month_day active_from,
-                     std::optional<std::chrono::year_month_day> active_to);
+// Returns the new designation's id.
+std::int64_t add_designation(workflow::Database& db, std::int64_t system_leader_id, std::string_view designation,
+                             std::string_view specialisms, std::chrono::year_month_day active_from,
+                             std::optional<std::chrono::year_month_day> active_to);
 
 struct Alliance {
   std::int64_t id = 0;
@@ -56,8 +57,32 @@ struct Designation {
   std::string code;         // NLE, LLE, SLE, NLG, LLG, PPR
   std::string specialisms;  // comma-separated
   std::string active_from;  // YYYY-MM-DD
-  std::string active_to;    // YYYY-MM-DD, empty: open-ended
+  std::string active_to;    // YYYY-MM-DD, the last day it is held; empty: open-ended
+  std::int64_t id = 0;
+  std::optional<std::int64_t> ended_by_case_id;  // the designation review whose de-designation ended it
+
+  // "SLE (maths, SEND)".
+  [[nodiscard]] std::string label() const { return specialisms.empty() ? code : code + " (" + specialisms + ")"; }
 };
+
+// A designation with whose it is.
+struct DesignationOf {
+  Designation designation;
+  std::int64_t system_leader_id = 0;
+  std::string system_leader_name;
+};
+
+// The designation with this id, on the caller's connection (inside its transaction); nullopt when there is none.
+[[nodiscard]] std::optional<DesignationOf> find_designation(workflow::Database::Connection& connection,
+                                                            std::int64_t id);
+
+// Ends a designation because a designation review's de-designation became
+// final on `on`: from that day it is no longer held (its last day is the day
+// before), and `case_id` is kept as what ended it. A designation that already
+// ended earlier keeps its earlier end. Inside the caller's transaction.
+// Returns whether it changed.
+bool end_designation(workflow::Database::Connection& connection, std::int64_t id, std::chrono::year_month_day on,
+                     std::int64_t case_id);
 
 struct SystemLeader {
   std::int64_t id = 0;

@@ -211,11 +211,12 @@ struct Machine : workflow::MachineBase<Machine> {
   };
   static constexpr std::string_view kOpenedBy = "lead,school,la_officer";
   static constexpr FieldSpec kOpenFields[] = {
-      {"source", FieldType::string, true, "self,local_authority,lead", "who referred"},
+      {"source", FieldType::string, false, "self,local_authority,lead", "who referred (a school user's own referral: self)"},
       {"summary", FieldType::string, true, {}, "why a review is wanted"},
   };
   static void on_open(EventContext& ctx) {
     keep_payload(ctx);
+    record_source(ctx);
     ctx.arm_deadline("pupil_premium.triage");
     ctx.notify("referral_received");
   }

@@ -153,6 +153,9 @@ struct record_report {
     record_payload{}(e, fsm, s, t);
     fsm.ctx->data()["report_submitted_on"] = date_value(fsm.ctx->occurred_on());
     end_deployment(*fsm.ctx, "ended");
+    // The lead, and the LA officer who asked for the assessment, hear its outcome.
+    fsm.ctx->notify("report_submitted", {{"risk_level", payload_string(*fsm.ctx, "risk_level")},
+                                         {"recommendations", payload_string(*fsm.ctx, "recommendations")}});
   }
 };
 struct open_support_request {

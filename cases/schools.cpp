@@ -15,7 +15,7 @@ using workflow::row_text;
 constexpr const char* kSchoolSelect =
     "SELECT s.urn, s.name, s.la_code, s.la_name, m.mini_region, s.phase, s.status, s.trust_code,"
     " s.trust_name, s.ofsted_grade, CAST(s.ofsted_date AS TEXT), CASE WHEN s.ssif_eligible THEN 1"
-    " ELSE 0 END, CASE WHEN s.category_5_6 THEN 1 ELSE 0 END"
+    " ELSE 0 END, CASE WHEN s.category_5_6 THEN 1 ELSE 0 END, s.type, s.phase_group"
     " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE ";
 
 School school_from(const soci::row& row) {
@@ -33,6 +33,8 @@ School school_from(const soci::row& row) {
   s.ofsted_date = row_text(row, 10);
   s.ssif_eligible = row_integer(row, 11) != 0;
   s.category_5_6 = row_integer(row, 12) != 0;
+  s.type = row_text(row, 13);
+  s.phase_group = row_text(row, 14);
   return s;
 }
 
@@ -68,6 +70,24 @@ std::optional<School> read_school(workflow::Database::Connection& connection, st
 }
 
 }  // namespace
+
+bool is_phase_group(std::string_view text) {
+  return std::find(kPhaseGroups.begin(), kPhaseGroups.end(), text) != kPhaseGroups.end();
+}
+
+std::string phase_groups_text() {
+  std::string out;
+  for (const auto group : kPhaseGroups) out += (out.empty() ? "" : ", ") + std::string(group);
+  return out;
+}
+
+std::optional<std::string> in_need_because(const School& school) {
+  if (school.ssif_eligible) return std::string("meets the SSIF eligibility criteria");
+  if (school.ofsted_grade == 3 && school.category_5_6) {
+    return std::string("graded requires improvement by Ofsted and in a Category 5/6 area");
+  }
+  return std::nullopt;
+}
 
 std::map<std::int32_t, School> find_schools(workflow::Database::Connection& connection,
                                             const std::set<std::int32_t>& urns) {

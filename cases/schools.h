@@ -1,11 +1,14 @@
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "workflow/database.h"
 
@@ -27,7 +30,24 @@ struct School {
   std::string ofsted_date;          // YYYY-MM-DD or empty
   bool ssif_eligible = false;
   bool category_5_6 = false;
+  std::string type;         // TypeOfEstablishment (name)
+  std::string phase_group;  // one of kPhaseGroups, worked out by the database from phase and type
 };
+
+// The phase groups a lead's scope may be narrowed to (docs/roles.md), as
+// schools.phase_group holds them: special schools (of any phase) and
+// alternative provision apart, middle schools together.
+inline constexpr std::array<std::string_view, 9> kPhaseGroups{
+    "nursery", "primary", "middle", "secondary", "all_through", "sixteen_plus", "special", "alternative_provision",
+    "other"};
+[[nodiscard]] bool is_phase_group(std::string_view text);
+// "nursery, primary, ...", for messages.
+[[nodiscard]] std::string phase_groups_text();
+
+// Why a school is in need, as the LTT plan's footnote iii defines it
+// (docs/kpis.md): SSIF-eligible, and/or graded requires improvement AND in a
+// Category 5/6 area; nullopt when it is not.
+[[nodiscard]] std::optional<std::string> in_need_because(const School& school);
 
 [[nodiscard]] std::optional<School> find_school(workflow::Database& db, std::int32_t urn);
 // The schools with these URNs, by URN (one not in the register is absent), on the caller's connection.

@@ -226,12 +226,13 @@ struct Machine : workflow::MachineBase<Machine> {
   };
   static constexpr std::string_view kOpenedBy = "lead,school,la_officer";
   static constexpr FieldSpec kOpenFields[] = {
-      {"source", FieldType::string, true, "self,local_authority,ofsted,lead,risk_assessment", "who referred"},
+      {"source", FieldType::string, false, "self,local_authority,ofsted,lead,risk_assessment", "who referred (a school user's own referral: self)"},
       {"summary", FieldType::string, true, {}, "what help is needed"},
       {"linked_case", FieldType::string, false, {}, "the case that recommended this one"},
   };
   static void on_open(EventContext& ctx) {
     keep_payload(ctx);
+    record_source(ctx);
     ctx.arm_deadline("support_request.triage");
     ctx.notify("referral_received");
   }

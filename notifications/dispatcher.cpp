@@ -41,6 +41,9 @@ std::vector<std::string> roles_for(const std::string& message, const boost::json
   if (message == "provider_proposed") return {"system_leader"};
   if (message == "deployment_agreed") return {"school", "system_leader", "referrer"};
   if (message == "rating_requested") return {"school"};
+  // The LA officer who asked for a risk assessment hears its outcome.
+  if (message == "report_submitted") return {"lead", "referrer"};
+  if (message == "designation_ended") return {"lead"};
   if (message == "deadline_reminder") {
     const auto* to = payload.if_contains("escalate_to");
     if (to != nullptr && to->is_string() && to->get_string() == "lead") return {"lead"};
@@ -66,8 +69,12 @@ std::vector<Recipient> people(soci::session& sql, const std::string& role, long 
                          " OR (u.scope_kind = 'alliance' AND u.scope_value IN ("
                          "   SELECT CAST(alliance_id AS TEXT) FROM alliance_members WHERE school_urn = :u2"
                          "   UNION SELECT CAST(id AS TEXT) FROM alliances WHERE lead_school_urn = :u3)))"
+                         // A lead narrowed to phases hears only of schools in them.
+                         " AND (u.scope_phases IS NULL OR (',' || u.scope_phases || ',') LIKE"
+                         "   ('%,' || (SELECT s.phase_group FROM schools s WHERE s.urn = :u4) || ',%'))"
                          " ORDER BY u.id",
-          soci::use(urn), soci::use(urn), soci::use(urn), soci::into(name), soci::into(email), soci::into(notify));
+          soci::use(urn), soci::use(urn), soci::use(urn), soci::use(urn), soci::into(name), soci::into(email),
+          soci::into(notify));
   } else if (role == "system_leader") {
     st = (sql.prepare << "SELECT l.name, l.email FROM deployments d JOIN system_leaders l ON l.id = d.system_leader_id"
                          " WHERE d.case_id = :c AND d.status IN ('proposed', 'active') ORDER BY l.id",
@@ -151,6 +158,11 @@ std::map<std::string, std::string> message_fields(Database& db, const Dispatcher
       {"purpose", purpose},
       {"purpose_title", workflow::purpose_title(purpose)},
       {"due_on", text_of(payload, "due_on")},
+      {"risk_level", text_of(payload, "risk_level")},
+      {"recommendations", text_of(payload, "recommendations")},
+      {"designation", text_of(payload, "designation")},
+      {"ended_on", text_of(payload, "ended_on")},
+      {"ended_by", text_of(payload, "ended_by")},
       {"recipient_name", recipient_name.substr(0, recipient_name.rfind(" ("))},
       {"link", options.public_url + "/api/v1/cases/" + std::to_string(case_id)},
   };

@@ -11,12 +11,13 @@
 namespace s2s::notifications {
 namespace {
 
-constexpr std::array<std::string_view, 7> kMessages{"referral_received", "provider_proposed", "deployment_agreed",
+constexpr std::array<std::string_view, 9> kMessages{"referral_received", "provider_proposed", "deployment_agreed",
                                                     "rating_requested",  "deadline_reminder", "deadline_passed",
-                                                    "contact_due"};
-constexpr std::array<std::string_view, 11> kFields{"reference", "kind_title",     "school_name", "school_urn",
-                                                   "state",     "event",          "purpose",     "purpose_title",
-                                                   "due_on",    "recipient_name", "link"};
+                                                    "contact_due",       "report_submitted",  "designation_ended"};
+constexpr std::array<std::string_view, 16> kFields{
+    "reference",      "kind_title", "school_name",     "school_urn",  "state",    "event",
+    "purpose",        "purpose_title", "due_on",       "recipient_name", "link",  "risk_level",
+    "recommendations", "designation", "ended_on",      "ended_by"};
 
 std::string_view template_text(std::string_view message, std::string_view extension) {
   const std::string path = "notifications/templates/" + std::string(message) + extension.data();

@@ -273,13 +273,29 @@ struct Engine::Impl {
     EventContext ctx(snapshot, kOpened, payload, data, actor, occurred_on, cal,
                      [this, &kind](std::string_view purpose) { return working_days(kind, purpose); });
     kind.on_open(ctx);
+    if (!ctx.refusals().empty()) {
+      const std::string reason = join(ctx.refusals(), "; ");
+      throw EngineError(EngineError::Code::guard_failed,
+                        fmt::format("a {} cannot be opened as asked: {}", row.kind, reason), {}, reason);
+    }
     row.data = boost::json::serialize(data);
     row.id = store.insert_case(row);
+    snapshot.id = row.id;
+    run_effects(store, snapshot, ctx);
     store.insert_history(row.id, HistoryRow{1, std::string(kOpened), std::nullopt, row.state, actor.name, row.opened_on,
                                             now, boost::json::serialize(payload), std::nullopt});
     arm(store, kind, row.id, row.state, ctx.armed(), cal, now);
     queue_notifications(store, row, kOpened, ctx.notifications(), now);
     return row;
+  }
+
+  // Runs the domain effects the kind asked for, in the event's transaction.
+  void run_effects(CaseStore& store, const CaseSnapshot& snapshot, const EventContext& ctx) const {
+    for (const auto& effect : ctx.effects()) {
+      const EffectHandler* handler = kinds->find_effect(effect.name);
+      if (handler == nullptr) throw std::logic_error("no handler is registered for effect " + effect.name);
+      (*handler)(store.connection(), snapshot, effect.args);
+    }
   }
 
   // Throws out_of_scope unless the registry's scope check accepts the case for `actor`.
@@ -339,11 +355,7 @@ struct Engine::Impl {
     }
     if (result.outcome == DispatchResult::Outcome::not_allowed) throw not_allowed(kind, row, event);
 
-    for (const auto& effect : ctx.effects()) {
-      const EffectHandler* handler = kinds->find_effect(effect.name);
-      if (handler == nullptr) throw std::logic_error("no handler is registered for effect " + effect.name);
-      (*handler)(store.connection(), snapshot, effect.args);
-    }
+    run_effects(store, snapshot, ctx);
 
     const std::string from_state = row.state;
     const std::string to_state(result.state);

@@ -147,6 +147,27 @@ std::vector<std::string> migrate(Database& db, const std::vector<Migration>& mig
         }
       }
     } unlock{sql, postgres};
+    // SQLite changes a table's constraints only by rebuilding it, which its
+    // documented procedure does with foreign key enforcement off (a pragma
+    // that has no effect inside a transaction); each migration's foreign keys
+    // are checked before it commits instead.
+    struct ForeignKeysOff {
+      soci::session& sql;
+      bool sqlite;
+      ForeignKeysOff(soci::session& s, bool on_sqlite) : sql(s), sqlite(on_sqlite) {
+        if (sqlite) sql << "PRAGMA foreign_keys = OFF";
+      }
+      ~ForeignKeysOff() {
+        if (!sqlite) return;
+        try {
+          sql << "PRAGMA foreign_keys = ON";
+        } catch (...) {
+          // A connection that cannot take a pragma is broken; the pool replaces it.
+        }
+      }
+      ForeignKeysOff(const ForeignKeysOff&) = delete;
+      ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
+    } foreign_keys_off{sql, !postgres};
 
     connection.begin();
     connection.exec_script(kCreateTable);
@@ -162,6 +183,13 @@ std::vector<std::string> migrate(Database& db, const std::vector<Migration>& mig
       }
       try {
         connection.exec_script(m.sql);
+        if (!postgres) {
+          soci::rowset<soci::row> broken = sql.prepare << "PRAGMA foreign_key_check";
+          for (const auto& row : broken) {
+            throw DatabaseError("a row of " + row.get<std::string>(0) + " refers to a missing row of " +
+                                row.get<std::string>(2));
+          }
+        }
       } catch (const DatabaseError& e) {
         connection.rollback();
         throw MigrationError("migration " + m.name + " failed, nothing of it applied: " + e.what());

@@ -493,7 +493,7 @@ TEST_F(ApiTest, KpiReportsKeepToTheCallersScopeAndComeAsJsonOrCsv) {
   ASSERT_EQ(mine.status, 200) << mine.body;
   const auto report = parse(mine);
   EXPECT_EQ(report.at("scope").at("alliance").as_int64(), demo_.alliance_id);
-  EXPECT_EQ(report.at("kpis").as_array().size(), 11u);
+  EXPECT_EQ(report.at("kpis").as_array().size(), 13u);
   EXPECT_FALSE(report.at("kpis").at(0).as_object().contains("cases"));
   // Another alliance, or a region, is outside an alliance lead's scope.
   EXPECT_EQ(call("lead", "GET", "/api/v1/reports/kpis?alliance=999").status, 403);

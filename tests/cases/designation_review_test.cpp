@@ -85,12 +85,16 @@ TEST(DesignationReviewTest, EveryTableRowIsExercisedBySomeStep) { testing::expec
 
 TEST(DesignationReviewTest, OpeningKeepsTheReferralAndArmsNoDeadline) {
   const testing::Opening<kind> opening(
-      R"({"subject_type":"teaching_school","subject_name":"Lincoln TSA","reason":"KS2 results"})");
+      R"({"designation_id":7,"reason":"KS2 results"})");
   const auto& ctx = opening.ctx();
   const auto& data = opening.data();
   const auto& payload = opening.payload();
   EXPECT_EQ(data, payload);
   EXPECT_TRUE(ctx.armed().empty());
+  // The reviewed designation is named by id, and checked to exist in the opening's transaction.
+  ASSERT_EQ(ctx.effects().size(), 1u);
+  EXPECT_EQ(ctx.effects()[0].name, "designation.review");
+  EXPECT_EQ(ctx.effects()[0].args.at("designation_id").as_int64(), 7);
   ASSERT_EQ(ctx.notifications().size(), 1u);
   EXPECT_EQ(ctx.notifications()[0].message, "referral_received");
   EXPECT_EQ(kind().initial_state(), "opened");

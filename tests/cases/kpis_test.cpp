@@ -130,13 +130,18 @@ TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
   const auto r = report(all);
   EXPECT_EQ(r.from, "2026-09-01");
   EXPECT_EQ(r.to, "2027-08-31");
-  // Days in need: A's 2 + C's 1 = 3, over the one alliance whose lead school is in scope.
+  // Days in need: the one teaching school's leader L1 gave A 2 and C 1 = 3, against its 30.
   const auto& days = find(r, "deployment_days_in_need");
   EXPECT_DOUBLE_EQ(days.numerator, 3);
   EXPECT_DOUBLE_EQ(days.denominator, 1);
   EXPECT_DOUBLE_EQ(*days.actual, 3);
   EXPECT_EQ(days.status, "red");
   EXPECT_EQ(days.references, (std::vector<std::string>{ref(c1), ref(c3)}));
+  ASSERT_EQ(days.parts.size(), 1u);
+  EXPECT_EQ(days.parts[0].name, "Birch Teaching School Alliance (Birch Primary)");
+  EXPECT_DOUBLE_EQ(days.parts[0].actual, 3);
+  EXPECT_EQ(days.parts[0].status, "red");
+  EXPECT_EQ(days.target, "at least 30");
   // Rated good or better: 1 and 2 rated in the year, one of them 1-2: 50%.
   const auto& good = find(r, "rated_good_or_better");
   EXPECT_DOUBLE_EQ(good.numerator, 1);
@@ -146,10 +151,11 @@ TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
   const auto& sle = find(r, "sle_positive_feedback");
   EXPECT_DOUBLE_EQ(sle.numerator, 1);
   EXPECT_DOUBLE_EQ(sle.denominator, 2);
-  // Self-referrals: 1 and 3 of the 4 opened.
+  // Schools that self-refer: A (case 1) and C (case 3), of the three schools referred (A twice).
   const auto& self = find(r, "self_referrals");
   EXPECT_DOUBLE_EQ(self.numerator, 2);
-  EXPECT_DOUBLE_EQ(self.denominator, 4);
+  EXPECT_DOUBLE_EQ(self.denominator, 3);
+  EXPECT_EQ(self.previous, 0.0);
   // Attrition: 4 accepted in the year, 1 withdrawn after: 25%.
   const auto& attrition = find(r, "attrition");
   EXPECT_DOUBLE_EQ(*attrition.actual, 25);
@@ -165,7 +171,7 @@ TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
   ASSERT_EQ(r.funding.size(), 1u);
   EXPECT_EQ(r.funding[0].funding_source, "SSIF");
   EXPECT_DOUBLE_EQ(r.funding[0].days, 4);
-  EXPECT_DOUBLE_EQ(r.funding[0].spend, 2000);
+  EXPECT_EQ(r.funding[0].spend, 2000.0);
   // Open cases: 1-3 in evaluation (rated, not closed), 4 withdrawn.
   EXPECT_EQ(r.open_by_phase.at("evaluation"), 3);
   EXPECT_FALSE(r.open_by_phase.contains("withdrawn"));
@@ -188,11 +194,12 @@ TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
   EXPECT_DOUBLE_EQ(*find(ra, "deployment_days_in_need").actual, 3);
   EXPECT_DOUBLE_EQ(find(ra, "rated_good_or_better").denominator, 2);
   EXPECT_DOUBLE_EQ(find(ra, "self_referrals").numerator, 1);  // case 1; case 3 is C's
-  // A mini region: Northamptonshire holds C only.
+  // A mini region: Northamptonshire holds C only, and no teaching school.
   KpiScope north;
   north.mini_region = "Northamptonshire";
   const auto rn = report(north);
-  EXPECT_DOUBLE_EQ(find(rn, "deployment_days_in_need").numerator, 1);
+  EXPECT_DOUBLE_EQ(find(rn, "deployment_days_in_need").numerator, 0);
+  EXPECT_TRUE(find(rn, "deployment_days_in_need").parts.empty());
   EXPECT_DOUBLE_EQ(find(rn, "deployment_days_in_need").denominator, 0);  // no teaching school leads there
   EXPECT_FALSE(find(rn, "deployment_days_in_need").actual.has_value());
   EXPECT_DOUBLE_EQ(find(rn, "rated_good_or_better").denominator, 0);  // C's rating was after the year
@@ -209,7 +216,8 @@ TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
   std::istringstream lines(csv.substr(3));
   std::string header;
   std::getline(lines, header);
-  EXPECT_EQ(header, "academic_year,from,to,as_of,kpi,name,target,actual,numerator,denominator,unit,status,cases\r");
+  EXPECT_EQ(header,
+            "academic_year,from,to,as_of,kpi,name,target,actual,numerator,denominator,previous,unit,status,cases\r");
   std::string line;
   int rows = 0;
   bool found = false;
@@ -219,11 +227,13 @@ TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
     if (line.find(",rated_good_or_better,") != std::string::npos) {
       found = true;
       EXPECT_EQ(line.rfind("2026/27,2026-09-01,2027-08-31,2027-09-10,rated_good_or_better,", 0), 0u) << line;
-      EXPECT_NE(line.find(",at least 90%,50,1,2,percent,red," + ref(c1) + " " + ref(c2) + "\r"), std::string::npos)
+      EXPECT_NE(line.find(",at least 90%,50,1,2,,percent,red," + ref(c1) + " " + ref(c2) + "\r"), std::string::npos)
           << line;
     }
   }
-  EXPECT_EQ(rows, static_cast<int>(r.kpis.size()));
+  // A row per KPI, and one per teaching school of each of the three KPIs counted per teaching school.
+  EXPECT_EQ(rows, static_cast<int>(r.kpis.size()) + 3);
+  EXPECT_EQ(kpi_csv_filename(r), "kpis-2026-27.csv");
   EXPECT_TRUE(found);
 }
 
@@ -266,13 +276,12 @@ TEST_F(KpiTest, AReportInOnItsLastDayIsOnTimeAndOneADayLaterIsNot) {
 // working days from the appeal panel's outcome.
 TEST_F(KpiTest, DeDesignatedSchoolsContactedOnTheLastDayAreInTimeAndLaterOnesAreNot) {
   const auto reviewer = create_system_leader(*db_, "Rae Viewer", "rv@example.org", 100004, std::nullopt);
-  add_designation(*db_, reviewer, "NLE", "leadership", day("2020-09-01"), std::nullopt);
+  (void)add_designation(*db_, reviewer, "NLE", "leadership", day("2020-09-01"), std::nullopt);
+  const auto reviewed = create_system_leader(*db_, "Sam Reviewed", "sr@example.org", 100004, std::nullopt);
   const auto dedesignated = [&](int urn, const char* upheld_on, std::optional<int> contact_late_by) {
+    const auto designation = add_designation(*db_, reviewed, "SLE", "maths", day("2020-09-01"), std::nullopt);
     const auto id =
-        engine_
-            ->open_case("designation_review", urn, {{"subject_type", "teaching_school"}, {"subject_name", "Some TSA"}},
-                        "t", day("2026-10-01"))
-            .id;
+        engine_->open_case("designation_review", urn, {{"designation_id", designation}}, "t", day("2026-10-01")).id;
     engine_->apply(id, "accept_review", {}, "t", day("2026-10-01"));
     engine_->apply(id, "assign_reviewer", {{"reviewer_id", reviewer}}, "t", day("2026-10-01"));
     engine_->apply(id, "submit_review", {{"findings", "criteria no longer met"}}, "t", day("2026-10-02"));
@@ -415,7 +424,7 @@ TEST_F(KpiTest, AReportAsOfAnEarlierDayAgreesWithTheReportMadeThatDay) {
   for (std::size_t i = 0; i < then.funding.size(); ++i) {
     EXPECT_EQ(later.funding[i].funding_source, then.funding[i].funding_source);
     EXPECT_DOUBLE_EQ(later.funding[i].days, then.funding[i].days);
-    EXPECT_DOUBLE_EQ(later.funding[i].spend, then.funding[i].spend);
+    EXPECT_EQ(later.funding[i].spend, then.funding[i].spend);
   }
   ASSERT_EQ(later.engagement.size(), then.engagement.size());
   for (std::size_t i = 0; i < then.engagement.size(); ++i) {
@@ -432,7 +441,7 @@ TEST_F(KpiTest, AReportAsOfAnEarlierDayAgreesWithTheReportMadeThatDay) {
   // assessments open.
   EXPECT_DOUBLE_EQ(find(then, "deployment_days_in_need").numerator, 1.5);
   EXPECT_DOUBLE_EQ(then.funding[0].days, 2.5);
-  EXPECT_DOUBLE_EQ(then.funding[0].spend, 1000);
+  EXPECT_EQ(then.funding[0].spend, 1000.0);
   EXPECT_DOUBLE_EQ(*find(then, "rated_good_or_better").actual, 100);
   EXPECT_DOUBLE_EQ(find(then, "attrition").denominator, 6);  // four support requests, two assessments
   EXPECT_DOUBLE_EQ(find(then, "attrition").numerator, 0);

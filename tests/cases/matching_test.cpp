@@ -244,13 +244,22 @@ TEST_F(MatchingTest, RiskAssessmentsNeedAHeadAndPupilPremiumReviewsAnAccreditedR
   EXPECT_EQ(for_ra.ranked[0].system_leader_id, ben_);
   EXPECT_EQ(exclusion_codes(for_ra, ada_), std::vector<std::string>{"designation"});
 
-  const auto reviewer = leader("Pat Reviewer", 300005, "PPR", "", 10);
+  // Accredited pupil premium reviewers who are NLEs or LLEs: accreditation alone is not enough.
+  const auto accredited_only = leader("Pat Reviewer", 300005, "PPR", "", 10);
+  const auto reviewer = leader("Quinn Reviewer", 300005, "PPR", "", 10);
+  (void)add_designation(*db_, reviewer, "LLE", "leadership", d("2020-09-01"), std::nullopt);
   const Case pp = engine_->open_case("pupil_premium_review", 300001, {{"source", "self"}, {"summary", "PP"}}, "s2s");
   engine_->apply(pp.id, "accept_referral", {}, "s2s", engine_->today());
   const MatchResult for_pp = match(pp);
   ASSERT_EQ(for_pp.ranked.size(), 1u);
   EXPECT_EQ(for_pp.ranked[0].system_leader_id, reviewer);
+  EXPECT_EQ(for_pp.ranked[0].designation, "PPR");  // the deployment is made under the accreditation
   EXPECT_EQ(exclusion_codes(for_pp, ben_), std::vector<std::string>{"designation"});
+  EXPECT_EQ(exclusion_codes(for_pp, accredited_only), std::vector<std::string>{"designation"});
+  // An LLE designation that has ended does not count either.
+  const auto lapsed = leader("Ray Reviewer", 300005, "PPR", "", 10);
+  (void)add_designation(*db_, lapsed, "NLE", "", d("2020-09-01"), d("2021-08-31"));
+  EXPECT_EQ(exclusion_codes(match(pp), lapsed), std::vector<std::string>{"designation"});
 }
 
 TEST_F(MatchingTest, ASchoolOutsideTheRegisterCannotBeMatched) {

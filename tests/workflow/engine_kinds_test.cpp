@@ -1,6 +1,7 @@
 // The seeds' deadlines through the engine, the database and the timers: the
 // dates that matter are the events' occurred_on, never the day they are typed in.
 #include <gtest/gtest.h>
+#include <soci/soci.h>
 #include <boost/json.hpp>
 
 #include <fstream>
@@ -8,6 +9,7 @@
 
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
+#include "cases/matching.h"
 #include "cases/providers.h"
 #include "tests/support/test_clock.h"
 #include "tests/support/test_database.h"
@@ -37,6 +39,10 @@ class EngineKindsTest : public ::testing::Test {
     cases::add_designation(*db_, leader_, "NLE", "", d("2020-09-01"), std::nullopt);
     cases::add_designation(*db_, leader_, "PPR", "", d("2020-09-01"), std::nullopt);
     cases::set_capacity(*db_, leader_, "2026/27", 20);
+    // The system leader whose SLE designation is reviewed.
+    reviewed_ = cases::create_system_leader(*db_, "Rex Reviewed", "rex@example.org", 112934, std::nullopt);
+    reviewed_designation_ = cases::add_designation(*db_, reviewed_, "SLE", "maths", d("2020-09-01"), std::nullopt);
+    cases::set_capacity(*db_, reviewed_, "2026/27", 20);
   }
 
   void at(const char* day) { clock_.set(sys_days(d(day)) + hours(9)); }
@@ -52,8 +58,7 @@ class EngineKindsTest : public ::testing::Test {
   // A designation review at panel decision, opened and worked on 2 November.
   Case at_panel_decision() {
     const Case c =
-        engine_->open_case("designation_review", 112934,
-                           {{"subject_type", "teaching_school"}, {"subject_name", "Brackenfield TSA"}}, "lead:amy");
+        engine_->open_case("designation_review", 112934, {{"designation_id", reviewed_designation_}}, "lead:amy");
     engine_->apply(c.id, "accept_review", {}, "lead:amy", d("2026-11-02"));
     engine_->apply(c.id, "assign_reviewer", {{"reviewer_id", leader_}}, "lead:amy", d("2026-11-02"));
     return engine_->apply(c.id, "submit_review", {{"findings", "criteria no longer met"}}, "sl:12", d("2026-11-02"));
@@ -61,6 +66,8 @@ class EngineKindsTest : public ::testing::Test {
 
   testing::TestClock clock_;
   std::int64_t leader_ = 0;
+  std::int64_t reviewed_ = 0;
+  std::int64_t reviewed_designation_ = 0;
   testing::TestDatabase test_db_;
   std::shared_ptr<Database> db_;
   std::unique_ptr<Engine> engine_;
@@ -92,6 +99,106 @@ TEST_F(EngineKindsTest, AnAppealWindowClosingUnheardMakesContactDueWithinTenWork
   EXPECT_EQ(contact.computation.start, d("2026-11-17"));
   EXPECT_EQ(contact.due_on, d("2026-12-01"));
   EXPECT_EQ(contact.status, "open");
+}
+
+// A de-designation that becomes final (here, the appeal window closing
+// unheard) ends the reviewed designation that day, in the same transaction;
+// the leads of open deployments made under it hear of it, and matching
+// passes it over from then on.
+TEST_F(EngineKindsTest, AFinalDeDesignationEndsTheReviewedDesignationAndTellsTheLeadsOfItsDeployments) {
+  at("2026-11-02");
+  // Rex is deployed, under his SLE (maths) designation, to support Hasland Vale.
+  const Case support = engine_->open_case("support_request", 148502, {{"source", "lead"}, {"summary", "maths"}},
+                                          "lead:amy", d("2026-11-02"));
+  engine_->apply(support.id, "accept_referral",
+                 {{"priority", "high"},
+                  {"focus_areas", boost::json::array{"maths"}},
+                  {"requested_days", 2},
+                  {"funding_source", "SSIF"}},
+                 "lead:amy", d("2026-11-02"));
+  engine_->apply(support.id, "propose_provider", {{"provider_id", reviewed_}}, "lead:amy", d("2026-11-02"));
+  engine_->apply(support.id, "provider_accepts", {}, "sl:rex", d("2026-11-02"));
+  const auto outbox_for = [&](const char* message) {
+    auto connection = db_->acquire();
+    std::vector<long long> cases;
+    const std::string name = message;
+    soci::rowset<soci::row> rows =
+        (connection.session().prepare << "SELECT case_id FROM outbox WHERE message = :m ORDER BY id",
+         soci::use(name));
+    for (const auto& r : rows) cases.push_back(workflow::row_integer(r, 0));
+    return cases;
+  };
+  {
+    auto connection = db_->acquire();
+    long long under = 0;
+    const long long case_id = support.id;
+    connection.session() << "SELECT designation_id FROM deployments WHERE case_id = :c", soci::use(case_id),
+        soci::into(under);
+    EXPECT_EQ(under, reviewed_designation_) << "the deployment keeps the designation it was made under";
+  }
+
+  const Case c = at_panel_decision();
+  at("2026-11-04");
+  engine_->apply(c.id, "panel_de_designates", {{"reason", "standards"}}, "lead:amy", d("2026-11-03"));
+  // Not final yet: the designation stands while the appeal window is open.
+  EXPECT_TRUE(cases::find_system_leader(*db_, reviewed_)->designations.at(0).active_to.empty());
+  EXPECT_TRUE(outbox_for("designation_ended").empty());
+
+  TimerService timers(*engine_, {.owner = "t"});
+  at("2026-11-18");
+  (void)timers.run_until_idle();  // the window closed unheard on the 17th
+  EXPECT_EQ(engine_->get(c.id).state, "contact_due");
+  const auto held = cases::find_system_leader(*db_, reviewed_)->designations.at(0);
+  EXPECT_EQ(held.active_to, "2026-11-16") << "not held from the day the decision became final";
+  EXPECT_EQ(held.ended_by_case_id, c.id);
+  EXPECT_EQ(outbox_for("designation_ended"), std::vector<long long>{support.id});
+  EXPECT_EQ(outbox_for("contact_due"), std::vector<long long>{c.id});
+
+  // Matching passes the ended designation over.
+  const Case next = engine_->open_case("support_request", 120004, {{"source", "lead"}, {"summary", "maths"}},
+                                       "lead:amy", d("2026-11-18"));
+  const Case matching = engine_->apply(next.id, "accept_referral",
+                                       {{"priority", "high"},
+                                        {"focus_areas", boost::json::array{"maths"}},
+                                        {"requested_days", 2},
+                                        {"funding_source", "SSIF"}},
+                                       "lead:amy", d("2026-11-18"));
+  const auto eligibility = cases::match_providers(*db_, cases::match_request_for(matching, d("2026-11-18")));
+  bool excluded = false;
+  for (const auto& e : eligibility.excluded) {
+    if (e.system_leader_id == reviewed_) excluded = e.reasons.at(0).code == "inactive";
+  }
+  EXPECT_TRUE(excluded);
+  EXPECT_THROW(engine_->apply(next.id, "propose_provider", {{"provider_id", reviewed_}}, "lead:amy", d("2026-11-18")),
+               workflow::EngineError);
+}
+
+TEST_F(EngineKindsTest, ADesignationRetainedOrRestoredOnAppealIsNotEnded) {
+  at("2026-11-02");
+  const Case retained = at_panel_decision();
+  const Case appealed = at_panel_decision();
+  at("2026-11-20");
+  engine_->apply(retained.id, "panel_retains", {}, "lead:amy", d("2026-11-03"));
+  EXPECT_TRUE(cases::find_system_leader(*db_, reviewed_)->designations.at(0).active_to.empty());
+  engine_->apply(appealed.id, "panel_de_designates", {{"reason", "standards"}}, "lead:amy", d("2026-11-03"));
+  engine_->apply(appealed.id, "lodge_appeal", {{"grounds", "new evidence"}}, "school:1", d("2026-11-04"));
+  engine_->apply(appealed.id, "appeal_overturned", {}, "lead:amy", d("2026-11-20"));
+  EXPECT_TRUE(cases::find_system_leader(*db_, reviewed_)->designations.at(0).active_to.empty());
+}
+
+TEST_F(EngineKindsTest, AReviewOfADesignationThatDoesNotExistIsRefusedAndOpensNothing) {
+  try {
+    (void)engine_->open_case("designation_review", 112934, {{"designation_id", 999999}}, "lead:amy");
+    FAIL() << "opened a review of no designation";
+  } catch (const workflow::EngineError& e) {
+    EXPECT_EQ(e.code(), workflow::EngineError::Code::guard_failed);
+    EXPECT_NE(std::string(e.what()).find("designation_id: there is no designation 999999"), std::string::npos)
+        << e.what();
+  }
+  auto connection = db_->acquire();
+  long long cases = 0;
+  connection.session() << "SELECT count(*) FROM cases WHERE kind = 'designation_review'", soci::into(cases);
+  EXPECT_EQ(cases, 0);
 }
 
 TEST_F(EngineKindsTest, AnUpheldAppealStartsTheContactDeadlineFromThePanelDateNotTheTypingDate) {
