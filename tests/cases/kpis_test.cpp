@@ -26,6 +26,7 @@ namespace json = boost::json;
 
 year_month_day day(const char* text) { return *workflow::parse_date(text); }
 
+
 class KpiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -611,6 +612,197 @@ TEST_F(KpiTest, BadScopesAreRefusedByName) {
   KpiScope before;
   before.as_of = day("2026-08-31");
   EXPECT_EQ(refused(before), "as_of 2026-08-31 is before the academic year 2026/27 starts on 2026-09-01");
+}
+
+
+// Footnote iii of the LTT plan: "schools who meet the Strategic School
+// Improvement Fund eligibility criteria and/or those that are graded
+// 'Requires Improvement' by Ofsted and are located in ... 'Category 5 & 6'
+// Areas". One day to each of six schools; only the SSIF-eligible one and the
+// RI one in a Category 5/6 area are in need: 2 days.
+TEST_F(KpiTest, SchoolsInNeedAreThoseTheLttPlanFootnoteNames) {
+  import_gias(*db_,
+              "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
+              "100005,Elm Primary,891,Nottinghamshire,Primary,Open\n"
+              "100006,Fir Primary,891,Nottinghamshire,Primary,Open\n"
+              "100007,Gum Primary,891,Nottinghamshire,Primary,Open\n"
+              "100008,Hazel Primary,891,Nottinghamshire,Primary,Open\n");
+  const auto grade = [&](int urn, int ofsted, bool category_5_6) {
+    SchoolEdit e;
+    e.ofsted_grade = ofsted;
+    e.ofsted_date = "2025-05-01";
+    e.category_5_6 = category_5_6;
+    (void)edit_school(*db_, urn, e, day("2027-09-10"));
+  };
+  grade(100005, 3, false);  // requires improvement, not in a Category 5/6 area: not in need
+  grade(100006, 3, true);   // requires improvement in a Category 5/6 area: in need
+  grade(100007, 2, true);   // good, in a Category 5/6 area: not in need
+  grade(100008, 4, true);   // inadequate is not "Requires Improvement": not in need unless SSIF-eligible
+  std::map<int, std::string> refs;
+  for (const int urn : {100001, 100002, 100005, 100006, 100007, 100008}) {
+    const auto id = matched(urn, "lead", l1_, "2026-10-08");
+    log(id, "2026-11-03", 1);
+    refs[urn] = engine_->get(id).reference;
+  }
+  const auto r = report(KpiScope{});
+  const auto& days = find(r, "deployment_days_in_need");
+  EXPECT_DOUBLE_EQ(days.numerator, 2);
+  EXPECT_EQ(days.references, (std::vector<std::string>{refs[100001], refs[100006]}));
+  EXPECT_NE(days.definition.find("'Requires Improvement' by Ofsted"), std::string::npos) << days.definition;
+  EXPECT_NE(days.definition.find("'Category 5 & 6' Areas"), std::string::npos) << days.definition;
+  EXPECT_EQ(in_need_because(*find_school(*db_, 100006)),
+            "graded requires improvement by Ofsted and in a Category 5/6 area");
+  EXPECT_FALSE(in_need_because(*find_school(*db_, 100005)).has_value());
+  EXPECT_FALSE(in_need_because(*find_school(*db_, 100007)).has_value());
+  EXPECT_FALSE(in_need_because(*find_school(*db_, 100008)).has_value());
+}
+
+// "Each Teaching School to provide at least 30 days ... (LTT total of 210
+// days)": two teaching schools in Nottinghamshire, each against its own 30;
+// days of risk assessments and pupil premium reviews are counted beside, not in.
+TEST_F(KpiTest, EachTeachingSchoolIsCountedAgainstItsOwnThirtyAndATotalMetHidesNone) {
+  const auto damson = create_alliance(*db_, "Damson Teaching School Alliance", 100004);
+  const auto l3 = create_system_leader(*db_, "Lee Three", "l3@example.org", 100004, damson);
+  (void)add_designation(*db_, l3, "LLE", "leadership", day("2020-09-01"), std::nullopt);
+  (void)add_designation(*db_, l3, "SLE", "maths", day("2020-09-01"), std::nullopt);
+  (void)add_designation(*db_, l3, "PPR", "", day("2020-09-01"), std::nullopt);
+  set_capacity(*db_, l3, "2026/27", 50);
+  set_capacity(*db_, l1_, "2026/27", 100);
+  // A support request of `days` days for A (in need) by `leader`, logged day by day from 2 November.
+  const auto supported = [&](std::int64_t leader, int days) {
+    const auto id = engine_->open_case("support_request", 100001, {{"source", "lead"}, {"summary", "s"}}, "t",
+                                       day("2026-10-01")).id;
+    engine_->apply(id, "accept_referral",
+                   {{"priority", "high"}, {"focus_areas", json::array{"maths"}}, {"requested_days", days},
+                    {"funding_source", "SSIF"}},
+                   "t", day("2026-10-01"));
+    engine_->apply(id, "propose_provider", {{"provider_id", leader}}, "t", day("2026-10-01"));
+    engine_->apply(id, "provider_accepts", {}, "t", day("2026-10-02"));
+    engine_->apply(id, "agree_plan",
+                   {{"objectives", "o"}, {"planned_days", days}, {"starts_on", "2026-11-02"}, {"ends_on", "2027-06-30"}},
+                   "t", day("2026-10-02"));
+    for (int i = 0; i < days; ++i) {
+      const auto on = workflow::format_date(sys_days(day("2026-11-02")) + std::chrono::days(i));
+      log(id, on.c_str(), 1);
+    }
+    return id;
+  };
+  (void)supported(l1_, 32);
+  (void)supported(l3, 5);
+  // Damson's leader also assesses A (2 days) and reviews its pupil premium (1 day): not deployment days.
+  const auto ra = engine_->open_case("risk_assessment", 100001, {{"source", "lead"}, {"summary", "s"}}, "t",
+                                     day("2026-10-01")).id;
+  engine_->apply(ra, "accept_request", {}, "t", day("2026-10-01"));
+  engine_->apply(ra, "propose_assessor", {{"provider_id", l3}}, "t", day("2026-10-01"));
+  engine_->apply(ra, "assessor_accepts", {}, "t", day("2026-10-02"));
+  engine_->apply(ra, "log_visit", {{"date", "2026-10-05"}, {"days", 1}, {"activity", "a"}}, "t", day("2026-10-05"));
+  engine_->apply(ra, "log_visit", {{"date", "2026-10-06"}, {"days", 1}, {"activity", "a"}}, "t", day("2026-10-06"));
+  const auto pp = engine_->open_case("pupil_premium_review", 100001, {{"source", "lead"}, {"summary", "s"}}, "t",
+                                     day("2026-10-01")).id;
+  engine_->apply(pp, "accept_referral", {}, "t", day("2026-10-01"));
+  engine_->apply(pp, "propose_reviewer", {{"provider_id", l3}}, "t", day("2026-10-01"));
+  engine_->apply(pp, "reviewer_accepts", {}, "t", day("2026-10-02"));
+  engine_->apply(pp, "log_visit", {{"date", "2026-10-07"}, {"days", 1}, {"activity", "a"}}, "t", day("2026-10-07"));
+
+  KpiScope notts;
+  notts.mini_region = "Nottinghamshire";
+  const auto check = [&](double birch, const char* birch_status, const char* total_status) {
+    const auto r = report(notts);
+    const auto& k = find(r, "deployment_days_in_need");
+    EXPECT_EQ(k.target, "at least 30 per teaching school (60 in all for 2)");
+    EXPECT_DOUBLE_EQ(k.denominator, 2);
+    EXPECT_DOUBLE_EQ(*k.actual, birch + 5);
+    ASSERT_EQ(k.parts.size(), 2u);
+    EXPECT_EQ(k.parts[0].name, "Birch Teaching School Alliance (Birch Primary)");
+    EXPECT_DOUBLE_EQ(k.parts[0].actual, birch);
+    EXPECT_EQ(k.parts[0].status, birch_status);
+    EXPECT_EQ(k.parts[1].name, "Damson Teaching School Alliance (Damson Primary)");
+    EXPECT_DOUBLE_EQ(k.parts[1].actual, 5);
+    EXPECT_EQ(k.parts[1].status, "red");
+    EXPECT_EQ(k.status, total_status);
+    const auto& ra_days = find(r, "risk_assessment_days");
+    EXPECT_DOUBLE_EQ(ra_days.numerator, 2);
+    EXPECT_DOUBLE_EQ(ra_days.parts[1].actual, 2);
+    EXPECT_DOUBLE_EQ(ra_days.parts[0].actual, 0);
+    EXPECT_DOUBLE_EQ(find(r, "pupil_premium_review_days").numerator, 1);
+  };
+  check(32, "green", "red");  // 37 of 60, and Damson's 5 of 30
+  // Birch's 55 and Damson's 5 make the 60, but Damson is still below its 30: red.
+  (void)supported(l1_, 23);
+  check(55, "green", "red");
+  const auto r = report(notts);
+  EXPECT_GE(*find(r, "deployment_days_in_need").actual, 60);  // the total alone would be green
+}
+
+// "over 95% positive feedback for SLE deployments": a deployment made under
+// an SLE designation active on its dates. Three deployments rated 1: under an
+// SLE (maths); under the same leader's NLE (leadership asked for); under an
+// SLE that ended before the deployment did. Only the first is an SLE deployment.
+TEST_F(KpiTest, SleDeploymentsAreThoseMadeUnderAnSleDesignationActiveOnTheirDates) {
+  const auto l4 = create_system_leader(*db_, "Lee Four", "l4@example.org", 100004, alliance_);
+  (void)add_designation(*db_, l4, "NLE", "", day("2020-09-01"), std::nullopt);
+  (void)add_designation(*db_, l4, "SLE", "maths", day("2020-09-01"), std::nullopt);
+  set_capacity(*db_, l4, "2026/27", 50);
+  const auto l5 = create_system_leader(*db_, "Lee Five", "l5@example.org", 100004, alliance_);
+  (void)add_designation(*db_, l5, "SLE", "maths", day("2020-09-01"), day("2026-12-31"));
+  set_capacity(*db_, l5, "2026/27", 50);
+  const auto support = [&](std::int64_t leader, const char* focus) {
+    const auto id = engine_->open_case("support_request", 100002, {{"source", "lead"}, {"summary", "s"}}, "t",
+                                       day("2026-10-01")).id;
+    engine_->apply(id, "accept_referral",
+                   {{"priority", "high"}, {"focus_areas", json::array{focus}}, {"requested_days", 2},
+                    {"funding_source", "SSIF"}},
+                   "t", day("2026-10-01"));
+    engine_->apply(id, "propose_provider", {{"provider_id", leader}}, "t", day("2026-10-01"));
+    engine_->apply(id, "provider_accepts", {}, "t", day("2026-10-08"));
+    engine_->apply(id, "agree_plan",
+                   {{"objectives", "o"}, {"planned_days", 2}, {"starts_on", "2026-11-02"}, {"ends_on", "2027-06-30"}},
+                   "t", day("2026-10-08"));
+    finish(id, 1, "2027-07-02");
+    return engine_->get(id).reference;
+  };
+  const auto under_sle = support(l4, "maths");
+  (void)support(l4, "leadership");
+  (void)support(l5, "maths");
+  const auto r = report(KpiScope{});
+  const auto& sle = find(r, "sle_positive_feedback");
+  EXPECT_DOUBLE_EQ(sle.denominator, 1);
+  EXPECT_DOUBLE_EQ(sle.numerator, 1);
+  EXPECT_EQ(sle.references, std::vector<std::string>{under_sle});
+  EXPECT_DOUBLE_EQ(find(r, "rated_good_or_better").denominator, 3);
+}
+
+// "Increasing number of schools that self-refer": distinct schools, beside
+// the year before. A school user's own referral is a self-referral whatever
+// it says; naming another source is refused and opens nothing.
+TEST_F(KpiTest, SchoolsThatSelfReferAreCountedOnceBesideTheYearBefore) {
+  const workflow::Actor head("user:9 head@alder.example.org", "school", "school:100001");
+  try {
+    (void)engine_->open_case("support_request", 100001, {{"source", "lead"}, {"summary", "s"}}, head,
+                             day("2026-10-01"));
+    FAIL() << "a school's referral named another source";
+  } catch (const workflow::EngineError& e) {
+    EXPECT_EQ(e.code(), workflow::EngineError::Code::guard_failed);
+    EXPECT_NE(std::string(e.what()).find("a school's own referral is a self-referral"), std::string::npos) << e.what();
+  }
+  const auto a1 = engine_->open_case("support_request", 100001, {{"summary", "s"}}, head, day("2026-10-01"));
+  EXPECT_EQ(a1.data.at("source").as_string(), "self");
+  (void)engine_->open_case("support_request", 100001, {{"source", "self"}, {"summary", "again"}}, head,
+                           day("2027-01-11"));
+  // A lead records C's own phone call as a self-referral; B's referral is the LA's.
+  (void)engine_->open_case("support_request", 100003, {{"source", "self"}, {"summary", "s"}}, "t", day("2026-11-02"));
+  (void)engine_->open_case("support_request", 100002, {{"source", "local_authority"}, {"summary", "s"}}, "t",
+                           day("2026-11-02"));
+  // Someone else's referral must say who referred.
+  EXPECT_THROW((void)engine_->open_case("support_request", 100002, {{"summary", "s"}}, "t", day("2026-11-02")),
+               workflow::EngineError);
+  // The year before: B referred itself.
+  (void)engine_->open_case("support_request", 100002, {{"source", "self"}, {"summary", "s"}}, "t", day("2025-10-01"));
+  const auto& k = find(report(KpiScope{}), "self_referrals");
+  EXPECT_DOUBLE_EQ(k.numerator, 2);    // A (twice) and C
+  EXPECT_DOUBLE_EQ(k.denominator, 3);  // A, B and C referred this year
+  EXPECT_EQ(k.previous, 1.0);          // B, last year
+  EXPECT_EQ(k.unit, "schools");
 }
 
 }  // namespace
