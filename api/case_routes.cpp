@@ -93,8 +93,21 @@ json::object deadline_json(const workflow::Deadline& d) {
 
 json::object case_detail(RouteContext& ctx, const Case& c) {
   json::object out = case_json(c);
+  cases::redact_case_data(ctx.caller.actor, out["data"].as_object());
   if (const auto school = cases::find_school(*ctx.app.db, c.school_urn)) {
     out["school"] = school_json(*school);
+  }
+  // Who is supporting the school, and how to reach them.
+  if (const auto s = cases::supporter_of(*ctx.app.db, c.id)) {
+    out["supported_by"] = json::object{{"system_leader_id", s->system_leader_id},
+                                       {"name", json_text(s->name)},
+                                       {"designation", text_or_null(s->designation)},
+                                       {"home_school", json::object{{"urn", s->home_school_urn},
+                                                                    {"name", json_text(s->home_school_name)}}},
+                                       {"email", json_text(s->email)},
+                                       {"status", json_text(s->status)}};
+  } else {
+    out["supported_by"] = nullptr;
   }
   json::array deadlines;
   for (const auto& d : ctx.app.engine->deadlines(c.id)) deadlines.push_back(deadline_json(d));
@@ -113,6 +126,7 @@ HttpResponse case_response(RouteContext& ctx, int status, const Case& c) {
     // what hangs off it, which a GET shows once the database is back.
     if (!ctx.committed) throw;
     body = case_json(c);
+    cases::redact_case_data(ctx.caller.actor, body["data"].as_object());
   }
   HttpResponse response = json_response(status, body);
   response.headers.emplace_back("ETag", etag(c.version));
@@ -283,7 +297,10 @@ HttpResponse case_history(RouteContext& ctx) {
   no_query(ctx.request);
   const Case c = visible_case(ctx, ctx.id_param("id"));
   json::array items;
-  for (const auto& h : ctx.app.engine->history(c.id)) items.push_back(history_json(h));
+  for (auto& h : ctx.app.engine->history(c.id)) {
+    cases::redact_history_payload(ctx.caller.actor, h.event, h.payload);
+    items.push_back(history_json(h));
+  }
   return json_response(200, json::object{{"case_id", c.id}, {"reference", json_text(c.reference)}, {"items", items}});
 }
 

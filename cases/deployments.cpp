@@ -457,6 +457,66 @@ std::vector<DeploymentDay> deployment_days(Database& db, std::int64_t case_id) {
   return out;
 }
 
+std::optional<Supporter> supporter_of(Database& db, std::int64_t case_id) {
+  const long long key = case_id;
+  auto connection = db.acquire();
+  try {
+    soci::rowset<soci::row> rows =
+        (connection.session().prepare
+             << "SELECT l.id, l.name, l.email, l.home_school_urn, s.name, g.designation, g.specialisms, d.status"
+                " FROM deployments d JOIN system_leaders l ON l.id = d.system_leader_id"
+                " LEFT JOIN schools s ON s.urn = l.home_school_urn LEFT JOIN designations g ON g.id = d.designation_id"
+                " WHERE d.case_id = :c AND d.status IN ('active', 'ended') ORDER BY d.id DESC LIMIT 1",
+         soci::use(key));
+    for (const auto& row : rows) {
+      Supporter out;
+      out.system_leader_id = row_integer(row, 0);
+      out.name = row_text(row, 1);
+      out.email = row_text(row, 2);
+      out.home_school_urn = static_cast<std::int32_t>(row_integer(row, 3));
+      out.home_school_name = row_text(row, 4);
+      Designation d;
+      d.code = row_text(row, 5);
+      d.specialisms = row_text(row, 6);
+      if (!d.code.empty()) out.designation = d.label();
+      out.status = row_text(row, 7);
+      return out;
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Leads, admins and the provider read internal notes; a system leader sees a
+// case only when proposed for or deployed to it, so any who can is the provider.
+bool reads_internal_notes(const workflow::Actor& actor) {
+  return actor.is_system() || actor.role == "lead" || actor.role == "admin" || actor.role == "system_leader";
+}
+
+// The events whose `note` is internal unless `shared`.
+bool proposes_a_provider(std::string_view event) {
+  return event == "propose_provider" || event == "propose_assessor" || event == "propose_reviewer";
+}
+
+}  // namespace
+
+void redact_case_data(const workflow::Actor& actor, boost::json::object& data) {
+  if (reads_internal_notes(actor)) return;
+  const auto* shared = data.if_contains("proposal_note_shared");
+  if (shared != nullptr && shared->is_bool() && shared->get_bool()) return;
+  data.erase("proposal_note");
+}
+
+void redact_history_payload(const workflow::Actor& actor, std::string_view event, boost::json::object& payload) {
+  if (reads_internal_notes(actor) || !proposes_a_provider(event)) return;
+  const auto* shared = payload.if_contains("shared");
+  if (shared != nullptr && shared->is_bool() && shared->get_bool()) return;
+  payload.erase("note");
+}
+
 std::vector<Deployment> deployments_of(Database& db, std::int64_t case_id) {
   const long long key = case_id;
   std::vector<Deployment> out;

@@ -74,4 +74,25 @@ struct Deployment {
 
 [[nodiscard]] std::vector<Deployment> deployments_of(workflow::Database& db, std::int64_t case_id);
 
+// Who is supporting a case: its deployed system leader, with the designation
+// the deployment was made under and their home school, and how to reach them.
+struct Supporter {
+  std::int64_t system_leader_id = 0;
+  std::string name;
+  std::string email;
+  std::string designation;  // "SLE (maths)"; empty when the deployment predates designations being kept
+  std::int32_t home_school_urn = 0;
+  std::string home_school_name;
+  std::string status;  // active or ended
+};
+// nullopt until a provider has accepted.
+[[nodiscard]] std::optional<Supporter> supporter_of(workflow::Database& db, std::int64_t case_id);
+
+// Notes have an audience (docs/roles.md): a lead's note on proposing a
+// provider is internal to leads, admins and the provider unless the lead
+// marks it shared. These remove what `actor` may not read, in place: from a
+// case's data, and from one history entry's payload.
+void redact_case_data(const workflow::Actor& actor, boost::json::object& data);
+void redact_history_payload(const workflow::Actor& actor, std::string_view event, boost::json::object& payload);
+
 }  // namespace s2s::cases

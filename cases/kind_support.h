@@ -279,6 +279,25 @@ inline const boost::json::value* current_provider(EventContext& ctx) {
   return nullptr;
 }
 
+// A lead's proposal: the payload's fields kept on the case, but its note as
+// `proposal_note`, internal to leads and the provider unless `shared` (the
+// API keeps it from everyone else: see notes_hidden_from in deployments.h).
+inline void record_proposal(EventContext& ctx) {
+  for (const auto& [key, value] : ctx.payload()) {
+    if (key == "note" || key == "shared") continue;
+    ctx.data()[key] = value;
+  }
+  const auto* note = ctx.payload().if_contains("note");
+  const auto* shared = ctx.payload().if_contains("shared");
+  if (note != nullptr && note->is_string()) {
+    ctx.data()["proposal_note"] = *note;
+    ctx.data()["proposal_note_shared"] = shared != nullptr && shared->is_bool() && shared->get_bool();
+  } else {
+    ctx.data().erase("proposal_note");
+    ctx.data().erase("proposal_note_shared");
+  }
+}
+
 // The lead proposes the payload's `field`: deployment.propose checks the
 // provider is eligible (section 5) and refuses the event with every reason if not.
 inline void ask_provider(EventContext& ctx, std::string_view field = "provider_id") {

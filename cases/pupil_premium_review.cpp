@@ -44,7 +44,8 @@ struct propose_reviewer {
   static constexpr std::string_view summary = "the lead proposes an accredited pupil premium reviewer";
   static constexpr FieldSpec fields[] = {
       {"provider_id", FieldType::integer, true, {}, "the proposed reviewer"},
-      {"note", FieldType::string, false},
+      {"note", FieldType::string, false, {}, "internal to leads and the provider unless shared"},
+      {"shared", FieldType::boolean, false, {}, "true: the school and the LA officer see the note too"},
   };
 };
 struct reviewer_accepts {
@@ -137,8 +138,8 @@ struct start_matching {
 struct ask_reviewer {
   static constexpr std::string_view name = "ask_reviewer";
   template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
+  void operator()(E const&, F& fsm, S&, T&) const {
+    record_proposal(*fsm.ctx);
     ask_provider(*fsm.ctx);
     fsm.ctx->data()["proposed_on"] = date_value(fsm.ctx->occurred_on());
     fsm.ctx->arm_deadline("pupil_premium.reviewer_response");

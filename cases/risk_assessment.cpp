@@ -47,7 +47,8 @@ struct propose_assessor {
   static constexpr std::string_view summary = "the lead proposes a system leader to carry out the assessment";
   static constexpr FieldSpec fields[] = {
       {"provider_id", FieldType::integer, true, {}, "the proposed assessor"},
-      {"note", FieldType::string, false},
+      {"note", FieldType::string, false, {}, "internal to leads and the provider unless shared"},
+      {"shared", FieldType::boolean, false, {}, "true: the school and the LA officer see the note too"},
   };
 };
 struct assessor_accepts {
@@ -119,8 +120,8 @@ struct start_matching {
 struct ask_assessor {
   static constexpr std::string_view name = "ask_assessor";
   template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
+  void operator()(E const&, F& fsm, S&, T&) const {
+    record_proposal(*fsm.ctx);
     ask_provider(*fsm.ctx);
     fsm.ctx->data()["proposed_on"] = date_value(fsm.ctx->occurred_on());
     fsm.ctx->arm_deadline("risk_assessment.assessor_response");

@@ -45,7 +45,8 @@ struct propose_provider {
   static constexpr std::string_view summary = "the lead proposes a system leader from the ranked matches";
   static constexpr FieldSpec fields[] = {
       {"provider_id", FieldType::integer, true, {}, "the proposed system leader"},
-      {"note", FieldType::string, false},
+      {"note", FieldType::string, false, {}, "internal to leads and the provider unless shared"},
+      {"shared", FieldType::boolean, false, {}, "true: the school and the LA officer see the note too"},
   };
 };
 struct provider_accepts {
@@ -156,8 +157,8 @@ struct accept_terms {
 struct request_provider_response {
   static constexpr std::string_view name = "request_provider_response";
   template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
+  void operator()(E const&, F& fsm, S&, T&) const {
+    record_proposal(*fsm.ctx);
     ask_provider(*fsm.ctx);
     fsm.ctx->data()["proposed_on"] = date_value(fsm.ctx->occurred_on());
     fsm.ctx->arm_deadline("support_request.provider_response");
