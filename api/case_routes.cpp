@@ -4,6 +4,7 @@
 #include <soci/soci.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 #include "api/json_views.h"
@@ -24,11 +25,13 @@ using workflow::Case;
 
 std::string etag(int version) { return "\"" + std::to_string(version) + "\""; }
 
-// The case if it exists and lies within the caller's scope; else 404, the
-// same answer either way.
-Case visible_case(RouteContext& ctx, std::int64_t id) {
-  auto found = ctx.app.engine->find(id);
-  if (!found) not_found("no case " + std::to_string(id));
+// The case the path's {id} names, by its id (42) or its reference
+// (SR-2026-0042), if it exists and lies within the caller's scope; else 404,
+// the same answer either way.
+Case visible_case(RouteContext& ctx) {
+  const std::string& key = ctx.param("id");
+  auto found = ctx.app.engine->lookup(key);
+  if (!found) not_found("no case " + key);
   const auto& check = ctx.app.engine->kinds().scope_check();
   if (check) {
     const workflow::CaseSnapshot snapshot{found->id,    found->kind,    found->reference, found->school_urn,
@@ -40,8 +43,9 @@ Case visible_case(RouteContext& ctx, std::int64_t id) {
     } catch (...) {
       connection.rethrow_translated();
     }
-    if (refusal) not_found("no case " + std::to_string(id));
+    if (refusal) not_found("no case " + key);
   }
+  ctx.case_kind = ctx.app.engine->kinds().find(found->kind);
   return std::move(*found);
 }
 
@@ -59,6 +63,8 @@ json::object field_json(const workflow::FieldSpec& f) {
     }
     out["one_of"] = std::move(values);
   }
+  if (f.min) out["minimum"] = number_json(*f.min);
+  if (f.max) out["maximum"] = number_json(*f.max);
   if (!f.help.empty()) out["help"] = json_text(f.help);
   return out;
 }
@@ -133,15 +139,16 @@ HttpResponse case_response(RouteContext& ctx, int status, const Case& c) {
   return response;
 }
 
-// If-Match: "<version>" (or * for any). Anything else is a 400.
-std::optional<int> if_match(const HttpRequest& request) {
+// If-Match: "<version>" (or * for any) for the case `c`. Anything else is a 400.
+std::optional<int> if_match(const HttpRequest& request, const Case& c) {
   const auto header = request.header("If-Match");
   if (!header || *header == "*") return std::nullopt;
   std::string_view text = *header;
   if (text.starts_with("W/")) {
     // RFC 9110: a weak tag never matches If-Match.
-    throw Problem(412, "precondition-failed", "The case has changed",
-                  "If-Match takes the case's strong ETag (\"3\"), not a weak one: " + std::string(*header));
+    throw Problem(
+        412, "precondition-failed", "The case has changed",
+        "If-Match takes the case's strong ETag, now " + etag(c.version) + ", not a weak one: " + std::string(*header));
   }
   int version = 0;
   const bool quoted = text.size() >= 3 && text.front() == '"' && text.back() == '"';
@@ -198,6 +205,18 @@ HttpResponse open_case(RouteContext& ctx) {
   return response;
 }
 
+// 400 for a filter whose value is none of `values`, naming them.
+[[noreturn]] void refuse_filter(std::string_view name, const std::string& what,
+                                const std::vector<std::string_view>& values, const std::string& got) {
+  std::string listed;
+  json::array one_of;
+  for (const auto v : values) {
+    listed += (listed.empty() ? "" : ", ") + std::string(v);
+    one_of.emplace_back(json_text(v));
+  }
+  bad_request(name, what + " (" + listed + "), got '" + got + "'", std::move(one_of));
+}
+
 HttpResponse list_cases(RouteContext& ctx) {
   Query query(ctx.request.query);
   const auto kind = query.text("kind");
@@ -210,14 +229,35 @@ HttpResponse list_cases(RouteContext& ctx) {
   const auto text = query.text("text");
   const Page page = read_page(query, ctx.app);
   query.done();
+  const auto kinds = ctx.app.engine->kinds().all();
   if (kind && ctx.app.engine->kinds().find(*kind) == nullptr) {
-    bad_request("kind", "query parameter kind: no case kind '" + *kind + "'");
+    std::vector<std::string_view> names;
+    for (const auto* k : kinds) names.push_back(k->name());
+    refuse_filter("kind", "query parameter kind must be a case kind", names, *kind);
+  }
+  if (state) {
+    // The kind's states, or every kind's (each once).
+    std::vector<std::string_view> states;
+    for (const auto* k : kinds) {
+      if (kind && k->name() != *kind) continue;
+      for (const auto& s : k->states()) {
+        if (std::find(states.begin(), states.end(), s.name) == states.end()) states.push_back(s.name);
+      }
+    }
+    if (std::find(states.begin(), states.end(), *state) == states.end()) {
+      refuse_filter(
+          "state", kind ? "query parameter state must be a state of " + *kind : "query parameter state must be a state",
+          states, *state);
+    }
   }
   if (phase && !workflow::phase_from_string(*phase)) {
-    bad_request("phase",
-                "query parameter phase must be referral, matching, deployment, evaluation, closed, "
-                "declined or withdrawn, got '" +
-                    *phase + "'");
+    std::vector<std::string_view> phases;
+    using workflow::Phase;
+    for (const Phase p : {Phase::referral, Phase::matching, Phase::deployment, Phase::evaluation, Phase::closed,
+                          Phase::declined, Phase::withdrawn}) {
+      phases.push_back(workflow::to_string(p));
+    }
+    refuse_filter("phase", "query parameter phase must be a phase", phases, *phase);
   }
   const bool postgres = ctx.app.db->backend() == workflow::Backend::postgresql;
   SqlQuery sql(
@@ -289,13 +329,13 @@ HttpResponse list_cases(RouteContext& ctx) {
 
 HttpResponse get_case(RouteContext& ctx) {
   no_query(ctx.request);
-  const Case c = visible_case(ctx, ctx.id_param("id"));
+  const Case c = visible_case(ctx);
   return case_response(ctx, 200, c);
 }
 
 HttpResponse case_history(RouteContext& ctx) {
   no_query(ctx.request);
-  const Case c = visible_case(ctx, ctx.id_param("id"));
+  const Case c = visible_case(ctx);
   json::array items;
   for (auto& h : ctx.app.engine->history(c.id)) {
     cases::redact_history_payload(ctx.caller.actor, h.event, h.payload);
@@ -308,15 +348,16 @@ HttpResponse case_matches(RouteContext& ctx) {
   Query query(ctx.request.query);
   const auto on = query.date("on");
   query.done();
-  const Case c = visible_case(ctx, ctx.id_param("id"));
+  const Case c = visible_case(ctx);
   const auto request = cases::match_request_for(c, on.value_or(ctx.app.engine->today()));
   return json_response(200, match_json(c, cases::match_providers(*ctx.app.db, request)));
 }
 
 HttpResponse send_event(RouteContext& ctx) {
   no_query(ctx.request);
-  const std::int64_t id = ctx.id_param("id");
-  const auto expected = if_match(ctx.request);
+  // Looked up first: a case outside the caller's scope is a 404 whatever else is wrong.
+  const Case c = visible_case(ctx);
+  const auto expected = if_match(ctx.request, c);
   const auto body = json_body(ctx.request);
   JsonFields fields(body, "$");
   const std::string event = *fields.text("event", true);
@@ -326,7 +367,7 @@ HttpResponse send_event(RouteContext& ctx) {
   if (std::chrono::sys_days(occurred_on) > std::chrono::sys_days(ctx.app.engine->today())) {
     bad_request("$.occurred_on", "$.occurred_on lies in the future: " + workflow::format_date(occurred_on));
   }
-  const Case moved = ctx.app.engine->apply(id, event, data, ctx.caller.actor, occurred_on, expected);
+  const Case moved = ctx.app.engine->apply(c.id, event, data, ctx.caller.actor, occurred_on, expected);
   ctx.committed = true;
   ctx.app.metrics.count_event(moved.kind, event);
   return case_response(ctx, 200, moved);
@@ -334,7 +375,7 @@ HttpResponse send_event(RouteContext& ctx) {
 
 HttpResponse case_days(RouteContext& ctx) {
   no_query(ctx.request);
-  const Case c = visible_case(ctx, ctx.id_param("id"));
+  const Case c = visible_case(ctx);
   json::array items;
   double in_force = 0;
   for (const auto& d : cases::deployment_days(*ctx.app.db, c.id)) {
@@ -354,7 +395,7 @@ HttpResponse case_days(RouteContext& ctx) {
 
 HttpResponse case_deployments(RouteContext& ctx) {
   no_query(ctx.request);
-  const Case c = visible_case(ctx, ctx.id_param("id"));
+  const Case c = visible_case(ctx);
   json::array items;
   for (const auto& d : cases::deployments_of(*ctx.app.db, c.id)) {
     const auto text_or_null = [](const std::string& s) {
@@ -375,7 +416,7 @@ HttpResponse case_deployments(RouteContext& ctx) {
 // Every rating the school submitted, oldest first (the last is in force).
 HttpResponse case_ratings(RouteContext& ctx) {
   no_query(ctx.request);
-  const Case c = visible_case(ctx, ctx.id_param("id"));
+  const Case c = visible_case(ctx);
   json::array items;
   for (const auto& h : ctx.app.engine->history(c.id)) {
     if (h.event != "submit_rating") continue;

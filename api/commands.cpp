@@ -747,9 +747,12 @@ int run_school_set(const Settings& settings) {
 int run_match(const Settings& settings) {
   auto db = open_migrated(settings);
   auto engine = make_engine(settings, db);
-  const long long id = settings.integer("case", 1, 1LL << 62);
-  const auto found = engine->find(id);
-  if (!found) throw cases::ProviderError("no case with id " + std::to_string(id));
+  const std::string key = settings.require("case");
+  const auto found = engine->lookup(key);
+  if (!found) {
+    const bool id = key.find_first_not_of("0123456789") == std::string::npos;
+    throw cases::ProviderError("no case with " + std::string(id ? "id " : "reference ") + key);
+  }
   const auto on = settings.get("on") ? parse_date_argument(*settings.get("on"), "--on") : engine->today();
   const auto request = cases::match_request_for(*found, on);
   const auto result = cases::match_providers(*db, request);
@@ -812,14 +815,15 @@ std::vector<Command> commands() {
   out.push_back({{"migrate", "", "Apply pending database migrations (or list them with --status).",
                   with_common({{"status", "", "list applied and pending migrations; exit 3 if any pending", ""}})},
                  run_migrate});
-  out.push_back({{"calendar add-working-days",
-                  "DATE N",
+  // Every command takes the common options, --db among them, so one config
+  // file or command line serves them all; some read no database.
+  out.push_back({{"calendar add-working-days", "DATE N",
                   "Print the Nth working day after DATE (England and Wales bank holidays; N < 0 counts back).",
-                  {},
-                  2},
+                  common_options(), 2},
                  run_calendar_add});
-  out.push_back({{"calendar holidays", "YEAR", "Print YEAR's England and Wales bank holidays, one a line.", {}, 1},
-                 run_calendar_holidays});
+  out.push_back(
+      {{"calendar holidays", "YEAR", "Print YEAR's England and Wales bank holidays, one a line.", common_options(), 1},
+       run_calendar_holidays});
   out.push_back({{"calendar close", "DATE",
                   "Close DATE for everyone (an admin closure day) and move the open deadlines it affects.",
                   with_common({{"reason", "TEXT", "why the day is closed (required)", ""},
@@ -885,7 +889,7 @@ std::vector<Command> commands() {
   out.push_back({{"match", "",
                   "Rank the system leaders who could take a case, with each score explained, and list "
                   "those excluded with the reasons.",
-                  with_common({{"case", "ID", "the case's id (required)", ""},
+                  with_common({{"case", "ID|REFERENCE", "the case's id or reference, e.g. SR-2026-0003 (required)", ""},
                                {"on", "DATE", "weigh designations and capacity on this date (default: today)", ""}},
                               engine_options())},
                  run_match});
@@ -894,10 +898,11 @@ std::vector<Command> commands() {
                   common_options(), 1},
                  run_import_gias});
   out.push_back(
-      {{"diagram", "KIND", "Print a case kind's state machine as a Mermaid stateDiagram-v2.", {}, 1}, run_diagram});
-  out.push_back(
-      {{"deadlines", "", "List every deadline, its working days in force and what it is for.", engine_options()},
-       run_deadlines});
+      {{"diagram", "KIND", "Print a case kind's state machine as a Mermaid stateDiagram-v2.", common_options(), 1},
+       run_diagram});
+  out.push_back({{"deadlines", "", "List every deadline, its working days in force and what it is for.",
+                  with_common({}, engine_options())},
+                 run_deadlines});
   out.push_back({{"notifications run", "",
                   "Send every due notification now over SMTP, then exit (serve does this continuously when given "
                   "--smtp-url).",
@@ -950,7 +955,7 @@ std::vector<Command> commands() {
   out.push_back({{"timers run", "", "Fire every due timer now, then exit (serve does this continuously).",
                   with_common({}, engine_options(), timer_option_specs())},
                  run_timers});
-  out.push_back({{"version", "", "Print the version.", {}}, [](const Settings&) {
+  out.push_back({{"version", "", "Print the version.", common_options()}, [](const Settings&) {
                    std::cout << "s2sd " << S2S_VERSION << '\n';
                    return 0;
                  }});

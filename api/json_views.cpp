@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <cmath>
+
 #include "workflow/date.h"
 
 namespace s2s::api {
@@ -10,6 +12,11 @@ namespace {
 namespace json = boost::json;
 
 }  // namespace
+
+json::value number_json(double value) {
+  if (std::trunc(value) == value && std::abs(value) < 9e15) return static_cast<std::int64_t>(value);
+  return value;
+}
 
 json::object case_json(const workflow::Case& c) {
   return json::object{{"id", c.id},

@@ -19,6 +19,9 @@ namespace s2s::api {
   return text.empty() ? boost::json::value() : boost::json::value(json_text(text));
 }
 
+// A number as JSON: an integer when it is whole (4, not 4.0), else a double.
+[[nodiscard]] boost::json::value number_json(double value);
+
 [[nodiscard]] boost::json::object case_json(const workflow::Case& c);
 [[nodiscard]] boost::json::object school_json(const cases::School& s);
 [[nodiscard]] boost::json::object history_json(const workflow::HistoryEntry& h);

@@ -418,11 +418,14 @@ HttpResponse list_kinds(RouteContext& ctx) {
     const auto fields_json = [](std::span<const workflow::FieldSpec> fields) {
       json::array out;
       for (const auto& f : fields) {
-        out.push_back(json::object{{"name", json_text(f.name)},
-                                   {"type", json_text(workflow::to_string(f.type))},
-                                   {"required", f.required},
-                                   {"one_of", json_text(f.one_of)},
-                                   {"help", json_text(f.help)}});
+        json::object field{{"name", json_text(f.name)},
+                           {"type", json_text(workflow::to_string(f.type))},
+                           {"required", f.required},
+                           {"one_of", json_text(f.one_of)},
+                           {"help", json_text(f.help)}};
+        if (f.min) field["minimum"] = number_json(*f.min);
+        if (f.max) field["maximum"] = number_json(*f.max);
+        out.push_back(std::move(field));
       }
       return out;
     };

@@ -22,25 +22,26 @@ namespace {
 namespace json = boost::json;
 using workflow::EngineError;
 
+// What a JSON value is, with its article: "got an integer".
 std::string_view type_name(const json::value& v) {
   switch (v.kind()) {
     case json::kind::null:
       return "null";
     case json::kind::bool_:
-      return "boolean";
+      return "a boolean";
     case json::kind::int64:
     case json::kind::uint64:
-      return "integer";
+      return "an integer";
     case json::kind::double_:
-      return "number";
+      return "a number";
     case json::kind::string:
-      return "string";
+      return "a string";
     case json::kind::array:
-      return "array";
+      return "an array";
     case json::kind::object:
-      return "object";
+      return "an object";
   }
-  return "value";
+  return "a value";
 }
 
 int hex_value(char c) {
@@ -134,8 +135,44 @@ std::string fmt_rate(double rate) {
   return std::string(buffer, result.ptr);
 }
 
-// An engine refusal as the HTTP problem the API promises (issue #5 item 4).
-Problem engine_problem(const EngineError& e, bool had_if_match) {
+json::array role_array(std::string_view who) {
+  json::array out;
+  while (!who.empty()) {
+    const auto comma = who.find(',');
+    out.emplace_back(json_text(who.substr(0, comma)));
+    if (comma == std::string_view::npos) break;
+    who.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// 409 event-not-allowed: of the events the state takes, those the caller's
+// role may send now (allowed_events) and, for the others, who sends them.
+Problem event_not_allowed(const EngineError& e, const RouteContext* ctx) {
+  json::array allowed;
+  json::array others;
+  std::string yours;
+  for (const auto& name : e.allowed()) {
+    const workflow::EventInfo* info =
+        ctx != nullptr && ctx->case_kind != nullptr ? ctx->case_kind->find_event(name) : nullptr;
+    if (info == nullptr || workflow::names_role(info->who, ctx->role())) {
+      allowed.emplace_back(json_text(name));
+      yours += (yours.empty() ? "" : ", ") + name;
+    } else {
+      others.push_back(json::object{{"event", json_text(name)}, {"who", role_array(info->who)}});
+    }
+  }
+  std::string detail = e.what();
+  if (ctx != nullptr && ctx->case_kind != nullptr) {
+    detail += yours.empty() ? "; none of them is yours to send" : "; yours to send: " + yours;
+  }
+  return Problem(409, "event-not-allowed", "Event not allowed in this state", detail,
+                 {{"allowed_events", std::move(allowed)}, {"others", std::move(others)}});
+}
+
+// An engine refusal as the HTTP problem the API promises. `ctx` is the route's
+// context when the refusal came from a route handler.
+Problem engine_problem(const EngineError& e, bool had_if_match, const RouteContext* ctx) {
   switch (e.code()) {
     case EngineError::Code::unknown_case:
     case EngineError::Code::out_of_scope:
@@ -143,12 +180,14 @@ Problem engine_problem(const EngineError& e, bool had_if_match) {
       return Problem(404, "not-found", "Not found", "no such case");
     case EngineError::Code::unknown_kind:
       return Problem(400, "invalid-request", "Invalid request", e.what(), {{"field", "$.kind"}});
-    case EngineError::Code::event_not_allowed: {
-      json::array allowed;
-      for (const auto& a : e.allowed()) allowed.emplace_back(json_text(a));
-      return Problem(409, "event-not-allowed", "Event not allowed in this state", e.what(),
-                     {{"allowed_events", std::move(allowed)}});
+    case EngineError::Code::unknown_event: {
+      json::array events;
+      for (const auto& name : e.allowed()) events.emplace_back(json_text(name));
+      return Problem(400, "invalid-request", "Invalid request", "$.event: " + std::string(e.what()),
+                     {{"field", "$.event"}, {"one_of", std::move(events)}});
     }
+    case EngineError::Code::event_not_allowed:
+      return event_not_allowed(e, ctx);
     case EngineError::Code::guard_failed:
       return Problem(422, "guard-failed", "The event's conditions are not met", e.what(),
                      {{"reason", json_text(e.reason())}});
@@ -169,14 +208,15 @@ Problem engine_problem(const EngineError& e, bool had_if_match) {
   return Problem(500, "internal-error", "Internal server error", "unexpected engine error");
 }
 
-// The response for the exception in flight.
-HttpResponse problem_for_current_exception(const HttpRequest& request, bool had_if_match, int retry_after) {
+// The response for the exception in flight; `ctx` is the route's, once it runs.
+HttpResponse problem_for_current_exception(const HttpRequest& request, bool had_if_match, int retry_after,
+                                           const RouteContext* ctx = nullptr) {
   try {
     throw;
   } catch (const Problem& p) {
     return p.response();
   } catch (const EngineError& e) {
-    return engine_problem(e, had_if_match).response();
+    return engine_problem(e, had_if_match, ctx).response();
   } catch (const workflow::DatabaseUnavailable& e) {
     spdlog::warn("{} {}: database unavailable: {}", request.method, request.path, e.what());
     return Problem(503, "database-unavailable", "Database unavailable", "the database cannot be reached; retry shortly")
@@ -351,6 +391,11 @@ void bad_request(std::string_view where, const std::string& detail) {
   throw Problem(400, "invalid-request", "Invalid request", detail, {{"field", json_text(where)}});
 }
 
+void bad_request(std::string_view where, const std::string& detail, boost::json::array one_of) {
+  throw Problem(400, "invalid-request", "Invalid request", detail,
+                {{"field", json_text(where)}, {"one_of", std::move(one_of)}});
+}
+
 void not_found(const std::string& detail) { throw Problem(404, "not-found", "Not found", detail); }
 
 // --- Query ------------------------------------------------------------------
@@ -459,18 +504,20 @@ std::optional<std::string> JsonFields::text(std::string_view name, bool required
 std::optional<long long> JsonFields::integer(std::string_view name, long long min, long long max, bool required) {
   const json::value* v = take(name, required, "an integer");
   if (v == nullptr) return std::nullopt;
+  const auto out_of_range = [&](const std::string& got) {
+    bad_request(path_of(name),
+                path_of(name) + " must be " + std::to_string(min) + " to " + std::to_string(max) + ", got " + got);
+  };
   long long n = 0;
   if (v->is_int64()) {
     n = v->get_int64();
-  } else if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(max)) {
+  } else if (v->is_uint64()) {
+    if (v->get_uint64() > static_cast<std::uint64_t>(max)) out_of_range(std::to_string(v->get_uint64()));
     n = static_cast<long long>(v->get_uint64());
   } else {
     wrong_type(path_of(name), "an integer", *v);
   }
-  if (n < min || n > max) {
-    bad_request(path_of(name), path_of(name) + " must be " + std::to_string(min) + " to " + std::to_string(max) +
-                                   ", got " + std::to_string(n));
-  }
+  if (n < min || n > max) out_of_range(std::to_string(n));
   return n;
 }
 
@@ -479,7 +526,7 @@ std::optional<double> JsonFields::number(std::string_view name, bool required) {
   if (v == nullptr) return std::nullopt;
   if (!v->is_number()) wrong_type(path_of(name), "a number", *v);
   const double d = v->to_number<double>();
-  if (!std::isfinite(d)) wrong_type(path_of(name), "a finite number", *v);
+  if (!std::isfinite(d)) bad_request(path_of(name), path_of(name) + " must be a finite number, not one this large");
   return d;
 }
 
@@ -682,7 +729,7 @@ void add_api_route(Router& router, App& app, std::string method, std::string pat
             return response;
           } catch (...) {
             committed = ctx.committed;
-            return problem_for_current_exception(request, had_if_match, app.options.retry_after_seconds);
+            return problem_for_current_exception(request, had_if_match, app.options.retry_after_seconds, &ctx);
           }
         };
 

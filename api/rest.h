@@ -46,6 +46,8 @@ class Problem : public std::runtime_error {
 
 // 400 invalid-request naming the JSON path or query parameter at fault.
 [[noreturn]] void bad_request(std::string_view where, const std::string& detail);
+// The same, with the values that would have done in `one_of`.
+[[noreturn]] void bad_request(std::string_view where, const std::string& detail, boost::json::array one_of);
 // 404 not-found: the same answer for what does not exist and what the caller may not see.
 [[noreturn]] void not_found(const std::string& detail);
 
@@ -119,6 +121,9 @@ struct RouteContext {
   // Set by a route once its change is committed: from then on a failure is
   // not worth retrying under the same Idempotency-Key (it would apply twice).
   bool committed = false;
+  // The kind of the case the route acts on, once it has looked the case up:
+  // refusals of an event name the events of that kind.
+  const workflow::CaseKind* case_kind = nullptr;
 
   [[nodiscard]] const std::string& param(std::string_view name) const;
   // A numeric path parameter; anything else is a 404 (no such resource).

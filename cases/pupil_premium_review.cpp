@@ -95,7 +95,7 @@ struct submit_rating {
   static constexpr std::string_view summary =
       "the reviewed school rates the review 1-4; a later rating replaces an earlier one";
   static constexpr FieldSpec fields[] = {
-      {"grade", FieldType::integer, true, {}, "1 outstanding, 2 good, 3 requires improvement, 4 inadequate"},
+      {"grade", FieldType::integer, true, {}, "1 outstanding, 2 good, 3 requires improvement, 4 inadequate", 1, 4},
       {"comment", FieldType::string, false},
   };
 };

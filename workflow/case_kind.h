@@ -44,6 +44,9 @@ struct FieldSpec {
   bool required = true;
   std::string_view one_of{};  // strings only: allowed values, comma-separated; empty: any
   std::string_view help{};
+  // integers and numbers only: the least and greatest values taken; none: no bound.
+  std::optional<double> min{};
+  std::optional<double> max{};
 };
 
 struct EventInfo {

@@ -196,6 +196,13 @@ std::optional<CaseRow> CaseStore::load_case(std::int64_t id, bool for_update) {
   return row;
 }
 
+std::optional<std::int64_t> CaseStore::case_id_of(const std::string& reference) {
+  long long id = 0;
+  sql_ << "SELECT id FROM cases WHERE reference = :reference", soci::use(reference), soci::into(id);
+  if (!sql_.got_data()) return std::nullopt;
+  return id;
+}
+
 int CaseStore::next_reference_number(std::string_view prefix, int year) {
   const std::string p(prefix);
   int number = 0;

@@ -6,10 +6,13 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <mutex>
 
 #include "workflow/case_store.h"
 #include "workflow/date.h"
+#include "workflow/text.h"
 #include "workflow/timestamp.h"
 
 namespace s2s::workflow {
@@ -42,9 +45,25 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
   return out;
 }
 
+// Refuses a number outside the field's range, naming the range as people write it.
+void check_range(double number, const FieldSpec& spec) {
+  const bool below = spec.min && number < *spec.min;
+  const bool above = spec.max && number > *spec.max;
+  if (!below && !above) return;
+  std::string range;
+  if (spec.min && spec.max) {
+    range = "from " + number_text(*spec.min) + " to " + number_text(*spec.max);
+  } else if (spec.min) {
+    range = "at least " + number_text(*spec.min);
+  } else {
+    range = "at most " + number_text(*spec.max);
+  }
+  throw payload_error(std::string(spec.name), "must be " + range + ", not " + number_text(number));
+}
+
 void check_field(const boost::json::value& value, const FieldSpec& spec) {
   const std::string name(spec.name);
-  const auto wrong_type = [&] { return payload_error(name, "must be a " + std::string(to_string(spec.type))); };
+  const auto wrong_type = [&] { return payload_error(name, "must be " + with_article(to_string(spec.type))); };
   switch (spec.type) {
     case FieldType::string: {
       if (!value.is_string()) throw wrong_type();
@@ -66,9 +85,11 @@ void check_field(const boost::json::value& value, const FieldSpec& spec) {
     }
     case FieldType::integer:
       if (!value.is_int64() && !value.is_uint64()) throw wrong_type();
+      check_range(value.to_number<double>(), spec);
       return;
     case FieldType::number:
       if (!value.is_number()) throw wrong_type();
+      check_range(value.to_number<double>(), spec);
       return;
     case FieldType::boolean:
       if (!value.is_bool()) throw wrong_type();
@@ -316,6 +337,15 @@ struct Engine::Impl {
     return EngineError(EngineError::Code::event_not_allowed, std::move(message), {}, {}, std::move(names));
   }
 
+  static EngineError unknown_event(const CaseKind& kind, std::string_view event) {
+    std::vector<std::string> names;
+    for (const EventInfo& e : kind.events()) names.emplace_back(e.name);
+    std::string message =
+        fmt::format("{} has no event '{}' (its events: {})", with_article(kind.name()), event, join(names, ", "));
+    return EngineError(EngineError::Code::unknown_event, std::move(message), "event", "unknown event",
+                       std::move(names));
+  }
+
   // Applies one event inside the caller's transaction and returns the case as it now is.
   Case apply_in(CaseStore& store, std::int64_t case_id, std::string_view event, const boost::json::object& payload,
                 const Actor& actor, year_month_day occurred_on, std::optional<int> expected_version,
@@ -329,19 +359,20 @@ struct Engine::Impl {
     CaseSnapshot snapshot{row.id, row.kind, row.reference, row.school_urn, row.state, row.version, opened_on};
     // Outside their scope, a person learns nothing of the case, not even its version.
     if (!actor.is_system()) check_scope(store, actor, snapshot, "case " + std::to_string(case_id));
+    const CaseKind& kind = kind_of(row.kind);
+    const EventInfo* info = kind.find_event(event);
+    if (info == nullptr) throw unknown_event(kind, event);
     if (expected_version && *expected_version != row.version) {
       throw EngineError(EngineError::Code::version_conflict,
                         fmt::format("case {} is at version {}, not {}: reload it and try again", row.reference,
                                     row.version, *expected_version));
     }
-    const CaseKind& kind = kind_of(row.kind);
-    const EventInfo* info = kind.find_event(event);
-    if (info != nullptr && !actor.is_system() && !names_role(info->who, actor.role)) {
+    if (!actor.is_system() && !names_role(info->who, actor.role)) {
       throw EngineError(EngineError::Code::not_permitted,
                         fmt::format("a {} may not send '{}' (it is sent by: {})", actor.role, event, info->who));
     }
     check_occurred_on(occurred_on, opened_on);
-    if (info == nullptr || !kind.accepts(row.state, event)) throw not_allowed(kind, row, event);
+    if (!kind.accepts(row.state, event)) throw not_allowed(kind, row, event);
     validate_payload(payload, info->fields);
 
     boost::json::object data = boost::json::parse(row.data).as_object();
@@ -503,6 +534,31 @@ std::optional<Case> Engine::find(std::int64_t case_id) {
   try {
     CaseStore store(connection);
     const auto row = store.load_case(case_id);
+    if (!row) return std::nullopt;
+    return to_case(*row);
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+}
+
+std::optional<Case> Engine::lookup(std::string_view id_or_reference) {
+  const bool digits = !id_or_reference.empty() && std::all_of(id_or_reference.begin(), id_or_reference.end(),
+                                                              [](char c) { return c >= '0' && c <= '9'; });
+  if (digits) {
+    std::int64_t id = 0;
+    const auto parsed = std::from_chars(id_or_reference.data(), id_or_reference.data() + id_or_reference.size(), id);
+    if (parsed.ec != std::errc() || id <= 0) return std::nullopt;
+    return find(id);
+  }
+  // References are stored upper case (SR-2026-0042).
+  std::string reference(id_or_reference);
+  for (char& c : reference) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto connection = impl_->db->acquire();
+  try {
+    CaseStore store(connection);
+    const auto id = store.case_id_of(reference);
+    if (!id) return std::nullopt;
+    const auto row = store.load_case(*id);
     if (!row) return std::nullopt;
     return to_case(*row);
   } catch (...) {

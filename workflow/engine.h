@@ -67,6 +67,7 @@ class EngineError : public Error {
   enum class Code {
     unknown_case,       // no such case
     unknown_kind,       // no such case kind
+    unknown_event,      // the case's kind has no such event: allowed() lists the kind's events
     event_not_allowed,  // the state does not take the event: allowed() lists what it does take
     guard_failed,       // the event is allowed but its conditions are not met: reason()
     payload_invalid,    // field() is missing, of the wrong type, or out of range: reason()
@@ -135,6 +136,9 @@ class Engine {
              std::chrono::year_month_day occurred_on, std::optional<int> expected_version = std::nullopt);
 
   [[nodiscard]] std::optional<Case> find(std::int64_t case_id);
+  // The case named by its id ("42") or its reference ("SR-2026-0042", in any
+  // letter case); nullopt when there is none. Checks no scope.
+  [[nodiscard]] std::optional<Case> lookup(std::string_view id_or_reference);
   [[nodiscard]] Case get(std::int64_t case_id);  // throws EngineError unknown_case
   [[nodiscard]] std::vector<HistoryEntry> history(std::int64_t case_id);
   [[nodiscard]] std::vector<Deadline> deadlines(std::int64_t case_id);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
 
 namespace s2s::workflow {
 
@@ -38,6 +40,21 @@ std::string html_escape(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string number_text(double value) {
+  if (value == 0) return "0";  // and not "-0"
+  char buffer[400];
+  // Shortest round trip, in fixed notation where that stays short enough to read.
+  const auto format = std::abs(value) < 1e15 ? std::chars_format::fixed : std::chars_format::general;
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value, format);
+  return std::string(buffer, result.ptr);
+}
+
+std::string with_article(std::string_view noun) {
+  const bool vowel = !noun.empty() && std::string_view("aeiou").find(static_cast<char>(std::tolower(
+                                          static_cast<unsigned char>(noun.front())))) != std::string_view::npos;
+  return (vowel ? "an " : "a ") + std::string(noun);
 }
 
 }  // namespace s2s::workflow

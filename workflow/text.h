@@ -14,4 +14,10 @@ namespace s2s::workflow {
 // Text made safe inside HTML, in element content and in quoted attributes (&, <, >, ", ').
 [[nodiscard]] std::string html_escape(std::string_view text);
 
+// A number as people write it: 5, 0.5, 12.25, -3 (never 5.000000 nor 5e+00).
+[[nodiscard]] std::string number_text(double value);
+
+// A noun phrase with its indefinite article: "an integer", "a string".
+[[nodiscard]] std::string with_article(std::string_view noun);
+
 }  // namespace s2s::workflow

@@ -84,9 +84,9 @@ TEST_F(ApiTest, EveryRouteAsEveryRoleInsideAndOutsideItsScope) {
          if (!one_of(who.role, {"lead", "admin"})) return 403;
          return who.inside ? 200 : 404;
        }},
-      // An event no state takes: 409 inside the scope, 404 outside; nothing changes.
+      // An event the kind does not have: 400 inside the scope, 404 outside; nothing changes.
       {"POST", "/api/v1/cases/{id}/events", c + "/events", R"({"event":"no_such_event"})", "application/json",
-       [](const Caller& who) { return who.inside ? 409 : 404; }},
+       [](const Caller& who) { return who.inside ? 400 : 404; }},
       {"GET", "/api/v1/cases/{id}/deployments", c + "/deployments", "", "", case_get},
       {"GET", "/api/v1/cases/{id}/days", c + "/days", "", "", case_get},
       {"GET", "/api/v1/cases/{id}/ratings", c + "/ratings", "", "", case_get},
@@ -195,6 +195,30 @@ TEST_F(ApiTest, EveryRouteAsEveryRoleInsideAndOutsideItsScope) {
       }
     }
   }
+  // The case routes again by the case's reference: the same answers, and
+  // outside the scope the same 404 as for a reference no case has.
+  const std::string by_reference = "/api/v1/cases/" + reference_;
+  const std::string unknown = "SR-1999-0001";
+  for (const auto& row : rows) {
+    if (!row.pattern.starts_with("/api/v1/cases/{id}")) continue;
+    std::string path = row.path;
+    path.replace(path.find(c), c.size(), by_reference);
+    std::string absent_path = path;
+    absent_path.replace(absent_path.find(reference_), reference_.size(), unknown);
+    auto absent_body = call("admin", row.method, absent_path, row.body).body;
+    for (auto at = absent_body.find(unknown); at != std::string::npos; at = absent_body.find(unknown)) {
+      absent_body.replace(at, unknown.size(), reference_);
+    }
+    for (const auto& who : callers()) {
+      const auto r = call(who.key, row.method, path, row.body);
+      EXPECT_EQ(r.status, row.expected(who)) << row.method << " " << path << " as " << who.key << ": " << r.body;
+      if (r.status == 404) {
+        EXPECT_EQ(r.body, absent_body) << path << " as " << who.key
+                                       << " answers otherwise than for a reference no case has";
+      }
+    }
+  }
+
   // The outside users see their own case, so the scopes are not simply empty.
   for (const char* key : {"lead-out", "school-out", "la_officer-out"}) {
     const auto r = call(key, "GET", "/api/v1/cases/" + std::to_string(outside_case_));

@@ -387,6 +387,185 @@ TEST_F(ApiTest, BadRequestsNameTheProblemAndChangeNothing) {
             static_cast<std::size_t>(demo_.cases + 1));
 }
 
+TEST_F(ApiTest, AWeakETagIs412NamingTheCasesCurrentVersionOnlyWithinScope) {
+  const std::string events = "/api/v1/cases/" + std::to_string(case_) + "/events";
+  const std::string body = R"({"event":"complete_deployment"})";
+  // Moved on a step first, so its version is not the one the weak tag names.
+  const std::string today = workflow::format_date(app_.engine->today());
+  ASSERT_EQ(call("system_leader", "POST", events,
+                 R"({"event":"log_days","data":{"date":")" + today + R"(","days":0.5,"activity":"Coaching"}})")
+                .status,
+            200);
+  const int version = app_.engine->get(case_).version;
+  for (const std::string& tag : {std::string("W/\"1\""), "W/\"" + std::to_string(version) + "\""}) {
+    const auto weak = call("lead", "POST", events, body, {{"If-Match", tag}});
+    EXPECT_EQ(weak.status, 412) << weak.body;
+    EXPECT_EQ(type_of(weak), "https://s2s.example/problems/precondition-failed");
+    EXPECT_EQ(str(parse(weak).at("detail")),
+              "If-Match takes the case's strong ETag, now \"" + std::to_string(version) + "\", not a weak one: " + tag);
+  }
+  // Outside the caller's scope it is the 404 of a case that does not exist.
+  const auto outside = call("lead-out", "POST", events, body, {{"If-Match", "W/\"1\""}});
+  EXPECT_EQ(outside.status, 404) << outside.body;
+  EXPECT_EQ(outside.body.find(std::to_string(version)), std::string::npos) << outside.body;
+  auto absent = call("lead-out", "POST", "/api/v1/cases/999999/events", body, {{"If-Match", "W/\"1\""}}).body;
+  absent.replace(absent.find("999999"), 6, std::to_string(case_));
+  EXPECT_EQ(outside.body, absent);
+  EXPECT_EQ(app_.engine->get(case_).version, version);
+}
+
+TEST_F(ApiTest, MessagesReadAsPeopleWriteThem) {
+  const auto detail = [&](const ClientResponse& r) {
+    EXPECT_EQ(r.status, 400) << r.body;
+    return r.status == 400 ? str(parse(r).at("detail")) : std::string();
+  };
+  // The API's own reading of bodies: the expected type and what came, each with its article.
+  EXPECT_EQ(detail(call("lead", "POST", "/api/v1/cases", R"({"kind":"support_request","school_urn":"146330"})")),
+            "$.school_urn must be an integer, got a string");
+  EXPECT_EQ(detail(call("lead", "POST", "/api/v1/cases", R"({"kind":["support_request"],"school_urn":146330})")),
+            "$.kind must be a string, got an array");
+  EXPECT_EQ(detail(call("lead", "POST", "/api/v1/cases", R"([1])")), "the body must be a JSON object, got an array");
+  EXPECT_EQ(detail(call("lead", "POST", "/api/v1/cases", R"({"kind":"support_request","school_urn":1.5})")),
+            "$.school_urn must be an integer, got a number");
+  // The engine's reading of an event's payload.
+  const std::string events = "/api/v1/cases/" + std::to_string(case_) + "/events";
+  const std::string today = workflow::format_date(app_.engine->today());
+  EXPECT_EQ(detail(call("system_leader", "POST", events,
+                        R"({"event":"log_days","data":{"date":")" + today +
+                            R"(","days":1,"activity":"x","corrects":"the first"}})")),
+            "corrects: must be an integer");
+  // Numbers as people write them.
+  ASSERT_EQ(call("lead", "POST", events, R"({"event":"complete_deployment"})").status, 200);
+  EXPECT_EQ(detail(call("school", "POST", events, R"({"event":"submit_rating","data":{"grade":5}})")),
+            "grade: must be from 1 to 4, not 5");
+}
+
+TEST_F(ApiTest, EveryCaseRouteTakesTheCasesReferenceAsWellAsItsId) {
+  const std::string by_id = "/api/v1/cases/" + std::to_string(case_);
+  std::string lower = reference_;
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  ASSERT_NE(lower, reference_);
+  for (const std::string suffix : {"", "/history", "/matches", "/deployments", "/days", "/ratings"}) {
+    const auto a = call("lead", "GET", by_id + suffix);
+    ASSERT_EQ(a.status, 200) << suffix << ": " << a.body;
+    for (const auto& key : {reference_, lower}) {
+      const auto b = call("lead", "GET", "/api/v1/cases/" + key + suffix);
+      EXPECT_EQ(b.status, 200) << key << suffix << ": " << b.body;
+      EXPECT_EQ(b.body, a.body) << key << suffix;
+    }
+  }
+  // An event by reference, with the ETag read by reference.
+  const auto read = call("system_leader", "GET", "/api/v1/cases/" + reference_);
+  const std::string today = workflow::format_date(app_.engine->today());
+  const auto sent = call("system_leader", "POST", "/api/v1/cases/" + reference_ + "/events",
+                         R"({"event":"log_days","data":{"date":")" + today + R"(","days":0.5,"activity":"Ref"}})",
+                         {{"If-Match", read.header("etag")}});
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  EXPECT_EQ(parse(sent).at("id").as_int64(), case_);
+  EXPECT_EQ(parse(sent).at("version").as_int64(), parse(read).at("version").as_int64() + 1);
+
+  // A reference no case has is the 404 of an id no case has; outside the
+  // caller's scope a reference answers exactly as one no case has.
+  const std::string unknown = "SR-1999-0001";
+  const auto missing = call("lead", "GET", "/api/v1/cases/" + unknown);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(type_of(missing), "https://s2s.example/problems/not-found");
+  EXPECT_EQ(str(parse(missing).at("detail")), "no case " + unknown);
+  for (const std::string suffix : {"", "/history", "/deployments", "/days", "/ratings", "/events"}) {
+    const std::string method = suffix == "/events" ? "POST" : "GET";
+    const std::string body = suffix == "/events" ? R"({"event":"complete_deployment"})" : "";
+    for (const char* who : {"lead-out", "school-out", "la_officer-out", "system_leader-out"}) {
+      const auto outside = call(who, method, "/api/v1/cases/" + reference_ + suffix, body);
+      auto absent = call(who, method, "/api/v1/cases/" + unknown + suffix, body).body;
+      EXPECT_EQ(outside.status, 404) << who << " " << suffix << ": " << outside.body;
+      absent.replace(absent.find(unknown), unknown.size(), reference_);
+      EXPECT_EQ(outside.body, absent) << who << " " << suffix;
+    }
+  }
+}
+
+TEST_F(ApiTest, AnUnknownStateEventOrGradeIs400NamingWhatWouldDo) {
+  const auto one_of = [&](const ClientResponse& r, const std::string& field) {
+    EXPECT_EQ(r.status, 400) << r.body;
+    std::vector<std::string> out;
+    if (r.status != 400) return out;
+    const auto problem = parse(r);
+    EXPECT_EQ(str(problem.at("field")), field) << r.body;
+    for (const auto& v : problem.at("one_of").as_array()) out.push_back(str(v));
+    return out;
+  };
+  const auto& kinds = app_.engine->kinds();
+  // A state no kind has: every kind's states, each once.
+  const auto any = one_of(call("admin", "GET", "/api/v1/cases?state=bogus"), "state");
+  for (const auto* kind : kinds.all()) {
+    for (const auto& state : kind->states()) {
+      EXPECT_EQ(std::count(any.begin(), any.end(), std::string(state.name)), 1) << state.name;
+    }
+  }
+  // With a kind, that kind's states only.
+  std::vector<std::string> risk;
+  for (const auto& state : kinds.find("risk_assessment")->states()) risk.emplace_back(state.name);
+  const auto other = call("admin", "GET", "/api/v1/cases?kind=risk_assessment&state=evaluation");
+  EXPECT_EQ(one_of(other, "state"), risk);
+  EXPECT_NE(str(parse(other).at("detail")).find("a state of risk_assessment"), std::string::npos) << other.body;
+  EXPECT_EQ(call("admin", "GET", "/api/v1/cases?kind=risk_assessment&state=matching").status, 200);
+
+  // An event the case's kind does not have: the kind's events.
+  const std::string events = "/api/v1/cases/" + std::to_string(case_) + "/events";
+  const auto unknown = call("lead", "POST", events, R"({"event":"accept_referal"})");
+  std::vector<std::string> support;
+  for (const auto& e : kinds.find("support_request")->events()) support.emplace_back(e.name);
+  EXPECT_EQ(one_of(unknown, "$.event"), support);
+  EXPECT_NE(str(parse(unknown).at("detail")).find("no event 'accept_referal'"), std::string::npos) << unknown.body;
+
+  // A grade outside 1 to 4: the field, not the event's conditions.
+  ASSERT_EQ(call("lead", "POST", events, R"({"event":"complete_deployment"})").status, 200);
+  for (const char* grade : {"0", "5", "-1"}) {
+    const auto r =
+        call("school", "POST", events, R"({"event":"submit_rating","data":{"grade":)" + std::string(grade) + "}}");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(str(parse(r).at("field")), "$.data.grade") << r.body;
+  }
+  EXPECT_EQ(call("school", "POST", events, R"({"event":"submit_rating","data":{"grade":2}})").status, 200);
+  // Every kind's rating declares its range, which GET /api/v1/kinds shows.
+  int graded = 0;
+  const auto listed = parse(call("school", "GET", "/api/v1/kinds"));
+  for (const auto& kind : listed.at("items").as_array()) {
+    for (const auto& event : kind.at("events").as_array()) {
+      for (const auto& field : event.at("fields").as_array()) {
+        if (str(field.at("name")) != "grade") continue;
+        ++graded;
+        EXPECT_EQ(field.at("minimum"), json::value(1)) << json::serialize(event);
+        EXPECT_EQ(field.at("maximum"), json::value(4)) << json::serialize(event);
+      }
+    }
+  }
+  EXPECT_EQ(graded, 2) << "submit_rating of support_request and pupil_premium_review";
+}
+
+TEST_F(ApiTest, AnEventTheStateDoesNotTakeListsWhatTheCallerMaySendAndWhoSendsTheRest) {
+  const std::string events = "/api/v1/cases/" + std::to_string(case_) + "/events";
+  // In deployment the case takes log_days (system leader), complete_deployment (lead) and withdraw (lead, school).
+  const auto as_lead = call("lead", "POST", events, R"({"event":"accept_referral","data":{}})");
+  ASSERT_EQ(as_lead.status, 409) << as_lead.body;
+  EXPECT_EQ(parse(as_lead).at("allowed_events"), json::parse(R"(["complete_deployment","withdraw"])"));
+  EXPECT_EQ(parse(as_lead).at("others"), json::parse(R"([{"event":"log_days","who":["system_leader"]}])"));
+  EXPECT_NE(str(parse(as_lead).at("detail")).find("yours to send: complete_deployment, withdraw"), std::string::npos)
+      << as_lead.body;
+  const auto as_school = call("school", "POST", events, R"({"event":"submit_rating","data":{"grade":1}})");
+  ASSERT_EQ(as_school.status, 409) << as_school.body;
+  EXPECT_EQ(parse(as_school).at("allowed_events"), json::parse(R"(["withdraw"])"));
+  EXPECT_EQ(
+      parse(as_school).at("others"),
+      json::parse(R"([{"event":"log_days","who":["system_leader"]},{"event":"complete_deployment","who":["lead"]}])"));
+  const auto as_leader = call("system_leader", "POST", events, R"({"event":"provider_accepts"})");
+  ASSERT_EQ(as_leader.status, 409) << as_leader.body;
+  EXPECT_EQ(parse(as_leader).at("allowed_events"), json::parse(R"(["log_days"])"));
+  EXPECT_EQ(
+      parse(as_leader).at("others"),
+      json::parse(R"([{"event":"complete_deployment","who":["lead"]},{"event":"withdraw","who":["lead","school"]}])"));
+}
+
 TEST_F(ApiTest, StaleIfMatchIs412AndOnlyOneOfTwoRacingClientsWins) {
   const std::string target = "/api/v1/cases/" + std::to_string(case_);
   const auto read = call("lead", "GET", target);

@@ -43,12 +43,51 @@ TEST(S2sdTest, UnknownCommandIsExit2) {
   EXPECT_NE(result.err.find("unknown command 'frobnicate'"), std::string::npos) << result.err;
 }
 
-TEST(S2sdTest, HelpOnEveryCommand) {
-  for (const std::string command : {"serve", "migrate", "version"}) {
-    const auto result = run_process({kS2sd, command, "--help"});
-    EXPECT_EQ(result.exit_code, 0) << command;
-    EXPECT_NE(result.out.find("Usage: s2sd " + command), std::string::npos) << result.out;
+// The commands `s2sd --help` lists: the lower-case words that start each line
+// under "Commands:" ("calendar holidays" of "  calendar holidays YEAR  Print ...").
+std::vector<std::vector<std::string>> listed_commands() {
+  const auto help = run_process({kS2sd, "--help"});
+  std::istringstream lines(help.out.substr(help.out.find("Commands:\n") + 10));
+  std::vector<std::vector<std::string>> out;
+  std::string line;
+  while (std::getline(lines, line) && line.rfind("  ", 0) == 0) {
+    std::istringstream words(line);
+    std::vector<std::string> command;
+    std::string word;
+    while (words >> word && std::all_of(word.begin(), word.end(), [](char c) { return std::islower(c) || c == '-'; })) {
+      command.push_back(word);
+    }
+    out.push_back(command);
   }
+  return out;
+}
+
+TEST(S2sdTest, HelpOnEveryCommand) {
+  const auto commands = listed_commands();
+  ASSERT_GT(commands.size(), 20u);
+  for (auto command : commands) {
+    std::string name;
+    for (const auto& word : command) name += (name.empty() ? "" : " ") + word;
+    command.insert(command.begin(), kS2sd);
+    command.push_back("--help");
+    const auto result = run_process(command);
+    EXPECT_EQ(result.exit_code, 0) << name;
+    EXPECT_NE(result.out.find("Usage: s2sd " + name), std::string::npos) << result.out;
+    // Every command takes --db, so one command line or config file serves them all.
+    EXPECT_NE(result.out.find("  --db URL "), std::string::npos) << "s2sd " << name << " does not take --db";
+  }
+}
+
+TEST(S2sdTest, CommandsThatReadNoDatabaseStillTakeDb) {
+  const std::string db = "sqlite:///nonexistent-folder-s2s/never-opened.db";
+  const auto deadlines = run_process({kS2sd, "deadlines", "--db", db});
+  EXPECT_EQ(deadlines.exit_code, 0) << deadlines.err;
+  EXPECT_NE(deadlines.out.find("risk_assessment.report  15 working days"), std::string::npos) << deadlines.out;
+  EXPECT_EQ(run_process({kS2sd, "diagram", "support_request", "--db", db}).exit_code, 0);
+  EXPECT_EQ(run_process({kS2sd, "calendar", "holidays", "2030", "--db", db}).exit_code, 0);
+  EXPECT_EQ(run_process({kS2sd, "calendar", "add-working-days", "2026-12-18", "10", "--db", db}).out, "2027-01-06\n");
+  EXPECT_EQ(run_process({kS2sd, "version", "--db", db}).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists("/nonexistent-folder-s2s"));
 }
 
 TEST(S2sdTest, UnknownUrlSchemeIsOneLineAndExit1) {
@@ -322,6 +361,19 @@ TEST(S2sdDemoTest, DemoLoadPrintsATokenPerRoleThenMatchExplainsACase) {
   const auto missing = run_process({kS2sd, "match", "--case", "9999"}, env);
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("no case with id 9999"), std::string::npos) << missing.err;
+  // By the reference it prints first, in either letter case: the same answer.
+  const std::string reference = match.out.substr(0, match.out.find(' '));
+  ASSERT_EQ(reference.rfind("SR-", 0), 0u) << match.out;
+  std::string lower = reference;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& key : {reference, lower}) {
+    const auto by_reference = run_process({kS2sd, "match", "--case", key}, env);
+    EXPECT_EQ(by_reference.exit_code, 0) << by_reference.err;
+    EXPECT_EQ(by_reference.out, match.out);
+  }
+  const auto unknown = run_process({kS2sd, "match", "--case", "SR-1999-0001"}, env);
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("no case with reference SR-1999-0001"), std::string::npos) << unknown.err;
 
   const auto edited =
       run_process({kS2sd, "school", "set", "146330", "--ofsted-grade", "2", "--ssif-eligible", "yes"}, env);

@@ -192,11 +192,36 @@ TEST_F(EngineTest, AnEventTheStateDoesNotTakeListsTheOnesItDoes) {
   const auto e = expect_refused(c.id, EngineError::Code::event_not_allowed,
                                 [&] { engine_->apply(c.id, "close", {}, "lead:amy", d("2026-11-02")); });
   EXPECT_EQ(e.allowed(), (std::vector<std::string>{"accept_referral", "decline_referral", "withdraw"}));
-  // Timer events are the engine's own: nobody sends them.
-  expect_refused(c.id, EngineError::Code::event_not_allowed,
+}
+
+TEST_F(EngineTest, AnEventTheKindDoesNotHaveIsUnknownAndListsTheKindsEvents) {
+  const Case c = open_support_request();
+  const auto e = expect_refused(c.id, EngineError::Code::unknown_event,
+                                [&] { engine_->apply(c.id, "no_such_event", {}, "lead:amy", d("2026-11-02")); });
+  EXPECT_EQ(e.field(), "event");
+  // Every event of the kind, whatever the state takes now.
+  EXPECT_EQ(e.allowed().size(), cases::all_kinds()->find("support_request")->events().size());
+  EXPECT_NE(std::find(e.allowed().begin(), e.allowed().end(), "submit_rating"), e.allowed().end());
+  EXPECT_NE(std::string(e.what()).find("a support_request has no event 'no_such_event' (its events: accept_referral, "),
+            std::string::npos)
+      << e.what();
+  // Timer events are the engine's own: no kind has them, and nobody sends them.
+  expect_refused(c.id, EngineError::Code::unknown_event,
                  [&] { engine_->apply(c.id, "deadline_passed", {}, "lead:amy", d("2026-11-02")); });
-  expect_refused(c.id, EngineError::Code::event_not_allowed,
-                 [&] { engine_->apply(c.id, "no_such_event", {}, "lead:amy", d("2026-11-02")); });
+  // Unknown before stale: resending with a fresh version would not help.
+  expect_refused(c.id, EngineError::Code::unknown_event,
+                 [&] { engine_->apply(c.id, "no_such_event", {}, "lead:amy", d("2026-11-02"), 7); });
+}
+
+TEST_F(EngineTest, ACaseIsFoundByItsIdOrItsReferenceInAnyLetterCase) {
+  const Case c = open_support_request();
+  ASSERT_EQ(c.reference, "SR-2026-0001");
+  EXPECT_EQ(engine_->lookup("SR-2026-0001")->id, c.id);
+  EXPECT_EQ(engine_->lookup("sr-2026-0001")->id, c.id);
+  EXPECT_EQ(engine_->lookup(std::to_string(c.id))->reference, c.reference);
+  for (const char* none : {"SR-2026-0002", "SR-1999-0001", "0", "", "99999999999999999999", "-1", "1.0", "abc"}) {
+    EXPECT_FALSE(engine_->lookup(none).has_value()) << none;
+  }
 }
 
 TEST_F(EngineTest, AFailedGuardGivesItsReasonAndChangesNothing) {
@@ -234,6 +259,50 @@ TEST_F(EngineTest, InvalidPayloadsNameTheFieldAndChangeNothing) {
   object bad_list = kAccept;
   bad_list["focus_areas"] = boost::json::array{1, 2};
   EXPECT_EQ(expect_refused(c.id, EngineError::Code::payload_invalid, apply(bad_list)).field(), "focus_areas");
+  // The wrong type with its article.
+  engine_->apply(c.id, "accept_referral", kAccept, "lead:amy", d("2026-11-02"));
+  const auto not_integer = expect_refused(c.id, EngineError::Code::payload_invalid, [&] {
+    engine_->apply(c.id, "propose_provider", {{"provider_id", "Sam"}}, "lead:amy", d("2026-11-02"));
+  });
+  EXPECT_EQ(not_integer.field(), "provider_id");
+  EXPECT_EQ(not_integer.reason(), "must be an integer");
+  EXPECT_EQ(std::string(not_integer.what()), "provider_id: must be an integer");
+}
+
+TEST_F(EngineTest, AGradeOutsideOneToFourIsAnInvalidPayloadNamingTheRange) {
+  Case c = deployed();
+  c = engine_->apply(c.id, "complete_deployment", {}, "lead:amy", d("2026-11-02"));
+  const auto rate = [&](boost::json::value grade) {
+    return [this, &c, grade] { engine_->apply(c.id, "submit_rating", {{"grade", grade}}, "school", d("2026-11-02")); };
+  };
+  const auto high = expect_refused(c.id, EngineError::Code::payload_invalid, rate(5));
+  EXPECT_EQ(high.field(), "grade");
+  EXPECT_EQ(high.reason(), "must be from 1 to 4, not 5");
+  EXPECT_EQ(expect_refused(c.id, EngineError::Code::payload_invalid, rate(0)).reason(), "must be from 1 to 4, not 0");
+  EXPECT_EQ(expect_refused(c.id, EngineError::Code::payload_invalid, rate(-2)).reason(), "must be from 1 to 4, not -2");
+  EXPECT_EQ(expect_refused(c.id, EngineError::Code::payload_invalid, rate(2.5)).reason(), "must be an integer");
+  EXPECT_EQ(
+      engine_->apply(c.id, "submit_rating", {{"grade", 4}}, "school", d("2026-11-02")).data.at("rating").at("grade"),
+      4);
+}
+
+TEST(ValidatePayloadTest, RangesReadAsPeopleWriteNumbers) {
+  static constexpr FieldSpec kAtLeast[] = {{"days", FieldType::number, true, {}, {}, 0.5}};
+  static constexpr FieldSpec kAtMost[] = {{"days", FieldType::number, true, {}, {}, std::nullopt, 12.5}};
+  const auto reason = [](std::span<const FieldSpec> fields, double days) {
+    try {
+      validate_payload({{"days", days}}, fields);
+    } catch (const EngineError& e) {
+      EXPECT_EQ(e.code(), EngineError::Code::payload_invalid);
+      return e.reason();
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(reason(kAtLeast, 0.25), "must be at least 0.5, not 0.25");
+  EXPECT_EQ(reason(kAtLeast, 0.5), "accepted");
+  EXPECT_EQ(reason(kAtMost, 13), "must be at most 12.5, not 13");
+  EXPECT_EQ(reason(kAtMost, 1e6), "must be at most 12.5, not 1000000");
+  EXPECT_EQ(reason(kAtMost, 12.5), "accepted");
 }
 
 TEST_F(EngineTest, ADateThatDoesNotExistIsRefusedNamingTheField) {
