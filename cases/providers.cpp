@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "workflow/date.h"
+#include "workflow/text.h"
 #include "workflow/timestamp.h"
 
 namespace s2s::cases {
@@ -14,7 +15,7 @@ namespace {
 int half_days(double days) {
   const double halves = days * 2;
   if (days < 0 || halves != std::floor(halves) || halves > 100000) {
-    throw ProviderError("days must be a whole or half number of days, not " + std::to_string(days));
+    throw ProviderError("days must be a whole or half number of days, not " + workflow::number_text(days));
   }
   return static_cast<int>(halves);
 }
@@ -170,7 +171,7 @@ void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::st
       return;
     }
     if (halves < reserved) {
-      throw ProviderError(std::to_string(days) + " days is less than the " + std::to_string(reserved / 2.0) +
+      throw ProviderError(workflow::number_text(days) + " days is less than the " + workflow::number_text(reserved / 2.0) +
                           " already reserved in " + year);
     }
     sql << "UPDATE capacity SET half_days_offered = :h WHERE system_leader_id = :id AND academic_year = :y",
