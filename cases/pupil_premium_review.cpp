@@ -203,11 +203,20 @@ struct Machine : workflow::MachineBase<Machine> {
       {"closed", Phase::closed},     {"declined", Phase::declined},     {"withdrawn", Phase::withdrawn},
   };
   static constexpr workflow::DeadlineSpec kDeadlines[] = {
-      {"pupil_premium.triage", 5, "the lead accepts or declines a referral"},
-      {"pupil_premium.matching", 10, "the lead proposes a reviewer after accepting (and after a reviewer declines)"},
-      {"pupil_premium.reviewer_response", 5, "the proposed reviewer accepts or declines"},
-      {"pupil_premium.report", 10, "report and action plan after the last visit"},
-      {"pupil_premium.follow_up", 60, "the follow-up check"},
+      {"pupil_premium.triage", 5, "the lead accepts or declines a referral", {}, true, "lead",
+       workflow::DeadlineSource::policy("a local policy default: the plans set no period for triaging a referral")},
+      {"pupil_premium.matching", 10, "the lead proposes a reviewer after accepting (and after a reviewer declines)",
+       {}, true, "lead",
+       workflow::DeadlineSource::policy("a local policy default: the plans set no period for finding a reviewer")},
+      {"pupil_premium.reviewer_response", 5, "the proposed reviewer accepts or declines", {}, true, "system_leader",
+       workflow::DeadlineSource::policy("a local policy default: the plans set no period for a proposed reviewer's "
+                                        "answer")},
+      {"pupil_premium.report", 10, "report and action plan after the last visit", {}, true, "system_leader",
+       workflow::DeadlineSource::policy("a local policy default: the product design makes the period configurable "
+                                        "and the plans set none")},
+      {"pupil_premium.follow_up", 60, "the follow-up check", {}, true, "lead",
+       workflow::DeadlineSource::policy("a local policy default: the product design makes the interval "
+                                        "configurable and the plans set none")},
   };
   static constexpr std::string_view kOpenedBy = "lead,school,la_officer";
   static constexpr FieldSpec kOpenFields[] = {
