@@ -427,13 +427,12 @@ HttpResponse list_kinds(RouteContext& ctx) {
     }
     json::array deadlines;
     for (const auto& d : kind->deadlines()) {
-      deadlines.push_back(json::object{
-          {"purpose", json_text(d.purpose)},
-          {"default_working_days", d.default_working_days},
-          {"description", json_text(d.description)},
-          {"owner", json_text(d.owner)},
-          {"source",
-           json::object{{"kind", json_text(workflow::to_string(d.source.kind))}, {"text", json_text(d.source.text)}}}});
+      deadlines.push_back(json::object{{"purpose", json_text(d.purpose)},
+                                       {"default_working_days", d.default_working_days},
+                                       {"description", json_text(d.description)},
+                                       {"owner", json_text(d.owner)},
+                                       {"source", json::object{{"kind", json_text(workflow::to_string(d.source.kind))},
+                                                               {"text", json_text(d.source.text)}}}});
     }
     kinds.push_back(json::object{{"name", json_text(kind->name())},
                                  {"reference_prefix", json_text(kind->reference_prefix())},

@@ -63,11 +63,12 @@ DeadlinePage list_deadlines(workflow::Database& db, const workflow::KindRegistry
   {
     auto connection = db.acquire();
     const auto backend = connection.backend();
-    BoundQuery sql("SELECT d.id, d.case_id, c.reference, c.kind, c.state, d.purpose, CAST(d.due_on AS TEXT), d.status,"
-                   " s.name, " +
-                   data_field(backend, "deployed_provider_id") + ", " + data_field(backend, "provider_id") +
-                   " FROM deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
-                   " WHERE d.status IN ('open', 'overdue') AND ");
+    BoundQuery sql(
+        "SELECT d.id, d.case_id, c.reference, c.kind, c.state, d.purpose, CAST(d.due_on AS TEXT), d.status,"
+        " s.name, " +
+        data_field(backend, "deployed_provider_id") + ", " + data_field(backend, "provider_id") +
+        " FROM deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
+        " WHERE d.status IN ('open', 'overdue') AND ");
     const auto scope = scope_condition(actor);
     sql.add(scope.sql, scope.values);
     if (filter.status) sql.add(" AND d.status = ?", {*filter.status});

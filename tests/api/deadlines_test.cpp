@@ -64,7 +64,6 @@ TEST_F(ApiTest, KindsSayWhoseMoveEachDeadlineIsAndWhereItsDefaultComesFrom) {
   EXPECT_EQ(str(rating.at("source").at("text")).rfind("a local policy default: ", 0), 0u);
 }
 
-
 // The demo world on a clock the test drives, from Thursday 17 December 2026:
 // the weekend, Christmas and Boxing Day (substitute Monday 28th) and New
 // Year's Day lie ahead. The lead of Northamptonshire ("lead-out") sees only
@@ -95,7 +94,10 @@ class DeadlineListTest : public ApiTest {
   std::int64_t accepted_request(const std::string& on) {
     const auto id = open("support_request", on);
     event(id, "accept_referral",
-          {{"priority", "high"}, {"focus_areas", json::array{"maths"}}, {"requested_days", 2}, {"funding_source", "SSIF"}},
+          {{"priority", "high"},
+           {"focus_areas", json::array{"maths"}},
+           {"requested_days", 2},
+           {"funding_source", "SSIF"}},
           on);
     return id;
   }
@@ -249,17 +251,17 @@ TEST_F(DeadlineListTest, TheCalendarFeedSaysWhoseMoveEachIsAndTheWorkingDaysLeft
     }
   }
   const auto description = [&](std::int64_t id) {
-    const auto at = body.find("DESCRIPTION:Deadline " + std::string(id == proposed ? "support_request.provider_response"
-                                                                                     : "support_request.triage") +
-                              " of " + reference(id));
+    const auto at =
+        body.find("DESCRIPTION:Deadline " +
+                  std::string(id == proposed ? "support_request.provider_response" : "support_request.triage") +
+                  " of " + reference(id));
     return at == std::string::npos ? std::string() : body.substr(at, body.find("\r\n", at) - at);
   };
   EXPECT_NE(description(proposed).find("Whose move: Pat Provider (system leader). 3 working days left."),
             std::string::npos)
       << body;
   EXPECT_NE(description(old_request).find("Whose move: the lead. 5 working days late."), std::string::npos) << body;
-  EXPECT_NE(description(outside_case_).find("Whose move: the lead. 5 working days left."), std::string::npos)
-      << body;
+  EXPECT_NE(description(outside_case_).find("Whose move: the lead. 5 working days left."), std::string::npos) << body;
   // The events come in the list's order.
   std::vector<std::string> uids;
   for (std::size_t at = body.find("UID:deadline-"); at != std::string::npos; at = body.find("UID:deadline-", at + 1)) {
@@ -268,6 +270,38 @@ TEST_F(DeadlineListTest, TheCalendarFeedSaysWhoseMoveEachIsAndTheWorkingDaysLeft
   std::vector<std::string> listed;
   for (const auto& item : walk("lead-out", 200)) listed.push_back(std::to_string(item.at("id").as_int64()));
   EXPECT_EQ(uids, listed);
+}
+
+TEST_F(DeadlineListTest, AReportIsTheDeployedAssessorsMoveAndADeclinedProviderIsNamedNoMore) {
+  const auto assessment = open("risk_assessment", "2026-12-01");
+  event(assessment, "accept_request", {}, "2026-12-01");
+  event(assessment, "propose_assessor", {{"provider_id", leader_}}, "2026-12-02");
+  event(assessment, "assessor_accepts", {}, "2026-12-03");  // the report due 15 working days later: the 24th
+  const auto declined = accepted_request("2026-12-14");
+  event(declined, "propose_provider", {{"provider_id", leader_}}, "2026-12-15");
+  event(declined, "provider_declines", {{"reason", "no time"}}, "2026-12-16");  // matching again: the lead's move
+
+  tokens_["pat"] = api::add_user(*app_.db, "Pat", "pat-user@test.example.org", "system_leader",
+                                 "system_leader:" + std::to_string(leader_))
+                       .token;
+  const auto own = walk("pat", 200);
+  // Pat sees the assessment they are deployed to, and the request they declined no more.
+  ASSERT_EQ(own.size(), 1u);
+  const auto& report = own.front();
+  EXPECT_EQ(str(report.at("reference")), reference(assessment));
+  EXPECT_EQ(str(report.at("purpose")), "risk_assessment.report");
+  EXPECT_EQ(str(report.at("due_on")), "2026-12-24");
+  EXPECT_EQ(report.at("working_days_left").as_int64(), 5);
+  EXPECT_EQ(str(report.at("owner").at("role")), "system_leader");
+  EXPECT_EQ(report.at("owner").at("system_leader_id").as_int64(), leader_);
+  EXPECT_EQ(str(report.at("owner").at("name")), "Pat Provider");
+
+  const auto lead = walk("lead-out", 200);
+  const auto& matching = by_reference(lead, reference(declined));
+  EXPECT_EQ(str(matching.at("purpose")), "support_request.matching");
+  EXPECT_EQ(str(matching.at("owner").at("role")), "lead");
+  EXPECT_TRUE(matching.at("owner").at("system_leader_id").is_null());
+  EXPECT_TRUE(matching.at("owner").at("name").is_null());
 }
 
 }  // namespace

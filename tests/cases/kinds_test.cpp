@@ -258,8 +258,9 @@ TEST(KindsTest, EveryDeadlineIsOwnedByARoleThatSendsAnEventOfItsKind) {
       ASSERT_FALSE(deadline.owner.empty()) << deadline.purpose;
       EXPECT_TRUE(deadline.owner == "lead" || deadline.owner == "system_leader" || deadline.owner == "school")
           << deadline.purpose << ": " << deadline.owner;
-      EXPECT_TRUE(std::any_of(kind->events().begin(), kind->events().end(),
-                              [&](const workflow::EventInfo& e) { return workflow::names_role(e.who, deadline.owner); }))
+      EXPECT_TRUE(
+          std::any_of(kind->events().begin(), kind->events().end(),
+                      [&](const workflow::EventInfo& e) { return workflow::names_role(e.who, deadline.owner); }))
           << deadline.purpose << ": no event of " << kind->name() << " is sent by " << deadline.owner;
     }
   }
