@@ -96,7 +96,7 @@ DeadlinePage list_deadlines(workflow::Database& db, const workflow::KindRegistry
         d.kind = row_text(row, 3);
         d.state = row_text(row, 4);
         d.purpose = row_text(row, 5);
-        d.due_on = workflow::parse_date(row_text(row, 6)).value_or(today);
+        d.due_on = workflow::parse_date(row_text(row, 6)).value();  // a DATE column: always a date
         d.status = row_text(row, 7);
         d.school_name = row_text(row, 8);
         d.owner.role = owner_role(kinds, d.kind, d.purpose);
