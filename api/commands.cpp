@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -201,16 +202,40 @@ int run_diagram(const Settings& settings) {
   return 0;
 }
 
+// A table of every deadline: the working days in force, whose move it is, and
+// where its default comes from (seed, design or policy), then each source's
+// words (docs/deadlines.md).
 int run_deadlines(const Settings& settings) {
   const auto kinds = cases::all_kinds();
   const auto policy = deadline_policy(settings, *kinds);
+  struct Row {
+    std::string purpose, days, owner, source, description, source_text;
+  };
+  std::vector<Row> rows{{"deadline", "working days", "owner", "source", "what it is for", ""}};
   for (const auto* kind : kinds->all()) {
     for (const auto& d : kind->deadlines()) {
       const int days = policy.days_for(d.purpose).value_or(d.default_working_days);
-      std::cout << d.purpose << "  " << days << " working days";
-      if (days != d.default_working_days) std::cout << " (default " << d.default_working_days << ")";
-      std::cout << "  " << d.description << '\n';
+      std::string in_force = std::to_string(days);
+      if (days != d.default_working_days) in_force += " (default " + std::to_string(d.default_working_days) + ")";
+      rows.push_back({std::string(d.purpose), in_force, std::string(d.owner),
+                      std::string(workflow::to_string(d.source.kind)), std::string(d.description),
+                      std::string(d.source.text)});
     }
+  }
+  std::size_t widths[4] = {};
+  for (const auto& r : rows) {
+    widths[0] = std::max(widths[0], r.purpose.size());
+    widths[1] = std::max(widths[1], r.days.size());
+    widths[2] = std::max(widths[2], r.owner.size());
+    widths[3] = std::max(widths[3], r.source.size());
+  }
+  for (const auto& r : rows) {
+    std::cout << fmt::format("{:<{}}  {:<{}}  {:<{}}  {:<{}}  {}\n", r.purpose, widths[0], r.days, widths[1], r.owner,
+                             widths[2], r.source, widths[3], r.description);
+  }
+  std::cout << "\nwhere each default comes from:\n";
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    std::cout << "  " << rows[i].purpose << ": " << rows[i].source_text << '\n';
   }
   return 0;
 }
@@ -900,9 +925,12 @@ std::vector<Command> commands() {
   out.push_back(
       {{"diagram", "KIND", "Print a case kind's state machine as a Mermaid stateDiagram-v2.", common_options(), 1},
        run_diagram});
-  out.push_back({{"deadlines", "", "List every deadline, its working days in force and what it is for.",
-                  with_common({}, engine_options())},
-                 run_deadlines});
+  out.push_back(
+      {{"deadlines", "",
+        "List every deadline: its working days in force, whose move it is, where its default comes from and what "
+        "it is for.",
+        with_common({}, engine_options())},
+       run_deadlines});
   out.push_back({{"notifications run", "",
                   "Send every due notification now over SMTP, then exit (serve does this continuously when given "
                   "--smtp-url).",

@@ -13,6 +13,7 @@
 #include "api/rest.h"
 #include "api/routes.h"
 #include "api/sql_query.h"
+#include "cases/deadline_list.h"
 #include "cases/deployments.h"
 #include "cases/gias_import.h"
 #include "cases/kpis.h"
@@ -255,13 +256,15 @@ HttpResponse set_capacity(RouteContext& ctx) {
 
 // Closures another process added; the arithmetic goes on with those known
 // when the database cannot be reached.
-void refresh_calendar(RouteContext& ctx) {
+void refresh_calendar(App& app) {
   try {
-    ctx.app.engine->reload_calendar();
+    app.engine->reload_calendar();
   } catch (const workflow::DatabaseUnavailable& e) {
     spdlog::warn("calendar closures not reloaded: {}", e.what());
   }
 }
+
+void refresh_calendar(RouteContext& ctx) { refresh_calendar(ctx.app); }
 
 HttpResponse working_days(RouteContext& ctx) {
   refresh_calendar(ctx);
@@ -351,57 +354,49 @@ HttpResponse add_closure(RouteContext& ctx) {
 
 // --- the caller's deadlines -------------------------------------------------------
 
+// Whose move a deadline is, as the lists give it: the role, and the system
+// leader or school where the case names one.
+json::object owner_json(const cases::DeadlineOwner& owner) {
+  return json::object{
+      {"role", json_text(owner.role)},
+      {"system_leader_id", owner.system_leader_id ? json::value(*owner.system_leader_id) : json::value()},
+      {"name", text_or_null(owner.name)}};
+}
+
 HttpResponse caller_deadlines(RouteContext& ctx) {
   Query query(ctx.request.query);
-  const auto status = query.text("status");
-  const auto before = query.date("before");
+  cases::DeadlineFilter filter;
+  filter.status = query.text("status");
+  filter.due_by = query.date("before");
   const Page page = read_page(query, ctx.app);
   query.done();
-  if (status && *status != "open" && *status != "overdue") {
-    bad_request("status", "query parameter status must be open or overdue, got '" + *status + "'");
+  if (filter.status && *filter.status != "open" && *filter.status != "overdue") {
+    bad_request("status", "query parameter status must be open or overdue, got '" + *filter.status + "'");
   }
-  SqlQuery sql(
-      "SELECT d.id, d.case_id, c.reference, c.kind, c.state, d.purpose, CAST(d.due_on AS TEXT), d.status, s.name"
-      " FROM deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
-      " WHERE d.status IN ('open', 'overdue') AND ");
-  const auto scope = cases::scope_condition(ctx.caller.actor);
-  sql.add(scope.sql, scope.values);
-  if (status) sql.add(" AND d.status = ?", *status);
-  if (before) sql.add(" AND d.due_on <= ?", workflow::format_date(*before));
-  if (page.after) sql.add(" AND d.id > CAST(? AS BIGINT)", std::to_string(*page.after));
-  sql.add(" ORDER BY d.id LIMIT " + std::to_string(page.limit + 1));
-  json::array items;
-  std::int64_t last = 0;
-  bool more = false;
+  filter.after = page.after;
+  filter.limit = page.limit;
+  refresh_calendar(ctx);
   const auto today = ctx.app.engine->today();
-  auto connection = ctx.app.db->acquire();
-  try {
-    soci::rowset<soci::row> rows = sql.run(connection.session());
-    for (const auto& row : rows) {
-      if (static_cast<int>(items.size()) == page.limit) {
-        more = true;
-        break;
-      }
-      last = workflow::row_integer(row, 0);
-      const std::string due = workflow::row_text(row, 6);
-      const auto due_date = workflow::parse_date(due);
-      const int days_left =
-          due_date ? static_cast<int>((std::chrono::sys_days(*due_date) - std::chrono::sys_days(today)).count()) : 0;
-      items.push_back(json::object{{"id", last},
-                                   {"case_id", workflow::row_integer(row, 1)},
-                                   {"reference", workflow::row_text(row, 2)},
-                                   {"kind", workflow::row_text(row, 3)},
-                                   {"state", workflow::row_text(row, 4)},
-                                   {"purpose", workflow::row_text(row, 5)},
-                                   {"due_on", due},
-                                   {"status", workflow::row_text(row, 7)},
-                                   {"school_name", text_or_null(workflow::row_text(row, 8))},
-                                   {"days_left", days_left}});
-    }
-  } catch (...) {
-    connection.rethrow_translated();
+  const auto list = cases::list_deadlines(*ctx.app.db, ctx.app.engine->kinds(), ctx.app.engine->calendar(),
+                                          ctx.caller.actor, today, filter);
+  json::array items;
+  for (const auto& d : list.items) {
+    json::object item{{"id", d.id},
+                      {"case_id", d.case_id},
+                      {"reference", json_text(d.reference)},
+                      {"kind", json_text(d.kind)},
+                      {"state", json_text(d.state)},
+                      {"purpose", json_text(d.purpose)},
+                      {"due_on", workflow::format_date(d.due_on)},
+                      {"status", json_text(d.status)},
+                      {"school_name", text_or_null(d.school_name)},
+                      {"owner", owner_json(d.owner)},
+                      {"days_left", (std::chrono::sys_days(d.due_on) - std::chrono::sys_days(today)).count()}};
+    if (d.working_days_left) item["working_days_left"] = *d.working_days_left;
+    if (d.working_days_late) item["working_days_late"] = *d.working_days_late;
+    items.push_back(std::move(item));
   }
-  return page_response(std::move(items), more, last);
+  return page_response(std::move(items), list.more, list.items.empty() ? 0 : list.items.back().id);
 }
 
 // --- kinds and the caller ------------------------------------------------------------
@@ -440,7 +435,10 @@ HttpResponse list_kinds(RouteContext& ctx) {
     for (const auto& d : kind->deadlines()) {
       deadlines.push_back(json::object{{"purpose", json_text(d.purpose)},
                                        {"default_working_days", d.default_working_days},
-                                       {"description", json_text(d.description)}});
+                                       {"description", json_text(d.description)},
+                                       {"owner", json_text(d.owner)},
+                                       {"source", json::object{{"kind", json_text(workflow::to_string(d.source.kind))},
+                                                               {"text", json_text(d.source.text)}}}});
     }
     kinds.push_back(json::object{{"name", json_text(kind->name())},
                                  {"reference_prefix", json_text(kind->reference_prefix())},
@@ -705,6 +703,26 @@ std::string ics_date(const std::string& iso) {
   return out;
 }
 
+// "Whose move: Sam Leader (system leader).", "Whose move: the school, Ashgrove
+// Park Primary Academy.", "Whose move: the lead."
+std::string whose_move(const cases::DeadlineOwner& owner) {
+  if (owner.role == "system_leader") {
+    return owner.name.empty() ? "Whose move: the system leader." : "Whose move: " + owner.name + " (system leader).";
+  }
+  if (owner.role == "school") {
+    return owner.name.empty() ? "Whose move: the school." : "Whose move: the school, " + owner.name + ".";
+  }
+  return "Whose move: the " + owner.role + ".";
+}
+
+// "3 working days left.", "Due today.", "2 working days late."
+std::string working_days_text(const cases::ListedDeadline& d) {
+  const auto plural = [](int n) { return std::to_string(n) + (n == 1 ? " working day" : " working days"); };
+  if (d.working_days_late) return plural(*d.working_days_late) + " late.";
+  if (d.working_days_left.value_or(0) == 0) return "Due today.";
+  return plural(*d.working_days_left) + " left.";
+}
+
 // GET /api/v1/deadlines.ics?token=FEED_TOKEN: the feed token's user's open and
 // overdue deadlines as an iCalendar that Outlook and Google Calendar subscribe to.
 HttpResponse deadlines_feed(App& app, const HttpRequest& request) {
@@ -717,13 +735,11 @@ HttpResponse deadlines_feed(App& app, const HttpRequest& request) {
                   "give the feed's token as ?token= (s2sd user feed EMAIL makes one); API tokens do not open feeds");
   }
   const workflow::Actor actor("user:" + std::to_string(user->id) + " " + user->email, user->role, actor_scope(*user));
-  SqlQuery sql(
-      "SELECT d.id, d.case_id, c.reference, d.purpose, CAST(d.due_on AS TEXT), d.status, s.name"
-      " FROM deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
-      " WHERE d.status IN ('open', 'overdue') AND ");
-  const auto scope = cases::scope_condition(actor);
-  sql.add(scope.sql, scope.values);
-  sql.add(" ORDER BY d.due_on, d.id LIMIT 2000");
+  refresh_calendar(app);
+  const auto today = app.engine->today();
+  cases::DeadlineFilter filter;
+  filter.limit = 2000;
+  const auto list = cases::list_deadlines(*app.db, app.engine->kinds(), app.engine->calendar(), actor, today, filter);
   const std::string stamp = [&] {
     std::string t = workflow::format_timestamp(app.engine->now());  // 2026-11-23T12:00:00.123456Z
     std::string out;
@@ -739,33 +755,22 @@ HttpResponse deadlines_feed(App& app, const HttpRequest& request) {
   ics_line(out, "CALSCALE:GREGORIAN");
   ics_line(out, "METHOD:PUBLISH");
   ics_line(out, "X-WR-CALNAME:" + ics_text("s2s deadlines (" + user->name + ")"));
-  auto connection = app.db->acquire();
-  try {
-    soci::rowset<soci::row> rows = sql.run(connection.session());
-    for (const auto& row : rows) {
-      const std::string purpose = workflow::row_text(row, 3);
-      const std::string what = workflow::purpose_title(purpose);
-      const std::string due = workflow::row_text(row, 4);
-      const auto next = workflow::parse_date(due);
-      const std::string overdue = workflow::row_text(row, 5) == "overdue" ? "Overdue: " : "";
-      const std::string reference = workflow::row_text(row, 2);
-      ics_line(out, "BEGIN:VEVENT");
-      ics_line(out, "UID:deadline-" + std::to_string(workflow::row_integer(row, 0)) + "@s2s");
-      ics_line(out, "DTSTAMP:" + stamp);
-      ics_line(out, "DTSTART;VALUE=DATE:" + ics_date(due));
-      if (next) {
-        ics_line(out, "DTEND;VALUE=DATE:" + ics_date(workflow::format_date(std::chrono::year_month_day(
-                                                std::chrono::sys_days(*next) + std::chrono::days(1)))));
-      }
-      ics_line(out,
-               "SUMMARY:" + ics_text(overdue + what + " due: " + reference + " (" + workflow::row_text(row, 6) + ")"));
-      ics_line(out, "DESCRIPTION:" + ics_text("Deadline " + purpose + " of " + reference + ", due " + due + "."));
-      ics_line(out, "URL:" + app.options.public_url + "/api/v1/cases/" + std::to_string(workflow::row_integer(row, 1)));
-      ics_line(out, "TRANSP:TRANSPARENT");
-      ics_line(out, "END:VEVENT");
-    }
-  } catch (...) {
-    connection.rethrow_translated();
+  for (const auto& d : list.items) {
+    const std::string what = workflow::purpose_title(d.purpose);
+    const std::string due = workflow::format_date(d.due_on);
+    const std::string overdue = d.status == "overdue" ? "Overdue: " : "";
+    ics_line(out, "BEGIN:VEVENT");
+    ics_line(out, "UID:deadline-" + std::to_string(d.id) + "@s2s");
+    ics_line(out, "DTSTAMP:" + stamp);
+    ics_line(out, "DTSTART;VALUE=DATE:" + ics_date(due));
+    ics_line(out, "DTEND;VALUE=DATE:" + ics_date(workflow::format_date(std::chrono::year_month_day(
+                                            std::chrono::sys_days(d.due_on) + std::chrono::days(1)))));
+    ics_line(out, "SUMMARY:" + ics_text(overdue + what + " due: " + d.reference + " (" + d.school_name + ")"));
+    ics_line(out, "DESCRIPTION:" + ics_text("Deadline " + d.purpose + " of " + d.reference + ", due " + due + ". " +
+                                            whose_move(d.owner) + " " + working_days_text(d)));
+    ics_line(out, "URL:" + app.options.public_url + "/api/v1/cases/" + std::to_string(d.case_id));
+    ics_line(out, "TRANSP:TRANSPARENT");
+    ics_line(out, "END:VEVENT");
   }
   ics_line(out, "END:VCALENDAR");
   HttpResponse response;

@@ -235,13 +235,29 @@ struct Machine : workflow::MachineBase<Machine> {
       {"withdrawn", Phase::withdrawn},
   };
   static constexpr workflow::DeadlineSpec kDeadlines[] = {
-      {"designation_review.review", 20, "the reviewer submits the review"},
+      {"designation_review.review",
+       20,
+       "the reviewer submits the review",
+       {},
+       true,
+       "system_leader",
+       workflow::DeadlineSource::policy("a local policy default: the plans set no period for a designation review")},
       {"designation_review.appeal_window", 10,
        "the school may appeal a de-designation; the window closing unheard makes the decision final",
-       "appeal_window_closes", false},
-      {"designation_review.contact", 10,
+       "appeal_window_closes", false, "school",
+       workflow::DeadlineSource::design("the product design: an appeal window of 10 working days after the panel "
+                                        "de-designates; the plans set no window")},
+      {"designation_review.contact",
+       10,
        "contact the de-designated school within 10 working days of the appeals panel outcome or of the appeal "
-       "window closing unheard"},
+       "window closing unheard",
+       {},
+       true,
+       "lead",
+       workflow::DeadlineSource::seed(
+           "East Midlands plan 2016-17: \"Contact is made with de-designated school within 10 working days of "
+           "appeals panel outcome.\" (the product design runs the same period from an appeal window closing "
+           "unheard)")},
   };
   static constexpr std::string_view kOpenedBy = "lead";
   static constexpr FieldSpec kOpenFields[] = {

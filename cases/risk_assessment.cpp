@@ -185,11 +185,37 @@ struct Machine : workflow::MachineBase<Machine> {
       {"withdrawn", Phase::withdrawn},
   };
   static constexpr workflow::DeadlineSpec kDeadlines[] = {
-      {"risk_assessment.triage", 5, "the lead accepts or declines a request"},
-      {"risk_assessment.matching", 10,
-       "the lead proposes an assessor after accepting (and after an assessor declines)"},
-      {"risk_assessment.assessor_response", 5, "the proposed assessor accepts or declines"},
-      {"risk_assessment.report", 15, "the assessor submits the report after accepting"},
+      {"risk_assessment.triage",
+       5,
+       "the lead accepts or declines a request",
+       {},
+       true,
+       "lead",
+       workflow::DeadlineSource::policy("a local policy default: the plans set no period for triaging a request")},
+      {"risk_assessment.matching",
+       10,
+       "the lead proposes an assessor after accepting (and after an assessor declines)",
+       {},
+       true,
+       "lead",
+       workflow::DeadlineSource::policy("a local policy default: the plans set no period for finding an assessor")},
+      {"risk_assessment.assessor_response",
+       5,
+       "the proposed assessor accepts or declines",
+       {},
+       true,
+       "system_leader",
+       workflow::DeadlineSource::policy("a local policy default: the plans set no period for a proposed assessor's "
+                                        "answer")},
+      {"risk_assessment.report",
+       15,
+       "the assessor submits the report after accepting",
+       {},
+       true,
+       "system_leader",
+       workflow::DeadlineSource::design(
+           "the product design: the report is due 15 working days after the assessor accepts; the LTT plan asks "
+           "only for \"Successful implementation of all requested Risk Assessments\" and sets no period")},
   };
   static constexpr std::string_view kOpenedBy = "la_officer,lead";
   static constexpr FieldSpec kOpenFields[] = {

@@ -219,11 +219,45 @@ struct Machine : workflow::MachineBase<Machine> {
       {"closed", Phase::closed},       {"declined", Phase::declined},     {"withdrawn", Phase::withdrawn},
   };
   static constexpr workflow::DeadlineSpec kDeadlines[] = {
-      {"support_request.triage", 5, "the lead accepts or declines a referral"},
-      {"support_request.matching", 10, "the lead proposes a provider after accepting (and after a provider declines)"},
-      {"support_request.provider_response", 5, "the proposed system leader accepts or declines"},
-      {"support_request.planning", 10, "the plan is agreed after the provider accepts"},
-      {"support_request.rating", 10, "the school rates the support after the deployment ends"},
+      {"support_request.triage",
+       5,
+       "the lead accepts or declines a referral",
+       {},
+       true,
+       "lead",
+       workflow::DeadlineSource::policy("a local policy default: the plans set no period for triaging a referral")},
+      {"support_request.matching",
+       10,
+       "the lead proposes a provider after accepting (and after a provider declines)",
+       {},
+       true,
+       "lead",
+       workflow::DeadlineSource::policy("a local policy default: the plans set no period for matching a school to "
+                                        "a provider")},
+      {"support_request.provider_response",
+       5,
+       "the proposed system leader accepts or declines",
+       {},
+       true,
+       "system_leader",
+       workflow::DeadlineSource::policy("a local policy default: the plans set no period for a proposed provider's "
+                                        "answer")},
+      {"support_request.planning",
+       10,
+       "the plan is agreed after the provider accepts",
+       {},
+       true,
+       "lead",
+       workflow::DeadlineSource::policy("a local policy default: the plans set no period for agreeing a plan")},
+      {"support_request.rating",
+       10,
+       "the school rates the support after the deployment ends",
+       {},
+       true,
+       "school",
+       workflow::DeadlineSource::policy(
+           "a local policy default: the LTT plan counts support \"rated as good or better by the supported "
+           "school\" but sets no period for rating it")},
   };
   static constexpr std::string_view kOpenedBy = "lead,school,la_officer";
   static constexpr FieldSpec kOpenFields[] = {

@@ -41,6 +41,20 @@ bool names_role(std::string_view who, std::string_view role) noexcept {
   return false;
 }
 
+std::string_view to_string(DeadlineSourceKind kind) noexcept {
+  switch (kind) {
+    case DeadlineSourceKind::unstated:
+      return "unstated";
+    case DeadlineSourceKind::seed:
+      return "seed";
+    case DeadlineSourceKind::design:
+      return "design";
+    case DeadlineSourceKind::policy:
+      return "policy";
+  }
+  return "unstated";
+}
+
 std::string_view to_string(FieldType type) noexcept {
   switch (type) {
     case FieldType::string:

@@ -56,6 +56,32 @@ struct EventInfo {
   std::span<const FieldSpec> fields;
 };
 
+// Where a deadline's default number of working days comes from (docs/deadlines.md).
+enum class DeadlineSourceKind {
+  unstated,  // nobody has said: a test refuses it
+  seed,      // an action plan states the period; the text quotes it
+  design,    // the product design sets it, though the plans do not
+  policy,    // a local policy default: the plans set no period
+};
+
+// "unstated", "seed", "design" or "policy".
+[[nodiscard]] std::string_view to_string(DeadlineSourceKind kind) noexcept;
+
+struct DeadlineSource {
+  DeadlineSourceKind kind = DeadlineSourceKind::unstated;
+  std::string_view text{};  // for people: the plan's words, the design's rule, or why it is a policy default
+
+  [[nodiscard]] static constexpr DeadlineSource seed(std::string_view text) noexcept {
+    return {DeadlineSourceKind::seed, text};
+  }
+  [[nodiscard]] static constexpr DeadlineSource design(std::string_view text) noexcept {
+    return {DeadlineSourceKind::design, text};
+  }
+  [[nodiscard]] static constexpr DeadlineSource policy(std::string_view text) noexcept {
+    return {DeadlineSourceKind::policy, text};
+  }
+};
+
 // A deadline a kind arms, with its documented, configurable default.
 struct DeadlineSpec {
   std::string_view purpose;  // "risk_assessment.report": set with --deadline-days PURPOSE=N
@@ -63,6 +89,10 @@ struct DeadlineSpec {
   std::string_view description;
   std::string_view due_event{};  // fired when it passes: empty means the generic deadline_passed
   bool remind = true;            // send reminder_due some working days before
+  // The role whose move it is while the deadline runs ("lead", "system_leader",
+  // "school"): a role some event of the kind names in its `who`.
+  std::string_view owner{};
+  DeadlineSource source{};  // where default_working_days comes from
 };
 
 // Days per deadline purpose (defaults from the kinds' DeadlineSpecs, overridable

@@ -39,7 +39,7 @@ class ApiTest : public ::testing::Test {
   void start(const api::ApiOptions& options, const api::ServerOptions& server_options = {}) {
     db_ = std::make_unique<TestDatabase>();
     app_.db = db_->open_migrated();
-    app_.engine = std::make_unique<workflow::Engine>(app_.db, cases::all_kinds());
+    app_.engine = std::make_unique<workflow::Engine>(app_.db, cases::all_kinds(), engine_options_);
     app_.options = options;
     demo_ = cases::load_demo(*app_.engine);
     leader_in_ = demo_.deployed_system_leader;
@@ -120,6 +120,7 @@ class ApiTest : public ::testing::Test {
 
   static constexpr std::int32_t kOutsideUrn = 121877;
 
+  workflow::EngineOptions engine_options_;  // set before start(), e.g. a test clock
   std::unique_ptr<TestDatabase> db_;
   api::App app_;
   cases::DemoData demo_;

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
@@ -12,6 +13,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "cases/kinds.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/smtp_sink.h"
@@ -82,7 +84,7 @@ TEST(S2sdTest, CommandsThatReadNoDatabaseStillTakeDb) {
   const std::string db = "sqlite:///nonexistent-folder-s2s/never-opened.db";
   const auto deadlines = run_process({kS2sd, "deadlines", "--db", db});
   EXPECT_EQ(deadlines.exit_code, 0) << deadlines.err;
-  EXPECT_NE(deadlines.out.find("risk_assessment.report  15 working days"), std::string::npos) << deadlines.out;
+  EXPECT_NE(deadlines.out.find("risk_assessment.report             15 "), std::string::npos) << deadlines.out;
   EXPECT_EQ(run_process({kS2sd, "diagram", "support_request", "--db", db}).exit_code, 0);
   EXPECT_EQ(run_process({kS2sd, "calendar", "holidays", "2030", "--db", db}).exit_code, 0);
   EXPECT_EQ(run_process({kS2sd, "calendar", "add-working-days", "2026-12-18", "10", "--db", db}).out, "2027-01-06\n");
@@ -235,17 +237,69 @@ TEST(S2sdDiagramTest, TheReadmeShowsEachKindsDiagramAsGenerated) {
   EXPECT_NE(unknown.err.find("support_request"), std::string::npos) << unknown.err;
 }
 
-TEST(S2sdDeadlinesTest, ListsDefaultsAndRefusesUnknownPurposes) {
+// The columns of the line of `table` that starts with `purpose`: runs of two or more spaces separate them.
+std::vector<std::string> deadline_row(const std::string& table, const std::string& purpose) {
+  std::istringstream lines(table);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(purpose + " ", 0) != 0) continue;
+    std::vector<std::string> columns;
+    std::size_t start = 0;
+    while (start < line.size()) {
+      const auto gap = line.find("  ", start);
+      columns.push_back(line.substr(start, gap - start));
+      if (gap == std::string::npos) break;
+      start = line.find_first_not_of(' ', gap);
+    }
+    return columns;
+  }
+  return {};
+}
+
+TEST(S2sdDeadlinesTest, ListsDefaultsOwnersAndSourcesAndRefusesUnknownPurposes) {
   const auto defaults = run_process({kS2sd, "deadlines"});
   EXPECT_EQ(defaults.exit_code, 0);
-  EXPECT_NE(defaults.out.find("risk_assessment.report  15 working days"), std::string::npos) << defaults.out;
-  EXPECT_NE(defaults.out.find("designation_review.contact  10 working days"), std::string::npos);
+  EXPECT_EQ(defaults.out.rfind("deadline ", 0), 0u) << defaults.out;
+  EXPECT_EQ(deadline_row(defaults.out, "risk_assessment.report"),
+            (std::vector<std::string>{"risk_assessment.report", "15", "system_leader", "design",
+                                      "the assessor submits the report after accepting"}))
+      << defaults.out;
+  const auto contact = deadline_row(defaults.out, "designation_review.contact");
+  ASSERT_EQ(contact.size(), 5u) << defaults.out;
+  EXPECT_EQ(contact[1], "10");
+  EXPECT_EQ(contact[2], "lead");
+  EXPECT_EQ(contact[3], "seed");
+  EXPECT_EQ(deadline_row(defaults.out, "support_request.rating")[2], "school");
+  EXPECT_EQ(deadline_row(defaults.out, "support_request.triage")[3], "policy");
+  // Each source's words follow the table.
+  EXPECT_NE(defaults.out.find("  designation_review.contact: East Midlands plan 2016-17: \"Contact is made with "
+                              "de-designated school within 10 working days of appeals panel outcome.\""),
+            std::string::npos)
+      << defaults.out;
+  EXPECT_NE(defaults.out.find("  support_request.triage: a local policy default: "), std::string::npos);
   const auto configured = run_process({kS2sd, "deadlines"}, {{"S2S_DEADLINE_DAYS", "risk_assessment.report=20"}});
-  EXPECT_NE(configured.out.find("risk_assessment.report  20 working days (default 15)"), std::string::npos)
-      << configured.out;
+  EXPECT_EQ(deadline_row(configured.out, "risk_assessment.report")[1], "20 (default 15)") << configured.out;
+  EXPECT_EQ(deadline_row(configured.out, "risk_assessment.triage")[1], "5") << configured.out;
   const auto bad = run_process({kS2sd, "deadlines", "--deadline-days", "risk_assessment.reprot=20"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("reprot"), std::string::npos) << bad.err;
+}
+
+// The README's deadline table and docs/deadlines.md say what the kinds say:
+// each deadline's default, whose move it is and where the number comes from.
+TEST(S2sdDeadlinesTest, TheReadmeAndDocsListEveryDeadlineAsTheKindsDeclareIt) {
+  for (const std::string file : {"README.md", "docs/deadlines.md"}) {
+    SCOPED_TRACE(file);
+    std::ifstream in(std::string(S2S_SOURCE_DIR) + "/" + file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(text.empty());
+    for (const auto* kind : cases::all_kinds()->all()) {
+      for (const auto& d : kind->deadlines()) {
+        const std::string row = fmt::format("| `{}` | {} | {} | {} | {}: {} |", d.purpose, d.default_working_days,
+                                            d.owner, d.description, workflow::to_string(d.source.kind), d.source.text);
+        EXPECT_NE(text.find(row), std::string::npos) << "missing or different:\n" << row;
+      }
+    }
+  }
 }
 
 }  // namespace

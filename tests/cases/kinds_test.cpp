@@ -215,6 +215,57 @@ TEST(KindsTest, DeadlinesAreNamedForTheirKindAndRunSomeWorkingDays) {
   }
 }
 
+TEST(KindsTest, EveryDeadlineSaysWhereItsNumberComesFrom) {
+  using workflow::DeadlineSourceKind;
+  std::vector<std::string_view> seeded;
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    for (const auto& deadline : kind->deadlines()) {
+      SCOPED_TRACE(std::string(deadline.purpose));
+      const auto& source = deadline.source;
+      ASSERT_NE(source.kind, DeadlineSourceKind::unstated);
+      EXPECT_NE(workflow::to_string(source.kind), "unstated");
+      const std::string text(source.text);
+      const std::string days = std::to_string(deadline.default_working_days) + " working days";
+      switch (source.kind) {
+        case DeadlineSourceKind::seed:
+          // The plan's own words, quoted, with the number they state.
+          seeded.push_back(deadline.purpose);
+          EXPECT_TRUE(text.rfind("East Midlands plan", 0) == 0 || text.rfind("LTT plan", 0) == 0) << text;
+          EXPECT_NE(text.find('"'), std::string::npos) << text;
+          EXPECT_NE(text.find(days), std::string::npos) << text;
+          break;
+        case DeadlineSourceKind::design:
+          EXPECT_EQ(text.rfind("the product design: ", 0), 0u) << text;
+          EXPECT_NE(text.find(days), std::string::npos) << text;
+          break;
+        case DeadlineSourceKind::policy:
+          EXPECT_EQ(text.rfind("a local policy default: ", 0), 0u) << text;
+          break;
+        case DeadlineSourceKind::unstated:
+          break;
+      }
+    }
+  }
+  // Of the plans' words, only the de-designation contact states a period (docs/deadlines.md).
+  EXPECT_EQ(seeded, std::vector<std::string_view>{"designation_review.contact"});
+}
+
+TEST(KindsTest, EveryDeadlineIsOwnedByARoleThatSendsAnEventOfItsKind) {
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    for (const auto& deadline : kind->deadlines()) {
+      ASSERT_FALSE(deadline.owner.empty()) << deadline.purpose;
+      EXPECT_TRUE(deadline.owner == "lead" || deadline.owner == "system_leader" || deadline.owner == "school")
+          << deadline.purpose << ": " << deadline.owner;
+      EXPECT_TRUE(
+          std::any_of(kind->events().begin(), kind->events().end(),
+                      [&](const workflow::EventInfo& e) { return workflow::names_role(e.who, deadline.owner); }))
+          << deadline.purpose << ": no event of " << kind->name() << " is sent by " << deadline.owner;
+    }
+  }
+}
+
 TEST(KindsTest, DeadlineDueEventsAreSystemEventsOfTheKind) {
   for (const CaseKind* kind : kinds()) {
     SCOPED_TRACE(std::string(kind->name()));
