@@ -21,6 +21,9 @@ struct Caller {
 
 const std::vector<Caller>& callers() {
   static const std::vector<Caller> all{{"admin", "admin", true},
+                                       {"strategic", "strategic", true},
+                                       {"lead-primary", "lead", true},
+                                       {"lead-special", "lead", false},
                                        {"lead", "lead", true},
                                        {"lead-out", "lead", false},
                                        {"system_leader", "system_leader", true},
@@ -184,8 +187,10 @@ TEST_F(ApiTest, EveryRouteAsEveryRoleInsideAndOutsideItsScope) {
         } else {
           EXPECT_FALSE(!who.inside && listed) << row.path << " as " << who.key << " lists a case outside its scope";
         }
-        // The outside case is within the scope of the -out users but the system leader's.
-        const bool outside_visible = who.role == "admin" || (!who.inside && who.role != "system_leader");
+        // The outside case is within the scope of the -out users but the system leader's (and a lead of
+        // special schools: it is a primary), and of those who see every case.
+        const bool outside_visible = who.role == "admin" || who.role == "strategic" ||
+                                     (!who.inside && who.role != "system_leader" && who.key != "lead-special");
         EXPECT_EQ(outside_listed, outside_visible) << row.path << " as " << who.key << ": " << r.body;
       }
       if (row.pattern == "/api/v1/system-leaders" && who.role == "system_leader") {

@@ -54,10 +54,15 @@ class ApiTest : public ::testing::Test {
     case_ = find_case(demo_.deployed_school_urn, "deployment");
     reference_ = app_.engine->get(case_).reference;
 
-    const auto user = [&](const std::string& key, const std::string& role, const std::string& scope) {
-      tokens_[key] = api::add_user(*app_.db, key, key + "@test.example.org", role, scope).token;
+    const auto user = [&](const std::string& key, const std::string& role, const std::string& scope,
+                          const std::string& phases = "") {
+      tokens_[key] = api::add_user(*app_.db, key, key + "@test.example.org", role, scope, phases).token;
     };
     user("admin", "admin", "");
+    user("strategic", "strategic", "");
+    // Leads of the alliance narrowed to phases: the deployed school is a primary.
+    user("lead-primary", "lead", "alliance:" + std::to_string(demo_.alliance_id), "primary");
+    user("lead-special", "lead", "alliance:" + std::to_string(demo_.alliance_id), "special");
     user("lead", "lead", "alliance:" + std::to_string(demo_.alliance_id));
     user("lead-out", "lead", "mini_region:Northamptonshire");
     user("system_leader", "system_leader", "system_leader:" + std::to_string(leader_in_));

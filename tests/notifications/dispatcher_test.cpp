@@ -22,6 +22,7 @@
 #include "tests/support/process.h"
 #include "tests/support/smtp_sink.h"
 #include "tests/support/test_database.h"
+#include "workflow/date.h"
 #include "workflow/engine.h"
 #include "workflow/errors.h"
 #include "workflow/migrations.h"
@@ -381,6 +382,54 @@ TEST(TemplatesTest, EveryTemplateIsCheckedAndUnknownFieldsAreNamed) {
   EXPECT_EQ(r.subject, "New referral SR-2026-0001 for A <b>bold</b> & school");
   EXPECT_NE(r.html.find("A &lt;b&gt;bold&lt;/b&gt; &amp; school"), std::string::npos) << r.html;
   EXPECT_NE(r.text.find("Hello Amy,"), std::string::npos) << r.text;
+}
+
+
+// The LA officer who asked for a risk assessment hears when its report is in,
+// with the risk level and the recommendations, as the leads do.
+TEST_F(DispatcherTest, ARiskAssessmentsReportReachesTheLaOfficerWhoAskedForItWithItsRecommendations) {
+  const auto officer = api::add_user(*db_, "Lou Officer", "lou@example.org", "la_officer", "la:891").user;
+  const workflow::Actor as_officer("user:" + std::to_string(officer.id) + " " + officer.email, "la_officer", "la:891");
+  const auto assessor = cases::create_system_leader(*db_, "Ash Assessor", "ash@example.org", 121877, std::nullopt);
+  (void)cases::add_designation(*db_, assessor, "NLE", "", *workflow::parse_date("2020-09-01"), std::nullopt);
+  cases::set_capacity(*db_, assessor, cases::academic_year_of(engine_->today()), 10);
+  const auto id =
+      engine_->open_case("risk_assessment", 146330, {{"source", "local_authority"}, {"summary", "Falling outcomes"}},
+                         as_officer)
+          .id;
+  const auto today = engine_->today();
+  engine_->apply(id, "accept_request", {}, "lead", today);
+  engine_->apply(id, "propose_assessor", {{"provider_id", assessor}}, "lead", today);
+  engine_->apply(id, "assessor_accepts", {}, "assessor", today);
+  engine_->apply(id, "submit_report", {{"risk_level", "high"}, {"recommendations", "Coach the new leadership team"}},
+                 "assessor", today);
+  SmtpSink sink;
+  Dispatcher dispatcher(db_, Mailer(smtp(sink.url())), options());
+  (void)dispatcher.run_once();
+  std::set<std::string> told;
+  for (const auto& m : sink.messages()) {
+    const std::string data = data_of(m);
+    if (data.find("Subject: Risk assessment report in for Ladybrook Fields Primary Academy") == std::string::npos) {
+      continue;
+    }
+    told.insert(std::string(m.at("rcpt_tos").as_array().at(0).as_string()));
+    EXPECT_NE(data.find("Risk level: high"), std::string::npos) << data;
+    EXPECT_NE(data.find("Coach the new leadership team"), std::string::npos) << data;
+  }
+  EXPECT_EQ(told, (std::set<std::string>{"amy@example.org", "second@example.org", "lou@example.org"}));
+}
+
+// A lead narrowed to phases hears only of the schools in them.
+TEST_F(DispatcherTest, ALeadNarrowedToPhasesHearsOnlyOfSchoolsInThosePhases) {
+  (void)api::add_user(*db_, "Sec Lead", "sec@example.org", "lead", "mini_region:Nottinghamshire", "secondary");
+  (void)api::add_user(*db_, "Prim Lead", "prim@example.org", "lead", "mini_region:Nottinghamshire", "primary,middle");
+  (void)refer(146330);  // a primary
+  SmtpSink sink;
+  Dispatcher dispatcher(db_, Mailer(smtp(sink.url())), options());
+  (void)dispatcher.run_once();
+  std::set<std::string> to;
+  for (const auto& m : sink.messages()) to.insert(std::string(m.at("rcpt_tos").as_array().at(0).as_string()));
+  EXPECT_EQ(to, (std::set<std::string>{"amy@example.org", "second@example.org", "prim@example.org"}));
 }
 
 }  // namespace
