@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <atomic>
+#include <tuple>
 #include <thread>
 
 #include "tests/support/test_database.h"
@@ -105,6 +107,85 @@ TEST(MigrationsTest, FailingMigrationLeavesNothingOfItselfAndKeepsEarlierOnes) {
   const auto status = migration_status(*db, migrations);
   EXPECT_EQ(status.applied, std::vector<std::string>{"0001_a.sql"});
   EXPECT_EQ(status.pending, (std::vector<std::string>{"0002_b.sql", "0003_c.sql"}));
+}
+
+// 0012 rebuilds users on SQLite (a CHECK cannot change in place): users,
+// their tokens and idempotency keys that refer to them come through whole,
+// the strategic role is taken, and foreign keys are enforced again after.
+TEST(MigrationsTest, TheStrategicRoleMigrationKeepsUsersTokensAndForeignKeys) {
+  TestDatabase test_db;
+  auto db = test_db.open();
+  auto bundled = bundled_migrations(db->backend());
+  const auto twelve = std::find_if(bundled.begin(), bundled.end(), [](const Migration& m) { return m.version == 12; });
+  ASSERT_NE(twelve, bundled.end());
+  migrate(*db, std::vector<Migration>(bundled.begin(), twelve));
+  {
+    auto connection = db->acquire();
+    auto& sql = connection.session();
+    sql << "INSERT INTO users (id, name, email, role, scope_kind, scope_value, created_at, notify)"
+           " VALUES (7, 'Amy', 'amy@example.org', 'lead', 'mini_region', 'Derbyshire', '2026-01-01T00:00:00Z', 'digest')";
+    sql << "INSERT INTO api_tokens (user_id, token_hash, token_prefix, created_at) VALUES (7, 'h', 'p', '2026-01-01')";
+  }
+  migrate(*db, bundled);
+  auto connection = db->acquire();
+  auto& sql = connection.session();
+  std::string email;
+  std::string notify;
+  sql << "SELECT u.email, u.notify FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = 'h'",
+      soci::into(email), soci::into(notify);
+  EXPECT_EQ(email, "amy@example.org");
+  EXPECT_EQ(notify, "digest");
+  EXPECT_NO_THROW(sql << "INSERT INTO users (name, email, role, created_at) VALUES ('S', 's@example.org',"
+                         " 'strategic', '2026-01-01')");
+  EXPECT_ANY_THROW(sql << "INSERT INTO users (name, email, role, created_at) VALUES ('X', 'x@example.org',"
+                          " 'nobody', '2026-01-01')");
+  EXPECT_ANY_THROW(sql << "INSERT INTO api_tokens (user_id, token_hash, token_prefix, created_at)"
+                          " VALUES (999, 'h2', 'p', '2026-01-01')")
+      << "foreign keys are enforced again after migrating";
+}
+
+// On SQLite a migration runs with foreign key enforcement off (to rebuild a
+// table); one that leaves a row pointing nowhere is refused whole.
+TEST(MigrationsTest, SqliteOnlyAMigrationLeavingABrokenForeignKeyIsRefused) {
+  TestDatabase test_db;
+  auto db = test_db.open();
+  const auto migrations = make({{"m/0001_a.sql", "CREATE TABLE a (id INTEGER PRIMARY KEY);"
+                                                 " CREATE TABLE b (a_id INTEGER REFERENCES a (id));"},
+                                {"m/0002_b.sql", "INSERT INTO b (a_id) VALUES (42);"}});
+  try {
+    migrate(*db, migrations);
+    FAIL() << "expected MigrationError";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("a row of b refers to a missing row of a"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(migration_status(*db, migrations).pending, std::vector<std::string>{"0002_b.sql"});
+}
+
+// The phase groups a lead may be narrowed to, worked out by the database.
+TEST(MigrationsTest, SchoolsPhaseGroupComesFromTheirPhaseAndType) {
+  TestDatabase test_db;
+  auto db = test_db.open_migrated();
+  auto connection = db->acquire();
+  auto& sql = connection.session();
+  const std::vector<std::tuple<int, std::string, std::string, std::string>> schools{
+      {1, "Primary", "Academy converter", "primary"},
+      {2, "Middle deemed secondary", "Community school", "middle"},
+      {3, "Not applicable", "Community special school", "special"},
+      {4, "Secondary", "Academy special sponsor led", "special"},
+      {5, "Not applicable", "Pupil referral unit", "alternative_provision"},
+      {6, "16 plus", "Further education", "sixteen_plus"},
+      {7, "All-through", "Free schools", "all_through"},
+      {8, "Nursery", "Local authority nursery school", "nursery"},
+      {9, "Not applicable", "Other independent school", "other"}};
+  for (const auto& [urn, phase, type, group] : schools) {
+    sql << "INSERT INTO schools (urn, name, la_code, la_name, phase, status, type, gias_checksum, imported_at,"
+           " updated_at) VALUES (:u, 'S', 830, 'Derbyshire', :p, 'Open', :t, 'x', '2026-01-01T00:00:00Z',"
+           " '2026-01-01T00:00:00Z')",
+        soci::use(urn), soci::use(phase), soci::use(type);
+    std::string got;
+    sql << "SELECT phase_group FROM schools WHERE urn = :u", soci::use(urn), soci::into(got);
+    EXPECT_EQ(got, group) << phase << ", " << type;
+  }
 }
 
 TEST(MigrationsTest, ConcurrentMigratorsApplyEachMigrationOnce) {
