@@ -396,15 +396,26 @@ int run_report_kpis(const Settings& settings) {
   std::cout << fmt::format("{:<58} {:>10} {:>12} {:>14}  {}\n", "KPI", "actual", "target", "of", "status");
   for (const auto& k : report.kpis) {
     const std::string actual =
-        k.actual ? fmt::format("{:.1f}{}", *k.actual, k.unit == "percent" ? "%" : "") : std::string("-");
-    const std::string of = k.denominator > 0 ? fmt::format("{:g}/{:g}", k.numerator, k.denominator) : "";
+        k.actual ? cases::figure_text(*k.actual) + (k.unit == "percent" ? "%" : "") : std::string("-");
+    // A KPI counted per teaching school is a total: each one's own figure follows it.
+    const std::string of = !k.parts.empty() || k.denominator <= 0
+                               ? std::string()
+                               : cases::figure_text(k.numerator) + "/" + cases::figure_text(k.denominator);
     std::cout << fmt::format("{:<58} {:>10} {:>12} {:>14}  {}\n", k.name.substr(0, 58), actual, k.target, of, k.status);
+    for (const auto& part : k.parts) {
+      std::cout << fmt::format("  {:<56} {:>10} {:>12} {:>14}  {}\n", part.name.substr(0, 56),
+                               cases::figure_text(part.actual), part.status == "none" ? "" : "at least 30", "",
+                               part.status);
+    }
+    if (k.previous) {
+      std::cout << fmt::format("  {:<56} {:>10}\n", "the academic year before", cases::figure_text(*k.previous));
+    }
   }
   std::cout << "\nopen cases by phase:";
   for (const auto& [phase, n] : report.open_by_phase) std::cout << "  " << phase << " " << n;
   std::cout << "\ndays by funding source:";
   for (const auto& f : report.funding) {
-    std::cout << "  " << (f.funding_source.empty() ? "(none)" : f.funding_source) << " " << f.days;
+    std::cout << "  " << cases::funding_label(f.funding_source) << " " << cases::figure_text(f.days);
   }
   std::cout << "\n";
   return 0;

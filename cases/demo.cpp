@@ -6,6 +6,7 @@
 
 #include "cases/gias_import.h"
 #include "cases/providers.h"
+#include "cases/schools.h"
 #include "workflow/date.h"
 #include "workflow/embedded.h"
 
@@ -99,6 +100,17 @@ DemoData load_demo(workflow::Engine& engine) {
   DemoData out;
   Demo demo(engine);
   (void)import_gias(db, demo_schools());
+  // What GIAS lacks, as an admin would record it: Ladybrook Fields (graded
+  // requires improvement) is in a Category 5/6 area and Hasland Vale meets the
+  // SSIF criteria, so both are schools in need (docs/kpis.md).
+  {
+    SchoolEdit area;
+    area.category_5_6 = true;
+    (void)edit_school(db, 146330, area, demo.ago(0));
+    SchoolEdit ssif;
+    ssif.ssif_eligible = true;
+    (void)edit_school(db, 148502, ssif, demo.ago(0));
+  }
 
   // The alliance: led by a Derbyshire teaching school, its members across the region.
   out.alliance_id = create_alliance(db, "Peak and Trent Teaching School Alliance", 112934);
