@@ -529,6 +529,9 @@ TEST_F(KpiTest, AQuarterlyProgressReportComparesWithTheQuarterBeforeAndListsOver
   EXPECT_TRUE(
       has(md, "| Deployment days to schools in need, per teaching school | at least 30 | 1 | 2.5 | +1.5 | red |\n"))
       << md;
+  // Each teaching school against its own 30: here the one, Oak & Ash, led by Elm.
+  EXPECT_TRUE(has(md, "## Deployment days to schools in need, per teaching school\n")) << md;
+  EXPECT_TRUE(has(md, "| Oak &amp; Ash &lt;Alliance&gt; (Elm \\| &lt;Primary&gt;) | 1 | 2.5 | +1.5 | red |\n")) << md;
   EXPECT_TRUE(has(md, "| Support rated good or better | at least 90% | - | 100% |  | green |\n")) << md;
   EXPECT_TRUE(has(md, "| Overdue deadlines | 0 | 0 | 1 | +1 | red (was green) |\n")) << md;
   EXPECT_TRUE(has(md, "| deployment | 1 | 1 | no change |\n")) << md;  // C then, the assessment now
