@@ -527,16 +527,7 @@ void keep_to_caller(RouteContext& ctx, cases::KpiScope& scope) {
     scope.mini_region = user.scope_value;
   }
   // A lead narrowed to phases reports on the schools of those phases.
-  if (ctx.is("lead") && !user.scope_phases.empty()) {
-    scope.phases.clear();
-    std::string_view rest = user.scope_phases;
-    while (!rest.empty()) {
-      const auto comma = rest.find(',');
-      scope.phases.emplace_back(rest.substr(0, comma));
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  } else if (ctx.is("la_officer")) {
+  if (ctx.is("lead") && !user.scope_phases.empty()) scope.phases = cases::phase_list(user.scope_phases); else if (ctx.is("la_officer")) {
     if (scope.alliance || scope.mini_region) refuse("an LA officer reports on their LA");
     if (scope.la && std::to_string(*scope.la) != user.scope_value) refuse("not that LA");
     scope.la = std::stoi(user.scope_value);

@@ -54,23 +54,16 @@ std::string new_token() {
 // The phase groups as given ("primary,middle"), checked and in their
 // canonical order without repeats; "" for none.
 std::string canonical_phases(std::string_view phases) {
-  std::set<std::string_view> wanted;
-  std::string_view rest = phases;
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+  std::set<std::string> wanted;
+  for (auto& item : cases::phase_list(phases)) {
     if (!cases::is_phase_group(item)) {
-      throw UserError("phase '" + std::string(item) + "' is not one of " + cases::phase_groups_text());
+      throw UserError("phase '" + item + "' is not one of " + cases::phase_groups_text());
     }
-    wanted.insert(item);
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
+    wanted.insert(std::move(item));
   }
   std::string out;
   for (const auto group : cases::kPhaseGroups) {
-    if (wanted.contains(group)) out += (out.empty() ? "" : ",") + std::string(group);
+    if (wanted.contains(std::string(group))) out += (out.empty() ? "" : ",") + std::string(group);
   }
   return out;
 }
@@ -105,7 +98,7 @@ NewUser add_user(workflow::Database& db, std::string_view name, std::string_view
   }
   if (!scope_fits(role, kind)) {
     throw UserError("a " + std::string(role) + " needs " +
-                    (role == "admin"        ? std::string("no scope")
+                    (role == "admin" || role == "strategic" ? std::string("no scope")
                      : role == "lead"       ? std::string("--scope mini_region:NAME or alliance:ID")
                      : role == "school"     ? std::string("--scope school:URN")
                      : role == "la_officer" ? std::string("--scope la:CODE")

@@ -302,7 +302,12 @@ DemoData load_demo(workflow::Engine& engine) {
   }
 
   // Designation reviews.
-  demo.open("designation_review", 145966, reviewed(5, "Designation lapsed"), kLead, 3);
+  // A teaching school's designation: s2s holds none to end.
+  demo.open("designation_review", 145966,
+            {{"subject_type", "teaching_school"},
+             {"subject_name", "Burley Ridge Teaching School"},
+             {"reason", "No school-to-school support delivered for two years"}},
+            kLead, 3);
   {
     const auto id = demo.open("designation_review", 122951, reviewed(6), kLead, 6);
     demo.event(id, "accept_review", {}, kLead, 5);

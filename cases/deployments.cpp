@@ -9,6 +9,7 @@
 
 #include "cases/matching.h"
 #include "cases/providers.h"
+#include "cases/schools.h"
 #include "workflow/case_store.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
@@ -175,10 +176,23 @@ void rate(Database::Connection& connection, const CaseSnapshot& c, const boost::
       soci::use(grade), soci::use(case_id), soci::use(leader);
 }
 
-// A designation review names the designation it reviews: it must exist.
+// A designation review names the designation it reviews: one that exists,
+// is still held, and belongs to a system leader of the case's school (the
+// school that may appeal and must be contacted). Matching then keeps the
+// holder from reviewing themself (conflict_same_school).
 void review_designation(Database::Connection& connection, const CaseSnapshot& c, const boost::json::object& args) {
   const auto id = args.at("designation_id").to_number<std::int64_t>();
-  if (!find_designation(connection, id)) refuse(c, "designation_id: there is no designation " + std::to_string(id));
+  const auto found = find_designation(connection, id);
+  if (!found) refuse(c, "designation_id: there is no designation " + std::to_string(id));
+  const auto& d = found->designation;
+  const std::string label = d.label() + " of " + found->system_leader_name;
+  if (!d.active_to.empty() && d.active_to < workflow::format_date(c.opened_on)) {
+    refuse(c, "designation_id: " + label + " ended on " + d.active_to + ": there is nothing to review");
+  }
+  if (found->home_school_urn != c.school_urn) {
+    refuse(c, "designation_id: " + label + " works at school " + std::to_string(found->home_school_urn) +
+                  ", not at the school under review (" + std::to_string(c.school_urn) + ")");
+  }
 }
 
 // A de-designation became final: the reviewed designation ends that day, and
@@ -237,13 +251,7 @@ PersonScope parse_scope(std::string_view scope) {
   std::string_view place = scope;
   if (const auto semicolon = scope.find(";phase:"); semicolon != std::string_view::npos) {
     place = scope.substr(0, semicolon);
-    std::string_view rest = scope.substr(semicolon + 7);
-    while (!rest.empty()) {
-      const auto comma = rest.find(',');
-      out.phases.emplace_back(rest.substr(0, comma));
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
+    out.phases = phase_list(scope.substr(semicolon + 7));
   }
   const auto colon = place.find(':');
   if (colon == std::string_view::npos) {
@@ -490,10 +498,15 @@ std::optional<Supporter> supporter_of(Database& db, std::int64_t case_id) {
 
 namespace {
 
-// Leads, admins and the provider read internal notes; a system leader sees a
-// case only when proposed for or deployed to it, so any who can is the provider.
-bool reads_internal_notes(const workflow::Actor& actor) {
-  return actor.is_system() || actor.role == "lead" || actor.role == "admin" || actor.role == "system_leader";
+// Leads, admins and the provider the note was written for read internal
+// notes: a system leader only when they are the provider `for_provider` names
+// (a later provider does not read what was written of an earlier one).
+bool reads_internal_notes(const workflow::Actor& actor, const boost::json::value* for_provider) {
+  if (actor.is_system() || actor.role == "lead" || actor.role == "admin") return true;
+  if (actor.role != "system_leader" || for_provider == nullptr || !for_provider->is_number()) return false;
+  const auto scope = parse_scope(actor.scope);
+  return scope.kind == "system_leader" &&
+         scope.value == std::to_string(for_provider->to_number<long long>());
 }
 
 // The events whose `note` is internal unless `shared`.
@@ -504,14 +517,22 @@ bool proposes_a_provider(std::string_view event) {
 }  // namespace
 
 void redact_case_data(const workflow::Actor& actor, boost::json::object& data) {
-  if (reads_internal_notes(actor)) return;
+  const auto* provider = data.if_contains("provider_id");
+  if (provider == nullptr || provider->is_null()) provider = data.if_contains("deployed_provider_id");
+  if (reads_internal_notes(actor, provider)) return;
   const auto* shared = data.if_contains("proposal_note_shared");
+  if (shared == nullptr && data.contains("proposed_on")) {
+    // Proposed before notes had an audience: the proposal's note may be the
+    // case's `note`, so it is kept from everyone outside the audience.
+    data.erase("note");
+    return;
+  }
   if (shared != nullptr && shared->is_bool() && shared->get_bool()) return;
   data.erase("proposal_note");
 }
 
 void redact_history_payload(const workflow::Actor& actor, std::string_view event, boost::json::object& payload) {
-  if (reads_internal_notes(actor) || !proposes_a_provider(event)) return;
+  if (!proposes_a_provider(event) || reads_internal_notes(actor, payload.if_contains("provider_id"))) return;
   const auto* shared = payload.if_contains("shared");
   if (shared != nullptr && shared->is_bool() && shared->get_bool()) return;
   payload.erase("note");

@@ -1,8 +1,9 @@
-// Designation review: a teaching school or system leader is reviewed and a panel
-// decides whether it keeps its designation. A de-designation can be appealed
-// within a window; once it is final the school must be contacted within 10
-// working days of the appeals panel outcome, or of the window closing unheard,
-// and next steps agreed (DESIGN.md 4.3).
+// Designation review: a teaching school or a system leader's designation is
+// reviewed and a panel decides whether it is kept. A de-designation can be
+// appealed within a window; once it is final the school must be contacted
+// within 10 working days of the appeals panel outcome, or of the window
+// closing unheard, and next steps agreed; a system leader's designation ends
+// that day (docs/matching.md).
 #include "cases/kind_support.h"
 #include "cases/kinds.h"
 
@@ -261,12 +262,32 @@ struct Machine : workflow::MachineBase<Machine> {
   };
   static constexpr std::string_view kOpenedBy = "lead";
   static constexpr FieldSpec kOpenFields[] = {
-      {"designation_id", FieldType::integer, true, {}, "the designation reviewed (see GET /api/v1/system-leaders)"},
+      {"designation_id", FieldType::integer, false, {},
+       "a system leader's designation reviewed, by id (see GET /api/v1/system-leaders): it ends if the "
+       "de-designation becomes final",
+       1, 9007199254740991},
+      {"subject_type", FieldType::string, false, "teaching_school,system_leader",
+       "teaching_school for a teaching school's designation (which s2s does not hold: nothing ends); "
+       "system_leader with designation_id"},
+      {"subject_name", FieldType::string, false, {}, "the teaching school reviewed"},
       {"reason", FieldType::string, false, {}, "why the review was opened"},
   };
   static void on_open(EventContext& ctx) {
     keep_payload(ctx);
-    ctx.request("designation.review", {{"designation_id", ctx.payload().at("designation_id")}});
+    const std::string subject = payload_string(ctx, "subject_type");
+    if (const auto* designation = ctx.payload().if_contains("designation_id")) {
+      if (subject == "teaching_school") {
+        ctx.refuse("designation_id names a system leader's designation: a teaching school's review gives "
+                   "subject_type teaching_school and subject_name instead");
+        return;
+      }
+      ctx.data()["subject_type"] = "system_leader";
+      ctx.request("designation.review", {{"designation_id", *designation}});
+    } else if (subject != "teaching_school" || payload_string(ctx, "subject_name").empty()) {
+      ctx.refuse("name what is reviewed: designation_id for a system leader's designation, or subject_type "
+                 "teaching_school with subject_name for a teaching school");
+      return;
+    }
     ctx.notify("referral_received");
   }
 

@@ -281,7 +281,9 @@ inline const boost::json::value* current_provider(EventContext& ctx) {
 
 // A lead's proposal: the payload's fields kept on the case, but its note as
 // `proposal_note`, internal to leads and the provider unless `shared` (the
-// API keeps it from everyone else: see notes_hidden_from in deployments.h).
+// API keeps it from everyone else: redact_case_data in deployments.h).
+// `proposal_note_shared` is always set, so a case proposed before notes had
+// an audience can be told apart.
 inline void record_proposal(EventContext& ctx) {
   for (const auto& [key, value] : ctx.payload()) {
     if (key == "note" || key == "shared") continue;
@@ -289,12 +291,11 @@ inline void record_proposal(EventContext& ctx) {
   }
   const auto* note = ctx.payload().if_contains("note");
   const auto* shared = ctx.payload().if_contains("shared");
+  ctx.data()["proposal_note_shared"] = shared != nullptr && shared->is_bool() && shared->get_bool();
   if (note != nullptr && note->is_string()) {
     ctx.data()["proposal_note"] = *note;
-    ctx.data()["proposal_note_shared"] = shared != nullptr && shared->is_bool() && shared->get_bool();
   } else {
     ctx.data().erase("proposal_note");
-    ctx.data().erase("proposal_note_shared");
   }
 }
 

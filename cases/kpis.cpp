@@ -347,6 +347,9 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
       }
     }
     const auto n = static_cast<double>(teaching_schools.size());
+    // A teaching school's days to schools outside the scope count, but those
+    // cases are not the caller's to see: only the scope's own are listed.
+    const auto listable = [&](const Tally& t) { return where.full.empty() || t.keys[1] == "1"; };
     // One KPI counted per teaching school: each one's part, and the total
     // against the target times the number of teaching schools. The status is
     // the worst of the total's and every teaching school's, so that a total
@@ -360,11 +363,13 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
         const auto mine = [&](const Tally& t) { return t.keys[2] == id && counts(t); };
         for (const auto& t : days) part.actual += mine(t) ? t.value / 2.0 : 0;
         part.status = each ? rag(part.actual, *each) : "none";
-        part.references = sorted_refs(days, mine);
+        part.references = sorted_refs(days, [&](const Tally& t) { return mine(t) && listable(t); });
         k.numerator += part.actual;
         k.parts.push_back(std::move(part));
       }
-      k.denominator = n;
+      // The denominator is the total's target (30 x the teaching schools), so
+      // that numerator over denominator is a share of it, never an average.
+      k.denominator = each ? *each * n : 0;
       if (n > 0) k.actual = k.numerator;
       k.status = each ? rag(k.actual, *each * n) : "none";
       static constexpr std::array<const char*, 4> kWorst{"none", "green", "amber", "red"};
@@ -374,7 +379,7 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
       for (const auto& part : k.parts) {
         if (each && rank(part.status) > rank(k.status)) k.status = part.status;
       }
-      k.references = sorted_refs(days, [&](const Tally& t) { return t.keys[2] != "0" && counts(t); });
+      k.references = sorted_refs(days, [&](const Tally& t) { return t.keys[2] != "0" && counts(t) && listable(t); });
       report.kpis.push_back(std::move(k));
     };
     per_teaching_school(

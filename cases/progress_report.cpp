@@ -305,6 +305,11 @@ ProgressReport progress_report(workflow::Database& db, const workflow::Calendar&
   }
   ProgressReport report;
   report.scope_name = scope_name(db, scope);
+  if (!scope.phases.empty()) {
+    std::string phases;
+    for (const auto& p : scope.phases) phases += (phases.empty() ? "" : ", ") + p;
+    report.scope_name += " (" + phases + " schools)";
+  }
   report.quarter = quarter;
   report.previous = previous_quarter(quarter);
   report.to_date = sys_days{quarter.last} > sys_days{today};

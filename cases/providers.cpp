@@ -128,11 +128,12 @@ std::optional<DesignationOf> find_designation(workflow::Database::Connection& co
   soci::indicator ended_ind = soci::i_ok;
   long long ended_by = 0;
   connection.session() << "SELECT d.designation, d.specialisms, CAST(d.active_from AS TEXT), CAST(d.active_to AS TEXT),"
-                          " d.ended_by_case_id, l.id, l.name FROM designations d"
+                          " d.ended_by_case_id, l.id, l.name, l.home_school_urn FROM designations d"
                           " JOIN system_leaders l ON l.id = d.system_leader_id WHERE d.id = :id",
       soci::use(key), soci::into(out.designation.code), soci::into(out.designation.specialisms),
       soci::into(out.designation.active_from), soci::into(out.designation.active_to, to_ind),
-      soci::into(ended_by, ended_ind), soci::into(leader), soci::into(out.system_leader_name);
+      soci::into(ended_by, ended_ind), soci::into(leader), soci::into(out.system_leader_name),
+      soci::into(out.home_school_urn);
   if (!connection.session().got_data()) return std::nullopt;
   out.designation.id = id;
   if (to_ind == soci::i_null) out.designation.active_to.clear();

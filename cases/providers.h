@@ -70,6 +70,7 @@ struct DesignationOf {
   Designation designation;
   std::int64_t system_leader_id = 0;
   std::string system_leader_name;
+  std::int32_t home_school_urn = 0;  // the holder's
 };
 
 // The designation with this id, on the caller's connection (inside its transaction); nullopt when there is none.

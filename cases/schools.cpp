@@ -75,6 +75,20 @@ bool is_phase_group(std::string_view text) {
   return std::find(kPhaseGroups.begin(), kPhaseGroups.end(), text) != kPhaseGroups.end();
 }
 
+std::vector<std::string> phase_list(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 std::string phase_groups_text() {
   std::string out;
   for (const auto group : kPhaseGroups) out += (out.empty() ? "" : ", ") + std::string(group);

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "workflow/database.h"
 
@@ -43,6 +44,9 @@ inline constexpr std::array<std::string_view, 9> kPhaseGroups{
 [[nodiscard]] bool is_phase_group(std::string_view text);
 // "nursery, primary, ...", for messages.
 [[nodiscard]] std::string phase_groups_text();
+// A comma-separated list of phase groups ("primary,middle") as its items, in
+// order, spaces trimmed; unchecked (see is_phase_group).
+[[nodiscard]] std::vector<std::string> phase_list(std::string_view text);
 
 // Why a school is in need, as the LTT plan's footnote iii defines it
 // (docs/kpis.md): SSIF-eligible, and/or graded requires improvement AND in a

@@ -113,6 +113,10 @@ class Database::Connection {
   // Runs several semicolon-separated statements without parameters (migrations).
   void exec_script(std::string_view sql);
 
+  // Makes the pool replace this connection when it is released: its session
+  // state is no longer what the pool hands out.
+  void mark_broken() noexcept { broken_ = true; }
+
   // Converts the exception in flight (call inside a catch block) into the
   // workflow error model and throws it; marks the connection broken when the
   // server is gone.

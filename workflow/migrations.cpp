@@ -152,22 +152,25 @@ std::vector<std::string> migrate(Database& db, const std::vector<Migration>& mig
     // that has no effect inside a transaction); each migration's foreign keys
     // are checked before it commits instead.
     struct ForeignKeysOff {
-      soci::session& sql;
+      Database::Connection& connection;
       bool sqlite;
-      ForeignKeysOff(soci::session& s, bool on_sqlite) : sql(s), sqlite(on_sqlite) {
-        if (sqlite) sql << "PRAGMA foreign_keys = OFF";
+      ForeignKeysOff(Database::Connection& c, bool on_sqlite) : connection(c), sqlite(on_sqlite) {
+        if (sqlite) connection.session() << "PRAGMA foreign_keys = OFF";
       }
       ~ForeignKeysOff() {
         if (!sqlite) return;
+        // The pragma is ignored inside a transaction: end any left open by a
+        // failure first, so that no connection goes back to the pool unenforced.
+        connection.rollback();
         try {
-          sql << "PRAGMA foreign_keys = ON";
+          connection.session() << "PRAGMA foreign_keys = ON";
         } catch (...) {
-          // A connection that cannot take a pragma is broken; the pool replaces it.
+          connection.mark_broken();
         }
       }
       ForeignKeysOff(const ForeignKeysOff&) = delete;
       ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
-    } foreign_keys_off{sql, !postgres};
+    } foreign_keys_off{connection, !postgres};
 
     connection.begin();
     connection.exec_script(kCreateTable);

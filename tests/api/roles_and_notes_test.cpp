@@ -185,16 +185,21 @@ TEST_F(ApiTest, TheKpiReportNamesUnspecifiedFundingGivesNoSpendWithoutARateAndNa
     EXPECT_DOUBLE_EQ(f.at("spend").to_number<double>(), 400 * f.at("days").to_number<double>());
   }
   // Each teaching school against its 30, and schools that self-refer beside last year.
-  for (const auto& k : report.at("kpis").as_array()) {
-    if (str(k.at("id")) == "deployment_days_in_need") {
-      ASSERT_EQ(k.at("teaching_schools").as_array().size(), 1u);
-      EXPECT_EQ(str(k.at("teaching_schools").at(0).at("name")),
-                "Peak and Trent Teaching School Alliance (Brackenfield Lane Community Primary School)");
+  const auto kpi = [&](const char* id) -> json::object {
+    for (const auto& k : report.at("kpis").as_array()) {
+      if (str(k.at("id")) == id) return k.as_object();
     }
-    if (str(k.at("id")) == "self_referrals") {
-      EXPECT_TRUE(k.as_object().contains("previous"));
-    }
-  }
+    ADD_FAILURE() << "no KPI " << id;
+    return {};
+  };
+  const auto days = kpi("deployment_days_in_need");
+  ASSERT_TRUE(days.contains("teaching_schools"));
+  ASSERT_EQ(days.at("teaching_schools").as_array().size(), 1u);
+  EXPECT_EQ(str(days.at("teaching_schools").at(0).at("name")),
+            "Peak and Trent Teaching School Alliance (Brackenfield Lane Community Primary School)");
+  EXPECT_EQ(days.at("denominator").to_number<double>(), 30);
+  EXPECT_TRUE(kpi("self_referrals").contains("previous"));
+  EXPECT_TRUE(kpi("self_referrals").contains("change"));
   const auto csv = call("admin", "GET", "/api/v1/reports/kpis?format=csv&academic_year=" + year);
   ASSERT_EQ(csv.status, 200);
   std::string file = year;

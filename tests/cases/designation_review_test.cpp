@@ -89,7 +89,9 @@ TEST(DesignationReviewTest, OpeningKeepsTheReferralAndArmsNoDeadline) {
   const auto& ctx = opening.ctx();
   const auto& data = opening.data();
   const auto& payload = opening.payload();
-  EXPECT_EQ(data, payload);
+  boost::json::object expected = payload;
+  expected["subject_type"] = "system_leader";
+  EXPECT_EQ(data, expected);
   EXPECT_TRUE(ctx.armed().empty());
   // The reviewed designation is named by id, and checked to exist in the opening's transaction.
   ASSERT_EQ(ctx.effects().size(), 1u);

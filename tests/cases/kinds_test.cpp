@@ -11,8 +11,11 @@
 
 #include <gtest/gtest.h>
 
+#include "cases/deployments.h"
+
 #include "workflow/calendar.h"
 #include "workflow/case_kind.h"
+#include "workflow/engine.h"
 
 namespace s2s::cases {
 namespace {
@@ -184,7 +187,54 @@ TEST(KindsTest, EventFieldNamesAreUniquePerEvent) {
   }
 }
 
-TEST(KindsTest, OpenFieldNamesAreUniqueAndSomeAreRequired) {
+// A proposal's note is for leads, admins and the provider it proposes; shared,
+// for everyone who sees the case (docs/roles.md).
+TEST(NotesTest, AProposalsNoteIsReadByLeadsAdminsAndItsOwnProviderUnlessShared) {
+  const workflow::Actor lead("user:1 a", "lead", "mini_region:Derbyshire");
+  const workflow::Actor admin("user:2 b", "admin", "");
+  const workflow::Actor provider("user:3 c", "system_leader", "system_leader:5");
+  const workflow::Actor next_provider("user:4 d", "system_leader", "system_leader:6");
+  const workflow::Actor school("user:5 e", "school", "school:100001");
+  const workflow::Actor officer("user:6 f", "la_officer", "la:830");
+  const workflow::Actor strategic("user:7 g", "strategic", "");
+  const auto history_note = [](const workflow::Actor& who, bool shared) {
+    boost::json::object payload{{"provider_id", 5}, {"note", "avoid Fridays"}};
+    if (shared) payload["shared"] = true;
+    redact_history_payload(who, "propose_provider", payload);
+    return payload.contains("note");
+  };
+  for (const auto* who : {&lead, &admin, &provider}) EXPECT_TRUE(history_note(*who, false)) << who->scope;
+  for (const auto* who : {&next_provider, &school, &officer, &strategic}) {
+    EXPECT_FALSE(history_note(*who, false)) << who->role << " " << who->scope;
+    EXPECT_TRUE(history_note(*who, true)) << who->role << " " << who->scope;
+  }
+  // Other events' notes are not a proposal's.
+  boost::json::object accepted{{"note", "glad to help"}};
+  redact_history_payload(school, "provider_accepts", accepted);
+  EXPECT_TRUE(accepted.contains("note"));
+
+  const auto case_note = [](const workflow::Actor& who, boost::json::object data) {
+    redact_case_data(who, data);
+    return data.contains("proposal_note");
+  };
+  const boost::json::object proposed{{"provider_id", 5}, {"proposed_on", "2026-11-02"},
+                                     {"proposal_note", "avoid Fridays"}, {"proposal_note_shared", false}};
+  EXPECT_TRUE(case_note(provider, proposed));
+  EXPECT_FALSE(case_note(next_provider, proposed));
+  EXPECT_FALSE(case_note(school, proposed));
+  boost::json::object shared = proposed;
+  shared["proposal_note_shared"] = true;
+  EXPECT_TRUE(case_note(school, shared));
+  // Proposed before notes had an audience: the case's note may be the proposal's.
+  boost::json::object legacy{{"provider_id", 5}, {"proposed_on", "2026-01-05"}, {"note", "avoid Fridays"}};
+  redact_case_data(school, legacy);
+  EXPECT_FALSE(legacy.contains("note"));
+  legacy["note"] = "avoid Fridays";
+  redact_case_data(lead, legacy);
+  EXPECT_TRUE(legacy.contains("note"));
+}
+
+TEST(KindsTest, OpenFieldNamesAreUniqueAndAnEmptyReferralIsRefused) {
   for (const CaseKind* kind : kinds()) {
     SCOPED_TRACE(std::string(kind->name()));
     std::set<std::string_view> names;
@@ -194,8 +244,25 @@ TEST(KindsTest, OpenFieldNamesAreUniqueAndSomeAreRequired) {
         EXPECT_EQ(field.type, workflow::FieldType::string) << field.name;
       }
     }
-    EXPECT_TRUE(std::any_of(kind->open_fields().begin(), kind->open_fields().end(),
-                            [](const workflow::FieldSpec& f) { return f.required; }));
+    // A referral must say something: a field is required, or opening refuses what is missing.
+    const boost::json::object empty;
+    bool refused = false;
+    try {
+      workflow::validate_payload(empty, kind->open_fields());
+    } catch (const workflow::EngineError&) {
+      refused = true;
+    }
+    if (!refused) {
+      const workflow::CaseSnapshot snapshot{0, std::string(kind->name()), "X-2026-0001", 100001,
+                                            std::string(kind->initial_state()), 0, {}};
+      boost::json::object data;
+      workflow::EventContext ctx(snapshot, "opened", empty, data, workflow::Actor("user:1 x", "lead", "la:1"),
+                                 std::chrono::year_month_day{std::chrono::year{2026} / 3 / 10},
+                                 workflow::england_and_wales(), [](std::string_view) { return 5; });
+      kind->on_open(ctx);
+      refused = !ctx.refusals().empty();
+    }
+    EXPECT_TRUE(refused) << "an empty referral opens a case";
   }
 }
 

@@ -134,7 +134,7 @@ TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
   // Days in need: the one teaching school's leader L1 gave A 2 and C 1 = 3, against its 30.
   const auto& days = find(r, "deployment_days_in_need");
   EXPECT_DOUBLE_EQ(days.numerator, 3);
-  EXPECT_DOUBLE_EQ(days.denominator, 1);
+  EXPECT_DOUBLE_EQ(days.denominator, 30);  // the total's target: 30 for the one teaching school
   EXPECT_DOUBLE_EQ(*days.actual, 3);
   EXPECT_EQ(days.status, "red");
   EXPECT_EQ(days.references, (std::vector<std::string>{ref(c1), ref(c3)}));
@@ -278,8 +278,11 @@ TEST_F(KpiTest, AReportInOnItsLastDayIsOnTimeAndOneADayLaterIsNot) {
 TEST_F(KpiTest, DeDesignatedSchoolsContactedOnTheLastDayAreInTimeAndLaterOnesAreNot) {
   const auto reviewer = create_system_leader(*db_, "Rae Viewer", "rv@example.org", 100004, std::nullopt);
   (void)add_designation(*db_, reviewer, "NLE", "leadership", day("2020-09-01"), std::nullopt);
-  const auto reviewed = create_system_leader(*db_, "Sam Reviewed", "sr@example.org", 100004, std::nullopt);
+  int reviewed_leaders = 0;
   const auto dedesignated = [&](int urn, const char* upheld_on, std::optional<int> contact_late_by) {
+    // A system leader of the school under review, whose SLE designation is reviewed.
+    const auto n = std::to_string(++reviewed_leaders);
+    const auto reviewed = create_system_leader(*db_, "Sam Reviewed " + n, "sr" + n + "@example.org", urn, std::nullopt);
     const auto designation = add_designation(*db_, reviewed, "SLE", "maths", day("2020-09-01"), std::nullopt);
     const auto id =
         engine_->open_case("designation_review", urn, {{"designation_id", designation}}, "t", day("2026-10-01")).id;
@@ -713,7 +716,7 @@ TEST_F(KpiTest, EachTeachingSchoolIsCountedAgainstItsOwnThirtyAndATotalMetHidesN
     const auto r = report(notts);
     const auto& k = find(r, "deployment_days_in_need");
     EXPECT_EQ(k.target, "at least 30 per teaching school (60 in all for 2)");
-    EXPECT_DOUBLE_EQ(k.denominator, 2);
+    EXPECT_DOUBLE_EQ(k.denominator, 60);  // 30 x 2: a share of the target, never an average
     EXPECT_DOUBLE_EQ(*k.actual, birch + 5);
     ASSERT_EQ(k.parts.size(), 2u);
     EXPECT_EQ(k.parts[0].name, "Birch Teaching School Alliance (Birch Primary)");
@@ -735,6 +738,28 @@ TEST_F(KpiTest, EachTeachingSchoolIsCountedAgainstItsOwnThirtyAndATotalMetHidesN
   check(55, "green", "red");
   const auto r = report(notts);
   EXPECT_GE(*find(r, "deployment_days_in_need").actual, 60);  // the total alone would be green
+}
+
+// A teaching school's days to a school in need outside the scope count for it,
+// but that case is not the scope's: it is never listed.
+TEST_F(KpiTest, ATeachingSchoolsDaysOutsideTheScopeCountButItsCasesAreNotListed) {
+  const auto inside = matched(100001, "lead", l1_, "2026-10-08");  // A, Nottinghamshire
+  log(inside, "2026-11-03", 1);
+  const auto outside = matched(100003, "lead", l1_, "2026-10-08");  // C, Northamptonshire
+  log(outside, "2026-11-03", 1);
+  KpiScope notts;
+  notts.mini_region = "Nottinghamshire";
+  const auto r = report(notts);
+  const auto& k = find(r, "deployment_days_in_need");
+  EXPECT_DOUBLE_EQ(k.numerator, 2);  // Birch's leader gave both days
+  ASSERT_EQ(k.parts.size(), 1u);
+  EXPECT_DOUBLE_EQ(k.parts[0].actual, 2);
+  const std::vector<std::string> only_inside{engine_->get(inside).reference};
+  EXPECT_EQ(k.references, only_inside);
+  EXPECT_EQ(k.parts[0].references, only_inside);
+  EXPECT_EQ(kpi_csv(r).find(engine_->get(outside).reference), std::string::npos);
+  // Over every school, both are the report's own.
+  EXPECT_EQ(find(report(KpiScope{}), "deployment_days_in_need").references.size(), 2u);
 }
 
 // "over 95% positive feedback for SLE deployments": a deployment made under

@@ -25,6 +25,17 @@ using boost::json::object;
 
 year_month_day d(const char* text) { return *parse_date(text); }
 
+// The message of the EngineError `f` throws; "" when it throws none.
+template <class F>
+std::string refusal_of(F&& f) {
+  try {
+    f();
+  } catch (const workflow::EngineError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 class EngineKindsTest : public ::testing::Test {
  protected:
   EngineKindsTest() : clock_(sys_days(d("2026-11-02")) + hours(9)) {}
@@ -184,6 +195,52 @@ TEST_F(EngineKindsTest, ADesignationRetainedOrRestoredOnAppealIsNotEnded) {
   engine_->apply(appealed.id, "lodge_appeal", {{"grounds", "new evidence"}}, "school:1", d("2026-11-04"));
   engine_->apply(appealed.id, "appeal_overturned", {}, "lead:amy", d("2026-11-20"));
   EXPECT_TRUE(cases::find_system_leader(*db_, reviewed_)->designations.at(0).active_to.empty());
+}
+
+// A review names a designation held at the school under review (the school
+// that may appeal and is contacted), still held; a teaching school's review
+// names the teaching school instead. Anything else is refused and opens nothing.
+TEST_F(EngineKindsTest, AReviewNamesADesignationHeldAtItsSchoolOrATeachingSchool) {
+  const auto refusal = [&](int urn, boost::json::object payload) -> std::string {
+    try {
+      (void)engine_->open_case("designation_review", urn, payload, "lead:amy");
+    } catch (const workflow::EngineError& e) {
+      EXPECT_EQ(e.code(), workflow::EngineError::Code::guard_failed) << e.what();
+      return e.what();
+    }
+    return "opened";
+  };
+  // Rex works at 112934, not at Ashgrove Park (144871).
+  EXPECT_NE(refusal(144871, {{"designation_id", reviewed_designation_}})
+                .find("works at school 112934, not at the school under review (144871)"),
+            std::string::npos);
+  const auto lapsed = cases::add_designation(*db_, reviewed_, "NLE", "", d("2015-09-01"), d("2019-08-31"));
+  EXPECT_NE(refusal(112934, {{"designation_id", lapsed}}).find("ended on 2019-08-31"), std::string::npos);
+  EXPECT_NE(refusal(112934, {{"reason", "r"}}).find("name what is reviewed"), std::string::npos);
+  EXPECT_NE(refusal(112934, {{"designation_id", reviewed_designation_}, {"subject_type", "teaching_school"}})
+                .find("a teaching school's review gives subject_type teaching_school"),
+            std::string::npos);
+  {
+    auto connection = db_->acquire();
+    long long cases = 0;
+    connection.session() << "SELECT count(*) FROM cases", soci::into(cases);
+    EXPECT_EQ(cases, 0) << "a refused review opened a case";
+  }
+  // A teaching school's review ends nothing when it is de-designated.
+  const Case ts = engine_->open_case("designation_review", 112934,
+                                     {{"subject_type", "teaching_school"}, {"subject_name", "Brackenfield TSA"}},
+                                     "lead:amy");
+  EXPECT_EQ(ts.state, "opened");
+  EXPECT_FALSE(ts.data.contains("designation_id"));
+  // Rex cannot review his own designation: he works at the school under review.
+  const Case own = engine_->open_case("designation_review", 112934, {{"designation_id", reviewed_designation_}},
+                                      "lead:amy");
+  engine_->apply(own.id, "accept_review", {}, "lead:amy", engine_->today());
+  (void)cases::add_designation(*db_, reviewed_, "NLE", "", d("2020-09-01"), std::nullopt);  // a reviewer otherwise
+  EXPECT_NE(refusal_of([&] {
+              engine_->apply(own.id, "assign_reviewer", {{"reviewer_id", reviewed_}}, "lead:amy", engine_->today());
+            }).find("works at the supported school"),
+            std::string::npos);
 }
 
 TEST_F(EngineKindsTest, AReviewOfADesignationThatDoesNotExistIsRefusedAndOpensNothing) {
