@@ -2,7 +2,7 @@
 // decides whether it keeps its designation. A de-designation can be appealed
 // within a window; once it is final the school must be contacted within 10
 // working days of the appeals panel outcome, or of the window closing unheard,
-// and next steps agreed (DESIGN.md 4.3).
+// and next steps agreed (docs/machines.md).
 #include "cases/kind_support.h"
 #include "cases/kinds.h"
 
