@@ -7,7 +7,8 @@
 // Seeds a fresh database with N support requests (and 50 in evaluation for
 // the POSTs), starts `s2sd serve` on it, and prints requests/s with p50 and
 // p99 latency per scenario; the paced scenario holds about R requests/s
-// (DESIGN target: p99 under 5 ms at 1,000 requests/s with 10,000 cases).
+// (target, docs/architecture.md: p99 under 5 ms at 1,000 requests/s with
+// 10,000 cases).
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>

@@ -5,7 +5,8 @@
 //
 //   kpi_bench --db postgresql://... [--cases N] [--days N] [--runs N]
 //
-// Target (issue #7): the full report for a region in under 1 s.
+// Target (docs/architecture.md, Performance targets): the full report for a
+// region in under 1 s.
 #include <fmt/format.h>
 #include <soci/soci.h>
 

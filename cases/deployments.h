@@ -30,10 +30,11 @@ namespace s2s::cases {
 // tells the leads of the open deployments made under it).
 void register_deployment_effects(workflow::KindRegistry& kinds);
 
-// Whether a case lies within a person's scope (DESIGN.md section 2): nullopt
+// Whether a case lies within a person's scope (docs/roles.md): nullopt
 // when it does, else why not. A lead: the school is in their mini region or
-// alliance; an LA officer: in their LA; a school: its own; a system leader:
-// proposed for or deployed to the case; an admin: every case.
+// alliance (and, when narrowed, in their phase groups); an LA officer: in their
+// LA; a school: its own; a system leader: proposed for or deployed to the case;
+// an admin or the strategic group: every case.
 [[nodiscard]] std::optional<std::string> scope_refusal(workflow::Database::Connection& connection,
                                                        const workflow::Actor& actor,
                                                        const workflow::CaseSnapshot& snapshot);

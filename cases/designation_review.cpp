@@ -3,7 +3,7 @@
 // appealed within a window; once it is final the school must be contacted
 // within 10 working days of the appeals panel outcome, or of the window
 // closing unheard, and next steps agreed; a system leader's designation ends
-// that day (docs/matching.md).
+// that day (docs/machines.md, docs/matching.md).
 #include "cases/kind_support.h"
 #include "cases/kinds.h"
 

@@ -300,7 +300,7 @@ inline void record_proposal(EventContext& ctx) {
 }
 
 // The lead proposes the payload's `field`: deployment.propose checks the
-// provider is eligible (section 5) and refuses the event with every reason if not.
+// provider is eligible (docs/matching.md) and refuses the event with every reason if not.
 inline void ask_provider(EventContext& ctx, std::string_view field = "provider_id") {
   auto& data = ctx.data();
   const auto* focus = data.if_contains("focus_areas");

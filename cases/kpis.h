@@ -10,7 +10,7 @@
 #include "workflow/calendar.h"
 #include "workflow/database.h"
 
-// The action plans' KPIs (DESIGN.md section 7) for an academic year, over the
+// The action plans' KPIs (docs/kpis.md) for an academic year, over the
 // schools of an alliance, a mini region or an LA (or all), each traceable to
 // the cases behind it. Everything is read from the recorded history: case
 // data, deployments, logged days (corrections applied), ratings and deadlines.

@@ -10,7 +10,7 @@
 #include "workflow/database.h"
 #include "workflow/engine.h"
 
-// Matching (DESIGN.md section 5): for a case, every system leader either
+// Matching (docs/matching.md): for a case, every system leader either
 // ranked with a score explained criterion by criterion, or excluded with the
 // reasons. The lead chooses; nothing here assigns anyone.
 namespace s2s::cases {

@@ -1,6 +1,6 @@
 // Pupil premium review: an accredited reviewer visits the school, the report and
 // action plan fall due some working days after the last visit, the school rates
-// the review and a follow-up check falls due later (DESIGN.md 4.4). Who may be
+// the review and a follow-up check falls due later (docs/machines.md). Who may be
 // proposed (accredited pupil premium reviewers only) is the matching module's
 // rule, not this table's.
 #include "cases/kind_support.h"

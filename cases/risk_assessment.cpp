@@ -1,7 +1,7 @@
 // Risk assessment: a school causing concern is assessed by a system leader, who
 // logs visit days and reports a risk level with recommendations; the lead then
 // closes the case or recommends support, which opens a linked support request
-// for the same school (DESIGN.md 4.2).
+// for the same school (docs/machines.md).
 #include "cases/kind_support.h"
 #include "cases/kinds.h"
 

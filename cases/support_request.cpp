@@ -1,6 +1,6 @@
 // Support request: a school that needs help is matched with a system leader who
 // has the capacity, support is deployed for some days, and the school rates it
-// (DESIGN.md 4.1).
+// (docs/machines.md).
 #include "cases/kind_support.h"
 #include "cases/kinds.h"
 #include "cases/providers.h"

@@ -1,6 +1,6 @@
 #pragma once
 
-// The working-day calendar (DESIGN.md, "Working day" and section 6): Monday to Friday,
+// The working-day calendar (docs/timers.md, docs/vocabulary.md): Monday to Friday,
 // excluding England and Wales bank holidays (substitute and one-off days included) and
 // any closure days an admin adds. Dates are civil dates in Europe/London; see
 // workflow/date.h for turning an instant into one.

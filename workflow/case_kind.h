@@ -60,7 +60,7 @@ struct EventInfo {
 enum class DeadlineSourceKind {
   unstated,  // nobody has said: a test refuses it
   seed,      // an action plan states the period; the text quotes it
-  design,    // the product design sets it, though the plans do not
+  design,    // the product design (docs/) sets it, though the plans do not
   policy,    // a local policy default: the plans set no period
 };
 

@@ -1,7 +1,7 @@
 #pragma once
 
 // Civil dates for the workflow engine. Every date the engine stores or compares is a
-// civil date in Europe/London (DESIGN.md, "Working day"), held as a
+// civil date in Europe/London (docs/vocabulary.md, "Time"), held as a
 // std::chrono::year_month_day and written as ISO 8601 `YYYY-MM-DD`.
 //
 // All functions here are pure and thread-safe.

@@ -1,5 +1,5 @@
 // Matching on a hand-built register: five schools and nine system leaders,
-// each placed to meet one rule of DESIGN.md section 5.
+// each placed to meet one rule of docs/matching.md.
 #include "cases/matching.h"
 
 #include <gtest/gtest.h>
@@ -361,7 +361,7 @@ TEST_F(DeploymentsTest, WithdrawingWhileAProviderIsAskedEndsTheirProposal) {
   EXPECT_DOUBLE_EQ(points(*ranked(match(in_matching(300005)), ada_), "load"), 10);
 }
 
-// People act by role, on cases within their scope (DESIGN.md section 2).
+// People act by role, on cases within their scope (docs/roles.md).
 class ScopeTest : public DeploymentsTest {
  protected:
   static workflow::Actor person(const char* role, const std::string& scope) {

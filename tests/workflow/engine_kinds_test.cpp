@@ -1,5 +1,6 @@
-// The seeds' deadlines through the engine, the database and the timers: the
-// dates that matter are the events' occurred_on, never the day they are typed in.
+// The action plans' deadlines (docs/deadlines.md) through the engine, the
+// database and the timers: the dates that matter are the events' occurred_on,
+// never the day they are typed in.
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 #include <boost/json.hpp>
