@@ -9,16 +9,19 @@
 #include <string_view>
 #include <vector>
 
+#include "workflow/errors.h"
+
 // Command-line plumbing for s2sd: subcommands declare their options once, and
 // each option's value comes from, in order of precedence, a flag
 // (--name value or --name=value), the environment (S2S_NAME), the config file
 // (name = value lines) and the option's default.
+
 namespace s2s::api {
 
 // A usage mistake: unknown flag, missing value, bad config line. Exit status 2.
-class UsageError : public std::runtime_error {
+class UsageError : public workflow::InvalidInput {
  public:
-  using std::runtime_error::runtime_error;
+  explicit UsageError(const std::string& message) : workflow::InvalidInput(message) {}
 };
 
 struct OptionSpec {

@@ -83,7 +83,7 @@ std::shared_ptr<Database> open_database(const Settings& settings) {
     if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
       std::filesystem::create_directories(parent, ec);
       if (ec) {
-        throw workflow::ConfigError("cannot create folder " + parent.string() + " for SQLite database " +
+        throw workflow::IoError("cannot create folder " + parent.string() + " for SQLite database " +
                                     url.sqlite_path + ": " + ec.message());
       }
     }
@@ -367,12 +367,7 @@ int run_report_kpis(const Settings& settings) {
     scope.as_of = workflow::parse_date(*as_of);
     if (!scope.as_of) throw UsageError("--as-of must be a date (YYYY-MM-DD), got '" + *as_of + "'");
   }
-  cases::KpiReport report;
-  try {
-    report = cases::kpi_report(*db, engine->calendar(), scope, engine->today());
-  } catch (const cases::ProviderError& e) {
-    throw UsageError(e.what());
-  }
+  const auto report = cases::kpi_report(*db, engine->calendar(), scope, engine->today());
   const auto explain = settings.get("explain");
   if (explain) {
     for (const auto& k : report.kpis) {
@@ -432,13 +427,8 @@ int run_report_quarterly(const Settings& settings) {
       throw UsageError("--quarter must look like " + std::string(cases::kQuarterForm) + ", got '" + *text + "'");
     }
   }
-  std::string text;
-  try {
-    const auto report = cases::progress_report(*db, engine->calendar(), scope, *quarter, engine->today());
-    text = settings.enabled("html") ? cases::progress_html(report) : cases::progress_markdown(report);
-  } catch (const cases::ProviderError& e) {
-    throw UsageError(e.what());
-  }
+  const auto report = cases::progress_report(*db, engine->calendar(), scope, *quarter, engine->today());
+  const std::string text = settings.enabled("html") ? cases::progress_html(report) : cases::progress_markdown(report);
   const auto output = settings.get("output");
   if (!output) {
     std::cout << text;
@@ -520,7 +510,7 @@ int run_timers(const Settings& settings) {
 int run_import_gias(const Settings& settings) {
   const std::string path = settings.positional[0];
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw workflow::ConfigError("cannot read " + path);
+  if (!in) throw workflow::IoError("cannot read " + path);
   std::ostringstream bytes;
   bytes << in.rdbuf();
   auto db = open_migrated(settings);
@@ -757,7 +747,7 @@ int run_school_show(const Settings& settings) {
   auto db = open_migrated(settings);
   const auto urn = urn_argument(settings.positional[0]);
   const auto school = cases::find_school(*db, urn);
-  if (!school) throw cases::ProviderError("no school with URN " + std::to_string(urn) + " (import GIAS first)");
+  if (!school) throw workflow::NotFound("no school with URN " + std::to_string(urn) + " (import GIAS first)");
   print_school(*school);
   return 0;
 }
@@ -787,7 +777,7 @@ int run_match(const Settings& settings) {
   const auto found = engine->lookup(key);
   if (!found) {
     const bool id = key.find_first_not_of("0123456789") == std::string::npos;
-    throw cases::ProviderError("no case with " + std::string(id ? "id " : "reference ") + key);
+    throw workflow::NotFound("no case with " + std::string(id ? "id " : "reference ") + key);
   }
   const auto on = settings.get("on") ? parse_date_argument(*settings.get("on"), "--on") : engine->today();
   const auto request = cases::match_request_for(*found, on);
@@ -1067,13 +1057,25 @@ int run_s2sd(std::span<const std::string> args) {
         known_keys);
     configure_logging(settings.get("log-format").value_or("text"), settings.get("log-level").value_or("info"));
     return command->run(settings);
-  } catch (const std::exception& e) {
-    // One line naming the problem; 2 for what the caller asked wrongly, 1 for what went wrong.
+  } catch (const workflow::Error& e) {
+    // One line naming the problem; the exit code from its category, in this
+    // one place: 2 for what the caller asked wrongly, 1 for what went wrong.
     std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
-    const bool usage = dynamic_cast<const UsageError*>(&e) != nullptr ||
-                       dynamic_cast<const UserError*>(&e) != nullptr ||
-                       dynamic_cast<const cases::ProviderError*>(&e) != nullptr;
-    return usage ? 2 : 1;
+    switch (e.category()) {
+      case workflow::ErrorCategory::invalid:
+      case workflow::ErrorCategory::not_found:
+      case workflow::ErrorCategory::conflict:
+      case workflow::ErrorCategory::refused:
+      case workflow::ErrorCategory::forbidden:
+        return 2;
+      case workflow::ErrorCategory::unavailable:
+      case workflow::ErrorCategory::internal:
+        return 1;
+    }
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
+    return 1;
   }
 }
 

@@ -32,9 +32,11 @@ struct HttpResponse {
 
   [[nodiscard]] static HttpResponse json(int status, std::string body);
   // An RFC 9457 application/problem+json body with a stable type URI
-  // (https://s2s.example/problems/<type>), a title and a detail.
+  // (https://s2s.example/problems/<type>), a title and a detail: the one
+  // writer of problems. `extra_members`: further members as JSON text
+  // (`"field":"$.kind","reason":"..."`), already serialised; empty for none.
   [[nodiscard]] static HttpResponse problem(int status, std::string_view type, std::string_view title,
-                                            std::string_view detail);
+                                            std::string_view detail, std::string_view extra_members = {});
 };
 
 // Produces the response to one request. Called on a worker thread, never on

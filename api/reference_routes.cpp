@@ -534,17 +534,6 @@ void keep_to_caller(RouteContext& ctx, cases::KpiScope& scope) {
   }
 }
 
-// A report's refusal of what it was asked (an unknown alliance or mini
-// region, a date out of range) is the caller's: 400 naming the parameter.
-template <class F>
-decltype(auto) reporting(F&& make) {
-  try {
-    return make();
-  } catch (const cases::ProviderError& e) {
-    bad_request(e.field().empty() ? "scope" : e.field(), e.what());
-  }
-}
-
 HttpResponse kpi_report(RouteContext& ctx) {
   Query query(ctx.request.query);
   cases::KpiScope scope;
@@ -562,8 +551,9 @@ HttpResponse kpi_report(RouteContext& ctx) {
   keep_to_caller(ctx, scope);
   scope.with_references = explain.has_value() || format == "csv";
   scope.with_overdue_items = false;
-  const auto report = reporting(
-      [&] { return cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today()); });
+  // A scope the report refuses (an unknown alliance, a date out of range) is
+  // workflow::InvalidInput naming the parameter: a 400.
+  const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
   if (explain &&
       std::none_of(report.kpis.begin(), report.kpis.end(), [&](const auto& k) { return k.id == *explain; })) {
     bad_request("explain", "query parameter explain: no KPI '" + *explain + "'");
@@ -638,8 +628,7 @@ HttpResponse quarterly_report(RouteContext& ctx) {
                                *quarter_text + "'");
   }
   keep_to_caller(ctx, scope);
-  const auto report = reporting(
-      [&] { return cases::progress_report(*ctx.app.db, ctx.app.engine->calendar(), scope, *quarter, today); });
+  const auto report = cases::progress_report(*ctx.app.db, ctx.app.engine->calendar(), scope, *quarter, today);
   HttpResponse response;
   if (format == "html") {
     response.content_type = "text/html; charset=utf-8";

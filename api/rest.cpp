@@ -208,6 +208,36 @@ Problem engine_problem(const EngineError& e, bool had_if_match, const RouteConte
   return Problem(500, "internal-error", "Internal server error", "unexpected engine error");
 }
 
+// Every other error of the domain, by its category: the one place where a
+// category becomes an HTTP status and a problem type.
+Problem category_problem(const workflow::Error& e, const HttpRequest& request, int retry_after) {
+  using workflow::ErrorCategory;
+  json::object field;
+  if (!e.field().empty()) field["field"] = json_text(e.field());
+  switch (e.category()) {
+    case ErrorCategory::invalid:
+      return Problem(400, "invalid-request", "Invalid request", e.what(), std::move(field));
+    case ErrorCategory::not_found:
+      return Problem(404, "not-found", "Not found", e.what(), std::move(field));
+    case ErrorCategory::conflict:
+      return Problem(409, "conflict", "Conflict", e.what(), std::move(field));
+    case ErrorCategory::refused:
+      return Problem(422, "unprocessable", "Cannot be done as asked", e.what(), std::move(field));
+    case ErrorCategory::forbidden:
+      return Problem(403, "forbidden", "Forbidden", e.what());
+    case ErrorCategory::unavailable:
+      spdlog::warn("{} {}: database unavailable: {}", request.method, request.path, e.what());
+      return Problem(503, "database-unavailable", "Database unavailable",
+                     "the database cannot be reached; retry shortly")
+          .header("Retry-After", std::to_string(retry_after));
+    case ErrorCategory::internal:
+      break;
+  }
+  spdlog::error("{} {}: unhandled error: {}", request.method, request.path, e.what());
+  return Problem(500, "internal-error", "Internal server error",
+                 "the server could not complete the request; it has been logged");
+}
+
 // The response for the exception in flight; `ctx` is the route's, once it runs.
 HttpResponse problem_for_current_exception(const HttpRequest& request, bool had_if_match, int retry_after,
                                            const RouteContext* ctx = nullptr) {
@@ -217,17 +247,8 @@ HttpResponse problem_for_current_exception(const HttpRequest& request, bool had_
     return p.response();
   } catch (const EngineError& e) {
     return engine_problem(e, had_if_match, ctx).response();
-  } catch (const workflow::DatabaseUnavailable& e) {
-    spdlog::warn("{} {}: database unavailable: {}", request.method, request.path, e.what());
-    return Problem(503, "database-unavailable", "Database unavailable", "the database cannot be reached; retry shortly")
-        .header("Retry-After", std::to_string(retry_after))
-        .response();
-  } catch (const cases::ProviderError& e) {
-    return Problem(422, "unprocessable", "Cannot be done as asked", e.what()).response();
-  } catch (const cases::GiasFormatError& e) {
-    return Problem(422, "unprocessable", "Cannot be done as asked", e.what()).response();
-  } catch (const UserError& e) {
-    return Problem(422, "unprocessable", "Cannot be done as asked", e.what()).response();
+  } catch (const workflow::Error& e) {
+    return category_problem(e, request, retry_after).response();
   } catch (const std::exception& e) {
     spdlog::error("{} {}: unhandled error: {}", request.method, request.path, e.what());
     return Problem(500, "internal-error", "Internal server error",
@@ -373,16 +394,13 @@ Problem& Problem::header(std::string name, std::string value) {
 }
 
 HttpResponse Problem::response() const {
-  json::object body;
-  body["type"] = "https://s2s.example/problems/" + type_;
-  body["title"] = json_text(title_);
-  body["status"] = status_;
-  body["detail"] = what();
-  for (const auto& [k, v] : extra_) body[k] = v;
-  HttpResponse response;
-  response.status = status_;
-  response.content_type = "application/problem+json";
-  response.body = json::serialize(body);
+  // The extras as JSON members, without the object's braces, for the one writer.
+  std::string extra;
+  if (!extra_.empty()) {
+    extra = json::serialize(extra_);
+    extra = extra.substr(1, extra.size() - 2);
+  }
+  HttpResponse response = HttpResponse::problem(status_, type_, title_, what(), extra);
   response.headers = headers_;
   return response;
 }

@@ -86,13 +86,16 @@ std::string json_escape(std::string_view text) {
 
 }  // namespace
 
-HttpResponse HttpResponse::problem(int status, std::string_view type, std::string_view title, std::string_view detail) {
+HttpResponse HttpResponse::problem(int status, std::string_view type, std::string_view title, std::string_view detail,
+                                   std::string_view extra_members) {
   HttpResponse response;
   response.status = status;
   response.content_type = "application/problem+json";
   response.body = "{\"type\":\"https://s2s.example/problems/" + json_escape(type) + "\",\"title\":\"" +
                   json_escape(title) + "\",\"status\":" + std::to_string(status) + ",\"detail\":\"" +
-                  json_escape(detail) + "\"}";
+                  json_escape(detail) + "\"";
+  if (!extra_members.empty()) response.body += "," + std::string(extra_members);
+  response.body += "}";
   return response;
 }
 

@@ -125,7 +125,7 @@ NewUser add_user(workflow::Database& db, std::string_view name, std::string_view
     int taken = 0;
     sql << "SELECT count(*) FROM users WHERE lower(email) = lower(:email)", soci::use(created.user.email),
         soci::into(taken);
-    if (taken > 0) throw UserError("a user with email " + created.user.email + " already exists");
+    if (taken > 0) throw UserError("a user with email " + created.user.email + " already exists", workflow::ErrorCategory::conflict);
     soci::indicator kind_ind = kind.empty() ? soci::i_null : soci::i_ok;
     soci::indicator value_ind = kind_ind;
     soci::indicator phases_ind = phase_list.empty() ? soci::i_null : soci::i_ok;
@@ -151,7 +151,7 @@ void set_notify(workflow::Database& db, std::string_view email, std::string_view
   db.transact([&](soci::session& sql) {
     long long id = 0;
     sql << "SELECT id FROM users WHERE lower(email) = lower(:email)", soci::use(address), soci::into(id);
-    if (!sql.got_data()) throw UserError("no user with email " + address);
+    if (!sql.got_data()) throw UserError("no user with email " + address, workflow::ErrorCategory::not_found);
     sql << "UPDATE users SET notify = :m WHERE id = :id", soci::use(value), soci::use(id);
   });
 }
@@ -162,7 +162,7 @@ int revoke_tokens(workflow::Database& db, std::string_view email) {
   return db.transact([&](soci::session& sql) {
     long long id = 0;
     sql << "SELECT id FROM users WHERE lower(email) = lower(:email)", soci::use(address), soci::into(id);
-    if (!sql.got_data()) throw UserError("no user with email " + address);
+    if (!sql.got_data()) throw UserError("no user with email " + address, workflow::ErrorCategory::not_found);
     int live = 0;
     sql << "SELECT count(*) FROM api_tokens WHERE user_id = :id AND revoked_at IS NULL", soci::use(id),
         soci::into(live);
@@ -245,7 +245,7 @@ std::string new_feed_token(workflow::Database& db, std::string_view email) {
   db.transact([&](soci::session& sql) {
     long long id = 0;
     sql << "SELECT id FROM users WHERE lower(email) = lower(:email)", soci::use(address), soci::into(id);
-    if (!sql.got_data()) throw UserError("no user with email " + address);
+    if (!sql.got_data()) throw UserError("no user with email " + address, workflow::ErrorCategory::not_found);
     sql << "UPDATE api_tokens SET revoked_at = :now WHERE user_id = :id AND purpose = 'feed' AND revoked_at IS NULL",
         soci::use(now), soci::use(id);
     sql << "INSERT INTO api_tokens (user_id, token_hash, token_prefix, created_at, purpose)"

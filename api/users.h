@@ -7,15 +7,17 @@
 #include <string_view>
 
 #include "workflow/database.h"
+#include "workflow/errors.h"
 
 // People, their role and scope, and their bearer tokens (stored hashed).
 namespace s2s::api {
 
 // A user cannot be created as asked: unknown role, a scope that does not fit
 // the role, a malformed scope, an email already taken. Nothing was written.
-class UserError : public std::runtime_error {
+class UserError : public workflow::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit UserError(const std::string& message, workflow::ErrorCategory category = workflow::ErrorCategory::invalid)
+      : workflow::Error(category, message) {}
 };
 
 struct User {

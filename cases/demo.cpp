@@ -93,7 +93,7 @@ DemoData load_demo(workflow::Engine& engine) {
     long long existing = 0;
     connection.session() << "SELECT count(*) FROM cases", soci::into(existing);
     if (existing != 0) {
-      throw ProviderError("the database already has " + std::to_string(existing) +
+      throw workflow::Refused("the database already has " + std::to_string(existing) +
                           " cases: demo data is loaded only into a new database");
     }
   }

@@ -22,7 +22,7 @@ struct DemoData {
 };
 
 // Loads the demo into a migrated database that has no cases yet; throws
-// ProviderError (nothing loaded) when it has some. Not one transaction: a
+// workflow::Refused (nothing loaded) when it has some. Not one transaction: a
 // failure part way leaves what was loaded, and a new database is the cure.
 DemoData load_demo(workflow::Engine& engine);
 

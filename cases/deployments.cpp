@@ -56,7 +56,7 @@ void propose(Database::Connection& connection, const CaseSnapshot& c, const boos
   Eligibility fit;
   try {
     fit = eligibility(connection, request, leader);
-  } catch (const ProviderError& e) {
+  } catch (const workflow::Refused& e) {
     refuse(c, e.what());
   }
   if (!fit.reasons.empty()) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "workflow/database.h"
+#include "workflow/errors.h"
 
 // Schools from the DfE register: the GIAS establishment extract, read by
 // header name, upserted by URN.
@@ -15,9 +16,9 @@ namespace s2s::cases {
 
 // The file cannot be imported at all (a required column is missing, it is
 // empty). Nothing was written.
-class GiasFormatError : public std::runtime_error {
+class GiasFormatError : public workflow::Refused {
  public:
-  using std::runtime_error::runtime_error;
+  explicit GiasFormatError(const std::string& message) : workflow::Refused(message) {}
 };
 
 enum class TextEncoding { utf8, utf8_bom, windows_1252 };

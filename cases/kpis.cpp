@@ -190,7 +190,7 @@ ScopeSql scope_conditions(soci::session& sql, const KpiScope& scope) {
   if (!scope.phases.empty()) {
     std::string list;
     for (const auto& phase : scope.phases) {
-      if (!is_phase_group(phase)) throw ProviderError("no phase '" + phase + "' (" + phase_groups_text() + ")", "phases");
+      if (!is_phase_group(phase)) throw workflow::InvalidInput("no phase '" + phase + "' (" + phase_groups_text() + ")", "phases");
       list += (list.empty() ? "'" : ", '") + phase + "'";  // checked against the fixed list above
     }
     out.phases = "s.phase_group IN (" + list + ")";
@@ -208,7 +208,7 @@ std::string place_condition(soci::session& sql, const KpiScope& scope, const std
     long long found = 0;
     const long long id = *scope.alliance;
     sql << "SELECT count(*) FROM alliances WHERE id = :id", soci::use(id), soci::into(found);
-    if (found == 0) throw ProviderError("no alliance " + std::to_string(id), "alliance");
+    if (found == 0) throw workflow::InvalidInput("no alliance " + std::to_string(id), "alliance");
     const std::string a = std::to_string(id);
     parts.push_back("(" + s + ".urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = " + a + ") OR " + s +
                     ".urn IN (SELECT lead_school_urn FROM alliances WHERE id = " + a + "))");
@@ -219,7 +219,7 @@ std::string place_condition(soci::session& sql, const KpiScope& scope, const std
         (sql.prepare << "SELECT la_code FROM la_mini_regions WHERE mini_region = :r ORDER BY la_code",
          soci::use(*scope.mini_region));
     for (const auto& r : rows) codes.push_back(std::to_string(row_integer(r, 0)));
-    if (codes.empty()) throw ProviderError("no mini region '" + *scope.mini_region + "'", "mini_region");
+    if (codes.empty()) throw workflow::InvalidInput("no mini region '" + *scope.mini_region + "'", "mini_region");
     std::string list;
     for (const auto& c : codes) list += (list.empty() ? "" : ", ") + c;
     parts.push_back(s + ".la_code IN (" + list + ")");
@@ -232,27 +232,27 @@ std::string place_condition(soci::session& sql, const KpiScope& scope, const std
 KpiReport report_on(workflow::Database::Connection& connection, const workflow::Calendar& calendar,
                     const KpiScope& scope, std::chrono::year_month_day today) {
   if (!is_academic_year(scope.academic_year)) {
-    throw ProviderError("academic year must look like 2026/27, got '" + scope.academic_year + "'", "academic_year");
+    throw workflow::InvalidInput("academic year must look like 2026/27, got '" + scope.academic_year + "'", "academic_year");
   }
   const int first_year = std::stoi(scope.academic_year.substr(0, 4));
   if (first_year < 1900) {
-    throw ProviderError("academic year " + scope.academic_year + " is before 1900/01", "academic_year");
+    throw workflow::InvalidInput("academic year " + scope.academic_year + " is before 1900/01", "academic_year");
   }
   KpiReport report;
   report.scope = scope;
   report.from = fmt::format("{:04}-09-01", first_year);
   report.to = fmt::format("{:04}-08-31", first_year + 1);
   if (!scope.as_of && workflow::format_date(today) < report.from) {
-    throw ProviderError("academic year " + scope.academic_year + " has not started: it begins on " + report.from,
+    throw workflow::InvalidInput("academic year " + scope.academic_year + " has not started: it begins on " + report.from,
                         "academic_year");
   }
   const auto as_of = scope.as_of.value_or(today);
   if (std::chrono::sys_days(as_of) > std::chrono::sys_days(today)) {
-    throw ProviderError("as_of " + workflow::format_date(as_of) + " is after today", "as_of");
+    throw workflow::InvalidInput("as_of " + workflow::format_date(as_of) + " is after today", "as_of");
   }
   report.as_of = workflow::format_date(as_of);
   if (report.as_of < report.from) {
-    throw ProviderError(
+    throw workflow::InvalidInput(
         "as_of " + report.as_of + " is before the academic year " + scope.academic_year + " starts on " + report.from,
         "as_of");
   }
@@ -699,8 +699,6 @@ std::vector<KpiReport> kpi_reports(workflow::Database& db, const workflow::Calen
     }
     for (const auto& scope : scopes) reports.push_back(report_on(connection, calendar, scope, today));
     connection.rollback();  // nothing was written
-  } catch (const ProviderError&) {
-    throw;
   } catch (...) {
     connection.rethrow_translated();
   }

@@ -99,7 +99,7 @@ struct KpiReport {
 
 // Every figure is counted by the database over the scope's schools, in one
 // snapshot (PostgreSQL: a repeatable-read, read-only transaction).
-// Throws ProviderError (naming the field) for an academic year that is not
+// Throws workflow::InvalidInput (naming the field) for an academic year that is not
 // "YYYY/YY" with consecutive years, is before 1900/01 or (without as_of) has
 // not begun; an alliance or mini region that does not exist; or an as_of
 // after today or before the academic year starts.

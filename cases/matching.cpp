@@ -97,7 +97,7 @@ struct Leader {
 School load_school(workflow::Database::Connection& connection, std::int32_t urn) {
   auto found = find_schools(connection, {urn});
   if (found.empty())
-    throw ProviderError("school " + std::to_string(urn) + " is not in the register (import GIAS first)");
+    throw workflow::Refused("school " + std::to_string(urn) + " is not in the register (import GIAS first)");
   return std::move(found.begin()->second);
 }
 
@@ -454,8 +454,6 @@ MatchResult match_providers(workflow::Database& db, const MatchRequest& request)
   auto connection = db.acquire();
   try {
     return match_providers(connection, request);
-  } catch (const ProviderError&) {
-    throw;
   } catch (...) {
     connection.rethrow_translated();
   }
@@ -469,7 +467,7 @@ Eligibility eligibility(workflow::Database::Connection& connection, const MatchR
     out.reasons = std::move(result.excluded.front().reasons);
     return out;
   }
-  if (result.ranked.empty()) throw ProviderError("no system leader has id " + std::to_string(system_leader_id));
+  if (result.ranked.empty()) throw workflow::Refused("no system leader has id " + std::to_string(system_leader_id));
   out.designation_id = result.ranked.front().designation_id;
   out.designation = result.ranked.front().designation;
   return out;

@@ -67,7 +67,7 @@ struct MatchResult {
   std::vector<ExcludedProvider> excluded;  // by id
 };
 
-// Throws ProviderError when the case's school is not in the register.
+// Throws workflow::Refused when the case's school is not in the register.
 [[nodiscard]] MatchResult match_providers(workflow::Database::Connection& connection, const MatchRequest& request);
 [[nodiscard]] MatchResult match_providers(workflow::Database& db, const MatchRequest& request);
 
@@ -78,7 +78,7 @@ struct Eligibility {
   std::string designation;          // its label: "SLE (maths)"
 };
 
-// Throws ProviderError when the provider or the school does not exist.
+// Throws workflow::Refused when the provider or the school does not exist.
 [[nodiscard]] Eligibility eligibility(workflow::Database::Connection& connection, const MatchRequest& request,
                                       std::int64_t system_leader_id);
 

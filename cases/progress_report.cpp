@@ -87,7 +87,7 @@ const Kpi* find_kpi(const KpiReport& report, const std::string& id) {
 std::string scope_name(workflow::Database& db, const KpiScope& scope) {
   if (scope.alliance) {
     const auto alliance = find_alliance(db, *scope.alliance);
-    if (!alliance) throw ProviderError("no alliance " + std::to_string(*scope.alliance), "alliance");
+    if (!alliance) throw workflow::InvalidInput("no alliance " + std::to_string(*scope.alliance), "alliance");
     return alliance->name;
   }
   if (scope.mini_region) return *scope.mini_region;
@@ -299,7 +299,7 @@ std::optional<Quarter> parse_quarter(std::string_view text) {
 ProgressReport progress_report(workflow::Database& db, const workflow::Calendar& calendar, KpiScope scope,
                                const Quarter& quarter, year_month_day today) {
   if (sys_days{quarter.first} > sys_days{today}) {
-    throw ProviderError(
+    throw workflow::InvalidInput(
         "quarter " + quarter.name() + " has not started: it begins on " + workflow::format_date(quarter.first),
         "quarter");
   }

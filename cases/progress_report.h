@@ -46,7 +46,7 @@ struct ProgressReport {
   KpiReport earlier;     // the previous quarter's year to its end
 };
 
-// Throws ProviderError for a quarter that has not started, or a scope
+// Throws workflow::InvalidInput for a quarter that has not started, or a scope
 // kpi_report refuses.
 [[nodiscard]] ProgressReport progress_report(workflow::Database& db, const workflow::Calendar& calendar, KpiScope scope,
                                              const Quarter& quarter, std::chrono::year_month_day today);

@@ -15,7 +15,7 @@ namespace {
 int half_days(double days) {
   const double halves = days * 2;
   if (days < 0 || halves != std::floor(halves) || halves > 100000) {
-    throw ProviderError("days must be a whole or half number of days, not " + workflow::number_text(days));
+    throw workflow::Refused("days must be a whole or half number of days, not " + workflow::number_text(days));
   }
   return static_cast<int>(halves);
 }
@@ -25,7 +25,7 @@ std::string now() { return workflow::format_timestamp(std::chrono::system_clock:
 void require_school(soci::session& sql, int urn) {
   int found = 0;
   sql << "SELECT count(*) FROM schools WHERE urn = :urn", soci::use(urn), soci::into(found);
-  if (found == 0) throw ProviderError("no school with URN " + std::to_string(urn) + " (import GIAS first)");
+  if (found == 0) throw workflow::Refused("no school with URN " + std::to_string(urn) + " (import GIAS first)");
 }
 
 }  // namespace
@@ -48,7 +48,7 @@ bool is_academic_year(std::string_view text) {
 }
 
 std::int64_t create_alliance(workflow::Database& db, std::string_view name, int lead_school_urn) {
-  if (name.empty()) throw ProviderError("an alliance needs a name");
+  if (name.empty()) throw workflow::Refused("an alliance needs a name");
   const std::string n(name);
   const std::string stamp = now();
   return db.transact([&](soci::session& sql) {
@@ -74,7 +74,7 @@ void add_alliance_member(workflow::Database& db, std::int64_t alliance_id, int s
 std::int64_t create_system_leader(workflow::Database& db, std::string_view name, std::string_view email,
                                   int home_school_urn, std::optional<std::int64_t> alliance_id) {
   if (name.empty() || email.find('@') == std::string_view::npos) {
-    throw ProviderError("a system leader needs a name and an email address");
+    throw workflow::Refused("a system leader needs a name and an email address");
   }
   const std::string n(name);
   const std::string e(email);
@@ -97,10 +97,10 @@ std::int64_t add_designation(workflow::Database& db, std::int64_t system_leader_
                              std::optional<std::chrono::year_month_day> active_to) {
   static constexpr std::string_view kKnown[] = {"NLE", "LLE", "SLE", "NLG", "LLG", "PPR"};
   if (std::find(std::begin(kKnown), std::end(kKnown), designation) == std::end(kKnown)) {
-    throw ProviderError("designation '" + std::string(designation) + "' is not NLE, LLE, SLE, NLG, LLG or PPR");
+    throw workflow::Refused("designation '" + std::string(designation) + "' is not NLE, LLE, SLE, NLG, LLG or PPR");
   }
   if (active_to && std::chrono::sys_days(*active_to) < std::chrono::sys_days(active_from)) {
-    throw ProviderError("a designation cannot end before it starts");
+    throw workflow::Refused("a designation cannot end before it starts");
   }
   const long long id = system_leader_id;
   const std::string d(designation);
@@ -111,7 +111,7 @@ std::int64_t add_designation(workflow::Database& db, std::int64_t system_leader_
   return db.transact([&](soci::session& sql) {
     long long leaders = 0;
     sql << "SELECT count(*) FROM system_leaders WHERE id = :id", soci::use(id), soci::into(leaders);
-    if (leaders == 0) throw ProviderError("no system leader has id " + std::to_string(id), "system_leader_id");
+    if (leaders == 0) throw workflow::Refused("no system leader has id " + std::to_string(id), "system_leader_id");
     long long created = 0;
     sql << "INSERT INTO designations (system_leader_id, designation, specialisms, active_from, active_to)"
            " VALUES (:id, :d, :s, :from, :to) RETURNING id",
@@ -157,7 +157,7 @@ bool end_designation(workflow::Database::Connection& connection, std::int64_t id
 
 void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year, double days) {
   if (!is_academic_year(academic_year)) {
-    throw ProviderError("academic year '" + std::string(academic_year) + "' is not like 2026/27");
+    throw workflow::Refused("academic year '" + std::string(academic_year) + "' is not like 2026/27");
   }
   const int halves = half_days(days);
   const long long id = system_leader_id;
@@ -172,7 +172,7 @@ void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::st
       return;
     }
     if (halves < reserved) {
-      throw ProviderError(workflow::number_text(days) + " days is less than the " + workflow::number_text(reserved / 2.0) +
+      throw workflow::Refused(workflow::number_text(days) + " days is less than the " + workflow::number_text(reserved / 2.0) +
                           " already reserved in " + year);
     }
     sql << "UPDATE capacity SET half_days_offered = :h WHERE system_leader_id = :id AND academic_year = :y",

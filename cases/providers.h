@@ -9,23 +9,13 @@
 #include <vector>
 
 #include "workflow/database.h"
+#include "workflow/errors.h"
 
 // Providers and their capacity: alliances, system leaders with designations,
-// and the days each offers per academic year.
+// and the days each offers per academic year. What cannot be written as
+// asked (an unknown school, a bad value) throws workflow::Refused, nothing written.
 namespace s2s::cases {
 
-// A provider record cannot be written as asked (unknown school, bad value).
-class ProviderError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-  // `field`: the input at fault ("alliance", "as_of", ...), for callers that name it.
-  ProviderError(const std::string& message, std::string field)
-      : std::runtime_error(message), field_(std::move(field)) {}
-  [[nodiscard]] const std::string& field() const noexcept { return field_; }
-
- private:
-  std::string field_;
-};
 
 // "2026/27" for dates from 1 September 2026 to 31 August 2027.
 [[nodiscard]] std::string academic_year_of(std::chrono::year_month_day day);
@@ -105,7 +95,7 @@ struct Capacity {
   [[nodiscard]] double unreserved() const { return offered - reserved; }
 };
 
-// Days are whole or half: anything else is a ProviderError.
+// Days are whole or half: anything else is refused (workflow::Refused).
 // Sets the days a system leader offers in an academic year; never below what is reserved.
 void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year, double days);
 [[nodiscard]] Capacity capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year);

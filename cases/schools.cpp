@@ -124,22 +124,22 @@ School edit_school(workflow::Database& db, std::int32_t urn, const SchoolEdit& e
                    std::chrono::year_month_day today) {
   if (!edit.ofsted_grade && !edit.ofsted_date && !edit.ssif_eligible && !edit.category_5_6 && !edit.trust_code &&
       !edit.trust_name) {
-    throw ProviderError("nothing to change: give at least one field");
+    throw workflow::Refused("nothing to change: give at least one field");
   }
   if (edit.ofsted_grade && (*edit.ofsted_grade < 0 || *edit.ofsted_grade > 4)) {
-    throw ProviderError("ofsted grade " + std::to_string(*edit.ofsted_grade) +
+    throw workflow::Refused("ofsted grade " + std::to_string(*edit.ofsted_grade) +
                         " is not 1-4 (1 outstanding, 2 good, 3 requires improvement, 4 inadequate; 0 clears it)");
   }
   if (edit.ofsted_date && !edit.ofsted_date->empty()) {
     const auto day = workflow::parse_date(*edit.ofsted_date);
-    if (!day) throw ProviderError("ofsted date '" + *edit.ofsted_date + "' is not a date (YYYY-MM-DD)");
-    if (*day > today) throw ProviderError("ofsted date " + *edit.ofsted_date + " is in the future");
+    if (!day) throw workflow::Refused("ofsted date '" + *edit.ofsted_date + "' is not a date (YYYY-MM-DD)");
+    if (*day > today) throw workflow::Refused("ofsted date " + *edit.ofsted_date + " is in the future");
   }
   const std::string now = workflow::format_timestamp(std::chrono::system_clock::now());
   return db.transact([&](workflow::Database::Connection& connection) {
     soci::session& sql = connection.session();
     if (!read_school(connection, urn))
-      throw ProviderError("no school with URN " + std::to_string(urn) + " (import GIAS first)");
+      throw workflow::Refused("no school with URN " + std::to_string(urn) + " (import GIAS first)");
     const int key = urn;
     // One statement per field given, all in this transaction. Values go as
     // text ("" for NULL): PostgreSQL reads each as its column's type

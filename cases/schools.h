@@ -70,7 +70,7 @@ struct SchoolEdit {
 };
 
 // Applies the edit in one transaction and returns the school as it now is.
-// Throws ProviderError (nothing changed) for an unknown URN, a grade outside
+// Throws workflow::Refused (nothing changed) for an unknown URN, a grade outside
 // 1-4, a date that does not exist or lies in the future, or an empty edit.
 School edit_school(workflow::Database& db, std::int32_t urn, const SchoolEdit& edit, std::chrono::year_month_day today);
 

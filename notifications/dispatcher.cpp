@@ -618,11 +618,11 @@ std::int64_t add_webhook(Database& db, const std::string& scope, const std::stri
     } else {
       sql << "SELECT count(*) FROM la_mini_regions WHERE mini_region = :v", soci::use(value), soci::into(known);
     }
-    if (known == 0) throw NotificationError("no " + kind + " '" + value + "'");
+    if (known == 0) throw NotificationError("no " + kind + " '" + value + "'", workflow::ErrorCategory::not_found);
     int taken = 0;
     sql << "SELECT count(*) FROM webhooks WHERE scope_kind = :k AND scope_value = :v AND url = :u", soci::use(kind),
         soci::use(value), soci::use(url), soci::into(taken);
-    if (taken > 0) throw NotificationError("a webhook to " + url + " for " + scope + " exists already");
+    if (taken > 0) throw NotificationError("a webhook to " + url + " for " + scope + " exists already", workflow::ErrorCategory::conflict);
     sql << "INSERT INTO webhooks (scope_kind, scope_value, url, secret, created_at) VALUES (:k, :v, :u, :s, :at)",
         soci::use(kind), soci::use(value), soci::use(url), soci::use(secret), soci::use(at);
     long long id = 0;
@@ -638,10 +638,11 @@ int resend(Database& db, std::int64_t outbox_id, std::chrono::system_clock::time
   return db.transact([&](soci::session& sql) {
     std::string status;
     sql << "SELECT status FROM outbox WHERE id = :id", soci::use(id), soci::into(status);
-    if (!sql.got_data()) throw NotificationError("no notification " + std::to_string(outbox_id));
+    if (!sql.got_data()) throw NotificationError("no notification " + std::to_string(outbox_id), workflow::ErrorCategory::not_found);
     if (status != "dead") {
       throw NotificationError("notification " + std::to_string(outbox_id) + " is " + status +
-                              ", not a dead letter: only dead letters are resent");
+                                  ", not a dead letter: only dead letters are resent",
+                              workflow::ErrorCategory::conflict);
     }
     int count = 0;
     sql << "SELECT count(*) FROM deliveries WHERE outbox_id = :id AND status = 'dead'", soci::use(id),

@@ -12,6 +12,7 @@
 
 #include "notifications/mailer.h"
 #include "workflow/database.h"
+#include "workflow/errors.h"
 
 // Delivers the outbox: each message the engine queued (in the event's own
 // transaction) fans out to the people on the case by role, one delivery per
@@ -45,9 +46,11 @@ struct DispatchReport {
 };
 
 // A notification cannot be acted on as asked (unknown id, not a dead letter).
-class NotificationError : public std::runtime_error {
+class NotificationError : public workflow::Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit NotificationError(const std::string& message,
+                             workflow::ErrorCategory category = workflow::ErrorCategory::invalid)
+      : workflow::Error(category, message) {}
 };
 
 class Dispatcher {

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "workflow/errors.h"
+
 namespace s2s::workflow {
 
 // A bank holiday. `name` is the published title, UTF-8, e.g. "New Year’s Day" (with
@@ -79,9 +81,9 @@ struct DeadlineComputation {
 
 // Bad calendar data, e.g. a malformed bank-holiday CSV line. The message names the line
 // number ("line 3") and the offending value.
-class CalendarError : public std::runtime_error {
+class CalendarError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit CalendarError(const std::string& message) : Error(ErrorCategory::internal, message) {}
 };
 
 // An immutable working-day calendar. Copies are cheap (the holiday table and the closure

@@ -78,20 +78,39 @@ class EngineError : public Error {
 
   EngineError(Code code, std::string message, std::string field = {}, std::string reason = {},
               std::vector<std::string> allowed = {})
-      : Error(std::move(message)),
+      : Error(category_of(code), message, std::move(field)),
         code_(code),
-        field_(std::move(field)),
         reason_(std::move(reason)),
         allowed_(std::move(allowed)) {}
 
   [[nodiscard]] Code code() const noexcept { return code_; }
-  [[nodiscard]] const std::string& field() const noexcept { return field_; }
   [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
   [[nodiscard]] const std::vector<std::string>& allowed() const noexcept { return allowed_; }
 
+  // What kind of failure each code is: a case outside the caller's scope is
+  // not found, as one that does not exist.
+  [[nodiscard]] static constexpr ErrorCategory category_of(Code code) noexcept {
+    switch (code) {
+      case Code::unknown_case:
+      case Code::out_of_scope:
+        return ErrorCategory::not_found;
+      case Code::unknown_kind:
+      case Code::unknown_event:
+      case Code::payload_invalid:
+        return ErrorCategory::invalid;
+      case Code::event_not_allowed:
+      case Code::version_conflict:
+        return ErrorCategory::conflict;
+      case Code::guard_failed:
+        return ErrorCategory::refused;
+      case Code::not_permitted:
+        return ErrorCategory::forbidden;
+    }
+    return ErrorCategory::internal;
+  }
+
  private:
   Code code_;
-  std::string field_;
   std::string reason_;
   std::vector<std::string> allowed_;
 };

@@ -2,38 +2,99 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
-// The workflow layer's error model: a small typed hierarchy. The API turns each
-// into an HTTP problem in one place; the CLI prints what() on one line.
+// The one error model of every module below the adapters: a small typed
+// hierarchy under workflow::Error, each error with a category that says what
+// kind of failure it is. The adapters turn categories into answers in one
+// place each: the API into an HTTP problem (api/rest.cpp), the command line
+// into an exit code (docs/architecture.md).
 namespace s2s::workflow {
+
+enum class ErrorCategory {
+  invalid,      // the input is malformed or out of range (a bad value, an unknown option)
+  not_found,    // what is addressed does not exist (or lies outside the caller's scope)
+  conflict,     // it clashes with the state of things (changed since read, already done)
+  refused,      // well-formed, but the rules refuse it (an unknown school named, too few days)
+  forbidden,    // the caller's role may never do it
+  unavailable,  // a service it needs cannot be reached now: worth retrying
+  internal,     // anything else: a fault of ours or of the data
+};
+
+[[nodiscard]] std::string_view to_string(ErrorCategory category) noexcept;
 
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  // `field`: the input at fault ("academic_year", "as_of", ...), for callers
+  // that name it; empty when none is.
+  Error(ErrorCategory category, const std::string& message, std::string field = {})
+      : std::runtime_error(message), category_(category), field_(std::move(field)) {}
+
+  [[nodiscard]] ErrorCategory category() const noexcept { return category_; }
+  [[nodiscard]] const std::string& field() const noexcept { return field_; }
+
+ private:
+  ErrorCategory category_;
+  std::string field_;
+};
+
+// The input is malformed or out of range; `field` names it.
+class InvalidInput : public Error {
+ public:
+  explicit InvalidInput(const std::string& message, std::string field = {})
+      : Error(ErrorCategory::invalid, message, std::move(field)) {}
+};
+
+// What is addressed does not exist.
+class NotFound : public Error {
+ public:
+  explicit NotFound(const std::string& message, std::string field = {})
+      : Error(ErrorCategory::not_found, message, std::move(field)) {}
+};
+
+// Well-formed, but the domain's rules refuse it: nothing was changed.
+class Refused : public Error {
+ public:
+  explicit Refused(const std::string& message, std::string field = {})
+      : Error(ErrorCategory::refused, message, std::move(field)) {}
+};
+
+// It clashes with the state of things (already done, changed since read).
+class Conflict : public Error {
+ public:
+  explicit Conflict(const std::string& message, std::string field = {})
+      : Error(ErrorCategory::conflict, message, std::move(field)) {}
 };
 
 // A setting (flag, environment variable, config file line, URL) is wrong.
 class ConfigError : public Error {
  public:
-  using Error::Error;
+  explicit ConfigError(const std::string& message) : Error(ErrorCategory::invalid, message) {}
+};
+
+// A file or folder cannot be read or written (a path that does not exist,
+// no permission): something around the request went wrong.
+class IoError : public Error {
+ public:
+  explicit IoError(const std::string& message) : Error(ErrorCategory::internal, message) {}
 };
 
 // The database cannot be reached, or the connection broke. Worth retrying later.
 class DatabaseUnavailable : public Error {
  public:
-  using Error::Error;
+  explicit DatabaseUnavailable(const std::string& message) : Error(ErrorCategory::unavailable, message) {}
 };
 
 // The database answered with an error that retrying will not fix.
 class DatabaseError : public Error {
  public:
-  using Error::Error;
+  explicit DatabaseError(const std::string& message) : Error(ErrorCategory::internal, message) {}
 };
 
 // Migrations cannot be applied, or applied ones no longer match their files.
 class MigrationError : public Error {
  public:
-  using Error::Error;
+  explicit MigrationError(const std::string& message) : Error(ErrorCategory::internal, message) {}
 };
 
 }  // namespace s2s::workflow

@@ -207,6 +207,12 @@ TEST_F(ApiTest, ReferenceDataCalendarAndDeadlines) {
   EXPECT_EQ(parse(upload).at("skipped").as_int64(), 1);
   EXPECT_NE(str(parse(upload).at("problems").at(0)).find("line 3"), std::string::npos) << upload.body;
   EXPECT_EQ(call("admin", "GET", "/api/v1/schools/199001").status, 200);
+  // A file that is not an extract at all is refused whole (422), by its category.
+  const auto not_gias = call("admin", "POST", "/api/v1/schools/import", "URN,Name\n199002,Nope\n",
+                             {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(not_gias.status, 422) << not_gias.body;
+  EXPECT_NE(not_gias.body.find("not a GIAS establishment extract"), std::string::npos) << not_gias.body;
+  EXPECT_EQ(call("admin", "GET", "/api/v1/schools/199002").status, 404);
 
   // Alliances and system leaders.
   const auto alliances = parse(call("school", "GET", "/api/v1/alliances"));

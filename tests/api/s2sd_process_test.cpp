@@ -92,9 +92,11 @@ TEST(S2sdTest, CommandsThatReadNoDatabaseStillTakeDb) {
   EXPECT_FALSE(std::filesystem::exists("/nonexistent-folder-s2s"));
 }
 
-TEST(S2sdTest, UnknownUrlSchemeIsOneLineAndExit1) {
+// A setting the caller got wrong exits 2, as a bad flag does; what went wrong
+// around it (an unreachable server, an unwritable path) exits 1.
+TEST(S2sdTest, UnknownUrlSchemeIsOneLineAndExit2) {
   const auto result = run_process({kS2sd, "migrate", "--db", "mysql://localhost/x"});
-  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.exit_code, 2);
   EXPECT_TRUE(one_line(result.err)) << result.err;
   EXPECT_NE(result.err.find("unknown scheme 'mysql'"), std::string::npos) << result.err;
 }
@@ -215,7 +217,7 @@ TEST(S2sdCalendarTest, ClosingADayMovesOpenDeadlines) {
   EXPECT_NE(result.out.find("2031-02-14 closed (INSET day); 0 open deadline(s) moved"), std::string::npos)
       << result.out;
   const auto again = run_process({kS2sd, "calendar", "close", "2031-02-14", "--reason", "again"}, env);
-  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.exit_code, 2);  // the caller's ask: the day is closed already
   EXPECT_NE(again.err.find("already closed"), std::string::npos) << again.err;
   EXPECT_EQ(run_process({kS2sd, "calendar", "close", "2031-02-17"}, env).exit_code, 2) << "--reason is required";
 }
@@ -342,7 +344,7 @@ TEST(S2sdImportTest, ImportsTheSampleAndRefusesAFileWithoutRequiredColumns) {
   const auto bad_path = std::filesystem::temp_directory_path() / ("s2s-bad-" + std::to_string(::getpid()) + ".csv");
   std::ofstream(bad_path) << "URN,Name\n1,x\n";
   const auto bad = run_process({kS2sd, "import", "gias", bad_path.string()}, env);
-  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.exit_code, 2);  // the caller's file is not an extract
   EXPECT_NE(bad.err.find("EstablishmentName"), std::string::npos) << bad.err;
   std::filesystem::remove(bad_path);
   EXPECT_EQ(run_process({kS2sd, "import", "gias", "/nonexistent.csv"}, env).exit_code, 1);

@@ -10,6 +10,7 @@
 #include "cases/matching.h"
 #include "cases/providers.h"
 #include "tests/support/test_database.h"
+#include "workflow/errors.h"
 #include "workflow/date.h"
 
 namespace s2s::cases {
@@ -77,7 +78,7 @@ TEST_F(DemoTest, MatchingOnTheDemoRanksAndExplains) {
 TEST_F(DemoTest, IsLoadedOnlyIntoADatabaseWithoutCases) {
   (void)load_demo(*engine_);
   const auto cases = count("SELECT count(*) FROM cases");
-  EXPECT_THROW((void)load_demo(*engine_), ProviderError);
+  EXPECT_THROW((void)load_demo(*engine_), workflow::Refused);
   EXPECT_EQ(count("SELECT count(*) FROM cases"), cases);
   EXPECT_EQ(count("SELECT count(*) FROM alliances"), 1);
 }

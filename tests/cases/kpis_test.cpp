@@ -15,6 +15,7 @@
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "tests/support/test_database.h"
+#include "workflow/errors.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
 
@@ -562,7 +563,7 @@ TEST_F(KpiTest, AQuarterlyProgressReportComparesWithTheQuarterBeforeAndListsOver
   try {
     (void)progress_report(*db_, engine_->calendar(), scope, *parse_quarter("2027/28-Q2"), engine_->today());
     FAIL() << "a quarter to come was accepted";
-  } catch (const ProviderError& e) {
+  } catch (const workflow::InvalidInput& e) {
     EXPECT_EQ(std::string(e.what()), "quarter 2027/28 Q2 has not started: it begins on 2027-12-01");
   }
 }
@@ -570,14 +571,14 @@ TEST_F(KpiTest, AQuarterlyProgressReportComparesWithTheQuarterBeforeAndListsOver
 TEST_F(KpiTest, BadScopesAreRefusedByName) {
   KpiScope bad;
   bad.academic_year = "2026-27";
-  EXPECT_THROW((void)kpi_report(*db_, engine_->calendar(), bad, engine_->today()), ProviderError);
+  EXPECT_THROW((void)kpi_report(*db_, engine_->calendar(), bad, engine_->today()), workflow::InvalidInput);
   KpiScope unknown;
   unknown.academic_year = "2026/27";
   unknown.alliance = 99;
   try {
     (void)kpi_report(*db_, engine_->calendar(), unknown, engine_->today());
     FAIL();
-  } catch (const ProviderError& e) {
+  } catch (const workflow::InvalidInput& e) {
     EXPECT_EQ(std::string(e.what()), "no alliance 99");
   }
   const auto refused = [&](KpiScope scope) {
@@ -585,7 +586,7 @@ TEST_F(KpiTest, BadScopesAreRefusedByName) {
     try {
       (void)kpi_report(*db_, engine_->calendar(), scope, engine_->today());
       return std::string("accepted");
-    } catch (const ProviderError& e) {
+    } catch (const workflow::InvalidInput& e) {
       return std::string(e.what());
     }
   };
@@ -594,7 +595,7 @@ TEST_F(KpiTest, BadScopesAreRefusedByName) {
   try {
     (void)kpi_report(*db_, engine_->calendar(), ancient, engine_->today());
     FAIL() << "year 0 accepted";
-  } catch (const ProviderError& e) {
+  } catch (const workflow::InvalidInput& e) {
     EXPECT_EQ(std::string(e.what()), "academic year 0000/01 is before 1900/01");
     EXPECT_EQ(e.field(), "academic_year");
   }
@@ -604,7 +605,7 @@ TEST_F(KpiTest, BadScopesAreRefusedByName) {
   try {
     (void)kpi_report(*db_, engine_->calendar(), coming, engine_->today());
     FAIL() << "a year to come accepted";
-  } catch (const ProviderError& e) {
+  } catch (const workflow::InvalidInput& e) {
     EXPECT_EQ(std::string(e.what()), "academic year 2027/28 has not started: it begins on 2027-09-01");
     EXPECT_EQ(e.field(), "academic_year");
   }

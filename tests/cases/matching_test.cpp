@@ -13,6 +13,7 @@
 #include "cases/providers.h"
 #include "tests/support/test_clock.h"
 #include "tests/support/test_database.h"
+#include "workflow/errors.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
 
@@ -264,7 +265,7 @@ TEST_F(MatchingTest, RiskAssessmentsNeedAHeadAndPupilPremiumReviewsAnAccreditedR
 
 TEST_F(MatchingTest, ASchoolOutsideTheRegisterCannotBeMatched) {
   const Case c = in_matching(399999);
-  EXPECT_THROW((void)match(c), ProviderError);
+  EXPECT_THROW((void)match(c), workflow::Refused);
 }
 
 // Deployments and day entries as the events leave them.

@@ -11,6 +11,7 @@
 
 #include "cases/gias_import.h"
 #include "tests/support/test_database.h"
+#include "workflow/errors.h"
 #include "workflow/date.h"
 
 namespace s2s::cases {
@@ -83,7 +84,7 @@ TEST_F(ProvidersTest, ReservedDaysAreConsumedAndReleasedInHalfDays) {
   const auto message = [&](double days) {
     try {
       set_capacity(*db_, leader_, "2026/27", days);
-    } catch (const ProviderError& e) {
+    } catch (const workflow::Refused& e) {
       return std::string(e.what());
     }
     return std::string("no error");
@@ -91,18 +92,18 @@ TEST_F(ProvidersTest, ReservedDaysAreConsumedAndReleasedInHalfDays) {
   // Numbers as people write them, never "5.000000".
   EXPECT_EQ(message(5), "5 days is less than the 6 already reserved in 2026/27");
   EXPECT_EQ(message(7.25), "days must be a whole or half number of days, not 7.25");
-  EXPECT_THROW(set_capacity(*db_, leader_, "2026-27", 7), ProviderError);
+  EXPECT_THROW(set_capacity(*db_, leader_, "2026-27", 7), workflow::Refused);
   EXPECT_DOUBLE_EQ(capacity(*db_, leader_, "2026/27").offered, 10.5) << "refusals changed nothing";
   EXPECT_THROW(
       db_->transact([&](workflow::Database::Connection& c) { (void)reserve_capacity(c, leader_, "2026/27", -1); }),
-      ProviderError);
+      workflow::Refused);
 }
 
 TEST_F(ProvidersTest, RecordsRefuseUnknownSchoolsAndDesignations) {
-  EXPECT_THROW((void)create_alliance(*db_, "Nowhere Alliance", 999999), ProviderError);
-  EXPECT_THROW((void)create_system_leader(*db_, "No School", "n@example.org", 999999, std::nullopt), ProviderError);
-  EXPECT_THROW(add_designation(*db_, leader_, "XYZ", "", d("2026-01-01"), std::nullopt), ProviderError);
-  EXPECT_THROW(add_designation(*db_, leader_, "SLE", "maths", d("2026-01-01"), d("2025-01-01")), ProviderError);
+  EXPECT_THROW((void)create_alliance(*db_, "Nowhere Alliance", 999999), workflow::Refused);
+  EXPECT_THROW((void)create_system_leader(*db_, "No School", "n@example.org", 999999, std::nullopt), workflow::Refused);
+  EXPECT_THROW(add_designation(*db_, leader_, "XYZ", "", d("2026-01-01"), std::nullopt), workflow::Refused);
+  EXPECT_THROW(add_designation(*db_, leader_, "SLE", "maths", d("2026-01-01"), d("2025-01-01")), workflow::Refused);
   add_designation(*db_, leader_, "SLE", "maths,SEND", d("2024-09-01"), std::nullopt);
   add_alliance_member(*db_, alliance_, 120588);
   auto connection = db_->acquire();
@@ -154,7 +155,7 @@ TEST_F(ProvidersTest, ABadSchoolEditNamesTheProblemAndChangesNothing) {
     try {
       (void)edit_school(*db_, urn, edit, today);
       ADD_FAILURE() << "accepted: " << why;
-    } catch (const ProviderError& e) {
+    } catch (const workflow::Refused& e) {
       EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
     }
   };
