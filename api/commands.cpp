@@ -305,7 +305,7 @@ notifications::DispatcherOptions dispatcher_options(const Settings& settings) {
 
 int run_notifications(const Settings& settings) {
   auto db = open_migrated(settings);
-  notifications::Dispatcher dispatcher(db, make_mailer(settings), dispatcher_options(settings));
+  notifications::Dispatcher dispatcher(db, cases::all_kinds(), make_mailer(settings), dispatcher_options(settings));
   const auto r = dispatcher.run_once();
   std::cout << "sent " << r.sent << ", to retry " << r.retried << ", dead " << r.dead << ", undeliverable "
             << r.undeliverable << ", digests " << r.digests << '\n';
@@ -695,7 +695,8 @@ int run_serve(const Settings& settings) {
   notifications::check_templates();  // a broken template stops s2sd now, not when a message is due
   if (settings.get("smtp-url")) {
     dispatcher =
-        std::make_unique<notifications::Dispatcher>(app.db, make_mailer(settings), dispatcher_options(settings));
+        std::make_unique<notifications::Dispatcher>(app.db, cases::all_kinds(), make_mailer(settings),
+                                                    dispatcher_options(settings));
     dispatch = std::make_unique<notifications::DispatchService>(
         *dispatcher, std::chrono::milliseconds(settings.integer("notify-poll-ms", 100, 3600000)));
     dispatch->start();

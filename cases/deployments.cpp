@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "cases/kinds.h"
 #include "cases/matching.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
@@ -270,9 +271,8 @@ double days_needed(std::string_view kind, const boost::json::object& data) {
     if (const auto* days = data.if_contains(key); days != nullptr && days->is_number())
       return days->to_number<double>();
   }
-  if (kind == "risk_assessment") return 2;
-  if (kind == "pupil_premium_review") return 1;
-  return 0;
+  const workflow::CaseKind* found = all_kinds()->find(kind);
+  return found != nullptr ? found->provider().default_days : 0;
 }
 
 void register_deployment_effects(workflow::KindRegistry& kinds) {

@@ -272,6 +272,13 @@ struct Machine : workflow::MachineBase<Machine> {
       {"subject_name", FieldType::string, false, {}, "the teaching school reviewed"},
       {"reason", FieldType::string, false, {}, "why the review was opened"},
   };
+  static constexpr workflow::MessageSpec kMessages[] = {
+      {"referral_received", "lead"},
+      {"contact_due", "lead"},
+      {"designation_ended", "lead"},
+  };
+  // The reviewer: a head (NLE or LLE), assigned at once with no days reserved.
+  static constexpr workflow::ProviderSpec kProvider{"NLE,LLE", {}, {}, 0};
   static void on_open(EventContext& ctx) {
     keep_payload(ctx);
     const std::string subject = payload_string(ctx, "subject_type");

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "cases/deployments.h"
+#include "cases/kinds.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "workflow/date.h"
@@ -199,33 +200,71 @@ bool covers(const Designation& d, const std::string& area) {
                      [&](const std::string& s) { return lower(s) == wanted; });
 }
 
+// The items of a comma-separated list.
+std::vector<std::string> items_of(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    out.emplace_back(list.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// "an NLE or LLE designation", "an SLE designation".
+std::string designations_text(const std::vector<std::string>& codes) {
+  if (codes.empty()) return "";
+  std::string out = std::string(codes.front().front() == 'N' || codes.front().front() == 'L' ? "an " : "a ");
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == codes.size() ? " or " : ", ") + codes[i];
+  }
+  return out + " designation";
+}
+
+// The kind's provider rule (workflow::ProviderSpec) for this request: which
+// designations fit, given its focus areas, and how to say so when none does.
 DesignationRule rule_for(const MatchRequest& request, const std::vector<std::string>& focus) {
-  if (request.kind == "risk_assessment" || request.kind == "designation_review") {
-    return {"an NLE or LLE designation", [](const Designation& d) { return d.code == "NLE" || d.code == "LLE"; }, {},
-            {}};
-  }
-  if (request.kind == "pupil_premium_review") {
-    // Accredited pupil premium reviewers who are NLEs or LLEs (docs/matching.md).
-    return {"accreditation as a pupil premium reviewer (PPR)", [](const Designation& d) { return d.code == "PPR"; },
-            "an NLE or LLE designation (pupil premium reviewers are NLEs or LLEs)",
-            [](const Designation& d) { return d.code == "NLE" || d.code == "LLE"; }};
-  }
-  // Support: headteachers (NLE, LLE) for school improvement, governors (NLG,
-  // LLG) when governance is asked for, SLEs in a specialism asked for.
+  const workflow::CaseKind* kind = all_kinds()->find(request.kind);
+  if (kind == nullptr) throw workflow::Refused("no case kind '" + request.kind + "'", "kind");
+  const workflow::ProviderSpec& spec = kind->provider();
   const bool governance = has_focus(focus, "governance");
-  std::string needed = "an NLE or LLE designation";
-  if (governance) needed += ", an NLG or LLG designation (governance)";
-  if (!focus.empty()) needed += ", or an SLE designation in " + join(focus, ", ");
-  return {needed, [focus, governance](const Designation& d) {
-            if (d.code == "NLE" || d.code == "LLE") return true;
-            if (d.code == "NLG" || d.code == "LLG") return governance;
-            if (d.code == "SLE") {
-              return std::any_of(focus.begin(), focus.end(), [&](const std::string& a) { return covers(d, a); });
-            }
-            return false;
-          },
-          {},
-          {}};
+  std::vector<std::string> always;
+  std::vector<std::string> for_governance;
+  std::vector<std::string> for_focus;
+  for (const auto& token : items_of(spec.fits)) {
+    const auto colon = token.find(':');
+    const std::string code = token.substr(0, colon);
+    const std::string when = colon == std::string::npos ? "" : token.substr(colon + 1);
+    (when == "governance" ? for_governance : when == "focus" ? for_focus : always).push_back(code);
+  }
+  std::string needed(spec.needed);
+  if (needed.empty()) {
+    needed = designations_text(always);
+    if (governance && !for_governance.empty()) {
+      needed += ", " + designations_text(for_governance) + " (governance)";
+    }
+    if (!focus.empty() && !for_focus.empty()) needed += ", or " + designations_text(for_focus) + " in " + join(focus, ", ");
+  }
+  DesignationRule rule;
+  rule.needed = needed;
+  rule.fits = [always, for_governance, for_focus, governance, focus](const Designation& d) {
+    const auto in = [&](const std::vector<std::string>& codes) {
+      return std::find(codes.begin(), codes.end(), d.code) != codes.end();
+    };
+    if (in(always)) return true;
+    if (in(for_governance)) return governance;
+    if (in(for_focus)) {
+      return std::any_of(focus.begin(), focus.end(), [&](const std::string& a) { return covers(d, a); });
+    }
+    return false;
+  };
+  if (!spec.also.empty()) {
+    const auto also = items_of(spec.also);
+    rule.also_needed = designations_text(also);
+    rule.also = [also](const Designation& d) { return std::find(also.begin(), also.end(), d.code) != also.end(); };
+  }
+  return rule;
 }
 
 // Primary-like, secondary-like or neither, for phase fit.

@@ -248,6 +248,15 @@ struct Machine : workflow::MachineBase<Machine> {
       {"source", FieldType::string, false, "self,local_authority,lead", "who referred (a school user's own referral: self)"},
       {"summary", FieldType::string, true, {}, "why a review is wanted"},
   };
+  static constexpr workflow::MessageSpec kMessages[] = {
+      {"referral_received", "lead"},
+      {"provider_proposed", "system_leader"},
+      {"rating_requested", "school"},
+      {"designation_ended", "lead"},
+  };
+  // Accredited pupil premium reviewers who are NLEs or LLEs (docs/matching.md).
+  static constexpr workflow::ProviderSpec kProvider{"PPR", "NLE,LLE",
+                                                    "accreditation as a pupil premium reviewer (PPR)", 1};
   static void on_open(EventContext& ctx) {
     keep_payload(ctx);
     record_source(ctx);

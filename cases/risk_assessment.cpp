@@ -223,6 +223,13 @@ struct Machine : workflow::MachineBase<Machine> {
       {"summary", FieldType::string, true, {}, "why the school is causing concern"},
       {"concern_level", FieldType::string, false, "low,medium,high", "the requester's view of the concern"},
   };
+  static constexpr workflow::MessageSpec kMessages[] = {
+      {"referral_received", "lead"},
+      {"provider_proposed", "system_leader"},
+      {"report_submitted", "lead,referrer"},
+      {"designation_ended", "lead"},
+  };
+  static constexpr workflow::ProviderSpec kProvider{"NLE,LLE", {}, {}, 2};
   static void on_open(EventContext& ctx) {
     keep_payload(ctx);
     ctx.arm_deadline("risk_assessment.triage");

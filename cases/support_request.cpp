@@ -260,6 +260,17 @@ struct Machine : workflow::MachineBase<Machine> {
            "school\" but sets no period for rating it")},
   };
   static constexpr std::string_view kOpenedBy = "lead,school,la_officer";
+  static constexpr workflow::MessageSpec kMessages[] = {
+      {"referral_received", "lead"},
+      {"provider_proposed", "system_leader"},
+      {"deployment_agreed", "school,system_leader,referrer"},
+      {"rating_requested", "school"},
+      {"designation_ended", "lead"},
+  };
+  // Heads (NLE, LLE) for school improvement, governors (NLG, LLG) when
+  // governance is asked for, SLEs in a specialism asked for; the days are the
+  // requested days (required when the referral is accepted).
+  static constexpr workflow::ProviderSpec kProvider{"NLE,LLE,NLG:governance,LLG:governance,SLE:focus", {}, {}, 0};
   static constexpr FieldSpec kOpenFields[] = {
       {"source", FieldType::string, false, "self,local_authority,ofsted,lead,risk_assessment", "who referred (a school user's own referral: self)"},
       {"summary", FieldType::string, true, {}, "what help is needed"},

@@ -35,21 +35,31 @@ struct Recipient {
   bool digest = false;  // hears in the daily digest
 };
 
-// The roles that hear of each message kind.
-std::vector<std::string> roles_for(const std::string& message, const boost::json::object& payload) {
-  if (message == "referral_received" || message == "deadline_passed" || message == "contact_due") return {"lead"};
-  if (message == "provider_proposed") return {"system_leader"};
-  if (message == "deployment_agreed") return {"school", "system_leader", "referrer"};
-  if (message == "rating_requested") return {"school"};
-  // The LA officer who asked for a risk assessment hears its outcome.
-  if (message == "report_submitted") return {"lead", "referrer"};
-  if (message == "designation_ended") return {"lead"};
+std::string text_of(const boost::json::object& o, const char* key);
+
+// The roles that hear of a message: the engine's own deadline messages by
+// their escalation, every other by what the case's kind declares for it
+// (workflow::MessageSpec). Empty when the kind declares nothing for it.
+std::vector<std::string> roles_for(const workflow::KindRegistry& kinds, const std::string& message,
+                                   const boost::json::object& payload) {
+  if (message == "deadline_passed") return {"lead"};
   if (message == "deadline_reminder") {
     const auto* to = payload.if_contains("escalate_to");
     if (to != nullptr && to->is_string() && to->get_string() == "lead") return {"lead"};
     return {"lead", "system_leader", "school", "referrer"};
   }
-  return {"lead"};
+  const auto* kind = kinds.find(text_of(payload, "kind"));
+  const auto* spec = kind != nullptr ? kind->find_message(message) : nullptr;
+  std::vector<std::string> out;
+  if (spec == nullptr) return out;
+  std::string_view rest = spec->recipients;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    out.emplace_back(rest.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return out;
 }
 
 // The people of `role` on the case: leads whose mini region or alliance holds
@@ -252,8 +262,10 @@ std::string send_webhook(Database& database, const Mailer& mailer, const Claimed
 
 }  // namespace
 
-Dispatcher::Dispatcher(std::shared_ptr<Database> db, Mailer mailer, DispatcherOptions options)
-    : db_(std::move(db)), mailer_(std::move(mailer)), options_(std::move(options)) {
+Dispatcher::Dispatcher(std::shared_ptr<Database> db, std::shared_ptr<const workflow::KindRegistry> kinds, Mailer mailer,
+                       DispatcherOptions options)
+    : db_(std::move(db)), kinds_(std::move(kinds)), mailer_(std::move(mailer)), options_(std::move(options)) {
+  if (!kinds_) throw std::invalid_argument("a Dispatcher needs the case kinds: they say who hears each message");
   check_templates();
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
@@ -296,7 +308,12 @@ std::size_t Dispatcher::expand(DispatchReport& report) {
         continue;
       }
       std::vector<std::pair<std::string, Recipient>> recipients;  // role, recipient
-      for (const auto& role : roles_for(message, payload)) {
+      const auto roles = roles_for(*kinds_, message, payload);
+      if (roles.empty()) {
+        recipients.emplace_back("nobody", Recipient{"", "no recipients are declared for message " + message +
+                                                            " of kind " + text_of(payload, "kind")});
+      }
+      for (const auto& role : roles) {
         auto found = people(sql, role, case_id, urn);
         // Every role but the referrer (only an LA officer's referral has one) is expected.
         if (found.empty() && role != "referrer") {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "notifications/mailer.h"
+#include "workflow/case_kind.h"
 #include "workflow/database.h"
 #include "workflow/errors.h"
 
@@ -55,7 +56,9 @@ class NotificationError : public workflow::Error {
 
 class Dispatcher {
  public:
-  Dispatcher(std::shared_ptr<workflow::Database> db, Mailer mailer, DispatcherOptions options = {});
+  // `kinds` say who hears each message a case kind queues (workflow::MessageSpec).
+  Dispatcher(std::shared_ptr<workflow::Database> db, std::shared_ptr<const workflow::KindRegistry> kinds,
+             Mailer mailer, DispatcherOptions options = {});
 
   // One round: new outbox messages become deliveries, then every due delivery
   // is claimed, sent and recorded. Throws workflow::DatabaseUnavailable; a
@@ -68,6 +71,7 @@ class Dispatcher {
   std::size_t expand(DispatchReport& report);
   void send_digests(DispatchReport& report);
   std::shared_ptr<workflow::Database> db_;
+  std::shared_ptr<const workflow::KindRegistry> kinds_;
   Mailer mailer_;
   DispatcherOptions options_;
   std::string owner_;  // this process's claims: host, pid and a random part

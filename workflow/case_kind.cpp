@@ -121,6 +121,13 @@ const EventInfo* CaseKind::find_event(std::string_view event) const noexcept {
   return nullptr;
 }
 
+const MessageSpec* CaseKind::find_message(std::string_view message) const noexcept {
+  for (const auto& m : messages()) {
+    if (m.message == message) return &m;
+  }
+  return nullptr;
+}
+
 const DeadlineSpec* CaseKind::find_deadline(std::string_view purpose) const noexcept {
   for (const DeadlineSpec& d : deadlines()) {
     if (d.purpose == purpose) return &d;

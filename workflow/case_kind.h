@@ -105,6 +105,29 @@ struct DeadlinePolicy {
   [[nodiscard]] std::optional<int> days_for(std::string_view purpose) const;
 };
 
+// A message a kind queues (EventContext::notify), and who of the case's
+// people hears it. Every message a kind queues is declared: the engine
+// refuses to queue one that is not, so a kind cannot forget its recipients.
+struct MessageSpec {
+  std::string_view message;     // "provider_proposed"
+  std::string_view recipients;  // comma-separated: lead, system_leader, school, referrer (the LA officer who referred)
+};
+
+// What a kind asks of the system leader who takes one of its cases, for
+// matching (docs/matching.md). Interpreted by cases/; the engine only keeps it.
+struct ProviderSpec {
+  // The designations that fit, comma-separated: a code fits always ("NLE");
+  // "SLE:focus" fits when one of its specialisms is a focus area of the case;
+  // "NLG:governance" when governance is one. Empty: no provider is matched.
+  std::string_view fits;
+  // Another designation the provider must hold as well, active ("NLE,LLE": either); empty: none.
+  std::string_view also{};
+  // How the fitting designation is named in a refusal ("an NLE or LLE designation").
+  std::string_view needed{};
+  // Days reserved on acceptance when the case names none (requested or planned days).
+  double default_days = 0;
+};
+
 // Who sends an event or opens a case. `name` is recorded in the history. An
 // actor with a role is a person: the engine lets them send only the events
 // whose `who` names their role, on cases the registry's scope check accepts.
@@ -266,6 +289,9 @@ class CaseKind {
   [[nodiscard]] virtual std::string_view opened_by() const noexcept = 0;
   // The payload of the referral that opens a case.
   [[nodiscard]] virtual std::span<const FieldSpec> open_fields() const noexcept = 0;
+  // The messages it queues and who hears each; what it asks of a provider.
+  [[nodiscard]] virtual std::span<const MessageSpec> messages() const noexcept = 0;
+  [[nodiscard]] virtual const ProviderSpec& provider() const noexcept = 0;
   // The MSM transition table, row by row.
   [[nodiscard]] virtual std::vector<TransitionInfo> transitions() const = 0;
   // The states the MSM table itself defines, to check against states().
@@ -285,6 +311,7 @@ class CaseKind {
   [[nodiscard]] std::optional<Phase> phase_of(std::string_view state) const noexcept;
   [[nodiscard]] const EventInfo* find_event(std::string_view event) const noexcept;
   [[nodiscard]] const DeadlineSpec* find_deadline(std::string_view purpose) const noexcept;
+  [[nodiscard]] const MessageSpec* find_message(std::string_view message) const noexcept;
 };
 
 // Runs one requested effect on the event's transaction, for the case as it

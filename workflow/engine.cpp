@@ -299,6 +299,7 @@ struct Engine::Impl {
       throw EngineError(EngineError::Code::guard_failed,
                         fmt::format("a {} cannot be opened as asked: {}", row.kind, reason), {}, reason);
     }
+    check_declared(kind, ctx);
     row.data = boost::json::serialize(data);
     row.id = store.insert_case(row);
     snapshot.id = row.id;
@@ -308,6 +309,17 @@ struct Engine::Impl {
     arm(store, kind, row.id, row.state, ctx.armed(), cal, now);
     queue_notifications(store, row, kOpened, ctx.notifications(), now);
     return row;
+  }
+
+  // Every message a kind queues is one it declares with its recipients: a
+  // kind that forgets one fails here, in its first test, not in the field.
+  static void check_declared(const CaseKind& kind, const EventContext& ctx) {
+    for (const auto& n : ctx.notifications()) {
+      if (kind.find_message(n.message) == nullptr) {
+        throw std::logic_error("case kind " + std::string(kind.name()) + " queues message " + n.message +
+                               " without declaring who hears it (kMessages)");
+      }
+    }
   }
 
   // Runs the domain effects the kind asked for, in the event's transaction.
@@ -385,6 +397,7 @@ struct Engine::Impl {
                         fmt::format("{} cannot take '{}' now: {}", row.reference, event, reason), {}, reason);
     }
     if (result.outcome == DispatchResult::Outcome::not_allowed) throw not_allowed(kind, row, event);
+    check_declared(kind, ctx);
 
     run_effects(store, snapshot, ctx);
 

@@ -9,6 +9,8 @@
 //   static constexpr DeadlineSpec kDeadlines[];  (may be empty: std::array<DeadlineSpec, 0>)
 //   static constexpr FieldSpec kOpenFields[];
 //   static constexpr std::string_view kOpenedBy;  roles that may open one: "lead,school"
+//   static constexpr MessageSpec kMessages[];    every message it queues, with who hears it
+//   static constexpr ProviderSpec kProvider;     what matching asks of its provider
 //   static void on_open(EventContext&);
 //   using initial_state = ...;
 //   struct transition_table : boost::mpl::vector<Row<...>, ...> {};
@@ -118,6 +120,8 @@ class MsmKind final : public CaseKind {
   std::span<const DeadlineSpec> deadlines() const noexcept override { return Machine::kDeadlines; }
   std::span<const FieldSpec> open_fields() const noexcept override { return Machine::kOpenFields; }
   std::string_view opened_by() const noexcept override { return Machine::kOpenedBy; }
+  std::span<const MessageSpec> messages() const noexcept override { return Machine::kMessages; }
+  const ProviderSpec& provider() const noexcept override { return Machine::kProvider; }
   std::vector<TransitionInfo> transitions() const override { return transitions_; }
 
   void on_open(EventContext& ctx) const override { Machine::on_open(ctx); }
