@@ -13,7 +13,7 @@
 // each option's value comes from, in order of precedence, a flag
 // (--name value or --name=value), the environment (S2S_NAME), the config file
 // (name = value lines) and the option's default.
-namespace s2s::api {
+namespace s2s::cli {
 
 // A usage mistake: unknown flag, missing value, bad config line. Exit status 2.
 class UsageError : public std::runtime_error {
@@ -81,4 +81,4 @@ class Settings {
 // The --help text of a command.
 [[nodiscard]] std::string help_text(const CommandSpec& spec);
 
-}  // namespace s2s::api
+}  // namespace s2s::cli

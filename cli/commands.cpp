@@ -1,4 +1,4 @@
-#include "api/commands.h"
+#include "cli/commands.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -17,8 +17,8 @@
 #include <sstream>
 
 #include "api/app.h"
-#include "api/cli.h"
-#include "api/logging.h"
+#include "cli/settings.h"
+#include "cli/logging.h"
 #include "api/server.h"
 #include "api/users.h"
 #include "cases/demo.h"
@@ -43,7 +43,7 @@
 #define S2S_VERSION "0.0.0"
 #endif
 
-namespace s2s::api {
+namespace s2s::cli {
 namespace {
 
 using workflow::Database;
@@ -471,8 +471,8 @@ int run_user_feed(const Settings& settings) {
   auto db = open_migrated(settings);
   std::string token;
   try {
-    token = new_feed_token(*db, settings.positional[0]);
-  } catch (const UserError& e) {
+    token = api::new_feed_token(*db, settings.positional[0]);
+  } catch (const api::UserError& e) {
     throw UsageError(e.what());
   }
   std::cout << "calendar feed for " << settings.positional[0] << " (any earlier one is revoked), shown only now:\n"
@@ -484,8 +484,8 @@ int run_user_feed(const Settings& settings) {
 int run_user_notify(const Settings& settings) {
   auto db = open_migrated(settings);
   try {
-    set_notify(*db, settings.positional[0], settings.positional[1]);
-  } catch (const UserError& e) {
+    api::set_notify(*db, settings.positional[0], settings.positional[1]);
+  } catch (const api::UserError& e) {
     throw UsageError(e.what());
   }
   std::cout << settings.positional[0] << " now hears " << settings.positional[1]
@@ -546,9 +546,9 @@ int run_import_gias(const Settings& settings) {
 
 int run_user_add(const Settings& settings) {
   auto db = open_migrated(settings);
-  const auto created = add_user(*db, settings.require("name"), settings.require("email"), settings.require("role"),
+  const auto created = api::add_user(*db, settings.require("name"), settings.require("email"), settings.require("role"),
                                 settings.get("scope").value_or(""), settings.get("phases").value_or(""));
-  const std::string scope = actor_scope(created.user);
+  const std::string scope = api::actor_scope(created.user);
   std::cout << "user " << created.user.id << " " << created.user.email << " (" << created.user.role
             << (scope.empty() ? "" : ", " + scope)
             << ") created; its bearer token, shown only now:\n"
@@ -573,7 +573,7 @@ int run_demo_load(const Settings& settings) {
       {"Raj Patel", "la@demo.example.org", "la_officer", "la:830"},
   };
   for (const auto& [name, email, role, scope] : people) {
-    const auto created = add_user(*db, name, email, role, scope);
+    const auto created = api::add_user(*db, name, email, role, scope);
     std::cout << fmt::format("  {:<14} {:<32} {}\n", role, scope.empty() ? email : scope, created.token);
   }
   return 0;
@@ -581,7 +581,7 @@ int run_demo_load(const Settings& settings) {
 
 int run_user_revoke(const Settings& settings) {
   auto db = open_database(settings);
-  const int revoked = revoke_tokens(*db, settings.positional[0]);
+  const int revoked = api::revoke_tokens(*db, settings.positional[0]);
   std::cout << revoked << " token(s) of " << settings.positional[0] << " revoked\n";
   return 0;
 }
@@ -665,7 +665,7 @@ std::pair<std::string, std::uint16_t> parse_listen(const Settings& settings) {
 }
 
 int run_serve(const Settings& settings) {
-  ServerOptions options;
+  api::ServerOptions options;
   std::tie(options.host, options.port) = parse_listen(settings);
   options.io_threads = static_cast<std::size_t>(settings.integer("io-threads", 1, 64));
   options.worker_threads = static_cast<std::size_t>(settings.integer("workers", 1, 256));
@@ -680,7 +680,7 @@ int run_serve(const Settings& settings) {
   options.upload_paths = {"/api/v1/schools/import"};
   options.upload_read_timeout = std::chrono::milliseconds(settings.integer("upload-timeout-ms", 1000, 3600000));
 
-  App app;
+  api::App app;
   app.options.max_page_size = static_cast<int>(settings.integer("max-page-size", 1, 10000));
   app.options.default_page_size = std::min(app.options.default_page_size, app.options.max_page_size);
   app.options.rate_per_second = static_cast<double>(settings.integer("rate-limit", 1, 1000000));
@@ -712,9 +712,9 @@ int run_serve(const Settings& settings) {
   } else {
     spdlog::warn("notifications are not sent: no --smtp-url (they wait in the outbox)");
   }
-  Router router;
-  register_routes(router, app);
-  HttpServer server(options, make_handler(router, app));
+  api::Router router;
+  api::register_routes(router, app);
+  api::HttpServer server(options, api::make_handler(router, app));
   spdlog::info("s2sd {} serving http://{}:{} with {} database {}", S2S_VERSION, options.host, server.port(),
                workflow::to_string(app.db->backend()), app.db->url().redacted);
   server.run();
@@ -1071,10 +1071,10 @@ int run_s2sd(std::span<const std::string> args) {
     // One line naming the problem; 2 for what the caller asked wrongly, 1 for what went wrong.
     std::cerr << "s2sd " << command->spec.name << ": " << e.what() << '\n';
     const bool usage = dynamic_cast<const UsageError*>(&e) != nullptr ||
-                       dynamic_cast<const UserError*>(&e) != nullptr ||
+                       dynamic_cast<const api::UserError*>(&e) != nullptr ||
                        dynamic_cast<const cases::ProviderError*>(&e) != nullptr;
     return usage ? 2 : 1;
   }
 }
 
-}  // namespace s2s::api
+}  // namespace s2s::cli
