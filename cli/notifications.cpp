@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "notifications/dispatcher.h"
 #include "notifications/mailer.h"
