@@ -1,4 +1,4 @@
-#include "api/cli.h"
+#include "cli/settings.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace s2s::api {
+namespace s2s::cli {
 namespace {
 
 std::string_view trim(std::string_view s) {
@@ -199,4 +199,4 @@ std::string help_text(const CommandSpec& spec) {
   return out.str();
 }
 
-}  // namespace s2s::api
+}  // namespace s2s::cli

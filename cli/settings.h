@@ -16,7 +16,7 @@
 // (--name value or --name=value), the environment (S2S_NAME), the config file
 // (name = value lines) and the option's default.
 
-namespace s2s::api {
+namespace s2s::cli {
 
 // A usage mistake: unknown flag, missing value, bad config line. Exit status 2.
 class UsageError : public workflow::InvalidInput {
@@ -84,4 +84,4 @@ class Settings {
 // The --help text of a command.
 [[nodiscard]] std::string help_text(const CommandSpec& spec);
 
-}  // namespace s2s::api
+}  // namespace s2s::cli

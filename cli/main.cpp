@@ -1,9 +1,9 @@
 #include <string>
 #include <vector>
 
-#include "api/commands.h"
+#include "cli/commands.h"
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
-  return s2s::api::run_s2sd(args);
+  return s2s::cli::run_s2sd(args);
 }

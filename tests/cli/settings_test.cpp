@@ -1,4 +1,4 @@
-#include "api/cli.h"
+#include "cli/settings.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <map>
 
-namespace s2s::api {
+namespace s2s::cli {
 namespace {
 
 CommandSpec serve_spec() {
@@ -45,14 +45,14 @@ Settings resolve(std::vector<std::string> args, const Env& env = {}) {
   return resolve_settings(serve_spec(), args, env, kKnown);
 }
 
-TEST(CliTest, DefaultsApplyWhenNothingElseSetsAValue) {
+TEST(SettingsTest, DefaultsApplyWhenNothingElseSetsAValue) {
   const auto s = resolve({});
   EXPECT_EQ(s.get("listen"), "127.0.0.1:8080");
   EXPECT_EQ(s.source("listen"), "default");
   EXPECT_FALSE(s.enabled("no-migrate"));
 }
 
-TEST(CliTest, FlagBeatsEnvironmentBeatsConfigFileBeatsDefault) {
+TEST(SettingsTest, FlagBeatsEnvironmentBeatsConfigFileBeatsDefault) {
   const auto config = write_config("# comment\nlisten = 10.0.0.1:1\npool-size = \"3\"\ndb = sqlite:from-file.db\n");
   const Env env{{{"S2S_CONFIG", config}, {"S2S_LISTEN", "10.0.0.2:2"}, {"S2S_DATABASE_URL", "sqlite:env.db"}}};
   const auto s = resolve({"--listen", "10.0.0.3:3"}, env);
@@ -65,13 +65,13 @@ TEST(CliTest, FlagBeatsEnvironmentBeatsConfigFileBeatsDefault) {
   std::filesystem::remove(config);
 }
 
-TEST(CliTest, AcceptsNameEqualsValueAndSwitches) {
+TEST(SettingsTest, AcceptsNameEqualsValueAndSwitches) {
   const auto s = resolve({"--listen=0.0.0.0:9", "--no-migrate"});
   EXPECT_EQ(s.get("listen"), "0.0.0.0:9");
   EXPECT_TRUE(s.enabled("no-migrate"));
 }
 
-TEST(CliTest, UnknownFlagIsAUsageErrorNamingIt) {
+TEST(SettingsTest, UnknownFlagIsAUsageErrorNamingIt) {
   try {
     (void)resolve({"--lisen", "x"});
     FAIL() << "expected UsageError";
@@ -80,11 +80,11 @@ TEST(CliTest, UnknownFlagIsAUsageErrorNamingIt) {
   }
 }
 
-TEST(CliTest, FlagWithoutValueIsAUsageError) { EXPECT_THROW((void)resolve({"--listen"}), UsageError); }
+TEST(SettingsTest, FlagWithoutValueIsAUsageError) { EXPECT_THROW((void)resolve({"--listen"}), UsageError); }
 
-TEST(CliTest, UnexpectedPositionalArgumentIsAUsageError) { EXPECT_THROW((void)resolve({"extra"}), UsageError); }
+TEST(SettingsTest, UnexpectedPositionalArgumentIsAUsageError) { EXPECT_THROW((void)resolve({"extra"}), UsageError); }
 
-TEST(CliTest, ConfigFileErrorsNameTheLine) {
+TEST(SettingsTest, ConfigFileErrorsNameTheLine) {
   const auto config = write_config("listen = 1.2.3.4:5\n\nlsten = x\n");
   try {
     (void)resolve({"--config", config});
@@ -95,18 +95,18 @@ TEST(CliTest, ConfigFileErrorsNameTheLine) {
   std::filesystem::remove(config);
 }
 
-TEST(CliTest, ConfigFileKeysOfOtherCommandsAreIgnored) {
+TEST(SettingsTest, ConfigFileKeysOfOtherCommandsAreIgnored) {
   const auto config = write_config("workers = 4\n");
   const auto s = resolve({"--config", config});
   EXPECT_EQ(s.get("workers"), std::nullopt);
   std::filesystem::remove(config);
 }
 
-TEST(CliTest, MissingConfigFileIsAUsageError) {
+TEST(SettingsTest, MissingConfigFileIsAUsageError) {
   EXPECT_THROW((void)resolve({"--config", "/nonexistent/s2s.conf"}), UsageError);
 }
 
-TEST(CliTest, IntegerOutOfRangeNamesOptionValueAndSource) {
+TEST(SettingsTest, IntegerOutOfRangeNamesOptionValueAndSource) {
   const auto s = resolve({}, Env{{{"S2S_POOL_SIZE", "0"}}});
   try {
     (void)s.integer("pool-size", 1, 100);
@@ -119,7 +119,7 @@ TEST(CliTest, IntegerOutOfRangeNamesOptionValueAndSource) {
   EXPECT_THROW((void)resolve({"--pool-size", "3x"}).integer("pool-size", 1, 100), UsageError);
 }
 
-TEST(CliTest, HelpListsEveryOptionWithItsEnvironmentVariable) {
+TEST(SettingsTest, HelpListsEveryOptionWithItsEnvironmentVariable) {
   const auto help = help_text(serve_spec());
   EXPECT_NE(help.find("--listen HOST:PORT"), std::string::npos);
   EXPECT_NE(help.find("S2S_DATABASE_URL"), std::string::npos);
@@ -127,4 +127,4 @@ TEST(CliTest, HelpListsEveryOptionWithItsEnvironmentVariable) {
 }
 
 }  // namespace
-}  // namespace s2s::api
+}  // namespace s2s::cli

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-namespace s2s::api {
+namespace s2s::cli {
 
 // Sets spdlog's default logger for s2sd, writing to standard error:
 // format "text" (human-readable, coloured on a terminal) or "json" (one JSON
@@ -10,4 +10,4 @@ namespace s2s::api {
 // Throws UsageError on an unknown format or level. Call once, before threads start.
 void configure_logging(std::string_view format, std::string_view level);
 
-}  // namespace s2s::api
+}  // namespace s2s::cli

@@ -1,4 +1,4 @@
-#include "api/logging.h"
+#include "cli/logging.h"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "api/cli.h"
+#include "cli/settings.h"
 
-namespace s2s::api {
+namespace s2s::cli {
 namespace {
 
 void append_json_string(spdlog::memory_buf_t& out, std::string_view text) {
@@ -87,4 +87,4 @@ void configure_logging(std::string_view format, std::string_view level) {
   spdlog::set_default_logger(std::move(logger));
 }
 
-}  // namespace s2s::api
+}  // namespace s2s::cli

@@ -1,0 +1,36 @@
+#include "cli/migrate.h"
+
+#include <iostream>
+#include <string>
+
+#include "workflow/database.h"
+#include "workflow/migrations.h"
+
+namespace s2s::cli {
+namespace {
+
+int run_migrate(const Settings& settings) {
+  auto db = open_database(settings);
+  const auto migrations = workflow::bundled_migrations(db->backend());
+  if (settings.enabled("status")) {
+    const auto status = workflow::migration_status(*db, migrations);
+    for (const auto& name : status.applied) std::cout << "applied  " << name << '\n';
+    for (const auto& name : status.pending) std::cout << "pending  " << name << '\n';
+    return status.pending.empty() ? 0 : 3;
+  }
+  const auto applied = workflow::migrate(*db, migrations);
+  std::cout << (applied.empty() ? "database is up to date"
+                                : "applied " + std::to_string(applied.size()) + " migration(s)")
+            << " (" << db->url().redacted << ")\n";
+  return 0;
+}
+
+}  // namespace
+
+Command migrate_command() {
+  return {{"migrate", "", "Apply pending database migrations (or list them with --status).",
+           with_common({{"status", "", "list applied and pending migrations; exit 3 if any pending", ""}})},
+          run_migrate};
+}
+
+}  // namespace s2s::cli

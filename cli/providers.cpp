@@ -1,0 +1,97 @@
+#include "cli/providers.h"
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "cases/providers.h"
+#include "workflow/database.h"
+
+namespace s2s::cli {
+namespace {
+
+int run_alliance_add(const Settings& settings) {
+  auto db = open_migrated(settings);
+  const auto id = cases::create_alliance(*db, settings.require("name"),
+                                         static_cast<int>(settings.integer("lead-urn", 1, 2147483647)));
+  std::cout << "alliance " << id << " created\n";
+  return 0;
+}
+
+int run_system_leader_add(const Settings& settings) {
+  auto db = open_migrated(settings);
+  std::optional<std::int64_t> alliance;
+  if (settings.get("alliance")) alliance = settings.integer("alliance", 1, 1LL << 62);
+  const auto id = cases::create_system_leader(*db, settings.require("name"), settings.require("email"),
+                                              static_cast<int>(settings.integer("home-urn", 1, 2147483647)), alliance);
+  std::cout << "system leader " << id << " created\n";
+  return 0;
+}
+
+int run_designation_add(const Settings& settings) {
+  auto db = open_migrated(settings);
+  const auto from = parse_date_argument(settings.require("from"), "--from");
+  std::optional<std::chrono::year_month_day> to;
+  if (settings.get("to")) to = parse_date_argument(*settings.get("to"), "--to");
+  const auto id =
+      cases::add_designation(*db, settings.integer("system-leader", 1, 1LL << 62), settings.require("designation"),
+                             settings.get("specialisms").value_or(""), from, to);
+  std::cout << "designation " << id << " added\n";
+  return 0;
+}
+
+int run_capacity_set(const Settings& settings) {
+  auto db = open_migrated(settings);
+  const auto leader = settings.integer("system-leader", 1, 1LL << 62);
+  const std::string year = settings.require("year");
+  const std::string days_text = settings.require("days");
+  char* end = nullptr;
+  const double days = std::strtod(days_text.c_str(), &end);
+  if (*end != '\0') throw UsageError("--days must be a number of days, got '" + days_text + "'");
+  cases::set_capacity(*db, leader, year, days);
+  const auto held = cases::capacity(*db, leader, year);
+  std::cout << "system leader " << leader << " offers " << held.offered << " days in " << year << " (" << held.reserved
+            << " reserved, " << held.consumed << " logged)\n";
+  return 0;
+}
+
+}  // namespace
+
+Command alliance_add_command() {
+  return {{"alliance add", "", "Create an alliance led by a teaching school (a school already imported).",
+           with_common({{"name", "NAME", "the alliance's name (required)", ""},
+                        {"lead-urn", "URN", "its lead teaching school (required)", ""}})},
+          run_alliance_add};
+}
+
+Command system_leader_add_command() {
+  return {{"system-leader add", "", "Create a system leader.",
+           with_common({{"name", "NAME", "required", ""},
+                        {"email", "EMAIL", "required, unique", ""},
+                        {"home-urn", "URN", "their home school (required)", ""},
+                        {"alliance", "ID", "the alliance they work for", ""}})},
+          run_system_leader_add};
+}
+
+Command designation_add_command() {
+  return {{"designation add", "", "Record a system leader's designation (NLE, LLE, SLE, NLG, LLG, PPR).",
+           with_common({{"system-leader", "ID", "required", ""},
+                        {"designation", "D", "NLE, LLE, SLE, NLG, LLG or PPR (required)", ""},
+                        {"specialisms", "LIST", "comma-separated, e.g. maths,SEND", ""},
+                        {"from", "DATE", "active from (required)", ""},
+                        {"to", "DATE", "active to", ""}})},
+          run_designation_add};
+}
+
+Command capacity_set_command() {
+  return {{"capacity set", "", "Set the days a system leader offers in an academic year.",
+           with_common({{"system-leader", "ID", "required", ""},
+                        {"year", "YYYY/YY", "the academic year, e.g. 2026/27 (required)", ""},
+                        {"days", "N", "days offered, in half-day steps (required)", ""}})},
+          run_capacity_set};
+}
+
+}  // namespace s2s::cli

@@ -1,0 +1,135 @@
+#include "cli/schools.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include "cases/gias_import.h"
+#include "cases/providers.h"
+#include "cases/schools.h"
+#include "workflow/database.h"
+#include "workflow/date.h"
+#include "workflow/errors.h"
+
+namespace s2s::cli {
+namespace {
+
+int run_import_gias(const Settings& settings) {
+  const std::string path = settings.positional[0];
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw workflow::IoError("cannot read " + path);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  auto db = open_migrated(settings);
+  const bool terminal = isatty(STDERR_FILENO) == 1;
+  const auto progress = [terminal](std::size_t done, std::size_t total) {
+    if (!terminal || total == 0) return;
+    const int width = 40;
+    const auto filled = static_cast<int>(width * done / total);
+    std::cerr << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
+              << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << total << " rows"
+              << std::flush;
+  };
+  const auto report = cases::import_gias(*db, bytes.str(), progress);
+  if (terminal) std::cerr << '\n';
+  const char* encoding = report.encoding == cases::TextEncoding::windows_1252 ? "Windows-1252"
+                         : report.encoding == cases::TextEncoding::utf8_bom   ? "UTF-8 with BOM"
+                                                                              : "UTF-8";
+  std::cout << path << " (" << encoding << "): " << report.rows << " rows: " << report.inserted << " inserted, "
+            << report.updated << " updated, " << report.unchanged << " unchanged, " << report.skipped << " skipped\n";
+  for (const auto& problem : report.problems) std::cout << problem << '\n';
+  return 0;
+}
+
+std::int32_t urn_argument(const std::string& text) {
+  char* end = nullptr;
+  const long urn = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || urn < 1 || urn > 99999999) {
+    throw UsageError("URN must be a school's unique reference number, got '" + text + "'");
+  }
+  return static_cast<std::int32_t>(urn);
+}
+
+std::optional<bool> yes_no(const Settings& settings, std::string_view name) {
+  const auto value = settings.get(name);
+  if (!value) return std::nullopt;
+  if (*value == "yes") return true;
+  if (*value == "no") return false;
+  throw UsageError("--" + std::string(name) + " must be yes or no, got '" + *value + "'");
+}
+
+void print_school(const cases::School& s) {
+  std::cout << s.urn << "  " << s.name << "\n  " << s.phase << ", " << s.status << ", " << s.la_name << " (LA "
+            << s.la_code << ")" << (s.mini_region.empty() ? "" : ", mini region " + s.mini_region) << '\n';
+  std::cout << "  trust: " << (s.trust_name.empty() ? "none" : s.trust_name + " (" + s.trust_code + ")") << '\n';
+  std::cout << "  ofsted: " << (s.ofsted_grade ? std::to_string(*s.ofsted_grade) : "none")
+            << (s.ofsted_date.empty() ? "" : " on " + s.ofsted_date)
+            << ", ssif eligible: " << (s.ssif_eligible ? "yes" : "no")
+            << ", category 5/6 area: " << (s.category_5_6 ? "yes" : "no") << '\n';
+  const auto need = cases::in_need_because(s);
+  std::cout << "  in need: " << (need ? "yes, " + *need : std::string("no")) << '\n';
+}
+
+int run_school_show(const Settings& settings) {
+  auto db = open_migrated(settings);
+  const auto urn = urn_argument(settings.positional[0]);
+  const auto school = cases::find_school(*db, urn);
+  if (!school) throw workflow::NotFound("no school with URN " + std::to_string(urn) + " (import GIAS first)");
+  print_school(*school);
+  return 0;
+}
+
+int run_school_set(const Settings& settings) {
+  auto db = open_migrated(settings);
+  cases::SchoolEdit edit;
+  if (const auto grade = settings.get("ofsted-grade")) {
+    edit.ofsted_grade = *grade == "none" ? 0 : static_cast<int>(settings.integer("ofsted-grade", 1, 4));
+  }
+  if (const auto date = settings.get("ofsted-date")) {
+    edit.ofsted_date = *date == "none" ? std::string() : *date;
+  }
+  edit.ssif_eligible = yes_no(settings, "ssif-eligible");
+  edit.category_5_6 = yes_no(settings, "category-5-6");
+  if (const auto code = settings.get("trust-code")) edit.trust_code = *code == "none" ? std::string() : *code;
+  if (const auto name = settings.get("trust-name")) edit.trust_name = *name == "none" ? std::string() : *name;
+  const auto today = workflow::london_date(std::chrono::system_clock::now());
+  print_school(cases::edit_school(*db, urn_argument(settings.positional[0]), edit, today));
+  return 0;
+}
+
+}  // namespace
+
+Command import_gias_command() {
+  return {{"import gias", "FILE.csv",
+           "Import schools from a GIAS establishment extract (UTF-8 or Windows-1252), upserting by URN.",
+           common_options(), 1},
+          run_import_gias};
+}
+
+Command school_show_command() {
+  return {{"school show", "URN", "Print a school as the KPIs see it.", common_options(), 1}, run_school_show};
+}
+
+Command school_set_command() {
+  return {
+      {"school set", "URN", "Edit what GIAS lacks: Ofsted grade and date, SSIF eligibility, Category 5/6 area, trust.",
+       with_common(
+           {{"ofsted-grade", "N", "1 outstanding, 2 good, 3 requires improvement, 4 inadequate; none clears", ""},
+            {"ofsted-date", "DATE", "the inspection's date; none clears", ""},
+            {"ssif-eligible", "yes|no", "eligible for the Strategic School Improvement Fund", ""},
+            {"category-5-6", "yes|no", "in a Category 5/6 area", ""},
+            {"trust-code", "CODE", "the trust's GIAS code; none clears", ""},
+            {"trust-name", "NAME", "the trust's name; none clears", ""}}),
+       1},
+      run_school_set};
+}
+
+}  // namespace s2s::cli

@@ -1,0 +1,140 @@
+#include "cli/serve.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "api/app.h"
+#include "api/router.h"
+#include "api/server.h"
+#include "cases/kinds.h"
+#include "cli/notifications.h"
+#include "cli/timers.h"
+#include "notifications/dispatcher.h"
+#include "notifications/templates.h"
+#include "workflow/database.h"
+#include "workflow/engine.h"
+#include "workflow/migrations.h"
+#include "workflow/timer_service.h"
+
+namespace s2s::cli {
+namespace {
+
+std::pair<std::string, std::uint16_t> parse_listen(const Settings& settings) {
+  const std::string listen = settings.require("listen");
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw UsageError(settings.source("listen") + ": listen must be HOST:PORT, got '" + listen + "'");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port_text = listen.substr(colon + 1);
+  char* end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
+    throw UsageError(settings.source("listen") + ": port must be 0 to 65535, got '" + port_text + "'");
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+int run_serve(const Settings& settings) {
+  api::ServerOptions options;
+  std::tie(options.host, options.port) = parse_listen(settings);
+  options.io_threads = static_cast<std::size_t>(settings.integer("io-threads", 1, 64));
+  options.worker_threads = static_cast<std::size_t>(settings.integer("workers", 1, 256));
+  options.max_connections = static_cast<std::size_t>(settings.integer("max-connections", 1, 100000));
+  options.max_body_bytes = static_cast<std::size_t>(settings.integer("max-body-bytes", 1024, 1LL << 30));
+  options.read_timeout = std::chrono::milliseconds(settings.integer("read-timeout-ms", 100, 3600000));
+  options.write_timeout = std::chrono::milliseconds(settings.integer("write-timeout-ms", 100, 3600000));
+  options.idle_timeout = std::chrono::milliseconds(settings.integer("idle-timeout-ms", 100, 3600000));
+  options.shutdown_grace = std::chrono::milliseconds(settings.integer("shutdown-grace-ms", 0, 3600000));
+
+  options.max_upload_bytes = static_cast<std::size_t>(settings.integer("max-upload-bytes", 1024, 1LL << 32));
+  options.upload_paths = {"/api/v1/schools/import"};
+  options.upload_read_timeout = std::chrono::milliseconds(settings.integer("upload-timeout-ms", 1000, 3600000));
+
+  api::App app;
+  app.options.max_page_size = static_cast<int>(settings.integer("max-page-size", 1, 10000));
+  app.options.default_page_size = std::min(app.options.default_page_size, app.options.max_page_size);
+  app.options.rate_per_second = static_cast<double>(settings.integer("rate-limit", 1, 1000000));
+  app.options.rate_burst = static_cast<double>(settings.integer("rate-burst", 1, 1000000));
+  app.options.public_url = settings.get("public-url").value_or("http://127.0.0.1:8080");
+  app.db = open_database(settings);
+  if (!settings.enabled("no-migrate")) {
+    const auto applied = workflow::migrate(*app.db, workflow::bundled_migrations(app.db->backend()));
+    if (!applied.empty()) spdlog::info("applied {} migration(s)", applied.size());
+  } else {
+    // Still refuse to serve on a database whose applied migrations were edited.
+    (void)workflow::migration_status(*app.db, workflow::bundled_migrations(app.db->backend()));
+  }
+  app.engine = make_engine(settings, app.db);
+  std::unique_ptr<workflow::TimerService> timers;
+  if (!settings.enabled("no-timers")) {
+    timers = std::make_unique<workflow::TimerService>(*app.engine, timer_options(settings));
+    timers->start();
+  }
+  std::unique_ptr<notifications::Dispatcher> dispatcher;
+  std::unique_ptr<notifications::DispatchService> dispatch;
+  notifications::check_templates();  // a broken template stops s2sd now, not when a message is due
+  if (settings.get("smtp-url")) {
+    dispatcher =
+        std::make_unique<notifications::Dispatcher>(app.db, cases::all_kinds(), make_mailer(settings),
+                                                    dispatcher_options(settings));
+    dispatch = std::make_unique<notifications::DispatchService>(
+        *dispatcher, std::chrono::milliseconds(settings.integer("notify-poll-ms", 100, 3600000)));
+    dispatch->start();
+  } else {
+    spdlog::warn("notifications are not sent: no --smtp-url (they wait in the outbox)");
+  }
+  api::Router router;
+  api::register_routes(router, app);
+  api::HttpServer server(options, api::make_handler(router, app));
+  spdlog::info("s2sd {} serving http://{}:{} with {} database {}", version(), options.host, server.port(),
+               workflow::to_string(app.db->backend()), app.db->url().redacted);
+  server.run();
+  if (timers) timers->stop();
+  if (dispatch) dispatch->stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+Command serve_command() {
+  return {{"serve", "", "Run the HTTP API. Migrates the database first unless --no-migrate.",
+           with_common(
+               {
+                   {"listen", "HOST:PORT", "address to listen on", "127.0.0.1:8080"},
+                   {"no-migrate", "", "do not apply pending migrations on start", ""},
+                   {"io-threads", "N", "threads running sockets", "1"},
+                   {"workers", "N", "threads running request handlers", "8"},
+                   {"max-connections", "N", "open connections at most; more get 503", "512"},
+                   {"max-body-bytes", "N", "largest request body; larger get 413", "1048576"},
+                   {"max-upload-bytes", "N", "largest GIAS upload (POST /api/v1/schools/import)", "67108864"},
+                   {"upload-timeout-ms", "MS", "a whole GIAS upload must arrive within this", "300000"},
+                   {"max-page-size", "N", "largest ?limit on lists; larger get 400", "200"},
+                   {"rate-limit", "N", "requests a second per user, sustained; more get 429", "50"},
+                   {"rate-burst", "N", "requests per user in a burst above the rate", "100"},
+                   {"read-timeout-ms", "MS", "a whole request must arrive within this", "10000"},
+                   {"write-timeout-ms", "MS", "a whole response must be sent within this", "10000"},
+                   {"idle-timeout-ms", "MS", "keep-alive connections close after this idle", "30000"},
+                   {"shutdown-grace-ms", "MS", "on SIGTERM, in-flight requests get this long", "10000"},
+                   {"no-timers", "", "do not fire due timers in this process", ""},
+               },
+               engine_options(),
+               [] {
+                 auto specs = timer_option_specs();
+                 for (auto& spec : smtp_option_specs()) specs.push_back(spec);
+                 return specs;
+               }())},
+          run_serve};
+}
+
+}  // namespace s2s::cli

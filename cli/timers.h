@@ -1,0 +1,23 @@
+#pragma once
+
+#include <vector>
+
+#include "cli/common.h"
+
+namespace s2s::workflow {
+struct TimerServiceOptions;
+}  // namespace s2s::workflow
+
+namespace s2s::cli {
+
+// --timer-poll-ms, --timer-batch and --timer-lease-seconds: taken by timers run
+// and by serve, which runs the timer service continuously.
+[[nodiscard]] std::vector<OptionSpec> timer_option_specs();
+
+// The timer service's options from those flags. Throws UsageError.
+[[nodiscard]] workflow::TimerServiceOptions timer_options(const Settings& settings);
+
+// s2sd timers run: fires every due timer now and exits, 1 when any failed.
+[[nodiscard]] Command timers_run_command();
+
+}  // namespace s2s::cli

@@ -1,0 +1,84 @@
+#include "cli/users.h"
+
+#include <iostream>
+#include <string>
+
+#include "api/users.h"
+#include "workflow/database.h"
+
+namespace s2s::cli {
+namespace {
+
+int run_user_add(const Settings& settings) {
+  auto db = open_migrated(settings);
+  const auto created = api::add_user(*db, settings.require("name"), settings.require("email"), settings.require("role"),
+                                     settings.get("scope").value_or(""), settings.get("phases").value_or(""));
+  const std::string scope = api::actor_scope(created.user);
+  std::cout << "user " << created.user.id << " " << created.user.email << " (" << created.user.role
+            << (scope.empty() ? "" : ", " + scope) << ") created; its bearer token, shown only now:\n"
+            << created.token << '\n';
+  return 0;
+}
+
+int run_user_revoke(const Settings& settings) {
+  auto db = open_database(settings);
+  const int revoked = api::revoke_tokens(*db, settings.positional[0]);
+  std::cout << revoked << " token(s) of " << settings.positional[0] << " revoked\n";
+  return 0;
+}
+
+int run_user_feed(const Settings& settings) {
+  auto db = open_migrated(settings);
+  std::string token;
+  token = api::new_feed_token(*db, settings.positional[0]);
+  std::cout << "calendar feed for " << settings.positional[0] << " (any earlier one is revoked), shown only now:\n"
+            << settings.get("public-url").value_or("http://127.0.0.1:8080") << "/api/v1/deadlines.ics?token=" << token
+            << '\n';
+  return 0;
+}
+
+int run_user_notify(const Settings& settings) {
+  auto db = open_migrated(settings);
+  api::set_notify(*db, settings.positional[0], settings.positional[1]);
+  std::cout << settings.positional[0] << " now hears " << settings.positional[1]
+            << (settings.positional[1] == "digest" ? " (one message a day)" : " (each message as it happens)") << '\n';
+  return 0;
+}
+
+}  // namespace
+
+Command user_add_command() {
+  return {{"user add", "", "Create a user and print its bearer token alone on the last line (stored only as a hash).",
+           with_common({{"name", "NAME", "the person's name (required)", ""},
+                        {"email", "EMAIL", "their email address, unique (required)", ""},
+                        {"role", "ROLE", "lead, strategic, system_leader, school, la_officer or admin (required)", ""},
+                        {"scope", "KIND:VALUE",
+                         "mini_region:NAME or alliance:ID (lead), school:URN, system_leader:ID, la:CODE; none for "
+                         "strategic and admin",
+                         ""},
+                        {"phases", "LIST",
+                         "a lead narrowed to phase groups, e.g. primary,middle (nursery, primary, middle, secondary, "
+                         "all_through, sixteen_plus, special, alternative_provision, other)",
+                         ""}})},
+          run_user_add};
+}
+
+Command user_revoke_command() {
+  return {{"user revoke", "EMAIL", "Revoke every token of the user with this email.", common_options(), 1},
+          run_user_revoke};
+}
+
+Command user_feed_command() {
+  return {{"user feed", "EMAIL",
+           "Make the user a calendar feed of their deadlines (a read-only token; an earlier one is revoked).",
+           with_common({{"public-url", "URL", "where people reach s2s", "http://127.0.0.1:8080"}}), 1},
+          run_user_feed};
+}
+
+Command user_notify_command() {
+  return {{"user notify", "EMAIL immediate|digest",
+           "How a user hears of their cases: each message at once, or a daily digest.", common_options(), 2},
+          run_user_notify};
+}
+
+}  // namespace s2s::cli
