@@ -234,6 +234,49 @@ TEST(NotesTest, AProposalsNoteIsReadByLeadsAdminsAndItsOwnProviderUnlessShared) 
   EXPECT_TRUE(legacy.contains("note"));
 }
 
+// Each kind says who hears each of its messages and what its provider needs,
+// in words the dispatcher and matching understand: a kind cannot leave them
+// to a switch elsewhere that forgets it.
+TEST(KindsTest, EveryKindDeclaresItsMessagesRecipientsAndProviderRule) {
+  const std::set<std::string_view> roles{"lead", "system_leader", "school", "referrer"};
+  const std::set<std::string_view> designations{"NLE", "LLE", "SLE", "NLG", "LLG", "PPR"};
+  const auto items = [](std::string_view list) {
+    std::vector<std::string_view> out;
+    while (!list.empty()) {
+      const auto comma = list.find(',');
+      out.push_back(list.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+    return out;
+  };
+  for (const CaseKind* kind : kinds()) {
+    SCOPED_TRACE(std::string(kind->name()));
+    EXPECT_NE(kind->find_message("referral_received"), nullptr) << "opening tells the leads";
+    for (const auto& m : kind->messages()) {
+      EXPECT_FALSE(items(m.recipients).empty()) << m.message;
+      for (const auto role : items(m.recipients)) EXPECT_TRUE(roles.contains(role)) << m.message << ": " << role;
+    }
+    const auto& provider = kind->provider();
+    EXPECT_FALSE(items(provider.fits).empty());
+    for (const auto token : items(provider.fits)) {
+      const auto code = token.substr(0, token.find(':'));
+      EXPECT_TRUE(designations.contains(code)) << token;
+      if (token.find(':') != std::string_view::npos) {
+        const auto when = token.substr(token.find(':') + 1);
+        EXPECT_TRUE(when == "focus" || when == "governance") << token;
+      }
+    }
+    for (const auto code : items(provider.also)) EXPECT_TRUE(designations.contains(code)) << code;
+    EXPECT_GE(provider.default_days, 0);
+  }
+  // The plan's pupil premium reviewers: accredited, and NLEs or LLEs.
+  const auto* pp = all_kinds()->find("pupil_premium_review");
+  ASSERT_NE(pp, nullptr);
+  EXPECT_EQ(pp->provider().fits, "PPR");
+  EXPECT_EQ(pp->provider().also, "NLE,LLE");
+}
+
 TEST(KindsTest, OpenFieldNamesAreUniqueAndAnEmptyReferralIsRefused) {
   for (const CaseKind* kind : kinds()) {
     SCOPED_TRACE(std::string(kind->name()));
