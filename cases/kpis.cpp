@@ -109,12 +109,6 @@ class ReportSql {
 // (NULL, for a school not on the register, is not in need).
 constexpr const char* kInNeed =
     "CASE WHEN s.ssif_eligible OR (s.ofsted_grade = 3 AND s.category_5_6) THEN 1 ELSE 0 END";
-constexpr const char* kInNeedWords =
-    "Schools in need, in the LTT plan's words (footnote iii): \"schools who meet the Strategic School Improvement "
-    "Fund eligibility criteria and/or those that are graded 'Requires Improvement' by Ofsted and are located in "
-    "challenging areas of the country ... 'Category 5 & 6' Areas\": a school SSIF-eligible, or graded requires "
-    "improvement AND in a Category 5/6 area (a school graded requires improvement elsewhere, or a good school in "
-    "such an area, is not in need).";
 constexpr double kDaysPerTeachingSchool = 30;
 
 // One group of rows: its keys (as text), the case reference when the rows are
@@ -228,83 +222,84 @@ std::string place_condition(soci::session& sql, const KpiScope& scope, const std
   return all_of(parts);
 }
 
-// One report on a connection whose snapshot is already open.
-KpiReport report_on(workflow::Database::Connection& connection, const workflow::Calendar& calendar,
-                    const KpiScope& scope, std::chrono::year_month_day today) {
-  if (!is_academic_year(scope.academic_year)) {
-    throw workflow::InvalidInput("academic year must look like 2026/27, got '" + scope.academic_year + "'", "academic_year");
-  }
-  const int first_year = std::stoi(scope.academic_year.substr(0, 4));
-  if (first_year < 1900) {
-    throw workflow::InvalidInput("academic year " + scope.academic_year + " is before 1900/01", "academic_year");
-  }
-  KpiReport report;
-  report.scope = scope;
-  report.from = fmt::format("{:04}-09-01", first_year);
-  report.to = fmt::format("{:04}-08-31", first_year + 1);
-  if (!scope.as_of && workflow::format_date(today) < report.from) {
-    throw workflow::InvalidInput("academic year " + scope.academic_year + " has not started: it begins on " + report.from,
-                        "academic_year");
-  }
-  const auto as_of = scope.as_of.value_or(today);
-  if (std::chrono::sys_days(as_of) > std::chrono::sys_days(today)) {
-    throw workflow::InvalidInput("as_of " + workflow::format_date(as_of) + " is after today", "as_of");
-  }
-  report.as_of = workflow::format_date(as_of);
-  if (report.as_of < report.from) {
-    throw workflow::InvalidInput(
-        "as_of " + report.as_of + " is before the academic year " + scope.academic_year + " starts on " + report.from,
-        "as_of");
-  }
-  // Nothing can be logged ahead of the day it is logged on, so up to today
-  // the kept yearly totals are exact; an earlier day takes off the entries
-  // dated after it.
-  const bool now = std::chrono::sys_days(as_of) >= std::chrono::sys_days(today);
-  const std::string end = std::min(report.to, report.as_of);
-  const auto day_before = workflow::format_date(std::chrono::sys_days(as_of) - std::chrono::days(1));
-  const bool refs = scope.with_references;
-  const auto kinds = all_kinds();
+// What a report's KPIs are counted from: its dates, its scope's SQL, and the
+// rows several KPIs share (the year's days, the accepted deployments, the
+// ratings, the settled deadlines), each read once, when first asked for.
+class Counting {
+ public:
+  struct TeachingSchool {
+    std::int64_t id = 0;
+    std::string name;  // "Birch Teaching School Alliance (Birch Primary)"
+  };
 
-  {
-    soci::session& sql = connection.session();
-    const ScopeSql where = scope_conditions(sql, scope);
-    const ReportSql q(connection.backend(), where.full, report.from, end, report.as_of);
-    const auto sorted_refs = [](const std::vector<Tally>& rows, auto&& keep) {
-      std::set<std::string> out;
-      for (const auto& t : rows) {
-        if (!t.reference.empty() && keep(t)) out.insert(t.reference);
-      }
-      return std::vector<std::string>(out.begin(), out.end());
-    };
-    const auto all_rows = [](const Tally&) { return true; };
-    const auto key_is = [](std::size_t i, const char* value) {
-      return [i, value](const Tally& t) { return t.keys[i] == value; };
-    };
+  Counting(workflow::Database::Connection& connection, const workflow::Calendar& calendar, const KpiScope& scope,
+           std::chrono::year_month_day today, KpiReport& report, int first_year)
+      : sql(connection.session()),
+        calendar(calendar),
+        scope(scope),
+        report(report),
+        first_year(first_year),
+        as_of(scope.as_of.value_or(today)),
+        // Nothing can be logged ahead of the day it is logged on, so up to
+        // today the kept yearly totals are exact; an earlier day takes off
+        // the entries dated after it.
+        now(std::chrono::sys_days(as_of) >= std::chrono::sys_days(today)),
+        refs(scope.with_references),
+        where(scope_conditions(sql, scope)),
+        q(connection.backend(), where.full, report.from, std::min(report.to, report.as_of), report.as_of) {}
 
-    // 1. Deployment days to schools in need, per teaching school; the days of
-    // risk assessments and pupil premium reviews beside them. The scope's
-    // teaching schools are the alliance asked for, else the alliances whose
-    // lead school is in the scope's place; each one's days are those its
-    // system leaders gave (to schools anywhere, of the scope's phases).
-    struct TeachingSchool {
-      std::int64_t id = 0;
-      std::string name;
-    };
-    std::vector<TeachingSchool> teaching_schools;
-    {
-      const std::string query =
-          "SELECT a.id, a.name, ls.name FROM alliances a JOIN schools ls ON ls.urn = a.lead_school_urn" +
-          (scope.alliance ? " WHERE a.id = " + std::to_string(*scope.alliance)
-                          : where.place_of_lead.empty() ? std::string() : " WHERE " + where.place_of_lead) +
-          " ORDER BY a.name, a.id";
-      soci::rowset<soci::row> rows = sql.prepare << query;
-      for (const auto& r : rows) {
-        teaching_schools.push_back({row_integer(r, 0), row_text(r, 1) + " (" + row_text(r, 2) + ")"});
-      }
+  soci::session& sql;
+  const workflow::Calendar& calendar;
+  const KpiScope& scope;
+  KpiReport& report;
+  const int first_year;
+  const std::chrono::year_month_day as_of;
+  const bool now;
+  const bool refs;
+  const ScopeSql where;
+  const ReportSql q;
+
+  // The references of the rows `keep` takes, sorted, once each.
+  template <class Keep>
+  static std::vector<std::string> sorted_refs(const std::vector<Tally>& rows, Keep&& keep) {
+    std::set<std::string> out;
+    for (const auto& t : rows) {
+      if (!t.reference.empty() && keep(t)) out.insert(t.reference);
     }
+    return std::vector<std::string>(out.begin(), out.end());
+  }
+  static bool all_rows(const Tally&) { return true; }
+  static auto key_is(std::size_t i, const char* value) {
+    return [i, value](const Tally& t) { return t.keys[i] == value; };
+  }
+
+  // The scope's teaching schools: the alliance asked for, else the alliances
+  // whose lead school is in the scope's place.
+  const std::vector<TeachingSchool>& teaching_schools() {
+    if (teaching_schools_) return *teaching_schools_;
+    teaching_schools_.emplace();
+    const std::string query =
+        "SELECT a.id, a.name, ls.name FROM alliances a JOIN schools ls ON ls.urn = a.lead_school_urn" +
+        (scope.alliance ? " WHERE a.id = " + std::to_string(*scope.alliance)
+                        : where.place_of_lead.empty() ? std::string() : " WHERE " + where.place_of_lead) +
+        " ORDER BY a.name, a.id";
+    soci::rowset<soci::row> rows = sql.prepare << query;
+    for (const auto& r : rows) {
+      teaching_schools_->push_back({row_integer(r, 0), row_text(r, 1) + " (" + row_text(r, 2) + ")"});
+    }
+    return *teaching_schools_;
+  }
+
+  // The year's days in force up to the report's date. keys: in need, the
+  // case's school in scope, the teaching school the day counts for ("0":
+  // none of the scope's), kind, funding source. A teaching school's days
+  // are those its system leaders gave, to schools anywhere of the scope's phases.
+  const std::vector<Tally>& days() {
+    if (days_) return *days_;
     std::string teaching_ids;
-    for (const auto& t : teaching_schools) teaching_ids += (teaching_ids.empty() ? "" : ", ") + std::to_string(t.id);
-    // The teaching school a day counts for ("0": none of the scope's).
+    for (const auto& t : teaching_schools()) {
+      teaching_ids += (teaching_ids.empty() ? "" : ", ") + std::to_string(t.id);
+    }
     const std::string counts_for =
         teaching_ids.empty() ? std::string("0")
                              : "CASE WHEN l.alliance_id IN (" + teaching_ids + ")" +
@@ -317,20 +312,18 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
                   (teaching_ids.empty() ? "" : " OR (l.alliance_id IN (" + teaching_ids + ")" +
                                                    (where.phases.empty() ? "" : " AND " + where.phases) + ")") +
                   ")";
-    const std::vector<std::string> day_keys{kInNeed, q.scoped(), counts_for, "c.kind",
-                                            "COALESCE(t.funding_source, '')"};
+    const std::vector<std::string> keys{kInNeed, q.scoped(), counts_for, "c.kind", "COALESCE(t.funding_source, '')"};
     // The year's days in force are kept per case, system leader and funding
     // source (deployment_day_totals); those up to an earlier day are the
     // year's less the entries in force dated after it, few for a recent day.
-    // keys: in need, the case's school in scope, the teaching school it counts for, kind, funding source
-    auto days = tally(sql, day_keys, "t.half_days",
+    auto days = tally(sql, keys, "t.half_days",
                       " FROM deployment_day_totals t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn ="
                       " c.school_urn LEFT JOIN system_leaders l ON l.id = t.system_leader_id WHERE t.academic_year = " +
                           ReportSql::quote(scope.academic_year) + " AND t.half_days <> 0" + kept_rows,
                       refs);
     if (!now) {
       const auto after =
-          tally(sql, day_keys, "t.half_days",
+          tally(sql, keys, "t.half_days",
                 " FROM deployment_days t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
                 " LEFT JOIN system_leaders l ON l.id = t.system_leader_id WHERE t.day > " +
                     q.as_of() + " AND t.day <= " + ReportSql::quote(report.to) +
@@ -346,340 +339,435 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
         if (std::fabs(value) > 1e-9) days.push_back(Tally{key.first, key.second, value});
       }
     }
-    const auto n = static_cast<double>(teaching_schools.size());
-    // A teaching school's days to schools outside the scope count, but those
-    // cases are not the caller's to see: only the scope's own are listed.
-    const auto listable = [&](const Tally& t) { return where.full.empty() || t.keys[1] == "1"; };
-    // One KPI counted per teaching school: each one's part, and the total
-    // against the target times the number of teaching schools. The status is
-    // the worst of the total's and every teaching school's, so that a total
-    // met never hides a teaching school below its own target.
-    const auto per_teaching_school = [&](Kpi k, auto&& counts, std::optional<double> each) {
-      for (const auto& ts : teaching_schools) {
-        const std::string id = std::to_string(ts.id);
-        KpiPart part;
-        part.alliance_id = ts.id;
-        part.name = ts.name;
-        const auto mine = [&](const Tally& t) { return t.keys[2] == id && counts(t); };
-        for (const auto& t : days) part.actual += mine(t) ? t.value / 2.0 : 0;
-        part.status = each ? rag(part.actual, *each) : "none";
-        part.references = sorted_refs(days, [&](const Tally& t) { return mine(t) && listable(t); });
-        k.numerator += part.actual;
-        k.parts.push_back(std::move(part));
-      }
-      // The denominator is the total's target (30 x the teaching schools), so
-      // that numerator over denominator is a share of it, never an average.
-      k.denominator = each ? *each * n : 0;
-      if (n > 0) k.actual = k.numerator;
-      k.status = each ? rag(k.actual, *each * n) : "none";
-      static constexpr std::array<const char*, 4> kWorst{"none", "green", "amber", "red"};
-      const auto rank = [](const std::string& status) {
-        return std::find(kWorst.begin(), kWorst.end(), status) - kWorst.begin();
-      };
-      for (const auto& part : k.parts) {
-        if (each && rank(part.status) > rank(k.status)) k.status = part.status;
-      }
-      k.references = sorted_refs(days, [&](const Tally& t) { return t.keys[2] != "0" && counts(t) && listable(t); });
-      report.kpis.push_back(std::move(k));
-    };
-    per_teaching_school(
-        kpi("deployment_days_in_need", "Deployment days to schools in need, per teaching school",
-            std::string("Days of bespoke support (support requests; corrections applied) logged in the academic year "
-                        "on cases of schools in need, by each teaching school's system leaders (to schools anywhere), "
-                        "each against its 30; the figure is the total against 30 times the number of teaching "
-                        "schools, and its status is the worst of the total's and each teaching school's. The "
-                        "teaching schools are the alliance asked for, else the alliances whose lead school is in the "
-                        "scope. ") +
-                kInNeedWords,
-            n == 1 ? std::string("at least 30")
-                   : fmt::format("at least 30 per teaching school ({} in all for {})",
-                                 figure_text(kDaysPerTeachingSchool * n), figure_text(n)),
-            "days"),
-        [](const Tally& t) { return t.keys[0] == "1" && t.keys[3] == "support_request"; }, kDaysPerTeachingSchool);
-    for (const auto& [kind, id, name] :
-         {std::tuple{"risk_assessment", "risk_assessment_days", "Risk assessment days, per teaching school"},
-          std::tuple{"pupil_premium_review", "pupil_premium_review_days",
-                     "Pupil premium review days, per teaching school"}}) {
-      const std::string kind_name = kind;
-      per_teaching_school(kpi(id, name,
-                              "Days logged in the academic year (corrections applied) on " +
-                                  std::string(kind_name == "risk_assessment" ? "risk assessments"
-                                                                             : "pupil premium reviews") +
-                                  " by each teaching school's system leaders, beside the deployment days (which "
-                                  "count support requests only).",
-                              "", "days"),
-                          [kind_name](const Tally& t) { return t.keys[3] == kind_name; }, std::nullopt);
-    }
-    // 2. Support rated good or better by the supported school; 3. SLE deployments so rated.
-    {
-      // An SLE deployment: made under an SLE designation (chosen when the
-      // provider was proposed) that was active on its dates, from acceptance
-      // to its end (or the report's date).
-      const std::string sle_deployment =
-          "CASE WHEN EXISTS (SELECT 1 FROM deployments d JOIN designations g ON g.id = d.designation_id"
-          " WHERE d.case_id = c.id AND d.accepted_on IS NOT NULL AND d.status IN ('active', 'ended')"
-          " AND g.designation = 'SLE' AND g.active_from <= d.accepted_on"
-          " AND (g.active_to IS NULL OR g.active_to >= COALESCE(d.ended_on, " +
-          q.end() + "))) THEN 1 ELSE 0 END";
-      // keys: rated 1 or 2, an SLE deployment
-      const auto rated = tally(
-          sql, {"CASE WHEN " + q.grade() + " BETWEEN 1 AND 2 THEN 1 ELSE 0 END", sle_deployment}, "1",
-          " FROM case_history h JOIN cases c ON c.id = h.case_id" + q.schools() +
-              " WHERE h.event = 'submit_rating' AND h.occurred_on BETWEEN " + q.from() + " AND " + q.end() +
-              " AND NOT EXISTS (SELECT 1 FROM case_history h2 WHERE h2.case_id = h.case_id"
-              " AND h2.event = 'submit_rating' AND h2.occurred_on BETWEEN " +
-              q.from() + " AND " + q.end() + " AND h2.sequence > h.sequence)",
-          refs);
-      Kpi good = kpi("rated_good_or_better", "Support rated good or better",
-                     "Of the cases whose school rated the support in the academic year (its last rating counts), "
-                     "the share rated 1 (outstanding) or 2 (good).",
-                     "at least 90%", "percent");
-      Kpi sle = kpi("sle_positive_feedback", "SLE deployments with positive feedback",
-                    "Of the rated cases (as above) whose deployment was made under an SLE designation active on its "
-                    "dates (the designation is chosen when the provider is proposed), the share rated 1 or 2.",
-                    "above 95%", "percent");
-      count_share(good, rated, 0, all_rows);
-      count_share(sle, rated, 0, key_is(1, "1"));
-      for (auto* k : {&good, &sle}) {
-        if (k->denominator > 0) k->actual = percent(k->numerator, k->denominator);
-      }
-      good.status = rag(good.actual, 90);
-      sle.status = rag(sle.actual, 95, true);
-      good.references = sorted_refs(rated, all_rows);
-      sle.references = sorted_refs(rated, key_is(1, "1"));
-      report.kpis.push_back(std::move(good));
-      report.kpis.push_back(std::move(sle));
-    }
-    // 4. Schools that self-refer: distinct schools, beside the previous year's.
-    {
-      // keys: the school, a self-referral
-      const auto referred = [&](const std::string& from, const std::string& to) {
-        return tally(sql, {"CAST(c.school_urn AS TEXT)", "CASE WHEN " + q.field("source") + " = 'self' THEN 1 ELSE 0 END"},
-                     "1",
-                     " FROM cases c" + q.schools() + " WHERE c.kind = 'support_request' AND c.opened_on BETWEEN " +
-                         from + " AND " + to,
-                     refs);
-      };
-      const auto distinct_schools = [](const std::vector<Tally>& rows, bool self_only) {
-        std::set<std::string> out;
-        for (const auto& t : rows) {
-          if (!self_only || t.keys[1] == "1") out.insert(t.keys[0]);
-        }
-        return static_cast<double>(out.size());
-      };
-      const auto opened = referred(q.from(), q.end());
-      Kpi k = kpi("self_referrals", "Schools that self-refer",
-                  "Distinct schools that referred themselves for school-to-school support (support requests whose "
-                  "source is self; a school user's own referral is always one) in the academic year, beside the "
-                  "previous academic year's figure (the whole year); the denominator is the distinct schools referred "
-                  "in the year by anyone.",
-                  "should rise", "schools");
-      k.numerator = distinct_schools(opened, true);
-      k.denominator = distinct_schools(opened, false);
-      k.actual = k.numerator;
-      const auto before = referred(fmt::format("'{:04}-09-01'", first_year - 1), fmt::format("'{:04}-08-31'", first_year));
-      k.previous = distinct_schools(before, true);
-      k.status = "none";
-      k.references = sorted_refs(opened, key_is(1, "1"));
-      report.kpis.push_back(std::move(k));
-    }
-    // Deployments accepted in the year (the case's match), for attrition and
-    // the time from referral to match. keys: withdrawn since, opened on, accepted on
-    const auto accepted =
-        tally(sql,
-              {"CASE WHEN d.status = 'withdrawn' AND d.ended_on <= " + q.as_of() + " THEN 1 ELSE 0 END",
-               "CAST(c.opened_on AS TEXT)", "CAST(d.accepted_on AS TEXT)"},
-              "1",
-              " FROM deployments d JOIN cases c ON c.id = d.case_id" + q.schools() + " WHERE d.accepted_on BETWEEN " +
-                  q.from() + " AND " + q.end(),
-              refs);
-    // 5. Attrition.
-    {
-      Kpi k =
-          kpi("attrition", "Attrition",
-              "Of the deployments accepted in the academic year, the share whose case was withdrawn after acceptance.",
-              "should fall", "percent");
-      count_share(k, accepted, 0, all_rows);
-      if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
-      k.status = "none";
-      k.references = sorted_refs(accepted, key_is(0, "1"));
-      report.kpis.push_back(std::move(k));
-    }
-    // 6. De-designated schools contacted in time; 7. reports on time. A
-    // deadline counts once it is met or late, or has passed unmet (it is
-    // overdue, or was settled or cancelled only after the report's date).
-    {
-      const auto settled =
-          tally(sql,
-                {"CASE WHEN dl.purpose = 'designation_review.contact' THEN 'contact' ELSE 'report' END",
-                 "CASE WHEN dl.status = 'met' AND dl.settled_on <= " + q.as_of() + " THEN 1 ELSE 0 END"},
-                "1",
-                " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
-                    " WHERE dl.purpose IN ('designation_review.contact', 'risk_assessment.report', "
-                    "'pupil_premium.report') AND dl.due_on BETWEEN " +
-                    q.from() + " AND " + ReportSql::quote(report.to) +
-                    " AND ((dl.status IN ('met', 'late') AND dl.settled_on <= " + q.as_of() + ") OR (dl.due_on < " +
-                    q.as_of() + " AND (dl.settled_on IS NULL OR dl.settled_on > " + q.as_of() + ")))",
-                refs);
-      const auto on_time = [&](Kpi k, const char* which) {
-        count_share(k, settled, 1, key_is(0, which));
-        if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
-        k.status = rag(k.actual, 100);
-        k.references = sorted_refs(settled, key_is(0, which));
-        report.kpis.push_back(std::move(k));
-      };
-      on_time(kpi("dedesignated_contacted_in_time", "De-designated schools contacted within 10 working days",
-                  "Of the designation reviews whose contact deadline falls due in the academic year and has been "
-                  "met or has passed, the share contacted by the deadline (a contact on its last day counts).",
-                  "100%", "percent"),
-              "contact");
-      on_time(kpi("reports_on_time", "Risk assessment and pupil premium review reports on time",
-                  "Of the report deadlines of risk assessments and pupil premium reviews that fall due in the "
-                  "academic year and have been met or have passed, the share met in time.",
-                  "100%", "percent"),
-              "report");
-    }
-    // 8. Working days from referral to match.
-    {
-      std::vector<int> waits;
-      std::map<std::pair<std::string, std::string>, int> known;  // the calendar counts each pair of days once
-      for (const auto& t : accepted) {
-        auto [it, added] = known.try_emplace(std::pair{t.keys[1], t.keys[2]}, -1);
-        if (added) {
-          const auto opened = workflow::parse_date(t.keys[1]);
-          const auto match = workflow::parse_date(t.keys[2]);
-          if (opened && match) it->second = calendar.working_days_between(*opened, *match);
-        }
-        if (it->second >= 0) waits.insert(waits.end(), static_cast<std::size_t>(t.value), it->second);
-      }
-      for (const auto& [id, name, quant] :
-           {std::tuple{"referral_to_match_median", "Working days from referral to match (median)", 0.5},
-            std::tuple{"referral_to_match_p90", "Working days from referral to match (90th percentile)", 0.9}}) {
-        Kpi k = kpi(id, name,
-                    "Working days from a case's opening to its provider's acceptance, over the cases matched in the "
-                    "academic year (nearest-rank percentile).",
-                    "should fall", "working days");
-        k.denominator = static_cast<double>(waits.size());
-        if (!waits.empty()) {
-          k.actual = quantile(waits, quant);
-          k.numerator = static_cast<double>(waits.size());  // the cases it is taken over
-        }
-        k.status = "none";
-        k.references = sorted_refs(accepted, all_rows);
-        report.kpis.push_back(std::move(k));
-      }
-    }
-    // 9. Open cases by phase. A case's state on an earlier date is its state
-    // now unless it moved since the day before (then its history says).
-    {
-      const auto states = tally(
-          sql,
-          {"c.kind", now ? std::string("c.state")
-                         : "CASE WHEN c.updated_at < " + ReportSql::quote(day_before) +
-                               " THEN c.state ELSE COALESCE((SELECT h.to_state FROM case_history h WHERE h.case_id ="
-                               " c.id AND h.occurred_on <= " +
-                               q.as_of() + " ORDER BY h.sequence DESC LIMIT 1), c.state) END"},
-          "1", " FROM cases c" + q.schools() + " WHERE c.opened_on <= " + q.as_of(), refs);
-      Kpi k = kpi("open_cases", "Open cases",
-                  "Cases of the scope opened and not yet closed, declined or withdrawn, on the report's date.", "",
-                  "count");
-      const auto open = [&](const Tally& t) -> std::optional<workflow::Phase> {
-        const auto* kind = kinds->find(t.keys[0]);
-        const auto phase = kind != nullptr ? kind->phase_of(t.keys[1]) : std::nullopt;
-        if (phase && workflow::is_terminal(*phase)) return std::nullopt;
-        return phase;
-      };
-      for (const auto& t : states) {
-        const auto phase = open(t);
-        if (!phase) continue;
-        report.open_by_phase[std::string(workflow::to_string(*phase))] += static_cast<int>(t.value);
-        k.numerator += t.value;
-      }
-      k.actual = k.numerator;
-      k.status = "none";
-      k.references = sorted_refs(states, [&](const Tally& t) { return open(t).has_value(); });
-      report.kpis.push_back(std::move(k));
-    }
-    // 10. Overdue deadlines: passed (their due day is before the report's
-    // date) and not met, late or cancelled by then.
-    {
-      const std::string passed = " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
-                                 " WHERE dl.due_on < " + q.as_of() + " AND (dl.settled_on IS NULL OR dl.settled_on > " +
-                                 q.as_of() + ")";
-      const auto overdue = tally(sql, {}, "1", passed, refs);
-      Kpi o = kpi("overdue_deadlines", "Overdue deadlines",
-                  "Deadlines of the scope's cases whose due day had passed and which were not yet met, on the "
-                  "report's date.",
-                  "0", "count");
-      for (const auto& t : overdue) o.numerator += t.value;
-      o.actual = o.numerator;
-      o.status = o.numerator == 0 ? "green" : "red";
-      o.references = sorted_refs(overdue, all_rows);
-      report.kpis.push_back(std::move(o));
-      if (scope.with_overdue_items) {
-        soci::rowset<soci::row> rows =
-            sql.prepare << "SELECT c.reference, c.kind, c.school_urn, s.name, dl.purpose, CAST(dl.due_on AS TEXT)" +
-                               passed + " ORDER BY dl.due_on, c.reference, dl.purpose";
-        std::map<std::string, int> late_by;  // per due day: many deadlines share one
-        for (const auto& r : rows) {
-          OverdueItem item{row_text(r, 0),
-                           row_text(r, 1),
-                           static_cast<int>(row_integer(r, 2)),
-                           row_text(r, 3),
-                           row_text(r, 4),
-                           row_text(r, 5),
-                           0};
-          auto [known, added] = late_by.try_emplace(item.due_on, 0);
-          if (added) {
-            if (const auto due = workflow::parse_date(item.due_on)) {
-              known->second = calendar.working_days_between(*due, as_of);
-            }
-          }
-          item.working_days_late = known->second;
-          report.overdue.push_back(std::move(item));
-        }
-      }
-    }
-    // Days and spend by funding source (the days given to the scope's schools).
-    {
-      std::map<std::string, double> by_source;
-      for (const auto& t : days) {
-        if (t.keys[1] == "1") by_source[t.keys[4]] += t.value / 2.0;
-      }
-      for (const auto& [source, amount] : by_source) {
-        if (amount == 0) continue;
-        // No day rate, no spend: an unknown, not a zero.
-        report.funding.push_back(FundingRow{
-            source, amount, scope.day_rate > 0 ? std::optional<double>(amount * scope.day_rate) : std::nullopt});
-      }
-    }
-    // The engagement map: schools per mini region with and without a case or an alliance.
-    {
-      soci::rowset<soci::row> rows =
-          sql.prepare
-          << "SELECT COALESCE(m.mini_region, ''),"
-             " CASE WHEN EXISTS (SELECT 1 FROM cases c WHERE c.school_urn = s.urn AND c.opened_on BETWEEN " +
-                 q.from() + " AND " + q.end() +
-                 ") THEN 1 ELSE 0 END,"
-                 " CASE WHEN s.urn IN (SELECT school_urn FROM alliance_members)"
-                 " OR s.urn IN (SELECT lead_school_urn FROM alliances) THEN 1 ELSE 0 END, count(*)"
-                 " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
-                 (q.condition().empty() ? "" : " WHERE " + q.condition()) + " GROUP BY 1, 2, 3";
-      std::map<std::string, EngagementRow> regions;
-      for (const auto& r : rows) {
-        EngagementRow& row = regions[row_text(r, 0)];
-        row.mini_region = row_text(r, 0);
-        const bool engaged = row_integer(r, 1) != 0;
-        const bool member = row_integer(r, 2) != 0;
-        const auto n = static_cast<int>(row_integer(r, 3));
-        row.schools += n;
-        row.with_case += engaged ? n : 0;
-        row.in_alliance += member ? n : 0;
-        row.with_neither += !engaged && !member ? n : 0;
-      }
-      for (auto& [region, row] : regions) report.engagement.push_back(row);
-    }
+    days_ = std::move(days);
+    return *days_;
   }
+
+  // A teaching school's days to schools outside the scope count, but those
+  // cases are not the caller's to see: only the scope's own are listed.
+  [[nodiscard]] bool listable(const Tally& day) const { return where.full.empty() || day.keys[1] == "1"; }
+
+  // The cases rated in the year, by their last rating. keys: rated 1 or 2,
+  // an SLE deployment (made under an SLE designation, chosen when the provider
+  // was proposed, that was active from acceptance to its end or the report's date).
+  const std::vector<Tally>& rated() {
+    if (rated_) return *rated_;
+    const std::string sle_deployment =
+        "CASE WHEN EXISTS (SELECT 1 FROM deployments d JOIN designations g ON g.id = d.designation_id"
+        " WHERE d.case_id = c.id AND d.accepted_on IS NOT NULL AND d.status IN ('active', 'ended')"
+        " AND g.designation = 'SLE' AND g.active_from <= d.accepted_on"
+        " AND (g.active_to IS NULL OR g.active_to >= COALESCE(d.ended_on, " +
+        q.end() + "))) THEN 1 ELSE 0 END";
+    rated_ = tally(sql, {"CASE WHEN " + q.grade() + " BETWEEN 1 AND 2 THEN 1 ELSE 0 END", sle_deployment}, "1",
+                   " FROM case_history h JOIN cases c ON c.id = h.case_id" + q.schools() +
+                       " WHERE h.event = 'submit_rating' AND h.occurred_on BETWEEN " + q.from() + " AND " + q.end() +
+                       " AND NOT EXISTS (SELECT 1 FROM case_history h2 WHERE h2.case_id = h.case_id"
+                       " AND h2.event = 'submit_rating' AND h2.occurred_on BETWEEN " +
+                       q.from() + " AND " + q.end() + " AND h2.sequence > h.sequence)",
+                   refs);
+    return *rated_;
+  }
+
+  // Support requests opened between two quoted dates. keys: the school, a self-referral.
+  std::vector<Tally> referred(const std::string& from, const std::string& to) {
+    return tally(sql, {"CAST(c.school_urn AS TEXT)", "CASE WHEN " + q.field("source") + " = 'self' THEN 1 ELSE 0 END"},
+                 "1",
+                 " FROM cases c" + q.schools() + " WHERE c.kind = 'support_request' AND c.opened_on BETWEEN " + from +
+                     " AND " + to,
+                 refs);
+  }
+
+  // Deployments accepted in the year (the case's match). keys: withdrawn
+  // since, opened on, accepted on.
+  const std::vector<Tally>& accepted() {
+    if (accepted_) return *accepted_;
+    accepted_ = tally(sql,
+                      {"CASE WHEN d.status = 'withdrawn' AND d.ended_on <= " + q.as_of() + " THEN 1 ELSE 0 END",
+                       "CAST(c.opened_on AS TEXT)", "CAST(d.accepted_on AS TEXT)"},
+                      "1",
+                      " FROM deployments d JOIN cases c ON c.id = d.case_id" + q.schools() +
+                          " WHERE d.accepted_on BETWEEN " + q.from() + " AND " + q.end(),
+                      refs);
+    return *accepted_;
+  }
+
+  // The working days from referral to match of each accepted deployment.
+  const std::vector<int>& waits() {
+    if (waits_) return *waits_;
+    waits_.emplace();
+    std::map<std::pair<std::string, std::string>, int> known;  // the calendar counts each pair of days once
+    for (const auto& t : accepted()) {
+      auto [it, added] = known.try_emplace(std::pair{t.keys[1], t.keys[2]}, -1);
+      if (added) {
+        const auto opened = workflow::parse_date(t.keys[1]);
+        const auto match = workflow::parse_date(t.keys[2]);
+        if (opened && match) it->second = calendar.working_days_between(*opened, *match);
+      }
+      if (it->second >= 0) waits_->insert(waits_->end(), static_cast<std::size_t>(t.value), it->second);
+    }
+    return *waits_;
+  }
+
+  // The report and contact deadlines that count: met or late by the
+  // report's date, or passed unmet (overdue, or settled or cancelled only
+  // after it). keys: contact or report, met in time.
+  const std::vector<Tally>& settled() {
+    if (settled_) return *settled_;
+    settled_ = tally(sql,
+                     {"CASE WHEN dl.purpose = 'designation_review.contact' THEN 'contact' ELSE 'report' END",
+                      "CASE WHEN dl.status = 'met' AND dl.settled_on <= " + q.as_of() + " THEN 1 ELSE 0 END"},
+                     "1",
+                     " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
+                         " WHERE dl.purpose IN ('designation_review.contact', 'risk_assessment.report', "
+                         "'pupil_premium.report') AND dl.due_on BETWEEN " +
+                         q.from() + " AND " + ReportSql::quote(report.to) +
+                         " AND ((dl.status IN ('met', 'late') AND dl.settled_on <= " + q.as_of() +
+                         ") OR (dl.due_on < " + q.as_of() + " AND (dl.settled_on IS NULL OR dl.settled_on > " +
+                         q.as_of() + ")))",
+                     refs);
+    return *settled_;
+  }
+
+  // Deadlines passed by the report's date and not met, late or cancelled by then.
+  [[nodiscard]] std::string passed_deadlines() const {
+    return " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() + " WHERE dl.due_on < " + q.as_of() +
+           " AND (dl.settled_on IS NULL OR dl.settled_on > " + q.as_of() + ")";
+  }
+
+ private:
+  std::optional<std::vector<TeachingSchool>> teaching_schools_;
+  std::optional<std::vector<Tally>> days_;
+  std::optional<std::vector<Tally>> rated_;
+  std::optional<std::vector<Tally>> accepted_;
+  std::optional<std::vector<int>> waits_;
+  std::optional<std::vector<Tally>> settled_;
+};
+
+// A KPI counted per teaching school: each one's part (against `each`, when
+// the plan sets a target per teaching school), and the total against `each`
+// times the number of teaching schools. The status is the worst of the
+// total's and every teaching school's, so that a total met never hides a
+// teaching school below its own target.
+template <class Counts>
+void per_teaching_school(Counting& c, Kpi& k, Counts&& counts, std::optional<double> each) {
+  const auto& days = c.days();
+  const auto n = static_cast<double>(c.teaching_schools().size());
+  for (const auto& ts : c.teaching_schools()) {
+    const std::string id = std::to_string(ts.id);
+    KpiPart part;
+    part.alliance_id = ts.id;
+    part.name = ts.name;
+    const auto mine = [&](const Tally& t) { return t.keys[2] == id && counts(t); };
+    for (const auto& t : days) part.actual += mine(t) ? t.value / 2.0 : 0;
+    part.status = each ? rag(part.actual, *each) : "none";
+    part.references = Counting::sorted_refs(days, [&](const Tally& t) { return mine(t) && c.listable(t); });
+    k.numerator += part.actual;
+    k.parts.push_back(std::move(part));
+  }
+  // The denominator is the total's target (30 x the teaching schools), so
+  // that numerator over denominator is a share of it, never an average.
+  k.denominator = each ? *each * n : 0;
+  if (n > 0) k.actual = k.numerator;
+  k.status = each ? rag(k.actual, *each * n) : "none";
+  static constexpr std::array<const char*, 4> kWorst{"none", "green", "amber", "red"};
+  const auto rank = [](const std::string& status) {
+    return std::find(kWorst.begin(), kWorst.end(), status) - kWorst.begin();
+  };
+  for (const auto& part : k.parts) {
+    if (each && rank(part.status) > rank(k.status)) k.status = part.status;
+  }
+  k.references =
+      Counting::sorted_refs(days, [&](const Tally& t) { return t.keys[2] != "0" && counts(t) && c.listable(t); });
+}
+
+void count_days_in_need(Counting& c, Kpi& k) {
+  const auto n = static_cast<double>(c.teaching_schools().size());
+  if (n != 1) {
+    k.target = fmt::format("at least 30 per teaching school ({} in all for {})",
+                           figure_text(kDaysPerTeachingSchool * n), figure_text(n));
+  }
+  per_teaching_school(
+      c, k, [](const Tally& t) { return t.keys[0] == "1" && t.keys[3] == "support_request"; },
+      kDaysPerTeachingSchool);
+}
+
+void count_risk_assessment_days(Counting& c, Kpi& k) {
+  per_teaching_school(c, k, [](const Tally& t) { return t.keys[3] == "risk_assessment"; }, std::nullopt);
+}
+
+void count_pupil_premium_review_days(Counting& c, Kpi& k) {
+  per_teaching_school(c, k, [](const Tally& t) { return t.keys[3] == "pupil_premium_review"; }, std::nullopt);
+}
+
+void count_rated_good(Counting& c, Kpi& k) {
+  count_share(k, c.rated(), 0, Counting::all_rows);
+  if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
+  k.status = rag(k.actual, 90);
+  k.references = Counting::sorted_refs(c.rated(), Counting::all_rows);
+}
+
+void count_sle_positive(Counting& c, Kpi& k) {
+  count_share(k, c.rated(), 0, Counting::key_is(1, "1"));
+  if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
+  k.status = rag(k.actual, 95, true);
+  k.references = Counting::sorted_refs(c.rated(), Counting::key_is(1, "1"));
+}
+
+void count_self_referrals(Counting& c, Kpi& k) {
+  const auto distinct_schools = [](const std::vector<Tally>& rows, bool self_only) {
+    std::set<std::string> out;
+    for (const auto& t : rows) {
+      if (!self_only || t.keys[1] == "1") out.insert(t.keys[0]);
+    }
+    return static_cast<double>(out.size());
+  };
+  const auto opened = c.referred(c.q.from(), c.q.end());
+  k.numerator = distinct_schools(opened, true);
+  k.denominator = distinct_schools(opened, false);
+  k.actual = k.numerator;
+  k.previous = distinct_schools(
+      c.referred(fmt::format("'{:04}-09-01'", c.first_year - 1), fmt::format("'{:04}-08-31'", c.first_year)), true);
+  k.status = "none";
+  k.references = Counting::sorted_refs(opened, Counting::key_is(1, "1"));
+}
+
+void count_attrition(Counting& c, Kpi& k) {
+  count_share(k, c.accepted(), 0, Counting::all_rows);
+  if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
+  k.status = "none";
+  k.references = Counting::sorted_refs(c.accepted(), Counting::key_is(0, "1"));
+}
+
+void count_on_time(Counting& c, Kpi& k, const char* which) {
+  count_share(k, c.settled(), 1, Counting::key_is(0, which));
+  if (k.denominator > 0) k.actual = percent(k.numerator, k.denominator);
+  k.status = rag(k.actual, 100);
+  k.references = Counting::sorted_refs(c.settled(), Counting::key_is(0, which));
+}
+
+void count_contacted_in_time(Counting& c, Kpi& k) { count_on_time(c, k, "contact"); }
+void count_reports_on_time(Counting& c, Kpi& k) { count_on_time(c, k, "report"); }
+
+void count_referral_to_match(Counting& c, Kpi& k, double quant) {
+  const auto& waits = c.waits();
+  k.denominator = static_cast<double>(waits.size());
+  if (!waits.empty()) {
+    k.actual = quantile(waits, quant);
+    k.numerator = static_cast<double>(waits.size());  // the cases it is taken over
+  }
+  k.status = "none";
+  k.references = Counting::sorted_refs(c.accepted(), Counting::all_rows);
+}
+
+void count_referral_to_match_median(Counting& c, Kpi& k) { count_referral_to_match(c, k, 0.5); }
+void count_referral_to_match_p90(Counting& c, Kpi& k) { count_referral_to_match(c, k, 0.9); }
+
+// Open cases, and the report's open cases by phase. A case's state on an
+// earlier date is its state now unless it moved since the day before (then
+// its history says).
+void count_open_cases(Counting& c, Kpi& k) {
+  const auto day_before = workflow::format_date(std::chrono::sys_days(c.as_of) - std::chrono::days(1));
+  const auto states = tally(
+      c.sql,
+      {"c.kind", c.now ? std::string("c.state")
+                       : "CASE WHEN c.updated_at < " + ReportSql::quote(day_before) +
+                             " THEN c.state ELSE COALESCE((SELECT h.to_state FROM case_history h WHERE h.case_id ="
+                             " c.id AND h.occurred_on <= " +
+                             c.q.as_of() + " ORDER BY h.sequence DESC LIMIT 1), c.state) END"},
+      "1", " FROM cases c" + c.q.schools() + " WHERE c.opened_on <= " + c.q.as_of(), c.refs);
+  const auto kinds = all_kinds();
+  const auto open = [&](const Tally& t) -> std::optional<workflow::Phase> {
+    const auto* kind = kinds->find(t.keys[0]);
+    const auto phase = kind != nullptr ? kind->phase_of(t.keys[1]) : std::nullopt;
+    if (phase && workflow::is_terminal(*phase)) return std::nullopt;
+    return phase;
+  };
+  for (const auto& t : states) {
+    const auto phase = open(t);
+    if (!phase) continue;
+    c.report.open_by_phase[std::string(workflow::to_string(*phase))] += static_cast<int>(t.value);
+    k.numerator += t.value;
+  }
+  k.actual = k.numerator;
+  k.status = "none";
+  k.references = Counting::sorted_refs(states, [&](const Tally& t) { return open(t).has_value(); });
+}
+
+// Overdue deadlines, and (when asked for) the report's list of them.
+void count_overdue(Counting& c, Kpi& k) {
+  const std::string passed = c.passed_deadlines();
+  const auto overdue = tally(c.sql, {}, "1", passed, c.refs);
+  for (const auto& t : overdue) k.numerator += t.value;
+  k.actual = k.numerator;
+  k.status = k.numerator == 0 ? "green" : "red";
+  k.references = Counting::sorted_refs(overdue, Counting::all_rows);
+  if (!c.scope.with_overdue_items) return;
+  soci::rowset<soci::row> rows =
+      c.sql.prepare << "SELECT c.reference, c.kind, c.school_urn, s.name, dl.purpose, CAST(dl.due_on AS TEXT)" +
+                           passed + " ORDER BY dl.due_on, c.reference, dl.purpose";
+  std::map<std::string, int> late_by;  // per due day: many deadlines share one
+  for (const auto& r : rows) {
+    OverdueItem item{row_text(r, 0), row_text(r, 1), static_cast<int>(row_integer(r, 2)), row_text(r, 3),
+                     row_text(r, 4), row_text(r, 5), 0};
+    auto [known, added] = late_by.try_emplace(item.due_on, 0);
+    if (added) {
+      if (const auto due = workflow::parse_date(item.due_on)) {
+        known->second = c.calendar.working_days_between(*due, c.as_of);
+      }
+    }
+    item.working_days_late = known->second;
+    c.report.overdue.push_back(std::move(item));
+  }
+}
+
+// One KPI of the plans: what it is, and how it is counted.
+struct KpiDefinition {
+  const char* id;
+  const char* name;
+  const char* definition;
+  const char* target;  // the count may make it precise (30 x the teaching schools)
+  const char* unit;
+  void (*count)(Counting&, Kpi&);
+};
+
+// The KPIs of the two action plans (docs/kpis.md), in the order reports show them.
+constexpr KpiDefinition kKpis[] = {
+    {"deployment_days_in_need", "Deployment days to schools in need, per teaching school",
+     "Days of bespoke support (support requests; corrections applied) logged in the academic year on cases of "
+     "schools in need, by each teaching school's system leaders (to schools anywhere), each against its 30; the "
+     "figure is the total against 30 times the number of teaching schools, and its status is the worst of the "
+     "total's and each teaching school's. The teaching schools are the alliance asked for, else the alliances whose "
+     "lead school is in the scope. Schools in need, in the LTT plan's words (footnote iii): \"schools who meet the "
+     "Strategic School Improvement Fund eligibility criteria and/or those that are graded 'Requires Improvement' by "
+     "Ofsted and are located in challenging areas of the country ... 'Category 5 & 6' Areas\": a school "
+     "SSIF-eligible, or graded requires improvement AND in a Category 5/6 area (a school graded requires "
+     "improvement elsewhere, or a good school in such an area, is not in need).",
+     "at least 30", "days", count_days_in_need},
+    {"risk_assessment_days", "Risk assessment days, per teaching school",
+     "Days logged in the academic year (corrections applied) on risk assessments by each teaching school's system "
+     "leaders, beside the deployment days (which count support requests only).",
+     "", "days", count_risk_assessment_days},
+    {"pupil_premium_review_days", "Pupil premium review days, per teaching school",
+     "Days logged in the academic year (corrections applied) on pupil premium reviews by each teaching school's "
+     "system leaders, beside the deployment days (which count support requests only).",
+     "", "days", count_pupil_premium_review_days},
+    {"rated_good_or_better", "Support rated good or better",
+     "Of the cases whose school rated the support in the academic year (its last rating counts), the share rated 1 "
+     "(outstanding) or 2 (good).",
+     "at least 90%", "percent", count_rated_good},
+    {"sle_positive_feedback", "SLE deployments with positive feedback",
+     "Of the rated cases (as above) whose deployment was made under an SLE designation active on its dates (the "
+     "designation is chosen when the provider is proposed), the share rated 1 or 2.",
+     "above 95%", "percent", count_sle_positive},
+    {"self_referrals", "Schools that self-refer",
+     "Distinct schools that referred themselves for school-to-school support (support requests whose source is "
+     "self; a school user's own referral is always one) in the academic year, beside the previous academic year's "
+     "figure (the whole year); the denominator is the distinct schools referred in the year by anyone.",
+     "should rise", "schools", count_self_referrals},
+    {"attrition", "Attrition",
+     "Of the deployments accepted in the academic year, the share whose case was withdrawn after acceptance.",
+     "should fall", "percent", count_attrition},
+    {"dedesignated_contacted_in_time", "De-designated schools contacted within 10 working days",
+     "Of the designation reviews whose contact deadline falls due in the academic year and has been met or has "
+     "passed, the share contacted by the deadline (a contact on its last day counts).",
+     "100%", "percent", count_contacted_in_time},
+    {"reports_on_time", "Risk assessment and pupil premium review reports on time",
+     "Of the report deadlines of risk assessments and pupil premium reviews that fall due in the academic year and "
+     "have been met or have passed, the share met in time.",
+     "100%", "percent", count_reports_on_time},
+    {"referral_to_match_median", "Working days from referral to match (median)",
+     "Working days from a case's opening to its provider's acceptance, over the cases matched in the academic year "
+     "(nearest-rank percentile).",
+     "should fall", "working days", count_referral_to_match_median},
+    {"referral_to_match_p90", "Working days from referral to match (90th percentile)",
+     "Working days from a case's opening to its provider's acceptance, over the cases matched in the academic year "
+     "(nearest-rank percentile).",
+     "should fall", "working days", count_referral_to_match_p90},
+    {"open_cases", "Open cases",
+     "Cases of the scope opened and not yet closed, declined or withdrawn, on the report's date.", "", "count",
+     count_open_cases},
+    {"overdue_deadlines", "Overdue deadlines",
+     "Deadlines of the scope's cases whose due day had passed and which were not yet met, on the report's date.",
+     "0", "count", count_overdue},
+};
+
+// Days and spend by funding source: the days given to the scope's schools.
+void count_funding(Counting& c) {
+  std::map<std::string, double> by_source;
+  for (const auto& t : c.days()) {
+    if (t.keys[1] == "1") by_source[t.keys[4]] += t.value / 2.0;
+  }
+  for (const auto& [source, amount] : by_source) {
+    if (amount == 0) continue;
+    // No day rate, no spend: an unknown, not a zero.
+    c.report.funding.push_back(FundingRow{
+        source, amount, c.scope.day_rate > 0 ? std::optional<double>(amount * c.scope.day_rate) : std::nullopt});
+  }
+}
+
+// The engagement map: schools per mini region with and without a case or an alliance.
+void count_engagement(Counting& c) {
+  soci::rowset<soci::row> rows =
+      c.sql.prepare << "SELECT COALESCE(m.mini_region, ''),"
+                       " CASE WHEN EXISTS (SELECT 1 FROM cases c WHERE c.school_urn = s.urn AND c.opened_on BETWEEN " +
+                           c.q.from() + " AND " + c.q.end() +
+                           ") THEN 1 ELSE 0 END,"
+                           " CASE WHEN s.urn IN (SELECT school_urn FROM alliance_members)"
+                           " OR s.urn IN (SELECT lead_school_urn FROM alliances) THEN 1 ELSE 0 END, count(*)"
+                           " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
+                           (c.q.condition().empty() ? "" : " WHERE " + c.q.condition()) + " GROUP BY 1, 2, 3";
+  std::map<std::string, EngagementRow> regions;
+  for (const auto& r : rows) {
+    EngagementRow& row = regions[row_text(r, 0)];
+    row.mini_region = row_text(r, 0);
+    const bool engaged = row_integer(r, 1) != 0;
+    const bool member = row_integer(r, 2) != 0;
+    const auto n = static_cast<int>(row_integer(r, 3));
+    row.schools += n;
+    row.with_case += engaged ? n : 0;
+    row.in_alliance += member ? n : 0;
+    row.with_neither += !engaged && !member ? n : 0;
+  }
+  for (auto& [region, row] : regions) c.report.engagement.push_back(row);
+}
+
+// One report on a connection whose snapshot is already open.
+KpiReport report_on(workflow::Database::Connection& connection, const workflow::Calendar& calendar,
+                    const KpiScope& scope, std::chrono::year_month_day today) {
+  if (!is_academic_year(scope.academic_year)) {
+    throw workflow::InvalidInput("academic year must look like 2026/27, got '" + scope.academic_year + "'",
+                                 "academic_year");
+  }
+  const int first_year = std::stoi(scope.academic_year.substr(0, 4));
+  if (first_year < 1900) {
+    throw workflow::InvalidInput("academic year " + scope.academic_year + " is before 1900/01", "academic_year");
+  }
+  KpiReport report;
+  report.scope = scope;
+  report.from = fmt::format("{:04}-09-01", first_year);
+  report.to = fmt::format("{:04}-08-31", first_year + 1);
+  if (!scope.as_of && workflow::format_date(today) < report.from) {
+    throw workflow::InvalidInput(
+        "academic year " + scope.academic_year + " has not started: it begins on " + report.from, "academic_year");
+  }
+  const auto as_of = scope.as_of.value_or(today);
+  if (std::chrono::sys_days(as_of) > std::chrono::sys_days(today)) {
+    throw workflow::InvalidInput("as_of " + workflow::format_date(as_of) + " is after today", "as_of");
+  }
+  report.as_of = workflow::format_date(as_of);
+  if (report.as_of < report.from) {
+    throw workflow::InvalidInput(
+        "as_of " + report.as_of + " is before the academic year " + scope.academic_year + " starts on " + report.from,
+        "as_of");
+  }
+  Counting counting(connection, calendar, scope, today, report, first_year);
+  for (const auto& definition : kKpis) {
+    Kpi k = kpi(definition.id, definition.name, definition.definition, definition.target, definition.unit);
+    definition.count(counting, k);
+    report.kpis.push_back(std::move(k));
+  }
+  count_funding(counting);
+  count_engagement(counting);
   return report;
 }
 
