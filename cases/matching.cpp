@@ -13,6 +13,7 @@
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "workflow/date.h"
+#include "workflow/text.h"
 
 namespace s2s::cases {
 namespace {
@@ -43,13 +44,7 @@ std::string trim(std::string_view text) {
 
 std::vector<std::string> split_specialisms(std::string_view text) {
   std::vector<std::string> out;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    std::string item = trim(text.substr(0, comma));
-    if (!item.empty()) out.push_back(std::move(item));
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
+  for (const auto item : workflow::split_list(text)) out.push_back(trim(item));
   return out;
 }
 
@@ -200,15 +195,10 @@ bool covers(const Designation& d, const std::string& area) {
                      [&](const std::string& s) { return lower(s) == wanted; });
 }
 
-// The items of a comma-separated list.
+// The items of a comma-separated list, as strings.
 std::vector<std::string> items_of(std::string_view list) {
   std::vector<std::string> out;
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    out.emplace_back(list.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
+  for (const auto item : workflow::split_list(list)) out.emplace_back(item);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "cases/providers.h"
 #include "workflow/date.h"
 #include "workflow/timestamp.h"
+#include "workflow/text.h"
 
 namespace s2s::cases {
 namespace {
@@ -77,15 +78,7 @@ bool is_phase_group(std::string_view text) {
 
 std::vector<std::string> phase_list(std::string_view text) {
   std::vector<std::string> out;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    out.emplace_back(item);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
+  for (const auto item : workflow::split_list(text)) out.emplace_back(item);
   return out;
 }
 

@@ -32,6 +32,7 @@ bool is_terminal(Phase phase) noexcept {
 }
 
 bool names_role(std::string_view who, std::string_view role) noexcept {
+  // No allocation: called for every event and every allowed-events answer.
   while (!who.empty()) {
     const auto comma = who.find(',');
     if (who.substr(0, comma) == role) return true;

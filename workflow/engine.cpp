@@ -70,14 +70,8 @@ void check_field(const boost::json::value& value, const FieldSpec& spec) {
       const std::string_view text = value.get_string();
       if (text.empty()) throw payload_error(name, "must not be empty");
       if (!spec.one_of.empty()) {
-        bool found = false;
-        std::string_view rest = spec.one_of;
-        while (!rest.empty() && !found) {
-          const auto comma = rest.find(',');
-          found = rest.substr(0, comma) == text;
-          rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-        }
-        if (!found) {
+        const auto allowed = split_list(spec.one_of);
+        if (std::find(allowed.begin(), allowed.end(), text) == allowed.end()) {
           throw payload_error(name, "must be one of " + std::string(spec.one_of) + ", not '" + std::string(text) + "'");
         }
       }

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 // Small text helpers shared by everything that writes for people: messages,
 // calendar feeds and reports.
@@ -19,5 +20,9 @@ namespace s2s::workflow {
 
 // A noun phrase with its indefinite article: "an integer", "a string".
 [[nodiscard]] std::string with_article(std::string_view noun);
+
+// The items of a comma-separated list ("lead, school" or "NLE,LLE"), each
+// trimmed of spaces, empty ones left out; views into `list`.
+[[nodiscard]] std::vector<std::string_view> split_list(std::string_view list);
 
 }  // namespace s2s::workflow

@@ -16,6 +16,7 @@
 #include "workflow/calendar.h"
 #include "workflow/case_kind.h"
 #include "workflow/engine.h"
+#include "workflow/text.h"
 
 namespace s2s::cases {
 namespace {
@@ -240,16 +241,7 @@ TEST(NotesTest, AProposalsNoteIsReadByLeadsAdminsAndItsOwnProviderUnlessShared) 
 TEST(KindsTest, EveryKindDeclaresItsMessagesRecipientsAndProviderRule) {
   const std::set<std::string_view> roles{"lead", "system_leader", "school", "referrer"};
   const std::set<std::string_view> designations{"NLE", "LLE", "SLE", "NLG", "LLG", "PPR"};
-  const auto items = [](std::string_view list) {
-    std::vector<std::string_view> out;
-    while (!list.empty()) {
-      const auto comma = list.find(',');
-      out.push_back(list.substr(0, comma));
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
-    return out;
-  };
+  const auto items = workflow::split_list;
   for (const CaseKind* kind : kinds()) {
     SCOPED_TRACE(std::string(kind->name()));
     EXPECT_NE(kind->find_message("referral_received"), nullptr) << "opening tells the leads";
