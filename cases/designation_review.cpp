@@ -104,127 +104,95 @@ struct withdraw {
 };
 
 // Guards: predicates that say why they refuse.
-struct within_appeal_window {
-  static constexpr std::string_view name = "within_appeal_window";
-  template <class E, class F, class S, class T>
-  bool operator()(E const&, F& fsm, S&, T&) const {
-    EventContext& ctx = *fsm.ctx;
-    const auto* ends = ctx.data().if_contains("appeal_window_ends_on");
-    const auto last_day = ends != nullptr && ends->is_string() ? workflow::parse_date(ends->get_string())
-                                                               : std::optional<std::chrono::year_month_day>();
-    if (!last_day) return ctx.refuse("the case has no appeal window end date");
-    return ctx.occurred_on() <= *last_day ||
-           ctx.refuse("the appeal window closed on " + workflow::format_date(*last_day));
-  }
-};
+bool check_within_appeal_window(EventContext& ctx) {
+  const auto* ends = ctx.data().if_contains("appeal_window_ends_on");
+  const auto last_day = ends != nullptr && ends->is_string() ? workflow::parse_date(ends->get_string())
+                                                             : std::optional<std::chrono::year_month_day>();
+  if (!last_day) return ctx.refuse("the case has no appeal window end date");
+  return ctx.occurred_on() <= *last_day ||
+         ctx.refuse("the appeal window closed on " + workflow::format_date(*last_day));
+}
+using within_appeal_window = Guard<"within_appeal_window", check_within_appeal_window>;
 
 // Actions: verbs.
-struct record_acceptance {
-  static constexpr std::string_view name = "record_acceptance";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->data()["accepted_on"] = date_value(fsm.ctx->occurred_on());
+void do_record_acceptance(EventContext& ctx) {
+  keep_payload(ctx);
+  ctx.data()["accepted_on"] = date_value(ctx.occurred_on());
+}
+using record_acceptance = Action<"record_acceptance", do_record_acceptance>;
+
+void do_start_review(EventContext& ctx) {
+  keep_payload(ctx);
+  // Assigned at once: proposed (eligibility checked) and deployed in one event.
+  ctx.data()["provider_id"] = ctx.payload().at("reviewer_id");
+  ask_provider(ctx, "reviewer_id");
+  deploy_provider(ctx);
+  ctx.data()["review_due_on"] = date_value(ctx.arm_deadline("designation_review.review"));
+}
+using start_review = Action<"start_review", do_start_review>;
+
+void do_record_review(EventContext& ctx) {
+  keep_payload(ctx);
+  ctx.data()["review_submitted_on"] = date_value(ctx.occurred_on());
+  end_deployment(ctx, "ended");
+}
+using record_review = Action<"record_review", do_record_review>;
+
+void do_record_retention(EventContext& ctx) {
+  ctx.data()["decision"] = "retained";
+  ctx.data()["decided_on"] = date_value(ctx.occurred_on());
+  ctx.data()["closed_on"] = date_value(ctx.occurred_on());
+}
+using record_retention = Action<"record_retention", do_record_retention>;
+
+void do_open_appeal_window(EventContext& ctx) {
+  // Not record_payload: `reason` is also the referral's field.
+  ctx.data()["decision"] = "de_designated";
+  ctx.data()["de_designation_reason"] = boost::json::string(payload_string(ctx, "reason"));
+  ctx.data()["decided_on"] = date_value(ctx.occurred_on());
+  ctx.data()["appeal_window_ends_on"] = date_value(ctx.arm_deadline("designation_review.appeal_window"));
+}
+using open_appeal_window = Action<"open_appeal_window", do_open_appeal_window>;
+
+void do_record_appeal(EventContext& ctx) {
+  ctx.data()["appeal_grounds"] = boost::json::string(payload_string(ctx, "grounds"));
+  ctx.data()["appeal_lodged_on"] = date_value(ctx.occurred_on());
+}
+using record_appeal = Action<"record_appeal", do_record_appeal>;
+
+void do_require_contact(EventContext& ctx) {
+  // The decision became final on the event's date (the appeals panel's
+  // outcome or the window's last day), not the day it was recorded: the
+  // contact deadline runs from there.
+  ctx.data()["decision_final_on"] = date_value(ctx.occurred_on());
+  ctx.data()["contact_due_on"] = date_value(ctx.arm_deadline("designation_review.contact", ctx.occurred_on()));
+  ctx.notify("contact_due");
+  // The reviewed designation ends that day, in this transaction.
+  if (const auto* designation = ctx.data().if_contains("designation_id");
+      designation != nullptr && designation->is_number()) {
+    ctx.request("designation.end", {{"designation_id", *designation}, {"on", date_value(ctx.occurred_on())}});
   }
-};
-struct start_review {
-  static constexpr std::string_view name = "start_review";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    auto& ctx = *fsm.ctx;
-    // Assigned at once: proposed (eligibility checked) and deployed in one event.
-    ctx.data()["provider_id"] = ctx.payload().at("reviewer_id");
-    ask_provider(ctx, "reviewer_id");
-    deploy_provider(ctx);
-    ctx.data()["review_due_on"] = date_value(ctx.arm_deadline("designation_review.review"));
-  }
-};
-struct record_review {
-  static constexpr std::string_view name = "record_review";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->data()["review_submitted_on"] = date_value(fsm.ctx->occurred_on());
-    end_deployment(*fsm.ctx, "ended");
-  }
-};
-struct record_retention {
-  static constexpr std::string_view name = "record_retention";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    ctx.data()["decision"] = "retained";
-    ctx.data()["decided_on"] = date_value(ctx.occurred_on());
-    ctx.data()["closed_on"] = date_value(ctx.occurred_on());
-  }
-};
-struct open_appeal_window {
-  static constexpr std::string_view name = "open_appeal_window";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    // Not record_payload: `reason` is also the referral's field.
-    ctx.data()["decision"] = "de_designated";
-    ctx.data()["de_designation_reason"] = boost::json::string(payload_string(ctx, "reason"));
-    ctx.data()["decided_on"] = date_value(ctx.occurred_on());
-    ctx.data()["appeal_window_ends_on"] = date_value(ctx.arm_deadline("designation_review.appeal_window"));
-  }
-};
-struct record_appeal {
-  static constexpr std::string_view name = "record_appeal";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    ctx.data()["appeal_grounds"] = boost::json::string(payload_string(ctx, "grounds"));
-    ctx.data()["appeal_lodged_on"] = date_value(ctx.occurred_on());
-  }
-};
-struct require_contact {
-  static constexpr std::string_view name = "require_contact";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    // The decision became final on the event's date (the appeals panel's
-    // outcome or the window's last day), not the day it was recorded: the
-    // contact deadline runs from there.
-    ctx.data()["decision_final_on"] = date_value(ctx.occurred_on());
-    ctx.data()["contact_due_on"] = date_value(ctx.arm_deadline("designation_review.contact", ctx.occurred_on()));
-    ctx.notify("contact_due");
-    // The reviewed designation ends that day, in this transaction.
-    if (const auto* designation = ctx.data().if_contains("designation_id");
-        designation != nullptr && designation->is_number()) {
-      ctx.request("designation.end", {{"designation_id", *designation}, {"on", date_value(ctx.occurred_on())}});
-    }
-  }
-};
-struct record_overturn {
-  static constexpr std::string_view name = "record_overturn";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    ctx.data()["decision"] = "retained_on_appeal";
-    ctx.data()["closed_on"] = date_value(ctx.occurred_on());
-  }
-};
-struct record_school_contact {
-  static constexpr std::string_view name = "record_school_contact";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    ctx.data()["contact_method"] = boost::json::string(payload_string(ctx, "method"));
-    ctx.data()["contact_summary"] = boost::json::string(payload_string(ctx, "summary"));
-    ctx.data()["contacted_on"] = date_value(ctx.occurred_on());
-  }
-};
-struct record_next_steps {
-  static constexpr std::string_view name = "record_next_steps";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
-  }
-};
+}
+using require_contact = Action<"require_contact", do_require_contact>;
+
+void do_record_overturn(EventContext& ctx) {
+  ctx.data()["decision"] = "retained_on_appeal";
+  ctx.data()["closed_on"] = date_value(ctx.occurred_on());
+}
+using record_overturn = Action<"record_overturn", do_record_overturn>;
+
+void do_record_school_contact(EventContext& ctx) {
+  ctx.data()["contact_method"] = boost::json::string(payload_string(ctx, "method"));
+  ctx.data()["contact_summary"] = boost::json::string(payload_string(ctx, "summary"));
+  ctx.data()["contacted_on"] = date_value(ctx.occurred_on());
+}
+using record_school_contact = Action<"record_school_contact", do_record_school_contact>;
+
+void do_record_next_steps(EventContext& ctx) {
+  keep_payload(ctx);
+  ctx.data()["closed_on"] = date_value(ctx.occurred_on());
+}
+using record_next_steps = Action<"record_next_steps", do_record_next_steps>;
 
 struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "designation_review";

@@ -42,19 +42,38 @@ struct State : boost::msm::front::state<> {
   static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
 };
 
+// An action of the transition table written as a plain function of the
+// event's context: `using start_matching = Action<"start_matching", do_start_matching>;`.
+// The name is what diagrams and the table's checks show.
+template <StateName Name, void (*Do)(EventContext&)>
+struct Action {
+  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
+  template <class E, class F, class S, class T>
+  void operator()(E const&, F& fsm, S&, T&) const {
+    Do(*fsm.ctx);
+  }
+};
+
+// A guard as a plain predicate that says why it refuses (ctx.refuse).
+template <StateName Name, bool (*Check)(EventContext&)>
+struct Guard {
+  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
+  template <class E, class F, class S, class T>
+  bool operator()(E const&, F& fsm, S&, T&) const {
+    return Check(*fsm.ctx);
+  }
+};
+
 // Copies every field of the event's payload into the case's data, so the
 // latest value of each is on the case and every value is in its history.
 inline void keep_payload(EventContext& ctx) {
   for (const auto& [key, value] : ctx.payload()) ctx.data()[key] = value;
 }
 
-struct record_payload {
-  static constexpr std::string_view name = "record_payload";
-  template <class Evt, class Fsm, class Source, class Target>
-  void operator()(Evt const&, Fsm& fsm, Source&, Target&) const {
-    keep_payload(*fsm.ctx);
-  }
-};
+inline void do_record_payload(EventContext& ctx) {
+  keep_payload(ctx);
+}
+using record_payload = Action<"record_payload", do_record_payload>;
 
 // The payload's string field, or "" when absent.
 inline std::string payload_string(const EventContext& ctx, std::string_view key) {
@@ -140,135 +159,118 @@ inline const boost::json::object* find_entry(const boost::json::array& entries, 
 // A day entry: 0.5 or 1 day on one date within the deployment's dates (the
 // agreed plan's, else from acceptance), not after the event's occurred_on, at
 // most one day per date; a correction names an entry in force.
-struct valid_day_entry {
-  static constexpr std::string_view name = "valid_day_entry";
-  template <class E, class F, class S, class T>
-  bool operator()(E const&, F& fsm, S&, T&) const {
-    EventContext& ctx = *fsm.ctx;
-    const bool correction = ctx.payload().contains("corrects");
-    const double days = payload_number(ctx, "days");
-    if (days < 0 || days > 1 || days * 2 != static_cast<double>(static_cast<int>(days * 2)) ||
-        (days == 0 && !correction)) {
-      return ctx.refuse("days must be 0.5 or 1 for one date (half-day steps); 0 only in a correction, to strike out");
+inline bool check_valid_day_entry(EventContext& ctx) {
+  const bool correction = ctx.payload().contains("corrects");
+  const double days = payload_number(ctx, "days");
+  if (days < 0 || days > 1 || days * 2 != static_cast<double>(static_cast<int>(days * 2)) ||
+      (days == 0 && !correction)) {
+    return ctx.refuse("days must be 0.5 or 1 for one date (half-day steps); 0 only in a correction, to strike out");
+  }
+  const std::string date = payload_string(ctx, "date");
+  const auto day = workflow::parse_date(date);
+  if (!day) return ctx.refuse("date must be a date (YYYY-MM-DD)");
+  if (*day > ctx.occurred_on()) {
+    return ctx.refuse("date " + date + " is after the event's occurred_on: days cannot be logged ahead");
+  }
+  const auto& data = ctx.data();
+  const auto* starts = data.if_contains("starts_on");
+  if (starts == nullptr || !starts->is_string()) starts = data.if_contains("matched_on");
+  const auto* ends = data.if_contains("ends_on");
+  if (starts != nullptr && starts->is_string() && date < starts->get_string()) {
+    return ctx.refuse("date " + date + " is before the deployment starts on " + std::string(starts->get_string()));
+  }
+  if (ends != nullptr && ends->is_string() && date > ends->get_string()) {
+    return ctx.refuse("date " + date + " is after the deployment ends on " + std::string(ends->get_string()));
+  }
+  const boost::json::array none;
+  const boost::json::array& entries = day_entries(ctx) != nullptr ? *day_entries(ctx) : none;
+  const auto corrected = corrected_entries(entries);
+  std::int64_t replaced = 0;
+  if (correction) {
+    replaced = ctx.payload().at("corrects").to_number<std::int64_t>();
+    if (find_entry(entries, replaced) == nullptr) {
+      return ctx.refuse("corrects: entry " + std::to_string(replaced) + " does not exist (this case has " +
+                        std::to_string(entries.size()) + " entries)");
     }
-    const std::string date = payload_string(ctx, "date");
-    const auto day = workflow::parse_date(date);
-    if (!day) return ctx.refuse("date must be a date (YYYY-MM-DD)");
-    if (*day > ctx.occurred_on()) {
-      return ctx.refuse("date " + date + " is after the event's occurred_on: days cannot be logged ahead");
-    }
-    const auto& data = ctx.data();
-    const auto* starts = data.if_contains("starts_on");
-    if (starts == nullptr || !starts->is_string()) starts = data.if_contains("matched_on");
-    const auto* ends = data.if_contains("ends_on");
-    if (starts != nullptr && starts->is_string() && date < starts->get_string()) {
-      return ctx.refuse("date " + date + " is before the deployment starts on " + std::string(starts->get_string()));
-    }
-    if (ends != nullptr && ends->is_string() && date > ends->get_string()) {
-      return ctx.refuse("date " + date + " is after the deployment ends on " + std::string(ends->get_string()));
-    }
-    const boost::json::array none;
-    const boost::json::array& entries = day_entries(ctx) != nullptr ? *day_entries(ctx) : none;
-    const auto corrected = corrected_entries(entries);
-    std::int64_t replaced = 0;
-    if (correction) {
-      replaced = ctx.payload().at("corrects").to_number<std::int64_t>();
-      if (find_entry(entries, replaced) == nullptr) {
-        return ctx.refuse("corrects: entry " + std::to_string(replaced) + " does not exist (this case has " +
-                          std::to_string(entries.size()) + " entries)");
-      }
-      if (corrected.count(replaced) != 0) {
-        for (const auto& e : entries) {
-          if (entry_field(e, "corrects") == replaced) {
-            return ctx.refuse("corrects: entry " + std::to_string(replaced) + " was already corrected by entry " +
-                              std::to_string(entry_field(e, "entry")) + "; correct that one instead");
-          }
+    if (corrected.count(replaced) != 0) {
+      for (const auto& e : entries) {
+        if (entry_field(e, "corrects") == replaced) {
+          return ctx.refuse("corrects: entry " + std::to_string(replaced) + " was already corrected by entry " +
+                            std::to_string(entry_field(e, "entry")) + "; correct that one instead");
         }
       }
     }
-    double on_date = 0;
-    for (const auto& e : entries) {
-      const auto n = entry_field(e, "entry");
-      if (corrected.count(n) != 0 || n == replaced) continue;
-      const auto& entry = e.as_object();
-      if (entry.at("date").as_string() == date) on_date += number_of(entry.if_contains("days"));
-    }
-    if (on_date + days > 1) {
-      return ctx.refuse(fmt::format("{} already has {:g} day logged: at most 1 day per date", date, on_date));
-    }
-    return true;
   }
-};
+  double on_date = 0;
+  for (const auto& e : entries) {
+    const auto n = entry_field(e, "entry");
+    if (corrected.count(n) != 0 || n == replaced) continue;
+    const auto& entry = e.as_object();
+    if (entry.at("date").as_string() == date) on_date += number_of(entry.if_contains("days"));
+  }
+  if (on_date + days > 1) {
+    return ctx.refuse(fmt::format("{} already has {:g} day logged: at most 1 day per date", date, on_date));
+  }
+  return true;
+}
+using valid_day_entry = Guard<"valid_day_entry", check_valid_day_entry>;
 
 // Appends the entry (numbered 1, 2, ... per case), keeps days_logged to the
 // days in force, and records it with the provider's capacity.
-struct record_day_entry {
-  static constexpr std::string_view name = "record_day_entry";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    EventContext& ctx = *fsm.ctx;
-    auto& data = ctx.data();
-    const double days = payload_number(ctx, "days");
-    double change = days;
-    boost::json::object entry{{"date", ctx.payload().at("date")},
-                              {"days", days},
-                              {"activity", ctx.payload().at("activity")},
-                              {"logged_on", date_value(ctx.occurred_on())},
-                              {"by", ctx.actor()}};
-    if (const auto* corrects = ctx.payload().if_contains("corrects")) {
-      entry["corrects"] = corrects->to_number<std::int64_t>();
-      if (const auto* old = find_entry(*day_entries(ctx), corrects->to_number<std::int64_t>())) {
-        change -= number_of(old->if_contains("days"));
-      }
+inline void do_record_day_entry(EventContext& ctx) {
+  auto& data = ctx.data();
+  const double days = payload_number(ctx, "days");
+  double change = days;
+  boost::json::object entry{{"date", ctx.payload().at("date")},
+                            {"days", days},
+                            {"activity", ctx.payload().at("activity")},
+                            {"logged_on", date_value(ctx.occurred_on())},
+                            {"by", ctx.actor()}};
+  if (const auto* corrects = ctx.payload().if_contains("corrects")) {
+    entry["corrects"] = corrects->to_number<std::int64_t>();
+    if (const auto* old = find_entry(*day_entries(ctx), corrects->to_number<std::int64_t>())) {
+      change -= number_of(old->if_contains("days"));
     }
-    auto& entries = data["day_entries"];
-    if (!entries.is_array()) entries = boost::json::array();
-    const auto number = static_cast<std::int64_t>(entries.as_array().size()) + 1;
-    entry["entry"] = number;
-    entries.as_array().push_back(entry);
-    data["days_logged"] = number_of(data.if_contains("days_logged")) + change;
-    const auto* provider = data.if_contains("deployed_provider_id");
-    if (provider == nullptr || provider->is_null()) return;
-    boost::json::object args{{"system_leader_id", *provider}, {"entry", number},
-                             {"date", entry["date"]},         {"days", days},
-                             {"activity", entry["activity"]}, {"change", change}};
-    if (const auto* corrects = entry.if_contains("corrects")) args["corrects"] = *corrects;
-    if (const auto* year = data.if_contains("capacity_year")) args["academic_year"] = *year;
-    if (const auto* funding = data.if_contains("funding_source")) args["funding_source"] = *funding;
-    ctx.request("deployment.log_day", std::move(args));
   }
-};
+  auto& entries = data["day_entries"];
+  if (!entries.is_array()) entries = boost::json::array();
+  const auto number = static_cast<std::int64_t>(entries.as_array().size()) + 1;
+  entry["entry"] = number;
+  entries.as_array().push_back(entry);
+  data["days_logged"] = number_of(data.if_contains("days_logged")) + change;
+  const auto* provider = data.if_contains("deployed_provider_id");
+  if (provider == nullptr || provider->is_null()) return;
+  boost::json::object args{{"system_leader_id", *provider}, {"entry", number},
+                           {"date", entry["date"]},         {"days", days},
+                           {"activity", entry["activity"]}, {"change", change}};
+  if (const auto* corrects = entry.if_contains("corrects")) args["corrects"] = *corrects;
+  if (const auto* year = data.if_contains("capacity_year")) args["academic_year"] = *year;
+  if (const auto* funding = data.if_contains("funding_source")) args["funding_source"] = *funding;
+  ctx.request("deployment.log_day", std::move(args));
+}
+using record_day_entry = Action<"record_day_entry", do_record_day_entry>;
 
 // Satisfaction ratings use Ofsted's scale: 1 outstanding to 4 inadequate.
-struct grade_in_range {
-  static constexpr std::string_view name = "grade_in_range";
-  template <class E, class F, class S, class T>
-  bool operator()(E const&, F& fsm, S&, T&) const {
-    const double grade = payload_number(*fsm.ctx, "grade");
-    return (grade >= 1 && grade <= 4 && grade == static_cast<int>(grade)) ||
-           fsm.ctx->refuse("grade must be 1, 2, 3 or 4");
-  }
-};
+inline bool check_grade_in_range(EventContext& ctx) {
+  const double grade = payload_number(ctx, "grade");
+  return (grade >= 1 && grade <= 4 && grade == static_cast<int>(grade)) ||
+         ctx.refuse("grade must be 1, 2, 3 or 4");
+}
+using grade_in_range = Guard<"grade_in_range", check_grade_in_range>;
 
 // The case closes: the closing event's fields (an outcome, a note) and the date.
-struct record_closure {
-  static constexpr std::string_view name = "record_closure";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->data()["closed_on"] = date_value(fsm.ctx->occurred_on());
-  }
-};
+inline void do_record_closure(EventContext& ctx) {
+  keep_payload(ctx);
+  ctx.data()["closed_on"] = date_value(ctx.occurred_on());
+}
+using record_closure = Action<"record_closure", do_record_closure>;
 
 // A referral or request declined: its reason and date.
-struct record_decision {
-  static constexpr std::string_view name = "record_decision";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->data()["declined_on"] = date_value(fsm.ctx->occurred_on());
-  }
-};
+inline void do_record_decision(EventContext& ctx) {
+  keep_payload(ctx);
+  ctx.data()["declined_on"] = date_value(ctx.occurred_on());
+}
+using record_decision = Action<"record_decision", do_record_decision>;
 
 // The provider a case has now: the deployed one, else the proposed one.
 inline const boost::json::value* current_provider(EventContext& ctx) {
@@ -358,17 +360,13 @@ inline void end_deployment(EventContext& ctx, std::string_view status) {
   ctx.request("deployment.end", std::move(args));
 }
 
-struct record_withdrawal {
-  static constexpr std::string_view name = "record_withdrawal";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    ctx.data()["withdrawn_reason"] = boost::json::string(payload_string(ctx, "reason"));
-    ctx.data()["withdrawn_from"] = boost::json::string(ctx.snapshot().state);
-    ctx.data()["withdrawn_on"] = date_value(ctx.occurred_on());
-    end_deployment(ctx, "withdrawn");
-  }
-};
+inline void do_record_withdrawal(EventContext& ctx) {
+  ctx.data()["withdrawn_reason"] = boost::json::string(payload_string(ctx, "reason"));
+  ctx.data()["withdrawn_from"] = boost::json::string(ctx.snapshot().state);
+  ctx.data()["withdrawn_on"] = date_value(ctx.occurred_on());
+  end_deployment(ctx, "withdrawn");
+}
+using record_withdrawal = Action<"record_withdrawal", do_record_withdrawal>;
 
 // The school's rating, replacing any earlier one (history keeps every one),
 // and kept with the deployment for matching's record of earlier ratings.

@@ -113,87 +113,65 @@ struct withdraw {
 };
 
 // Guards: predicates that say why they refuse.
-struct last_visit_not_ahead {
-  static constexpr std::string_view name = "last_visit_not_ahead";
-  template <class E, class F, class S, class T>
-  bool operator()(E const&, F& fsm, S&, T&) const {
-    EventContext& ctx = *fsm.ctx;
-    const auto last_visit = workflow::parse_date(payload_string(ctx, "last_visit_on"));
-    if (!last_visit) return ctx.refuse("last_visit_on must be a date (YYYY-MM-DD)");
-    return *last_visit <= ctx.occurred_on() ||
-           ctx.refuse("last_visit_on is after the event's occurred_on: visits cannot be completed ahead");
-  }
-};
+bool check_last_visit_not_ahead(EventContext& ctx) {
+  const auto last_visit = workflow::parse_date(payload_string(ctx, "last_visit_on"));
+  if (!last_visit) return ctx.refuse("last_visit_on must be a date (YYYY-MM-DD)");
+  return *last_visit <= ctx.occurred_on() ||
+         ctx.refuse("last_visit_on is after the event's occurred_on: visits cannot be completed ahead");
+}
+using last_visit_not_ahead = Guard<"last_visit_not_ahead", check_last_visit_not_ahead>;
 
 // Actions: verbs.
-struct start_matching {
-  static constexpr std::string_view name = "start_matching";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->data()["accepted_on"] = date_value(fsm.ctx->occurred_on());
-    fsm.ctx->arm_deadline("pupil_premium.matching");
-  }
-};
-struct ask_reviewer {
-  static constexpr std::string_view name = "ask_reviewer";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    record_proposal(*fsm.ctx);
-    ask_provider(*fsm.ctx);
-    fsm.ctx->data()["proposed_on"] = date_value(fsm.ctx->occurred_on());
-    fsm.ctx->arm_deadline("pupil_premium.reviewer_response");
-    fsm.ctx->notify("provider_proposed");
-  }
-};
-struct deploy_reviewer {
-  static constexpr std::string_view name = "deploy_reviewer";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    deploy_provider(*fsm.ctx);
-  }
-};
-struct restart_matching {
-  static constexpr std::string_view name = "restart_matching";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    record_declined_provider(*fsm.ctx);
-    fsm.ctx->arm_deadline("pupil_premium.matching");
-  }
-};
-struct request_report {
-  static constexpr std::string_view name = "request_report";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    auto& ctx = *fsm.ctx;
-    // The report runs from the last visit, however late the visits are recorded as complete.
-    const auto last_visit = workflow::parse_date(payload_string(ctx, "last_visit_on"));
-    ctx.data()["report_due_on"] = date_value(ctx.arm_deadline("pupil_premium.report", last_visit));
-  }
-};
-struct request_follow_up {
-  static constexpr std::string_view name = "request_follow_up";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    // Not record_payload: `summary` is also the referral's field.
-    ctx.data()["report_summary"] = boost::json::string(payload_string(ctx, "summary"));
-    ctx.data()["action_plan"] = boost::json::string(payload_string(ctx, "action_plan"));
-    ctx.data()["report_submitted_on"] = date_value(ctx.occurred_on());
-    ctx.data()["follow_up_due_on"] = date_value(ctx.arm_deadline("pupil_premium.follow_up", ctx.occurred_on()));
-    end_deployment(ctx, "ended");
-    ctx.notify("rating_requested");
-  }
-};
-struct record_rating {
-  static constexpr std::string_view name = "record_rating";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    store_rating(ctx);
-  }
-};
+void do_start_matching(EventContext& ctx) {
+  keep_payload(ctx);
+  ctx.data()["accepted_on"] = date_value(ctx.occurred_on());
+  ctx.arm_deadline("pupil_premium.matching");
+}
+using start_matching = Action<"start_matching", do_start_matching>;
+
+void do_ask_reviewer(EventContext& ctx) {
+  record_proposal(ctx);
+  ask_provider(ctx);
+  ctx.data()["proposed_on"] = date_value(ctx.occurred_on());
+  ctx.arm_deadline("pupil_premium.reviewer_response");
+  ctx.notify("provider_proposed");
+}
+using ask_reviewer = Action<"ask_reviewer", do_ask_reviewer>;
+
+void do_deploy_reviewer(EventContext& ctx) {
+  deploy_provider(ctx);
+}
+using deploy_reviewer = Action<"deploy_reviewer", do_deploy_reviewer>;
+
+void do_restart_matching(EventContext& ctx) {
+  record_declined_provider(ctx);
+  ctx.arm_deadline("pupil_premium.matching");
+}
+using restart_matching = Action<"restart_matching", do_restart_matching>;
+
+void do_request_report(EventContext& ctx) {
+  keep_payload(ctx);
+  // The report runs from the last visit, however late the visits are recorded as complete.
+  const auto last_visit = workflow::parse_date(payload_string(ctx, "last_visit_on"));
+  ctx.data()["report_due_on"] = date_value(ctx.arm_deadline("pupil_premium.report", last_visit));
+}
+using request_report = Action<"request_report", do_request_report>;
+
+void do_request_follow_up(EventContext& ctx) {
+  // Not record_payload: `summary` is also the referral's field.
+  ctx.data()["report_summary"] = boost::json::string(payload_string(ctx, "summary"));
+  ctx.data()["action_plan"] = boost::json::string(payload_string(ctx, "action_plan"));
+  ctx.data()["report_submitted_on"] = date_value(ctx.occurred_on());
+  ctx.data()["follow_up_due_on"] = date_value(ctx.arm_deadline("pupil_premium.follow_up", ctx.occurred_on()));
+  end_deployment(ctx, "ended");
+  ctx.notify("rating_requested");
+}
+using request_follow_up = Action<"request_follow_up", do_request_follow_up>;
+
+void do_record_rating(EventContext& ctx) {
+  store_rating(ctx);
+}
+using record_rating = Action<"record_rating", do_record_rating>;
 
 struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "pupil_premium_review";

@@ -108,71 +108,56 @@ struct withdraw {
 // Guards: predicates that say why they refuse.
 
 // Actions: verbs.
-struct start_matching {
-  static constexpr std::string_view name = "start_matching";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->data()["accepted_on"] = date_value(fsm.ctx->occurred_on());
-    fsm.ctx->arm_deadline("risk_assessment.matching");
-  }
-};
-struct ask_assessor {
-  static constexpr std::string_view name = "ask_assessor";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    record_proposal(*fsm.ctx);
-    ask_provider(*fsm.ctx);
-    fsm.ctx->data()["proposed_on"] = date_value(fsm.ctx->occurred_on());
-    fsm.ctx->arm_deadline("risk_assessment.assessor_response");
-    fsm.ctx->notify("provider_proposed");
-  }
-};
-struct start_assessment {
-  static constexpr std::string_view name = "start_assessment";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    auto& data = ctx.data();
-    deploy_provider(ctx);
-    // The report is due a number of working days after the assessor accepts.
-    data["report_due_on"] = date_value(ctx.arm_deadline("risk_assessment.report"));
-  }
-};
-struct restart_matching {
-  static constexpr std::string_view name = "restart_matching";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    record_declined_provider(*fsm.ctx);
-    fsm.ctx->arm_deadline("risk_assessment.matching");
-  }
-};
-struct record_report {
-  static constexpr std::string_view name = "record_report";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->data()["report_submitted_on"] = date_value(fsm.ctx->occurred_on());
-    end_deployment(*fsm.ctx, "ended");
-    // The lead, and the LA officer who asked for the assessment, hear its outcome.
-    fsm.ctx->notify("report_submitted", {{"risk_level", payload_string(*fsm.ctx, "risk_level")},
-                                         {"recommendations", payload_string(*fsm.ctx, "recommendations")}});
-  }
-};
-struct open_support_request {
-  static constexpr std::string_view name = "open_support_request";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    // Not record_payload: the payload's summary is the new request's, and
-    // would overwrite this case's own referral summary.
-    const std::string summary = payload_string(ctx, "summary");
-    ctx.data()["support_summary"] = boost::json::string(summary);
-    ctx.data()["support_recommended_on"] = date_value(ctx.occurred_on());
-    ctx.data()["closed_on"] = date_value(ctx.occurred_on());
-    ctx.open_linked_case("support_request", {{"source", "risk_assessment"}, {"summary", summary}});
-  }
-};
+void do_start_matching(EventContext& ctx) {
+  keep_payload(ctx);
+  ctx.data()["accepted_on"] = date_value(ctx.occurred_on());
+  ctx.arm_deadline("risk_assessment.matching");
+}
+using start_matching = Action<"start_matching", do_start_matching>;
+
+void do_ask_assessor(EventContext& ctx) {
+  record_proposal(ctx);
+  ask_provider(ctx);
+  ctx.data()["proposed_on"] = date_value(ctx.occurred_on());
+  ctx.arm_deadline("risk_assessment.assessor_response");
+  ctx.notify("provider_proposed");
+}
+using ask_assessor = Action<"ask_assessor", do_ask_assessor>;
+
+void do_start_assessment(EventContext& ctx) {
+  auto& data = ctx.data();
+  deploy_provider(ctx);
+  // The report is due a number of working days after the assessor accepts.
+  data["report_due_on"] = date_value(ctx.arm_deadline("risk_assessment.report"));
+}
+using start_assessment = Action<"start_assessment", do_start_assessment>;
+
+void do_restart_matching(EventContext& ctx) {
+  record_declined_provider(ctx);
+  ctx.arm_deadline("risk_assessment.matching");
+}
+using restart_matching = Action<"restart_matching", do_restart_matching>;
+
+void do_record_report(EventContext& ctx) {
+  keep_payload(ctx);
+  ctx.data()["report_submitted_on"] = date_value(ctx.occurred_on());
+  end_deployment(ctx, "ended");
+  // The lead, and the LA officer who asked for the assessment, hear its outcome.
+  ctx.notify("report_submitted", {{"risk_level", payload_string(ctx, "risk_level")},
+                                       {"recommendations", payload_string(ctx, "recommendations")}});
+}
+using record_report = Action<"record_report", do_record_report>;
+
+void do_open_support_request(EventContext& ctx) {
+  // Not record_payload: the payload's summary is the new request's, and
+  // would overwrite this case's own referral summary.
+  const std::string summary = payload_string(ctx, "summary");
+  ctx.data()["support_summary"] = boost::json::string(summary);
+  ctx.data()["support_recommended_on"] = date_value(ctx.occurred_on());
+  ctx.data()["closed_on"] = date_value(ctx.occurred_on());
+  ctx.open_linked_case("support_request", {{"source", "risk_assessment"}, {"summary", summary}});
+}
+using open_support_request = Action<"open_support_request", do_open_support_request>;
 
 struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "risk_assessment";

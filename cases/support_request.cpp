@@ -119,96 +119,73 @@ struct withdraw {
 };
 
 // Guards: predicates that say why they refuse.
-struct plan_dates_in_order {
-  static constexpr std::string_view name = "plan_dates_in_order";
-  template <class E, class F, class S, class T>
-  bool operator()(E const&, F& fsm, S&, T&) const {
-    return payload_string(*fsm.ctx, "starts_on") <= payload_string(*fsm.ctx, "ends_on") ||
-           fsm.ctx->refuse("ends_on is before starts_on");
+bool check_plan_dates_in_order(EventContext& ctx) {
+  return payload_string(ctx, "starts_on") <= payload_string(ctx, "ends_on") ||
+         ctx.refuse("ends_on is before starts_on");
+}
+using plan_dates_in_order = Guard<"plan_dates_in_order", check_plan_dates_in_order>;
+
+bool check_impact_recorded_and_rated(EventContext& ctx) {
+  bool ok = true;
+  if (!data_has(ctx, "impact")) ok = ctx.refuse("impact must be recorded before closing");
+  if (!data_has(ctx, "rating")) {
+    const auto* due = ctx.data().if_contains("rating_due_on");
+    const bool window_over =
+        due != nullptr && due->is_string() && workflow::format_date(ctx.occurred_on()) > due->get_string();
+    if (!window_over) ok = ctx.refuse("a rating from the school is needed until the rating window ends");
   }
-};
-struct impact_recorded_and_rated {
-  static constexpr std::string_view name = "impact_recorded_and_rated";
-  template <class E, class F, class S, class T>
-  bool operator()(E const&, F& fsm, S&, T&) const {
-    EventContext& ctx = *fsm.ctx;
-    bool ok = true;
-    if (!data_has(ctx, "impact")) ok = ctx.refuse("impact must be recorded before closing");
-    if (!data_has(ctx, "rating")) {
-      const auto* due = ctx.data().if_contains("rating_due_on");
-      const bool window_over =
-          due != nullptr && due->is_string() && workflow::format_date(ctx.occurred_on()) > due->get_string();
-      if (!window_over) ok = ctx.refuse("a rating from the school is needed until the rating window ends");
-    }
-    return ok;
-  }
-};
+  return ok;
+}
+using impact_recorded_and_rated = Guard<"impact_recorded_and_rated", check_impact_recorded_and_rated>;
 
 // Actions: verbs.
-struct accept_terms {
-  static constexpr std::string_view name = "accept_terms";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->data()["accepted_on"] = date_value(fsm.ctx->occurred_on());
-    fsm.ctx->arm_deadline("support_request.matching");
-  }
-};
-struct request_provider_response {
-  static constexpr std::string_view name = "request_provider_response";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    record_proposal(*fsm.ctx);
-    ask_provider(*fsm.ctx);
-    fsm.ctx->data()["proposed_on"] = date_value(fsm.ctx->occurred_on());
-    fsm.ctx->arm_deadline("support_request.provider_response");
-    fsm.ctx->notify("provider_proposed");
-  }
-};
-struct record_provider_acceptance {
-  static constexpr std::string_view name = "record_provider_acceptance";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    deploy_provider(*fsm.ctx);  // the requested days are held in the year it starts
-    fsm.ctx->arm_deadline("support_request.planning");
-  }
-};
-struct restart_matching {
-  static constexpr std::string_view name = "restart_matching";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    record_declined_provider(*fsm.ctx);
-    fsm.ctx->arm_deadline("support_request.matching");
-  }
-};
-struct start_deployment {
-  static constexpr std::string_view name = "start_deployment";
-  template <class E, class F, class S, class T>
-  void operator()(E const& e, F& fsm, S& s, T& t) const {
-    record_payload{}(e, fsm, s, t);
-    fsm.ctx->notify("deployment_agreed");
-  }
-};
-struct request_rating {
-  static constexpr std::string_view name = "request_rating";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    ctx.data()["deployment_ended_on"] = date_value(ctx.occurred_on());
-    ctx.data()["rating_due_on"] = date_value(ctx.arm_deadline("support_request.rating"));
-    ctx.notify("rating_requested");
-    end_deployment(ctx, "ended");
-  }
-};
-struct record_rating {
-  static constexpr std::string_view name = "record_rating";
-  template <class E, class F, class S, class T>
-  void operator()(E const&, F& fsm, S&, T&) const {
-    auto& ctx = *fsm.ctx;
-    store_rating(ctx);
-    ctx.settle_deadline("support_request.rating");
-  }
-};
+void do_accept_terms(EventContext& ctx) {
+  keep_payload(ctx);
+  ctx.data()["accepted_on"] = date_value(ctx.occurred_on());
+  ctx.arm_deadline("support_request.matching");
+}
+using accept_terms = Action<"accept_terms", do_accept_terms>;
+
+void do_request_provider_response(EventContext& ctx) {
+  record_proposal(ctx);
+  ask_provider(ctx);
+  ctx.data()["proposed_on"] = date_value(ctx.occurred_on());
+  ctx.arm_deadline("support_request.provider_response");
+  ctx.notify("provider_proposed");
+}
+using request_provider_response = Action<"request_provider_response", do_request_provider_response>;
+
+void do_record_provider_acceptance(EventContext& ctx) {
+  deploy_provider(ctx);  // the requested days are held in the year it starts
+  ctx.arm_deadline("support_request.planning");
+}
+using record_provider_acceptance = Action<"record_provider_acceptance", do_record_provider_acceptance>;
+
+void do_restart_matching(EventContext& ctx) {
+  record_declined_provider(ctx);
+  ctx.arm_deadline("support_request.matching");
+}
+using restart_matching = Action<"restart_matching", do_restart_matching>;
+
+void do_start_deployment(EventContext& ctx) {
+  keep_payload(ctx);
+  ctx.notify("deployment_agreed");
+}
+using start_deployment = Action<"start_deployment", do_start_deployment>;
+
+void do_request_rating(EventContext& ctx) {
+  ctx.data()["deployment_ended_on"] = date_value(ctx.occurred_on());
+  ctx.data()["rating_due_on"] = date_value(ctx.arm_deadline("support_request.rating"));
+  ctx.notify("rating_requested");
+  end_deployment(ctx, "ended");
+}
+using request_rating = Action<"request_rating", do_request_rating>;
+
+void do_record_rating(EventContext& ctx) {
+  store_rating(ctx);
+  ctx.settle_deadline("support_request.rating");
+}
+using record_rating = Action<"record_rating", do_record_rating>;
 
 struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "support_request";
