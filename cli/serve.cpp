@@ -15,6 +15,7 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "cases/kinds.h"
+#include "cases/recipients.h"
 #include "cli/notifications.h"
 #include "cli/timers.h"
 #include "notifications/dispatcher.h"
@@ -85,7 +86,7 @@ int run_serve(const Settings& settings) {
   notifications::check_templates();  // a broken template stops s2sd now, not when a message is due
   if (settings.get("smtp-url")) {
     dispatcher =
-        std::make_unique<notifications::Dispatcher>(app.db, cases::all_kinds(), make_mailer(settings),
+        std::make_unique<notifications::Dispatcher>(app.db, cases::all_kinds(), cases::directory(), make_mailer(settings),
                                                     dispatcher_options(settings));
     dispatch = std::make_unique<notifications::DispatchService>(
         *dispatcher, std::chrono::milliseconds(settings.integer("notify-poll-ms", 100, 3600000)));

@@ -62,49 +62,6 @@ std::vector<std::string> roles_for(const workflow::KindRegistry& kinds, const st
   return out;
 }
 
-// The people of `role` on the case: leads whose mini region or alliance holds
-// the school, the system leaders proposed for or deployed to it, the school's
-// own users.
-std::vector<Recipient> people(soci::session& sql, const std::string& role, long long case_id, int urn) {
-  std::vector<Recipient> out;
-  std::string name;
-  std::string email;
-  std::string notify = "immediate";
-  const std::string urn_text = std::to_string(urn);
-  soci::statement st(sql);
-  if (role == "lead") {
-    st = (sql.prepare << "SELECT u.name, u.email, u.notify FROM users u WHERE u.role = 'lead' AND ("
-                         " (u.scope_kind = 'mini_region' AND u.scope_value IN (SELECT m.mini_region FROM schools s"
-                         "   JOIN la_mini_regions m ON m.la_code = s.la_code WHERE s.urn = :u1))"
-                         " OR (u.scope_kind = 'alliance' AND u.scope_value IN ("
-                         "   SELECT CAST(alliance_id AS TEXT) FROM alliance_members WHERE school_urn = :u2"
-                         "   UNION SELECT CAST(id AS TEXT) FROM alliances WHERE lead_school_urn = :u3)))"
-                         // A lead narrowed to phases hears only of schools in them.
-                         " AND (u.scope_phases IS NULL OR (',' || u.scope_phases || ',') LIKE"
-                         "   ('%,' || (SELECT s.phase_group FROM schools s WHERE s.urn = :u4) || ',%'))"
-                         " ORDER BY u.id",
-          soci::use(urn), soci::use(urn), soci::use(urn), soci::use(urn), soci::into(name), soci::into(email),
-          soci::into(notify));
-  } else if (role == "system_leader") {
-    st = (sql.prepare << "SELECT l.name, l.email FROM deployments d JOIN system_leaders l ON l.id = d.system_leader_id"
-                         " WHERE d.case_id = :c AND d.status IN ('proposed', 'active') ORDER BY l.id",
-          soci::use(case_id), soci::into(name), soci::into(email));
-  } else if (role == "referrer") {
-    // The LA officer who referred the case (who opened it), if one did.
-    st = (sql.prepare << "SELECT u.name, u.email, u.notify FROM case_history h JOIN users u"
-                         " ON h.actor = 'user:' || CAST(u.id AS TEXT) || ' ' || u.email"
-                         " WHERE h.case_id = :c AND h.sequence = 1 AND u.role = 'la_officer'",
-          soci::use(case_id), soci::into(name), soci::into(email), soci::into(notify));
-  } else {
-    st = (sql.prepare << "SELECT name, email, notify FROM users WHERE role = 'school' AND scope_kind = 'school'"
-                         " AND scope_value = :u ORDER BY id",
-          soci::use(urn_text), soci::into(name), soci::into(email), soci::into(notify));
-  }
-  st.execute();
-  while (st.fetch()) out.push_back(Recipient{email, name + " (" + role + ")", notify == "digest"});
-  return out;
-}
-
 // "support_request" as "support request".
 std::string words(std::string text) {
   std::replace(text.begin(), text.end(), '_', ' ');
@@ -143,19 +100,16 @@ struct Claimed {
 };
 
 // The school's name for messages ("URN 123456" when it is not in the register).
-std::string school_name(Database& db, const std::string& urn_text) {
+std::string school_name(Database& db, const Directory& directory, const std::string& urn_text) {
   int urn = 0;
   std::from_chars(urn_text.data(), urn_text.data() + urn_text.size(), urn);
   auto connection = db.acquire();
-  std::string name;
-  soci::indicator ind = soci::i_ok;
-  connection.session() << "SELECT name FROM schools WHERE urn = :u", soci::use(urn), soci::into(name, ind);
-  if (!connection.session().got_data() || ind == soci::i_null) return "URN " + urn_text;
-  return name;
+  return directory.school_name(connection, urn).value_or("URN " + urn_text);
 }
 
 // What a template may say of a message, for one recipient.
-std::map<std::string, std::string> message_fields(Database& db, const DispatcherOptions& options,
+std::map<std::string, std::string> message_fields(Database& db, const Directory& directory,
+                                                  const DispatcherOptions& options,
                                                   const boost::json::object& payload, long long case_id,
                                                   const std::string& recipient_name) {
   const std::string purpose = text_of(payload, "purpose");
@@ -176,7 +130,7 @@ std::map<std::string, std::string> message_fields(Database& db, const Dispatcher
       {"recipient_name", recipient_name.substr(0, recipient_name.rfind(" ("))},
       {"link", options.public_url + "/api/v1/cases/" + std::to_string(case_id)},
   };
-  fields["school_name"] = school_name(db, fields["school_urn"]);
+  fields["school_name"] = school_name(db, directory, fields["school_urn"]);
   return fields;
 }
 
@@ -262,10 +216,15 @@ std::string send_webhook(Database& database, const Mailer& mailer, const Claimed
 
 }  // namespace
 
-Dispatcher::Dispatcher(std::shared_ptr<Database> db, std::shared_ptr<const workflow::KindRegistry> kinds, Mailer mailer,
-                       DispatcherOptions options)
-    : db_(std::move(db)), kinds_(std::move(kinds)), mailer_(std::move(mailer)), options_(std::move(options)) {
+Dispatcher::Dispatcher(std::shared_ptr<Database> db, std::shared_ptr<const workflow::KindRegistry> kinds,
+                       std::shared_ptr<const Directory> directory, Mailer mailer, DispatcherOptions options)
+    : db_(std::move(db)),
+      kinds_(std::move(kinds)),
+      directory_(std::move(directory)),
+      mailer_(std::move(mailer)),
+      options_(std::move(options)) {
   if (!kinds_) throw std::invalid_argument("a Dispatcher needs the case kinds: they say who hears each message");
+  if (!directory_) throw std::invalid_argument("a Dispatcher needs a directory: it says who the people on a case are");
   check_templates();
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
@@ -277,7 +236,8 @@ std::size_t Dispatcher::expand(DispatchReport& report) {
   const std::string now = format_timestamp(now_time);
   const bool postgres = db_->backend() == workflow::Backend::postgresql;
   const int limit = static_cast<int>(options_.batch);
-  return db_->transact([&](soci::session& sql) {
+  return db_->transact([&](Database::Connection& connection) {
+    auto& sql = connection.session();
     std::vector<std::tuple<long long, long long, std::string, std::string>> rows;
     {
       long long id = 0;
@@ -314,7 +274,10 @@ std::size_t Dispatcher::expand(DispatchReport& report) {
                                                             " of kind " + text_of(payload, "kind")});
       }
       for (const auto& role : roles) {
-        auto found = people(sql, role, case_id, urn);
+        std::vector<Recipient> found;
+        for (auto& p : directory_->people(connection, role, case_id, urn)) {
+          found.push_back(Recipient{std::move(p.email), p.name + " (" + role + ")", p.digest});
+        }
         // Every role but the referrer (only an LA officer's referral has one) is expected.
         if (found.empty() && role != "referrer") {
           recipients.emplace_back(role, Recipient{"", "no " + role + " user for this case"});
@@ -337,17 +300,16 @@ std::size_t Dispatcher::expand(DispatchReport& report) {
       }
       // The webhooks of the school's alliances and mini region.
       {
-        long long hook = 0;
-        soci::statement hooks =
-            (sql.prepare << "SELECT id FROM webhooks WHERE (scope_kind = 'alliance' AND scope_value IN ("
-                            " SELECT CAST(alliance_id AS TEXT) FROM alliance_members WHERE school_urn = :u1"
-                            " UNION SELECT CAST(id AS TEXT) FROM alliances WHERE lead_school_urn = :u2))"
-                            " OR (scope_kind = 'mini_region' AND scope_value IN (SELECT m.mini_region FROM schools s"
-                            " JOIN la_mini_regions m ON m.la_code = s.la_code WHERE s.urn = :u3)) ORDER BY id",
-             soci::use(urn), soci::use(urn), soci::use(urn), soci::into(hook));
-        hooks.execute();
         std::vector<long long> ids;
-        while (hooks.fetch()) ids.push_back(hook);
+        for (const auto& area : directory_->areas_of_school(connection, urn)) {
+          long long hook = 0;
+          soci::statement hooks = (sql.prepare << "SELECT id FROM webhooks WHERE scope_kind = :k AND scope_value = :v",
+                                   soci::use(area.kind), soci::use(area.value), soci::into(hook));
+          hooks.execute();
+          while (hooks.fetch()) ids.push_back(hook);
+        }
+        std::sort(ids.begin(), ids.end());
+        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
         for (const auto h : ids) {
           const std::string recipient = "webhook:" + std::to_string(h);
           const std::string name = "webhook " + std::to_string(h);
@@ -427,7 +389,7 @@ void Dispatcher::send_digests(DispatchReport& report) {
     try {
       for (std::size_t i = begin; i < end; ++i) {
         const auto payload = boost::json::parse(held[i].payload).as_object();
-        const auto fields = message_fields(*db_, options_, payload, held[i].case_id, held[i].recipient_name);
+        const auto fields = message_fields(*db_, *directory_, options_, payload, held[i].case_id, held[i].recipient_name);
         const Rendered r = render(held[i].message, fields);
         const std::string& link = fields.at("link");
         text += "- " + r.subject + "\n  " + link + "\n";
@@ -528,7 +490,7 @@ DispatchReport Dispatcher::run_once() {
     bool ok = false;
     try {
       payload = boost::json::parse(d.payload).as_object();
-      fields = message_fields(*db_, options_, payload, d.case_id, d.recipient_name);
+      fields = message_fields(*db_, *directory_, options_, payload, d.case_id, d.recipient_name);
       if (d.channel == "webhook") {
         outcome = send_webhook(*db_, mailer_, d, payload, fields["link"]);
       } else {
@@ -607,7 +569,7 @@ void DispatchService::stop() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
-std::int64_t add_webhook(Database& db, const std::string& scope, const std::string& url, std::string& secret,
+std::int64_t add_webhook(Database& db, const Directory& directory, const std::string& scope, const std::string& url, std::string& secret,
                          std::chrono::system_clock::time_point now) {
   const auto colon = scope.find(':');
   const std::string kind = colon == std::string::npos ? scope : scope.substr(0, colon);
@@ -628,14 +590,9 @@ std::int64_t add_webhook(Database& db, const std::string& scope, const std::stri
     secret += kHex[b & 15];
   }
   const std::string at = format_timestamp(now);
-  return db.transact([&](soci::session& sql) {
-    int known = 0;
-    if (kind == "alliance") {
-      sql << "SELECT count(*) FROM alliances WHERE CAST(id AS TEXT) = :v", soci::use(value), soci::into(known);
-    } else {
-      sql << "SELECT count(*) FROM la_mini_regions WHERE mini_region = :v", soci::use(value), soci::into(known);
-    }
-    if (known == 0) throw NotificationError("no " + kind + " '" + value + "'", workflow::ErrorCategory::not_found);
+  return db.transact([&](Database::Connection& connection) {
+    auto& sql = connection.session();
+    if (!directory.area_exists(connection, Area{kind, value})) throw NotificationError("no " + kind + " '" + value + "'", workflow::ErrorCategory::not_found);
     int taken = 0;
     sql << "SELECT count(*) FROM webhooks WHERE scope_kind = :k AND scope_value = :v AND url = :u", soci::use(kind),
         soci::use(value), soci::use(url), soci::into(taken);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "notifications/directory.h"
 #include "notifications/mailer.h"
 #include "workflow/case_kind.h"
 #include "workflow/database.h"
@@ -56,9 +57,11 @@ class NotificationError : public workflow::Error {
 
 class Dispatcher {
  public:
-  // `kinds` say who hears each message a case kind queues (workflow::MessageSpec).
+  // `kinds` say who hears each message a case kind queues (workflow::MessageSpec);
+  // `directory` who the people of each role on a case are, and where its school
+  // lies (for webhooks). Both are shared, read-only and must not be null.
   Dispatcher(std::shared_ptr<workflow::Database> db, std::shared_ptr<const workflow::KindRegistry> kinds,
-             Mailer mailer, DispatcherOptions options = {});
+             std::shared_ptr<const Directory> directory, Mailer mailer, DispatcherOptions options = {});
 
   // One round: new outbox messages become deliveries, then every due delivery
   // is claimed, sent and recorded. Throws workflow::DatabaseUnavailable; a
@@ -72,6 +75,7 @@ class Dispatcher {
   void send_digests(DispatchReport& report);
   std::shared_ptr<workflow::Database> db_;
   std::shared_ptr<const workflow::KindRegistry> kinds_;
+  std::shared_ptr<const Directory> directory_;
   Mailer mailer_;
   DispatcherOptions options_;
   std::string owner_;  // this process's claims: host, pid and a random part
@@ -97,8 +101,9 @@ class DispatchService {
 // Adds a webhook for an alliance ("alliance:ID") or a mini region
 // ("mini_region:NAME"): every notification about a school in it is POSTed to
 // `url`. Sets `secret` (for the receiver to check signatures); returns the id.
-// Throws NotificationError (nothing written) for a bad scope or URL, or a repeat.
-std::int64_t add_webhook(workflow::Database& db, const std::string& scope, const std::string& url, std::string& secret,
+// Throws NotificationError (nothing written) for a bad scope or URL, an area
+// `directory` does not know, or a repeat.
+std::int64_t add_webhook(workflow::Database& db, const Directory& directory, const std::string& scope, const std::string& url, std::string& secret,
                          std::chrono::system_clock::time_point now);
 
 // Puts a dead letter's failed deliveries back in the queue, due now, their
