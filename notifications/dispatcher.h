@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "notifications/delivery_store.h"
 #include "notifications/directory.h"
 #include "notifications/mailer.h"
 #include "workflow/case_kind.h"
@@ -18,12 +19,14 @@
 
 // Delivers the outbox: each message the engine queued (in the event's own
 // transaction) fans out to the people on the case by role, one delivery per
-// recipient; each is sent, retried with exponential backoff and jitter, and
+// recipient (expansion.h, asking a Directory who they are), and to the
+// webhooks covering its school (webhooks.h); each is sent, retried with exponential backoff and jitter, and
 // after max_attempts failures becomes a dead letter that an admin can resend.
 // Deliveries are claimed with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL),
 // so several processes share the work and a process that dies mid-send loses
 // nothing: its claims fall due again and are sent again, with the same
-// Message-ID.
+// Message-ID. Deliveries held for a daily digest go out together (digest.h).
+// The tables are delivery_store.h's.
 namespace s2s::notifications {
 
 struct DispatcherOptions {
@@ -36,6 +39,8 @@ struct DispatcherOptions {
   std::string message_id_domain = "s2s.localhost";   // Message-ID: <outbox-ID@DOMAIN>
   std::chrono::minutes digest_at{7 * 60};            // Europe/London time of day of the daily digest
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
+
+  [[nodiscard]] RetryPolicy retry() const { return RetryPolicy{max_attempts, backoff_base, backoff_cap}; }
 };
 
 struct DispatchReport {
@@ -71,8 +76,6 @@ class Dispatcher {
   void request_stop() noexcept { stopping_ = true; }
 
  private:
-  std::size_t expand(DispatchReport& report);
-  void send_digests(DispatchReport& report);
   std::shared_ptr<workflow::Database> db_;
   std::shared_ptr<const workflow::KindRegistry> kinds_;
   std::shared_ptr<const Directory> directory_;
