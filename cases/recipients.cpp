@@ -10,9 +10,9 @@
 namespace s2s::cases {
 namespace {
 
-using workflow::Database;
 using notifications::Area;
 using notifications::Person;
+using workflow::Database;
 
 struct UserRow {
   std::string name;
@@ -33,8 +33,8 @@ std::vector<UserRow> users_where(soci::session& sql, const std::string& conditio
   soci::indicator value_ind = soci::i_ok;
   soci::indicator phases_ind = soci::i_ok;
   soci::statement st =
-      (sql.prepare << "SELECT name, email, notify, scope_kind, scope_value, scope_phases FROM users WHERE " + condition +
-                          " ORDER BY id",
+      (sql.prepare << "SELECT name, email, notify, scope_kind, scope_value, scope_phases FROM users WHERE " +
+                          condition + " ORDER BY id",
        soci::use(value), soci::into(row.name), soci::into(row.email), soci::into(row.notify),
        soci::into(kind, kind_ind), soci::into(scope_value, value_ind), soci::into(phases, phases_ind));
   st.execute();
@@ -87,8 +87,9 @@ std::vector<Person> referrer(Database::Connection& connection, std::int64_t case
   const auto history = store.history(case_id);
   if (history.empty() || history.front().sequence != 1) return {};
   std::vector<Person> out;
-  for (const auto& user : users_where(connection.session(), "role = 'la_officer' AND 'user:' || CAST(id AS TEXT) || ' ' || email = :a",
-                                      history.front().actor)) {
+  for (const auto& user :
+       users_where(connection.session(), "role = 'la_officer' AND 'user:' || CAST(id AS TEXT) || ' ' || email = :a",
+                   history.front().actor)) {
     out.push_back(person_of(user));
   }
   return out;
@@ -103,8 +104,9 @@ class CaseDirectory final : public notifications::Directory {
     if (role == "referrer") return referrer(connection, case_id);
     if (role == "school") {
       std::vector<Person> out;
-      for (const auto& user : users_where(connection.session(), "role = 'school' AND scope_kind = 'school' AND scope_value = :u",
-                                          std::to_string(school_urn))) {
+      for (const auto& user :
+           users_where(connection.session(), "role = 'school' AND scope_kind = 'school' AND scope_value = :u",
+                       std::to_string(school_urn))) {
         out.push_back(person_of(user));
       }
       return out;

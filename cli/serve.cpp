@@ -85,9 +85,8 @@ int run_serve(const Settings& settings) {
   std::unique_ptr<notifications::DispatchService> dispatch;
   notifications::check_templates();  // a broken template stops s2sd now, not when a message is due
   if (settings.get("smtp-url")) {
-    dispatcher =
-        std::make_unique<notifications::Dispatcher>(app.db, cases::all_kinds(), cases::directory(), make_mailer(settings),
-                                                    dispatcher_options(settings));
+    dispatcher = std::make_unique<notifications::Dispatcher>(app.db, cases::all_kinds(), cases::directory(),
+                                                             make_mailer(settings), dispatcher_options(settings));
     dispatch = std::make_unique<notifications::DispatchService>(
         *dispatcher, std::chrono::milliseconds(settings.integer("notify-poll-ms", 100, 3600000)));
     dispatch->start();

@@ -55,8 +55,8 @@ void DeliveryStore::mark_unreadable(std::int64_t outbox_id, const std::string& n
 }
 
 void DeliveryStore::add_delivery(std::int64_t outbox_id, const std::string& channel, const std::string& recipient,
-                                 const std::string& recipient_name, const std::string& status,
-                                 const std::string& error, const std::string& now) {
+                                 const std::string& recipient_name, const std::string& status, const std::string& error,
+                                 const std::string& now) {
   const long long id = outbox_id;
   soci::indicator error_ind = error.empty() ? soci::i_null : soci::i_ok;
   connection_.session() << "INSERT INTO deliveries (outbox_id, channel, recipient, recipient_name, status,"
@@ -160,9 +160,10 @@ std::vector<ClaimedDelivery> DeliveryStore::claim_held(const std::string& cutoff
 
 bool DeliveryStore::renew(std::int64_t delivery_id, const std::string& lease_until) {
   const long long id = delivery_id;
-  soci::statement renew = (connection_.session().prepare << "UPDATE deliveries SET next_attempt_at = :lease"
-                                                            " WHERE id = :id AND claimed_by = :me AND status = 'pending'",
-                           soci::use(lease_until), soci::use(id), soci::use(owner_));
+  soci::statement renew =
+      (connection_.session().prepare << "UPDATE deliveries SET next_attempt_at = :lease"
+                                        " WHERE id = :id AND claimed_by = :me AND status = 'pending'",
+       soci::use(lease_until), soci::use(id), soci::use(owner_));
   renew.execute(true);
   return renew.get_affected_rows() > 0;
 }

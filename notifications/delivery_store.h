@@ -83,8 +83,7 @@ class DeliveryStore {
   // or held for a digest); or dead after max_attempts. Settles the message.
   // Returns whether it gave up. Writes nothing when the claim is no longer ours.
   bool record_attempt(const RetryPolicy& policy, std::chrono::system_clock::time_point now,
-                      const ClaimedDelivery& delivery, bool ok, const std::string& outcome,
-                      const std::string& waiting);
+                      const ClaimedDelivery& delivery, bool ok, const std::string& outcome, const std::string& waiting);
 
  private:
   // Marks the message settled once none of its deliveries is pending or held:

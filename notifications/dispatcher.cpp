@@ -84,8 +84,8 @@ DispatchReport Dispatcher::run_once() {
       outcome = e.what();  // the server's refusal, or a message that cannot be rendered
     }
     const bool give_up = db_->transact([&](Database::Connection& connection) {
-      return DeliveryStore(connection, owner_).record_attempt(options_.retry(), options_.clock(), d, ok, outcome,
-                                                              "pending");
+      return DeliveryStore(connection, owner_)
+          .record_attempt(options_.retry(), options_.clock(), d, ok, outcome, "pending");
     });
     const int attempts = d.attempts + 1;
     if (ok) {

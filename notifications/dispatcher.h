@@ -20,13 +20,14 @@
 // Delivers the outbox: each message the engine queued (in the event's own
 // transaction) fans out to the people on the case by role, one delivery per
 // recipient (expansion.h, asking a Directory who they are), and to the
-// webhooks covering its school (webhooks.h); each is sent, retried with exponential backoff and jitter, and
-// after max_attempts failures becomes a dead letter that an admin can resend.
-// Deliveries are claimed with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL),
-// so several processes share the work and a process that dies mid-send loses
-// nothing: its claims fall due again and are sent again, with the same
-// Message-ID. Deliveries held for a daily digest go out together (digest.h).
-// The tables are delivery_store.h's.
+// webhooks covering its school (webhooks.h); each is sent, retried with
+// exponential backoff and jitter, and after max_attempts failures becomes a
+// dead letter that an admin can resend. Deliveries are claimed with a lease
+// (FOR UPDATE SKIP LOCKED on PostgreSQL), so several processes share the work
+// and a process that dies mid-send loses nothing: its claims fall due again
+// and are sent again, with the same Message-ID. Deliveries held for a daily
+// digest go out together (digest.h). The tables are delivery_store.h's and
+// webhooks.h's; the people on a case come from a Directory (directory.h).
 namespace s2s::notifications {
 
 struct DispatcherOptions {
@@ -106,8 +107,8 @@ class DispatchService {
 // `url`. Sets `secret` (for the receiver to check signatures); returns the id.
 // Throws NotificationError (nothing written) for a bad scope or URL, an area
 // `directory` does not know, or a repeat.
-std::int64_t add_webhook(workflow::Database& db, const Directory& directory, const std::string& scope, const std::string& url, std::string& secret,
-                         std::chrono::system_clock::time_point now);
+std::int64_t add_webhook(workflow::Database& db, const Directory& directory, const std::string& scope,
+                         const std::string& url, std::string& secret, std::chrono::system_clock::time_point now);
 
 // Puts a dead letter's failed deliveries back in the queue, due now, their
 // attempts counted afresh; returns how many. Throws NotificationError when the

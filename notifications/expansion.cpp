@@ -44,8 +44,7 @@ std::vector<std::string> roles_for(const workflow::KindRegistry& kinds, const st
 }
 
 std::size_t expand_messages(workflow::Database& db, const workflow::KindRegistry& kinds, const Directory& directory,
-                            std::size_t batch, std::chrono::system_clock::time_point now_time,
-                            DispatchReport& report) {
+                            std::size_t batch, std::chrono::system_clock::time_point now_time, DispatchReport& report) {
   const std::string now = workflow::format_timestamp(now_time);
   return db.transact([&](workflow::Database::Connection& connection) {
     // Expansion claims nothing for later: the store's owner is never written.
@@ -75,7 +74,8 @@ std::size_t expand_messages(workflow::Database& db, const workflow::KindRegistry
         if (found.empty() && role != "referrer") {
           recipients.emplace_back(role, Recipient{"", "no " + role + " user for this case"});
         }
-        for (const auto& p : found) recipients.emplace_back(role, Recipient{p.email, p.name + " (" + role + ")", p.digest});
+        for (const auto& p : found)
+          recipients.emplace_back(role, Recipient{p.email, p.name + " (" + role + ")", p.digest});
       }
       std::set<std::string> seen;
       for (const auto& [role, r] : recipients) {

@@ -16,8 +16,8 @@
 #include "api/users.h"
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
-#include "cases/recipients.h"
 #include "cases/providers.h"
+#include "cases/recipients.h"
 #include "notifications/templates.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -180,7 +180,8 @@ TEST_F(DispatcherTest, ARoleWithNobodyToTellIsReportedInTheDeliveryRecord) {
 TEST_F(DispatcherTest, AnUnreachableServerNeverTouchesCaseWork) {
   const auto port = testing::free_port();  // nothing listens
   refer(146330);
-  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp("smtp://127.0.0.1:" + std::to_string(port))), options());
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(),
+                        Mailer(smtp("smtp://127.0.0.1:" + std::to_string(port))), options());
   const auto report = dispatcher.run_once();
   EXPECT_EQ(report.retried, 2u);
   // Case work goes on.
@@ -226,14 +227,18 @@ TEST_F(DispatcherTest, WebhooksOfTheSchoolsAllianceGetASignedPostAndAFailureIsRe
   const auto hook = add_webhook(*db_, *cases::directory(), "alliance:1", url, secret, std::chrono::system_clock::now());
   EXPECT_EQ(secret.rfind("whsec_", 0), 0u);
   std::string unused;
-  EXPECT_THROW((void)add_webhook(*db_, *cases::directory(), "alliance:99", url, unused, std::chrono::system_clock::now()),
+  EXPECT_THROW(
+      (void)add_webhook(*db_, *cases::directory(), "alliance:99", url, unused, std::chrono::system_clock::now()),
+      NotificationError);
+  EXPECT_THROW((void)add_webhook(*db_, *cases::directory(), "mini_region:Atlantis", url, unused,
+                                 std::chrono::system_clock::now()),
                NotificationError);
-  EXPECT_THROW((void)add_webhook(*db_, *cases::directory(), "mini_region:Atlantis", url, unused, std::chrono::system_clock::now()),
-               NotificationError);
-  EXPECT_THROW((void)add_webhook(*db_, *cases::directory(), "alliance:1", "ftp://x", unused, std::chrono::system_clock::now()),
-               NotificationError);
-  EXPECT_THROW((void)add_webhook(*db_, *cases::directory(), "alliance:1", url, unused, std::chrono::system_clock::now()),
-               NotificationError);  // the same again
+  EXPECT_THROW(
+      (void)add_webhook(*db_, *cases::directory(), "alliance:1", "ftp://x", unused, std::chrono::system_clock::now()),
+      NotificationError);
+  EXPECT_THROW(
+      (void)add_webhook(*db_, *cases::directory(), "alliance:1", url, unused, std::chrono::system_clock::now()),
+      NotificationError);  // the same again
 
   receiver.answer(503);
   const auto case_id = refer(146330);
