@@ -36,6 +36,9 @@ struct Area {
 // own connection.
 class Directory {
  public:
+  Directory() = default;
+  Directory(const Directory&) = delete;
+  Directory& operator=(const Directory&) = delete;
   virtual ~Directory() = default;
 
   // The people of `role` on a case about the school `school_urn`, in a stable
