@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cases/kinds.h"
+#include "cases/recipients.h"
 #include "notifications/dispatcher.h"
 #include "notifications/mailer.h"
 #include "workflow/database.h"
@@ -18,7 +19,8 @@ namespace {
 
 int run_notifications(const Settings& settings) {
   auto db = open_migrated(settings);
-  notifications::Dispatcher dispatcher(db, cases::all_kinds(), make_mailer(settings), dispatcher_options(settings));
+  notifications::Dispatcher dispatcher(db, cases::all_kinds(), cases::directory(), make_mailer(settings),
+                                       dispatcher_options(settings));
   const auto r = dispatcher.run_once();
   std::cout << "sent " << r.sent << ", to retry " << r.retried << ", dead " << r.dead << ", undeliverable "
             << r.undeliverable << ", digests " << r.digests << '\n';
@@ -55,8 +57,8 @@ int run_notifications_list(const Settings& settings) {
 int run_webhook_add(const Settings& settings) {
   auto db = open_migrated(settings);
   std::string secret;
-  const auto id = notifications::add_webhook(*db, settings.require("scope"), settings.require("url"), secret,
-                                             std::chrono::system_clock::now());
+  const auto id = notifications::add_webhook(*db, *cases::directory(), settings.require("scope"),
+                                             settings.require("url"), secret, std::chrono::system_clock::now());
   std::cout << "webhook " << id << ": " << settings.require("scope") << " -> " << settings.require("url")
             << "\nits signing secret, shown only now (X-S2S-Signature: sha256=HMAC-SHA256 of the body):\n"
             << secret << '\n';

@@ -15,6 +15,7 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "cases/kinds.h"
+#include "cases/recipients.h"
 #include "cli/notifications.h"
 #include "cli/timers.h"
 #include "notifications/dispatcher.h"
@@ -84,9 +85,8 @@ int run_serve(const Settings& settings) {
   std::unique_ptr<notifications::DispatchService> dispatch;
   notifications::check_templates();  // a broken template stops s2sd now, not when a message is due
   if (settings.get("smtp-url")) {
-    dispatcher =
-        std::make_unique<notifications::Dispatcher>(app.db, cases::all_kinds(), make_mailer(settings),
-                                                    dispatcher_options(settings));
+    dispatcher = std::make_unique<notifications::Dispatcher>(app.db, cases::all_kinds(), cases::directory(),
+                                                             make_mailer(settings), dispatcher_options(settings));
     dispatch = std::make_unique<notifications::DispatchService>(
         *dispatcher, std::chrono::milliseconds(settings.integer("notify-poll-ms", 100, 3600000)));
     dispatch->start();

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "notifications/delivery_store.h"
+#include "notifications/directory.h"
 #include "notifications/mailer.h"
 #include "workflow/case_kind.h"
 #include "workflow/database.h"
@@ -17,12 +19,15 @@
 
 // Delivers the outbox: each message the engine queued (in the event's own
 // transaction) fans out to the people on the case by role, one delivery per
-// recipient; each is sent, retried with exponential backoff and jitter, and
-// after max_attempts failures becomes a dead letter that an admin can resend.
-// Deliveries are claimed with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL),
-// so several processes share the work and a process that dies mid-send loses
-// nothing: its claims fall due again and are sent again, with the same
-// Message-ID.
+// recipient (expansion.h, asking a Directory who they are), and to the
+// webhooks covering its school (webhooks.h); each is sent, retried with
+// exponential backoff and jitter, and after max_attempts failures becomes a
+// dead letter that an admin can resend. Deliveries are claimed with a lease
+// (FOR UPDATE SKIP LOCKED on PostgreSQL), so several processes share the work
+// and a process that dies mid-send loses nothing: its claims fall due again
+// and are sent again, with the same Message-ID. Deliveries held for a daily
+// digest go out together (digest.h). The tables are delivery_store.h's and
+// webhooks.h's; the people on a case come from a Directory (directory.h).
 namespace s2s::notifications {
 
 struct DispatcherOptions {
@@ -35,6 +40,8 @@ struct DispatcherOptions {
   std::string message_id_domain = "s2s.localhost";   // Message-ID: <outbox-ID@DOMAIN>
   std::chrono::minutes digest_at{7 * 60};            // Europe/London time of day of the daily digest
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
+
+  [[nodiscard]] RetryPolicy retry() const { return RetryPolicy{max_attempts, backoff_base, backoff_cap}; }
 };
 
 struct DispatchReport {
@@ -56,9 +63,11 @@ class NotificationError : public workflow::Error {
 
 class Dispatcher {
  public:
-  // `kinds` say who hears each message a case kind queues (workflow::MessageSpec).
+  // `kinds` say who hears each message a case kind queues (workflow::MessageSpec);
+  // `directory` who the people of each role on a case are, and where its school
+  // lies (for webhooks). Both are shared, read-only and must not be null.
   Dispatcher(std::shared_ptr<workflow::Database> db, std::shared_ptr<const workflow::KindRegistry> kinds,
-             Mailer mailer, DispatcherOptions options = {});
+             std::shared_ptr<const Directory> directory, Mailer mailer, DispatcherOptions options = {});
 
   // One round: new outbox messages become deliveries, then every due delivery
   // is claimed, sent and recorded. Throws workflow::DatabaseUnavailable; a
@@ -68,10 +77,9 @@ class Dispatcher {
   void request_stop() noexcept { stopping_ = true; }
 
  private:
-  std::size_t expand(DispatchReport& report);
-  void send_digests(DispatchReport& report);
   std::shared_ptr<workflow::Database> db_;
   std::shared_ptr<const workflow::KindRegistry> kinds_;
+  std::shared_ptr<const Directory> directory_;
   Mailer mailer_;
   DispatcherOptions options_;
   std::string owner_;  // this process's claims: host, pid and a random part
@@ -97,9 +105,10 @@ class DispatchService {
 // Adds a webhook for an alliance ("alliance:ID") or a mini region
 // ("mini_region:NAME"): every notification about a school in it is POSTed to
 // `url`. Sets `secret` (for the receiver to check signatures); returns the id.
-// Throws NotificationError (nothing written) for a bad scope or URL, or a repeat.
-std::int64_t add_webhook(workflow::Database& db, const std::string& scope, const std::string& url, std::string& secret,
-                         std::chrono::system_clock::time_point now);
+// Throws NotificationError (nothing written) for a bad scope or URL, an area
+// `directory` does not know, or a repeat.
+std::int64_t add_webhook(workflow::Database& db, const Directory& directory, const std::string& scope,
+                         const std::string& url, std::string& secret, std::chrono::system_clock::time_point now);
 
 // Puts a dead letter's failed deliveries back in the queue, due now, their
 // attempts counted afresh; returns how many. Throws NotificationError when the

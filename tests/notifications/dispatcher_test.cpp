@@ -17,6 +17,7 @@
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
 #include "cases/providers.h"
+#include "cases/recipients.h"
 #include "notifications/templates.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -86,7 +87,7 @@ TEST_F(DispatcherTest, AReferralReachesEveryLeadOfTheSchoolWithSubjectBodiesAndM
   SmtpSink sink;
   const auto case_id = refer(146330);
   const auto reference = engine_->get(case_id).reference;
-  Dispatcher dispatcher(db_, cases::all_kinds(), Mailer(smtp(sink.url())), options());
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), options());
   const auto report = dispatcher.run_once();
   EXPECT_EQ(report.expanded, 1u);
   EXPECT_EQ(report.sent, 2u);  // the alliance's lead and the mini region's
@@ -123,7 +124,7 @@ TEST_F(DispatcherTest, ARefusingServerMeansRetriesThenADeadLetterThatAResendDeli
   sink.refuse(true);
   refer(121877);  // Northamptonshire: no lead there, and none in the alliance
   (void)api::add_user(*db_, "North Lead", "north@example.org", "lead", "mini_region:Northamptonshire");
-  Dispatcher dispatcher(db_, cases::all_kinds(), Mailer(smtp(sink.url())), options());
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), options());
   auto report = dispatcher.run_once();
   EXPECT_EQ(report.retried, 1u);
   EXPECT_EQ(outbox_status(1), "pending");
@@ -164,7 +165,7 @@ TEST_F(DispatcherTest, ARefusingServerMeansRetriesThenADeadLetterThatAResendDeli
 TEST_F(DispatcherTest, ARoleWithNobodyToTellIsReportedInTheDeliveryRecord) {
   SmtpSink sink;
   refer(121877);  // no lead covers Northamptonshire
-  Dispatcher dispatcher(db_, cases::all_kinds(), Mailer(smtp(sink.url())), options());
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), options());
   const auto report = dispatcher.run_once();
   EXPECT_EQ(report.undeliverable, 1u);
   EXPECT_EQ(report.sent, 0u);
@@ -179,7 +180,8 @@ TEST_F(DispatcherTest, ARoleWithNobodyToTellIsReportedInTheDeliveryRecord) {
 TEST_F(DispatcherTest, AnUnreachableServerNeverTouchesCaseWork) {
   const auto port = testing::free_port();  // nothing listens
   refer(146330);
-  Dispatcher dispatcher(db_, cases::all_kinds(), Mailer(smtp("smtp://127.0.0.1:" + std::to_string(port))), options());
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(),
+                        Mailer(smtp("smtp://127.0.0.1:" + std::to_string(port))), options());
   const auto report = dispatcher.run_once();
   EXPECT_EQ(report.retried, 2u);
   // Case work goes on.
@@ -193,8 +195,8 @@ TEST_F(DispatcherTest, PostgresOnlyTwoDispatchersShareTheWorkAndSendEachMessageO
   for (int i = 0; i < 15; ++i) refer(146330);
   auto o = options();
   o.batch = 4;
-  Dispatcher a(test_db_.open(), cases::all_kinds(), Mailer(smtp(sink.url())), o);
-  Dispatcher b(test_db_.open(), cases::all_kinds(), Mailer(smtp(sink.url())), o);
+  Dispatcher a(test_db_.open(), cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), o);
+  Dispatcher b(test_db_.open(), cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), o);
   auto fa = std::async(std::launch::async, [&] { return a.run_once(); });
   auto fb = std::async(std::launch::async, [&] { return b.run_once(); });
   const auto ra = fa.get();
@@ -222,22 +224,26 @@ TEST_F(DispatcherTest, WebhooksOfTheSchoolsAllianceGetASignedPostAndAFailureIsRe
   SmtpSink receiver("http_sink.py");
   const std::string url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hooks/s2s";
   std::string secret;
-  const auto hook = add_webhook(*db_, "alliance:1", url, secret, std::chrono::system_clock::now());
+  const auto hook = add_webhook(*db_, *cases::directory(), "alliance:1", url, secret, std::chrono::system_clock::now());
   EXPECT_EQ(secret.rfind("whsec_", 0), 0u);
   std::string unused;
-  EXPECT_THROW((void)add_webhook(*db_, "alliance:99", url, unused, std::chrono::system_clock::now()),
+  EXPECT_THROW(
+      (void)add_webhook(*db_, *cases::directory(), "alliance:99", url, unused, std::chrono::system_clock::now()),
+      NotificationError);
+  EXPECT_THROW((void)add_webhook(*db_, *cases::directory(), "mini_region:Atlantis", url, unused,
+                                 std::chrono::system_clock::now()),
                NotificationError);
-  EXPECT_THROW((void)add_webhook(*db_, "mini_region:Atlantis", url, unused, std::chrono::system_clock::now()),
-               NotificationError);
-  EXPECT_THROW((void)add_webhook(*db_, "alliance:1", "ftp://x", unused, std::chrono::system_clock::now()),
-               NotificationError);
-  EXPECT_THROW((void)add_webhook(*db_, "alliance:1", url, unused, std::chrono::system_clock::now()),
-               NotificationError);  // the same again
+  EXPECT_THROW(
+      (void)add_webhook(*db_, *cases::directory(), "alliance:1", "ftp://x", unused, std::chrono::system_clock::now()),
+      NotificationError);
+  EXPECT_THROW(
+      (void)add_webhook(*db_, *cases::directory(), "alliance:1", url, unused, std::chrono::system_clock::now()),
+      NotificationError);  // the same again
 
   receiver.answer(503);
   const auto case_id = refer(146330);
   refer(121877);  // outside the alliance: no webhook
-  Dispatcher dispatcher(db_, cases::all_kinds(), Mailer(smtp(mail.url())), options());
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(mail.url())), options());
   auto report = dispatcher.run_once();
   EXPECT_EQ(report.retried, 1u);  // the webhook; the two leads' emails went
   EXPECT_TRUE(receiver.messages().empty());
@@ -273,7 +279,7 @@ TEST_F(DispatcherTest, ADigestUserHearsOnceADayOfEverythingHeldForThem) {
   auto o = options();
   system_clock::time_point now = sys_days(year{2026} / 11 / 23) + hours(6);  // 06:00 in London (GMT)
   o.clock = [&] { return now; };
-  Dispatcher dispatcher(db_, cases::all_kinds(), Mailer(smtp(sink.url())), o);
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), o);
   auto report = dispatcher.run_once();
   EXPECT_EQ(report.sent, 2u);  // the other lead hears at once, of each
   EXPECT_EQ(report.digests, 0u);
@@ -313,7 +319,7 @@ TEST_F(DispatcherTest, ADeadlineRemindsEveryoneOnTheCaseThenEscalatesToTheLeadsW
   workflow::Engine engine(db_, cases::all_kinds(), engine_options);
   const auto reference =
       engine.open_case("support_request", 146330, {{"source", "self"}, {"summary", "s"}}, "test").reference;
-  Dispatcher dispatcher(db_, cases::all_kinds(), Mailer(smtp(sink.url())), options());
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), options());
   EXPECT_EQ(dispatcher.run_once().sent, 2u);  // the referral, to the two leads
   now += days(3);                             // Thursday: 2 working days before Monday's deadline
   EXPECT_GE(engine.fire_due_timers("t", 10, seconds(60)).fired, 1u);
@@ -350,7 +356,7 @@ TEST_F(DispatcherTest, AnUnreadableMessageIsADeadLetterAndTheOthersStillGo) {
                    " '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')";
   }
   refer(146330);
-  Dispatcher dispatcher(db_, cases::all_kinds(), Mailer(smtp(sink.url())), options());
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), options());
   const auto report = dispatcher.run_once();
   EXPECT_EQ(report.sent, 2u);
   EXPECT_EQ(outbox_status(1), "dead");
@@ -404,7 +410,7 @@ TEST_F(DispatcherTest, ARiskAssessmentsReportReachesTheLaOfficerWhoAskedForItWit
   engine_->apply(id, "submit_report", {{"risk_level", "high"}, {"recommendations", "Coach the new leadership team"}},
                  "assessor", today);
   SmtpSink sink;
-  Dispatcher dispatcher(db_, cases::all_kinds(), Mailer(smtp(sink.url())), options());
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), options());
   (void)dispatcher.run_once();
   std::set<std::string> told;
   for (const auto& m : sink.messages()) {
@@ -425,7 +431,7 @@ TEST_F(DispatcherTest, ALeadNarrowedToPhasesHearsOnlyOfSchoolsInThosePhases) {
   (void)api::add_user(*db_, "Prim Lead", "prim@example.org", "lead", "mini_region:Nottinghamshire", "primary,middle");
   (void)refer(146330);  // a primary
   SmtpSink sink;
-  Dispatcher dispatcher(db_, cases::all_kinds(), Mailer(smtp(sink.url())), options());
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), options());
   (void)dispatcher.run_once();
   std::set<std::string> to;
   for (const auto& m : sink.messages()) to.insert(std::string(m.at("rcpt_tos").as_array().at(0).as_string()));

@@ -1,0 +1,111 @@
+#include "notifications/webhooks.h"
+
+#include <soci/soci.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <random>
+
+#include "notifications/dispatcher.h"
+#include "notifications/message_fields.h"
+#include "workflow/timestamp.h"
+
+namespace s2s::notifications {
+
+using workflow::Database;
+
+std::vector<std::int64_t> webhooks_covering(Database::Connection& connection, const std::vector<Area>& areas) {
+  std::vector<std::int64_t> ids;
+  for (const auto& area : areas) {
+    long long hook = 0;
+    soci::statement hooks =
+        (connection.session().prepare << "SELECT id FROM webhooks WHERE scope_kind = :k AND scope_value = :v",
+         soci::use(area.kind), soci::use(area.value), soci::into(hook));
+    hooks.execute();
+    while (hooks.fetch()) ids.push_back(hook);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+std::string send_webhook(Database& database, const Mailer& mailer, const ClaimedDelivery& d,
+                         const boost::json::object& payload, const std::string& link) {
+  const long long hook = std::stoll(d.recipient.substr(d.recipient.find(':') + 1));
+  std::string url;
+  std::string secret;
+  {
+    auto connection = database.acquire();
+    connection.session() << "SELECT url, secret FROM webhooks WHERE id = :id", soci::use(hook), soci::into(url),
+        soci::into(secret);
+    if (!connection.session().got_data()) throw DeliveryError("webhook " + std::to_string(hook) + " was removed");
+  }
+  boost::json::object body{{"delivery", "outbox-" + std::to_string(d.outbox_id)},
+                           {"message", d.message},
+                           {"case_id", d.case_id > 0 ? boost::json::value(d.case_id) : boost::json::value()},
+                           {"reference", text_of(payload, "reference")},
+                           {"kind", text_of(payload, "kind")},
+                           {"event", text_of(payload, "event")},
+                           {"state", text_of(payload, "state")},
+                           {"school_urn", payload.contains("school_urn") ? payload.at("school_urn") : nullptr},
+                           {"deadline", nullptr},
+                           {"link", link}};
+  if (payload.contains("due_on")) {
+    body["deadline"] =
+        boost::json::object{{"purpose", text_of(payload, "purpose")}, {"due_on", text_of(payload, "due_on")}};
+  }
+  // Named by id in records and logs: a webhook's URL may hold its own secret.
+  try {
+    post_webhook(url, secret, "outbox-" + std::to_string(d.outbox_id), boost::json::serialize(body),
+                 mailer.options().timeout);
+  } catch (const DeliveryError& e) {
+    throw DeliveryError("webhook " + std::to_string(hook) + ": " + e.what());
+  }
+  return "accepted by webhook " + std::to_string(hook);
+}
+
+// Declared in dispatcher.h, the notifications' public header.
+std::int64_t add_webhook(Database& db, const Directory& directory, const std::string& scope, const std::string& url,
+                         std::string& secret, std::chrono::system_clock::time_point now) {
+  const auto colon = scope.find(':');
+  const std::string kind = colon == std::string::npos ? scope : scope.substr(0, colon);
+  const std::string value = colon == std::string::npos ? "" : scope.substr(colon + 1);
+  if ((kind != "alliance" && kind != "mini_region") || value.empty()) {
+    throw NotificationError("--scope must be alliance:ID or mini_region:NAME, got '" + scope + "'");
+  }
+  if (!url.starts_with("http://") && !url.starts_with("https://")) {
+    throw NotificationError("--url must be an http:// or https:// URL, got '" + url + "'");
+  }
+  std::array<unsigned char, 24> bytes{};
+  std::random_device random;
+  for (auto& b : bytes) b = static_cast<unsigned char>(random());
+  static constexpr char kHex[] = "0123456789abcdef";
+  secret = "whsec_";
+  for (const auto b : bytes) {
+    secret += kHex[b >> 4];
+    secret += kHex[b & 15];
+  }
+  const std::string at = workflow::format_timestamp(now);
+  return db.transact([&](Database::Connection& connection) {
+    auto& sql = connection.session();
+    if (!directory.area_exists(connection, Area{kind, value})) {
+      throw NotificationError("no " + kind + " '" + value + "'", workflow::ErrorCategory::not_found);
+    }
+    int taken = 0;
+    sql << "SELECT count(*) FROM webhooks WHERE scope_kind = :k AND scope_value = :v AND url = :u", soci::use(kind),
+        soci::use(value), soci::use(url), soci::into(taken);
+    if (taken > 0) {
+      throw NotificationError("a webhook to " + url + " for " + scope + " exists already",
+                              workflow::ErrorCategory::conflict);
+    }
+    sql << "INSERT INTO webhooks (scope_kind, scope_value, url, secret, created_at) VALUES (:k, :v, :u, :s, :at)",
+        soci::use(kind), soci::use(value), soci::use(url), soci::use(secret), soci::use(at);
+    long long id = 0;
+    sql << "SELECT id FROM webhooks WHERE scope_kind = :k AND scope_value = :v AND url = :u", soci::use(kind),
+        soci::use(value), soci::use(url), soci::into(id);
+    return static_cast<std::int64_t>(id);
+  });
+}
+
+}  // namespace s2s::notifications
