@@ -12,7 +12,6 @@
 #include "api/json_views.h"
 #include "api/rest.h"
 #include "api/routes.h"
-#include "api/sql_query.h"
 #include "cases/deadline_list.h"
 #include "cases/deployments.h"
 #include "cases/gias_import.h"
@@ -47,39 +46,16 @@ HttpResponse search_schools(RouteContext& ctx) {
   const auto mini_region = query.text("mini_region");
   const Page page = read_page(query, ctx.app);
   query.done();
-  SqlQuery sql("SELECT s.urn FROM schools s WHERE 1 = 1");
-  if (q) {
-    const bool numeric = !q->empty() && q->find_first_not_of("0123456789") == std::string::npos && q->size() <= 8;
-    if (numeric) {
-      sql.add(" AND (s.urn = CAST(? AS INTEGER) OR lower(s.name) LIKE ? ESCAPE '\\')", {*q, contains_pattern(*q)});
-    } else {
-      sql.add(" AND lower(s.name) LIKE ? ESCAPE '\\'", contains_pattern(*q));
-    }
-  }
-  if (la) sql.add(" AND s.la_code = CAST(? AS INTEGER)", std::to_string(*la));
-  if (mini_region)
-    sql.add(" AND s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", *mini_region);
-  if (page.after) sql.add(" AND s.urn > CAST(? AS BIGINT)", std::to_string(*page.after));
-  sql.add(" ORDER BY s.urn LIMIT " + std::to_string(page.limit + 1));
-  std::vector<std::int32_t> urns;
-  std::map<std::int32_t, cases::School> found;
-  auto connection = ctx.app.db->acquire();
-  try {
-    soci::rowset<soci::row> rows = sql.run(connection.session());
-    for (const auto& row : rows) urns.push_back(static_cast<std::int32_t>(workflow::row_integer(row, 0)));
-    const bool more = static_cast<int>(urns.size()) > page.limit;
-    if (more) urns.pop_back();
-    found = cases::find_schools(connection, std::set<std::int32_t>(urns.begin(), urns.end()));
-    json::array items;
-    for (const auto urn : urns) {
-      if (const auto it = found.find(urn); it != found.end()) items.push_back(school_json(it->second));
-    }
-    return page_response(std::move(items), more, urns.empty() ? 0 : urns.back());
-  } catch (const Problem&) {
-    throw;
-  } catch (...) {
-    connection.rethrow_translated();
-  }
+  cases::SchoolSearch search;
+  search.text = q;
+  search.la = la;
+  search.mini_region = mini_region;
+  search.after = page.after;
+  search.limit = page.limit;
+  const cases::SchoolPage found = cases::search_schools(*ctx.app.db, search);
+  json::array items;
+  for (const auto& school : found.items) items.push_back(school_json(school));
+  return page_response(std::move(items), found.more, found.items.empty() ? 0 : found.items.back().urn);
 }
 
 HttpResponse get_school(RouteContext& ctx) {
