@@ -2,7 +2,6 @@
 // uploads), alliances, system leaders and their capacity, the working-day
 // calendar and its closures, the caller's deadlines, the case kinds, and who
 // the caller is.
-#include <soci/soci.h>
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
@@ -430,7 +429,7 @@ HttpResponse list_kinds(RouteContext& ctx) {
 
 HttpResponse me(RouteContext& ctx) {
   no_query(ctx.request);
-  const User& u = ctx.caller.user;
+  const cases::User& u = ctx.caller.user;
   return json_response(200, json::object{{"id", u.id},
                                          {"name", json_text(u.name)},
                                          {"email", json_text(u.email)},
@@ -685,12 +684,13 @@ HttpResponse deadlines_feed(App& app, const HttpRequest& request) {
   Query query(request.query);
   const auto token = query.text("token");
   query.done();
-  const auto user = token ? authenticate_feed(*app.db, *token) : std::nullopt;
+  const auto user = token ? cases::authenticate_feed(*app.db, *token) : std::nullopt;
   if (!user) {
     throw Problem(401, "unauthenticated", "Authentication required",
                   "give the feed's token as ?token= (s2sd user feed EMAIL makes one); API tokens do not open feeds");
   }
-  const workflow::Actor actor("user:" + std::to_string(user->id) + " " + user->email, user->role, actor_scope(*user));
+  const workflow::Actor actor("user:" + std::to_string(user->id) + " " + user->email, user->role,
+                              cases::actor_scope(*user));
   refresh_calendar(app);
   const auto today = app.engine->today();
   cases::DeadlineFilter filter;

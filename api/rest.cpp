@@ -280,13 +280,14 @@ Caller authenticate_request(App& app, const HttpRequest& request) {
                   "send Authorization: Bearer <token> (tokens come from s2sd user add)")
         .header("WWW-Authenticate", "Bearer realm=\"s2s\"");
   }
-  auto user = authenticate(*app.db, *token);
+  auto user = cases::authenticate(*app.db, *token);
   if (!user) {
     throw Problem(401, "unauthenticated", "Authentication required", "the bearer token is unknown or revoked")
         .header("WWW-Authenticate", "Bearer realm=\"s2s\", error=\"invalid_token\"");
   }
   Caller caller;
-  caller.actor = workflow::Actor("user:" + std::to_string(user->id) + " " + user->email, user->role, actor_scope(*user));
+  caller.actor =
+      workflow::Actor("user:" + std::to_string(user->id) + " " + user->email, user->role, cases::actor_scope(*user));
   caller.user = std::move(*user);
   return caller;
 }

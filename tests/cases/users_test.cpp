@@ -1,4 +1,4 @@
-#include "api/users.h"
+#include "cases/users.h"
 
 #include <gtest/gtest.h>
 #include <soci/soci.h>
@@ -6,7 +6,7 @@
 #include "tests/support/test_database.h"
 #include "workflow/sha256.h"
 
-namespace s2s::api {
+namespace s2s::cases {
 namespace {
 
 class UsersTest : public ::testing::Test {
@@ -78,4 +78,4 @@ TEST_F(UsersTest, RoleAndScopeMustFitAndNothingIsWrittenWhenTheyDoNot) {
 }
 
 }  // namespace
-}  // namespace s2s::api
+}  // namespace s2s::cases

@@ -9,8 +9,10 @@
 #include "workflow/database.h"
 #include "workflow/errors.h"
 
-// People, their role and scope, and their bearer tokens (stored hashed).
-namespace s2s::api {
+// People, their role and scope, and their bearer tokens (stored hashed): the
+// owner of tables users and api_tokens. Every adapter asks here; none reads
+// those tables itself.
+namespace s2s::cases {
 
 // A user cannot be created as asked: unknown role, a scope that does not fit
 // the role, a malformed scope, an email already taken. Nothing was written.
@@ -43,7 +45,7 @@ struct NewUser {
 // or empty; which kinds a role takes: lead mini_region or alliance; school
 // school; system_leader system_leader; la_officer la; admin and strategic
 // none. `phases` narrows a lead to phase groups ("primary,middle", see
-// cases::kPhaseGroups). Throws UserError (nothing written), or workflow
+// kPhaseGroups). Throws UserError (nothing written), or workflow
 // database errors.
 [[nodiscard]] NewUser add_user(workflow::Database& db, std::string_view name, std::string_view email,
                                std::string_view role, std::string_view scope, std::string_view phases = {});
@@ -68,4 +70,4 @@ int revoke_tokens(workflow::Database& db, std::string_view email);
 // token is hashed before it is looked up; the hashes are compared in constant time.
 [[nodiscard]] std::optional<User> authenticate(workflow::Database& db, std::string_view token);
 
-}  // namespace s2s::api
+}  // namespace s2s::cases
