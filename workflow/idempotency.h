@@ -36,8 +36,8 @@ struct KeyClaim {
 // Runs in its own transaction. Throws DatabaseUnavailable or DatabaseError.
 [[nodiscard]] KeyClaim claim_idempotency_key(Database& db, std::int64_t user_id, const std::string& key,
                                              const std::string& method, const std::string& path,
-                                             const std::string& request_hash,
-                                             std::chrono::system_clock::time_point now, std::chrono::seconds ttl);
+                                             const std::string& request_hash, std::chrono::system_clock::time_point now,
+                                             std::chrono::seconds ttl);
 
 // Stores `answer` for a claimed key: later claims get it back. Throws
 // DatabaseUnavailable or DatabaseError.
