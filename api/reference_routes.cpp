@@ -689,8 +689,7 @@ HttpResponse deadlines_feed(App& app, const HttpRequest& request) {
     throw Problem(401, "unauthenticated", "Authentication required",
                   "give the feed's token as ?token= (s2sd user feed EMAIL makes one); API tokens do not open feeds");
   }
-  const workflow::Actor actor("user:" + std::to_string(user->id) + " " + user->email, user->role,
-                              cases::actor_scope(*user));
+  const workflow::Actor actor = cases::actor_of(*user);
   refresh_calendar(app);
   const auto today = app.engine->today();
   cases::DeadlineFilter filter;

@@ -286,8 +286,7 @@ Caller authenticate_request(App& app, const HttpRequest& request) {
         .header("WWW-Authenticate", "Bearer realm=\"s2s\", error=\"invalid_token\"");
   }
   Caller caller;
-  caller.actor =
-      workflow::Actor("user:" + std::to_string(user->id) + " " + user->email, user->role, cases::actor_scope(*user));
+  caller.actor = cases::actor_of(*user);
   caller.user = std::move(*user);
   return caller;
 }

@@ -76,6 +76,10 @@ std::string actor_scope(const User& user) {
   return scope;
 }
 
+workflow::Actor actor_of(const User& user) {
+  return workflow::Actor("user:" + std::to_string(user.id) + " " + user.email, user.role, actor_scope(user));
+}
+
 NewUser add_user(workflow::Database& db, std::string_view name, std::string_view email, std::string_view role,
                  std::string_view scope, std::string_view phases) {
   if (name.empty()) throw UserError("name is required");

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "workflow/case_kind.h"
 #include "workflow/database.h"
 #include "workflow/errors.h"
 
@@ -35,6 +36,11 @@ struct User {
 // The user's scope as the engine's actor carries it: "mini_region:Lincolnshire",
 // with ";phase:primary,middle" when narrowed to phases; "" for none.
 [[nodiscard]] std::string actor_scope(const User& user);
+
+// The engine's actor for the user: named "user:ID EMAIL" (what the history
+// records, and what notifications/dispatcher.cpp joins on to find the person
+// again), with the user's role and actor_scope. The one place that name is built.
+[[nodiscard]] workflow::Actor actor_of(const User& user);
 
 struct NewUser {
   User user;
