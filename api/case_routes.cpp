@@ -1,7 +1,6 @@
 // /api/v1/cases and what hangs off a case: its deadlines, history, matches,
 // events, deployments, day entries and ratings. Every case is checked against
 // the caller's scope before anything about it is said; one outside it is a 404.
-#include <soci/soci.h>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -10,12 +9,11 @@
 #include "api/json_views.h"
 #include "api/rest.h"
 #include "api/routes.h"
-#include "api/sql_query.h"
+#include "cases/case_list.h"
 #include "cases/deployments.h"
 #include "cases/matching.h"
 #include "cases/schools.h"
 #include "workflow/date.h"
-#include "workflow/timestamp.h"
 
 namespace s2s::api {
 namespace {
@@ -259,72 +257,40 @@ HttpResponse list_cases(RouteContext& ctx) {
     }
     refuse_filter("phase", "query parameter phase must be a phase", phases, *phase);
   }
-  const bool postgres = ctx.app.db->backend() == workflow::Backend::postgresql;
-  SqlQuery sql(
-      "SELECT c.id, c.kind, c.reference, c.school_urn, s.name, c.state, c.phase, c.version,"
-      " CAST(c.opened_on AS TEXT), CAST(c.opened_at AS TEXT), CAST(c.closed_at AS TEXT), CAST(c.updated_at AS TEXT),"
-      " CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = c.id AND d.status = 'overdue')"
-      " THEN 1 ELSE 0 END"
-      " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn WHERE ");
-  const auto scope = cases::scope_condition(ctx.caller.actor);
-  sql.add(scope.sql, scope.values);
-  if (kind) sql.add(" AND c.kind = ?", *kind);
-  if (state) sql.add(" AND c.state = ?", *state);
-  if (phase) sql.add(" AND c.phase = ?", *phase);
-  if (urn) sql.add(" AND c.school_urn = CAST(? AS INTEGER)", std::to_string(*urn));
-  if (mini_region)
-    sql.add(" AND s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", *mini_region);
-  if (la) sql.add(" AND s.la_code = CAST(? AS INTEGER)", std::to_string(*la));
-  if (overdue) {
-    sql.add(*overdue ? " AND EXISTS" : " AND NOT EXISTS");
-    sql.add(" (SELECT 1 FROM deadlines d WHERE d.case_id = c.id AND d.status = 'overdue')");
-  }
-  if (text) {
-    const std::string pattern = contains_pattern(*text);
-    sql.add(postgres ? " AND (lower(c.reference) LIKE ? ESCAPE '\\' OR lower(s.name) LIKE ? ESCAPE '\\'"
-                       " OR lower(c.data->>'summary') LIKE ? ESCAPE '\\')"
-                     : " AND (lower(c.reference) LIKE ? ESCAPE '\\' OR lower(s.name) LIKE ? ESCAPE '\\'"
-                       " OR lower(json_extract(c.data, '$.summary')) LIKE ? ESCAPE '\\')",
-            {pattern, pattern, pattern});
-  }
-  if (page.after) sql.add(" AND c.id < CAST(? AS BIGINT)", std::to_string(*page.after));
-  sql.add(" ORDER BY c.id DESC LIMIT " + std::to_string(page.limit + 1));
+  cases::CaseFilter filter;
+  filter.kind = kind;
+  filter.state = state;
+  filter.phase = phase;
+  filter.school_urn = urn;
+  filter.mini_region = mini_region;
+  filter.la = la;
+  filter.overdue = overdue;
+  filter.text = text;
+  filter.after = page.after;
+  filter.limit = page.limit;
+  const cases::CasePage found = cases::list_cases(*ctx.app.db, ctx.caller.actor, filter);
 
   json::array items;
-  std::int64_t last = 0;
-  bool more = false;
-  auto connection = ctx.app.db->acquire();
-  try {
-    soci::rowset<soci::row> rows = sql.run(connection.session());
-    for (const auto& row : rows) {
-      if (static_cast<int>(items.size()) == page.limit) {
-        more = true;
-        break;
-      }
-      last = workflow::row_integer(row, 0);
-      json::object item{{"id", last},
-                        {"kind", workflow::row_text(row, 1)},
-                        {"reference", workflow::row_text(row, 2)},
-                        {"school_urn", workflow::row_integer(row, 3)},
-                        {"school_name", nullptr},
-                        {"state", workflow::row_text(row, 5)},
-                        {"phase", workflow::row_text(row, 6)},
-                        {"version", workflow::row_integer(row, 7)},
-                        {"opened_on", workflow::row_text(row, 8)},
-                        {"opened_at", workflow::normalize_timestamp(workflow::row_text(row, 9))},
-                        {"closed_at", nullptr},
-                        {"updated_at", workflow::normalize_timestamp(workflow::row_text(row, 11))},
-                        {"overdue", workflow::row_integer(row, 12) != 0}};
-      if (const std::string school = workflow::row_text(row, 4); !school.empty()) item["school_name"] = school;
-      if (const std::string closed = workflow::row_text(row, 10); !closed.empty()) {
-        item["closed_at"] = workflow::normalize_timestamp(closed);
-      }
-      items.push_back(std::move(item));
-    }
-  } catch (...) {
-    connection.rethrow_translated();
+  for (const auto& c : found.items) {
+    json::object item{{"id", c.id},
+                      {"kind", json_text(c.kind)},
+                      {"reference", json_text(c.reference)},
+                      {"school_urn", c.school_urn},
+                      {"school_name", nullptr},
+                      {"state", json_text(c.state)},
+                      {"phase", json_text(c.phase)},
+                      {"version", c.version},
+                      {"opened_on", json_text(c.opened_on)},
+                      {"opened_at", json_text(c.opened_at)},
+                      {"closed_at", nullptr},
+                      {"updated_at", json_text(c.updated_at)},
+                      {"overdue", c.overdue}};
+    if (c.school_name) item["school_name"] = json_text(*c.school_name);
+    if (c.closed_at) item["closed_at"] = json_text(*c.closed_at);
+    items.push_back(std::move(item));
   }
-  return page_response(std::move(items), more, last);
+  const std::int64_t last = found.items.empty() ? 0 : found.items.back().id;
+  return page_response(std::move(items), found.more, last);
 }
 
 HttpResponse get_case(RouteContext& ctx) {

@@ -1,6 +1,5 @@
 // Operations: liveness, readiness, Prometheus metrics, and the OpenAPI document.
 #include <fmt/format.h>
-#include <soci/soci.h>
 #include <boost/json.hpp>
 
 #include <map>
@@ -9,6 +8,7 @@
 #include "api/rest.h"
 #include "api/routes.h"
 #include "notifications/outbox.h"
+#include "workflow/case_store.h"
 #include "workflow/date.h"
 #include "workflow/errors.h"
 #include "workflow/migrations.h"
@@ -22,21 +22,6 @@ HttpResponse not_ready(std::string_view detail) {
   return response;
 }
 
-// Rows of `table` by status, in one query; every status in `statuses` is
-// listed (0 when it has none).
-std::map<std::string, long long> by_status(soci::session& sql, const std::string& table,
-                                           std::initializer_list<const char*> statuses) {
-  std::map<std::string, long long> out;
-  for (const char* s : statuses) out[s] = 0;
-  std::string status;
-  long long n = 0;
-  soci::statement st =
-      (sql.prepare << "SELECT status, count(*) FROM " + table + " GROUP BY status", soci::into(status), soci::into(n));
-  st.execute();
-  while (st.fetch()) out[status] = n;
-  return out;
-}
-
 std::string gauge(const std::string& name, const std::string& help, const std::map<std::string, long long>& values) {
   std::string out = "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
   for (const auto& [status, n] : values) out += fmt::format("{}{{status=\"{}\"}} {}\n", name, status, n);
@@ -45,31 +30,24 @@ std::string gauge(const std::string& name, const std::string& help, const std::m
 
 // The gauges read from the database at scrape time: timers, deadlines, outbox, deliveries.
 std::string database_gauges(App& app) {
-  const std::string today = workflow::format_date(app.engine->today());
+  const auto cases = workflow::case_gauges(*app.db, workflow::format_date(app.engine->today()));
   const auto outbox = notifications::outbox_counts(*app.db);
   std::string out;
-  auto connection = app.db->acquire();
-  try {
-    soci::session& sql = connection.session();
-    out += gauge("s2s_timers", "Durable timers by status (fired counts every timer ever fired).",
-                 by_status(sql, "timers", {"pending", "fired", "failed", "cancelled"}));
-    long long due = 0;
-    sql << "SELECT count(*) FROM timers WHERE status = 'pending' AND fire_on <= :t", soci::use(today), soci::into(due);
-    out += "# HELP s2s_timers_due Pending timers whose day has come (fired on the next round).\n";
-    out += "# TYPE s2s_timers_due gauge\n";
-    out += fmt::format("s2s_timers_due {}\n", due);
-    long long overdue = 0;
-    sql << "SELECT count(*) FROM deadlines WHERE status = 'overdue'", soci::into(overdue);
-    out += "# HELP s2s_deadlines_overdue Deadlines passed and not yet met.\n";
-    out += "# TYPE s2s_deadlines_overdue gauge\n";
-    out += fmt::format("s2s_deadlines_overdue {}\n", overdue);
-    out += gauge("s2s_outbox_messages", "Notifications in the outbox by status (pending is the backlog).",
-                 {{"pending", outbox.pending}, {"sent", outbox.sent}, {"dead", outbox.dead}});
-    out += gauge("s2s_deliveries", "Notification deliveries (one per recipient) by status.",
-                 by_status(sql, "deliveries", {"pending", "held", "sent", "dead", "undeliverable"}));
-  } catch (...) {
-    connection.rethrow_translated();
-  }
+  out += gauge("s2s_timers", "Durable timers by status (fired counts every timer ever fired).",
+               {{"pending", cases.timers_pending},
+                {"fired", cases.timers_fired},
+                {"failed", cases.timers_failed},
+                {"cancelled", cases.timers_cancelled}});
+  out += "# HELP s2s_timers_due Pending timers whose day has come (fired on the next round).\n";
+  out += "# TYPE s2s_timers_due gauge\n";
+  out += fmt::format("s2s_timers_due {}\n", cases.timers_due);
+  out += "# HELP s2s_deadlines_overdue Deadlines passed and not yet met.\n";
+  out += "# TYPE s2s_deadlines_overdue gauge\n";
+  out += fmt::format("s2s_deadlines_overdue {}\n", cases.deadlines_overdue);
+  out += gauge("s2s_outbox_messages", "Notifications in the outbox by status (pending is the backlog).",
+               {{"pending", outbox.pending}, {"sent", outbox.sent}, {"dead", outbox.dead}});
+  out += gauge("s2s_deliveries", "Notification deliveries (one per recipient) by status.",
+               notifications::delivery_counts(*app.db));
   return out;
 }
 

@@ -2,7 +2,6 @@
 // uploads), alliances, system leaders and their capacity, the working-day
 // calendar and its closures, the caller's deadlines, the case kinds, and who
 // the caller is.
-#include <soci/soci.h>
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
@@ -12,7 +11,6 @@
 #include "api/json_views.h"
 #include "api/rest.h"
 #include "api/routes.h"
-#include "api/sql_query.h"
 #include "cases/deadline_list.h"
 #include "cases/deployments.h"
 #include "cases/gias_import.h"
@@ -47,39 +45,16 @@ HttpResponse search_schools(RouteContext& ctx) {
   const auto mini_region = query.text("mini_region");
   const Page page = read_page(query, ctx.app);
   query.done();
-  SqlQuery sql("SELECT s.urn FROM schools s WHERE 1 = 1");
-  if (q) {
-    const bool numeric = !q->empty() && q->find_first_not_of("0123456789") == std::string::npos && q->size() <= 8;
-    if (numeric) {
-      sql.add(" AND (s.urn = CAST(? AS INTEGER) OR lower(s.name) LIKE ? ESCAPE '\\')", {*q, contains_pattern(*q)});
-    } else {
-      sql.add(" AND lower(s.name) LIKE ? ESCAPE '\\'", contains_pattern(*q));
-    }
-  }
-  if (la) sql.add(" AND s.la_code = CAST(? AS INTEGER)", std::to_string(*la));
-  if (mini_region)
-    sql.add(" AND s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", *mini_region);
-  if (page.after) sql.add(" AND s.urn > CAST(? AS BIGINT)", std::to_string(*page.after));
-  sql.add(" ORDER BY s.urn LIMIT " + std::to_string(page.limit + 1));
-  std::vector<std::int32_t> urns;
-  std::map<std::int32_t, cases::School> found;
-  auto connection = ctx.app.db->acquire();
-  try {
-    soci::rowset<soci::row> rows = sql.run(connection.session());
-    for (const auto& row : rows) urns.push_back(static_cast<std::int32_t>(workflow::row_integer(row, 0)));
-    const bool more = static_cast<int>(urns.size()) > page.limit;
-    if (more) urns.pop_back();
-    found = cases::find_schools(connection, std::set<std::int32_t>(urns.begin(), urns.end()));
-    json::array items;
-    for (const auto urn : urns) {
-      if (const auto it = found.find(urn); it != found.end()) items.push_back(school_json(it->second));
-    }
-    return page_response(std::move(items), more, urns.empty() ? 0 : urns.back());
-  } catch (const Problem&) {
-    throw;
-  } catch (...) {
-    connection.rethrow_translated();
-  }
+  cases::SchoolSearch search;
+  search.text = q;
+  search.la = la;
+  search.mini_region = mini_region;
+  search.after = page.after;
+  search.limit = page.limit;
+  const cases::SchoolPage found = cases::search_schools(*ctx.app.db, search);
+  json::array items;
+  for (const auto& school : found.items) items.push_back(school_json(school));
+  return page_response(std::move(items), found.more, found.items.empty() ? 0 : found.items.back().urn);
 }
 
 HttpResponse get_school(RouteContext& ctx) {
@@ -454,7 +429,7 @@ HttpResponse list_kinds(RouteContext& ctx) {
 
 HttpResponse me(RouteContext& ctx) {
   no_query(ctx.request);
-  const User& u = ctx.caller.user;
+  const cases::User& u = ctx.caller.user;
   return json_response(200, json::object{{"id", u.id},
                                          {"name", json_text(u.name)},
                                          {"email", json_text(u.email)},
@@ -709,12 +684,12 @@ HttpResponse deadlines_feed(App& app, const HttpRequest& request) {
   Query query(request.query);
   const auto token = query.text("token");
   query.done();
-  const auto user = token ? authenticate_feed(*app.db, *token) : std::nullopt;
+  const auto user = token ? cases::authenticate_feed(*app.db, *token) : std::nullopt;
   if (!user) {
     throw Problem(401, "unauthenticated", "Authentication required",
                   "give the feed's token as ?token= (s2sd user feed EMAIL makes one); API tokens do not open feeds");
   }
-  const workflow::Actor actor("user:" + std::to_string(user->id) + " " + user->email, user->role, actor_scope(*user));
+  const workflow::Actor actor = cases::actor_of(*user);
   refresh_calendar(app);
   const auto today = app.engine->today();
   cases::DeadlineFilter filter;

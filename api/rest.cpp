@@ -1,6 +1,5 @@
 #include "api/rest.h"
 
-#include <soci/soci.h>
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
@@ -13,8 +12,8 @@
 #include "cases/providers.h"
 #include "workflow/date.h"
 #include "workflow/errors.h"
+#include "workflow/idempotency.h"
 #include "workflow/sha256.h"
-#include "workflow/timestamp.h"
 
 namespace s2s::api {
 namespace {
@@ -281,96 +280,47 @@ Caller authenticate_request(App& app, const HttpRequest& request) {
                   "send Authorization: Bearer <token> (tokens come from s2sd user add)")
         .header("WWW-Authenticate", "Bearer realm=\"s2s\"");
   }
-  auto user = authenticate(*app.db, *token);
+  auto user = cases::authenticate(*app.db, *token);
   if (!user) {
     throw Problem(401, "unauthenticated", "Authentication required", "the bearer token is unknown or revoked")
         .header("WWW-Authenticate", "Bearer realm=\"s2s\", error=\"invalid_token\"");
   }
   Caller caller;
-  caller.actor = workflow::Actor("user:" + std::to_string(user->id) + " " + user->email, user->role, actor_scope(*user));
+  caller.actor = cases::actor_of(*user);
   caller.user = std::move(*user);
   return caller;
 }
 
 // --- Idempotency-Key -------------------------------------------------------
 
-struct StoredResponse {
-  std::string request_hash;
-  std::optional<HttpResponse> response;  // none while the first request runs
-};
-
-// Claims (user, key) for this request; returns what is stored when it was claimed before.
-std::optional<StoredResponse> claim_key(App& app, std::int64_t user, const std::string& key, const HttpRequest& request,
-                                        const std::string& hash) {
-  const long long user_id = user;
-  const auto now = app.engine->now();
-  const std::string created = workflow::format_timestamp(now);
-  const std::string expired = workflow::format_timestamp(now - app.options.idempotency_ttl);
-  return app.db->transact([&](soci::session& sql) -> std::optional<StoredResponse> {
-    // Keys are forgotten after idempotency_ttl (an indexed range, usually empty).
-    sql << "DELETE FROM idempotency_keys WHERE created_at < :e", soci::use(expired);
-    soci::statement insert =
-        (sql.prepare << "INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, created_at)"
-                        " VALUES (:u, :k, :m, :p, :h, :c) ON CONFLICT (user_id, key) DO NOTHING",
-         soci::use(user_id), soci::use(key), soci::use(request.method), soci::use(request.path), soci::use(hash),
-         soci::use(created));
-    insert.execute(true);
-    if (insert.get_affected_rows() > 0) return std::nullopt;
-    StoredResponse stored;
-    int status = 0;
-    soci::indicator status_ind = soci::i_ok;
-    std::string type;
-    std::string headers;
-    std::string body;
-    soci::indicator type_ind = soci::i_ok;
-    soci::indicator headers_ind = soci::i_ok;
-    soci::indicator body_ind = soci::i_ok;
-    sql << "SELECT request_hash, status, response_type, response_headers, response_body FROM idempotency_keys"
-           " WHERE user_id = :u AND key = :k",
-        soci::use(user_id), soci::use(key), soci::into(stored.request_hash), soci::into(status, status_ind),
-        soci::into(type, type_ind), soci::into(headers, headers_ind), soci::into(body, body_ind);
-    if (status_ind != soci::i_null) {
-      HttpResponse response;
-      response.status = status;
-      response.content_type = type_ind == soci::i_null ? "application/json" : type;
-      response.body = body_ind == soci::i_null ? std::string() : body;
-      if (headers_ind != soci::i_null) {
-        const json::value stored_headers = json::parse(headers);
-        for (const auto& pair : stored_headers.as_array()) {
-          const auto& p = pair.as_array();
-          response.headers.emplace_back(std::string(p.at(0).as_string()), std::string(p.at(1).as_string()));
-        }
-      }
-      stored.response = std::move(response);
-    }
-    return stored;
-  });
+// Claims (user, key) for this request; what is stored when it was claimed before.
+workflow::KeyClaim claim_key(App& app, std::int64_t user, const std::string& key, const HttpRequest& request,
+                             const std::string& hash) {
+  return workflow::claim_idempotency_key(*app.db, user, key, request.method, request.path, hash, app.engine->now(),
+                                         app.options.idempotency_ttl);
 }
 
 void complete_key(App& app, std::int64_t user, const std::string& key, const HttpResponse& response, bool committed) {
-  const long long user_id = user;
   // A failure worth retrying (the database, the rate limit) before anything
   // was committed lets the key go, so that the retry runs; anything else is
   // the answer for good.
   const bool retryable = !committed && (response.status >= 500 || response.status == 429);
-  app.db->transact([&](soci::session& sql) {
-    if (retryable) {
-      sql << "DELETE FROM idempotency_keys WHERE user_id = :u AND key = :k", soci::use(user_id), soci::use(key);
-      return;
-    }
-    json::array headers;
-    for (const auto& [name, value] : response.headers) {
-      json::array pair;
-      pair.emplace_back(json_text(name));
-      pair.emplace_back(json_text(value));
-      headers.emplace_back(std::move(pair));
-    }
-    const std::string headers_text = json::serialize(headers);
-    sql << "UPDATE idempotency_keys SET status = :s, response_type = :t, response_headers = :h, response_body = :b"
-           " WHERE user_id = :u AND key = :k",
-        soci::use(response.status), soci::use(response.content_type), soci::use(headers_text), soci::use(response.body),
-        soci::use(user_id), soci::use(key);
-  });
+  if (retryable) {
+    workflow::forget_idempotency_key(*app.db, user, key);
+    return;
+  }
+  workflow::complete_idempotency_key(*app.db, user, key,
+                                     {response.status, response.content_type, response.headers, response.body});
+}
+
+HttpResponse replayed(const workflow::StoredAnswer& answer) {
+  HttpResponse response;
+  response.status = answer.status;
+  response.content_type = answer.content_type;
+  response.body = answer.body;
+  response.headers = answer.headers;
+  response.headers.emplace_back("Idempotent-Replayed", "true");
+  return response;
 }
 
 bool has_role(std::string_view roles, std::string_view role) {
@@ -761,21 +711,19 @@ void add_api_route(Router& router, App& app, std::string method, std::string pat
           const std::string key_text(*key);
           const std::string hash = workflow::sha256_hex(request.method + "\n" + request.target + "\n" +
                                                         std::string(if_match.value_or("")) + "\n" + request.body);
-          const auto stored = claim_key(app, caller.user.id, key_text, request, hash);
-          if (stored) {
-            if (stored->request_hash != hash) {
+          const auto claim = claim_key(app, caller.user.id, key_text, request, hash);
+          if (!claim.claimed) {
+            if (claim.request_hash != hash) {
               throw Problem(422, "idempotency-key-reused", "Idempotency key reused",
                             "the Idempotency-Key '" + key_text +
                                 "' was used with another request; use a new key for a new request");
             }
-            if (!stored->response) {
+            if (!claim.answer) {
               throw Problem(409, "idempotency-key-in-progress", "Request in progress",
                             "the first request with this Idempotency-Key has not finished; retry shortly")
                   .header("Retry-After", "1");
             }
-            HttpResponse replay = *stored->response;
-            replay.headers.emplace_back("Idempotent-Replayed", "true");
-            return replay;
+            return replayed(*claim.answer);
           }
           HttpResponse response = run();
           try {

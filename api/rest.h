@@ -18,7 +18,7 @@
 #include "api/app.h"
 #include "api/http.h"
 #include "api/router.h"
-#include "api/users.h"
+#include "cases/users.h"
 #include "workflow/case_kind.h"
 
 // The JSON API's common ground: refusals as RFC 9457 problems, strict reading
@@ -108,7 +108,7 @@ void no_query(const HttpRequest& request);
 
 // Who is calling, as the engine sees them.
 struct Caller {
-  User user;
+  cases::User user;
   workflow::Actor actor{"anonymous"};
 };
 

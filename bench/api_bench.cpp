@@ -28,10 +28,10 @@
 #include <thread>
 #include <vector>
 
-#include "api/users.h"
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
 #include "cases/providers.h"
+#include "cases/users.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
 #include "workflow/migrations.h"
@@ -243,7 +243,7 @@ int main(int argc, char** argv) {
     const auto ids = seed(engine, args.cases, evaluation);
     const double seeded = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const auto lead =
-        s2s::api::add_user(*db, "Load Lead", "load.lead@example.org", "lead", "mini_region:Nottinghamshire");
+        s2s::cases::add_user(*db, "Load Lead", "load.lead@example.org", "lead", "mini_region:Nottinghamshire");
     db.reset();
 
     const std::string folder = std::filesystem::temp_directory_path() / ("s2s_api_bench_" + std::to_string(getpid()));

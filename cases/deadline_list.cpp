@@ -8,39 +8,13 @@
 #include "cases/deployments.h"
 #include "cases/providers.h"
 #include "workflow/date.h"
+#include "workflow/sql_query.h"
 
 namespace s2s::cases {
 namespace {
 
 using workflow::row_integer;
 using workflow::row_text;
-
-// A SELECT with every value bound: each '?' of a fragment becomes a named
-// placeholder bound to the next of its values.
-class BoundQuery {
- public:
-  explicit BoundQuery(std::string_view head) : text_(head) {}
-
-  void add(std::string_view fragment, const std::vector<std::string>& values = {}) {
-    std::size_t next = 0;
-    for (const char c : fragment) {
-      if (c != '?') {
-        text_ += c;
-        continue;
-      }
-      const std::string name = "p" + std::to_string(count_++);
-      text_ += ":" + name;
-      values_.set(name, values.at(next++));
-    }
-  }
-
-  [[nodiscard]] soci::rowset<soci::row> run(soci::session& sql) { return (sql.prepare << text_, soci::use(values_)); }
-
- private:
-  std::string text_;
-  soci::values values_;
-  int count_ = 0;
-};
 
 // A field of the case's data as SQL: the provider ids are all the list needs of it.
 std::string data_field(workflow::Backend backend, std::string_view name) {
@@ -63,7 +37,7 @@ DeadlinePage list_deadlines(workflow::Database& db, const workflow::KindRegistry
   {
     auto connection = db.acquire();
     const auto backend = connection.backend();
-    BoundQuery sql(
+    workflow::SqlQuery sql(
         "SELECT d.id, d.case_id, c.reference, c.kind, c.state, d.purpose, CAST(d.due_on AS TEXT), d.status,"
         " s.name, " +
         data_field(backend, "deployed_provider_id") + ", " + data_field(backend, "provider_id") +

@@ -4,6 +4,7 @@
 
 #include "cases/providers.h"
 #include "workflow/date.h"
+#include "workflow/sql_query.h"
 #include "workflow/timestamp.h"
 #include "workflow/text.h"
 
@@ -94,6 +95,42 @@ std::optional<std::string> in_need_because(const School& school) {
     return std::string("graded requires improvement by Ofsted and in a Category 5/6 area");
   }
   return std::nullopt;
+}
+
+SchoolPage search_schools(workflow::Database& db, const SchoolSearch& search) {
+  workflow::SqlQuery sql("SELECT s.urn FROM schools s WHERE 1 = 1");
+  if (const auto& q = search.text) {
+    const bool numeric = !q->empty() && q->find_first_not_of("0123456789") == std::string::npos && q->size() <= 8;
+    if (numeric) {
+      sql.add(" AND (s.urn = CAST(? AS INTEGER) OR lower(s.name) LIKE ? ESCAPE '\\')",
+              {*q, workflow::contains_pattern(*q)});
+    } else {
+      sql.add(" AND lower(s.name) LIKE ? ESCAPE '\\'", workflow::contains_pattern(*q));
+    }
+  }
+  if (search.la) sql.add(" AND s.la_code = CAST(? AS INTEGER)", std::to_string(*search.la));
+  if (search.mini_region) {
+    sql.add(" AND s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", *search.mini_region);
+  }
+  if (search.after) sql.add(" AND s.urn > CAST(? AS BIGINT)", std::to_string(*search.after));
+  // The limit is ours, an integer: one more row than asked says whether more follow.
+  sql.add(" ORDER BY s.urn LIMIT " + std::to_string(search.limit + 1));
+  SchoolPage page;
+  auto connection = db.acquire();
+  try {
+    std::vector<std::int32_t> urns;
+    soci::rowset<soci::row> rows = sql.run(connection.session());
+    for (const auto& row : rows) urns.push_back(static_cast<std::int32_t>(workflow::row_integer(row, 0)));
+    page.more = static_cast<int>(urns.size()) > search.limit;
+    if (page.more) urns.pop_back();
+    auto found = find_schools(connection, std::set<std::int32_t>(urns.begin(), urns.end()));
+    for (const auto urn : urns) {
+      if (auto it = found.find(urn); it != found.end()) page.items.push_back(std::move(it->second));
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return page;
 }
 
 std::map<std::int32_t, School> find_schools(workflow::Database::Connection& connection,

@@ -58,6 +58,25 @@ inline constexpr std::array<std::string_view, 9> kPhaseGroups{
 [[nodiscard]] std::map<std::int32_t, School> find_schools(workflow::Database::Connection& connection,
                                                           const std::set<std::int32_t>& urns);
 
+// A school search: each filter applied when set.
+struct SchoolSearch {
+  std::optional<std::string> text;         // in the name, any case; a number of up to 8 digits also matches the URN
+  std::optional<std::int64_t> la;          // the local authority code
+  std::optional<std::string> mini_region;  // the local authority lies in it
+  std::optional<std::int64_t> after;       // the last URN of the previous page: the next page follows it
+  int limit = 50;
+};
+
+struct SchoolPage {
+  std::vector<School> items;  // by URN
+  bool more = false;          // another page follows the last item
+};
+
+// The schools matching `search`, by URN, `search.limit` at most. Every value
+// is bound. Reads on its own connection; thread-safe. Throws
+// DatabaseUnavailable or DatabaseError.
+[[nodiscard]] SchoolPage search_schools(workflow::Database& db, const SchoolSearch& search);
+
 // An admin's change to the fields GIAS lacks; unset members stay as they are.
 // An Ofsted grade of 0 clears the grade (and a date of "" clears the date).
 struct SchoolEdit {

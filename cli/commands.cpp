@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "api/users.h"
 #include "cases/providers.h"
+#include "cases/users.h"
 #include "cli/calendar.h"
 #include "cli/common.h"
 #include "cli/demo.h"

@@ -6,8 +6,8 @@
 #include <string>
 #include <tuple>
 
-#include "api/users.h"
 #include "cases/demo.h"
+#include "cases/users.h"
 #include "workflow/database.h"
 #include "workflow/engine.h"
 
@@ -31,7 +31,7 @@ int run_demo_load(const Settings& settings) {
       {"Raj Patel", "la@demo.example.org", "la_officer", "la:830"},
   };
   for (const auto& [name, email, role, scope] : people) {
-    const auto created = api::add_user(*db, name, email, role, scope);
+    const auto created = cases::add_user(*db, name, email, role, scope);
     std::cout << fmt::format("  {:<14} {:<32} {}\n", role, scope.empty() ? email : scope, created.token);
   }
   return 0;

@@ -3,7 +3,7 @@
 #include <iostream>
 #include <string>
 
-#include "api/users.h"
+#include "cases/users.h"
 #include "workflow/database.h"
 
 namespace s2s::cli {
@@ -11,9 +11,10 @@ namespace {
 
 int run_user_add(const Settings& settings) {
   auto db = open_migrated(settings);
-  const auto created = api::add_user(*db, settings.require("name"), settings.require("email"), settings.require("role"),
-                                     settings.get("scope").value_or(""), settings.get("phases").value_or(""));
-  const std::string scope = api::actor_scope(created.user);
+  const auto created =
+      cases::add_user(*db, settings.require("name"), settings.require("email"), settings.require("role"),
+                      settings.get("scope").value_or(""), settings.get("phases").value_or(""));
+  const std::string scope = cases::actor_scope(created.user);
   std::cout << "user " << created.user.id << " " << created.user.email << " (" << created.user.role
             << (scope.empty() ? "" : ", " + scope) << ") created; its bearer token, shown only now:\n"
             << created.token << '\n';
@@ -22,7 +23,7 @@ int run_user_add(const Settings& settings) {
 
 int run_user_revoke(const Settings& settings) {
   auto db = open_database(settings);
-  const int revoked = api::revoke_tokens(*db, settings.positional[0]);
+  const int revoked = cases::revoke_tokens(*db, settings.positional[0]);
   std::cout << revoked << " token(s) of " << settings.positional[0] << " revoked\n";
   return 0;
 }
@@ -30,7 +31,7 @@ int run_user_revoke(const Settings& settings) {
 int run_user_feed(const Settings& settings) {
   auto db = open_migrated(settings);
   std::string token;
-  token = api::new_feed_token(*db, settings.positional[0]);
+  token = cases::new_feed_token(*db, settings.positional[0]);
   std::cout << "calendar feed for " << settings.positional[0] << " (any earlier one is revoked), shown only now:\n"
             << settings.get("public-url").value_or("http://127.0.0.1:8080") << "/api/v1/deadlines.ics?token=" << token
             << '\n';
@@ -39,7 +40,7 @@ int run_user_feed(const Settings& settings) {
 
 int run_user_notify(const Settings& settings) {
   auto db = open_migrated(settings);
-  api::set_notify(*db, settings.positional[0], settings.positional[1]);
+  cases::set_notify(*db, settings.positional[0], settings.positional[1]);
   std::cout << settings.positional[0] << " now hears " << settings.positional[1]
             << (settings.positional[1] == "digest" ? " (one message a day)" : " (each message as it happens)") << '\n';
   return 0;

@@ -2,7 +2,7 @@
 
 #include "cli/common.h"
 
-// The commands over users and their tokens (api/users.h holds the users).
+// The commands over users and their tokens (cases/users.h holds the users).
 namespace s2s::cli {
 
 // s2sd user add: creates a user and prints its bearer token alone on the last line.

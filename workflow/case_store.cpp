@@ -453,4 +453,29 @@ void CaseStore::insert_closure(const std::string& day, const std::string& reason
       soci::use(day), soci::use(reason), soci::use(actor), soci::use(now);
 }
 
+CaseGauges case_gauges(Database& db, const std::string& today) {
+  CaseGauges out;
+  auto connection = db.acquire();
+  try {
+    soci::session& sql = connection.session();
+    std::string status;
+    long long n = 0;
+    soci::statement st =
+        (sql.prepare << "SELECT status, count(*) FROM timers GROUP BY status", soci::into(status), soci::into(n));
+    st.execute();
+    while (st.fetch()) {
+      if (status == "pending") out.timers_pending = n;
+      if (status == "fired") out.timers_fired = n;
+      if (status == "failed") out.timers_failed = n;
+      if (status == "cancelled") out.timers_cancelled = n;
+    }
+    sql << "SELECT count(*) FROM timers WHERE status = 'pending' AND fire_on <= :t", soci::use(today),
+        soci::into(out.timers_due);
+    sql << "SELECT count(*) FROM deadlines WHERE status = 'overdue'", soci::into(out.deadlines_overdue);
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return out;
+}
+
 }  // namespace s2s::workflow

@@ -71,6 +71,21 @@ struct ClosureRow {
   std::string reason;
 };
 
+// What the engine's tables hold now, for the metrics gauges.
+struct CaseGauges {
+  long long timers_pending = 0;
+  long long timers_fired = 0;  // every timer ever fired
+  long long timers_failed = 0;
+  long long timers_cancelled = 0;
+  long long timers_due = 0;  // pending, and their day (fire_on) is `today` or before
+  long long deadlines_overdue = 0;
+};
+
+// Counts timers by status, the due ones, and the overdue deadlines, on its own
+// connection; thread-safe. `today` is "YYYY-MM-DD". Throws
+// DatabaseUnavailable or DatabaseError.
+[[nodiscard]] CaseGauges case_gauges(Database& db, const std::string& today);
+
 class CaseStore {
  public:
   // The statements every event runs are prepared once per connection and

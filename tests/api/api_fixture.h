@@ -12,9 +12,9 @@
 
 #include "api/app.h"
 #include "api/server.h"
-#include "api/users.h"
 #include "cases/demo.h"
 #include "cases/kinds.h"
+#include "cases/users.h"
 #include "tests/support/http_client.h"
 #include "tests/support/test_database.h"
 
@@ -56,7 +56,7 @@ class ApiTest : public ::testing::Test {
 
     const auto user = [&](const std::string& key, const std::string& role, const std::string& scope,
                           const std::string& phases = "") {
-      tokens_[key] = api::add_user(*app_.db, key, key + "@test.example.org", role, scope, phases).token;
+      tokens_[key] = cases::add_user(*app_.db, key, key + "@test.example.org", role, scope, phases).token;
     };
     user("admin", "admin", "");
     user("strategic", "strategic", "");

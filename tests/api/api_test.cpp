@@ -8,10 +8,10 @@
 #include <set>
 
 #include "api/openapi.h"
-#include "api/users.h"
 #include "cases/deployments.h"
 #include "cases/progress_report.h"
 #include "cases/providers.h"
+#include "cases/users.h"
 #include "tests/api/api_fixture.h"
 #include "workflow/date.h"
 
@@ -309,7 +309,7 @@ TEST_F(ApiTest, AuthenticationFailuresAre401AndRevocationTakesEffectAtOnce) {
   app_.options.failed_logins_per_second = 1e6;
 
   EXPECT_EQ(call("school", "GET", "/api/v1/me").status, 200);
-  EXPECT_EQ(api::revoke_tokens(*app_.db, "school@test.example.org"), 1);
+  EXPECT_EQ(cases::revoke_tokens(*app_.db, "school@test.example.org"), 1);
   EXPECT_EQ(call("school", "GET", "/api/v1/me").status, 401);
   // The OpenAPI document and health need no token.
   EXPECT_EQ(call("", "GET", "/api/v1/openapi.json").status, 200);
@@ -775,7 +775,7 @@ TEST_F(ApiTest, AQuarterlyReportComesAsAnHtmlPageOrMarkdownKeptToTheCallersScope
 }
 
 TEST_F(ApiTest, ACalendarFeedListsTheUsersDeadlinesAndOnlyItsOwnTokenOpensIt) {
-  const std::string token = api::new_feed_token(*app_.db, "lead-out@test.example.org");
+  const std::string token = cases::new_feed_token(*app_.db, "lead-out@test.example.org");
   EXPECT_EQ(token.rfind("s2sfeed_", 0), 0u);
   // The feed token is no bearer token, and a bearer token opens no feed.
   EXPECT_EQ(http_request(server_->port(), "GET", "/api/v1/me", "", {{"Authorization", "Bearer " + token}}).status, 401);
@@ -808,7 +808,7 @@ TEST_F(ApiTest, ACalendarFeedListsTheUsersDeadlinesAndOnlyItsOwnTokenOpensIt) {
   EXPECT_GE(events, 1);
   EXPECT_NE(summary.find(app_.engine->get(outside_case_).reference), std::string::npos) << summary;
   // A new feed revokes the old one.
-  const std::string second = api::new_feed_token(*app_.db, "lead-out@test.example.org");
+  const std::string second = cases::new_feed_token(*app_.db, "lead-out@test.example.org");
   EXPECT_EQ(call("", "GET", "/api/v1/deadlines.ics?token=" + token).status, 401);
   EXPECT_EQ(call("", "GET", "/api/v1/deadlines.ics?token=" + second).status, 200);
   EXPECT_EQ(call("", "GET", "/api/v1/deadlines.ics?token=" + second + "&x=1").status, 400);

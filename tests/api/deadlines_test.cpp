@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "api/users.h"
 #include "cases/providers.h"
+#include "cases/users.h"
 #include "tests/api/api_fixture.h"
 #include "tests/support/test_clock.h"
 #include "workflow/date.h"
@@ -238,7 +238,7 @@ TEST_F(DeadlineListTest, TheCalendarFeedSaysWhoseMoveEachIsAndTheWorkingDaysLeft
   const auto proposed = accepted_request("2026-12-14");
   event(proposed, "propose_provider", {{"provider_id", leader_}}, "2026-12-15");
   const auto old_request = open("support_request", "2026-12-03");
-  const std::string token = api::new_feed_token(*app_.db, "lead-out@test.example.org");
+  const std::string token = cases::new_feed_token(*app_.db, "lead-out@test.example.org");
   const auto feed = call("", "GET", "/api/v1/deadlines.ics?token=" + token);
   ASSERT_EQ(feed.status, 200) << feed.body;
   // Unfolded (RFC 5545: a CRLF and one space continue a line).
@@ -281,8 +281,8 @@ TEST_F(DeadlineListTest, AReportIsTheDeployedAssessorsMoveAndADeclinedProviderIs
   event(declined, "propose_provider", {{"provider_id", leader_}}, "2026-12-15");
   event(declined, "provider_declines", {{"reason", "no time"}}, "2026-12-16");  // matching again: the lead's move
 
-  tokens_["pat"] = api::add_user(*app_.db, "Pat", "pat-user@test.example.org", "system_leader",
-                                 "system_leader:" + std::to_string(leader_))
+  tokens_["pat"] = cases::add_user(*app_.db, "Pat", "pat-user@test.example.org", "system_leader",
+                                   "system_leader:" + std::to_string(leader_))
                        .token;
   const auto own = walk("pat", 200);
   // Pat sees the assessment they are deployed to, and the request they declined no more.

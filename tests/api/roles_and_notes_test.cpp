@@ -4,8 +4,8 @@
 // self-referral, and the KPI report's own words (funding, spend, file name).
 #include <set>
 
-#include "api/users.h"
 #include "cases/providers.h"
+#include "cases/users.h"
 #include "tests/api/api_fixture.h"
 
 namespace s2s::testing {
@@ -42,8 +42,8 @@ TEST_F(ApiTest, TheStrategicGroupReadsEveryCaseAndReportButSendsNothing) {
                            R"({"kind":"support_request","school_urn":146330,"data":{"source":"lead","summary":"x"}})");
   EXPECT_EQ(opened.status, 403) << opened.body;
   // A strategic user has no scope; giving one is refused.
-  EXPECT_THROW((void)api::add_user(*app_.db, "S", "s2@example.org", "strategic", "mini_region:Derbyshire"),
-               api::UserError);
+  EXPECT_THROW((void)cases::add_user(*app_.db, "S", "s2@example.org", "strategic", "mini_region:Derbyshire"),
+               cases::UserError);
 }
 
 TEST_F(ApiTest, ALeadNarrowedToPhasesSeesOnlyTheSchoolsOfThosePhases) {
@@ -65,17 +65,17 @@ TEST_F(ApiTest, ALeadNarrowedToPhasesSeesOnlyTheSchoolsOfThosePhases) {
   const auto report = parse(call("lead-special", "GET", "/api/v1/reports/kpis"));
   EXPECT_EQ(report.at("scope").at("phases"), (json::array{"special"}));
   // Phases narrow only leads, and must be phase groups.
-  EXPECT_THROW((void)api::add_user(*app_.db, "P", "p1@example.org", "school", "school:146330", "primary"),
-               api::UserError);
+  EXPECT_THROW((void)cases::add_user(*app_.db, "P", "p1@example.org", "school", "school:146330", "primary"),
+               cases::UserError);
   try {
-    (void)api::add_user(*app_.db, "P", "p2@example.org", "lead", "mini_region:Derbyshire", "primary,juniors");
+    (void)cases::add_user(*app_.db, "P", "p2@example.org", "lead", "mini_region:Derbyshire", "primary,juniors");
     ADD_FAILURE() << "an unknown phase was taken";
-  } catch (const api::UserError& e) {
+  } catch (const cases::UserError& e) {
     EXPECT_NE(std::string(e.what()).find("phase 'juniors' is not one of nursery, primary"), std::string::npos)
         << e.what();
   }
   // Given in any order, kept in one.
-  EXPECT_EQ(api::add_user(*app_.db, "P", "p3@example.org", "lead", "mini_region:Derbyshire", "special,primary")
+  EXPECT_EQ(cases::add_user(*app_.db, "P", "p3@example.org", "lead", "mini_region:Derbyshire", "special,primary")
                 .user.scope_phases,
             "primary,special");
 }

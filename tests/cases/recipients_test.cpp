@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "api/users.h"
+#include "cases/users.h"
 #include "cases/gias_import.h"
 #include "cases/providers.h"
 #include "tests/support/test_database.h"
@@ -41,11 +41,11 @@ class RecipientsTest : public ::testing::Test {
 };
 
 TEST_F(RecipientsTest, TheLeadsOfASchoolAreThoseWhoseAreaHoldsItNarrowedToTheirPhases) {
-  (void)api::add_user(*db_, "Alliance Lead", "a@example.org", "lead", "alliance:" + std::to_string(alliance_));
-  (void)api::add_user(*db_, "Region Lead", "r@example.org", "lead", "mini_region:Nottinghamshire");
-  (void)api::add_user(*db_, "North Lead", "n@example.org", "lead", "mini_region:Northamptonshire");
-  (void)api::add_user(*db_, "Sec Lead", "s@example.org", "lead", "mini_region:Nottinghamshire", "secondary");
-  (void)api::add_user(*db_, "Prim Lead", "p@example.org", "lead", "mini_region:Nottinghamshire", "primary,middle");
+  (void)cases::add_user(*db_, "Alliance Lead", "a@example.org", "lead", "alliance:" + std::to_string(alliance_));
+  (void)cases::add_user(*db_, "Region Lead", "r@example.org", "lead", "mini_region:Nottinghamshire");
+  (void)cases::add_user(*db_, "North Lead", "n@example.org", "lead", "mini_region:Northamptonshire");
+  (void)cases::add_user(*db_, "Sec Lead", "s@example.org", "lead", "mini_region:Nottinghamshire", "secondary");
+  (void)cases::add_user(*db_, "Prim Lead", "p@example.org", "lead", "mini_region:Nottinghamshire", "primary,middle");
   const auto directory = cases::directory();
   auto connection = db_->acquire();
   EXPECT_EQ(names(directory->people(connection, "lead", 0, 146330)),
@@ -55,7 +55,7 @@ TEST_F(RecipientsTest, TheLeadsOfASchoolAreThoseWhoseAreaHoldsItNarrowedToTheirP
 }
 
 TEST_F(RecipientsTest, ASchoolsUsersHearOfItAndARoleNotKnownHasNobody) {
-  (void)api::add_user(*db_, "Head", "head@ladybrook.example", "school", "school:146330");
+  (void)cases::add_user(*db_, "Head", "head@ladybrook.example", "school", "school:146330");
   const auto directory = cases::directory();
   auto connection = db_->acquire();
   const auto school = directory->people(connection, "school", 0, 146330);

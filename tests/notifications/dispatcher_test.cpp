@@ -13,11 +13,11 @@
 #include <future>
 #include <set>
 
-#include "api/users.h"
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
 #include "cases/providers.h"
 #include "cases/recipients.h"
+#include "cases/users.h"
 #include "notifications/templates.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -51,8 +51,8 @@ class DispatcherTest : public ::testing::Test {
                        "146330,Ladybrook Fields Primary Academy,891,Nottinghamshire,Primary,Open\n"
                        "121877,Kettering Park Infant School,928,Northamptonshire,Primary,Open\n");
     const auto alliance = cases::create_alliance(*db_, "Peak and Trent", 146330);
-    lead_ = api::add_user(*db_, "Amy Lead", "amy@example.org", "lead", "alliance:" + std::to_string(alliance)).user;
-    (void)api::add_user(*db_, "Second Lead", "second@example.org", "lead", "mini_region:Nottinghamshire");
+    lead_ = cases::add_user(*db_, "Amy Lead", "amy@example.org", "lead", "alliance:" + std::to_string(alliance)).user;
+    (void)cases::add_user(*db_, "Second Lead", "second@example.org", "lead", "mini_region:Nottinghamshire");
     engine_ = std::make_unique<workflow::Engine>(db_, cases::all_kinds());
   }
 
@@ -80,7 +80,7 @@ class DispatcherTest : public ::testing::Test {
   testing::TestDatabase test_db_;
   std::shared_ptr<workflow::Database> db_;
   std::unique_ptr<workflow::Engine> engine_;
-  api::User lead_;
+  cases::User lead_;
 };
 
 TEST_F(DispatcherTest, AReferralReachesEveryLeadOfTheSchoolWithSubjectBodiesAndMessageId) {
@@ -123,7 +123,7 @@ TEST_F(DispatcherTest, ARefusingServerMeansRetriesThenADeadLetterThatAResendDeli
   SmtpSink sink;
   sink.refuse(true);
   refer(121877);  // Northamptonshire: no lead there, and none in the alliance
-  (void)api::add_user(*db_, "North Lead", "north@example.org", "lead", "mini_region:Northamptonshire");
+  (void)cases::add_user(*db_, "North Lead", "north@example.org", "lead", "mini_region:Northamptonshire");
   Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), options());
   auto report = dispatcher.run_once();
   EXPECT_EQ(report.retried, 1u);
@@ -271,9 +271,9 @@ TEST_F(DispatcherTest, WebhooksOfTheSchoolsAllianceGetASignedPostAndAFailureIsRe
 TEST_F(DispatcherTest, ADigestUserHearsOnceADayOfEverythingHeldForThem) {
   using namespace std::chrono;
   SmtpSink sink;
-  api::set_notify(*db_, "amy@example.org", "digest");
-  EXPECT_THROW(api::set_notify(*db_, "amy@example.org", "weekly"), api::UserError);
-  EXPECT_THROW(api::set_notify(*db_, "nobody@example.org", "digest"), api::UserError);
+  cases::set_notify(*db_, "amy@example.org", "digest");
+  EXPECT_THROW(cases::set_notify(*db_, "amy@example.org", "weekly"), cases::UserError);
+  EXPECT_THROW(cases::set_notify(*db_, "nobody@example.org", "digest"), cases::UserError);
   const auto first = engine_->get(refer(146330)).reference;
   const auto second = engine_->get(refer(146330)).reference;
   auto o = options();
@@ -310,7 +310,7 @@ TEST_F(DispatcherTest, ADigestUserHearsOnceADayOfEverythingHeldForThem) {
 TEST_F(DispatcherTest, ADeadlineRemindsEveryoneOnTheCaseThenEscalatesToTheLeadsWhenItPasses) {
   using namespace std::chrono;
   SmtpSink sink;
-  (void)api::add_user(*db_, "Head", "head@ladybrook.example", "school", "school:146330");
+  (void)cases::add_user(*db_, "Head", "head@ladybrook.example", "school", "school:146330");
   // An engine whose days we move: the referral's triage deadline (5 working days) is
   // reminded 2 working days before and passes after.
   system_clock::time_point now = sys_days(year{2026} / 11 / 23) + hours(9);  // a Monday
@@ -394,7 +394,7 @@ TEST(TemplatesTest, EveryTemplateIsCheckedAndUnknownFieldsAreNamed) {
 // The LA officer who asked for a risk assessment hears when its report is in,
 // with the risk level and the recommendations, as the leads do.
 TEST_F(DispatcherTest, ARiskAssessmentsReportReachesTheLaOfficerWhoAskedForItWithItsRecommendations) {
-  const auto officer = api::add_user(*db_, "Lou Officer", "lou@example.org", "la_officer", "la:891").user;
+  const auto officer = cases::add_user(*db_, "Lou Officer", "lou@example.org", "la_officer", "la:891").user;
   const workflow::Actor as_officer("user:" + std::to_string(officer.id) + " " + officer.email, "la_officer", "la:891");
   const auto assessor = cases::create_system_leader(*db_, "Ash Assessor", "ash@example.org", 121877, std::nullopt);
   (void)cases::add_designation(*db_, assessor, "NLE", "", *workflow::parse_date("2020-09-01"), std::nullopt);
@@ -427,8 +427,8 @@ TEST_F(DispatcherTest, ARiskAssessmentsReportReachesTheLaOfficerWhoAskedForItWit
 
 // A lead narrowed to phases hears only of the schools in them.
 TEST_F(DispatcherTest, ALeadNarrowedToPhasesHearsOnlyOfSchoolsInThosePhases) {
-  (void)api::add_user(*db_, "Sec Lead", "sec@example.org", "lead", "mini_region:Nottinghamshire", "secondary");
-  (void)api::add_user(*db_, "Prim Lead", "prim@example.org", "lead", "mini_region:Nottinghamshire", "primary,middle");
+  (void)cases::add_user(*db_, "Sec Lead", "sec@example.org", "lead", "mini_region:Nottinghamshire", "secondary");
+  (void)cases::add_user(*db_, "Prim Lead", "prim@example.org", "lead", "mini_region:Nottinghamshire", "primary,middle");
   (void)refer(146330);  // a primary
   SmtpSink sink;
   Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), options());

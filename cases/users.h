@@ -6,11 +6,14 @@
 #include <string>
 #include <string_view>
 
+#include "workflow/case_kind.h"
 #include "workflow/database.h"
 #include "workflow/errors.h"
 
-// People, their role and scope, and their bearer tokens (stored hashed).
-namespace s2s::api {
+// People, their role and scope, and their bearer tokens (stored hashed): the
+// owner of tables users and api_tokens. Every adapter asks here; none reads
+// those tables itself.
+namespace s2s::cases {
 
 // A user cannot be created as asked: unknown role, a scope that does not fit
 // the role, a malformed scope, an email already taken. Nothing was written.
@@ -34,6 +37,11 @@ struct User {
 // with ";phase:primary,middle" when narrowed to phases; "" for none.
 [[nodiscard]] std::string actor_scope(const User& user);
 
+// The engine's actor for the user: named "user:ID EMAIL" (what the history
+// records, and what notifications/dispatcher.cpp joins on to find the person
+// again), with the user's role and actor_scope. The one place that name is built.
+[[nodiscard]] workflow::Actor actor_of(const User& user);
+
 struct NewUser {
   User user;
   std::string token;  // the bearer token: shown once, stored only as its SHA-256
@@ -43,7 +51,7 @@ struct NewUser {
 // or empty; which kinds a role takes: lead mini_region or alliance; school
 // school; system_leader system_leader; la_officer la; admin and strategic
 // none. `phases` narrows a lead to phase groups ("primary,middle", see
-// cases::kPhaseGroups). Throws UserError (nothing written), or workflow
+// kPhaseGroups). Throws UserError (nothing written), or workflow
 // database errors.
 [[nodiscard]] NewUser add_user(workflow::Database& db, std::string_view name, std::string_view email,
                                std::string_view role, std::string_view scope, std::string_view phases = {});
@@ -68,4 +76,4 @@ int revoke_tokens(workflow::Database& db, std::string_view email);
 // token is hashed before it is looked up; the hashes are compared in constant time.
 [[nodiscard]] std::optional<User> authenticate(workflow::Database& db, std::string_view token);
 
-}  // namespace s2s::api
+}  // namespace s2s::cases

@@ -1,4 +1,4 @@
-#include "api/users.h"
+#include "cases/users.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -11,15 +11,14 @@
 #include <set>
 
 #include "cases/schools.h"
-
 #include "workflow/sha256.h"
 #include "workflow/timestamp.h"
 
-namespace s2s::api {
+namespace s2s::cases {
 namespace {
 
-constexpr std::array<std::string_view, 6> kRoles = {"lead",       "strategic", "system_leader", "school",
-                                                    "la_officer", "admin"};
+constexpr std::array<std::string_view, 6> kRoles = {"lead",   "strategic",  "system_leader",
+                                                    "school", "la_officer", "admin"};
 
 // The scope kinds each role may have; admin and strategic have none.
 bool scope_fits(std::string_view role, std::string_view kind) {
@@ -55,14 +54,14 @@ std::string new_token() {
 // canonical order without repeats; "" for none.
 std::string canonical_phases(std::string_view phases) {
   std::set<std::string> wanted;
-  for (auto& item : cases::phase_list(phases)) {
-    if (!cases::is_phase_group(item)) {
-      throw UserError("phase '" + item + "' is not one of " + cases::phase_groups_text());
+  for (auto& item : phase_list(phases)) {
+    if (!is_phase_group(item)) {
+      throw UserError("phase '" + item + "' is not one of " + phase_groups_text());
     }
     wanted.insert(std::move(item));
   }
   std::string out;
-  for (const auto group : cases::kPhaseGroups) {
+  for (const auto group : kPhaseGroups) {
     if (wanted.contains(std::string(group))) out += (out.empty() ? "" : ",") + std::string(group);
   }
   return out;
@@ -75,6 +74,10 @@ std::string actor_scope(const User& user) {
   std::string scope = user.scope_kind + ":" + user.scope_value;
   if (!user.scope_phases.empty()) scope += ";phase:" + user.scope_phases;
   return scope;
+}
+
+workflow::Actor actor_of(const User& user) {
+  return workflow::Actor("user:" + std::to_string(user.id) + " " + user.email, user.role, actor_scope(user));
 }
 
 NewUser add_user(workflow::Database& db, std::string_view name, std::string_view email, std::string_view role,
@@ -99,10 +102,10 @@ NewUser add_user(workflow::Database& db, std::string_view name, std::string_view
   if (!scope_fits(role, kind)) {
     throw UserError("a " + std::string(role) + " needs " +
                     (role == "admin" || role == "strategic" ? std::string("no scope")
-                     : role == "lead"       ? std::string("--scope mini_region:NAME or alliance:ID")
-                     : role == "school"     ? std::string("--scope school:URN")
-                     : role == "la_officer" ? std::string("--scope la:CODE")
-                                            : std::string("--scope system_leader:ID")) +
+                     : role == "lead"                       ? std::string("--scope mini_region:NAME or alliance:ID")
+                     : role == "school"                     ? std::string("--scope school:URN")
+                     : role == "la_officer"                 ? std::string("--scope la:CODE")
+                                                            : std::string("--scope system_leader:ID")) +
                     (kind.empty() ? "" : ", not " + kind));
   }
   if ((kind == "school" || kind == "la" || kind == "alliance" || kind == "system_leader") && !all_digits(value)) {
@@ -125,7 +128,9 @@ NewUser add_user(workflow::Database& db, std::string_view name, std::string_view
     int taken = 0;
     sql << "SELECT count(*) FROM users WHERE lower(email) = lower(:email)", soci::use(created.user.email),
         soci::into(taken);
-    if (taken > 0) throw UserError("a user with email " + created.user.email + " already exists", workflow::ErrorCategory::conflict);
+    if (taken > 0) {
+      throw UserError("a user with email " + created.user.email + " already exists", workflow::ErrorCategory::conflict);
+    }
     soci::indicator kind_ind = kind.empty() ? soci::i_null : soci::i_ok;
     soci::indicator value_ind = kind_ind;
     soci::indicator phases_ind = phase_list.empty() ? soci::i_null : soci::i_ok;
@@ -181,8 +186,8 @@ struct TokenLookup {
                                   " u.scope_phases FROM api_tokens t JOIN users u ON u.id = t.user_id"
                                   " WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.purpose = :purpose",
                    soci::use(hash), soci::use(purpose), soci::into(id), soci::into(user.name), soci::into(user.email),
-                   soci::into(user.role), soci::into(kind, kind_ind), soci::into(value, value_ind),
-                   soci::into(stored), soci::into(phases, phases_ind))) {}
+                   soci::into(user.role), soci::into(kind, kind_ind), soci::into(value, value_ind), soci::into(stored),
+                   soci::into(phases, phases_ind))) {}
   std::string hash;
   std::string purpose;
   long long id = 0;
@@ -255,4 +260,4 @@ std::string new_feed_token(workflow::Database& db, std::string_view email) {
   return token;
 }
 
-}  // namespace s2s::api
+}  // namespace s2s::cases

@@ -1,4 +1,4 @@
-#include "api/users.h"
+#include "cases/users.h"
 
 #include <gtest/gtest.h>
 #include <soci/soci.h>
@@ -6,7 +6,7 @@
 #include "tests/support/test_database.h"
 #include "workflow/sha256.h"
 
-namespace s2s::api {
+namespace s2s::cases {
 namespace {
 
 class UsersTest : public ::testing::Test {
@@ -77,5 +77,19 @@ TEST_F(UsersTest, RoleAndScopeMustFitAndNothingIsWrittenWhenTheyDoNot) {
   EXPECT_EQ(count("SELECT count(*) FROM api_tokens"), 1);
 }
 
+TEST_F(UsersTest, AUsersActorIsNamedByIdAndEmailAndCarriesTheRoleAndScope) {
+  const auto created =
+      add_user(*db_, "Amy Lead", "amy@example.org", "lead", "mini_region:Derbyshire", "middle,primary");
+  const workflow::Actor actor = actor_of(created.user);
+  // notifications/dispatcher.cpp finds the person in the history by this name.
+  EXPECT_EQ(actor.name, "user:" + std::to_string(created.user.id) + " amy@example.org");
+  EXPECT_EQ(actor.role, "lead");
+  EXPECT_EQ(actor.scope, "mini_region:Derbyshire;phase:primary,middle");
+  EXPECT_FALSE(actor.is_system());
+  const auto found = authenticate(*db_, created.token);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(actor_of(*found).name, actor.name);
+}
+
 }  // namespace
-}  // namespace s2s::api
+}  // namespace s2s::cases

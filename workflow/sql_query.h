@@ -6,9 +6,10 @@
 #include <string_view>
 #include <vector>
 
-// A SELECT put together from optional filters (the API's lists), with every
-// value bound, never spliced into the text.
-namespace s2s::api {
+// A SELECT put together from optional filters (the storage layers' lists),
+// with every value bound, never spliced into the text. Include it only from a
+// storage layer's .cpp: it brings SOCI with it.
+namespace s2s::workflow {
 
 class SqlQuery {
  public:
@@ -52,4 +53,4 @@ class SqlQuery {
   return out + "%";
 }
 
-}  // namespace s2s::api
+}  // namespace s2s::workflow

@@ -1,0 +1,78 @@
+#include "cases/case_list.h"
+
+#include <soci/soci.h>
+
+#include "cases/deployments.h"
+#include "workflow/sql_query.h"
+#include "workflow/timestamp.h"
+
+namespace s2s::cases {
+
+CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const CaseFilter& filter) {
+  const bool postgres = db.backend() == workflow::Backend::postgresql;
+  workflow::SqlQuery sql(
+      "SELECT c.id, c.kind, c.reference, c.school_urn, s.name, c.state, c.phase, c.version,"
+      " CAST(c.opened_on AS TEXT), CAST(c.opened_at AS TEXT), CAST(c.closed_at AS TEXT), CAST(c.updated_at AS TEXT),"
+      " CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = c.id AND d.status = 'overdue')"
+      " THEN 1 ELSE 0 END"
+      " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn WHERE ");
+  const auto scope = scope_condition(actor);
+  sql.add(scope.sql, scope.values);
+  if (filter.kind) sql.add(" AND c.kind = ?", *filter.kind);
+  if (filter.state) sql.add(" AND c.state = ?", *filter.state);
+  if (filter.phase) sql.add(" AND c.phase = ?", *filter.phase);
+  if (filter.school_urn) sql.add(" AND c.school_urn = CAST(? AS INTEGER)", std::to_string(*filter.school_urn));
+  if (filter.mini_region) {
+    sql.add(" AND s.la_code IN (SELECT la_code FROM la_mini_regions WHERE mini_region = ?)", *filter.mini_region);
+  }
+  if (filter.la) sql.add(" AND s.la_code = CAST(? AS INTEGER)", std::to_string(*filter.la));
+  if (filter.overdue) {
+    sql.add(*filter.overdue ? " AND EXISTS" : " AND NOT EXISTS");
+    sql.add(" (SELECT 1 FROM deadlines d WHERE d.case_id = c.id AND d.status = 'overdue')");
+  }
+  if (filter.text) {
+    const std::string pattern = workflow::contains_pattern(*filter.text);
+    sql.add(postgres ? " AND (lower(c.reference) LIKE ? ESCAPE '\\' OR lower(s.name) LIKE ? ESCAPE '\\'"
+                       " OR lower(c.data->>'summary') LIKE ? ESCAPE '\\')"
+                     : " AND (lower(c.reference) LIKE ? ESCAPE '\\' OR lower(s.name) LIKE ? ESCAPE '\\'"
+                       " OR lower(json_extract(c.data, '$.summary')) LIKE ? ESCAPE '\\')",
+            {pattern, pattern, pattern});
+  }
+  if (filter.after) sql.add(" AND c.id < CAST(? AS BIGINT)", std::to_string(*filter.after));
+  // The limit is ours, an integer: one more row than asked says whether more follow.
+  sql.add(" ORDER BY c.id DESC LIMIT " + std::to_string(filter.limit + 1));
+
+  CasePage page;
+  auto connection = db.acquire();
+  try {
+    soci::rowset<soci::row> rows = sql.run(connection.session());
+    for (const auto& row : rows) {
+      if (static_cast<int>(page.items.size()) == filter.limit) {
+        page.more = true;
+        break;
+      }
+      ListedCase item;
+      item.id = workflow::row_integer(row, 0);
+      item.kind = workflow::row_text(row, 1);
+      item.reference = workflow::row_text(row, 2);
+      item.school_urn = workflow::row_integer(row, 3);
+      if (std::string school = workflow::row_text(row, 4); !school.empty()) item.school_name = std::move(school);
+      item.state = workflow::row_text(row, 5);
+      item.phase = workflow::row_text(row, 6);
+      item.version = static_cast<int>(workflow::row_integer(row, 7));
+      item.opened_on = workflow::row_text(row, 8);
+      item.opened_at = workflow::normalize_timestamp(workflow::row_text(row, 9));
+      if (const std::string closed = workflow::row_text(row, 10); !closed.empty()) {
+        item.closed_at = workflow::normalize_timestamp(closed);
+      }
+      item.updated_at = workflow::normalize_timestamp(workflow::row_text(row, 11));
+      item.overdue = workflow::row_integer(row, 12) != 0;
+      page.items.push_back(std::move(item));
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return page;
+}
+
+}  // namespace s2s::cases

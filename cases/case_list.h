@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "workflow/case_kind.h"
+#include "workflow/database.h"
+
+// The case list: the cases within a person's scope, newest first, narrowed by
+// optional filters (GET /api/v1/cases).
+namespace s2s::cases {
+
+// Filters, each applied when set; values are checked by the caller (a kind,
+// state or phase that does not exist simply matches nothing here).
+struct CaseFilter {
+  std::optional<std::string> kind;
+  std::optional<std::string> state;
+  std::optional<std::string> phase;
+  std::optional<std::int64_t> school_urn;
+  std::optional<std::string> mini_region;  // the school's local authority lies in it
+  std::optional<std::int64_t> la;          // the school's local authority code
+  std::optional<bool> overdue;             // has (true) or has not (false) an overdue deadline
+  std::optional<std::string> text;         // in the reference, the school's name or the summary, any case
+  std::optional<std::int64_t> after;       // the last id of the previous page: the next page follows it
+  int limit = 50;
+};
+
+struct ListedCase {
+  std::int64_t id = 0;
+  std::string kind;
+  std::string reference;
+  std::int64_t school_urn = 0;
+  std::optional<std::string> school_name;  // none when the school is not known
+  std::string state;
+  std::string phase;
+  int version = 0;
+  std::string opened_on;                 // YYYY-MM-DD
+  std::string opened_at;                 // workflow/timestamp.h's stored form
+  std::optional<std::string> closed_at;  // likewise; none while open
+  std::string updated_at;
+  bool overdue = false;  // has an overdue deadline
+};
+
+struct CasePage {
+  std::vector<ListedCase> items;
+  bool more = false;  // another page follows the last item
+};
+
+// The cases within `actor`'s scope (scope_condition's rules) that match
+// `filter`, by id descending, `filter.limit` at most. Every value is bound.
+// Reads on its own connection; thread-safe. Throws DatabaseUnavailable or
+// DatabaseError.
+[[nodiscard]] CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const CaseFilter& filter);
+
+}  // namespace s2s::cases
