@@ -14,9 +14,11 @@ int run_user_add(const Settings& settings) {
   const auto created =
       cases::add_user(*db, settings.require("name"), settings.require("email"), settings.require("role"),
                       settings.get("scope").value_or(""), settings.get("phases").value_or(""));
-  const std::string scope = cases::actor_scope(created.user);
-  std::cout << "user " << created.user.id << " " << created.user.email << " (" << created.user.role
-            << (scope.empty() ? "" : ", " + scope) << ") created; its bearer token, shown only now:\n"
+  const auto& u = created.user;
+  std::string scope = u.scope_kind.empty() ? "" : ", " + u.scope_kind + ":" + u.scope_value;
+  if (!u.scope_phases.empty()) scope += ", phases " + u.scope_phases;
+  std::cout << "user " << u.id << " " << u.email << " (" << u.role << scope
+            << ") created; its bearer token, shown only now:\n"
             << created.token << '\n';
   return 0;
 }

@@ -330,6 +330,21 @@ TEST(S2sdUserTest, AddPrintsTheTokenAloneOnTheLastLineAndLogsNeverHoldIt) {
       run_process({kS2sd, "user", "add", "--name", "B", "--email", "b@example.org", "--role", "lead"}, env);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--scope mini_region:NAME or alliance:ID"), std::string::npos) << bad.err;
+  // The plan's Primary, Secondary and Special leads: a lead narrowed to phase groups, and the strategic group.
+  const auto special = run_process({kS2sd, "user", "add", "--name", "S", "--email", "s@example.org", "--role", "lead",
+                                    "--scope", "mini_region:Lincolnshire", "--phases", "special"},
+                                   env);
+  EXPECT_EQ(special.exit_code, 0) << special.err;
+  EXPECT_NE(special.out.find("(lead, mini_region:Lincolnshire, phases special)"), std::string::npos) << special.out;
+  const auto juniors = run_process({kS2sd, "user", "add", "--name", "J", "--email", "j@example.org", "--role", "lead",
+                                    "--scope", "mini_region:Lincolnshire", "--phases", "juniors"},
+                                   env);
+  EXPECT_EQ(juniors.exit_code, 2);
+  EXPECT_NE(juniors.err.find("phase 'juniors' is not one of"), std::string::npos) << juniors.err;
+  const auto strategic =
+      run_process({kS2sd, "user", "add", "--name", "G", "--email", "g@example.org", "--role", "strategic"}, env);
+  EXPECT_EQ(strategic.exit_code, 0) << strategic.err;
+  EXPECT_NE(strategic.out.find("(strategic)"), std::string::npos) << strategic.out;
 }
 
 TEST(S2sdImportTest, ImportsTheSampleAndRefusesAFileWithoutRequiredColumns) {
