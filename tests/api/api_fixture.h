@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -22,6 +23,16 @@
 // PostgreSQL) with the demo data, s2sd's router and server on a free port,
 // and a user of every role inside and outside the scope of one deployed case.
 namespace s2s::testing {
+
+// A JSON string's text.
+inline std::string str(const boost::json::value& v) { return std::string(v.as_string()); }
+
+// The case references of a page of cases.
+inline std::set<std::string> references(const boost::json::value& page) {
+  std::set<std::string> out;
+  for (const auto& item : page.at("items").as_array()) out.insert(str(item.at("reference")));
+  return out;
+}
 
 class ApiTest : public ::testing::Test {
  protected:

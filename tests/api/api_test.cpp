@@ -20,14 +20,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-
-std::set<std::string> references(const json::value& list) {
-  std::set<std::string> out;
-  for (const auto& item : list.at("items").as_array()) out.insert(str(item.at("reference")));
-  return out;
-}
-
 TEST_F(ApiTest, SupportRequestFromSelfReferralToRatingOverHttp) {
   const std::string urn = std::to_string(demo_.deployed_school_urn);
   const std::string today = workflow::format_date(app_.engine->today());

@@ -18,8 +18,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-
 TEST_F(ApiTest, KindsSayWhoseMoveEachDeadlineIsAndWhereItsDefaultComesFrom) {
   const auto r = call("school", "GET", "/api/v1/kinds");
   ASSERT_EQ(r.status, 200) << r.body;

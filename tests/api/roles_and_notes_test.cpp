@@ -13,14 +13,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-
-std::set<std::string> references(const json::value& list) {
-  std::set<std::string> out;
-  for (const auto& item : list.at("items").as_array()) out.insert(str(item.at("reference")));
-  return out;
-}
-
 TEST_F(ApiTest, TheStrategicGroupReadsEveryCaseAndReportButSendsNothing) {
   const std::string c = "/api/v1/cases/" + std::to_string(case_);
   EXPECT_EQ(call("strategic", "GET", c).status, 200);
