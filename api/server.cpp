@@ -1,4 +1,5 @@
 #include "api/server.h"
+#include "workflow/errors.h"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
@@ -418,14 +419,14 @@ HttpServer::HttpServer(ServerOptions options, HttpHandler handler)
   const auto& opts = impl_->options;
   beast::error_code ec;
   const auto address = asio::ip::make_address(opts.host, ec);
-  if (ec) throw std::runtime_error("cannot listen on " + opts.host + ": not an IP address");
+  if (ec) throw workflow::ConfigError("cannot listen on " + opts.host + ": not an IP address");
   const tcp::endpoint endpoint(address, opts.port);
   const std::string where = opts.host + ":" + std::to_string(opts.port);
   impl_->acceptor.open(endpoint.protocol(), ec);
   if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) impl_->acceptor.bind(endpoint, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
+  if (ec) throw workflow::IoError("cannot listen on " + where + ": " + ec.message());
 }
 
 HttpServer::~HttpServer() { impl_->workers.join(); }

@@ -246,7 +246,7 @@ struct Machine : workflow::MachineBase<Machine> {
       {"designation_ended", "lead"},
   };
   // The reviewer: a head (NLE or LLE), assigned at once with no days reserved.
-  static constexpr workflow::ProviderSpec kProvider{"NLE,LLE", {}, {}, 0};
+  static constexpr workflow::ProviderSpec kProvider{"NLE,LLE", {}, {}, 0, {}};
   static void on_open(EventContext& ctx) {
     keep_payload(ctx);
     const std::string subject = payload_string(ctx, "subject_type");

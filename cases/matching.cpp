@@ -251,7 +251,7 @@ DesignationRule rule_for(const MatchRequest& request, const std::vector<std::str
   };
   if (!spec.also.empty()) {
     const auto also = items_of(spec.also);
-    rule.also_needed = designations_text(also);
+    rule.also_needed = spec.also_needed.empty() ? designations_text(also) : std::string(spec.also_needed);
     rule.also = [also](const Designation& d) { return std::find(also.begin(), also.end(), d.code) != also.end(); };
   }
   return rule;

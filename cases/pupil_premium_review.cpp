@@ -233,8 +233,9 @@ struct Machine : workflow::MachineBase<Machine> {
       {"designation_ended", "lead"},
   };
   // Accredited pupil premium reviewers who are NLEs or LLEs (docs/matching.md).
-  static constexpr workflow::ProviderSpec kProvider{"PPR", "NLE,LLE",
-                                                    "accreditation as a pupil premium reviewer (PPR)", 1};
+  static constexpr workflow::ProviderSpec kProvider{
+      "PPR", "NLE,LLE", "accreditation as a pupil premium reviewer (PPR)", 1,
+      "an NLE or LLE designation (pupil premium reviewers are NLEs or LLEs)"};
   static void on_open(EventContext& ctx) {
     keep_payload(ctx);
     record_source(ctx);

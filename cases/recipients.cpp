@@ -21,8 +21,8 @@ struct UserRow {
   std::string scope;  // as workflow::Actor carries it: "KIND:VALUE[;phase:GROUP,...]"
 };
 
-// Users are kept by api/users.* until they get an owning module of their own
-// (docs/architecture.md, Known debts); this is the one place cases/ reads them.
+// Users are cases/users.*'s; who hears of a case is read here, beside them,
+// through the same rules (docs/roles.md).
 std::vector<UserRow> users_where(soci::session& sql, const std::string& condition, const std::string& value) {
   std::vector<UserRow> out;
   UserRow row;
@@ -84,12 +84,12 @@ std::vector<Person> system_leaders(soci::session& sql, std::int64_t case_id) {
 // history entry, recorded as "user:ID EMAIL"), when that is an LA officer.
 std::vector<Person> referrer(Database::Connection& connection, std::int64_t case_id) {
   workflow::CaseStore store(connection);
-  const auto history = store.history(case_id);
-  if (history.empty() || history.front().sequence != 1) return {};
+  const auto opener = store.opened_by(case_id);
+  if (!opener) return {};
   std::vector<Person> out;
   for (const auto& user :
        users_where(connection.session(), "role = 'la_officer' AND 'user:' || CAST(id AS TEXT) || ' ' || email = :a",
-                   history.front().actor)) {
+                   *opener)) {
     out.push_back(person_of(user));
   }
   return out;

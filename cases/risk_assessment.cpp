@@ -214,7 +214,7 @@ struct Machine : workflow::MachineBase<Machine> {
       {"report_submitted", "lead,referrer"},
       {"designation_ended", "lead"},
   };
-  static constexpr workflow::ProviderSpec kProvider{"NLE,LLE", {}, {}, 2};
+  static constexpr workflow::ProviderSpec kProvider{"NLE,LLE", {}, {}, 2, {}};
   static void on_open(EventContext& ctx) {
     keep_payload(ctx);
     ctx.arm_deadline("risk_assessment.triage");

@@ -247,7 +247,7 @@ struct Machine : workflow::MachineBase<Machine> {
   // Heads (NLE, LLE) for school improvement, governors (NLG, LLG) when
   // governance is asked for, SLEs in a specialism asked for; the days are the
   // requested days (required when the referral is accepted).
-  static constexpr workflow::ProviderSpec kProvider{"NLE,LLE,NLG:governance,LLG:governance,SLE:focus", {}, {}, 0};
+  static constexpr workflow::ProviderSpec kProvider{"NLE,LLE,NLG:governance,LLG:governance,SLE:focus", {}, {}, 0, {}};
   static constexpr FieldSpec kOpenFields[] = {
       {"source", FieldType::string, false, "self,local_authority,ofsted,lead,risk_assessment", "who referred (a school user's own referral: self)"},
       {"summary", FieldType::string, true, {}, "what help is needed"},

@@ -38,7 +38,7 @@ struct User {
 [[nodiscard]] std::string actor_scope(const User& user);
 
 // The engine's actor for the user: named "user:ID EMAIL" (what the history
-// records, and what notifications/dispatcher.cpp joins on to find the person
+// records, and what cases/recipients.cpp joins on to find the person
 // again), with the user's role and actor_scope. The one place that name is built.
 [[nodiscard]] workflow::Actor actor_of(const User& user);
 

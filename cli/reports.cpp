@@ -16,6 +16,7 @@
 #include "workflow/database.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
+#include "workflow/errors.h"
 
 namespace s2s::cli {
 namespace {
@@ -115,7 +116,7 @@ int run_report_quarterly(const Settings& settings) {
   std::filesystem::remove(partial, error);  // a leftover (or a link planted there) is not written through
   const auto fail = [&](const std::string& why) {
     std::filesystem::remove(partial, error);
-    throw UsageError("--output: cannot write " + path.string() + ": " + why);
+    throw workflow::IoError("--output: cannot write " + path.string() + ": " + why);
   };
   {
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);

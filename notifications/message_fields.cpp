@@ -21,7 +21,11 @@ std::string school_name(workflow::Database& db, const Directory& directory, cons
   int urn = 0;
   std::from_chars(urn_text.data(), urn_text.data() + urn_text.size(), urn);
   auto connection = db.acquire();
-  return directory.school_name(connection, urn).value_or("URN " + urn_text);
+  try {
+    return directory.school_name(connection, urn).value_or("URN " + urn_text);
+  } catch (...) {
+    connection.rethrow_translated();
+  }
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ std::string_view template_text(std::string_view message, std::string_view extens
   for (const auto& file : workflow::embedded::all_files()) {
     if (file.path == path) return file.content;
   }
-  throw workflow::ConfigError("no template " + path);
+  throw TemplateError("no template " + path);
 }
 
 }  // namespace
@@ -66,13 +66,13 @@ void check_template(std::string_view name, std::string_view text) {
     const auto close = text.find("}}", open);
     const auto newline = text.find('\n', open);
     if (close == std::string_view::npos || (newline != std::string_view::npos && newline < close)) {
-      throw workflow::ConfigError(std::string(name) + " line " + std::to_string(line) + ": '{{' is never closed");
+      throw TemplateError(std::string(name) + " line " + std::to_string(line) + ": '{{' is never closed");
     }
     const std::string_view field = text.substr(open + 2, close - open - 2);
     if (std::find(kFields.begin(), kFields.end(), field) == kFields.end()) {
       std::string known;
       for (const auto f : kFields) known += (known.empty() ? "" : ", ") + std::string(f);
-      throw workflow::ConfigError(std::string(name) + " line " + std::to_string(line) + ": unknown field {{" +
+      throw TemplateError(std::string(name) + " line " + std::to_string(line) + ": unknown field {{" +
                                   std::string(field) + "}} (known: " + known + ")");
     }
     at = close + 2;
@@ -85,7 +85,7 @@ void check_templates() {
     const auto html = template_text(message, ".html");
     const std::string name = "notifications/templates/" + std::string(message);
     if (!text.starts_with("Subject: "))
-      throw workflow::ConfigError(name + ".txt: the first line must be 'Subject: ...'");
+      throw TemplateError(name + ".txt: the first line must be 'Subject: ...'");
     check_template(name + ".txt", text);
     check_template(name + ".html", html);
   }

@@ -37,9 +37,15 @@ std::string send_webhook(Database& database, const Mailer& mailer, const Claimed
   std::string secret;
   {
     auto connection = database.acquire();
-    connection.session() << "SELECT url, secret FROM webhooks WHERE id = :id", soci::use(hook), soci::into(url),
-        soci::into(secret);
-    if (!connection.session().got_data()) throw DeliveryError("webhook " + std::to_string(hook) + " was removed");
+    bool found = false;
+    try {
+      connection.session() << "SELECT url, secret FROM webhooks WHERE id = :id", soci::use(hook), soci::into(url),
+          soci::into(secret);
+      found = connection.session().got_data();
+    } catch (...) {
+      connection.rethrow_translated();
+    }
+    if (!found) throw DeliveryError("webhook " + std::to_string(hook) + " was removed");
   }
   boost::json::object body{{"delivery", "outbox-" + std::to_string(d.outbox_id)},
                            {"message", d.message},

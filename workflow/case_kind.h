@@ -126,6 +126,8 @@ struct ProviderSpec {
   std::string_view needed{};
   // Days reserved on acceptance when the case names none (requested or planned days).
   double default_days = 0;
+  // How the second designation is named in a refusal; empty: from `also`'s codes.
+  std::string_view also_needed{};
 };
 
 // Who sends an event or opens a case. `name` is recorded in the history. An

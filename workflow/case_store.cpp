@@ -263,6 +263,14 @@ void CaseStore::insert_history(std::int64_t case_id, const HistoryRow& row) {
   execute_once(st.history, backend_);
 }
 
+std::optional<std::string> CaseStore::opened_by(std::int64_t case_id) {
+  const long long key = case_id;
+  std::string actor;
+  sql_ << "SELECT actor FROM case_history WHERE case_id = :id AND sequence = 1", soci::use(key), soci::into(actor);
+  if (!sql_.got_data()) return std::nullopt;
+  return actor;
+}
+
 std::vector<HistoryRow> CaseStore::history(std::int64_t case_id) {
   std::vector<HistoryRow> out;
   HistoryRow row;

@@ -115,6 +115,8 @@ class CaseStore {
   [[nodiscard]] std::optional<CaseRow> bump_version(std::int64_t id, const std::string& updated_at);
   void insert_history(std::int64_t case_id, const HistoryRow& row);
   [[nodiscard]] std::vector<HistoryRow> history(std::int64_t case_id);
+  // Who opened the case (its first history entry's actor); nullopt for no such case.
+  [[nodiscard]] std::optional<std::string> opened_by(std::int64_t case_id);
 
   [[nodiscard]] std::int64_t insert_deadline(const DeadlineRow& row, const std::string& created_at);
   [[nodiscard]] std::vector<DeadlineRow> deadlines(std::int64_t case_id);

@@ -377,11 +377,11 @@ TEST(TemplatesTest, EveryTemplateIsCheckedAndUnknownFieldsAreNamed) {
   try {
     check_template("greeting.txt", "Subject: x\n\nHello {{recipient_name}},\nsee {{nonsense}}\n");
     FAIL() << "an unknown field was accepted";
-  } catch (const workflow::ConfigError& e) {
+  } catch (const TemplateError& e) {
     EXPECT_NE(std::string(e.what()).find("greeting.txt line 4: unknown field {{nonsense}}"), std::string::npos)
         << e.what();
   }
-  EXPECT_THROW(check_template("open.txt", "Hello {{recipient_name"), workflow::ConfigError);
+  EXPECT_THROW(check_template("open.txt", "Hello {{recipient_name"), TemplateError);
   const auto r =
       render("referral_received",
              {{"reference", "SR-2026-0001"}, {"school_name", "A <b>bold</b> & school"}, {"recipient_name", "Amy"}});
