@@ -500,13 +500,13 @@ void keep_to_caller(RouteContext& ctx, cases::KpiScope& scope) {
     if (scope.alliance || scope.la) refuse("a lead of a mini region reports on that mini region");
     if (scope.mini_region && *scope.mini_region != user.scope_value) refuse("not that mini region");
     scope.mini_region = user.scope_value;
-  }
-  // A lead narrowed to phases reports on the schools of those phases.
-  if (ctx.is("lead") && !user.scope_phases.empty()) scope.phases = cases::phase_list(user.scope_phases); else if (ctx.is("la_officer")) {
+  } else if (ctx.is("la_officer")) {
     if (scope.alliance || scope.mini_region) refuse("an LA officer reports on their LA");
     if (scope.la && std::to_string(*scope.la) != user.scope_value) refuse("not that LA");
     scope.la = std::stoi(user.scope_value);
   }
+  // A lead narrowed to phases reports on the schools of those phases.
+  if (ctx.is("lead") && !user.scope_phases.empty()) scope.phases = cases::phase_list(user.scope_phases);
 }
 
 HttpResponse kpi_report(RouteContext& ctx) {
@@ -781,7 +781,8 @@ void register_reference_routes(Router& router, App& app) {
   add_api_route(router, app, "GET", "/api/v1/alliances/{id}", "*", get_alliance);
   add_api_route(router, app, "GET", "/api/v1/system-leaders", "lead,strategic,system_leader,admin", list_leaders);
   add_api_route(router, app, "GET", "/api/v1/system-leaders/{id}", "lead,strategic,system_leader,admin", get_leader);
-  add_api_route(router, app, "GET", "/api/v1/system-leaders/{id}/capacity", "lead,strategic,system_leader,admin", get_capacity);
+  add_api_route(router, app, "GET", "/api/v1/system-leaders/{id}/capacity", "lead,strategic,system_leader,admin",
+                get_capacity);
   add_api_route(router, app, "PUT", "/api/v1/system-leaders/{id}/capacity", "system_leader,admin", set_capacity);
   add_api_route(router, app, "GET", "/api/v1/calendar/working-days", "*", working_days);
   add_api_route(router, app, "GET", "/api/v1/calendar/holidays", "*", holidays);

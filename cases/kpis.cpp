@@ -184,7 +184,8 @@ ScopeSql scope_conditions(soci::session& sql, const KpiScope& scope) {
   if (!scope.phases.empty()) {
     std::string list;
     for (const auto& phase : scope.phases) {
-      if (!is_phase_group(phase)) throw workflow::InvalidInput("no phase '" + phase + "' (" + phase_groups_text() + ")", "phases");
+      if (!is_phase_group(phase))
+        throw workflow::InvalidInput("no phase '" + phase + "' (" + phase_groups_text() + ")", "phases");
       list += (list.empty() ? "'" : ", '") + phase + "'";  // checked against the fixed list above
     }
     out.phases = "s.phase_group IN (" + list + ")";
@@ -204,8 +205,8 @@ std::string place_condition(soci::session& sql, const KpiScope& scope, const std
     sql << "SELECT count(*) FROM alliances WHERE id = :id", soci::use(id), soci::into(found);
     if (found == 0) throw workflow::InvalidInput("no alliance " + std::to_string(id), "alliance");
     const std::string a = std::to_string(id);
-    parts.push_back("(" + s + ".urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = " + a + ") OR " + s +
-                    ".urn IN (SELECT lead_school_urn FROM alliances WHERE id = " + a + "))");
+    parts.push_back("(" + s + ".urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = " + a + ") OR " +
+                    s + ".urn IN (SELECT lead_school_urn FROM alliances WHERE id = " + a + "))");
   }
   if (scope.mini_region) {
     std::vector<std::string> codes;

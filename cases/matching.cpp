@@ -234,7 +234,8 @@ DesignationRule rule_for(const MatchRequest& request, const std::vector<std::str
     if (governance && !for_governance.empty()) {
       needed += ", " + designations_text(for_governance) + " (governance)";
     }
-    if (!focus.empty() && !for_focus.empty()) needed += ", or " + designations_text(for_focus) + " in " + join(focus, ", ");
+    if (!focus.empty() && !for_focus.empty())
+      needed += ", or " + designations_text(for_focus) + " in " + join(focus, ", ");
   }
   DesignationRule rule;
   rule.needed = needed;

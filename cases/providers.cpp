@@ -172,8 +172,8 @@ void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::st
       return;
     }
     if (halves < reserved) {
-      throw workflow::Refused(workflow::number_text(days) + " days is less than the " + workflow::number_text(reserved / 2.0) +
-                          " already reserved in " + year);
+      throw workflow::Refused(workflow::number_text(days) + " days is less than the " +
+                              workflow::number_text(reserved / 2.0) + " already reserved in " + year);
     }
     sql << "UPDATE capacity SET half_days_offered = :h WHERE system_leader_id = :id AND academic_year = :y",
         soci::use(halves), soci::use(id), soci::use(year);

@@ -53,9 +53,14 @@ TEST_F(ApiTest, ALeadNarrowedToPhasesSeesOnlyTheSchoolsOfThosePhases) {
     const auto one = parse(call("lead-special", "GET", "/api/v1/cases/" + ref));
     EXPECT_EQ(one.at("school").at("phase_group").as_string(), "special") << ref;
   }
-  // Their KPI report keeps to their phases, and says so.
+  // Their KPI report keeps to their phases, and says so; an LA officer's keeps to their LA, with no phases.
   const auto report = parse(call("lead-special", "GET", "/api/v1/reports/kpis"));
   EXPECT_EQ(report.at("scope").at("phases"), (json::array{"special"}));
+  EXPECT_EQ(report.at("scope").at("alliance").as_int64(), demo_.alliance_id);
+  const auto officer = parse(call("la_officer", "GET", "/api/v1/reports/kpis"));
+  EXPECT_EQ(officer.at("scope").at("la").as_int64(), 891);
+  EXPECT_TRUE(officer.at("scope").at("phases").as_array().empty());
+  EXPECT_EQ(call("la_officer", "GET", "/api/v1/reports/kpis?mini_region=Derbyshire").status, 403);
   // Phases narrow only leads, and must be phase groups.
   EXPECT_THROW((void)cases::add_user(*app_.db, "P", "p1@example.org", "school", "school:146330", "primary"),
                cases::UserError);
