@@ -315,7 +315,9 @@ HttpResponse case_matches(RouteContext& ctx) {
   const auto on = query.date("on");
   query.done();
   const Case c = visible_case(ctx);
-  const auto request = cases::match_request_for(c, on.value_or(ctx.app.engine->today()));
+  const auto* kind = ctx.app.engine->kinds().find(c.kind);
+  if (kind == nullptr) not_found("no case " + c.reference);
+  const auto request = cases::match_request_for(*kind, c, on.value_or(ctx.app.engine->today()));
   return json_response(200, match_json(c, cases::match_providers(*ctx.app.db, request)));
 }
 

@@ -396,6 +396,7 @@ int main(int argc, char** argv) {
       migrate(*lite, bundled_migrations(Backend::sqlite));
       s2s::cases::MatchRequest request;
       request.kind = "support_request";
+      request.provider = &s2s::cases::all_kinds()->find("support_request")->provider();
       request.school_urn = 600001;
       request.focus_areas = {"maths", "SEND", "leadership"};
       request.days = 6;

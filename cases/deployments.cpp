@@ -7,7 +7,6 @@
 #include <charconv>
 #include <cmath>
 
-#include "cases/kinds.h"
 #include "cases/matching.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
@@ -42,8 +41,10 @@ std::string text_arg(const boost::json::object& args, std::string_view key) {
 int halves(double days) { return static_cast<int>(std::lround(days * 2)); }
 
 void propose(Database::Connection& connection, const CaseSnapshot& c, const boost::json::object& args) {
+  if (c.case_kind == nullptr) throw std::logic_error("deployment.propose runs only inside an event");
   MatchRequest request;
   request.kind = c.kind;
+  request.provider = &c.case_kind->provider();
   request.school_urn = c.school_urn;
   request.case_id = c.id;
   request.days = number_arg(args, "days");
@@ -266,13 +267,12 @@ PersonScope parse_scope(std::string_view scope) {
 
 }  // namespace
 
-double days_needed(std::string_view kind, const boost::json::object& data) {
+double days_needed(const workflow::CaseKind& kind, const boost::json::object& data) {
   for (const char* key : {"requested_days", "planned_days"}) {
     if (const auto* days = data.if_contains(key); days != nullptr && days->is_number())
       return days->to_number<double>();
   }
-  const workflow::CaseKind* found = all_kinds()->find(kind);
-  return found != nullptr ? found->provider().default_days : 0;
+  return kind.provider().default_days;
 }
 
 void register_deployment_effects(workflow::KindRegistry& kinds) {

@@ -20,7 +20,7 @@ namespace s2s::cases {
 // The days a case needs from its provider: a support request's requested_days,
 // else planned_days, else the kind's default (workflow::ProviderSpec::default_days:
 // a risk assessment 2, a pupil premium review 1, a designation review none).
-[[nodiscard]] double days_needed(std::string_view kind, const boost::json::object& data);
+[[nodiscard]] double days_needed(const workflow::CaseKind& kind, const boost::json::object& data);
 
 // The effects deployment.propose (eligibility checked, refusing with every
 // reason), deployment.accept (capacity reserved), deployment.decline,

@@ -307,7 +307,7 @@ inline void ask_provider(EventContext& ctx, std::string_view field = "provider_i
   auto& data = ctx.data();
   const auto* focus = data.if_contains("focus_areas");
   ctx.request("deployment.propose", {{"system_leader_id", ctx.payload().at(field)},
-                                     {"days", days_needed(ctx.snapshot().kind, data)},
+                                     {"days", days_needed(*ctx.snapshot().case_kind, data)},
                                      {"focus_areas", focus != nullptr ? *focus : boost::json::array()},
                                      {"on", date_value(ctx.occurred_on())}});
 }
@@ -319,7 +319,7 @@ inline void deploy_provider(EventContext& ctx) {
   const auto* proposed = data.if_contains("provider_id");
   // Copied before writing: object::operator[] may move the object's storage.
   boost::json::value provider = proposed != nullptr ? *proposed : boost::json::value();
-  const double days = days_needed(ctx.snapshot().kind, data);
+  const double days = days_needed(*ctx.snapshot().case_kind, data);
   const std::string year = academic_year_of(ctx.occurred_on());
   data["deployed_provider_id"] = provider;
   data["matched_on"] = date_value(ctx.occurred_on());

@@ -9,7 +9,6 @@
 #include <unordered_map>
 
 #include "cases/deployments.h"
-#include "cases/kinds.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "workflow/date.h"
@@ -215,9 +214,10 @@ std::string designations_text(const std::vector<std::string>& codes) {
 // The kind's provider rule (workflow::ProviderSpec) for this request: which
 // designations fit, given its focus areas, and how to say so when none does.
 DesignationRule rule_for(const MatchRequest& request, const std::vector<std::string>& focus) {
-  const workflow::CaseKind* kind = all_kinds()->find(request.kind);
-  if (kind == nullptr) throw workflow::Refused("no case kind '" + request.kind + "'", "kind");
-  const workflow::ProviderSpec& spec = kind->provider();
+  if (request.provider == nullptr) {
+    throw std::logic_error("a match request for a " + request.kind + " names no provider rule");
+  }
+  const workflow::ProviderSpec& spec = *request.provider;
   const bool governance = has_focus(focus, "governance");
   std::vector<std::string> always;
   std::vector<std::string> for_governance;
@@ -461,9 +461,11 @@ MatchResult match(workflow::Database::Connection& connection, const MatchRequest
 
 }  // namespace
 
-MatchRequest match_request_for(const workflow::Case& c, std::chrono::year_month_day on) {
+MatchRequest match_request_for(const workflow::CaseKind& kind, const workflow::Case& c,
+                               std::chrono::year_month_day on) {
   MatchRequest request;
   request.kind = c.kind;
+  request.provider = &kind.provider();
   request.school_urn = c.school_urn;
   request.case_id = c.id;
   request.on = on;
@@ -472,7 +474,7 @@ MatchRequest match_request_for(const workflow::Case& c, std::chrono::year_month_
       if (area.is_string()) request.focus_areas.emplace_back(area.get_string());
     }
   }
-  request.days = days_needed(c.kind, c.data);
+  request.days = days_needed(kind, c.data);
   return request;
 }
 

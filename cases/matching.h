@@ -18,6 +18,9 @@ namespace s2s::cases {
 // What a case asks of a provider.
 struct MatchRequest {
   std::string kind;  // support_request, risk_assessment, pupil_premium_review, designation_review
+  // The kind's rule for its provider (workflow::ProviderSpec), from the
+  // registry the engine was given; it outlives the request. Required.
+  const workflow::ProviderSpec* provider = nullptr;
   std::int32_t school_urn = 0;
   std::vector<std::string> focus_areas;  // support requests: maths, leadership, SEND, governance, ...
   double days = 0;                       // reserved on acceptance: the provider must have them unreserved
@@ -25,8 +28,9 @@ struct MatchRequest {
   std::int64_t case_id = 0;              // 0 for no case yet; else leaders it already had are excluded
 };
 
-// The request a case makes now, from its data: focus areas, requested days.
-[[nodiscard]] MatchRequest match_request_for(const workflow::Case& c, std::chrono::year_month_day on);
+// The request a case of `kind` makes now, from its data: focus areas, requested days.
+[[nodiscard]] MatchRequest match_request_for(const workflow::CaseKind& kind, const workflow::Case& c,
+                                             std::chrono::year_month_day on);
 
 // One soft criterion's part of a score.
 struct Criterion {

@@ -23,7 +23,7 @@ int run_match(const Settings& settings) {
     throw workflow::NotFound("no case with " + std::string(id ? "id " : "reference ") + key);
   }
   const auto on = settings.get("on") ? parse_date_argument(*settings.get("on"), "--on") : engine->today();
-  const auto request = cases::match_request_for(*found, on);
+  const auto request = cases::match_request_for(*engine->kinds().find(found->kind), *found, on);
   const auto result = cases::match_providers(*db, request);
   std::cout << found->reference << " (" << found->kind << ", school " << found->school_urn << ", " << found->state
             << "): " << fmt::format("{:g}", request.days) << " days needed in " << result.academic_year;

@@ -151,6 +151,8 @@ struct Actor {
 // Whether the comma-separated role list `who` ("lead,school") names `role`.
 [[nodiscard]] bool names_role(std::string_view who, std::string_view role) noexcept;
 
+class CaseKind;
+
 struct CaseSnapshot {
   std::int64_t id = 0;
   std::string kind;
@@ -159,6 +161,9 @@ struct CaseSnapshot {
   std::string state;
   int version = 0;
   std::chrono::year_month_day opened_on{};
+  // The kind itself, from the registry the engine was given (what its
+  // effects ask of it, e.g. its provider rule); null outside an event.
+  const CaseKind* case_kind = nullptr;
 };
 
 // What a kind's guards and actions see of one event, and the effects they ask

@@ -282,7 +282,7 @@ struct Engine::Impl {
     row.opened_at = now;
     row.updated_at = now;
 
-    CaseSnapshot snapshot{0, row.kind, row.reference, school_urn, row.state, 0, occurred_on};
+    CaseSnapshot snapshot{0, row.kind, row.reference, school_urn, row.state, 0, occurred_on, &kind};
     if (!actor.is_system()) check_scope(store, actor, snapshot, fmt::format("school {}", school_urn));
     boost::json::object data;
     EventContext ctx(snapshot, kOpened, payload, data, actor, occurred_on, cal,
@@ -366,6 +366,7 @@ struct Engine::Impl {
     // Outside their scope, a person learns nothing of the case, not even its version.
     if (!actor.is_system()) check_scope(store, actor, snapshot, "case " + std::to_string(case_id));
     const CaseKind& kind = kind_of(row.kind);
+    snapshot.case_kind = &kind;
     const EventInfo* info = kind.find_event(event);
     if (info == nullptr) throw unknown_event(kind, event);
     if (expected_version && *expected_version != row.version) {

@@ -69,7 +69,7 @@ TEST_F(DemoTest, MatchingOnTheDemoRanksAndExplains) {
         soci::into(id);
   }
   ASSERT_GT(id, 0);
-  const auto result = match_providers(*db_, match_request_for(engine_->get(id), engine_->today()));
+  const auto result = match_providers(*db_, match_request_for(*all_kinds()->find(engine_->get(id).kind), engine_->get(id), engine_->today()));
   EXPECT_FALSE(result.ranked.empty());
   EXPECT_FALSE(result.excluded.empty());
   for (const auto& p : result.ranked) EXPECT_EQ(p.criteria.size(), 6u);

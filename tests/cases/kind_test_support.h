@@ -51,7 +51,7 @@ class Dispatch {
            std::function<int(std::string_view)> working_days = default_days<Kind>)
       : snapshot_{1,      std::string(Kind().name()), std::string(Kind().reference_prefix()) + "-2026-0001",
                   100001, std::string(from),          3,
-                  {}},
+                  {},     &Kind()},
         event_(event),
         payload_(object_of(payload)),
         data_(object_of(data)),
@@ -84,7 +84,8 @@ class Opening {
                   100001,
                   std::string(Kind().initial_state()),
                   0,
-                  day(kToday)},
+                  day(kToday),
+                  &Kind()},
         payload_(object_of(payload)),
         ctx_(snapshot_, "opened", payload_, data_, "actor", day(kToday), workflow::england_and_wales(),
              default_days<Kind>) {

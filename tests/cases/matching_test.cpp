@@ -80,7 +80,7 @@ class MatchingTest : public ::testing::Test {
   }
 
   MatchResult match(const Case& c) {
-    return match_providers(*db_, match_request_for(engine_->get(c.id), d("2026-11-02")));
+    return match_providers(*db_, match_request_for(*all_kinds()->find(c.kind), engine_->get(c.id), d("2026-11-02")));
   }
 
   static const RankedProvider* ranked(const MatchResult& r, std::int64_t id) {

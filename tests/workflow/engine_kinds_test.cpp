@@ -175,7 +175,7 @@ TEST_F(EngineKindsTest, AFinalDeDesignationEndsTheReviewedDesignationAndTellsThe
                                         {"requested_days", 2},
                                         {"funding_source", "SSIF"}},
                                        "lead:amy", d("2026-11-18"));
-  const auto eligibility = cases::match_providers(*db_, cases::match_request_for(matching, d("2026-11-18")));
+  const auto eligibility = cases::match_providers(*db_, cases::match_request_for(*cases::all_kinds()->find("support_request"), matching, d("2026-11-18")));
   bool excluded = false;
   for (const auto& e : eligibility.excluded) {
     if (e.system_leader_id == reviewed_) excluded = e.reasons.at(0).code == "inactive";
