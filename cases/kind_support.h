@@ -54,6 +54,49 @@ struct Action {
   }
 };
 
+// The events of the matching half that the support request, the risk
+// assessment and the pupil premium review share (docs/machines.md): each
+// kind keeps its own event names (they are in every case's history) and
+// words, the shapes are written once.
+
+// The lead declines a referral or request, with a reason.
+template <StateName Name, StateName Summary>
+struct DeclineEvent {
+  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary{Summary.chars, sizeof(Summary.chars) - 1};
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+
+// The lead proposes a system leader; the note is internal unless shared.
+template <StateName Name, StateName Summary, StateName ProviderHelp>
+struct ProposeEvent {
+  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
+  static constexpr std::string_view who = "lead";
+  static constexpr std::string_view summary{Summary.chars, sizeof(Summary.chars) - 1};
+  static constexpr FieldSpec fields[] = {
+      {"provider_id", FieldType::integer, true, {}, {ProviderHelp.chars, sizeof(ProviderHelp.chars) - 1}},
+      {"note", FieldType::string, false, {}, "internal to leads and the provider unless shared"},
+      {"shared", FieldType::boolean, false, {}, "true: the school and the LA officer see the note too"},
+  };
+};
+
+// The proposed system leader accepts (with a note) or declines (with a reason).
+template <StateName Name, StateName Summary>
+struct AcceptsEvent {
+  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary{Summary.chars, sizeof(Summary.chars) - 1};
+  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
+};
+template <StateName Name, StateName Summary>
+struct DeclinesEvent {
+  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
+  static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary{Summary.chars, sizeof(Summary.chars) - 1};
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+
 // A guard as a plain predicate that says why it refuses (ctx.refuse).
 template <StateName Name, bool (*Check)(EventContext&)>
 struct Guard {
@@ -342,6 +385,22 @@ inline void record_declined_provider(EventContext& ctx) {
   if (!declined.is_array()) declined = boost::json::array();
   declined.as_array().push_back(std::move(provider));
   data.erase("provider_id");
+}
+
+// The lead proposes a provider: the proposal kept (its note internal unless
+// shared), the provider checked and asked, their answer due under `response_deadline`.
+inline void propose_and_wait(EventContext& ctx, std::string_view response_deadline) {
+  record_proposal(ctx);
+  ask_provider(ctx);
+  ctx.data()["proposed_on"] = date_value(ctx.occurred_on());
+  ctx.arm_deadline(response_deadline);
+  ctx.notify("provider_proposed");
+}
+
+// The proposed provider declined: matching starts again, due under `matching_deadline`.
+inline void match_again(EventContext& ctx, std::string_view matching_deadline) {
+  record_declined_provider(ctx);
+  ctx.arm_deadline(matching_deadline);
 }
 
 // The provider's part ends (`status` ended, or withdrawn with the case); the

@@ -32,34 +32,11 @@ struct accept_referral {
       {"planned_days", FieldType::number, false, {}, "days the review should take, reserved on acceptance (default 1)"},
   };
 };
-struct decline_referral {
-  static constexpr std::string_view name = "decline_referral";
-  static constexpr std::string_view who = "lead";
-  static constexpr std::string_view summary = "the lead declines the referral";
-  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
-};
-struct propose_reviewer {
-  static constexpr std::string_view name = "propose_reviewer";
-  static constexpr std::string_view who = "lead";
-  static constexpr std::string_view summary = "the lead proposes an accredited pupil premium reviewer";
-  static constexpr FieldSpec fields[] = {
-      {"provider_id", FieldType::integer, true, {}, "the proposed reviewer"},
-      {"note", FieldType::string, false, {}, "internal to leads and the provider unless shared"},
-      {"shared", FieldType::boolean, false, {}, "true: the school and the LA officer see the note too"},
-  };
-};
-struct reviewer_accepts {
-  static constexpr std::string_view name = "reviewer_accepts";
-  static constexpr std::string_view who = "system_leader";
-  static constexpr std::string_view summary = "the proposed reviewer accepts; the review starts";
-  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
-};
-struct reviewer_declines {
-  static constexpr std::string_view name = "reviewer_declines";
-  static constexpr std::string_view who = "system_leader";
-  static constexpr std::string_view summary = "the proposed reviewer declines; matching starts again";
-  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
-};
+using decline_referral = DeclineEvent<"decline_referral", "the lead declines the referral">;
+using propose_reviewer = ProposeEvent<"propose_reviewer", "the lead proposes an accredited pupil premium reviewer",
+                                      "the proposed reviewer">;
+using reviewer_accepts = AcceptsEvent<"reviewer_accepts", "the proposed reviewer accepts; the review starts">;
+using reviewer_declines = DeclinesEvent<"reviewer_declines", "the proposed reviewer declines; matching starts again">;
 struct log_visit {
   static constexpr std::string_view name = "log_visit";
   static constexpr std::string_view who = "system_leader";
@@ -129,13 +106,7 @@ void do_start_matching(EventContext& ctx) {
 }
 using start_matching = Action<"start_matching", do_start_matching>;
 
-void do_ask_reviewer(EventContext& ctx) {
-  record_proposal(ctx);
-  ask_provider(ctx);
-  ctx.data()["proposed_on"] = date_value(ctx.occurred_on());
-  ctx.arm_deadline("pupil_premium.reviewer_response");
-  ctx.notify("provider_proposed");
-}
+void do_ask_reviewer(EventContext& ctx) { propose_and_wait(ctx, "pupil_premium.reviewer_response"); }
 using ask_reviewer = Action<"ask_reviewer", do_ask_reviewer>;
 
 void do_deploy_reviewer(EventContext& ctx) {
@@ -143,10 +114,7 @@ void do_deploy_reviewer(EventContext& ctx) {
 }
 using deploy_reviewer = Action<"deploy_reviewer", do_deploy_reviewer>;
 
-void do_restart_matching(EventContext& ctx) {
-  record_declined_provider(ctx);
-  ctx.arm_deadline("pupil_premium.matching");
-}
+void do_restart_matching(EventContext& ctx) { match_again(ctx, "pupil_premium.matching"); }
 using restart_matching = Action<"restart_matching", do_restart_matching>;
 
 void do_request_report(EventContext& ctx) {

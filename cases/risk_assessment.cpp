@@ -35,34 +35,11 @@ struct accept_request {
        "days the assessment should take, reserved on acceptance (default 2)"},
   };
 };
-struct decline_request {
-  static constexpr std::string_view name = "decline_request";
-  static constexpr std::string_view who = "lead";
-  static constexpr std::string_view summary = "the lead declines the request";
-  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
-};
-struct propose_assessor {
-  static constexpr std::string_view name = "propose_assessor";
-  static constexpr std::string_view who = "lead";
-  static constexpr std::string_view summary = "the lead proposes a system leader to carry out the assessment";
-  static constexpr FieldSpec fields[] = {
-      {"provider_id", FieldType::integer, true, {}, "the proposed assessor"},
-      {"note", FieldType::string, false, {}, "internal to leads and the provider unless shared"},
-      {"shared", FieldType::boolean, false, {}, "true: the school and the LA officer see the note too"},
-  };
-};
-struct assessor_accepts {
-  static constexpr std::string_view name = "assessor_accepts";
-  static constexpr std::string_view who = "system_leader";
-  static constexpr std::string_view summary = "the proposed assessor accepts; the report falls due";
-  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
-};
-struct assessor_declines {
-  static constexpr std::string_view name = "assessor_declines";
-  static constexpr std::string_view who = "system_leader";
-  static constexpr std::string_view summary = "the proposed assessor declines; matching starts again";
-  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
-};
+using decline_request = DeclineEvent<"decline_request", "the lead declines the request">;
+using propose_assessor = ProposeEvent<"propose_assessor", "the lead proposes a system leader to carry out the assessment",
+                                      "the proposed assessor">;
+using assessor_accepts = AcceptsEvent<"assessor_accepts", "the proposed assessor accepts; the report falls due">;
+using assessor_declines = DeclinesEvent<"assessor_declines", "the proposed assessor declines; matching starts again">;
 struct log_visit {
   static constexpr std::string_view name = "log_visit";
   static constexpr std::string_view who = "system_leader";
@@ -115,13 +92,7 @@ void do_start_matching(EventContext& ctx) {
 }
 using start_matching = Action<"start_matching", do_start_matching>;
 
-void do_ask_assessor(EventContext& ctx) {
-  record_proposal(ctx);
-  ask_provider(ctx);
-  ctx.data()["proposed_on"] = date_value(ctx.occurred_on());
-  ctx.arm_deadline("risk_assessment.assessor_response");
-  ctx.notify("provider_proposed");
-}
+void do_ask_assessor(EventContext& ctx) { propose_and_wait(ctx, "risk_assessment.assessor_response"); }
 using ask_assessor = Action<"ask_assessor", do_ask_assessor>;
 
 void do_start_assessment(EventContext& ctx) {
@@ -132,10 +103,7 @@ void do_start_assessment(EventContext& ctx) {
 }
 using start_assessment = Action<"start_assessment", do_start_assessment>;
 
-void do_restart_matching(EventContext& ctx) {
-  record_declined_provider(ctx);
-  ctx.arm_deadline("risk_assessment.matching");
-}
+void do_restart_matching(EventContext& ctx) { match_again(ctx, "risk_assessment.matching"); }
 using restart_matching = Action<"restart_matching", do_restart_matching>;
 
 void do_record_report(EventContext& ctx) {

@@ -33,34 +33,12 @@ struct accept_referral {
       {"funding_source", FieldType::string, true, {}, "RDG, TSCCG, TSCF, TSF, SSIF, ..."},
   };
 };
-struct decline_referral {
-  static constexpr std::string_view name = "decline_referral";
-  static constexpr std::string_view who = "lead";
-  static constexpr std::string_view summary = "the lead declines the referral";
-  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
-};
-struct propose_provider {
-  static constexpr std::string_view name = "propose_provider";
-  static constexpr std::string_view who = "lead";
-  static constexpr std::string_view summary = "the lead proposes a system leader from the ranked matches";
-  static constexpr FieldSpec fields[] = {
-      {"provider_id", FieldType::integer, true, {}, "the proposed system leader"},
-      {"note", FieldType::string, false, {}, "internal to leads and the provider unless shared"},
-      {"shared", FieldType::boolean, false, {}, "true: the school and the LA officer see the note too"},
-  };
-};
-struct provider_accepts {
-  static constexpr std::string_view name = "provider_accepts";
-  static constexpr std::string_view who = "system_leader";
-  static constexpr std::string_view summary = "the proposed system leader accepts the deployment";
-  static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
-};
-struct provider_declines {
-  static constexpr std::string_view name = "provider_declines";
-  static constexpr std::string_view who = "system_leader";
-  static constexpr std::string_view summary = "the proposed system leader declines; matching starts again";
-  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
-};
+using decline_referral = DeclineEvent<"decline_referral", "the lead declines the referral">;
+using propose_provider = ProposeEvent<"propose_provider", "the lead proposes a system leader from the ranked matches",
+                                      "the proposed system leader">;
+using provider_accepts = AcceptsEvent<"provider_accepts", "the proposed system leader accepts the deployment">;
+using provider_declines =
+    DeclinesEvent<"provider_declines", "the proposed system leader declines; matching starts again">;
 struct agree_plan {
   static constexpr std::string_view name = "agree_plan";
   static constexpr std::string_view who = "lead";
@@ -146,13 +124,7 @@ void do_accept_terms(EventContext& ctx) {
 }
 using accept_terms = Action<"accept_terms", do_accept_terms>;
 
-void do_request_provider_response(EventContext& ctx) {
-  record_proposal(ctx);
-  ask_provider(ctx);
-  ctx.data()["proposed_on"] = date_value(ctx.occurred_on());
-  ctx.arm_deadline("support_request.provider_response");
-  ctx.notify("provider_proposed");
-}
+void do_request_provider_response(EventContext& ctx) { propose_and_wait(ctx, "support_request.provider_response"); }
 using request_provider_response = Action<"request_provider_response", do_request_provider_response>;
 
 void do_record_provider_acceptance(EventContext& ctx) {
@@ -161,10 +133,7 @@ void do_record_provider_acceptance(EventContext& ctx) {
 }
 using record_provider_acceptance = Action<"record_provider_acceptance", do_record_provider_acceptance>;
 
-void do_restart_matching(EventContext& ctx) {
-  record_declined_provider(ctx);
-  ctx.arm_deadline("support_request.matching");
-}
+void do_restart_matching(EventContext& ctx) { match_again(ctx, "support_request.matching"); }
 using restart_matching = Action<"restart_matching", do_restart_matching>;
 
 void do_start_deployment(EventContext& ctx) {
