@@ -191,7 +191,8 @@ struct Machine : workflow::MachineBase<Machine> {
   };
   static constexpr std::string_view kOpenedBy = "lead,school,la_officer";
   static constexpr FieldSpec kOpenFields[] = {
-      {"source", FieldType::string, false, "self,local_authority,lead", "who referred (a school user's own referral: self)"},
+      {"source", FieldType::string, false, "self,local_authority,lead",
+       "who referred (a school user's own referral: self)"},
       {"summary", FieldType::string, true, {}, "why a review is wanted"},
   };
   static constexpr workflow::MessageSpec kMessages[] = {

@@ -36,8 +36,9 @@ struct accept_request {
   };
 };
 using decline_request = DeclineEvent<"decline_request", "the lead declines the request">;
-using propose_assessor = ProposeEvent<"propose_assessor", "the lead proposes a system leader to carry out the assessment",
-                                      "the proposed assessor">;
+using propose_assessor =
+    ProposeEvent<"propose_assessor", "the lead proposes a system leader to carry out the assessment",
+                 "the proposed assessor">;
 using assessor_accepts = AcceptsEvent<"assessor_accepts", "the proposed assessor accepts; the report falls due">;
 using assessor_declines = DeclinesEvent<"assessor_declines", "the proposed assessor declines; matching starts again">;
 struct log_visit {

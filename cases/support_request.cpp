@@ -218,7 +218,8 @@ struct Machine : workflow::MachineBase<Machine> {
   // requested days (required when the referral is accepted).
   static constexpr workflow::ProviderSpec kProvider{"NLE,LLE,NLG:governance,LLG:governance,SLE:focus", {}, {}, 0, {}};
   static constexpr FieldSpec kOpenFields[] = {
-      {"source", FieldType::string, false, "self,local_authority,ofsted,lead,risk_assessment", "who referred (a school user's own referral: self)"},
+      {"source", FieldType::string, false, "self,local_authority,ofsted,lead,risk_assessment",
+       "who referred (a school user's own referral: self)"},
       {"summary", FieldType::string, true, {}, "what help is needed"},
       {"linked_case", FieldType::string, false, {}, "the case that recommended this one"},
   };
