@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "workflow/errors.h"
@@ -139,7 +140,18 @@ struct Database::Impl {
         // busy_timeout first: enabling WAL itself needs the lock when another process holds it.
         *session << "PRAGMA busy_timeout = " + std::to_string(busy);
         std::string mode;
-        *session << "PRAGMA journal_mode = WAL", soci::into(mode);
+        // Turning a new file to WAL takes its exclusive lock, and SQLite may
+        // answer "locked" at once, busy handler or not, while another
+        // process opens the same new file: try again for up to the busy timeout.
+        for (auto waited = std::chrono::milliseconds(0);; waited += std::chrono::milliseconds(20)) {
+          try {
+            *session << "PRAGMA journal_mode = WAL", soci::into(mode);
+            break;
+          } catch (const soci::soci_error&) {
+            if (waited >= options.busy_timeout) throw;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
+        }
         *session << "PRAGMA foreign_keys = ON";
         *session << "PRAGMA synchronous = NORMAL";
         return session;
