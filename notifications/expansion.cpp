@@ -9,6 +9,7 @@
 #include "notifications/message_fields.h"
 #include "notifications/webhooks.h"
 #include "workflow/timestamp.h"
+#include "workflow/text.h"
 
 namespace s2s::notifications {
 namespace {
@@ -33,13 +34,7 @@ std::vector<std::string> roles_for(const workflow::KindRegistry& kinds, const st
   const auto* spec = kind != nullptr ? kind->find_message(message) : nullptr;
   std::vector<std::string> out;
   if (spec == nullptr) return out;
-  std::string_view rest = spec->recipients;
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    out.emplace_back(rest.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
+  for (const auto role : workflow::split_list(spec->recipients)) out.emplace_back(role);
   return out;
 }
 

@@ -23,6 +23,7 @@
 #include "tests/support/process.h"
 #include "tests/support/smtp_sink.h"
 #include "tests/support/test_database.h"
+#include "workflow/case_store.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
 #include "workflow/errors.h"
@@ -175,6 +176,37 @@ TEST_F(DispatcherTest, ARoleWithNobodyToTellIsReportedInTheDeliveryRecord) {
   ASSERT_EQ(sent[0].deliveries.size(), 1u);
   EXPECT_EQ(sent[0].deliveries[0].status, "undeliverable");
   EXPECT_EQ(sent[0].deliveries[0].last_error, "no address: no lead user for this case");
+}
+
+// A message no kind declares (queued other than through the engine, which
+// refuses undeclared ones) reaches nobody, and says why, rather than going to
+// whoever a default names.
+TEST_F(DispatcherTest, AMessageItsKindDoesNotDeclareIsUndeliverableAndSaysWhy) {
+  SmtpSink sink;
+  const auto case_id = refer(146330);
+  {
+    auto connection = db_->acquire();
+    workflow::CaseStore store(connection);
+    const boost::json::object payload{{"case_id", case_id},    {"reference", "SR-2026-0001"}, {"kind", "support_request"},
+                                      {"school_urn", 146330},  {"event", "x"},                {"state", "referred"}};
+    store.insert_outbox(case_id, "never_declared", boost::json::serialize(payload), "2026-11-02T09:00:00Z");
+  }
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), options());
+  const auto report = dispatcher.run_once();
+  EXPECT_EQ(report.undeliverable, 1u);
+  EXPECT_EQ(report.sent, 2u) << "the referral itself still reaches both leads";
+  bool found = false;
+  for (const auto& n : notifications(*db_, "sent", 10)) {
+    if (n.message != "never_declared") continue;
+    found = true;
+    ASSERT_EQ(n.deliveries.size(), 1u);
+    EXPECT_EQ(n.deliveries[0].status, "undeliverable");
+    EXPECT_NE(n.deliveries[0].last_error.find("no recipients are declared for message never_declared of kind "
+                                              "support_request"),
+              std::string::npos)
+        << n.deliveries[0].last_error;
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST_F(DispatcherTest, AnUnreachableServerNeverTouchesCaseWork) {
