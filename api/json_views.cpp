@@ -35,6 +35,7 @@ json::object case_json(const workflow::Case& c) {
 }
 
 json::object school_json(const cases::School& s) {
+  const auto need = cases::in_need_because(s);
   return json::object{{"urn", s.urn},
                       {"name", json_text(s.name)},
                       {"la_code", s.la_code},
@@ -49,8 +50,7 @@ json::object school_json(const cases::School& s) {
                       {"ssif_eligible", s.ssif_eligible},
                       {"category_5_6", s.category_5_6},
                       {"phase_group", json_text(s.phase_group)},
-                      {"in_need", cases::in_need_because(s) ? json::value(json_text(*cases::in_need_because(s)))
-                                                            : json::value()}};
+                      {"in_need", need ? json::value(json_text(*need)) : json::value()}};
 }
 
 json::object history_json(const workflow::HistoryEntry& h) {

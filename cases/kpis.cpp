@@ -175,12 +175,56 @@ std::string all_of(const std::vector<std::string>& parts) {
   return out.empty() ? out : "(" + out + ")";
 }
 
-std::string place_condition(soci::session& sql, const KpiScope& scope, const std::string& s);
+// Where the scope's schools are, checked against the database once: the
+// alliance (it exists), the mini region's LA codes, the LA.
+struct Place {
+  std::optional<long long> alliance;
+  std::string la_codes;  // "891, 892": the mini region's
+  std::optional<int> la;
+};
+
+Place find_place(soci::session& sql, const KpiScope& scope) {
+  Place place;
+  if (scope.alliance) {
+    long long found = 0;
+    const long long id = *scope.alliance;
+    sql << "SELECT count(*) FROM alliances WHERE id = :id", soci::use(id), soci::into(found);
+    if (found == 0) throw workflow::InvalidInput("no alliance " + std::to_string(id), "alliance");
+    place.alliance = id;
+  }
+  if (scope.mini_region) {
+    soci::rowset<soci::row> rows =
+        (sql.prepare << "SELECT la_code FROM la_mini_regions WHERE mini_region = :r ORDER BY la_code",
+         soci::use(*scope.mini_region));
+    for (const auto& r : rows) {
+      place.la_codes += (place.la_codes.empty() ? "" : ", ") + std::to_string(row_integer(r, 0));
+    }
+    if (place.la_codes.empty()) {
+      throw workflow::InvalidInput("no mini region '" + *scope.mini_region + "'", "mini_region");
+    }
+  }
+  place.la = scope.la;
+  return place;
+}
+
+// The SQL condition that a school `s` (an alias) is in the place; "" for anywhere.
+std::string place_condition(const Place& place, const std::string& s) {
+  std::vector<std::string> parts;
+  if (place.alliance) {
+    const std::string a = std::to_string(*place.alliance);
+    parts.push_back("(" + s + ".urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = " + a + ") OR " +
+                    s + ".urn IN (SELECT lead_school_urn FROM alliances WHERE id = " + a + "))");
+  }
+  if (!place.la_codes.empty()) parts.push_back(s + ".la_code IN (" + place.la_codes + ")");
+  if (place.la) parts.push_back(s + ".la_code = " + std::to_string(*place.la));
+  return all_of(parts);
+}
 
 ScopeSql scope_conditions(soci::session& sql, const KpiScope& scope) {
   ScopeSql out;
-  out.place = place_condition(sql, scope, "s");
-  out.place_of_lead = place_condition(sql, scope, "ls");
+  const Place place = find_place(sql, scope);
+  out.place = place_condition(place, "s");
+  out.place_of_lead = place_condition(place, "ls");
   if (!scope.phases.empty()) {
     std::string list;
     for (const auto& phase : scope.phases) {
@@ -195,32 +239,6 @@ ScopeSql scope_conditions(soci::session& sql, const KpiScope& scope) {
   if (!out.phases.empty()) parts.push_back(out.phases);
   out.full = all_of(parts);
   return out;
-}
-
-std::string place_condition(soci::session& sql, const KpiScope& scope, const std::string& s) {
-  std::vector<std::string> parts;
-  if (scope.alliance) {
-    long long found = 0;
-    const long long id = *scope.alliance;
-    sql << "SELECT count(*) FROM alliances WHERE id = :id", soci::use(id), soci::into(found);
-    if (found == 0) throw workflow::InvalidInput("no alliance " + std::to_string(id), "alliance");
-    const std::string a = std::to_string(id);
-    parts.push_back("(" + s + ".urn IN (SELECT school_urn FROM alliance_members WHERE alliance_id = " + a + ") OR " +
-                    s + ".urn IN (SELECT lead_school_urn FROM alliances WHERE id = " + a + "))");
-  }
-  if (scope.mini_region) {
-    std::vector<std::string> codes;
-    soci::rowset<soci::row> rows =
-        (sql.prepare << "SELECT la_code FROM la_mini_regions WHERE mini_region = :r ORDER BY la_code",
-         soci::use(*scope.mini_region));
-    for (const auto& r : rows) codes.push_back(std::to_string(row_integer(r, 0)));
-    if (codes.empty()) throw workflow::InvalidInput("no mini region '" + *scope.mini_region + "'", "mini_region");
-    std::string list;
-    for (const auto& c : codes) list += (list.empty() ? "" : ", ") + c;
-    parts.push_back(s + ".la_code IN (" + list + ")");
-  }
-  if (scope.la) parts.push_back(s + ".la_code = " + std::to_string(*scope.la));
-  return all_of(parts);
 }
 
 // What a report's KPIs are counted from: its dates, its scope's SQL, and the
@@ -460,6 +478,7 @@ void per_teaching_school(Counting& c, Kpi& k, Counts&& counts, std::optional<dou
     part.name = ts.name;
     const auto mine = [&](const Tally& t) { return t.keys[2] == id && counts(t); };
     for (const auto& t : days) part.actual += mine(t) ? t.value / 2.0 : 0;
+    part.target = each ? "at least " + figure_text(*each) : "";
     part.status = each ? rag(part.actual, *each) : "none";
     part.references = Counting::sorted_refs(days, [&](const Tally& t) { return mine(t) && c.listable(t); });
     k.numerator += part.actual;
@@ -827,7 +846,7 @@ std::string kpi_csv(const KpiReport& report) {
   }
   for (const auto& k : report.kpis) {
     for (const auto& part : k.parts) {
-      row(k.id + ".teaching_school", part.name, k.status == "none" ? "" : "at least 30", figure_text(part.actual), "",
+      row(k.id + ".teaching_school", part.name, part.target, figure_text(part.actual), "",
           "", "", k.unit, part.status, part.references);
     }
   }

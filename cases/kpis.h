@@ -38,6 +38,7 @@ struct KpiPart {
   std::int64_t alliance_id = 0;  // the teaching school alliance
   std::string name;              // "Birch Teaching School Alliance (Birch Primary)"
   double actual = 0;
+  std::string target;                   // "at least 30"; "" where the plans set none per teaching school
   std::string status;                   // against the per-teaching-school target; "none" without one
   std::vector<std::string> references;  // the cases behind it, sorted
 };

@@ -204,11 +204,11 @@ std::vector<std::string> items_of(std::string_view list) {
 // "an NLE or LLE designation", "an SLE designation".
 std::string designations_text(const std::vector<std::string>& codes) {
   if (codes.empty()) return "";
-  std::string out = std::string(codes.front().front() == 'N' || codes.front().front() == 'L' ? "an " : "a ");
+  std::string out;
   for (std::size_t i = 0; i < codes.size(); ++i) {
     out += (i == 0 ? "" : i + 1 == codes.size() ? " or " : ", ") + codes[i];
   }
-  return out + " designation";
+  return workflow::with_article(out + " designation");
 }
 
 // The kind's provider rule (workflow::ProviderSpec) for this request: which

@@ -73,7 +73,7 @@ int run_report_kpis(const Settings& settings) {
     std::cout << fmt::format("{:<58} {:>10} {:>12} {:>14}  {}\n", k.name.substr(0, 58), actual, k.target, of, k.status);
     for (const auto& part : k.parts) {
       std::cout << fmt::format("  {:<56} {:>10} {:>12} {:>14}  {}\n", part.name.substr(0, 56),
-                               cases::figure_text(part.actual), part.status == "none" ? "" : "at least 30", "",
+                               cases::figure_text(part.actual), part.target, "",
                                part.status);
     }
     if (k.previous) {

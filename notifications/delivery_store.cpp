@@ -88,6 +88,15 @@ void DeliveryStore::settle(std::int64_t outbox_id, const std::string& now) {
       soci::use(id), soci::use(now), soci::use(id), soci::use(id);
 }
 
+void DeliveryStore::lease(const std::vector<ClaimedDelivery>& claimed, const std::string& lease_until) {
+  auto& sql = connection_.session();
+  for (const auto& d : claimed) {
+    const long long key = d.id;
+    sql << "UPDATE deliveries SET next_attempt_at = :lease, claimed_by = :me WHERE id = :id", soci::use(lease_until),
+        soci::use(owner_), soci::use(key);
+  }
+}
+
 std::vector<ClaimedDelivery> DeliveryStore::claim_due(const std::string& now, const std::string& lease_until,
                                                       int limit) {
   auto& sql = connection_.session();
@@ -115,11 +124,7 @@ std::vector<ClaimedDelivery> DeliveryStore::claim_due(const std::string& now, co
     c.case_id = case_ind == soci::i_null ? 0 : case_id;
     out.push_back(c);
   }
-  for (const auto& d : out) {
-    const long long key = d.id;
-    sql << "UPDATE deliveries SET next_attempt_at = :lease, claimed_by = :me WHERE id = :id", soci::use(lease_until),
-        soci::use(owner_), soci::use(key);
-  }
+  lease(out, lease_until);
   return out;
 }
 
@@ -150,11 +155,7 @@ std::vector<ClaimedDelivery> DeliveryStore::claim_held(const std::string& cutoff
     h.case_id = case_ind == soci::i_null ? 0 : case_id;
     out.push_back(h);
   }
-  for (const auto& d : out) {
-    const long long key = d.id;
-    sql << "UPDATE deliveries SET next_attempt_at = :lease, claimed_by = :me WHERE id = :id", soci::use(lease_until),
-        soci::use(owner_), soci::use(key);
-  }
+  lease(out, lease_until);
   return out;
 }
 

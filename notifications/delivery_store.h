@@ -86,6 +86,9 @@ class DeliveryStore {
                       const ClaimedDelivery& delivery, bool ok, const std::string& outcome, const std::string& waiting);
 
  private:
+  // Marks each claimed delivery as ours until `lease_until`.
+  void lease(const std::vector<ClaimedDelivery>& claimed, const std::string& lease_until);
+
   // Marks the message settled once none of its deliveries is pending or held:
   // dead if any is dead, else sent.
   void settle(std::int64_t outbox_id, const std::string& now);

@@ -52,9 +52,16 @@ std::string number_text(double value) {
 }
 
 std::string with_article(std::string_view noun) {
-  const bool vowel = !noun.empty() && std::string_view("aeiou").find(static_cast<char>(std::tolower(
-                                          static_cast<unsigned char>(noun.front())))) != std::string_view::npos;
-  return (vowel ? "an " : "a ") + std::string(noun);
+  if (noun.empty()) return "a ";
+  // An initialism ("SLE", "NLE or LLE") is said letter by letter: "an" before
+  // the letters whose names begin with a vowel sound.
+  const auto first_word = noun.substr(0, noun.find(' '));
+  const bool initialism = first_word.size() > 1 && std::all_of(first_word.begin(), first_word.end(), [](char c) {
+                            return std::isupper(static_cast<unsigned char>(c)) != 0;
+                          });
+  const char first = static_cast<char>(std::tolower(static_cast<unsigned char>(noun.front())));
+  const bool vowel_sound = std::string_view(initialism ? "aefhilmnorsx" : "aeiou").find(first) != std::string_view::npos;
+  return (vowel_sound ? "an " : "a ") + std::string(noun);
 }
 
 std::vector<std::string_view> split_list(std::string_view list) {

@@ -18,7 +18,8 @@ namespace s2s::workflow {
 // A number as people write it: 5, 0.5, 12.25, -3 (never 5.000000 nor 5e+00).
 [[nodiscard]] std::string number_text(double value);
 
-// A noun phrase with its indefinite article: "an integer", "a string".
+// A noun phrase with its indefinite article: "an integer", "a string"; an
+// initialism by the sound of its first letter: "an SLE designation", "a PPR".
 [[nodiscard]] std::string with_article(std::string_view noun);
 
 // The items of a comma-separated list ("lead, school" or "NLE,LLE"), each

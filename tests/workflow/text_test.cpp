@@ -16,6 +16,9 @@ TEST(TextTest, NumbersReadAsPeopleWriteThem) {
 TEST(TextTest, ArticlesFollowTheSoundOfTheNoun) {
   EXPECT_EQ(with_article("integer"), "an integer");
   EXPECT_EQ(with_article("string"), "a string");
+  EXPECT_EQ(with_article("SLE designation"), "an SLE designation");
+  EXPECT_EQ(with_article("NLE or LLE designation"), "an NLE or LLE designation");
+  EXPECT_EQ(with_article("PPR designation"), "a PPR designation");
 }
 
 TEST(TextTest, HtmlIsEscapedInContentAndAttributes) {
