@@ -55,6 +55,7 @@ struct App {
   Metrics metrics;
   RateLimiter limiter;        // per user
   RateLimiter failed_logins;  // per client address
+  RateLimiter sign_in_requests;  // web sign-in links asked for, per client address
 };
 
 // Registers every route of s2sd on `router`. `app` must outlive the router.

@@ -28,21 +28,8 @@ std::string etag(int version) { return "\"" + std::to_string(version) + "\""; }
 // the same answer either way.
 Case visible_case(RouteContext& ctx) {
   const std::string& key = ctx.param("id");
-  auto found = ctx.app.engine->lookup(key);
+  auto found = cases::find_visible_case(*ctx.app.engine, ctx.caller.actor, key);
   if (!found) not_found("no case " + key);
-  const auto& check = ctx.app.engine->kinds().scope_check();
-  if (check) {
-    const workflow::CaseSnapshot snapshot{found->id,    found->kind,    found->reference, found->school_urn,
-                                          found->state, found->version, found->opened_on};
-    auto connection = ctx.app.db->acquire();
-    std::optional<std::string> refusal;
-    try {
-      refusal = check(connection, ctx.caller.actor, snapshot);
-    } catch (...) {
-      connection.rethrow_translated();
-    }
-    if (refusal) not_found("no case " + key);
-  }
   ctx.case_kind = ctx.app.engine->kinds().find(found->kind);
   return std::move(*found);
 }
@@ -71,15 +58,11 @@ json::object field_json(const workflow::FieldSpec& f) {
 // their `who` names the caller's role.
 json::array allowed_events_json(RouteContext& ctx, const Case& c) {
   json::array out;
-  const workflow::CaseKind* kind = ctx.app.engine->kinds().find(c.kind);
-  if (kind == nullptr) return out;
-  for (const auto name : ctx.app.engine->allowed_events(c)) {
-    const workflow::EventInfo* info = kind->find_event(name);
-    if (info == nullptr || !workflow::names_role(info->who, ctx.role())) continue;
+  for (const workflow::EventInfo* info : cases::actions_for(*ctx.app.engine, c, ctx.role())) {
     json::array fields;
     for (const auto& f : info->fields) fields.push_back(field_json(f));
-    out.push_back(
-        json::object{{"event", json_text(name)}, {"summary", json_text(info->summary)}, {"fields", std::move(fields)}});
+    out.push_back(json::object{
+        {"event", json_text(info->name)}, {"summary", json_text(info->summary)}, {"fields", std::move(fields)}});
   }
   return out;
 }

@@ -723,7 +723,7 @@ HttpResponse deadlines_feed(App& app, const HttpRequest& request) {
     ics_line(out, "SUMMARY:" + ics_text(overdue + what + " due: " + d.reference + " (" + d.school_name + ")"));
     ics_line(out, "DESCRIPTION:" + ics_text("Deadline " + d.purpose + " of " + d.reference + ", due " + due + ". " +
                                             whose_move(d.owner) + " " + working_days_text(d)));
-    ics_line(out, "URL:" + app.options.public_url + "/api/v1/cases/" + std::to_string(d.case_id));
+    ics_line(out, "URL:" + app.options.public_url + "/cases/" + d.reference);
     ics_line(out, "TRANSP:TRANSPARENT");
     ics_line(out, "END:VEVENT");
   }

@@ -57,6 +57,7 @@ HttpResponse Router::dispatch(const HttpRequest& request, std::string* pattern) 
     response.headers.emplace_back("Allow", allowed);
     return response;
   }
+  if (fallback_) return fallback_(request, Params{});
   return HttpResponse::problem(404, "not-found", "Not found", "no resource at " + request.path);
 }
 

@@ -26,6 +26,10 @@ class Router {
   // `pattern`, when given, is set to the pattern that matched ("" for none).
   [[nodiscard]] HttpResponse dispatch(const HttpRequest& request, std::string* pattern = nullptr) const;
 
+  // What answers a path no pattern matches (the web's HTML 404 page), instead
+  // of the 404 problem. Set once, before dispatching.
+  void set_fallback(Route route) { fallback_ = std::move(route); }
+
   // Every (method, pattern) registered, in registration order.
   [[nodiscard]] std::vector<std::pair<std::string, std::string>> routes() const;
 
@@ -37,6 +41,7 @@ class Router {
     Route route;
   };
   std::vector<Entry> entries_;
+  Route fallback_;
 };
 
 }  // namespace s2s::api

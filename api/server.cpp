@@ -304,7 +304,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto message = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
     message->set(http::field::server, "s2sd");
     message->set(http::field::content_type, response.content_type);
-    for (auto& [name, value] : response.headers) message->set(name, value);
+    for (auto& [name, value] : response.headers) message->insert(name, value);  // Set-Cookie may repeat
     message->body() = std::move(response.body);
     message->keep_alive(keep_alive_);
     message->prepare_payload();

@@ -75,4 +75,36 @@ CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const 
   return page;
 }
 
+std::optional<workflow::Case> find_visible_case(workflow::Engine& engine, const workflow::Actor& actor,
+                                                std::string_view id_or_reference) {
+  auto found = engine.lookup(id_or_reference);
+  if (!found) return std::nullopt;
+  const auto& check = engine.kinds().scope_check();
+  if (check) {
+    const workflow::CaseSnapshot snapshot{found->id,    found->kind,    found->reference, found->school_urn,
+                                          found->state, found->version, found->opened_on};
+    auto connection = engine.database().acquire();
+    std::optional<std::string> refusal;
+    try {
+      refusal = check(connection, actor, snapshot);
+    } catch (...) {
+      connection.rethrow_translated();
+    }
+    if (refusal) return std::nullopt;
+  }
+  return found;
+}
+
+std::vector<const workflow::EventInfo*> actions_for(const workflow::Engine& engine, const workflow::Case& c,
+                                                    std::string_view role) {
+  std::vector<const workflow::EventInfo*> out;
+  const workflow::CaseKind* kind = engine.kinds().find(c.kind);
+  if (kind == nullptr) return out;
+  for (const auto name : engine.allowed_events(c)) {
+    const workflow::EventInfo* info = kind->find_event(name);
+    if (info != nullptr && workflow::names_role(info->who, role)) out.push_back(info);
+  }
+  return out;
+}
+
 }  // namespace s2s::cases

@@ -7,6 +7,7 @@
 
 #include "workflow/case_kind.h"
 #include "workflow/database.h"
+#include "workflow/engine.h"
 
 // The case list: the cases within a person's scope, newest first, narrowed by
 // optional filters (GET /api/v1/cases).
@@ -53,5 +54,17 @@ struct CasePage {
 // Reads on its own connection; thread-safe. Throws DatabaseUnavailable or
 // DatabaseError.
 [[nodiscard]] CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const CaseFilter& filter);
+
+// The case named by its id ("42") or reference ("SR-2026-0042") if it exists
+// and lies within `actor`'s scope; nullopt otherwise, the same answer either
+// way (a case outside someone's scope does not exist for them). What every
+// adapter uses before it says anything about a case.
+[[nodiscard]] std::optional<workflow::Case> find_visible_case(workflow::Engine& engine, const workflow::Actor& actor,
+                                                              std::string_view id_or_reference);
+
+// The events `role` may send to the case now: its state takes them and their
+// `who` names the role. In the kind's declared order.
+[[nodiscard]] std::vector<const workflow::EventInfo*> actions_for(const workflow::Engine& engine,
+                                                                  const workflow::Case& c, std::string_view role);
 
 }  // namespace s2s::cases

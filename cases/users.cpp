@@ -1,7 +1,5 @@
 #include "cases/users.h"
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <soci/soci.h>
 
 #include <algorithm>
@@ -35,19 +33,6 @@ bool scope_fits(std::string_view role, std::string_view kind) {
 bool all_digits(std::string_view s) {
   return !s.empty() && s.size() <= 9 && s.front() != '0' &&
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// "s2s_" and 32 random bytes as hex: 256 bits, unguessable.
-std::string new_token() {
-  std::array<unsigned char, 32> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) throw std::runtime_error("no randomness");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string token = "s2s_";
-  for (const unsigned char b : bytes) {
-    token += kHex[b >> 4];
-    token += kHex[b & 0x0f];
-  }
-  return token;
 }
 
 // The phase groups as given ("primary,middle"), checked and in their
@@ -120,7 +105,7 @@ NewUser add_user(workflow::Database& db, std::string_view name, std::string_view
 
   NewUser created;
   created.user = User{0, std::string(name), std::string(email), std::string(role), kind, value, phase_list};
-  created.token = new_token();
+  created.token = workflow::random_token("s2s_");
   const std::string hash = workflow::sha256_hex(created.token);
   const std::string prefix = created.token.substr(0, 12);
   const std::string now = workflow::format_timestamp(std::chrono::system_clock::now());
@@ -173,6 +158,9 @@ int revoke_tokens(workflow::Database& db, std::string_view email) {
         soci::into(live);
     sql << "UPDATE api_tokens SET revoked_at = :now WHERE user_id = :id AND revoked_at IS NULL", soci::use(now),
         soci::use(id);
+    sql << "UPDATE web_sessions SET ended_at = :now WHERE user_id = :id AND ended_at IS NULL", soci::use(now),
+        soci::use(id);
+    sql << "UPDATE users SET revoked_at = COALESCE(revoked_at, :now) WHERE id = :id", soci::use(now), soci::use(id);
     return live;
   });
 }
@@ -219,9 +207,7 @@ std::optional<User> lookup(workflow::Database& db, std::string_view token, const
     st.phases_ind = soci::i_ok;
     if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
     // The index found it by hash; compare again without a data-dependent early exit.
-    if (st.stored.size() != hash.size() || CRYPTO_memcmp(st.stored.data(), hash.data(), hash.size()) != 0) {
-      return std::nullopt;
-    }
+    if (!workflow::equal_in_constant_time(st.stored, hash)) return std::nullopt;
     User user = st.user;
     user.id = st.id;
     user.scope_kind = st.kind_ind == soci::i_null ? std::string() : st.kind;
@@ -243,7 +229,7 @@ std::optional<User> authenticate_feed(workflow::Database& db, std::string_view t
 
 std::string new_feed_token(workflow::Database& db, std::string_view email) {
   const std::string address(email);
-  const std::string token = "s2sfeed_" + new_token().substr(4);
+  const std::string token = workflow::random_token("s2sfeed_");
   const std::string hash = workflow::sha256_hex(token);
   const std::string prefix = token.substr(0, 16);
   const std::string now = workflow::format_timestamp(std::chrono::system_clock::now());
@@ -258,6 +244,41 @@ std::string new_feed_token(workflow::Database& db, std::string_view email) {
         soci::use(id), soci::use(hash), soci::use(prefix), soci::use(now);
   });
   return token;
+}
+
+std::optional<User> find_user(workflow::Database& db, std::int64_t id) {
+  auto connection = db.acquire();
+  try {
+    auto& sql = connection.session();
+    User user;
+    std::string kind;
+    std::string value;
+    std::string phases;
+    soci::indicator kind_ind = soci::i_ok;
+    soci::indicator value_ind = soci::i_ok;
+    soci::indicator phases_ind = soci::i_ok;
+    long long key = id;
+    sql << "SELECT name, email, role, scope_kind, scope_value, scope_phases FROM users WHERE id = :id", soci::use(key),
+        soci::into(user.name), soci::into(user.email), soci::into(user.role), soci::into(kind, kind_ind),
+        soci::into(value, value_ind), soci::into(phases, phases_ind);
+    if (!sql.got_data()) return std::nullopt;
+    user.id = id;
+    user.scope_kind = kind_ind == soci::i_null ? std::string() : kind;
+    user.scope_value = value_ind == soci::i_null ? std::string() : value;
+    user.scope_phases = phases_ind == soci::i_null ? std::string() : phases;
+    return user;
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+}
+
+std::optional<User> user_of_actor(workflow::Database& db, std::string_view actor_name) {
+  if (!actor_name.starts_with("user:")) return std::nullopt;
+  const auto digits = actor_name.substr(5, actor_name.find(' ') - 5);
+  std::int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (ec != std::errc() || ptr != digits.data() + digits.size()) return std::nullopt;
+  return find_user(db, id);
 }
 
 }  // namespace s2s::cases

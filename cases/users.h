@@ -60,8 +60,9 @@ struct NewUser {
 // message as it happens) or "digest" (one message a day). Throws UserError.
 void set_notify(workflow::Database& db, std::string_view email, std::string_view mode);
 
-// Revokes every live token of the user with this email; returns how many.
-// Throws UserError for an unknown email.
+// Revokes the user with this email: every live token, every web session
+// (they end at once), and any later sign-in (cases/sign_in.h). Returns how
+// many tokens were live. Throws UserError for an unknown email.
 int revoke_tokens(workflow::Database& db, std::string_view email);
 
 // A new calendar-feed token for the user with this email (their earlier feed
@@ -71,6 +72,13 @@ int revoke_tokens(workflow::Database& db, std::string_view email);
 
 // The user a feed token belongs to, if it is a live feed token.
 [[nodiscard]] std::optional<User> authenticate_feed(workflow::Database& db, std::string_view token);
+
+// The user with this id, revoked or not; nullopt for none.
+[[nodiscard]] std::optional<User> find_user(workflow::Database& db, std::int64_t id);
+
+// The user an actor name ("user:12 amy@example.org", as actor_of makes it)
+// names; nullopt for a system actor or an unknown user.
+[[nodiscard]] std::optional<User> user_of_actor(workflow::Database& db, std::string_view actor_name);
 
 // The user a bearer token belongs to, if it is known and not revoked. The
 // token is hashed before it is looked up; the hashes are compared in constant time.

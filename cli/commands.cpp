@@ -45,6 +45,7 @@ std::vector<Command> all_commands() {
       calendar_close_command(),
       user_add_command(),
       user_revoke_command(),
+      user_sign_in_link_command(),
       alliance_add_command(),
       system_leader_add_command(),
       designation_add_command(),

@@ -20,6 +20,8 @@
 #include "cli/timers.h"
 #include "notifications/dispatcher.h"
 #include "notifications/templates.h"
+#include "web/link_mailer.h"
+#include "web/web.h"
 #include "workflow/database.h"
 #include "workflow/engine.h"
 #include "workflow/migrations.h"
@@ -93,8 +95,20 @@ int run_serve(const Settings& settings) {
   } else {
     spdlog::warn("notifications are not sent: no --smtp-url (they wait in the outbox)");
   }
+  web::WebOptions web_options;
+  web_options.secure_cookies = app.options.public_url.starts_with("https://");
+  web_options.sessions.idle = std::chrono::minutes(settings.integer("session-idle-minutes", 5, 24 * 60));
+  web_options.sessions.absolute = std::chrono::hours(settings.integer("session-hours", 1, 24 * 30));
+  std::unique_ptr<web::LinkMailer> link_mailer;
+  if (settings.get("smtp-url")) {
+    link_mailer = std::make_unique<web::LinkMailer>(make_mailer(settings).options(), app.options.public_url,
+                                                    web_options.sessions.link_lifetime);
+  } else {
+    spdlog::warn("sign-in links are not emailed: no --smtp-url ('s2sd user sign-in-link EMAIL' prints one)");
+  }
   api::Router router;
   api::register_routes(router, app);
+  web::register_web_routes(router, app, web_options, link_mailer.get());
   api::HttpServer server(options, api::make_handler(router, app));
   spdlog::info("s2sd {} serving http://{}:{} with {} database {}", version(), options.host, server.port(),
                workflow::to_string(app.db->backend()), app.db->url().redacted);
@@ -108,7 +122,9 @@ int run_serve(const Settings& settings) {
 }  // namespace
 
 Command serve_command() {
-  return {{"serve", "", "Run the HTTP API. Migrates the database first unless --no-migrate.",
+  return {{"serve", "",
+           "Serve the web pages and the HTTP API. Migrates the database first unless --no-migrate. Cookies are "
+           "Secure when --public-url is https.",
            with_common(
                {
                    {"listen", "HOST:PORT", "address to listen on", "127.0.0.1:8080"},
@@ -127,6 +143,8 @@ Command serve_command() {
                    {"idle-timeout-ms", "MS", "keep-alive connections close after this idle", "30000"},
                    {"shutdown-grace-ms", "MS", "on SIGTERM, in-flight requests get this long", "10000"},
                    {"no-timers", "", "do not fire due timers in this process", ""},
+                   {"session-idle-minutes", "N", "a web session unused this long ends", "60"},
+                   {"session-hours", "N", "and any web session this old", "12"},
                },
                engine_options(),
                [] {

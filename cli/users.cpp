@@ -1,8 +1,10 @@
 #include "cli/users.h"
 
+#include <chrono>
 #include <iostream>
 #include <string>
 
+#include "cases/sign_in.h"
 #include "cases/users.h"
 #include "workflow/database.h"
 
@@ -26,7 +28,8 @@ int run_user_add(const Settings& settings) {
 int run_user_revoke(const Settings& settings) {
   auto db = open_database(settings);
   const int revoked = cases::revoke_tokens(*db, settings.positional[0]);
-  std::cout << revoked << " token(s) of " << settings.positional[0] << " revoked\n";
+  std::cout << revoked << " token(s) of " << settings.positional[0]
+            << " revoked; their web sessions ended and they can no longer sign in\n";
   return 0;
 }
 
@@ -48,7 +51,35 @@ int run_user_notify(const Settings& settings) {
   return 0;
 }
 
+// A sign-in link printed rather than emailed: for an administrator helping
+// someone in, and for ./scripts/run's demo users. Subject to the same limit
+// per address as links asked for on the sign-in page.
+int run_user_sign_in_link(const Settings& settings) {
+  auto db = open_migrated(settings);
+  const std::string& email = settings.positional[0];
+  const cases::SessionPolicy policy;
+  const auto link = cases::create_sign_in_link(*db, email, settings.get("next").value_or("/"),
+                                               std::chrono::system_clock::now(), policy);
+  if (!link) {
+    throw cases::UserError("no sign-in link for " + email + ": no live user has this email, or it has had " +
+                               std::to_string(policy.links_per_address_per_hour) + " links in the last hour",
+                           workflow::ErrorCategory::not_found);
+  }
+  std::cout << settings.get("public-url").value_or("http://127.0.0.1:8080") << "/sign-in/link?token=" << link->token
+            << '\n';
+  return 0;
+}
+
 }  // namespace
+
+Command user_sign_in_link_command() {
+  return {{"user sign-in-link", "EMAIL",
+           "Print a one-time link that signs the user in to the web pages (valid 15 minutes, used once).",
+           with_common({{"public-url", "URL", "where people reach s2s", "http://127.0.0.1:8080"},
+                        {"next", "PATH", "the page to open once signed in", "/"}}),
+           1},
+          run_user_sign_in_link};
+}
 
 Command user_add_command() {
   return {{"user add", "", "Create a user and print its bearer token alone on the last line (stored only as a hash).",
@@ -67,7 +98,9 @@ Command user_add_command() {
 }
 
 Command user_revoke_command() {
-  return {{"user revoke", "EMAIL", "Revoke every token of the user with this email.", common_options(), 1},
+  return {{"user revoke", "EMAIL",
+           "Revoke the user with this email: their tokens and web sessions end, and they can no longer sign in.",
+           common_options(), 1},
           run_user_revoke};
 }
 

@@ -45,7 +45,7 @@ void send_digests(workflow::Database& db, const Directory& directory, const Mail
         const auto fields =
             message_fields(db, directory, options.public_url, payload, held[i].case_id, held[i].recipient_name);
         const Rendered r = render(held[i].message, fields);
-        const std::string& link = fields.at("link");
+        const std::string& link = fields.at("page");
         text += "- " + r.subject + "\n  " + link + "\n";
         html +=
             "<li><a href=\"" + workflow::html_escape(link) + "\">" + workflow::html_escape(r.subject) + "</a></li>\n";

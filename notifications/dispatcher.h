@@ -36,7 +36,7 @@ struct DispatcherOptions {
   std::chrono::seconds backoff_base{30};             // 30 s, 1 min, 2 min, ... each with +-25% jitter
   std::chrono::seconds backoff_cap{3600};            // never longer than this
   std::chrono::seconds lease{120};                   // a claimed delivery is this process's for this long
-  std::string public_url = "http://127.0.0.1:8080";  // links in messages: PUBLIC_URL/api/v1/cases/ID
+  std::string public_url = "http://127.0.0.1:8080";  // links: PUBLIC_URL/cases/REF in emails, /api/v1/cases/ID in webhooks
   std::string message_id_domain = "s2s.localhost";   // Message-ID: <outbox-ID@DOMAIN>
   std::chrono::minutes digest_at{7 * 60};            // Europe/London time of day of the daily digest
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };

@@ -57,6 +57,8 @@ std::map<std::string, std::string> message_fields(workflow::Database& db, const 
       {"ended_by", text_of(payload, "ended_by")},
       {"recipient_name", recipient_name.substr(0, recipient_name.rfind(" ("))},
       {"link", public_url + "/api/v1/cases/" + std::to_string(case_id)},
+      // The case's web page (docs/web.md): what people open from an email.
+      {"page", public_url + "/cases/" + text_of(payload, "reference")},
   };
   fields["school_name"] = school_name(db, directory, fields["school_urn"]);
   return fields;

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <vector>
 #include <cctype>
+
+#include <kainjow/mustache.hpp>
 
 #include "workflow/embedded.h"
 #include "workflow/errors.h"
@@ -14,10 +17,12 @@ namespace {
 constexpr std::array<std::string_view, 9> kMessages{"referral_received", "provider_proposed", "deployment_agreed",
                                                     "rating_requested",  "deadline_reminder", "deadline_passed",
                                                     "contact_due",       "report_submitted",  "designation_ended"};
-constexpr std::array<std::string_view, 16> kFields{
+// Messages sent at once, not through the outbox: the sign-in link (web/link_mailer.h).
+constexpr std::array<std::string_view, 1> kDirect{"sign_in_link"};
+constexpr std::array<std::string_view, 18> kFields{
     "reference",      "kind_title", "school_name",     "school_urn",  "state",    "event",
     "purpose",        "purpose_title", "due_on",       "recipient_name", "link",  "risk_level",
-    "recommendations", "designation", "ended_on",      "ended_by"};
+    "recommendations", "designation", "ended_on",      "ended_by",  "valid_for",  "page"};
 
 std::string_view template_text(std::string_view message, std::string_view extension) {
   const std::string path = "notifications/templates/" + std::string(message) + extension.data();
@@ -31,23 +36,19 @@ std::string_view template_text(std::string_view message, std::string_view extens
 
 namespace {
 
-// Replaces every {{field}}; `escape` for HTML.
+// The template with `fields` filled in by the Mustache library: HTML-escaped
+// for the HTML body, as written for the text. A field without a value renders empty.
 std::string fill(std::string_view text, const std::map<std::string, std::string>& fields, bool escape) {
-  std::string out;
-  std::size_t at = 0;
-  while (true) {
-    const auto open = text.find("{{", at);
-    if (open == std::string_view::npos) break;
-    const auto close = text.find("}}", open);
-    if (close == std::string_view::npos) break;
-    out += text.substr(at, open - at);
-    const std::string name(text.substr(open + 2, close - open - 2));
-    const auto it = fields.find(name);
-    if (it != fields.end()) out += escape ? workflow::html_escape(it->second) : it->second;
-    at = close + 2;
+  kainjow::mustache::mustache tmpl{std::string(text)};
+  if (!tmpl.is_valid()) throw TemplateError("a message template does not parse: " + tmpl.error_message());
+  if (escape) {
+    tmpl.set_custom_escape([](const std::string& s) { return workflow::html_escape(s); });
+  } else {
+    tmpl.set_custom_escape([](const std::string& s) { return s; });
   }
-  out += text.substr(at);
-  return out;
+  kainjow::mustache::data data;
+  for (const auto& [name, value] : fields) data.set(name, value);
+  return tmpl.render(data);
 }
 
 }  // namespace
@@ -56,6 +57,11 @@ std::span<const std::string_view> message_kinds() noexcept { return kMessages; }
 std::span<const std::string_view> template_fields() noexcept { return kFields; }
 
 void check_template(std::string_view name, std::string_view text) {
+  {
+    const kainjow::mustache::mustache parsed{std::string(text)};
+    if (!parsed.is_valid()) throw TemplateError(std::string(name) + ": " + parsed.error_message());
+  }
+  // Mustache renders an unknown name as nothing: a misspelt field is caught here instead.
   std::size_t at = 0;
   int line = 1;
   while (true) {
@@ -69,6 +75,7 @@ void check_template(std::string_view name, std::string_view text) {
       throw TemplateError(std::string(name) + " line " + std::to_string(line) + ": '{{' is never closed");
     }
     const std::string_view field = text.substr(open + 2, close - open - 2);
+
     if (std::find(kFields.begin(), kFields.end(), field) == kFields.end()) {
       std::string known;
       for (const auto f : kFields) known += (known.empty() ? "" : ", ") + std::string(f);
@@ -80,7 +87,9 @@ void check_template(std::string_view name, std::string_view text) {
 }
 
 void check_templates() {
-  for (const auto message : kMessages) {
+  std::vector<std::string_view> all(kMessages.begin(), kMessages.end());
+  all.insert(all.end(), kDirect.begin(), kDirect.end());
+  for (const auto message : all) {
     const auto text = template_text(message, ".txt");
     const auto html = template_text(message, ".html");
     const std::string name = "notifications/templates/" + std::string(message);

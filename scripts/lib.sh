@@ -14,6 +14,7 @@ S2S_PACKAGES=(
   libspdlog-dev libfmt-dev libssl-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15
+  libkainjow-mustache-dev chromium
 )
 
 _s2s_step_name=""
@@ -67,6 +68,26 @@ install_packages() {
   # libboost1.81-dev conflicts with the default 1.74 set: naming the 1.81 packages
   # explicitly lets apt replace it.
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The web pages' front-end packages, pinned by package-lock.json (npm ci, only
+# when the lock file changed since the last install), and their stylesheet
+# built from GOV.UK Frontend by Sass into web/dist/. CMake compiles both into s2sd.
+install_web() {
+  command -v npm >/dev/null || { echo "npm not found: install Node.js and npm" >&2; return 1; }
+  local stamp="$S2S_ROOT/node_modules/.s2s-lock.sha256"
+  local want
+  want=$(sha256sum "$S2S_ROOT/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    (cd "$S2S_ROOT" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  else
+    echo "    npm packages up to date"
+  fi
+  if [ ! -f "$S2S_ROOT/web/dist/s2s.css" ] || [ -n "$(find "$S2S_ROOT/web/assets" "$S2S_ROOT/package-lock.json" \
+      -newer "$S2S_ROOT/web/dist/s2s.css" -print -quit)" ]; then
+    (cd "$S2S_ROOT" && npm run --silent build:css)
+  fi
 }
 
 # build DIR BUILD_TYPE [cmake args...] then targets after "--"

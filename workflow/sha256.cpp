@@ -1,6 +1,8 @@
 #include "workflow/sha256.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <array>
 #include <stdexcept>
@@ -21,6 +23,22 @@ std::string sha256_hex(std::string_view data) {
     out.push_back(kHex[digest[i] & 0x0f]);
   }
   return out;
+}
+
+std::string random_token(std::string_view prefix) {
+  std::array<unsigned char, 32> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) throw std::runtime_error("no randomness");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string token(prefix);
+  for (const unsigned char b : bytes) {
+    token += kHex[b >> 4];
+    token += kHex[b & 0x0f];
+  }
+  return token;
+}
+
+bool equal_in_constant_time(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace s2s::workflow

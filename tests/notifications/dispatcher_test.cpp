@@ -105,7 +105,7 @@ TEST_F(DispatcherTest, AReferralReachesEveryLeadOfTheSchoolWithSubjectBodiesAndM
         << data;
     EXPECT_NE(data.find("Message-ID: <outbox-1@s2s.localhost>"), std::string::npos) << data;
     EXPECT_NE(data.find("Content-Type: text/html; charset=utf-8"), std::string::npos) << data;
-    EXPECT_NE(data.find("https://s2s.example.org/api/v1/cases/" + std::to_string(case_id)), std::string::npos);
+    EXPECT_NE(data.find("https://s2s.example.org/cases/" + reference), std::string::npos) << data;
     EXPECT_NE(data.find("support request"), std::string::npos) << data;
   }
   EXPECT_EQ(to, (std::set<std::string>{"amy@example.org", "second@example.org"}));

@@ -1,0 +1,142 @@
+#include "cases/sign_in.h"
+
+#include <soci/soci.h>
+
+#include "workflow/sha256.h"
+#include "workflow/timestamp.h"
+
+namespace s2s::cases {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+std::string at(Clock::time_point t) { return workflow::format_timestamp(t); }
+
+// The live user with this id, if any; read in the caller's transaction.
+std::optional<User> live_user(soci::session& sql, long long id) {
+  User user;
+  std::string kind;
+  std::string value;
+  std::string phases;
+  soci::indicator kind_ind = soci::i_ok;
+  soci::indicator value_ind = soci::i_ok;
+  soci::indicator phases_ind = soci::i_ok;
+  sql << "SELECT name, email, role, scope_kind, scope_value, scope_phases FROM users"
+         " WHERE id = :id AND revoked_at IS NULL",
+      soci::use(id), soci::into(user.name), soci::into(user.email), soci::into(user.role), soci::into(kind, kind_ind),
+      soci::into(value, value_ind), soci::into(phases, phases_ind);
+  if (!sql.got_data()) return std::nullopt;
+  user.id = id;
+  user.scope_kind = kind_ind == soci::i_null ? std::string() : kind;
+  user.scope_value = value_ind == soci::i_null ? std::string() : value;
+  user.scope_phases = phases_ind == soci::i_null ? std::string() : phases;
+  return user;
+}
+
+}  // namespace
+
+std::string csrf_token_of(std::string_view session_token) {
+  return workflow::sha256_hex("s2s csrf " + std::string(session_token));
+}
+
+bool csrf_matches(std::string_view session_token, std::string_view candidate) {
+  return !session_token.empty() && workflow::equal_in_constant_time(csrf_token_of(session_token), candidate);
+}
+
+std::optional<SignInLink> create_sign_in_link(workflow::Database& db, std::string_view email,
+                                              std::string_view next_path, Clock::time_point now,
+                                              const SessionPolicy& policy) {
+  if (email.empty() || email.size() > 320) return std::nullopt;
+  const std::string address(email);
+  const std::string next(next_path);
+  const std::string now_text = at(now);
+  const std::string hour_ago = at(now - std::chrono::hours(1));
+  const std::string expires = at(now + policy.link_lifetime);
+  return db.transact([&](soci::session& sql) -> std::optional<SignInLink> {
+    long long id = 0;
+    sql << "SELECT id FROM users WHERE lower(email) = lower(:email) AND revoked_at IS NULL", soci::use(address),
+        soci::into(id);
+    if (!sql.got_data()) return std::nullopt;
+    auto user = live_user(sql, id);
+    if (!user) return std::nullopt;
+    int recent = 0;
+    sql << "SELECT count(*) FROM sign_in_links WHERE user_id = :id AND created_at > :since", soci::use(id),
+        soci::use(hour_ago), soci::into(recent);
+    if (recent >= policy.links_per_address_per_hour) return std::nullopt;
+    SignInLink link{std::move(*user), workflow::random_token("")};
+    const std::string hash = workflow::sha256_hex(link.token);
+    sql << "INSERT INTO sign_in_links (user_id, token_hash, next_path, created_at, expires_at)"
+           " VALUES (:u, :h, :n, :c, :e)",
+        soci::use(id), soci::use(hash), soci::use(next), soci::use(now_text), soci::use(expires);
+    return link;
+  });
+}
+
+std::optional<StartedSession> redeem_sign_in_link(workflow::Database& db, std::string_view token,
+                                                  Clock::time_point now, const SessionPolicy& /*policy*/) {
+  if (token.empty() || token.size() > 128) return std::nullopt;
+  const std::string hash = workflow::sha256_hex(token);
+  const std::string now_text = at(now);
+  return db.transact([&](soci::session& sql) -> std::optional<StartedSession> {
+    long long link_id = 0;
+    long long user_id = 0;
+    std::string next;
+    std::string stored;
+    sql << "SELECT id, user_id, next_path, token_hash FROM sign_in_links"
+           " WHERE token_hash = :h AND used_at IS NULL AND expires_at > :now",
+        soci::use(hash), soci::use(now_text), soci::into(link_id), soci::into(user_id), soci::into(next),
+        soci::into(stored);
+    if (!sql.got_data() || !workflow::equal_in_constant_time(stored, hash)) return std::nullopt;
+    // Used once: of two requests racing with one link, one updates the row.
+    soci::statement use_link = (sql.prepare << "UPDATE sign_in_links SET used_at = :now WHERE id = :id AND used_at IS NULL",
+                                soci::use(now_text), soci::use(link_id));
+    use_link.execute(true);
+    if (use_link.get_affected_rows() != 1) return std::nullopt;
+    auto user = live_user(sql, user_id);
+    if (!user) return std::nullopt;  // revoked since the link was sent: the link is spent all the same
+    StartedSession started{std::move(*user), workflow::random_token(""), std::move(next)};
+    const std::string session_hash = workflow::sha256_hex(started.session_token);
+    sql << "INSERT INTO web_sessions (user_id, token_hash, created_at, last_seen_at) VALUES (:u, :h, :c, :c2)",
+        soci::use(user_id), soci::use(session_hash), soci::use(now_text), soci::use(now_text);
+    return started;
+  });
+}
+
+std::optional<Session> find_session(workflow::Database& db, std::string_view token, Clock::time_point now,
+                                    const SessionPolicy& policy) {
+  if (token.empty() || token.size() > 128) return std::nullopt;
+  const std::string hash = workflow::sha256_hex(token);
+  const std::string idle_since = at(now - policy.idle);
+  const std::string born_since = at(now - policy.absolute);
+  const std::string touch_before = at(now - std::chrono::minutes(1));
+  const std::string now_text = at(now);
+  return db.transact([&](soci::session& sql) -> std::optional<Session> {
+    long long id = 0;
+    long long user_id = 0;
+    std::string stored;
+    int stale = 0;
+    sql << "SELECT id, user_id, token_hash, CASE WHEN last_seen_at < :touch THEN 1 ELSE 0 END FROM web_sessions"
+           " WHERE token_hash = :h AND ended_at IS NULL AND last_seen_at > :idle AND created_at > :born",
+        soci::use(touch_before), soci::use(hash), soci::use(idle_since), soci::use(born_since), soci::into(id),
+        soci::into(user_id), soci::into(stored), soci::into(stale);
+    if (!sql.got_data() || !workflow::equal_in_constant_time(stored, hash)) return std::nullopt;
+    auto user = live_user(sql, user_id);
+    if (!user) return std::nullopt;
+    if (stale != 0) {
+      sql << "UPDATE web_sessions SET last_seen_at = :now WHERE id = :id", soci::use(now_text), soci::use(id);
+    }
+    return Session{id, std::move(*user), csrf_token_of(token)};
+  });
+}
+
+void end_session(workflow::Database& db, std::string_view token, Clock::time_point now) {
+  if (token.empty() || token.size() > 128) return;
+  const std::string hash = workflow::sha256_hex(token);
+  const std::string now_text = at(now);
+  db.transact([&](soci::session& sql) {
+    sql << "UPDATE web_sessions SET ended_at = :now WHERE token_hash = :h AND ended_at IS NULL", soci::use(now_text),
+        soci::use(hash);
+  });
+}
+
+}  // namespace s2s::cases

@@ -1,0 +1,529 @@
+// The pages of cases (docs/web.md): the home page of what needs the person's
+// action, the case list, a case's page, and the form of each action. What a
+// person sees and may do comes from the same domain functions as the API:
+// cases::find_visible_case for scope, cases::actions_for for the role.
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "cases/case_list.h"
+#include "cases/deadline_list.h"
+#include "cases/deployments.h"
+#include "cases/matching.h"
+#include "cases/schools.h"
+#include "cases/users.h"
+#include "web/forms.h"
+#include "web/page.h"
+#include "workflow/date.h"
+#include "workflow/engine.h"
+#include "workflow/text.h"
+
+namespace s2s::web {
+namespace {
+
+namespace json = boost::json;
+using workflow::Case;
+
+bool open_phase(std::string_view phase) {
+  return phase != "closed" && phase != "declined" && phase != "withdrawn";
+}
+
+std::string kind_title(std::string_view kind) { return words(kind); }
+
+// A declared summary as a sentence: "The lead proposes ...".
+std::string sentence(std::string_view summary) {
+  std::string out(summary);
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+// Withdrawing is open on most cases all the time: it is not something waiting
+// for the person, so it does not put a case on their home page.
+bool waiting_action(const workflow::EventInfo* info) { return !info->name.starts_with("withdraw"); }
+
+std::string case_path(std::string_view reference) { return "/cases/" + std::string(reference); }
+
+// GOV.UK tag colours by phase: people read the colour and the words.
+std::string phase_tag_class(std::string_view phase) {
+  if (phase == "referral") return "govuk-tag--light-blue";
+  if (phase == "matching") return "govuk-tag--purple";
+  if (phase == "deployment") return "govuk-tag--green";
+  if (phase == "evaluation") return "govuk-tag--turquoise";
+  if (phase == "closed") return "govuk-tag--grey";
+  return "govuk-tag--orange";
+}
+
+// "3 working days left", "due today", "2 working days late".
+std::string days_text(const std::optional<int>& left, const std::optional<int>& late) {
+  if (late) return *late == 1 ? "1 working day late" : std::to_string(*late) + " working days late";
+  if (!left) return {};
+  if (*left == 0) return "due today";
+  return *left == 1 ? "1 working day left" : std::to_string(*left) + " working days left";
+}
+
+// The actor as people read it: the person's name and role, or s2s itself.
+class Names {
+ public:
+  explicit Names(workflow::Database& db) : db_(db) {}
+  std::string of(const std::string& actor) {
+    const auto found = cache_.find(actor);
+    if (found != cache_.end()) return found->second;
+    std::string name;
+    if (const auto user = cases::user_of_actor(db_, actor)) {
+      name = user->name;
+    } else if (actor.starts_with("user:")) {
+      name = "A former user";
+    } else {
+      name = "s2s (automatically)";
+    }
+    cache_.emplace(actor, name);
+    return name;
+  }
+
+ private:
+  workflow::Database& db_;
+  std::map<std::string, std::string> cache_;
+};
+
+Case visible_case_or_404(PageContext& ctx) {
+  auto found = cases::find_visible_case(*ctx.app.engine, ctx.actor, ctx.param("reference"));
+  if (!found) throw PageRefusal{404, "Page not found", "There is no such case, or it is not yours to see."};
+  return std::move(*found);
+}
+
+// The deadline's computation in words: from when, how many working days, and
+// which days were skipped and why.
+std::string computation_text(const workflow::DeadlineComputation& c) {
+  std::string out = std::to_string(c.working_days) + (c.working_days == 1 ? " working day" : " working days") +
+                    " from " + long_date(c.start);
+  int weekends = 0;
+  std::vector<std::string> named;
+  for (const auto& day : c.skipped) {
+    if (day.reason == workflow::SkipReason::weekend) {
+      ++weekends;
+    } else {
+      named.push_back(long_date(day.date) + " (" + day.name + ")");
+    }
+  }
+  if (weekends == 0 && named.empty()) return out + ", with no days skipped.";
+  out += ", skipping";
+  if (weekends > 0) out += " " + std::to_string(weekends) + (weekends == 1 ? " weekend day" : " weekend days");
+  if (!named.empty()) {
+    out += weekends > 0 ? " and " : " ";
+    for (std::size_t i = 0; i < named.size(); ++i) {
+      out += (i == 0 ? "" : i + 1 == named.size() ? " and " : ", ") + named[i];
+    }
+  }
+  return out + ".";
+}
+
+json::array action_links(const Case& c, const std::vector<const workflow::EventInfo*>& actions) {
+  json::array out;
+  for (const auto* info : actions) {
+    out.push_back(json::object{{"href", case_path(c.reference) + "/events/" + std::string(info->name)},
+                               {"text", words(info->name)},
+                               {"summary", sentence(info->summary)}});
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- home
+
+api::HttpResponse home(PageContext& ctx) {
+  const std::string& role = ctx.user().role;
+  // Open cases in scope where the person has something to do now.
+  cases::CaseFilter filter;
+  filter.limit = 100;
+  const auto listed = cases::list_cases(*ctx.app.db, ctx.actor, filter);
+  json::array todo;
+  for (const auto& item : listed.items) {
+    if (!open_phase(item.phase)) continue;
+    const auto c = ctx.app.engine->find(item.id);
+    if (!c) continue;
+    auto actions = cases::actions_for(*ctx.app.engine, *c, role);
+    if (std::none_of(actions.begin(), actions.end(), waiting_action)) continue;
+    std::erase_if(actions, [](const auto* info) { return !waiting_action(info); });
+    todo.push_back(json::object{{"reference", item.reference},
+                                {"href", case_path(item.reference)},
+                                {"school", item.school_name.value_or("URN " + std::to_string(item.school_urn))},
+                                {"kind", kind_title(item.kind)},
+                                {"state", words(item.state)},
+                                {"overdue", item.overdue},
+                                {"actions", action_links(*c, actions)}});
+  }
+  // Deadlines in scope, soonest first, with the working days left.
+  cases::DeadlineFilter deadline_filter;
+  deadline_filter.limit = 20;
+  const auto deadlines = cases::list_deadlines(*ctx.app.db, ctx.app.engine->kinds(), ctx.app.engine->calendar(),
+                                               ctx.actor, ctx.app.engine->today(), deadline_filter);
+  json::array due;
+  for (const auto& d : deadlines.items) {
+    const bool mine = d.owner.role == role;
+    due.push_back(json::object{{"reference", d.reference},
+                               {"href", case_path(d.reference)},
+                               {"school", d.school_name},
+                               {"what", workflow::purpose_title(d.purpose)},
+                               {"due_on", long_date(d.due_on)},
+                               {"days", days_text(d.working_days_left, d.working_days_late)},
+                               {"overdue", d.status == "overdue"},
+                               {"whose", mine ? std::string("Yours")
+                                              : words(d.owner.role) + (d.owner.name.empty() ? "" : ": " + d.owner.name)}});
+  }
+  return page(ctx, "home",
+              json::object{{"title", "Your cases"},
+                           {"todo", todo},
+                           {"has_todo", !todo.empty()},
+                           {"deadlines", due},
+                           {"has_deadlines", !due.empty()},
+                           {"can_refer", role == "school" || role == "la_officer" || role == "lead" || role == "admin"},
+                           {"is_school", role == "school"}});
+}
+
+// ---------------------------------------------------------------- list
+
+api::HttpResponse case_list(PageContext& ctx) {
+  cases::CaseFilter filter;
+  filter.limit = 50;
+  const std::string kind = query_value(ctx.request.query, "kind");
+  const std::string phase = query_value(ctx.request.query, "phase");
+  const std::string text = query_value(ctx.request.query, "text");
+  const bool overdue = query_value(ctx.request.query, "overdue") == "yes";
+  const std::string after = query_value(ctx.request.query, "after");
+  if (!kind.empty() && ctx.app.engine->kinds().find(kind) != nullptr) filter.kind = kind;
+  if (!phase.empty() && workflow::phase_from_string(phase)) filter.phase = phase;
+  if (!text.empty()) filter.text = text.substr(0, 200);
+  if (overdue) filter.overdue = true;
+  if (!after.empty() && after.size() < 19 && std::all_of(after.begin(), after.end(), ::isdigit)) {
+    filter.after = std::stoll(after);
+  }
+  const auto found = cases::list_cases(*ctx.app.db, ctx.actor, filter);
+  json::array rows;
+  for (const auto& c : found.items) {
+    rows.push_back(json::object{{"reference", c.reference},
+                                {"href", case_path(c.reference)},
+                                {"school", c.school_name.value_or("URN " + std::to_string(c.school_urn))},
+                                {"kind", kind_title(c.kind)},
+                                {"state", words(c.state)},
+                                {"phase", words(c.phase)},
+                                {"tag", phase_tag_class(c.phase)},
+                                {"opened_on", long_date(c.opened_on)},
+                                {"overdue", c.overdue}});
+  }
+  json::array kinds{json::object{{"value", ""}, {"label", "All kinds"}, {"selected", kind.empty()}}};
+  for (const auto* k : ctx.app.engine->kinds().all()) {
+    kinds.push_back(json::object{
+        {"value", std::string(k->name())}, {"label", kind_title(k->name())}, {"selected", k->name() == kind}});
+  }
+  json::array phases{json::object{{"value", ""}, {"label", "All phases"}, {"selected", phase.empty()}}};
+  for (const std::string_view p : {"referral", "matching", "deployment", "evaluation", "closed", "declined",
+                                   "withdrawn"}) {
+    phases.push_back(json::object{{"value", p}, {"label", words(p)}, {"selected", p == phase}});
+  }
+  std::string next;
+  if (found.more && !found.items.empty()) {
+    next = "/cases?kind=" + url_encode(kind) + "&phase=" + url_encode(phase) + "&text=" + url_encode(text) +
+           (overdue ? "&overdue=yes" : "") + "&after=" + std::to_string(found.items.back().id);
+  }
+  return page(ctx, "cases",
+              json::object{{"title", "Cases"},
+                           {"rows", rows},
+                           {"has_rows", !rows.empty()},
+                           {"kinds", kinds},
+                           {"phases", phases},
+                           {"text", text},
+                           {"overdue", overdue},
+                           {"next", next}});
+}
+
+// ---------------------------------------------------------------- a case
+
+json::object case_model(PageContext& ctx, const Case& c) {
+  const std::string& role = ctx.user().role;
+  json::object model{{"title", c.reference + ": " + kind_title(c.kind)},
+                     {"reference", c.reference},
+                     {"href", case_path(c.reference)},
+                     {"kind", kind_title(c.kind)},
+                     {"state", c.state == workflow::to_string(c.phase) ? std::string() : words(c.state)},
+                     {"phase", words(workflow::to_string(c.phase))},
+                     {"tag", phase_tag_class(workflow::to_string(c.phase))},
+                     {"opened_on", long_date(c.opened_on)},
+                     {"overdue", c.overdue}};
+  if (const auto school = cases::find_school(*ctx.app.db, c.school_urn)) {
+    model["school"] = school->name;
+    model["school_details"] = "URN " + std::to_string(school->urn) + ", " + school->phase +
+                              (school->la_name.empty() ? "" : ", " + school->la_name);
+    model["title"] = c.reference + ": " + school->name;
+  } else {
+    model["school"] = "URN " + std::to_string(c.school_urn);
+  }
+  if (const auto s = cases::supporter_of(*ctx.app.db, c.id)) {
+    model["supporter"] = json::object{{"name", s->name},
+                                      {"designation", s->designation},
+                                      {"home_school", s->home_school_name},
+                                      {"email", s->email},
+                                      {"ended", s->status != "active"}};
+  }
+  // The case's own fields, as the person may see them.
+  json::object data = c.data;
+  cases::redact_case_data(ctx.actor, data);
+  json::array details;
+  for (const auto& [key, value] : data) {
+    const std::string text = value_text(value);
+    if (text.empty()) continue;
+    details.push_back(json::object{{"key", words(std::string(key))}, {"value", text}});
+  }
+  model["details"] = std::move(details);
+
+  // Deadlines, with their computation in words.
+  const auto calendar = ctx.app.engine->calendar();
+  const auto today = ctx.app.engine->today();
+  json::array deadlines;
+  for (const auto& d : ctx.app.engine->deadlines(c.id)) {
+    std::optional<int> left;
+    std::optional<int> late;
+    const bool unsettled = d.status == "open" || d.status == "overdue";
+    if (unsettled) {
+      if (std::chrono::sys_days(d.due_on) >= std::chrono::sys_days(today)) {
+        left = calendar.working_days_between(today, d.due_on);
+      } else {
+        late = calendar.working_days_between(d.due_on, today);
+      }
+    }
+    deadlines.push_back(json::object{{"what", workflow::purpose_title(d.purpose)},
+                                     {"due_on", long_date(d.due_on)},
+                                     {"status", words(d.status)},
+                                     {"overdue", d.status == "overdue"},
+                                     {"unsettled", unsettled},
+                                     {"days", days_text(left, late)},
+                                     {"computation", computation_text(d.computation)}});
+  }
+  model["deadlines"] = deadlines;
+  model["has_deadlines"] = !deadlines.empty();
+
+  // The timeline, newest first.
+  Names names(*ctx.app.db);
+  json::array timeline;
+  auto history = ctx.app.engine->history(c.id);
+  const auto* kind = ctx.app.engine->kinds().find(c.kind);
+  for (auto it = history.rbegin(); it != history.rend(); ++it) {
+    cases::redact_history_payload(ctx.actor, it->event, it->payload);
+    json::array fields;
+    for (const auto& [key, value] : it->payload) {
+      const std::string text = value_text(value);
+      if (!text.empty()) fields.push_back(json::object{{"key", words(std::string(key))}, {"value", text}});
+    }
+    const workflow::EventInfo* info = kind != nullptr ? kind->find_event(it->event) : nullptr;
+    timeline.push_back(json::object{{"what", it->from_state ? words(it->event) : std::string("Case opened")},
+                                    {"summary", info != nullptr ? sentence(info->summary) : std::string()},
+                                    {"who", names.of(it->actor)},
+                                    {"on", long_date(it->occurred_on)},
+                                    {"has_fields", !fields.empty()},
+                                    {"fields", fields}});
+  }
+  model["timeline"] = timeline;
+
+  model["actions"] = action_links(c, cases::actions_for(*ctx.app.engine, c, role));
+  model["has_actions"] = !model["actions"].as_array().empty();
+  return model;
+}
+
+api::HttpResponse case_page(PageContext& ctx) {
+  const Case c = visible_case_or_404(ctx);
+  json::object model = case_model(ctx, c);
+  const std::string done = query_value(ctx.request.query, "done");
+  if (!done.empty()) {
+    const auto* kind = ctx.app.engine->kinds().find(c.kind);
+    const auto* info = kind != nullptr ? kind->find_event(done) : nullptr;
+    if (info != nullptr) model["done"] = words(info->name) + ": done";
+    if (done == "opened") model["done"] = "Your request has been sent";
+  }
+  return page(ctx, "case", std::move(model));
+}
+
+// ---------------------------------------------------------------- actions
+
+// The system leaders a proposal may name, best first, each score explained,
+// and those excluded with the reasons.
+void add_matches(PageContext& ctx, const Case& c, json::object& model, const Form* posted) {
+  const auto* kind = ctx.app.engine->kinds().find(c.kind);
+  if (kind == nullptr) return;
+  const auto request = cases::match_request_for(*kind, c, ctx.app.engine->today());
+  const auto result = cases::match_providers(*ctx.app.db, request);
+  const std::string chosen = posted != nullptr ? posted->text("provider_id") : std::string();
+  json::array ranked;
+  for (const auto& r : result.ranked) {
+    json::array criteria;
+    for (const auto& cr : r.criteria) {
+      criteria.push_back(json::object{{"name", words(cr.name)},
+                                      {"points", workflow::number_text(cr.points)},
+                                      {"weight", workflow::number_text(cr.weight)},
+                                      {"reason", cr.reason}});
+    }
+    const std::string id = std::to_string(r.system_leader_id);
+    ranked.push_back(json::object{
+        {"value", id},
+        {"id", "f-provider_id-" + id},
+        {"name", r.name},
+        {"designation", r.designation},
+        {"home_school", r.home_school_name},
+        {"score", workflow::number_text(std::round(r.score))},
+        {"days", workflow::number_text(r.unreserved_days)},
+        {"criteria", criteria},
+        {"checked", chosen == id}});
+  }
+  if (!ranked.empty() && chosen.empty()) ranked[0].as_object()["checked"] = false;
+  json::array excluded;
+  for (const auto& e : result.excluded) {
+    std::string why;
+    for (const auto& r : e.reasons) why += (why.empty() ? "" : "; ") + r.reason;
+    excluded.push_back(json::object{{"name", e.name}, {"why", why}});
+  }
+  model["matches"] = ranked;
+  model["has_matches"] = !ranked.empty();
+  model["excluded"] = excluded;
+  model["has_excluded"] = !excluded.empty();
+  model["academic_year"] = result.academic_year;
+}
+
+const workflow::EventInfo* action_or_404(PageContext& ctx, const Case& c) {
+  const std::string& event = ctx.param("event");
+  for (const auto* info : cases::actions_for(*ctx.app.engine, c, ctx.user().role)) {
+    if (info->name == event) return info;
+  }
+  throw PageRefusal{404, "You cannot do this now",
+                    "This action is not open to you on this case now. The case may have moved on: open the case to "
+                    "see what you can do."};
+}
+
+api::HttpResponse action_form(PageContext& ctx, const Case& c, const workflow::EventInfo& info, const Form* posted,
+                              const std::vector<FieldError>& errors, json::object extra, int status) {
+  json::object model = std::move(extra);
+  const bool has_errors = !errors.empty() || model.contains("refusal");
+  model["title"] = std::string(has_errors ? "Error: " : "") + words(info.name) + ": " + c.reference;
+  model["heading"] = words(info.name);
+  model["summary"] = sentence(info.summary);
+  model["reference"] = c.reference;
+  model["case_href"] = case_path(c.reference);
+  model["action"] = case_path(c.reference) + "/events/" + std::string(info.name);
+  model["version"] = std::to_string(c.version);
+  if (const auto school = cases::find_school(*ctx.app.db, c.school_urn)) model["school"] = school->name;
+  // A proposal chooses among the ranked matches instead of typing an id.
+  std::vector<workflow::FieldSpec> fields;
+  bool proposes = false;
+  for (const auto& f : info.fields) {
+    if (f.name == "provider_id") {
+      proposes = true;
+      continue;
+    }
+    fields.push_back(f);
+  }
+  if (proposes) {
+    add_matches(ctx, c, model, posted);
+    for (const auto& e : errors) {
+      if (e.field == "provider_id") model["provider_error"] = e.message;
+    }
+  }
+  model["proposes"] = proposes;
+  model["fields"] = field_models(fields, posted, errors);
+  json::array summary = error_summary(errors);
+  if (proposes) {
+    for (auto& item : summary) {
+      if (item.as_object()["href"] == "#f-provider_id") {
+        const auto& matches = model["matches"].as_array();
+        item.as_object()["href"] =
+            matches.empty() ? std::string("#matches") : "#" + std::string(matches[0].as_object().at("id").as_string());
+      }
+    }
+  }
+  model["errors"] = summary;
+  model["has_errors"] = has_errors;
+  return page(ctx, "action", std::move(model), status);
+}
+
+api::HttpResponse show_action(PageContext& ctx) {
+  const Case c = visible_case_or_404(ctx);
+  const auto* info = action_or_404(ctx, c);
+  return action_form(ctx, c, *info, nullptr, {}, {}, 200);
+}
+
+// What happened on the case since `version`, for a person whose page was stale.
+json::array changes_since(PageContext& ctx, const Case& c, int version) {
+  Names names(*ctx.app.db);
+  json::array out;
+  for (const auto& h : ctx.app.engine->history(c.id)) {
+    if (h.sequence <= version) continue;
+    out.push_back(json::object{{"text", names.of(h.actor) + ": " + words(h.event) + ", " + long_date(h.occurred_on)}});
+  }
+  return out;
+}
+
+api::HttpResponse send_action(PageContext& ctx) {
+  Case c = visible_case_or_404(ctx);
+  const std::string& event = ctx.param("event");
+  const std::string version_text = ctx.form.text("version");
+  int version = 0;
+  try {
+    version = std::stoi(version_text);
+  } catch (const std::exception&) {
+    throw PageRefusal{400, "The form could not be read", "The form did not say which version of the case it was for."};
+  }
+  // A page that is out of date: show what changed and ask again, never overwrite.
+  if (version != c.version) {
+    const auto actions = cases::actions_for(*ctx.app.engine, c, ctx.user().role);
+    const auto it = std::find_if(actions.begin(), actions.end(), [&](const auto* i) { return i->name == event; });
+    json::object extra{{"stale", true}, {"changes", changes_since(ctx, c, version)}};
+    if (it == actions.end()) {
+      return page(ctx, "stale",
+                  json::object{{"title", "This case has changed"},
+                               {"changes", extra["changes"]},
+                               {"case_href", case_path(c.reference)},
+                               {"reference", c.reference}},
+                  409);
+    }
+    return action_form(ctx, c, **it, &ctx.form, {}, std::move(extra), 409);
+  }
+  const auto* info = action_or_404(ctx, c);
+  ReadPayload read = read_payload(info->fields, ctx.form);
+  if (!read.errors.empty()) return action_form(ctx, c, *info, &ctx.form, read.errors, {}, 400);
+  try {
+    const Case moved =
+        ctx.app.engine->apply(c.id, event, read.payload, ctx.actor, ctx.app.engine->today(), c.version);
+    ctx.app.metrics.count_event(moved.kind, event);
+  } catch (const workflow::EngineError& e) {
+    using Code = workflow::EngineError::Code;
+    if (e.code() == Code::version_conflict) {
+      c = ctx.app.engine->get(c.id);
+      json::object extra{{"stale", true}, {"changes", changes_since(ctx, c, version)}};
+      return action_form(ctx, c, *info, &ctx.form, {}, std::move(extra), 409);
+    }
+    if (e.code() == Code::payload_invalid && !e.field().empty()) {
+      std::string field = e.field();
+      if (field.starts_with("$.")) field = field.substr(2);
+      if (field.starts_with("data.")) field = field.substr(5);
+      const auto dot = field.find_first_of(".[");
+      if (dot != std::string::npos) field = field.substr(0, dot);
+      return action_form(ctx, c, *info, &ctx.form, {FieldError{field, e.reason().empty() ? e.what() : e.reason()}},
+                         {}, 422);
+    }
+    if (e.code() == Code::guard_failed || e.code() == Code::event_not_allowed ||
+        e.code() == Code::payload_invalid) {
+      json::object extra{{"refusal", e.reason().empty() ? std::string(e.what()) : e.reason()}};
+      return action_form(ctx, c, *info, &ctx.form, {}, std::move(extra), 422);
+    }
+    throw;
+  }
+  return redirect(ctx, case_path(c.reference) + "?done=" + url_encode(event));
+}
+
+}  // namespace
+
+void register_case_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
+  add_page(router, app, options, mailer, "GET", "/", Access::signed_in, home);
+  add_page(router, app, options, mailer, "GET", "/cases", Access::signed_in, case_list);
+  add_page(router, app, options, mailer, "GET", "/cases/{reference}", Access::signed_in, case_page);
+  add_page(router, app, options, mailer, "GET", "/cases/{reference}/events/{event}", Access::signed_in, show_action);
+  add_page(router, app, options, mailer, "POST", "/cases/{reference}/events/{event}", Access::signed_in, send_action);
+}
+
+}  // namespace s2s::web

@@ -1,0 +1,489 @@
+#include "web/page.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <kainjow/mustache.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <map>
+#include <mutex>
+
+#include "workflow/date.h"
+#include "workflow/embedded.h"
+#include "workflow/errors.h"
+#include "workflow/sha256.h"
+#include "workflow/text.h"
+
+namespace s2s::web {
+
+namespace embedded {
+// Generated from web/CMakeLists.txt's list: the templates and assets.
+std::span<const workflow::embedded::File> all_files() noexcept;
+}  // namespace embedded
+
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::size_t kMaxFormFields = 200;
+constexpr std::size_t kMaxValueBytes = 20000;
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    if (c < 0x80) {
+      n = 0;
+    } else if ((c >> 5) == 0x6) {
+      n = 1;
+    } else if ((c >> 4) == 0xe) {
+      n = 2;
+    } else if ((c >> 3) == 0x1e) {
+      n = 3;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size() && n > 0) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// Decodes a form or query value; nullopt for bad percent-encoding or text that is not UTF-8.
+std::optional<std::string> decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] != '%') {
+      out += text[i];
+    } else {
+      const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+      const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+  }
+  if (!valid_utf8(out)) return std::nullopt;
+  // Carriage returns from text areas arrive as CRLF: keep LF only.
+  std::erase(out, '\r');
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> split_pairs(std::string_view text, bool strict) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!text.empty()) {
+    const auto amp = text.find('&');
+    const std::string_view pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto name = decode(pair.substr(0, eq));
+    auto value = eq == std::string_view::npos ? std::optional<std::string>("") : decode(pair.substr(eq + 1));
+    if (!name || !value || value->size() > kMaxValueBytes) {
+      if (strict) throw PageRefusal{400, "The form could not be read", "A value in the form was not readable text."};
+      continue;
+    }
+    out.emplace_back(std::move(*name), std::move(*value));
+    if (out.size() > kMaxFormFields) {
+      throw PageRefusal{400, "The form could not be read", "The form has too many fields."};
+    }
+  }
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+kainjow::mustache::data to_data(const json::value& value) {
+  using kainjow::mustache::data;
+  switch (value.kind()) {
+    case json::kind::object: {
+      data out{data::type::object};
+      for (const auto& [key, item] : value.get_object()) out.set(std::string(key), to_data(item));
+      return out;
+    }
+    case json::kind::array: {
+      data out{data::type::list};
+      for (const auto& item : value.get_array()) out.push_back(to_data(item));
+      return out;
+    }
+    case json::kind::string:
+      return data{std::string(value.get_string())};
+    case json::kind::bool_:
+      return data{value.get_bool() ? data::type::bool_true : data::type::bool_false};
+    case json::kind::null:
+      return data{data::type::bool_false};
+    case json::kind::int64:
+      return data{std::to_string(value.get_int64())};
+    case json::kind::uint64:
+      return data{std::to_string(value.get_uint64())};
+    case json::kind::double_: {
+      const double d = value.get_double();
+      std::string text = json::serialize(json::value(d));
+      return data{text};
+    }
+  }
+  return data{data::type::bool_false};
+}
+
+std::string_view template_text(std::string_view name) {
+  const std::string path = "web/templates/" + std::string(name) + ".mustache";
+  for (const auto& file : embedded::all_files()) {
+    if (file.path == path) return file.content;
+  }
+  throw workflow::Error(workflow::ErrorCategory::internal, "no page template " + path);
+}
+
+std::string render_template(std::string_view name, const json::object& model) {
+  kainjow::mustache::mustache tmpl{std::string(template_text(name))};
+  if (!tmpl.is_valid()) {
+    throw workflow::Error(workflow::ErrorCategory::internal,
+                          "page template " + std::string(name) + ": " + tmpl.error_message());
+  }
+  tmpl.set_custom_escape([](const std::string& s) { return workflow::html_escape(s); });
+  kainjow::mustache::data data = to_data(model);
+  // Templates named _NAME are partials every template may include: {{> _fields}}.
+  for (const auto& file : embedded::all_files()) {
+    if (!file.path.starts_with("web/templates/_")) continue;
+    const auto name = file.path.substr(14, file.path.size() - 14 - 9);
+    data.set(std::string(name), kainjow::mustache::partial{[content = file.content] { return std::string(content); }});
+  }
+  return tmpl.render(data);
+}
+
+const std::map<std::string_view, std::string_view>& role_titles() {
+  static const std::map<std::string_view, std::string_view> titles{
+      {"lead", "School improvement lead"}, {"strategic", "Strategic group"},
+      {"system_leader", "System leader"},  {"school", "School"},
+      {"la_officer", "Local authority officer"}, {"admin", "Administrator"}};
+  return titles;
+}
+
+// The layout's navigation for the person.
+json::array navigation(const PageContext& ctx) {
+  json::array nav;
+  const std::string& path = ctx.request.path;
+  const auto item = [&](std::string_view href, std::string_view text, bool current) {
+    nav.push_back(json::object{{"href", href}, {"text", text}, {"current", current}});
+  };
+  item("/", "Home", path == "/");
+  item("/cases", "Cases", path.starts_with("/cases"));
+  if (ctx.is("school") || ctx.is("la_officer") || ctx.is("lead") || ctx.is("admin")) {
+    item("/refer", ctx.is("school") ? "Ask for support" : "Refer a school", path.starts_with("/refer"));
+  }
+  return nav;
+}
+
+api::HttpResponse error_page(PageContext& ctx, int status, const std::string& title, const std::string& message) {
+  return page(ctx, "error", json::object{{"title", title}, {"message", message}}, status);
+}
+
+// The page for the exception in flight: a refusal as it says, a workflow
+// error by its category, anything else a logged 500.
+api::HttpResponse page_for_current_exception(PageContext& ctx) {
+  try {
+    throw;
+  } catch (const PageRefusal& refusal) {
+    return error_page(ctx, refusal.status, refusal.title, refusal.message);
+  } catch (const workflow::Error& e) {
+    switch (e.category()) {
+      case workflow::ErrorCategory::not_found:
+        return error_page(ctx, 404, "Page not found", "There is nothing here, or it is not yours to see.");
+      case workflow::ErrorCategory::forbidden:
+        return error_page(ctx, 403, "You cannot do this", e.what());
+      case workflow::ErrorCategory::unavailable: {
+        auto response = error_page(ctx, 503, "Sorry, s2s is unavailable",
+                                   "s2s cannot reach its database just now. Try again in a few seconds: nothing you "
+                                   "did has been lost or half-done.");
+        response.headers.emplace_back("Retry-After", std::to_string(ctx.app.options.retry_after_seconds));
+        return response;
+      }
+      case workflow::ErrorCategory::invalid:
+      case workflow::ErrorCategory::conflict:
+      case workflow::ErrorCategory::refused:
+        return error_page(ctx, 422, "This could not be done", e.what());
+      case workflow::ErrorCategory::internal:
+        break;
+    }
+    spdlog::error("{} {}: {}", ctx.request.method, ctx.request.path, e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", ctx.request.method, ctx.request.path, e.what());
+  }
+  return error_page(ctx, 500, "Sorry, there is a problem with s2s",
+                    "Something went wrong on our side and it has been logged. Nothing was changed. Try again, "
+                    "and tell your administrator if it happens again.");
+}
+
+}  // namespace
+
+Form::Form(std::string_view body) : fields_(split_pairs(body, true)) {}
+
+std::string Form::text(std::string_view name) const {
+  for (const auto& [key, value] : fields_) {
+    if (key == name) return trim(value);
+  }
+  return {};
+}
+
+bool Form::has(std::string_view name) const {
+  return std::any_of(fields_.begin(), fields_.end(), [&](const auto& f) { return f.first == name; });
+}
+
+std::vector<std::string> Form::all(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : fields_) {
+    if (key == name) out.push_back(trim(value));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> query_params(std::string_view query) {
+  if (query.size() > 8192) return {};
+  try {
+    return split_pairs(query, false);
+  } catch (const PageRefusal&) {
+    return {};
+  }
+}
+
+std::string query_value(std::string_view query, std::string_view name) {
+  for (const auto& [key, value] : query_params(query)) {
+    if (key == name) return trim(value);
+  }
+  return {};
+}
+
+const std::string& PageContext::param(std::string_view name) const {
+  static const std::string empty;
+  const auto it = params.find(name);
+  return it == params.end() ? empty : it->second;
+}
+
+void add_security_headers(api::HttpResponse& response) {
+  response.headers.emplace_back("Content-Security-Policy",
+                                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'; object-src 'none'");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  response.headers.emplace_back("X-Frame-Options", "DENY");
+  response.headers.emplace_back("Referrer-Policy", "no-referrer");
+  response.headers.emplace_back("Cache-Control", "no-store");
+}
+
+std::optional<std::string> cookie(const api::HttpRequest& request, std::string_view name) {
+  for (const auto& [header, value] : request.headers) {
+    if (header.size() != 6 || !std::equal(header.begin(), header.end(), "cookie", [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        })) {
+      continue;
+    }
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const auto semi = rest.find(';');
+      std::string_view pair = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const auto eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+std::string session_cookie_name(const WebOptions& options) {
+  return options.secure_cookies ? "__Host-s2s_session" : "s2s_session";
+}
+
+std::string set_cookie(const WebOptions& options, std::string_view name, std::string_view value,
+                       long long max_age_seconds) {
+  std::string out = std::string(name) + "=" + std::string(value) + "; Path=/; HttpOnly; SameSite=Lax";
+  out += "; Max-Age=" + std::to_string(max_age_seconds);
+  if (options.secure_cookies) out += "; Secure";
+  return out;
+}
+
+std::string local_path(std::string_view path) {
+  if (path.empty() || path.front() != '/' || path.starts_with("//") || path.starts_with("/\\") ||
+      path.size() > 2000 || path.find_first_of("\r\n") != std::string_view::npos) {
+    return "/";
+  }
+  return std::string(path);
+}
+
+std::string url_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 0x0f];
+    }
+  }
+  return out;
+}
+
+std::string words(std::string_view name) {
+  std::string out(name);
+  std::replace(out.begin(), out.end(), '_', ' ');
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+std::string long_date(std::chrono::year_month_day day) {
+  static constexpr std::array<std::string_view, 12> kMonths{"January", "February", "March",     "April",
+                                                            "May",     "June",     "July",      "August",
+                                                            "September", "October", "November", "December"};
+  return std::to_string(static_cast<unsigned>(day.day())) + " " +
+         std::string(kMonths[static_cast<unsigned>(day.month()) - 1]) + " " +
+         std::to_string(static_cast<int>(day.year()));
+}
+
+std::string long_date(std::string_view iso_date) {
+  if (iso_date.size() < 10) return std::string(iso_date);
+  const auto day = workflow::parse_date(iso_date.substr(0, 10));
+  return day ? long_date(*day) : std::string(iso_date);
+}
+
+std::optional<Asset> find_asset(std::string_view name) {
+  if (name.empty() || name.find('/') != std::string_view::npos) return std::nullopt;
+  for (const auto& file : embedded::all_files()) {
+    if (file.path.starts_with("web/templates/")) continue;
+    const auto slash = file.path.rfind('/');
+    if (file.path.substr(slash + 1) != name) continue;
+    std::string_view type = "application/octet-stream";
+    if (name.ends_with(".css")) type = "text/css; charset=utf-8";
+    if (name.ends_with(".js")) type = "text/javascript; charset=utf-8";
+    if (name.ends_with(".svg")) type = "image/svg+xml";
+    return Asset{file.content, type};
+  }
+  return std::nullopt;
+}
+
+const std::string& assets_version() {
+  static const std::string version = [] {
+    std::string all;
+    for (const auto& file : embedded::all_files()) {
+      if (!file.path.starts_with("web/templates/")) all += workflow::sha256_hex(file.content);
+    }
+    return workflow::sha256_hex(all).substr(0, 12);
+  }();
+  return version;
+}
+
+void check_page_templates() {
+  for (const auto& file : embedded::all_files()) {
+    if (!file.path.starts_with("web/templates/")) continue;
+    const kainjow::mustache::mustache tmpl{std::string(file.content)};
+    if (!tmpl.is_valid()) {
+      throw workflow::Error(workflow::ErrorCategory::internal,
+                            std::string(file.path) + " does not parse: " + tmpl.error_message());
+    }
+  }
+}
+
+api::HttpResponse page(PageContext& ctx, std::string_view template_name, json::object model, int status) {
+  model["assets"] = "/assets/" + assets_version();
+  model["signed_in"] = ctx.session.has_value();
+  if (ctx.session) {
+    const auto& user = ctx.session->user;
+    model["user_name"] = user.name;
+    const auto title = role_titles().find(user.role);
+    model["role_title"] = title == role_titles().end() ? user.role : std::string(title->second);
+    model["csrf_token"] = ctx.session->csrf_token;
+    model["nav"] = navigation(ctx);
+  } else if (!model.contains("csrf_token")) {
+    model["csrf_token"] = "";
+  }
+  const std::string content = render_template(template_name, model);
+  model["content"] = content;
+  api::HttpResponse response;
+  response.status = status;
+  response.content_type = "text/html; charset=utf-8";
+  response.body = render_template("layout", model);
+  add_security_headers(response);
+  for (auto& header : ctx.set_headers) response.headers.push_back(header);
+  return response;
+}
+
+api::HttpResponse redirect(PageContext& ctx, std::string location) {
+  api::HttpResponse response;
+  response.status = 303;
+  response.content_type = "text/plain; charset=utf-8";
+  response.headers.emplace_back("Location", std::move(location));
+  add_security_headers(response);
+  for (auto& header : ctx.set_headers) response.headers.push_back(header);
+  return response;
+}
+
+void add_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer, std::string method,
+              std::string pattern, Access access, PageHandler handler) {
+  router.add(std::move(method), std::move(pattern),
+             [&app, &options, mailer, access, handler = std::move(handler)](
+                 const api::HttpRequest& request, const api::Router::Params& params) -> api::HttpResponse {
+               PageContext ctx{app, options, mailer, request, params};
+               try {
+                 if (const auto token = cookie(request, session_cookie_name(options))) {
+                   ctx.session = cases::find_session(*app.db, *token, app.engine->now(), options.sessions);
+                   if (ctx.session) {
+                     ctx.session_token = *token;
+                     ctx.actor = cases::actor_of(ctx.session->user);
+                   }
+                 }
+                 if (access == Access::signed_in && !ctx.session) {
+                   std::string back = request.path;
+                   if (!request.query.empty()) back += "?" + request.query;
+                   // A form posted after the session ended goes back to its page, not to the POST.
+                   if (request.method != "GET") back = request.path;
+                   return redirect(ctx, "/sign-in?next=" + url_encode(local_path(back)));
+                 }
+                 if (request.method == "POST") {
+                   const auto type = request.header("Content-Type");
+                   if (!type || !type->starts_with("application/x-www-form-urlencoded")) {
+                     throw PageRefusal{415, "The form could not be read", "Forms must be sent as a web form."};
+                   }
+                   ctx.form = Form(request.body);
+                   const std::string sent = ctx.form.text("csrf_token");
+                   bool valid = false;
+                   if (ctx.session) {
+                     valid = cases::csrf_matches(ctx.session_token, sent);
+                   } else if (const auto pre = cookie(request, "s2s_csrf")) {
+                     valid = !pre->empty() && workflow::equal_in_constant_time(*pre, sent);
+                   }
+                   if (!valid) {
+                     throw PageRefusal{403, "This form has expired",
+                                       "The form was missing its security code, or it came from another page. Nothing "
+                                       "was changed. Go back, reload the page and try again."};
+                   }
+                 }
+                 return handler(ctx);
+               } catch (...) {
+                 return page_for_current_exception(ctx);
+               }
+             });
+}
+
+}  // namespace s2s::web

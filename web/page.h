@@ -1,0 +1,144 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/app.h"
+#include "api/http.h"
+#include "api/router.h"
+#include "cases/sign_in.h"
+#include "web/web.h"
+
+// The web pages' common ground (docs/web.md): forms, cookies, sessions and
+// CSRF, rendering a template inside the layout, the security headers, and
+// the wrapper every page runs in. Internal to web/.
+namespace s2s::web {
+
+class LinkMailer;
+
+// The fields of a posted application/x-www-form-urlencoded body, in order.
+class Form {
+ public:
+  Form() = default;
+  // Throws PageRefusal 400 for a body that is not a form, too many fields, or
+  // text that is not UTF-8.
+  explicit Form(std::string_view body);
+  // The first value of `name`, trimmed; "" when absent.
+  [[nodiscard]] std::string text(std::string_view name) const;
+  [[nodiscard]] bool has(std::string_view name) const;
+  // Every value of `name` (checkboxes).
+  [[nodiscard]] std::vector<std::string> all(std::string_view name) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+// The query string's parameters, read leniently: a page ignores what it does
+// not know (links people paste), but every value has a size limit.
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> query_params(std::string_view query);
+[[nodiscard]] std::string query_value(std::string_view query, std::string_view name);
+
+// A refusal a page handler throws: an HTML page with this status, title and message.
+struct PageRefusal {
+  int status = 400;
+  std::string title;
+  std::string message;
+};
+
+// What every page handler sees.
+struct PageContext {
+  PageContext(api::App& app, const WebOptions& options, LinkMailer* mailer, const api::HttpRequest& request,
+              const api::Router::Params& params)
+      : app(app), options(options), mailer(mailer), request(request), params(params) {}
+
+  api::App& app;
+  const WebOptions& options;
+  LinkMailer* mailer;
+  const api::HttpRequest& request;
+  const api::Router::Params& params;
+  std::optional<cases::Session> session;  // set on every signed-in page
+  std::string session_token;
+  workflow::Actor actor{"anonymous"};
+  Form form;                                        // the posted form, on POST
+  std::vector<std::pair<std::string, std::string>> set_headers;  // e.g. Set-Cookie, added to the response
+
+  [[nodiscard]] const std::string& param(std::string_view name) const;
+  [[nodiscard]] const cases::User& user() const { return session->user; }
+  [[nodiscard]] bool is(std::string_view role) const { return session && session->user.role == role; }
+};
+
+using PageHandler = std::function<api::HttpResponse(PageContext&)>;
+
+// Who may open a page.
+enum class Access {
+  anyone,     // signing in, assets
+  signed_in,  // any signed-in person; others are sent to sign in and brought back
+};
+
+// Registers a page. POSTs must carry the session's CSRF token (field
+// `csrf_token`) or, before sign-in, the one in the s2s_csrf cookie; without
+// it nothing runs and the answer is 403.
+void add_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer, std::string method,
+              std::string pattern, Access access, PageHandler handler);
+
+// The page: `template_name` (web/templates/NAME.mustache) rendered with
+// `model` inside the layout. The model gets `title` (required: the page's
+// title), and the layout's own members (the person, navigation, CSRF token,
+// asset paths). HTML with the security headers; no-store.
+[[nodiscard]] api::HttpResponse page(PageContext& ctx, std::string_view template_name, boost::json::object model,
+                                     int status = 200);
+
+// 303 See Other to `location` (after a POST: post, redirect, get).
+[[nodiscard]] api::HttpResponse redirect(PageContext& ctx, std::string location);
+
+// The headers every HTML answer carries: CSP without inline script,
+// frame-ancestors 'none', nosniff, the referrer policy, no-store.
+void add_security_headers(api::HttpResponse& response);
+
+// The value of the cookie `name` in the request, if any.
+[[nodiscard]] std::optional<std::string> cookie(const api::HttpRequest& request, std::string_view name);
+// The session cookie's name: __Host-s2s_session over https, else s2s_session.
+[[nodiscard]] std::string session_cookie_name(const WebOptions& options);
+// A Set-Cookie value: HttpOnly, SameSite=Lax, Path=/, Secure over https;
+// max_age_seconds 0 deletes it.
+[[nodiscard]] std::string set_cookie(const WebOptions& options, std::string_view name, std::string_view value,
+                                     long long max_age_seconds);
+
+// A path on this site safe to send someone back to: "/..." and not "//..."; else "/".
+[[nodiscard]] std::string local_path(std::string_view path);
+
+// Percent-encodes a query value.
+[[nodiscard]] std::string url_encode(std::string_view text);
+
+// Words people read: "support_request" -> "Support request".
+[[nodiscard]] std::string words(std::string_view name);
+// "2026-12-01" -> "1 December 2026".
+[[nodiscard]] std::string long_date(std::string_view iso_date);
+[[nodiscard]] std::string long_date(std::chrono::year_month_day day);
+
+// The embedded asset `name` (s2s.css, govuk-frontend.min.js, s2s.js,
+// favicon.svg), if there is one, with its media type.
+struct Asset {
+  std::string_view content;
+  std::string_view media_type;
+};
+[[nodiscard]] std::optional<Asset> find_asset(std::string_view name);
+// A short hash of every asset: their URLs carry it, so they may be cached for a year.
+[[nodiscard]] const std::string& assets_version();
+// Checks that every page template parses (at start-up, not when a page is
+// first opened). Throws workflow::Error (internal).
+void check_page_templates();
+
+// The groups of pages register_web_routes puts together.
+void register_sign_in_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
+void register_case_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
+void register_referral_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
+
+}  // namespace s2s::web
