@@ -18,6 +18,8 @@
 #include "cases/users.h"
 #include "tests/support/http_client.h"
 #include "tests/support/test_database.h"
+#include "web/link_mailer.h"
+#include "web/web.h"
 
 // The whole API over real HTTP on loopback: a migrated database (SQLite or
 // PostgreSQL) with the demo data, s2sd's router and server on a free port,
@@ -85,6 +87,7 @@ class ApiTest : public ::testing::Test {
 
     router_ = std::make_unique<api::Router>();
     api::register_routes(*router_, app_);
+    if (with_web_) web::register_web_routes(*router_, app_, web_options_, link_mailer_.get());
     auto opts = server_options;
     opts.port = 0;
     opts.upload_paths = {"/api/v1/schools/import"};
@@ -137,6 +140,9 @@ class ApiTest : public ::testing::Test {
   static constexpr std::int32_t kOutsideUrn = 121877;
 
   workflow::EngineOptions engine_options_;  // set before start(), e.g. a test clock
+  bool with_web_ = false;                   // set before start(): the web pages too (tests/web/)
+  web::WebOptions web_options_;
+  std::unique_ptr<web::LinkMailer> link_mailer_;  // set before start(): sign-in links are emailed
   std::unique_ptr<TestDatabase> db_;
   api::App app_;
   cases::DemoData demo_;

@@ -1,0 +1,442 @@
+// The web pages over real HTTP on loopback (docs/web.md): signing in by an
+// emailed link through a real SMTP server, sessions, CSRF, scope, the action
+// forms, stale pages, self-referral, headers and assets. The browser journeys
+// are in tests/web/*.spec.mjs (Playwright).
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include <regex>
+
+#include "cases/sign_in.h"
+#include "tests/api/api_fixture.h"
+#include "tests/support/smtp_sink.h"
+#include "tests/support/test_clock.h"
+#include "web/page.h"
+
+namespace s2s::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A browser's part: cookies kept between requests, and the CSRF token of the last page.
+class Visitor {
+ public:
+  explicit Visitor(std::uint16_t port) : port_(port) {}
+
+  ClientResponse get(const std::string& target) { return send("GET", target, ""); }
+
+  // Posts a form; adds the last page's csrf_token unless `with_csrf` is false.
+  ClientResponse post(const std::string& target, std::vector<std::pair<std::string, std::string>> fields,
+                      bool with_csrf = true) {
+    if (with_csrf) fields.emplace_back("csrf_token", csrf_);
+    std::string body;
+    for (const auto& [name, value] : fields) {
+      body += (body.empty() ? "" : "&") + name + "=" + web::url_encode(value);
+    }
+    return send("POST", target, body);
+  }
+
+  [[nodiscard]] const std::string& csrf() const { return csrf_; }
+  std::map<std::string, std::string>& cookies() { return cookies_; }
+  std::vector<std::string> set_cookies;  // every Set-Cookie seen, as sent
+
+ private:
+  ClientResponse send(const std::string& method, const std::string& target, const std::string& body) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string jar;
+    for (const auto& [name, value] : cookies_) jar += (jar.empty() ? "" : "; ") + name + "=" + value;
+    if (!jar.empty()) headers.emplace_back("Cookie", jar);
+    if (method == "POST") headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    auto response = http_request(port_, method, target, body, headers);
+    const auto set = response.header("set-cookie");
+    if (!set.empty()) {
+      set_cookies.push_back(set);
+      const auto eq = set.find('=');
+      const auto semi = set.find(';');
+      const std::string name = set.substr(0, eq);
+      const std::string value = set.substr(eq + 1, semi - eq - 1);
+      if (set.find("Max-Age=0") != std::string::npos) {
+        cookies_.erase(name);
+      } else {
+        cookies_[name] = value;
+      }
+    }
+    static const std::regex kCsrf(R"(name="csrf_token" value="([0-9a-f]*)\")");
+    std::smatch m;
+    if (std::regex_search(response.body, m, kCsrf)) csrf_ = m[1];
+    return response;
+  }
+
+  std::uint16_t port_;
+  std::map<std::string, std::string> cookies_;
+  std::string csrf_;
+};
+
+class WebTest : public ApiTest {
+ protected:
+  void SetUp() override {
+    engine_options_.clock = clock_.function();
+    with_web_ = true;
+    start(unlimited());
+  }
+
+  // Signs `who` (a key of tokens_) in through a link made for them.
+  Visitor signed_in(const std::string& who, const std::string& next = "/") {
+    Visitor v(server_->port());
+    const auto link = cases::create_sign_in_link(*app_.db, who + "@test.example.org", next, clock_.now(),
+                                                 web_options_.sessions);
+    EXPECT_TRUE(link.has_value());
+    EXPECT_EQ(v.get("/sign-in/link?token=" + link->token).status, 200);
+    const auto used = v.post("/sign-in/link", {{"token", link->token}});
+    EXPECT_EQ(used.status, 303) << used.body;
+    EXPECT_EQ(used.header("location"), next);
+    return v;
+  }
+
+  long long count(const std::string& sql_text) {
+    auto connection = app_.db->acquire();
+    long long n = 0;
+    connection.session() << sql_text, soci::into(n);
+    return n;
+  }
+
+  // A new support request at the deployed school, waiting for the lead's triage.
+  workflow::Case referral() {
+    return app_.engine->open_case("support_request", demo_.deployed_school_urn,
+                                  {{"source", "lead"}, {"summary", "Year 6 writing"}}, "test");
+  }
+
+  static bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+  }
+
+  TestClock clock_{std::chrono::system_clock::now()};
+};
+
+TEST_F(WebTest, ASignedOutVisitorIsSentToSignInAndBroughtBackAfter) {
+  Visitor v(server_->port());
+  const auto page = v.get("/cases/" + reference_ + "?x=1");
+  EXPECT_EQ(page.status, 303);
+  EXPECT_EQ(page.header("location"), "/sign-in?next=/cases/" + reference_ + "%3Fx%3D1");
+  const auto form = v.get(page.header("location"));
+  EXPECT_EQ(form.status, 200);
+  EXPECT_TRUE(contains(form.body, "value=\"/cases/" + reference_ + "?x=1\"")) << form.body;
+  // A next path off the site is never followed.
+  const auto off = v.get("/sign-in?next=//evil.example/");
+  EXPECT_TRUE(contains(off.body, "name=\"next\" value=\"/\"")) << off.body;
+}
+
+TEST_F(WebTest, TheEmailedLinkSignsInOnceAndTheAnswerIsTheSameForAnUnknownAddress) {
+  stop();
+  SmtpSink smtp;
+  notifications::SmtpOptions smtp_options;
+  smtp_options.url = smtp.url();
+  link_mailer_ = std::make_unique<web::LinkMailer>(smtp_options, "https://s2s.example.org", 15min);
+  start(unlimited());
+
+  Visitor v(server_->port());
+  ASSERT_EQ(v.get("/sign-in?next=/cases/" + reference_).status, 200);
+  const auto unknown = v.post("/sign-in", {{"email", "nobody@example.org"}, {"next", "/cases/" + reference_}});
+  const auto known = v.post("/sign-in", {{"email", "school@test.example.org"}, {"next", "/cases/" + reference_}});
+  EXPECT_EQ(unknown.status, 303);
+  EXPECT_EQ(known.status, 303);
+  EXPECT_EQ(unknown.header("location"), "/sign-in/sent?email=nobody%40example.org");
+  EXPECT_EQ(known.header("location"), "/sign-in/sent?email=school%40test.example.org");
+  EXPECT_EQ(count("SELECT count(*) FROM sign_in_links"), 1);
+
+  ASSERT_TRUE(smtp.wait_for_stored(1));
+  const auto messages = smtp.messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(std::string(messages[0].at("rcpt_tos").as_array().at(0).as_string()), "school@test.example.org");
+  const std::string data(messages[0].at("data").as_string());
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(data, m, std::regex(R"(https://s2s\.example\.org/sign-in/link\?token=([0-9a-f]{64}))")))
+      << data;
+  const std::string token = m[1];
+  EXPECT_TRUE(contains(data, "It works once, for 15 minutes")) << data;
+
+  const auto landing = v.get("/sign-in/link?token=" + token);
+  EXPECT_EQ(landing.status, 200);
+  EXPECT_TRUE(v.cookies().contains("s2s_csrf"));
+  const auto used = v.post("/sign-in/link", {{"token", token}});
+  EXPECT_EQ(used.status, 303);
+  EXPECT_EQ(used.header("location"), "/cases/" + reference_);
+  const auto cookie = v.set_cookies.back();
+  EXPECT_TRUE(cookie.starts_with("s2s_session=")) << cookie;
+  EXPECT_TRUE(contains(cookie, "HttpOnly")) << cookie;
+  EXPECT_TRUE(contains(cookie, "SameSite=Lax")) << cookie;
+  const auto page = v.get("/cases/" + reference_);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_TRUE(contains(page.body, reference_));
+
+  // The same link again, in another browser: spent.
+  Visitor other(server_->port());
+  (void)other.get("/sign-in/link?token=" + token);
+  const auto again = other.post("/sign-in/link", {{"token", token}});
+  EXPECT_EQ(again.status, 410);
+  EXPECT_TRUE(contains(again.body, "This sign-in link has expired or has been used"));
+  EXPECT_FALSE(other.cookies().contains("s2s_session"));
+}
+
+TEST_F(WebTest, AnExpiredLinkStartsNothing) {
+  const auto link =
+      cases::create_sign_in_link(*app_.db, "lead@test.example.org", "/", clock_.now(), web_options_.sessions);
+  clock_.set(clock_.now() + 16min);
+  Visitor v(server_->port());
+  (void)v.get("/sign-in/link?token=" + link->token);
+  EXPECT_EQ(v.post("/sign-in/link", {{"token", link->token}}).status, 410);
+  EXPECT_EQ(count("SELECT count(*) FROM web_sessions"), 0);
+}
+
+TEST_F(WebTest, APostWithoutTheFormsCsrfTokenIs403AndChangesNothing) {
+  const auto c = referral();
+  Visitor lead = signed_in("lead");
+  const std::string action = "/cases/" + c.reference + "/events/decline_referral";
+  ASSERT_EQ(lead.get(action).status, 200);
+  const std::vector<std::pair<std::string, std::string>> fields{{"version", "1"}, {"reason", "No capacity"}};
+  const auto missing = lead.post(action, fields, false);
+  EXPECT_EQ(missing.status, 403);
+  EXPECT_TRUE(contains(missing.body, "This form has expired"));
+  auto wrong = fields;
+  wrong.emplace_back("csrf_token", std::string(64, 'a'));
+  EXPECT_EQ(lead.post(action, wrong, false).status, 403);
+  // Another person's token does not do either.
+  Visitor other = signed_in("admin");
+  wrong.back().second = other.csrf();
+  EXPECT_EQ(lead.post(action, wrong, false).status, 403);
+  EXPECT_EQ(app_.engine->get(c.id).version, c.version);
+  EXPECT_EQ(app_.engine->get(c.id).state, "referred");
+  // With it, the same post is done.
+  EXPECT_EQ(lead.post(action, fields).status, 303);
+  EXPECT_EQ(app_.engine->get(c.id).state, "declined");
+}
+
+TEST_F(WebTest, AnActionFormAppliesTheEventAndTheCasePageSaysSo) {
+  const auto c = referral();
+  Visitor lead = signed_in("lead");
+  const auto home = lead.get("/");
+  EXPECT_EQ(home.status, 200);
+  EXPECT_TRUE(contains(home.body, "/cases/" + c.reference + "/events/accept_referral")) << home.body;
+  const std::string action = "/cases/" + c.reference + "/events/accept_referral";
+  const auto form = lead.get(action);
+  EXPECT_EQ(form.status, 200);
+  EXPECT_TRUE(contains(form.body, "name=\"priority\" type=\"radio\" value=\"urgent\"")) << form.body;
+  const auto done = lead.post(action, {{"version", std::to_string(c.version)},
+                                       {"priority", "high"},
+                                       {"focus_areas", "maths, leadership"},
+                                       {"requested_days", "4.5"},
+                                       {"funding_source", "SSIF"}});
+  ASSERT_EQ(done.status, 303) << done.body;
+  EXPECT_EQ(done.header("location"), "/cases/" + c.reference + "?done=accept_referral");
+  const auto moved = app_.engine->get(c.id);
+  EXPECT_EQ(moved.state, "matching");
+  EXPECT_EQ(moved.data.at("focus_areas").as_array().size(), 2u);
+  EXPECT_EQ(moved.data.at("requested_days").as_double(), 4.5);
+  const auto page = lead.get(done.header("location"));
+  EXPECT_TRUE(contains(page.body, "Accept referral: done")) << page.body;
+  EXPECT_TRUE(contains(page.body, "lead")) << page.body;  // who did it, by name: the user named "lead"
+  EXPECT_TRUE(contains(page.body, "Propose provider"));
+}
+
+TEST_F(WebTest, WrongAnswersAreNamedInTheErrorSummaryAndNothingIsApplied) {
+  const auto c = referral();
+  Visitor lead = signed_in("lead");
+  const std::string action = "/cases/" + c.reference + "/events/accept_referral";
+  (void)lead.get(action);
+  const auto wrong = lead.post(action, {{"version", std::to_string(c.version)},
+                                        {"focus_areas", "maths"},
+                                        {"requested_days", "four"},
+                                        {"funding_source", "SSIF"}});
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_TRUE(contains(wrong.body, "There is a problem"));
+  EXPECT_TRUE(contains(wrong.body, "<a href=\"#f-priority\">Select the priority</a>")) << wrong.body;
+  EXPECT_TRUE(contains(wrong.body, "<a href=\"#f-requested_days\">The requested days must be a number, like 1 or 0.5</a>"))
+      << wrong.body;
+  EXPECT_TRUE(contains(wrong.body, "<title>Error: "));
+  // What was typed is kept.
+  EXPECT_TRUE(contains(wrong.body, "value=\"four\""));
+  EXPECT_EQ(app_.engine->get(c.id).version, c.version);
+}
+
+TEST_F(WebTest, AStalePageShowsWhatChangedAndAsksAgainInsteadOfOverwriting) {
+  const auto c = referral();
+  Visitor lead = signed_in("lead");
+  Visitor other = signed_in("lead-primary");
+  const std::string action = "/cases/" + c.reference + "/events/accept_referral";
+  (void)lead.get(action);
+  // Meanwhile another lead accepts it first, with other terms.
+  (void)other.get(action);
+  ASSERT_EQ(other.post(action, {{"version", std::to_string(c.version)},
+                                {"priority", "low"},
+                                {"focus_areas", "SEND"},
+                                {"requested_days", "2"},
+                                {"funding_source", "TSF"}})
+                .status,
+            303);
+  const auto stale = lead.post("/cases/" + c.reference + "/events/decline_referral",
+                               {{"version", std::to_string(c.version)}, {"reason", "No capacity"}});
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_TRUE(contains(stale.body, "This case has changed")) << stale.body;
+  EXPECT_TRUE(contains(stale.body, "lead-primary: Accept referral")) << stale.body;
+  const auto moved = app_.engine->get(c.id);
+  EXPECT_EQ(moved.state, "matching");
+  EXPECT_EQ(std::string(moved.data.at("funding_source").as_string()), "TSF");
+}
+
+TEST_F(WebTest, AnActionStillOpenOnAChangedCaseIsAskedAgainWithTheNewVersion) {
+  const auto c = referral();
+  Visitor lead = signed_in("lead");
+  const std::string withdraw = "/cases/" + c.reference + "/events/withdraw";
+  const auto old_version = std::to_string(c.version);
+  (void)lead.get(withdraw);
+  // Another lead accepts the referral meanwhile: withdrawing is still open.
+  app_.engine->apply(c.id, "accept_referral",
+                     {{"priority", "low"}, {"focus_areas", {"maths"}}, {"requested_days", 2}, {"funding_source", "TSF"}},
+                     cases::actor_of(*cases::authenticate(*app_.db, tokens_.at("lead-primary"))), app_.engine->today());
+  const auto asked = lead.post(withdraw, {{"version", old_version}, {"reason", "The school has found help"}});
+  EXPECT_EQ(asked.status, 409);
+  EXPECT_TRUE(contains(asked.body, "Someone changed this case while you had this page open")) << asked.body;
+  EXPECT_TRUE(contains(asked.body, "name=\"version\" value=\"2\"")) << asked.body;
+  EXPECT_TRUE(contains(asked.body, "The school has found help"));
+  EXPECT_EQ(app_.engine->get(c.id).state, "matching");
+  EXPECT_EQ(lead.post(withdraw, {{"version", "2"}, {"reason", "The school has found help"}}).status, 303);
+  EXPECT_EQ(app_.engine->get(c.id).state, "withdrawn");
+}
+
+TEST_F(WebTest, ACaseOutsideTheScopeIsNotFoundAndItsActionsCannotBeSent) {
+  Visitor school = signed_in("school-out");
+  const auto page = school.get("/cases/" + reference_);
+  EXPECT_EQ(page.status, 404);
+  EXPECT_TRUE(contains(page.body, "Page not found"));
+  EXPECT_FALSE(contains(page.body, reference_ + ":"));
+  const auto post = school.post("/cases/" + reference_ + "/events/submit_rating", {{"version", "1"}, {"grade", "1"}});
+  EXPECT_EQ(post.status, 404);
+  // An action the role may not take is not offered nor taken.
+  Visitor own = signed_in("school");
+  (void)own.get("/cases/" + reference_);
+  const auto refused = own.post("/cases/" + reference_ + "/events/log_days",
+                                {{"version", std::to_string(app_.engine->get(case_).version)}, {"days", "1"}});
+  EXPECT_EQ(refused.status, 404);
+  EXPECT_TRUE(contains(refused.body, "You cannot do this now"));
+}
+
+TEST_F(WebTest, EveryPageCarriesTheSecurityHeaders) {
+  Visitor lead = signed_in("lead");
+  for (const std::string& target :
+       std::vector<std::string>{"/", "/cases", "/cases/" + reference_, "/refer", "/sign-in", "/no-such-page"}) {
+    const auto r = lead.get(target);
+    EXPECT_TRUE(contains(r.header("content-security-policy"), "frame-ancestors 'none'")) << target;
+    EXPECT_TRUE(contains(r.header("content-security-policy"), "script-src 'self'")) << target;
+    EXPECT_FALSE(contains(r.header("content-security-policy"), "unsafe-inline")) << target;
+    EXPECT_EQ(r.header("x-content-type-options"), "nosniff") << target;
+    EXPECT_EQ(r.header("referrer-policy"), "no-referrer") << target;
+    EXPECT_EQ(r.header("cache-control"), "no-store") << target;
+    EXPECT_FALSE(contains(r.body, "<script>")) << target;
+  }
+}
+
+TEST_F(WebTest, OverHttpsTheSessionCookieIsSecureAndHostPrefixed) {
+  stop();
+  web_options_.secure_cookies = true;
+  start(unlimited());
+  Visitor v = signed_in("lead");
+  const std::string& cookie = v.set_cookies.back();
+  EXPECT_TRUE(cookie.starts_with("__Host-s2s_session=")) << cookie;
+  EXPECT_TRUE(contains(cookie, "; Secure")) << cookie;
+  EXPECT_TRUE(contains(cookie, "Path=/")) << cookie;
+  EXPECT_EQ(v.get("/").status, 200);
+}
+
+TEST_F(WebTest, SigningOutIdleTimeAndRevocationEndTheSession) {
+  Visitor lead = signed_in("lead");
+  EXPECT_EQ(lead.get("/").status, 200);
+  const auto out = lead.post("/sign-out", {});
+  EXPECT_EQ(out.status, 303);
+  EXPECT_EQ(out.header("location"), "/sign-in?signed_out=1");
+  EXPECT_FALSE(lead.cookies().contains("s2s_session"));
+  EXPECT_TRUE(contains(lead.get("/sign-in?signed_out=1").body, "You have signed out"));
+
+  Visitor idle = signed_in("lead");
+  clock_.set(clock_.now() + web_options_.sessions.idle + 1min);
+  EXPECT_EQ(idle.get("/").status, 303);
+
+  Visitor school = signed_in("school");
+  EXPECT_EQ(school.get("/").status, 200);
+  (void)cases::revoke_tokens(*app_.db, "school@test.example.org");
+  const auto after = school.get("/");
+  EXPECT_EQ(after.status, 303);
+  EXPECT_EQ(after.header("location"), "/sign-in?next=/");
+}
+
+TEST_F(WebTest, AssetsAreServedForAYearAndUnknownPathsGetA404Page) {
+  Visitor v(server_->port());
+  const auto css = v.get("/assets/" + web::assets_version() + "/s2s.css");
+  EXPECT_EQ(css.status, 200);
+  EXPECT_EQ(css.header("content-type"), "text/css; charset=utf-8");
+  EXPECT_EQ(css.header("cache-control"), "public, max-age=31536000, immutable");
+  EXPECT_TRUE(contains(css.body, ".govuk-button"));
+  EXPECT_FALSE(contains(css.body, "GDS Transport"));
+  const auto js = v.get("/assets/" + web::assets_version() + "/govuk-frontend.min.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(v.get("/assets/old/s2s.css").header("cache-control"), "no-cache");
+  EXPECT_EQ(v.get("/assets/" + web::assets_version() + "/nothing.css").status, 404);
+  const auto page = v.get("/no/such/page");
+  EXPECT_EQ(page.status, 404);
+  EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_TRUE(contains(page.body, "Page not found"));
+  const auto api = v.get("/api/v1/no-such-thing");
+  EXPECT_EQ(api.status, 404);
+  EXPECT_EQ(api.header("content-type"), "application/problem+json");
+}
+
+TEST_F(WebTest, ASchoolAsksForSupportThroughCheckAnswersAndGetsItsReference) {
+  Visitor school = signed_in("school");
+  const auto start_page = school.get("/refer");
+  EXPECT_EQ(start_page.status, 200);
+  EXPECT_FALSE(contains(start_page.body, "name=\"urn\" type=\"text\""));  // its own school, not asked
+  const auto details = school.post("/refer", {{"kind", "support_request"}});
+  EXPECT_EQ(details.status, 200);
+  EXPECT_FALSE(contains(details.body, "name=\"source\""));  // a school's own request is a self-referral
+  const auto missing = school.post("/refer/check", {{"kind", "support_request"}, {"summary", ""}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_TRUE(contains(missing.body, "Enter the summary"));
+  const auto check = school.post("/refer/check", {{"kind", "support_request"}, {"summary", "Help with <maths>"}});
+  EXPECT_EQ(check.status, 200);
+  EXPECT_TRUE(contains(check.body, "Check your answers before sending"));
+  EXPECT_TRUE(contains(check.body, "Help with &lt;maths&gt;"));
+  const long long before = count("SELECT count(*) FROM cases");
+  const auto sent = school.post("/refer/confirm", {{"kind", "support_request"}, {"summary", "Help with <maths>"}});
+  ASSERT_EQ(sent.status, 303) << sent.body;
+  EXPECT_EQ(count("SELECT count(*) FROM cases"), before + 1);
+  const auto done = school.get(sent.header("location"));
+  EXPECT_TRUE(contains(done.body, "Request sent"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(done.body, m, std::regex("<strong>(SR-[0-9]{4}-[0-9]{4})</strong>")));
+  const auto opened = app_.engine->lookup(m[1].str());
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(opened->school_urn, demo_.deployed_school_urn);
+  EXPECT_EQ(std::string(opened->data.at("source").as_string()), "self");
+  EXPECT_EQ(std::string(opened->data.at("summary").as_string()), "Help with <maths>");
+}
+
+TEST_F(WebTest, AnLaOfficerCannotReferASchoolOutsideItsLa) {
+  Visitor la = signed_in("la_officer");
+  (void)la.get("/refer");
+  const auto details = la.post("/refer", {{"kind", "support_request"}, {"urn", std::to_string(kOutsideUrn)}});
+  const long long before = count("SELECT count(*) FROM cases");
+  const auto refused = la.post("/refer/confirm", {{"kind", "support_request"},
+                                                  {"urn", std::to_string(kOutsideUrn)},
+                                                  {"source", "local_authority"},
+                                                  {"summary", "Concern"}});
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_TRUE(contains(refused.body, "outside the schools you work with")) << refused.body;
+  EXPECT_EQ(count("SELECT count(*) FROM cases"), before);
+  (void)details;
+  const auto unknown = la.post("/refer", {{"kind", "support_request"}, {"urn", "999999"}});
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_TRUE(contains(unknown.body, "There is no school with URN 999999"));
+}
+
+}  // namespace
+}  // namespace s2s::testing
