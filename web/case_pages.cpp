@@ -275,6 +275,23 @@ json::object case_model(PageContext& ctx, const Case& c) {
   }
   model["details"] = std::move(details);
 
+  // Days logged, each with the number a correction names.
+  json::array days;
+  double in_force = 0;
+  for (const auto& d : cases::deployment_days(*ctx.app.db, c.id)) {
+    if (!d.corrected_by) in_force += d.days;
+    days.push_back(json::object{{"entry", std::to_string(d.entry)},
+                                {"day", long_date(d.day)},
+                                {"days", workflow::number_text(d.days)},
+                                {"activity", d.activity},
+                                {"corrected", d.corrected_by.has_value()},
+                                {"corrected_by", d.corrected_by ? std::to_string(*d.corrected_by) : std::string()},
+                                {"corrects", d.corrects ? std::to_string(*d.corrects) : std::string()}});
+  }
+  model["days"] = days;
+  model["has_days"] = !days.empty();
+  model["days_in_force"] = workflow::number_text(in_force);
+
   // Deadlines, with their computation in words.
   const auto calendar = ctx.app.engine->calendar();
   const auto today = ctx.app.engine->today();

@@ -93,7 +93,15 @@ std::string value_text(const json::value& value) {
     return out;
   }
   if (value.is_null()) return "";
-  return json::serialize(value);
+  // A record within the case (its rating): each part as words, without who
+  // made it (the timeline says who did what).
+  std::string out;
+  for (const auto& [key, item] : value.get_object()) {
+    if (key == "by") continue;
+    const std::string text = value_text(item);
+    if (!text.empty()) out += (out.empty() ? "" : ", ") + words(std::string(key)) + ": " + text;
+  }
+  return out;
 }
 
 ReadPayload read_payload(std::span<const FieldSpec> fields, const Form& form) {
