@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "cases/case_list.h"
@@ -264,11 +265,31 @@ json::object case_model(PageContext& ctx, const Case& c) {
                                       {"email", s->email},
                                       {"ended", s->status != "active"}};
   }
-  // The case's own fields, as the person may see them.
+  // What people told s2s about the case (the fields its opening and its
+  // events ask for), as the person may see them; the engine's own bookkeeping
+  // and the days (in their table below) are left out.
   json::object data = c.data;
   cases::redact_case_data(ctx.actor, data);
   json::array details;
+  const auto* kind_of_case = ctx.app.engine->kinds().find(c.kind);
+  const auto asked = [&](std::string_view key) {
+    if (key == "rating") return true;
+    if (kind_of_case == nullptr || key.ends_with("_id") || key == "date" || key == "days" || key == "activity" ||
+        key == "corrects") {
+      return false;
+    }
+    for (const auto& f : kind_of_case->open_fields()) {
+      if (f.name == key) return true;
+    }
+    for (const auto& e : kind_of_case->events()) {
+      for (const auto& f : e.fields) {
+        if (f.name == key) return true;
+      }
+    }
+    return false;
+  };
   for (const auto& [key, value] : data) {
+    if (!asked(key)) continue;
     const std::string text = value_text(value);
     if (text.empty()) continue;
     details.push_back(json::object{{"key", words(std::string(key))}, {"value", text}});
@@ -327,6 +348,7 @@ json::object case_model(PageContext& ctx, const Case& c) {
     cases::redact_history_payload(ctx.actor, it->event, it->payload);
     json::array fields;
     for (const auto& [key, value] : it->payload) {
+      if (key.ends_with("_id")) continue;  // who was proposed is in the details, by name
       const std::string text = value_text(value);
       if (!text.empty()) fields.push_back(json::object{{"key", words(std::string(key))}, {"value", text}});
     }
@@ -373,7 +395,7 @@ void add_matches(PageContext& ctx, const Case& c, json::object& model, const For
     json::array criteria;
     for (const auto& cr : r.criteria) {
       criteria.push_back(json::object{{"name", words(cr.name)},
-                                      {"points", workflow::number_text(cr.points)},
+                                      {"points", workflow::number_text(std::round(cr.points * 10) / 10)},
                                       {"weight", workflow::number_text(cr.weight)},
                                       {"reason", cr.reason}});
     }

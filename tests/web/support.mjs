@@ -91,5 +91,29 @@ export async function screenshot (page, name) {
 
 // s2sd's command line on the test database.
 export function s2sd (...args) {
-  return execFileSync(process.env.S2SD, args, { env: process.env, encoding: 'utf8' })
+  return execFileSync(process.env.S2SD, args, { env: process.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+// The email of a user for system leader `id`: the demo's own for leader 2,
+// else one an administrator adds now (once).
+export function systemLeaderUser (id) {
+  if (id === '2') return 'system-leader@demo.example.org'
+  const email = `leader-${id}@demo.example.org`
+  try {
+    s2sd('user', 'add', '--name', `System leader ${id}`, '--email', email, '--role', 'system_leader',
+      '--scope', `system_leader:${id}`)
+  } catch (e) {
+    if (!String(e.stderr).includes('already exists')) throw e
+  }
+  return email
+}
+
+// A page whose browser is signed in as `email` (by a link an administrator
+// printed, so that error tests do not spend the address's emailed links).
+export async function signedInPage (browser, email, next = '/') {
+  const page = await (await browser.newContext()).newPage()
+  const link = s2sd('user', 'sign-in-link', email, '--public-url', base(), '--next', next).trim()
+  await page.goto(link)
+  await page.getByRole('button', { name: 'Continue' }).click()
+  return page
 }

@@ -6,7 +6,7 @@
 // email and rates; the lead records the impact and closes. Every page is
 // checked with axe, and the pages the plan's people take are counted and held.
 import { test, expect } from '@playwright/test'
-import { base, checkPage, Journey, linkIn, mail, screenshot, signIn, waitForMail, s2sd } from './support.mjs'
+import { base, checkPage, Journey, linkIn, mail, screenshot, signIn, systemLeaderUser, waitForMail } from './support.mjs'
 
 const SCHOOL = 'school@demo.example.org'
 const LEAD = 'lead@demo.example.org'
@@ -80,14 +80,7 @@ test('a support request from referral to closure, by four people in four browser
   expect(counts.leadReferralToProposal).toBeLessThanOrEqual(5)
 
   // The proposed system leader: a user of theirs, made by an administrator.
-  let leaderEmail = `leader-${leaderId}@demo.example.org`
-  try {
-    s2sd('user', 'add', '--name', `System leader ${leaderId}`, '--email', leaderEmail, '--role', 'system_leader',
-      '--scope', `system_leader:${leaderId}`)
-  } catch (e) {
-    if (!String(e.stderr).includes('already exists')) throw e
-  }
-  if (leaderId === '2') leaderEmail = 'system-leader@demo.example.org'
+  const leaderEmail = systemLeaderUser(leaderId)
   await leader.goto(`${base()}/`)
   await signIn(leader, leaderEmail)
   await checkPage(leader)

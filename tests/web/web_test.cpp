@@ -12,6 +12,7 @@
 #include "tests/support/smtp_sink.h"
 #include "tests/support/test_clock.h"
 #include "web/page.h"
+#include "workflow/date.h"
 
 namespace s2s::testing {
 namespace {
@@ -256,6 +257,25 @@ TEST_F(WebTest, WrongAnswersAreNamedInTheErrorSummaryAndNothingIsApplied) {
   // What was typed is kept.
   EXPECT_TRUE(contains(wrong.body, "value=\"four\""));
   EXPECT_EQ(app_.engine->get(c.id).version, c.version);
+}
+
+TEST_F(WebTest, ARefusalByTheEngineShowsInTheErrorSummaryAndNothingIsApplied) {
+  Visitor leader = signed_in("system_leader");
+  const std::string action = "/cases/" + reference_ + "/events/log_days";
+  const auto form = leader.get(action);
+  ASSERT_EQ(form.status, 200) << form.body;
+  const auto before = app_.engine->get(case_);
+  const auto today = workflow::format_date(app_.engine->today());
+  const auto refused = leader.post(action, {{"version", std::to_string(before.version)},
+                                            {"date-day", today.substr(8, 2)},
+                                            {"date-month", today.substr(5, 2)},
+                                            {"date-year", today.substr(0, 4)},
+                                            {"days", "5"},
+                                            {"activity", "A long week"}});
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_TRUE(contains(refused.body, "There is a problem")) << refused.body;
+  EXPECT_TRUE(contains(refused.body, "0.5 or 1")) << refused.body;
+  EXPECT_EQ(app_.engine->get(case_).version, before.version);
 }
 
 TEST_F(WebTest, AStalePageShowsWhatChangedAndAsksAgainInsteadOfOverwriting) {
