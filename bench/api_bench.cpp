@@ -1,5 +1,5 @@
 // The HTTP API under load from wrk (Debian's package), against a real s2sd
-// process: GET of one case and POST of an event, with the HTTP floor
+// process: GET of one case as JSON and as its web page, and POST of an event, with the HTTP floor
 // (GET /healthz, no database) measured in the same run as the baseline.
 //
 //   api_bench --db URL --s2sd PATH [--wrk PATH] [--cases N] [--seconds S] [--rate R] [--workers N]
@@ -31,6 +31,7 @@
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
 #include "cases/providers.h"
+#include "cases/sign_in.h"
 #include "cases/users.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
@@ -211,20 +212,24 @@ Figures wrk(const Args& args, const std::string& url, const std::string& script,
 
 // A wrk script: requests cycle through `ids` on `path_of(id)`; `delay_ms` > 0
 // paces each connection (connections x 1000 / delay requests/s at most).
-std::string script(const std::string& file, const std::vector<std::int64_t>& ids, const std::string& token,
-                   const std::string& method, const std::string& suffix, const std::string& body, int delay_ms) {
+// `credential` is a header line's name and value: the bearer token for the
+// API, the session cookie for the web pages (`prefix` "/cases/").
+std::string script(const std::string& file, const std::vector<std::int64_t>& ids,
+                   const std::pair<std::string, std::string>& credential, const std::string& method,
+                   const std::string& suffix, const std::string& body, int delay_ms,
+                   const std::string& prefix = "/api/v1/cases/") {
   std::ofstream out(file);
   out << "local ids = {";
   for (std::size_t i = 0; i < ids.size(); ++i) out << (i ? "," : "") << ids[i];
   out << "}\nlocal n = 0\n";
   out << "wrk.method = \"" << method << "\"\n";
-  out << "wrk.headers[\"Authorization\"] = \"Bearer " << token << "\"\n";
+  out << "wrk.headers[\"" << credential.first << "\"] = \"" << credential.second << "\"\n";
   if (!body.empty()) {
     out << "wrk.headers[\"Content-Type\"] = \"application/json\"\n";
     out << "wrk.body = '" << body << "'\n";
   }
   out << "request = function()\n  n = n + 1\n  local id = ids[(n % #ids) + 1]\n"
-      << "  return wrk.format(nil, \"/api/v1/cases/\" .. id .. \"" << suffix << "\")\nend\n";
+      << "  return wrk.format(nil, \"" << prefix << "\" .. id .. \"" << suffix << "\")\nend\n";
   if (delay_ms > 0) out << "delay = function() return " << delay_ms << " end\n";
   return file;
 }
@@ -244,6 +249,14 @@ int main(int argc, char** argv) {
     const double seeded = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const auto lead =
         s2s::cases::add_user(*db, "Load Lead", "load.lead@example.org", "lead", "mini_region:Nottinghamshire");
+    const std::pair<std::string, std::string> bearer{"Authorization", "Bearer " + lead.token};
+    // The same lead signed in to the web pages: a session cookie.
+    const s2s::cases::SessionPolicy policy;
+    const auto link = s2s::cases::create_sign_in_link(*db, "load.lead@example.org", "/",
+                                                      std::chrono::system_clock::now(), policy);
+    const auto session =
+        s2s::cases::redeem_sign_in_link(*db, link->token, std::chrono::system_clock::now(), policy);
+    const std::pair<std::string, std::string> cookie{"Cookie", "s2s_session=" + session->session_token};
     db.reset();
 
     const std::string folder = std::filesystem::temp_directory_path() / ("s2s_api_bench_" + std::to_string(getpid()));
@@ -268,14 +281,21 @@ int main(int argc, char** argv) {
       health << "wrk.method = \"GET\"\n";
     }
     row("GET /healthz (HTTP floor, no database)", wrk(args, base + "/healthz", folder + "/health.lua", 2, 16));
-    const std::string get = script(folder + "/get.lua", ids, lead.token, "GET", "", "", 0);
-    row("GET /api/v1/cases/{id}, 16 connections", wrk(args, base, get, 2, 16));
+    const std::string get = script(folder + "/get.lua", ids, bearer, "GET", "", "", 0);
+    const Figures json_get = wrk(args, base, get, 2, 16);
+    row("GET /api/v1/cases/{id}, 16 connections", json_get);
+    // The case's web page, same cases, same connections: at least 0.8x the JSON GET (docs/web.md).
+    const std::string page = script(folder + "/page.lua", ids, cookie, "GET", "", "", 0, "/cases/");
+    const Figures page_get = wrk(args, base, page, 2, 16);
+    row("GET /cases/{id} (web page), 16 connections", page_get);
+    std::cout << fmt::format("{:<44} {:>10.2f}x  (target: at least 0.8x)\n", "  web page / JSON GET, requests/s",
+                             page_get.rps / json_get.rps);
     // Paced: 20 connections, each waiting 20 * 1000 / rate ms less about a
     // millisecond of latency between requests; the table shows the rate reached.
     const int delay = std::max(1, 20 * 1000 / args.rate - 1);
-    const std::string paced = script(folder + "/paced.lua", ids, lead.token, "GET", "", "", delay);
+    const std::string paced = script(folder + "/paced.lua", ids, bearer, "GET", "", "", delay);
     row(fmt::format("GET /api/v1/cases/{{id}}, paced to ~{}/s", args.rate), wrk(args, base, paced, 2, 20));
-    const std::string post = script(folder + "/post.lua", evaluation, lead.token, "POST", "/events",
+    const std::string post = script(folder + "/post.lua", evaluation, bearer, "POST", "/events",
                                     R"({"event":"record_impact","data":{"outcome":"load","impact":"bench"}})", 0);
     row("POST /api/v1/cases/{id}/events, 8 connections", wrk(args, base, post, 2, 8));
     std::filesystem::remove_all(folder);

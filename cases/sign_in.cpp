@@ -102,31 +102,81 @@ std::optional<StartedSession> redeem_sign_in_link(workflow::Database& db, std::s
   });
 }
 
+namespace {
+
+// The lookup every signed-in page makes, kept with the connection (planned
+// once): the session with its user, if live.
+struct SessionLookup {
+  explicit SessionLookup(soci::session& sql)
+      : statement((sql.prepare << "SELECT s.id, s.token_hash, CASE WHEN s.last_seen_at < :touch THEN 1 ELSE 0 END,"
+                                  " u.id, u.name, u.email, u.role, u.scope_kind, u.scope_value, u.scope_phases"
+                                  " FROM web_sessions s JOIN users u ON u.id = s.user_id"
+                                  " WHERE s.token_hash = :h AND s.ended_at IS NULL AND s.last_seen_at > :idle"
+                                  " AND s.created_at > :born AND u.revoked_at IS NULL",
+                   soci::use(touch_before), soci::use(hash), soci::use(idle_since), soci::use(born_since),
+                   soci::into(id), soci::into(stored), soci::into(stale), soci::into(user_id), soci::into(user.name),
+                   soci::into(user.email), soci::into(user.role), soci::into(kind, kind_ind),
+                   soci::into(value, value_ind), soci::into(phases, phases_ind))) {}
+  std::string touch_before;
+  std::string hash;
+  std::string idle_since;
+  std::string born_since;
+  long long id = 0;
+  std::string stored;
+  int stale = 0;
+  long long user_id = 0;
+  User user;
+  std::string kind;
+  std::string value;
+  std::string phases;
+  soci::indicator kind_ind = soci::i_ok;
+  soci::indicator value_ind = soci::i_ok;
+  soci::indicator phases_ind = soci::i_ok;
+  soci::statement statement;
+};
+
+}  // namespace
+
 std::optional<Session> find_session(workflow::Database& db, std::string_view token, Clock::time_point now,
                                     const SessionPolicy& policy) {
   if (token.empty() || token.size() > 128) return std::nullopt;
   const std::string hash = workflow::sha256_hex(token);
-  const std::string idle_since = at(now - policy.idle);
-  const std::string born_since = at(now - policy.absolute);
-  const std::string touch_before = at(now - std::chrono::minutes(1));
-  const std::string now_text = at(now);
-  return db.transact([&](soci::session& sql) -> std::optional<Session> {
-    long long id = 0;
-    long long user_id = 0;
-    std::string stored;
-    int stale = 0;
-    sql << "SELECT id, user_id, token_hash, CASE WHEN last_seen_at < :touch THEN 1 ELSE 0 END FROM web_sessions"
-           " WHERE token_hash = :h AND ended_at IS NULL AND last_seen_at > :idle AND created_at > :born",
-        soci::use(touch_before), soci::use(hash), soci::use(idle_since), soci::use(born_since), soci::into(id),
-        soci::into(user_id), soci::into(stored), soci::into(stale);
-    if (!sql.got_data() || !workflow::equal_in_constant_time(stored, hash)) return std::nullopt;
-    auto user = live_user(sql, user_id);
-    if (!user) return std::nullopt;
-    if (stale != 0) {
-      sql << "UPDATE web_sessions SET last_seen_at = :now WHERE id = :id", soci::use(now_text), soci::use(id);
+  std::optional<Session> found;
+  bool touch = false;
+  {
+    auto connection = db.acquire();
+    try {
+      auto& st =
+          connection.local<SessionLookup>([](soci::session& sql) { return std::make_unique<SessionLookup>(sql); });
+      st.touch_before = at(now - std::chrono::minutes(1));
+      st.hash = hash;
+      st.idle_since = at(now - policy.idle);
+      st.born_since = at(now - policy.absolute);
+      st.kind_ind = soci::i_ok;
+      st.value_ind = soci::i_ok;
+      st.phases_ind = soci::i_ok;
+      if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
+      if (!workflow::equal_in_constant_time(st.stored, hash)) return std::nullopt;
+      User user = st.user;
+      user.id = st.user_id;
+      user.scope_kind = st.kind_ind == soci::i_null ? std::string() : st.kind;
+      user.scope_value = st.value_ind == soci::i_null ? std::string() : st.value;
+      user.scope_phases = st.phases_ind == soci::i_null ? std::string() : st.phases;
+      found = Session{st.id, std::move(user), csrf_token_of(token)};
+      touch = st.stale != 0;
+    } catch (...) {
+      connection.rethrow_translated();
     }
-    return Session{id, std::move(*user), csrf_token_of(token)};
-  });
+  }
+  // Noting the use writes, so it happens at most once a minute per session.
+  if (touch) {
+    const std::string now_text = at(now);
+    const long long id = found->id;
+    db.transact([&](soci::session& sql) {
+      sql << "UPDATE web_sessions SET last_seen_at = :now WHERE id = :id", soci::use(now_text), soci::use(id);
+    });
+  }
+  return found;
 }
 
 void end_session(workflow::Database& db, std::string_view token, Clock::time_point now) {

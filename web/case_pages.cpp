@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 
@@ -12,6 +13,7 @@
 #include "cases/deadline_list.h"
 #include "cases/deployments.h"
 #include "cases/matching.h"
+#include "cases/providers.h"
 #include "cases/schools.h"
 #include "cases/users.h"
 #include "web/forms.h"
@@ -171,14 +173,28 @@ api::HttpResponse home(PageContext& ctx) {
                                {"whose", mine ? std::string("Yours")
                                               : words(d.owner.role) + (d.owner.name.empty() ? "" : ": " + d.owner.name)}});
   }
-  return page(ctx, "home",
-              json::object{{"title", "Your cases"},
+  json::object model{{"title", "Your cases"},
                            {"todo", todo},
                            {"has_todo", !todo.empty()},
                            {"deadlines", due},
                            {"has_deadlines", !due.empty()},
-                           {"can_refer", role == "school" || role == "la_officer" || role == "lead" || role == "admin"},
-                           {"is_school", role == "school"}});
+                     {"can_refer", role == "school" || role == "la_officer" || role == "lead" || role == "admin"},
+                     {"is_school", role == "school"}};
+  // A system leader's days this academic year: offered, reserved by accepted deployments, and logged.
+  if (role == "system_leader") {
+    const auto& scope = ctx.user().scope_value;
+    std::int64_t id = 0;
+    if (std::from_chars(scope.data(), scope.data() + scope.size(), id).ec == std::errc()) {
+      const std::string year = cases::academic_year_of(ctx.app.engine->today());
+      const auto days = cases::capacity(*ctx.app.db, id, year);
+      model["capacity"] = json::object{{"year", year},
+                                       {"offered", workflow::number_text(days.offered)},
+                                       {"reserved", workflow::number_text(days.reserved)},
+                                       {"used", workflow::number_text(days.consumed)},
+                                       {"free", workflow::number_text(days.unreserved())}};
+    }
+  }
+  return page(ctx, "home", std::move(model));
 }
 
 // ---------------------------------------------------------------- list
@@ -258,7 +274,10 @@ json::object case_model(PageContext& ctx, const Case& c) {
   } else {
     model["school"] = "URN " + std::to_string(c.school_urn);
   }
-  if (const auto s = cases::supporter_of(*ctx.app.db, c.id)) {
+  // A case records its deployed system leader and its day entries as they
+  // happen (cases/kind_support.h): one without them has none to look up.
+  const bool deployed = c.data.contains("deployed_provider_id");
+  if (const auto s = deployed ? cases::supporter_of(*ctx.app.db, c.id) : std::nullopt) {
     model["supporter"] = json::object{{"name", s->name},
                                       {"designation", s->designation},
                                       {"home_school", s->home_school_name},
@@ -299,7 +318,9 @@ json::object case_model(PageContext& ctx, const Case& c) {
   // Days logged, each with the number a correction names.
   json::array days;
   double in_force = 0;
-  for (const auto& d : cases::deployment_days(*ctx.app.db, c.id)) {
+  const auto entries = c.data.contains("day_entries") ? cases::deployment_days(*ctx.app.db, c.id)
+                                                     : std::vector<cases::DeploymentDay>{};
+  for (const auto& d : entries) {
     if (!d.corrected_by) in_force += d.days;
     days.push_back(json::object{{"entry", std::to_string(d.entry)},
                                 {"day", long_date(d.day)},

@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 
 #include "workflow/date.h"
@@ -114,17 +115,28 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
+// The model as the template library's data. The library's set and push_back
+// copy what they are given; a page's model is built in place instead (each
+// member added empty, then filled by moving into it), so a nested list is
+// not copied once per level.
 kainjow::mustache::data to_data(const json::value& value) {
   using kainjow::mustache::data;
   switch (value.kind()) {
     case json::kind::object: {
       data out{data::type::object};
-      for (const auto& [key, item] : value.get_object()) out.set(std::string(key), to_data(item));
+      for (const auto& [key, item] : value.get_object()) {
+        const std::string name(key);
+        out.set(name, data{data::type::bool_false});
+        *const_cast<data*>(out.get(name)) = to_data(item);  // NOLINT: the member is ours, not const
+      }
       return out;
     }
     case json::kind::array: {
       data out{data::type::list};
-      for (const auto& item : value.get_array()) out.push_back(to_data(item));
+      for (const auto& item : value.get_array()) {
+        out.push_back(data{data::type::bool_false});
+        const_cast<data&>(out.list_value().back()) = to_data(item);  // NOLINT: as above
+      }
       return out;
     }
     case json::kind::string:
@@ -137,11 +149,8 @@ kainjow::mustache::data to_data(const json::value& value) {
       return data{std::to_string(value.get_int64())};
     case json::kind::uint64:
       return data{std::to_string(value.get_uint64())};
-    case json::kind::double_: {
-      const double d = value.get_double();
-      std::string text = json::serialize(json::value(d));
-      return data{text};
-    }
+    case json::kind::double_:
+      return data{json::serialize(value)};
   }
   return data{data::type::bool_false};
 }
@@ -154,21 +163,30 @@ std::string_view template_text(std::string_view name) {
   throw workflow::Error(workflow::ErrorCategory::internal, "no page template " + path);
 }
 
-std::string render_template(std::string_view name, const json::object& model) {
-  kainjow::mustache::mustache tmpl{std::string(template_text(name))};
-  if (!tmpl.is_valid()) {
+// A template parsed once per worker thread (rendering is not const in the
+// library, so each thread keeps its own).
+kainjow::mustache::mustache& parsed_template(std::string_view name) {
+  thread_local std::map<std::string, std::unique_ptr<kainjow::mustache::mustache>, std::less<>> cache;
+  const auto found = cache.find(name);
+  if (found != cache.end()) return *found->second;
+  auto tmpl = std::make_unique<kainjow::mustache::mustache>(std::string(template_text(name)));
+  if (!tmpl->is_valid()) {
     throw workflow::Error(workflow::ErrorCategory::internal,
-                          "page template " + std::string(name) + ": " + tmpl.error_message());
+                          "page template " + std::string(name) + ": " + tmpl->error_message());
   }
-  tmpl.set_custom_escape([](const std::string& s) { return workflow::html_escape(s); });
+  tmpl->set_custom_escape([](const std::string& s) { return workflow::html_escape(s); });
+  return *cache.emplace(std::string(name), std::move(tmpl)).first->second;
+}
+
+std::string render_template(std::string_view name, const json::object& model) {
   kainjow::mustache::data data = to_data(model);
   // Templates named _NAME are partials every template may include: {{> _fields}}.
   for (const auto& file : embedded::all_files()) {
     if (!file.path.starts_with("web/templates/_")) continue;
-    const auto name = file.path.substr(14, file.path.size() - 14 - 9);
-    data.set(std::string(name), kainjow::mustache::partial{[content = file.content] { return std::string(content); }});
+    const auto partial = file.path.substr(14, file.path.size() - 14 - 9);
+    data.set(std::string(partial), kainjow::mustache::partial{[content = file.content] { return std::string(content); }});
   }
-  return tmpl.render(data);
+  return parsed_template(name).render(data);
 }
 
 const std::map<std::string_view, std::string_view>& role_titles() {
@@ -406,24 +424,26 @@ void check_page_templates() {
 }
 
 api::HttpResponse page(PageContext& ctx, std::string_view template_name, json::object model, int status) {
-  model["assets"] = "/assets/" + assets_version();
-  model["signed_in"] = ctx.session.has_value();
+  // The layout's own members: the page's model stays with the page's template.
+  json::object layout{{"title", model["title"]},
+                      {"assets", "/assets/" + assets_version()},
+                      {"signed_in", ctx.session.has_value()}};
   if (ctx.session) {
     const auto& user = ctx.session->user;
-    model["user_name"] = user.name;
+    layout["user_name"] = user.name;
     const auto title = role_titles().find(user.role);
-    model["role_title"] = title == role_titles().end() ? user.role : std::string(title->second);
+    layout["role_title"] = title == role_titles().end() ? user.role : std::string(title->second);
+    layout["csrf_token"] = ctx.session->csrf_token;
+    layout["nav"] = navigation(ctx);
     model["csrf_token"] = ctx.session->csrf_token;
-    model["nav"] = navigation(ctx);
   } else if (!model.contains("csrf_token")) {
     model["csrf_token"] = "";
   }
-  const std::string content = render_template(template_name, model);
-  model["content"] = content;
+  layout["content"] = render_template(template_name, model);
   api::HttpResponse response;
   response.status = status;
   response.content_type = "text/html; charset=utf-8";
-  response.body = render_template("layout", model);
+  response.body = render_template("layout", layout);
   add_security_headers(response);
   for (auto& header : ctx.set_headers) response.headers.push_back(header);
   return response;

@@ -89,6 +89,12 @@ struct CaseStore::HotStatements {
   HotStatements(soci::session& sql, Backend backend)
       : load(prepare_load(sql, false)),
         load_locked(prepare_load(sql, backend == Backend::postgresql)),
+        load_by_reference(
+            (sql.prepare << std::string(kCaseColumns) + " WHERE reference = :reference", soci::use(l_reference),
+             soci::into(l_id), soci::into(l.kind), soci::into(l.reference), soci::into(l_urn), soci::into(l.state),
+             soci::into(l.phase), soci::into(l.version), soci::into(l.data), soci::into(l.opened_on),
+             soci::into(l.opened_at), soci::into(l_closed, l_closed_ind), soci::into(l.updated_at),
+             soci::into(l_overdue))),
         update((sql.prepare << "UPDATE cases SET state = :state, phase = :phase, version = version + 1,"
                                " data = :data, updated_at = :updated_at, closed_at = :closed_at"
                                " WHERE id = :id AND version = :version RETURNING version",
@@ -124,8 +130,9 @@ struct CaseStore::HotStatements {
             soci::into(l.updated_at), soci::into(l_overdue));
   }
 
-  // load_case
+  // load_case, load_case_by_reference
   long long l_key = 0;
+  std::string l_reference;
   CaseRow l;
   long long l_id = 0;
   int l_urn = 0;
@@ -165,6 +172,7 @@ struct CaseStore::HotStatements {
 
   soci::statement load;
   soci::statement load_locked;
+  soci::statement load_by_reference;
   soci::statement update;
   soci::statement history;
   soci::statement bump;
@@ -186,6 +194,17 @@ std::optional<CaseRow> CaseStore::load_case(std::int64_t id, bool for_update) {
   st.l_key = id;
   // FOR UPDATE on PostgreSQL only: SQLite's writer already holds the lock.
   if (!execute_once(for_update ? st.load_locked : st.load, backend_)) return std::nullopt;
+  return loaded_row(st);
+}
+
+std::optional<CaseRow> CaseStore::load_case_by_reference(const std::string& reference) {
+  HotStatements& st = hot();
+  st.l_reference = reference;
+  if (!execute_once(st.load_by_reference, backend_)) return std::nullopt;
+  return loaded_row(st);
+}
+
+CaseRow CaseStore::loaded_row(HotStatements& st) {
   CaseRow row = st.l;
   row.id = st.l_id;
   row.school_urn = st.l_urn;
@@ -194,13 +213,6 @@ std::optional<CaseRow> CaseStore::load_case(std::int64_t id, bool for_update) {
   if (st.l_closed_ind != soci::i_null) row.closed_at = normalize_timestamp(st.l_closed);
   row.overdue = st.l_overdue != 0;
   return row;
-}
-
-std::optional<std::int64_t> CaseStore::case_id_of(const std::string& reference) {
-  long long id = 0;
-  sql_ << "SELECT id FROM cases WHERE reference = :reference", soci::use(reference), soci::into(id);
-  if (!sql_.got_data()) return std::nullopt;
-  return id;
 }
 
 int CaseStore::next_reference_number(std::string_view prefix, int year) {

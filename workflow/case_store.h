@@ -98,8 +98,8 @@ class CaseStore {
   // `for_update`: PostgreSQL locks the row until the transaction ends, so
   // concurrent events on one case queue up instead of conflicting.
   [[nodiscard]] std::optional<CaseRow> load_case(std::int64_t id, bool for_update = false);
-  // The id of the case with this reference (exactly as stored), if any.
-  [[nodiscard]] std::optional<std::int64_t> case_id_of(const std::string& reference);
+  // The case with this reference (exactly as stored), in one kept statement.
+  [[nodiscard]] std::optional<CaseRow> load_case_by_reference(const std::string& reference);
   // The next number for PREFIX-YEAR-NNNN references (1, 2, ...).
   [[nodiscard]] int next_reference_number(std::string_view prefix, int year);
   // Inserts at version 1 and returns the new id.
@@ -151,6 +151,7 @@ class CaseStore {
  private:
   struct HotStatements;
   HotStatements& hot();
+  static CaseRow loaded_row(HotStatements& st);
 
   Database::Connection& connection_;
   soci::session& sql_;

@@ -564,9 +564,7 @@ std::optional<Case> Engine::lookup(std::string_view id_or_reference) {
   auto connection = impl_->db->acquire();
   try {
     CaseStore store(connection);
-    const auto id = store.case_id_of(reference);
-    if (!id) return std::nullopt;
-    const auto row = store.load_case(*id);
+    const auto row = store.load_case_by_reference(reference);
     if (!row) return std::nullopt;
     return to_case(*row);
   } catch (...) {

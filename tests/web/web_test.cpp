@@ -13,6 +13,8 @@
 #include "tests/support/test_clock.h"
 #include "web/page.h"
 #include "workflow/date.h"
+#include "workflow/text.h"
+#include "cases/providers.h"
 
 namespace s2s::testing {
 namespace {
@@ -257,6 +259,22 @@ TEST_F(WebTest, WrongAnswersAreNamedInTheErrorSummaryAndNothingIsApplied) {
   // What was typed is kept.
   EXPECT_TRUE(contains(wrong.body, "value=\"four\""));
   EXPECT_EQ(app_.engine->get(c.id).version, c.version);
+}
+
+TEST_F(WebTest, ASystemLeadersHomeShowsTheirDaysThisYear) {
+  Visitor leader = signed_in("system_leader");
+  const auto home = leader.get("/");
+  ASSERT_EQ(home.status, 200);
+  const std::string year = cases::academic_year_of(app_.engine->today());
+  const auto days = cases::capacity(*app_.db, leader_in_, year);
+  EXPECT_GT(days.offered, 0);
+  EXPECT_TRUE(contains(home.body, "Your days in " + year)) << home.body;
+  EXPECT_TRUE(contains(home.body, workflow::number_text(days.offered) + " days")) << home.body;
+  EXPECT_TRUE(contains(home.body, workflow::number_text(days.unreserved()) + " days")) << home.body;
+  // The case it is deployed on waits for its days.
+  EXPECT_TRUE(contains(home.body, "/cases/" + reference_ + "/events/log_days")) << home.body;
+  Visitor school = signed_in("school");
+  EXPECT_FALSE(contains(school.get("/").body, "Your days in"));
 }
 
 TEST_F(WebTest, ARefusalByTheEngineShowsInTheErrorSummaryAndNothingIsApplied) {
