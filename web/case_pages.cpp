@@ -41,9 +41,7 @@ std::string sentence(std::string_view summary) {
   return out;
 }
 
-// Withdrawing is open on most cases all the time: it is not something waiting
-// for the person, so it does not put a case on their home page.
-bool waiting_action(const workflow::EventInfo* info) { return !info->name.starts_with("withdraw"); }
+
 
 std::string case_path(std::string_view reference) { return "/cases/" + std::string(reference); }
 
@@ -121,12 +119,18 @@ std::string computation_text(const workflow::DeadlineComputation& c) {
   return out + ".";
 }
 
+// Withdrawing is open on most cases all the time: it is not something waiting
+// for the person, so it does not put a case on their home page.
+bool waiting_action(const workflow::EventInfo* info) { return !info->name.starts_with("withdraw"); }
+
 json::array action_links(const Case& c, const std::vector<const workflow::EventInfo*>& actions) {
   json::array out;
   for (const auto* info : actions) {
     out.push_back(json::object{{"href", case_path(c.reference) + "/events/" + std::string(info->name)},
+                               {"event", std::string(info->name)},
                                {"text", words(info->name)},
-                               {"summary", sentence(info->summary)}});
+                               {"summary", sentence(info->summary)},
+                               {"waiting", waiting_action(info)}});
   }
   return out;
 }

@@ -2,10 +2,13 @@
 // outside their scope, a page someone else changed meanwhile, a form without
 // its security code, answers the engine refuses. Each page is checked with axe.
 import { test, expect } from '@playwright/test'
-import { base, checkPage, s2sd, signedInPage, screenshot } from './support.mjs'
+import { base, checkPage, newUser, s2sd, signedInPage, screenshot } from './support.mjs'
+
+// The demo alliance: the demo lead's scope.
+const ALLIANCE = 'alliance:1'
 
 test('a sign-in link works once', async ({ browser }) => {
-  const link = s2sd('user', 'sign-in-link', 'admin@demo.example.org', '--public-url', base()).trim()
+  const link = s2sd('user', 'sign-in-link', newUser('admin'), '--public-url', base()).trim()
   const first = await (await browser.newContext()).newPage()
   await first.goto(link)
   await first.getByRole('button', { name: 'Continue' }).click()
@@ -20,7 +23,7 @@ test('a sign-in link works once', async ({ browser }) => {
 })
 
 test('a case outside the person\'s scope is a page not found', async ({ browser }) => {
-  const school = await signedInPage(browser, 'school@demo.example.org')
+  const school = await signedInPage(browser, newUser('school', 'school:146330'))
   // PP-2026-0002 is Charnwood Edge Academy's, not the school's own.
   const response = await school.goto(`${base()}/cases/PP-2026-0002`)
   expect(response.status()).toBe(404)
@@ -29,9 +32,8 @@ test('a case outside the person\'s scope is a page not found', async ({ browser 
 })
 
 test('a page changed by someone else meanwhile says what changed and changes nothing', async ({ browser }) => {
-  const first = await signedInPage(browser, 'lead@demo.example.org')
-  // The same lead in another browser (another tab, a colleague's shared login).
-  const second = await signedInPage(browser, 'lead@demo.example.org')
+  const first = await signedInPage(browser, newUser('lead', ALLIANCE))
+  const second = await signedInPage(browser, newUser('lead', ALLIANCE))
   // SR-2026-0001 waits for triage: the lead may decline it or withdraw it.
   await first.goto(`${base()}/cases/SR-2026-0001/events/decline_referral`)
   await second.goto(`${base()}/cases/SR-2026-0001/events/withdraw`)
@@ -49,7 +51,7 @@ test('a page changed by someone else meanwhile says what changed and changes not
 })
 
 test('a form without its security code changes nothing', async ({ browser }) => {
-  const lead = await signedInPage(browser, 'lead@demo.example.org')
+  const lead = await signedInPage(browser, newUser('lead', ALLIANCE))
   await lead.goto(`${base()}/cases/SR-2026-0002/events/decline_referral`)
   await lead.getByLabel('Reason').fill('No capacity')
   await lead.locator('input[name="csrf_token"]').last().evaluate((input) => input.remove())
@@ -61,7 +63,7 @@ test('a form without its security code changes nothing', async ({ browser }) => 
 })
 
 test('answers the form or the engine refuses are named in the error summary', async ({ browser }) => {
-  const lead = await signedInPage(browser, 'lead@demo.example.org')
+  const lead = await signedInPage(browser, newUser('lead', ALLIANCE))
   await lead.goto(`${base()}/cases/SR-2026-0002/events/accept_referral`)
   await lead.getByLabel('Requested days').fill('lots')
   await lead.getByRole('button', { name: 'Accept referral' }).click()

@@ -117,3 +117,15 @@ export async function signedInPage (browser, email, next = '/') {
   await page.getByRole('button', { name: 'Continue' }).click()
   return page
 }
+
+// A new user of `role` in `scope` for one test, so that tests do not share a
+// person's sign-in links (an address gets five an hour). Returns the email.
+let made = 0
+export function newUser (role, scope) {
+  made += 1
+  const email = `${role.replace('_', '-')}-${process.pid}-${made}@test.example.org`
+  const args = ['user', 'add', '--name', `Test ${role} ${made}`, '--email', email, '--role', role]
+  if (scope) args.push('--scope', scope)
+  s2sd(...args)
+  return email
+}
