@@ -331,8 +331,8 @@ json::object case_model(PageContext& ctx, const Case& c) {
                                 {"days", workflow::number_text(d.days)},
                                 {"activity", d.activity},
                                 {"corrected", d.corrected_by.has_value()},
-                                {"corrected_by", d.corrected_by ? std::to_string(*d.corrected_by) : std::string()},
-                                {"corrects", d.corrects ? std::to_string(*d.corrects) : std::string()}});
+                                {"corrected_by", d.corrected_by ? json::value(std::to_string(*d.corrected_by)) : nullptr},
+                                {"corrects", d.corrects ? json::value(std::to_string(*d.corrects)) : nullptr}});
   }
   model["days"] = days;
   model["has_days"] = !days.empty();

@@ -140,6 +140,8 @@ kainjow::mustache::data to_data(const json::value& value) {
       return out;
     }
     case json::kind::string:
+      // An empty text is false, as in other Mustache libraries: {{#hint}} shows nothing for "".
+      if (value.get_string().empty()) return data{data::type::bool_false};
       return data{std::string(value.get_string())};
     case json::kind::bool_:
       return data{value.get_bool() ? data::type::bool_true : data::type::bool_false};

@@ -89,7 +89,8 @@ void add_page(api::Router& router, api::App& app, const WebOptions& options, Lin
               std::string pattern, Access access, PageHandler handler);
 
 // The page: `template_name` (web/templates/NAME.mustache) rendered with
-// `model` inside the layout. The model gets `title` (required: the page's
+// `model` inside the layout (an empty string in the model is false to a
+// section, so `{{#hint}}...{{/hint}}` shows nothing for ""). The model gets `title` (required: the page's
 // title), and the layout's own members (the person, navigation, CSRF token,
 // asset paths). HTML with the security headers; no-store.
 [[nodiscard]] api::HttpResponse page(PageContext& ctx, std::string_view template_name, boost::json::object model,
