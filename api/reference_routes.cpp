@@ -487,27 +487,7 @@ void read_report_scope(Query& query, cases::KpiScope& scope) {
 // alliance (and phases, when narrowed to them), LA officers their LA, the
 // strategic group and admins anything. A scope outside the
 // caller's is a 403 (regions are not secret).
-void keep_to_caller(RouteContext& ctx, cases::KpiScope& scope) {
-  const auto& user = ctx.caller.user;
-  const auto refuse = [&](const std::string& what) {
-    throw Problem(403, "forbidden", "Forbidden", "your scope is " + ctx.caller.actor.scope + ": " + what);
-  };
-  if (ctx.is("lead") && user.scope_kind == "alliance") {
-    if (scope.mini_region || scope.la) refuse("a lead of an alliance reports on that alliance");
-    if (scope.alliance && std::to_string(*scope.alliance) != user.scope_value) refuse("not that alliance");
-    scope.alliance = std::stoll(user.scope_value);
-  } else if (ctx.is("lead") && user.scope_kind == "mini_region") {
-    if (scope.alliance || scope.la) refuse("a lead of a mini region reports on that mini region");
-    if (scope.mini_region && *scope.mini_region != user.scope_value) refuse("not that mini region");
-    scope.mini_region = user.scope_value;
-  } else if (ctx.is("la_officer")) {
-    if (scope.alliance || scope.mini_region) refuse("an LA officer reports on their LA");
-    if (scope.la && std::to_string(*scope.la) != user.scope_value) refuse("not that LA");
-    scope.la = std::stoi(user.scope_value);
-  }
-  // A lead narrowed to phases reports on the schools of those phases.
-  if (ctx.is("lead") && !user.scope_phases.empty()) scope.phases = cases::phase_list(user.scope_phases);
-}
+void keep_to_caller(RouteContext& ctx, cases::KpiScope& scope) { cases::keep_report_scope_to(ctx.caller.user, scope); }
 
 HttpResponse kpi_report(RouteContext& ctx) {
   Query query(ctx.request.query);

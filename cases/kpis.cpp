@@ -859,4 +859,27 @@ std::string kpi_csv_filename(const KpiReport& report) {
   return "kpis-" + year + ".csv";
 }
 
+void keep_report_scope_to(const User& user, KpiScope& scope) {
+  const auto refuse = [&](const std::string& what) {
+    throw workflow::Error(workflow::ErrorCategory::forbidden, "your scope is " + actor_scope(user) + ": " + what);
+  };
+  if (user.role == "lead" && user.scope_kind == "alliance") {
+    if (scope.mini_region || scope.la) refuse("a lead of an alliance reports on that alliance");
+    if (scope.alliance && std::to_string(*scope.alliance) != user.scope_value) refuse("not that alliance");
+    scope.alliance = std::stoll(user.scope_value);
+  } else if (user.role == "lead" && user.scope_kind == "mini_region") {
+    if (scope.alliance || scope.la) refuse("a lead of a mini region reports on that mini region");
+    if (scope.mini_region && *scope.mini_region != user.scope_value) refuse("not that mini region");
+    scope.mini_region = user.scope_value;
+  } else if (user.role == "la_officer") {
+    if (scope.alliance || scope.mini_region) refuse("an LA officer reports on their LA");
+    if (scope.la && std::to_string(*scope.la) != user.scope_value) refuse("not that LA");
+    scope.la = std::stoi(user.scope_value);
+  } else if (user.role != "strategic" && user.role != "admin") {
+    refuse("a " + user.role + " sees no reports");
+  }
+  // A lead narrowed to phases reports on the schools of those phases.
+  if (user.role == "lead" && !user.scope_phases.empty()) scope.phases = phase_list(user.scope_phases);
+}
+
 }  // namespace s2s::cases

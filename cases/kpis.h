@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cases/users.h"
 #include "workflow/calendar.h"
 #include "workflow/database.h"
 
@@ -111,6 +112,13 @@ struct KpiReport {
 [[nodiscard]] std::vector<KpiReport> kpi_reports(workflow::Database& db, const workflow::Calendar& calendar,
                                                  const std::vector<KpiScope>& scopes,
                                                  std::chrono::year_month_day today);
+
+// Keeps a report's scope to what `user` may see: a lead of an alliance or
+// mini region reports on theirs (narrowed to their phases), an LA officer on
+// their LA; strategic and admin on any. Fills in the user's own scope when
+// none is asked for; throws workflow::Error (forbidden) naming the user's
+// scope for one outside it.
+void keep_report_scope_to(const User& user, KpiScope& scope);
 
 // A figure as reports print it: "3", "2.5", "66.7" (one decimal at most).
 [[nodiscard]] std::string figure_text(double value);

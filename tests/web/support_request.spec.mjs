@@ -129,6 +129,16 @@ test('a support request from referral to closure, by four people in four browser
   await checkPage(leader)
   await screenshot(leader, 'leader-case')
 
+  // The KPI of ratings before this one.
+  const ratingKpi = async () => {
+    await lead.goto(`${base()}/kpis`)
+    await checkPage(lead)
+    const text = await lead.locator('#kpi-rated_good_or_better td').first().textContent()
+    const counted = /(\d+) of (\d+)/.exec(text)
+    return counted ? { good: Number(counted[1]), all: Number(counted[2]) } : { good: 0, all: 0 }
+  }
+  const ratingsBefore = await ratingKpi()
+
   // The lead completes the deployment: the school is asked to rate it.
   await lead.goto(`${base()}/cases/${reference}`)
   const before = mail().length
@@ -171,6 +181,12 @@ test('a support request from referral to closure, by four people in four browser
   await expect(lead.getByText('Grade', { exact: true })).toBeVisible()
   await checkPage(lead)
   await screenshot(lead, 'lead-closed-case')
+
+  // The KPI page counts the rating: one more rating, and one more good or better.
+  const ratingsAfter = await ratingKpi()
+  expect(ratingsAfter.all).toBe(ratingsBefore.all + 1)
+  expect(ratingsAfter.good).toBe(ratingsBefore.good + 1)
+  await screenshot(lead, 'lead-kpis')
 
   console.log(`pages: lead, new referral to proposed provider: ${counts.leadReferralToProposal} (at most 5); ` +
     `system leader, home to a logged day: ${counts.leaderLogsADay} (at most 2); ` +

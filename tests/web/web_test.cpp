@@ -14,6 +14,7 @@
 #include "web/page.h"
 #include "workflow/date.h"
 #include "workflow/text.h"
+#include "cases/kpis.h"
 #include "cases/providers.h"
 
 namespace s2s::testing {
@@ -275,6 +276,31 @@ TEST_F(WebTest, ASystemLeadersHomeShowsTheirDaysThisYear) {
   EXPECT_TRUE(contains(home.body, "/cases/" + reference_ + "/events/log_days")) << home.body;
   Visitor school = signed_in("school");
   EXPECT_FALSE(contains(school.get("/").body, "Your days in"));
+}
+
+TEST_F(WebTest, TheKpiPageShowsTheReportOfThePersonsScopeAndNoOneElses) {
+  Visitor lead = signed_in("lead");
+  const auto page = lead.get("/kpis");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_TRUE(contains(page.body, "the schools of your alliance"));
+  cases::KpiScope scope;
+  scope.academic_year = cases::academic_year_of(app_.engine->today());
+  scope.alliance = demo_.alliance_id;
+  const auto report = cases::kpi_report(*app_.db, app_.engine->calendar(), scope, app_.engine->today());
+  for (const auto& k : report.kpis) {
+    EXPECT_TRUE(contains(page.body, "id=\"kpi-" + k.id + "\"")) << k.id;
+    if (k.unit == "percent" && k.actual) {
+      EXPECT_TRUE(contains(page.body, cases::figure_text(k.numerator) + " of " + cases::figure_text(k.denominator)))
+          << k.id;
+    }
+  }
+  EXPECT_TRUE(contains(lead.get("/kpis?academic_year=nonsense").body, "KPIs for " + scope.academic_year));
+  Visitor la = signed_in("la_officer");
+  EXPECT_TRUE(contains(la.get("/kpis").body, "the schools of your local authority"));
+  Visitor school = signed_in("school");
+  const auto refused = school.get("/kpis");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_TRUE(contains(refused.body, "You cannot see the KPIs"));
 }
 
 TEST_F(WebTest, ARefusalByTheEngineShowsInTheErrorSummaryAndNothingIsApplied) {

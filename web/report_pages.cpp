@@ -1,0 +1,97 @@
+// The KPI page (docs/web.md): the action plans' KPIs for an academic year
+// over the person's scope, each with its figure, target, status and
+// definition, from the same report as the API's and the command line's.
+#include <boost/json.hpp>
+
+#include "cases/kpis.h"
+#include "cases/providers.h"
+#include "web/page.h"
+#include "workflow/engine.h"
+
+namespace s2s::web {
+namespace {
+
+namespace json = boost::json;
+
+// A status as people read it, with the GOV.UK tag colour.
+json::object status_tag(const std::string& status) {
+  if (status == "green") return {{"text", "On track"}, {"class", "govuk-tag--green"}};
+  if (status == "amber") return {{"text", "At risk"}, {"class", "govuk-tag--yellow"}};
+  if (status == "red") return {{"text", "Off track"}, {"class", "govuk-tag--red"}};
+  return {{"text", "No target"}, {"class", "govuk-tag--grey"}};
+}
+
+// "2026/27" -> "2025/26".
+std::string year_before(const std::string& year) {
+  const int first = std::stoi(year.substr(0, 4)) - 1;
+  const int second = (first + 1) % 100;
+  return std::to_string(first) + "/" + (second < 10 ? "0" : "") + std::to_string(second);
+}
+
+std::string figure(const std::optional<double>& actual, const std::string& unit) {
+  if (!actual) return "None yet";
+  const std::string text = cases::figure_text(*actual);
+  if (unit == "percent") return text + "%";
+  if (unit == "days") return text + (text == "1" ? " day" : " days");
+  if (unit == "working days") return text + " working days";
+  return text;
+}
+
+api::HttpResponse kpis(PageContext& ctx) {
+  const std::string& role = ctx.user().role;
+  if (role != "lead" && role != "strategic" && role != "la_officer" && role != "admin") {
+    throw PageRefusal{403, "You cannot see the KPIs", "The KPIs are for leads, the strategic group and LA officers."};
+  }
+  const std::string current = cases::academic_year_of(ctx.app.engine->today());
+  std::string year = query_value(ctx.request.query, "academic_year");
+  if (year.empty() || !cases::is_academic_year(year)) year = current;
+  cases::KpiScope scope;
+  scope.academic_year = year;
+  scope.with_references = false;
+  scope.with_overdue_items = false;
+  cases::keep_report_scope_to(ctx.user(), scope);
+  const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  json::array rows;
+  for (const auto& k : report.kpis) {
+    json::array parts;
+    for (const auto& p : k.parts) {
+      parts.push_back(json::object{{"name", p.name},
+                                   {"figure", figure(p.actual, k.unit)},
+                                   {"target", p.target},
+                                   {"tag", status_tag(p.status)}});
+    }
+    rows.push_back(json::object{{"id", k.id},
+                                {"name", k.name},
+                                {"figure", figure(k.actual, k.unit)},
+                                {"of", k.unit == "percent" && k.actual
+                                           ? cases::figure_text(k.numerator) + " of " + cases::figure_text(k.denominator)
+                                           : std::string()},
+                                {"target", k.target},
+                                {"tag", status_tag(k.status)},
+                                {"definition", k.definition},
+                                {"parts", parts}});
+  }
+  json::array years;
+  for (const std::string& y : {year_before(current), current}) {
+    years.push_back(json::object{{"value", y}, {"selected", y == year}});
+  }
+  std::string over = "every school";
+  if (scope.alliance) over = "the schools of your alliance";
+  if (scope.mini_region) over = "the schools of " + *scope.mini_region;
+  if (scope.la) over = "the schools of your local authority";
+  return page(ctx, "kpis",
+              json::object{{"title", "KPIs " + year},
+                           {"year", year},
+                           {"years", years},
+                           {"over", over},
+                           {"as_of", long_date(report.as_of)},
+                           {"rows", rows}});
+}
+
+}  // namespace
+
+void register_report_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
+  add_page(router, app, options, mailer, "GET", "/kpis", Access::signed_in, kpis);
+}
+
+}  // namespace s2s::web
