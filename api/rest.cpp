@@ -14,6 +14,7 @@
 #include "workflow/errors.h"
 #include "workflow/idempotency.h"
 #include "workflow/sha256.h"
+#include "workflow/text.h"
 
 namespace s2s::api {
 namespace {
@@ -43,50 +44,6 @@ std::string_view type_name(const json::value& v) {
   return "a value";
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Well-formed UTF-8 without NUL: what the databases store as text.
-bool valid_utf8(std::string_view text) {
-  constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = 0;
-    std::uint32_t code = 0;
-    if (c == 0) return false;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      code = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      code = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      code = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto d = static_cast<unsigned char>(text[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      code = (code << 6) | (d & 0x3Fu);
-    }
-    if (code < kMin[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
-
 // A JSON path in `value` whose string (or key) holds a NUL, if any: PostgreSQL
 // cannot store one in text or JSONB.
 std::optional<std::string> nul_in(const json::value& value, const std::string& path) {
@@ -109,23 +66,13 @@ std::optional<std::string> nul_in(const json::value& value, const std::string& p
 }
 
 std::string percent_decode(std::string_view text, std::string_view what) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] != '%') {
-      out += text[i];
-    } else {
-      const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
-      const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
-      if (hi < 0 || lo < 0) bad_request(what, "bad percent-encoding in query parameter " + std::string(what));
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
+  workflow::DecodeFailure failure = workflow::DecodeFailure::none;
+  auto decoded = workflow::form_decode(text, &failure);
+  if (failure == workflow::DecodeFailure::bad_escape) {
+    bad_request(what, "bad percent-encoding in query parameter " + std::string(what));
   }
-  if (!valid_utf8(out)) bad_request(what, "query parameter " + std::string(what) + " is not UTF-8 text");
-  return out;
+  if (!decoded) bad_request(what, "query parameter " + std::string(what) + " is not UTF-8 text");
+  return std::move(*decoded);
 }
 
 std::string fmt_rate(double rate) {

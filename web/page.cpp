@@ -32,58 +32,11 @@ namespace json = boost::json;
 constexpr std::size_t kMaxFormFields = 200;
 constexpr std::size_t kMaxValueBytes = 20000;
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    if (c < 0x80) {
-      n = 0;
-    } else if ((c >> 5) == 0x6) {
-      n = 1;
-    } else if ((c >> 4) == 0xe) {
-      n = 2;
-    } else if ((c >> 3) == 0x1e) {
-      n = 3;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size() && n > 0) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
-// Decodes a form or query value; nullopt for bad percent-encoding or text that is not UTF-8.
+// Decodes a form or query value; nullopt for bad percent-encoding or text
+// that is not UTF-8. Carriage returns from text areas (CRLF) are dropped.
 std::optional<std::string> decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] != '%') {
-      out += text[i];
-    } else {
-      const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
-      const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-  }
-  if (!valid_utf8(out)) return std::nullopt;
-  // Carriage returns from text areas arrive as CRLF: keep LF only.
-  std::erase(out, '\r');
+  auto out = workflow::form_decode(text);
+  if (out) std::erase(*out, '\r');
   return out;
 }
 

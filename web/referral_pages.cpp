@@ -128,23 +128,40 @@ api::HttpResponse choose(PageContext& ctx) {
   return details_page(ctx, choice, nullptr, {}, 200);
 }
 
+// Every answer posted so far, read again; or the page that asks again for
+// what is wrong with them.
+struct Answers {
+  Choice choice;
+  std::vector<workflow::FieldSpec> fields;
+  ReadPayload read;
+  std::optional<api::HttpResponse> ask_again;
+};
+
+Answers read_answers(PageContext& ctx) {
+  Answers a;
+  a.choice = read_choice(ctx, ctx.form.text("kind"), ctx.form.text("urn"));
+  if (!a.choice.errors.empty()) {
+    a.ask_again = first_question(ctx, ctx.form.text("kind"), ctx.form.text("urn"), a.choice.errors, 400);
+    return a;
+  }
+  a.fields = asked_fields(ctx, *a.choice.kind);
+  a.read = read_payload(a.fields, ctx.form);
+  if (!a.read.errors.empty()) a.ask_again = details_page(ctx, a.choice, &ctx.form, a.read.errors, 400);
+  return a;
+}
+
 // Check your answers, or the questions again with what is wrong.
 api::HttpResponse check(PageContext& ctx) {
-  const Choice choice = read_choice(ctx, ctx.form.text("kind"), ctx.form.text("urn"));
-  if (!choice.errors.empty()) return first_question(ctx, ctx.form.text("kind"), ctx.form.text("urn"), choice.errors, 400);
-  const auto fields = asked_fields(ctx, *choice.kind);
-  const ReadPayload read = read_payload(fields, ctx.form);
-  if (!read.errors.empty()) return details_page(ctx, choice, &ctx.form, read.errors, 400);
+  Answers a = read_answers(ctx);
+  if (a.ask_again) return std::move(*a.ask_again);
   json::array answers;
   json::array hidden;
-  for (const auto& f : fields) {
-    const auto it = read.payload.find(f.name);
+  for (const auto& f : a.fields) {
+    const auto it = a.read.payload.find(f.name);
     answers.push_back(json::object{
         {"key", field_label(f)},
-        {"value", it == read.payload.end() ? std::string("Not given") : value_text(it->value())}});
-  }
-  // Every posted answer goes on, as posted, to be read again on confirming.
-  for (const auto& f : fields) {
+        {"value", it == a.read.payload.end() ? std::string("Not given") : value_text(it->value())}});
+    // Every posted answer goes on, as posted, to be read again on confirming.
     const std::string name(f.name);
     for (const std::string suffix : {"", "-day", "-month", "-year"}) {
       if (ctx.form.has(name + suffix)) {
@@ -154,24 +171,22 @@ api::HttpResponse check(PageContext& ctx) {
   }
   return page(ctx, "refer_check",
               json::object{{"title", "Check your answers"},
-                           {"kind", std::string(choice.kind->name())},
-                           {"kind_title", words(choice.kind->name())},
-                           {"urn", std::to_string(choice.school->urn)},
-                           {"school", choice.school->name},
+                           {"kind", std::string(a.choice.kind->name())},
+                           {"kind_title", words(a.choice.kind->name())},
+                           {"urn", std::to_string(a.choice.school->urn)},
+                           {"school", a.choice.school->name},
                            {"ask_urn", !ctx.is("school")},
                            {"answers", answers},
                            {"hidden", hidden}});
 }
 
 api::HttpResponse confirm(PageContext& ctx) {
-  const Choice choice = read_choice(ctx, ctx.form.text("kind"), ctx.form.text("urn"));
-  if (!choice.errors.empty()) return first_question(ctx, ctx.form.text("kind"), ctx.form.text("urn"), choice.errors, 400);
-  const auto fields = asked_fields(ctx, *choice.kind);
-  const ReadPayload read = read_payload(fields, ctx.form);
-  if (!read.errors.empty()) return details_page(ctx, choice, &ctx.form, read.errors, 400);
+  Answers a = read_answers(ctx);
+  if (a.ask_again) return std::move(*a.ask_again);
+  const Choice& choice = a.choice;
   workflow::Case opened;
   try {
-    opened = ctx.app.engine->open_case(choice.kind->name(), choice.school->urn, read.payload, ctx.actor);
+    opened = ctx.app.engine->open_case(choice.kind->name(), choice.school->urn, a.read.payload, ctx.actor);
   } catch (const workflow::EngineError& e) {
     using Code = workflow::EngineError::Code;
     if (e.code() == Code::out_of_scope) {

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 
 namespace s2s::workflow {
 
@@ -74,6 +75,80 @@ std::vector<std::string_view> split_list(std::string_view list) {
     if (!item.empty()) out.push_back(item);
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool valid_utf8(std::string_view text) {
+  constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t extra = 0;
+    std::uint32_t code = 0;
+    if (c == 0) return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      code = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      code = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      code = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + extra >= text.size()) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto d = static_cast<unsigned char>(text[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      code = (code << 6) | (d & 0x3Fu);
+    }
+    if (code < kMin[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+std::optional<std::string> form_decode(std::string_view text, DecodeFailure* failure) {
+  if (failure != nullptr) *failure = DecodeFailure::none;
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] != '%') {
+      out += text[i];
+    } else {
+      const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+      const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+      if (hi < 0 || lo < 0) {
+        if (failure != nullptr) *failure = DecodeFailure::bad_escape;
+        return std::nullopt;
+      }
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+  }
+  if (!valid_utf8(out)) {
+    if (failure != nullptr) *failure = DecodeFailure::not_utf8;
+    return std::nullopt;
   }
   return out;
 }

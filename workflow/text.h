@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,5 +26,16 @@ namespace s2s::workflow {
 // The items of a comma-separated list ("lead, school" or "NLE,LLE"), each
 // trimmed of spaces, empty ones left out; views into `list`.
 [[nodiscard]] std::vector<std::string_view> split_list(std::string_view list);
+
+// Well-formed UTF-8 without NUL (no overlong forms, no surrogates): what the
+// databases store as text.
+[[nodiscard]] bool valid_utf8(std::string_view text);
+
+enum class DecodeFailure { none, bad_escape, not_utf8 };
+
+// A query or form value decoded (application/x-www-form-urlencoded: '+' is a
+// space, %XX a byte); nullopt for a bad %-escape or a result that is not
+// valid_utf8, and `failure`, when given, says which.
+[[nodiscard]] std::optional<std::string> form_decode(std::string_view text, DecodeFailure* failure = nullptr);
 
 }  // namespace s2s::workflow

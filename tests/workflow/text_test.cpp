@@ -34,3 +34,34 @@ TEST(TextTest, AListSplitsAtCommasTrimmedWithoutEmptyItems) {
 
 }  // namespace
 }  // namespace s2s::workflow
+
+namespace s2s::workflow {
+namespace {
+
+TEST(FormDecodeTest, DecodesPlusAndEscapesAndRefusesWhatIsNotText) {
+  EXPECT_EQ(form_decode("a+b%20c%2Bd").value(), "a b c+d");
+  EXPECT_EQ(form_decode("caf%C3%A9").value(), "caf\xC3\xA9");
+  DecodeFailure why = DecodeFailure::none;
+  EXPECT_FALSE(form_decode("50%", &why).has_value());
+  EXPECT_EQ(why, DecodeFailure::bad_escape);
+  EXPECT_FALSE(form_decode("%zz", &why).has_value());
+  EXPECT_EQ(why, DecodeFailure::bad_escape);
+  EXPECT_FALSE(form_decode("%C3%28", &why).has_value());  // a broken two-byte sequence
+  EXPECT_EQ(why, DecodeFailure::not_utf8);
+  EXPECT_FALSE(form_decode("a%00b", &why).has_value());  // NUL: no database stores it as text
+  EXPECT_EQ(why, DecodeFailure::not_utf8);
+  EXPECT_TRUE(form_decode("", &why).has_value());
+  EXPECT_EQ(why, DecodeFailure::none);
+}
+
+TEST(FormDecodeTest, Utf8IsCheckedStrictly) {
+  EXPECT_TRUE(valid_utf8("plain"));
+  EXPECT_TRUE(valid_utf8("\xE2\x82\xAC"));          // the euro sign
+  EXPECT_FALSE(valid_utf8("\xC0\xAF"));             // an overlong '/'
+  EXPECT_FALSE(valid_utf8("\xED\xA0\x80"));         // a surrogate
+  EXPECT_FALSE(valid_utf8("\xF4\x90\x80\x80"));     // beyond U+10FFFF
+  EXPECT_FALSE(valid_utf8("\xE2\x82"));             // cut short
+}
+
+}  // namespace
+}  // namespace s2s::workflow
