@@ -101,8 +101,8 @@ int run_serve(const Settings& settings) {
   web_options.sessions.absolute = std::chrono::hours(settings.integer("session-hours", 1, 24 * 30));
   std::unique_ptr<web::LinkMailer> link_mailer;
   if (settings.get("smtp-url")) {
-    link_mailer = std::make_unique<web::LinkMailer>(make_mailer(settings).options(), app.options.public_url,
-                                                    web_options.sessions.link_lifetime);
+    link_mailer = std::make_unique<web::LinkMailer>(app.db, make_mailer(settings).options(), app.options.public_url,
+                                                    web_options.sessions);
   } else {
     spdlog::warn("sign-in links are not emailed: no --smtp-url ('s2sd user sign-in-link EMAIL' prints one)");
   }

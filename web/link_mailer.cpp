@@ -7,9 +7,13 @@
 
 namespace s2s::web {
 
-LinkMailer::LinkMailer(notifications::SmtpOptions smtp, std::string public_url, std::chrono::minutes valid_for,
-                       std::size_t capacity)
-    : mailer_(std::move(smtp)), public_url_(std::move(public_url)), valid_for_(valid_for), capacity_(capacity) {
+LinkMailer::LinkMailer(std::shared_ptr<workflow::Database> db, notifications::SmtpOptions smtp,
+                       std::string public_url, cases::SessionPolicy policy, std::size_t capacity)
+    : db_(std::move(db)),
+      mailer_(std::move(smtp)),
+      public_url_(std::move(public_url)),
+      policy_(policy),
+      capacity_(capacity) {
   worker_ = std::thread([this] { run(); });
 }
 
@@ -26,11 +30,11 @@ std::string LinkMailer::link_for(const std::string& public_url, const std::strin
   return public_url + "/sign-in/link?token=" + token;
 }
 
-bool LinkMailer::send(const std::string& to, const std::string& to_name, const std::string& token) {
+bool LinkMailer::request(const std::string& email, const std::string& next_path) {
   {
     const std::lock_guard lock(mutex_);
     if (queue_.size() >= capacity_) return false;
-    queue_.push_back(Item{to, to_name, token});
+    queue_.push_back(Item{email, next_path});
   }
   wake_.notify_one();
   return true;
@@ -47,23 +51,31 @@ void LinkMailer::run() {
       queue_.pop_front();
     }
     try {
-      const auto rendered = notifications::render(
-          "sign_in_link",
-          {{"recipient_name", item.to_name}, {"link", link_for(public_url_, item.token)}, {"valid_for", std::to_string(valid_for_.count()) + " minutes"}});
-      notifications::Email email;
-      email.message_id = "<sign-in-" + workflow::sha256_hex(item.token).substr(0, 24) + ".s2s@localhost>";
-      email.to = item.to;
-      email.to_name = item.to_name;
-      email.subject = rendered.subject;
-      email.text = rendered.text;
-      email.html = rendered.html;
-      mailer_.send(email);
-      spdlog::info("sign-in link sent to user {}", item.to);
+      make_and_send(item);
     } catch (const std::exception& e) {
       // The person asks again; the error names the server's answer, never the link.
-      spdlog::warn("sign-in link to {} not sent: {}", item.to, e.what());
+      spdlog::warn("sign-in link not sent: {}", e.what());
     }
   }
+}
+
+void LinkMailer::make_and_send(const Item& item) {
+  const auto link =
+      cases::create_sign_in_link(*db_, item.email, item.next_path, std::chrono::system_clock::now(), policy_);
+  if (!link) return;  // nobody has this address, or it has had its links for the hour: nothing is said
+  const auto rendered = notifications::render(
+      "sign_in_link", {{"recipient_name", link->user.name},
+                       {"link", link_for(public_url_, link->token)},
+                       {"valid_for", std::to_string(policy_.link_lifetime.count()) + " minutes"}});
+  notifications::Email email;
+  email.message_id = "<sign-in-" + workflow::sha256_hex(link->token).substr(0, 24) + ".s2s@localhost>";
+  email.to = link->user.email;
+  email.to_name = link->user.name;
+  email.subject = rendered.subject;
+  email.text = rendered.text;
+  email.html = rendered.html;
+  mailer_.send(email);
+  spdlog::info("sign-in link sent to user {}", link->user.id);
 }
 
 }  // namespace s2s::web

@@ -60,12 +60,8 @@ api::HttpResponse ask_for_link(PageContext& ctx) {
   const auto client = static_cast<std::int64_t>(std::hash<std::string>{}(ctx.request.remote_address) >> 1);
   const bool allowed = ctx.app.sign_in_requests.allow(client, ctx.options.sign_in_per_second, ctx.options.sign_in_burst,
                                                    std::chrono::steady_clock::now(), wait);
-  if (allowed) {
-    if (auto link = cases::create_sign_in_link(*ctx.app.db, email, next, ctx.app.engine->now(),
-                                               ctx.options.sessions)) {
-      if (ctx.mailer != nullptr) ctx.mailer->send(link->user.email, link->user.name, link->token);
-    }
-  }
+  // Whether the address is known is found out off this thread (web/link_mailer.h).
+  if (allowed && ctx.mailer != nullptr) ctx.mailer->request(email, next);
   return redirect(ctx, "/sign-in/sent?email=" + url_encode(email));
 }
 

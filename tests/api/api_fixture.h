@@ -87,6 +87,11 @@ class ApiTest : public ::testing::Test {
 
     router_ = std::make_unique<api::Router>();
     api::register_routes(*router_, app_);
+    if (!link_smtp_url_.empty()) {
+      notifications::SmtpOptions smtp;
+      smtp.url = link_smtp_url_;
+      link_mailer_ = std::make_unique<web::LinkMailer>(app_.db, smtp, "https://s2s.example.org", web_options_.sessions);
+    }
     if (with_web_) web::register_web_routes(*router_, app_, web_options_, link_mailer_.get());
     auto opts = server_options;
     opts.port = 0;
@@ -142,7 +147,8 @@ class ApiTest : public ::testing::Test {
   workflow::EngineOptions engine_options_;  // set before start(), e.g. a test clock
   bool with_web_ = false;                   // set before start(): the web pages too (tests/web/)
   web::WebOptions web_options_;
-  std::unique_ptr<web::LinkMailer> link_mailer_;  // set before start(): sign-in links are emailed
+  std::string link_smtp_url_;  // set before start(): sign-in links are emailed through this server
+  std::unique_ptr<web::LinkMailer> link_mailer_;
   std::unique_ptr<TestDatabase> db_;
   api::App app_;
   cases::DemoData demo_;
