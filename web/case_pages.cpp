@@ -561,7 +561,7 @@ api::HttpResponse send_action(PageContext& ctx) {
       json::object extra{{"stale", true}, {"changes", changes_since(ctx, c, version)}};
       return action_form(ctx, c, *info, &ctx.form, {}, std::move(extra), 409);
     }
-    if (e.code() == Code::payload_invalid && !e.field().empty()) {
+    if ((e.code() == Code::payload_invalid || e.code() == Code::guard_failed) && !e.field().empty()) {
       std::string field = e.field();
       if (field.starts_with("$.")) field = field.substr(2);
       if (field.starts_with("data.")) field = field.substr(5);

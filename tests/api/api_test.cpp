@@ -790,11 +790,15 @@ TEST_F(ApiTest, ACalendarFeedListsTheUsersDeadlinesAndOnlyItsOwnTokenOpensIt) {
   EXPECT_EQ(lines.back(), "END:VCALENDAR");
   int events = 0;
   std::string summary;
+  std::string url;
   for (const auto& line : lines) {
     EXPECT_LE(line.size(), 75u) << line;
     events += line == "BEGIN:VEVENT";
     if (line.rfind("SUMMARY:", 0) == 0) summary = line;
+    if (line.rfind("URL:", 0) == 0) url = line;
   }
+  // Each deadline links to its case's web page, never the JSON API.
+  EXPECT_EQ(url, "URL:" + app_.options.public_url + "/cases/" + app_.engine->get(outside_case_).reference);
   const auto deadlines = parse(call("lead-out", "GET", "/api/v1/deadlines"));
   EXPECT_EQ(events, static_cast<int>(deadlines.at("items").as_array().size()));
   EXPECT_GE(events, 1);
