@@ -95,6 +95,12 @@ struct CaseStore::HotStatements {
              soci::into(l.phase), soci::into(l.version), soci::into(l.data), soci::into(l.opened_on),
              soci::into(l.opened_at), soci::into(l_closed, l_closed_ind), soci::into(l.updated_at),
              soci::into(l_overdue))),
+        history_read((sql.prepare << "SELECT sequence, event, from_state, to_state, actor, CAST(occurred_on AS TEXT),"
+                                     " CAST(recorded_at AS TEXT), CAST(payload AS TEXT), timer_id FROM case_history"
+                                     " WHERE case_id = :id ORDER BY sequence",
+                      soci::use(r_key), soci::into(r.sequence), soci::into(r.event), soci::into(r_from, r_from_ind),
+                      soci::into(r.to_state), soci::into(r.actor), soci::into(r.occurred_on),
+                      soci::into(r.recorded_at), soci::into(r.payload), soci::into(r_timer, r_timer_ind))),
         update((sql.prepare << "UPDATE cases SET state = :state, phase = :phase, version = version + 1,"
                                " data = :data, updated_at = :updated_at, closed_at = :closed_at"
                                " WHERE id = :id AND version = :version RETURNING version",
@@ -129,6 +135,14 @@ struct CaseStore::HotStatements {
             soci::into(l.opened_on), soci::into(l.opened_at), soci::into(l_closed, l_closed_ind),
             soci::into(l.updated_at), soci::into(l_overdue));
   }
+
+  // history
+  long long r_key = 0;
+  HistoryRow r;
+  std::string r_from;
+  soci::indicator r_from_ind = soci::i_ok;
+  long long r_timer = 0;
+  soci::indicator r_timer_ind = soci::i_ok;
 
   // load_case, load_case_by_reference
   long long l_key = 0;
@@ -173,6 +187,7 @@ struct CaseStore::HotStatements {
   soci::statement load;
   soci::statement load_locked;
   soci::statement load_by_reference;
+  soci::statement history_read;
   soci::statement update;
   soci::statement history;
   soci::statement bump;
@@ -284,25 +299,15 @@ std::optional<std::string> CaseStore::opened_by(std::int64_t case_id) {
 }
 
 std::vector<HistoryRow> CaseStore::history(std::int64_t case_id) {
+  // Read on every case page and API history: a statement kept with the connection.
+  HotStatements& st = hot();
+  st.r_key = case_id;
   std::vector<HistoryRow> out;
-  HistoryRow row;
-  std::string from;
-  soci::indicator from_ind = soci::i_ok;
-  long long timer = 0;
-  soci::indicator timer_ind = soci::i_ok;
-  const long long key = case_id;
-  soci::statement st =
-      (sql_.prepare << "SELECT sequence, event, from_state, to_state, actor, CAST(occurred_on AS TEXT),"
-                       " CAST(recorded_at AS TEXT), CAST(payload AS TEXT), timer_id FROM case_history"
-                       " WHERE case_id = :id ORDER BY sequence",
-       soci::use(key), soci::into(row.sequence), soci::into(row.event), soci::into(from, from_ind),
-       soci::into(row.to_state), soci::into(row.actor), soci::into(row.occurred_on), soci::into(row.recorded_at),
-       soci::into(row.payload), soci::into(timer, timer_ind));
-  st.execute();
-  while (st.fetch()) {
-    HistoryRow copy = row;
-    copy.from_state = optional_text(from, from_ind);
-    copy.timer_id = timer_ind == soci::i_null ? std::nullopt : std::optional<std::int64_t>(timer);
+  st.history_read.execute();
+  while (st.history_read.fetch()) {
+    HistoryRow copy = st.r;
+    copy.from_state = optional_text(st.r_from, st.r_from_ind);
+    copy.timer_id = st.r_timer_ind == soci::i_null ? std::nullopt : std::optional<std::int64_t>(st.r_timer);
     copy.recorded_at = normalize_timestamp(copy.recorded_at);
     out.push_back(std::move(copy));
   }
