@@ -55,6 +55,7 @@ export class Journey {
 
 // axe-core on the page as it is, at WCAG 2.2 AA; one h1; a title of its own.
 export async function checkPage (page) {
+  await page.waitForLoadState('load')
   const results = await new AxeBuilder({ page })
     .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
     .analyze()

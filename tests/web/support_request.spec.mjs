@@ -88,9 +88,11 @@ test('a support request from referral to closure, by four people in four browser
   await checkPage(leader)
   await leader.getByRole('button', { name: 'Provider accepts' }).click()
   await expect(leader.getByText('Provider accepts: done')).toBeVisible()
+  await checkPage(leader)
 
   // The lead agrees the plan.
   await lead.goto(`${base()}/cases/${reference}`)
+  await checkPage(lead)
   await lead.getByRole('link', { name: 'Agree plan' }).click()
   await checkPage(lead)
   await lead.getByLabel('Objectives').fill('Teachers plan and teach extended writing; pupils write at length each week.')
@@ -119,6 +121,7 @@ test('a support request from referral to closure, by four people in four browser
   expect(counts.leaderLogsADay).toBeLessThanOrEqual(2)
   const entry = (await leader.locator('table:has(caption:has-text("days in force")) tbody tr td').first().textContent()).trim()
   await leader.getByRole('link', { name: 'Log days' }).click()
+  await checkPage(leader)
   await fillDate(leader, 'Date', dateParts(0))
   await leader.getByLabel('Days', { exact: true }).fill('0.5')
   await leader.getByLabel('Activity').fill('Lesson observations in year 6 (half a day)')
@@ -141,11 +144,13 @@ test('a support request from referral to closure, by four people in four browser
 
   // The lead completes the deployment: the school is asked to rate it.
   await lead.goto(`${base()}/cases/${reference}`)
+  await checkPage(lead)
   const before = mail().length
   await lead.getByRole('link', { name: 'Complete deployment' }).click()
   await checkPage(lead)
   await lead.getByRole('button', { name: 'Complete deployment' }).click()
   await expect(lead.getByText('Complete deployment: done')).toBeVisible()
+  await checkPage(lead)
 
   // The school follows "Rate it" from its email, signed out: at most two pages after the sign-in link.
   const rateMail = await waitForMail(SCHOOL, `Please rate the support on ${reference}`, before)
@@ -168,11 +173,14 @@ test('a support request from referral to closure, by four people in four browser
 
   // The lead records the impact and closes the case.
   await lead.goto(`${base()}/cases/${reference}`)
+  await checkPage(lead)
   await lead.getByRole('link', { name: 'Record impact' }).click()
+  await checkPage(lead)
   await lead.getByLabel('Outcome').fill('Objectives met: teachers plan extended writing every week.')
   await lead.getByLabel('Impact').fill('Writing at greater depth rose from 8% to 19% in the spring assessment.')
   await lead.getByRole('button', { name: 'Record impact' }).click()
   await expect(lead.getByText('Record impact: done')).toBeVisible()
+  await checkPage(lead)
   await lead.getByRole('link', { name: 'Close', exact: true }).click()
   await checkPage(lead)
   await lead.getByRole('button', { name: 'Close' }).click()
