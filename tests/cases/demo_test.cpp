@@ -22,12 +22,7 @@ class DemoTest : public ::testing::Test {
     db_ = test_db_.open_migrated();
     engine_ = std::make_unique<workflow::Engine>(db_, all_kinds());
   }
-  long long count(const std::string& sql_text) {
-    auto connection = db_->acquire();
-    long long n = 0;
-    connection.session() << sql_text, soci::into(n);
-    return n;
-  }
+  long long count(const std::string& query) { return testing::count_rows(*db_, query); }
 
   testing::TestDatabase test_db_;
   std::shared_ptr<workflow::Database> db_;

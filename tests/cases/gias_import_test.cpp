@@ -29,10 +29,7 @@ class GiasImportTest : public ::testing::Test {
   void SetUp() override { db_ = test_db_.open_migrated(); }
 
   long long count(const std::string& where = "") {
-    auto connection = db_->acquire();
-    long long n = 0;
-    connection.session() << "SELECT count(*) FROM schools " + where, soci::into(n);
-    return n;
+    return testing::count_rows(*db_, "SELECT count(*) FROM schools " + where);
   }
 
   std::string text_of(int urn, const std::string& column) {

@@ -20,12 +20,7 @@ class SignInTest : public ::testing::Test {
     amy_ = add_user(*db_, "Amy Lead", "amy@example.org", "lead", "alliance:3").user;
   }
 
-  long long count(const std::string& sql_text) {
-    auto connection = db_->acquire();
-    long long n = 0;
-    connection.session() << sql_text, soci::into(n);
-    return n;
-  }
+  long long count(const std::string& query) { return testing::count_rows(*db_, query); }
 
   testing::TestDatabase test_db_;
   std::shared_ptr<workflow::Database> db_;

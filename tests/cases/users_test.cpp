@@ -13,12 +13,7 @@ class UsersTest : public ::testing::Test {
  protected:
   void SetUp() override { db_ = test_db_.open_migrated(); }
 
-  long long count(const std::string& sql_text) {
-    auto connection = db_->acquire();
-    long long n = 0;
-    connection.session() << sql_text, soci::into(n);
-    return n;
-  }
+  long long count(const std::string& query) { return testing::count_rows(*db_, query); }
 
   testing::TestDatabase test_db_;
   std::shared_ptr<workflow::Database> db_;

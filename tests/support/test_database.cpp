@@ -79,4 +79,11 @@ std::shared_ptr<workflow::Database> TestDatabase::open_migrated(const workflow::
   return db;
 }
 
+long long count_rows(workflow::Database& db, const std::string& query) {
+  auto connection = db.acquire();
+  long long n = 0;
+  connection.session() << query, soci::into(n);
+  return n;
+}
+
 }  // namespace s2s::testing

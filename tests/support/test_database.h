@@ -36,4 +36,8 @@ class TestDatabase {
   std::string schema_;  // postgresql
 };
 
+// The one number a query gives ("SELECT count(*) FROM cases"), on a
+// connection of its own: what tests count rows with.
+[[nodiscard]] long long count_rows(workflow::Database& db, const std::string& query);
+
 }  // namespace s2s::testing

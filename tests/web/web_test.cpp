@@ -97,12 +97,7 @@ class WebTest : public ApiTest {
     return v;
   }
 
-  long long count(const std::string& sql_text) {
-    auto connection = app_.db->acquire();
-    long long n = 0;
-    connection.session() << sql_text, soci::into(n);
-    return n;
-  }
+  long long count(const std::string& query) { return testing::count_rows(*app_.db, query); }
 
   // A new support request at the deployed school, waiting for the lead's triage.
   workflow::Case referral() {

@@ -40,12 +40,7 @@ class EngineCoreTest : public ::testing::Test {
     engine_ = std::make_unique<Engine>(db_, kinds_, EngineOptions{{}, clock_.function(), 5});
   }
 
-  long long count(const std::string& query) {
-    auto connection = db_->acquire();
-    long long n = 0;
-    connection.session() << query, soci::into(n);
-    return n;
-  }
+  long long count(const std::string& query) { return testing::count_rows(*db_, query); }
 
   testing::TestClock clock_;
   testing::TestDatabase test_db_;

@@ -72,12 +72,7 @@ class EngineTest : public ::testing::Test {
   // The k-th day of the deployment deployed() agrees (from 2 November 2026).
   static std::string nth_day(int k) { return format_date(year_month_day(sys_days(d("2026-11-02")) + days(k))); }
 
-  long long count(const std::string& sql_text) {
-    auto connection = db_->acquire();
-    long long n = 0;
-    connection.session() << sql_text, soci::into(n);
-    return n;
-  }
+  long long count(const std::string& query) { return testing::count_rows(*db_, query); }
 
   // Expects `fn` to throw EngineError with `code`, and the case to be unchanged.
   template <class F>
