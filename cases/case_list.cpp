@@ -14,7 +14,9 @@ CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const 
       "SELECT c.id, c.kind, c.reference, c.school_urn, s.name, c.state, c.phase, c.version,"
       " CAST(c.opened_on AS TEXT), CAST(c.opened_at AS TEXT), CAST(c.closed_at AS TEXT), CAST(c.updated_at AS TEXT),"
       " CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = c.id AND d.status = 'overdue')"
-      " THEN 1 ELSE 0 END"
+      " THEN 1 ELSE 0 END,"
+      " (SELECT CAST(h.occurred_on AS TEXT) FROM case_history h WHERE h.case_id = c.id AND h.timer_id IS NULL"
+      " ORDER BY h.sequence DESC LIMIT 1)"
       " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn WHERE ");
   const auto scope = scope_condition(actor);
   sql.add(scope.sql, scope.values);
@@ -67,6 +69,7 @@ CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const 
       }
       item.updated_at = workflow::normalize_timestamp(workflow::row_text(row, 11));
       item.overdue = workflow::row_integer(row, 12) != 0;
+      item.changed_on = workflow::row_text(row, 13);
       page.items.push_back(std::move(item));
     }
   } catch (...) {

@@ -41,7 +41,8 @@ struct ListedCase {
   std::string opened_at;                 // workflow/timestamp.h's stored form
   std::optional<std::string> closed_at;  // likewise; none while open
   std::string updated_at;
-  bool overdue = false;  // has an overdue deadline
+  std::string changed_on;  // YYYY-MM-DD: the day of its last event sent by a person (not a timer's)
+  bool overdue = false;    // has an overdue deadline
 };
 
 struct CasePage {

@@ -13,6 +13,7 @@
 #include "workflow/case_store.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
+#include "workflow/sql_query.h"
 #include "workflow/timestamp.h"
 
 namespace s2s::cases {
@@ -431,6 +432,37 @@ ScopeCondition scope_condition(const workflow::Actor& actor) {
     lead.sql += "))";
   }
   return lead;
+}
+
+std::vector<QuietDeployment> quiet_deployments(Database& db, const workflow::Actor& actor,
+                                               std::chrono::year_month_day since, int limit) {
+  // The last day with days logged (a day struck out by a correction to 0 is no day of support).
+  workflow::SqlQuery sql(
+      "SELECT c.id, c.reference, s.name, l.name, CAST(p.accepted_on AS TEXT), CAST(MAX(d.day) AS TEXT)"
+      " FROM deployments p JOIN cases c ON c.id = p.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
+      " JOIN system_leaders l ON l.id = p.system_leader_id"
+      " LEFT JOIN deployment_days d ON d.case_id = p.case_id AND d.system_leader_id = p.system_leader_id"
+      " AND d.half_days > 0"
+      " WHERE p.status = 'active' AND p.accepted_on IS NOT NULL AND ");
+  const auto scope = scope_condition(actor);
+  sql.add(scope.sql, scope.values);
+  sql.add(" GROUP BY c.id, c.reference, s.name, l.name, p.accepted_on"
+          " HAVING COALESCE(MAX(d.day), p.accepted_on) < ?",
+          workflow::format_date(since));
+  // The limit is ours, an integer.
+  sql.add(" ORDER BY COALESCE(MAX(d.day), p.accepted_on), c.id LIMIT " + std::to_string(limit));
+  std::vector<QuietDeployment> out;
+  auto connection = db.acquire();
+  try {
+    soci::rowset<soci::row> rows = sql.run(connection.session());
+    for (const auto& row : rows) {
+      out.push_back(QuietDeployment{row_integer(row, 0), row_text(row, 1), row_text(row, 2), row_text(row, 3),
+                                    row_text(row, 4), row_text(row, 5)});
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return out;
 }
 
 std::vector<DeploymentDay> deployment_days(Database& db, std::int64_t case_id) {

@@ -2,6 +2,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -95,5 +96,22 @@ struct Supporter {
 // case's data, and from one history entry's payload.
 void redact_case_data(const workflow::Actor& actor, boost::json::object& data);
 void redact_history_payload(const workflow::Actor& actor, std::string_view event, boost::json::object& payload);
+
+// An active deployment whose last logged day (or, with none logged, its
+// acceptance) is before a given day: a lead's dashboard lists them.
+struct QuietDeployment {
+  std::int64_t case_id = 0;
+  std::string reference;
+  std::string school;         // "" when the school is not on the register
+  std::string system_leader;  // the deployed system leader's name
+  std::string accepted_on;    // YYYY-MM-DD
+  std::string last_day;       // YYYY-MM-DD; "" when no day is logged
+};
+
+// The active deployments of the cases within `actor`'s scope (scope_condition's
+// rules) with no day logged on or after `since`, quietest first, `limit` at
+// most. Reads on its own connection; thread-safe.
+[[nodiscard]] std::vector<QuietDeployment> quiet_deployments(workflow::Database& db, const workflow::Actor& actor,
+                                                             std::chrono::year_month_day since, int limit);
 
 }  // namespace s2s::cases

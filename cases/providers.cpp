@@ -297,6 +297,30 @@ Capacity capacity(workflow::Database& db, std::int64_t system_leader_id, std::st
   return out;
 }
 
+std::vector<LeaderDays> days_by_leader(workflow::Database& db, const std::string& academic_year) {
+  std::vector<LeaderDays> out;
+  auto connection = db.acquire();
+  try {
+    const std::string year = academic_year;
+    soci::rowset<soci::row> rows =
+        (connection.session().prepare
+             << "SELECT l.id, l.name, COALESCE(c.half_days_offered, 0), COALESCE(c.half_days_reserved, 0),"
+                " COALESCE(c.half_days_consumed, 0) FROM system_leaders l"
+                " LEFT JOIN capacity c ON c.system_leader_id = l.id AND c.academic_year = :y"
+                " ORDER BY COALESCE(c.half_days_offered, 0) - COALESCE(c.half_days_reserved, 0) DESC, l.name, l.id",
+         soci::use(year));
+    for (const auto& row : rows) {
+      out.push_back(LeaderDays{workflow::row_integer(row, 0), workflow::row_text(row, 1),
+                               Capacity{static_cast<double>(workflow::row_integer(row, 2)) / 2.0,
+                                        static_cast<double>(workflow::row_integer(row, 3)) / 2.0,
+                                        static_cast<double>(workflow::row_integer(row, 4)) / 2.0}});
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return out;
+}
+
 namespace {
 
 // The per-event capacity statements, prepared once per connection.

@@ -95,6 +95,18 @@ struct Capacity {
   [[nodiscard]] double unreserved() const { return offered - reserved; }
 };
 
+// A system leader's days in an academic year, with their name.
+struct LeaderDays {
+  std::int64_t system_leader_id = 0;
+  std::string name;
+  Capacity days;
+};
+
+// Every system leader's days in `academic_year` (none offered: all zero),
+// most free first, then by name: a lead's dashboard shows them all, since
+// matching draws on all of them. One query.
+[[nodiscard]] std::vector<LeaderDays> days_by_leader(workflow::Database& db, const std::string& academic_year);
+
 // Days are whole or half: anything else is refused (workflow::Refused).
 // Sets the days a system leader offers in an academic year; never below what is reserved.
 void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year, double days);

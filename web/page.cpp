@@ -160,6 +160,7 @@ json::array navigation(const PageContext& ctx) {
     nav.push_back(json::object{{"href", href}, {"text", text}, {"current", current}});
   };
   item("/", "Home", path == "/");
+  if (ctx.is("lead") || ctx.is("admin") || ctx.is("strategic")) item("/dashboard", "Dashboard", path == "/dashboard");
   item("/cases", "Cases", path.starts_with("/cases"));
   if (ctx.is("school") || ctx.is("la_officer") || ctx.is("lead") || ctx.is("admin")) {
     item("/refer", ctx.is("school") ? "Ask for support" : "Refer a school", path.starts_with("/refer"));

@@ -127,6 +127,19 @@ export function newUser (role, scope) {
   const email = `${role.replace('_', '-')}-${process.pid}-${made}@test.example.org`
   const args = ['user', 'add', '--name', `Test ${role} ${made}`, '--email', email, '--role', role]
   if (scope) args.push('--scope', scope)
-  s2sd(...args)
+  const printed = s2sd(...args).trim().split('\n')
+  newUser.lastToken = printed[printed.length - 1]  // the bearer token, alone on the last line
   return email
+}
+
+// A JSON API call with a bearer token; returns the parsed answer.
+export async function api (token, method, path, body) {
+  const response = await fetch(`${base()}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  const answer = await response.json()
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer)}`)
+  return answer
 }

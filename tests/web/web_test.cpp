@@ -14,6 +14,7 @@
 #include "web/page.h"
 #include "workflow/date.h"
 #include "workflow/text.h"
+#include "cases/deployments.h"
 #include "cases/kpis.h"
 #include "cases/providers.h"
 
@@ -294,6 +295,41 @@ TEST_F(WebTest, TheKpiPageShowsTheReportOfThePersonsScopeAndNoOneElses) {
   const auto refused = school.get("/kpis");
   EXPECT_EQ(refused.status, 403);
   EXPECT_TRUE(contains(refused.body, "You cannot see the KPIs"));
+}
+
+TEST_F(WebTest, TheDashboardCountsWorkingDaysWaitingAndFindsQuietDeploymentsAndDaysLeft) {
+  const auto c = referral();  // opened today by the test clock
+  // Three weeks on (a Monday-to-Friday count on the calendar), nothing has been done.
+  const auto opened_on = app_.engine->today();
+  clock_.set(clock_.now() + std::chrono::days(21));
+  const auto today = app_.engine->today();
+  const int waited = app_.engine->calendar().working_days_between(opened_on, today);
+  Visitor lead = signed_in("lead");
+  const auto page = lead.get("/dashboard");
+  ASSERT_EQ(page.status, 200) << page.body;
+  const auto row_of = [&](const std::string& reference) {
+    const auto at = page.body.find(">" + reference + "<");
+    return at == std::string::npos ? std::string() : page.body.substr(at, page.body.find("</tr>", at) - at);
+  };
+  EXPECT_TRUE(contains(row_of(c.reference), std::to_string(waited) + " working days since " + web::long_date(opened_on)))
+      << row_of(c.reference);
+  // The deployed case: no day logged for three weeks and more is quiet only after a month.
+  const auto quiet = cases::quiet_deployments(*app_.db, cases::actor_of(*cases::authenticate(*app_.db, tokens_.at("lead"))),
+                                              std::chrono::year_month_day(std::chrono::sys_days(today) - std::chrono::days(30)), 50);
+  for (const auto& q : quiet) EXPECT_TRUE(contains(page.body, q.reference)) << q.reference;
+  // Each system leader's days, as the providers hold them.
+  for (const auto& l : cases::days_by_leader(*app_.db, cases::academic_year_of(today))) {
+    EXPECT_TRUE(contains(page.body, l.name)) << l.name;
+  }
+  // Forty days on, the deployed case has logged nothing for a month.
+  clock_.set(clock_.now() + std::chrono::days(40));
+  Visitor again = signed_in("lead");  // the earlier session ended long ago
+  const auto later = again.get("/dashboard");
+  ASSERT_EQ(later.status, 200);
+  const auto quiet_section = later.body.substr(later.body.find("id=\"quiet\""));
+  EXPECT_TRUE(contains(quiet_section.substr(0, quiet_section.find("id=\"capacity\"")), reference_)) << quiet_section;
+  Visitor school = signed_in("school");
+  EXPECT_EQ(school.get("/dashboard").status, 403);
 }
 
 TEST_F(WebTest, ARefusalByTheEngineShowsInTheErrorSummaryAndNothingIsApplied) {

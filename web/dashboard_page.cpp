@@ -1,0 +1,137 @@
+// The lead's dashboard (docs/web.md): referrals waiting for triage, cases
+// waiting for a match and proposals waiting for an answer with the working
+// days each has waited, deadlines due this week and overdue, deployments that
+// have logged no day for a month, and each system leader's days this year.
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <functional>
+
+#include "cases/case_list.h"
+#include "cases/deadline_list.h"
+#include "cases/deployments.h"
+#include "cases/providers.h"
+#include "web/page.h"
+#include "workflow/date.h"
+#include "workflow/engine.h"
+#include "workflow/text.h"
+
+namespace s2s::web {
+namespace {
+
+namespace json = boost::json;
+using std::chrono::days;
+using std::chrono::sys_days;
+using std::chrono::year_month_day;
+
+constexpr int kRows = 50;  // a section lists at most this many; "and more" says there are others
+
+std::string working_days_text(int n) { return n == 1 ? "1 working day" : std::to_string(n) + " working days"; }
+
+// The cases of the person's scope in `phase` that `keep` keeps, longest
+// waiting first, each with the working days since its last event happened.
+json::object waiting_cases(PageContext& ctx, const std::string& phase,
+                           const std::function<bool(const cases::ListedCase&)>& keep) {
+  cases::CaseFilter filter;
+  filter.phase = phase;
+  filter.limit = 200;
+  const auto listed = cases::list_cases(*ctx.app.db, ctx.actor, filter);
+  const auto calendar = ctx.app.engine->calendar();
+  const auto today = ctx.app.engine->today();
+  struct Row {
+    int waited = 0;
+    json::object item;
+  };
+  std::vector<Row> rows;
+  for (const auto& c : listed.items) {
+    if (!keep(c)) continue;
+    const auto since = workflow::parse_date(c.changed_on).value_or(today);
+    const int waited = sys_days(since) < sys_days(today) ? calendar.working_days_between(since, today) : 0;
+    rows.push_back(Row{waited,
+                       json::object{{"reference", c.reference},
+                                    {"href", "/cases/" + c.reference},
+                                    {"school", c.school_name.value_or("URN " + std::to_string(c.school_urn))},
+                                    {"kind", words(c.kind)},
+                                    {"since", long_date(since)},
+                                    {"waited", working_days_text(waited)},
+                                    {"overdue", c.overdue}}});
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.waited > b.waited; });
+  json::array items;
+  for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(kRows); ++i) items.push_back(rows[i].item);
+  return json::object{{"items", items},
+                      {"count", std::to_string(rows.size()) + (listed.more ? "+" : "")},
+                      {"any", !rows.empty()},
+                      {"more", rows.size() > static_cast<std::size_t>(kRows) || listed.more}};
+}
+
+api::HttpResponse dashboard(PageContext& ctx) {
+  const std::string& role = ctx.user().role;
+  if (role != "lead" && role != "admin" && role != "strategic") {
+    throw PageRefusal{403, "You cannot see the dashboard", "The dashboard is for school improvement leads."};
+  }
+  const auto today = ctx.app.engine->today();
+  json::object model{{"title", "Dashboard"}};
+  // A proposal waits in the matching phase for the proposed system leader's answer.
+  const auto proposed = [](const cases::ListedCase& c) { return c.state == "awaiting_provider"; };
+  model["triage"] = waiting_cases(ctx, "referral", [](const auto&) { return true; });
+  model["matching"] = waiting_cases(ctx, "matching", [&](const auto& c) { return !proposed(c); });
+  model["proposals"] = waiting_cases(ctx, "matching", proposed);
+
+  // Deadlines due by a week from today, and every overdue one.
+  cases::DeadlineFilter filter;
+  filter.due_by = year_month_day(sys_days(today) + days(7));
+  filter.limit = kRows;
+  const auto deadlines = cases::list_deadlines(*ctx.app.db, ctx.app.engine->kinds(), ctx.app.engine->calendar(),
+                                               ctx.actor, today, filter);
+  json::array due;
+  for (const auto& d : deadlines.items) {
+    std::string days_text;
+    if (d.working_days_late) days_text = working_days_text(*d.working_days_late) + " late";
+    if (d.working_days_left) days_text = *d.working_days_left == 0 ? "due today" : working_days_text(*d.working_days_left) + " left";
+    due.push_back(json::object{{"reference", d.reference},
+                               {"href", "/cases/" + d.reference},
+                               {"school", d.school_name},
+                               {"what", workflow::purpose_title(d.purpose)},
+                               {"due_on", long_date(d.due_on)},
+                               {"days", days_text},
+                               {"overdue", d.status == "overdue"},
+                               {"whose", words(d.owner.role) + (d.owner.name.empty() ? "" : ": " + d.owner.name)}});
+  }
+  model["deadlines"] = json::object{{"items", due}, {"any", !due.empty()}, {"more", deadlines.more}};
+
+  // Deployments with no day logged in the last month.
+  const auto month_ago = year_month_day(sys_days(today) - days(30));
+  json::array quiet;
+  for (const auto& q : cases::quiet_deployments(*ctx.app.db, ctx.actor, month_ago, kRows)) {
+    quiet.push_back(json::object{{"reference", q.reference},
+                                 {"href", "/cases/" + q.reference},
+                                 {"school", q.school},
+                                 {"leader", q.system_leader},
+                                 {"last", q.last_day.empty() ? "No day logged since it began on " + long_date(q.accepted_on)
+                                                             : long_date(q.last_day)}});
+  }
+  model["quiet"] = json::object{{"items", quiet}, {"any", !quiet.empty()}};
+
+  // Each system leader's days this academic year.
+  const std::string year = cases::academic_year_of(today);
+  json::array leaders;
+  for (const auto& l : cases::days_by_leader(*ctx.app.db, year)) {
+    leaders.push_back(json::object{{"name", l.name},
+                                   {"offered", workflow::number_text(l.days.offered)},
+                                   {"reserved", workflow::number_text(l.days.reserved)},
+                                   {"logged", workflow::number_text(l.days.consumed)},
+                                   {"free", workflow::number_text(l.days.unreserved())}});
+  }
+  model["year"] = year;
+  model["leaders"] = json::object{{"items", leaders}, {"any", !leaders.empty()}};
+  return page(ctx, "dashboard", std::move(model));
+}
+
+}  // namespace
+
+void register_dashboard_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
+  add_page(router, app, options, mailer, "GET", "/dashboard", Access::signed_in, dashboard);
+}
+
+}  // namespace s2s::web
