@@ -78,6 +78,47 @@ CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const 
   return page;
 }
 
+namespace {
+
+// One CSV field: quoted when it holds a comma, quote or line end; a text a
+// spreadsheet would take for a formula starts with an apostrophe.
+std::string csv_text(const std::string& text) {
+  std::string value = text;
+  if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@' ||
+                         value[0] == '\t' || value[0] == '\r')) {
+    value.insert(0, "'");
+  }
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string out = "\"";
+  for (const char c : value) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string case_list_csv(workflow::Database& db, const workflow::Actor& actor, CaseFilter filter, int most) {
+  std::string out = "\xEF\xBB\xBFreference,kind,school_urn,school,state,phase,opened_on,last_event_on,overdue\r\n";
+  filter.after.reset();
+  filter.limit = 500;
+  int written = 0;
+  while (written < most) {
+    const auto page = list_cases(db, actor, filter);
+    for (const auto& c : page.items) {
+      if (written == most) break;
+      out += csv_text(c.reference) + "," + csv_text(c.kind) + "," + std::to_string(c.school_urn) + "," +
+             csv_text(c.school_name.value_or("")) + "," + csv_text(c.state) + "," + csv_text(c.phase) + "," +
+             csv_text(c.opened_on) + "," + csv_text(c.changed_on) + "," + (c.overdue ? "yes" : "no") + "\r\n";
+      ++written;
+    }
+    if (!page.more || page.items.empty()) break;
+    filter.after = page.items.back().id;
+  }
+  return out;
+}
+
 std::optional<workflow::Case> find_visible_case(workflow::Engine& engine, const workflow::Actor& actor,
                                                 std::string_view id_or_reference) {
   auto found = engine.lookup(id_or_reference);

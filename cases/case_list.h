@@ -56,6 +56,13 @@ struct CasePage {
 // DatabaseError.
 [[nodiscard]] CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const CaseFilter& filter);
 
+// Every case within `actor`'s scope that matches `filter` (its limit and
+// `after` ignored), newest first, `most` at most, as CSV that opens cleanly in
+// Excel: UTF-8 with a BOM, a header row, CRLF line ends, and text that would
+// start a formula (=, +, -, @) quoted with a leading apostrophe.
+[[nodiscard]] std::string case_list_csv(workflow::Database& db, const workflow::Actor& actor, CaseFilter filter,
+                                        int most = 5000);
+
 // The case named by its id ("42") or reference ("SR-2026-0042") if it exists
 // and lies within `actor`'s scope; nullopt otherwise, the same answer either
 // way (a case outside someone's scope does not exist for them). What every

@@ -77,6 +77,9 @@ struct SchoolPage {
 // DatabaseUnavailable or DatabaseError.
 [[nodiscard]] SchoolPage search_schools(workflow::Database& db, const SchoolSearch& search);
 
+// The mini regions the register knows (la_mini_regions), sorted.
+[[nodiscard]] std::vector<std::string> mini_region_names(workflow::Database& db);
+
 // An admin's change to the fields GIAS lacks; unset members stay as they are.
 // An Ofsted grade of 0 clears the grade (and a date of "" clears the date).
 struct SchoolEdit {

@@ -203,22 +203,53 @@ api::HttpResponse home(PageContext& ctx) {
 
 // ---------------------------------------------------------------- list
 
-api::HttpResponse case_list(PageContext& ctx) {
+// The list's filters from the query string, each kept only when it is a
+// value that can match (an unknown kind or mini region is simply no filter).
+struct ListQuery {
   cases::CaseFilter filter;
-  filter.limit = 50;
-  const std::string kind = query_value(ctx.request.query, "kind");
-  const std::string phase = query_value(ctx.request.query, "phase");
-  const std::string text = query_value(ctx.request.query, "text");
-  const bool overdue = query_value(ctx.request.query, "overdue") == "yes";
-  const std::string after = query_value(ctx.request.query, "after");
-  if (!kind.empty() && ctx.app.engine->kinds().find(kind) != nullptr) filter.kind = kind;
-  if (!phase.empty() && workflow::phase_from_string(phase)) filter.phase = phase;
-  if (!text.empty()) filter.text = text.substr(0, 200);
-  if (overdue) filter.overdue = true;
-  if (!after.empty() && after.size() < 19 && std::all_of(after.begin(), after.end(), ::isdigit)) {
-    filter.after = std::stoll(after);
+  std::string kind, state, phase, text, urn, mini_region, la;
+  bool overdue = false;
+  [[nodiscard]] std::string query_string() const {
+    std::string out = "kind=" + url_encode(kind) + "&state=" + url_encode(state) + "&phase=" + url_encode(phase) +
+                      "&text=" + url_encode(text) + "&urn=" + url_encode(urn) + "&mini_region=" +
+                      url_encode(mini_region) + "&la=" + url_encode(la);
+    return overdue ? out + "&overdue=yes" : out;
   }
-  const auto found = cases::list_cases(*ctx.app.db, ctx.actor, filter);
+};
+
+bool digits(std::string_view s, std::size_t most) {
+  return !s.empty() && s.size() <= most && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+ListQuery read_list_query(PageContext& ctx, const std::vector<std::string>& regions) {
+  ListQuery q;
+  const std::string_view query = ctx.request.query;
+  q.kind = query_value(query, "kind");
+  q.state = query_value(query, "state");
+  q.phase = query_value(query, "phase");
+  q.text = query_value(query, "text").substr(0, 200);
+  q.urn = query_value(query, "urn");
+  q.mini_region = query_value(query, "mini_region");
+  q.la = query_value(query, "la");
+  q.overdue = query_value(query, "overdue") == "yes";
+  if (!q.kind.empty() && ctx.app.engine->kinds().find(q.kind) != nullptr) q.filter.kind = q.kind;
+  if (!q.phase.empty() && workflow::phase_from_string(q.phase)) q.filter.phase = q.phase;
+  if (!q.state.empty() && q.state.size() <= 64) q.filter.state = q.state;
+  if (!q.text.empty()) q.filter.text = q.text;
+  if (digits(q.urn, 8)) q.filter.school_urn = std::stoll(q.urn);
+  if (std::find(regions.begin(), regions.end(), q.mini_region) != regions.end()) q.filter.mini_region = q.mini_region;
+  if (digits(q.la, 4)) q.filter.la = std::stoll(q.la);
+  if (q.overdue) q.filter.overdue = true;
+  return q;
+}
+
+api::HttpResponse case_list(PageContext& ctx) {
+  const auto regions = cases::mini_region_names(*ctx.app.db);
+  ListQuery q = read_list_query(ctx, regions);
+  q.filter.limit = 50;
+  const std::string after = query_value(ctx.request.query, "after");
+  if (digits(after, 18)) q.filter.after = std::stoll(after);
+  const auto found = cases::list_cases(*ctx.app.db, ctx.actor, q.filter);
   json::array rows;
   for (const auto& c : found.items) {
     rows.push_back(json::object{{"reference", c.reference},
@@ -231,30 +262,57 @@ api::HttpResponse case_list(PageContext& ctx) {
                                 {"opened_on", long_date(c.opened_on)},
                                 {"overdue", c.overdue}});
   }
-  json::array kinds{json::object{{"value", ""}, {"label", "All kinds"}, {"selected", kind.empty()}}};
+  json::array kinds{json::object{{"value", ""}, {"label", "All kinds"}, {"selected", q.kind.empty()}}};
+  json::array states{json::object{{"value", ""}, {"label", "All states"}, {"selected", q.state.empty()}}};
+  std::vector<std::string_view> seen;
   for (const auto* k : ctx.app.engine->kinds().all()) {
     kinds.push_back(json::object{
-        {"value", std::string(k->name())}, {"label", kind_title(k->name())}, {"selected", k->name() == kind}});
+        {"value", std::string(k->name())}, {"label", kind_title(k->name())}, {"selected", k->name() == q.kind}});
+    if (!q.kind.empty() && k->name() != q.kind) continue;
+    for (const auto& st : k->states()) {
+      if (std::find(seen.begin(), seen.end(), st.name) != seen.end()) continue;
+      seen.push_back(st.name);
+      states.push_back(json::object{{"value", std::string(st.name)}, {"label", words(st.name)}, {"selected", st.name == q.state}});
+    }
   }
-  json::array phases{json::object{{"value", ""}, {"label", "All phases"}, {"selected", phase.empty()}}};
+  json::array phases{json::object{{"value", ""}, {"label", "All phases"}, {"selected", q.phase.empty()}}};
   for (const std::string_view p : {"referral", "matching", "deployment", "evaluation", "closed", "declined",
                                    "withdrawn"}) {
-    phases.push_back(json::object{{"value", p}, {"label", words(p)}, {"selected", p == phase}});
+    phases.push_back(json::object{{"value", p}, {"label", words(p)}, {"selected", p == q.phase}});
+  }
+  json::array region_options{json::object{{"value", ""}, {"label", "All mini regions"}, {"selected", q.mini_region.empty()}}};
+  for (const auto& r : regions) {
+    region_options.push_back(json::object{{"value", r}, {"label", r}, {"selected", r == q.mini_region}});
   }
   std::string next;
   if (found.more && !found.items.empty()) {
-    next = "/cases?kind=" + url_encode(kind) + "&phase=" + url_encode(phase) + "&text=" + url_encode(text) +
-           (overdue ? "&overdue=yes" : "") + "&after=" + std::to_string(found.items.back().id);
+    next = "/cases?" + q.query_string() + "&after=" + std::to_string(found.items.back().id);
   }
   return page(ctx, "cases",
               json::object{{"title", "Cases"},
                            {"rows", rows},
                            {"has_rows", !rows.empty()},
                            {"kinds", kinds},
+                           {"states", states},
                            {"phases", phases},
-                           {"text", text},
-                           {"overdue", overdue},
+                           {"regions", region_options},
+                           {"text", q.text},
+                           {"urn", q.urn},
+                           {"la", q.la},
+                           {"overdue", q.overdue},
+                           {"csv", "/cases.csv?" + q.query_string()},
                            {"next", next}});
+}
+
+// The same list as a CSV download: every matching case, not one page.
+api::HttpResponse case_list_csv(PageContext& ctx) {
+  const ListQuery q = read_list_query(ctx, cases::mini_region_names(*ctx.app.db));
+  api::HttpResponse response;
+  response.content_type = "text/csv; charset=utf-8";
+  response.body = cases::case_list_csv(*ctx.app.db, ctx.actor, q.filter);
+  add_security_headers(response);
+  response.headers.emplace_back("Content-Disposition", "attachment; filename=\"cases.csv\"");
+  return response;
 }
 
 // ---------------------------------------------------------------- a case
@@ -585,6 +643,7 @@ api::HttpResponse send_action(PageContext& ctx) {
 void register_case_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
   add_page(router, app, options, mailer, "GET", "/", Access::signed_in, home);
   add_page(router, app, options, mailer, "GET", "/cases", Access::signed_in, case_list);
+  add_page(router, app, options, mailer, "GET", "/cases.csv", Access::signed_in, case_list_csv);
   add_page(router, app, options, mailer, "GET", "/cases/{reference}", Access::signed_in, case_page);
   add_page(router, app, options, mailer, "GET", "/cases/{reference}/events/{event}", Access::signed_in, show_action);
   add_page(router, app, options, mailer, "POST", "/cases/{reference}/events/{event}", Access::signed_in, send_action);

@@ -14,7 +14,9 @@
 #include "web/page.h"
 #include "workflow/date.h"
 #include "workflow/text.h"
+#include "cases/case_list.h"
 #include "cases/deployments.h"
+#include "cases/gias_import.h"
 #include "cases/kpis.h"
 #include "cases/providers.h"
 
@@ -330,6 +332,34 @@ TEST_F(WebTest, TheDashboardCountsWorkingDaysWaitingAndFindsQuietDeploymentsAndD
   EXPECT_TRUE(contains(quiet_section.substr(0, quiet_section.find("id=\"capacity\"")), reference_)) << quiet_section;
   Visitor school = signed_in("school");
   EXPECT_EQ(school.get("/dashboard").status, 403);
+}
+
+TEST_F(WebTest, TheCaseListFiltersAndDownloadsAsCsvThatNoSpreadsheetRunsAsAFormula) {
+  // A school whose register name a spreadsheet would take for a formula.
+  (void)cases::import_gias(*app_.db,
+                           "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
+                           "199001,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",891,Nottinghamshire,Primary,Open\n");
+  const auto odd = app_.engine->open_case("support_request", 199001, {{"source", "lead"}, {"summary", "x"}}, "test");
+  Visitor lead = signed_in("la_officer");  // the LA officer of LA 891, where the school is
+  const auto page = lead.get("/cases?kind=support_request&la=891");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_TRUE(contains(page.body, "href=\"/cases.csv?kind=support_request&"));
+  const auto csv = lead.get("/cases.csv?kind=support_request&la=891");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.header("content-disposition"), "attachment; filename=\"cases.csv\"");
+  EXPECT_TRUE(csv.body.starts_with("\xEF\xBB\xBFreference,kind,school_urn,school,state,phase"));
+  cases::CaseFilter filter;
+  filter.kind = "support_request";
+  filter.la = 891;
+  filter.limit = 1000;
+  const auto actor = cases::actor_of(*cases::authenticate(*app_.db, tokens_.at("la_officer")));
+  const auto listed = cases::list_cases(*app_.db, actor, filter);
+  EXPECT_EQ(std::count(csv.body.begin(), csv.body.end(), '\n'), static_cast<long>(listed.items.size()) + 1);
+  for (const auto& c : listed.items) EXPECT_TRUE(contains(csv.body, c.reference + ",support_request,")) << c.reference;
+  EXPECT_TRUE(contains(csv.body, odd.reference + ",support_request,199001,\"'=HYPERLINK(")) << csv.body;
+  // Another scope's case is in neither.
+  EXPECT_FALSE(contains(csv.body, app_.engine->get(outside_case_).reference));
 }
 
 TEST_F(WebTest, ARefusalByTheEngineShowsInTheErrorSummaryAndNothingIsApplied) {
