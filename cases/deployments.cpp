@@ -465,6 +465,57 @@ std::vector<QuietDeployment> quiet_deployments(Database& db, const workflow::Act
   return out;
 }
 
+std::vector<LeaderDeployment> deployments_of_leader(Database& db, std::int64_t system_leader_id) {
+  const long long id = system_leader_id;
+  std::vector<LeaderDeployment> out;
+  auto connection = db.acquire();
+  try {
+    // Days in force: the entries no later entry corrects.
+    soci::rowset<soci::row> rows =
+        (connection.session().prepare
+             << "SELECT c.reference, c.kind, s.name, p.status, CAST(p.proposed_on AS TEXT),"
+                " CAST(p.accepted_on AS TEXT), CAST(p.ended_on AS TEXT), p.rating,"
+                " (SELECT COALESCE(SUM(d.half_days), 0) FROM deployment_days d WHERE d.case_id = p.case_id"
+                "  AND d.system_leader_id = p.system_leader_id AND NOT EXISTS (SELECT 1 FROM deployment_days x"
+                "  WHERE x.case_id = d.case_id AND x.corrects_entry = d.entry))"
+                " FROM deployments p JOIN cases c ON c.id = p.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
+                " WHERE p.system_leader_id = :id ORDER BY p.proposed_on DESC, p.id DESC",
+         soci::use(id));
+    for (const auto& row : rows) {
+      LeaderDeployment d{row_text(row, 0), row_text(row, 1), row_text(row, 2), row_text(row, 3), row_text(row, 4),
+                         row_text(row, 5), row_text(row, 6), std::nullopt,
+                         static_cast<double>(row_integer(row, 8)) / 2};
+      if (row.get_indicator(7) != soci::i_null) d.rating = static_cast<int>(row_integer(row, 7));
+      out.push_back(std::move(d));
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return out;
+}
+
+std::map<std::string, double> logged_days_of_leader(Database& db, std::int64_t system_leader_id,
+                                                    std::chrono::year_month_day from, std::chrono::year_month_day to) {
+  const long long id = system_leader_id;
+  const std::string first = workflow::format_date(from);
+  const std::string last = workflow::format_date(to);
+  std::map<std::string, double> out;
+  auto connection = db.acquire();
+  try {
+    soci::rowset<soci::row> rows =
+        (connection.session().prepare
+             << "SELECT CAST(d.day AS TEXT), SUM(d.half_days) FROM deployment_days d"
+                " WHERE d.system_leader_id = :id AND d.day >= :f AND d.day <= :t AND d.half_days > 0"
+                " AND NOT EXISTS (SELECT 1 FROM deployment_days x WHERE x.case_id = d.case_id"
+                " AND x.corrects_entry = d.entry) GROUP BY d.day ORDER BY d.day",
+         soci::use(id), soci::use(first), soci::use(last));
+    for (const auto& row : rows) out[row_text(row, 0)] = static_cast<double>(row_integer(row, 1)) / 2;
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return out;
+}
+
 std::vector<DeploymentDay> deployment_days(Database& db, std::int64_t case_id) {
   const long long key = case_id;
   std::vector<DeploymentDay> out;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -113,5 +114,29 @@ struct QuietDeployment {
 // most. Reads on its own connection; thread-safe.
 [[nodiscard]] std::vector<QuietDeployment> quiet_deployments(workflow::Database& db, const workflow::Actor& actor,
                                                              std::chrono::year_month_day since, int limit);
+
+// A system leader's deployment as their page in the directory lists it.
+struct LeaderDeployment {
+  std::string reference;
+  std::string kind;
+  std::string school;       // "" when the school is not on the register
+  std::string status;       // proposed, declined, active, ended, withdrawn
+  std::string proposed_on;  // YYYY-MM-DD
+  std::string accepted_on;  // "" until accepted
+  std::string ended_on;     // "" while it runs
+  std::optional<int> rating;
+  double days_logged = 0;  // in force
+};
+
+// Every deployment of the system leader, newest first. Reads on its own connection.
+[[nodiscard]] std::vector<LeaderDeployment> deployments_of_leader(workflow::Database& db,
+                                                                  std::int64_t system_leader_id);
+
+// The days the system leader logged in force (corrections applied) from
+// `from` to `to` inclusive, by day: "YYYY-MM-DD" -> days (0.5, 1, ...).
+[[nodiscard]] std::map<std::string, double> logged_days_of_leader(workflow::Database& db,
+                                                                  std::int64_t system_leader_id,
+                                                                  std::chrono::year_month_day from,
+                                                                  std::chrono::year_month_day to);
 
 }  // namespace s2s::cases

@@ -165,6 +165,7 @@ json::array navigation(const PageContext& ctx) {
   if (ctx.is("school") || ctx.is("la_officer") || ctx.is("lead") || ctx.is("admin")) {
     item("/refer", ctx.is("school") ? "Ask for support" : "Refer a school", path.starts_with("/refer"));
   }
+  item("/system-leaders", "System leaders", path.starts_with("/system-leaders"));
   if (ctx.is("lead") || ctx.is("strategic") || ctx.is("la_officer") || ctx.is("admin")) {
     item("/kpis", "KPIs", path.starts_with("/kpis"));
   }

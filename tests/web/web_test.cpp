@@ -6,6 +6,7 @@
 #include <soci/soci.h>
 
 #include <regex>
+#include <set>
 
 #include "cases/sign_in.h"
 #include "tests/api/api_fixture.h"
@@ -360,6 +361,41 @@ TEST_F(WebTest, TheCaseListFiltersAndDownloadsAsCsvThatNoSpreadsheetRunsAsAFormu
   EXPECT_TRUE(contains(csv.body, odd.reference + ",support_request,199001,\"'=HYPERLINK(")) << csv.body;
   // Another scope's case is in neither.
   EXPECT_FALSE(contains(csv.body, app_.engine->get(outside_case_).reference));
+}
+
+TEST_F(WebTest, TheDirectoryFindsSystemLeadersByWhatTheyHoldAndWhereAndShowsDeploymentsToLeads) {
+  Visitor school = signed_in("school");
+  const auto all = school.get("/system-leaders");
+  ASSERT_EQ(all.status, 200);
+  const auto leaders = cases::system_leaders(*app_.db);
+  EXPECT_TRUE(contains(all.body, std::to_string(leaders.size()) + " found")) << all.body;
+  // Those holding an SLE designation for maths today, with at least one free day.
+  const auto today = workflow::format_date(app_.engine->today());
+  const auto year = cases::academic_year_of(app_.engine->today());
+  std::set<std::string> expected;
+  for (const auto& l : leaders) {
+    const bool holds = std::any_of(l.designations.begin(), l.designations.end(), [&](const auto& d) {
+      return d.code == "SLE" && d.specialisms.find("maths") != std::string::npos && d.active_from <= today &&
+             (d.active_to.empty() || today <= d.active_to);
+    });
+    if (holds && cases::capacity(*app_.db, l.id, year).unreserved() >= 1) expected.insert(l.name);
+  }
+  ASSERT_FALSE(expected.empty());
+  ASSERT_LT(expected.size(), leaders.size());
+  const auto found = school.get("/system-leaders?designation=SLE&specialism=Maths&free=1");
+  EXPECT_TRUE(contains(found.body, std::to_string(expected.size()) + " found")) << found.body;
+  for (const auto& name : expected) EXPECT_TRUE(contains(found.body, ">" + name + "<")) << name;
+  // The deployed leader's page: a school sees designations and days, not deployments.
+  const auto own = school.get("/system-leaders/" + std::to_string(leader_in_));
+  ASSERT_EQ(own.status, 200);
+  EXPECT_TRUE(contains(own.body, "Designations"));
+  EXPECT_FALSE(contains(own.body, reference_));
+  Visitor lead = signed_in("lead");
+  const auto seen = lead.get("/system-leaders/" + std::to_string(leader_in_));
+  EXPECT_TRUE(contains(seen.body, ">" + reference_ + "<")) << seen.body;
+  EXPECT_TRUE(contains(seen.body, "Days logged in " + year));
+  EXPECT_EQ(lead.get("/system-leaders/999999").status, 404);
+  EXPECT_EQ(lead.get("/system-leaders/x1").status, 404);
 }
 
 TEST_F(WebTest, ARefusalByTheEngineShowsInTheErrorSummaryAndNothingIsApplied) {
