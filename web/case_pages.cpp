@@ -330,6 +330,7 @@ json::object case_model(PageContext& ctx, const Case& c) {
                      {"overdue", c.overdue}};
   if (const auto school = cases::find_school(*ctx.app.db, c.school_urn)) {
     model["school"] = school->name;
+    model["school_href"] = "/schools/" + std::to_string(school->urn);
     model["school_details"] = "URN " + std::to_string(school->urn) + ", " + school->phase +
                               (school->la_name.empty() ? "" : ", " + school->la_name);
     model["title"] = c.reference + ": " + school->name;

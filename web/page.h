@@ -142,6 +142,7 @@ void register_sign_in_pages(api::Router& router, api::App& app, const WebOptions
 void register_case_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_referral_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_directory_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
+void register_school_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_dashboard_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_report_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 

@@ -20,6 +20,7 @@
 #include "cases/gias_import.h"
 #include "cases/kpis.h"
 #include "cases/providers.h"
+#include "cases/schools.h"
 
 namespace s2s::testing {
 namespace {
@@ -396,6 +397,30 @@ TEST_F(WebTest, TheDirectoryFindsSystemLeadersByWhatTheyHoldAndWhereAndShowsDepl
   EXPECT_TRUE(contains(seen.body, "Days logged in " + year));
   EXPECT_EQ(lead.get("/system-leaders/999999").status, 404);
   EXPECT_EQ(lead.get("/system-leaders/x1").status, 404);
+}
+
+TEST_F(WebTest, ASchoolsPageShowsItsRegisterItsNeedAndTheCasesThePersonMaySee) {
+  const auto school = cases::find_school(*app_.db, demo_.deployed_school_urn);
+  ASSERT_TRUE(school.has_value());
+  Visitor lead = signed_in("lead");
+  const auto page = lead.get("/schools/" + std::to_string(school->urn));
+  ASSERT_EQ(page.status, 200);
+  EXPECT_TRUE(contains(page.body, "<h1 class=\"govuk-heading-l\">" + workflow::html_escape(school->name) + "</h1>"));
+  EXPECT_TRUE(contains(page.body, cases::in_need_because(*school) ? "In need" : "Not in need"));
+  EXPECT_TRUE(contains(page.body, ">" + reference_ + "<"));
+  const auto supporter = cases::supporter_of(*app_.db, case_);
+  ASSERT_TRUE(supporter.has_value());
+  EXPECT_TRUE(contains(page.body, supporter->name));
+  // The case page links to it.
+  EXPECT_TRUE(contains(lead.get("/cases/" + reference_).body, "href=\"/schools/" + std::to_string(school->urn) + "\""));
+  // Another area's school user reads the register, but none of the school's cases.
+  Visitor other = signed_in("school-out");
+  const auto outside = other.get("/schools/" + std::to_string(school->urn));
+  ASSERT_EQ(outside.status, 200);
+  EXPECT_FALSE(contains(outside.body, reference_));
+  EXPECT_TRUE(contains(outside.body, "No cases you can see"));
+  EXPECT_EQ(lead.get("/schools/99999999").status, 404);
+  EXPECT_EQ(lead.get("/schools/abc").status, 404);
 }
 
 TEST_F(WebTest, ARefusalByTheEngineShowsInTheErrorSummaryAndNothingIsApplied) {
