@@ -246,6 +246,32 @@ std::string new_feed_token(workflow::Database& db, std::string_view email) {
   return token;
 }
 
+std::vector<ListedUser> list_users(workflow::Database& db) {
+  std::vector<ListedUser> out;
+  auto connection = db.acquire();
+  try {
+    soci::rowset<soci::row> rows =
+        (connection.session().prepare << "SELECT id, name, email, role, scope_kind, scope_value, scope_phases, notify,"
+                                         " CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END FROM users ORDER BY name, id");
+    for (const auto& row : rows) {
+      ListedUser u;
+      u.user.id = workflow::row_integer(row, 0);
+      u.user.name = workflow::row_text(row, 1);
+      u.user.email = workflow::row_text(row, 2);
+      u.user.role = workflow::row_text(row, 3);
+      u.user.scope_kind = workflow::row_text(row, 4);
+      u.user.scope_value = workflow::row_text(row, 5);
+      u.user.scope_phases = workflow::row_text(row, 6);
+      u.notify = workflow::row_text(row, 7);
+      u.revoked = workflow::row_integer(row, 8) != 0;
+      out.push_back(std::move(u));
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return out;
+}
+
 std::optional<User> find_user(workflow::Database& db, std::int64_t id) {
   auto connection = db.acquire();
   try {

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "workflow/case_kind.h"
 #include "workflow/database.h"
@@ -72,6 +73,16 @@ int revoke_tokens(workflow::Database& db, std::string_view email);
 
 // The user a feed token belongs to, if it is a live feed token.
 [[nodiscard]] std::optional<User> authenticate_feed(workflow::Database& db, std::string_view token);
+
+// A user as an administrator's list shows them.
+struct ListedUser {
+  User user;
+  std::string notify;  // immediate or digest
+  bool revoked = false;
+};
+
+// Every user, by name then id. For the admin console.
+[[nodiscard]] std::vector<ListedUser> list_users(workflow::Database& db);
 
 // The user with this id, revoked or not; nullopt for none.
 [[nodiscard]] std::optional<User> find_user(workflow::Database& db, std::int64_t id);

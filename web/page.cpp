@@ -169,6 +169,7 @@ json::array navigation(const PageContext& ctx) {
   if (ctx.is("lead") || ctx.is("strategic") || ctx.is("la_officer") || ctx.is("admin")) {
     item("/kpis", "KPIs", path.starts_with("/kpis"));
   }
+  if (ctx.is("admin")) item("/admin/users", "Users", path.starts_with("/admin"));
   return nav;
 }
 

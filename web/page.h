@@ -143,6 +143,7 @@ void register_case_pages(api::Router& router, api::App& app, const WebOptions& o
 void register_referral_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_directory_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_school_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
+void register_admin_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_dashboard_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_report_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 

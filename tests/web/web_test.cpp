@@ -423,6 +423,51 @@ TEST_F(WebTest, ASchoolsPageShowsItsRegisterItsNeedAndTheCasesThePersonMaySee) {
   EXPECT_EQ(lead.get("/schools/abc").status, 404);
 }
 
+TEST_F(WebTest, AnAdministratorInvitesRevokesAndSetsHowAUserHearsAndNobodyElseMay) {
+  Visitor admin = signed_in("admin");
+  ASSERT_EQ(admin.get("/admin/users").status, 200);
+  (void)admin.get("/admin/users/invite");
+  const long long before = count("SELECT count(*) FROM users");
+  const auto missing = admin.post("/admin/users/invite", {{"name", ""}, {"email", ""}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_TRUE(contains(missing.body, "<a href=\"#f-name\">Enter the person&#39;s name</a>")) << missing.body;
+  EXPECT_TRUE(contains(missing.body, "<a href=\"#f-role\">Select their role</a>")) << missing.body;
+  const auto misfit =
+      admin.post("/admin/users/invite",
+                 {{"name", "Pat"}, {"email", "pat@test.example.org"}, {"role", "school"}, {"scope", "la:891"}});
+  EXPECT_EQ(misfit.status, 422);
+  EXPECT_TRUE(contains(misfit.body, "a school needs")) << misfit.body;
+  const auto taken =
+      admin.post("/admin/users/invite",
+                 {{"name", "Again"}, {"email", "lead@test.example.org"}, {"role", "admin"}, {"scope", ""}});
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_EQ(count("SELECT count(*) FROM users"), before);
+  const auto invited = admin.post(
+      "/admin/users/invite",
+      {{"name", "Pat"}, {"email", "pat@test.example.org"}, {"role", "school"}, {"scope", "school:146330"}});
+  ASSERT_EQ(invited.status, 303) << invited.body;
+  EXPECT_EQ(count("SELECT count(*) FROM users"), before + 1);
+
+  // Revoking ends the person's session at once.
+  Visitor school = signed_in("school");
+  ASSERT_EQ(school.get("/").status, 200);
+  const auto id = cases::authenticate(*app_.db, tokens_.at("school"))->id;
+  (void)admin.get("/admin/users");
+  EXPECT_EQ(admin.post("/admin/users/" + std::to_string(id) + "/notify", {{"notify", "digest"}}).status, 303);
+  EXPECT_EQ(count("SELECT count(*) FROM users WHERE id = " + std::to_string(id) + " AND notify = 'digest'"), 1);
+  EXPECT_EQ(admin.post("/admin/users/" + std::to_string(id) + "/revoke", {}).status, 303);
+  EXPECT_EQ(school.get("/").status, 303);
+  EXPECT_TRUE(contains(admin.get("/admin/users").body, "Revoked"));
+
+  // Nobody but an administrator.
+  Visitor lead = signed_in("lead");
+  EXPECT_EQ(lead.get("/admin/users").status, 403);
+  (void)lead.get("/");
+  EXPECT_EQ(lead.post("/admin/users/invite", {{"name", "X"}, {"email", "x@test.example.org"}, {"role", "admin"}}).status,
+            403);
+  EXPECT_EQ(count("SELECT count(*) FROM users"), before + 1);
+}
+
 TEST_F(WebTest, ARefusalByTheEngineShowsInTheErrorSummaryAndNothingIsApplied) {
   Visitor leader = signed_in("system_leader");
   const std::string action = "/cases/" + reference_ + "/events/log_days";

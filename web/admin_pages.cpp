@@ -1,0 +1,150 @@
+// The admin console's users (docs/web.md): every user with role, scope and
+// how they hear of cases; inviting someone (the invitation is a sign-in
+// link); revoking a user; their notification preference.
+#include <boost/json.hpp>
+
+#include <charconv>
+
+#include "cases/sign_in.h"
+#include "cases/users.h"
+#include "web/forms.h"
+#include "web/link_mailer.h"
+#include "web/page.h"
+#include "workflow/engine.h"
+
+namespace s2s::web {
+namespace {
+
+namespace json = boost::json;
+
+void admins_only(const PageContext& ctx) {
+  if (!ctx.is("admin")) throw PageRefusal{403, "You cannot do this", "The admin console is for administrators."};
+}
+
+const std::vector<std::pair<std::string, std::string>>& roles() {
+  static const std::vector<std::pair<std::string, std::string>> list{
+      {"lead", "School improvement lead (scope mini_region:NAME or alliance:ID)"},
+      {"system_leader", "System leader (scope system_leader:ID)"},
+      {"school", "School (scope school:URN)"},
+      {"la_officer", "Local authority officer (scope la:CODE)"},
+      {"strategic", "Strategic group (no scope)"},
+      {"admin", "Administrator (no scope)"}};
+  return list;
+}
+
+cases::User user_or_404(PageContext& ctx) {
+  const std::string& text = ctx.param("id");
+  std::int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || ptr != text.data() + text.size()) throw PageRefusal{404, "Page not found", "No such user."};
+  auto user = cases::find_user(*ctx.app.db, id);
+  if (!user) throw PageRefusal{404, "Page not found", "No such user."};
+  return *user;
+}
+
+api::HttpResponse users(PageContext& ctx) {
+  admins_only(ctx);
+  json::array rows;
+  for (const auto& u : cases::list_users(*ctx.app.db)) {
+    const std::string scope = cases::actor_scope(u.user);
+    rows.push_back(json::object{{"id", std::to_string(u.user.id)},
+                                {"name", u.user.name},
+                                {"email", u.user.email},
+                                {"role", words(u.user.role)},
+                                {"scope", scope.empty() ? std::string("Everything") : scope},
+                                {"digest", u.notify == "digest"},
+                                {"revoked", u.revoked},
+                                {"revoke_href", "/admin/users/" + std::to_string(u.user.id) + "/revoke"},
+                                {"notify_href", "/admin/users/" + std::to_string(u.user.id) + "/notify"}});
+  }
+  json::object model{{"title", "Users"}, {"rows", rows}};
+  const std::string done = query_value(ctx.request.query, "done");
+  const std::string who = query_value(ctx.request.query, "who");
+  if (done == "invited") model["banner"] = "Invitation sent to " + who;
+  if (done == "revoked") model["banner"] = who + " is revoked: their sessions and tokens have ended";
+  if (done == "notify") model["banner"] = "How " + who + " hears of their cases is changed";
+  return page(ctx, "admin_users", std::move(model));
+}
+
+api::HttpResponse invite_form(PageContext& ctx, const std::vector<FieldError>& errors, int status) {
+  json::array options;
+  const std::string chosen = ctx.form.text("role");
+  for (const auto& [value, label] : roles()) {
+    options.push_back(json::object{
+        {"value", value}, {"label", label}, {"id", "f-role-" + value}, {"checked", value == chosen}});
+  }
+  if (!options.empty()) options[0].as_object()["id"] = "f-role";
+  json::object model{{"title", std::string(errors.empty() ? "" : "Error: ") + "Invite a user"},
+                     {"roles", options},
+                     {"name", ctx.form.text("name")},
+                     {"email", ctx.form.text("email")},
+                     {"scope", ctx.form.text("scope")},
+                     {"phases", ctx.form.text("phases")},
+                     {"errors", error_summary(errors)},
+                     {"has_errors", !errors.empty()}};
+  for (const auto& e : errors) model[e.field + "_error"] = e.message;
+  return page(ctx, "admin_invite", std::move(model), status);
+}
+
+api::HttpResponse show_invite(PageContext& ctx) {
+  admins_only(ctx);
+  return invite_form(ctx, {}, 200);
+}
+
+api::HttpResponse invite(PageContext& ctx) {
+  admins_only(ctx);
+  std::vector<FieldError> errors;
+  if (ctx.form.text("name").empty()) errors.push_back({"name", "Enter the person's name"});
+  if (ctx.form.text("email").empty()) errors.push_back({"email", "Enter their work email address"});
+  if (ctx.form.text("role").empty()) errors.push_back({"role", "Select their role"});
+  if (!errors.empty()) return invite_form(ctx, errors, 400);
+  const std::string email = ctx.form.text("email");
+  try {
+    (void)cases::add_user(*ctx.app.db, ctx.form.text("name"), email, ctx.form.text("role"), ctx.form.text("scope"),
+                          ctx.form.text("phases"));
+  } catch (const cases::UserError& e) {
+    // The register's own words, on the answer they are about.
+    const std::string message = e.what();
+    std::string field = "scope";
+    if (message.find("email") != std::string::npos) field = "email";
+    if (message.starts_with("role")) field = "role";
+    if (message.starts_with("phase") || message.find("phases") != std::string::npos) field = "phases";
+    return invite_form(ctx, {{field, message}}, e.category() == workflow::ErrorCategory::conflict ? 409 : 422);
+  }
+  // The invitation is a sign-in link, sent like any other.
+  if (ctx.mailer != nullptr) ctx.mailer->request(email, "/");
+  return redirect(ctx, "/admin/users?done=invited&who=" + url_encode(email));
+}
+
+api::HttpResponse revoke(PageContext& ctx) {
+  admins_only(ctx);
+  const auto user = user_or_404(ctx);
+  if (user.id == ctx.user().id) {
+    throw PageRefusal{409, "You cannot revoke yourself", "Ask another administrator to revoke your account."};
+  }
+  (void)cases::revoke_tokens(*ctx.app.db, user.email);
+  return redirect(ctx, "/admin/users?done=revoked&who=" + url_encode(user.email));
+}
+
+api::HttpResponse notify(PageContext& ctx) {
+  admins_only(ctx);
+  const auto user = user_or_404(ctx);
+  const std::string mode = ctx.form.text("notify");
+  if (mode != "immediate" && mode != "digest") {
+    throw PageRefusal{400, "The form could not be read", "Choose each message at once, or a daily digest."};
+  }
+  cases::set_notify(*ctx.app.db, user.email, mode);
+  return redirect(ctx, "/admin/users?done=notify&who=" + url_encode(user.email));
+}
+
+}  // namespace
+
+void register_admin_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
+  add_page(router, app, options, mailer, "GET", "/admin/users", Access::signed_in, users);
+  add_page(router, app, options, mailer, "GET", "/admin/users/invite", Access::signed_in, show_invite);
+  add_page(router, app, options, mailer, "POST", "/admin/users/invite", Access::signed_in, invite);
+  add_page(router, app, options, mailer, "POST", "/admin/users/{id}/revoke", Access::signed_in, revoke);
+  add_page(router, app, options, mailer, "POST", "/admin/users/{id}/notify", Access::signed_in, notify);
+}
+
+}  // namespace s2s::web
