@@ -37,20 +37,38 @@ std::string figure(const std::optional<double>& actual, const std::string& unit)
   return text;
 }
 
-api::HttpResponse kpis(PageContext& ctx) {
+// The report for the academic year asked for (this one by default) over the person's scope.
+cases::KpiReport report_for(PageContext& ctx, bool with_references) {
   const std::string& role = ctx.user().role;
   if (role != "lead" && role != "strategic" && role != "la_officer" && role != "admin") {
     throw PageRefusal{403, "You cannot see the KPIs", "The KPIs are for leads, the strategic group and LA officers."};
   }
-  const std::string current = cases::academic_year_of(ctx.app.engine->today());
   std::string year = query_value(ctx.request.query, "academic_year");
-  if (year.empty() || !cases::is_academic_year(year)) year = current;
+  if (year.empty() || !cases::is_academic_year(year)) year = cases::academic_year_of(ctx.app.engine->today());
   cases::KpiScope scope;
   scope.academic_year = year;
-  scope.with_references = false;
+  scope.with_references = with_references;
   scope.with_overdue_items = false;
   cases::keep_report_scope_to(ctx.user(), scope);
-  const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  return cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+}
+
+// The same report as the CSV the API and the command line give.
+api::HttpResponse kpis_csv(PageContext& ctx) {
+  const auto report = report_for(ctx, true);
+  api::HttpResponse response;
+  response.content_type = "text/csv; charset=utf-8";
+  response.body = cases::kpi_csv(report);
+  add_security_headers(response);
+  response.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + cases::kpi_csv_filename(report) + "\"");
+  return response;
+}
+
+api::HttpResponse kpis(PageContext& ctx) {
+  const auto report = report_for(ctx, false);
+  const auto& scope = report.scope;
+  const std::string& year = scope.academic_year;
+  const std::string current = cases::academic_year_of(ctx.app.engine->today());
   json::array rows;
   for (const auto& k : report.kpis) {
     json::array parts;
@@ -85,6 +103,7 @@ api::HttpResponse kpis(PageContext& ctx) {
                            {"years", years},
                            {"over", over},
                            {"as_of", long_date(report.as_of)},
+                           {"csv", "/kpis.csv?academic_year=" + url_encode(year)},
                            {"rows", rows}});
 }
 
@@ -92,6 +111,7 @@ api::HttpResponse kpis(PageContext& ctx) {
 
 void register_report_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
   add_page(router, app, options, mailer, "GET", "/kpis", Access::signed_in, kpis);
+  add_page(router, app, options, mailer, "GET", "/kpis.csv", Access::signed_in, kpis_csv);
 }
 
 }  // namespace s2s::web

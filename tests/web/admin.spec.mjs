@@ -1,7 +1,7 @@
 // The admin console: an administrator invites a school user, who signs in
 // by the invitation and sees only their own school's cases.
 import { test, expect } from '@playwright/test'
-import { base, checkPage, linkIn, mail, newUser, signedInPage, waitForMail } from './support.mjs'
+import { base, checkPage, linkIn, mail, newUser, screenshot, signedInPage, waitForMail } from './support.mjs'
 
 test('an admin invites a user who signs in by the invitation and sees only their scope', async ({ browser }) => {
   const admin = await signedInPage(browser, newUser('admin'), '/admin/users')
@@ -23,6 +23,7 @@ test('an admin invites a user who signs in by the invitation and sees only their
   await admin.getByRole('button', { name: 'Send the invitation' }).click()
   await expect(admin.getByText(`Invitation sent to ${email}`)).toBeVisible()
   await checkPage(admin)
+  await screenshot(admin, 'admin-users')
 
   const invited = await (await browser.newContext()).newPage()
   const link = linkIn(await waitForMail(email, 'sign in to s2s', before), `${base()}/sign-in/link?token=`)

@@ -1,6 +1,6 @@
 // The lead's dashboard: a lead finds an overdue referral there and acts on it.
 import { test, expect } from '@playwright/test'
-import { api, base, checkPage, newUser, signedInPage } from './support.mjs'
+import { api, base, checkPage, newUser, screenshot, signedInPage } from './support.mjs'
 
 test('a lead finds an overdue referral on the dashboard and acts on it', async ({ browser }) => {
   const email = newUser('lead', 'alliance:1')
@@ -18,6 +18,7 @@ test('a lead finds an overdue referral on the dashboard and acts on it', async (
   const lead = await signedInPage(browser, email, '/dashboard')
   await expect(lead.getByRole('heading', { name: 'Dashboard' })).toBeVisible()
   await checkPage(lead)
+  await screenshot(lead, 'lead-dashboard')
   const row = lead.locator('#triage + table tbody tr', { hasText: opened.reference })
   await expect(row).toContainText('Overdue')
   const since = new Date(`${occurred}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' })

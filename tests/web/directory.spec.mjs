@@ -1,7 +1,7 @@
 // The directory of system leaders: a lead finds a maths SLE with days free
 // in a mini region, and opens their page.
 import { test, expect } from '@playwright/test'
-import { base, checkPage, newUser, signedInPage } from './support.mjs'
+import { base, checkPage, newUser, screenshot, signedInPage } from './support.mjs'
 
 test('the directory finds a maths SLE with days free in a mini region', async ({ browser }) => {
   const lead = await signedInPage(browser, newUser('lead', 'alliance:1'), '/system-leaders')
@@ -13,6 +13,7 @@ test('the directory finds a maths SLE with days free in a mini region', async ({
   await lead.getByLabel('Free days, at least').fill('1')
   await lead.getByRole('button', { name: 'Search' }).click()
   await checkPage(lead)
+  await screenshot(lead, 'lead-directory')
   const found = Number((await lead.getByRole('heading', { name: / found$/ }).textContent()).split(' ')[0])
   expect(found).toBeGreaterThan(0)
   expect(found).toBeLessThan(all)
@@ -33,4 +34,5 @@ test('the directory finds a maths SLE with days free in a mini region', async ({
   await expect(lead.getByRole('heading', { name, level: 1 })).toBeVisible()
   await expect(lead.getByRole('heading', { name: 'Deployments' })).toBeVisible()
   await checkPage(lead)
+  await screenshot(lead, 'lead-system-leader')
 })

@@ -293,6 +293,13 @@ TEST_F(WebTest, TheKpiPageShowsTheReportOfThePersonsScopeAndNoOneElses) {
     }
   }
   EXPECT_TRUE(contains(lead.get("/kpis?academic_year=nonsense").body, "KPIs for " + scope.academic_year));
+  // The CSV is the report's own, for the same scope.
+  const auto csv = lead.get("/kpis.csv");
+  ASSERT_EQ(csv.status, 200);
+  scope.with_overdue_items = false;
+  const auto with_refs = cases::kpi_report(*app_.db, app_.engine->calendar(), scope, app_.engine->today());
+  EXPECT_EQ(csv.body, cases::kpi_csv(with_refs));
+  EXPECT_EQ(csv.header("content-disposition"), "attachment; filename=\"" + cases::kpi_csv_filename(with_refs) + "\"");
   Visitor la = signed_in("la_officer");
   EXPECT_TRUE(contains(la.get("/kpis").body, "the schools of your local authority"));
   Visitor school = signed_in("school");
