@@ -9,6 +9,13 @@ namespace s2s::api {
 bool RateLimiter::allow(std::int64_t key, double rate_per_second, double burst,
                         std::chrono::steady_clock::time_point now, std::chrono::milliseconds& retry_after) {
   const std::lock_guard lock(mutex_);
+  if (buckets_.size() >= kMaxKeys && !buckets_.contains(key)) {
+    // A key whose bucket has refilled is as if it had none: forget it.
+    std::erase_if(buckets_, [&](const auto& entry) {
+      const double elapsed = std::chrono::duration<double>(now - entry.second.last).count();
+      return entry.second.tokens + elapsed * rate_per_second >= burst;
+    });
+  }
   auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst, now});
   Bucket& bucket = it->second;
   if (!inserted) {
@@ -23,6 +30,11 @@ bool RateLimiter::allow(std::int64_t key, double rate_per_second, double burst,
   const double wait = (1 - bucket.tokens) / rate_per_second;
   retry_after = std::chrono::milliseconds(static_cast<long long>(wait * 1000) + 1);
   return false;
+}
+
+std::size_t RateLimiter::size() {
+  const std::lock_guard lock(mutex_);
+  return buckets_.size();
 }
 
 bool RateLimiter::exhausted(std::int64_t key, double rate_per_second, double burst,

@@ -28,12 +28,18 @@ struct ApiOptions {
   std::string public_url = "http://127.0.0.1:8080";  // where people reach s2s: links in feeds
 };
 
-// A token bucket per key (a user id). Thread-safe.
+// A token bucket per key (a user id, a client address's hash). Thread-safe.
+// Memory is bounded: past `max_keys` buckets, the full ones (keys idle long
+// enough to have refilled, which would start full anyway) are dropped.
 class RateLimiter {
  public:
+  static constexpr std::size_t kMaxKeys = 100000;
+
   // Whether a request may run now; when not, `retry_after` is how long until it may.
   bool allow(std::int64_t key, double rate_per_second, double burst, std::chrono::steady_clock::time_point now,
              std::chrono::milliseconds& retry_after);
+  // How many keys have a bucket now.
+  [[nodiscard]] std::size_t size();
   // Whether the key's bucket is empty now, without taking from it.
   bool exhausted(std::int64_t key, double rate_per_second, double burst, std::chrono::steady_clock::time_point now,
                  std::chrono::milliseconds& retry_after);

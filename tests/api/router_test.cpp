@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
+#include "api/app.h"
+
 namespace s2s::api {
 namespace {
 
@@ -52,6 +56,30 @@ TEST(RouterTest, SegmentCountMustMatch) {
 TEST(RouterTest, ProblemBodyEscapesDetail) {
   const auto response = HttpResponse::problem(400, "bad", "Bad", "quote \" and\nnewline");
   EXPECT_NE(response.body.find(R"(quote \" and\nnewline)"), std::string::npos) << response.body;
+}
+
+}  // namespace
+}  // namespace s2s::api
+
+namespace s2s::api {
+namespace {
+
+TEST(RateLimiterTest, KeysThatHaveRefilledAreForgottenSoManyClientsCannotGrowItWithoutBound) {
+  RateLimiter limiter;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::chrono::milliseconds wait{};
+  for (std::int64_t key = 0; key < static_cast<std::int64_t>(RateLimiter::kMaxKeys); ++key) {
+    ASSERT_TRUE(limiter.allow(key, 1, 10, t0, wait));
+  }
+  EXPECT_EQ(limiter.size(), RateLimiter::kMaxKeys);
+  // A key that spent its burst is still limited: it is kept while it has not refilled.
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(limiter.allow(0, 1, 10, t0, wait));
+  EXPECT_FALSE(limiter.allow(0, 1, 10, t0, wait));
+  // A second on, the others have refilled (one token each): a new key sweeps them away.
+  const auto t1 = t0 + std::chrono::seconds(1);
+  EXPECT_TRUE(limiter.allow(-1, 1, 10, t1, wait));
+  EXPECT_EQ(limiter.size(), 2u);  // key 0, still short of its burst, and the new one
+  EXPECT_TRUE(limiter.exhausted(0, 1, 10, t0, wait));
 }
 
 }  // namespace
