@@ -1,15 +1,18 @@
-// The admin console's users (docs/web.md): every user with role, scope and
-// how they hear of cases; inviting someone (the invitation is a sign-in
-// link); revoking a user; their notification preference.
+// The admin console (docs/web.md): every user with role, scope and how they
+// hear of cases; inviting someone (the invitation is a sign-in link);
+// revoking a user; their notification preference; closure days; and
+// notifications that failed, sent again.
 #include <boost/json.hpp>
 
 #include <charconv>
 
 #include "cases/sign_in.h"
+#include "notifications/dispatcher.h"
 #include "cases/users.h"
 #include "web/forms.h"
 #include "web/link_mailer.h"
 #include "web/page.h"
+#include "workflow/date.h"
 #include "workflow/engine.h"
 
 namespace s2s::web {
@@ -137,6 +140,90 @@ api::HttpResponse notify(PageContext& ctx) {
   return redirect(ctx, "/admin/users?done=notify&who=" + url_encode(user.email));
 }
 
+// Closure days: an admin closes a day (an alliance-wide INSET day); every
+// open deadline it moves is recomputed.
+constexpr workflow::FieldSpec kClosureFields[] = {
+    {"day", workflow::FieldType::date, true, {}, "the day no one works"},
+    {"reason", workflow::FieldType::string, true, {}, "for example: alliance INSET day"},
+};
+
+api::HttpResponse closures_page(PageContext& ctx, const Form* posted, const std::vector<FieldError>& errors,
+                                int status) {
+  json::array rows;
+  for (const auto& c : ctx.app.engine->calendar().closures()) {
+    rows.push_back(json::object{{"day", long_date(c.date)}, {"reason", c.reason}});
+  }
+  json::object model{{"title", std::string(errors.empty() ? "" : "Error: ") + "Closure days"},
+                     {"rows", rows},
+                     {"has_rows", !rows.empty()},
+                     {"fields", field_models(kClosureFields, posted, errors)},
+                     {"errors", error_summary(errors)},
+                     {"has_errors", !errors.empty()}};
+  const std::string moved = query_value(ctx.request.query, "moved");
+  if (!moved.empty() && posted == nullptr) {
+    model["banner"] = "The day is closed; " + moved + (moved == "1" ? " deadline moved" : " deadlines moved");
+  }
+  return page(ctx, "admin_closures", std::move(model), status);
+}
+
+api::HttpResponse closures(PageContext& ctx) {
+  admins_only(ctx);
+  return closures_page(ctx, nullptr, {}, 200);
+}
+
+api::HttpResponse close_day(PageContext& ctx) {
+  admins_only(ctx);
+  const ReadPayload read = read_payload(kClosureFields, ctx.form);
+  if (!read.errors.empty()) return closures_page(ctx, &ctx.form, read.errors, 400);
+  const auto day = workflow::parse_date(std::string(read.payload.at("day").as_string()));
+  int moved = 0;
+  try {
+    moved = ctx.app.engine->add_closure(*day, std::string(read.payload.at("reason").as_string()), ctx.actor.name);
+  } catch (const workflow::EngineError& e) {
+    std::string field = e.field();
+    if (field.starts_with("$.")) field = field.substr(2);
+    return closures_page(ctx, &ctx.form, {{field.empty() ? "day" : field, e.reason().empty() ? e.what() : e.reason()}},
+                         422);
+  }
+  return redirect(ctx, "/admin/closures?moved=" + std::to_string(moved));
+}
+
+// Dead letters: notifications that failed for the last time, with why, and
+// sending them again.
+api::HttpResponse dead_letters(PageContext& ctx) {
+  admins_only(ctx);
+  json::array rows;
+  for (const auto& n : notifications::notifications(*ctx.app.db, "dead", 200)) {
+    json::array deliveries;
+    for (const auto& d : n.deliveries) {
+      deliveries.push_back(json::object{{"to", d.recipient_name.empty() ? d.recipient : d.recipient_name + " (" + d.recipient + ")"},
+                                        {"channel", d.channel},
+                                        {"status", words(d.status)},
+                                        {"attempts", std::to_string(d.attempts)},
+                                        {"error", d.last_error}});
+    }
+    rows.push_back(json::object{{"id", std::to_string(n.outbox_id)},
+                                {"message", words(n.message)},
+                                {"created", long_date(n.created_at)},
+                                {"deliveries", deliveries},
+                                {"resend_href", "/admin/notifications/" + std::to_string(n.outbox_id) + "/resend"}});
+  }
+  json::object model{{"title", "Notifications that failed"}, {"rows", rows}, {"has_rows", !rows.empty()}};
+  const std::string sent = query_value(ctx.request.query, "queued");
+  if (!sent.empty()) model["banner"] = "Queued again: " + sent + (sent == "1" ? " delivery" : " deliveries");
+  return page(ctx, "admin_notifications", std::move(model));
+}
+
+api::HttpResponse resend(PageContext& ctx) {
+  admins_only(ctx);
+  const std::string& text = ctx.param("id");
+  std::int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || ptr != text.data() + text.size()) throw PageRefusal{404, "Page not found", "No such message."};
+  const int queued = notifications::resend(*ctx.app.db, id, ctx.app.engine->now());
+  return redirect(ctx, "/admin/notifications?queued=" + std::to_string(queued));
+}
+
 }  // namespace
 
 void register_admin_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
@@ -145,6 +232,10 @@ void register_admin_pages(api::Router& router, api::App& app, const WebOptions& 
   add_page(router, app, options, mailer, "POST", "/admin/users/invite", Access::signed_in, invite);
   add_page(router, app, options, mailer, "POST", "/admin/users/{id}/revoke", Access::signed_in, revoke);
   add_page(router, app, options, mailer, "POST", "/admin/users/{id}/notify", Access::signed_in, notify);
+  add_page(router, app, options, mailer, "GET", "/admin/closures", Access::signed_in, closures);
+  add_page(router, app, options, mailer, "POST", "/admin/closures", Access::signed_in, close_day);
+  add_page(router, app, options, mailer, "GET", "/admin/notifications", Access::signed_in, dead_letters);
+  add_page(router, app, options, mailer, "POST", "/admin/notifications/{id}/resend", Access::signed_in, resend);
 }
 
 }  // namespace s2s::web

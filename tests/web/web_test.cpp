@@ -16,8 +16,12 @@
 #include "workflow/date.h"
 #include "workflow/text.h"
 #include "cases/case_list.h"
+#include "cases/deadline_list.h"
 #include "cases/deployments.h"
 #include "cases/gias_import.h"
+#include "cases/kinds.h"
+#include "cases/recipients.h"
+#include "notifications/dispatcher.h"
 #include "cases/kpis.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
@@ -473,6 +477,66 @@ TEST_F(WebTest, AnAdministratorInvitesRevokesAndSetsHowAUserHearsAndNobodyElseMa
   EXPECT_EQ(lead.post("/admin/users/invite", {{"name", "X"}, {"email", "x@test.example.org"}, {"role", "admin"}}).status,
             403);
   EXPECT_EQ(count("SELECT count(*) FROM users"), before + 1);
+}
+
+TEST_F(WebTest, AnAdministratorClosesADayAndSendsFailedNotificationsAgain) {
+  Visitor admin = signed_in("admin");
+  ASSERT_EQ(admin.get("/admin/closures").status, 200);
+  // Close the next working day: every open deadline that counts it moves a day.
+  const auto calendar = app_.engine->calendar();
+  const auto today = app_.engine->today();
+  const auto day = calendar.compute_deadline(today, 1).due;
+  const auto before = cases::list_deadlines(*app_.db, app_.engine->kinds(), calendar,
+                                            cases::actor_of(*cases::authenticate(*app_.db, tokens_.at("admin"))), today,
+                                            cases::DeadlineFilter{std::nullopt, std::nullopt, std::nullopt, 500});
+  const auto counting = std::count_if(before.items.begin(), before.items.end(), [&](const auto& d) {
+    return std::chrono::sys_days(d.due_on) >= std::chrono::sys_days(day);
+  });
+  const std::string iso = workflow::format_date(day);
+  const std::vector<std::pair<std::string, std::string>> fields{{"day-day", iso.substr(8, 2)},
+                                                                {"day-month", iso.substr(5, 2)},
+                                                                {"day-year", iso.substr(0, 4)},
+                                                                {"reason", "Alliance INSET day"}};
+  const auto closed = admin.post("/admin/closures", fields);
+  ASSERT_EQ(closed.status, 303) << closed.body;
+  EXPECT_EQ(closed.header("location"), "/admin/closures?moved=" + std::to_string(counting));
+  EXPECT_FALSE(app_.engine->calendar().is_working_day(day));
+  const auto listed = admin.get(closed.header("location"));
+  EXPECT_TRUE(contains(listed.body, "Alliance INSET day"));
+  EXPECT_TRUE(contains(listed.body, web::long_date(day)));
+  // The same day again is named, and changes nothing.
+  (void)admin.get("/admin/closures");
+  const auto again = admin.post("/admin/closures", fields);
+  EXPECT_EQ(again.status, 422);
+  EXPECT_TRUE(contains(again.body, "already closed")) << again.body;
+  const auto missing = admin.post("/admin/closures", {{"reason", "x"}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_TRUE(contains(missing.body, "Enter the day"));
+
+  // Messages to a mail server that is not there, tried once: dead letters.
+  notifications::SmtpOptions smtp;
+  smtp.url = "smtp://127.0.0.1:" + std::to_string(free_port());
+  smtp.timeout = std::chrono::milliseconds(2000);
+  notifications::DispatcherOptions options;
+  options.max_attempts = 1;
+  notifications::Dispatcher dispatcher(app_.db, cases::all_kinds(), cases::directory(), notifications::Mailer(smtp),
+                                       options);
+  const auto report = dispatcher.run_once();
+  ASSERT_GT(report.dead, 0u);
+  const auto dead = notifications::notifications(*app_.db, "dead", 500);
+  ASSERT_FALSE(dead.empty());
+  const auto page = admin.get("/admin/notifications");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_TRUE(contains(page.body, "/admin/notifications/" + std::to_string(dead.front().outbox_id) + "/resend"));
+  const auto queued = admin.post("/admin/notifications/" + std::to_string(dead.front().outbox_id) + "/resend", {});
+  ASSERT_EQ(queued.status, 303) << queued.body;
+  EXPECT_EQ(notifications::notifications(*app_.db, "dead", 500).size(), dead.size() - 1);
+  // Not a dead letter (any more): named, nothing changes.
+  (void)admin.get("/admin/notifications");
+  EXPECT_EQ(admin.post("/admin/notifications/" + std::to_string(dead.front().outbox_id) + "/resend", {}).status, 422);
+  Visitor lead = signed_in("lead");
+  EXPECT_EQ(lead.get("/admin/closures").status, 403);
+  EXPECT_EQ(lead.get("/admin/notifications").status, 403);
 }
 
 TEST_F(WebTest, ARefusalByTheEngineShowsInTheErrorSummaryAndNothingIsApplied) {
