@@ -167,7 +167,7 @@ json::array navigation(const PageContext& ctx) {
   }
   item("/system-leaders", "System leaders", path.starts_with("/system-leaders"));
   if (ctx.is("lead") || ctx.is("strategic") || ctx.is("la_officer") || ctx.is("admin")) {
-    item("/kpis", "KPIs", path.starts_with("/kpis"));
+    item("/kpis", "KPIs", path.starts_with("/kpis") || path.starts_with("/reports"));
   }
   if (ctx.is("admin")) item("/admin/users", "Users", path.starts_with("/admin"));
   return nav;

@@ -4,9 +4,11 @@
 #include <boost/json.hpp>
 
 #include "cases/kpis.h"
+#include "cases/progress_report.h"
 #include "cases/providers.h"
 #include "web/page.h"
 #include "workflow/engine.h"
+#include "workflow/text.h"
 
 namespace s2s::web {
 namespace {
@@ -107,11 +109,94 @@ api::HttpResponse kpis(PageContext& ctx) {
                            {"rows", rows}});
 }
 
+// The quarterly progress report for the strategic group, as a page that
+// prints cleanly: every KPI now beside the previous quarter's end, open cases
+// by phase then and now, days by funding source, and the overdue items.
+api::HttpResponse quarterly(PageContext& ctx) {
+  const std::string& role = ctx.user().role;
+  if (role != "lead" && role != "strategic" && role != "la_officer" && role != "admin") {
+    throw PageRefusal{403, "You cannot see the reports", "Reports are for leads, the strategic group and LA officers."};
+  }
+  const auto today = ctx.app.engine->today();
+  const cases::Quarter current = cases::quarter_of(today);
+  cases::Quarter quarter = current;
+  if (const auto asked = cases::parse_quarter(query_value(ctx.request.query, "quarter"));
+      asked && std::chrono::sys_days(asked->first) <= std::chrono::sys_days(today)) {
+    quarter = *asked;
+  }
+  cases::KpiScope scope;
+  cases::keep_report_scope_to(ctx.user(), scope);
+  const auto report = cases::progress_report(*ctx.app.db, ctx.app.engine->calendar(), scope, quarter, today);
+  json::array rows;
+  for (const auto& k : report.current.kpis) {
+    const cases::Kpi* before = nullptr;
+    for (const auto& e : report.earlier.kpis) {
+      if (e.id == k.id) before = &e;
+    }
+    std::string change;
+    if (before != nullptr && before->actual && k.actual) {
+      const double d = *k.actual - *before->actual;
+      change = (d > 0 ? "+" : "") + cases::figure_text(d);
+    }
+    auto tag = status_tag(k.status);
+    if (before != nullptr && before->status != k.status && before->status != "none") {
+      tag["was"] = std::string(status_tag(before->status).at("text").as_string());
+    }
+    rows.push_back(json::object{{"name", k.name},
+                                {"now", figure(k.actual, k.unit)},
+                                {"before", before != nullptr ? figure(before->actual, k.unit) : std::string("None")},
+                                {"change", change},
+                                {"target", k.target},
+                                {"tag", tag}});
+  }
+  json::array phases;
+  for (const auto& [phase, n] : report.current.open_by_phase) {
+    const auto then = report.earlier.open_by_phase.find(phase);
+    phases.push_back(json::object{{"phase", words(phase)},
+                                  {"then", std::to_string(then == report.earlier.open_by_phase.end() ? 0 : then->second)},
+                                  {"now", std::to_string(n)}});
+  }
+  json::array funding;
+  for (const auto& f : report.current.funding) {
+    funding.push_back(json::object{{"source", cases::funding_label(f.funding_source)}, {"days", cases::figure_text(f.days)}});
+  }
+  json::array overdue;
+  for (const auto& o : report.current.overdue) {
+    overdue.push_back(json::object{{"reference", o.reference},
+                                   {"href", "/cases/" + o.reference},
+                                   {"school", o.school},
+                                   {"what", workflow::purpose_title(o.purpose)},
+                                   {"due_on", long_date(o.due_on)},
+                                   {"late", std::to_string(o.working_days_late)}});
+  }
+  json::array quarters;
+  cases::Quarter q = current;
+  for (int i = 0; i < 4; ++i) {
+    quarters.push_back(json::object{{"value", q.id()}, {"label", q.name()}, {"selected", q.id() == quarter.id()}});
+    q = cases::previous_quarter(q);
+  }
+  return page(ctx, "quarterly",
+              json::object{{"title", "Quarterly progress report " + quarter.name()},
+                           {"quarter", quarter.name()},
+                           {"previous", report.previous.name()},
+                           {"scope", report.scope_name},
+                           {"to_date", report.to_date},
+                           {"made_on", long_date(report.made_on)},
+                           {"quarters", quarters},
+                           {"rows", rows},
+                           {"phases", phases},
+                           {"funding", funding},
+                           {"has_funding", !funding.empty()},
+                           {"overdue", overdue},
+                           {"has_overdue", !overdue.empty()}});
+}
+
 }  // namespace
 
 void register_report_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
   add_page(router, app, options, mailer, "GET", "/kpis", Access::signed_in, kpis);
   add_page(router, app, options, mailer, "GET", "/kpis.csv", Access::signed_in, kpis_csv);
+  add_page(router, app, options, mailer, "GET", "/reports/quarterly", Access::signed_in, quarterly);
 }
 
 }  // namespace s2s::web

@@ -24,6 +24,10 @@ test('an admin invites a user who signs in by the invitation and sees only their
   await expect(admin.getByText(`Invitation sent to ${email}`)).toBeVisible()
   await checkPage(admin)
   await screenshot(admin, 'admin-users')
+  await admin.getByRole('link', { name: 'Closure days' }).click()
+  await checkPage(admin)
+  await admin.getByRole('link', { name: 'Notifications that failed' }).click()
+  await checkPage(admin)
 
   const invited = await (await browser.newContext()).newPage()
   const link = linkIn(await waitForMail(email, 'sign in to s2s', before), `${base()}/sign-in/link?token=`)

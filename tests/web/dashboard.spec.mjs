@@ -39,4 +39,16 @@ test('a lead finds an overdue referral on the dashboard and acts on it', async (
   await checkPage(lead)
   await expect(lead.locator('#triage + table tbody tr', { hasText: opened.reference })).toHaveCount(0)
   await expect(lead.locator('#matching + table tbody tr', { hasText: opened.reference })).toHaveCount(1)
+
+  // The reports and a school's page, as leads read them.
+  await lead.getByRole('link', { name: 'KPIs' }).click()
+  await checkPage(lead)
+  await lead.getByRole('link', { name: 'quarterly progress report' }).click()
+  await expect(lead.getByRole('heading', { name: /^Quarterly progress report / })).toBeVisible()
+  await checkPage(lead)
+  await screenshot(lead, 'lead-quarterly')
+  await lead.goto(`${base()}/schools/148502`)
+  await expect(lead.getByRole('heading', { name: 'Hasland Vale Academy' })).toBeVisible()
+  await expect(lead.locator('tbody')).toContainText(opened.reference)
+  await checkPage(lead)
 })

@@ -23,6 +23,7 @@
 #include "cases/recipients.h"
 #include "notifications/dispatcher.h"
 #include "cases/kpis.h"
+#include "cases/progress_report.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
 
@@ -537,6 +538,31 @@ TEST_F(WebTest, AnAdministratorClosesADayAndSendsFailedNotificationsAgain) {
   Visitor lead = signed_in("lead");
   EXPECT_EQ(lead.get("/admin/closures").status, 403);
   EXPECT_EQ(lead.get("/admin/notifications").status, 403);
+}
+
+TEST_F(WebTest, TheQuarterlyReportPageHoldsTheReportOfThePersonsScope) {
+  Visitor lead = signed_in("lead");
+  const auto page = lead.get("/reports/quarterly");
+  ASSERT_EQ(page.status, 200) << page.body;
+  cases::KpiScope scope;
+  scope.alliance = demo_.alliance_id;
+  const auto today = app_.engine->today();
+  const auto quarter = cases::quarter_of(today);
+  const auto report = cases::progress_report(*app_.db, app_.engine->calendar(), scope, quarter, today);
+  EXPECT_TRUE(contains(page.body, "Quarterly progress report " + quarter.name()));
+  EXPECT_TRUE(contains(page.body, workflow::html_escape(report.scope_name)));
+  for (const auto& k : report.current.kpis) EXPECT_TRUE(contains(page.body, workflow::html_escape(k.name))) << k.id;
+  ASSERT_FALSE(report.current.overdue.empty());
+  for (const auto& o : report.current.overdue) EXPECT_TRUE(contains(page.body, ">" + o.reference + "<")) << o.reference;
+  // A quarter to come is not reported: the current one is shown.
+  const auto next = cases::quarter_of(std::chrono::year_month_day(std::chrono::sys_days(quarter.last) + std::chrono::days(1)));
+  EXPECT_TRUE(contains(lead.get("/reports/quarterly?quarter=" + next.id()).body,
+                       "Quarterly progress report " + quarter.name()));
+  const auto earlier = cases::previous_quarter(quarter);
+  EXPECT_TRUE(contains(lead.get("/reports/quarterly?quarter=" + earlier.id()).body,
+                       "Quarterly progress report " + earlier.name()));
+  Visitor school = signed_in("school");
+  EXPECT_EQ(school.get("/reports/quarterly").status, 403);
 }
 
 TEST_F(WebTest, ARefusalByTheEngineShowsInTheErrorSummaryAndNothingIsApplied) {
