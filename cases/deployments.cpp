@@ -451,28 +451,23 @@ std::vector<QuietDeployment> quiet_deployments(Database& db, const workflow::Act
           workflow::format_date(since));
   // The limit is ours, an integer.
   sql.add(" ORDER BY COALESCE(MAX(d.day), p.accepted_on), c.id LIMIT " + std::to_string(limit));
-  std::vector<QuietDeployment> out;
-  auto connection = db.acquire();
-  try {
-    soci::rowset<soci::row> rows = sql.run(connection.session());
-    for (const auto& row : rows) {
+  return db.read([&](soci::session& session) {
+    std::vector<QuietDeployment> out;
+    for (const auto& row : sql.run(session)) {
       out.push_back(QuietDeployment{row_integer(row, 0), row_text(row, 1), row_text(row, 2), row_text(row, 3),
                                     row_text(row, 4), row_text(row, 5)});
     }
-  } catch (...) {
-    connection.rethrow_translated();
-  }
-  return out;
+    return out;
+  });
 }
 
 std::vector<LeaderDeployment> deployments_of_leader(Database& db, std::int64_t system_leader_id) {
   const long long id = system_leader_id;
-  std::vector<LeaderDeployment> out;
-  auto connection = db.acquire();
-  try {
+  return db.read([&](soci::session& session) {
+    std::vector<LeaderDeployment> out;
     // Days in force: the entries no later entry corrects.
     soci::rowset<soci::row> rows =
-        (connection.session().prepare
+        (session.prepare
              << "SELECT c.reference, c.kind, s.name, p.status, CAST(p.proposed_on AS TEXT),"
                 " CAST(p.accepted_on AS TEXT), CAST(p.ended_on AS TEXT), p.rating,"
                 " (SELECT COALESCE(SUM(d.half_days), 0) FROM deployment_days d WHERE d.case_id = p.case_id"
@@ -488,10 +483,8 @@ std::vector<LeaderDeployment> deployments_of_leader(Database& db, std::int64_t s
       if (row.get_indicator(7) != soci::i_null) d.rating = static_cast<int>(row_integer(row, 7));
       out.push_back(std::move(d));
     }
-  } catch (...) {
-    connection.rethrow_translated();
-  }
-  return out;
+    return out;
+  });
 }
 
 std::map<std::string, double> logged_days_of_leader(Database& db, std::int64_t system_leader_id,
@@ -499,21 +492,18 @@ std::map<std::string, double> logged_days_of_leader(Database& db, std::int64_t s
   const long long id = system_leader_id;
   const std::string first = workflow::format_date(from);
   const std::string last = workflow::format_date(to);
-  std::map<std::string, double> out;
-  auto connection = db.acquire();
-  try {
+  return db.read([&](soci::session& session) {
+    std::map<std::string, double> out;
     soci::rowset<soci::row> rows =
-        (connection.session().prepare
+        (session.prepare
              << "SELECT CAST(d.day AS TEXT), SUM(d.half_days) FROM deployment_days d"
                 " WHERE d.system_leader_id = :id AND d.day >= :f AND d.day <= :t AND d.half_days > 0"
                 " AND NOT EXISTS (SELECT 1 FROM deployment_days x WHERE x.case_id = d.case_id"
                 " AND x.corrects_entry = d.entry) GROUP BY d.day ORDER BY d.day",
          soci::use(id), soci::use(first), soci::use(last));
     for (const auto& row : rows) out[row_text(row, 0)] = static_cast<double>(row_integer(row, 1)) / 2;
-  } catch (...) {
-    connection.rethrow_translated();
-  }
-  return out;
+    return out;
+  });
 }
 
 std::vector<DeploymentDay> deployment_days(Database& db, std::int64_t case_id) {
@@ -623,11 +613,10 @@ void redact_history_payload(const workflow::Actor& actor, std::string_view event
 
 std::vector<Deployment> deployments_of(Database& db, std::int64_t case_id) {
   const long long key = case_id;
-  std::vector<Deployment> out;
-  auto connection = db.acquire();
-  try {
+  return db.read([&](soci::session& session) {
+    std::vector<Deployment> out;
     soci::rowset<soci::row> rows =
-        (connection.session().prepare << "SELECT system_leader_id, status, CAST(proposed_on AS TEXT),"
+        (session.prepare << "SELECT system_leader_id, status, CAST(proposed_on AS TEXT),"
                                          " CAST(accepted_on AS TEXT), CAST(ended_on AS TEXT), academic_year,"
                                          " half_days_reserved, rating FROM deployments WHERE case_id = :c ORDER BY id",
          soci::use(key));
@@ -643,10 +632,8 @@ std::vector<Deployment> deployments_of(Database& db, std::int64_t case_id) {
       if (row.get_indicator(7) != soci::i_null) d.rating = static_cast<int>(row_integer(row, 7));
       out.push_back(std::move(d));
     }
-  } catch (...) {
-    connection.rethrow_translated();
-  }
-  return out;
+    return out;
+  });
 }
 
 }  // namespace s2s::cases

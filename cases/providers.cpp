@@ -298,12 +298,11 @@ Capacity capacity(workflow::Database& db, std::int64_t system_leader_id, std::st
 }
 
 std::vector<LeaderDays> days_by_leader(workflow::Database& db, const std::string& academic_year) {
-  std::vector<LeaderDays> out;
-  auto connection = db.acquire();
-  try {
-    const std::string year = academic_year;
+  const std::string year = academic_year;
+  return db.read([&](soci::session& session) {
+    std::vector<LeaderDays> out;
     soci::rowset<soci::row> rows =
-        (connection.session().prepare
+        (session.prepare
              << "SELECT l.id, l.name, COALESCE(c.half_days_offered, 0), COALESCE(c.half_days_reserved, 0),"
                 " COALESCE(c.half_days_consumed, 0) FROM system_leaders l"
                 " LEFT JOIN capacity c ON c.system_leader_id = l.id AND c.academic_year = :y"
@@ -315,10 +314,8 @@ std::vector<LeaderDays> days_by_leader(workflow::Database& db, const std::string
                                         static_cast<double>(workflow::row_integer(row, 3)) / 2.0,
                                         static_cast<double>(workflow::row_integer(row, 4)) / 2.0}});
     }
-  } catch (...) {
-    connection.rethrow_translated();
-  }
-  return out;
+    return out;
+  });
 }
 
 namespace {

@@ -190,16 +190,13 @@ School edit_school(workflow::Database& db, std::int32_t urn, const SchoolEdit& e
 }
 
 std::vector<std::string> mini_region_names(workflow::Database& db) {
-  std::vector<std::string> out;
-  auto connection = db.acquire();
-  try {
+  return db.read([](soci::session& session) {
+    std::vector<std::string> out;
     soci::rowset<std::string> rows =
-        (connection.session().prepare << "SELECT DISTINCT mini_region FROM la_mini_regions ORDER BY mini_region");
+        (session.prepare << "SELECT DISTINCT mini_region FROM la_mini_regions ORDER BY mini_region");
     for (const auto& name : rows) out.push_back(name);
-  } catch (...) {
-    connection.rethrow_translated();
-  }
-  return out;
+    return out;
+  });
 }
 
 }  // namespace s2s::cases

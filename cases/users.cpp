@@ -247,11 +247,10 @@ std::string new_feed_token(workflow::Database& db, std::string_view email) {
 }
 
 std::vector<ListedUser> list_users(workflow::Database& db) {
-  std::vector<ListedUser> out;
-  auto connection = db.acquire();
-  try {
+  return db.read([](soci::session& session) {
+    std::vector<ListedUser> out;
     soci::rowset<soci::row> rows =
-        (connection.session().prepare << "SELECT id, name, email, role, scope_kind, scope_value, scope_phases, notify,"
+        (session.prepare << "SELECT id, name, email, role, scope_kind, scope_value, scope_phases, notify,"
                                          " CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END FROM users ORDER BY name, id");
     for (const auto& row : rows) {
       ListedUser u;
@@ -266,10 +265,8 @@ std::vector<ListedUser> list_users(workflow::Database& db) {
       u.revoked = workflow::row_integer(row, 8) != 0;
       out.push_back(std::move(u));
     }
-  } catch (...) {
-    connection.rethrow_translated();
-  }
-  return out;
+    return out;
+  });
 }
 
 std::optional<User> find_user(workflow::Database& db, std::int64_t id) {

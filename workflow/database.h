@@ -79,6 +79,13 @@ class Database {
   template <class F>
   decltype(auto) transact(F&& fn);
 
+  // Runs fn(soci::session&) on a pooled connection without opening a
+  // transaction (each statement reads on its own), for the storage layers'
+  // lists and lookups. SOCI errors come out as DatabaseUnavailable or
+  // DatabaseError, as from transact.
+  template <class F>
+  decltype(auto) read(F&& fn);
+
   // Round trip to the server. Throws DatabaseUnavailable.
   void ping();
 
@@ -181,6 +188,16 @@ decltype(auto) Database::transact(F&& fn) {
     }
   } catch (...) {
     connection.rollback();
+    connection.rethrow_translated();
+  }
+}
+
+template <class F>
+decltype(auto) Database::read(F&& fn) {
+  Connection connection = acquire();
+  try {
+    return fn(connection.session());
+  } catch (...) {
     connection.rethrow_translated();
   }
 }
