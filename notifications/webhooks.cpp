@@ -4,11 +4,10 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <array>
-#include <random>
 
 #include "notifications/dispatcher.h"
 #include "notifications/message_fields.h"
+#include "workflow/sha256.h"
 #include "workflow/timestamp.h"
 
 namespace s2s::notifications {
@@ -83,15 +82,7 @@ std::int64_t add_webhook(Database& db, const Directory& directory, const std::st
   if (!url.starts_with("http://") && !url.starts_with("https://")) {
     throw NotificationError("--url must be an http:// or https:// URL, got '" + url + "'");
   }
-  std::array<unsigned char, 24> bytes{};
-  std::random_device random;
-  for (auto& b : bytes) b = static_cast<unsigned char>(random());
-  static constexpr char kHex[] = "0123456789abcdef";
-  secret = "whsec_";
-  for (const auto b : bytes) {
-    secret += kHex[b >> 4];
-    secret += kHex[b & 15];
-  }
+  secret = workflow::random_token("whsec_");
   const std::string at = workflow::format_timestamp(now);
   return db.transact([&](Database::Connection& connection) {
     auto& sql = connection.session();
@@ -111,6 +102,45 @@ std::int64_t add_webhook(Database& db, const Directory& directory, const std::st
     sql << "SELECT id FROM webhooks WHERE scope_kind = :k AND scope_value = :v AND url = :u", soci::use(kind),
         soci::use(value), soci::use(url), soci::into(id);
     return static_cast<std::int64_t>(id);
+  });
+}
+
+std::vector<Webhook> list_webhooks(Database& db) {
+  return db.read([](soci::session& session) {
+    std::vector<Webhook> out;
+    soci::rowset<soci::row> rows = (session.prepare << "SELECT id, scope_kind, scope_value, url, CAST(created_at AS TEXT)"
+                                                       " FROM webhooks ORDER BY scope_kind, scope_value, url");
+    for (const auto& row : rows) {
+      out.push_back(Webhook{workflow::row_integer(row, 0),
+                            workflow::row_text(row, 1) + ":" + workflow::row_text(row, 2), workflow::row_text(row, 3),
+                            workflow::normalize_timestamp(workflow::row_text(row, 4))});
+    }
+    return out;
+  });
+}
+
+std::string rotate_webhook_secret(Database& db, std::int64_t id) {
+  const std::string secret = workflow::random_token("whsec_");
+  const long long key = id;
+  db.transact([&](soci::session& sql) {
+    soci::statement update = (sql.prepare << "UPDATE webhooks SET secret = :s WHERE id = :id", soci::use(secret),
+                              soci::use(key));
+    update.execute(true);
+    if (update.get_affected_rows() != 1) {
+      throw NotificationError("no webhook " + std::to_string(id), workflow::ErrorCategory::not_found);
+    }
+  });
+  return secret;
+}
+
+void remove_webhook(Database& db, std::int64_t id) {
+  const long long key = id;
+  db.transact([&](soci::session& sql) {
+    soci::statement remove = (sql.prepare << "DELETE FROM webhooks WHERE id = :id", soci::use(key));
+    remove.execute(true);
+    if (remove.get_affected_rows() != 1) {
+      throw NotificationError("no webhook " + std::to_string(id), workflow::ErrorCategory::not_found);
+    }
   });
 }
 

@@ -29,4 +29,23 @@ namespace s2s::notifications {
 std::string send_webhook(workflow::Database& db, const Mailer& mailer, const ClaimedDelivery& delivery,
                          const boost::json::object& payload, const std::string& link);
 
+struct Webhook {
+  std::int64_t id = 0;
+  std::string scope;       // "alliance:1", "mini_region:Derbyshire"
+  std::string url;         // where deliveries are POSTed (its secret is never shown again)
+  std::string created_at;  // workflow/timestamp.h's stored form
+};
+
+// Every webhook, by scope then URL. Never the secrets.
+[[nodiscard]] std::vector<Webhook> list_webhooks(workflow::Database& db);
+
+// A new secret for the webhook, returned once (the receiver must be given it);
+// deliveries from now on are signed with it. Throws NotificationError
+// (not_found) for an unknown id.
+[[nodiscard]] std::string rotate_webhook_secret(workflow::Database& db, std::int64_t id);
+
+// Removes the webhook: its deliveries not yet made fail as "removed". Throws
+// NotificationError (not_found) for an unknown id.
+void remove_webhook(workflow::Database& db, std::int64_t id);
+
 }  // namespace s2s::notifications

@@ -1,13 +1,15 @@
 // The admin console (docs/web.md): every user with role, scope and how they
 // hear of cases; inviting someone (the invitation is a sign-in link);
-// revoking a user; their notification preference; closure days; and
-// notifications that failed, sent again.
+// revoking a user; their notification preference; closure days;
+// notifications that failed, sent again; and webhooks.
 #include <boost/json.hpp>
 
 #include <charconv>
 
 #include "cases/sign_in.h"
+#include "cases/recipients.h"
 #include "notifications/dispatcher.h"
+#include "notifications/webhooks.h"
 #include "cases/users.h"
 #include "web/forms.h"
 #include "web/link_mailer.h"
@@ -224,6 +226,88 @@ api::HttpResponse resend(PageContext& ctx) {
   return redirect(ctx, "/admin/notifications?queued=" + std::to_string(queued));
 }
 
+// Webhooks: add one for an alliance or mini region (its secret shown once),
+// rotate a secret (the new one shown once), remove one.
+api::HttpResponse webhooks_page(PageContext& ctx, const std::vector<FieldError>& errors, int status) {
+  json::array rows;
+  for (const auto& w : notifications::list_webhooks(*ctx.app.db)) {
+    rows.push_back(json::object{{"id", std::to_string(w.id)},
+                                {"scope", w.scope},
+                                {"url", w.url},
+                                {"created", long_date(w.created_at)},
+                                {"rotate_href", "/admin/webhooks/" + std::to_string(w.id) + "/rotate"},
+                                {"remove_href", "/admin/webhooks/" + std::to_string(w.id) + "/remove"}});
+  }
+  json::object model{{"title", std::string(errors.empty() ? "" : "Error: ") + "Webhooks"},
+                     {"rows", rows},
+                     {"has_rows", !rows.empty()},
+                     {"scope", ctx.form.text("scope")},
+                     {"url", ctx.form.text("url")},
+                     {"errors", error_summary(errors)},
+                     {"has_errors", !errors.empty()}};
+  for (const auto& e : errors) model[e.field + "_error"] = e.message;
+  if (query_value(ctx.request.query, "done") == "removed") model["banner"] = "The webhook is removed";
+  return page(ctx, "admin_webhooks", std::move(model), status);
+}
+
+api::HttpResponse webhooks(PageContext& ctx) {
+  admins_only(ctx);
+  return webhooks_page(ctx, {}, 200);
+}
+
+// The secret, shown this once: the receiver needs it to check signatures.
+api::HttpResponse secret_page(PageContext& ctx, const std::string& title, const std::string& url,
+                              const std::string& secret) {
+  return page(ctx, "admin_webhook_secret", json::object{{"title", title}, {"url", url}, {"secret", secret}});
+}
+
+api::HttpResponse add_webhook(PageContext& ctx) {
+  admins_only(ctx);
+  const std::string scope = ctx.form.text("scope");
+  const std::string url = ctx.form.text("url");
+  std::vector<FieldError> errors;
+  if (scope.empty()) errors.push_back({"scope", "Enter the alliance or mini region, like alliance:1"});
+  if (url.empty()) errors.push_back({"url", "Enter the address to send to, starting https://"});
+  if (url.size() > 2000) errors.push_back({"url", "The address must be 2,000 characters or fewer"});
+  if (!errors.empty()) return webhooks_page(ctx, errors, 400);
+  std::string secret;
+  try {
+    (void)notifications::add_webhook(*ctx.app.db, *cases::directory(), scope, url, secret, ctx.app.engine->now());
+  } catch (const notifications::NotificationError& e) {
+    const std::string message = e.what();
+    const std::string field = message.find("url") != std::string::npos || message.find("webhook to") != std::string::npos
+                                  ? "url"
+                                  : "scope";
+    return webhooks_page(ctx, {{field, message}}, e.category() == workflow::ErrorCategory::conflict ? 409 : 422);
+  }
+  return secret_page(ctx, "Webhook added", url, secret);
+}
+
+std::int64_t webhook_id(PageContext& ctx) {
+  const std::string& text = ctx.param("id");
+  std::int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || ptr != text.data() + text.size()) throw PageRefusal{404, "Page not found", "No such webhook."};
+  return id;
+}
+
+api::HttpResponse rotate_webhook(PageContext& ctx) {
+  admins_only(ctx);
+  const auto id = webhook_id(ctx);
+  std::string url;
+  for (const auto& w : notifications::list_webhooks(*ctx.app.db)) {
+    if (w.id == id) url = w.url;
+  }
+  const std::string secret = notifications::rotate_webhook_secret(*ctx.app.db, id);
+  return secret_page(ctx, "New webhook secret", url, secret);
+}
+
+api::HttpResponse remove_webhook(PageContext& ctx) {
+  admins_only(ctx);
+  notifications::remove_webhook(*ctx.app.db, webhook_id(ctx));
+  return redirect(ctx, "/admin/webhooks?done=removed");
+}
+
 }  // namespace
 
 void register_admin_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
@@ -236,6 +320,10 @@ void register_admin_pages(api::Router& router, api::App& app, const WebOptions& 
   add_page(router, app, options, mailer, "POST", "/admin/closures", Access::signed_in, close_day);
   add_page(router, app, options, mailer, "GET", "/admin/notifications", Access::signed_in, dead_letters);
   add_page(router, app, options, mailer, "POST", "/admin/notifications/{id}/resend", Access::signed_in, resend);
+  add_page(router, app, options, mailer, "GET", "/admin/webhooks", Access::signed_in, webhooks);
+  add_page(router, app, options, mailer, "POST", "/admin/webhooks", Access::signed_in, add_webhook);
+  add_page(router, app, options, mailer, "POST", "/admin/webhooks/{id}/rotate", Access::signed_in, rotate_webhook);
+  add_page(router, app, options, mailer, "POST", "/admin/webhooks/{id}/remove", Access::signed_in, remove_webhook);
 }
 
 }  // namespace s2s::web

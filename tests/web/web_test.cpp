@@ -22,6 +22,7 @@
 #include "cases/kinds.h"
 #include "cases/recipients.h"
 #include "notifications/dispatcher.h"
+#include "notifications/webhooks.h"
 #include "cases/kpis.h"
 #include "cases/progress_report.h"
 #include "cases/providers.h"
@@ -563,6 +564,42 @@ TEST_F(WebTest, TheQuarterlyReportPageHoldsTheReportOfThePersonsScope) {
                        "Quarterly progress report " + earlier.name()));
   Visitor school = signed_in("school");
   EXPECT_EQ(school.get("/reports/quarterly").status, 403);
+}
+
+TEST_F(WebTest, AnAdministratorAddsRotatesAndRemovesWebhooksSeeingEachSecretOnce) {
+  Visitor admin = signed_in("admin");
+  ASSERT_EQ(admin.get("/admin/webhooks").status, 200);
+  const auto bad = admin.post("/admin/webhooks", {{"scope", "school:1"}, {"url", "https://hooks.example.org/s2s"}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_TRUE(contains(bad.body, "alliance:ID or mini_region:NAME")) << bad.body;
+  EXPECT_EQ(count("SELECT count(*) FROM webhooks"), 0);
+  const std::string scope = "alliance:" + std::to_string(demo_.alliance_id);
+  const auto added = admin.post("/admin/webhooks", {{"scope", scope}, {"url", "https://hooks.example.org/s2s"}});
+  ASSERT_EQ(added.status, 200) << added.body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(added.body, m, std::regex("<code id=\"secret\">(whsec_[0-9a-f]{64})</code>")));
+  const std::string first = m[1];
+  const auto list = admin.get("/admin/webhooks");
+  EXPECT_TRUE(contains(list.body, "https://hooks.example.org/s2s"));
+  EXPECT_FALSE(contains(list.body, first));  // the secret is shown once
+  const auto again = admin.post("/admin/webhooks", {{"scope", scope}, {"url", "https://hooks.example.org/s2s"}});
+  EXPECT_EQ(again.status, 409);
+  const auto hooks = notifications::list_webhooks(*app_.db);
+  ASSERT_EQ(hooks.size(), 1u);
+  const std::string id = std::to_string(hooks[0].id);
+  (void)admin.get("/admin/webhooks");
+  const auto rotated = admin.post("/admin/webhooks/" + id + "/rotate", {});
+  ASSERT_EQ(rotated.status, 200);
+  ASSERT_TRUE(std::regex_search(rotated.body, m, std::regex("<code id=\"secret\">(whsec_[0-9a-f]{64})</code>")));
+  EXPECT_NE(m[1].str(), first);
+  EXPECT_EQ(count("SELECT count(*) FROM webhooks WHERE secret = '" + m[1].str() + "'"), 1);
+  (void)admin.get("/admin/webhooks");
+  EXPECT_EQ(admin.post("/admin/webhooks/" + id + "/remove", {}).status, 303);
+  EXPECT_EQ(count("SELECT count(*) FROM webhooks"), 0);
+  (void)admin.get("/admin/webhooks");
+  EXPECT_EQ(admin.post("/admin/webhooks/" + id + "/remove", {}).status, 404);
+  Visitor lead = signed_in("lead");
+  EXPECT_EQ(lead.get("/admin/webhooks").status, 403);
 }
 
 TEST_F(WebTest, ARefusalByTheEngineShowsInTheErrorSummaryAndNothingIsApplied) {
