@@ -60,7 +60,8 @@ api::HttpResponse users(PageContext& ctx) {
                                 {"digest", u.notify == "digest"},
                                 {"revoked", u.revoked},
                                 {"revoke_href", "/admin/users/" + std::to_string(u.user.id) + "/revoke"},
-                                {"notify_href", "/admin/users/" + std::to_string(u.user.id) + "/notify"}});
+                                {"notify_href", "/admin/users/" + std::to_string(u.user.id) + "/notify"},
+                                {"feed_href", "/admin/users/" + std::to_string(u.user.id) + "/feed"}});
   }
   json::object model{{"title", "Users"}, {"rows", rows}};
   const std::string done = query_value(ctx.request.query, "done");
@@ -129,6 +130,18 @@ api::HttpResponse revoke(PageContext& ctx) {
   }
   (void)cases::revoke_tokens(*ctx.app.db, user.email);
   return redirect(ctx, "/admin/users?done=revoked&who=" + url_encode(user.email));
+}
+
+// A new calendar feed for the user (any earlier one stops working), its
+// address shown once for the administrator to pass on.
+api::HttpResponse feed(PageContext& ctx) {
+  admins_only(ctx);
+  const auto user = user_or_404(ctx);
+  const std::string token = cases::new_feed_token(*ctx.app.db, user.email);
+  return page(ctx, "admin_feed",
+              json::object{{"title", "Calendar feed for " + user.name},
+                           {"name", user.name},
+                           {"url", ctx.app.options.public_url + "/api/v1/deadlines.ics?token=" + token}});
 }
 
 api::HttpResponse notify(PageContext& ctx) {
@@ -316,6 +329,7 @@ void register_admin_pages(api::Router& router, api::App& app, const WebOptions& 
   add_page(router, app, options, mailer, "POST", "/admin/users/invite", Access::signed_in, invite);
   add_page(router, app, options, mailer, "POST", "/admin/users/{id}/revoke", Access::signed_in, revoke);
   add_page(router, app, options, mailer, "POST", "/admin/users/{id}/notify", Access::signed_in, notify);
+  add_page(router, app, options, mailer, "POST", "/admin/users/{id}/feed", Access::signed_in, feed);
   add_page(router, app, options, mailer, "GET", "/admin/closures", Access::signed_in, closures);
   add_page(router, app, options, mailer, "POST", "/admin/closures", Access::signed_in, close_day);
   add_page(router, app, options, mailer, "GET", "/admin/notifications", Access::signed_in, dead_letters);

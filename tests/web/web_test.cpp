@@ -468,6 +468,17 @@ TEST_F(WebTest, AnAdministratorInvitesRevokesAndSetsHowAUserHearsAndNobodyElseMa
   (void)admin.get("/admin/users");
   EXPECT_EQ(admin.post("/admin/users/" + std::to_string(id) + "/notify", {{"notify", "digest"}}).status, 303);
   EXPECT_EQ(count("SELECT count(*) FROM users WHERE id = " + std::to_string(id) + " AND notify = 'digest'"), 1);
+  // A calendar feed for them, its address shown once; an earlier one stops working.
+  const auto first = admin.post("/admin/users/" + std::to_string(id) + "/feed", {});
+  ASSERT_EQ(first.status, 200);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(first.body, m, std::regex("/api/v1/deadlines\\.ics\\?token=(s2sfeed_[0-9a-f]{64})")));
+  const std::string old_token = m[1];
+  EXPECT_TRUE(cases::authenticate_feed(*app_.db, old_token).has_value());
+  (void)admin.get("/admin/users");
+  ASSERT_EQ(admin.post("/admin/users/" + std::to_string(id) + "/feed", {}).status, 200);
+  EXPECT_FALSE(cases::authenticate_feed(*app_.db, old_token).has_value());
+  (void)admin.get("/admin/users");
   EXPECT_EQ(admin.post("/admin/users/" + std::to_string(id) + "/revoke", {}).status, 303);
   EXPECT_EQ(school.get("/").status, 303);
   EXPECT_TRUE(contains(admin.get("/admin/users").body, "Revoked"));
