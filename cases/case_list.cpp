@@ -141,10 +141,15 @@ std::optional<workflow::Case> find_visible_case(workflow::Engine& engine, const 
 
 std::vector<const workflow::EventInfo*> actions_for(const workflow::Engine& engine, const workflow::Case& c,
                                                     std::string_view role) {
+  return actions_for(engine.kinds(), c.kind, c.state, role);
+}
+
+std::vector<const workflow::EventInfo*> actions_for(const workflow::KindRegistry& kinds, std::string_view kind_name,
+                                                    std::string_view state, std::string_view role) {
   std::vector<const workflow::EventInfo*> out;
-  const workflow::CaseKind* kind = engine.kinds().find(c.kind);
+  const workflow::CaseKind* kind = kinds.find(kind_name);
   if (kind == nullptr) return out;
-  for (const auto name : engine.allowed_events(c)) {
+  for (const auto name : kind->allowed_events(state)) {
     const workflow::EventInfo* info = kind->find_event(name);
     if (info != nullptr && workflow::names_role(info->who, role)) out.push_back(info);
   }

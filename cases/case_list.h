@@ -74,5 +74,9 @@ struct CasePage {
 // `who` names the role. In the kind's declared order.
 [[nodiscard]] std::vector<const workflow::EventInfo*> actions_for(const workflow::Engine& engine,
                                                                   const workflow::Case& c, std::string_view role);
+// The same from a case's kind and state alone (a listed case, not loaded).
+[[nodiscard]] std::vector<const workflow::EventInfo*> actions_for(const workflow::KindRegistry& kinds,
+                                                                  std::string_view kind, std::string_view state,
+                                                                  std::string_view role);
 
 }  // namespace s2s::cases

@@ -123,10 +123,10 @@ std::string computation_text(const workflow::DeadlineComputation& c) {
 // for the person, so it does not put a case on their home page.
 bool waiting_action(const workflow::EventInfo* info) { return !info->name.starts_with("withdraw"); }
 
-json::array action_links(const Case& c, const std::vector<const workflow::EventInfo*>& actions) {
+json::array action_links(std::string_view reference, const std::vector<const workflow::EventInfo*>& actions) {
   json::array out;
   for (const auto* info : actions) {
-    out.push_back(json::object{{"href", case_path(c.reference) + "/events/" + std::string(info->name)},
+    out.push_back(json::object{{"href", case_path(reference) + "/events/" + std::string(info->name)},
                                {"event", std::string(info->name)},
                                {"text", words(info->name)},
                                {"summary", sentence(info->summary)},
@@ -146,18 +146,17 @@ api::HttpResponse home(PageContext& ctx) {
   json::array todo;
   for (const auto& item : listed.items) {
     if (!open_phase(item.phase)) continue;
-    const auto c = ctx.app.engine->find(item.id);
-    if (!c) continue;
-    auto actions = cases::actions_for(*ctx.app.engine, *c, role);
-    if (std::none_of(actions.begin(), actions.end(), waiting_action)) continue;
+    // The listed kind and state say what the person may do: no case is loaded.
+    auto actions = cases::actions_for(ctx.app.engine->kinds(), item.kind, item.state, role);
     std::erase_if(actions, [](const auto* info) { return !waiting_action(info); });
+    if (actions.empty()) continue;
     todo.push_back(json::object{{"reference", item.reference},
                                 {"href", case_path(item.reference)},
                                 {"school", item.school_name.value_or("URN " + std::to_string(item.school_urn))},
                                 {"kind", kind_title(item.kind)},
                                 {"state", words(item.state)},
                                 {"overdue", item.overdue},
-                                {"actions", action_links(*c, actions)}});
+                                {"actions", action_links(item.reference, actions)}});
   }
   // Deadlines in scope, soonest first, with the working days left.
   cases::DeadlineFilter deadline_filter;
@@ -446,7 +445,7 @@ json::object case_model(PageContext& ctx, const Case& c) {
   }
   model["timeline"] = timeline;
 
-  model["actions"] = action_links(c, cases::actions_for(*ctx.app.engine, c, role));
+  model["actions"] = action_links(c.reference, cases::actions_for(*ctx.app.engine, c, role));
   model["has_actions"] = !model["actions"].as_array().empty();
   return model;
 }

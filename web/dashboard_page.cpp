@@ -28,14 +28,18 @@ constexpr int kRows = 50;  // a section lists at most this many; "and more" says
 
 std::string working_days_text(int n) { return n == 1 ? "1 working day" : std::to_string(n) + " working days"; }
 
-// The cases of the person's scope in `phase` that `keep` keeps, longest
-// waiting first, each with the working days since its last event happened.
-json::object waiting_cases(PageContext& ctx, const std::string& phase,
-                           const std::function<bool(const cases::ListedCase&)>& keep) {
+// The cases of the person's scope in `phase` (at most 200, newest first).
+cases::CasePage cases_in_phase(PageContext& ctx, const std::string& phase) {
   cases::CaseFilter filter;
   filter.phase = phase;
   filter.limit = 200;
-  const auto listed = cases::list_cases(*ctx.app.db, ctx.actor, filter);
+  return cases::list_cases(*ctx.app.db, ctx.actor, filter);
+}
+
+// The cases of `listed` that `keep` keeps, longest waiting first, each with
+// the working days since the last event a person sent.
+json::object waiting_cases(PageContext& ctx, const cases::CasePage& listed,
+                           const std::function<bool(const cases::ListedCase&)>& keep) {
   const auto calendar = ctx.app.engine->calendar();
   const auto today = ctx.app.engine->today();
   struct Row {
@@ -74,9 +78,10 @@ api::HttpResponse dashboard(PageContext& ctx) {
   json::object model{{"title", "Dashboard"}};
   // A proposal waits in the matching phase for the proposed system leader's answer.
   const auto proposed = [](const cases::ListedCase& c) { return c.state == "awaiting_provider"; };
-  model["triage"] = waiting_cases(ctx, "referral", [](const auto&) { return true; });
-  model["matching"] = waiting_cases(ctx, "matching", [&](const auto& c) { return !proposed(c); });
-  model["proposals"] = waiting_cases(ctx, "matching", proposed);
+  const auto matching = cases_in_phase(ctx, "matching");
+  model["triage"] = waiting_cases(ctx, cases_in_phase(ctx, "referral"), [](const auto&) { return true; });
+  model["matching"] = waiting_cases(ctx, matching, [&](const auto& c) { return !proposed(c); });
+  model["proposals"] = waiting_cases(ctx, matching, proposed);
 
   // Deadlines due by a week from today, and every overdue one.
   cases::DeadlineFilter filter;
