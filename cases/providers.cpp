@@ -281,20 +281,15 @@ std::optional<SystemLeader> find_system_leader(workflow::Database& db, std::int6
 Capacity capacity(workflow::Database& db, std::int64_t system_leader_id, std::string_view academic_year) {
   const long long id = system_leader_id;
   const std::string year(academic_year);
-  auto connection = db.acquire();
-  Capacity out;
-  try {
+  return db.read([&](soci::session& sql) {
     int offered = 0;
     int reserved = 0;
     int consumed = 0;
-    connection.session() << "SELECT half_days_offered, half_days_reserved, half_days_consumed FROM capacity"
-                            " WHERE system_leader_id = :id AND academic_year = :y",
+    sql << "SELECT half_days_offered, half_days_reserved, half_days_consumed FROM capacity"
+           " WHERE system_leader_id = :id AND academic_year = :y",
         soci::use(id), soci::use(year), soci::into(offered), soci::into(reserved), soci::into(consumed);
-    out = Capacity{offered / 2.0, reserved / 2.0, consumed / 2.0};
-  } catch (...) {
-    connection.rethrow_translated();
-  }
-  return out;
+    return Capacity{offered / 2.0, reserved / 2.0, consumed / 2.0};
+  });
 }
 
 std::vector<LeaderDays> days_by_leader(workflow::Database& db, const std::string& academic_year) {

@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include "cases/user_row.h"
 #include "workflow/sha256.h"
 #include "workflow/timestamp.h"
 
@@ -11,27 +12,6 @@ namespace {
 using Clock = std::chrono::system_clock;
 
 std::string at(Clock::time_point t) { return workflow::format_timestamp(t); }
-
-// The live user with this id, if any; read in the caller's transaction.
-std::optional<User> live_user(soci::session& sql, long long id) {
-  User user;
-  std::string kind;
-  std::string value;
-  std::string phases;
-  soci::indicator kind_ind = soci::i_ok;
-  soci::indicator value_ind = soci::i_ok;
-  soci::indicator phases_ind = soci::i_ok;
-  sql << "SELECT name, email, role, scope_kind, scope_value, scope_phases FROM users"
-         " WHERE id = :id AND revoked_at IS NULL",
-      soci::use(id), soci::into(user.name), soci::into(user.email), soci::into(user.role), soci::into(kind, kind_ind),
-      soci::into(value, value_ind), soci::into(phases, phases_ind);
-  if (!sql.got_data()) return std::nullopt;
-  user.id = id;
-  user.scope_kind = kind_ind == soci::i_null ? std::string() : kind;
-  user.scope_value = value_ind == soci::i_null ? std::string() : value;
-  user.scope_phases = phases_ind == soci::i_null ? std::string() : phases;
-  return user;
-}
 
 }  // namespace
 
@@ -57,7 +37,7 @@ std::optional<SignInLink> create_sign_in_link(workflow::Database& db, std::strin
     sql << "SELECT id FROM users WHERE lower(email) = lower(:email) AND revoked_at IS NULL", soci::use(address),
         soci::into(id);
     if (!sql.got_data()) return std::nullopt;
-    auto user = live_user(sql, id);
+    auto user = read_user(sql, id, true);
     if (!user) return std::nullopt;
     int recent = 0;
     sql << "SELECT count(*) FROM sign_in_links WHERE user_id = :id AND created_at > :since", soci::use(id),
@@ -92,7 +72,7 @@ std::optional<StartedSession> redeem_sign_in_link(workflow::Database& db, std::s
                                 soci::use(now_text), soci::use(link_id));
     use_link.execute(true);
     if (use_link.get_affected_rows() != 1) return std::nullopt;
-    auto user = live_user(sql, user_id);
+    auto user = read_user(sql, user_id, true);
     if (!user) return std::nullopt;  // revoked since the link was sent: the link is spent all the same
     StartedSession started{std::move(*user), workflow::random_token(""), std::move(next)};
     const std::string session_hash = workflow::sha256_hex(started.session_token);
@@ -114,9 +94,9 @@ struct SessionLookup {
                                   " WHERE s.token_hash = :h AND s.ended_at IS NULL AND s.last_seen_at > :idle"
                                   " AND s.created_at > :born AND u.revoked_at IS NULL",
                    soci::use(touch_before), soci::use(hash), soci::use(idle_since), soci::use(born_since),
-                   soci::into(id), soci::into(stored), soci::into(stale), soci::into(user_id), soci::into(user.name),
-                   soci::into(user.email), soci::into(user.role), soci::into(kind, kind_ind),
-                   soci::into(value, value_ind), soci::into(phases, phases_ind))) {}
+                   soci::into(id), soci::into(stored), soci::into(stale), soci::into(row.id), soci::into(row.name),
+                   soci::into(row.email), soci::into(row.role), soci::into(row.kind, row.kind_ind),
+                   soci::into(row.value, row.value_ind), soci::into(row.phases, row.phases_ind))) {}
   std::string touch_before;
   std::string hash;
   std::string idle_since;
@@ -124,14 +104,7 @@ struct SessionLookup {
   long long id = 0;
   std::string stored;
   int stale = 0;
-  long long user_id = 0;
-  User user;
-  std::string kind;
-  std::string value;
-  std::string phases;
-  soci::indicator kind_ind = soci::i_ok;
-  soci::indicator value_ind = soci::i_ok;
-  soci::indicator phases_ind = soci::i_ok;
+  UserRow row;
   soci::statement statement;
 };
 
@@ -152,17 +125,10 @@ std::optional<Session> find_session(workflow::Database& db, std::string_view tok
       st.hash = hash;
       st.idle_since = at(now - policy.idle);
       st.born_since = at(now - policy.absolute);
-      st.kind_ind = soci::i_ok;
-      st.value_ind = soci::i_ok;
-      st.phases_ind = soci::i_ok;
+      st.row = UserRow{};  // the same variables the statement binds, emptied
       if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
       if (!workflow::equal_in_constant_time(st.stored, hash)) return std::nullopt;
-      User user = st.user;
-      user.id = st.user_id;
-      user.scope_kind = st.kind_ind == soci::i_null ? std::string() : st.kind;
-      user.scope_value = st.value_ind == soci::i_null ? std::string() : st.value;
-      user.scope_phases = st.phases_ind == soci::i_null ? std::string() : st.phases;
-      found = Session{st.id, std::move(user), csrf_token_of(token)};
+      found = Session{st.id, st.row.user(), csrf_token_of(token)};
       touch = st.stale != 0;
     } catch (...) {
       connection.rethrow_translated();

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "cases/schools.h"
+#include "cases/user_row.h"
 #include "workflow/sha256.h"
 #include "workflow/timestamp.h"
 
@@ -173,20 +174,13 @@ struct TokenLookup {
       : statement((sql.prepare << "SELECT u.id, u.name, u.email, u.role, u.scope_kind, u.scope_value, t.token_hash,"
                                   " u.scope_phases FROM api_tokens t JOIN users u ON u.id = t.user_id"
                                   " WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.purpose = :purpose",
-                   soci::use(hash), soci::use(purpose), soci::into(id), soci::into(user.name), soci::into(user.email),
-                   soci::into(user.role), soci::into(kind, kind_ind), soci::into(value, value_ind), soci::into(stored),
-                   soci::into(phases, phases_ind))) {}
+                   soci::use(hash), soci::use(purpose), soci::into(row.id), soci::into(row.name),
+                   soci::into(row.email), soci::into(row.role), soci::into(row.kind, row.kind_ind),
+                   soci::into(row.value, row.value_ind), soci::into(stored), soci::into(row.phases, row.phases_ind))) {}
   std::string hash;
   std::string purpose;
-  long long id = 0;
-  User user;
-  std::string kind;
-  std::string value;
-  soci::indicator kind_ind = soci::i_ok;
-  soci::indicator value_ind = soci::i_ok;
+  UserRow row;
   std::string stored;
-  std::string phases;
-  soci::indicator phases_ind = soci::i_ok;
   soci::statement statement;
 };
 
@@ -202,18 +196,11 @@ std::optional<User> lookup(workflow::Database& db, std::string_view token, const
     auto& st = connection.local<TokenLookup>([](soci::session& sql) { return std::make_unique<TokenLookup>(sql); });
     st.hash = hash;
     st.purpose = purpose;
-    st.kind_ind = soci::i_ok;
-    st.value_ind = soci::i_ok;
-    st.phases_ind = soci::i_ok;
+    st.row = UserRow{};  // the same variables the statement binds, emptied
     if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
     // The index found it by hash; compare again without a data-dependent early exit.
     if (!workflow::equal_in_constant_time(st.stored, hash)) return std::nullopt;
-    User user = st.user;
-    user.id = st.id;
-    user.scope_kind = st.kind_ind == soci::i_null ? std::string() : st.kind;
-    user.scope_value = st.value_ind == soci::i_null ? std::string() : st.value;
-    user.scope_phases = st.phases_ind == soci::i_null ? std::string() : st.phases;
-    return user;
+    return st.row.user();
   } catch (...) {
     connection.rethrow_translated();
   }
@@ -269,30 +256,19 @@ std::vector<ListedUser> list_users(workflow::Database& db) {
   });
 }
 
+std::optional<User> read_user(soci::session& sql, std::int64_t id, bool live_only) {
+  UserRow row;
+  row.id = id;
+  sql << std::string("SELECT name, email, role, scope_kind, scope_value, scope_phases FROM users WHERE id = :id") +
+             (live_only ? " AND revoked_at IS NULL" : ""),
+      soci::use(row.id), soci::into(row.name), soci::into(row.email), soci::into(row.role),
+      soci::into(row.kind, row.kind_ind), soci::into(row.value, row.value_ind), soci::into(row.phases, row.phases_ind);
+  if (!sql.got_data()) return std::nullopt;
+  return row.user();
+}
+
 std::optional<User> find_user(workflow::Database& db, std::int64_t id) {
-  auto connection = db.acquire();
-  try {
-    auto& sql = connection.session();
-    User user;
-    std::string kind;
-    std::string value;
-    std::string phases;
-    soci::indicator kind_ind = soci::i_ok;
-    soci::indicator value_ind = soci::i_ok;
-    soci::indicator phases_ind = soci::i_ok;
-    long long key = id;
-    sql << "SELECT name, email, role, scope_kind, scope_value, scope_phases FROM users WHERE id = :id", soci::use(key),
-        soci::into(user.name), soci::into(user.email), soci::into(user.role), soci::into(kind, kind_ind),
-        soci::into(value, value_ind), soci::into(phases, phases_ind);
-    if (!sql.got_data()) return std::nullopt;
-    user.id = id;
-    user.scope_kind = kind_ind == soci::i_null ? std::string() : kind;
-    user.scope_value = value_ind == soci::i_null ? std::string() : value;
-    user.scope_phases = phases_ind == soci::i_null ? std::string() : phases;
-    return user;
-  } catch (...) {
-    connection.rethrow_translated();
-  }
+  return db.read([&](soci::session& sql) { return read_user(sql, id, false); });
 }
 
 std::optional<User> user_of_actor(workflow::Database& db, std::string_view actor_name) {
