@@ -51,12 +51,12 @@ api::HttpResponse users(PageContext& ctx) {
   admins_only(ctx);
   json::array rows;
   for (const auto& u : cases::list_users(*ctx.app.db)) {
-    const std::string scope = cases::actor_scope(u.user);
     rows.push_back(json::object{{"id", std::to_string(u.user.id)},
                                 {"name", u.user.name},
                                 {"email", u.user.email},
-                                {"role", words(u.user.role)},
-                                {"scope", scope.empty() ? std::string("Everything") : scope},
+                                {"role", role_title(u.user.role)},
+                                {"scope", scope_words(u.user)},
+                                {"self", u.user.id == ctx.user().id},
                                 {"digest", u.notify == "digest"},
                                 {"revoked", u.revoked},
                                 {"revoke_href", "/admin/users/" + std::to_string(u.user.id) + "/revoke"},

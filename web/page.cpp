@@ -325,6 +325,25 @@ std::string url_encode(std::string_view text) {
   return out;
 }
 
+std::string role_title(std::string_view role) {
+  const auto title = role_titles().find(role);
+  return title == role_titles().end() ? words(role) : std::string(title->second);
+}
+
+std::string scope_words(const cases::User& user) {
+  const std::string& v = user.scope_value;
+  std::string out;
+  if (user.scope_kind.empty()) return "Every school";
+  if (user.scope_kind == "alliance") out = "Alliance " + v;
+  if (user.scope_kind == "mini_region") out = "Mini region " + v;
+  if (user.scope_kind == "la") out = "Local authority " + v;
+  if (user.scope_kind == "school") out = "School URN " + v;
+  if (user.scope_kind == "system_leader") out = "System leader " + v;
+  if (out.empty()) out = user.scope_kind + " " + v;
+  if (!user.scope_phases.empty()) out += ", " + user.scope_phases + " only";
+  return out;
+}
+
 std::string words(std::string_view name) {
   std::string out(name);
   std::replace(out.begin(), out.end(), '_', ' ');
@@ -392,8 +411,7 @@ api::HttpResponse page(PageContext& ctx, std::string_view template_name, json::o
   if (ctx.session) {
     const auto& user = ctx.session->user;
     layout["user_name"] = user.name;
-    const auto title = role_titles().find(user.role);
-    layout["role_title"] = title == role_titles().end() ? user.role : std::string(title->second);
+    layout["role_title"] = role_title(user.role);
     layout["csrf_token"] = ctx.session->csrf_token;
     layout["nav"] = navigation(ctx);
     model["csrf_token"] = ctx.session->csrf_token;

@@ -120,6 +120,10 @@ void add_security_headers(api::HttpResponse& response);
 
 // Words people read: "support_request" -> "Support request".
 [[nodiscard]] std::string words(std::string_view name);
+// A role as people read it: "la_officer" -> "Local authority officer".
+[[nodiscard]] std::string role_title(std::string_view role);
+// A user's scope as people read it: "School URN 146330", "Every school".
+[[nodiscard]] std::string scope_words(const cases::User& user);
 // "2026-12-01" -> "1 December 2026".
 [[nodiscard]] std::string long_date(std::string_view iso_date);
 [[nodiscard]] std::string long_date(std::chrono::year_month_day day);
