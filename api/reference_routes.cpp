@@ -544,6 +544,16 @@ HttpResponse kpi_report(RouteContext& ctx) {
                                       {"in_alliance", e.in_alliance},
                                       {"with_neither", e.with_neither}});
   }
+  json::array months;
+  for (const auto& m : report.months) {
+    months.push_back(json::object{
+        {"month", m.month}, {"days", m.days}, {"ratings", m.ratings}, {"rated_good", m.rated_good}});
+  }
+  json::array waits;
+  for (const auto& w : report.referral_to_match) {
+    waits.push_back(json::object{
+        {"from", w.from}, {"to", w.to ? json::value(*w.to) : json::value()}, {"cases", w.cases}});
+  }
   json::object scope_json{
       {"academic_year", json_text(scope.academic_year)},
       {"from", json_text(report.from)},
@@ -561,7 +571,9 @@ HttpResponse kpi_report(RouteContext& ctx) {
                                          {"kpis", std::move(kpis)},
                                          {"open_by_phase", std::move(phases)},
                                          {"funding", std::move(funding)},
-                                         {"engagement", std::move(engagement)}});
+                                         {"engagement", std::move(engagement)},
+                                         {"months", std::move(months)},
+                                         {"referral_to_match", std::move(waits)}});
 }
 
 // The quarterly progress report for the strategic group, as an HTML page

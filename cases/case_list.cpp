@@ -40,6 +40,15 @@ CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const 
                        " OR lower(json_extract(c.data, '$.summary')) LIKE ? ESCAPE '\\')",
             {pattern, pattern, pattern});
   }
+  if (filter.references) {
+    if (filter.references->empty() || filter.references->size() > 200) {
+      sql.add(" AND 1 = 0");
+    } else {
+      std::string marks;
+      for (std::size_t i = 0; i < filter.references->size(); ++i) marks += i == 0 ? "?" : ", ?";
+      sql.add(" AND c.reference IN (" + marks + ")", *filter.references);
+    }
+  }
   if (filter.after) sql.add(" AND c.id < CAST(? AS BIGINT)", std::to_string(*filter.after));
   // The limit is ours, an integer: one more row than asked says whether more follow.
   sql.add(" ORDER BY c.id DESC LIMIT " + std::to_string(filter.limit + 1));

@@ -24,6 +24,9 @@ struct CaseFilter {
   std::optional<std::int64_t> la;          // the school's local authority code
   std::optional<bool> overdue;             // has (true) or has not (false) an overdue deadline
   std::optional<std::string> text;         // in the reference, the school's name or the summary, any case
+  // Only these cases, by reference (the cases behind a KPI, a page at a
+  // time): at most 200; an empty list when set matches nothing.
+  std::optional<std::vector<std::string>> references;
   std::optional<std::int64_t> after;       // the last id of the previous page: the next page follows it
   int limit = 50;
 };

@@ -368,7 +368,8 @@ class Counting {
 
   // The cases rated in the year, by their last rating. keys: rated 1 or 2,
   // an SLE deployment (made under an SLE designation, chosen when the provider
-  // was proposed, that was active from acceptance to its end or the report's date).
+  // was proposed, that was active from acceptance to its end or the report's
+  // date), the month it was given in (YYYY-MM).
   const std::vector<Tally>& rated() {
     if (rated_) return *rated_;
     const std::string sle_deployment =
@@ -377,7 +378,10 @@ class Counting {
         " AND g.designation = 'SLE' AND g.active_from <= d.accepted_on"
         " AND (g.active_to IS NULL OR g.active_to >= COALESCE(d.ended_on, " +
         q.end() + "))) THEN 1 ELSE 0 END";
-    rated_ = tally(sql, {"CASE WHEN " + q.grade() + " BETWEEN 1 AND 2 THEN 1 ELSE 0 END", sle_deployment}, "1",
+    rated_ = tally(sql,
+                   {"CASE WHEN " + q.grade() + " BETWEEN 1 AND 2 THEN 1 ELSE 0 END", sle_deployment,
+                    "substr(CAST(h.occurred_on AS TEXT), 1, 7)"},
+                   "1",
                    " FROM case_history h JOIN cases c ON c.id = h.case_id" + q.schools() +
                        " WHERE h.event = 'submit_rating' AND h.occurred_on BETWEEN " + q.from() + " AND " + q.end() +
                        " AND NOT EXISTS (SELECT 1 FROM case_history h2 WHERE h2.case_id = h.case_id"
@@ -751,6 +755,49 @@ void count_engagement(Counting& c) {
   for (auto& [region, row] : regions) c.report.engagement.push_back(row);
 }
 
+// The months of the year up to the report's date, with the days given on
+// them to the scope's schools and the ratings given in them. The days are the
+// entries in force now dated in the month, as the funding rows count them.
+void count_months(Counting& c) {
+  const auto first = std::chrono::year_month(std::chrono::year(c.first_year), std::chrono::September);
+  const auto last_day = workflow::parse_date(std::min(c.report.to, c.report.as_of));
+  const auto last = std::chrono::year_month(last_day->year(), last_day->month());
+  std::map<std::string, MonthRow> months;
+  for (auto m = first; m <= last; m += std::chrono::months(1)) {
+    const auto name = fmt::format("{:04}-{:02}", static_cast<int>(m.year()), static_cast<unsigned>(m.month()));
+    months[name].month = name;
+  }
+  const auto days = tally(c.sql, {"substr(CAST(t.day AS TEXT), 1, 7)"}, "t.half_days",
+                          " FROM deployment_days t JOIN cases c ON c.id = t.case_id" + c.q.schools() +
+                              " WHERE t.day BETWEEN " + c.q.from() + " AND " + c.q.end() +
+                              " AND t.half_days <> 0 AND NOT EXISTS (SELECT 1 FROM deployment_days x"
+                              " WHERE x.case_id = t.case_id AND x.corrects_entry = t.entry)",
+                          false);
+  for (const auto& t : days) {
+    if (const auto m = months.find(t.keys[0]); m != months.end()) m->second.days += t.value / 2.0;
+  }
+  for (const auto& t : c.rated()) {
+    if (const auto m = months.find(t.keys[2]); m != months.end()) {
+      m->second.ratings += static_cast<int>(t.value);
+      if (t.keys[0] == "1") m->second.rated_good += static_cast<int>(t.value);
+    }
+  }
+  for (auto& [name, row] : months) c.report.months.push_back(row);
+}
+
+// The referral-to-match KPIs' cases in bands of working days waited.
+void count_waits(Counting& c) {
+  c.report.referral_to_match = {{0, 5, 0}, {6, 10, 0}, {11, 20, 0}, {21, 40, 0}, {41, std::nullopt, 0}};
+  for (const int wait : c.waits()) {
+    for (auto& band : c.report.referral_to_match) {
+      if (wait >= band.from && (!band.to || wait <= *band.to)) {
+        ++band.cases;
+        break;
+      }
+    }
+  }
+}
+
 // One report on a connection whose snapshot is already open.
 KpiReport report_on(workflow::Database::Connection& connection, const workflow::Calendar& calendar,
                     const KpiScope& scope, std::chrono::year_month_day today) {
@@ -788,6 +835,8 @@ KpiReport report_on(workflow::Database::Connection& connection, const workflow::
   }
   count_funding(counting);
   count_engagement(counting);
+  count_months(counting);
+  count_waits(counting);
   return report;
 }
 
@@ -820,7 +869,8 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
 
 std::string figure_text(double value) {
   if (std::fabs(value - std::round(value)) < 1e-9) return fmt::format("{}", static_cast<long long>(std::round(value)));
-  return fmt::format("{:.1f}", value);
+  // Halves round away from zero, as people round (6.25 -> 6.3), not to even.
+  return fmt::format("{:.1f}", std::round(value * 10) / 10);
 }
 
 std::string funding_label(const std::string& funding_source) {

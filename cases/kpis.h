@@ -76,6 +76,26 @@ struct EngagementRow {
   int with_neither = 0;
 };
 
+// One month of the academic year, up to the report's date: the days given
+// to the scope's schools (all kinds; corrections applied) on days of that
+// month, and the ratings the scope's cases got in it (each case's last of
+// the year). Over the months they add up to the days by funding source and
+// to the rated KPI's denominator and numerator.
+struct MonthRow {
+  std::string month;  // YYYY-MM
+  double days = 0;
+  int ratings = 0;
+  int rated_good = 0;  // rated 1 (outstanding) or 2 (good)
+};
+
+// The cases matched in the year by how many working days their referral
+// waited for the match: a band of the referral-to-match KPIs' cases.
+struct WaitBand {
+  int from = 0;                    // working days, inclusive
+  std::optional<int> to;           // inclusive; none for the last band ("more than")
+  int cases = 0;
+};
+
 // A deadline passed and not met at the report's date.
 struct OverdueItem {
   std::string reference;
@@ -96,6 +116,8 @@ struct KpiReport {
   std::map<std::string, int> open_by_phase;  // open cases of the scope by phase, on the report's day
   std::vector<FundingRow> funding;
   std::vector<EngagementRow> engagement;
+  std::vector<MonthRow> months;             // September to the report's month
+  std::vector<WaitBand> referral_to_match;  // 0-5, 6-10, 11-20, 21-40, more than 40 working days
   std::vector<OverdueItem> overdue;  // with_overdue_items only; oldest first
 };
 

@@ -3,9 +3,14 @@
 // definition, from the same report as the API's and the command line's.
 #include <boost/json.hpp>
 
+#include <fmt/format.h>
+
+#include "cases/case_list.h"
 #include "cases/kpis.h"
 #include "cases/progress_report.h"
 #include "cases/providers.h"
+#include "cases/schools.h"
+#include "web/charts.h"
 #include "web/page.h"
 #include "workflow/engine.h"
 #include "workflow/text.h"
@@ -39,25 +44,61 @@ std::string figure(const std::optional<double>& actual, const std::string& unit)
   return text;
 }
 
-// The report for the academic year asked for (this one by default) over the person's scope.
-cases::KpiReport report_for(PageContext& ctx, bool with_references) {
+// The scope a KPI page is asked for, from its query: the academic year
+// (this one by default), and for those who may choose, an alliance, a mini
+// region or an LA; a day rate to cost the days. Values that are not numbers
+// are left out (a page reads links leniently); a scope that does not exist
+// is refused by the report, naming it.
+cases::KpiScope asked_scope(PageContext& ctx) {
   const std::string& role = ctx.user().role;
   if (role != "lead" && role != "strategic" && role != "la_officer" && role != "admin") {
     throw PageRefusal{403, "You cannot see the KPIs", "The KPIs are for leads, the strategic group and LA officers."};
   }
-  std::string year = query_value(ctx.request.query, "academic_year");
-  if (year.empty() || !cases::is_academic_year(year)) year = cases::academic_year_of(ctx.app.engine->today());
+  const auto number = [&](std::string_view name, long long most) -> std::optional<long long> {
+    const std::string text = query_value(ctx.request.query, name);
+    if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos) return {};
+    const long long value = std::stoll(text);
+    if (value > most) return {};
+    return value;
+  };
   cases::KpiScope scope;
-  scope.academic_year = year;
-  scope.with_references = with_references;
+  scope.academic_year = query_value(ctx.request.query, "academic_year");
+  if (!cases::is_academic_year(scope.academic_year)) scope.academic_year = cases::academic_year_of(ctx.app.engine->today());
+  if (const auto a = number("alliance", 1LL << 40); a && *a > 0) scope.alliance = *a;
+  if (const auto m = query_value(ctx.request.query, "mini_region"); !m.empty()) scope.mini_region = m;
+  if (const auto la = number("la", 9999); la && *la > 0) scope.la = static_cast<int>(*la);
+  if (const auto rate = number("day_rate", 100000)) scope.day_rate = static_cast<double>(*rate);
   scope.with_overdue_items = false;
   cases::keep_report_scope_to(ctx.user(), scope);
-  return cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  return scope;
+}
+
+// The query that asks for `scope` again: the links between the KPI pages keep it.
+std::string scope_query(const cases::KpiScope& scope) {
+  std::string out = "academic_year=" + url_encode(scope.academic_year);
+  if (scope.alliance) out += "&alliance=" + std::to_string(*scope.alliance);
+  if (scope.mini_region) out += "&mini_region=" + url_encode(*scope.mini_region);
+  if (scope.la) out += "&la=" + std::to_string(*scope.la);
+  if (scope.day_rate > 0) out += "&day_rate=" + cases::figure_text(scope.day_rate);
+  return out;
+}
+
+// What the report is over, in words.
+std::string scope_name(PageContext& ctx, const cases::KpiScope& scope) {
+  if (scope.alliance) {
+    const auto alliance = cases::find_alliance(*ctx.app.db, *scope.alliance);
+    return alliance ? "the schools of " + alliance->name : "the schools of alliance " + std::to_string(*scope.alliance);
+  }
+  if (scope.mini_region) return "the schools of " + *scope.mini_region;
+  if (scope.la) return "the schools of local authority " + std::to_string(*scope.la);
+  return "every school";
 }
 
 // The same report as the CSV the API and the command line give.
 api::HttpResponse kpis_csv(PageContext& ctx) {
-  const auto report = report_for(ctx, true);
+  auto scope = asked_scope(ctx);
+  scope.with_references = true;
+  const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
   api::HttpResponse response;
   response.content_type = "text/csv; charset=utf-8";
   response.body = cases::kpi_csv(report);
@@ -66,11 +107,169 @@ api::HttpResponse kpis_csv(PageContext& ctx) {
   return response;
 }
 
+std::string plural(double n, const char* one, const char* many) {
+  return cases::figure_text(n) + " " + (cases::figure_text(n) == "1" ? one : many);
+}
+
+std::string money(double pounds) {
+  std::string whole = std::to_string(static_cast<long long>(std::llround(pounds)));
+  for (int i = static_cast<int>(whole.size()) - 3; i > 0; i -= 3) whole.insert(static_cast<std::size_t>(i), ",");
+  return "\u00a3" + whole;
+}
+
+// "2026-09" -> "September 2026" (whole) or "Sep" (short).
+std::string month_name(const std::string& month, bool whole) {
+  static constexpr const char* kNames[] = {"January", "February", "March",     "April",   "May",      "June",
+                                           "July",    "August",   "September", "October", "November", "December"};
+  const int m = std::stoi(month.substr(5, 2));
+  const std::string name = kNames[(m - 1) % 12];
+  return whole ? name + " " + month.substr(0, 4) : name.substr(0, 3);
+}
+
+const cases::Kpi* find_kpi(const cases::KpiReport& report, std::string_view id) {
+  for (const auto& k : report.kpis) {
+    if (k.id == id) return &k;
+  }
+  return nullptr;
+}
+
+// A chart with its figures as a table: the table's head, and a row per bar.
+json::object chart_model(const Chart& chart, bool columns, json::object head, json::array rows) {
+  return json::object{{"id", chart.id},
+                      {"title", chart.title},
+                      {"svg", columns ? column_chart(chart) : horizontal_bar_chart(chart)},
+                      {"head", std::move(head)},
+                      {"rows", std::move(rows)}};
+}
+
+// A table row for the chart's table: {"cells": [{"text": ...}, ...]}.
+json::object cells(std::initializer_list<std::string> values) {
+  json::array out;
+  for (const auto& v : values) out.push_back(json::object{{"text", v}});
+  return json::object{{"cells", std::move(out)}};
+}
+
+// The six charts of the KPI page, each from the report's own figures.
+json::array charts(const cases::KpiReport& report) {
+  json::array out;
+  // Days to schools in need per teaching school, against each one's 30.
+  if (const auto* days = find_kpi(report, "deployment_days_in_need"); days != nullptr && !days->parts.empty()) {
+    Chart chart{"chart-days-in-need", "Days to schools in need, per teaching school", "", {}, {}, "", ""};
+    chart.line = ChartLine{30, "Target: 30 days each"};
+    json::array rows;
+    int below = 0;
+    for (const auto& p : days->parts) {
+      chart.bars.push_back({p.name, p.actual, std::nullopt, plural(p.actual, "day", "days")});
+      rows.push_back(cells({p.name, cases::figure_text(p.actual), std::string(status_tag(p.status).at("text").as_string())}));
+      if (p.actual < 30) ++below;
+    }
+    chart.description = fmt::format("{} of {} teaching schools have given fewer than their 30 days to schools in need.",
+                                    below, days->parts.size());
+    out.push_back(chart_model(chart, false, cells({"Teaching school", "Days", "Status"}), std::move(rows)));
+  }
+  // The year month by month: days, then ratings.
+  {
+    Chart days{"chart-days-by-month", "Days given each month", "", {}, {}, "", ""};
+    Chart ratings{"chart-ratings-by-month", "Ratings each month", "", {}, {}, "Rated good or better", "Other ratings"};
+    json::array rows;
+    double total_days = 0;
+    int total_ratings = 0;
+    int total_good = 0;
+    for (const auto& m : report.months) {
+      days.bars.push_back({month_name(m.month, false), m.days, std::nullopt, m.days > 0 ? cases::figure_text(m.days) : ""});
+      ratings.bars.push_back({month_name(m.month, false), static_cast<double>(m.ratings),
+                              static_cast<double>(m.rated_good), m.ratings > 0 ? std::to_string(m.ratings) : ""});
+      rows.push_back(cells({month_name(m.month, true), cases::figure_text(m.days), std::to_string(m.ratings),
+                            std::to_string(m.rated_good)}));
+      total_days += m.days;
+      total_ratings += m.ratings;
+      total_good += m.rated_good;
+    }
+    days.description = "Days given to the scope's schools in each month of the academic year so far: " +
+                       plural(total_days, "day", "days") + " in all.";
+    ratings.description = fmt::format("Ratings the scope's schools gave in each month: {} in all, {} of them good or "
+                                      "better.",
+                                      total_ratings, total_good);
+    json::object head = cells({"Month", "Days", "Ratings", "Rated good or better"});
+    out.push_back(chart_model(days, true, head, rows));
+    out.push_back(chart_model(ratings, true, std::move(head), std::move(rows)));
+  }
+  // Working days from referral to match.
+  {
+    Chart chart{"chart-referral-to-match", "Working days from referral to match", "", {}, {}, "", ""};
+    json::array rows;
+    for (const auto& band : report.referral_to_match) {
+      const std::string label = band.to ? std::to_string(band.from) + "\u2013" + std::to_string(*band.to)
+                                        : "over " + std::to_string(band.from - 1);
+      chart.bars.push_back({label, static_cast<double>(band.cases), std::nullopt, std::to_string(band.cases)});
+      rows.push_back(cells({label, std::to_string(band.cases)}));
+    }
+    const auto* median = find_kpi(report, "referral_to_match_median");
+    const auto* p90 = find_kpi(report, "referral_to_match_p90");
+    chart.description = median != nullptr && median->actual && p90 != nullptr && p90->actual
+                            ? "Cases matched this year by the working days they waited: half waited " +
+                                  cases::figure_text(*median->actual) + " or fewer, nine in ten " +
+                                  cases::figure_text(*p90->actual) + " or fewer."
+                            : "No case has been matched this year.";
+    out.push_back(chart_model(chart, true, cells({"Working days", "Cases matched"}), std::move(rows)));
+  }
+  // Open cases by phase, in the order cases move through them.
+  {
+    Chart chart{"chart-open-by-phase", "Open cases by phase", "", {}, {}, "", ""};
+    json::array rows;
+    int total = 0;
+    for (const char* phase : {"referral", "matching", "deployment", "evaluation"}) {
+      const auto found = report.open_by_phase.find(phase);
+      const int n = found == report.open_by_phase.end() ? 0 : found->second;
+      chart.bars.push_back({words(phase), static_cast<double>(n), std::nullopt, std::to_string(n)});
+      rows.push_back(cells({words(phase), std::to_string(n)}));
+      total += n;
+    }
+    chart.description = fmt::format("{} open cases, by the phase each is in.", total);
+    out.push_back(chart_model(chart, false, cells({"Phase", "Open cases"}), std::move(rows)));
+  }
+  // Days and spend by funding source.
+  if (!report.funding.empty()) {
+    Chart chart{"chart-funding", "Days and spend by funding source", "", {}, {}, "", ""};
+    json::array rows;
+    for (const auto& f : report.funding) {
+      const std::string source = cases::funding_label(f.funding_source);
+      std::string text = plural(f.days, "day", "days");
+      if (f.spend) text += " (" + money(*f.spend) + ")";
+      chart.bars.push_back({source, f.days, std::nullopt, text});
+      rows.push_back(cells({source, cases::figure_text(f.days), f.spend ? money(*f.spend) : "Not costed"}));
+    }
+    chart.description = "The days given to the scope's schools this year, by the funding source they were logged "
+                        "against.";
+    out.push_back(chart_model(chart, false, cells({"Funding source", "Days", "Spend"}), std::move(rows)));
+  }
+  // Engagement per mini region.
+  if (!report.engagement.empty()) {
+    Chart chart{"chart-engagement", "Engagement per mini region", "", {}, {}, "With a case this year", "Without"};
+    json::array rows;
+    for (const auto& e : report.engagement) {
+      const std::string region = e.mini_region.empty() ? "No mini region" : e.mini_region;
+      chart.bars.push_back({region, static_cast<double>(e.schools), static_cast<double>(e.with_case),
+                            fmt::format("{} of {} schools", e.with_case, e.schools)});
+      rows.push_back(cells({region, std::to_string(e.schools), std::to_string(e.with_case),
+                            std::to_string(e.in_alliance), std::to_string(e.with_neither)}));
+    }
+    chart.description = "Schools per mini region, and how many of them have had a case this year.";
+    out.push_back(chart_model(chart, false,
+                              cells({"Mini region", "Schools", "With a case", "In an alliance", "Neither"}),
+                              std::move(rows)));
+  }
+  return out;
+}
+
 api::HttpResponse kpis(PageContext& ctx) {
-  const auto report = report_for(ctx, false);
+  auto asked = asked_scope(ctx);
+  asked.with_references = false;
+  const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), asked, ctx.app.engine->today());
   const auto& scope = report.scope;
   const std::string& year = scope.academic_year;
   const std::string current = cases::academic_year_of(ctx.app.engine->today());
+  const std::string query = scope_query(scope);
   json::array rows;
   for (const auto& k : report.kpis) {
     json::array parts;
@@ -89,24 +288,91 @@ api::HttpResponse kpis(PageContext& ctx) {
                                 {"target", k.target},
                                 {"tag", status_tag(k.status)},
                                 {"definition", k.definition},
+                                {"cases", "/kpis/" + k.id + "?" + query},
                                 {"parts", parts}});
   }
   json::array years;
   for (const std::string& y : {year_before(current), current}) {
     years.push_back(json::object{{"value", y}, {"selected", y == year}});
   }
-  std::string over = "every school";
-  if (scope.alliance) over = "the schools of your alliance";
-  if (scope.mini_region) over = "the schools of " + *scope.mini_region;
-  if (scope.la) over = "the schools of your local authority";
-  return page(ctx, "kpis",
-              json::object{{"title", "KPIs " + year},
-                           {"year", year},
-                           {"years", years},
-                           {"over", over},
-                           {"as_of", long_date(report.as_of)},
-                           {"csv", "/kpis.csv?academic_year=" + url_encode(year)},
-                           {"rows", rows}});
+  json::object model{{"title", "KPIs " + year},
+                     {"year", year},
+                     {"years", years},
+                     {"over", scope_name(ctx, scope)},
+                     {"as_of", long_date(report.as_of)},
+                     {"csv", "/kpis.csv?" + query},
+                     {"day_rate", scope.day_rate > 0 ? cases::figure_text(scope.day_rate) : std::string()},
+                     {"rows", rows},
+                     {"charts", charts(report)}};
+  // The strategic group and admins may report on any alliance, mini region or LA.
+  if (ctx.is("strategic") || ctx.is("admin")) {
+    json::array alliances;
+    for (const auto& a : cases::alliances(*ctx.app.db)) {
+      alliances.push_back(json::object{{"value", std::to_string(a.id)}, {"name", a.name},
+                                       {"selected", scope.alliance == a.id}});
+    }
+    json::array regions;
+    for (const auto& r : cases::mini_region_names(*ctx.app.db)) {
+      regions.push_back(json::object{{"value", r}, {"selected", scope.mini_region == r}});
+    }
+    model["choose"] = json::object{{"alliances", alliances},
+                                   {"regions", regions},
+                                   {"la", scope.la ? std::to_string(*scope.la) : std::string()}};
+  }
+  return page(ctx, "kpis", std::move(model));
+}
+
+// The cases behind one KPI: its figure and definition, and its cases a page at a time.
+api::HttpResponse kpi_cases(PageContext& ctx) {
+  auto scope = asked_scope(ctx);
+  scope.with_references = true;
+  const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  const auto* k = find_kpi(report, ctx.param("id"));
+  if (k == nullptr) throw PageRefusal{404, "Page not found", "There is no KPI called " + ctx.param("id") + "."};
+  constexpr std::size_t kPerPage = 50;
+  std::size_t page_number = 1;
+  if (const auto asked = query_value(ctx.request.query, "page");
+      !asked.empty() && asked.size() < 7 && asked.find_first_not_of("0123456789") == std::string::npos) {
+    page_number = std::max<std::size_t>(1, std::stoul(asked));
+  }
+  const std::size_t pages = std::max<std::size_t>(1, (k->references.size() + kPerPage - 1) / kPerPage);
+  page_number = std::min(page_number, pages);
+  const auto first = k->references.begin() + static_cast<std::ptrdiff_t>((page_number - 1) * kPerPage);
+  const auto last = k->references.begin() +
+                    static_cast<std::ptrdiff_t>(std::min(k->references.size(), page_number * kPerPage));
+  json::array items;
+  if (first != last) {
+    cases::CaseFilter filter;
+    filter.references = std::vector<std::string>(first, last);
+    filter.limit = static_cast<int>(kPerPage);
+    for (const auto& c : cases::list_cases(*ctx.app.db, ctx.actor, filter).items) {
+      items.push_back(json::object{{"reference", c.reference},
+                                   {"href", "/cases/" + c.reference},
+                                   {"kind", words(c.kind)},
+                                   {"school", c.school_name.value_or("URN " + std::to_string(c.school_urn))},
+                                   {"phase", words(c.phase)},
+                                   {"opened_on", long_date(c.opened_on)}});
+    }
+  }
+  const std::string query = scope_query(report.scope);
+  const std::string base = "/kpis/" + k->id + "?" + query + "&page=";
+  return page(ctx, "kpi_cases",
+              json::object{{"title", k->name},
+                           {"name", k->name},
+                           {"figure", figure(k->actual, k->unit)},
+                           {"target", k->target},
+                           {"tag", status_tag(k->status)},
+                           {"definition", k->definition},
+                           {"over", scope_name(ctx, report.scope)},
+                           {"year", report.scope.academic_year},
+                           {"back", "/kpis?" + query + "#kpi-" + k->id},
+                           {"count", std::to_string(k->references.size())},
+                           {"items", items},
+                           {"any", !items.empty()},
+                           {"page", std::to_string(page_number)},
+                           {"pages", std::to_string(pages)},
+                           {"previous", page_number > 1 ? base + std::to_string(page_number - 1) : std::string()},
+                           {"next", page_number < pages ? base + std::to_string(page_number + 1) : std::string()}});
 }
 
 // The quarterly progress report for the strategic group, as a page that
@@ -196,6 +462,7 @@ api::HttpResponse quarterly(PageContext& ctx) {
 void register_report_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
   add_page(router, app, options, mailer, "GET", "/kpis", Access::signed_in, kpis);
   add_page(router, app, options, mailer, "GET", "/kpis.csv", Access::signed_in, kpis_csv);
+  add_page(router, app, options, mailer, "GET", "/kpis/{id}", Access::signed_in, kpi_cases);
   add_page(router, app, options, mailer, "GET", "/reports/quarterly", Access::signed_in, quarterly);
 }
 

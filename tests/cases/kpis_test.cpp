@@ -174,6 +174,25 @@ TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
   EXPECT_EQ(r.funding[0].funding_source, "SSIF");
   EXPECT_DOUBLE_EQ(r.funding[0].days, 4);
   EXPECT_EQ(r.funding[0].spend, 2000.0);
+  // The months: September to August (the report stands after the year), the
+  // days all in November (2 + 1 + 1, as the funding rows), and the two
+  // ratings in the year in July, one of them good.
+  ASSERT_EQ(r.months.size(), 12u);
+  EXPECT_EQ(r.months.front().month, "2026-09");
+  EXPECT_EQ(r.months.back().month, "2027-08");
+  for (const auto& m : r.months) {
+    EXPECT_DOUBLE_EQ(m.days, m.month == "2026-11" ? 4 : 0) << m.month;
+    EXPECT_EQ(m.ratings, m.month == "2027-07" ? 2 : 0) << m.month;
+    EXPECT_EQ(m.rated_good, m.month == "2027-07" ? 1 : 0) << m.month;
+  }
+  // Referral to match in bands: 5, 5 (0-5), 10 (6-10), 15 (11-20).
+  ASSERT_EQ(r.referral_to_match.size(), 5u);
+  EXPECT_EQ(r.referral_to_match[0].cases, 2);
+  EXPECT_EQ(r.referral_to_match[1].cases, 1);
+  EXPECT_EQ(r.referral_to_match[2].cases, 1);
+  EXPECT_EQ(r.referral_to_match[3].cases, 0);
+  EXPECT_EQ(r.referral_to_match[4].from, 41);
+  EXPECT_FALSE(r.referral_to_match[4].to.has_value());
   // Open cases: 1-3 in evaluation (rated, not closed), 4 withdrawn.
   EXPECT_EQ(r.open_by_phase.at("evaluation"), 3);
   EXPECT_FALSE(r.open_by_phase.contains("withdrawn"));
@@ -435,6 +454,16 @@ TEST_F(KpiTest, AReportAsOfAnEarlierDayAgreesWithTheReportMadeThatDay) {
   for (std::size_t i = 0; i < then.engagement.size(); ++i) {
     EXPECT_EQ(later.engagement[i].with_case, then.engagement[i].with_case);
     EXPECT_EQ(later.engagement[i].with_neither, then.engagement[i].with_neither);
+  }
+  ASSERT_EQ(later.months.size(), 5u);  // September to January
+  ASSERT_EQ(later.months.size(), then.months.size());
+  for (std::size_t i = 0; i < then.months.size(); ++i) {
+    EXPECT_EQ(later.months[i].month, then.months[i].month);
+    EXPECT_DOUBLE_EQ(later.months[i].days, then.months[i].days);
+    EXPECT_EQ(later.months[i].ratings, then.months[i].ratings);
+  }
+  for (std::size_t i = 0; i < then.referral_to_match.size(); ++i) {
+    EXPECT_EQ(later.referral_to_match[i].cases, then.referral_to_match[i].cases);
   }
   ASSERT_EQ(later.overdue.size(), then.overdue.size());
   ASSERT_EQ(then.overdue.size(), 1u);  // the first assessment's report

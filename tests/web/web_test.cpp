@@ -286,7 +286,7 @@ TEST_F(WebTest, TheKpiPageShowsTheReportOfThePersonsScopeAndNoOneElses) {
   Visitor lead = signed_in("lead");
   const auto page = lead.get("/kpis");
   ASSERT_EQ(page.status, 200) << page.body;
-  EXPECT_TRUE(contains(page.body, "the schools of your alliance"));
+  EXPECT_TRUE(contains(page.body, "the schools of " + cases::find_alliance(*app_.db, demo_.alliance_id)->name));
   cases::KpiScope scope;
   scope.academic_year = cases::academic_year_of(app_.engine->today());
   scope.alliance = demo_.alliance_id;
@@ -307,11 +307,26 @@ TEST_F(WebTest, TheKpiPageShowsTheReportOfThePersonsScopeAndNoOneElses) {
   EXPECT_EQ(csv.body, cases::kpi_csv(with_refs));
   EXPECT_EQ(csv.header("content-disposition"), "attachment; filename=\"" + cases::kpi_csv_filename(with_refs) + "\"");
   Visitor la = signed_in("la_officer");
-  EXPECT_TRUE(contains(la.get("/kpis").body, "the schools of your local authority"));
+  EXPECT_TRUE(contains(la.get("/kpis").body, "the schools of local authority "));
   Visitor school = signed_in("school");
   const auto refused = school.get("/kpis");
   EXPECT_EQ(refused.status, 403);
   EXPECT_TRUE(contains(refused.body, "You cannot see the KPIs"));
+  EXPECT_EQ(school.get("/kpis/open_cases").status, 403);
+  // The cases behind a KPI: each of them listed and linked, the scope kept.
+  scope.with_references = true;
+  const auto explained = cases::kpi_report(*app_.db, app_.engine->calendar(), scope, app_.engine->today());
+  for (const auto& k : explained.kpis) {
+    if (k.id != "open_cases") continue;
+    ASSERT_FALSE(k.references.empty());
+    const auto behind = lead.get("/kpis/open_cases");
+    ASSERT_EQ(behind.status, 200);
+    EXPECT_TRUE(contains(behind.body, "The cases behind it (" + std::to_string(k.references.size()) + ")"));
+    for (const auto& r : k.references) EXPECT_TRUE(contains(behind.body, "href=\"/cases/" + r + "\"")) << r;
+  }
+  EXPECT_EQ(lead.get("/kpis/no_such_kpi").status, 404);
+  // A lead cannot widen the scope by the address.
+  EXPECT_EQ(lead.get("/kpis?mini_region=Lincolnshire").status, 403);
 }
 
 TEST_F(WebTest, TheDashboardCountsWorkingDaysWaitingAndFindsQuietDeploymentsAndDaysLeft) {
