@@ -213,15 +213,41 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto path = target.substr(0, target.find('?'));
     body_limit_ = server_.options.max_body_bytes;
     // The larger limit, and the longer deadline a large body needs, only for
-    // a POST that carries a bearer token: nobody else makes the server hold
-    // an upload's worth of memory (the route checks the token and the role).
-    const bool bearer = request[http::field::authorization].substr(0, 7) == "Bearer ";
-    for (const auto& upload : server_.options.upload_paths) {
-      if (path == upload && request.method() == http::verb::post && bearer) {
-        body_limit_ = server_.options.max_upload_bytes;
-        stream_.expires_after(server_.options.upload_read_timeout);
-      }
+    // a POST to an upload path by someone who may upload: nobody else makes
+    // the server hold an upload's worth of memory.
+    const bool upload = request.method() == http::verb::post &&
+                        std::find(server_.options.upload_paths.begin(), server_.options.upload_paths.end(), path) !=
+                            server_.options.upload_paths.end();
+    if (!upload) return read_body(false);
+    if (!server_.options.may_upload) {
+      return read_body(request[http::field::authorization].substr(0, 7) == "Bearer ");
     }
+    // The check may read the database: off the I/O threads, as handlers are.
+    HttpRequest head;
+    head.method = std::string(request.method_string());
+    head.target = std::string(target);
+    head.path = std::string(path);
+    for (const auto& field : request) head.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    head.remote_address = remote_;
+    asio::post(server_.workers, [self = shared_from_this(), head = std::move(head)] {
+      bool allowed = false;
+      try {
+        allowed = self->server_.options.may_upload(head);
+      } catch (const std::exception& e) {
+        spdlog::warn("{} {}: could not check who may upload: {}", head.method, head.path, e.what());
+      }
+      asio::post(self->stream_.get_executor(), [self, allowed] { self->read_body(allowed); });
+    });
+  }
+
+  // Reads the body of the request whose header is in, up to the upload
+  // limit when `upload`, else the body limit.
+  void read_body(bool upload) {
+    if (upload) {
+      body_limit_ = server_.options.max_upload_bytes;
+      stream_.expires_after(server_.options.upload_read_timeout);
+    }
+    const auto& request = parser_->get();
     parser_->body_limit(body_limit_);
     if (const auto length = parser_->content_length(); length && *length > body_limit_) {
       return on_read_error(http::error::body_limit);

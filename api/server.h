@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,12 @@ struct ServerOptions {
   std::size_t max_upload_bytes = 64 << 20;                // the body limit on upload_paths instead
   std::vector<std::string> upload_paths;                  // exact paths taking uploads (a GIAS extract)
   std::chrono::milliseconds upload_read_timeout{300000};  // a whole upload, headers and body
+  // Whether a POST to an upload path may send up to max_upload_bytes, asked
+  // before its body is read, on a worker thread, with the request's head (no
+  // body): only an administrator's token or session, so that nobody else can
+  // make the server hold an upload's worth of memory. Unset: any request
+  // with a bearer token may (the route still checks the token and the role).
+  std::function<bool(const HttpRequest& head)> may_upload;
   std::chrono::milliseconds read_timeout{10000};          // whole request, headers and body
   std::chrono::milliseconds write_timeout{10000};         // whole response
   std::chrono::milliseconds idle_timeout{30000};          // keep-alive wait for the next request

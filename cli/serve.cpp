@@ -60,7 +60,7 @@ int run_serve(const Settings& settings) {
   options.shutdown_grace = std::chrono::milliseconds(settings.integer("shutdown-grace-ms", 0, 3600000));
 
   options.max_upload_bytes = static_cast<std::size_t>(settings.integer("max-upload-bytes", 1024, 1LL << 32));
-  options.upload_paths = {"/api/v1/schools/import"};
+  options.upload_paths = web::upload_paths();
   options.upload_read_timeout = std::chrono::milliseconds(settings.integer("upload-timeout-ms", 1000, 3600000));
 
   api::App app;
@@ -109,6 +109,7 @@ int run_serve(const Settings& settings) {
   api::Router router;
   api::register_routes(router, app);
   web::register_web_routes(router, app, web_options, link_mailer.get());
+  options.may_upload = web::may_upload(app, web_options);
   api::HttpServer server(options, api::make_handler(router, app));
   spdlog::info("s2sd {} serving http://{}:{} with {} database {}", version(), options.host, server.port(),
                workflow::to_string(app.db->backend()), app.db->url().redacted);
@@ -133,7 +134,7 @@ Command serve_command() {
                    {"workers", "N", "threads running request handlers", "8"},
                    {"max-connections", "N", "open connections at most; more get 503", "512"},
                    {"max-body-bytes", "N", "largest request body; larger get 413", "1048576"},
-                   {"max-upload-bytes", "N", "largest GIAS upload (POST /api/v1/schools/import)", "67108864"},
+                   {"max-upload-bytes", "N", "largest GIAS upload (an administrator's, by the API or the admin console)", "67108864"},
                    {"upload-timeout-ms", "MS", "a whole GIAS upload must arrive within this", "300000"},
                    {"max-page-size", "N", "largest ?limit on lists; larger get 400", "200"},
                    {"rate-limit", "N", "requests a second per user, sustained; more get 429", "50"},

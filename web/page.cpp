@@ -217,6 +217,33 @@ api::HttpResponse page_for_current_exception(PageContext& ctx) {
 
 Form::Form(std::string_view body) : fields_(split_pairs(body, true)) {}
 
+namespace {
+
+// A multipart form: its text fields as a Form, its files into `files`.
+Form multipart_form(std::string_view body, std::string_view boundary, std::vector<MultipartPart>& files) {
+  auto parts = parse_multipart(body, boundary, kMaxFormFields);
+  if (!parts) {
+    throw PageRefusal{400, "The form could not be read",
+                      "The form did not arrive whole. Nothing was changed. Go back and send it again."};
+  }
+  std::vector<std::pair<std::string, std::string>> fields;
+  for (auto& part : *parts) {
+    if (part.filename) {
+      files.push_back(std::move(part));
+      continue;
+    }
+    if (part.data.size() > kMaxValueBytes || !workflow::valid_utf8(part.data) || !workflow::valid_utf8(part.name)) {
+      throw PageRefusal{400, "The form could not be read", "A value in the form was not readable text."};
+    }
+    std::string value(part.data);
+    std::erase(value, '\r');
+    fields.emplace_back(std::move(part.name), std::move(value));
+  }
+  return Form(std::move(fields));
+}
+
+}  // namespace
+
 std::string Form::text(std::string_view name) const {
   for (const auto& [key, value] : fields_) {
     if (key == name) return trim(value);
@@ -460,11 +487,14 @@ void add_page(api::Router& router, api::App& app, const WebOptions& options, Lin
                    return redirect(ctx, "/sign-in?next=" + url_encode(local_path(back)));
                  }
                  if (request.method == "POST") {
-                   const auto type = request.header("Content-Type");
-                   if (!type || !type->starts_with("application/x-www-form-urlencoded")) {
+                   const auto type = request.header("Content-Type").value_or("");
+                   if (type.starts_with("application/x-www-form-urlencoded")) {
+                     ctx.form = Form(request.body);
+                   } else if (const auto boundary = multipart_boundary(type)) {
+                     ctx.form = multipart_form(request.body, *boundary, ctx.files);
+                   } else {
                      throw PageRefusal{415, "The form could not be read", "Forms must be sent as a web form."};
                    }
-                   ctx.form = Form(request.body);
                    const std::string sent = ctx.form.text("csrf_token");
                    bool valid = false;
                    if (ctx.session) {

@@ -14,6 +14,7 @@
 #include "api/http.h"
 #include "api/router.h"
 #include "cases/sign_in.h"
+#include "web/multipart.h"
 #include "web/web.h"
 
 // The web pages' common ground (docs/web.md): forms, cookies, sessions and
@@ -30,6 +31,8 @@ class Form {
   // Throws PageRefusal 400 for a body that is not a form, too many fields, or
   // text that is not UTF-8.
   explicit Form(std::string_view body);
+  // The text fields of a multipart form, already read.
+  explicit Form(std::vector<std::pair<std::string, std::string>> fields) : fields_(std::move(fields)) {}
   // The first value of `name`, trimmed; "" when absent.
   [[nodiscard]] std::string text(std::string_view name) const;
   [[nodiscard]] bool has(std::string_view name) const;
@@ -67,6 +70,7 @@ struct PageContext {
   std::string session_token;
   workflow::Actor actor{"anonymous"};
   Form form;                                        // the posted form, on POST
+  std::vector<MultipartPart> files;                 // the files of a multipart form (views into the request's body)
   std::vector<std::pair<std::string, std::string>> set_headers;  // e.g. Set-Cookie, added to the response
 
   [[nodiscard]] const std::string& param(std::string_view name) const;
@@ -82,9 +86,10 @@ enum class Access {
   signed_in,  // any signed-in person; others are sent to sign in and brought back
 };
 
-// Registers a page. POSTs must carry the session's CSRF token (field
-// `csrf_token`) or, before sign-in, the one in the s2s_csrf cookie; without
-// it nothing runs and the answer is 403.
+// Registers a page. POSTs are web forms (urlencoded, or multipart with
+// files) and must carry the session's CSRF token (field `csrf_token`) or,
+// before sign-in, the one in the s2s_csrf cookie; without it nothing runs and
+// the answer is 403.
 void add_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer, std::string method,
               std::string pattern, Access access, PageHandler handler);
 
@@ -148,6 +153,7 @@ void register_referral_pages(api::Router& router, api::App& app, const WebOption
 void register_directory_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_school_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_admin_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
+void register_school_import_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_dashboard_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_report_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 

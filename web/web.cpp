@@ -1,5 +1,6 @@
 #include "web/web.h"
 
+#include "cases/users.h"
 #include "web/page.h"
 
 namespace s2s::web {
@@ -39,6 +40,7 @@ void register_web_routes(api::Router& router, api::App& app, const WebOptions& o
   register_directory_pages(router, app, options, mailer);
   register_school_page(router, app, options, mailer);
   register_admin_pages(router, app, options, mailer);
+  register_school_import_pages(router, app, options, mailer);
   // An unknown path: the API's 404 problem under /api/, an HTML page elsewhere.
   router.set_fallback([&app, &options, mailer](const api::HttpRequest& request, const api::Router::Params& params) {
     if (request.path.starts_with("/api/")) {
@@ -59,6 +61,23 @@ void register_web_routes(api::Router& router, api::App& app, const WebOptions& o
                                                 "it, check you copied the entire address."}},
                 404);
   });
+}
+
+std::vector<std::string> upload_paths() { return {"/api/v1/schools/import", "/admin/schools/import"}; }
+
+std::function<bool(const api::HttpRequest& head)> may_upload(api::App& app, const WebOptions& options) {
+  return [&app, &options](const api::HttpRequest& head) {
+    if (const auto authorization = head.header("Authorization")) {
+      constexpr std::string_view kScheme = "Bearer ";
+      if (authorization->size() <= kScheme.size() || authorization->substr(0, kScheme.size()) != kScheme) return false;
+      const auto user = cases::authenticate(*app.db, authorization->substr(kScheme.size()));
+      return user && user->role == "admin";
+    }
+    const auto token = cookie(head, session_cookie_name(options));
+    if (!token) return false;
+    const auto session = cases::find_session(*app.db, *token, app.engine->now(), options.sessions);
+    return session && session->user.role == "admin";
+  };
 }
 
 }  // namespace s2s::web

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/app.h"
 #include "api/router.h"
@@ -30,5 +32,12 @@ struct WebOptions {
 // `app`, `options` and `mailer` must outlive the router; `mailer` may be null
 // (no SMTP: sign-in links are not sent, and the page says nothing different).
 void register_web_routes(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
+
+// The paths that take a GIAS extract: the API's and the admin console's.
+[[nodiscard]] std::vector<std::string> upload_paths();
+// Who may send an upload's worth of body (api::ServerOptions::may_upload):
+// an administrator, by bearer token or by a live session. `app` and
+// `options` must outlive the server.
+[[nodiscard]] std::function<bool(const api::HttpRequest& head)> may_upload(api::App& app, const WebOptions& options);
 
 }  // namespace s2s::web

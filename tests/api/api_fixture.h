@@ -95,7 +95,8 @@ class ApiTest : public ::testing::Test {
     if (with_web_) web::register_web_routes(*router_, app_, web_options_, link_mailer_.get());
     auto opts = server_options;
     opts.port = 0;
-    opts.upload_paths = {"/api/v1/schools/import"};
+    opts.upload_paths = web::upload_paths();
+    opts.may_upload = web::may_upload(app_, web_options_);
     server_ = std::make_unique<api::HttpServer>(opts, api::make_handler(*router_, app_));
     thread_ = std::thread([this] { server_->run(false); });
   }

@@ -841,7 +841,8 @@ TEST_F(ApiTest, BodiesOverTheLimitAre413AndUploadsHaveTheirOwn) {
   options.max_body_bytes = 2048;
   options.max_upload_bytes = 1 << 20;
   options.port = 0;
-  options.upload_paths = {"/api/v1/schools/import"};
+  options.upload_paths = web::upload_paths();
+  options.may_upload = web::may_upload(app_, web_options_);
   server_ = std::make_unique<api::HttpServer>(options, api::make_handler(*router_, app_));
   thread_ = std::thread([this] { server_->run(false); });
   const std::string big(4096, ' ');
@@ -854,6 +855,16 @@ TEST_F(ApiTest, BodiesOverTheLimitAre413AndUploadsHaveTheirOwn) {
   ASSERT_EQ(upload.status, 200) << upload.body;          // larger than a body may be, not than an upload
   EXPECT_GT(parse(upload).at("skipped").as_int64(), 0);  // the URN repeats: every repeat is reported
   EXPECT_NE(upload.body.find("already appears on line 2"), std::string::npos) << upload.body;
+  // Only an administrator may send that much: the server refuses a lead's
+  // upload, or one with a made-up token, before reading its body.
+  const auto lead = call("lead", "POST", "/api/v1/schools/import", csv, {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(lead.status, 413);
+  const auto forged = testing::http_request(server_->port(), "POST", "/api/v1/schools/import", csv,
+                                            {{"Authorization", "Bearer not-a-token"}, {"Content-Type", "text/csv"}});
+  EXPECT_EQ(forged.status, 413);
+  const auto anonymous =
+      testing::http_request(server_->port(), "POST", "/admin/schools/import", csv, {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(anonymous.status, 413);
 }
 
 class ApiRateLimitTest : public ApiTest {

@@ -49,3 +49,41 @@ test('an admin invites a user who signs in by the invitation and sees only their
   expect(schools.length).toBeGreaterThan(0)
   for (const school of schools) expect(school.trim()).toBe('Ladybrook Fields Primary Academy')
 })
+
+test('an admin uploads the GIAS extract and the import report names the broken row by its line', async ({ browser }) => {
+  const admin = await signedInPage(browser, newUser('admin'), '/admin/schools')
+  await expect(admin.getByRole('heading', { name: 'Schools register' })).toBeVisible()
+  await checkPage(admin)
+  // Uploading without a file says so.
+  await admin.getByRole('button', { name: 'Upload and import' }).click()
+  await expect(admin.locator('.govuk-error-summary')).toContainText('Choose the GIAS extract to upload')
+  await checkPage(admin)
+  // Many rows, so that the import has progress to show, and one broken row.
+  const header = 'URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name),OpenDate'
+  const rows = []
+  for (let i = 0; i < 3000; i++) rows.push(`${700000 + i},Upload Test School ${i},830,Derbyshire,Primary,Open,01-09-2010`)
+  rows[1499] = '70x1499,Broken Row School,830,Derbyshire,Primary,Open,01-09-2010'  // line 1501 of the file
+  await admin.getByLabel('The GIAS extract').setInputFiles({
+    name: 'edubasealldata-test.csv', mimeType: 'text/csv', buffer: Buffer.from([header, ...rows].join('\r\n') + '\r\n'),
+  })
+  await admin.getByRole('button', { name: 'Upload and import' }).click()
+  await expect(admin.getByRole('heading', { name: 'Import of edubasealldata-test.csv' })).toBeVisible()
+  await checkPage(admin)
+  // The page follows the import until it is done, then shows the report.
+  await expect(admin.getByRole('heading', { name: 'Import done' })).toBeVisible({ timeout: 60_000 })
+  await checkPage(admin)
+  await screenshot(admin, 'admin-gias-import')
+  await expect(admin.locator('.govuk-panel__body')).toHaveText('3,000 rows read')
+  const problems = admin.locator('#problems tbody tr')
+  await expect(problems).toHaveCount(1)
+  await expect(problems.locator('td').first()).toHaveText('1501')
+  await expect(problems.locator('td').nth(1)).toContainText("URN '70x1499'")
+  await expect(admin.locator('.govuk-summary-list')).toContainText('Rows refused1')
+  // The imported schools are on the register; the broken one is not.
+  await admin.goto(`${base()}/schools/700000`)
+  await expect(admin.getByRole('heading', { name: 'Upload Test School 0' })).toBeVisible()
+  // The import is listed on the register page.
+  await admin.goto(`${base()}/admin/schools`)
+  await expect(admin.locator('tbody')).toContainText('edubasealldata-test.csv')
+  await checkPage(admin)
+})

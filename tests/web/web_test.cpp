@@ -51,17 +51,31 @@ class Visitor {
     return send("POST", target, body);
   }
 
+  // Posts a multipart form with one file, as a browser's file upload does.
+  ClientResponse upload(const std::string& target, const std::string& field, const std::string& filename,
+                        const std::string& data, bool with_csrf = true) {
+    const std::string boundary = "----s2sTestBoundary42";
+    std::string body;
+    if (with_csrf) {
+      body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + csrf_ + "\r\n";
+    }
+    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + field + "\"; filename=\"" + filename +
+            "\"\r\nContent-Type: text/csv\r\n\r\n" + data + "\r\n--" + boundary + "--\r\n";
+    return send("POST", target, body, "multipart/form-data; boundary=" + boundary);
+  }
+
   [[nodiscard]] const std::string& csrf() const { return csrf_; }
   std::map<std::string, std::string>& cookies() { return cookies_; }
   std::vector<std::string> set_cookies;  // every Set-Cookie seen, as sent
 
  private:
-  ClientResponse send(const std::string& method, const std::string& target, const std::string& body) {
+  ClientResponse send(const std::string& method, const std::string& target, const std::string& body,
+                      const std::string& type = "application/x-www-form-urlencoded") {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string jar;
     for (const auto& [name, value] : cookies_) jar += (jar.empty() ? "" : "; ") + name + "=" + value;
     if (!jar.empty()) headers.emplace_back("Cookie", jar);
-    if (method == "POST") headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    if (method == "POST") headers.emplace_back("Content-Type", type);
     auto response = http_request(port_, method, target, body, headers);
     const auto set = response.header("set-cookie");
     if (!set.empty()) {
@@ -825,6 +839,77 @@ TEST_F(WebTest, AnLaOfficerCannotReferASchoolOutsideItsLa) {
   const auto unknown = la.post("/refer", {{"kind", "support_request"}, {"urn", "999999"}});
   EXPECT_EQ(unknown.status, 400);
   EXPECT_TRUE(contains(unknown.body, "There is no school with URN 999999"));
+}
+
+}  // namespace
+}  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+TEST_F(WebTest, AnAdministratorUploadsTheGiasExtractAndReadsEachRefusedLineInTheImportReport) {
+  Visitor admin = signed_in("admin");
+  const auto form = admin.get("/admin/schools");
+  ASSERT_EQ(form.status, 200);
+  EXPECT_TRUE(contains(form.body, "enctype=\"multipart/form-data\""));
+  const std::string csv =
+      "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\r\n"
+      "199101,Upload Primary,891,Nottinghamshire,Primary,Open\r\n"
+      "19910x,Broken Row School,891,Nottinghamshire,Primary,Open\r\n"
+      "199103,Upload Secondary,891,Nottinghamshire,Secondary,Open\r\n";
+  // Without the form's security code nothing is imported.
+  EXPECT_EQ(admin.upload("/admin/schools/import", "extract", "gias.csv", csv, false).status, 403);
+  EXPECT_FALSE(cases::find_school(*app_.db, 199101));
+  // No file chosen: the form again, saying so.
+  const auto none = admin.upload("/admin/schools/import", "extract", "", "");
+  EXPECT_EQ(none.status, 400);
+  EXPECT_TRUE(contains(none.body, "Choose the GIAS extract to upload"));
+  // The upload starts the import and sends the browser to follow it.
+  const auto started = admin.upload("/admin/schools/import", "extract", "gias-2026.csv", csv);
+  ASSERT_EQ(started.status, 303) << started.body;
+  const std::string job = started.header("location");
+  ASSERT_TRUE(job.starts_with("/admin/schools/import/")) << job;
+  ClientResponse report;
+  for (int i = 0; i < 200; ++i) {
+    report = admin.get(job);
+    ASSERT_EQ(report.status, 200);
+    if (contains(report.body, "Import done")) break;
+    EXPECT_TRUE(contains(report.body, "<progress")) << report.body;  // a bar while it runs
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(contains(report.body, "Import done")) << report.body;
+  EXPECT_FALSE(contains(report.body, "<progress"));
+  const auto progress = admin.get(job + "/progress");
+  ASSERT_EQ(progress.status, 200);
+  const auto state = boost::json::parse(progress.body).as_object();
+  EXPECT_TRUE(state.at("finished").as_bool());
+  EXPECT_EQ(state.at("done").as_int64(), 3);
+  EXPECT_EQ(state.at("total").as_int64(), 3);
+  EXPECT_TRUE(contains(report.body, "3 rows read"));
+  // The broken row by its line (the header is line 1), the others imported.
+  EXPECT_TRUE(contains(report.body, "<td class=\"govuk-table__cell\">3</td><td class=\"govuk-table__cell\">URN "))
+      << report.body;
+  EXPECT_TRUE(cases::find_school(*app_.db, 199101));
+  EXPECT_TRUE(cases::find_school(*app_.db, 199103));
+  EXPECT_TRUE(contains(admin.get("/admin/schools").body, "gias-2026.csv"));
+  // A file that is not the extract: nothing changes, and the page says why.
+  const auto wrong = admin.upload("/admin/schools/import", "extract", "notes.csv", "Name,Town\r\nA,B\r\n");
+  ASSERT_EQ(wrong.status, 303);
+  ClientResponse refused;
+  for (int i = 0; i < 200; ++i) {
+    refused = admin.get(wrong.header("location"));
+    if (!contains(refused.body, "<progress")) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(contains(refused.body, "The file was not imported")) << refused.body;
+  EXPECT_TRUE(contains(refused.body, "URN")) << refused.body;  // the missing column, named
+  EXPECT_EQ(admin.get("/admin/schools/import/999").status, 404);
+  EXPECT_EQ(admin.get("/admin/schools/import/x").status, 404);
+  // Nobody else may upload or see imports.
+  Visitor lead = signed_in("lead");
+  EXPECT_EQ(lead.get("/admin/schools").status, 403);
+  EXPECT_EQ(lead.upload("/admin/schools/import", "extract", "gias.csv", csv).status, 403);
+  EXPECT_EQ(lead.get(job).status, 403);
 }
 
 }  // namespace
