@@ -71,6 +71,19 @@ void add_alliance_member(workflow::Database& db, std::int64_t alliance_id, int s
   });
 }
 
+void remove_alliance_member(workflow::Database& db, std::int64_t alliance_id, int school_urn) {
+  const long long id = alliance_id;
+  db.transact([&](soci::session& sql) {
+    soci::statement st = (sql.prepare << "DELETE FROM alliance_members WHERE alliance_id = :a AND school_urn = :urn",
+                          soci::use(id), soci::use(school_urn));
+    st.execute(true);
+    if (st.get_affected_rows() == 0) {
+      throw workflow::Refused("school " + std::to_string(school_urn) + " is not a member of alliance " +
+                              std::to_string(id));
+    }
+  });
+}
+
 std::int64_t create_system_leader(workflow::Database& db, std::string_view name, std::string_view email,
                                   int home_school_urn, std::optional<std::int64_t> alliance_id) {
   if (name.empty() || email.find('@') == std::string_view::npos) {
@@ -117,6 +130,27 @@ std::int64_t add_designation(workflow::Database& db, std::int64_t system_leader_
            " VALUES (:id, :d, :s, :from, :to) RETURNING id",
         soci::use(id), soci::use(d), soci::use(s), soci::use(from), soci::use(to, to_ind), soci::into(created);
     return static_cast<std::int64_t>(created);
+  });
+}
+
+void set_designation_end(workflow::Database& db, std::int64_t designation_id,
+                         std::optional<std::chrono::year_month_day> active_to) {
+  db.transact([&](workflow::Database::Connection& connection) {
+    const auto found = find_designation(connection, designation_id);
+    if (!found) throw workflow::Refused("no designation has id " + std::to_string(designation_id), "designation_id");
+    if (found->designation.ended_by_case_id) {
+      throw workflow::Refused("the " + found->designation.code + " designation was ended by a designation review; its end stands");
+    }
+    const auto from = workflow::parse_date(found->designation.active_from);
+    if (active_to && from && std::chrono::sys_days(*active_to) < std::chrono::sys_days(*from)) {
+      throw workflow::Refused("a designation cannot end before it starts (" + found->designation.active_from + ")",
+                              "active_to");
+    }
+    std::string to = active_to ? workflow::format_date(*active_to) : "";
+    soci::indicator to_ind = active_to ? soci::i_ok : soci::i_null;
+    const long long key = designation_id;
+    connection.session() << "UPDATE designations SET active_to = :to WHERE id = :id", soci::use(to, to_ind),
+        soci::use(key);
   });
 }
 

@@ -24,6 +24,8 @@ namespace s2s::cases {
 
 [[nodiscard]] std::int64_t create_alliance(workflow::Database& db, std::string_view name, int lead_school_urn);
 void add_alliance_member(workflow::Database& db, std::int64_t alliance_id, int school_urn);
+// Takes a school out of an alliance; Refused when it is not a member.
+void remove_alliance_member(workflow::Database& db, std::int64_t alliance_id, int school_urn);
 [[nodiscard]] std::int64_t create_system_leader(workflow::Database& db, std::string_view name, std::string_view email,
                                                 int home_school_urn, std::optional<std::int64_t> alliance_id);
 // designation: NLE, LLE, SLE, NLG, LLG, or PPR (accredited pupil premium reviewer).
@@ -31,6 +33,12 @@ void add_alliance_member(workflow::Database& db, std::int64_t alliance_id, int s
 std::int64_t add_designation(workflow::Database& db, std::int64_t system_leader_id, std::string_view designation,
                              std::string_view specialisms, std::chrono::year_month_day active_from,
                              std::optional<std::chrono::year_month_day> active_to);
+
+// Sets the last day a designation is held (none: it is open-ended again).
+// Refused, nothing written: no such designation, an end before its start,
+// or a designation a designation review ended (that end stands).
+void set_designation_end(workflow::Database& db, std::int64_t designation_id,
+                         std::optional<std::chrono::year_month_day> active_to);
 
 struct Alliance {
   std::int64_t id = 0;

@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <tuple>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -66,15 +67,11 @@ workflow::Actor actor_of(const User& user) {
   return workflow::Actor("user:" + std::to_string(user.id) + " " + user.email, user.role, actor_scope(user));
 }
 
-NewUser add_user(workflow::Database& db, std::string_view name, std::string_view email, std::string_view role,
-                 std::string_view scope, std::string_view phases) {
-  if (name.empty()) throw UserError("name is required");
-  if (email.find('@') == std::string_view::npos || email.front() == '@' || email.back() == '@') {
-    throw UserError("email '" + std::string(email) + "' is not an email address");
-  }
-  if (std::find(kRoles.begin(), kRoles.end(), role) == kRoles.end()) {
-    throw UserError("role '" + std::string(role) + "' is not one of lead, system_leader, school, la_officer, admin");
-  }
+namespace {
+
+// A role's scope and phases checked: (kind, value, canonical phases). Throws UserError naming what does not fit.
+std::tuple<std::string, std::string, std::string> checked_scope(std::string_view role, std::string_view scope,
+                                                                std::string_view phases) {
   std::string kind;
   std::string value;
   if (!scope.empty()) {
@@ -102,7 +99,22 @@ NewUser add_user(workflow::Database& db, std::string_view name, std::string_view
   if (!phases.empty() && role != "lead") {
     throw UserError("only a lead's scope may be narrowed to phases, not a " + std::string(role) + "'s");
   }
-  const std::string phase_list = phases.empty() ? std::string() : canonical_phases(phases);
+  std::string phase_list = phases.empty() ? std::string() : canonical_phases(phases);
+  return {kind, value, phase_list};
+}
+
+}  // namespace
+
+NewUser add_user(workflow::Database& db, std::string_view name, std::string_view email, std::string_view role,
+                 std::string_view scope, std::string_view phases) {
+  if (name.empty()) throw UserError("name is required");
+  if (email.find('@') == std::string_view::npos || email.front() == '@' || email.back() == '@') {
+    throw UserError("email '" + std::string(email) + "' is not an email address");
+  }
+  if (std::find(kRoles.begin(), kRoles.end(), role) == kRoles.end()) {
+    throw UserError("role '" + std::string(role) + "' is not one of lead, system_leader, school, la_officer, admin");
+  }
+  auto [kind, value, phase_list] = checked_scope(role, scope, phases);
 
   NewUser created;
   created.user = User{0, std::string(name), std::string(email), std::string(role), kind, value, phase_list};
@@ -278,6 +290,19 @@ std::optional<User> user_of_actor(workflow::Database& db, std::string_view actor
   const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
   if (ec != std::errc() || ptr != digits.data() + digits.size()) return std::nullopt;
   return find_user(db, id);
+}
+
+void set_user_scope(workflow::Database& db, std::int64_t id, std::string_view scope, std::string_view phases) {
+  const auto user = find_user(db, id);
+  if (!user) throw UserError("no user " + std::to_string(id), workflow::ErrorCategory::not_found);
+  const auto [kind, value, phase_list] = checked_scope(user->role, scope, phases);
+  db.transact([&](soci::session& sql) {
+    soci::indicator kind_ind = kind.empty() ? soci::i_null : soci::i_ok;
+    soci::indicator phases_ind = phase_list.empty() ? soci::i_null : soci::i_ok;
+    const long long user_id = id;
+    sql << "UPDATE users SET scope_kind = :kind, scope_value = :value, scope_phases = :phases WHERE id = :id",
+        soci::use(kind, kind_ind), soci::use(value, kind_ind), soci::use(phase_list, phases_ind), soci::use(user_id);
+  });
 }
 
 }  // namespace s2s::cases

@@ -57,6 +57,12 @@ struct NewUser {
 [[nodiscard]] NewUser add_user(workflow::Database& db, std::string_view name, std::string_view email,
                                std::string_view role, std::string_view scope, std::string_view phases = {});
 
+// Gives the user with this id a new scope (and, for a lead, phases), checked
+// as add_user checks them against the user's role. It applies to their next
+// request: sessions and tokens read the scope each time. Throws UserError
+// (not_found for no such user; nothing written).
+void set_user_scope(workflow::Database& db, std::int64_t id, std::string_view scope, std::string_view phases = {});
+
 // How the user with this email hears of their cases: "immediate" (each
 // message as it happens) or "digest" (one message a day). Throws UserError.
 void set_notify(workflow::Database& db, std::string_view email, std::string_view mode);

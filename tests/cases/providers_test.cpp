@@ -182,3 +182,26 @@ TEST_F(ProvidersTest, ABadSchoolEditNamesTheProblemAndChangesNothing) {
 
 }  // namespace
 }  // namespace s2s::cases
+
+namespace s2s::cases {
+namespace {
+
+TEST_F(ProvidersTest, MembersLeaveAlliancesAndDesignationsGetEndDatesThatCannotPrecedeTheirStart) {
+  add_alliance_member(*db_, alliance_, 120588);
+  remove_alliance_member(*db_, alliance_, 120588);
+  const auto members = find_alliance(*db_, alliance_)->members;
+  EXPECT_EQ(std::count(members.begin(), members.end(), 120588), 0);
+  EXPECT_THROW(remove_alliance_member(*db_, alliance_, 120588), workflow::Refused);  // not a member now
+
+  const auto sle = add_designation(*db_, leader_, "SLE", "maths", d("2024-09-01"), std::nullopt);
+  set_designation_end(*db_, sle, d("2027-08-31"));
+  EXPECT_EQ(find_system_leader(*db_, leader_)->designations.at(0).active_to, "2027-08-31");
+  EXPECT_THROW(set_designation_end(*db_, sle, d("2024-08-31")), workflow::Refused);
+  EXPECT_EQ(find_system_leader(*db_, leader_)->designations.at(0).active_to, "2027-08-31");  // unchanged
+  set_designation_end(*db_, sle, std::nullopt);
+  EXPECT_EQ(find_system_leader(*db_, leader_)->designations.at(0).active_to, "");
+  EXPECT_THROW(set_designation_end(*db_, sle + 1000, d("2027-08-31")), workflow::Refused);
+}
+
+}  // namespace
+}  // namespace s2s::cases

@@ -88,3 +88,34 @@ TEST_F(UsersTest, AUsersActorIsNamedByIdAndEmailAndCarriesTheRoleAndScope) {
 
 }  // namespace
 }  // namespace s2s::cases
+
+namespace s2s::cases {
+namespace {
+
+TEST_F(UsersTest, AnAdministratorChangesAUsersScopeCheckedAgainstTheirRoleAndTheirTokenFollows) {
+  const auto lead = add_user(*db_, "Amy Lead", "amy@example.org", "lead", "mini_region:Derbyshire");
+  set_user_scope(*db_, lead.user.id, "alliance:4", "primary");
+  auto user = authenticate(*db_, lead.token);  // the same token, the new scope
+  ASSERT_TRUE(user);
+  EXPECT_EQ(actor_scope(*user), "alliance:4;phase:primary");
+  // A scope that does not fit the role is refused by name, and nothing changes.
+  EXPECT_THROW(set_user_scope(*db_, lead.user.id, "school:144871"), UserError);
+  EXPECT_THROW(set_user_scope(*db_, lead.user.id, "alliance:x"), UserError);
+  EXPECT_THROW(set_user_scope(*db_, lead.user.id, "mini_region:Derbyshire", "sixth form"), UserError);
+  user = authenticate(*db_, lead.token);
+  EXPECT_EQ(actor_scope(*user), "alliance:4;phase:primary");
+  // Back to every phase.
+  set_user_scope(*db_, lead.user.id, "mini_region:Derbyshire");
+  EXPECT_EQ(authenticate(*db_, lead.token)->scope_phases, "");
+  const auto admin = add_user(*db_, "Ada", "ada@example.org", "admin", "");
+  EXPECT_THROW(set_user_scope(*db_, admin.user.id, "la:830"), UserError);
+  try {
+    set_user_scope(*db_, 999999, "la:830");
+    ADD_FAILURE() << "an unknown user was changed";
+  } catch (const UserError& e) {
+    EXPECT_EQ(e.category(), workflow::ErrorCategory::not_found);
+  }
+}
+
+}  // namespace
+}  // namespace s2s::cases
