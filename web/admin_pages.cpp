@@ -61,7 +61,10 @@ api::HttpResponse users(PageContext& ctx) {
                                 {"revoked", u.revoked},
                                 {"revoke_href", "/admin/users/" + std::to_string(u.user.id) + "/revoke"},
                                 {"notify_href", "/admin/users/" + std::to_string(u.user.id) + "/notify"},
-                                {"feed_href", "/admin/users/" + std::to_string(u.user.id) + "/feed"}});
+                                {"feed_href", "/admin/users/" + std::to_string(u.user.id) + "/feed"},
+                                {"scope_href", u.user.role == "admin" || u.user.role == "strategic"
+                                                   ? std::string()
+                                                   : "/admin/users/" + std::to_string(u.user.id) + "/scope"}});
   }
   json::object model{{"title", "Users"}, {"rows", rows}};
   const std::string done = query_value(ctx.request.query, "done");
@@ -69,6 +72,7 @@ api::HttpResponse users(PageContext& ctx) {
   if (done == "invited") model["banner"] = "Invitation sent to " + who;
   if (done == "revoked") model["banner"] = who + " is revoked: their sessions and tokens have ended";
   if (done == "notify") model["banner"] = "How " + who + " hears of their cases is changed";
+  if (done == "scope") model["banner"] = "The scope of " + who + " is changed: it applies from their next page";
   return page(ctx, "admin_users", std::move(model));
 }
 
@@ -130,6 +134,76 @@ api::HttpResponse revoke(PageContext& ctx) {
   }
   (void)cases::revoke_tokens(*ctx.app.db, user.email);
   return redirect(ctx, "/admin/users?done=revoked&who=" + url_encode(user.email));
+}
+
+// A user's scope changed: what they see from their next page on.
+constexpr workflow::FieldSpec kScopeFields[] = {
+    {"scope", workflow::FieldType::string, true, {}, ""},
+    {"phases", workflow::FieldType::string, false, {}, "a lead only: phase groups to keep to, for example: primary, middle; empty for every phase"},
+};
+
+std::string scope_hint(std::string_view role) {
+  if (role == "lead") return "mini_region:NAME or alliance:NUMBER, for example mini_region:Derbyshire";
+  if (role == "school") return "school:URN, for example school:146330";
+  if (role == "la_officer") return "la:CODE, for example la:830";
+  return "system_leader:NUMBER, for example system_leader:2";
+}
+
+api::HttpResponse scope_form(PageContext& ctx, const cases::User& user, const Form* posted,
+                             const std::vector<FieldError>& errors, int status) {
+  const std::string hint = scope_hint(user.role);
+  workflow::FieldSpec fields[] = {kScopeFields[0], kScopeFields[1]};
+  fields[0].help = hint;
+  const std::span<const workflow::FieldSpec> shown(fields, user.role == "lead" ? 2 : 1);
+  Form current;
+  if (posted == nullptr) {
+    const std::string scope = user.scope_kind.empty() ? "" : user.scope_kind + ":" + user.scope_value;
+    current = Form(std::vector<std::pair<std::string, std::string>>{{"scope", scope}, {"phases", user.scope_phases}});
+  }
+  return page(ctx, "admin_scope",
+              json::object{{"title", std::string(errors.empty() ? "" : "Error: ") + "Change the scope of " + user.name},
+                           {"name", user.name},
+                           {"role", role_title(user.role)},
+                           {"now", scope_words(user)},
+                           {"action", "/admin/users/" + std::to_string(user.id) + "/scope"},
+                           {"fields", field_models(shown, posted != nullptr ? posted : &current, errors)},
+                           {"errors", error_summary(errors)},
+                           {"has_errors", !errors.empty()}},
+              status);
+}
+
+api::HttpResponse show_scope(PageContext& ctx) {
+  admins_only(ctx);
+  const auto user = user_or_404(ctx);
+  if (user.role == "admin" || user.role == "strategic") {
+    throw PageRefusal{409, "This user has no scope", role_title(user.role) + "s see every school."};
+  }
+  return scope_form(ctx, user, nullptr, {}, 200);
+}
+
+api::HttpResponse change_scope(PageContext& ctx) {
+  admins_only(ctx);
+  const auto user = user_or_404(ctx);
+  if (user.role == "admin" || user.role == "strategic") {
+    throw PageRefusal{409, "This user has no scope", role_title(user.role) + "s see every school."};
+  }
+  const ReadPayload read = read_payload(kScopeFields, ctx.form);
+  if (!read.errors.empty()) return scope_form(ctx, user, &ctx.form, read.errors, 400);
+  const auto text = [&](const char* name) {
+    const auto* v = read.payload.if_contains(name);
+    return v != nullptr ? std::string(v->as_string()) : std::string();
+  };
+  try {
+    cases::set_user_scope(*ctx.app.db, user.id, text("scope"), user.role == "lead" ? text("phases") : "");
+  } catch (const cases::UserError& e) {
+    std::string message = e.what();
+    // The records speak of the command line's flag; the form has a field.
+    if (const auto at = message.find("--scope "); at != std::string::npos) message.erase(at, 8);
+    message[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(message[0])));
+    const bool phases = message.find("phase") != std::string::npos && message.find("scope") == std::string::npos;
+    return scope_form(ctx, user, &ctx.form, {{phases ? "phases" : "scope", message}}, 422);
+  }
+  return redirect(ctx, "/admin/users?done=scope&who=" + url_encode(user.email));
 }
 
 // A new calendar feed for the user (any earlier one stops working), its
@@ -330,6 +404,8 @@ void register_admin_pages(api::Router& router, api::App& app, const WebOptions& 
   add_page(router, app, options, mailer, "POST", "/admin/users/{id}/revoke", Access::signed_in, revoke);
   add_page(router, app, options, mailer, "POST", "/admin/users/{id}/notify", Access::signed_in, notify);
   add_page(router, app, options, mailer, "POST", "/admin/users/{id}/feed", Access::signed_in, feed);
+  add_page(router, app, options, mailer, "GET", "/admin/users/{id}/scope", Access::signed_in, show_scope);
+  add_page(router, app, options, mailer, "POST", "/admin/users/{id}/scope", Access::signed_in, change_scope);
   add_page(router, app, options, mailer, "GET", "/admin/closures", Access::signed_in, closures);
   add_page(router, app, options, mailer, "POST", "/admin/closures", Access::signed_in, close_day);
   add_page(router, app, options, mailer, "GET", "/admin/notifications", Access::signed_in, dead_letters);

@@ -18,7 +18,9 @@ using workflow::FieldType;
 
 // Strings people write a line of; every other free string is a text area.
 bool short_text(std::string_view name) {
-  return name == "funding_source" || name == "linked_case" || name == "subject_name";
+  return name == "funding_source" || name == "linked_case" || name == "subject_name" || name == "scope" ||
+         name == "phases" || name == "email" || name == "leader_name" || name == "alliance_name" ||
+         name == "specialisms";
 }
 
 std::string lower_label(const FieldSpec& field) {
@@ -73,6 +75,7 @@ std::string field_label(const FieldSpec& field) {
   std::string name(field.name);
   if (name.ends_with("_id")) name = name.substr(0, name.size() - 3);
   if (name.ends_with("_on")) name = name.substr(0, name.size() - 3) + "_date";
+  if (name.ends_with("_urn")) return words(name.substr(0, name.size() - 4)) + " URN";
   return words(name);
 }
 

@@ -153,6 +153,7 @@ void register_referral_pages(api::Router& router, api::App& app, const WebOption
 void register_directory_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_school_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_admin_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
+void register_provider_admin_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_school_import_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_dashboard_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_report_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);

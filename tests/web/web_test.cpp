@@ -914,3 +914,135 @@ TEST_F(WebTest, AnAdministratorUploadsTheGiasExtractAndReadsEachRefusedLineInThe
 
 }  // namespace
 }  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+TEST_F(WebTest, AnAdministratorKeepsAlliancesSystemLeadersDesignationsAndCapacity) {
+  (void)cases::import_gias(*app_.db,
+                           "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
+                           "199201,Console Primary,830,Derbyshire,Primary,Open\n"
+                           "199202,Console Academy,830,Derbyshire,Secondary,Open\n");
+  Visitor admin = signed_in("admin");
+  ASSERT_EQ(admin.get("/admin/alliances").status, 200);
+  // An alliance: a lead school that is not on the register is named, and nothing is added.
+  const auto before = cases::alliances(*app_.db).size();
+  const auto unknown = admin.post("/admin/alliances", {{"alliance_name", "Console Alliance"}, {"lead_school_urn", "199999"}});
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_TRUE(contains(unknown.body, "199999")) << unknown.body;
+  EXPECT_EQ(cases::alliances(*app_.db).size(), before);
+  const auto blank = admin.post("/admin/alliances", {{"alliance_name", ""}, {"lead_school_urn", "12"}});
+  EXPECT_EQ(blank.status, 400);
+  EXPECT_TRUE(contains(blank.body, "href=\"#f-alliance_name\"")) << blank.body;
+  const auto made = admin.post("/admin/alliances", {{"alliance_name", "Console Alliance"}, {"lead_school_urn", "199201"}});
+  ASSERT_EQ(made.status, 303) << made.body;
+  const std::string alliance_page = made.header("location").substr(0, made.header("location").find('?'));
+  const auto id = std::stoll(alliance_page.substr(alliance_page.rfind('/') + 1));
+  // Members: added, refused twice, removed.
+  ASSERT_EQ(admin.get(alliance_page).status, 200);
+  EXPECT_EQ(admin.post(alliance_page + "/members", {{"school_urn", "199202"}}).status, 303);
+  const auto is_member = [&](int urn) {
+    const auto members = cases::find_alliance(*app_.db, id)->members;
+    return std::find(members.begin(), members.end(), urn) != members.end();
+  };
+  EXPECT_TRUE(is_member(199202));
+  const auto twice = admin.post(alliance_page + "/members", {{"school_urn", "199202"}});
+  EXPECT_EQ(twice.status, 422);
+  EXPECT_TRUE(contains(twice.body, "already a member"));
+  const auto page_with_member = admin.get(alliance_page);
+  EXPECT_TRUE(contains(page_with_member.body, "Console Academy (URN 199202)"));
+  EXPECT_EQ(admin.post(alliance_page + "/members/199202/remove", {}).status, 303);
+  EXPECT_FALSE(is_member(199202));
+  EXPECT_EQ(admin.post(alliance_page + "/members/199202/remove", {}).status, 409);
+
+  // A system leader in that alliance.
+  ASSERT_EQ(admin.get("/admin/system-leaders").status, 200);
+  const auto bad_email = admin.post("/admin/system-leaders", {{"leader_name", "Kim Console"},
+                                                             {"email", "kim"},
+                                                             {"home_school_urn", "199202"},
+                                                             {"alliance_id", std::to_string(id)}});
+  EXPECT_EQ(bad_email.status, 400);
+  EXPECT_TRUE(contains(bad_email.body, "Enter an email address"));
+  const auto leader = admin.post("/admin/system-leaders", {{"leader_name", "Kim Console"},
+                                                          {"email", "kim@console.example"},
+                                                          {"home_school_urn", "199202"},
+                                                          {"alliance_id", std::to_string(id)}});
+  ASSERT_EQ(leader.status, 303) << leader.body;
+  const std::string leader_page = leader.header("location").substr(0, leader.header("location").find('?'));
+  const auto leader_id = std::stoll(leader_page.substr(leader_page.rfind('/') + 1));
+  EXPECT_EQ(cases::find_system_leader(*app_.db, leader_id)->alliance_id, id);
+  // A designation, then an end date; an end before its start is refused by name.
+  ASSERT_EQ(admin.get(leader_page).status, 200);
+  const auto designation = admin.post(leader_page + "/designations", {{"designation", "SLE"},
+                                                                      {"specialisms", "maths"},
+                                                                      {"active_from-day", "1"},
+                                                                      {"active_from-month", "9"},
+                                                                      {"active_from-year", "2025"}});
+  ASSERT_EQ(designation.status, 303) << designation.body;
+  const auto held = cases::find_system_leader(*app_.db, leader_id)->designations;
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].label(), "SLE (maths)");
+  EXPECT_EQ(held[0].active_to, "");
+  const std::string end = leader_page + "/designations/" + std::to_string(held[0].id) + "/end";
+  const auto early = admin.post(end, {{"last_day-day", "1"}, {"last_day-month", "1"}, {"last_day-year", "2025"}});
+  EXPECT_EQ(early.status, 422);
+  EXPECT_TRUE(contains(early.body, "cannot end before it starts")) << early.body;
+  EXPECT_TRUE(contains(early.body, "href=\"#f-last_day-" + std::to_string(held[0].id) + "\"")) << early.body;
+  EXPECT_EQ(admin.post(end, {{"last_day-day", "31"}, {"last_day-month", "8"}, {"last_day-year", "2027"}}).status, 303);
+  EXPECT_EQ(cases::find_system_leader(*app_.db, leader_id)->designations[0].active_to, "2027-08-31");
+  // Another leader's designation is not this page's to end.
+  EXPECT_EQ(admin.post("/admin/system-leaders/" + std::to_string(leader_in_) + "/designations/" +
+                           std::to_string(held[0].id) + "/end",
+                       {{"last_day-day", "1"}, {"last_day-month", "1"}, {"last_day-year", "2027"}})
+                .status,
+            404);
+  // Days offered this year; half days only, never below what is reserved.
+  const std::string year = cases::academic_year_of(app_.engine->today());
+  EXPECT_EQ(admin.post(leader_page + "/capacity", {{"academic_year", year}, {"days_offered", "12.5"}}).status, 303);
+  EXPECT_DOUBLE_EQ(cases::capacity(*app_.db, leader_id, year).offered, 12.5);
+  const auto third = admin.post(leader_page + "/capacity", {{"academic_year", year}, {"days_offered", "1.3"}});
+  EXPECT_EQ(third.status, 422);
+  EXPECT_DOUBLE_EQ(cases::capacity(*app_.db, leader_id, year).offered, 12.5);
+  const auto reserved = cases::capacity(*app_.db, leader_in_, year);
+  ASSERT_GT(reserved.reserved, 0);
+  const auto below = admin.post("/admin/system-leaders/" + std::to_string(leader_in_) + "/capacity",
+                                {{"academic_year", year}, {"days_offered", "0"}});
+  EXPECT_EQ(below.status, 422);
+  EXPECT_TRUE(contains(below.body, "already reserved")) << below.body;
+  EXPECT_DOUBLE_EQ(cases::capacity(*app_.db, leader_in_, year).offered, reserved.offered);
+
+  // Nobody else may.
+  Visitor lead = signed_in("lead");
+  EXPECT_EQ(lead.get("/admin/alliances").status, 403);
+  EXPECT_EQ(lead.get(leader_page).status, 403);
+  EXPECT_EQ(lead.post(leader_page + "/capacity", {{"academic_year", year}, {"days_offered", "40"}}).status, 403);
+  EXPECT_DOUBLE_EQ(cases::capacity(*app_.db, leader_id, year).offered, 12.5);
+}
+
+TEST_F(WebTest, AnAdministratorChangesAUsersScopeAndTheirNextPageKeepsToIt) {
+  Visitor school = signed_in("school");
+  const auto user = cases::authenticate(*app_.db, tokens_.at("school"));
+  ASSERT_TRUE(user);
+  ASSERT_EQ(school.get("/cases/" + reference_).status, 200);  // their own school's case
+  Visitor admin = signed_in("admin");
+  const std::string form = "/admin/users/" + std::to_string(user->id) + "/scope";
+  const auto shown = admin.get(form);
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_TRUE(contains(shown.body, "value=\"school:" + std::to_string(demo_.deployed_school_urn) + "\""));
+  EXPECT_FALSE(contains(shown.body, "name=\"phases\""));  // only a lead's scope has phases
+  const auto wrong = admin.post(form, {{"scope", "la:830"}});
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_TRUE(contains(wrong.body, "A school needs school:URN, not la")) << wrong.body;
+  EXPECT_EQ(cases::authenticate(*app_.db, tokens_.at("school"))->scope_kind, "school");
+  const int other = demo_.deployed_school_urn == 148502 ? 146330 : 148502;
+  ASSERT_EQ(admin.post(form, {{"scope", "school:" + std::to_string(other)}}).status, 303);
+  // Still signed in; the case of their old school is gone from their view.
+  EXPECT_EQ(school.get("/").status, 200);
+  EXPECT_EQ(school.get("/cases/" + reference_).status, 404);
+  const auto admin_user = cases::authenticate(*app_.db, tokens_.at("admin"));
+  EXPECT_EQ(admin.get("/admin/users/" + std::to_string(admin_user->id) + "/scope").status, 409);
+  EXPECT_EQ(school.get(form).status, 403);
+}
+
+}  // namespace
+}  // namespace s2s::testing
