@@ -97,7 +97,9 @@ HttpResponse edit_school(RouteContext& ctx) {
   (void)fields.text("trust_code");
   (void)fields.text("trust_name");
   fields.done();
-  return json_response(200, school_json(cases::edit_school(*ctx.app.db, school.urn, edit, ctx.app.engine->today())));
+  auto edited = cases::edit_school(*ctx.app.db, school.urn, edit, ctx.app.engine->today());
+  ctx.audit("school.edit", school.name + " (URN " + std::to_string(school.urn) + ")", json::serialize(body));
+  return json_response(200, school_json(edited));
 }
 
 HttpResponse import_schools(RouteContext& ctx) {
@@ -110,6 +112,9 @@ HttpResponse import_schools(RouteContext& ctx) {
   Query query(ctx.request.query);
   query.done();
   const auto report = cases::import_gias(*ctx.app.db, ctx.request.body);
+  ctx.audit("schools.import", "a GIAS extract of " + std::to_string(ctx.request.body.size()) + " bytes",
+            std::to_string(report.rows) + " rows: " + std::to_string(report.inserted) + " new, " +
+                std::to_string(report.updated) + " changed, " + std::to_string(report.skipped) + " refused");
   json::array problems;
   for (const auto& p : report.problems) problems.emplace_back(json_text(p));
   const char* encoding = report.encoding == cases::TextEncoding::utf8       ? "utf-8"
@@ -224,6 +229,7 @@ HttpResponse set_capacity(RouteContext& ctx) {
     bad_request("$.academic_year", "$.academic_year must look like 2026/27, got '" + year + "'");
   }
   cases::set_capacity(*ctx.app.db, leader.id, year, days);
+  ctx.audit("capacity.set", leader.name, workflow::number_text(days) + " days in " + year);
   return json_response(200, capacity_json(leader.id, year, cases::capacity(*ctx.app.db, leader.id, year)));
 }
 
@@ -320,6 +326,8 @@ HttpResponse add_closure(RouteContext& ctx) {
     throw;
   }
   ctx.committed = true;
+  ctx.audit("closure.add", workflow::format_date(day),
+            reason + "; " + std::to_string(moved) + (moved == 1 ? " deadline moved" : " deadlines moved"));
   HttpResponse response = json_response(
       201,
       json::object{{"date", workflow::format_date(day)}, {"reason", json_text(reason)}, {"deadlines_moved", moved}});

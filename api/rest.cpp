@@ -10,6 +10,7 @@
 #include "api/json_views.h"
 #include "cases/gias_import.h"
 #include "cases/providers.h"
+#include "workflow/audit.h"
 #include "workflow/date.h"
 #include "workflow/errors.h"
 #include "workflow/idempotency.h"
@@ -527,6 +528,15 @@ const std::string& RouteContext::param(std::string_view name) const {
   const auto it = params.find(name);
   if (it == params.end()) throw std::logic_error("route has no parameter " + std::string(name));
   return it->second;
+}
+
+void RouteContext::audit(std::string action, std::string subject, std::string detail) const {
+  try {
+    workflow::record_audit(*app.db, {caller.actor.name, std::move(action), std::move(subject), std::move(detail)},
+                           app.engine->now());
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: done, but not recorded in the audit trail: {}", request.method, request.path, e.what());
+  }
 }
 
 std::int64_t RouteContext::id_param(std::string_view name) const {

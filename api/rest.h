@@ -126,6 +126,9 @@ struct RouteContext {
   const workflow::CaseKind* case_kind = nullptr;
 
   [[nodiscard]] const std::string& param(std::string_view name) const;
+  // Records in the audit trail what the caller has just done (workflow/audit.h;
+  // codes in docs/audit.md). A trail that cannot be written is logged: the change stands.
+  void audit(std::string action, std::string subject, std::string detail = {}) const;
   // A numeric path parameter; anything else is a 404 (no such resource).
   [[nodiscard]] std::int64_t id_param(std::string_view name) const;
   [[nodiscard]] const std::string& role() const noexcept { return caller.user.role; }

@@ -48,6 +48,8 @@ int run_calendar_close(const Settings& settings) {
   auto db = open_migrated(settings);
   auto engine = make_engine(settings, db);
   const int moved = engine->add_closure(day, reason, settings.get("actor").value_or("admin:cli"));
+  record(*db, "closure.add", workflow::format_date(day),
+         reason + "; " + std::to_string(moved) + (moved == 1 ? " deadline moved" : " deadlines moved"));
   std::cout << workflow::format_date(day) << " closed (" << reason << "); " << moved << " open deadline(s) moved\n";
   return 0;
 }

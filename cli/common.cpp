@@ -1,5 +1,10 @@
 #include "cli/common.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include "workflow/audit.h"
+
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -123,5 +128,17 @@ std::chrono::year_month_day parse_date_argument(const std::string& text, std::st
 }
 
 std::string_view version() { return S2S_VERSION; }
+
+void record(workflow::Database& db, std::string action, std::string subject, std::string detail) {
+  std::string who;
+  if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) who = pw->pw_name;
+  try {
+    workflow::record_audit(db, {"admin:cli " + (who.empty() ? "uid " + std::to_string(getuid()) : who),
+                                std::move(action), std::move(subject), std::move(detail)},
+                           std::chrono::system_clock::now());
+  } catch (const std::exception& e) {
+    spdlog::warn("done, but not recorded in the audit trail: {}", e.what());
+  }
+}
 
 }  // namespace s2s::cli

@@ -53,6 +53,11 @@ struct Command {
 // database errors, or UsageError for a bad --pool-size. The caller shares the pool.
 [[nodiscard]] std::shared_ptr<workflow::Database> open_database(const Settings& settings);
 
+// Records in the audit trail (workflow/audit.h; codes in docs/audit.md) what
+// a command has just done, as "admin:cli USER" (the operating system's user
+// who ran it). A trail that cannot be written is a warning: the change stands.
+void record(workflow::Database& db, std::string action, std::string subject, std::string detail = {});
+
 // open_database(), refusing with workflow::MigrationError a database that has
 // migrations pending ("run s2sd migrate"): what every command but migrate and
 // serve, which migrate themselves, works on.

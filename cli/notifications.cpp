@@ -34,6 +34,8 @@ int run_notifications_resend(const Settings& settings) {
     throw UsageError("ID must be a notification's number, got '" + settings.positional[0] + "'");
   auto db = open_migrated(settings);
   const int n = notifications::resend(*db, id, std::chrono::system_clock::now());
+  record(*db, "notification.resend", "notification " + std::to_string(id),
+         std::to_string(n) + (n == 1 ? " delivery" : " deliveries") + " queued again");
   std::cout << "notification " << id << ": " << n << " deliveries queued again\n";
   return 0;
 }
@@ -59,6 +61,7 @@ int run_webhook_add(const Settings& settings) {
   std::string secret;
   const auto id = notifications::add_webhook(*db, *cases::directory(), settings.require("scope"),
                                              settings.require("url"), secret, std::chrono::system_clock::now());
+  record(*db, "webhook.add", "webhook to " + settings.require("url"), "for " + settings.require("scope"));
   std::cout << "webhook " << id << ": " << settings.require("scope") << " -> " << settings.require("url")
             << "\nits signing secret, shown only now (X-S2S-Signature: sha256=HMAC-SHA256 of the body):\n"
             << secret << '\n';

@@ -40,6 +40,9 @@ int run_import_gias(const Settings& settings) {
   };
   const auto report = cases::import_gias(*db, bytes.str(), progress);
   if (terminal) std::cerr << '\n';
+  record(*db, "schools.import", path,
+         std::to_string(report.rows) + " rows: " + std::to_string(report.inserted) + " new, " +
+             std::to_string(report.updated) + " changed, " + std::to_string(report.skipped) + " refused");
   const char* encoding = report.encoding == cases::TextEncoding::windows_1252 ? "Windows-1252"
                          : report.encoding == cases::TextEncoding::utf8_bom   ? "UTF-8 with BOM"
                                                                               : "UTF-8";
@@ -101,7 +104,9 @@ int run_school_set(const Settings& settings) {
   if (const auto code = settings.get("trust-code")) edit.trust_code = *code == "none" ? std::string() : *code;
   if (const auto name = settings.get("trust-name")) edit.trust_name = *name == "none" ? std::string() : *name;
   const auto today = workflow::london_date(std::chrono::system_clock::now());
-  print_school(cases::edit_school(*db, urn_argument(settings.positional[0]), edit, today));
+  const auto edited = cases::edit_school(*db, urn_argument(settings.positional[0]), edit, today);
+  record(*db, "school.edit", edited.name + " (URN " + std::to_string(edited.urn) + ")");
+  print_school(edited);
   return 0;
 }
 

@@ -123,6 +123,8 @@ api::HttpResponse invite(PageContext& ctx) {
   }
   // The invitation is a sign-in link, sent like any other.
   if (ctx.mailer != nullptr) ctx.mailer->request(email, "/");
+  audit(ctx, "user.invite", ctx.form.text("name") + " (" + email + ")",
+        role_title(ctx.form.text("role")) + (ctx.form.text("scope").empty() ? "" : ", " + ctx.form.text("scope")));
   return redirect(ctx, "/admin/users?done=invited&who=" + url_encode(email));
 }
 
@@ -133,6 +135,7 @@ api::HttpResponse revoke(PageContext& ctx) {
     throw PageRefusal{409, "You cannot revoke yourself", "Ask another administrator to revoke your account."};
   }
   (void)cases::revoke_tokens(*ctx.app.db, user.email);
+  audit(ctx, "user.revoke", user.name + " (" + user.email + ")");
   return redirect(ctx, "/admin/users?done=revoked&who=" + url_encode(user.email));
 }
 
@@ -195,6 +198,9 @@ api::HttpResponse change_scope(PageContext& ctx) {
   };
   try {
     cases::set_user_scope(*ctx.app.db, user.id, text("scope"), user.role == "lead" ? text("phases") : "");
+    const auto changed = cases::find_user(*ctx.app.db, user.id);
+    audit(ctx, "user.scope", user.name + " (" + user.email + ")",
+          "from " + scope_words(user) + " to " + (changed ? scope_words(*changed) : text("scope")));
   } catch (const cases::UserError& e) {
     std::string message = e.what();
     // The records speak of the command line's flag; the form has a field.
@@ -212,6 +218,7 @@ api::HttpResponse feed(PageContext& ctx) {
   admins_only(ctx);
   const auto user = user_or_404(ctx);
   const std::string token = cases::new_feed_token(*ctx.app.db, user.email);
+  audit(ctx, "user.feed", user.name + " (" + user.email + ")");
   return page(ctx, "admin_feed",
               json::object{{"title", "Calendar feed for " + user.name},
                            {"name", user.name},
@@ -226,6 +233,7 @@ api::HttpResponse notify(PageContext& ctx) {
     throw PageRefusal{400, "The form could not be read", "Choose each message at once, or a daily digest."};
   }
   cases::set_notify(*ctx.app.db, user.email, mode);
+  audit(ctx, "user.notify", user.name + " (" + user.email + ")", mode == "digest" ? "a daily digest" : "each message");
   return redirect(ctx, "/admin/users?done=notify&who=" + url_encode(user.email));
 }
 
@@ -274,6 +282,8 @@ api::HttpResponse close_day(PageContext& ctx) {
     return closures_page(ctx, &ctx.form, {{field.empty() ? "day" : field, e.reason().empty() ? e.what() : e.reason()}},
                          422);
   }
+  audit(ctx, "closure.add", long_date(*day), std::string(read.payload.at("reason").as_string()) + "; " +
+                                                 std::to_string(moved) + (moved == 1 ? " deadline moved" : " deadlines moved"));
   return redirect(ctx, "/admin/closures?moved=" + std::to_string(moved));
 }
 
@@ -310,6 +320,8 @@ api::HttpResponse resend(PageContext& ctx) {
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (ec != std::errc() || ptr != text.data() + text.size()) throw PageRefusal{404, "Page not found", "No such message."};
   const int queued = notifications::resend(*ctx.app.db, id, ctx.app.engine->now());
+  audit(ctx, "notification.resend", "notification " + std::to_string(id),
+        std::to_string(queued) + (queued == 1 ? " delivery" : " deliveries") + " queued again");
   return redirect(ctx, "/admin/notifications?queued=" + std::to_string(queued));
 }
 
@@ -367,6 +379,7 @@ api::HttpResponse add_webhook(PageContext& ctx) {
                                   : "scope";
     return webhooks_page(ctx, {{field, message}}, e.category() == workflow::ErrorCategory::conflict ? 409 : 422);
   }
+  audit(ctx, "webhook.add", "webhook to " + url, "for " + scope);
   return secret_page(ctx, "Webhook added", url, secret);
 }
 
@@ -386,12 +399,19 @@ api::HttpResponse rotate_webhook(PageContext& ctx) {
     if (w.id == id) url = w.url;
   }
   const std::string secret = notifications::rotate_webhook_secret(*ctx.app.db, id);
+  audit(ctx, "webhook.rotate", "webhook to " + url);
   return secret_page(ctx, "New webhook secret", url, secret);
 }
 
 api::HttpResponse remove_webhook(PageContext& ctx) {
   admins_only(ctx);
-  notifications::remove_webhook(*ctx.app.db, webhook_id(ctx));
+  const auto id = webhook_id(ctx);
+  std::string url = "webhook " + std::to_string(id);
+  for (const auto& w : notifications::list_webhooks(*ctx.app.db)) {
+    if (w.id == id) url = "webhook to " + w.url;
+  }
+  notifications::remove_webhook(*ctx.app.db, id);
+  audit(ctx, "webhook.remove", url);
   return redirect(ctx, "/admin/webhooks?done=removed");
 }
 

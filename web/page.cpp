@@ -12,7 +12,9 @@
 #include <memory>
 #include <mutex>
 
+#include "workflow/audit.h"
 #include "workflow/date.h"
+#include "workflow/engine.h"
 #include "workflow/embedded.h"
 #include "workflow/errors.h"
 #include "workflow/sha256.h"
@@ -453,6 +455,17 @@ api::HttpResponse page(PageContext& ctx, std::string_view template_name, json::o
   add_security_headers(response);
   for (auto& header : ctx.set_headers) response.headers.push_back(header);
   return response;
+}
+
+void audit(PageContext& ctx, std::string action, std::string subject, std::string detail) {
+  try {
+    workflow::record_audit(*ctx.app.db,
+                           {ctx.actor.name, std::move(action), std::move(subject), std::move(detail)},
+                           ctx.app.engine->now());
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: done, but not recorded in the audit trail: {}", ctx.request.method, ctx.request.path,
+                  e.what());
+  }
 }
 
 api::HttpResponse redirect(PageContext& ctx, std::string location) {

@@ -101,6 +101,11 @@ void add_page(api::Router& router, api::App& app, const WebOptions& options, Lin
 [[nodiscard]] api::HttpResponse page(PageContext& ctx, std::string_view template_name, boost::json::object model,
                                      int status = 200);
 
+// Records in the audit trail what the signed-in person has just done
+// (workflow/audit.h; codes in docs/audit.md). A trail that cannot be written
+// is logged, not shown: the change has been made.
+void audit(PageContext& ctx, std::string action, std::string subject, std::string detail = {});
+
 // 303 See Other to `location` (after a POST: post, redirect, get).
 [[nodiscard]] api::HttpResponse redirect(PageContext& ctx, std::string location);
 
@@ -154,6 +159,7 @@ void register_directory_pages(api::Router& router, api::App& app, const WebOptio
 void register_school_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_admin_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_provider_admin_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
+void register_audit_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_school_import_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_dashboard_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 void register_report_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);

@@ -135,6 +135,8 @@ api::HttpResponse add_alliance(PageContext& ctx) {
   } catch (const workflow::Refused& e) {
     return alliances_page(ctx, &ctx.form, refused_on(e, kAllianceFields), 422);
   }
+  audit(ctx, "alliance.add", text_of(read.payload, "alliance_name") + " (alliance " + std::to_string(id) + ")",
+        "led by " + school_name(ctx, static_cast<int>(integer_of(read.payload, "lead_school_urn"))));
   return redirect(ctx, "/admin/alliances/" + std::to_string(id) + "?done=created");
 }
 
@@ -179,6 +181,7 @@ api::HttpResponse add_member(PageContext& ctx) {
   } catch (const workflow::Refused& e) {
     return alliance_page(ctx, &ctx.form, refused_on(e, kMemberFields), 422);
   }
+  audit(ctx, "alliance.member_add", alliance->name, school_name(ctx, urn));
   return redirect(ctx, "/admin/alliances/" + std::to_string(id) + "?done=added");
 }
 
@@ -186,11 +189,14 @@ api::HttpResponse remove_member(PageContext& ctx) {
   admins_only(ctx);
   const auto id = id_param(ctx, "id");
   const auto urn = id_param(ctx, "urn");
+  const auto alliance = cases::find_alliance(*ctx.app.db, id);
+  if (!alliance) throw PageRefusal{404, "Page not found", "There is no such alliance."};
   try {
     cases::remove_alliance_member(*ctx.app.db, id, static_cast<int>(urn));
   } catch (const workflow::Refused& e) {
     throw PageRefusal{409, "The school is not a member", e.what()};
   }
+  audit(ctx, "alliance.member_remove", alliance->name, school_name(ctx, static_cast<int>(urn)));
   return redirect(ctx, "/admin/alliances/" + std::to_string(id) + "?done=removed");
 }
 
@@ -239,6 +245,8 @@ api::HttpResponse add_leader(PageContext& ctx) {
     if (std::string(e.what()).find("school") != std::string::npos) errors.front().field = "home_school_urn";
     return leaders_page(ctx, &ctx.form, errors, 422);
   }
+  audit(ctx, "leader.add", text_of(read.payload, "leader_name") + " (" + email + ")",
+        "home school " + school_name(ctx, static_cast<int>(integer_of(read.payload, "home_school_urn"))));
   return redirect(ctx, "/admin/system-leaders/" + std::to_string(id) + "?done=created");
 }
 
@@ -333,6 +341,14 @@ api::HttpResponse add_designation(PageContext& ctx) {
     if (std::string(e.what()).find("end before") != std::string::npos) errors.front().field = "active_to";
     return leader_page(ctx, "designation", &ctx.form, errors, 422);
   }
+  {
+    const auto leader = cases::find_system_leader(*ctx.app.db, id);
+    const auto to = date_of(read.payload, "active_to");
+    audit(ctx, "designation.add", leader ? leader->name : "system leader " + std::to_string(id),
+          text_of(read.payload, "designation") +
+              (text_of(read.payload, "specialisms").empty() ? "" : " (" + text_of(read.payload, "specialisms") + ")") +
+              " from " + long_date(*date_of(read.payload, "active_from")) + (to ? " to " + long_date(*to) : ""));
+  }
   return redirect(ctx, "/admin/system-leaders/" + std::to_string(id) + "?done=designation");
 }
 
@@ -352,6 +368,14 @@ api::HttpResponse end_designation(PageContext& ctx) {
     cases::set_designation_end(*ctx.app.db, designation, date_of(read.payload, "last_day"));
   } catch (const workflow::Refused& e) {
     return leader_page(ctx, form, &ctx.form, refused_on(e, kEndFields), 422);
+  }
+  {
+    const auto last = date_of(read.payload, "last_day");
+    std::string label = "designation " + std::to_string(designation);
+    for (const auto& d : leader->designations) {
+      if (d.id == designation) label = d.label();
+    }
+    audit(ctx, "designation.end", leader->name, label + (last ? ": last day " + long_date(*last) : ": no end date"));
   }
   return redirect(ctx, "/admin/system-leaders/" + std::to_string(id) + "?done=ended");
 }
@@ -373,6 +397,9 @@ api::HttpResponse set_capacity(PageContext& ctx) {
     errors.front().field = "days_offered";
     return leader_page(ctx, "capacity", &ctx.form, errors, 422);
   }
+  audit(ctx, "capacity.set", cases::find_system_leader(*ctx.app.db, id)->name,
+        workflow::number_text(read.payload.at("days_offered").to_number<double>()) + " days in " +
+            text_of(read.payload, "academic_year"));
   return redirect(ctx, "/admin/system-leaders/" + std::to_string(id) + "?done=capacity");
 }
 

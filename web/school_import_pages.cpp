@@ -14,6 +14,7 @@
 
 #include "cases/gias_import.h"
 #include "web/page.h"
+#include "workflow/audit.h"
 #include "workflow/engine.h"
 #include "workflow/errors.h"
 #include "workflow/text.h"
@@ -40,7 +41,7 @@ class ImportJobs {
     std::string error;  // why nothing was imported
   };
 
-  explicit ImportJobs(std::shared_ptr<workflow::Database> db) : db_(std::move(db)) {}
+  explicit ImportJobs(api::App& app) : app_(app) {}
   ImportJobs(const ImportJobs&) = delete;
   ImportJobs& operator=(const ImportJobs&) = delete;
   ~ImportJobs() {
@@ -48,7 +49,9 @@ class ImportJobs {
   }
 
   // Starts importing `bytes`; nullopt while another import runs.
-  std::optional<int> start(std::string bytes, std::string file_name, std::string started_by, std::string now) {
+  // `actor` is recorded in the audit trail with the import's outcome.
+  std::optional<int> start(std::string bytes, std::string file_name, std::string started_by, std::string actor,
+                           std::string now) {
     std::lock_guard lock(mutex_);
     if (!jobs_.empty() && !jobs_.back().finished) return std::nullopt;
     if (thread_.joinable()) thread_.join();  // the last one has finished
@@ -59,7 +62,9 @@ class ImportJobs {
     job.started_at = std::move(now);
     jobs_.push_back(job);
     if (jobs_.size() > kKept) jobs_.pop_front();
-    thread_ = std::thread([this, id = job.id, bytes = std::move(bytes)] { run(id, bytes); });
+    thread_ = std::thread([this, id = job.id, bytes = std::move(bytes), actor = std::move(actor)] {
+      run(id, bytes, actor);
+    });
     return job.id;
   }
 
@@ -86,12 +91,12 @@ class ImportJobs {
     return nullptr;
   }
 
-  void run(int id, const std::string& bytes) {
+  void run(int id, const std::string& bytes, const std::string& actor) {
     std::optional<cases::GiasImportReport> report;
     std::string error;
     try {
       report = cases::import_gias(
-          *db_, bytes,
+          *app_.db, bytes,
           [this, id](std::size_t done, std::size_t total) {
             std::lock_guard lock(mutex_);
             if (Job* j = job(id)) {
@@ -106,6 +111,21 @@ class ImportJobs {
       spdlog::error("GIAS import {} failed: {}", id, e.what());
       error = "the server could not finish it; the error is in its log";
     }
+    std::string file_name;
+    {
+      std::lock_guard lock(mutex_);
+      if (Job* j = job(id)) file_name = j->file_name;
+    }
+    try {
+      workflow::record_audit(*app_.db,
+                             {actor, "schools.import", file_name,
+                              report ? fmt::format("{} rows: {} new, {} changed, {} refused", report->rows,
+                                                   report->inserted, report->updated, report->skipped)
+                                     : "not imported: " + error},
+                             app_.engine->now());
+    } catch (const std::exception& e) {
+      spdlog::error("GIAS import {}: not recorded in the audit trail: {}", id, e.what());
+    }
     std::lock_guard lock(mutex_);
     if (Job* j = job(id)) {
       j->report = std::move(report);
@@ -114,7 +134,7 @@ class ImportJobs {
     }
   }
 
-  std::shared_ptr<workflow::Database> db_;
+  api::App& app_;
   mutable std::mutex mutex_;
   std::deque<Job> jobs_;
   int next_id_ = 1;
@@ -238,7 +258,7 @@ void register_school_import_pages(api::Router& router, api::App& app, const WebO
                                   LinkMailer* mailer) {
   // The router's handlers share the jobs, and the last handler to go joins
   // the import thread: before the database the app holds is closed.
-  auto jobs = std::make_shared<ImportJobs>(app.db);
+  auto jobs = std::make_shared<ImportJobs>(app);
   add_page(router, app, options, mailer, "GET", "/admin/schools", Access::signed_in, [jobs](PageContext& ctx) {
     admins_only(ctx);
     return schools_form(ctx, *jobs, "", 200);
@@ -256,7 +276,7 @@ void register_school_import_pages(api::Router& router, api::App& app, const WebO
              if (file->data.empty()) return schools_form(ctx, *jobs, "The file you chose is empty", 400);
              std::string name = *file->filename;
              if (name.size() > 200 || !workflow::valid_utf8(name)) name = "the uploaded file";
-             const auto id = jobs->start(std::string(file->data), name, ctx.user().name,
+             const auto id = jobs->start(std::string(file->data), name, ctx.user().name, ctx.actor.name,
                                          workflow::format_timestamp(ctx.app.engine->now()));
              if (!id) {
                return schools_form(ctx, *jobs, "An import is already running: wait for it to finish, then upload",

@@ -42,6 +42,7 @@ void register_web_routes(api::Router& router, api::App& app, const WebOptions& o
   register_admin_pages(router, app, options, mailer);
   register_school_import_pages(router, app, options, mailer);
   register_provider_admin_pages(router, app, options, mailer);
+  register_audit_page(router, app, options, mailer);
   // An unknown path: the API's 404 problem under /api/, an HTML page elsewhere.
   router.set_fallback([&app, &options, mailer](const api::HttpRequest& request, const api::Router::Params& params) {
     if (request.path.starts_with("/api/")) {

@@ -18,6 +18,7 @@
 #include "tests/support/process.h"
 #include "tests/support/smtp_sink.h"
 #include "tests/support/test_database.h"
+#include "workflow/audit.h"
 
 namespace s2s::testing {
 namespace {
@@ -406,6 +407,16 @@ TEST(S2sdProvidersTest, AnAdminRecordsAllianceSystemLeaderDesignationAndCapacity
   const auto bad_designation = run_process(
       {kS2sd, "designation", "add", "--system-leader", "1", "--designation", "XYZ", "--from", "2024-09-01"}, env);
   EXPECT_EQ(bad_designation.exit_code, 2);
+  // Each change is in the audit trail as the command line's, and none that was refused.
+  const auto opened = db.open();
+  const auto trail = workflow::audit_trail(*opened, {});
+  std::vector<std::string> actions;
+  for (const auto& row : trail.rows) {
+    EXPECT_TRUE(row.actor.starts_with("admin:cli ")) << row.actor;
+    actions.insert(actions.begin(), row.what);  // oldest first
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"user.add", "user.revoke", "schools.import", "alliance.add",
+                                               "leader.add", "designation.add", "capacity.set"}));
 }
 
 TEST(S2sdDemoTest, DemoLoadPrintsATokenPerRoleThenMatchExplainsACase) {

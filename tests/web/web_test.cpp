@@ -1046,3 +1046,50 @@ TEST_F(WebTest, AnAdministratorChangesAUsersScopeAndTheirNextPageKeepsToIt) {
 
 }  // namespace
 }  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+TEST_F(WebTest, TheAuditTrailShowsWhoDidWhatOnCasesAndInTheConsole) {
+  clock_.set(std::chrono::system_clock::now() + 1min);  // after the demo's history, recorded as the fixture loaded it
+  Visitor admin = signed_in("admin");
+  const auto revoked = cases::authenticate(*app_.db, tokens_.at("la_officer-out"));
+  ASSERT_TRUE(revoked);
+  ASSERT_EQ(admin.get("/admin/users").status, 200);  // the form's page, with its security code
+  ASSERT_EQ(admin.post("/admin/users/" + std::to_string(revoked->id) + "/revoke", {}).status, 303);
+  // The API records its changes too.
+  const std::string year = cases::academic_year_of(app_.engine->today());
+  ASSERT_EQ(call("admin", "PUT", "/api/v1/system-leaders/" + std::to_string(leader_out_) + "/capacity",
+                 "{\"academic_year\": \"" + year + "\", \"days\": 31}")
+                .status,
+            200);
+  const auto trail = admin.get("/admin/audit");
+  ASSERT_EQ(trail.status, 200);
+  // Newest first: the API's change, then the revocation, by name; case events with links to their cases.
+  const auto capacity_at = trail.body.find("Set the days a system leader offers");
+  const auto revoke_at = trail.body.find("Revoked a user");
+  ASSERT_NE(capacity_at, std::string::npos) << trail.body;
+  ASSERT_NE(revoke_at, std::string::npos);
+  EXPECT_LT(capacity_at, revoke_at);
+  EXPECT_TRUE(contains(trail.body, "31 days in " + year));
+  EXPECT_TRUE(contains(trail.body, "admin (admin@test.example.org)"));
+  EXPECT_TRUE(contains(trail.body, "la_officer-out (la_officer-out@test.example.org)"));
+  const auto events = admin.get("/admin/audit?kind=cases&days=all");
+  EXPECT_TRUE(contains(events.body, "href=\"/cases/")) << events.body;
+  EXPECT_FALSE(contains(events.body, "Revoked a user"));
+  const auto console = admin.get("/admin/audit?kind=administration");
+  EXPECT_TRUE(contains(console.body, "Revoked a user"));
+  EXPECT_FALSE(contains(console.body, "href=\"/cases/"));
+  // By who: the lead's case events only.
+  const auto nobody = admin.get("/admin/audit?who=nobody-at-all&days=all");
+  EXPECT_TRUE(contains(nobody.body, "Nothing recorded for this choice"));
+  // Pages: a second page of case events exists in the demo's history, and differs from the first.
+  const auto second = admin.get("/admin/audit?kind=cases&days=all&page=2");
+  ASSERT_EQ(second.status, 200);
+  EXPECT_TRUE(contains(events.body, "rel=\"next\""));
+  EXPECT_NE(events.body, second.body);
+  EXPECT_EQ(signed_in("lead").get("/admin/audit").status, 403);
+}
+
+}  // namespace
+}  // namespace s2s::testing
