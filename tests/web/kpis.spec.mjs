@@ -2,7 +2,7 @@
 // bar's figure equal GET /api/v1/reports/kpis for the same scope, and the
 // cases behind a KPI are one click away.
 import { test, expect } from '@playwright/test'
-import { api, checkPage, newUser, screenshot, signedInPage } from './support.mjs'
+import { api, checkPage, newUser, screenshot, screenshotOf, signedInPage } from './support.mjs'
 
 // A figure as the pages print it: "3", "2.5" (one decimal at most).
 const figure = (n) => Number.isInteger(n) ? String(n) : n.toFixed(1)
@@ -82,6 +82,8 @@ test('the KPI page\'s charts and tables agree with the API for the same scope', 
   expect(all.months.some((m) => m.days > 0)).toBe(true)  // the demo has days logged this year
   await expectChartsMatch(page, all)
   await screenshot(page, 'strategic-kpis')
+  await screenshotOf(page.locator('[data-chart="chart-days-by-month"]'), 'kpis-chart-days-by-month')
+  await screenshotOf(page.locator('[data-chart="chart-open-by-phase"]'), 'kpis-chart-open-by-phase')
 
   // A mini region, chosen on the page.
   const region = all.engagement.find((e) => e.mini_region && e.with_case > 0).mini_region

@@ -90,6 +90,13 @@ export async function screenshot (page, name) {
   await page.screenshot({ path: join(folder, `${name}.png`), fullPage: true })
 }
 
+// A screenshot of one part of a page (a chart), for the README.
+export async function screenshotOf (locator, name) {
+  const folder = join(root, 'build/screenshots')
+  mkdirSync(folder, { recursive: true })
+  await locator.screenshot({ path: join(folder, `${name}.png`) })
+}
+
 // s2sd's command line on the test database.
 export function s2sd (...args) {
   return execFileSync(process.env.S2SD, args, { env: process.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
