@@ -841,11 +841,6 @@ TEST_F(WebTest, AnLaOfficerCannotReferASchoolOutsideItsLa) {
   EXPECT_TRUE(contains(unknown.body, "There is no school with URN 999999"));
 }
 
-}  // namespace
-}  // namespace s2s::testing
-
-namespace s2s::testing {
-namespace {
 
 TEST_F(WebTest, AnAdministratorUploadsTheGiasExtractAndReadsEachRefusedLineInTheImportReport) {
   Visitor admin = signed_in("admin");
@@ -912,11 +907,6 @@ TEST_F(WebTest, AnAdministratorUploadsTheGiasExtractAndReadsEachRefusedLineInThe
   EXPECT_EQ(lead.get(job).status, 403);
 }
 
-}  // namespace
-}  // namespace s2s::testing
-
-namespace s2s::testing {
-namespace {
 
 TEST_F(WebTest, AnAdministratorKeepsAlliancesSystemLeadersDesignationsAndCapacity) {
   (void)cases::import_gias(*app_.db,
@@ -1044,11 +1034,6 @@ TEST_F(WebTest, AnAdministratorChangesAUsersScopeAndTheirNextPageKeepsToIt) {
   EXPECT_EQ(school.get(form).status, 403);
 }
 
-}  // namespace
-}  // namespace s2s::testing
-
-namespace s2s::testing {
-namespace {
 
 TEST_F(WebTest, TheAuditTrailShowsWhoDidWhatOnCasesAndInTheConsole) {
   clock_.set(std::chrono::system_clock::now() + 1min);  // after the demo's history, recorded as the fixture loaded it
