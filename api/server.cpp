@@ -104,6 +104,36 @@ namespace {
 
 class Session;
 
+// A request body kept as text as it arrives, growing with it: unlike
+// Beast's string_body it never reserves a declared Content-Length up front,
+// so a client that announces a large body and sends little holds little.
+// The parser's body limit still applies.
+struct ArrivingBody {
+  using value_type = std::string;
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<std::uint64_t>&, beast::error_code& ec) { ec = {}; }
+
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      const std::size_t n = beast::buffer_bytes(buffers);
+      const std::size_t size = body_.size();
+      body_.resize(size + n);  // capacity grows geometrically
+      ec = {};
+      return asio::buffer_copy(asio::buffer(body_.data() + size, n), buffers);
+    }
+
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -127,6 +157,7 @@ struct HttpServer::Impl {
 
   std::mutex sessions_mutex;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<std::string, std::size_t> per_client;  // open connections by client address
 
   void do_accept();
   void begin_shutdown();
@@ -146,6 +177,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   ~Session() { server_.session_ended(this); }
+
+  // The client's address ("" when the socket had none).
+  [[nodiscard]] const std::string& remote() const noexcept { return remote_; }
 
   void start() {
     asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read_header, shared_from_this()));
@@ -209,6 +243,28 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read_header(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     const auto& request = parser_->get();
+    // Framing the server cannot trust is refused and the connection closed,
+    // so that no body is ever read as another request (RFC 9112 6.3): a
+    // Transfer-Encoding whose last coding is not chunked. And an HTTP/1.1
+    // request must name its Host (RFC 9112 3.2).
+    if (request.count(http::field::transfer_encoding) > 0) {
+      std::string_view codings = request[http::field::transfer_encoding];
+      if (request.count(http::field::transfer_encoding) > 1) codings = {};  // folded across lines: ambiguous
+      const auto comma = codings.rfind(',');
+      std::string_view last = comma == std::string_view::npos ? codings : codings.substr(comma + 1);
+      while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+      while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+      if (!iequals(last, "chunked")) {
+        keep_alive_ = false;
+        return do_write(HttpResponse::problem(400, "malformed-request", "Malformed HTTP request",
+                                              "Transfer-Encoding must end with chunked"));
+      }
+    }
+    if (request.version() >= 11 && request.count(http::field::host) != 1) {
+      keep_alive_ = false;
+      return do_write(HttpResponse::problem(400, "malformed-request", "Malformed HTTP request",
+                                            "an HTTP/1.1 request needs exactly one Host header"));
+    }
     const std::string_view target = request.target();
     const auto path = target.substr(0, target.find('?'));
     body_limit_ = server_.options.max_body_bytes;
@@ -365,7 +421,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<ArrivingBody>> parser_;
   std::string remote_;
   std::string method_;
   std::string path_;
@@ -390,12 +446,18 @@ void HttpServer::Impl::do_accept() {
     }
     const bool over_cap = connections.fetch_add(1) >= options.max_connections;
     auto session = std::make_shared<Session>(std::move(socket), *this);
+    bool client_over_cap = false;
     {
       std::lock_guard lock(sessions_mutex);
       sessions.emplace(session.get(), session);
+      client_over_cap = ++per_client[session->remote()] > options.max_connections_per_client;
     }
     if (over_cap) {
       spdlog::warn("connection limit {} reached: refusing a connection", options.max_connections);
+      session->reject_busy();
+    } else if (client_over_cap) {
+      spdlog::warn("connection limit {} per client reached by {}: refusing a connection",
+                   options.max_connections_per_client, session->remote());
       session->reject_busy();
     } else {
       session->start();
@@ -408,6 +470,9 @@ void HttpServer::Impl::session_ended(Session* session) {
   {
     std::lock_guard lock(sessions_mutex);
     sessions.erase(session);
+    if (const auto client = per_client.find(session->remote()); client != per_client.end() && --client->second == 0) {
+      per_client.erase(client);
+    }
   }
   if (connections.fetch_sub(1) == 1 && stopping) {
     asio::post(ioc, [this] { grace_timer.cancel(); });

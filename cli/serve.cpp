@@ -53,6 +53,8 @@ int run_serve(const Settings& settings) {
   options.io_threads = static_cast<std::size_t>(settings.integer("io-threads", 1, 64));
   options.worker_threads = static_cast<std::size_t>(settings.integer("workers", 1, 256));
   options.max_connections = static_cast<std::size_t>(settings.integer("max-connections", 1, 100000));
+  options.max_connections_per_client =
+      static_cast<std::size_t>(settings.integer("max-connections-per-client", 1, 100000));
   options.max_body_bytes = static_cast<std::size_t>(settings.integer("max-body-bytes", 1024, 1LL << 30));
   options.read_timeout = std::chrono::milliseconds(settings.integer("read-timeout-ms", 100, 3600000));
   options.write_timeout = std::chrono::milliseconds(settings.integer("write-timeout-ms", 100, 3600000));
@@ -133,6 +135,8 @@ Command serve_command() {
                    {"io-threads", "N", "threads running sockets", "1"},
                    {"workers", "N", "threads running request handlers", "8"},
                    {"max-connections", "N", "open connections at most; more get 503", "512"},
+                   {"max-connections-per-client", "N",
+                    "open connections from one address at most; more get 503 (behind a proxy, all are one)", "128"},
                    {"max-body-bytes", "N", "largest request body; larger get 413", "1048576"},
                    {"max-upload-bytes", "N", "largest GIAS upload (an administrator's, by the API or the admin console)", "67108864"},
                    {"upload-timeout-ms", "MS", "a whole GIAS upload must arrive within this", "300000"},

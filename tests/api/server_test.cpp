@@ -107,6 +107,63 @@ TEST(ServerTest, MalformedRequestIs400) {
   EXPECT_NE(received.find("HTTP/1.1 400"), std::string::npos) << received;
 }
 
+TEST(ServerTest, UntrustworthyFramingIs400AndTheConnectionCloses) {
+  RunningServer server({}, echo_handler());
+  // A body that a coding other than chunked frames would be read as a second
+  // request behind a proxy: refused, and nothing after it is served.
+  for (const char* coding : {"gzip", "xchunked", "identity", "chunked, gzip"}) {
+    const auto exchange = raw_exchange(server.port(), std::string("POST /first HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ") +
+                                                          coding +
+                                                          "\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_NE(exchange.received.find("HTTP/1.1 400"), std::string::npos) << coding << ": " << exchange.received;
+    EXPECT_EQ(exchange.received.find("/smuggled"), std::string::npos) << coding;
+    EXPECT_EQ(exchange.received.find("/first"), std::string::npos) << coding;
+    EXPECT_TRUE(exchange.closed_by_server) << coding;
+  }
+  // Chunked as the last coding is read as it should be.
+  const auto chunked = raw_exchange(server.port(),
+                                    "POST /ok HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close"
+                                    "\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  EXPECT_NE(chunked.received.find("\"bytes\":3"), std::string::npos) << chunked.received;
+  // No Host, or two of them: 400.
+  const auto no_host = raw_exchange(server.port(), "GET /x HTTP/1.1\r\n\r\n");
+  EXPECT_NE(no_host.received.find("HTTP/1.1 400"), std::string::npos) << no_host.received;
+  EXPECT_TRUE(no_host.closed_by_server);
+  const auto two_hosts = raw_exchange(server.port(), "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+  EXPECT_NE(two_hosts.received.find("HTTP/1.1 400"), std::string::npos) << two_hosts.received;
+  // HTTP/1.0 needs none.
+  const auto old = raw_exchange(server.port(), "GET /old HTTP/1.0\r\n\r\n");
+  EXPECT_NE(old.received.find("\"path\":\"/old\""), std::string::npos) << old.received;
+}
+
+TEST(ServerTest, ABodyIsReadAsItArrivesAndOneClientCannotTakeEveryConnection) {
+  ServerOptions options;
+  options.max_body_bytes = 1 << 20;
+  options.max_connections_per_client = 3;
+  RunningServer server(options, echo_handler());
+  // A body arriving in pieces is read whole, however it is cut.
+  std::string body(300000, 'x');
+  const auto whole = http_request(server.port(), "POST", "/echo", body, {{"Content-Type", "text/plain"}});
+  EXPECT_NE(whole.body.find("\"bytes\":300000"), std::string::npos) << whole.body;
+  // Connections held open by one client: the fourth is refused at once, with Retry-After.
+  boost::asio::io_context io;
+  std::vector<boost::asio::ip::tcp::socket> held;
+  for (int i = 0; i < 3; ++i) {
+    held.emplace_back(io);
+    held.back().connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
+    // Each announces a body it never sends.
+    boost::asio::write(held.back(), boost::asio::buffer(std::string(
+                                        "POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\nabc")));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto refused = http_request(server.port(), "GET", "/fourth");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.header("retry-after"), "1");
+  held.clear();  // closed: the client may connect again
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(http_request(server.port(), "GET", "/again").status, 200);
+}
+
 TEST(ServerTest, KeepAliveServesPipelinedRequestsInOrder) {
   RunningServer server({}, echo_handler());
   const auto received = raw_exchange(server.port(),

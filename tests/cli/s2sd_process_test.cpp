@@ -327,6 +327,11 @@ TEST(S2sdUserTest, AddPrintsTheTokenAloneOnTheLastLineAndLogsNeverHoldIt) {
   const auto revoked = run_process({kS2sd, "user", "revoke", "amy@example.org"}, env);
   EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
   EXPECT_NE(revoked.out.find("1 token(s) of amy@example.org revoked"), std::string::npos);
+  const auto trail = workflow::audit_trail(*db.open(), {});
+  ASSERT_EQ(trail.rows.size(), 2u);
+  EXPECT_EQ(trail.rows[0].what, "user.revoke");
+  EXPECT_EQ(trail.rows[1].what, "user.add");
+  EXPECT_EQ(trail.rows[1].subject, "Amy (amy@example.org)");
   const auto bad =
       run_process({kS2sd, "user", "add", "--name", "B", "--email", "b@example.org", "--role", "lead"}, env);
   EXPECT_EQ(bad.exit_code, 2);
@@ -415,8 +420,8 @@ TEST(S2sdProvidersTest, AnAdminRecordsAllianceSystemLeaderDesignationAndCapacity
     EXPECT_TRUE(row.actor.starts_with("admin:cli ")) << row.actor;
     actions.insert(actions.begin(), row.what);  // oldest first
   }
-  EXPECT_EQ(actions, (std::vector<std::string>{"user.add", "user.revoke", "schools.import", "alliance.add",
-                                               "leader.add", "designation.add", "capacity.set"}));
+  EXPECT_EQ(actions, (std::vector<std::string>{"schools.import", "alliance.add", "leader.add", "designation.add",
+                                               "capacity.set"}));
 }
 
 TEST(S2sdDemoTest, DemoLoadPrintsATokenPerRoleThenMatchExplainsACase) {
