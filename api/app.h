@@ -23,7 +23,7 @@ struct ApiOptions {
   double rate_burst = 100;                           // and in a burst
   int retry_after_seconds = 5;                       // told to clients on a 503
   double failed_logins_per_second = 1;               // per client address, after a burst of
-  double failed_login_burst = 20;                    // this many: more get 429 before any token lookup
+  double failed_login_burst = 20;                    // this many: more failures get 429 (good tokens never do)
   std::chrono::hours idempotency_ttl{24};            // keys older than this are forgotten
   std::string public_url = "http://127.0.0.1:8080";  // where people reach s2s: links in feeds
 };

@@ -609,7 +609,8 @@ HttpResponse quarterly_report(RouteContext& ctx) {
     response.content_type = "text/html; charset=utf-8";
     response.body = cases::progress_html(report);
     // A page of escaped text and its own styles: nothing else may load or run.
-    response.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+    response.headers.emplace_back("Content-Security-Policy",
+                                  "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
   } else {
     response.content_type = "text/markdown; charset=utf-8";
     response.body = cases::progress_markdown(report);

@@ -583,22 +583,21 @@ std::string encode_cursor(std::int64_t key) {
 }
 
 void guard_login(App& app, const HttpRequest& request, const std::function<void()>& login) {
-  const auto address = static_cast<std::int64_t>(std::hash<std::string>{}(request.remote_address));
-  const auto now = std::chrono::steady_clock::now();
-  std::chrono::milliseconds wait{};
-  if (app.failed_logins.exhausted(address, app.options.failed_logins_per_second, app.options.failed_login_burst, now,
-                                  wait)) {
-    const auto seconds = std::max<long long>(1, (wait.count() + 999) / 1000);
-    throw Problem(429, "too-many-requests", "Too many requests",
-                  "too many failed logins from this address; retry after " + std::to_string(seconds) + " s")
-        .header("Retry-After", std::to_string(seconds));
-  }
   try {
     login();
   } catch (const Problem& p) {
-    if (p.status() == 401) {
-      (void)app.failed_logins.allow(address, app.options.failed_logins_per_second, app.options.failed_login_burst, now,
-                                    wait);
+    if (p.status() != 401) throw;
+    // Failures are limited per address, not the callers who log in well:
+    // one person guessing at a school's shared address (or behind a proxy)
+    // locks nobody else out. Past the burst, a failure is a 429.
+    const auto address = static_cast<std::int64_t>(std::hash<std::string>{}(request.remote_address));
+    std::chrono::milliseconds wait{};
+    if (!app.failed_logins.allow(address, app.options.failed_logins_per_second, app.options.failed_login_burst,
+                                 std::chrono::steady_clock::now(), wait)) {
+      const auto seconds = std::max<long long>(1, (wait.count() + 999) / 1000);
+      throw Problem(429, "too-many-requests", "Too many requests",
+                    "too many failed logins from this address; retry after " + std::to_string(seconds) + " s")
+          .header("Retry-After", std::to_string(seconds));
     }
     throw;
   }

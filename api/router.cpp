@@ -1,5 +1,7 @@
 #include "api/router.h"
 
+#include "workflow/text.h"
+
 namespace s2s::api {
 namespace {
 
@@ -53,12 +55,19 @@ HttpResponse Router::dispatch(const HttpRequest& request, std::string* pattern) 
   }
   if (!allowed.empty()) {
     auto response = HttpResponse::problem(405, "method-not-allowed", "Method not allowed",
-                                          request.method + " is not allowed on " + request.path + "; use " + allowed);
+                                          request.method + " is not allowed on " +
+                                              (request.path.size() <= 200 && workflow::valid_utf8(request.path)
+                                                   ? request.path
+                                                   : std::string("this path")) +
+                                              "; use " + allowed);
     response.headers.emplace_back("Allow", allowed);
     return response;
   }
   if (fallback_) return fallback_(request, Params{});
-  return HttpResponse::problem(404, "not-found", "Not found", "no resource at " + request.path);
+  // The path as sent may be anything: echoed only when it is short, readable text.
+  const bool echo = request.path.size() <= 200 && workflow::valid_utf8(request.path);
+  return HttpResponse::problem(404, "not-found", "Not found",
+                               echo ? "no resource at " + request.path : std::string("no resource at this path"));
 }
 
 std::vector<std::pair<std::string, std::string>> Router::routes() const {

@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -10,6 +11,7 @@
 
 #include "workflow/date.h"
 #include "workflow/sha256.h"
+#include "workflow/text.h"
 #include "workflow/timestamp.h"
 
 namespace s2s::cases {
@@ -32,30 +34,6 @@ void append_utf8(std::string& out, char32_t c) {
     out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
     out += static_cast<char>(0x80 | (c & 0x3F));
   }
-}
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra = 0;
-    if (c < 0x80) {
-      extra = 0;
-    } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
-      extra = 1;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-    } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
-      extra = 3;
-    } else {
-      return false;
-    }
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if (i + k >= s.size() || (static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
 }
 
 struct Record {
@@ -389,10 +367,18 @@ void write_postgresql(soci::session& sql, const Batch& b, bool insert, const std
 
 std::string to_utf8(std::string_view bytes, TextEncoding& detected) {
   if (bytes.starts_with("\xEF\xBB\xBF")) {
+    // The mark says UTF-8: text that is not is refused, never stored as it is.
     detected = TextEncoding::utf8_bom;
-    return std::string(bytes.substr(3));
+    const std::string_view text = bytes.substr(3);
+    if (const auto bad = workflow::invalid_utf8_at(text)) {
+      const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(*bad), '\n');
+      throw GiasFormatError("line " + std::to_string(line) +
+                            ": the file starts with a UTF-8 byte order mark but is not UTF-8 there (byte " +
+                            std::to_string(*bad + 4) + "); save it again as UTF-8 or as Windows-1252 text");
+    }
+    return std::string(text);
   }
-  if (valid_utf8(bytes)) {
+  if (workflow::valid_utf8(bytes)) {
     detected = TextEncoding::utf8;
     return std::string(bytes);
   }
@@ -404,6 +390,8 @@ std::string to_utf8(std::string_view bytes, TextEncoding& detected) {
     if (c >= 0x80 && c <= 0x9F) {
       const char32_t mapped = kCp1252High[c - 0x80];
       append_utf8(out, mapped != 0 ? mapped : 0xFFFD);
+    } else if (c == 0) {
+      append_utf8(out, 0xFFFD);  // no text column holds a NUL
     } else {
       append_utf8(out, c);
     }

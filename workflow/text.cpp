@@ -90,14 +90,14 @@ int hex_value(char c) {
 
 }  // namespace
 
-bool valid_utf8(std::string_view text) {
+std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
   constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
   std::size_t i = 0;
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
     std::size_t extra = 0;
     std::uint32_t code = 0;
-    if (c == 0) return false;
+    if (c == 0) return i;
     if (c < 0x80) {
       ++i;
       continue;
@@ -112,19 +112,21 @@ bool valid_utf8(std::string_view text) {
       extra = 3;
       code = c & 0x07u;
     } else {
-      return false;
+      return i;
     }
-    if (i + extra >= text.size()) return false;
+    if (i + extra >= text.size()) return i;
     for (std::size_t k = 1; k <= extra; ++k) {
       const auto d = static_cast<unsigned char>(text[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
+      if ((d & 0xC0) != 0x80) return i;
       code = (code << 6) | (d & 0x3Fu);
     }
-    if (code < kMin[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    if (code < kMin[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return i;
     i += extra + 1;
   }
-  return true;
+  return std::nullopt;
 }
+
+bool valid_utf8(std::string_view text) { return !invalid_utf8_at(text); }
 
 std::optional<std::string> form_decode(std::string_view text, DecodeFailure* failure) {
   if (failure != nullptr) *failure = DecodeFailure::none;

@@ -30,6 +30,8 @@ namespace s2s::workflow {
 // Well-formed UTF-8 without NUL (no overlong forms, no surrogates): what the
 // databases store as text.
 [[nodiscard]] bool valid_utf8(std::string_view text);
+// Where the first byte that is not such UTF-8 is; nullopt when every byte is.
+[[nodiscard]] std::optional<std::size_t> invalid_utf8_at(std::string_view text);
 
 enum class DecodeFailure { none, bad_escape, not_utf8 };
 

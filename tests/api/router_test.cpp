@@ -1,10 +1,12 @@
 #include "api/router.h"
 
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <chrono>
 
 #include "api/app.h"
+#include "workflow/text.h"
 
 namespace s2s::api {
 namespace {
@@ -33,6 +35,21 @@ TEST(RouterTest, UnknownPathIsProblem404) {
   EXPECT_EQ(response.status, 404);
   EXPECT_EQ(response.content_type, "application/problem+json");
   EXPECT_NE(response.body.find("\"type\":\"https://s2s.example/problems/not-found\""), std::string::npos);
+}
+
+TEST(RouterTest, APathThatIsNotTextIsNotEchoedIntoTheProblem) {
+  Router router;
+  router.add("GET", "/x", [](const HttpRequest&, const Router::Params&) { return HttpResponse::json(200, ""); });
+  for (const std::string& path : {std::string("/\xFF\xFE"), std::string("/") + std::string(300, 'a')}) {
+    const auto response = router.dispatch(get(path));
+    EXPECT_EQ(response.status, 404);
+    EXPECT_TRUE(workflow::valid_utf8(response.body));
+    EXPECT_NE(response.body.find("no resource at this path"), std::string::npos) << response.body;
+    EXPECT_NO_THROW((void)boost::json::parse(response.body));
+  }
+  EXPECT_NE(router.dispatch(get("/caf\xC3\xA9")).body.find("no resource at /caf\xC3\xA9"), std::string::npos);
+  const auto wrong_method = router.dispatch(get("/x", "DELETE"));
+  EXPECT_EQ(wrong_method.status, 405);
 }
 
 TEST(RouterTest, KnownPathWithOtherMethodIs405WithAllow) {

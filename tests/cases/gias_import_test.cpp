@@ -85,6 +85,23 @@ TEST_F(GiasImportTest, WindowsAndUtf8WithBomAreBothRead) {
   EXPECT_EQ(with_bom.encoding, TextEncoding::utf8_bom);
   EXPECT_EQ(with_bom.inserted, 1u) << "the BOM must not hide the URN column";
   EXPECT_EQ(text_of(300002, "name"), "Café Lane School");
+
+  // A byte order mark over text that is not UTF-8 (here a surrogate on line
+  // 3): refused whole, by line, and nothing stored.
+  const std::string lying = "\xEF\xBB\xBF" + std::string(kHeader) + "300003,831,Derby,Good School,Open,Primary,,,\r\n" +
+                            "300004,831,Derby,Bad \xED\xA0\x80 School,Open,Primary,,,\r\n";
+  try {
+    (void)import_gias(*db_, lying);
+    ADD_FAILURE() << "a file that is not what its mark says was imported";
+  } catch (const GiasFormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("line 3"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(testing::count_rows(*db_, "SELECT count(*) FROM schools WHERE urn IN (300003, 300004)"), 0);
+  // Without the mark, the same bytes are read as Windows-1252, and a NUL byte becomes a replacement character.
+  const auto guessed =
+      import_gias(*db_, std::string(kHeader) + "300005,831,Derby,Nul" + '\0' + "l School \xED,Open,Primary,,,\r\n");
+  EXPECT_EQ(guessed.encoding, TextEncoding::windows_1252);
+  EXPECT_EQ(text_of(300005, "name"), "Nul\uFFFDl School \u00ED");
 }
 
 TEST_F(GiasImportTest, BadRowsAreReportedByLineAndNeverStopTheRest) {
