@@ -35,7 +35,7 @@ struct assign_reviewer {
   static constexpr std::string_view name = "assign_reviewer";
   static constexpr std::string_view who = "lead";
   static constexpr std::string_view summary = "the lead assigns a reviewer; the review falls due";
-  static constexpr FieldSpec fields[] = {{"reviewer_id", FieldType::integer, true, {}, "the reviewing system leader"}};
+  static constexpr FieldSpec fields[] = {{"reviewer_id", FieldType::integer, true, {}, "the reviewing system leader", 1}};
 };
 struct submit_review {
   static constexpr std::string_view name = "submit_review";

@@ -75,7 +75,7 @@ struct ProposeEvent {
   static constexpr std::string_view who = "lead";
   static constexpr std::string_view summary{Summary.chars, sizeof(Summary.chars) - 1};
   static constexpr FieldSpec fields[] = {
-      {"provider_id", FieldType::integer, true, {}, {ProviderHelp.chars, sizeof(ProviderHelp.chars) - 1}},
+      {"provider_id", FieldType::integer, true, {}, {ProviderHelp.chars, sizeof(ProviderHelp.chars) - 1}, 1},
       {"note", FieldType::string, false, {}, "internal to leads and the provider unless shared"},
       {"shared", FieldType::boolean, false, {}, "true: the school and the LA officer see the note too"},
   };

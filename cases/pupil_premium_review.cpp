@@ -29,7 +29,8 @@ struct accept_referral {
   static constexpr std::string_view summary = "the lead accepts the referral for a pupil premium review";
   static constexpr FieldSpec fields[] = {
       {"note", FieldType::string, false},
-      {"planned_days", FieldType::number, false, {}, "days the review should take, reserved on acceptance (default 1)"},
+      {"planned_days", FieldType::number, false, {}, "days the review should take, reserved on acceptance (default 1)",
+       0.5, 365},
   };
 };
 using decline_referral = DeclineEvent<"decline_referral", "the lead declines the referral">;
@@ -43,9 +44,9 @@ struct log_visit {
   static constexpr std::string_view summary = "the reviewer logs a day or half day of review visits";
   static constexpr FieldSpec fields[] = {
       {"date", FieldType::date, true, {}, "the day of the visit"},
-      {"days", FieldType::number, true, {}, "0.5 or 1; 0 in a correction strikes the corrected entry out"},
+      {"days", FieldType::number, true, {}, "0.5 or 1; 0 in a correction strikes the corrected entry out", 0, 1},
       {"activity", FieldType::string},
-      {"corrects", FieldType::integer, false, {}, "the entry this one corrects: its date and days are replaced"},
+      {"corrects", FieldType::integer, false, {}, "the entry this one corrects: its date and days are replaced", 1},
   };
 };
 struct visits_complete {

@@ -32,7 +32,9 @@ struct accept_request {
        FieldType::number,
        false,
        {},
-       "days the assessment should take, reserved on acceptance (default 2)"},
+       "days the assessment should take, reserved on acceptance (default 2)",
+       0.5,
+       365},
   };
 };
 using decline_request = DeclineEvent<"decline_request", "the lead declines the request">;
@@ -47,9 +49,9 @@ struct log_visit {
   static constexpr std::string_view summary = "the assessor logs a day or half day spent on the assessment";
   static constexpr FieldSpec fields[] = {
       {"date", FieldType::date, true, {}, "the day of the visit"},
-      {"days", FieldType::number, true, {}, "0.5 or 1; 0 in a correction strikes the corrected entry out"},
+      {"days", FieldType::number, true, {}, "0.5 or 1; 0 in a correction strikes the corrected entry out", 0, 1},
       {"activity", FieldType::string},
-      {"corrects", FieldType::integer, false, {}, "the entry this one corrects: its date and days are replaced"},
+      {"corrects", FieldType::integer, false, {}, "the entry this one corrects: its date and days are replaced", 1},
   };
 };
 struct submit_report {

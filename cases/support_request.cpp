@@ -29,7 +29,7 @@ struct accept_referral {
   static constexpr FieldSpec fields[] = {
       {"priority", FieldType::string, true, "low,medium,high,urgent"},
       {"focus_areas", FieldType::string_list, true, {}, "e.g. maths, leadership, SEND, governance"},
-      {"requested_days", FieldType::number, true, {}, "days of support requested, in half days"},
+      {"requested_days", FieldType::number, true, {}, "days of support requested, in half days", 0.5, 365},
       {"funding_source", FieldType::string, true, {}, "RDG, TSCCG, TSCF, TSF, SSIF, ..."},
   };
 };
@@ -45,7 +45,7 @@ struct agree_plan {
   static constexpr std::string_view summary = "objectives and planned days are agreed; deployment starts";
   static constexpr FieldSpec fields[] = {
       {"objectives", FieldType::string},
-      {"planned_days", FieldType::number},
+      {"planned_days", FieldType::number, true, {}, {}, 0.5, 365},
       {"starts_on", FieldType::date},
       {"ends_on", FieldType::date},
   };
@@ -56,9 +56,9 @@ struct log_days {
   static constexpr std::string_view summary = "the deployed system leader logs days of support given";
   static constexpr FieldSpec fields[] = {
       {"date", FieldType::date, true, {}, "the day the support was given"},
-      {"days", FieldType::number, true, {}, "0.5 or 1; 0 in a correction strikes the corrected entry out"},
+      {"days", FieldType::number, true, {}, "0.5 or 1; 0 in a correction strikes the corrected entry out", 0, 1},
       {"activity", FieldType::string},
-      {"corrects", FieldType::integer, false, {}, "the entry this one corrects: its date and days are replaced"},
+      {"corrects", FieldType::integer, false, {}, "the entry this one corrects: its date and days are replaced", 1},
   };
 };
 struct complete_deployment {

@@ -38,6 +38,13 @@ enum class FieldType { string, integer, number, boolean, date, string_list };
 
 [[nodiscard]] std::string_view to_string(FieldType type) noexcept;
 
+// What any payload field holds at most (docs/machines.md, step 7): a text, a list and
+// its items, and a number without a range of its own.
+inline constexpr std::size_t kMaxTextBytes = 10000;
+inline constexpr std::size_t kMaxListItems = 50;
+inline constexpr std::size_t kMaxListItemBytes = 200;
+inline constexpr double kMaxNumber = 1e9;
+
 struct FieldSpec {
   std::string_view name;
   FieldType type;

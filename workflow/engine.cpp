@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <charconv>
 #include <mutex>
@@ -61,6 +62,15 @@ void check_range(double number, const FieldSpec& spec) {
   throw payload_error(std::string(spec.name), "must be " + range + ", not " + number_text(number));
 }
 
+// Refuses text longer than `most` bytes or holding a NUL (no text column stores one).
+void check_text(const std::string& name, std::string_view text, std::size_t most) {
+  if (text.size() > most) {
+    throw payload_error(name, "must be at most " + std::to_string(most) + " characters, not " +
+                                  std::to_string(text.size()));
+  }
+  if (text.find('\0') != std::string_view::npos) throw payload_error(name, "must not contain a NUL character");
+}
+
 void check_field(const boost::json::value& value, const FieldSpec& spec) {
   const std::string name(spec.name);
   const auto wrong_type = [&] { return payload_error(name, "must be " + with_article(to_string(spec.type))); };
@@ -69,6 +79,7 @@ void check_field(const boost::json::value& value, const FieldSpec& spec) {
       if (!value.is_string()) throw wrong_type();
       const std::string_view text = value.get_string();
       if (text.empty()) throw payload_error(name, "must not be empty");
+      check_text(name, text, kMaxTextBytes);
       if (!spec.one_of.empty()) {
         const auto allowed = split_list(spec.one_of);
         if (std::find(allowed.begin(), allowed.end(), text) == allowed.end()) {
@@ -79,11 +90,21 @@ void check_field(const boost::json::value& value, const FieldSpec& spec) {
     }
     case FieldType::integer:
       if (!value.is_int64() && !value.is_uint64()) throw wrong_type();
+      if (value.is_uint64() && value.get_uint64() > static_cast<std::uint64_t>(kMaxNumber)) {
+        throw payload_error(name, "must be at most " + number_text(kMaxNumber));
+      }
       check_range(value.to_number<double>(), spec);
+      if (std::fabs(value.to_number<double>()) > kMaxNumber) {
+        throw payload_error(name, "must be from " + number_text(-kMaxNumber) + " to " + number_text(kMaxNumber));
+      }
       return;
     case FieldType::number:
       if (!value.is_number()) throw wrong_type();
       check_range(value.to_number<double>(), spec);
+      // Without a range of its own, a number is still one people could mean.
+      if (!std::isfinite(value.to_number<double>()) || std::fabs(value.to_number<double>()) > kMaxNumber) {
+        throw payload_error(name, "must be from " + number_text(-kMaxNumber) + " to " + number_text(kMaxNumber));
+      }
       return;
     case FieldType::boolean:
       if (!value.is_bool()) throw wrong_type();
@@ -96,8 +117,13 @@ void check_field(const boost::json::value& value, const FieldSpec& spec) {
       return;
     case FieldType::string_list:
       if (!value.is_array()) throw wrong_type();
+      if (value.get_array().size() > kMaxListItems) {
+        throw payload_error(name, "must hold at most " + std::to_string(kMaxListItems) + " items, not " +
+                                      std::to_string(value.get_array().size()));
+      }
       for (const auto& item : value.get_array()) {
         if (!item.is_string() || item.get_string().empty()) throw payload_error(name, "must hold non-empty strings");
+        check_text(name, item.get_string(), kMaxListItemBytes);
       }
       return;
   }

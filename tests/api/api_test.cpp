@@ -12,6 +12,7 @@
 #include "cases/progress_report.h"
 #include "cases/providers.h"
 #include "cases/users.h"
+#include "cases/gias_import.h"
 #include "tests/api/api_fixture.h"
 #include "workflow/date.h"
 
@@ -954,6 +955,76 @@ TEST_F(ApiTest, PostgresOnlyDatabaseOutageIs503WithRetryAfterThenRecovers) {
   c.session() << "REVOKE ALL ON ALL TABLES IN SCHEMA " + schema + " FROM " + role;
   c.session() << "REVOKE ALL ON SCHEMA " + schema + " FROM " + role;
   c.session() << "DROP ROLE " + role;
+}
+
+}  // namespace
+}  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+TEST_F(ApiTest, EveryPayloadFieldHasASizeAndEveryNumberARange) {
+  const auto refused = [&](const std::string& data, const std::string& field, const std::string& words) {
+    const auto r = call("lead", "POST", "/api/v1/cases",
+                        R"({"kind":"support_request","school_urn":)" + std::to_string(demo_.deployed_school_urn) +
+                            R"(,"data":)" + data + "}");
+    EXPECT_EQ(r.status, 400) << data.substr(0, 200) << ": " << r.body;
+    if (r.status != 400) return;
+    const auto problem = parse(r);
+    EXPECT_EQ(str(problem.at("field")), field) << r.body;
+    EXPECT_NE(r.body.find(words), std::string::npos) << r.body;
+  };
+  const auto before = count_rows(*app_.db, "SELECT count(*) FROM cases");
+  refused(R"({"summary":")" + std::string(10001, 'x') + R"("})", "$.data.summary", "at most 10000 characters");
+  refused(R"({"summary":"a\u0000b"})", "$.data.summary", "NUL");
+  EXPECT_EQ(count_rows(*app_.db, "SELECT count(*) FROM cases"), before);  // nothing was opened
+
+  // Accepting a referral: a list too long, days out of range, a number past any sense.
+  (void)cases::import_gias(*app_.db,
+                           "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
+                           "199301,Limits Primary,830,Derbyshire,Primary,Open\n");
+  cases::add_alliance_member(*app_.db, demo_.alliance_id, 199301);  // the lead's to refer
+  const auto opened_response = call("lead", "POST", "/api/v1/cases",
+                                    R"({"kind":"support_request","school_urn":199301,"data":{"summary":"s","source":"lead"}})");
+  ASSERT_EQ(opened_response.status, 201) << opened_response.body;
+  const auto opened = parse(opened_response);
+  const std::string events = "/api/v1/cases/" + std::to_string(opened.at("id").as_int64()) + "/events";
+  const auto accept = [&](const std::string& focus, const std::string& days) {
+    return call("lead", "POST", events,
+                R"({"event":"accept_referral","data":{"priority":"high","focus_areas":)" + focus +
+                    R"(,"requested_days":)" + days + R"(,"funding_source":"SSIF"}})");
+  };
+  std::string many = "[";
+  for (int i = 0; i < 51; ++i) many += std::string(i ? "," : "") + "\"area " + std::to_string(i) + "\"";
+  many += "]";
+  for (const auto& [focus, days, field, words] :
+       {std::tuple<std::string, std::string, std::string, std::string>{many, "4", "$.data.focus_areas", "at most 50 items"},
+        {R"([")" + std::string(201, 'm') + R"("])", "4", "$.data.focus_areas", "at most 200 characters"},
+        {R"(["maths"])", "-20", "$.data.requested_days", "from 0.5 to 365"},
+        {R"(["maths"])", "1e308", "$.data.requested_days", "from 0.5 to 365"},
+        {R"(["maths"])", "0", "$.data.requested_days", "from 0.5 to 365"}}) {
+    const auto r = accept(focus, days);
+    EXPECT_EQ(r.status, 400) << days << ": " << r.body;
+    if (r.status == 400) {
+      EXPECT_EQ(str(parse(r).at("field")), field) << r.body;
+      EXPECT_NE(r.body.find(words), std::string::npos) << r.body;
+    }
+  }
+  EXPECT_EQ(str(parse(call("admin", "GET", "/api/v1/cases/" + std::to_string(opened.at("id").as_int64()))).at("state")),
+            "referred");  // none of them moved it
+  // An id past 64 bits, or past any id, is refused by name, never a 500.
+  const auto proposals = [&](const std::string& id) {
+    return call("system_leader", "POST", "/api/v1/cases/" + std::to_string(case_) + "/events",
+                R"({"event":"log_days","data":{"date":"2026-11-02","days":1,"activity":"a","corrects":)" + id + "}}");
+  };
+  for (const std::string id : {"18446744073709551615", "99999999999999999999", "0"}) {
+    const auto r = proposals(id);
+    EXPECT_EQ(r.status, 400) << id << ": " << r.body;
+    if (r.status == 400) {
+      EXPECT_EQ(str(parse(r).at("field")), "$.data.corrects") << r.body;
+    }
+  }
+  EXPECT_EQ(accept(R"(["maths"])", "4").status, 200);
 }
 
 }  // namespace
