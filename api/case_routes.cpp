@@ -168,6 +168,9 @@ HttpResponse open_case(RouteContext& ctx) {
                   "$.school_urn: no school with URN " + std::to_string(*urn) + " in the register",
                   {{"field", "$.school_urn"}});
   }
+  if (const auto problem = cases::referral_link_problem(*ctx.app.engine, ctx.caller.actor, data)) {
+    bad_request("$.data." + problem->first, "$.data." + problem->first + ": " + problem->second);
+  }
   Case opened;
   try {
     opened = ctx.app.engine->open_case(kind_name, static_cast<std::int32_t>(*urn), data, ctx.caller.actor, occurred_on);

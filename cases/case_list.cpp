@@ -148,6 +148,24 @@ std::optional<workflow::Case> find_visible_case(workflow::Engine& engine, const 
   return found;
 }
 
+std::optional<std::pair<std::string, std::string>> referral_link_problem(workflow::Engine& engine,
+                                                                        const workflow::Actor& actor,
+                                                                        const boost::json::object& data) {
+  std::optional<workflow::Case> linked;
+  if (const auto* value = data.if_contains("linked_case"); value != nullptr && value->is_string()) {
+    const std::string reference(value->get_string());
+    linked = find_visible_case(engine, actor, reference);
+    if (!linked) return std::pair{std::string("linked_case"), "there is no case " + reference + " that you can see"};
+  }
+  if (const auto* source = data.if_contains("source");
+      source != nullptr && source->is_string() && source->get_string() == "risk_assessment" &&
+      (!linked || linked->kind != "risk_assessment")) {
+    return std::pair{std::string("source"),
+                     std::string("a referral a risk assessment recommended names that assessment in linked_case")};
+  }
+  return std::nullopt;
+}
+
 std::vector<const workflow::EventInfo*> actions_for(const workflow::Engine& engine, const workflow::Case& c,
                                                     std::string_view role) {
   return actions_for(engine.kinds(), c.kind, c.state, role);

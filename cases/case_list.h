@@ -1,8 +1,11 @@
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "workflow/case_kind.h"
@@ -72,6 +75,14 @@ struct CasePage {
 // adapter uses before it says anything about a case.
 [[nodiscard]] std::optional<workflow::Case> find_visible_case(workflow::Engine& engine, const workflow::Actor& actor,
                                                               std::string_view id_or_reference);
+
+// What is wrong with the links a referral's sender gives it, if anything, as
+// (field, message): a `linked_case` must exist and lie within the sender's
+// scope, and a referral that says a risk assessment recommended it (source
+// "risk_assessment") must name that assessment. The engine's own linked
+// openings are made by the engine and do not pass through here.
+[[nodiscard]] std::optional<std::pair<std::string, std::string>> referral_link_problem(
+    workflow::Engine& engine, const workflow::Actor& actor, const boost::json::object& data);
 
 // The events `role` may send to the case now: its state takes them and their
 // `who` names the role. In the kind's declared order.

@@ -146,6 +146,13 @@ Answers read_answers(PageContext& ctx) {
   }
   a.fields = asked_fields(ctx, *a.choice.kind);
   a.read = read_payload(a.fields, ctx.form);
+  if (a.read.errors.empty()) {
+    if (auto problem = cases::referral_link_problem(*ctx.app.engine, ctx.actor, a.read.payload)) {
+      std::string message = std::move(problem->second);
+      message[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(message[0])));
+      a.read.errors.push_back({problem->first, message});
+    }
+  }
   if (!a.read.errors.empty()) a.ask_again = details_page(ctx, a.choice, &ctx.form, a.read.errors, 400);
   return a;
 }

@@ -1027,5 +1027,28 @@ TEST_F(ApiTest, EveryPayloadFieldHasASizeAndEveryNumberARange) {
   EXPECT_EQ(accept(R"(["maths"])", "4").status, 200);
 }
 
+TEST_F(ApiTest, AReferralsLinksMustBeToCasesTheSenderCanSee) {
+  const auto open = [&](const std::string& who, const std::string& data) {
+    return call(who, "POST", "/api/v1/cases",
+                R"({"kind":"support_request","school_urn":)" + std::to_string(demo_.deployed_school_urn) +
+                    R"(,"data":)" + data + "}");
+  };
+  const auto field_of = [&](const ClientResponse& r) { return r.status == 400 ? str(parse(r).at("field")) : ""; };
+  const auto before = count_rows(*app_.db, "SELECT count(*) FROM cases");
+  // A case that does not exist, and one outside the sender's scope, are the same answer.
+  EXPECT_EQ(field_of(open("lead", R"({"summary":"s","source":"lead","linked_case":"SR-1999-0001"})")),
+            "$.data.linked_case");
+  const auto outside = app_.engine->get(outside_case_).reference;
+  const auto hidden = open("lead", R"({"summary":"s","source":"lead","linked_case":")" + outside + R"("})");
+  EXPECT_EQ(field_of(hidden), "$.data.linked_case") << hidden.body;
+  EXPECT_NE(hidden.body.find("that you can see"), std::string::npos);
+  // "A risk assessment recommended it" needs that risk assessment.
+  EXPECT_EQ(field_of(open("lead", R"({"summary":"s","source":"risk_assessment"})")), "$.data.source");
+  EXPECT_EQ(field_of(open("lead", R"({"summary":"s","source":"risk_assessment","linked_case":")" + reference_ +
+                                      R"("})")),
+            "$.data.source");  // a support request, not an assessment
+  EXPECT_EQ(count_rows(*app_.db, "SELECT count(*) FROM cases"), before);
+}
+
 }  // namespace
 }  // namespace s2s::testing
