@@ -26,6 +26,7 @@ struct ApiOptions {
   double failed_login_burst = 20;                    // this many: more failures get 429 (good tokens never do)
   std::chrono::hours idempotency_ttl{24};            // keys older than this are forgotten
   std::string public_url = "http://127.0.0.1:8080";  // where people reach s2s: links in feeds
+  bool webhooks_to_private_addresses = false;        // webhooks may be added to loopback and private addresses
 };
 
 // A token bucket per key (a user id, a client address's hash). Thread-safe.

@@ -60,7 +60,8 @@ int run_webhook_add(const Settings& settings) {
   auto db = open_migrated(settings);
   std::string secret;
   const auto id = notifications::add_webhook(*db, *cases::directory(), settings.require("scope"),
-                                             settings.require("url"), secret, std::chrono::system_clock::now());
+                                             settings.require("url"), secret, std::chrono::system_clock::now(),
+                                             settings.enabled("allow-private-address"));
   record(*db, "webhook.add", "webhook to " + settings.require("url"), "for " + settings.require("scope"));
   std::cout << "webhook " << id << ": " << settings.require("scope") << " -> " << settings.require("url")
             << "\nits signing secret, shown only now (X-S2S-Signature: sha256=HMAC-SHA256 of the body):\n"
@@ -82,6 +83,7 @@ std::vector<OptionSpec> smtp_option_specs() {
       {"notify-poll-ms", "MS", "how often serve looks for messages to send", "5000"},
       {"notify-lease-seconds", "S", "a message being sent is this process's for this long (then sent again)", "120"},
       {"digest-at", "HH:MM", "when the daily digest goes out (Europe/London)", "07:00"},
+      {"webhooks-to-private-addresses", "", "let webhooks reach loopback and private addresses (a test receiver)", ""},
   };
 }
 
@@ -106,6 +108,7 @@ notifications::DispatcherOptions dispatcher_options(const Settings& settings) {
   // Longer than one send may take (the mail server's 15 s timeout), so that a
   // live process never loses a claim mid-send.
   options.lease = std::chrono::seconds(settings.integer("notify-lease-seconds", 30, 86400));
+  options.webhooks_to_private_addresses = settings.enabled("webhooks-to-private-addresses");
   const std::string at = settings.get("digest-at").value_or("07:00");
   int hours = -1;
   int minutes = -1;
@@ -140,7 +143,8 @@ Command webhook_add_command() {
   return {
       {"webhook add", "", "POST every notification about the schools of an alliance or mini region to a URL, signed.",
        with_common({{"scope", "KIND:VALUE", "alliance:ID or mini_region:NAME (required)", ""},
-                    {"url", "URL", "http:// or https:// (required)", ""}})},
+                    {"url", "URL", "http:// or https:// (required)", ""},
+                    {"allow-private-address", "", "the URL may be a loopback or private address (a test receiver)", ""}})},
       run_webhook_add};
 }
 

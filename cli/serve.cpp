@@ -71,6 +71,7 @@ int run_serve(const Settings& settings) {
   app.options.rate_per_second = static_cast<double>(settings.integer("rate-limit", 1, 1000000));
   app.options.rate_burst = static_cast<double>(settings.integer("rate-burst", 1, 1000000));
   app.options.public_url = settings.get("public-url").value_or("http://127.0.0.1:8080");
+  app.options.webhooks_to_private_addresses = settings.enabled("webhooks-to-private-addresses");
   app.db = open_database(settings);
   if (!settings.enabled("no-migrate")) {
     const auto applied = workflow::migrate(*app.db, workflow::bundled_migrations(app.db->backend()));

@@ -70,7 +70,7 @@ DispatchReport Dispatcher::run_once() {
       payload = boost::json::parse(d.payload).as_object();
       fields = message_fields(*db_, *directory_, options_.public_url, payload, d.case_id, d.recipient_name);
       if (d.channel == "webhook") {
-        outcome = send_webhook(*db_, mailer_, d, payload, fields["link"]);
+        outcome = send_webhook(*db_, mailer_, d, payload, fields["link"], options_.webhooks_to_private_addresses);
       } else {
         const Rendered rendered = render(d.message, fields);
         mailer_.send(Email{"<outbox-" + std::to_string(d.outbox_id) + "@" + options_.message_id_domain + ">",

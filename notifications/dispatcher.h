@@ -39,6 +39,7 @@ struct DispatcherOptions {
   std::string public_url = "http://127.0.0.1:8080";  // links: PUBLIC_URL/cases/REF in emails, /api/v1/cases/ID in webhooks
   std::string message_id_domain = "s2s.localhost";   // Message-ID: <outbox-ID@DOMAIN>
   std::chrono::minutes digest_at{7 * 60};            // Europe/London time of day of the daily digest
+  bool webhooks_to_private_addresses = false;        // let webhooks reach loopback and private addresses
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
 
   [[nodiscard]] RetryPolicy retry() const { return RetryPolicy{max_attempts, backoff_base, backoff_cap}; }
@@ -107,8 +108,12 @@ class DispatchService {
 // `url`. Sets `secret` (for the receiver to check signatures); returns the id.
 // Throws NotificationError (nothing written) for a bad scope or URL, an area
 // `directory` does not know, or a repeat.
+// A URL whose host is loopback, private or link-local (localhost, 10.0.0.5,
+// [::1]) is refused unless `allow_private`; a name is checked as each
+// delivery connects (post_webhook).
 std::int64_t add_webhook(workflow::Database& db, const Directory& directory, const std::string& scope,
-                         const std::string& url, std::string& secret, std::chrono::system_clock::time_point now);
+                         const std::string& url, std::string& secret, std::chrono::system_clock::time_point now,
+                         bool allow_private = false);
 
 // Puts a dead letter's failed deliveries back in the queue, due now, their
 // attempts counted afresh; returns how many. Throws NotificationError when the

@@ -1,5 +1,8 @@
 #include "notifications/mailer.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <curl/curl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -185,8 +188,45 @@ std::string hmac_sha256_hex(const std::string& secret, const std::string& body) 
   return out;
 }
 
+bool is_private_address(const std::string& ip) {
+  in_addr v4{};
+  if (inet_pton(AF_INET, ip.c_str(), &v4) == 1) {
+    const std::uint32_t a = ntohl(v4.s_addr);
+    const auto in = [a](std::uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
+    return in(0x00000000, 8) || in(0x0A000000, 8) || in(0x7F000000, 8) || in(0xA9FE0000, 16) ||
+           in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10);
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, ip.c_str(), &v6) != 1) return true;  // not an address we know: not to be trusted
+  const unsigned char* b = v6.s6_addr;
+  static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+  if (std::equal(b, b + 12, kMapped)) {
+    return is_private_address(std::to_string(b[12]) + "." + std::to_string(b[13]) + "." + std::to_string(b[14]) + "." +
+                              std::to_string(b[15]));
+  }
+  const bool zero_prefix = std::all_of(b, b + 15, [](unsigned char c) { return c == 0; });
+  if (zero_prefix && (b[15] == 0 || b[15] == 1)) return true;  // :: and ::1
+  if ((b[0] & 0xFE) == 0xFC) return true;                      // fc00::/7, unique local
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return true;      // fe80::/10, link-local
+  return false;
+}
+
+namespace {
+
+// Refuses, as curl is about to send, a connection to an address a webhook must not reach.
+int refuse_private(void* user, char* conn_primary_ip, char*, int, int) {
+  auto* refused = static_cast<std::string*>(user);
+  if (is_private_address(conn_primary_ip)) {
+    *refused = conn_primary_ip;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  return CURL_PREREQFUNC_OK;
+}
+
+}  // namespace
+
 void post_webhook(const std::string& url, const std::string& secret, const std::string& delivery,
-                  const std::string& body, std::chrono::milliseconds timeout) {
+                  const std::string& body, std::chrono::milliseconds timeout, bool allow_private) {
   global_init();
   CURL* curl = curl_easy_init();
   if (curl == nullptr) throw DeliveryError("libcurl could not start");
@@ -205,27 +245,28 @@ void post_webhook(const std::string& url, const std::string& secret, const std::
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  // The receiver's answer is kept (its first 200 bytes, for the record), never printed.
-  std::string reply;
+  // The receiver's answer is read and dropped: only its status is kept.
   curl_easy_setopt(
-      curl, CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t count, void* user) {
-        auto* kept = static_cast<std::string*>(user);
-        const std::size_t n = size * count;
-        if (kept->size() < 200) kept->append(data, std::min(n, 200 - kept->size()));
-        return n;
-      });
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
+      curl, CURLOPT_WRITEFUNCTION, +[](char*, std::size_t size, std::size_t count, void*) { return size * count; });
+  std::string refused;
+  if (!allow_private) {
+    curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, refuse_private);
+    curl_easy_setopt(curl, CURLOPT_PREREQDATA, &refused);
+  }
   const CURLcode result = curl_easy_perform(curl);
   long code = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
+  if (!refused.empty()) {
+    throw DeliveryError("refused: the host is at " + refused +
+                        ", a loopback, private or link-local address (s2sd serve --webhooks-to-private-addresses "
+                        "allows it)");
+  }
   if (result != CURLE_OK) {
     throw DeliveryError(fmt::format("no answer: {}", error[0] != '\0' ? error : curl_easy_strerror(result)));
   }
-  if (code < 200 || code > 299) {
-    throw DeliveryError(fmt::format("answered {}{}", code, reply.empty() ? "" : ": " + reply));
-  }
+  if (code < 200 || code > 299) throw DeliveryError(fmt::format("answered {}", code));
 }
 
 }  // namespace s2s::notifications

@@ -52,9 +52,17 @@ class Mailer {
 
 // Webhook deliveries: a JSON POST signed with HMAC-SHA256 over the body
 // (header X-S2S-Signature: sha256=HEX) and naming the delivery (X-S2S-Delivery).
-// Any 2xx is success; anything else, or no answer, is a DeliveryError.
+// Any 2xx is success; anything else, or no answer, is a DeliveryError that
+// keeps only the status (never the receiver's words). Unless
+// `allow_private`, a host that resolves to a loopback, private or link-local
+// address is refused as it connects (a DeliveryError), so a webhook cannot
+// reach the server's own network.
 void post_webhook(const std::string& url, const std::string& secret, const std::string& delivery,
-                  const std::string& body, std::chrono::milliseconds timeout);
+                  const std::string& body, std::chrono::milliseconds timeout, bool allow_private = false);
+
+// Whether an IP address (text, IPv4 or IPv6) is loopback, private, link-local,
+// carrier-grade NAT or unspecified: not somewhere a webhook should go.
+[[nodiscard]] bool is_private_address(const std::string& ip);
 
 // HMAC-SHA256 of `body` under `secret`, as lower-case hex.
 [[nodiscard]] std::string hmac_sha256_hex(const std::string& secret, const std::string& body);

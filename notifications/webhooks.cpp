@@ -1,4 +1,7 @@
 #include "notifications/webhooks.h"
+#include "notifications/mailer.h"
+
+#include <cctype>
 
 #include <soci/soci.h>
 #include <boost/json.hpp>
@@ -30,7 +33,7 @@ std::vector<std::int64_t> webhooks_covering(Database::Connection& connection, co
 }
 
 std::string send_webhook(Database& database, const Mailer& mailer, const ClaimedDelivery& d,
-                         const boost::json::object& payload, const std::string& link) {
+                         const boost::json::object& payload, const std::string& link, bool allow_private) {
   const long long hook = std::stoll(d.recipient.substr(d.recipient.find(':') + 1));
   std::string url;
   std::string secret;
@@ -63,7 +66,7 @@ std::string send_webhook(Database& database, const Mailer& mailer, const Claimed
   // Named by id in records and logs: a webhook's URL may hold its own secret.
   try {
     post_webhook(url, secret, "outbox-" + std::to_string(d.outbox_id), boost::json::serialize(body),
-                 mailer.options().timeout);
+                 mailer.options().timeout, allow_private);
   } catch (const DeliveryError& e) {
     throw DeliveryError("webhook " + std::to_string(hook) + ": " + e.what());
   }
@@ -72,7 +75,7 @@ std::string send_webhook(Database& database, const Mailer& mailer, const Claimed
 
 // Declared in dispatcher.h, the notifications' public header.
 std::int64_t add_webhook(Database& db, const Directory& directory, const std::string& scope, const std::string& url,
-                         std::string& secret, std::chrono::system_clock::time_point now) {
+                         std::string& secret, std::chrono::system_clock::time_point now, bool allow_private) {
   const auto colon = scope.find(':');
   const std::string kind = colon == std::string::npos ? scope : scope.substr(0, colon);
   const std::string value = colon == std::string::npos ? "" : scope.substr(colon + 1);
@@ -81,6 +84,25 @@ std::int64_t add_webhook(Database& db, const Directory& directory, const std::st
   }
   if (!url.starts_with("http://") && !url.starts_with("https://")) {
     throw NotificationError("--url must be an http:// or https:// URL, got '" + url + "'");
+  }
+  if (!allow_private) {
+    // The host as written: a name is checked again as each delivery connects.
+    std::string host = url.substr(url.find("//") + 2);
+    host = host.substr(0, host.find_first_of("/?#"));
+    if (const auto at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+    if (host.starts_with("[")) {
+      host = host.substr(1, host.find(']') - 1);
+    } else if (const auto colon = host.rfind(':'); colon != std::string::npos) {
+      host = host.substr(0, colon);
+    }
+    std::string lower = host;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    const bool literal = lower.find_first_not_of("0123456789.") == std::string::npos || lower.find(':') != std::string::npos;
+    if (lower == "localhost" || lower.ends_with(".localhost") || (literal && is_private_address(lower))) {
+      throw NotificationError("--url: " + host +
+                              " is a loopback, private or link-local address, which a webhook may not reach "
+                              "(s2sd serve --webhooks-to-private-addresses allows it)");
+    }
   }
   secret = workflow::random_token("whsec_");
   const std::string at = workflow::format_timestamp(now);

@@ -26,8 +26,9 @@ namespace s2s::notifications {
 // body and `link` to the case, waiting at most the mailer's timeout; returns
 // what happened. Throws DeliveryError when the webhook was removed or its
 // receiver refused (named by id: a URL may hold its own secret).
+// `allow_private`: see post_webhook.
 std::string send_webhook(workflow::Database& db, const Mailer& mailer, const ClaimedDelivery& delivery,
-                         const boost::json::object& payload, const std::string& link);
+                         const boost::json::object& payload, const std::string& link, bool allow_private);
 
 struct Webhook {
   std::int64_t id = 0;

@@ -371,7 +371,8 @@ api::HttpResponse add_webhook(PageContext& ctx) {
   if (!errors.empty()) return webhooks_page(ctx, errors, 400);
   std::string secret;
   try {
-    (void)notifications::add_webhook(*ctx.app.db, *cases::directory(), scope, url, secret, ctx.app.engine->now());
+    (void)notifications::add_webhook(*ctx.app.db, *cases::directory(), scope, url, secret, ctx.app.engine->now(),
+                                     ctx.app.options.webhooks_to_private_addresses);
   } catch (const notifications::NotificationError& e) {
     const std::string message = e.what();
     const std::string field = message.find("url") != std::string::npos || message.find("webhook to") != std::string::npos

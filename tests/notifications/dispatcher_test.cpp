@@ -67,6 +67,7 @@ class DispatcherTest : public ::testing::Test {
     o.backoff_base = std::chrono::seconds(0);  // retries due at once
     o.max_attempts = 3;
     o.public_url = "https://s2s.example.org";
+    o.webhooks_to_private_addresses = true;  // the test's receiver is on loopback
     return o;
   }
 
@@ -256,7 +257,8 @@ TEST_F(DispatcherTest, WebhooksOfTheSchoolsAllianceGetASignedPostAndAFailureIsRe
   SmtpSink receiver("http_sink.py");
   const std::string url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hooks/s2s";
   std::string secret;
-  const auto hook = add_webhook(*db_, *cases::directory(), "alliance:1", url, secret, std::chrono::system_clock::now());
+  const auto hook =
+      add_webhook(*db_, *cases::directory(), "alliance:1", url, secret, std::chrono::system_clock::now(), true);
   EXPECT_EQ(secret.rfind("whsec_", 0), 0u);
   std::string unused;
   EXPECT_THROW(
@@ -269,7 +271,7 @@ TEST_F(DispatcherTest, WebhooksOfTheSchoolsAllianceGetASignedPostAndAFailureIsRe
       (void)add_webhook(*db_, *cases::directory(), "alliance:1", "ftp://x", unused, std::chrono::system_clock::now()),
       NotificationError);
   EXPECT_THROW(
-      (void)add_webhook(*db_, *cases::directory(), "alliance:1", url, unused, std::chrono::system_clock::now()),
+      (void)add_webhook(*db_, *cases::directory(), "alliance:1", url, unused, std::chrono::system_clock::now(), true),
       NotificationError);  // the same again
 
   receiver.answer(503);
@@ -468,6 +470,72 @@ TEST_F(DispatcherTest, ALeadNarrowedToPhasesHearsOnlyOfSchoolsInThosePhases) {
   std::set<std::string> to;
   for (const auto& m : sink.messages()) to.insert(std::string(m.at("rcpt_tos").as_array().at(0).as_string()));
   EXPECT_EQ(to, (std::set<std::string>{"amy@example.org", "second@example.org", "prim@example.org"}));
+}
+
+}  // namespace
+}  // namespace s2s::notifications
+
+namespace s2s::notifications {
+namespace {
+
+TEST(WebhookAddressTest, LoopbackPrivateAndLinkLocalAddressesAreNotForWebhooks) {
+  for (const char* ip : {"127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
+                         "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "::", "fe80::1", "fd00::1",
+                         "::ffff:127.0.0.1", "::ffff:10.0.0.1", "not an address"}) {
+    EXPECT_TRUE(is_private_address(ip)) << ip;
+  }
+  for (const char* ip : {"8.8.8.8", "172.32.0.1", "192.169.0.1", "100.128.0.1", "2001:db8::1", "::ffff:8.8.8.8"}) {
+    EXPECT_FALSE(is_private_address(ip)) << ip;
+  }
+}
+
+TEST_F(DispatcherTest, AWebhookMayNotReachTheServersOwnNetworkUnlessAllowed) {
+  std::string secret;
+  for (const char* url : {"http://localhost:8080/x", "http://127.0.0.1/x", "https://10.0.0.5/x", "http://[::1]:9/x",
+                          "http://user@192.168.0.2:80/x", "http://169.254.169.254/latest/meta-data",
+                          "http://printer.localhost/x"}) {
+    EXPECT_THROW((void)add_webhook(*db_, *cases::directory(), "alliance:1", url, secret,
+                                   std::chrono::system_clock::now()),
+                 NotificationError)
+        << url;
+  }
+  EXPECT_EQ(testing::count_rows(*db_, "SELECT count(*) FROM webhooks"), 0);
+  // A name is checked as the delivery connects: here one added with leave,
+  // then delivered by a dispatcher that does not allow it. The receiver hears
+  // nothing, and the record says why (never what the receiver said).
+  SmtpSink mail;
+  SmtpSink receiver("http_sink.py");
+  (void)add_webhook(*db_, *cases::directory(), "alliance:1",
+                    "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hooks", secret,
+                    std::chrono::system_clock::now(), true);
+  refer(146330);
+  auto strict = options();
+  strict.webhooks_to_private_addresses = false;
+  strict.max_attempts = 1;
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(mail.url())), strict);
+  (void)dispatcher.run_once();
+  EXPECT_TRUE(receiver.messages().empty());
+  bool refused = false;
+  for (const auto& n : notifications(*db_, "dead", 10)) {
+    for (const auto& d : n.deliveries) {
+      if (d.channel == "webhook") refused = d.last_error.find("refused: the host is at 127.0.0.1") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(refused);
+  // A receiver's own words are not kept: only its status.
+  SmtpSink other("http_sink.py");
+  other.answer(500);
+  EXPECT_THROW(
+      {
+        try {
+          post_webhook("http://127.0.0.1:" + std::to_string(other.port()) + "/x", "s", "d", "{}",
+                       std::chrono::seconds(5), true);
+        } catch (const DeliveryError& e) {
+          EXPECT_EQ(std::string(e.what()), "answered 500");
+          throw;
+        }
+      },
+      DeliveryError);
 }
 
 }  // namespace
