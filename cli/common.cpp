@@ -118,6 +118,8 @@ std::unique_ptr<workflow::Engine> make_engine(const Settings& settings, std::sha
   auto kinds = cases::all_kinds();
   workflow::EngineOptions options;
   options.policy = deadline_policy(settings, *kinds);
+  // Commands serving people say how far back they may date events.
+  if (settings.get("backdate-years")) options.backdate_years = static_cast<int>(settings.integer("backdate-years", 0, 20));
   return std::make_unique<workflow::Engine>(std::move(db), std::move(kinds), std::move(options));
 }
 

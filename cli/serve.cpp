@@ -136,6 +136,10 @@ Command serve_command() {
                    {"io-threads", "N", "threads running sockets", "1"},
                    {"workers", "N", "threads running request handlers", "8"},
                    {"max-connections", "N", "open connections at most; more get 503", "512"},
+                   {"backdate-years", "N",
+                    "leads and admins may date events from the start of the academic year N before this one (others: "
+                    "this term)",
+                    "1"},
                    {"max-connections-per-client", "N",
                     "open connections from one address at most; more get 503 (behind a proxy, all are one)", "128"},
                    {"max-body-bytes", "N", "largest request body; larger get 413", "1048576"},

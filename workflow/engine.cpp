@@ -199,9 +199,26 @@ struct Engine::Impl {
 
   year_month_day today() const { return london_date(options.clock()); }
 
-  void check_occurred_on(year_month_day occurred_on, std::optional<year_month_day> opened_on) const {
+  void check_occurred_on(year_month_day occurred_on, std::optional<year_month_day> opened_on,
+                         const Actor& actor) const {
     if (!occurred_on.ok()) throw payload_error("occurred_on", "is not a date that exists");
     const auto now = today();
+    if (!actor.is_system()) {
+      // The academic year starts on 1 September; terms on 1 September, 1 January and 1 April.
+      const int year = static_cast<int>(now.year());
+      const unsigned month = static_cast<unsigned>(now.month());
+      const bool far = names_role(options.backdate_roles, actor.role);
+      const year_month_day earliest =
+          far ? std::chrono::year(year - (month >= 9 ? 0 : 1) - options.backdate_years) / std::chrono::September / 1
+          : month >= 9 ? std::chrono::year(year) / std::chrono::September / 1
+          : month >= 4 ? std::chrono::year(year) / std::chrono::April / 1
+                       : std::chrono::year(year) / std::chrono::January / 1;
+      if (std::chrono::sys_days(occurred_on) < std::chrono::sys_days(earliest)) {
+        throw payload_error("occurred_on", format_date(occurred_on) + " is too far back: a " + actor.role +
+                                               " may date it from " + format_date(earliest) +
+                                               (far ? "" : " (the start of this term)"));
+      }
+    }
     if (std::chrono::sys_days(occurred_on) > std::chrono::sys_days(now)) {
       throw payload_error("occurred_on", format_date(occurred_on) + " is in the future (today is " + format_date(now) +
                                              " in Europe/London)");
@@ -404,7 +421,7 @@ struct Engine::Impl {
       throw EngineError(EngineError::Code::not_permitted,
                         fmt::format("a {} may not send '{}' (it is sent by: {})", actor.role, event, info->who));
     }
-    check_occurred_on(occurred_on, opened_on);
+    check_occurred_on(occurred_on, opened_on, actor);
     if (!kind.accepts(row.state, event)) throw not_allowed(kind, row, event);
     validate_payload(payload, info->fields);
 
@@ -537,7 +554,7 @@ Case Engine::open_case(std::string_view kind_name, std::int32_t school_urn, cons
   if (school_urn <= 0) throw payload_error("school_urn", "must be a positive URN");
   validate_payload(payload, kind.open_fields());
   const auto on = occurred_on.value_or(impl_->today());
-  impl_->check_occurred_on(on, std::nullopt);
+  impl_->check_occurred_on(on, std::nullopt, actor);
   const auto cal = impl_->current_calendar();
   const CaseRow row = impl_->db->transact([&](Database::Connection& connection) {
     CaseStore store(connection);

@@ -122,6 +122,13 @@ struct EngineOptions {
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
   // Attempts at a timer event before its timer is marked failed.
   int max_timer_attempts = 5;
+  // How far back a person may date an event or a referral (docs/machines.md,
+  // step 5): people whose role is in `backdate_roles` from the start of the
+  // academic year `backdate_years` before the current one (1: the current and
+  // the previous), everyone else from the start of the current term (1
+  // September, 1 January or 1 April). The system's own events are not limited.
+  int backdate_years = 1;
+  std::string backdate_roles = "lead,admin";
 };
 
 // What one round of timer firing did.

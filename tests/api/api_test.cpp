@@ -1052,3 +1052,43 @@ TEST_F(ApiTest, AReferralsLinksMustBeToCasesTheSenderCanSee) {
 
 }  // namespace
 }  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+TEST_F(ApiTest, APersonMayDateAnEventOnlySoFarBack) {
+  const auto today = app_.engine->today();
+  const int year = static_cast<int>(today.year());
+  const unsigned month = static_cast<unsigned>(today.month());
+  const std::string previous_year_start = std::to_string(year - (month >= 9 ? 1 : 2)) + "-09-01";
+  const std::string too_early = std::to_string(year - (month >= 9 ? 1 : 2)) + "-08-31";
+  const std::string term_start = month >= 9 ? std::to_string(year) + "-09-01"
+                                 : month >= 4 ? std::to_string(year) + "-04-01"
+                                              : std::to_string(year) + "-01-01";
+  const auto open = [&](const std::string& who, const std::string& on, int urn) {
+    return call(who, "POST", "/api/v1/cases",
+                R"({"kind":"support_request","school_urn":)" + std::to_string(urn) + R"(,"occurred_on":")" + on +
+                    R"(","data":{"summary":"s","source":"lead"}})");
+  };
+  // A school dating its referral in 2000, or before this term: refused by name.
+  for (const std::string& on : {std::string("2000-01-04"), too_early}) {
+    const auto r = call("school", "POST", "/api/v1/cases",
+                        R"({"kind":"support_request","school_urn":)" + std::to_string(demo_.deployed_school_urn) +
+                            R"(,"occurred_on":")" + on + R"(","data":{"summary":"s"}})");
+    EXPECT_EQ(r.status, 400) << on << ": " << r.body;
+    EXPECT_NE(r.body.find("too far back"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("from " + term_start + " (the start of this term)"), std::string::npos) << r.body;
+  }
+  // A lead may go back to the start of the previous academic year, not a day more.
+  (void)cases::import_gias(*app_.db,
+                           "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
+                           "199401,Backdated Primary,830,Derbyshire,Primary,Open\n");
+  cases::add_alliance_member(*app_.db, demo_.alliance_id, 199401);
+  const auto early = open("lead", too_early, 199401);
+  EXPECT_EQ(early.status, 400) << early.body;
+  EXPECT_NE(early.body.find("may date it from " + previous_year_start), std::string::npos) << early.body;
+  EXPECT_EQ(open("lead", previous_year_start, 199401).status, 201);
+}
+
+}  // namespace
+}  // namespace s2s::testing

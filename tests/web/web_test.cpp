@@ -653,8 +653,8 @@ TEST_F(WebTest, ARefusalByTheEngineShowsInTheErrorSummaryAndNothingIsApplied) {
                                             {"date-day", today.substr(8, 2)},
                                             {"date-month", today.substr(5, 2)},
                                             {"date-year", today.substr(0, 4)},
-                                            {"days", "5"},
-                                            {"activity", "A long week"}});
+                                            {"days", "0.7"},
+                                            {"activity", "Most of a day"}});
   EXPECT_EQ(refused.status, 422);
   EXPECT_TRUE(contains(refused.body, "There is a problem")) << refused.body;
   EXPECT_TRUE(contains(refused.body, "0.5 or 1")) << refused.body;
