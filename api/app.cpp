@@ -55,6 +55,19 @@ void register_routes(Router& router, App& app) {
   register_reference_routes(router, app);
 }
 
+std::optional<ConcurrencyLimiter::Ticket> ConcurrencyLimiter::enter(std::int64_t key, int most) {
+  std::lock_guard lock(mutex_);
+  int& running = running_[key];
+  if (running >= most) return std::nullopt;
+  ++running;
+  return Ticket(*this, key);
+}
+
+void ConcurrencyLimiter::leave(std::int64_t key) {
+  std::lock_guard lock(mutex_);
+  if (const auto it = running_.find(key); it != running_.end() && --it->second <= 0) running_.erase(it);
+}
+
 HttpHandler make_handler(const Router& router, App& app) {
   return [&router, &app](const HttpRequest& request) {
     const auto started = std::chrono::steady_clock::now();

@@ -7,9 +7,11 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "api/metrics.h"
 #include "api/router.h"
+#include "cases/report_cache.h"
 #include "workflow/database.h"
 #include "workflow/engine.h"
 
@@ -26,6 +28,7 @@ struct ApiOptions {
   double failed_login_burst = 20;                    // this many: more failures get 429 (good tokens never do)
   std::chrono::hours idempotency_ttl{24};            // keys older than this are forgotten
   std::string public_url = "http://127.0.0.1:8080";  // where people reach s2s: links in feeds
+  int costly_per_user = 2;                           // reports (and CSVs) one user may have in the making at once
   bool webhooks_to_private_addresses = false;        // webhooks may be added to loopback and private addresses
 };
 
@@ -55,6 +58,36 @@ class RateLimiter {
 };
 
 // What the HTTP routes work with. Shared by every worker thread.
+// How many costly requests (reports, CSVs) each user has in the making, so
+// that one person asking for dozens at once cannot slow everyone else.
+class ConcurrencyLimiter {
+ public:
+  // Held while the request runs; leaving releases it.
+  class Ticket {
+   public:
+    Ticket(ConcurrencyLimiter& limiter, std::int64_t key) : limiter_(&limiter), key_(key) {}
+    Ticket(Ticket&& other) noexcept : limiter_(std::exchange(other.limiter_, nullptr)), key_(other.key_) {}
+    Ticket(const Ticket&) = delete;
+    Ticket& operator=(const Ticket&) = delete;
+    Ticket& operator=(Ticket&&) = delete;
+    ~Ticket() {
+      if (limiter_ != nullptr) limiter_->leave(key_);
+    }
+
+   private:
+    ConcurrencyLimiter* limiter_;
+    std::int64_t key_;
+  };
+
+  // A ticket when `key` has fewer than `most` in the making; nullopt otherwise.
+  [[nodiscard]] std::optional<Ticket> enter(std::int64_t key, int most);
+
+ private:
+  void leave(std::int64_t key);
+  std::mutex mutex_;
+  std::unordered_map<std::int64_t, int> running_;
+};
+
 struct App {
   std::shared_ptr<workflow::Database> db;
   std::unique_ptr<workflow::Engine> engine;
@@ -63,6 +96,8 @@ struct App {
   RateLimiter limiter;        // per user
   RateLimiter failed_logins;  // per client address
   RateLimiter sign_in_requests;  // web sign-in links asked for, per client address
+  ConcurrencyLimiter costly;     // reports and CSVs in the making, per user
+  cases::ReportCache reports;    // reports made for a scope and a state of the data
 };
 
 // Registers every route of s2sd on `router`. `app` must outlive the router.

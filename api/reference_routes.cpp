@@ -516,7 +516,9 @@ HttpResponse kpi_report(RouteContext& ctx) {
   scope.with_overdue_items = false;
   // A scope the report refuses (an unknown alliance, a date out of range) is
   // workflow::InvalidInput naming the parameter: a 400.
-  const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  const auto ticket = ctx.costly();
+  const auto made = ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  const auto& report = *made;
   if (explain &&
       std::none_of(report.kpis.begin(), report.kpis.end(), [&](const auto& k) { return k.id == *explain; })) {
     bad_request("explain", "query parameter explain: no KPI '" + *explain + "'");
@@ -603,7 +605,9 @@ HttpResponse quarterly_report(RouteContext& ctx) {
                                *quarter_text + "'");
   }
   keep_to_caller(ctx, scope);
-  const auto report = cases::progress_report(*ctx.app.db, ctx.app.engine->calendar(), scope, *quarter, today);
+  const auto ticket = ctx.costly();
+  const auto made = ctx.app.reports.progress(*ctx.app.db, ctx.app.engine->calendar(), scope, *quarter, today);
+  const auto& report = *made;
   HttpResponse response;
   if (format == "html") {
     response.content_type = "text/html; charset=utf-8";

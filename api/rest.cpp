@@ -530,6 +530,17 @@ const std::string& RouteContext::param(std::string_view name) const {
   return it->second;
 }
 
+ConcurrencyLimiter::Ticket RouteContext::costly() const {
+  auto ticket = app.costly.enter(caller.user.id, app.options.costly_per_user);
+  if (!ticket) {
+    throw Problem(429, "too-many-requests", "Too many requests",
+                  "you have " + std::to_string(app.options.costly_per_user) +
+                      " reports in the making already; retry when one is done")
+        .header("Retry-After", "1");
+  }
+  return std::move(*ticket);
+}
+
 void RouteContext::audit(std::string action, std::string subject, std::string detail) const {
   try {
     workflow::record_audit(*app.db, {caller.actor.name, std::move(action), std::move(subject), std::move(detail)},

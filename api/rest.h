@@ -126,6 +126,9 @@ struct RouteContext {
   const workflow::CaseKind* case_kind = nullptr;
 
   [[nodiscard]] const std::string& param(std::string_view name) const;
+  // A place among the caller's costly requests (reports, CSVs) in the making;
+  // a 429 with Retry-After when they have their share running already.
+  [[nodiscard]] ConcurrencyLimiter::Ticket costly() const;
   // Records in the audit trail what the caller has just done (workflow/audit.h;
   // codes in docs/audit.md). A trail that cannot be written is logged: the change stands.
   void audit(std::string action, std::string subject, std::string detail = {}) const;

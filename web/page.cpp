@@ -457,6 +457,15 @@ api::HttpResponse page(PageContext& ctx, std::string_view template_name, json::o
   return response;
 }
 
+api::ConcurrencyLimiter::Ticket costly(PageContext& ctx) {
+  auto ticket = ctx.app.costly.enter(ctx.user().id, ctx.app.options.costly_per_user);
+  if (!ticket) {
+    throw PageRefusal{429, "Reports are still being made",
+                      "You have other reports being made in other tabs or windows. Wait for them, then try again."};
+  }
+  return std::move(*ticket);
+}
+
 void audit(PageContext& ctx, std::string action, std::string subject, std::string detail) {
   try {
     workflow::record_audit(*ctx.app.db,

@@ -101,6 +101,10 @@ void add_page(api::Router& router, api::App& app, const WebOptions& options, Lin
 [[nodiscard]] api::HttpResponse page(PageContext& ctx, std::string_view template_name, boost::json::object model,
                                      int status = 200);
 
+// A place among the person's costly pages (reports, CSVs) in the making; a
+// 429 page when they have their share running already.
+[[nodiscard]] api::ConcurrencyLimiter::Ticket costly(PageContext& ctx);
+
 // Records in the audit trail what the signed-in person has just done
 // (workflow/audit.h; codes in docs/audit.md). A trail that cannot be written
 // is logged, not shown: the change has been made.

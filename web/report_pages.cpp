@@ -98,7 +98,9 @@ std::string scope_name(PageContext& ctx, const cases::KpiScope& scope) {
 api::HttpResponse kpis_csv(PageContext& ctx) {
   auto scope = asked_scope(ctx);
   scope.with_references = true;
-  const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  const auto ticket = costly(ctx);
+  const auto made = ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  const auto& report = *made;
   api::HttpResponse response;
   response.content_type = "text/csv; charset=utf-8";
   response.body = cases::kpi_csv(report);
@@ -265,7 +267,9 @@ json::array charts(const cases::KpiReport& report) {
 api::HttpResponse kpis(PageContext& ctx) {
   auto asked = asked_scope(ctx);
   asked.with_references = false;
-  const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), asked, ctx.app.engine->today());
+  const auto ticket = costly(ctx);
+  const auto made = ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), asked, ctx.app.engine->today());
+  const auto& report = *made;
   const auto& scope = report.scope;
   const std::string& year = scope.academic_year;
   const std::string current = cases::academic_year_of(ctx.app.engine->today());
@@ -326,7 +330,9 @@ api::HttpResponse kpis(PageContext& ctx) {
 api::HttpResponse kpi_cases(PageContext& ctx) {
   auto scope = asked_scope(ctx);
   scope.with_references = true;
-  const auto report = cases::kpi_report(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  const auto ticket = costly(ctx);
+  const auto made = ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  const auto& report = *made;
   const auto* k = find_kpi(report, ctx.param("id"));
   if (k == nullptr) throw PageRefusal{404, "Page not found", "There is no KPI called " + ctx.param("id") + "."};
   constexpr std::size_t kPerPage = 50;
@@ -392,7 +398,9 @@ api::HttpResponse quarterly(PageContext& ctx) {
   }
   cases::KpiScope scope;
   cases::keep_report_scope_to(ctx.user(), scope);
-  const auto report = cases::progress_report(*ctx.app.db, ctx.app.engine->calendar(), scope, quarter, today);
+  const auto ticket = costly(ctx);
+  const auto made = ctx.app.reports.progress(*ctx.app.db, ctx.app.engine->calendar(), scope, quarter, today);
+  const auto& report = *made;
   json::array rows;
   for (const auto& k : report.current.kpis) {
     const cases::Kpi* before = nullptr;

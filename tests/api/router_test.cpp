@@ -101,3 +101,20 @@ TEST(RateLimiterTest, KeysThatHaveRefilledAreForgottenSoManyClientsCannotGrowItW
 
 }  // namespace
 }  // namespace s2s::api
+
+namespace s2s::api {
+namespace {
+
+TEST(ConcurrencyLimiterTest, EachKeyHasItsShareAndLeavingFreesIt) {
+  ConcurrencyLimiter limiter;
+  auto a = limiter.enter(1, 2);
+  auto b = limiter.enter(1, 2);
+  ASSERT_TRUE(a && b);
+  EXPECT_FALSE(limiter.enter(1, 2));  // user 1 has two in the making
+  EXPECT_TRUE(limiter.enter(2, 2));   // user 2 is not held up by them
+  a.reset();
+  EXPECT_TRUE(limiter.enter(1, 2));
+}
+
+}  // namespace
+}  // namespace s2s::api

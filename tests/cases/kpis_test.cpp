@@ -13,8 +13,10 @@
 #include "cases/kinds.h"
 #include "cases/progress_report.h"
 #include "cases/providers.h"
+#include "cases/report_cache.h"
 #include "cases/schools.h"
 #include "tests/support/test_database.h"
+#include "workflow/audit.h"
 #include "workflow/errors.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
@@ -863,6 +865,51 @@ TEST_F(KpiTest, SchoolsThatSelfReferAreCountedOnceBesideTheYearBefore) {
   EXPECT_DOUBLE_EQ(k.denominator, 3);  // A, B and C referred this year
   EXPECT_EQ(k.previous, 1.0);          // B, last year
   EXPECT_EQ(k.unit, "schools");
+}
+
+}  // namespace
+}  // namespace s2s::cases
+
+namespace s2s::cases {
+namespace {
+
+// A report is made once for a scope and a state of the data: asked again it
+// is the same, and any recorded change (an event, an administrator's change)
+// makes it fresh, with the new figures.
+TEST_F(KpiTest, AReportIsKeptUntilTheDataChanges) {
+  const auto c1 = matched(100001, "self", l1_, "2026-10-08");
+  ReportCache cache;
+  KpiScope scope;
+  scope.academic_year = "2026/27";
+  const auto first = cache.kpis(*db_, engine_->calendar(), scope, engine_->today());
+  const auto again = cache.kpis(*db_, engine_->calendar(), scope, engine_->today());
+  EXPECT_EQ(first.get(), again.get());
+  EXPECT_EQ(cache.made(), 1u);
+  // Another scope, another day: other reports.
+  KpiScope region = scope;
+  region.mini_region = "Northamptonshire";
+  (void)cache.kpis(*db_, engine_->calendar(), region, engine_->today());
+  (void)cache.kpis(*db_, engine_->calendar(), scope, day("2027-09-11"));
+  EXPECT_EQ(cache.made(), 3u);
+  // An event: fresh, and the day it logged is counted.
+  log(c1, "2026-11-03", 1);
+  const auto after_event = cache.kpis(*db_, engine_->calendar(), scope, engine_->today());
+  EXPECT_EQ(cache.made(), 4u);
+  EXPECT_NE(after_event.get(), first.get());
+  EXPECT_DOUBLE_EQ(find(*after_event, "deployment_days_in_need").numerator,
+                   find(*first, "deployment_days_in_need").numerator + 1);
+  // An administrator's change (recorded in the audit trail): fresh too.
+  SchoolEdit need;
+  need.ssif_eligible = false;
+  (void)edit_school(*db_, 100001, need, day("2027-09-10"));
+  workflow::record_audit(*db_, {"admin:cli test", "school.edit", "Alder Primary (URN 100001)", ""}, now_);
+  const auto after_edit = cache.kpis(*db_, engine_->calendar(), scope, engine_->today());
+  EXPECT_EQ(cache.made(), 5u);
+  EXPECT_DOUBLE_EQ(find(*after_edit, "deployment_days_in_need").numerator, 0);
+  // The quarterly report likewise.
+  const auto q = quarter_of(engine_->today());
+  EXPECT_EQ(cache.progress(*db_, engine_->calendar(), scope, q, engine_->today()).get(),
+            cache.progress(*db_, engine_->calendar(), scope, q, engine_->today()).get());
 }
 
 }  // namespace

@@ -1,0 +1,84 @@
+#include "cases/report_cache.h"
+
+#include <fmt/format.h>
+#include <soci/soci.h>
+
+#include "workflow/date.h"
+
+namespace s2s::cases {
+namespace {
+
+// Everything that decides what a report says, as text.
+std::string scope_key(const KpiScope& scope, std::chrono::year_month_day today) {
+  std::string phases;
+  for (const auto& p : scope.phases) phases += p + ",";
+  return fmt::format("{}|a{}|m{}|l{}|p{}|r{}|{}{}|o{}|d{}", scope.academic_year,
+                     scope.alliance ? std::to_string(*scope.alliance) : "", scope.mini_region.value_or(""),
+                     scope.la ? std::to_string(*scope.la) : "", phases, scope.day_rate, scope.with_references ? 'R' : '-',
+                     scope.with_overdue_items ? 'O' : '-', scope.as_of ? workflow::format_date(*scope.as_of) : "",
+                     workflow::format_date(today));
+}
+
+}  // namespace
+
+std::string data_version(workflow::Database& db) {
+  return db.read([](soci::session& sql) {
+    std::string newest_event;
+    long long at_newest = 0;
+    long long newest_action = 0;
+    soci::indicator event_ind = soci::i_ok;
+    soci::indicator action_ind = soci::i_ok;
+    sql << "SELECT CAST(m AS TEXT), (SELECT count(*) FROM case_history WHERE recorded_at = m)"
+           " FROM (SELECT max(recorded_at) AS m FROM case_history) x",
+        soci::into(newest_event, event_ind), soci::into(at_newest);
+    sql << "SELECT max(id) FROM audit_log", soci::into(newest_action, action_ind);
+    return fmt::format("{}#{}|{}", event_ind == soci::i_ok ? newest_event : "", at_newest,
+                       action_ind == soci::i_ok ? newest_action : 0);
+  });
+}
+
+template <class Report, class Make>
+std::shared_ptr<const Report> ReportCache::find_or_make(const std::string& key, Make&& make) {
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (it->key == key) {
+        entries_.splice(entries_.begin(), entries_, it);
+        return std::static_pointer_cast<const Report>(entries_.front().report);
+      }
+    }
+  }
+  // Made outside the lock: other reports are not held up by this one.
+  auto made = std::make_shared<const Report>(make());
+  std::lock_guard lock(mutex_);
+  ++made_;
+  entries_.push_front(Entry{key, made});
+  while (entries_.size() > capacity_) entries_.pop_back();
+  return made;
+}
+
+std::shared_ptr<const KpiReport> ReportCache::kpis(workflow::Database& db, const workflow::Calendar& calendar,
+                                                   const KpiScope& scope, std::chrono::year_month_day today) {
+  const std::string key = "kpis|" + scope_key(scope, today) + "|" + data_version(db);
+  return find_or_make<KpiReport>(key, [&] { return kpi_report(db, calendar, scope, today); });
+}
+
+std::shared_ptr<const ProgressReport> ReportCache::progress(workflow::Database& db,
+                                                            const workflow::Calendar& calendar, const KpiScope& scope,
+                                                            const Quarter& quarter,
+                                                            std::chrono::year_month_day today) {
+  const std::string key = "progress|" + quarter.id() + "|" + scope_key(scope, today) + "|" + data_version(db);
+  return find_or_make<ProgressReport>(key, [&] { return progress_report(db, calendar, scope, quarter, today); });
+}
+
+void ReportCache::clear() {
+  std::lock_guard lock(mutex_);
+  entries_.clear();
+}
+
+std::size_t ReportCache::made() const {
+  std::lock_guard lock(mutex_);
+  return made_;
+}
+
+}  // namespace s2s::cases
