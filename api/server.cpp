@@ -361,7 +361,8 @@ class Session : public std::enable_shared_from_this<Session> {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
     request.body = std::move(message.body());
-    request.remote_address = remote_;
+    request.remote_address = client_address(request);
+    client_ = request.remote_address;
     method_ = request.method;
     path_ = request.path;
 
@@ -378,6 +379,27 @@ class Session : public std::enable_shared_from_this<Session> {
       asio::post(self->stream_.get_executor(),
                  [self, response = std::move(response)]() mutable { self->do_write(std::move(response)); });
     });
+  }
+
+  // Who sent the request: the peer, or behind a trusted reverse proxy the
+  // nearest address in X-Forwarded-For that is not itself a trusted proxy.
+  std::string client_address(const HttpRequest& request) const {
+    const auto& trusted = server_.options.trusted_proxies;
+    const auto is_trusted = [&](std::string_view a) { return std::find(trusted.begin(), trusted.end(), a) != trusted.end(); };
+    if (!is_trusted(remote_)) return remote_;
+    const auto forwarded = request.header("X-Forwarded-For");
+    if (!forwarded) return remote_;
+    std::string_view hops = *forwarded;
+    while (!hops.empty()) {
+      const auto comma = hops.rfind(',');
+      std::string_view hop = comma == std::string_view::npos ? hops : hops.substr(comma + 1);
+      hops = comma == std::string_view::npos ? std::string_view() : hops.substr(0, comma);
+      while (!hop.empty() && hop.front() == ' ') hop.remove_prefix(1);
+      while (!hop.empty() && hop.back() == ' ') hop.remove_suffix(1);
+      if (hop.empty() || hop.size() > 45) return remote_;  // not an address: trust nothing in it
+      if (!is_trusted(hop)) return std::string(hop);
+    }
+    return remote_;
   }
 
   void do_write(HttpResponse response) {
@@ -399,7 +421,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write(beast::error_code ec) {
     if (!method_.empty()) {
       const auto elapsed = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
-      spdlog::info("{} {} {} {:.1f}ms {}", method_, path_, status_, elapsed, remote_);
+      spdlog::info("{} {} {} {:.1f}ms {}", method_, path_, status_, elapsed, client_.empty() ? remote_ : client_);
     }
     method_.clear();
     ++requests_served_;
@@ -423,6 +445,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<ArrivingBody>> parser_;
   std::string remote_;
+  std::string client_;  // the last request's client (remote_, or behind a trusted proxy who it forwarded for)
   std::string method_;
   std::string path_;
   int status_ = 0;
@@ -541,10 +564,21 @@ void HttpServer::run(bool handle_signals) {
   }
   impl.do_accept();
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < impl.options.io_threads; ++i) {
-    threads.emplace_back([&impl] { impl.ioc.run(); });
-  }
-  impl.ioc.run();
+  // A failure inside one connection's handler (an allocation refused under
+  // memory pressure) ends that connection, never the server: the thread
+  // logs it and goes on serving the others.
+  const auto serve = [&impl] {
+    for (;;) {
+      try {
+        impl.ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("a connection failed: {}; serving on", e.what());
+      }
+    }
+  };
+  for (std::size_t i = 1; i < impl.options.io_threads; ++i) threads.emplace_back(serve);
+  serve();
   for (auto& t : threads) t.join();
   impl.workers.join();
 }

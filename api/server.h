@@ -19,6 +19,9 @@ struct ServerOptions {
   std::size_t worker_threads = 4;                         // threads running handlers
   std::size_t max_connections = 512;                      // further connections get 503 and are closed
   std::size_t max_connections_per_client = 128;           // from one address; further ones get 503 likewise
+  // Reverse proxies whose X-Forwarded-For names the client (rate limits and
+  // failed logins then count the client, not the proxy). Empty: none.
+  std::vector<std::string> trusted_proxies;
   std::size_t max_body_bytes = 1 << 20;                   // larger bodies get 413
   std::size_t max_header_bytes = 16 << 10;                // larger headers get 431
   std::size_t max_upload_bytes = 64 << 20;                // the body limit on upload_paths instead

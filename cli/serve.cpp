@@ -26,6 +26,7 @@
 #include "workflow/engine.h"
 #include "workflow/migrations.h"
 #include "workflow/timer_service.h"
+#include "workflow/text.h"
 
 namespace s2s::cli {
 namespace {
@@ -55,6 +56,9 @@ int run_serve(const Settings& settings) {
   options.max_connections = static_cast<std::size_t>(settings.integer("max-connections", 1, 100000));
   options.max_connections_per_client =
       static_cast<std::size_t>(settings.integer("max-connections-per-client", 1, 100000));
+  if (const auto proxies = settings.get("trusted-proxy"); proxies && !proxies->empty()) {
+    for (const auto proxy : workflow::split_list(*proxies)) options.trusted_proxies.emplace_back(proxy);
+  }
   options.max_body_bytes = static_cast<std::size_t>(settings.integer("max-body-bytes", 1024, 1LL << 30));
   options.read_timeout = std::chrono::milliseconds(settings.integer("read-timeout-ms", 100, 3600000));
   options.write_timeout = std::chrono::milliseconds(settings.integer("write-timeout-ms", 100, 3600000));
@@ -136,6 +140,8 @@ Command serve_command() {
                    {"io-threads", "N", "threads running sockets", "1"},
                    {"workers", "N", "threads running request handlers", "8"},
                    {"max-connections", "N", "open connections at most; more get 503", "512"},
+                   {"trusted-proxy", "ADDRESSES",
+                    "reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client", ""},
                    {"backdate-years", "N",
                     "leads and admins may date events from the start of the academic year N before this one (others: "
                     "this term)",

@@ -164,6 +164,26 @@ TEST(ServerTest, ABodyIsReadAsItArrivesAndOneClientCannotTakeEveryConnection) {
   EXPECT_EQ(http_request(server.port(), "GET", "/again").status, 200);
 }
 
+TEST(ServerTest, BehindATrustedProxyTheClientIsWhoItForwardedFor) {
+  const auto who = [](const HttpRequest& request) { return HttpResponse::json(200, "\"" + request.remote_address + "\""); };
+  {
+    RunningServer direct({}, who);  // no proxy trusted: the header is anyone's to write
+    EXPECT_EQ(http_request(direct.port(), "GET", "/", "", {{"X-Forwarded-For", "203.0.113.9"}}).body, "\"127.0.0.1\"");
+  }
+  ServerOptions options;
+  options.trusted_proxies = {"127.0.0.1", "10.0.0.2"};
+  RunningServer proxied(options, who);
+  const auto through = [&](const std::string& forwarded) {
+    return http_request(proxied.port(), "GET", "/", "", {{"X-Forwarded-For", forwarded}}).body;
+  };
+  EXPECT_EQ(through("203.0.113.9"), "\"203.0.113.9\"");
+  // The nearest hop the proxies did not add: a client cannot pass itself off as another.
+  EXPECT_EQ(through("198.51.100.7, 203.0.113.9"), "\"203.0.113.9\"");
+  EXPECT_EQ(through("198.51.100.7, 203.0.113.9, 10.0.0.2"), "\"203.0.113.9\"");
+  EXPECT_EQ(through(std::string(60, 'x')), "\"127.0.0.1\"");  // not an address
+  EXPECT_EQ(http_request(proxied.port(), "GET", "/").body, "\"127.0.0.1\"");
+}
+
 TEST(ServerTest, KeepAliveServesPipelinedRequestsInOrder) {
   RunningServer server({}, echo_handler());
   const auto received = raw_exchange(server.port(),
