@@ -173,7 +173,8 @@ HttpResponse open_case(RouteContext& ctx) {
   }
   Case opened;
   try {
-    opened = ctx.app.engine->open_case(kind_name, static_cast<std::int32_t>(*urn), data, ctx.caller.actor, occurred_on);
+    opened = ctx.app.engine->open_case(kind_name, static_cast<std::int32_t>(*urn), data, ctx.caller.actor, occurred_on,
+                                       ctx.in_same_transaction());
   } catch (const workflow::EngineError& e) {
     // Schools are public (GIAS): saying one lies outside the caller's scope leaks nothing.
     if (e.code() == workflow::EngineError::Code::out_of_scope) {
@@ -321,7 +322,8 @@ HttpResponse send_event(RouteContext& ctx) {
   if (std::chrono::sys_days(occurred_on) > std::chrono::sys_days(ctx.app.engine->today())) {
     bad_request("$.occurred_on", "$.occurred_on lies in the future: " + workflow::format_date(occurred_on));
   }
-  const Case moved = ctx.app.engine->apply(c.id, event, data, ctx.caller.actor, occurred_on, expected);
+  const Case moved =
+      ctx.app.engine->apply(c.id, event, data, ctx.caller.actor, occurred_on, expected, ctx.in_same_transaction());
   ctx.committed = true;
   ctx.app.metrics.count_event(moved.kind, event);
   return case_response(ctx, 200, moved);
@@ -385,6 +387,15 @@ HttpResponse case_ratings(RouteContext& ctx) {
 }
 
 }  // namespace
+
+HttpResponse committed_answer(RouteContext& ctx, std::int64_t case_id) {
+  const auto c = cases::find_visible_case(*ctx.app.engine, ctx.caller.actor, std::to_string(case_id));
+  if (!c) not_found("no case " + std::to_string(case_id));
+  const bool opening = ctx.request.path == "/api/v1/cases";
+  HttpResponse response = case_response(ctx, opening ? 201 : 200, *c);
+  if (opening) response.headers.emplace_back("Location", "/api/v1/cases/" + std::to_string(c->id));
+  return response;
+}
 
 void register_case_routes(Router& router, App& app) {
   add_api_route(router, app, "POST", "/api/v1/cases", "*", open_case);

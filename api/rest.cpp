@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "api/json_views.h"
+#include "api/routes.h"
 #include "cases/gias_import.h"
 #include "cases/providers.h"
 #include "workflow/audit.h"
@@ -530,6 +531,13 @@ const std::string& RouteContext::param(std::string_view name) const {
   return it->second;
 }
 
+workflow::Engine::InTransaction RouteContext::in_same_transaction() const {
+  if (!idempotency) return {};
+  return [key = *idempotency](workflow::Database::Connection& connection, std::int64_t case_id) {
+    workflow::mark_idempotency_committed(connection, key.first, key.second, case_id);
+  };
+}
+
 ConcurrencyLimiter::Ticket RouteContext::costly() const {
   auto ticket = app.costly.enter(caller.user.id, app.options.costly_per_user);
   if (!ticket) {
@@ -656,8 +664,10 @@ void add_api_route(Router& router, App& app, std::string method, std::string pat
         }
 
         bool committed = false;
+        std::optional<std::pair<std::int64_t, std::string>> claimed_key;
         const auto run = [&]() -> HttpResponse {
           RouteContext ctx{app, request, params, caller};
+          ctx.idempotency = claimed_key;
           try {
             HttpResponse response = handler(ctx);
             committed = ctx.committed;
@@ -685,6 +695,12 @@ void add_api_route(Router& router, App& app, std::string method, std::string pat
                             "the Idempotency-Key '" + key_text +
                                 "' was used with another request; use a new key for a new request");
             }
+            if (!claim.answer && claim.committed_case_id) {
+              // Its work committed but its answer was never stored (the
+              // process died between them): the case as it now is.
+              RouteContext ctx{app, request, params, caller};
+              return committed_answer(ctx, *claim.committed_case_id);
+            }
             if (!claim.answer) {
               throw Problem(409, "idempotency-key-in-progress", "Request in progress",
                             "the first request with this Idempotency-Key has not finished; retry shortly")
@@ -692,6 +708,7 @@ void add_api_route(Router& router, App& app, std::string method, std::string pat
             }
             return replayed(*claim.answer);
           }
+          claimed_key.emplace(caller.user.id, key_text);
           HttpResponse response = run();
           try {
             complete_key(app, caller.user.id, key_text, response, committed);

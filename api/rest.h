@@ -126,6 +126,13 @@ struct RouteContext {
   const workflow::CaseKind* case_kind = nullptr;
 
   [[nodiscard]] const std::string& param(std::string_view name) const;
+  // The request's Idempotency-Key (user, key), when it carries one that it claimed.
+  std::optional<std::pair<std::int64_t, std::string>> idempotency{};
+  // What an opening or event must also do in its own transaction: note the
+  // case on the request's Idempotency-Key, so that the key's work and its
+  // record commit together. Empty without a key.
+  [[nodiscard]] workflow::Engine::InTransaction in_same_transaction() const;
+
   // A place among the caller's costly requests (reports, CSVs) in the making;
   // a 429 with Retry-After when they have their share running already.
   [[nodiscard]] ConcurrencyLimiter::Ticket costly() const;

@@ -545,7 +545,7 @@ Engine::Engine(std::shared_ptr<Database> db, std::shared_ptr<const KindRegistry>
 Engine::~Engine() = default;
 
 Case Engine::open_case(std::string_view kind_name, std::int32_t school_urn, const boost::json::object& payload,
-                       const Actor& actor, std::optional<year_month_day> occurred_on) {
+                       const Actor& actor, std::optional<year_month_day> occurred_on, const InTransaction& also) {
   const CaseKind& kind = impl_->kind_of(std::string(kind_name));
   if (!actor.is_system() && !names_role(kind.opened_by(), actor.role)) {
     throw EngineError(EngineError::Code::not_permitted, fmt::format("a {} may not open a {} (it is opened by: {})",
@@ -558,20 +558,24 @@ Case Engine::open_case(std::string_view kind_name, std::int32_t school_urn, cons
   const auto cal = impl_->current_calendar();
   const CaseRow row = impl_->db->transact([&](Database::Connection& connection) {
     CaseStore store(connection);
-    return impl_->open_in(store, kind, school_urn, payload, actor, on, *cal);
+    CaseRow opened = impl_->open_in(store, kind, school_urn, payload, actor, on, *cal);
+    if (also) also(connection, opened.id);
+    return opened;
   });
   return to_case(row);
 }
 
 Case Engine::apply(std::int64_t case_id, std::string_view event, const boost::json::object& payload, const Actor& actor,
-                   year_month_day occurred_on, std::optional<int> expected_version) {
+                   year_month_day occurred_on, std::optional<int> expected_version, const InTransaction& also) {
   const auto cal = impl_->current_calendar();
   for (int attempt = 1;; ++attempt) {
     try {
       return impl_->db->transact([&](Database::Connection& connection) {
         CaseStore store(connection);
-        return impl_->apply_in(store, case_id, event, payload, actor, occurred_on, expected_version, std::nullopt,
-                               *cal);
+        auto moved = impl_->apply_in(store, case_id, event, payload, actor, occurred_on, expected_version,
+                                     std::nullopt, *cal);
+        if (also) also(connection, case_id);
+        return moved;
       });
     } catch (const EngineError& e) {
       // Without an expected version the caller wants the event applied to whatever the case is now.

@@ -151,15 +151,20 @@ class Engine {
   // numbered per prefix and year). occurred_on defaults to today. A person
   // (an actor with a role) must be one the kind may be opened by, and the
   // school within their scope. Throws EngineError.
+  // Work the caller adds to an opening's or event's own transaction (an
+  // idempotency key's record), given the case's id: it commits with it or not at all.
+  using InTransaction = std::function<void(Database::Connection&, std::int64_t case_id)>;
+
   Case open_case(std::string_view kind, std::int32_t school_urn, const boost::json::object& payload, const Actor& actor,
-                 std::optional<std::chrono::year_month_day> occurred_on = std::nullopt);
+                 std::optional<std::chrono::year_month_day> occurred_on = std::nullopt, const InTransaction& also = {});
 
   // Applies one event. With expected_version, a case that has moved on is a
   // version_conflict; without it, a concurrent change is retried. A person
   // must have a role the event names (not_permitted) and the case within
   // their scope (out_of_scope). Throws EngineError.
   Case apply(std::int64_t case_id, std::string_view event, const boost::json::object& payload, const Actor& actor,
-             std::chrono::year_month_day occurred_on, std::optional<int> expected_version = std::nullopt);
+             std::chrono::year_month_day occurred_on, std::optional<int> expected_version = std::nullopt,
+             const InTransaction& also = {});
 
   [[nodiscard]] std::optional<Case> find(std::int64_t case_id);
   // The case named by its id ("42") or its reference ("SR-2026-0042", in any

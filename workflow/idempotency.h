@@ -25,19 +25,31 @@ struct StoredAnswer {
 
 // What claiming a key found.
 struct KeyClaim {
-  bool claimed = false;                // true: the key is new and now this request's
+  bool claimed = false;                // true: the key is new (or its first request died first) and now this request's
   std::string request_hash;            // when not claimed: the hash of the request that holds the key
   std::optional<StoredAnswer> answer;  // when not claimed: its answer, none while it still runs
+  // When not claimed and without an answer: the case its first request's
+  // work wrote, committed although the answer was never stored (the process
+  // died between them).
+  std::optional<std::int64_t> committed_case_id;
 };
 
 // Claims (user_id, key) for a request to `method` `path` whose fingerprint is
 // `request_hash`, at `now`; keys created before now - ttl are forgotten first.
-// When the key was claimed before, returns what is stored for it instead.
+// When the key was claimed before, returns what is stored for it instead;
+// but a claim older than `lease` with no answer and no committed work is
+// taken over (its request died before its work committed, so it did nothing).
 // Runs in its own transaction. Throws DatabaseUnavailable or DatabaseError.
 [[nodiscard]] KeyClaim claim_idempotency_key(Database& db, std::int64_t user_id, const std::string& key,
                                              const std::string& method, const std::string& path,
                                              const std::string& request_hash, std::chrono::system_clock::time_point now,
-                                             std::chrono::seconds ttl);
+                                             std::chrono::seconds ttl,
+                                             std::chrono::seconds lease = std::chrono::seconds(60));
+
+// Notes on a claimed key, inside the transaction of the work it guards, the
+// case that work wrote: the key's work and its record commit together.
+void mark_idempotency_committed(Database::Connection& connection, std::int64_t user_id, const std::string& key,
+                                std::int64_t case_id);
 
 // Stores `answer` for a claimed key: later claims get it back. Throws
 // DatabaseUnavailable or DatabaseError.

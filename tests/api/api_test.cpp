@@ -14,6 +14,8 @@
 #include "cases/users.h"
 #include "cases/gias_import.h"
 #include "tests/api/api_fixture.h"
+#include "workflow/sha256.h"
+#include "workflow/idempotency.h"
 #include "workflow/date.h"
 
 namespace s2s::testing {
@@ -1089,6 +1091,90 @@ TEST_F(ApiTest, APersonMayDateAnEventOnlySoFarBack) {
   EXPECT_EQ(early.status, 400) << early.body;
   EXPECT_NE(early.body.find("may date it from " + previous_year_start), std::string::npos) << early.body;
   EXPECT_EQ(open("lead", previous_year_start, 199401).status, 201);
+}
+
+}  // namespace
+}  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+// A process killed in the middle of a request leaves its Idempotency-Key one
+// of two ways, and neither is stuck: its work never committed (the key is
+// free once its lease has passed, and the retry runs), or its work committed
+// without its answer being stored (the retry gets the case as it now is,
+// and nothing runs twice). Here each state is made as the dead process left it.
+TEST_F(ApiTest, AKeyWhoseRequestDiedIsNeverStuckAndItsWorkNeverRunsTwice) {
+  const auto lead = cases::authenticate(*app_.db, tokens_.at("lead"));
+  ASSERT_TRUE(lead);
+  (void)cases::import_gias(*app_.db,
+                           "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
+                           "199501,Killed Primary,830,Derbyshire,Primary,Open\n"
+                           "199502,Committed Primary,830,Derbyshire,Primary,Open\n");
+  cases::add_alliance_member(*app_.db, demo_.alliance_id, 199501);
+  cases::add_alliance_member(*app_.db, demo_.alliance_id, 199502);
+  const auto body_for = [](int urn) {
+    return R"({"kind":"support_request","school_urn":)" + std::to_string(urn) +
+           R"(,"data":{"source":"lead","summary":"s"}})";
+  };
+  const auto hash_for = [](const std::string& body) {
+    return workflow::sha256_hex("POST\n/api/v1/cases\n\n" + body);
+  };
+  const auto cases_of = [&](int urn) {
+    return count_rows(*app_.db, "SELECT count(*) FROM cases WHERE school_urn = " + std::to_string(urn));
+  };
+  const auto now = app_.engine->now();
+
+  // 1. Claimed, then the process died before its work committed.
+  const std::string died = body_for(199501);
+  ASSERT_TRUE(workflow::claim_idempotency_key(*app_.db, lead->id, "died", "POST", "/api/v1/cases", hash_for(died),
+                                              now - std::chrono::seconds(5), std::chrono::hours(24))
+                  .claimed);
+  // Within its lease it may still be running: the retry is told to wait.
+  const auto soon = call("lead", "POST", "/api/v1/cases", died, {{"Idempotency-Key", "died"}});
+  EXPECT_EQ(soon.status, 409) << soon.body;
+  EXPECT_EQ(cases_of(199501), 0);
+  // Past its lease nothing can still be running: the retry runs, once.
+  ASSERT_TRUE(workflow::claim_idempotency_key(*app_.db, lead->id, "died-long-ago", "POST", "/api/v1/cases",
+                                              hash_for(died), now - std::chrono::minutes(5), std::chrono::hours(24))
+                  .claimed);
+  const auto retried = call("lead", "POST", "/api/v1/cases", died, {{"Idempotency-Key", "died-long-ago"}});
+  EXPECT_EQ(retried.status, 201) << retried.body;
+  EXPECT_EQ(cases_of(199501), 1);
+  const auto replay = call("lead", "POST", "/api/v1/cases", died, {{"Idempotency-Key", "died-long-ago"}});
+  EXPECT_EQ(replay.header("idempotent-replayed"), "true");
+  EXPECT_EQ(cases_of(199501), 1);
+
+  // 2. Its work committed (the key marked in the same transaction), then the
+  // process died before storing the answer.
+  const std::string done = body_for(199502);
+  ASSERT_TRUE(workflow::claim_idempotency_key(*app_.db, lead->id, "committed", "POST", "/api/v1/cases",
+                                              hash_for(done), now - std::chrono::minutes(5), std::chrono::hours(24))
+                  .claimed);
+  const auto opened = app_.engine->open_case(
+      "support_request", 199502, {{"source", "lead"}, {"summary", "s"}}, cases::actor_of(*lead), std::nullopt,
+      [&](workflow::Database::Connection& connection, std::int64_t id) {
+        workflow::mark_idempotency_committed(connection, lead->id, "committed", id);
+      });
+  const auto answered = call("lead", "POST", "/api/v1/cases", done, {{"Idempotency-Key", "committed"}});
+  EXPECT_EQ(answered.status, 201) << answered.body;
+  EXPECT_EQ(parse(answered).at("id").as_int64(), opened.id);
+  EXPECT_EQ(answered.header("location"), "/api/v1/cases/" + std::to_string(opened.id));
+  EXPECT_EQ(cases_of(199502), 1);  // not opened twice
+
+  // And a key's mark rolls back with its work: an event refused leaves the key unmarked.
+  ASSERT_TRUE(workflow::claim_idempotency_key(*app_.db, lead->id, "refused", "POST", "/api/v1/cases", "h", now,
+                                              std::chrono::hours(24))
+                  .claimed);
+  EXPECT_THROW((void)app_.engine->apply(
+                   opened.id, "close", {}, cases::actor_of(*lead), app_.engine->today(), std::nullopt,
+                   [&](workflow::Database::Connection& connection, std::int64_t id) {
+                     workflow::mark_idempotency_committed(connection, lead->id, "refused", id);
+                   }),
+               workflow::EngineError);
+  EXPECT_EQ(count_rows(*app_.db, "SELECT count(*) FROM idempotency_keys WHERE key = 'refused' AND "
+                                 "committed_case_id IS NOT NULL"),
+            0);
 }
 
 }  // namespace
