@@ -7,25 +7,13 @@
 #include <string_view>
 #include <vector>
 
+#include "cases/gias_read.h"
 #include "workflow/database.h"
 #include "workflow/errors.h"
 
 // Schools from the DfE register: the GIAS establishment extract, read by
 // header name, upserted by URN.
 namespace s2s::cases {
-
-// The file cannot be imported at all (a required column is missing, it is
-// empty). Nothing was written.
-class GiasFormatError : public workflow::Refused {
- public:
-  explicit GiasFormatError(const std::string& message) : workflow::Refused(message) {}
-};
-
-enum class TextEncoding { utf8, utf8_bom, windows_1252 };
-
-// The text as UTF-8: a UTF-8 BOM is dropped; text that is not valid UTF-8 is
-// read as Windows-1252 (GIAS extracts come in both). Sets `detected`.
-[[nodiscard]] std::string to_utf8(std::string_view bytes, TextEncoding& detected);
 
 struct GiasImportReport {
   TextEncoding encoding = TextEncoding::utf8;
@@ -38,9 +26,6 @@ struct GiasImportReport {
   // optional values ignored (a date that does not exist) on imported rows.
   std::vector<std::string> problems;
 };
-
-// Called every `progress_every` rows with (rows done, rows in the file).
-using GiasProgress = std::function<void(std::size_t done, std::size_t total)>;
 
 // Imports a GIAS extract. Required columns: URN, EstablishmentName,
 // LA (code), LA (name), PhaseOfEducation (name), EstablishmentStatus (name);
