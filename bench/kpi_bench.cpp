@@ -265,9 +265,17 @@ int main(int argc, char** argv) {
       scope.with_overdue_items = false;
       const auto report = time([&] { (void)s2s::cases::kpi_report(*db, calendar, scope, today); });
       std::size_t bytes = 0;
-      const auto page = time([&] { bytes = get(cookie, target); });
-      std::cout << fmt::format("{:<52} {:>10.0f} {:>10.0f}  (its report: {:.0f} ms, so under {:.0f}; {} KB)\n", label,
-                               page.first, page.second, report.first, report.first + 50, bytes / 1024);
+      // Made afresh each time (the reports the server keeps are forgotten
+      // first), then once more as a reload finds it kept.
+      const auto page = time([&] {
+        app.reports.clear();
+        bytes = get(cookie, target);
+      });
+      const auto kept = time([&] { bytes = get(cookie, target); });
+      std::cout << fmt::format("{:<52} {:>10.0f} {:>10.0f}  (its report: {:.0f} ms, so under {:.0f}; {} KB; "
+                               "reloaded: {:.0f} ms)\n",
+                               label, page.first, page.second, report.first, report.first + 50, bytes / 1024,
+                               kept.first);
     }
     return 0;
   } catch (const std::exception& e) {
