@@ -38,7 +38,7 @@ std::string data_version(workflow::Database& db) {
 }
 
 template <class Report, class Make>
-std::shared_ptr<const Report> ReportCache::find_or_make(const std::string& key, Make&& make) {
+std::shared_ptr<const Report> ReportCache::find_or_make(const std::string& key, bool heavy, Make&& make) {
   {
     std::lock_guard lock(mutex_);
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
@@ -52,15 +52,24 @@ std::shared_ptr<const Report> ReportCache::find_or_make(const std::string& key, 
   auto made = std::make_shared<const Report>(make());
   std::lock_guard lock(mutex_);
   ++made_;
-  entries_.push_front(Entry{key, made});
+  entries_.push_front(Entry{key, made, heavy});
   while (entries_.size() > capacity_) entries_.pop_back();
+  // The least recently used heavy ones go first beyond their own share.
+  std::size_t heavy_kept = 0;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->heavy && ++heavy_kept > heavy_capacity_) {
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   return made;
 }
 
 std::shared_ptr<const KpiReport> ReportCache::kpis(workflow::Database& db, const workflow::Calendar& calendar,
                                                    const KpiScope& scope, std::chrono::year_month_day today) {
   const std::string key = "kpis|" + scope_key(scope, today) + "|" + data_version(db);
-  return find_or_make<KpiReport>(key, [&] { return kpi_report(db, calendar, scope, today); });
+  return find_or_make<KpiReport>(key, scope.with_references, [&] { return kpi_report(db, calendar, scope, today); });
 }
 
 std::shared_ptr<const ProgressReport> ReportCache::progress(workflow::Database& db,
@@ -68,7 +77,8 @@ std::shared_ptr<const ProgressReport> ReportCache::progress(workflow::Database& 
                                                             const Quarter& quarter,
                                                             std::chrono::year_month_day today) {
   const std::string key = "progress|" + quarter.id() + "|" + scope_key(scope, today) + "|" + data_version(db);
-  return find_or_make<ProgressReport>(key, [&] { return progress_report(db, calendar, scope, quarter, today); });
+  return find_or_make<ProgressReport>(key, scope.with_references,
+                                      [&] { return progress_report(db, calendar, scope, quarter, today); });
 }
 
 void ReportCache::clear() {

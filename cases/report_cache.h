@@ -25,7 +25,10 @@ namespace s2s::cases {
 
 class ReportCache {
  public:
-  explicit ReportCache(std::size_t capacity = 64) : capacity_(capacity) {}
+  // At most `capacity` reports, of which at most `heavy_capacity` list the
+  // cases behind each KPI (over a large year those run to megabytes).
+  explicit ReportCache(std::size_t capacity = 64, std::size_t heavy_capacity = 4)
+      : capacity_(capacity), heavy_capacity_(heavy_capacity) {}
   ReportCache(const ReportCache&) = delete;
   ReportCache& operator=(const ReportCache&) = delete;
 
@@ -48,11 +51,13 @@ class ReportCache {
   struct Entry {
     std::string key;
     std::shared_ptr<const void> report;
+    bool heavy = false;
   };
   template <class Report, class Make>
-  std::shared_ptr<const Report> find_or_make(const std::string& key, Make&& make);
+  std::shared_ptr<const Report> find_or_make(const std::string& key, bool heavy, Make&& make);
 
   std::size_t capacity_;
+  std::size_t heavy_capacity_;
   mutable std::mutex mutex_;
   std::list<Entry> entries_;  // most recently used first
   std::size_t made_ = 0;

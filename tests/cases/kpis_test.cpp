@@ -906,6 +906,16 @@ TEST_F(KpiTest, AReportIsKeptUntilTheDataChanges) {
   const auto after_edit = cache.kpis(*db_, engine_->calendar(), scope, engine_->today());
   EXPECT_EQ(cache.made(), 5u);
   EXPECT_DOUBLE_EQ(find(*after_edit, "deployment_days_in_need").numerator, 0);
+  // Reports listing the cases behind each KPI are kept only a few at a time.
+  ReportCache small(64, 1);
+  KpiScope with_cases = scope;
+  with_cases.with_references = true;
+  KpiScope region_cases = region;
+  region_cases.with_references = true;
+  const auto a = small.kpis(*db_, engine_->calendar(), with_cases, engine_->today());
+  (void)small.kpis(*db_, engine_->calendar(), region_cases, engine_->today());  // pushes `a` out
+  EXPECT_NE(small.kpis(*db_, engine_->calendar(), with_cases, engine_->today()).get(), a.get());
+  EXPECT_EQ(small.made(), 3u);
   // The quarterly report likewise.
   const auto q = quarter_of(engine_->today());
   EXPECT_EQ(cache.progress(*db_, engine_->calendar(), scope, q, engine_->today()).get(),
