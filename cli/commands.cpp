@@ -40,6 +40,7 @@ std::vector<Command> all_commands() {
   return {
       serve_command(),
       migrate_command(),
+      backup_command(),
       calendar_add_working_days_command(),
       calendar_holidays_command(),
       calendar_close_command(),

@@ -25,7 +25,27 @@ int run_migrate(const Settings& settings) {
   return 0;
 }
 
+int run_backup(const Settings& settings) {
+  auto db = open_database(settings);
+  const std::string to = settings.require("to");
+  try {
+    db->backup_to(to);
+  } catch (const workflow::ConfigError& e) {
+    throw UsageError(e.what());
+  }
+  record(*db, "database.backup", to);
+  std::cout << "backed up " << db->url().redacted << " to " << to << '\n';
+  return 0;
+}
+
 }  // namespace
+
+Command backup_command() {
+  return {{"backup", "",
+           "Copy an SQLite database, whole and consistent, to a new file while it serves (PostgreSQL: pg_dump).",
+           with_common({{"to", "FILE", "the new file (must not exist; required)", ""}})},
+          run_backup};
+}
 
 Command migrate_command() {
   return {{"migrate", "", "Apply pending database migrations (or list them with --status).",

@@ -27,6 +27,7 @@ std::string action_title(const std::string& code) {
       {"user.feed", "Made a new calendar feed address"},
       {"user.sign_in_link", "Made a sign-in link"},
       {"closure.add", "Closed a day"},
+      {"database.backup", "Backed up the database"},
       {"notification.resend", "Sent a failed notification again"},
       {"webhook.add", "Added a webhook"},
       {"webhook.rotate", "Gave a webhook a new secret"},

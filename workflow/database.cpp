@@ -1,5 +1,7 @@
 #include "workflow/database.h"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
@@ -245,6 +247,23 @@ void Database::ping() {
   try {
     int one = 0;
     connection.session() << "SELECT 1", soci::into(one);
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+}
+
+void Database::backup_to(const std::string& path) {
+  if (backend() != Backend::sqlite) {
+    throw ConfigError("a PostgreSQL database is backed up with pg_dump (docs/operations.md), not by s2sd");
+  }
+  if (path.empty()) throw ConfigError("the backup needs a file to write");
+  if (std::filesystem::exists(path)) throw ConfigError(path + " exists already: back up to a new file");
+  std::string quoted = "'";
+  for (const char c : path) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  quoted += "'";
+  Connection connection = acquire();
+  try {
+    connection.session() << "VACUUM INTO " + quoted;
   } catch (...) {
     connection.rethrow_translated();
   }

@@ -89,6 +89,12 @@ class Database {
   // Round trip to the server. Throws DatabaseUnavailable.
   void ping();
 
+  // SQLite only: a consistent copy of the whole database in a new file at
+  // `path`, made while it serves (VACUUM INTO: one read snapshot; writers
+  // carry on). Throws ConfigError for PostgreSQL (pg_dump is its backup) or a
+  // path that exists already; DatabaseError when SQLite cannot write the file.
+  void backup_to(const std::string& path);
+
  private:
   struct Impl;
   explicit Database(std::unique_ptr<Impl> impl);

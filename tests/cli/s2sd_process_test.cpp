@@ -628,3 +628,45 @@ TEST(S2sdReportTest, AQuarterlyReportAsMarkdownOrHtmlWrittenWholeToAFile) {
 
 }  // namespace
 }  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+TEST(S2sdBackupTest, AnSqliteDatabaseIsCopiedWholeToANewFileAndPostgresqlIsPgDumps) {
+  TestDatabase db;
+  const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db.url().text}};
+  ASSERT_EQ(run_process({kS2sd, "migrate"}, env).exit_code, 0);
+  ASSERT_EQ(run_process({kS2sd, "demo", "load"}, env).exit_code, 0);
+  const auto folder = std::filesystem::temp_directory_path() / ("s2s-backup-" + std::to_string(getpid()));
+  std::filesystem::create_directories(folder);
+  const std::string to = (folder / "copy.db").string();
+  const auto backup = run_process({kS2sd, "backup", "--to", to}, env);
+  if (db.backend() == workflow::Backend::postgresql) {
+    EXPECT_EQ(backup.exit_code, 2);
+    EXPECT_NE(backup.err.find("pg_dump"), std::string::npos) << backup.err;
+    std::filesystem::remove_all(folder);
+    return;
+  }
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  // The copy reports what the original reports, and is whole.
+  const auto report = [&](const std::string& url) {
+    return run_process({kS2sd, "report", "kpis", "--csv"}, {{"S2S_DATABASE_URL", url}});
+  };
+  const auto original = report(db.url().text);
+  const auto copied = report("sqlite:" + to);
+  ASSERT_EQ(original.exit_code, 0) << original.err;
+  EXPECT_EQ(copied.out, original.out);
+  const auto copy = workflow::Database::open(workflow::DatabaseUrl::parse("sqlite:" + to));
+  std::string integrity;
+  copy->read([&](soci::session& sql) { sql << "PRAGMA integrity_check", soci::into(integrity); });
+  EXPECT_EQ(integrity, "ok");
+  // Never over a file that exists; and the backup is in the audit trail.
+  const auto again = run_process({kS2sd, "backup", "--to", to}, env);
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("exists already"), std::string::npos) << again.err;
+  EXPECT_EQ(workflow::audit_trail(*db.open(), {}).rows.front().what, "database.backup");
+  std::filesystem::remove_all(folder);
+}
+
+}  // namespace
+}  // namespace s2s::testing
