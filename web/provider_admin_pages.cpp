@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <set>
+#include <map>
 
 #include "cases/providers.h"
 #include "cases/schools.h"
@@ -100,21 +102,44 @@ json::object with_id_suffix(json::object form, const std::string& suffix) {
   return form;
 }
 
-std::string school_name(PageContext& ctx, int urn) {
-  const auto school = cases::find_school(*ctx.app.db, urn);
-  return school ? school->name + " (URN " + std::to_string(urn) + ")" : "URN " + std::to_string(urn);
-}
+// Schools as a list names them: "Birch Primary (URN 100002)", or the URN
+// alone for one not on the register. Read in one query for the whole list.
+class SchoolNames {
+ public:
+  SchoolNames(PageContext& ctx, const std::set<std::int32_t>& urns) {
+    auto connection = ctx.app.db->acquire();
+    try {
+      schools_ = cases::find_schools(connection, urns);
+    } catch (...) {
+      connection.rethrow_translated();
+    }
+  }
+  [[nodiscard]] std::string operator()(std::int32_t urn) const {
+    const auto found = schools_.find(urn);
+    return found != schools_.end() ? found->second.name + " (URN " + std::to_string(urn) + ")"
+                                   : "URN " + std::to_string(urn);
+  }
+
+ private:
+  std::map<std::int32_t, cases::School> schools_;
+};
+
+std::string school_name(PageContext& ctx, int urn) { return SchoolNames(ctx, {urn})(urn); }
 
 // --- alliances -------------------------------------------------------------
 
 api::HttpResponse alliances_page(PageContext& ctx, const Form* posted, const std::vector<FieldError>& errors,
                                  int status) {
   json::array rows;
-  for (const auto& a : cases::alliances(*ctx.app.db)) {
+  const auto alliances = cases::alliances(*ctx.app.db);
+  std::set<std::int32_t> leads;
+  for (const auto& a : alliances) leads.insert(a.lead_school_urn);
+  const SchoolNames lead_name(ctx, leads);
+  for (const auto& a : alliances) {
     rows.push_back(json::object{{"id", std::to_string(a.id)},
                                 {"name", a.name},
                                 {"href", "/admin/alliances/" + std::to_string(a.id)},
-                                {"lead", school_name(ctx, a.lead_school_urn)},
+                                {"lead", lead_name(a.lead_school_urn)},
                                 {"members", std::to_string(a.members.size())}});
   }
   json::object model{{"title", std::string(errors.empty() ? "" : "Error: ") + "Alliances"},
@@ -146,9 +171,10 @@ api::HttpResponse alliance_page(PageContext& ctx, const Form* posted, const std:
   const auto alliance = cases::find_alliance(*ctx.app.db, id);
   if (!alliance) throw PageRefusal{404, "Page not found", "There is no such alliance."};
   json::array members;
+  const SchoolNames member_name(ctx, {alliance->members.begin(), alliance->members.end()});
   for (const auto urn : alliance->members) {
     members.push_back(json::object{
-        {"school", school_name(ctx, urn)},
+        {"school", member_name(urn)},
         {"remove_href", "/admin/alliances/" + std::to_string(id) + "/members/" + std::to_string(urn) + "/remove"}});
   }
   json::object model{{"title", std::string(errors.empty() ? "" : "Error: ") + alliance->name},
@@ -205,13 +231,17 @@ api::HttpResponse remove_member(PageContext& ctx) {
 api::HttpResponse leaders_page(PageContext& ctx, const Form* posted, const std::vector<FieldError>& errors,
                                int status) {
   json::array rows;
-  for (const auto& l : cases::system_leaders(*ctx.app.db)) {
+  const auto leaders = cases::system_leaders(*ctx.app.db);
+  std::set<std::int32_t> homes;
+  for (const auto& l : leaders) homes.insert(l.home_school_urn);
+  const SchoolNames home_name(ctx, homes);
+  for (const auto& l : leaders) {
     std::string designations;
     for (const auto& d : l.designations) designations += (designations.empty() ? "" : "; ") + d.label();
     rows.push_back(json::object{{"name", l.name},
                                 {"email", l.email},
                                 {"href", "/admin/system-leaders/" + std::to_string(l.id)},
-                                {"home", school_name(ctx, l.home_school_urn)},
+                                {"home", home_name(l.home_school_urn)},
                                 {"designations", designations.empty() ? std::string("None yet") : designations}});
   }
   json::object model{{"title", std::string(errors.empty() ? "" : "Error: ") + "System leaders"},

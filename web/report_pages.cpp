@@ -94,12 +94,18 @@ std::string scope_name(PageContext& ctx, const cases::KpiScope& scope) {
   return "every school";
 }
 
+// The KPI report the page asks for: made (or found kept) within the
+// person's share of costly requests.
+std::shared_ptr<const cases::KpiReport> asked_report(PageContext& ctx, bool with_references) {
+  auto scope = asked_scope(ctx);
+  scope.with_references = with_references;
+  const auto ticket = costly(ctx);
+  return ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+}
+
 // The same report as the CSV the API and the command line give.
 api::HttpResponse kpis_csv(PageContext& ctx) {
-  auto scope = asked_scope(ctx);
-  scope.with_references = true;
-  const auto ticket = costly(ctx);
-  const auto made = ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  const auto made = asked_report(ctx, true);
   const auto& report = *made;
   api::HttpResponse response;
   response.content_type = "text/csv; charset=utf-8";
@@ -265,10 +271,7 @@ json::array charts(const cases::KpiReport& report) {
 }
 
 api::HttpResponse kpis(PageContext& ctx) {
-  auto asked = asked_scope(ctx);
-  asked.with_references = false;
-  const auto ticket = costly(ctx);
-  const auto made = ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), asked, ctx.app.engine->today());
+  const auto made = asked_report(ctx, false);
   const auto& report = *made;
   const auto& scope = report.scope;
   const std::string& year = scope.academic_year;
@@ -328,10 +331,7 @@ api::HttpResponse kpis(PageContext& ctx) {
 
 // The cases behind one KPI: its figure and definition, and its cases a page at a time.
 api::HttpResponse kpi_cases(PageContext& ctx) {
-  auto scope = asked_scope(ctx);
-  scope.with_references = true;
-  const auto ticket = costly(ctx);
-  const auto made = ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  const auto made = asked_report(ctx, true);
   const auto& report = *made;
   const auto* k = find_kpi(report, ctx.param("id"));
   if (k == nullptr) throw PageRefusal{404, "Page not found", "There is no KPI called " + ctx.param("id") + "."};

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -68,12 +69,22 @@ class ImportJobs {
     return job.id;
   }
 
-  [[nodiscard]] std::optional<Job> find(int id) const {
-    std::lock_guard lock(mutex_);
-    for (const auto& j : jobs_) {
-      if (j.id == id) return j;
-    }
-    return std::nullopt;
+  // The job as it stands; with `wait`, as it stands once it has finished or
+  // `wait` has passed, whichever comes first.
+  [[nodiscard]] std::optional<Job> find(int id, std::chrono::milliseconds wait = {}) const {
+    std::unique_lock lock(mutex_);
+    const auto of = [&]() -> const Job* {
+      for (const auto& j : jobs_) {
+        if (j.id == id) return &j;
+      }
+      return nullptr;
+    };
+    finished_.wait_for(lock, wait, [&] {
+      const Job* j = of();
+      return j == nullptr || j->finished;
+    });
+    const Job* j = of();
+    return j != nullptr ? std::optional<Job>(*j) : std::nullopt;
   }
 
   [[nodiscard]] std::vector<Job> recent() const {
@@ -126,16 +137,20 @@ class ImportJobs {
     } catch (const std::exception& e) {
       spdlog::error("GIAS import {}: not recorded in the audit trail: {}", id, e.what());
     }
-    std::lock_guard lock(mutex_);
-    if (Job* j = job(id)) {
-      j->report = std::move(report);
-      j->error = std::move(error);
-      j->finished = true;
+    {
+      std::lock_guard lock(mutex_);
+      if (Job* j = job(id)) {
+        j->report = std::move(report);
+        j->error = std::move(error);
+        j->finished = true;
+      }
     }
+    finished_.notify_all();
   }
 
   api::App& app_;
   mutable std::mutex mutex_;
+  mutable std::condition_variable finished_;  // told when a job finishes
   std::deque<Job> jobs_;
   int next_id_ = 1;
   std::thread thread_;
@@ -192,7 +207,16 @@ api::HttpResponse import_page(PageContext& ctx, ImportJobs& jobs) {
   int id = 0;
   const std::string& text = ctx.param("id");
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  const auto job = ec == std::errc() && ptr == text.data() + text.size() ? jobs.find(id) : std::nullopt;
+  // The progress answer may wait for the import to finish (wait_ms, at most
+  // 5 s): a client following it need not ask again and again.
+  std::chrono::milliseconds wait{};
+  if (ctx.request.path.ends_with("/progress")) {
+    const std::string asked = query_value(ctx.request.query, "wait_ms");
+    if (!asked.empty() && asked.size() <= 4 && asked.find_first_not_of("0123456789") == std::string::npos) {
+      wait = std::chrono::milliseconds(std::min(std::stoi(asked), 5000));
+    }
+  }
+  const auto job = ec == std::errc() && ptr == text.data() + text.size() ? jobs.find(id, wait) : std::nullopt;
   if (!job) {
     throw PageRefusal{404, "Page not found",
                       "That import is no longer shown (the server keeps the last ten until it restarts). The schools "
