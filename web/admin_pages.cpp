@@ -22,10 +22,6 @@ namespace {
 
 namespace json = boost::json;
 
-void admins_only(const PageContext& ctx) {
-  if (!ctx.is("admin")) throw PageRefusal{403, "You cannot do this", "The admin console is for administrators."};
-}
-
 const std::vector<std::pair<std::string, std::string>>& roles() {
   static const std::vector<std::pair<std::string, std::string>> list{
       {"lead", "School improvement lead (scope mini_region:NAME or alliance:ID)"},

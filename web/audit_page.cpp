@@ -46,13 +46,8 @@ std::string action_title(const std::string& code) {
   return found != kTitles.end() ? found->second : words(code);
 }
 
-// "at 14:05 on 1 December 2026" from a stored timestamp.
-std::string when(const std::string& timestamp) {
-  return long_date(timestamp) + (timestamp.size() >= 16 ? ", " + timestamp.substr(11, 5) : "");
-}
-
 api::HttpResponse audit_view(PageContext& ctx) {
-  if (!ctx.is("admin")) throw PageRefusal{403, "You cannot do this", "The admin console is for administrators."};
+  admins_only(ctx);
   constexpr int kPerPage = 100;
   workflow::AuditQuery query;
   query.limit = kPerPage;
@@ -90,7 +85,7 @@ api::HttpResponse audit_view(PageContext& ctx) {
   };
   json::array rows;
   for (const auto& r : trail.rows) {
-    json::object row{{"when", when(r.recorded_at)}, {"who", name_of(r.actor)}};
+    json::object row{{"when", long_date_time(r.recorded_at)}, {"who", name_of(r.actor)}};
     if (r.case_event) {
       row["what"] = words(r.what);
       row["case"] = r.subject;

@@ -1,5 +1,6 @@
 #include "web/page.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -387,6 +389,33 @@ std::string long_date(std::chrono::year_month_day day) {
   return std::to_string(static_cast<unsigned>(day.day())) + " " +
          std::string(kMonths[static_cast<unsigned>(day.month()) - 1]) + " " +
          std::to_string(static_cast<int>(day.year()));
+}
+
+std::string thousands(std::uint64_t n) {
+  std::string text = std::to_string(n);
+  for (int i = static_cast<int>(text.size()) - 3; i > 0; i -= 3) text.insert(static_cast<std::size_t>(i), ",");
+  return text;
+}
+
+std::string long_date_time(std::string_view stored) {
+  const auto day = stored.size() >= 16 ? workflow::parse_date(stored.substr(0, 10)) : std::nullopt;
+  int hour = 0;
+  int minute = 0;
+  if (!day || std::from_chars(stored.data() + 11, stored.data() + 13, hour).ec != std::errc() ||
+      std::from_chars(stored.data() + 14, stored.data() + 16, minute).ec != std::errc()) {
+    return long_date(stored);
+  }
+  const auto utc = std::chrono::sys_seconds(std::chrono::sys_days(*day)) + std::chrono::hours(hour) +
+                   std::chrono::minutes(minute);
+  const auto local = utc + workflow::london_utc_offset(utc);
+  const auto local_day = std::chrono::floor<std::chrono::days>(local);
+  const auto time = std::chrono::hh_mm_ss(local - local_day);
+  return long_date(std::chrono::year_month_day(local_day)) +
+         fmt::format(" at {:02}:{:02}", time.hours().count(), time.minutes().count());
+}
+
+void admins_only(const PageContext& ctx) {
+  if (!ctx.is("admin")) throw PageRefusal{403, "You cannot do this", "The admin console is for administrators."};
 }
 
 std::string long_date(std::string_view iso_date) {

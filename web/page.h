@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -138,6 +139,13 @@ void add_security_headers(api::HttpResponse& response);
 [[nodiscard]] std::string role_title(std::string_view role);
 // A user's scope as people read it: "School URN 146330", "Every school".
 [[nodiscard]] std::string scope_words(const cases::User& user);
+// "12345" -> "12,345".
+[[nodiscard]] std::string thousands(std::uint64_t n);
+// A stored instant (workflow/timestamp.h) as people in England read it:
+// "1 December 2026 at 14:05", in Europe/London time.
+[[nodiscard]] std::string long_date_time(std::string_view stored_timestamp);
+// Refuses (403) anyone but an administrator: the admin console's pages.
+void admins_only(const PageContext& ctx);
 // "2026-12-01" -> "1 December 2026".
 [[nodiscard]] std::string long_date(std::string_view iso_date);
 [[nodiscard]] std::string long_date(std::chrono::year_month_day day);

@@ -25,10 +25,6 @@ namespace json = boost::json;
 using workflow::FieldSpec;
 using workflow::FieldType;
 
-void admins_only(const PageContext& ctx) {
-  if (!ctx.is("admin")) throw PageRefusal{403, "You cannot do this", "The admin console is for administrators."};
-}
-
 constexpr FieldSpec kAllianceFields[] = {
     {"alliance_name", FieldType::string, true, {}, "for example: Peak Teaching School Alliance"},
     {"lead_school_urn", FieldType::integer, true, {}, "the teaching school that leads it", 100000, 999999},

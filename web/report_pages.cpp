@@ -119,11 +119,8 @@ std::string plural(double n, const char* one, const char* many) {
   return cases::figure_text(n) + " " + (cases::figure_text(n) == "1" ? one : many);
 }
 
-std::string money(double pounds) {
-  std::string whole = std::to_string(static_cast<long long>(std::llround(pounds)));
-  for (int i = static_cast<int>(whole.size()) - 3; i > 0; i -= 3) whole.insert(static_cast<std::size_t>(i), ",");
-  return "\u00a3" + whole;
-}
+// A spend (never negative) to the pound: "£1,350".
+std::string money(double pounds) { return "\u00a3" + thousands(static_cast<std::uint64_t>(std::llround(pounds))); }
 
 // "2026-09" -> "September 2026" (whole) or "Sep" (short).
 std::string month_name(const std::string& month, bool whole) {

@@ -156,20 +156,6 @@ class ImportJobs {
   std::thread thread_;
 };
 
-void admins_only(const PageContext& ctx) {
-  if (!ctx.is("admin")) throw PageRefusal{403, "You cannot do this", "The admin console is for administrators."};
-}
-
-std::string thousands(std::size_t n) {
-  std::string text = std::to_string(n);
-  for (int i = static_cast<int>(text.size()) - 3; i > 0; i -= 3) text.insert(static_cast<std::size_t>(i), ",");
-  return text;
-}
-
-std::string when(const std::string& timestamp) {
-  return long_date(timestamp) + (timestamp.size() >= 16 ? " at " + timestamp.substr(11, 5) : "");
-}
-
 std::string progress_text(const ImportJobs::Job& job) {
   if (job.finished) return "Done";
   if (job.total == 0) return "Reading the file";
@@ -191,7 +177,7 @@ api::HttpResponse schools_form(PageContext& ctx, ImportJobs& jobs, const std::st
     recent.push_back(json::object{{"href", "/admin/schools/import/" + std::to_string(j.id)},
                                   {"file", j.file_name},
                                   {"by", j.started_by},
-                                  {"when", when(j.started_at)},
+                                  {"when", long_date_time(j.started_at)},
                                   {"outcome", outcome(j)}});
   }
   return page(ctx, "admin_schools",
@@ -225,7 +211,7 @@ api::HttpResponse import_page(PageContext& ctx, ImportJobs& jobs) {
   json::object model{{"title", "Import of " + job->file_name},
                      {"file", job->file_name},
                      {"by", job->started_by},
-                     {"when", when(job->started_at)}};
+                     {"when", long_date_time(job->started_at)}};
   const std::string href = "/admin/schools/import/" + std::to_string(job->id);
   if (ctx.request.path.ends_with("/progress")) {
     // How far it has got, for the page's script to move its bar.
