@@ -84,15 +84,8 @@ HttpHandler make_handler(const Router& router, App& app) {
     // Every answer is what its Content-Type says (no sniffing), and nothing
     // answered to a caller is kept by a cache unless its route says so (the
     // web's assets do).
-    const auto has = [&](std::string_view name) {
-      return std::any_of(response.headers.begin(), response.headers.end(), [&](const auto& h) {
-        return h.first.size() == name.size() &&
-               std::equal(h.first.begin(), h.first.end(), name.begin(),
-                          [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
-      });
-    };
-    if (!has("x-content-type-options")) response.headers.emplace_back("X-Content-Type-Options", "nosniff");
-    if (!has("cache-control")) response.headers.emplace_back("Cache-Control", "no-store");
+    if (!response.has_header("X-Content-Type-Options")) response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    if (!response.has_header("Cache-Control")) response.headers.emplace_back("Cache-Control", "no-store");
     return response;
   };
 }

@@ -31,6 +31,8 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 
   [[nodiscard]] static HttpResponse json(int status, std::string body);
+  // Whether an extra header of this name (case-insensitive) is set.
+  [[nodiscard]] bool has_header(std::string_view name) const;
   // An RFC 9457 application/problem+json body with a stable type URI
   // (https://s2s.example/problems/<type>), a title and a detail: the one
   // writer of problems. `extra_members`: further members as JSON text

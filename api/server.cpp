@@ -43,6 +43,10 @@ std::optional<std::string_view> HttpRequest::header(std::string_view name) const
   return std::nullopt;
 }
 
+bool HttpResponse::has_header(std::string_view name) const {
+  return std::any_of(headers.begin(), headers.end(), [&](const auto& h) { return iequals(h.first, name); });
+}
+
 HttpResponse HttpResponse::json(int status, std::string body) {
   HttpResponse response;
   response.status = status;
