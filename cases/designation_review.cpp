@@ -96,12 +96,7 @@ struct agree_next_steps {
   static constexpr std::string_view summary = "next steps are agreed with the school; the case closes";
   static constexpr FieldSpec fields[] = {{"next_steps", FieldType::string}};
 };
-struct withdraw {
-  static constexpr std::string_view name = "withdraw";
-  static constexpr std::string_view who = "lead";
-  static constexpr std::string_view summary = "the review is withdrawn before a decision";
-  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
-};
+using withdraw = WithdrawEvent<"lead", "the review is withdrawn before a decision">;
 
 // Guards: predicates that say why they refuse.
 bool check_within_appeal_window(EventContext& ctx) {

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
+#include <boost/mpl/joint_view.hpp>
+#include <boost/mpl/vector.hpp>
 
 #include <algorithm>
 #include <set>
@@ -93,6 +95,15 @@ template <StateName Name, StateName Summary>
 struct DeclinesEvent {
   static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
   static constexpr std::string_view who = "system_leader";
+  static constexpr std::string_view summary{Summary.chars, sizeof(Summary.chars) - 1};
+  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
+};
+
+// The case is withdrawn, with a reason, by the roles in `Who`.
+template <StateName Who, StateName Summary>
+struct WithdrawEvent {
+  static constexpr std::string_view name = "withdraw";
+  static constexpr std::string_view who{Who.chars, sizeof(Who.chars) - 1};
   static constexpr std::string_view summary{Summary.chars, sizeof(Summary.chars) - 1};
   static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
 };
@@ -439,5 +450,65 @@ inline void store_rating(EventContext& ctx) {
     ctx.request("deployment.rate", {{"system_leader_id", *provider}, {"grade", ctx.payload().at("grade")}});
   }
 }
+
+// A referral arrives: its fields kept, its source checked, the lead told and
+// the triage deadline armed.
+inline void receive_referral(EventContext& ctx, std::string_view triage_deadline) {
+  keep_payload(ctx);
+  record_source(ctx);
+  ctx.arm_deadline(triage_deadline);
+  ctx.notify("referral_received");
+}
+
+// The states of the matching half, the same in every kind that has it.
+namespace half {
+struct matching : State<"matching"> {};
+struct awaiting_provider : State<"awaiting_provider"> {};
+struct declined : State<"declined"> {};
+struct withdrawn : State<"withdrawn"> {};
+}  // namespace half
+
+// The referral -> matching -> awaiting-provider half that the support
+// request, the risk assessment and the pupil premium review share
+// (docs/machines.md), written once. `Words` gives the kind's own names:
+//   states   first (where a case opens), deployed (where acceptance leads)
+//   events   accept, decline, propose, accepts, declines, withdraw
+//   action   on_accepted (after acceptance: deploy_provider and the kind's next deadline)
+//   deadlines matching_deadline, response_deadline
+// The kind's table is Rows<its own rows...>: these eight first, then its own.
+template <class Words>
+struct MatchingHalf {
+  using first = typename Words::first;
+  using withdraw = typename Words::withdraw;
+
+  // Accepted: the terms kept, and a provider due under the matching deadline.
+  static void do_start_matching(EventContext& ctx) {
+    keep_payload(ctx);
+    ctx.data()["accepted_on"] = date_value(ctx.occurred_on());
+    ctx.arm_deadline(Words::matching_deadline);
+  }
+  static void do_await_provider(EventContext& ctx) { propose_and_wait(ctx, Words::response_deadline); }
+  static void do_restart_matching(EventContext& ctx) { match_again(ctx, Words::matching_deadline); }
+  using start_matching = Action<"start_matching", do_start_matching>;
+  using await_provider = Action<"await_provider", do_await_provider>;
+  using restart_matching = Action<"restart_matching", do_restart_matching>;
+
+  // clang-format off
+  using rows = boost::mpl::vector<
+      //   Source                  Event                      Target                   Action                          Guard
+      Row < first                  , typename Words::accept  , half::matching         , start_matching                , none >,
+      Row < first                  , typename Words::decline , half::declined         , record_decision               , none >,
+      Row < first                  , withdraw                , half::withdrawn        , record_withdrawal             , none >,
+      Row < half::matching         , typename Words::propose , half::awaiting_provider, await_provider                , none >,
+      Row < half::matching         , withdraw                , half::withdrawn        , record_withdrawal             , none >,
+      Row < half::awaiting_provider, typename Words::accepts , typename Words::deployed, typename Words::on_accepted, none >,
+      Row < half::awaiting_provider, typename Words::declines, half::matching         , restart_matching              , none >,
+      Row < half::awaiting_provider, withdraw                , half::withdrawn        , record_withdrawal             , none >>;
+  // clang-format on
+
+  // The kind's whole table: the half's rows, then the kind's own.
+  template <class... Own>
+  using table = boost::mpl::joint_view<rows, boost::mpl::vector<Own...>>;
+};
 
 }  // namespace s2s::cases

@@ -13,14 +13,14 @@ namespace pp {
 
 // States, by stable name.
 struct referred : State<"referred"> {};
-struct matching : State<"matching"> {};
-struct awaiting_provider : State<"awaiting_provider"> {};
+using half::awaiting_provider;
+using half::declined;
+using half::matching;
+using half::withdrawn;
 struct review : State<"review"> {};
 struct report_due : State<"report_due"> {};
 struct follow_up : State<"follow_up"> {};
 struct closed : State<"closed"> {};
-struct declined : State<"declined"> {};
-struct withdrawn : State<"withdrawn"> {};
 
 // Events, named for what happened, with their payloads.
 struct accept_referral {
@@ -83,12 +83,7 @@ struct complete_follow_up {
   static constexpr std::string_view summary = "the follow-up check is done; the case closes";
   static constexpr FieldSpec fields[] = {{"outcome", FieldType::string}};
 };
-struct withdraw {
-  static constexpr std::string_view name = "withdraw";
-  static constexpr std::string_view who = "lead,school";
-  static constexpr std::string_view summary = "the review is withdrawn; after acceptance this counts as attrition";
-  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
-};
+using withdraw = WithdrawEvent<"lead,school", "the review is withdrawn; after acceptance this counts as attrition">;
 
 // Guards: predicates that say why they refuse.
 bool check_last_visit_not_ahead(EventContext& ctx) {
@@ -100,23 +95,10 @@ bool check_last_visit_not_ahead(EventContext& ctx) {
 using last_visit_not_ahead = Guard<"last_visit_not_ahead", check_last_visit_not_ahead>;
 
 // Actions: verbs.
-void do_start_matching(EventContext& ctx) {
-  keep_payload(ctx);
-  ctx.data()["accepted_on"] = date_value(ctx.occurred_on());
-  ctx.arm_deadline("pupil_premium.matching");
-}
-using start_matching = Action<"start_matching", do_start_matching>;
-
-void do_ask_reviewer(EventContext& ctx) { propose_and_wait(ctx, "pupil_premium.reviewer_response"); }
-using ask_reviewer = Action<"ask_reviewer", do_ask_reviewer>;
-
 void do_deploy_reviewer(EventContext& ctx) {
   deploy_provider(ctx);
 }
 using deploy_reviewer = Action<"deploy_reviewer", do_deploy_reviewer>;
-
-void do_restart_matching(EventContext& ctx) { match_again(ctx, "pupil_premium.matching"); }
-using restart_matching = Action<"restart_matching", do_restart_matching>;
 
 void do_request_report(EventContext& ctx) {
   keep_payload(ctx);
@@ -141,6 +123,21 @@ void do_record_rating(EventContext& ctx) {
   store_rating(ctx);
 }
 using record_rating = Action<"record_rating", do_record_rating>;
+
+// The matching half (kind_support.h) in this kind's words.
+struct Words {
+  using first = referred;
+  using accept = accept_referral;
+  using decline = decline_referral;
+  using propose = propose_reviewer;
+  using accepts = reviewer_accepts;
+  using declines = reviewer_declines;
+  using withdraw = pp::withdraw;
+  using deployed = review;
+  using on_accepted = deploy_reviewer;
+  static constexpr std::string_view matching_deadline = "pupil_premium.matching";
+  static constexpr std::string_view response_deadline = "pupil_premium.reviewer_response";
+};
 
 struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "pupil_premium_review";
@@ -206,29 +203,13 @@ struct Machine : workflow::MachineBase<Machine> {
   static constexpr workflow::ProviderSpec kProvider{
       "PPR", "NLE,LLE", "accreditation as a pupil premium reviewer (PPR)", 1,
       "an NLE or LLE designation (pupil premium reviewers are NLEs or LLEs)"};
-  static void on_open(EventContext& ctx) {
-    keep_payload(ctx);
-    record_source(ctx);
-    ctx.arm_deadline("pupil_premium.triage");
-    ctx.notify("referral_received");
-  }
+  static void on_open(EventContext& ctx) { receive_referral(ctx, "pupil_premium.triage"); }
 
   using initial_state = referred;
 
   // clang-format off
-  struct transition_table : boost::mpl::vector<
+  struct transition_table : MatchingHalf<Words>::table<
       //    Source              Event                Target              Action              Guard
-      //  +-------------------+--------------------+-------------------+-------------------+----------------------+
-      Row < referred          , accept_referral    , matching          , start_matching    , none                 >,
-      Row < referred          , decline_referral   , declined          , record_decision   , none                 >,
-      Row < referred          , withdraw           , withdrawn         , record_withdrawal , none                 >,
-      //  +-------------------+--------------------+-------------------+-------------------+----------------------+
-      Row < matching          , propose_reviewer   , awaiting_provider , ask_reviewer      , none                 >,
-      Row < matching          , withdraw           , withdrawn         , record_withdrawal , none                 >,
-      //  +-------------------+--------------------+-------------------+-------------------+----------------------+
-      Row < awaiting_provider , reviewer_accepts   , review            , deploy_reviewer   , none                 >,
-      Row < awaiting_provider , reviewer_declines  , matching          , restart_matching  , none                 >,
-      Row < awaiting_provider , withdraw           , withdrawn         , record_withdrawal , none                 >,
       //  +-------------------+--------------------+-------------------+-------------------+----------------------+
       Row < review            , log_visit          , none              , record_day_entry  , valid_day_entry      >,
       Row < review            , visits_complete    , report_due        , request_report    , last_visit_not_ahead >,

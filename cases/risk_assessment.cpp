@@ -12,14 +12,14 @@ namespace ra {
 
 // States, by stable name.
 struct requested : State<"requested"> {};
-struct matching : State<"matching"> {};
-struct awaiting_provider : State<"awaiting_provider"> {};
+using half::awaiting_provider;
+using half::declined;
+using half::matching;
+using half::withdrawn;
 struct assessment : State<"assessment"> {};
 struct report_submitted : State<"report_submitted"> {};
 struct closed : State<"closed"> {};
 struct support_recommended : State<"support_recommended"> {};
-struct declined : State<"declined"> {};
-struct withdrawn : State<"withdrawn"> {};
 
 // Events, named for what happened, with their payloads.
 struct accept_request {
@@ -78,26 +78,11 @@ struct recommend_support {
       {"summary", FieldType::string, true, {}, "what help is needed, for the new support request"},
   };
 };
-struct withdraw {
-  static constexpr std::string_view name = "withdraw";
-  static constexpr std::string_view who = "lead,la_officer";
-  static constexpr std::string_view summary = "the request for an assessment is withdrawn";
-  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
-};
+using withdraw = WithdrawEvent<"lead,la_officer", "the request for an assessment is withdrawn">;
 
 // Guards: predicates that say why they refuse.
 
 // Actions: verbs.
-void do_start_matching(EventContext& ctx) {
-  keep_payload(ctx);
-  ctx.data()["accepted_on"] = date_value(ctx.occurred_on());
-  ctx.arm_deadline("risk_assessment.matching");
-}
-using start_matching = Action<"start_matching", do_start_matching>;
-
-void do_ask_assessor(EventContext& ctx) { propose_and_wait(ctx, "risk_assessment.assessor_response"); }
-using ask_assessor = Action<"ask_assessor", do_ask_assessor>;
-
 void do_start_assessment(EventContext& ctx) {
   auto& data = ctx.data();
   deploy_provider(ctx);
@@ -105,9 +90,6 @@ void do_start_assessment(EventContext& ctx) {
   data["report_due_on"] = date_value(ctx.arm_deadline("risk_assessment.report"));
 }
 using start_assessment = Action<"start_assessment", do_start_assessment>;
-
-void do_restart_matching(EventContext& ctx) { match_again(ctx, "risk_assessment.matching"); }
-using restart_matching = Action<"restart_matching", do_restart_matching>;
 
 void do_record_report(EventContext& ctx) {
   keep_payload(ctx);
@@ -129,6 +111,21 @@ void do_open_support_request(EventContext& ctx) {
   ctx.open_linked_case("support_request", {{"source", "risk_assessment"}, {"summary", summary}});
 }
 using open_support_request = Action<"open_support_request", do_open_support_request>;
+
+// The matching half (kind_support.h) in this kind's words.
+struct Words {
+  using first = requested;
+  using accept = accept_request;
+  using decline = decline_request;
+  using propose = propose_assessor;
+  using accepts = assessor_accepts;
+  using declines = assessor_declines;
+  using withdraw = ra::withdraw;
+  using deployed = assessment;
+  using on_accepted = start_assessment;
+  static constexpr std::string_view matching_deadline = "risk_assessment.matching";
+  static constexpr std::string_view response_deadline = "risk_assessment.assessor_response";
+};
 
 struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "risk_assessment";
@@ -195,19 +192,8 @@ struct Machine : workflow::MachineBase<Machine> {
   using initial_state = requested;
 
   // clang-format off
-  struct transition_table : boost::mpl::vector<
-      //    Source              Event               Target                Action                 Guard
-      //  +-------------------+-------------------+---------------------+----------------------+---------------+
-      Row < requested         , accept_request    , matching            , start_matching       , none          >,
-      Row < requested         , decline_request   , declined            , record_decision      , none          >,
-      Row < requested         , withdraw          , withdrawn           , record_withdrawal    , none          >,
-      //  +-------------------+-------------------+---------------------+----------------------+---------------+
-      Row < matching          , propose_assessor  , awaiting_provider   , ask_assessor         , none          >,
-      Row < matching          , withdraw          , withdrawn           , record_withdrawal    , none          >,
-      //  +-------------------+-------------------+---------------------+----------------------+---------------+
-      Row < awaiting_provider , assessor_accepts  , assessment          , start_assessment     , none          >,
-      Row < awaiting_provider , assessor_declines , matching            , restart_matching     , none          >,
-      Row < awaiting_provider , withdraw          , withdrawn           , record_withdrawal    , none          >,
+  struct transition_table : MatchingHalf<Words>::table<
+      //    Source            Event               Target                Action                 Guard
       //  +-------------------+-------------------+---------------------+----------------------+---------------+
       Row < assessment        , log_visit         , none                , record_day_entry     , valid_day_entry >,
       Row < assessment        , submit_report     , report_submitted    , record_report        , none          >,

@@ -12,14 +12,14 @@ namespace sr {
 
 // States, by stable name.
 struct referred : State<"referred"> {};
-struct matching : State<"matching"> {};
-struct awaiting_provider : State<"awaiting_provider"> {};
+using half::awaiting_provider;
+using half::declined;
+using half::matching;
+using half::withdrawn;
 struct planning : State<"planning"> {};
 struct deployment : State<"deployment"> {};
 struct evaluation : State<"evaluation"> {};
 struct closed : State<"closed"> {};
-struct declined : State<"declined"> {};
-struct withdrawn : State<"withdrawn"> {};
 
 // Events, named for what happened, with their payloads.
 struct accept_referral {
@@ -89,12 +89,7 @@ struct close {
   static constexpr std::string_view summary = "the case is closed";
   static constexpr NoFields<close> fields{};
 };
-struct withdraw {
-  static constexpr std::string_view name = "withdraw";
-  static constexpr std::string_view who = "lead,school";
-  static constexpr std::string_view summary = "the request is withdrawn; after acceptance this counts as attrition";
-  static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
-};
+using withdraw = WithdrawEvent<"lead,school", "the request is withdrawn; after acceptance this counts as attrition">;
 
 // Guards: predicates that say why they refuse.
 bool check_plan_dates_in_order(EventContext& ctx) {
@@ -117,24 +112,11 @@ bool check_impact_recorded_and_rated(EventContext& ctx) {
 using impact_recorded_and_rated = Guard<"impact_recorded_and_rated", check_impact_recorded_and_rated>;
 
 // Actions: verbs.
-void do_accept_terms(EventContext& ctx) {
-  keep_payload(ctx);
-  ctx.data()["accepted_on"] = date_value(ctx.occurred_on());
-  ctx.arm_deadline("support_request.matching");
-}
-using accept_terms = Action<"accept_terms", do_accept_terms>;
-
-void do_request_provider_response(EventContext& ctx) { propose_and_wait(ctx, "support_request.provider_response"); }
-using request_provider_response = Action<"request_provider_response", do_request_provider_response>;
-
 void do_record_provider_acceptance(EventContext& ctx) {
   deploy_provider(ctx);  // the requested days are held in the year it starts
   ctx.arm_deadline("support_request.planning");
 }
 using record_provider_acceptance = Action<"record_provider_acceptance", do_record_provider_acceptance>;
-
-void do_restart_matching(EventContext& ctx) { match_again(ctx, "support_request.matching"); }
-using restart_matching = Action<"restart_matching", do_restart_matching>;
 
 void do_start_deployment(EventContext& ctx) {
   keep_payload(ctx);
@@ -155,6 +137,21 @@ void do_record_rating(EventContext& ctx) {
   ctx.settle_deadline("support_request.rating");
 }
 using record_rating = Action<"record_rating", do_record_rating>;
+
+// The matching half (kind_support.h) in this kind's words.
+struct Words {
+  using first = referred;
+  using accept = accept_referral;
+  using decline = decline_referral;
+  using propose = propose_provider;
+  using accepts = provider_accepts;
+  using declines = provider_declines;
+  using withdraw = sr::withdraw;
+  using deployed = planning;
+  using on_accepted = record_provider_acceptance;
+  static constexpr std::string_view matching_deadline = "support_request.matching";
+  static constexpr std::string_view response_deadline = "support_request.provider_response";
+};
 
 struct Machine : workflow::MachineBase<Machine> {
   static constexpr std::string_view kKind = "support_request";
@@ -223,29 +220,13 @@ struct Machine : workflow::MachineBase<Machine> {
       {"summary", FieldType::string, true, {}, "what help is needed"},
       {"linked_case", FieldType::string, false, {}, "the case that recommended this one"},
   };
-  static void on_open(EventContext& ctx) {
-    keep_payload(ctx);
-    record_source(ctx);
-    ctx.arm_deadline("support_request.triage");
-    ctx.notify("referral_received");
-  }
+  static void on_open(EventContext& ctx) { receive_referral(ctx, "support_request.triage"); }
 
   using initial_state = referred;
 
   // clang-format off
-  struct transition_table : boost::mpl::vector<
+  struct transition_table : MatchingHalf<Words>::table<
       //   Source             Event                Target             Action                      Guard
-      //  +------------------+--------------------+------------------+---------------------------+---------------------------+
-      Row < referred          , accept_referral    , matching         , accept_terms              , none                      >,
-      Row < referred          , decline_referral   , declined         , record_decision           , none                      >,
-      Row < referred          , withdraw           , withdrawn        , record_withdrawal         , none                      >,
-      //  +------------------+--------------------+------------------+---------------------------+---------------------------+
-      Row < matching          , propose_provider   , awaiting_provider, request_provider_response , none                      >,
-      Row < matching          , withdraw           , withdrawn        , record_withdrawal         , none                      >,
-      //  +------------------+--------------------+------------------+---------------------------+---------------------------+
-      Row < awaiting_provider , provider_accepts   , planning         , record_provider_acceptance, none                      >,
-      Row < awaiting_provider , provider_declines  , matching         , restart_matching          , none                      >,
-      Row < awaiting_provider , withdraw           , withdrawn        , record_withdrawal         , none                      >,
       //  +------------------+--------------------+------------------+---------------------------+---------------------------+
       Row < planning          , agree_plan         , deployment       , start_deployment          , plan_dates_in_order       >,
       Row < planning          , withdraw           , withdrawn        , record_withdrawal         , none                      >,

@@ -103,9 +103,44 @@ std::vector<Migration> migrations_from_files(std::span<const embedded::File> fil
   return out;
 }
 
+std::string render_dialect(std::string_view source, Backend backend, std::string_view file_name) {
+  const auto line_of = [&](std::size_t at) {
+    return std::to_string(1 + std::count(source.begin(), source.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+  };
+  std::string out;
+  out.reserve(source.size());
+  std::size_t at = 0;
+  while (true) {
+    const auto open = source.find("{{", at);
+    const auto stray = source.substr(at, open == std::string_view::npos ? std::string_view::npos : open - at).find("}}");
+    if (stray != std::string_view::npos) {
+      throw MigrationError("migration " + std::string(file_name) + " line " + line_of(at + stray) +
+                           ": '}}' without an opening '{{'");
+    }
+    if (open == std::string_view::npos) break;
+    out.append(source.substr(at, open - at));
+    const auto middle = source.find("}{", open + 2);
+    const auto close = middle == std::string_view::npos ? std::string_view::npos : source.find("}}", middle + 2);
+    const auto next_open = source.find("{{", open + 2);
+    if (close == std::string_view::npos || next_open < close) {
+      throw MigrationError("migration " + std::string(file_name) + " line " + line_of(open) +
+                           ": '{{' opens a dialect choice that is not '{{postgresql}{sqlite}}'");
+    }
+    out.append(backend == Backend::postgresql ? source.substr(open + 2, middle - open - 2)
+                                              : source.substr(middle + 2, close - middle - 2));
+    at = close + 2;
+  }
+  out.append(source.substr(at));
+  return out;
+}
+
 std::vector<Migration> bundled_migrations(Backend backend) {
-  const std::string folder = "migrations/" + std::string(to_string(backend)) + "/";
-  return migrations_from_files(embedded::files_under(folder));
+  auto out = migrations_from_files(embedded::files_under("migrations/"));
+  for (Migration& m : out) {
+    m.sql = render_dialect(m.sql, backend, m.name);
+    m.checksum = sha256_hex(m.sql);
+  }
+  return out;
 }
 
 MigrationStatus migration_status(Database& db, const std::vector<Migration>& migrations) {

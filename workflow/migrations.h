@@ -7,9 +7,10 @@
 #include "workflow/database.h"
 #include "workflow/embedded.h"
 
-// Numbered SQL migrations (migrations/<dialect>/NNNN_name.sql), applied in
-// order, each in its own transaction, recorded in schema_migrations with the
-// file's SHA-256 so that an applied file that was edited afterwards is caught.
+// Numbered SQL migrations (migrations/NNNN_name.sql), one file for both
+// dialects, applied in order, each in its own transaction, recorded in
+// schema_migrations with the SHA-256 of the SQL the dialect runs, so that an
+// applied file that was edited afterwards is caught (docs/architecture.md).
 namespace s2s::workflow {
 
 struct Migration {
@@ -23,7 +24,13 @@ struct Migration {
 // Throws MigrationError on a badly named file or two files with one version.
 [[nodiscard]] std::vector<Migration> migrations_from_files(std::span<const embedded::File> files);
 
-// The migrations compiled into this binary for `backend`.
+// A migration's SQL for one dialect: where the dialects differ the file says
+// `{{postgresql text}{sqlite text}}` (either side may be empty or span lines);
+// everything else is the same for both. Throws MigrationError naming the file
+// and line of a group that is not closed or has no `}{`.
+[[nodiscard]] std::string render_dialect(std::string_view source, Backend backend, std::string_view file_name);
+
+// The migrations compiled into this binary, rendered for `backend`.
 [[nodiscard]] std::vector<Migration> bundled_migrations(Backend backend);
 
 struct MigrationStatus {

@@ -1,5 +1,5 @@
--- SQLite dialect of migrations/postgresql/0006_idempotency.sql.
--- Idempotency keys of the HTTP API: a POST sent again with the same
+{{}{-- SQLite dialect of migrations/postgresql/0006_idempotency.sql.
+}}-- Idempotency keys of the HTTP API: a POST sent again with the same
 -- Idempotency-Key by the same user gets the first response back instead of
 -- being applied twice. The row is claimed before the request runs (response
 -- still NULL) and completed after, so a retry that races the first request
@@ -15,7 +15,7 @@ CREATE TABLE idempotency_keys (
     response_type    TEXT,
     response_headers TEXT,                  -- JSON array of [name, value]
     response_body    TEXT,
-    created_at       TEXT        NOT NULL,
+    created_at       {{TIMESTAMPTZ }{TEXT        }}NOT NULL,
     PRIMARY KEY (user_id, key)
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);

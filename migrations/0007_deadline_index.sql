@@ -1,5 +1,5 @@
--- SQLite dialect of migrations/postgresql/0007_deadline_index.sql (the same statement).
--- A case's deadlines, whatever their status, by case: GET /api/v1/cases/{id}
+{{}{-- SQLite dialect of migrations/postgresql/0007_deadline_index.sql (the same statement).
+}}-- A case's deadlines, whatever their status, by case: GET /api/v1/cases/{id}
 -- shows them all (the partial index deadlines_open holds only the unsettled
 -- ones), and without this each read scanned every deadline of every case.
 

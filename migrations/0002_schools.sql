@@ -1,4 +1,5 @@
--- Schools from the DfE register (GIAS), keyed by URN, with the fields the KPIs
+{{}{-- SQLite dialect of migrations/postgresql/0002_schools.sql (dates TEXT, booleans 0/1).
+}}-- Schools from the DfE register (GIAS), keyed by URN, with the fields the KPIs
 -- need that GIAS lacks (admin-edited), and the mapping of local authorities
 -- to mini regions (configurable: other regions, other rows).
 
@@ -25,15 +26,15 @@ CREATE TABLE schools (
     trust_name    TEXT,
     town          TEXT,
     postcode      TEXT,
-    opened_on     DATE,
-    closed_on     DATE,
+    opened_on     {{DATE}{TEXT}},
+    closed_on     {{DATE}{TEXT}},
     ofsted_grade  INTEGER CHECK (ofsted_grade BETWEEN 1 AND 4),
-    ofsted_date   DATE,
-    ssif_eligible BOOLEAN     NOT NULL DEFAULT FALSE,  -- admin-edited
-    category_5_6  BOOLEAN     NOT NULL DEFAULT FALSE,  -- admin-edited: in a Category 5/6 area
+    ofsted_date   {{DATE}{TEXT}},
+    ssif_eligible {{BOOLEAN}{INTEGER}}     NOT NULL DEFAULT {{FALSE}{0    }},  -- admin-edited
+    category_5_6  {{BOOLEAN}{INTEGER}}     NOT NULL DEFAULT {{FALSE}{0    }},  -- admin-edited: in a Category 5/6 area
     gias_checksum TEXT        NOT NULL,                -- of the imported fields: unchanged rows are skipped
-    imported_at   TIMESTAMPTZ NOT NULL,
-    updated_at    TIMESTAMPTZ NOT NULL
+    imported_at   {{TIMESTAMPTZ }{TEXT        }}NOT NULL,
+    updated_at    {{TIMESTAMPTZ }{TEXT        }}NOT NULL
 );
 CREATE INDEX schools_la ON schools (la_code);
 CREATE INDEX schools_name ON schools (lower(name));
