@@ -18,7 +18,7 @@
 #include "workflow/engine.h"
 
 namespace s2s::web {
-namespace {
+namespace admin_pages {
 
 namespace json = boost::json;
 
@@ -412,25 +412,6 @@ api::HttpResponse remove_webhook(PageContext& ctx) {
   return redirect(ctx, "/admin/webhooks?done=removed");
 }
 
-}  // namespace
-
-void register_admin_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
-  add_page(router, app, options, mailer, "GET", "/admin/users", Access::signed_in, users);
-  add_page(router, app, options, mailer, "GET", "/admin/users/invite", Access::signed_in, show_invite);
-  add_page(router, app, options, mailer, "POST", "/admin/users/invite", Access::signed_in, invite);
-  add_page(router, app, options, mailer, "POST", "/admin/users/{id}/revoke", Access::signed_in, revoke);
-  add_page(router, app, options, mailer, "POST", "/admin/users/{id}/notify", Access::signed_in, notify);
-  add_page(router, app, options, mailer, "POST", "/admin/users/{id}/feed", Access::signed_in, feed);
-  add_page(router, app, options, mailer, "GET", "/admin/users/{id}/scope", Access::signed_in, show_scope);
-  add_page(router, app, options, mailer, "POST", "/admin/users/{id}/scope", Access::signed_in, change_scope);
-  add_page(router, app, options, mailer, "GET", "/admin/closures", Access::signed_in, closures);
-  add_page(router, app, options, mailer, "POST", "/admin/closures", Access::signed_in, close_day);
-  add_page(router, app, options, mailer, "GET", "/admin/notifications", Access::signed_in, dead_letters);
-  add_page(router, app, options, mailer, "POST", "/admin/notifications/{id}/resend", Access::signed_in, resend);
-  add_page(router, app, options, mailer, "GET", "/admin/webhooks", Access::signed_in, webhooks);
-  add_page(router, app, options, mailer, "POST", "/admin/webhooks", Access::signed_in, add_webhook);
-  add_page(router, app, options, mailer, "POST", "/admin/webhooks/{id}/rotate", Access::signed_in, rotate_webhook);
-  add_page(router, app, options, mailer, "POST", "/admin/webhooks/{id}/remove", Access::signed_in, remove_webhook);
-}
+}  // namespace admin_pages
 
 }  // namespace s2s::web

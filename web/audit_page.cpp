@@ -12,7 +12,7 @@
 #include "workflow/timestamp.h"
 
 namespace s2s::web {
-namespace {
+namespace audit_page {
 
 namespace json = boost::json;
 
@@ -121,10 +121,6 @@ api::HttpResponse audit_view(PageContext& ctx) {
                                                                     : std::string()}});
 }
 
-}  // namespace
-
-void register_audit_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
-  add_page(router, app, options, mailer, "GET", "/admin/audit", Access::signed_in, audit_view);
-}
+}  // namespace audit_page
 
 }  // namespace s2s::web

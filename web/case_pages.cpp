@@ -23,7 +23,7 @@
 #include "workflow/text.h"
 
 namespace s2s::web {
-namespace {
+namespace case_pages {
 
 namespace json = boost::json;
 using workflow::Case;
@@ -40,8 +40,6 @@ std::string sentence(std::string_view summary) {
   if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
   return out;
 }
-
-
 
 std::string case_path(std::string_view reference) { return "/cases/" + std::string(reference); }
 
@@ -638,15 +636,6 @@ api::HttpResponse send_action(PageContext& ctx) {
   return redirect(ctx, case_path(c.reference) + "?done=" + url_encode(event));
 }
 
-}  // namespace
-
-void register_case_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
-  add_page(router, app, options, mailer, "GET", "/", Access::signed_in, home);
-  add_page(router, app, options, mailer, "GET", "/cases", Access::signed_in, case_list);
-  add_page(router, app, options, mailer, "GET", "/cases.csv", Access::signed_in, case_list_csv);
-  add_page(router, app, options, mailer, "GET", "/cases/{reference}", Access::signed_in, case_page);
-  add_page(router, app, options, mailer, "GET", "/cases/{reference}/events/{event}", Access::signed_in, show_action);
-  add_page(router, app, options, mailer, "POST", "/cases/{reference}/events/{event}", Access::signed_in, send_action);
-}
+}  // namespace case_pages
 
 }  // namespace s2s::web

@@ -17,7 +17,7 @@
 #include "workflow/text.h"
 
 namespace s2s::web {
-namespace {
+namespace dashboard_page {
 
 namespace json = boost::json;
 using std::chrono::days;
@@ -133,10 +133,6 @@ api::HttpResponse dashboard(PageContext& ctx) {
   return page(ctx, "dashboard", std::move(model));
 }
 
-}  // namespace
-
-void register_dashboard_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
-  add_page(router, app, options, mailer, "GET", "/dashboard", Access::signed_in, dashboard);
-}
+}  // namespace dashboard_page
 
 }  // namespace s2s::web

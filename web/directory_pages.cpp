@@ -19,7 +19,7 @@
 #include "workflow/text.h"
 
 namespace s2s::web {
-namespace {
+namespace directory_pages {
 
 namespace json = boost::json;
 
@@ -202,11 +202,6 @@ api::HttpResponse leader_page(PageContext& ctx) {
   return page(ctx, "leader", std::move(model));
 }
 
-}  // namespace
-
-void register_directory_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
-  add_page(router, app, options, mailer, "GET", "/system-leaders", Access::signed_in, directory);
-  add_page(router, app, options, mailer, "GET", "/system-leaders/{id}", Access::signed_in, leader_page);
-}
+}  // namespace directory_pages
 
 }  // namespace s2s::web

@@ -163,17 +163,8 @@ struct Asset {
 // first opened). Throws workflow::Error (internal).
 void check_page_templates();
 
-// The groups of pages register_web_routes puts together.
-void register_sign_in_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
-void register_case_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
-void register_referral_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
-void register_directory_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
-void register_school_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
-void register_admin_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
-void register_provider_admin_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
-void register_audit_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
+// The GIAS upload's pages, which share its import jobs (the rest are plain
+// functions in the site map, web/pages.h).
 void register_school_import_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
-void register_dashboard_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
-void register_report_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer);
 
 }  // namespace s2s::web

@@ -19,7 +19,7 @@
 #include "workflow/text.h"
 
 namespace s2s::web {
-namespace {
+namespace provider_admin_pages {
 
 namespace json = boost::json;
 using workflow::FieldSpec;
@@ -429,34 +429,21 @@ api::HttpResponse set_capacity(PageContext& ctx) {
   return redirect(ctx, "/admin/system-leaders/" + std::to_string(id) + "?done=capacity");
 }
 
-}  // namespace
-
-void register_provider_admin_pages(api::Router& router, api::App& app, const WebOptions& options,
-                                   LinkMailer* mailer) {
-  add_page(router, app, options, mailer, "GET", "/admin/alliances", Access::signed_in, [](PageContext& ctx) {
-    admins_only(ctx);
-    return alliances_page(ctx, nullptr, {}, 200);
-  });
-  add_page(router, app, options, mailer, "POST", "/admin/alliances", Access::signed_in, add_alliance);
-  add_page(router, app, options, mailer, "GET", "/admin/alliances/{id}", Access::signed_in, [](PageContext& ctx) {
-    admins_only(ctx);
-    return alliance_page(ctx, nullptr, {}, 200);
-  });
-  add_page(router, app, options, mailer, "POST", "/admin/alliances/{id}/members", Access::signed_in, add_member);
-  add_page(router, app, options, mailer, "POST", "/admin/alliances/{id}/members/{urn}/remove", Access::signed_in,
-           remove_member);
-  add_page(router, app, options, mailer, "GET", "/admin/system-leaders", Access::signed_in, [](PageContext& ctx) {
-    admins_only(ctx);
-    return leaders_page(ctx, nullptr, {}, 200);
-  });
-  add_page(router, app, options, mailer, "POST", "/admin/system-leaders", Access::signed_in, add_leader);
-  add_page(router, app, options, mailer, "GET", "/admin/system-leaders/{id}", Access::signed_in, show_leader);
-  add_page(router, app, options, mailer, "POST", "/admin/system-leaders/{id}/designations", Access::signed_in,
-           add_designation);
-  add_page(router, app, options, mailer, "POST", "/admin/system-leaders/{id}/designations/{designation}/end",
-           Access::signed_in, end_designation);
-  add_page(router, app, options, mailer, "POST", "/admin/system-leaders/{id}/capacity", Access::signed_in,
-           set_capacity);
+api::HttpResponse show_alliances(PageContext& ctx) {
+  admins_only(ctx);
+  return alliances_page(ctx, nullptr, {}, 200);
 }
+
+api::HttpResponse show_alliance(PageContext& ctx) {
+  admins_only(ctx);
+  return alliance_page(ctx, nullptr, {}, 200);
+}
+
+api::HttpResponse show_leaders(PageContext& ctx) {
+  admins_only(ctx);
+  return leaders_page(ctx, nullptr, {}, 200);
+}
+
+}  // namespace provider_admin_pages
 
 }  // namespace s2s::web

@@ -15,7 +15,7 @@
 #include "workflow/text.h"
 
 namespace s2s::web {
-namespace {
+namespace referral_pages {
 
 namespace json = boost::json;
 
@@ -222,14 +222,6 @@ api::HttpResponse done(PageContext& ctx) {
                            {"is_school", ctx.is("school")}});
 }
 
-}  // namespace
-
-void register_referral_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
-  add_page(router, app, options, mailer, "GET", "/refer", Access::signed_in, start);
-  add_page(router, app, options, mailer, "POST", "/refer", Access::signed_in, choose);
-  add_page(router, app, options, mailer, "POST", "/refer/check", Access::signed_in, check);
-  add_page(router, app, options, mailer, "POST", "/refer/confirm", Access::signed_in, confirm);
-  add_page(router, app, options, mailer, "GET", "/refer/done", Access::signed_in, done);
-}
+}  // namespace referral_pages
 
 }  // namespace s2s::web

@@ -16,7 +16,7 @@
 #include "workflow/text.h"
 
 namespace s2s::web {
-namespace {
+namespace report_pages {
 
 namespace json = boost::json;
 
@@ -462,13 +462,6 @@ api::HttpResponse quarterly(PageContext& ctx) {
                            {"has_overdue", !overdue.empty()}});
 }
 
-}  // namespace
-
-void register_report_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
-  add_page(router, app, options, mailer, "GET", "/kpis", Access::signed_in, kpis);
-  add_page(router, app, options, mailer, "GET", "/kpis.csv", Access::signed_in, kpis_csv);
-  add_page(router, app, options, mailer, "GET", "/kpis/{id}", Access::signed_in, kpi_cases);
-  add_page(router, app, options, mailer, "GET", "/reports/quarterly", Access::signed_in, quarterly);
-}
+}  // namespace report_pages
 
 }  // namespace s2s::web

@@ -14,7 +14,7 @@
 #include "workflow/text.h"
 
 namespace s2s::web {
-namespace {
+namespace school_page {
 
 namespace json = boost::json;
 
@@ -76,10 +76,6 @@ api::HttpResponse school_page(PageContext& ctx) {
   return page(ctx, "school", std::move(model));
 }
 
-}  // namespace
-
-void register_school_page(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
-  add_page(router, app, options, mailer, "GET", "/schools/{urn}", Access::signed_in, school_page);
-}
+}  // namespace school_page
 
 }  // namespace s2s::web

@@ -11,7 +11,7 @@
 #include "workflow/sha256.h"
 
 namespace s2s::web {
-namespace {
+namespace sign_in_pages {
 
 namespace json = boost::json;
 
@@ -96,15 +96,6 @@ api::HttpResponse sign_out(PageContext& ctx) {
   return redirect(ctx, "/sign-in?signed_out=1");
 }
 
-}  // namespace
-
-void register_sign_in_pages(api::Router& router, api::App& app, const WebOptions& options, LinkMailer* mailer) {
-  add_page(router, app, options, mailer, "GET", "/sign-in", Access::anyone, show_sign_in);
-  add_page(router, app, options, mailer, "POST", "/sign-in", Access::anyone, ask_for_link);
-  add_page(router, app, options, mailer, "GET", "/sign-in/sent", Access::anyone, link_sent);
-  add_page(router, app, options, mailer, "GET", "/sign-in/link", Access::anyone, show_link);
-  add_page(router, app, options, mailer, "POST", "/sign-in/link", Access::anyone, use_link);
-  add_page(router, app, options, mailer, "POST", "/sign-out", Access::signed_in, sign_out);
-}
+}  // namespace sign_in_pages
 
 }  // namespace s2s::web
