@@ -10,20 +10,12 @@
 
 #include "cases/providers.h"
 #include "cases/users.h"
-#include "cli/calendar.h"
+#include "cli/command_list.h"
 #include "cli/common.h"
-#include "cli/demo.h"
 #include "cli/logging.h"
-#include "cli/match.h"
-#include "cli/migrate.h"
 #include "cli/notifications.h"
-#include "cli/providers.h"
-#include "cli/reports.h"
-#include "cli/schools.h"
-#include "cli/serve.h"
 #include "cli/settings.h"
 #include "cli/timers.h"
-#include "cli/users.h"
 
 namespace s2s::cli {
 namespace {

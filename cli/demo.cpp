@@ -1,4 +1,4 @@
-#include "cli/demo.h"
+#include "cli/command_list.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "cli/match.h"
+#include "cli/command_list.h"
 
 #include <fmt/format.h>
 

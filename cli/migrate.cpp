@@ -1,4 +1,4 @@
-#include "cli/migrate.h"
+#include "cli/command_list.h"
 
 #include <iostream>
 #include <string>

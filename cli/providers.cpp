@@ -1,4 +1,4 @@
-#include "cli/providers.h"
+#include "cli/command_list.h"
 
 #include <chrono>
 #include <cstdint>

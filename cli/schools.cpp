@@ -1,4 +1,4 @@
-#include "cli/schools.h"
+#include "cli/command_list.h"
 
 #include <unistd.h>
 

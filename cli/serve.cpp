@@ -1,4 +1,4 @@
-#include "cli/serve.h"
+#include "cli/command_list.h"
 
 #include <spdlog/spdlog.h>
 

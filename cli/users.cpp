@@ -1,4 +1,4 @@
-#include "cli/users.h"
+#include "cli/command_list.h"
 
 #include <chrono>
 #include <iostream>
