@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <iterator>
 #include <limits>
 #include <span>
 #include <utility>
@@ -13,6 +14,7 @@
 
 #include "workflow/date.h"
 #include "workflow/embedded.h"
+#include "workflow/text.h"
 
 namespace s2s::workflow {
 namespace {
@@ -235,15 +237,9 @@ struct Calendar::ClosureSet {
 };
 
 std::string_view to_string(SkipReason reason) noexcept {
-  switch (reason) {
-    case SkipReason::weekend:
-      return "weekend";
-    case SkipReason::bank_holiday:
-      return "bank_holiday";
-    case SkipReason::closure:
-      return "closure";
-  }
-  return "unknown";
+  static constexpr std::string_view kNames[] = {"weekend", "bank_holiday", "closure"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(SkipReason::closure) + 1);
+  return enum_name(reason, kNames, "unknown");
 }
 
 Calendar::Calendar(std::shared_ptr<const Table> table, std::shared_ptr<const ClosureSet> closures)

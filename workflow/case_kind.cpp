@@ -1,6 +1,9 @@
 #include "workflow/case_kind.h"
 
+#include <iterator>
 #include <stdexcept>
+
+#include "workflow/text.h"
 
 namespace s2s::workflow {
 namespace {
@@ -43,35 +46,15 @@ bool names_role(std::string_view who, std::string_view role) noexcept {
 }
 
 std::string_view to_string(DeadlineSourceKind kind) noexcept {
-  switch (kind) {
-    case DeadlineSourceKind::unstated:
-      return "unstated";
-    case DeadlineSourceKind::seed:
-      return "seed";
-    case DeadlineSourceKind::design:
-      return "design";
-    case DeadlineSourceKind::policy:
-      return "policy";
-  }
-  return "unstated";
+  static constexpr std::string_view kNames[] = {"unstated", "seed", "design", "policy"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(DeadlineSourceKind::policy) + 1);
+  return enum_name(kind, kNames, "unstated");
 }
 
 std::string_view to_string(FieldType type) noexcept {
-  switch (type) {
-    case FieldType::string:
-      return "string";
-    case FieldType::integer:
-      return "integer";
-    case FieldType::number:
-      return "number";
-    case FieldType::boolean:
-      return "boolean";
-    case FieldType::date:
-      return "date (YYYY-MM-DD)";
-    case FieldType::string_list:
-      return "list of strings";
-  }
-  return "unknown";
+  static constexpr std::string_view kNames[] = {"string", "integer", "number", "boolean", "date (YYYY-MM-DD)", "list of strings"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(FieldType::string_list) + 1);
+  return enum_name(type, kNames, "unknown");
 }
 
 std::optional<int> DeadlinePolicy::days_for(std::string_view purpose) const {

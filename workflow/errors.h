@@ -38,33 +38,22 @@ class Error : public std::runtime_error {
   std::string field_;
 };
 
+// An error of one category, for the categories callers throw directly.
+template <ErrorCategory Category>
+class CategoryError : public Error {
+ public:
+  explicit CategoryError(const std::string& message, std::string field = {})
+      : Error(Category, message, std::move(field)) {}
+};
+
 // The input is malformed or out of range; `field` names it.
-class InvalidInput : public Error {
- public:
-  explicit InvalidInput(const std::string& message, std::string field = {})
-      : Error(ErrorCategory::invalid, message, std::move(field)) {}
-};
-
+using InvalidInput = CategoryError<ErrorCategory::invalid>;
 // What is addressed does not exist.
-class NotFound : public Error {
- public:
-  explicit NotFound(const std::string& message, std::string field = {})
-      : Error(ErrorCategory::not_found, message, std::move(field)) {}
-};
-
+using NotFound = CategoryError<ErrorCategory::not_found>;
 // Well-formed, but the domain's rules refuse it: nothing was changed.
-class Refused : public Error {
- public:
-  explicit Refused(const std::string& message, std::string field = {})
-      : Error(ErrorCategory::refused, message, std::move(field)) {}
-};
-
+using Refused = CategoryError<ErrorCategory::refused>;
 // It clashes with the state of things (already done, changed since read).
-class Conflict : public Error {
- public:
-  explicit Conflict(const std::string& message, std::string field = {})
-      : Error(ErrorCategory::conflict, message, std::move(field)) {}
-};
+using Conflict = CategoryError<ErrorCategory::conflict>;
 
 // A setting (flag, environment variable, config file line, URL) is wrong.
 class ConfigError : public Error {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -8,6 +9,15 @@
 // Small text helpers shared by everything that writes for people: messages,
 // calendar feeds and reports.
 namespace s2s::workflow {
+
+// The stable name of an enum's value from its names, listed in the enum's
+// order (a static_assert beside each table checks it has one per value).
+template <class Enum, std::size_t N>
+[[nodiscard]] constexpr std::string_view enum_name(Enum value, const std::string_view (&names)[N],
+                                                   std::string_view otherwise) noexcept {
+  const auto i = static_cast<std::size_t>(value);
+  return i < N ? names[i] : otherwise;
+}
 
 // A deadline purpose as people read it: "support_request.provider_response"
 // is "Provider response".

@@ -162,3 +162,14 @@ void expect_every_row_covered(const std::vector<Step>& steps) {
 }
 
 }  // namespace s2s::cases::testing
+
+// Binds the harness to the kind `make()` builds, in a test file's anonymous
+// namespace: `kind()`, `Dispatch` and `default_days`, with the harness's names in scope.
+#define S2S_KIND_UNDER_TEST(make)                                 \
+  using namespace ::s2s::cases::testing;                          \
+  const ::s2s::workflow::CaseKind& kind() {                       \
+    static const auto instance = make();                          \
+    return *instance;                                             \
+  }                                                               \
+  using Dispatch = ::s2s::cases::testing::Dispatch<kind>;         \
+  [[maybe_unused]] constexpr auto default_days = ::s2s::cases::testing::default_days<kind>

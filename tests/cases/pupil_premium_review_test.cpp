@@ -1,19 +1,10 @@
-#include <gtest/gtest.h>
-
 #include "cases/kinds.h"
 #include "tests/cases/kind_test_support.h"
 
 namespace s2s::cases {
 namespace {
 
-const workflow::CaseKind& kind() {
-  static const auto instance = make_pupil_premium_review_kind();
-  return *instance;
-}
-
-using namespace testing;
-using Dispatch = testing::Dispatch<kind>;
-constexpr auto default_days = testing::default_days<kind>;
+S2S_KIND_UNDER_TEST(make_pupil_premium_review_kind);
 
 constexpr std::string_view kReport = R"({"summary":"spending well targeted","action_plan":"tutoring for Year 6"})";
 

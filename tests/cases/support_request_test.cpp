@@ -1,19 +1,10 @@
-#include <gtest/gtest.h>
-
 #include "cases/kinds.h"
 #include "tests/cases/kind_test_support.h"
 
 namespace s2s::cases {
 namespace {
 
-const workflow::CaseKind& kind() {
-  static const auto instance = make_support_request_kind();
-  return *instance;
-}
-
-using namespace testing;
-using Dispatch = testing::Dispatch<kind>;
-constexpr auto default_days = testing::default_days<kind>;
+S2S_KIND_UNDER_TEST(make_support_request_kind);
 
 constexpr std::string_view kTerms =
     R"({"priority":"high","focus_areas":["maths","SEND"],"requested_days":10,"funding_source":"RDG"})";
