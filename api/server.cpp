@@ -12,6 +12,8 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -56,38 +58,8 @@ HttpResponse HttpResponse::json(int status, std::string body) {
 
 namespace {
 
-std::string json_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(c));
-          out += buffer;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
+// A JSON string: quoted, with what JSON needs escaped.
+std::string json_string(std::string_view text) { return boost::json::serialize(boost::json::string(text)); }
 
 }  // namespace
 
@@ -96,9 +68,9 @@ HttpResponse HttpResponse::problem(int status, std::string_view type, std::strin
   HttpResponse response;
   response.status = status;
   response.content_type = "application/problem+json";
-  response.body = "{\"type\":\"https://s2s.example/problems/" + json_escape(type) + "\",\"title\":\"" +
-                  json_escape(title) + "\",\"status\":" + std::to_string(status) + ",\"detail\":\"" +
-                  json_escape(detail) + "\"";
+  response.body = "{\"type\":" + json_string("https://s2s.example/problems/" + std::string(type)) +
+                  ",\"title\":" + json_string(title) + ",\"status\":" + std::to_string(status) +
+                  ",\"detail\":" + json_string(detail);
   if (!extra_members.empty()) response.body += "," + std::string(extra_members);
   response.body += "}";
   return response;

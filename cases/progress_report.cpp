@@ -221,34 +221,15 @@ Document document(const ProgressReport& r) {
 std::string md_text(std::string_view text) {
   std::string out;
   for (const char c : text) {
-    switch (c) {
-      case '\n':
-      case '\r':
-      case '\t':
-        out += ' ';
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '\\':
-      case '|':
-      case '*':
-      case '_':
-      case '`':
-      case '[':
-      case ']':
-      case '#':
-        out += '\\';
-        out += c;
-        break;
-      default:
-        out += c;
+    if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+    } else if (std::string_view("\\|*_`[]#").find(c) != std::string_view::npos) {
+      out += '\\';
+      out += c;
+    } else if (c == '&' || c == '<' || c == '>') {
+      out += workflow::html_escape(std::string_view(&c, 1));
+    } else {
+      out += c;
     }
   }
   return out;

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "cases/deployments.h"
+#include "cases/user_row.h"
+#include "cases/users.h"
 #include "workflow/case_store.h"
 
 namespace s2s::cases {
@@ -14,42 +16,37 @@ using notifications::Area;
 using notifications::Person;
 using workflow::Database;
 
-struct UserRow {
-  std::string name;
-  std::string email;
+// A user who may hear of a case, with how they like to hear.
+struct Listener {
+  User user;
   std::string notify;
   std::string scope;  // as workflow::Actor carries it: "KIND:VALUE[;phase:GROUP,...]"
 };
 
 // Users are cases/users.*'s; who hears of a case is read here, beside them,
 // through the same rules (docs/roles.md).
-std::vector<UserRow> users_where(soci::session& sql, const std::string& condition, const std::string& value) {
-  std::vector<UserRow> out;
+std::vector<Listener> users_where(soci::session& sql, const std::string& condition, const std::string& value) {
+  std::vector<Listener> out;
   UserRow row;
-  std::string kind;
-  std::string scope_value;
-  std::string phases;
-  soci::indicator kind_ind = soci::i_ok;
-  soci::indicator value_ind = soci::i_ok;
-  soci::indicator phases_ind = soci::i_ok;
-  soci::statement st =
-      (sql.prepare << "SELECT name, email, notify, scope_kind, scope_value, scope_phases FROM users WHERE " +
-                          condition + " ORDER BY id",
-       soci::use(value), soci::into(row.name), soci::into(row.email), soci::into(row.notify),
-       soci::into(kind, kind_ind), soci::into(scope_value, value_ind), soci::into(phases, phases_ind));
+  std::string notify;
+  soci::statement st = (sql.prepare << "SELECT id, name, email, role, notify, scope_kind, scope_value, scope_phases"
+                                       " FROM users WHERE " +
+                                           condition + " ORDER BY id",
+                        soci::use(value), soci::into(row.id), soci::into(row.name), soci::into(row.email),
+                        soci::into(row.role), soci::into(notify), soci::into(row.kind, row.kind_ind),
+                        soci::into(row.value, row.value_ind), soci::into(row.phases, row.phases_ind));
   st.execute();
   while (st.fetch()) {
-    row.scope.clear();
-    if (kind_ind != soci::i_null && !kind.empty()) {
-      row.scope = kind + ":" + (value_ind == soci::i_null ? std::string() : scope_value);
-      if (phases_ind != soci::i_null && !phases.empty()) row.scope += ";phase:" + phases;
-    }
-    out.push_back(row);
+    User user = row.user();
+    std::string scope = actor_scope(user);
+    out.push_back(Listener{std::move(user), notify, std::move(scope)});
   }
   return out;
 }
 
-Person person_of(const UserRow& user) { return Person{user.name, user.email, user.notify == "digest"}; }
+Person person_of(const Listener& listener) {
+  return Person{listener.user.name, listener.user.email, listener.notify == "digest"};
+}
 
 // The leads whose area holds the school: the same rule as every lead's own
 // reading of a case (scope_refusal), so that a lead hears of exactly the cases
@@ -59,9 +56,9 @@ std::vector<Person> leads(Database::Connection& connection, std::int64_t case_id
   snapshot.id = case_id;
   snapshot.school_urn = school_urn;
   std::vector<Person> out;
-  for (const auto& user : users_where(connection.session(), "role = :r", "lead")) {
-    const workflow::Actor actor(user.name, "lead", user.scope);
-    if (!scope_refusal(connection, actor, snapshot)) out.push_back(person_of(user));
+  for (const auto& listener : users_where(connection.session(), "role = :r", "lead")) {
+    const workflow::Actor actor(listener.user.name, "lead", listener.scope);
+    if (!scope_refusal(connection, actor, snapshot)) out.push_back(person_of(listener));
   }
   return out;
 }
