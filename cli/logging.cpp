@@ -3,6 +3,8 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 
 #include <chrono>
 #include <memory>
@@ -13,34 +15,10 @@
 namespace s2s::cli {
 namespace {
 
+// A JSON string, quoted and escaped, by Boost.JSON's serializer.
 void append_json_string(spdlog::memory_buf_t& out, std::string_view text) {
-  out.push_back('"');
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out.append(std::string_view("\\\""));
-        break;
-      case '\\':
-        out.append(std::string_view("\\\\"));
-        break;
-      case '\n':
-        out.append(std::string_view("\\n"));
-        break;
-      case '\r':
-        out.append(std::string_view("\\r"));
-        break;
-      case '\t':
-        out.append(std::string_view("\\t"));
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
+  const std::string quoted = boost::json::serialize(boost::json::string(text));
+  out.append(std::string_view(quoted));
 }
 
 // {"ts":"2026-11-23T12:00:00.123Z","level":"info","msg":"..."}: every message

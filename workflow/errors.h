@@ -38,8 +38,9 @@ class Error : public std::runtime_error {
   std::string field_;
 };
 
-// An error of one category, for the categories callers throw directly.
-template <ErrorCategory Category>
+// An error of one category. `Tag` makes a type of its own for errors that
+// callers catch apart from others of their category (ConfigError, ...).
+template <ErrorCategory Category, class Tag = void>
 class CategoryError : public Error {
  public:
   explicit CategoryError(const std::string& message, std::string field = {})
@@ -56,34 +57,15 @@ using Refused = CategoryError<ErrorCategory::refused>;
 using Conflict = CategoryError<ErrorCategory::conflict>;
 
 // A setting (flag, environment variable, config file line, URL) is wrong.
-class ConfigError : public Error {
- public:
-  explicit ConfigError(const std::string& message) : Error(ErrorCategory::invalid, message) {}
-};
-
+using ConfigError = CategoryError<ErrorCategory::invalid, struct ConfigErrorTag>;
 // A file or folder cannot be read or written (a path that does not exist,
 // no permission): something around the request went wrong.
-class IoError : public Error {
- public:
-  explicit IoError(const std::string& message) : Error(ErrorCategory::internal, message) {}
-};
-
+using IoError = CategoryError<ErrorCategory::internal, struct IoErrorTag>;
 // The database cannot be reached, or the connection broke. Worth retrying later.
-class DatabaseUnavailable : public Error {
- public:
-  explicit DatabaseUnavailable(const std::string& message) : Error(ErrorCategory::unavailable, message) {}
-};
-
+using DatabaseUnavailable = CategoryError<ErrorCategory::unavailable, struct DatabaseUnavailableTag>;
 // The database answered with an error that retrying will not fix.
-class DatabaseError : public Error {
- public:
-  explicit DatabaseError(const std::string& message) : Error(ErrorCategory::internal, message) {}
-};
-
+using DatabaseError = CategoryError<ErrorCategory::internal, struct DatabaseErrorTag>;
 // Migrations cannot be applied, or applied ones no longer match their files.
-class MigrationError : public Error {
- public:
-  explicit MigrationError(const std::string& message) : Error(ErrorCategory::internal, message) {}
-};
+using MigrationError = CategoryError<ErrorCategory::internal, struct MigrationErrorTag>;
 
 }  // namespace s2s::workflow
