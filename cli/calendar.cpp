@@ -16,7 +16,7 @@
 #include "workflow/engine.h"
 
 namespace s2s::cli {
-namespace {
+namespace calendar_commands {
 
 int run_calendar_add(const Settings& settings) {
   const auto start = parse_date_argument(settings.positional[0], "DATE");
@@ -104,44 +104,6 @@ int run_deadlines(const Settings& settings) {
   return 0;
 }
 
-}  // namespace
-
-// Every command takes the common options, --db among them, so one config file
-// or command line serves them all; these read no database but calendar close.
-Command calendar_add_working_days_command() {
-  return {{"calendar add-working-days", "DATE N",
-           "Print the Nth working day after DATE (England and Wales bank holidays; N < 0 counts back).",
-           common_options(), 2},
-          run_calendar_add};
-}
-
-Command calendar_holidays_command() {
-  return {
-      {"calendar holidays", "YEAR", "Print YEAR's England and Wales bank holidays, one a line.", common_options(), 1},
-      run_calendar_holidays};
-}
-
-Command calendar_close_command() {
-  return {{"calendar close", "DATE",
-           "Close DATE for everyone (an admin closure day) and move the open deadlines it affects.",
-           with_common({{"reason", "TEXT", "why the day is closed (required)", ""},
-                        {"actor", "NAME", "who closes it, for the record", "admin:cli"}},
-                       engine_options()),
-           1},
-          run_calendar_close};
-}
-
-Command diagram_command() {
-  return {{"diagram", "KIND", "Print a case kind's state machine as a Mermaid stateDiagram-v2.", common_options(), 1},
-          run_diagram};
-}
-
-Command deadlines_command() {
-  return {{"deadlines", "",
-           "List every deadline: its working days in force, whose move it is, where its default comes from and what "
-           "it is for.",
-           with_common({}, engine_options())},
-          run_deadlines};
-}
+}  // namespace calendar_commands
 
 }  // namespace s2s::cli

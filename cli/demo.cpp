@@ -12,7 +12,7 @@
 #include "workflow/engine.h"
 
 namespace s2s::cli {
-namespace {
+namespace demo_commands {
 
 int run_demo_load(const Settings& settings) {
   auto db = open_migrated(settings);
@@ -37,14 +37,6 @@ int run_demo_load(const Settings& settings) {
   return 0;
 }
 
-}  // namespace
-
-Command demo_load_command() {
-  return {{"demo load", "",
-           "Load the demo data set into a new database (an alliance, system leaders, cases of every kind in "
-           "every phase) and print a bearer token for a user of each role.",
-           with_common({}, engine_options())},
-          run_demo_load};
-}
+}  // namespace demo_commands
 
 }  // namespace s2s::cli

@@ -11,7 +11,7 @@
 #include "workflow/engine.h"
 
 namespace s2s::cli {
-namespace {
+namespace match_commands {
 
 int run_match(const Settings& settings) {
   auto db = open_migrated(settings);
@@ -52,16 +52,6 @@ int run_match(const Settings& settings) {
   return 0;
 }
 
-}  // namespace
-
-Command match_command() {
-  return {{"match", "",
-           "Rank the system leaders who could take a case, with each score explained, and list "
-           "those excluded with the reasons.",
-           with_common({{"case", "ID|REFERENCE", "the case's id or reference, e.g. SR-2026-0003 (required)", ""},
-                        {"on", "DATE", "weigh designations and capacity on this date (default: today)", ""}},
-                       engine_options())},
-          run_match};
-}
+}  // namespace match_commands
 
 }  // namespace s2s::cli

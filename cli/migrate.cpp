@@ -7,7 +7,7 @@
 #include "workflow/migrations.h"
 
 namespace s2s::cli {
-namespace {
+namespace migrate_commands {
 
 int run_migrate(const Settings& settings) {
   auto db = open_database(settings);
@@ -38,19 +38,6 @@ int run_backup(const Settings& settings) {
   return 0;
 }
 
-}  // namespace
-
-Command backup_command() {
-  return {{"backup", "",
-           "Copy an SQLite database, whole and consistent, to a new file while it serves (PostgreSQL: pg_dump).",
-           with_common({{"to", "FILE", "the new file (must not exist; required)", ""}})},
-          run_backup};
-}
-
-Command migrate_command() {
-  return {{"migrate", "", "Apply pending database migrations (or list them with --status).",
-           with_common({{"status", "", "list applied and pending migrations; exit 3 if any pending", ""}})},
-          run_migrate};
-}
+}  // namespace migrate_commands
 
 }  // namespace s2s::cli

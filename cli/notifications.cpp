@@ -15,7 +15,7 @@
 #include "workflow/errors.h"
 
 namespace s2s::cli {
-namespace {
+namespace notifications_commands {
 
 int run_notifications(const Settings& settings) {
   auto db = open_migrated(settings);
@@ -69,7 +69,7 @@ int run_webhook_add(const Settings& settings) {
   return 0;
 }
 
-}  // namespace
+}  // namespace notifications_commands
 
 std::vector<OptionSpec> smtp_option_specs() {
   return {
@@ -118,34 +118,6 @@ notifications::DispatcherOptions dispatcher_options(const Settings& settings) {
   }
   options.digest_at = std::chrono::minutes(hours * 60 + minutes);
   return options;
-}
-
-Command notifications_run_command() {
-  return {{"notifications run", "",
-           "Send every due notification now over SMTP, then exit (serve does this continuously when given "
-           "--smtp-url).",
-           with_common({}, smtp_option_specs())},
-          run_notifications};
-}
-
-Command notifications_resend_command() {
-  return {{"notifications resend", "ID", "Queue a dead letter's failed deliveries again.", common_options(), 1},
-          run_notifications_resend};
-}
-
-Command notifications_list_command() {
-  return {{"notifications list", "", "List notifications and their deliveries (dead letters by default).",
-           with_common({{"status", "STATUS", "pending, sent or dead", "dead"}})},
-          run_notifications_list};
-}
-
-Command webhook_add_command() {
-  return {
-      {"webhook add", "", "POST every notification about the schools of an alliance or mini region to a URL, signed.",
-       with_common({{"scope", "KIND:VALUE", "alliance:ID or mini_region:NAME (required)", ""},
-                    {"url", "URL", "http:// or https:// (required)", ""},
-                    {"allow-private-address", "", "the URL may be a loopback or private address (a test receiver)", ""}})},
-      run_webhook_add};
 }
 
 }  // namespace s2s::cli

@@ -23,14 +23,4 @@ namespace s2s::cli {
 // flags. Throws UsageError.
 [[nodiscard]] notifications::DispatcherOptions dispatcher_options(const Settings& settings);
 
-// s2sd notifications run: sends every due notification now and exits, 1 when
-// any became a dead letter.
-[[nodiscard]] Command notifications_run_command();
-// s2sd notifications resend ID: queues a dead letter's failed deliveries again.
-[[nodiscard]] Command notifications_resend_command();
-// s2sd notifications list: notifications of a status with their deliveries.
-[[nodiscard]] Command notifications_list_command();
-// s2sd webhook add: a signed POST of every notification about a scope's schools.
-[[nodiscard]] Command webhook_add_command();
-
 }  // namespace s2s::cli

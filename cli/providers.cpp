@@ -11,7 +11,7 @@
 #include "workflow/database.h"
 
 namespace s2s::cli {
-namespace {
+namespace providers_commands {
 
 int run_alliance_add(const Settings& settings) {
   auto db = open_migrated(settings);
@@ -66,40 +66,6 @@ int run_capacity_set(const Settings& settings) {
   return 0;
 }
 
-}  // namespace
-
-Command alliance_add_command() {
-  return {{"alliance add", "", "Create an alliance led by a teaching school (a school already imported).",
-           with_common({{"name", "NAME", "the alliance's name (required)", ""},
-                        {"lead-urn", "URN", "its lead teaching school (required)", ""}})},
-          run_alliance_add};
-}
-
-Command system_leader_add_command() {
-  return {{"system-leader add", "", "Create a system leader.",
-           with_common({{"name", "NAME", "required", ""},
-                        {"email", "EMAIL", "required, unique", ""},
-                        {"home-urn", "URN", "their home school (required)", ""},
-                        {"alliance", "ID", "the alliance they work for", ""}})},
-          run_system_leader_add};
-}
-
-Command designation_add_command() {
-  return {{"designation add", "", "Record a system leader's designation (NLE, LLE, SLE, NLG, LLG, PPR).",
-           with_common({{"system-leader", "ID", "required", ""},
-                        {"designation", "D", "NLE, LLE, SLE, NLG, LLG or PPR (required)", ""},
-                        {"specialisms", "LIST", "comma-separated, e.g. maths,SEND", ""},
-                        {"from", "DATE", "active from (required)", ""},
-                        {"to", "DATE", "active to", ""}})},
-          run_designation_add};
-}
-
-Command capacity_set_command() {
-  return {{"capacity set", "", "Set the days a system leader offers in an academic year.",
-           with_common({{"system-leader", "ID", "required", ""},
-                        {"year", "YYYY/YY", "the academic year, e.g. 2026/27 (required)", ""},
-                        {"days", "N", "days offered, in half-day steps (required)", ""}})},
-          run_capacity_set};
-}
+}  // namespace providers_commands
 
 }  // namespace s2s::cli

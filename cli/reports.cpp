@@ -19,7 +19,7 @@
 #include "workflow/errors.h"
 
 namespace s2s::cli {
-namespace {
+namespace reports_commands {
 
 // --alliance, --mini-region, --la and --day-rate, shared by the reports.
 cases::KpiScope report_scope(const Settings& settings) {
@@ -131,38 +131,6 @@ int run_report_quarterly(const Settings& settings) {
   return 0;
 }
 
-}  // namespace
-
-Command report_kpis_command() {
-  return {
-      {"report kpis", "",
-       "The action plans' KPIs for an academic year (a table; --csv for Excel; --explain KPI for its cases).",
-       with_common({{"academic-year", "YYYY/YY", "the academic year (default: the current one)", ""},
-                    {"alliance", "ID", "the schools of an alliance (its days: its system leaders')", ""},
-                    {"mini-region", "NAME", "the schools of a mini region", ""},
-                    {"la", "CODE", "the schools of a local authority", ""},
-                    {"day-rate", "POUNDS", "spend per deployment day, for days by funding source", ""},
-                    {"as-of", "YYYY-MM-DD", "the figures as they stood at the end of that day (default: today)", ""},
-                    {"csv", "", "CSV (UTF-8 with BOM) instead of a table", ""},
-                    {"explain", "KPI", "the definition and the cases behind one KPI", ""}},
-                   engine_options())},
-      run_report_kpis};
-}
-
-Command report_quarterly_command() {
-  return {{"report quarterly", "",
-           "The quarterly progress report for the strategic group: the KPIs beside last quarter's, open cases, days "
-           "and spend, overdue items (Markdown; --html for a page).",
-           with_common({{"quarter", "YYYY/YY-QN",
-                         "the academic year's quarter, e.g. 2026/27-Q1 (default: the current one)", ""},
-                        {"alliance", "ID", "the schools of an alliance (its days: its system leaders')", ""},
-                        {"mini-region", "NAME", "the schools of a mini region", ""},
-                        {"la", "CODE", "the schools of a local authority", ""},
-                        {"day-rate", "POUNDS", "spend per deployment day, for days by funding source", ""},
-                        {"html", "", "an HTML page instead of Markdown", ""},
-                        {"output", "FILE", "write the report to FILE instead of standard output", ""}},
-                       engine_options())},
-          run_report_quarterly};
-}
+}  // namespace reports_commands
 
 }  // namespace s2s::cli

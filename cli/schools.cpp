@@ -20,7 +20,7 @@
 #include "workflow/errors.h"
 
 namespace s2s::cli {
-namespace {
+namespace schools_commands {
 
 int run_import_gias(const Settings& settings) {
   const std::string path = settings.positional[0];
@@ -110,31 +110,6 @@ int run_school_set(const Settings& settings) {
   return 0;
 }
 
-}  // namespace
-
-Command import_gias_command() {
-  return {{"import gias", "FILE.csv",
-           "Import schools from a GIAS establishment extract (UTF-8 or Windows-1252), upserting by URN.",
-           common_options(), 1},
-          run_import_gias};
-}
-
-Command school_show_command() {
-  return {{"school show", "URN", "Print a school as the KPIs see it.", common_options(), 1}, run_school_show};
-}
-
-Command school_set_command() {
-  return {
-      {"school set", "URN", "Edit what GIAS lacks: Ofsted grade and date, SSIF eligibility, Category 5/6 area, trust.",
-       with_common(
-           {{"ofsted-grade", "N", "1 outstanding, 2 good, 3 requires improvement, 4 inadequate; none clears", ""},
-            {"ofsted-date", "DATE", "the inspection's date; none clears", ""},
-            {"ssif-eligible", "yes|no", "eligible for the Strategic School Improvement Fund", ""},
-            {"category-5-6", "yes|no", "in a Category 5/6 area", ""},
-            {"trust-code", "CODE", "the trust's GIAS code; none clears", ""},
-            {"trust-name", "NAME", "the trust's name; none clears", ""}}),
-       1},
-      run_school_set};
-}
+}  // namespace schools_commands
 
 }  // namespace s2s::cli

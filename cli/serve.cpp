@@ -29,7 +29,7 @@
 #include "workflow/text.h"
 
 namespace s2s::cli {
-namespace {
+namespace serve_commands {
 
 std::pair<std::string, std::uint16_t> parse_listen(const Settings& settings) {
   const std::string listen = settings.require("listen");
@@ -127,48 +127,6 @@ int run_serve(const Settings& settings) {
   return 0;
 }
 
-}  // namespace
-
-Command serve_command() {
-  return {{"serve", "",
-           "Serve the web pages and the HTTP API. Migrates the database first unless --no-migrate. Cookies are "
-           "Secure when --public-url is https.",
-           with_common(
-               {
-                   {"listen", "HOST:PORT", "address to listen on", "127.0.0.1:8080"},
-                   {"no-migrate", "", "do not apply pending migrations on start", ""},
-                   {"io-threads", "N", "threads running sockets", "1"},
-                   {"workers", "N", "threads running request handlers", "8"},
-                   {"max-connections", "N", "open connections at most; more get 503", "512"},
-                   {"trusted-proxy", "ADDRESSES",
-                    "reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client", ""},
-                   {"backdate-years", "N",
-                    "leads and admins may date events from the start of the academic year N before this one (others: "
-                    "this term)",
-                    "1"},
-                   {"max-connections-per-client", "N",
-                    "open connections from one address at most; more get 503 (behind a proxy, all are one)", "128"},
-                   {"max-body-bytes", "N", "largest request body; larger get 413", "1048576"},
-                   {"max-upload-bytes", "N", "largest GIAS upload (an administrator's, by the API or the admin console)", "67108864"},
-                   {"upload-timeout-ms", "MS", "a whole GIAS upload must arrive within this", "300000"},
-                   {"max-page-size", "N", "largest ?limit on lists; larger get 400", "200"},
-                   {"rate-limit", "N", "requests a second per user, sustained; more get 429", "50"},
-                   {"rate-burst", "N", "requests per user in a burst above the rate", "100"},
-                   {"read-timeout-ms", "MS", "a whole request must arrive within this", "10000"},
-                   {"write-timeout-ms", "MS", "a whole response must be sent within this", "10000"},
-                   {"idle-timeout-ms", "MS", "keep-alive connections close after this idle", "30000"},
-                   {"shutdown-grace-ms", "MS", "on SIGTERM, in-flight requests get this long", "10000"},
-                   {"no-timers", "", "do not fire due timers in this process", ""},
-                   {"session-idle-minutes", "N", "a web session unused this long ends", "60"},
-                   {"session-hours", "N", "and any web session this old", "12"},
-               },
-               engine_options(),
-               [] {
-                 auto specs = timer_option_specs();
-                 for (auto& spec : smtp_option_specs()) specs.push_back(spec);
-                 return specs;
-               }())},
-          run_serve};
-}
+}  // namespace serve_commands
 
 }  // namespace s2s::cli

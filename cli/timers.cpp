@@ -8,7 +8,7 @@
 #include "workflow/timer_service.h"
 
 namespace s2s::cli {
-namespace {
+namespace timers_commands {
 
 int run_timers(const Settings& settings) {
   auto db = open_migrated(settings);
@@ -19,7 +19,7 @@ int run_timers(const Settings& settings) {
   return report.failed == 0 ? 0 : 1;
 }
 
-}  // namespace
+}  // namespace timers_commands
 
 std::vector<OptionSpec> timer_option_specs() {
   return {
@@ -35,12 +35,6 @@ workflow::TimerServiceOptions timer_options(const Settings& settings) {
   options.batch = static_cast<std::size_t>(settings.integer("timer-batch", 1, 10000));
   options.lease = std::chrono::seconds(settings.integer("timer-lease-seconds", 1, 86400));
   return options;
-}
-
-Command timers_run_command() {
-  return {{"timers run", "", "Fire every due timer now, then exit (serve does this continuously).",
-           with_common({}, engine_options(), timer_option_specs())},
-          run_timers};
 }
 
 }  // namespace s2s::cli

@@ -17,7 +17,4 @@ namespace s2s::cli {
 // The timer service's options from those flags. Throws UsageError.
 [[nodiscard]] workflow::TimerServiceOptions timer_options(const Settings& settings);
 
-// s2sd timers run: fires every due timer now and exits, 1 when any failed.
-[[nodiscard]] Command timers_run_command();
-
 }  // namespace s2s::cli

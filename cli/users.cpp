@@ -9,7 +9,7 @@
 #include "workflow/database.h"
 
 namespace s2s::cli {
-namespace {
+namespace users_commands {
 
 int run_user_add(const Settings& settings) {
   auto db = open_migrated(settings);
@@ -76,51 +76,6 @@ int run_user_sign_in_link(const Settings& settings) {
   return 0;
 }
 
-}  // namespace
-
-Command user_sign_in_link_command() {
-  return {{"user sign-in-link", "EMAIL",
-           "Print a one-time link that signs the user in to the web pages (valid 15 minutes, used once).",
-           with_common({{"public-url", "URL", "where people reach s2s", "http://127.0.0.1:8080"},
-                        {"next", "PATH", "the page to open once signed in", "/"}}),
-           1},
-          run_user_sign_in_link};
-}
-
-Command user_add_command() {
-  return {{"user add", "", "Create a user and print its bearer token alone on the last line (stored only as a hash).",
-           with_common({{"name", "NAME", "the person's name (required)", ""},
-                        {"email", "EMAIL", "their email address, unique (required)", ""},
-                        {"role", "ROLE", "lead, strategic, system_leader, school, la_officer or admin (required)", ""},
-                        {"scope", "KIND:VALUE",
-                         "mini_region:NAME or alliance:ID (lead), school:URN, system_leader:ID, la:CODE; none for "
-                         "strategic and admin",
-                         ""},
-                        {"phases", "LIST",
-                         "a lead narrowed to phase groups, e.g. primary,middle (nursery, primary, middle, secondary, "
-                         "all_through, sixteen_plus, special, alternative_provision, other)",
-                         ""}})},
-          run_user_add};
-}
-
-Command user_revoke_command() {
-  return {{"user revoke", "EMAIL",
-           "Revoke the user with this email: their tokens and web sessions end, and they can no longer sign in.",
-           common_options(), 1},
-          run_user_revoke};
-}
-
-Command user_feed_command() {
-  return {{"user feed", "EMAIL",
-           "Make the user a calendar feed of their deadlines (a read-only token; an earlier one is revoked).",
-           with_common({{"public-url", "URL", "where people reach s2s", "http://127.0.0.1:8080"}}), 1},
-          run_user_feed};
-}
-
-Command user_notify_command() {
-  return {{"user notify", "EMAIL immediate|digest",
-           "How a user hears of their cases: each message at once, or a daily digest.", common_options(), 2},
-          run_user_notify};
-}
+}  // namespace users_commands
 
 }  // namespace s2s::cli
