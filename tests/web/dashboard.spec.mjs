@@ -1,6 +1,6 @@
 // The lead's dashboard: a lead finds an overdue referral there and acts on it.
 import { test, expect } from '@playwright/test'
-import { api, base, checkPage, newUser, screenshot, signedInPage } from './support.mjs'
+import { act, api, base, checkPage, newUser, screenshot, signedInPage } from './support.mjs'
 
 test('a lead finds an overdue referral on the dashboard and acts on it', async ({ browser }) => {
   const email = newUser('lead', 'alliance:1')
@@ -25,15 +25,12 @@ test('a lead finds an overdue referral on the dashboard and acts on it', async (
   await expect(row).toContainText(new RegExp(`\\d+ working days since ${since}`))
   await row.getByRole('link', { name: opened.reference }).click()
   await checkPage(lead)
-  await lead.getByRole('link', { name: 'Accept referral' }).click()
-  await checkPage(lead)
-  await lead.getByLabel('Urgent').check()
-  await lead.getByLabel('Focus areas').fill('maths')
-  await lead.getByLabel('Requested days').fill('4')
-  await lead.getByLabel('Funding source').fill('SSIF')
-  await lead.getByRole('button', { name: 'Accept referral' }).click()
-  await expect(lead.getByText('Accept referral: done')).toBeVisible()
-  await checkPage(lead)
+  await act(lead, 'Accept referral', async () => {
+    await lead.getByLabel('Urgent').check()
+    await lead.getByLabel('Focus areas').fill('maths')
+    await lead.getByLabel('Requested days').fill('4')
+    await lead.getByLabel('Funding source').fill('SSIF')
+  })
   // Now it waits for a match, and its triage deadline is met late.
   await lead.getByRole('link', { name: 'Dashboard' }).click()
   await checkPage(lead)

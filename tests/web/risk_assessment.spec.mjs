@@ -3,7 +3,7 @@
 // reports a high risk, and the lead recommends support, which opens a
 // support request for the school. Every page is checked with axe.
 import { test, expect } from '@playwright/test'
-import { base, checkPage, signIn, systemLeaderUser } from './support.mjs'
+import { act, base, checkPage, signIn, systemLeaderUser } from './support.mjs'
 
 test('a risk assessment asked for by the LA officer ends in a recommended support request', async ({ browser }) => {
   const officer = await (await browser.newContext()).newPage()
@@ -29,11 +29,7 @@ test('a risk assessment asked for by the LA officer ends in a recommended suppor
   await lead.goto(`${base()}/cases/${reference}`)
   await signIn(lead, 'lead@demo.example.org')
   await expect(lead.getByRole('heading', { name: 'Hasland Vale Academy' })).toBeVisible()
-  await lead.getByRole('link', { name: 'Accept request' }).click()
-  await checkPage(lead)
-  await lead.getByRole('button', { name: 'Accept request' }).click()
-  await expect(lead.getByText('Accept request: done')).toBeVisible()
-  await checkPage(lead)
+  await act(lead, 'Accept request')
   await lead.getByRole('link', { name: 'Propose assessor' }).click()
   await checkPage(lead)
   const first = lead.locator('input[name="provider_id"]').first()
@@ -46,27 +42,17 @@ test('a risk assessment asked for by the LA officer ends in a recommended suppor
   const leader = await (await browser.newContext()).newPage()
   await leader.goto(`${base()}/cases/${reference}`)
   await signIn(leader, systemLeaderUser(leaderId))
-  await leader.getByRole('link', { name: 'Assessor accepts' }).click()
-  await checkPage(leader)
-  await leader.getByRole('button', { name: 'Assessor accepts' }).click()
-  await expect(leader.getByText('Assessor accepts: done')).toBeVisible()
-  await checkPage(leader)
-  await leader.getByRole('link', { name: 'Submit report' }).click()
-  await checkPage(leader)
-  await leader.getByLabel('High').check()
-  await leader.getByLabel('Recommendations').fill('Support from an NLE for leadership, and attendance work with the LA.')
-  await leader.getByRole('button', { name: 'Submit report' }).click()
-  await expect(leader.getByText('Submit report: done')).toBeVisible()
-  await checkPage(leader)
+  await act(leader, 'Assessor accepts')
+  await act(leader, 'Submit report', async () => {
+    await leader.getByLabel('High').check()
+    await leader.getByLabel('Recommendations').fill('Support from an NLE for leadership, and attendance work with the LA.')
+  })
 
   await lead.goto(`${base()}/cases/${reference}`)
   await checkPage(lead)
-  await lead.getByRole('link', { name: 'Recommend support' }).click()
-  await checkPage(lead)
-  await lead.getByLabel('Summary').fill('Leadership support for the acting head, and attendance.')
-  await lead.getByRole('button', { name: 'Recommend support' }).click()
-  await expect(lead.getByText('Recommend support: done')).toBeVisible()
-  await checkPage(lead)
+  await act(lead, 'Recommend support', async () => {
+    await lead.getByLabel('Summary').fill('Leadership support for the acting head, and attendance.')
+  })
   // The support request it opened is on the school's list of cases.
   await lead.goto(`${base()}/cases?kind=support_request&text=Hasland`)
   await checkPage(lead)

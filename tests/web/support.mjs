@@ -68,6 +68,23 @@ export async function checkPage (page) {
 // Signs in on the page the browser is on (the sign-in page, or a page that
 // sent it there) with the link emailed to `email`. Returns the pages it took
 // after the link: the link's own page is not counted.
+// Sends an event from its open form: `fill` answers the form's questions, then
+// the button named `action` is pressed and the case page says it is done;
+// both pages are checked with axe.
+export async function send (page, action, fill = async () => {}) {
+  await checkPage(page)
+  await fill()
+  await page.getByRole('button', { name: action }).click()
+  await expect(page.getByText(`${action}: done`)).toBeVisible()
+  await checkPage(page)
+}
+
+// Opens an event's form by its link on the case page, then sends it.
+export async function act (page, action, fill) {
+  await page.getByRole('link', { name: action }).click()
+  await send(page, action, fill)
+}
+
 export async function signIn (page, email) {
   if (!page.url().includes('/sign-in')) await page.goto(`${base()}/sign-in`)
   await checkPage(page)

@@ -6,7 +6,7 @@
 // email and rates; the lead records the impact and closes. Every page is
 // checked with axe, and the pages the plan's people take are counted and held.
 import { test, expect } from '@playwright/test'
-import { base, checkPage, Journey, linkIn, mail, screenshot, signIn, systemLeaderUser, waitForMail } from './support.mjs'
+import { act, base, checkPage, Journey, linkIn, mail, screenshot, send, signIn, systemLeaderUser, waitForMail } from './support.mjs'
 
 const SCHOOL = 'school@demo.example.org'
 const LEAD = 'lead@demo.example.org'
@@ -59,14 +59,12 @@ test('a support request from referral to closure, by four people in four browser
   await checkPage(lead)
   const start = leadJourney.count - 1
   await lead.locator(`a[href="/cases/${reference}/events/accept_referral"]`).click()
-  await checkPage(lead)
-  await lead.getByLabel('High').check()
-  await lead.getByLabel('Focus areas').fill('writing, leadership')
-  await lead.getByLabel('Requested days').fill('3')
-  await lead.getByLabel('Funding source').fill('SSIF')
-  await lead.getByRole('button', { name: 'Accept referral' }).click()
-  await expect(lead.getByText('Accept referral: done')).toBeVisible()
-  await checkPage(lead)
+  await send(lead, 'Accept referral', async () => {
+    await lead.getByLabel('High').check()
+    await lead.getByLabel('Focus areas').fill('writing, leadership')
+    await lead.getByLabel('Requested days').fill('3')
+    await lead.getByLabel('Funding source').fill('SSIF')
+  })
   await lead.getByRole('link', { name: 'Propose provider' }).click()
   await checkPage(lead)
   await screenshot(lead, 'lead-matches')
@@ -85,23 +83,17 @@ test('a support request from referral to closure, by four people in four browser
   await signIn(leader, leaderEmail)
   await checkPage(leader)
   await leader.locator(`a[href="/cases/${reference}/events/provider_accepts"]`).click()
-  await checkPage(leader)
-  await leader.getByRole('button', { name: 'Provider accepts' }).click()
-  await expect(leader.getByText('Provider accepts: done')).toBeVisible()
-  await checkPage(leader)
+  await send(leader, 'Provider accepts')
 
   // The lead agrees the plan.
   await lead.goto(`${base()}/cases/${reference}`)
   await checkPage(lead)
-  await lead.getByRole('link', { name: 'Agree plan' }).click()
-  await checkPage(lead)
-  await lead.getByLabel('Objectives').fill('Teachers plan and teach extended writing; pupils write at length each week.')
-  await lead.getByLabel('Planned days').fill('3')
-  await fillDate(lead, 'Starts date', dateParts(0))
-  await fillDate(lead, 'Ends date', dateParts(60))
-  await lead.getByRole('button', { name: 'Agree plan' }).click()
-  await expect(lead.getByText('Agree plan: done')).toBeVisible()
-  await checkPage(lead)
+  await act(lead, 'Agree plan', async () => {
+    await lead.getByLabel('Objectives').fill('Teachers plan and teach extended writing; pupils write at length each week.')
+    await lead.getByLabel('Planned days').fill('3')
+    await fillDate(lead, 'Starts date', dateParts(0))
+    await fillDate(lead, 'Ends date', dateParts(60))
+  })
 
   // The system leader logs a day in at most two pages from their home page, then corrects it.
   const leaderJourney = new Journey(leader, 'system leader')
@@ -109,14 +101,12 @@ test('a support request from referral to closure, by four people in four browser
   await checkPage(leader)
   const home = leaderJourney.count - 1
   await leader.locator(`a[href="/cases/${reference}/events/log_days"]`).click()
-  await checkPage(leader)
-  await screenshot(leader, 'leader-log-days')
-  await fillDate(leader, 'Date', dateParts(0))
-  await leader.getByLabel('Days', { exact: true }).fill('1')
-  await leader.getByLabel('Activity').fill('Lesson observations in year 6')
-  await leader.getByRole('button', { name: 'Log days' }).click()
-  await expect(leader.getByText('Log days: done')).toBeVisible()
-  await checkPage(leader)
+  await send(leader, 'Log days', async () => {
+    await screenshot(leader, 'leader-log-days')
+    await fillDate(leader, 'Date', dateParts(0))
+    await leader.getByLabel('Days', { exact: true }).fill('1')
+    await leader.getByLabel('Activity').fill('Lesson observations in year 6')
+  })
   counts.leaderLogsADay = leaderJourney.since(home + 1).length
   expect(counts.leaderLogsADay).toBeLessThanOrEqual(2)
   const entry = (await leader.locator('table:has(caption:has-text("days in force")) tbody tr td').first().textContent()).trim()
@@ -146,11 +136,7 @@ test('a support request from referral to closure, by four people in four browser
   await lead.goto(`${base()}/cases/${reference}`)
   await checkPage(lead)
   const before = mail().length
-  await lead.getByRole('link', { name: 'Complete deployment' }).click()
-  await checkPage(lead)
-  await lead.getByRole('button', { name: 'Complete deployment' }).click()
-  await expect(lead.getByText('Complete deployment: done')).toBeVisible()
-  await checkPage(lead)
+  await act(lead, 'Complete deployment')
 
   // The school follows "Rate it" from its email, signed out: at most two pages after the sign-in link.
   const rateMail = await waitForMail(SCHOOL, `Please rate the support on ${reference}`, before)
@@ -174,13 +160,10 @@ test('a support request from referral to closure, by four people in four browser
   // The lead records the impact and closes the case.
   await lead.goto(`${base()}/cases/${reference}`)
   await checkPage(lead)
-  await lead.getByRole('link', { name: 'Record impact' }).click()
-  await checkPage(lead)
-  await lead.getByLabel('Outcome').fill('Objectives met: teachers plan extended writing every week.')
-  await lead.getByLabel('Impact').fill('Writing at greater depth rose from 8% to 19% in the spring assessment.')
-  await lead.getByRole('button', { name: 'Record impact' }).click()
-  await expect(lead.getByText('Record impact: done')).toBeVisible()
-  await checkPage(lead)
+  await act(lead, 'Record impact', async () => {
+    await lead.getByLabel('Outcome').fill('Objectives met: teachers plan extended writing every week.')
+    await lead.getByLabel('Impact').fill('Writing at greater depth rose from 8% to 19% in the spring assessment.')
+  })
   await lead.getByRole('link', { name: 'Close', exact: true }).click()
   await checkPage(lead)
   await lead.getByRole('button', { name: 'Close' }).click()
