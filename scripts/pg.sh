@@ -5,10 +5,14 @@
 #
 #   pg_start   # sets S2S_PG_URL=postgresql://s2s@127.0.0.1:PORT/postgres
 #   pg_stop    # also run by the EXIT trap pg_start installs
+#   pg_pause_command, pg_resume_command   # shell commands that stop the
+#              # running server and start it again on the same port and data
+#              # (the fault suite's database outage)
 
 S2S_PG_BIN=${S2S_PG_BIN:-/usr/lib/postgresql/15/bin}
 S2S_PG_DIR=""
 S2S_PG_URL=""
+S2S_PG_OPTIONS=""
 
 _pg_run() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -29,8 +33,8 @@ pg_start() {
   port=$(_pg_free_port)
   _pg_run "$S2S_PG_BIN/initdb" -D "$S2S_PG_DIR/data" -A trust -U s2s --no-sync -E UTF8 >"$S2S_PG_DIR/initdb.log" 2>&1 ||
     { cat "$S2S_PG_DIR/initdb.log" >&2; return 1; }
-  _pg_run "$S2S_PG_BIN/pg_ctl" -D "$S2S_PG_DIR/data" -l "$S2S_PG_DIR/log" -w -t 60 \
-    -o "-p $port -k $S2S_PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${S2S_PG_FSYNC:-on}" \
+  S2S_PG_OPTIONS="-p $port -k $S2S_PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${S2S_PG_FSYNC:-on}"
+  _pg_run "$S2S_PG_BIN/pg_ctl" -D "$S2S_PG_DIR/data" -l "$S2S_PG_DIR/log" -w -t 60 -o "$S2S_PG_OPTIONS" \
     start >/dev/null || { cat "$S2S_PG_DIR/log" >&2; return 1; }
   S2S_PG_URL="postgresql://s2s@127.0.0.1:$port/postgres"
   export S2S_PG_URL
@@ -43,4 +47,17 @@ pg_stop() {
     rm -rf "$S2S_PG_DIR"
     S2S_PG_DIR=""
   fi
+}
+
+_pg_as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then printf 'runuser -u postgres -- '; fi
+}
+
+pg_pause_command() {
+  printf '%s%q -D %q -m fast -w stop >/dev/null' "$(_pg_as_owner)" "$S2S_PG_BIN/pg_ctl" "$S2S_PG_DIR/data"
+}
+
+pg_resume_command() {
+  printf '%s%q -D %q -l %q -w -t 60 -o %q start >/dev/null' "$(_pg_as_owner)" "$S2S_PG_BIN/pg_ctl" \
+    "$S2S_PG_DIR/data" "$S2S_PG_DIR/log" "$S2S_PG_OPTIONS"
 }

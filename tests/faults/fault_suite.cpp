@@ -117,11 +117,27 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// One s2sd serve, restartable on the same port.
+// One s2sd serve, restartable on the same port. Its standard error is read
+// all the time: a full pipe would block its logging, and with it the server.
 class Node {
  public:
   Node(std::string db_url, std::string smtp_url) : db_url_(std::move(db_url)), smtp_url_(std::move(smtp_url)) {
     port_ = free_port();
+    drain_ = std::thread([this] {
+      while (!stopping_) {
+        {
+          std::lock_guard lock(mutex_);
+          if (process_) process_->wait_for_stderr("\x01", milliseconds(20));
+        }
+        std::this_thread::sleep_for(milliseconds(20));
+      }
+    });
+  }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  ~Node() {
+    stopping_ = true;
+    drain_.join();
   }
 
   void start() {
@@ -157,7 +173,6 @@ class Node {
   // What the process has said on standard error (why it did not start).
   [[nodiscard]] std::string said() {
     std::lock_guard lock(mutex_);
-    process_->wait_for_stderr("\n", milliseconds(100));
     return process_->stderr_text();
   }
 
@@ -167,6 +182,8 @@ class Node {
   std::uint16_t port_ = 0;
   std::mutex mutex_;
   std::unique_ptr<ChildProcess> process_;
+  std::atomic<bool> stopping_ = false;
+  std::thread drain_;
 };
 
 // What the clients were told, and how hard it was to hear it.

@@ -27,10 +27,6 @@ std::string ClientResponse::header(const std::string& lower_case_name) const {
 ClientResponse http_request(std::uint16_t port, const std::string& method, const std::string& target,
                             const std::string& body, const std::vector<std::pair<std::string, std::string>>& headers,
                             std::chrono::milliseconds timeout) {
-  asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.expires_after(timeout);
-  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   http::request<http::string_body> request(http::string_to_verb(method), target, 11);
   request.set(http::field::host, "127.0.0.1");
   bool has_content_type = false;
@@ -41,12 +37,31 @@ ClientResponse http_request(std::uint16_t port, const std::string& method, const
   if (!body.empty() && !has_content_type) request.set(http::field::content_type, "application/json");
   request.body() = body;
   request.prepare_payload();
-  http::write(stream, request);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 << 20);
   parser.skip(method == "HEAD");
-  http::read(stream, buffer, parser);
+  // Asynchronous, because Beast's timeout bounds only asynchronous operations:
+  // a server that accepts and never answers is an error after `timeout`.
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(timeout);
+  beast::error_code failed;
+  stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), [&](beast::error_code ec) {
+    if (ec) {
+      failed = ec;
+      return;
+    }
+    http::async_write(stream, request, [&](beast::error_code ec, std::size_t) {
+      if (ec) {
+        failed = ec;
+        return;
+      }
+      http::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) { failed = ec; });
+    });
+  });
+  ioc.run();
+  if (failed) throw beast::system_error(failed);
   auto message = parser.release();
   ClientResponse response;
   response.status = static_cast<int>(message.result_int());
