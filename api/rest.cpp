@@ -21,6 +21,21 @@
 namespace s2s::api {
 namespace {
 
+// A payload field as a JSON path: $.data.name, or $.data['...'] for a name
+// that is not a plain word (an empty one, one with spaces or quotes).
+std::string data_path(std::string_view field) {
+  const bool plain = !field.empty() && std::all_of(field.begin(), field.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+  });
+  if (plain) return "$.data." + std::string(field);
+  std::string quoted;
+  for (const char c : field) {
+    if (c == '\'' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return "$.data['" + quoted + "']";
+}
+
 namespace json = boost::json;
 using workflow::EngineError;
 
@@ -142,7 +157,7 @@ Problem engine_problem(const EngineError& e, bool had_if_match, const RouteConte
     case EngineError::Code::payload_invalid:
       // The engine names payload fields; occurred_on is the request's own.
       return Problem(400, "invalid-request", "Invalid request", e.what(),
-                     {{"field", e.field() == "occurred_on" ? "$.occurred_on" : "$.data." + e.field()},
+                     {{"field", e.field() == "occurred_on" ? "$.occurred_on" : data_path(e.field())},
                       {"reason", json_text(e.reason())}});
     case EngineError::Code::version_conflict:
       if (had_if_match) {

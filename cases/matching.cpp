@@ -17,6 +17,8 @@
 namespace s2s::cases {
 namespace {
 
+using workflow::join;
+
 using workflow::row_integer;
 using workflow::row_number;
 using workflow::row_text;
@@ -44,15 +46,6 @@ std::string trim(std::string_view text) {
 std::vector<std::string> split_specialisms(std::string_view text) {
   std::vector<std::string> out;
   for (const auto item : workflow::split_list(text)) out.push_back(trim(item));
-  return out;
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
   return out;
 }
 

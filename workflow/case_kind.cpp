@@ -51,12 +51,6 @@ std::string_view to_string(DeadlineSourceKind kind) noexcept {
   return enum_name(kind, kNames, "unstated");
 }
 
-std::string_view to_string(FieldType type) noexcept {
-  static constexpr std::string_view kNames[] = {"string", "integer", "number", "boolean", "date (YYYY-MM-DD)", "list of strings"};
-  static_assert(std::size(kNames) == static_cast<std::size_t>(FieldType::string_list) + 1);
-  return enum_name(type, kNames, "unknown");
-}
-
 std::optional<int> DeadlinePolicy::days_for(std::string_view purpose) const {
   for (const auto& [name, days] : working_days) {
     if (name == purpose) return days;

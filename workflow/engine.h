@@ -15,6 +15,7 @@
 #include "workflow/case_kind.h"
 #include "workflow/database.h"
 #include "workflow/errors.h"
+#include "workflow/payload.h"
 
 // The engine: opens cases, applies events through each kind's machine, and
 // fires due timers. One event on one case is one database transaction: the new
@@ -198,10 +199,5 @@ class Engine {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// Checks `payload` against `fields`: unknown fields, missing required ones,
-// wrong types, values outside one_of, dates that do not exist. Throws
-// EngineError payload_invalid naming the field.
-void validate_payload(const boost::json::object& payload, std::span<const FieldSpec> fields);
 
 }  // namespace s2s::workflow

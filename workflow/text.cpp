@@ -43,6 +43,15 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const auto& part : parts) {
+    if (!out.empty()) out += separator;
+    out += part;
+  }
+  return out;
+}
+
 std::string number_text(double value) {
   if (value == 0) return "0";  // and not "-0"
   char buffer[400];

@@ -33,6 +33,9 @@ template <class Enum, std::size_t N>
 // initialism by the sound of its first letter: "an SLE designation", "a PPR".
 [[nodiscard]] std::string with_article(std::string_view noun);
 
+// The parts with `separator` between them: join({"a", "b"}, ", ") is "a, b".
+[[nodiscard]] std::string join(const std::vector<std::string>& parts, std::string_view separator);
+
 // The items of a comma-separated list ("lead, school" or "NLE,LLE"), each
 // trimmed of spaces, empty ones left out; views into `list`.
 [[nodiscard]] std::vector<std::string_view> split_list(std::string_view list);

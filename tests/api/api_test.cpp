@@ -533,6 +533,15 @@ TEST_F(ApiTest, AnUnknownStateEventOrGradeIs400NamingWhatWouldDo) {
     EXPECT_EQ(r.status, 400) << r.body;
     EXPECT_EQ(str(parse(r).at("field")), "$.data.grade") << r.body;
   }
+  // A field whose name is empty or not a plain word (found by the payload
+  // fuzzer): named as a JSON path that can be followed, and refused.
+  const auto empty_name = call("school", "POST", events, R"({"event":"submit_rating","data":{"grade":2,"":3}})");
+  EXPECT_EQ(empty_name.status, 400) << empty_name.body;
+  EXPECT_EQ(str(parse(empty_name).at("field")), "$.data['']") << empty_name.body;
+  EXPECT_NE(str(parse(empty_name).at("detail")).find("a field with an empty name"), std::string::npos)
+      << empty_name.body;
+  const auto odd_name = call("school", "POST", events, R"({"event":"submit_rating","data":{"grade":2,"it's":3}})");
+  EXPECT_EQ(str(parse(odd_name).at("field")), R"($.data['it\'s'])") << odd_name.body;
   EXPECT_EQ(call("school", "POST", events, R"({"event":"submit_rating","data":{"grade":2}})").status, 200);
   // Every kind's rating declares its range, which GET /api/v1/kinds shows.
   int graded = 0;
