@@ -15,7 +15,7 @@ S2S_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15
   libkainjow-mustache-dev chromium
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev systemd
 )
 
 _s2s_step_name=""

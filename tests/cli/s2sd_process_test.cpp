@@ -636,7 +636,12 @@ TEST(S2sdBackupTest, AnSqliteDatabaseIsCopiedWholeToANewFileAndPostgresqlIsPgDum
   TestDatabase db;
   const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db.url().text}};
   ASSERT_EQ(run_process({kS2sd, "migrate"}, env).exit_code, 0);
-  ASSERT_EQ(run_process({kS2sd, "demo", "load"}, env).exit_code, 0);
+  const auto demo = run_process({kS2sd, "demo", "load"}, env);
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  const auto admin_at = demo.out.find("  admin ");
+  ASSERT_NE(admin_at, std::string::npos) << demo.out;
+  const auto token_at = demo.out.find("s2s_", admin_at);
+  const std::string admin = demo.out.substr(token_at, demo.out.find('\n', token_at) - token_at);
   const auto folder = std::filesystem::temp_directory_path() / ("s2s-backup-" + std::to_string(getpid()));
   std::filesystem::create_directories(folder);
   const std::string to = (folder / "copy.db").string();
@@ -660,12 +665,53 @@ TEST(S2sdBackupTest, AnSqliteDatabaseIsCopiedWholeToANewFileAndPostgresqlIsPgDum
   std::string integrity;
   copy->read([&](soci::session& sql) { sql << "PRAGMA integrity_check", soci::into(integrity); });
   EXPECT_EQ(integrity, "ok");
+  // Restored, it serves the same cases: s2sd on the copy answers the API as
+  // s2sd on the original does, the same token and all.
+  const auto served = [&](const std::string& url) {
+    const auto port = free_port();
+    ChildProcess s2sd({kS2sd, "serve", "--listen", "127.0.0.1:" + std::to_string(port), "--no-timers"},
+                      {{"S2S_DATABASE_URL", url}});
+    EXPECT_TRUE(s2sd.wait_for_stderr("serving http://")) << s2sd.stderr_text();
+    const auto cases = http_request(port, "GET", "/api/v1/cases?limit=200", "", {{"Authorization", "Bearer " + admin}});
+    const auto history = http_request(port, "GET", "/api/v1/cases/3/history", "", {{"Authorization", "Bearer " + admin}});
+    s2sd.signal(SIGTERM);
+    EXPECT_EQ(s2sd.wait(), 0) << s2sd.stderr_text();
+    EXPECT_EQ(cases.status, 200) << cases.body;
+    return cases.body + "\n" + history.body;
+  };
+  const auto from_original = served(db.url().text);
+  EXPECT_NE(from_original.find("\"items\":[{"), std::string::npos) << from_original;
+  EXPECT_EQ(served("sqlite:" + to), from_original);
   // Never over a file that exists; and the backup is in the audit trail.
   const auto again = run_process({kS2sd, "backup", "--to", to}, env);
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.err.find("exists already"), std::string::npos) << again.err;
   EXPECT_EQ(workflow::audit_trail(*db.open(), {}).rows.front().what, "database.backup");
   std::filesystem::remove_all(folder);
+}
+
+}  // namespace
+}  // namespace s2s::testing
+
+namespace s2s::testing {
+namespace {
+
+// The systemd unit shipped in docs/deploy passes systemd's own check, with
+// its ExecStart pointed at this build's s2sd.
+TEST(S2sdDeployTest, TheShippedSystemdUnitVerifies) {
+  std::ifstream in(std::string(S2S_SOURCE_DIR) + "/docs/deploy/s2sd.service");
+  std::string unit((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string exec = "ExecStart=/usr/local/bin/s2sd serve";
+  const auto at = unit.find(exec);
+  ASSERT_NE(at, std::string::npos);
+  unit.replace(at, exec.size(), "ExecStart=" + kS2sd + " serve");
+  const auto folder = std::filesystem::temp_directory_path() / ("s2s-unit-" + std::to_string(getpid()));
+  std::filesystem::create_directories(folder);
+  std::ofstream(folder / "s2sd.service") << unit;
+  const auto verified = run_process({"/usr/bin/systemd-analyze", "verify", "--man=no", (folder / "s2sd.service").string()});
+  std::filesystem::remove_all(folder);
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_EQ(verified.err, "") << verified.err;
 }
 
 }  // namespace
