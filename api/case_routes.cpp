@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "api/http_headers.h"
 #include "api/json_views.h"
 #include "api/rest.h"
 #include "api/routes.h"
@@ -123,23 +124,23 @@ HttpResponse case_response(RouteContext& ctx, int status, const Case& c) {
 // If-Match: "<version>" (or * for any) for the case `c`. Anything else is a 400.
 std::optional<int> if_match(const HttpRequest& request, const Case& c) {
   const auto header = request.header("If-Match");
-  if (!header || *header == "*") return std::nullopt;
-  std::string_view text = *header;
-  if (text.starts_with("W/")) {
-    // RFC 9110: a weak tag never matches If-Match.
-    throw Problem(
-        412, "precondition-failed", "The case has changed",
-        "If-Match takes the case's strong ETag, now " + etag(c.version) + ", not a weak one: " + std::string(*header));
+  if (!header) return std::nullopt;
+  const IfMatch parsed = parse_if_match(*header);
+  const std::string shown = echoable(*header) ? ": " + std::string(*header) : std::string();
+  switch (parsed.kind) {
+    case IfMatch::Kind::any:
+      return std::nullopt;
+    case IfMatch::Kind::version:
+      return parsed.version;
+    case IfMatch::Kind::weak:
+      // RFC 9110: a weak tag never matches If-Match.
+      throw Problem(412, "precondition-failed", "The case has changed",
+                    "If-Match takes the case's strong ETag, now " + etag(c.version) + ", not a weak one" + shown);
+    case IfMatch::Kind::invalid:
+      break;
   }
-  int version = 0;
-  const bool quoted = text.size() >= 3 && text.front() == '"' && text.back() == '"';
-  const auto parsed = quoted ? std::from_chars(text.data() + 1, text.data() + text.size() - 1, version)
-                             : std::from_chars_result{text.data(), std::errc::invalid_argument};
-  if (!quoted || parsed.ec != std::errc() || parsed.ptr != text.data() + text.size() - 1 || version <= 0) {
-    bad_request("If-Match",
-                "If-Match must be the case's ETag, a quoted version such as \"3\", got '" + std::string(*header) + "'");
-  }
-  return version;
+  bad_request("If-Match", "If-Match must be the case's ETag, a quoted version such as \"3\"" +
+                              (shown.empty() ? std::string() : ", got '" + std::string(*header) + "'"));
 }
 
 HttpResponse open_case(RouteContext& ctx) {

@@ -1,4 +1,5 @@
 #include "api/router.h"
+#include "api/http_headers.h"
 
 #include "workflow/text.h"
 
@@ -56,18 +57,20 @@ HttpResponse Router::dispatch(const HttpRequest& request, std::string* pattern) 
   if (!allowed.empty()) {
     auto response = HttpResponse::problem(405, "method-not-allowed", "Method not allowed",
                                           request.method + " is not allowed on " +
-                                              (request.path.size() <= 200 && workflow::valid_utf8(request.path)
-                                                   ? request.path
-                                                   : std::string("this path")) +
+                                              (echoable(request.path) ? request.path : std::string("this path")) +
                                               "; use " + allowed);
     response.headers.emplace_back("Allow", allowed);
     return response;
   }
   if (fallback_) return fallback_(request, Params{});
   // The path as sent may be anything: echoed only when it is short, readable text.
-  const bool echo = request.path.size() <= 200 && workflow::valid_utf8(request.path);
+  return not_found(request.path);
+}
+
+HttpResponse not_found(std::string_view path) {
   return HttpResponse::problem(404, "not-found", "Not found",
-                               echo ? "no resource at " + request.path : std::string("no resource at this path"));
+                               echoable(path) ? "no resource at " + std::string(path)
+                                              : std::string("no resource at this path"));
 }
 
 std::vector<std::pair<std::string, std::string>> Router::routes() const {

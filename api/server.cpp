@@ -1,4 +1,5 @@
 #include "api/server.h"
+#include "api/http_headers.h"
 #include "workflow/errors.h"
 
 #include <spdlog/spdlog.h>
@@ -220,26 +221,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return on_read_error(ec);
     const auto& request = parser_->get();
     // Framing the server cannot trust is refused and the connection closed,
-    // so that no body is ever read as another request (RFC 9112 6.3): a
-    // Transfer-Encoding whose last coding is not chunked. And an HTTP/1.1
-    // request must name its Host (RFC 9112 3.2).
-    if (request.count(http::field::transfer_encoding) > 0) {
-      std::string_view codings = request[http::field::transfer_encoding];
-      if (request.count(http::field::transfer_encoding) > 1) codings = {};  // folded across lines: ambiguous
-      const auto comma = codings.rfind(',');
-      std::string_view last = comma == std::string_view::npos ? codings : codings.substr(comma + 1);
-      while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
-      while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
-      if (!iequals(last, "chunked")) {
-        keep_alive_ = false;
-        return do_write(HttpResponse::problem(400, "malformed-request", "Malformed HTTP request",
-                                              "Transfer-Encoding must end with chunked"));
-      }
-    }
-    if (request.version() >= 11 && request.count(http::field::host) != 1) {
+    // so that no body is ever read as another request (RFC 9112 6.3).
+    if (const auto problem = framing_problem(request.base(), request.version(), parser_->chunked())) {
       keep_alive_ = false;
-      return do_write(HttpResponse::problem(400, "malformed-request", "Malformed HTTP request",
-                                            "an HTTP/1.1 request needs exactly one Host header"));
+      return do_write(HttpResponse::problem(400, "malformed-request", "Malformed HTTP request", *problem));
     }
     const std::string_view target = request.target();
     const auto path = target.substr(0, target.find('?'));

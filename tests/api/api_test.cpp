@@ -15,6 +15,7 @@
 #include "cases/gias_import.h"
 #include "tests/api/api_fixture.h"
 #include "workflow/sha256.h"
+#include "workflow/text.h"
 #include "workflow/idempotency.h"
 #include "workflow/date.h"
 
@@ -346,6 +347,13 @@ TEST_F(ApiTest, BadRequestsNameTheProblemAndChangeNothing) {
                  415, "unsupported-media-type");
   expect_problem(call("lead", "POST", events, R"({"event":"complete_deployment"})", {{"If-Match", "seven"}}), 400,
                  "invalid-request", "If-Match");
+  // An If-Match that is not text, or is "+3" or "03": refused, and not echoed
+  // into the JSON answer (found by the http fuzz target's checks).
+  for (const std::string& bad : {std::string("\"\xFF\""), std::string("\"+3\""), std::string("\"03\"")}) {
+    const auto r = call("lead", "POST", events, R"({"event":"complete_deployment"})", {{"If-Match", bad}});
+    expect_problem(r, 400, "invalid-request", "If-Match");
+    EXPECT_TRUE(workflow::valid_utf8(r.body)) << r.body;
+  }
 
   // 409: the state does not take the event, with what it does take.
   const auto not_allowed = call("lead", "POST", events, R"({"event":"accept_referral","data":{}})");

@@ -40,7 +40,8 @@ TEST(RouterTest, UnknownPathIsProblem404) {
 TEST(RouterTest, APathThatIsNotTextIsNotEchoedIntoTheProblem) {
   Router router;
   router.add("GET", "/x", [](const HttpRequest&, const Router::Params&) { return HttpResponse::json(200, ""); });
-  for (const std::string& path : {std::string("/\xFF\xFE"), std::string("/") + std::string(300, 'a')}) {
+  for (const std::string& path :
+       {std::string("/\xFF\xFE"), std::string("/") + std::string(300, 'a'), std::string("/a\x1b[2Jb")}) {
     const auto response = router.dispatch(get(path));
     EXPECT_EQ(response.status, 404);
     EXPECT_TRUE(workflow::valid_utf8(response.body));

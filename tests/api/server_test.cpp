@@ -111,7 +111,9 @@ TEST(ServerTest, UntrustworthyFramingIs400AndTheConnectionCloses) {
   RunningServer server({}, echo_handler());
   // A body that a coding other than chunked frames would be read as a second
   // request behind a proxy: refused, and nothing after it is served.
-  for (const char* coding : {"gzip", "xchunked", "identity", "chunked, gzip"}) {
+  // "g\xC3ip, chunked" (found by the http fuzz target) ends with chunked, but
+  // the parser cannot read its first coding and so reads no body at all.
+  for (const char* coding : {"gzip", "xchunked", "identity", "chunked, gzip", "g\xC3ip, chunked"}) {
     const auto exchange = raw_exchange(server.port(), std::string("POST /first HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ") +
                                                           coding +
                                                           "\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -137,6 +137,19 @@ class WebTest : public ApiTest {
   TestClock clock_{std::chrono::system_clock::now()};
 };
 
+// An /api/ path no route has is the API's 404 problem, even through the web
+// pages' fallback, and bytes that are not text are never echoed into it.
+TEST_F(WebTest, AnUnknownApiPathIsTheApis404AndNotTextIsNotEchoed) {
+  const auto plain = http_request(server_->port(), "GET", "/api/v1/nothing-here");
+  EXPECT_EQ(plain.status, 404);
+  EXPECT_NE(plain.body.find("no resource at /api/v1/nothing-here"), std::string::npos) << plain.body;
+  const auto raw = testing::raw_exchange(server_->port(),
+                                         "GET /api/v1/\xFF\xFE HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  const auto body = raw.received.substr(raw.received.find("\r\n\r\n") + 4);
+  EXPECT_TRUE(workflow::valid_utf8(raw.received)) << raw.received;
+  EXPECT_NO_THROW((void)boost::json::parse(body)) << raw.received;
+}
+
 TEST_F(WebTest, ASignedOutVisitorIsSentToSignInAndBroughtBackAfter) {
   Visitor v(server_->port());
   const auto page = v.get("/cases/" + reference_ + "?x=1");
