@@ -212,6 +212,12 @@ HttpResponse problem_for_current_exception(const HttpRequest& request, bool had_
     return engine_problem(e, had_if_match, ctx).response();
   } catch (const workflow::Error& e) {
     return category_problem(e, request, retry_after).response();
+  } catch (const std::bad_alloc&) {
+    // Out of memory for this request: its answer, not the process's end.
+    spdlog::error("{} {}: out of memory", request.method, request.path);
+    return Problem(503, "server-busy", "Server busy", "the server is short of memory for this request; retry shortly")
+        .header("Retry-After", std::to_string(retry_after))
+        .response();
   } catch (const std::exception& e) {
     spdlog::error("{} {}: unhandled error: {}", request.method, request.path, e.what());
     return Problem(500, "internal-error", "Internal server error",

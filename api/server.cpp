@@ -332,6 +332,12 @@ class Session : public std::enable_shared_from_this<Session> {
       HttpResponse response;
       try {
         response = self->server_.handler(request);
+      } catch (const std::bad_alloc&) {
+        // Out of memory for this request: its answer, not the process's end.
+        spdlog::error("{} {}: out of memory", request.method, request.path);
+        response = HttpResponse::problem(503, "server-busy", "Server busy",
+                                         "the server is short of memory for this request; retry shortly");
+        response.headers.emplace_back("Retry-After", "5");
       } catch (const std::exception& e) {
         spdlog::error("{} {}: unhandled error: {}", request.method, request.path, e.what());
         response = HttpResponse::problem(500, "internal-error", "Internal server error",

@@ -221,6 +221,24 @@ TEST(ServerTest, HandlerExceptionIsA500ProblemNotACrash) {
   EXPECT_EQ(response.body.find("boom"), std::string::npos) << "internal detail leaked: " << response.body;
 }
 
+// An allocation that fails inside a handler (injected: a real one of that
+// size would stop a sanitizer build) is that request's 503, and the server
+// goes on serving, its other connections too.
+TEST(ServerTest, AnAllocationFailureIsOneRequestsAnswerNotTheProcesssEnd) {
+  std::atomic<int> calls = 0;
+  RunningServer server({}, [&calls](const HttpRequest& request) -> HttpResponse {
+    if (++calls % 2 == 1 && request.path == "/big") throw std::bad_alloc();
+    return HttpResponse::json(200, "{}");
+  });
+  for (int i = 0; i < 3; ++i) {
+    const auto failed = http_request(server.port(), "GET", "/big");
+    EXPECT_EQ(failed.status, 503) << failed.body;
+    EXPECT_FALSE(failed.header("retry-after").empty());
+    EXPECT_EQ(http_request(server.port(), "GET", "/big").status, 200);
+  }
+  EXPECT_EQ(http_request(server.port(), "GET", "/small").status, 200);
+}
+
 TEST(ServerTest, ShutdownLetsTheInFlightRequestFinish) {
   std::promise<void> entered;
   std::promise<void> release;
