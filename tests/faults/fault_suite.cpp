@@ -191,6 +191,7 @@ struct Tally {
   std::mutex mutex;
   std::map<int, long long> opened;         // operation -> case id acknowledged
   std::set<int> accepted;                  // operations whose accept_referral was acknowledged
+  std::map<long long, std::vector<std::string>> events;  // case id -> other events acknowledged
   std::map<int, long long> backdated;      // operation -> case id of a backdated referral
   std::vector<std::string> stuck;          // requests never answered
   std::vector<std::string> refused;        // answers no retry could change
@@ -247,6 +248,8 @@ int run(const Options& o) {
   TestDatabase test_db(o.backend);
   const std::string url = test_db.url().text;
   const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", url}};
+  std::map<std::string, std::string> tokens;  // role -> the demo user's token
+  std::map<std::string, std::string> scopes;  // role -> its scope
   for (const auto& step : std::vector<std::vector<std::string>>{{kS2sd, "migrate", "--log-level", "warn"},
                                                                 {kS2sd, "demo", "load", "--log-level", "warn"}}) {
     const auto r = run_process(step, env, minutes(5));
@@ -256,21 +259,36 @@ int run(const Options& o) {
     }
     if (step[1] != "demo") continue;
     std::istringstream lines(r.out);
-    std::map<std::string, std::string> tokens;
     for (std::string line; std::getline(lines, line);) {
       std::istringstream words(line);
       std::string role, scope, token;
-      if (words >> role >> scope >> token && token.rfind("s2s_", 0) == 0) tokens[role] = token;
+      if (words >> role >> scope >> token && token.rfind("s2s_", 0) == 0) {
+        tokens[role] = token;
+        scopes[role] = scope;
+      }
     }
-    if (!tokens.contains("lead") || !tokens.contains("school")) {
-      std::cerr << "fault_suite: no demo tokens in: " << r.out << '\n';
+  }
+  for (const char* role : {"lead", "school", "system_leader"}) {
+    if (!tokens.contains(role)) {
+      std::cerr << "fault_suite: no demo token for " << role << '\n';
       return 1;
     }
-    setenv("S2S_FAULTS_LEAD", tokens["lead"].c_str(), 1);
-    setenv("S2S_FAULTS_SCHOOL", tokens["school"].c_str(), 1);
   }
-  const std::string lead = std::getenv("S2S_FAULTS_LEAD");
-  const std::string school = std::getenv("S2S_FAULTS_SCHOOL");
+  const std::string lead = tokens["lead"];
+  const std::string school = tokens["school"];
+  const std::string leader = tokens["system_leader"];
+  const std::string leader_id = scopes["system_leader"].substr(scopes["system_leader"].find(':') + 1);
+  // The demo system leader offers enough days this academic year for every
+  // deployment the run makes (half a day each).
+  const year_month_day today_ymd{floor<days>(system_clock::now())};
+  const int start_year = static_cast<int>(today_ymd.year()) - (today_ymd.month() < September ? 1 : 0);
+  const std::string academic_year = std::to_string(start_year) + "/" + std::to_string((start_year + 1) % 100);
+  const auto offered = run_process(
+      {kS2sd, "capacity", "set", "--system-leader", leader_id, "--year", academic_year, "--days", "365"}, env);
+  if (offered.exit_code != 0) {
+    std::cerr << "fault_suite: capacity set failed: " << offered.err << '\n';
+    return 1;
+  }
 
   SmtpSink smtp;
   std::vector<std::unique_ptr<Node>> nodes;
@@ -295,6 +313,7 @@ int run(const Options& o) {
   std::atomic<int> operations_started = 0;
   const std::string run_id = std::to_string(system_clock::now().time_since_epoch().count());
   const auto month_ago = workflow::format_date(year_month_day(floor<days>(system_clock::now()) - days(30)));
+  const std::string today = workflow::format_date(today_ymd);
   const auto patience = minutes(3);  // past the 60 s an abandoned key is held
   std::vector<std::thread> clients;
   for (int c = 0; c < o.clients; ++c) {
@@ -332,14 +351,39 @@ int run(const Options& o) {
                                   {"data",
                                    {{"priority", "high"},
                                     {"focus_areas", json::array{"maths"}},
-                                    {"requested_days", 2},
+                                    {"requested_days", 0.5},
                                     {"funding_source", "SSIF"}}}};
         const auto accepted =
             until_answered(nodes, c % o.nodes, lead, "/api/v1/cases/" + std::to_string(id) + "/events",
                            json::serialize(accept), "accept-" + tag, tally, patience);
-        if (record("accept_referral of operation " + n, accepted, {200})) {
+        const bool accepted_ok = record("accept_referral of operation " + n, accepted, {200});
+        if (accepted_ok) {
           std::lock_guard lock(tally.mutex);
           tally.accepted.insert(i);
+        }
+        // Every fifth: the lead proposes the demo system leader, who accepts
+        // (half a day reserved); every tenth, a plan and half a day logged.
+        if (i % 5 == 2 && accepted_ok) {
+          const std::string events = "/api/v1/cases/" + std::to_string(id) + "/events";
+          const auto send = [&](const std::string& who, const std::string& event, json::object data,
+                                const std::string& key) {
+            const json::object body{{"event", event}, {"data", std::move(data)}};
+            const auto answer = until_answered(nodes, c % o.nodes, who, events, json::serialize(body),
+                                               key + "-" + tag, tally, patience);
+            const bool ok = record(event + " of operation " + n, answer, {200});
+            if (ok) {
+              std::lock_guard lock(tally.mutex);
+              tally.events[id].push_back(event);
+            }
+            return ok;
+          };
+          if (send(lead, "propose_provider", {{"provider_id", std::stoll(leader_id)}}, "propose") &&
+              send(leader, "provider_accepts", {}, "provider-accepts") && i % 10 == 2 &&
+              send(lead, "agree_plan",
+                   {{"objectives", "fault plan"}, {"planned_days", 0.5}, {"starts_on", today}, {"ends_on", today}},
+                   "plan")) {
+            send(leader, "log_days", {{"date", today}, {"days", 0.5}, {"activity", "fault day"}}, "log");
+          }
         }
         if (i % 4 != 0) continue;
         const json::object late{{"kind", "support_request"},
@@ -408,7 +452,6 @@ int run(const Options& o) {
 
   // Let the nodes finish what is due: timers fired, messages sent.
   auto db = test_db.open();
-  const std::string today = workflow::format_date(year_month_day(floor<days>(system_clock::now())));
   const auto settle_until = steady_clock::now() + minutes(3);
   long long due = 0;
   long long unsent = 0;
@@ -469,6 +512,32 @@ int run(const Options& o) {
       differ("case " + std::to_string(id) + ": accept_referral acknowledged, applied " + std::to_string(n) + " times");
     }
   }
+  // The other events: each acknowledged one in the case's history once.
+  long long other_events = 0;
+  for (const auto& [id, sent] : tally.events) {
+    for (const auto& event : sent) {
+      ++other_events;
+      const long long n = one_number(*db, "SELECT count(*) FROM case_history WHERE case_id = " + std::to_string(id) +
+                                              " AND event = '" + event + "'");
+      if (n != 1) differ("case " + std::to_string(id) + ": " + event + " acknowledged, applied " + std::to_string(n) + " times");
+    }
+  }
+  // Capacity: what each system leader has reserved and used in a year is the
+  // sum of their deployments' reservations and of the day entries in force.
+  const std::string capacity_query =
+      "SELECT count(*) FROM capacity c WHERE c.half_days_reserved <>"
+      " (SELECT COALESCE(SUM(d.half_days_reserved), 0) FROM deployments d"
+      "  WHERE d.system_leader_id = c.system_leader_id AND d.academic_year = c.academic_year)"
+      " OR c.half_days_consumed <>"
+      " (SELECT COALESCE(SUM(t.half_days), 0) FROM deployment_days t JOIN deployments d"
+      "  ON d.case_id = t.case_id AND d.system_leader_id = t.system_leader_id"
+      "  WHERE t.system_leader_id = c.system_leader_id AND d.academic_year = c.academic_year"
+      "  AND NOT EXISTS (SELECT 1 FROM deployment_days x WHERE x.case_id = t.case_id AND x.corrects_entry = t.entry))";
+  const long long capacity_off = one_number(*db, capacity_query);
+  if (capacity_off != 0) differ(std::to_string(capacity_off) + " capacity rows differ from their deployments and days");
+  const long long reserved_halves = one_number(
+      *db, "SELECT COALESCE(SUM(half_days_reserved), 0) FROM capacity WHERE system_leader_id = " + leader_id +
+               " AND academic_year = '" + academic_year + "'");
   // A key whose request died after its work committed keeps no stored answer:
   // it answers with the case as it now is. One with neither is stuck.
   const long long keys_stuck = one_number(
@@ -561,6 +630,10 @@ int run(const Options& o) {
               differences.empty() ? "yes" : "see below");
   std::printf("  events acknowledged              %zu, applied exactly once: %lld\n", tally.accepted.size(),
               accepts_once);
+  std::printf("  other events acknowledged        %lld (proposals, acceptances, plans, days), each applied once: %s\n",
+              other_events, differences.empty() ? "yes" : "see below");
+  std::printf("  capacity rows off their sums     %lld (the demo leader has %.1f days reserved in %s)\n", capacity_off,
+              reserved_halves / 2.0, academic_year.c_str());
   std::printf("  Idempotency-Keys stuck           %lld (%lld answered from their committed case after a kill)\n",
               keys_stuck + static_cast<long long>(tally.stuck.size()), keys_from_case);
   std::printf("  due timers fired                 %lld, each once: %s; %lld backdated referrals' deadlines\n", fired,
