@@ -475,7 +475,7 @@ struct withdrawn : State<"withdrawn"> {};
 //   events   accept, decline, propose, accepts, declines, withdraw
 //   action   on_accepted (after acceptance: deploy_provider and the kind's next deadline)
 //   deadlines matching_deadline, response_deadline
-// The kind's table is Rows<its own rows...>: these eight first, then its own.
+// The kind's table is MatchingHalf<Words>::table<its own rows...>: these eight first, then its own.
 template <class Words>
 struct MatchingHalf {
   using first = typename Words::first;

@@ -304,11 +304,11 @@ int run(const Options& o) {
   }
 
   // The clients: operation i opens a referral as the school and has the lead
-  // accept it; every fourth also has the lead type in a referral that arrived
-  // 30 days ago, whose triage deadline has passed (its timer is due at once).
+  // accept it; some go on to a deployment (below); every fourth also has the
+  // lead type in a referral that arrived 30 days ago, whose triage deadline
+  // has passed (its timer is due at once).
   Tally tally;
   std::atomic<int> next = 0;
-  std::atomic<bool> load_done = false;
   std::atomic<bool> faults_done = false;
   std::atomic<int> operations_started = 0;
   const std::string run_id = std::to_string(system_clock::now().time_since_epoch().count());
@@ -446,7 +446,6 @@ int run(const Options& o) {
     faults_done = true;
   });
   for (auto& c : clients) c.join();
-  load_done = true;
   faults.join();
   const double load_seconds = duration<double>(steady_clock::now() - started).count();
 
