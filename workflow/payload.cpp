@@ -32,8 +32,8 @@ void check_range(double number, const FieldSpec& spec) {
 // Refuses text longer than `most` bytes or holding a NUL (no text column stores one).
 void check_text(const std::string& name, std::string_view text, std::size_t most) {
   if (text.size() > most) {
-    throw payload_error(name, "must be at most " + std::to_string(most) + " characters, not " +
-                                  std::to_string(text.size()));
+    throw payload_error(name,
+                        "must be at most " + std::to_string(most) + " characters, not " + std::to_string(text.size()));
   }
   if (text.find('\0') != std::string_view::npos) throw payload_error(name, "must not contain a NUL character");
 }
@@ -99,7 +99,8 @@ void check_field(const boost::json::value& value, const FieldSpec& spec) {
 }  // namespace
 
 std::string_view to_string(FieldType type) noexcept {
-  static constexpr std::string_view kNames[] = {"string", "integer", "number", "boolean", "date (YYYY-MM-DD)", "list of strings"};
+  static constexpr std::string_view kNames[] = {"string",  "integer",           "number",
+                                                "boolean", "date (YYYY-MM-DD)", "list of strings"};
   static_assert(std::size(kNames) == static_cast<std::size_t>(FieldType::string_list) + 1);
   return enum_name(type, kNames, "unknown");
 }
@@ -118,10 +119,16 @@ void validate_payload(const boost::json::object& payload, std::span<const FieldS
       for (const FieldSpec& f : fields) known.emplace_back(f.name);
       const std::string expected =
           known.empty() ? std::string(": this event takes none") : " (expected " + join(known, ", ") + ")";
-      if (key.empty()) {
-        throw EngineError(EngineError::Code::payload_invalid, "a field with an empty name is not one of its fields" +
-                                                                  expected,
-                          std::string(), "unknown field");
+      // A name that is empty, long or holds control characters is not repeated.
+      const bool readable = !key.empty() && key.size() <= 200 && std::none_of(key.begin(), key.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+      });
+      if (!readable) {
+        throw EngineError(
+            EngineError::Code::payload_invalid,
+            std::string(key.empty() ? "a field with an empty name" : "a field whose name is not plain text") +
+                " is not one of its fields" + expected,
+            std::string(key), "unknown field");
       }
       throw payload_error(std::string(key), "unknown field" + expected);
     }

@@ -281,6 +281,27 @@ TEST_F(EngineTest, AGradeOutsideOneToFourIsAnInvalidPayloadNamingTheRange) {
       4);
 }
 
+// Found by the payload fuzz target: a field name with a NUL at its start made
+// the refusal's message read as empty. Names that are not plain text are
+// described, not repeated.
+TEST(ValidatePayloadTest, AFieldNameThatIsNotPlainTextIsDescribedNotRepeated) {
+  static constexpr FieldSpec kFields[] = {{"days", FieldType::number}};
+  for (const std::string& name :
+       {std::string("\0ty@", 4), std::string(), std::string("a\x1b[2J"), std::string(300, 'x')}) {
+    try {
+      validate_payload({{"days", 1}, {name, 1}}, kFields);
+      ADD_FAILURE() << "accepted";
+    } catch (const EngineError& e) {
+      EXPECT_EQ(e.code(), EngineError::Code::payload_invalid);
+      EXPECT_EQ(e.field(), name);
+      const std::string message = e.what();
+      EXPECT_FALSE(message.empty());
+      EXPECT_EQ(message.find(name.empty() ? std::string("\x01") : name), std::string::npos) << message;
+      EXPECT_NE(message.find("expected days"), std::string::npos) << message;
+    }
+  }
+}
+
 TEST(ValidatePayloadTest, RangesReadAsPeopleWriteNumbers) {
   static constexpr FieldSpec kAtLeast[] = {{"days", FieldType::number, true, {}, {}, 0.5}};
   static constexpr FieldSpec kAtMost[] = {{"days", FieldType::number, true, {}, {}, std::nullopt, 12.5}};
