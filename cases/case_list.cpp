@@ -56,12 +56,7 @@ CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const 
   CasePage page;
   auto connection = db.acquire();
   try {
-    soci::rowset<soci::row> rows = sql.run(connection.session());
-    for (const auto& row : rows) {
-      if (static_cast<int>(page.items.size()) == filter.limit) {
-        page.more = true;
-        break;
-      }
+    page.more = sql.read_page(connection.session(), filter.limit, [&](const soci::row& row) {
       ListedCase item;
       item.id = workflow::row_integer(row, 0);
       item.kind = workflow::row_text(row, 1);
@@ -80,7 +75,7 @@ CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const 
       item.overdue = workflow::row_integer(row, 12) != 0;
       item.changed_on = workflow::row_text(row, 13);
       page.items.push_back(std::move(item));
-    }
+    });
   } catch (...) {
     connection.rethrow_translated();
   }

@@ -57,12 +57,7 @@ DeadlinePage list_deadlines(workflow::Database& db, const workflow::KindRegistry
     }
     sql.add(" ORDER BY d.due_on, c.reference, d.id LIMIT " + std::to_string(filter.limit + 1));
     try {
-      soci::rowset<soci::row> rows = sql.run(connection.session());
-      for (const auto& row : rows) {
-        if (static_cast<int>(page.items.size()) == filter.limit) {
-          page.more = true;
-          break;
-        }
+      page.more = sql.read_page(connection.session(), filter.limit, [&](const soci::row& row) {
         ListedDeadline d;
         d.id = row_integer(row, 0);
         d.case_id = row_integer(row, 1);
@@ -90,7 +85,7 @@ DeadlinePage list_deadlines(workflow::Database& db, const workflow::KindRegistry
           d.working_days_late = calendar.working_days_between(d.due_on, today);
         }
         page.items.push_back(std::move(d));
-      }
+      });
     } catch (...) {
       connection.rethrow_translated();
     }

@@ -20,12 +20,7 @@
 
 namespace s2s::cases {
 
-using boost::msm::front::none;
-using boost::msm::front::Row;
-using workflow::EventContext;
-using workflow::FieldSpec;
-using workflow::FieldType;
-using workflow::Phase;
+using namespace workflow::kind_table;
 
 template <class Event>
 using NoFields = std::array<FieldSpec, 0>;

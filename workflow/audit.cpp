@@ -53,12 +53,7 @@ AuditPage audit_trail(Database& db, const AuditQuery& query) {
   sql.add(") t ORDER BY recorded DESC LIMIT " + std::to_string(limit + 1) + " OFFSET " + std::to_string(offset));
   AuditPage page;
   db.read([&](soci::session& session) {
-    soci::rowset<soci::row> rows = sql.run(session);
-    for (const auto& r : rows) {
-      if (static_cast<int>(page.rows.size()) == limit) {
-        page.more = true;
-        break;
-      }
+    page.more = sql.read_page(session, limit, [&](const soci::row& r) {
       AuditRow row;
       row.case_event = row_text(r, 0) == "case";
       row.recorded_at = normalize_timestamp(row_text(r, 1));
@@ -69,7 +64,7 @@ AuditPage audit_trail(Database& db, const AuditQuery& query) {
       row.from_state = row_text(r, 6);
       row.to_state = row_text(r, 7);
       page.rows.push_back(std::move(row));
-    }
+    });
   });
   return page;
 }

@@ -49,6 +49,17 @@ struct MachineBase : boost::msm::front::state_machine_def<Derived> {
   void no_transition(Event const&, Fsm&, int) {}
 };
 
+// The names a kind's file writes its states, events and table with:
+// `using namespace workflow::kind_table;`.
+namespace kind_table {
+using boost::msm::front::none;
+using boost::msm::front::Row;
+using workflow::EventContext;
+using workflow::FieldSpec;
+using workflow::FieldType;
+using workflow::Phase;
+}  // namespace kind_table
+
 namespace msm_detail {
 
 template <class T, class = void>

@@ -34,6 +34,20 @@ class SqlQuery {
   }
 
   [[nodiscard]] soci::rowset<soci::row> run(soci::session& sql) { return (sql.prepare << text_, soci::use(values_)); }
+
+  // A page of a list: runs the query, whose LIMIT asks for one row more than
+  // `limit`, hands each of the first `limit` rows to `read`, and says whether
+  // that further row was there (more follow).
+  template <class Read>
+  [[nodiscard]] bool read_page(soci::session& sql, int limit, Read read) {
+    soci::rowset<soci::row> rows = run(sql);
+    int n = 0;
+    for (const auto& row : rows) {
+      if (n++ == limit) return true;
+      read(row);
+    }
+    return false;
+  }
   [[nodiscard]] const std::string& text() const noexcept { return text_; }
 
  private:

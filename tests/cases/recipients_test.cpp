@@ -12,6 +12,7 @@
 #include "cases/gias_import.h"
 #include "cases/providers.h"
 #include "tests/support/test_database.h"
+#include "tests/support/two_schools.h"
 
 namespace s2s::cases {
 namespace {
@@ -28,11 +29,7 @@ class RecipientsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = test_db_.open_migrated();
-    cases::import_gias(*db_,
-                       "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
-                       "146330,Ladybrook Fields Primary Academy,891,Nottinghamshire,Primary,Open\n"
-                       "121877,Kettering Park Infant School,928,Northamptonshire,Primary,Open\n");
-    alliance_ = cases::create_alliance(*db_, "Peak and Trent", 146330);
+    alliance_ = s2s::testing::two_schools_and_an_alliance(*db_);
   }
 
   testing::TestDatabase test_db_;

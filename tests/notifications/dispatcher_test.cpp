@@ -23,6 +23,7 @@
 #include "tests/support/process.h"
 #include "tests/support/smtp_sink.h"
 #include "tests/support/test_database.h"
+#include "tests/support/two_schools.h"
 #include "workflow/case_store.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
@@ -47,11 +48,7 @@ class DispatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = test_db_.open_migrated();
-    cases::import_gias(*db_,
-                       "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
-                       "146330,Ladybrook Fields Primary Academy,891,Nottinghamshire,Primary,Open\n"
-                       "121877,Kettering Park Infant School,928,Northamptonshire,Primary,Open\n");
-    const auto alliance = cases::create_alliance(*db_, "Peak and Trent", 146330);
+    const auto alliance = s2s::testing::two_schools_and_an_alliance(*db_);
     lead_ = cases::add_user(*db_, "Amy Lead", "amy@example.org", "lead", "alliance:" + std::to_string(alliance)).user;
     (void)cases::add_user(*db_, "Second Lead", "second@example.org", "lead", "mini_region:Nottinghamshire");
     engine_ = std::make_unique<workflow::Engine>(db_, cases::all_kinds());

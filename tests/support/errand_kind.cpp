@@ -5,12 +5,7 @@
 namespace s2s::testing {
 namespace {
 
-using boost::msm::front::none;
-using boost::msm::front::Row;
-using workflow::EventContext;
-using workflow::FieldSpec;
-using workflow::FieldType;
-using workflow::Phase;
+using namespace workflow::kind_table;
 
 struct open : boost::msm::front::state<> {
   static constexpr std::string_view name = "open";
