@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/rest.h"
 #include "api/routes.h"
 
 namespace s2s::api {
@@ -49,10 +50,57 @@ bool RateLimiter::exhausted(std::int64_t key, double rate_per_second, double bur
   return true;
 }
 
+namespace {
+
+// The API's route map: every JSON route, its address, the roles that may call
+// it ("*": every role; scope is checked per object) and what answers it.
+struct ApiRoute {
+  const char* method;
+  const char* pattern;
+  const char* roles;
+  Answer* answer;
+};
+
+// clang-format off
+constexpr ApiRoute kApi[] = {
+    {"POST", "/api/v1/cases", "*", case_routes::open_case},
+    {"GET", "/api/v1/cases", "*", case_routes::list_cases},
+    {"GET", "/api/v1/cases/{id}", "*", case_routes::get_case},
+    {"GET", "/api/v1/cases/{id}/history", "*", case_routes::case_history},
+    {"GET", "/api/v1/cases/{id}/matches", "lead,admin", case_routes::case_matches},
+    {"POST", "/api/v1/cases/{id}/events", "*", case_routes::send_event},
+    {"GET", "/api/v1/cases/{id}/deployments", "*", case_routes::case_deployments},
+    {"GET", "/api/v1/cases/{id}/days", "*", case_routes::case_days},
+    {"GET", "/api/v1/cases/{id}/ratings", "*", case_routes::case_ratings},
+    {"GET", "/api/v1/me", "*", reference_routes::me},
+    {"GET", "/api/v1/kinds", "*", reference_routes::list_kinds},
+    {"GET", "/api/v1/schools", "*", reference_routes::search_schools},
+    {"POST", "/api/v1/schools/import", "admin", reference_routes::import_schools},
+    {"GET", "/api/v1/schools/{urn}", "*", reference_routes::get_school},
+    {"PATCH", "/api/v1/schools/{urn}", "admin", reference_routes::edit_school},
+    {"GET", "/api/v1/alliances", "*", reference_routes::list_alliances},
+    {"GET", "/api/v1/alliances/{id}", "*", reference_routes::get_alliance},
+    {"GET", "/api/v1/system-leaders", "lead,strategic,system_leader,admin", reference_routes::list_leaders},
+    {"GET", "/api/v1/system-leaders/{id}", "lead,strategic,system_leader,admin", reference_routes::get_leader},
+    {"GET", "/api/v1/system-leaders/{id}/capacity", "lead,strategic,system_leader,admin", reference_routes::get_capacity},
+    {"PUT", "/api/v1/system-leaders/{id}/capacity", "system_leader,admin", reference_routes::set_capacity},
+    {"GET", "/api/v1/calendar/working-days", "*", reference_routes::working_days},
+    {"GET", "/api/v1/calendar/holidays", "*", reference_routes::holidays},
+    {"GET", "/api/v1/calendar/closures", "*", reference_routes::list_closures},
+    {"POST", "/api/v1/calendar/closures", "admin", reference_routes::add_closure},
+    {"GET", "/api/v1/deadlines", "*", reference_routes::caller_deadlines},
+    {"GET", "/api/v1/notifications", "admin", reference_routes::list_notifications},
+    {"GET", "/api/v1/reports/kpis", "lead,strategic,la_officer,admin", reference_routes::kpi_report},
+    {"GET", "/api/v1/reports/quarterly", "lead,strategic,la_officer,admin", reference_routes::quarterly_report},
+};
+// clang-format on
+
+}  // namespace
+
 void register_routes(Router& router, App& app) {
   register_health_routes(router, app);
-  register_case_routes(router, app);
-  register_reference_routes(router, app);
+  for (const ApiRoute& r : kApi) add_api_route(router, app, r.method, r.pattern, r.roles, r.answer);
+  register_feed_route(router, app);
 }
 
 std::optional<ConcurrencyLimiter::Ticket> ConcurrencyLimiter::enter(std::int64_t key, int most) {

@@ -17,7 +17,7 @@
 #include "workflow/date.h"
 
 namespace s2s::api {
-namespace {
+namespace case_routes {
 
 namespace json = boost::json;
 using workflow::Case;
@@ -387,27 +387,15 @@ HttpResponse case_ratings(RouteContext& ctx) {
   return json_response(200, json::object{{"case_id", c.id}, {"items", items}});
 }
 
-}  // namespace
+}  // namespace case_routes
 
 HttpResponse committed_answer(RouteContext& ctx, std::int64_t case_id) {
   const auto c = cases::find_visible_case(*ctx.app.engine, ctx.caller.actor, std::to_string(case_id));
   if (!c) not_found("no case " + std::to_string(case_id));
   const bool opening = ctx.request.path == "/api/v1/cases";
-  HttpResponse response = case_response(ctx, opening ? 201 : 200, *c);
+  HttpResponse response = case_routes::case_response(ctx, opening ? 201 : 200, *c);
   if (opening) response.headers.emplace_back("Location", "/api/v1/cases/" + std::to_string(c->id));
   return response;
-}
-
-void register_case_routes(Router& router, App& app) {
-  add_api_route(router, app, "POST", "/api/v1/cases", "*", open_case);
-  add_api_route(router, app, "GET", "/api/v1/cases", "*", list_cases);
-  add_api_route(router, app, "GET", "/api/v1/cases/{id}", "*", get_case);
-  add_api_route(router, app, "GET", "/api/v1/cases/{id}/history", "*", case_history);
-  add_api_route(router, app, "GET", "/api/v1/cases/{id}/matches", "lead,admin", case_matches);
-  add_api_route(router, app, "POST", "/api/v1/cases/{id}/events", "*", send_event);
-  add_api_route(router, app, "GET", "/api/v1/cases/{id}/deployments", "*", case_deployments);
-  add_api_route(router, app, "GET", "/api/v1/cases/{id}/days", "*", case_days);
-  add_api_route(router, app, "GET", "/api/v1/cases/{id}/ratings", "*", case_ratings);
 }
 
 }  // namespace s2s::api

@@ -25,7 +25,7 @@
 #include "workflow/timestamp.h"
 
 namespace s2s::api {
-namespace {
+namespace reference_routes {
 
 namespace json = boost::json;
 
@@ -773,36 +773,15 @@ HttpResponse list_notifications(RouteContext& ctx) {
   return json_response(200, json::object{{"items", std::move(items)}});
 }
 
-}  // namespace
+}  // namespace reference_routes
 
-void register_reference_routes(Router& router, App& app) {
-  add_api_route(router, app, "GET", "/api/v1/me", "*", me);
-  add_api_route(router, app, "GET", "/api/v1/kinds", "*", list_kinds);
-  add_api_route(router, app, "GET", "/api/v1/schools", "*", search_schools);
-  add_api_route(router, app, "POST", "/api/v1/schools/import", "admin", import_schools);
-  add_api_route(router, app, "GET", "/api/v1/schools/{urn}", "*", get_school);
-  add_api_route(router, app, "PATCH", "/api/v1/schools/{urn}", "admin", edit_school);
-  add_api_route(router, app, "GET", "/api/v1/alliances", "*", list_alliances);
-  add_api_route(router, app, "GET", "/api/v1/alliances/{id}", "*", get_alliance);
-  add_api_route(router, app, "GET", "/api/v1/system-leaders", "lead,strategic,system_leader,admin", list_leaders);
-  add_api_route(router, app, "GET", "/api/v1/system-leaders/{id}", "lead,strategic,system_leader,admin", get_leader);
-  add_api_route(router, app, "GET", "/api/v1/system-leaders/{id}/capacity", "lead,strategic,system_leader,admin",
-                get_capacity);
-  add_api_route(router, app, "PUT", "/api/v1/system-leaders/{id}/capacity", "system_leader,admin", set_capacity);
-  add_api_route(router, app, "GET", "/api/v1/calendar/working-days", "*", working_days);
-  add_api_route(router, app, "GET", "/api/v1/calendar/holidays", "*", holidays);
-  add_api_route(router, app, "GET", "/api/v1/calendar/closures", "*", list_closures);
-  add_api_route(router, app, "POST", "/api/v1/calendar/closures", "admin", add_closure);
-  add_api_route(router, app, "GET", "/api/v1/deadlines", "*", caller_deadlines);
-  add_api_route(router, app, "GET", "/api/v1/notifications", "admin", list_notifications);
-  add_api_route(router, app, "GET", "/api/v1/reports/kpis", "lead,strategic,la_officer,admin", kpi_report);
-  add_api_route(router, app, "GET", "/api/v1/reports/quarterly", "lead,strategic,la_officer,admin", quarterly_report);
+void register_feed_route(Router& router, App& app) {
   // Authenticated by its own read-only feed token (calendar apps cannot send a bearer).
   // Guessing feed tokens is slowed like guessing bearer tokens.
   router.add("GET", "/api/v1/deadlines.ics", [&app](const HttpRequest& request, const Router::Params&) {
     try {
       HttpResponse response;
-      guard_login(app, request, [&] { response = deadlines_feed(app, request); });
+      guard_login(app, request, [&] { response = reference_routes::deadlines_feed(app, request); });
       return response;
     } catch (...) {
       return problem_response(app, request);

@@ -64,10 +64,10 @@ HttpResponse Router::dispatch(const HttpRequest& request, std::string* pattern) 
   }
   if (fallback_) return fallback_(request, Params{});
   // The path as sent may be anything: echoed only when it is short, readable text.
-  return not_found(request.path);
+  return path_not_found(request.path);
 }
 
-HttpResponse not_found(std::string_view path) {
+HttpResponse path_not_found(std::string_view path) {
   return HttpResponse::problem(404, "not-found", "Not found",
                                echoable(path) ? "no resource at " + std::string(path)
                                               : std::string("no resource at this path"));

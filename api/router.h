@@ -13,7 +13,7 @@ namespace s2s::api {
 
 // The 404 problem for a path no route has; the path echoed only when it is
 // short, readable text (echoable).
-[[nodiscard]] HttpResponse not_found(std::string_view path);
+[[nodiscard]] HttpResponse path_not_found(std::string_view path);
 
 // Maps (method, path pattern) to handlers. Patterns are literal segments and
 // {name} placeholders: "/api/v1/cases/{id}/history". Not thread-safe to add

@@ -104,7 +104,7 @@ void register_web_routes(api::Router& router, api::App& app, const WebOptions& o
   // An unknown path: the API's 404 problem under /api/, an HTML page elsewhere.
   router.set_fallback([&app, &options, mailer](const api::HttpRequest& request, const api::Router::Params& params) {
     if (request.path.starts_with("/api/")) {
-      return api::not_found(request.path);
+      return api::path_not_found(request.path);
     }
     PageContext ctx{app, options, mailer, request, params};
     try {
