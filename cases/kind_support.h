@@ -31,12 +31,13 @@ struct StateName {
   constexpr StateName(const char (&text)[N]) {  // NOLINT: implicit on purpose, from a literal
     for (std::size_t i = 0; i < N; ++i) chars[i] = text[i];
   }
+  [[nodiscard]] constexpr std::string_view view() const { return {chars, N - 1}; }
   char chars[N];
 };
 
 template <StateName Name>
 struct State : boost::msm::front::state<> {
-  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
+  static constexpr std::string_view name = Name.view();
 };
 
 // An action of the transition table written as a plain function of the
@@ -44,7 +45,7 @@ struct State : boost::msm::front::state<> {
 // The name is what diagrams and the table's checks show.
 template <StateName Name, void (*Do)(EventContext&)>
 struct Action {
-  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
+  static constexpr std::string_view name = Name.view();
   template <class E, class F, class S, class T>
   void operator()(E const&, F& fsm, S&, T&) const {
     Do(*fsm.ctx);
@@ -56,23 +57,25 @@ struct Action {
 // kind keeps its own event names (they are in every case's history) and
 // words, the shapes are written once.
 
+// An event's words: its name, who sends it and what it means.
+template <StateName Name, StateName Who, StateName Summary>
+struct EventWords {
+  static constexpr std::string_view name = Name.view();
+  static constexpr std::string_view who = Who.view();
+  static constexpr std::string_view summary = Summary.view();
+};
+
 // The lead declines a referral or request, with a reason.
 template <StateName Name, StateName Summary>
-struct DeclineEvent {
-  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
-  static constexpr std::string_view who = "lead";
-  static constexpr std::string_view summary{Summary.chars, sizeof(Summary.chars) - 1};
+struct DeclineEvent : EventWords<Name, "lead", Summary> {
   static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
 };
 
 // The lead proposes a system leader; the note is internal unless shared.
 template <StateName Name, StateName Summary, StateName ProviderHelp>
-struct ProposeEvent {
-  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
-  static constexpr std::string_view who = "lead";
-  static constexpr std::string_view summary{Summary.chars, sizeof(Summary.chars) - 1};
+struct ProposeEvent : EventWords<Name, "lead", Summary> {
   static constexpr FieldSpec fields[] = {
-      {"provider_id", FieldType::integer, true, {}, {ProviderHelp.chars, sizeof(ProviderHelp.chars) - 1}, 1},
+      {"provider_id", FieldType::integer, true, {}, ProviderHelp.view(), 1},
       {"note", FieldType::string, false, {}, "internal to leads and the provider unless shared"},
       {"shared", FieldType::boolean, false, {}, "true: the school and the LA officer see the note too"},
   };
@@ -80,33 +83,24 @@ struct ProposeEvent {
 
 // The proposed system leader accepts (with a note) or declines (with a reason).
 template <StateName Name, StateName Summary>
-struct AcceptsEvent {
-  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
-  static constexpr std::string_view who = "system_leader";
-  static constexpr std::string_view summary{Summary.chars, sizeof(Summary.chars) - 1};
+struct AcceptsEvent : EventWords<Name, "system_leader", Summary> {
   static constexpr FieldSpec fields[] = {{"note", FieldType::string, false}};
 };
 template <StateName Name, StateName Summary>
-struct DeclinesEvent {
-  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
-  static constexpr std::string_view who = "system_leader";
-  static constexpr std::string_view summary{Summary.chars, sizeof(Summary.chars) - 1};
+struct DeclinesEvent : EventWords<Name, "system_leader", Summary> {
   static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
 };
 
 // The case is withdrawn, with a reason, by the roles in `Who`.
 template <StateName Who, StateName Summary>
-struct WithdrawEvent {
-  static constexpr std::string_view name = "withdraw";
-  static constexpr std::string_view who{Who.chars, sizeof(Who.chars) - 1};
-  static constexpr std::string_view summary{Summary.chars, sizeof(Summary.chars) - 1};
+struct WithdrawEvent : EventWords<"withdraw", Who, Summary> {
   static constexpr FieldSpec fields[] = {{"reason", FieldType::string}};
 };
 
 // A guard as a plain predicate that says why it refuses (ctx.refuse).
 template <StateName Name, bool (*Check)(EventContext&)>
 struct Guard {
-  static constexpr std::string_view name{Name.chars, sizeof(Name.chars) - 1};
+  static constexpr std::string_view name = Name.view();
   template <class E, class F, class S, class T>
   bool operator()(E const&, F& fsm, S&, T&) const {
     return Check(*fsm.ctx);

@@ -216,13 +216,14 @@ void set_capacity(workflow::Database& db, std::int64_t system_leader_id, std::st
 
 namespace {
 
+// The (key, all) pair a "WHERE id = :id OR :all = 1" statement binds: one
+// row by its id, or every row.
+std::pair<long long, int> one_or_all(std::optional<std::int64_t> only) { return {only.value_or(0), only ? 0 : 1}; }
+
 std::vector<Alliance> read_alliances(workflow::Database& db, std::optional<std::int64_t> only) {
-  const long long key = only.value_or(0);
-  const int all = only ? 0 : 1;
-  auto connection = db.acquire();
-  std::vector<Alliance> out;
-  try {
-    soci::session& sql = connection.session();
+  const auto [key, all] = one_or_all(only);
+  return db.read([&](soci::session& sql) {
+    std::vector<Alliance> out;
     soci::rowset<soci::row> rows = (sql.prepare << "SELECT id, name, lead_school_urn FROM alliances"
                                                    " WHERE id = :id OR :all = 1 ORDER BY id",
                                     soci::use(key), soci::use(all));
@@ -241,19 +242,14 @@ std::vector<Alliance> read_alliances(workflow::Database& db, std::optional<std::
         if (a.id == id) a.members.push_back(static_cast<std::int32_t>(workflow::row_integer(row, 1)));
       }
     }
-  } catch (...) {
-    connection.rethrow_translated();
-  }
-  return out;
+    return out;
+  });
 }
 
 std::vector<SystemLeader> read_system_leaders(workflow::Database& db, std::optional<std::int64_t> only) {
-  const long long key = only.value_or(0);
-  const int all = only ? 0 : 1;
-  auto connection = db.acquire();
-  std::vector<SystemLeader> out;
-  try {
-    soci::session& sql = connection.session();
+  const auto [key, all] = one_or_all(only);
+  return db.read([&](soci::session& sql) {
+    std::vector<SystemLeader> out;
     soci::rowset<soci::row> rows =
         (sql.prepare << "SELECT id, name, email, home_school_urn, alliance_id FROM system_leaders"
                         " WHERE id = :id OR :all = 1 ORDER BY id",
@@ -288,10 +284,8 @@ std::vector<SystemLeader> read_system_leaders(workflow::Database& db, std::optio
       if (row.get_indicator(6) != soci::i_null) d.ended_by_case_id = workflow::row_integer(row, 6);
       it->designations.push_back(std::move(d));
     }
-  } catch (...) {
-    connection.rethrow_translated();
-  }
-  return out;
+    return out;
+  });
 }
 
 }  // namespace

@@ -99,61 +99,55 @@ void DeliveryStore::lease(const std::vector<ClaimedDelivery>& claimed, const std
 
 std::vector<ClaimedDelivery> DeliveryStore::claim_due(const std::string& now, const std::string& lease_until,
                                                       int limit) {
+  return claim("pending", "", "d.next_attempt_at, d.id", now, lease_until, limit);
+}
+
+std::vector<ClaimedDelivery> DeliveryStore::claim_held(const std::string& cutoff, const std::string& now,
+                                                       const std::string& lease_until, int limit) {
+  return claim("held", cutoff, "d.recipient, d.id", now, lease_until, limit);
+}
+
+std::vector<ClaimedDelivery> DeliveryStore::claim(std::string_view status, const std::string& created_before,
+                                                  std::string_view order, const std::string& now,
+                                                  const std::string& lease_until, int limit) {
   auto& sql = connection_.session();
   const bool postgres = connection_.backend() == workflow::Backend::postgresql;
+  // The status and order are ours, written into the text so that the
+  // partial index on pending deliveries serves the claim.
+  std::string text = "SELECT d.id, d.channel, d.outbox_id, d.recipient, d.recipient_name, d.attempts, o.message,"
+                     " CAST(o.payload AS TEXT), o.case_id FROM deliveries d JOIN outbox o ON o.id = d.outbox_id"
+                     " WHERE d.status = '" + std::string(status) + "' AND d.next_attempt_at <= :now";
+  if (!created_before.empty()) text += " AND d.created_at < :cutoff";
+  text += " ORDER BY " + std::string(order) + " LIMIT :n";
+  if (postgres) text += " FOR UPDATE OF d SKIP LOCKED";
   std::vector<ClaimedDelivery> out;
   long long id = 0;
   long long outbox_id = 0;
   long long case_id = 0;
   ClaimedDelivery c;
   soci::indicator case_ind = soci::i_ok;
-  soci::statement st =
-      (sql.prepare << std::string("SELECT d.id, d.channel, d.outbox_id, d.recipient, d.recipient_name, d.attempts,"
-                                  " o.message,"
-                                  " CAST(o.payload AS TEXT), o.case_id FROM deliveries d JOIN outbox o"
-                                  " ON o.id = d.outbox_id WHERE d.status = 'pending' AND d.next_attempt_at <= :now"
-                                  " ORDER BY d.next_attempt_at, d.id LIMIT :n") +
-                          (postgres ? " FOR UPDATE OF d SKIP LOCKED" : ""),
-       soci::use(now), soci::use(limit), soci::into(id), soci::into(c.channel), soci::into(outbox_id),
-       soci::into(c.recipient), soci::into(c.recipient_name), soci::into(c.attempts), soci::into(c.message),
-       soci::into(c.payload), soci::into(case_id, case_ind));
+  soci::statement st(sql);
+  st.exchange(soci::use(now, "now"));
+  if (!created_before.empty()) st.exchange(soci::use(created_before, "cutoff"));
+  st.exchange(soci::use(limit, "n"));
+  st.exchange(soci::into(id));
+  st.exchange(soci::into(c.channel));
+  st.exchange(soci::into(outbox_id));
+  st.exchange(soci::into(c.recipient));
+  st.exchange(soci::into(c.recipient_name));
+  st.exchange(soci::into(c.attempts));
+  st.exchange(soci::into(c.message));
+  st.exchange(soci::into(c.payload));
+  st.exchange(soci::into(case_id, case_ind));
+  st.alloc();
+  st.prepare(text);
+  st.define_and_bind();
   st.execute();
   while (st.fetch()) {
     c.id = id;
     c.outbox_id = outbox_id;
     c.case_id = case_ind == soci::i_null ? 0 : case_id;
     out.push_back(c);
-  }
-  lease(out, lease_until);
-  return out;
-}
-
-std::vector<ClaimedDelivery> DeliveryStore::claim_held(const std::string& cutoff, const std::string& now,
-                                                       const std::string& lease_until, int limit) {
-  auto& sql = connection_.session();
-  const bool postgres = connection_.backend() == workflow::Backend::postgresql;
-  std::vector<ClaimedDelivery> out;
-  long long id = 0;
-  long long outbox_id = 0;
-  long long case_id = 0;
-  ClaimedDelivery h;
-  h.channel = "email";
-  soci::indicator case_ind = soci::i_ok;
-  soci::statement st =
-      (sql.prepare << std::string("SELECT d.id, d.outbox_id, d.recipient, d.recipient_name, o.message,"
-                                  " CAST(o.payload AS TEXT), o.case_id, d.attempts FROM deliveries d JOIN outbox o"
-                                  " ON o.id = d.outbox_id WHERE d.status = 'held' AND d.created_at < :cutoff"
-                                  " AND d.next_attempt_at <= :now ORDER BY d.recipient, d.id LIMIT :n") +
-                          (postgres ? " FOR UPDATE OF d SKIP LOCKED" : ""),
-       soci::use(cutoff), soci::use(now), soci::use(limit), soci::into(id), soci::into(outbox_id),
-       soci::into(h.recipient), soci::into(h.recipient_name), soci::into(h.message), soci::into(h.payload),
-       soci::into(case_id, case_ind), soci::into(h.attempts));
-  st.execute();
-  while (st.fetch()) {
-    h.id = id;
-    h.outbox_id = outbox_id;
-    h.case_id = case_ind == soci::i_null ? 0 : case_id;
-    out.push_back(h);
   }
   lease(out, lease_until);
   return out;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "workflow/database.h"
@@ -88,6 +89,10 @@ class DeliveryStore {
  private:
   // Marks each claimed delivery as ours until `lease_until`.
   void lease(const std::vector<ClaimedDelivery>& claimed, const std::string& lease_until);
+  // The claim both of the above make: deliveries of `status` due by `now`
+  // (and created before `created_before`, unless empty), in `order`.
+  std::vector<ClaimedDelivery> claim(std::string_view status, const std::string& created_before, std::string_view order,
+                                     const std::string& now, const std::string& lease_until, int limit);
 
   // Marks the message settled once none of its deliveries is pending or held:
   // dead if any is dead, else sent.
