@@ -4,6 +4,7 @@
 
 #include "cases/deployments.h"
 #include "workflow/sql_query.h"
+#include "workflow/text.h"
 #include "workflow/timestamp.h"
 
 namespace s2s::cases {
@@ -18,8 +19,7 @@ CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const 
       " (SELECT CAST(h.occurred_on AS TEXT) FROM case_history h WHERE h.case_id = c.id AND h.timer_id IS NULL"
       " ORDER BY h.sequence DESC LIMIT 1)"
       " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn WHERE ");
-  const auto scope = scope_condition(actor);
-  sql.add(scope.sql, scope.values);
+  add_scope_condition(sql, actor);
   if (filter.kind) sql.add(" AND c.kind = ?", *filter.kind);
   if (filter.state) sql.add(" AND c.state = ?", *filter.state);
   if (filter.phase) sql.add(" AND c.phase = ?", *filter.phase);
@@ -92,13 +92,7 @@ std::string csv_text(const std::string& text) {
                          value[0] == '\t' || value[0] == '\r')) {
     value.insert(0, "'");
   }
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string out = "\"";
-  for (const char c : value) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
+  return workflow::csv_quote(value);
 }
 
 }  // namespace

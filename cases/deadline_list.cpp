@@ -43,8 +43,7 @@ DeadlinePage list_deadlines(workflow::Database& db, const workflow::KindRegistry
         data_field(backend, "deployed_provider_id") + ", " + data_field(backend, "provider_id") +
         " FROM deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
         " WHERE d.status IN ('open', 'overdue') AND ");
-    const auto scope = scope_condition(actor);
-    sql.add(scope.sql, scope.values);
+    add_scope_condition(sql, actor);
     if (filter.status) sql.add(" AND d.status = ?", {*filter.status});
     if (filter.due_by) sql.add(" AND d.due_on <= ?", {workflow::format_date(*filter.due_by)});
     if (filter.after) {

@@ -52,6 +52,14 @@ class Demo {
       event(id, event_name, {{"date", date(k)}, {"days", n}, {"activity", activity}}, actor, k);
     }
   }
+  // A system leader proposed by the lead `proposed` working days ago and
+  // accepting, as `leader_actor`, `accepted` days ago; the events by the
+  // kind's names (a support request's by default).
+  void deploy(std::int64_t id, std::int64_t leader, const std::string& leader_actor, int proposed, int accepted,
+              const char* propose = "propose_provider", const char* accepts = "provider_accepts") {
+    event(id, propose, {{"provider_id", leader}}, kLead, proposed);
+    event(id, accepts, {}, leader_actor, accepted);
+  }
   [[nodiscard]] int cases() const { return cases_; }
 
  private:
@@ -180,16 +188,14 @@ DemoData load_demo(workflow::Engine& engine) {
         demo.open("support_request", 144871,
                   {{"source", "self"}, {"summary", "Governing board wants an external review"}}, kSchool, 20);
     demo.event(id, "accept_referral", terms({"governance"}, 3, "TSF"), kLead, 18);
-    demo.event(id, "propose_provider", {{"provider_id", tom}}, kLead, 15);
-    demo.event(id, "provider_accepts", {}, as(tom), 13);  // planning overdue
+    demo.deploy(id, tom, as(tom), 15, 13);  // planning overdue
   }
   {
     const auto id =
         demo.open("support_request", 146330,
                   {{"source", "ofsted"}, {"summary", "Maths and SEND provision require improvement"}}, kLead, 40);
     demo.event(id, "accept_referral", terms({"maths", "SEND"}, 8, "SSIF"), kLead, 38);
-    demo.event(id, "propose_provider", {{"provider_id", imran}}, kLead, 35);
-    demo.event(id, "provider_accepts", {}, as(imran), 33);
+    demo.deploy(id, imran, as(imran), 35, 33);
     demo.event(id, "agree_plan", plan("Raise attainment in key stage 2 maths; review SEND support plans", 8, 30, -30),
                kLead, 30);
     demo.log(id, "log_days", as(imran),
@@ -208,8 +214,7 @@ DemoData load_demo(workflow::Engine& engine) {
     const auto id = demo.open("support_request", 120004,
                               {{"source", "self"}, {"summary", "Phonics teaching in reception"}}, kSchool, 60);
     demo.event(id, "accept_referral", terms({"early years"}, 5, "RDG"), kLead, 58);
-    demo.event(id, "propose_provider", {{"provider_id", priya}}, kLead, 55);
-    demo.event(id, "provider_accepts", {}, as(priya), 54);
+    demo.deploy(id, priya, as(priya), 55, 54);
     demo.event(id, "agree_plan", plan("Consistent phonics teaching across reception", 5, 52, 10), kLead, 52);
     demo.log(id, "log_days", as(priya),
              {{50, 1, "Phonics audit"}, {45, 1, "Modelled lessons"}, {40, 1, "Coaching the reception team"}});
@@ -221,8 +226,7 @@ DemoData load_demo(workflow::Engine& engine) {
         "support_request", 148502,
         {{"source", "lead"}, {"summary", "Senior leadership restructure after a poor inspection"}}, kLead, 90);
     demo.event(id, "accept_referral", terms({"leadership"}, 6, "TSCF"), kLead, 88);
-    demo.event(id, "propose_provider", {{"provider_id", helen}}, kLead, 86);
-    demo.event(id, "provider_accepts", {}, as(helen), 85);
+    demo.deploy(id, helen, as(helen), 86, 85);
     demo.event(id, "agree_plan", plan("A senior team that evaluates its own work accurately", 6, 84, 40), kLead, 84);
     demo.log(id, "log_days", as(helen),
              {{80, 1, "Leadership review"},
@@ -241,8 +245,7 @@ DemoData load_demo(workflow::Engine& engine) {
     const auto id =
         demo.open("support_request", 137220, {{"source", "self"}, {"summary", "Key stage 3 maths"}}, kSchool, 50);
     demo.event(id, "accept_referral", terms({"maths"}, 4, "SSIF"), kLead, 48);
-    demo.event(id, "propose_provider", {{"provider_id", imran}}, kLead, 45);
-    demo.event(id, "provider_accepts", {}, as(imran), 44);
+    demo.deploy(id, imran, as(imran), 45, 44);
     demo.event(id, "withdraw", {{"reason", "Headteacher resigned; governors paused external support"}}, kSchool, 40);
   }
   {
@@ -264,16 +267,14 @@ DemoData load_demo(workflow::Engine& engine) {
         demo.open("risk_assessment", 145966,
                   {{"source", "local_authority"}, {"summary", "Safeguarding concerns raised"}}, kLaOfficer, 25);
     demo.event(id, "accept_request", {}, kLead, 23);
-    demo.event(id, "propose_assessor", {{"provider_id", helen}}, kLead, 20);
-    demo.event(id, "assessor_accepts", {}, as(helen), 18);  // the report is overdue
+    demo.deploy(id, helen, as(helen), 20, 18, "propose_assessor", "assessor_accepts");  // the report is overdue
     demo.log(id, "log_visit", as(helen), {{10, 1, "Assessment visit"}});
   }
   {
     const auto id =
         demo.open("risk_assessment", 146330, {{"source", "ofsted"}, {"summary", "Declining outcomes"}}, kLead, 40);
     demo.event(id, "accept_request", {}, kLead, 38);
-    demo.event(id, "propose_assessor", {{"provider_id", grace}}, kLead, 35);
-    demo.event(id, "assessor_accepts", {}, as(grace), 34);
+    demo.deploy(id, grace, as(grace), 35, 34, "propose_assessor", "assessor_accepts");
     demo.log(id, "log_visit", as(grace), {{30, 1, "Assessment visit"}});
     demo.event(id, "submit_report", {{"risk_level", "medium"}, {"recommendations", "Targeted maths support"}},
                as(grace), 25);
@@ -282,8 +283,7 @@ DemoData load_demo(workflow::Engine& engine) {
     const auto id = demo.open("risk_assessment", 137220,
                               {{"source", "local_authority"}, {"summary", "Leadership turnover"}}, kLaOfficer, 60);
     demo.event(id, "accept_request", {}, kLead, 58);
-    demo.event(id, "propose_assessor", {{"provider_id", helen}}, kLead, 55);
-    demo.event(id, "assessor_accepts", {}, as(helen), 54);
+    demo.deploy(id, helen, as(helen), 55, 54, "propose_assessor", "assessor_accepts");
     demo.log(id, "log_visit", as(helen), {{50, 1, "Assessment visit"}, {49, 0.5, "Follow-up with governors"}});
     demo.event(id, "submit_report", {{"risk_level", "high"}, {"recommendations", "Leadership and maths support"}},
                as(helen), 45);
@@ -293,8 +293,7 @@ DemoData load_demo(workflow::Engine& engine) {
   {
     const auto id = demo.open("risk_assessment", 120004, {{"source", "lead"}, {"summary", "Staffing"}}, kLead, 70);
     demo.event(id, "accept_request", {}, kLead, 68);
-    demo.event(id, "propose_assessor", {{"provider_id", grace}}, kLead, 66);
-    demo.event(id, "assessor_accepts", {}, as(grace), 65);
+    demo.deploy(id, grace, as(grace), 66, 65, "propose_assessor", "assessor_accepts");
     demo.log(id, "log_visit", as(grace), {{60, 1, "Assessment visit"}});
     demo.event(id, "submit_report", {{"risk_level", "low"}, {"recommendations", "None beyond the school's own plan"}},
                as(grace), 55);

@@ -434,6 +434,11 @@ ScopeCondition scope_condition(const workflow::Actor& actor) {
   return lead;
 }
 
+void add_scope_condition(workflow::SqlQuery& sql, const workflow::Actor& actor) {
+  const auto scope = scope_condition(actor);
+  sql.add(scope.sql, scope.values);
+}
+
 std::vector<QuietDeployment> quiet_deployments(Database& db, const workflow::Actor& actor,
                                                std::chrono::year_month_day since, int limit) {
   // The last day with days logged (a day struck out by a correction to 0 is no day of support).
@@ -444,8 +449,7 @@ std::vector<QuietDeployment> quiet_deployments(Database& db, const workflow::Act
       " LEFT JOIN deployment_days d ON d.case_id = p.case_id AND d.system_leader_id = p.system_leader_id"
       " AND d.half_days > 0"
       " WHERE p.status = 'active' AND p.accepted_on IS NOT NULL AND ");
-  const auto scope = scope_condition(actor);
-  sql.add(scope.sql, scope.values);
+  add_scope_condition(sql, actor);
   sql.add(" GROUP BY c.id, c.reference, s.name, l.name, p.accepted_on"
           " HAVING COALESCE(MAX(d.day), p.accepted_on) < ?",
           workflow::format_date(since));

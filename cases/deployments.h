@@ -17,6 +17,10 @@
 // case, and the days logged on it. The case kinds change them through effects
 // (registered here) inside the event's transaction, so the tables always
 // agree with the case history.
+namespace s2s::workflow {
+class SqlQuery;
+}  // namespace s2s::workflow
+
 namespace s2s::cases {
 
 // The days a case needs from its provider: a support request's requested_days,
@@ -49,6 +53,9 @@ struct ScopeCondition {
   std::vector<std::string> values;  // bound as text, in order
 };
 [[nodiscard]] ScopeCondition scope_condition(const workflow::Actor& actor);
+// Appends scope_condition(actor) to a list's query (workflow/sql_query.h),
+// its values bound.
+void add_scope_condition(workflow::SqlQuery& sql, const workflow::Actor& actor);
 
 struct DeploymentDay {
   int entry = 0;  // numbered per case

@@ -13,6 +13,7 @@
 #include "cases/schools.h"
 #include "workflow/case_kind.h"
 #include "workflow/date.h"
+#include "workflow/text.h"
 
 namespace s2s::cases {
 namespace {
@@ -48,15 +49,7 @@ double quantile(std::vector<int> values, double q) {
   return values[std::max<std::size_t>(rank, 1) - 1];
 }
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
+std::string csv_field(const std::string& text) { return workflow::csv_quote(text); }
 
 // The SQL the report runs. Every value spliced into it is one the program
 // made or checked: dates it formatted, an academic year that passed

@@ -84,6 +84,19 @@ json::object form_model(std::span<const FieldSpec> fields, const Form* posted, c
                       {"has_errors", !errors.empty()}};
 }
 
+// A register with its add form below: the rows, and the form with what was
+// posted and what was wrong with it (the title says "Error:" then).
+api::HttpResponse register_page(PageContext& ctx, std::string_view template_name, const std::string& title,
+                                json::array rows, std::span<const FieldSpec> fields, const Form* posted,
+                                const std::vector<FieldError>& errors, int status) {
+  const bool has_rows = !rows.empty();
+  json::object model{{"title", std::string(errors.empty() ? "" : "Error: ") + title},
+                     {"rows", std::move(rows)},
+                     {"has_rows", has_rows},
+                     {"form", form_model(fields, posted, errors)}};
+  return page(ctx, template_name, std::move(model), status);
+}
+
 // The same form shown more than once on a page (one per designation): its
 // ids made unique with `suffix`, and its error links with them.
 json::object with_id_suffix(json::object form, const std::string& suffix) {
@@ -110,6 +123,10 @@ class SchoolNames {
       connection.rethrow_translated();
     }
   }
+  // The schools `urn_of` finds in each of `items` (a member pointer).
+  template <class Items, class UrnOf>
+  SchoolNames(PageContext& ctx, const Items& items, UrnOf urn_of) : SchoolNames(ctx, urns(items, urn_of)) {}
+
   [[nodiscard]] std::string operator()(std::int32_t urn) const {
     const auto found = schools_.find(urn);
     return found != schools_.end() ? found->second.name + " (URN " + std::to_string(urn) + ")"
@@ -117,6 +134,13 @@ class SchoolNames {
   }
 
  private:
+  template <class Items, class UrnOf>
+  static std::set<std::int32_t> urns(const Items& items, UrnOf urn_of) {
+    std::set<std::int32_t> out;
+    for (const auto& item : items) out.insert(item.*urn_of);
+    return out;
+  }
+
   std::map<std::int32_t, cases::School> schools_;
 };
 
@@ -128,9 +152,7 @@ api::HttpResponse alliances_page(PageContext& ctx, const Form* posted, const std
                                  int status) {
   json::array rows;
   const auto alliances = cases::alliances(*ctx.app.db);
-  std::set<std::int32_t> leads;
-  for (const auto& a : alliances) leads.insert(a.lead_school_urn);
-  const SchoolNames lead_name(ctx, leads);
+  const SchoolNames lead_name(ctx, alliances, &cases::Alliance::lead_school_urn);
   for (const auto& a : alliances) {
     rows.push_back(json::object{{"id", std::to_string(a.id)},
                                 {"name", a.name},
@@ -138,11 +160,7 @@ api::HttpResponse alliances_page(PageContext& ctx, const Form* posted, const std
                                 {"lead", lead_name(a.lead_school_urn)},
                                 {"members", std::to_string(a.members.size())}});
   }
-  json::object model{{"title", std::string(errors.empty() ? "" : "Error: ") + "Alliances"},
-                     {"rows", rows},
-                     {"has_rows", !rows.empty()},
-                     {"form", form_model(kAllianceFields, posted, errors)}};
-  return page(ctx, "admin_alliances", std::move(model), status);
+  return register_page(ctx, "admin_alliances", "Alliances", std::move(rows), kAllianceFields, posted, errors, status);
 }
 
 api::HttpResponse add_alliance(PageContext& ctx) {
@@ -228,9 +246,7 @@ api::HttpResponse leaders_page(PageContext& ctx, const Form* posted, const std::
                                int status) {
   json::array rows;
   const auto leaders = cases::system_leaders(*ctx.app.db);
-  std::set<std::int32_t> homes;
-  for (const auto& l : leaders) homes.insert(l.home_school_urn);
-  const SchoolNames home_name(ctx, homes);
+  const SchoolNames home_name(ctx, leaders, &cases::SystemLeader::home_school_urn);
   for (const auto& l : leaders) {
     std::string designations;
     for (const auto& d : l.designations) designations += (designations.empty() ? "" : "; ") + d.label();
@@ -240,11 +256,7 @@ api::HttpResponse leaders_page(PageContext& ctx, const Form* posted, const std::
                                 {"home", home_name(l.home_school_urn)},
                                 {"designations", designations.empty() ? std::string("None yet") : designations}});
   }
-  json::object model{{"title", std::string(errors.empty() ? "" : "Error: ") + "System leaders"},
-                     {"rows", rows},
-                     {"has_rows", !rows.empty()},
-                     {"form", form_model(kLeaderFields, posted, errors)}};
-  return page(ctx, "admin_leaders", std::move(model), status);
+  return register_page(ctx, "admin_leaders", "System leaders", std::move(rows), kLeaderFields, posted, errors, status);
 }
 
 api::HttpResponse add_leader(PageContext& ctx) {

@@ -33,6 +33,10 @@ template <class Enum, std::size_t N>
 // initialism by the sound of its first letter: "an SLE designation", "a PPR".
 [[nodiscard]] std::string with_article(std::string_view noun);
 
+// One CSV field (RFC 4180): quoted, its quotes doubled, when it holds a
+// comma, a quote or a line end; as it is otherwise.
+[[nodiscard]] std::string csv_quote(std::string_view text);
+
 // The parts with `separator` between them: join({"a", "b"}, ", ") is "a, b".
 [[nodiscard]] std::string join(const std::vector<std::string>& parts, std::string_view separator);
 
