@@ -24,6 +24,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -117,36 +119,24 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// One s2sd serve, restartable on the same port. Its standard error is read
-// all the time: a full pipe would block its logging, and with it the server.
+// One s2sd serve, restartable on the same port. Its standard error goes to
+// a file: a pipe nobody reads would fill and block its logging, and with it
+// the server.
 class Node {
  public:
-  Node(std::string db_url, std::string smtp_url) : db_url_(std::move(db_url)), smtp_url_(std::move(smtp_url)) {
+  Node(std::string db_url, std::string smtp_url, std::string log_file)
+      : db_url_(std::move(db_url)), smtp_url_(std::move(smtp_url)), log_file_(std::move(log_file)) {
     port_ = free_port();
-    drain_ = std::thread([this] {
-      while (!stopping_) {
-        {
-          std::lock_guard lock(mutex_);
-          if (process_) process_->wait_for_stderr("\x01", milliseconds(20));
-        }
-        std::this_thread::sleep_for(milliseconds(20));
-      }
-    });
-  }
-  Node(const Node&) = delete;
-  Node& operator=(const Node&) = delete;
-  ~Node() {
-    stopping_ = true;
-    drain_.join();
   }
 
   void start() {
     std::lock_guard lock(mutex_);
-    process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        kS2sd, "serve", "--listen", "127.0.0.1:" + std::to_string(port_), "--log-level", "warn", "--rate-limit",
-        "100000", "--rate-burst", "100000", "--timer-poll-ms", "200", "--timer-lease-seconds", "5", "--smtp-url",
-        smtp_url_, "--notify-poll-ms", "200", "--notify-lease-seconds", "30", "--notify-backoff-seconds", "1"},
-                                               std::map<std::string, std::string>{{"S2S_DATABASE_URL", db_url_}});
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{kS2sd, "serve", "--listen", "127.0.0.1:" + std::to_string(port_), "--log-level",
+                                 "warn", "--rate-limit", "100000", "--rate-burst", "100000", "--timer-poll-ms", "200",
+                                 "--timer-lease-seconds", "5", "--smtp-url", smtp_url_, "--notify-poll-ms", "200",
+                                 "--notify-lease-seconds", "30", "--notify-backoff-seconds", "1"},
+        std::map<std::string, std::string>{{"S2S_DATABASE_URL", db_url_}}, log_file_);
   }
 
   void kill() {
@@ -171,19 +161,18 @@ class Node {
   [[nodiscard]] std::uint16_t port() const { return port_; }
 
   // What the process has said on standard error (why it did not start).
-  [[nodiscard]] std::string said() {
-    std::lock_guard lock(mutex_);
-    return process_->stderr_text();
+  [[nodiscard]] std::string said() const {
+    std::ifstream in(log_file_);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
 
  private:
   std::string db_url_;
   std::string smtp_url_;
+  std::string log_file_;
   std::uint16_t port_ = 0;
   std::mutex mutex_;
   std::unique_ptr<ChildProcess> process_;
-  std::atomic<bool> stopping_ = false;
-  std::thread drain_;
 };
 
 // What the clients were told, and how hard it was to hear it.
@@ -241,7 +230,17 @@ long long case_id_of(const std::string& body) {
   }
 }
 
-long long one_number(workflow::Database& db, const std::string& query) { return count_rows(db, query); }
+// What a query of (case id, text, count) rows answers, by case and text: the
+// history's events per case, read in one query.
+std::map<std::pair<long long, std::string>, long long> counts_by_case(workflow::Database& db, const std::string& query) {
+  std::map<std::pair<long long, std::string>, long long> out;
+  auto connection = db.acquire();
+  soci::rowset<soci::row> rows = (connection.session().prepare << query);
+  for (const auto& row : rows) {
+    out[{workflow::row_integer(row, 0), workflow::row_text(row, 1)}] = workflow::row_integer(row, 2);
+  }
+  return out;
+}
 
 int run(const Options& o) {
   const auto started = steady_clock::now();
@@ -291,9 +290,11 @@ int run(const Options& o) {
   }
 
   SmtpSink smtp;
+  const auto logs = std::filesystem::temp_directory_path() / ("s2s-faults-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(logs);
   std::vector<std::unique_ptr<Node>> nodes;
   for (int n = 0; n < o.nodes; ++n) {
-    nodes.push_back(std::make_unique<Node>(url, smtp.url()));
+    nodes.push_back(std::make_unique<Node>(url, smtp.url(), logs / ("node" + std::to_string(n) + ".log")));
     nodes.back()->start();
   }
   for (const auto& node : nodes) {
@@ -456,10 +457,10 @@ int run(const Options& o) {
   long long unsent = 0;
   do {
     std::this_thread::sleep_for(milliseconds(500));
-    due = one_number(*db, "SELECT count(*) FROM timers WHERE status IN ('pending', 'failed') AND fire_on <= '" +
+    due = count_rows(*db, "SELECT count(*) FROM timers WHERE status IN ('pending', 'failed') AND fire_on <= '" +
                               today + "'");
-    unsent = one_number(*db, "SELECT count(*) FROM deliveries WHERE status = 'pending'") +
-             one_number(*db, "SELECT count(*) FROM outbox o WHERE NOT EXISTS"
+    unsent = count_rows(*db, "SELECT count(*) FROM deliveries WHERE status = 'pending'") +
+             count_rows(*db, "SELECT count(*) FROM outbox o WHERE NOT EXISTS"
                              " (SELECT 1 FROM deliveries d WHERE d.outbox_id = o.id) AND o.status = 'pending'");
   } while ((due > 0 || unsent > 0) && steady_clock::now() < settle_until);
 
@@ -500,24 +501,28 @@ int run(const Options& o) {
                                                                             " stored other than once");
     }
   }
+  // Every event acknowledged, in the case's history once; timers' events apart.
+  const auto applied = counts_by_case(
+      *db, "SELECT case_id, event, count(*) FROM case_history WHERE timer_id IS NULL GROUP BY case_id, event");
+  const auto times = [&](long long id, const std::string& event) {
+    const auto found = applied.find({id, event});
+    return found == applied.end() ? 0LL : found->second;
+  };
   long long accepts_once = 0;
   for (int i : tally.accepted) {
     const long long id = tally.opened[i];
-    const long long n = one_number(*db, "SELECT count(*) FROM case_history WHERE event = 'accept_referral' AND case_id = " +
-                                            std::to_string(id));
+    const long long n = times(id, "accept_referral");
     if (n == 1) {
       ++accepts_once;
     } else {
       differ("case " + std::to_string(id) + ": accept_referral acknowledged, applied " + std::to_string(n) + " times");
     }
   }
-  // The other events: each acknowledged one in the case's history once.
   long long other_events = 0;
   for (const auto& [id, sent] : tally.events) {
     for (const auto& event : sent) {
       ++other_events;
-      const long long n = one_number(*db, "SELECT count(*) FROM case_history WHERE case_id = " + std::to_string(id) +
-                                              " AND event = '" + event + "'");
+      const long long n = times(id, event);
       if (n != 1) differ("case " + std::to_string(id) + ": " + event + " acknowledged, applied " + std::to_string(n) + " times");
     }
   }
@@ -532,49 +537,51 @@ int run(const Options& o) {
       "  ON d.case_id = t.case_id AND d.system_leader_id = t.system_leader_id"
       "  WHERE t.system_leader_id = c.system_leader_id AND d.academic_year = c.academic_year"
       "  AND NOT EXISTS (SELECT 1 FROM deployment_days x WHERE x.case_id = t.case_id AND x.corrects_entry = t.entry))";
-  const long long capacity_off = one_number(*db, capacity_query);
+  const long long capacity_off = count_rows(*db, capacity_query);
   if (capacity_off != 0) differ(std::to_string(capacity_off) + " capacity rows differ from their deployments and days");
-  const long long reserved_halves = one_number(
+  const long long reserved_halves = count_rows(
       *db, "SELECT COALESCE(SUM(half_days_reserved), 0) FROM capacity WHERE system_leader_id = " + leader_id +
                " AND academic_year = '" + academic_year + "'");
   // A key whose request died after its work committed keeps no stored answer:
   // it answers with the case as it now is. One with neither is stuck.
-  const long long keys_stuck = one_number(
+  const long long keys_stuck = count_rows(
       *db, "SELECT count(*) FROM idempotency_keys WHERE status IS NULL AND committed_case_id IS NULL");
-  const long long keys_from_case = one_number(
+  const long long keys_from_case = count_rows(
       *db, "SELECT count(*) FROM idempotency_keys WHERE status IS NULL AND committed_case_id IS NOT NULL");
   if (keys_stuck != 0) differ(std::to_string(keys_stuck) + " Idempotency-Keys with neither an answer nor a change");
   if (due != 0) differ(std::to_string(due) + " due timers not fired");
-  const long long timer_events = one_number(*db, "SELECT count(*) FROM case_history WHERE timer_id IS NOT NULL");
+  const long long timer_events = count_rows(*db, "SELECT count(*) FROM case_history WHERE timer_id IS NOT NULL");
   const long long distinct_timers =
-      one_number(*db, "SELECT count(DISTINCT timer_id) FROM case_history WHERE timer_id IS NOT NULL");
-  const long long fired = one_number(*db, "SELECT count(*) FROM timers WHERE status = 'fired'");
+      count_rows(*db, "SELECT count(DISTINCT timer_id) FROM case_history WHERE timer_id IS NOT NULL");
+  const long long fired = count_rows(*db, "SELECT count(*) FROM timers WHERE status = 'fired'");
   if (timer_events != distinct_timers || timer_events != fired) {
     differ("timers: " + std::to_string(fired) + " fired, " + std::to_string(timer_events) + " timer events, " +
            std::to_string(distinct_timers) + " distinct");
   }
+  const auto fired_by_case = counts_by_case(
+      *db, "SELECT case_id, 'timer', count(*) FROM case_history WHERE timer_id IS NOT NULL GROUP BY case_id");
   for (const auto& [i, id] : tally.backdated) {
-    const long long n = one_number(*db, "SELECT count(*) FROM case_history WHERE timer_id IS NOT NULL AND case_id = " +
-                                            std::to_string(id));
+    const auto found = fired_by_case.find({id, "timer"});
+    const long long n = found == fired_by_case.end() ? 0 : found->second;
     if (n != 1) differ("backdated case " + std::to_string(id) + ": its passed deadline fired " + std::to_string(n) + " times");
   }
-  const long long deliveries = one_number(*db, "SELECT count(*) FROM deliveries");
-  const long long sent = one_number(*db, "SELECT count(*) FROM deliveries WHERE status = 'sent'");
-  const long long held = one_number(*db, "SELECT count(*) FROM deliveries WHERE status = 'held'");
-  const long long no_address = one_number(*db, "SELECT count(*) FROM deliveries WHERE status = 'undeliverable'");
+  const long long deliveries = count_rows(*db, "SELECT count(*) FROM deliveries");
+  const long long sent = count_rows(*db, "SELECT count(*) FROM deliveries WHERE status = 'sent'");
+  const long long held = count_rows(*db, "SELECT count(*) FROM deliveries WHERE status = 'held'");
+  const long long no_address = count_rows(*db, "SELECT count(*) FROM deliveries WHERE status = 'undeliverable'");
   if (unsent != 0) differ(std::to_string(unsent) + " messages never sent");
   if (sent + held + no_address != deliveries) {
     differ(std::to_string(deliveries - sent - held - no_address) + " deliveries dead or never sent");
   }
-  // Every sent delivery is in the SMTP server's hands: by Message-ID and recipient.
-  std::multiset<std::string> received;
+  // Every sent delivery is in the SMTP server's hands: by its outbox row (the
+  // Message-ID "<outbox-ID@...>") and recipient.
+  std::set<std::pair<long long, std::string>> received;
   for (const auto& m : smtp.messages()) {
     const std::string data(m.at("data").as_string());
-    const auto at = data.find("Message-ID: ");
-    const auto end = data.find_first_of("\r\n", at);
+    const auto at = data.find("Message-ID: <outbox-");
     if (at == std::string::npos) continue;
-    const std::string message_id = data.substr(at + 12, end - at - 12);
-    for (const auto& to : m.at("rcpt_tos").as_array()) received.insert(message_id + " " + std::string(to.as_string()));
+    const long long outbox = std::atoll(data.c_str() + at + std::string_view("Message-ID: <outbox-").size());
+    for (const auto& to : m.at("rcpt_tos").as_array()) received.insert({outbox, std::string(to.as_string())});
   }
   long long sent_not_received = 0;
   {
@@ -583,19 +590,10 @@ int run(const Options& o) {
         (connection.session().prepare << "SELECT outbox_id, recipient FROM deliveries WHERE status = 'sent'"
                                          " AND channel = 'email'");
     for (const auto& row : rows) {
-      const long long outbox = workflow::row_integer(row, 0);
-      const std::string key = "<outbox-" + std::to_string(outbox) + "@";
-      const std::string recipient = workflow::row_text(row, 1);
-      bool found = false;
-      for (const auto& r : received) {
-        if (r.rfind(key, 0) == 0 && r.size() > recipient.size() && r.ends_with(" " + recipient)) {
-          found = true;
-          break;
-        }
-      }
-      if (!found) {
+      const std::pair<long long, std::string> delivery{workflow::row_integer(row, 0), workflow::row_text(row, 1)};
+      if (!received.contains(delivery)) {
         ++sent_not_received;
-        differ("message outbox " + std::to_string(outbox) + " to " + recipient +
+        differ("message outbox " + std::to_string(delivery.first) + " to " + delivery.second +
                " marked sent but not at the SMTP server");
       }
     }
@@ -643,6 +641,11 @@ int run(const Options& o) {
   std::printf("  SQLite integrity_check           %s\n", integrity.c_str());
   for (const auto& d : differences) std::printf("  DIFFERENCE: %s\n", d.c_str());
   std::printf("  result                           %s\n", differences.empty() ? "no differences" : "FAILED");
+  if (differences.empty()) {
+    std::filesystem::remove_all(logs);
+  } else {
+    std::printf("  the nodes' logs                  %s\n", logs.c_str());
+  }
   return differences.empty() ? 0 : 1;
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,6 +83,16 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<
   err_fd_ = err_pipe[0];
 }
 
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                           const std::string& stderr_file) {
+  const int log = open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (log < 0) throw std::runtime_error("cannot open " + stderr_file);
+  const int devnull = open("/dev/null", O_WRONLY);
+  pid_ = spawn(argv, env, devnull, log);
+  close(devnull);
+  close(log);
+}
+
 ChildProcess::~ChildProcess() {
   if (!exited_ && pid_ > 0) {
     kill(pid_, SIGKILL);
@@ -99,6 +110,7 @@ void ChildProcess::read_available(std::chrono::milliseconds timeout) {
 }
 
 bool ChildProcess::wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout) {
+  if (err_fd_ < 0) return false;  // standard error goes to a file
   const auto deadline = Clock::now() + timeout;
   while (err_.find(text) == std::string::npos) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -121,7 +133,18 @@ void ChildProcess::signal(int signo) {
 
 int ChildProcess::wait(std::chrono::milliseconds timeout) {
   if (exited_) return exit_code_;
-  drain(err_fd_, err_, Clock::now() + timeout);  // EOF when the child exits
+  if (err_fd_ >= 0) {
+    drain(err_fd_, err_, Clock::now() + timeout);  // EOF when the child exits
+  } else {
+    // Standard error goes to a file: the process's own descriptor becomes
+    // readable when it exits.
+    const int exits = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+    if (exits >= 0) {
+      pollfd p{exits, POLLIN, 0};
+      (void)poll(&p, 1, static_cast<int>(timeout.count()));
+      close(exits);
+    }
+  }
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) != pid_) {
     kill(pid_, SIGKILL);

@@ -22,6 +22,11 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::map<s
 class ChildProcess {
  public:
   ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
+  // A child whose standard error goes to `stderr_file` (appended), for one
+  // that may say more than a pipe holds while nobody reads it; wait_for_stderr
+  // and stderr_text see none of it.
+  ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+               const std::string& stderr_file);
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
   ~ChildProcess();  // SIGKILL if still running
