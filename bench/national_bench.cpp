@@ -1,0 +1,433 @@
+// England's scale: every hot path on the national data set (bench/national_data.h),
+// each figure beside a baseline measured in the same run, with its target
+// (docs/performance.md).
+//
+//   national_bench --db URL --s2sd PATH [--scale 1.0] [--seconds 10] [--rate 1000] [--soak 60]
+//                  [--runs 3] [--workers 8] [--wrk PATH] [--pgbench PATH] [--generate-only]
+//
+// - reports: the KPI report and the quarterly report for England, the
+//   busiest mini region and the busiest alliance, made afresh and kept,
+//   beside one SQL sum over the year's day rows;
+// - startup: `s2sd serve` ready (GET /readyz 200) on the national data set,
+//   beside the same on an empty database;
+// - the API and pages under wrk from the same machine: one case as JSON and
+//   as its page, paced to --rate; the case list with filters and the lead's
+//   dashboard; beside GET /healthz (the HTTP floor) and, on PostgreSQL,
+//   pgbench running the reads of one case;
+// - memory: s2sd's resident memory through the load, then over --soak
+//   seconds of mixed load, sampled every second.
+#include <fmt/format.h>
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/app.h"
+#include "bench/load.h"
+#include "bench/national_data.h"
+#include "cases/kinds.h"
+#include "cases/kpis.h"
+#include "cases/progress_report.h"
+#include "cases/providers.h"
+#include "cases/sign_in.h"
+#include "cases/users.h"
+#include "web/web.h"
+#include "workflow/calendar.h"
+#include "workflow/date.h"
+#include "workflow/engine.h"
+#include "workflow/migrations.h"
+
+namespace {
+
+using namespace s2s::bench;
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  std::string db;
+  std::string s2sd;
+  std::string wrk = "wrk";
+  std::string pgbench = "pgbench";
+  double scale = 1.0;
+  int seconds = 10;
+  int rate = 1000;
+  int soak = 60;
+  int runs = 3;
+  int workers = 8;
+  bool generate_only = false;
+};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--generate-only") {
+      a.generate_only = true;
+      continue;
+    }
+    if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
+    const std::string value = argv[++i];
+    if (arg == "--db") {
+      a.db = value;
+    } else if (arg == "--s2sd") {
+      a.s2sd = value;
+    } else if (arg == "--wrk") {
+      a.wrk = value;
+    } else if (arg == "--pgbench") {
+      a.pgbench = value;
+    } else if (arg == "--scale") {
+      a.scale = std::stod(value);
+    } else if (arg == "--seconds") {
+      a.seconds = std::stoi(value);
+    } else if (arg == "--rate") {
+      a.rate = std::stoi(value);
+    } else if (arg == "--soak") {
+      a.soak = std::stoi(value);
+    } else if (arg == "--runs") {
+      a.runs = std::stoi(value);
+    } else if (arg == "--workers") {
+      a.workers = std::stoi(value);
+    } else {
+      throw std::invalid_argument("unknown argument " + arg);
+    }
+  }
+  if (a.db.empty()) throw std::invalid_argument("--db URL is required");
+  if (a.s2sd.empty() && !a.generate_only) throw std::invalid_argument("--s2sd PATH is required");
+  if (!(a.scale > 0 && a.scale <= 4)) throw std::invalid_argument("--scale must be above 0 and at most 4");
+  if (a.runs < 1 || a.seconds < 1 || a.rate < 1 || a.soak < 0) {
+    throw std::invalid_argument("--runs, --seconds and --rate must be at least 1, --soak at least 0");
+  }
+  return a;
+}
+
+struct Timing {
+  double median = 0, slowest = 0;
+};
+template <class F>
+Timing time_runs(int runs, F&& fn) {
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    const auto started = Clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms.back()};
+}
+
+// Resident memory of a process, sampled every second on a thread of its own.
+class MemoryWatch {
+ public:
+  explicit MemoryWatch(const Server& server) : server_(server), thread_([this] { watch(); }) {}
+  MemoryWatch(const MemoryWatch&) = delete;
+  MemoryWatch& operator=(const MemoryWatch&) = delete;
+  ~MemoryWatch() {
+    stop_ = true;
+    thread_.join();
+  }
+  [[nodiscard]] std::vector<double> samples() {
+    std::lock_guard lock(mutex_);
+    return samples_;
+  }
+
+ private:
+  void watch() {
+    while (!stop_) {
+      {
+        std::lock_guard lock(mutex_);
+        samples_.push_back(server_.resident_mib());
+      }
+      for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  const Server& server_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::vector<double> samples_;
+  std::thread thread_;
+};
+
+std::string pgbench_reads(const Args& args, const std::string& folder, const std::vector<std::int64_t>& ids) {
+  // The reads behind one case's JSON: the case, its history, its open
+  // deadlines and its deployments, each by the case's id.
+  std::ofstream script(folder + "/case_reads.sql");
+  script << "\\set id random(1, " << ids.back() << ")\n"
+         << "SELECT id, kind, reference, school_urn, state, phase, version, data, opened_on FROM cases WHERE id = :id;\n"
+         << "SELECT sequence, event, from_state, to_state, actor, occurred_on, payload FROM case_history"
+            " WHERE case_id = :id ORDER BY sequence;\n"
+         << "SELECT id, purpose, due_on, status FROM deadlines WHERE case_id = :id ORDER BY id;\n"
+         << "SELECT system_leader_id, status, academic_year FROM deployments WHERE case_id = :id;\n";
+  script.close();
+  return run_command(fmt::format("{} -n -M prepared -c 8 -j 2 -T {} -f {}/case_reads.sql '{}' 2>&1", args.pgbench,
+                                 args.seconds, folder, args.db));
+}
+
+double pgbench_tps(const std::string& out) {
+  const auto at = out.find("tps = ");
+  return at == std::string::npos ? 0 : std::stod(out.substr(at + 6));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Args args = parse(argc, argv);
+    spdlog::set_level(spdlog::level::warn);
+    const auto url = s2s::workflow::DatabaseUrl::parse(args.db);
+    auto db = s2s::workflow::Database::open(url);
+    s2s::workflow::migrate(*db, s2s::workflow::bundled_migrations(db->backend()));
+    const auto data = national_data(*db, NationalShape::england(args.scale), std::cout);
+    std::cout << fmt::format(
+        "national data set on {}: {} cases, {} history rows, {} logged days, {} deadlines, {} timers, {} mini regions "
+        "({})\n",
+        to_string(url.backend), data.cases, data.history_rows, data.day_rows, data.deadlines, data.timers,
+        data.mini_regions.size(),
+        data.seconds > 0 ? fmt::format("written in {:.0f} s", data.seconds) : std::string("written by an earlier run"));
+    if (args.generate_only) return 0;
+
+    const auto& calendar = s2s::workflow::england_and_wales();
+    const auto today = s2s::workflow::london_date(std::chrono::system_clock::now());
+    const std::string year = s2s::cases::academic_year_of(today);
+    const std::string region = data.mini_regions.front();
+    const std::string run_tag = std::to_string(getpid());
+
+    // ---- Reports, in-process, beside one SQL sum over the year's day rows.
+    std::cout << fmt::format("\n{:<58} {:>10} {:>10}\n", "reports (" + year + ")", "median ms", "slowest");
+    const auto floor = time_runs(args.runs, [&] {
+      auto c = db->acquire();
+      double sum = 0;
+      const std::string from = year.substr(0, 4) + "-09-01";
+      const std::string to = std::to_string(std::stoi(year.substr(0, 4)) + 1) + "-08-31";
+      c.session() << "SELECT CAST(sum(half_days) AS DOUBLE PRECISION) FROM deployment_days WHERE day BETWEEN '" + from +
+                         "' AND '" + to + "'",
+          soci::into(sum);
+    });
+    std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}\n", "baseline: one SQL sum over the year's day rows",
+                             floor.median, floor.slowest);
+    struct Scope {
+      std::string label;
+      s2s::cases::KpiScope scope;
+      double target_ms;
+    };
+    std::vector<Scope> scopes(3);
+    scopes[0] = {"England", {}, 1000};
+    scopes[1] = {"mini region " + region, {}, 300};
+    scopes[1].scope.mini_region = region;
+    scopes[2] = {fmt::format("alliance {}", data.busiest_alliance), {}, 100};
+    scopes[2].scope.alliance = data.busiest_alliance;
+    for (auto& s : scopes) {
+      s.scope.academic_year = year;
+      s.scope.with_references = false;
+      s.scope.with_overdue_items = false;
+      const auto kpis = time_runs(args.runs, [&] { (void)s2s::cases::kpi_report(*db, calendar, s.scope, today); });
+      std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}  (target: under {:.0f} ms; {:.1f}x the baseline)\n",
+                               "KPI report: " + s.label, kpis.median, kpis.slowest, s.target_ms,
+                               kpis.median / std::max(floor.median, 0.001));
+      const auto quarterly = time_runs(args.runs, [&] {
+        (void)s2s::cases::progress_report(*db, calendar, s.scope, s2s::cases::quarter_of(today), today);
+      });
+      std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}  (target: under {:.0f} ms)\n",
+                               "quarterly report: " + s.label, quarterly.median, quarterly.slowest, s.target_ms);
+    }
+
+    // The KPI pages through the router, as a signed-in browser gets them:
+    // made afresh, then kept (a reload).
+    s2s::api::App app;
+    app.db = db;
+    app.engine = std::make_unique<s2s::workflow::Engine>(db, s2s::cases::all_kinds());
+    s2s::api::Router router;
+    s2s::web::WebOptions web_options;
+    s2s::web::register_web_routes(router, app, web_options, nullptr);
+    const auto handler = s2s::api::make_handler(router, app);
+    const auto now = std::chrono::system_clock::now();
+    const auto session_for = [&](const std::string& who, const std::string& role, const std::string& scope) {
+      const std::string email = who + "." + run_tag + "@national.example.org";
+      const auto user = s2s::cases::add_user(*db, "Bench " + who, email, role, scope);
+      const auto link = s2s::cases::create_sign_in_link(*db, email, "/", now, web_options.sessions);
+      const auto session = s2s::cases::redeem_sign_in_link(*db, link->token, now, web_options.sessions);
+      return std::pair{user.token, "s2s_session=" + session->session_token};
+    };
+    const auto lead = session_for("region.lead", "lead", "mini_region:" + region);
+    const auto strategic = session_for("strategic", "strategic", "");
+    const auto alliance_lead = session_for("alliance.lead", "lead", fmt::format("alliance:{}", data.busiest_alliance));
+    const auto page = [&](const std::string& cookie, const std::string& target) {
+      s2s::api::HttpRequest request;
+      request.method = "GET";
+      request.target = target;
+      request.path = target.substr(0, target.find('?'));
+      if (target.find('?') != std::string::npos) request.query = target.substr(target.find('?') + 1);
+      request.headers.emplace_back("Cookie", cookie);
+      request.remote_address = "127.0.0.1";
+      const auto response = handler(request);
+      if (response.status != 200) {
+        throw std::runtime_error(target + " answered " + std::to_string(response.status) + ": " +
+                                 response.body.substr(0, 300));
+      }
+    };
+    for (const auto& [label, cookie] : {std::pair{"KPI page: England (strategic group)", strategic.second},
+                                        std::pair{"KPI page: the mini region's lead", lead.second},
+                                        std::pair{"KPI page: the alliance's lead", alliance_lead.second}}) {
+      const std::string target = "/kpis?academic_year=" + year;
+      const auto fresh = time_runs(args.runs, [&] {
+        app.reports.clear();
+        page(cookie, target);
+      });
+      const auto kept = time_runs(std::max(args.runs, 5), [&] { page(cookie, target); });
+      std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}  (kept: {:.1f} ms; target under 5 ms)\n", label,
+                               fresh.median, fresh.slowest, kept.median);
+    }
+
+    const std::string folder =
+        std::filesystem::temp_directory_path() / ("s2s_national_bench_" + std::to_string(getpid()));
+    std::filesystem::create_directories(folder);
+    const int port = 19000 + getpid() % 1000;
+    const std::vector<std::string> serve{"serve",      "--listen",  "127.0.0.1:" + std::to_string(port),
+                                         "--log-level", "warn",     "--rate-limit",
+                                         "1000000",    "--rate-burst", "1000000",
+                                         "--workers",  std::to_string(args.workers), "--pool-size",
+                                         std::to_string(args.workers)};
+
+    // ---- Startup: ready on the national data set, beside an empty database.
+    {
+      const std::string empty = "sqlite://" + folder + "/empty.db";
+      {
+        auto e = s2s::workflow::Database::open(s2s::workflow::DatabaseUrl::parse(empty));
+        s2s::workflow::migrate(*e, s2s::workflow::bundled_migrations(e->backend()));
+      }
+      const auto ready = [&](const std::string& db_url) {
+        return time_runs(args.runs, [&] {
+          Server server(args.s2sd, serve, db_url, folder + "/startup.log");
+          (void)server.wait_ready(port, std::chrono::seconds(60));
+        });
+      };
+      const auto baseline = ready(empty);
+      const auto national = ready(args.db);
+      std::cout << fmt::format("\n{:<58} {:>10} {:>10}\n", "startup: s2sd serve until /readyz answers 200",
+                               "median ms", "slowest");
+      std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}\n", "baseline: an empty SQLite database", baseline.median,
+                               baseline.slowest);
+      std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}  (target: under 1000 ms)\n", "the national data set",
+                               national.median, national.slowest);
+    }
+
+    // ---- The API and pages under wrk.
+    auto load_args = serve;
+    load_args.push_back("--no-timers");
+    Server server(args.s2sd, load_args, args.db, folder + "/s2sd.log");
+    (void)server.wait_ready(port, std::chrono::seconds(60));
+    const double rss_start = server.resident_mib();
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    const std::pair<std::string, std::string> bearer{"Authorization", "Bearer " + lead.first};
+    const std::pair<std::string, std::string> cookie{"Cookie", lead.second};
+    // The lead's own cases, spread over the data set (the scope check runs on each).
+    std::vector<std::int64_t> ids;
+    {
+      auto c = db->acquire();
+      soci::rowset<long long> rows =
+          (c.session().prepare << "SELECT c.id FROM cases c JOIN schools s ON s.urn = c.school_urn"
+                                  " JOIN la_mini_regions m ON m.la_code = s.la_code WHERE m.mini_region = :r"
+                                  " ORDER BY c.id",
+           soci::use(region));
+      for (const auto id : rows) ids.push_back(id);
+    }
+    std::shuffle(ids.begin(), ids.end(), std::mt19937(7));
+    if (ids.size() > 5000) ids.resize(5000);
+    std::vector<std::string> json_paths, page_paths;
+    for (const auto id : ids) {
+      json_paths.push_back("/api/v1/cases/" + std::to_string(id));
+      page_paths.push_back("/cases/" + std::to_string(id));
+    }
+    std::vector<std::string> list_paths;
+    for (const char* filter : {"state=matching", "phase=deployment", "kind=risk_assessment", "phase=evaluation",
+                               "state=referred", "kind=support_request&phase=closed"}) {
+      std::string encoded;
+      for (const char ch : region) encoded += ch == ' ' ? std::string("%20") : std::string(1, ch);
+      list_paths.push_back("/api/v1/cases?mini_region=" + encoded + "&" + filter);
+    }
+    const auto load = [&](const std::string& script, int connections, int seconds) {
+      return wrk(args.wrk, base, script, 2, connections, seconds);
+    };
+    std::cout << fmt::format("\n{} of the lead's cases in rotation, wrk {} s per scenario, s2sd with {} workers\n",
+                             ids.size(), args.seconds, args.workers);
+    std::cout << fmt::format("{:<58} {:>10} {:>9} {:>9}\n", "scenario", "req/s", "p50 ms", "p99 ms");
+    const auto row = [](const std::string& name, const Figures& f, const std::string& note = "") {
+      std::cout << fmt::format("{:<58} {:>10.0f} {:>9.2f} {:>9.2f}  {}\n", name, f.rps, f.p50, f.p99, note);
+    };
+    std::vector<double> rss_load;
+    {
+      MemoryWatch watch(server);
+      const int delay = pacing_delay_ms(20, args.rate);
+      row("baseline: GET /healthz (HTTP floor), 16 connections",
+          load(wrk_script(folder + "/health.lua", {"/healthz"}, {}, "GET", "", 0), 16, args.seconds));
+      row(fmt::format("GET /api/v1/cases/{{id}}, paced to ~{}/s", args.rate),
+          load(wrk_script(folder + "/get.lua", json_paths, bearer, "GET", "", delay), 20, args.seconds),
+          "(target: p99 under 5 ms)");
+      row(fmt::format("GET /cases/{{id}} (its page), paced to ~{}/s", args.rate),
+          load(wrk_script(folder + "/page.lua", page_paths, cookie, "GET", "", delay), 20, args.seconds),
+          "(target: p99 under 5 ms)");
+      row("GET /api/v1/cases/{id}, 16 connections, as fast as it goes",
+          load(wrk_script(folder + "/get_max.lua", json_paths, bearer, "GET", "", 0), 16, args.seconds));
+      row("GET /api/v1/cases?mini_region=...&<filter>, 8 connections",
+          load(wrk_script(folder + "/list.lua", list_paths, bearer, "GET", "", 0), 8, args.seconds),
+          "(target: p99 under 50 ms)");
+      row("GET /dashboard (the lead's), 8 connections",
+          load(wrk_script(folder + "/dashboard.lua", {"/dashboard"}, cookie, "GET", "", 0), 8, args.seconds),
+          "(target: p99 under 50 ms)");
+      rss_load = watch.samples();
+    }
+    if (url.backend == s2s::workflow::Backend::postgresql) {
+      const double tps = pgbench_tps(pgbench_reads(args, folder, ids));
+      std::cout << fmt::format("{:<58} {:>10.0f}  (the four reads of one case by id, 8 clients, prepared)\n",
+                               "baseline: pgbench, one case's reads", tps);
+    }
+    std::cout << fmt::format("\n{:<58} {:>10.0f} MiB at start, {:.0f} MiB at most  (target: under 200 MiB)\n",
+                             "s2sd resident memory through the scenarios", rss_start,
+                             *std::max_element(rss_load.begin(), rss_load.end()));
+
+    // ---- Memory over a longer mixed load: flat, not growing.
+    if (args.soak > 0) {
+      std::vector<std::string> mixed;
+      for (std::size_t i = 0; i < json_paths.size(); ++i) {
+        mixed.push_back(i % 3 == 0 ? page_paths[i] : json_paths[i]);
+      }
+      // The page paths need the cookie and the JSON ones the token: send both.
+      const std::string mixed_script = wrk_script(folder + "/mixed.lua", mixed, bearer, "GET", "", 0);
+      {
+        std::ofstream append(mixed_script, std::ios::app);
+        append << "wrk.headers[\"Cookie\"] = \"" << cookie.second << "\"\n";
+      }
+      MemoryWatch watch(server);
+      const auto f = load(mixed_script, 8, args.soak);
+      const auto samples = watch.samples();
+      const std::size_t n = samples.size();
+      const auto mean = [&](std::size_t from, std::size_t to) {
+        double sum = 0;
+        for (std::size_t i = from; i < to; ++i) sum += samples[i];
+        return sum / double(std::max<std::size_t>(1, to - from));
+      };
+      const double first = mean(n / 10, n / 10 + std::max<std::size_t>(1, n / 10));
+      const double last = mean(n - std::max<std::size_t>(1, n / 10), n);
+      std::cout << fmt::format(
+          "{:<58} {:>10.0f} MiB in the first tenth, {:.0f} MiB in the last ({:+.1f} MiB; {:.0f} req/s, p99 {:.2f} ms)\n",
+          fmt::format("s2sd resident memory over {} s of mixed GETs", args.soak), first, last, last - first, f.rps,
+          f.p99);
+    }
+    std::filesystem::remove_all(folder);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "national_bench: " << e.what() << '\n';
+    return 1;
+  }
+}
