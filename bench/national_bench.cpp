@@ -185,6 +185,7 @@ int main(int argc, char** argv) {
   try {
     const Args args = parse(argc, argv);
     spdlog::set_level(spdlog::level::warn);
+    std::cout << std::unitbuf;  // each figure as it is measured
     const auto url = s2s::workflow::DatabaseUrl::parse(args.db);
     auto db = s2s::workflow::Database::open(url);
     s2s::workflow::migrate(*db, s2s::workflow::bundled_migrations(db->backend()));

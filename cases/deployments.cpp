@@ -465,6 +465,39 @@ std::vector<QuietDeployment> quiet_deployments(Database& db, const workflow::Act
   });
 }
 
+ScopedLeaderDays days_by_leader_in_scope(Database& db, const workflow::Actor& actor, const std::string& academic_year,
+                                         int limit) {
+  workflow::SqlQuery sql("");
+  sql.add(
+      "SELECT l.id, l.name, COALESCE(y.half_days_offered, 0), COALESCE(y.half_days_reserved, 0),"
+      " COALESCE(y.half_days_consumed, 0) FROM system_leaders l"
+      " LEFT JOIN capacity y ON y.system_leader_id = l.id AND y.academic_year = ?"
+      " WHERE l.id IN (SELECT p.system_leader_id FROM deployments p JOIN cases c ON c.id = p.case_id"
+      " LEFT JOIN schools s ON s.urn = c.school_urn WHERE p.academic_year = ? AND ",
+      std::vector<std::string>{academic_year, academic_year});
+  add_scope_condition(sql, actor);
+  // The scope's conditions name a case's school as c.school_urn and its row as s.
+  sql.add(" UNION SELECT h.id FROM system_leaders h JOIN schools s ON s.urn = h.home_school_urn"
+          " JOIN (SELECT urn AS school_urn, 0 AS id FROM schools) c ON c.school_urn = s.urn WHERE ");
+  add_scope_condition(sql, actor);
+  // The limit is ours, an integer: one more row than asked says whether more follow.
+  sql.add(") ORDER BY COALESCE(y.half_days_offered, 0) - COALESCE(y.half_days_reserved, 0) DESC, l.name, l.id LIMIT " +
+          std::to_string(limit + 1));
+  ScopedLeaderDays out;
+  auto connection = db.acquire();
+  try {
+    out.more = sql.read_page(connection.session(), limit, [&](const soci::row& row) {
+      out.items.push_back(LeaderDays{row_integer(row, 0), row_text(row, 1),
+                                     Capacity{static_cast<double>(row_integer(row, 2)) / 2.0,
+                                              static_cast<double>(row_integer(row, 3)) / 2.0,
+                                              static_cast<double>(row_integer(row, 4)) / 2.0}});
+    });
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  return out;
+}
+
 std::vector<LeaderDeployment> deployments_of_leader(Database& db, std::int64_t system_leader_id) {
   const long long id = system_leader_id;
   return db.read([&](soci::session& session) {
@@ -542,35 +575,49 @@ std::vector<DeploymentDay> deployment_days(Database& db, std::int64_t case_id) {
   return out;
 }
 
+namespace {
+
+// Who supports a case, through a statement kept with the connection (every
+// case read shows it): planned once, not per call.
+struct SupporterStatement {
+  explicit SupporterStatement(soci::session& sql)
+      : statement((sql.prepare << "SELECT l.id, l.name, l.email, l.home_school_urn, s.name, g.designation,"
+                                  " g.specialisms, d.status"
+                                  " FROM deployments d JOIN system_leaders l ON l.id = d.system_leader_id"
+                                  " LEFT JOIN schools s ON s.urn = l.home_school_urn"
+                                  " LEFT JOIN designations g ON g.id = d.designation_id"
+                                  " WHERE d.case_id = :c AND d.status IN ('active', 'ended') ORDER BY d.id DESC LIMIT 1",
+                   soci::use(case_id), soci::into(row))) {}
+  long long case_id = 0;
+  soci::row row;
+  soci::statement statement;
+};
+
+}  // namespace
+
 std::optional<Supporter> supporter_of(Database& db, std::int64_t case_id) {
-  const long long key = case_id;
   auto connection = db.acquire();
   try {
-    soci::rowset<soci::row> rows =
-        (connection.session().prepare
-             << "SELECT l.id, l.name, l.email, l.home_school_urn, s.name, g.designation, g.specialisms, d.status"
-                " FROM deployments d JOIN system_leaders l ON l.id = d.system_leader_id"
-                " LEFT JOIN schools s ON s.urn = l.home_school_urn LEFT JOIN designations g ON g.id = d.designation_id"
-                " WHERE d.case_id = :c AND d.status IN ('active', 'ended') ORDER BY d.id DESC LIMIT 1",
-         soci::use(key));
-    for (const auto& row : rows) {
-      Supporter out;
-      out.system_leader_id = row_integer(row, 0);
-      out.name = row_text(row, 1);
-      out.email = row_text(row, 2);
-      out.home_school_urn = static_cast<std::int32_t>(row_integer(row, 3));
-      out.home_school_name = row_text(row, 4);
-      Designation d;
-      d.code = row_text(row, 5);
-      d.specialisms = row_text(row, 6);
-      if (!d.code.empty()) out.designation = d.label();
-      out.status = row_text(row, 7);
-      return out;
-    }
+    auto& st = connection.local<SupporterStatement>(
+        [](soci::session& sql) { return std::make_unique<SupporterStatement>(sql); });
+    st.case_id = case_id;
+    if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
+    const auto& row = st.row;
+    Supporter out;
+    out.system_leader_id = row_integer(row, 0);
+    out.name = row_text(row, 1);
+    out.email = row_text(row, 2);
+    out.home_school_urn = static_cast<std::int32_t>(row_integer(row, 3));
+    out.home_school_name = row_text(row, 4);
+    Designation d;
+    d.code = row_text(row, 5);
+    d.specialisms = row_text(row, 6);
+    if (!d.code.empty()) out.designation = d.label();
+    out.status = row_text(row, 7);
+    return out;
   } catch (...) {
     connection.rethrow_translated();
   }
-  return std::nullopt;
 }
 
 namespace {

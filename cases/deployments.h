@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cases/providers.h"
 #include "workflow/case_kind.h"
 #include "workflow/database.h"
 
@@ -121,6 +122,17 @@ struct QuietDeployment {
 // most. Reads on its own connection; thread-safe.
 [[nodiscard]] std::vector<QuietDeployment> quiet_deployments(workflow::Database& db, const workflow::Actor& actor,
                                                              std::chrono::year_month_day since, int limit);
+
+// The system leaders who serve `actor`'s scope and their days in
+// `academic_year`, most free first, then by name, `limit` at most: those whose
+// home school lies in the scope, and those deployed this year on a case
+// within it (scope_condition's rules; a strategic or admin user: every one).
+struct ScopedLeaderDays {
+  std::vector<LeaderDays> items;
+  bool more = false;  // there are others beyond `limit`
+};
+[[nodiscard]] ScopedLeaderDays days_by_leader_in_scope(workflow::Database& db, const workflow::Actor& actor,
+                                                       const std::string& academic_year, int limit);
 
 // A system leader's deployment as their page in the directory lists it.
 struct LeaderDeployment {

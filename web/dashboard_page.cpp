@@ -1,7 +1,8 @@
 // The lead's dashboard (docs/web.md): referrals waiting for triage, cases
 // waiting for a match and proposals waiting for an answer with the working
 // days each has waited, deadlines due this week and overdue, deployments that
-// have logged no day for a month, and each system leader's days this year.
+// have logged no day for a month, and the days this year of the system leaders
+// who serve the lead's scope.
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -118,18 +119,20 @@ api::HttpResponse dashboard(PageContext& ctx) {
   }
   model["quiet"] = json::object{{"items", quiet}, {"any", !quiet.empty()}};
 
-  // Each system leader's days this academic year.
+  // The days of the system leaders who serve the scope this academic year.
   const std::string year = cases::academic_year_of(today);
+  const auto serving = cases::days_by_leader_in_scope(*ctx.app.db, ctx.actor, year, kRows);
   json::array leaders;
-  for (const auto& l : cases::days_by_leader(*ctx.app.db, year)) {
+  for (const auto& l : serving.items) {
     leaders.push_back(json::object{{"name", l.name},
+                                   {"href", "/system-leaders/" + std::to_string(l.system_leader_id)},
                                    {"offered", workflow::number_text(l.days.offered)},
                                    {"reserved", workflow::number_text(l.days.reserved)},
                                    {"logged", workflow::number_text(l.days.consumed)},
                                    {"free", workflow::number_text(l.days.unreserved())}});
   }
   model["year"] = year;
-  model["leaders"] = json::object{{"items", leaders}, {"any", !leaders.empty()}};
+  model["leaders"] = json::object{{"items", leaders}, {"any", !leaders.empty()}, {"more", serving.more}};
   return page(ctx, "dashboard", std::move(model));
 }
 

@@ -376,10 +376,11 @@ TEST_F(WebTest, TheDashboardCountsWorkingDaysWaitingAndFindsQuietDeploymentsAndD
   const auto quiet = cases::quiet_deployments(*app_.db, cases::actor_of(*cases::authenticate(*app_.db, tokens_.at("lead"))),
                                               std::chrono::year_month_day(std::chrono::sys_days(today) - std::chrono::days(30)), 50);
   for (const auto& q : quiet) EXPECT_TRUE(contains(page.body, q.reference)) << q.reference;
-  // Each system leader's days, as the providers hold them.
-  for (const auto& l : cases::days_by_leader(*app_.db, cases::academic_year_of(today))) {
-    EXPECT_TRUE(contains(page.body, l.name)) << l.name;
-  }
+  // The days of each system leader who serves the alliance, as the providers hold them.
+  const auto lead_actor = cases::actor_of(*cases::authenticate(*app_.db, tokens_.at("lead")));
+  const auto serving = cases::days_by_leader_in_scope(*app_.db, lead_actor, cases::academic_year_of(today), 50);
+  ASSERT_EQ(serving.items.size(), demo_.system_leaders.size());
+  for (const auto& l : serving.items) EXPECT_TRUE(contains(page.body, l.name)) << l.name;
   // Forty days on, the deployed case has logged nothing for a month.
   clock_.set(clock_.now() + std::chrono::days(40));
   Visitor again = signed_in("lead");  // the earlier session ended long ago
@@ -389,6 +390,49 @@ TEST_F(WebTest, TheDashboardCountsWorkingDaysWaitingAndFindsQuietDeploymentsAndD
   EXPECT_TRUE(contains(quiet_section.substr(0, quiet_section.find("id=\"capacity\"")), reference_)) << quiet_section;
   Visitor school = signed_in("school");
   EXPECT_EQ(school.get("/dashboard").status, 403);
+}
+
+TEST_F(WebTest, TheDashboardShowsTheDaysOfTheSystemLeadersWhoServeTheLeadsScopeOnly) {
+  // A system leader at home in Northamptonshire, outside the alliance, with no deployment in it.
+  const auto olga =
+      cases::create_system_leader(*app_.db, "Olga Elsewhere", "olga.elsewhere@example.org", kOutsideUrn, std::nullopt);
+  cases::set_capacity(*app_.db, olga, cases::academic_year_of(app_.engine->today()), 12);
+  const auto section = [](const ClientResponse& page) {
+    const auto at = page.body.find("id=\"capacity\"");
+    return at == std::string::npos ? std::string() : page.body.substr(at);
+  };
+  Visitor lead = signed_in("lead");
+  const auto alliance = section(lead.get("/dashboard"));
+  EXPECT_FALSE(contains(alliance, "Olga Elsewhere")) << alliance;
+  for (const auto& [name, id] : demo_.system_leaders) EXPECT_TRUE(contains(alliance, name)) << name;
+  // The Northamptonshire lead sees her, linked to her page, with her 12 days free; not the alliance's leaders.
+  Visitor out = signed_in("lead-out");
+  const auto northamptonshire = section(out.get("/dashboard"));
+  EXPECT_TRUE(contains(northamptonshire, "href=\"/system-leaders/" + std::to_string(olga) + "\">Olga Elsewhere</a>"))
+      << northamptonshire;
+  EXPECT_FALSE(contains(northamptonshire, "Helen Barker")) << northamptonshire;
+  // Deployed this year on a school of Northamptonshire, Helen serves it too.
+  const auto outside = app_.engine->find(outside_case_);
+  ASSERT_TRUE(outside.has_value());
+  const auto helen = demo_.system_leaders.front().second;
+  const auto actor = cases::actor_of(*cases::authenticate(*app_.db, tokens_.at("lead-out")));
+  const auto today = app_.engine->today();
+  (void)app_.engine->apply(outside_case_, "accept_referral",
+                           {{"priority", "high"}, {"focus_areas", boost::json::array{"leadership"}},
+                            {"requested_days", 1}, {"funding_source", "SSIF"}},
+                           "test", today);
+  (void)app_.engine->apply(outside_case_, "propose_provider", {{"provider_id", helen}}, "test",
+                           today);
+  (void)app_.engine->apply(outside_case_, "provider_accepts", {}, "test", today);
+  const auto serving = cases::days_by_leader_in_scope(*app_.db, actor, cases::academic_year_of(app_.engine->today()), 1);
+  ASSERT_EQ(serving.items.size(), 1U);  // the most free first, and more beyond the limit
+  EXPECT_TRUE(serving.more);
+  EXPECT_TRUE(contains(section(out.get("/dashboard")), "Helen Barker"));
+  // The strategic group sees every system leader.
+  Visitor strategic = signed_in("strategic");
+  const auto england = section(strategic.get("/dashboard"));
+  EXPECT_TRUE(contains(england, "Olga Elsewhere"));
+  EXPECT_TRUE(contains(england, "Helen Barker"));
 }
 
 TEST_F(WebTest, TheCaseListFiltersAndDownloadsAsCsvThatNoSpreadsheetRunsAsAFormula) {
