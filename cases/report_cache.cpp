@@ -81,6 +81,11 @@ std::shared_ptr<const ProgressReport> ReportCache::progress(workflow::Database& 
                                       [&] { return progress_report(db, calendar, scope, quarter, today); });
 }
 
+std::shared_ptr<const boost::json::object> ReportCache::model(workflow::Database& db, const std::string& key,
+                                                              const std::function<boost::json::object()>& make) {
+  return find_or_make<boost::json::object>("model|" + key + "|" + data_version(db), false, make);
+}
+
 void ReportCache::clear() {
   std::lock_guard lock(mutex_);
   entries_.clear();

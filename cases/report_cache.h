@@ -1,7 +1,10 @@
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -40,6 +43,12 @@ class ReportCache {
                                                                const workflow::Calendar& calendar,
                                                                const KpiScope& scope, const Quarter& quarter,
                                                                std::chrono::year_month_day today);
+
+  // A page's model made from the data (the lead's dashboard), kept under
+  // `key`, which names everything else it depends on (who asks, the day), and
+  // the data's version, as a report is: `make` runs when none is kept.
+  [[nodiscard]] std::shared_ptr<const boost::json::object> model(workflow::Database& db, const std::string& key,
+                                                                const std::function<boost::json::object()>& make);
 
   // How many reports were made rather than found.
   [[nodiscard]] std::size_t made() const;

@@ -70,12 +70,8 @@ json::object waiting_cases(PageContext& ctx, const cases::CasePage& listed,
                       {"more", rows.size() > static_cast<std::size_t>(kRows) || listed.more}};
 }
 
-api::HttpResponse dashboard(PageContext& ctx) {
-  const std::string& role = ctx.user().role;
-  if (role != "lead" && role != "admin" && role != "strategic") {
-    throw PageRefusal{403, "You cannot see the dashboard", "The dashboard is for school improvement leads."};
-  }
-  const auto today = ctx.app.engine->today();
+// The dashboard's sections for the person, as on `today`.
+json::object dashboard_model(PageContext& ctx, std::chrono::year_month_day today) {
   json::object model{{"title", "Dashboard"}};
   // A proposal waits in the matching phase for the proposed system leader's answer.
   const auto proposed = [](const cases::ListedCase& c) { return c.state == "awaiting_provider"; };
@@ -133,7 +129,20 @@ api::HttpResponse dashboard(PageContext& ctx) {
   }
   model["year"] = year;
   model["leaders"] = json::object{{"items", leaders}, {"any", !leaders.empty()}, {"more", serving.more}};
-  return page(ctx, "dashboard", std::move(model));
+  return model;
+}
+
+api::HttpResponse dashboard(PageContext& ctx) {
+  const std::string& role = ctx.user().role;
+  if (role != "lead" && role != "admin" && role != "strategic") {
+    throw PageRefusal{403, "You cannot see the dashboard", "The dashboard is for school improvement leads."};
+  }
+  const auto today = ctx.app.engine->today();
+  // Made once for the person's scope, the day and the state of the data, then
+  // kept (cases/report_cache.h): at England's size it reads a good deal.
+  const std::string key = "dashboard|" + role + "|" + ctx.actor.scope + "|" + workflow::format_date(today);
+  const auto kept = ctx.app.reports.model(*ctx.app.db, key, [&] { return dashboard_model(ctx, today); });
+  return page(ctx, "dashboard", json::object(*kept));
 }
 
 }  // namespace dashboard_page

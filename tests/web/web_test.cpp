@@ -435,6 +435,26 @@ TEST_F(WebTest, TheDashboardShowsTheDaysOfTheSystemLeadersWhoServeTheLeadsScopeO
   EXPECT_TRUE(contains(england, "Helen Barker"));
 }
 
+TEST_F(WebTest, TheDashboardIsMadeOncePerStateOfTheDataAndAfreshOnceAnythingHappens) {
+  Visitor lead = signed_in("lead");
+  const auto before = app_.reports.made();
+  ASSERT_EQ(lead.get("/dashboard").status, 200);
+  EXPECT_EQ(app_.reports.made(), before + 1);
+  const auto reloaded = lead.get("/dashboard");
+  ASSERT_EQ(reloaded.status, 200);
+  EXPECT_EQ(app_.reports.made(), before + 1);  // kept
+  // Another person with the same scope is shown the same; one with another scope is not.
+  Visitor other = signed_in("lead-out");
+  ASSERT_EQ(other.get("/dashboard").status, 200);
+  EXPECT_EQ(app_.reports.made(), before + 2);
+  // A referral arrives: the next view is made afresh and lists it for triage.
+  const auto c = referral();
+  const auto fresh = lead.get("/dashboard");
+  EXPECT_EQ(app_.reports.made(), before + 3);
+  EXPECT_TRUE(contains(fresh.body, ">" + c.reference + "<")) << fresh.body;
+  EXPECT_FALSE(contains(reloaded.body, ">" + c.reference + "<"));
+}
+
 TEST_F(WebTest, TheCaseListFiltersAndDownloadsAsCsvThatNoSpreadsheetRunsAsAFormula) {
   // A school whose register name a spreadsheet would take for a formula.
   (void)cases::import_gias(*app_.db,
