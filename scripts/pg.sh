@@ -34,6 +34,8 @@ pg_start() {
   _pg_run "$S2S_PG_BIN/initdb" -D "$S2S_PG_DIR/data" -A trust -U s2s --no-sync -E UTF8 >"$S2S_PG_DIR/initdb.log" 2>&1 ||
     { cat "$S2S_PG_DIR/initdb.log" >&2; return 1; }
   S2S_PG_OPTIONS="-p $port -k $S2S_PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${S2S_PG_FSYNC:-on}"
+  # More settings for this server (the benchmarks give it the memory a production server has).
+  S2S_PG_OPTIONS+="${S2S_PG_SETTINGS:+ $S2S_PG_SETTINGS}"
   _pg_run "$S2S_PG_BIN/pg_ctl" -D "$S2S_PG_DIR/data" -l "$S2S_PG_DIR/log" -w -t 60 -o "$S2S_PG_OPTIONS" \
     start >/dev/null || { cat "$S2S_PG_DIR/log" >&2; return 1; }
   S2S_PG_URL="postgresql://s2s@127.0.0.1:$port/postgres"
