@@ -71,7 +71,7 @@ double Server::resident_mib() const {
   return 0;
 }
 
-int http_status(int port, const std::string& path) {
+int http_status(int port, const std::string& path, const std::pair<std::string, std::string>& credential) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return 0;
   sockaddr_in address{};
@@ -80,7 +80,9 @@ int http_status(int port, const std::string& path) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int status = 0;
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    if (!credential.first.empty()) request += credential.first + ": " + credential.second + "\r\n";
+    request += "\r\n";
     if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
       char buffer[64] = {};
       const auto n = recv(fd, buffer, sizeof buffer - 1, 0);

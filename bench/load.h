@@ -35,8 +35,10 @@ class Server {
   std::chrono::steady_clock::time_point started_;
 };
 
-// The status code of GET `path` on 127.0.0.1:`port` (0: no answer).
-[[nodiscard]] int http_status(int port, const std::string& path);
+// The status code of GET `path` on 127.0.0.1:`port` (0: no answer), with
+// the header `credential` (name, value) unless its name is empty.
+[[nodiscard]] int http_status(int port, const std::string& path,
+                              const std::pair<std::string, std::string>& credential = {});
 
 // Runs a shell command; its standard output, or throws with it when it fails.
 std::string run_command(const std::string& command);

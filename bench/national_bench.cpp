@@ -383,7 +383,14 @@ int main(int argc, char** argv) {
       row("GET /api/v1/cases?mini_region=...&<filter>, 8 connections",
           load(wrk_script(folder + "/list.lua", list_paths, bearer, "GET", "", 0), 8, args.seconds),
           "(target: p99 under 50 ms)");
-      row("GET /dashboard (the lead's), 8 connections",
+      // The first view of the dashboard makes it; the rest find it kept until the data changes.
+      const auto first = Clock::now();
+      if (const int status = http_status(port, "/dashboard", cookie); status != 200) {
+        throw std::runtime_error("/dashboard answered " + std::to_string(status));
+      }
+      std::cout << fmt::format("{:<58} {:>10} {:>9} {:>9.2f}  (made afresh)\n", "GET /dashboard (the lead's), the first",
+                               "", "", std::chrono::duration<double, std::milli>(Clock::now() - first).count());
+      row("GET /dashboard (the lead's) again, 8 connections",
           load(wrk_script(folder + "/dashboard.lua", {"/dashboard"}, cookie, "GET", "", 0), 8, args.seconds),
           "(target: p99 under 50 ms)");
       rss_load = watch.samples();
