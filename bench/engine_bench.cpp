@@ -2,7 +2,7 @@
 // running the same SQL statements as one transaction per event, in one run.
 //
 //   engine_bench --db postgresql://... [--seconds 5] [--clients 1,8,32] [--pgbench /usr/bin/pgbench]
-//                [--gias ROWS] [--timers N] [--providers N]
+//                [--gias ROWS] [--timers N] [--timer-workers N] [--job-queues DIR] [--providers N]
 //
 // The event is record_impact on a support request in evaluation: the engine
 // loads the case (row-locked), checks the actor and dispatches through the MSM
@@ -49,6 +49,7 @@ struct Args {
   int timer_workers = 2;  // timer services firing them at once
   int gias_rows = 0;      // also time importing a generated GIAS extract of this many rows (0: skip)
   int providers = 0;      // also time matching a case over this many system leaders (0: skip)
+  std::string job_queues;  // bench/jobqueues with its packages installed: also fire timers as their jobs
 };
 
 Args parse(int argc, char** argv) {
@@ -71,6 +72,8 @@ Args parse(int argc, char** argv) {
       args.providers = std::stoi(next());
     } else if (a == "--timer-workers") {
       args.timer_workers = std::stoi(next());
+    } else if (a == "--job-queues") {
+      args.job_queues = next();
     } else if (a == "--pgbench") {
       args.pgbench = next();
     } else if (a == "--clients") {
@@ -301,6 +304,28 @@ double run_timers_as_sets(const Args& args, Engine& engine, int count, int worke
   return count / elapsed;
 }
 
+// The same due timers fired as jobs of a job queue on the same PostgreSQL
+// (bench/jobqueues/fire.mjs: each job writes what one firing writes), with as
+// many workers as timer services, on `count` more overdue referrals. Timers per second.
+double run_timers_as_jobs(const Args& args, Engine& engine, const std::string& queue, int count, int workers,
+                          int first_urn) {
+  open_overdue(engine, count, first_urn);
+  FILE* pipe = popen(("node " + args.job_queues + "/fire.mjs --db '" + args.db + "' --queue " + queue +
+                      " --workers " + std::to_string(workers) + " 2>&1")
+                         .c_str(),
+                     "r");
+  if (pipe == nullptr) throw std::runtime_error("cannot run node");
+  std::string output;
+  char buffer[512];
+  while (fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  if (pclose(pipe) != 0) throw std::runtime_error(queue + " failed:\n" + output);
+  if (const auto left = due_timers(engine.database()); left != 0) {
+    throw std::runtime_error(queue + " left " + std::to_string(left) + " due timers:\n" + output);
+  }
+  const auto line = output.substr(output.rfind('{'));
+  return boost::json::parse(line).as_object().at("per_second").to_number<double>();
+}
+
 // A GIAS extract of `rows` schools with the columns a real one has most of.
 std::string generated_gias(int rows) {
   std::string out =
@@ -491,11 +516,32 @@ int main(int argc, char** argv) {
     }
     if (args.timers > 0) {
       const double rate = run_timers(engine, args.timers, args.timer_workers);
+      double best_queue = 0;
+      std::string best_name;
+      std::vector<std::pair<std::string, double>> queues;
+      if (!args.job_queues.empty()) {
+        int first_urn = 600000;
+        for (const char* queue : {"pg-boss", "graphile-worker"}) {
+          const double r = run_timers_as_jobs(args, engine, queue, args.timers, args.timer_workers, first_urn);
+          first_urn += args.timers;
+          queues.emplace_back(queue, r);
+          if (r > best_queue) {
+            best_queue = r;
+            best_name = queue;
+          }
+        }
+      }
       const double sets = run_timers_as_sets(args, engine, args.timers, args.timer_workers);
       std::printf("\ndue timers fired, each an event committed on its case: %d by %d timer services: %.0f/s\n"
                   "  pgbench, the same writes as one statement per 100 timers, %d clients: %.0f/s"
                   " (s2s: %.2fx; target: at least 0.8x)\n",
                   args.timers, args.timer_workers, rate, args.timer_workers, sets, rate / sets);
+      for (const auto& [queue, r] : queues) {
+        std::printf("  %s, a job per timer, %d workers: %.0f/s\n", queue.c_str(), args.timer_workers, r);
+      }
+      if (best_queue > 0) {
+        std::printf("  s2s: %.2fx the best job queue (%s; target: at least 2x)\n", rate / best_queue, best_name.c_str());
+      }
     }
     return 0;
   } catch (const std::exception& e) {
