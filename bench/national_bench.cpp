@@ -3,7 +3,7 @@
 // (docs/performance.md).
 //
 //   national_bench --db URL --s2sd PATH [--scale 1.0] [--seconds 10] [--rate 1000] [--soak 60]
-//                  [--runs 3] [--workers 8] [--wrk PATH] [--pgbench PATH] [--generate-only]
+//                  [--runs 3] [--workers 8] [--wrk PATH] [--pgbench PATH] [--generate-only | --reports-only]
 //
 // - reports: the KPI report and the quarterly report for England, the
 //   busiest mini region and the busiest alliance, made afresh and kept,
@@ -67,14 +67,15 @@ struct Args {
   int runs = 3;
   int workers = 8;
   bool generate_only = false;
+  bool reports_only = false;
 };
 
 Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--generate-only") {
-      a.generate_only = true;
+    if (arg == "--generate-only" || arg == "--reports-only") {
+      (arg == "--generate-only" ? a.generate_only : a.reports_only) = true;
       continue;
     }
     if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
@@ -104,7 +105,7 @@ Args parse(int argc, char** argv) {
     }
   }
   if (a.db.empty()) throw std::invalid_argument("--db URL is required");
-  if (a.s2sd.empty() && !a.generate_only) throw std::invalid_argument("--s2sd PATH is required");
+  if (a.s2sd.empty() && !a.generate_only && !a.reports_only) throw std::invalid_argument("--s2sd PATH is required");
   if (!(a.scale > 0 && a.scale <= 4)) throw std::invalid_argument("--scale must be above 0 and at most 4");
   if (a.runs < 1 || a.seconds < 1 || a.rate < 1 || a.soak < 0) {
     throw std::invalid_argument("--runs, --seconds and --rate must be at least 1, --soak at least 0");
@@ -290,6 +291,7 @@ int main(int argc, char** argv) {
                                fresh.median, fresh.slowest, kept.median);
     }
 
+    if (args.reports_only) return 0;
     const std::string folder =
         std::filesystem::temp_directory_path() / ("s2s_national_bench_" + std::to_string(getpid()));
     std::filesystem::create_directories(folder);

@@ -731,11 +731,16 @@ void count_funding(Counting& c) {
 
 // The engagement map: schools per mini region with and without a case or an alliance.
 void count_engagement(Counting& c) {
+  // Over every school, the year's cases' schools as one set (read through
+  // cases_opened); over an area's, a search of each school's own cases.
+  const std::string opened = c.q.from() + " AND " + c.q.end();
+  const std::string engaged =
+      c.q.condition().empty()
+          ? "s.urn IN (SELECT c.school_urn FROM cases c WHERE c.opened_on BETWEEN " + opened + ")"
+          : "EXISTS (SELECT 1 FROM cases c WHERE c.school_urn = s.urn AND c.opened_on BETWEEN " + opened + ")";
   soci::rowset<soci::row> rows =
-      c.sql.prepare << "SELECT COALESCE(m.mini_region, ''),"
-                       " CASE WHEN EXISTS (SELECT 1 FROM cases c WHERE c.school_urn = s.urn AND c.opened_on BETWEEN " +
-                           c.q.from() + " AND " + c.q.end() +
-                           ") THEN 1 ELSE 0 END,"
+      c.sql.prepare << "SELECT COALESCE(m.mini_region, ''), CASE WHEN " + engaged +
+                           " THEN 1 ELSE 0 END,"
                            " CASE WHEN s.urn IN (SELECT school_urn FROM alliance_members)"
                            " OR s.urn IN (SELECT lead_school_urn FROM alliances) THEN 1 ELSE 0 END, count(*)"
                            " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
