@@ -292,6 +292,15 @@ std::vector<SystemLeader> read_system_leaders(workflow::Database& db, std::optio
 
 std::vector<Alliance> alliances(workflow::Database& db) { return read_alliances(db, std::nullopt); }
 
+std::vector<std::pair<std::int64_t, std::string>> alliance_names(workflow::Database& db) {
+  return db.read([](soci::session& sql) {
+    std::vector<std::pair<std::int64_t, std::string>> out;
+    soci::rowset<soci::row> rows = (sql.prepare << "SELECT id, name FROM alliances ORDER BY name, id");
+    for (const auto& row : rows) out.emplace_back(workflow::row_integer(row, 0), workflow::row_text(row, 1));
+    return out;
+  });
+}
+
 std::optional<Alliance> find_alliance(workflow::Database& db, std::int64_t id) {
   auto found = read_alliances(db, id);
   if (found.empty()) return std::nullopt;

@@ -49,6 +49,9 @@ struct Alliance {
 
 // Every alliance (members included), by id; or one.
 [[nodiscard]] std::vector<Alliance> alliances(workflow::Database& db);
+// Every alliance's id and name, by name, without its members: what a choice
+// of alliance lists (England has 700 of them, with 14,000 members).
+[[nodiscard]] std::vector<std::pair<std::int64_t, std::string>> alliance_names(workflow::Database& db);
 [[nodiscard]] std::optional<Alliance> find_alliance(workflow::Database& db, std::int64_t id);
 
 struct Designation {

@@ -311,9 +311,8 @@ api::HttpResponse kpis(PageContext& ctx) {
   // The strategic group and admins may report on any alliance, mini region or LA.
   if (ctx.is("strategic") || ctx.is("admin")) {
     json::array alliances;
-    for (const auto& a : cases::alliances(*ctx.app.db)) {
-      alliances.push_back(json::object{{"value", std::to_string(a.id)}, {"name", a.name},
-                                       {"selected", scope.alliance == a.id}});
+    for (const auto& [id, name] : cases::alliance_names(*ctx.app.db)) {
+      alliances.push_back(json::object{{"value", std::to_string(id)}, {"name", name}, {"selected", scope.alliance == id}});
     }
     json::array regions;
     for (const auto& r : cases::mini_region_names(*ctx.app.db)) {
