@@ -160,11 +160,11 @@ class MemoryWatch {
   std::thread thread_;
 };
 
-std::string pgbench_reads(const Args& args, const std::string& folder, const std::vector<std::int64_t>& ids) {
+std::string pgbench_reads(const Args& args, const std::string& folder, long cases) {
   // The reads behind one case's JSON: the case, its history, its open
-  // deadlines and its deployments, each by the case's id.
+  // deadlines and its deployments, each by the id of a case of the data set.
   std::ofstream script(folder + "/case_reads.sql");
-  script << "\\set id random(1, " << ids.back() << ")\n"
+  script << "\\set id random(1, " << cases << ")\n"
          << "SELECT id, kind, reference, school_urn, state, phase, version, data, opened_on FROM cases WHERE id = :id;\n"
          << "SELECT sequence, event, from_state, to_state, actor, occurred_on, payload FROM case_history"
             " WHERE case_id = :id ORDER BY sequence;\n"
@@ -398,7 +398,7 @@ int main(int argc, char** argv) {
       rss_load = watch.samples();
     }
     if (url.backend == s2s::workflow::Backend::postgresql) {
-      const double tps = pgbench_tps(pgbench_reads(args, folder, ids));
+      const double tps = pgbench_tps(pgbench_reads(args, folder, data.cases));
       std::cout << fmt::format("{:<58} {:>10.0f}  (the four reads of one case by id, 8 clients, prepared)\n",
                                "baseline: pgbench, one case's reads", tps);
     }

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -207,7 +208,11 @@ class Inserter {
         parents_(std::move(parents)) {}
   Inserter(const Inserter&) = delete;
   Inserter& operator=(const Inserter&) = delete;
-  ~Inserter() noexcept(false) { flush(); }
+  // Writes what waits, unless an error is already on its way out (the
+  // transaction is then rolled back whole).
+  ~Inserter() noexcept(false) {
+    if (std::uncaught_exceptions() == 0) flush();
+  }
 
   // One row's values, already written as SQL literals and joined by commas.
   void row(const std::string& values) {
@@ -331,6 +336,7 @@ class Generator {
                        " opened_on, ofsted_grade, ofsted_date, ssif_eligible, category_5_6, gias_checksum, imported_at,"
                        " updated_at");
       const std::string now = at_ten(workflow::format_date(today_));
+      by_la_.resize(authorities_.size());
       for (int i = 0; i < shape_.schools; ++i) {
         School s{100000 + i, pick(static_cast<int>(authorities_.size())), 2};
         const int g = pick(100);
@@ -349,7 +355,6 @@ class Generator {
             quote(fmt::format("AB{} {}CD", i % 90, i % 9)), s.grade,
             quote(shifted("2023-01-10", pick(900))), chance(0.05) ? "'1'" : "'0'", chance(0.08) ? "'1'" : "'0'",
             quote(now), quote(now)));
-        by_la_.resize(authorities_.size());
         by_la_[static_cast<std::size_t>(s.la)].push_back(schools_.size());
         if (s.grade >= 3) in_need_.push_back(schools_.size());
         schools_.push_back(s);
