@@ -665,25 +665,32 @@ class Generator {
     return sum;
   }
 
-  // `extra` more whole days logged a week apart after the last logged one,
-  // each a history row, a day entry and an element of the case's day_entries.
+  // `extra` more whole days worked between the first and the last logged
+  // day, logged together with the last (people log days late): each a
+  // history row, a day entry and an element of the case's day_entries. The
+  // days fall within the deployment's logged span, so none lies in the future
+  // or after the deployment ended.
   void add_days(std::vector<HistoryRow>& rows, std::vector<DayRow>& entries, json::object& data, int extra) {
     if (extra <= 0 || entries.empty()) return;
     std::size_t last_log = 0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       if (rows[i].event == "log_days") last_log = i;
     }
+    const DayRow first = entries.front();
     const DayRow last = entries.back();
+    const auto first_day = Days{*workflow::parse_date(first.day)};
+    const int span = std::max(1, static_cast<int>((Days{*workflow::parse_date(last.day)} - first_day).count()));
+    const std::string logged_on = rows[last_log].occurred_on;
     auto& day_entries = data["day_entries"].as_array();
     std::vector<HistoryRow> added;
     for (int k = 1; k <= extra; ++k) {
-      const std::string day = shifted(last.day, 7 * k);
+      const std::string day = shifted(first.day, static_cast<int>(static_cast<long>(k) * span / (extra + 1)));
       HistoryRow h;
       h.event = "log_days";
       h.from_state = rows[last_log].from_state;
       h.to_state = rows[last_log].to_state;
       h.actor = rows[last_log].actor;
-      h.occurred_on = day;
+      h.occurred_on = logged_on;
       h.payload = json::object{{"date", day}, {"days", 1.0}, {"activity", "Follow-up support"}};
       added.push_back(std::move(h));
       const int entry = static_cast<int>(entries.size()) + 1;
@@ -691,8 +698,8 @@ class Generator {
       day_entries.push_back(json::object{{"date", day},
                                          {"days", 1.0},
                                          {"activity", "Follow-up support"},
-                                         {"logged_on", day},
-                                         {"by", h.actor},
+                                         {"logged_on", logged_on},
+                                         {"by", added.back().actor},
                                          {"entry", entry}});
     }
     data["days_logged"] = data["days_logged"].to_number<double>() + extra;

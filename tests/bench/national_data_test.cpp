@@ -12,6 +12,7 @@
 #include "cases/providers.h"
 #include "tests/support/test_database.h"
 #include "workflow/calendar.h"
+#include "workflow/date.h"
 #include "workflow/engine.h"
 
 namespace s2s::bench {
@@ -57,6 +58,13 @@ TEST_F(NationalDataTest, ASmallEnglandAddsUpAsTheEngineWouldHaveWrittenItAndIsWr
                   " WHERE p.system_leader_id = y.system_leader_id AND p.academic_year = y.academic_year)"),
             0);
   EXPECT_EQ(count("SELECT count(*) FROM (SELECT reference FROM cases GROUP BY reference HAVING count(*) > 1) r"), 0);
+  // No day is worked in the future, and the history runs in date order.
+  EXPECT_EQ(count("SELECT count(*) FROM deployment_days WHERE day > '" +
+                  workflow::format_date(workflow::london_date(std::chrono::system_clock::now())) + "'"),
+            0);
+  EXPECT_EQ(count("SELECT count(*) FROM case_history h JOIN case_history n ON n.case_id = h.case_id"
+                  " AND n.sequence = h.sequence + 1 WHERE n.occurred_on < h.occurred_on"),
+            0);
   // A case closed, declined or withdrawn has no timer waiting.
   EXPECT_EQ(count("SELECT count(*) FROM timers t JOIN cases c ON c.id = t.case_id"
                   " WHERE t.status = 'pending' AND c.phase IN ('closed', 'declined', 'withdrawn')"),
