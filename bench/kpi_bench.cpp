@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "api/app.h"
+#include "bench/load.h"
 #include "cases/kinds.h"
 #include "cases/kpis.h"
 #include "cases/sign_in.h"
@@ -164,16 +165,7 @@ int main(int argc, char** argv) {
     }
     const auto& calendar = s2s::workflow::england_and_wales();
     const auto today = *s2s::workflow::parse_date("2027-06-01");
-    const auto time = [&](const auto& fn) {
-      std::vector<double> ms;
-      for (int i = 0; i < args.runs; ++i) {
-        const auto started = Clock::now();
-        fn();
-        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - started).count());
-      }
-      std::sort(ms.begin(), ms.end());
-      return std::pair{ms[ms.size() / 2], ms.back()};
-    };
+    const auto time = [&](const auto& fn) { return s2s::bench::time_runs(args.runs, fn); };
     const auto floor = time([&] {
       auto c = db->acquire();
       double sum = 0;
@@ -182,8 +174,8 @@ int main(int argc, char** argv) {
           soci::into(sum);
     });
     std::cout << fmt::format("{:<52} {:>10} {:>10}\n", "", "median ms", "slowest");
-    std::cout << fmt::format("{:<52} {:>10.0f} {:>10.0f}\n", "floor: one SQL sum over the year's day rows", floor.first,
-                             floor.second);
+    std::cout << fmt::format("{:<52} {:>10.0f} {:>10.0f}\n", "floor: one SQL sum over the year's day rows", floor.median,
+                             floor.slowest);
     for (const auto& [label, region] : {std::pair<std::string, std::optional<std::string>>{"report: a mini region "
                                                                                            "(Nottinghamshire)",
                                                                                            "Nottinghamshire"},
@@ -194,7 +186,7 @@ int main(int argc, char** argv) {
       scope.with_references = false;  // the report as the API answers it; explain lists them
       scope.with_overdue_items = false;
       const auto t = time([&] { (void)s2s::cases::kpi_report(*db, calendar, scope, today); });
-      std::cout << fmt::format("{:<52} {:>10.0f} {:>10.0f}  (target: under 1000 ms)\n", label, t.first, t.second);
+      std::cout << fmt::format("{:<52} {:>10.0f} {:>10.0f}  (target: under 1000 ms)\n", label, t.median, t.slowest);
     }
     // An earlier day sums the day entries instead of the kept totals and reads
     // the history of every case touched since (here: all of them).
@@ -205,13 +197,13 @@ int main(int argc, char** argv) {
     region.with_overdue_items = false;
     region.as_of = *s2s::workflow::parse_date("2027-02-28");
     const auto earlier = time([&] { (void)s2s::cases::kpi_report(*db, calendar, region, today); });
-    std::cout << fmt::format("{:<52} {:>10.0f} {:>10.0f}\n", "report: the mini region as of 2027-02-28", earlier.first,
-                             earlier.second);
+    std::cout << fmt::format("{:<52} {:>10.0f} {:>10.0f}\n", "report: the mini region as of 2027-02-28", earlier.median,
+                             earlier.slowest);
     region.as_of.reset();
     const auto quarterly =
         time([&] { (void)s2s::cases::progress_report(*db, calendar, region, s2s::cases::quarter_of(today), today); });
     std::cout << fmt::format("{:<52} {:>10.0f} {:>10.0f}\n", "quarterly report: the mini region, 2026/27 Q4",
-                             quarterly.first, quarterly.second);
+                             quarterly.median, quarterly.slowest);
 
     // The pages, as a signed-in browser gets them: the web routes on the
     // same database, the engine's clock at the report's day.
@@ -236,19 +228,7 @@ int main(int argc, char** argv) {
       return "s2s_session=" + session->session_token;
     };
     const auto get = [&](const std::string& cookie, const std::string& target) {
-      s2s::api::HttpRequest request;
-      request.method = "GET";
-      request.target = target;
-      request.path = target.substr(0, target.find('?'));
-      if (target.find('?') != std::string::npos) request.query = target.substr(target.find('?') + 1);
-      request.headers.emplace_back("Cookie", cookie);
-      request.remote_address = "127.0.0.1";
-      const auto response = handler(request);
-      if (response.status != 200) {
-        throw std::runtime_error(target + " answered " + std::to_string(response.status) + ": " +
-                                 response.body.substr(0, 300));
-      }
-      return response.body.size();
+      return s2s::bench::get_page(handler, cookie, target);
     };
     const std::string lead = cookie_for("lead", "mini_region:Nottinghamshire");
     const std::string strategic = cookie_for("strategic", "");
@@ -274,8 +254,8 @@ int main(int argc, char** argv) {
       const auto kept = time([&] { bytes = get(cookie, target); });
       std::cout << fmt::format("{:<52} {:>10.0f} {:>10.0f}  (its report: {:.0f} ms, so under {:.0f}; {} KB; "
                                "reloaded: {:.0f} ms)\n",
-                               label, page.first, page.second, report.first, report.first + 50, bytes / 1024,
-                               kept.first);
+                               label, page.median, page.slowest, report.median, report.median + 50, bytes / 1024,
+                               kept.median);
     }
     return 0;
   } catch (const std::exception& e) {

@@ -145,6 +145,22 @@ std::string wrk_script(const std::string& file, const std::vector<std::string>& 
   return file;
 }
 
+std::size_t get_page(const api::HttpHandler& handler, const std::string& cookie, const std::string& target) {
+  api::HttpRequest request;
+  request.method = "GET";
+  request.target = target;
+  request.path = target.substr(0, target.find('?'));
+  if (target.find('?') != std::string::npos) request.query = target.substr(target.find('?') + 1);
+  request.headers.emplace_back("Cookie", cookie);
+  request.remote_address = "127.0.0.1";
+  const auto response = handler(request);
+  if (response.status != 200) {
+    throw std::runtime_error(target + " answered " + std::to_string(response.status) + ": " +
+                             response.body.substr(0, 300));
+  }
+  return response.body.size();
+}
+
 int pacing_delay_ms(int connections, int rate) { return std::max(1, connections * 1000 / rate - 1); }
 
 }  // namespace s2s::bench

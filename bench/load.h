@@ -5,10 +5,13 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "api/http.h"
 
 namespace s2s::bench {
 
@@ -28,7 +31,6 @@ class Server {
   [[nodiscard]] std::chrono::duration<double> wait_ready(int port, std::chrono::seconds limit) const;
   // Resident memory now (VmRSS), in MiB.
   [[nodiscard]] double resident_mib() const;
-  [[nodiscard]] pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = 0;
@@ -61,6 +63,27 @@ Figures wrk(const std::string& wrk, const std::string& url, const std::string& s
 std::string wrk_script(const std::string& file, const std::vector<std::string>& paths,
                        const std::pair<std::string, std::string>& credential, const std::string& method,
                        const std::string& body, int delay_ms);
+
+// Milliseconds `fn` took over `runs` runs: the median and the slowest.
+struct Timing {
+  double median = 0;
+  double slowest = 0;
+};
+template <class F>
+Timing time_runs(int runs, F&& fn) {
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms.back()};
+}
+
+// GET `target` through `handler` in process, as a browser signed in with
+// `cookie` asks for it; the body's size. Throws unless the answer is 200.
+std::size_t get_page(const api::HttpHandler& handler, const std::string& cookie, const std::string& target);
 
 // The delay that paces `connections` connections to about `rate` requests a
 // second in all, allowing a millisecond of service time per request.

@@ -113,21 +113,6 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-struct Timing {
-  double median = 0, slowest = 0;
-};
-template <class F>
-Timing time_runs(int runs, F&& fn) {
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    const auto started = Clock::now();
-    fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - started).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], ms.back()};
-}
-
 // Resident memory of a process, sampled every second on a thread of its own.
 class MemoryWatch {
  public:
@@ -265,18 +250,7 @@ int main(int argc, char** argv) {
     const auto strategic = session_for("strategic", "strategic", "");
     const auto alliance_lead = session_for("alliance.lead", "lead", fmt::format("alliance:{}", data.busiest_alliance));
     const auto page = [&](const std::string& cookie, const std::string& target) {
-      s2s::api::HttpRequest request;
-      request.method = "GET";
-      request.target = target;
-      request.path = target.substr(0, target.find('?'));
-      if (target.find('?') != std::string::npos) request.query = target.substr(target.find('?') + 1);
-      request.headers.emplace_back("Cookie", cookie);
-      request.remote_address = "127.0.0.1";
-      const auto response = handler(request);
-      if (response.status != 200) {
-        throw std::runtime_error(target + " answered " + std::to_string(response.status) + ": " +
-                                 response.body.substr(0, 300));
-      }
+      (void)get_page(handler, cookie, target);
     };
     for (const auto& [label, cookie] : {std::pair{"KPI page: England (strategic group)", strategic.second},
                                         std::pair{"KPI page: the mini region's lead", lead.second},
