@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
+#include <memory>
 #include <set>
+#include <thread>
 
 #include "cases/kinds.h"
 #include "cases/providers.h"
@@ -241,6 +244,37 @@ ScopeSql scope_conditions(soci::session& sql, const KpiScope& scope) {
   return out;
 }
 
+// Rows a report reads once: by one of the snapshot's connections, when the
+// report's queries run side by side (Counting::queries), or else on first use.
+template <class T>
+class Rows {
+ public:
+  explicit Rows(std::function<T(soci::session&)> read) : read_(std::move(read)) {}
+  void load(soci::session& sql) {
+    if (!value_) value_ = read_(sql);
+  }
+  const T& get(soci::session& sql) {
+    load(sql);
+    return *value_;
+  }
+
+ private:
+  std::function<T(soci::session&)> read_;
+  std::optional<T> value_;
+};
+
+// A row of the engagement map's query: a mini region, whether its schools
+// had a case in the year and are in an alliance, and how many there are.
+struct EngagementCount {
+  std::string mini_region;
+  bool engaged = false;
+  bool member = false;
+  int schools = 0;
+};
+
+// A day's days, for the months (YYYY-MM-DD, half days).
+using DaySum = std::pair<std::string, double>;
+
 // What a report's KPIs are counted from: its dates, its scope's SQL, and the
 // rows several KPIs share (the year's days, the accepted deployments, the
 // ratings, the settled deadlines), each read once, when first asked for.
@@ -278,6 +312,20 @@ class Counting {
   const ScopeSql where;
   const ReportSql q;
 
+  // The report's queries, each to run once on any connection of its
+  // snapshot; every KPI is then counted from their rows. Reads the
+  // teaching schools first, on the report's own connection: the days need them.
+  std::vector<std::function<void(soci::session&)>> queries() {
+    (void)teaching_schools();
+    // The longest first, so that the connections finish together.
+    return {[this](soci::session& s) { month_entries_.load(s); }, [this](soci::session& s) { overdue_.load(s); },
+            [this](soci::session& s) { days_.load(s); },          [this](soci::session& s) { accepted_.load(s); },
+            [this](soci::session& s) { rated_.load(s); },         [this](soci::session& s) { settled_.load(s); },
+            [this](soci::session& s) { states_.load(s); },        [this](soci::session& s) { referred_.load(s); },
+            [this](soci::session& s) { referred_before_.load(s); }, [this](soci::session& s) { engagement_.load(s); },
+            [this](soci::session& s) { month_corrections_.load(s); }};
+  }
+
   // The references of the rows `keep` takes, sorted, once each.
   template <class Keep>
   static std::vector<std::string> sorted_refs(const std::vector<Tally>& rows, Keep&& keep) {
@@ -313,54 +361,7 @@ class Counting {
   // case's school in scope, the teaching school the day counts for ("0":
   // none of the scope's), kind, funding source. A teaching school's days
   // are those its system leaders gave, to schools anywhere of the scope's phases.
-  const std::vector<Tally>& days() {
-    if (days_) return *days_;
-    std::string teaching_ids;
-    for (const auto& t : teaching_schools()) {
-      teaching_ids += (teaching_ids.empty() ? "" : ", ") + std::to_string(t.id);
-    }
-    const std::string counts_for =
-        teaching_ids.empty() ? std::string("0")
-                             : "CASE WHEN l.alliance_id IN (" + teaching_ids + ")" +
-                                   (where.phases.empty() ? "" : " AND " + where.phases) +
-                                   " THEN CAST(l.alliance_id AS TEXT) ELSE '0' END";
-    const std::string kept_rows =
-        where.full.empty() && teaching_ids.empty()
-            ? std::string()
-            : " AND (" + (where.full.empty() ? std::string("1 = 1") : where.full) +
-                  (teaching_ids.empty() ? "" : " OR (l.alliance_id IN (" + teaching_ids + ")" +
-                                                   (where.phases.empty() ? "" : " AND " + where.phases) + ")") +
-                  ")";
-    const std::vector<std::string> keys{kInNeed, q.scoped(), counts_for, "c.kind", "COALESCE(t.funding_source, '')"};
-    // The year's days in force are kept per case, system leader and funding
-    // source (deployment_day_totals); those up to an earlier day are the
-    // year's less the entries in force dated after it, few for a recent day.
-    auto days = tally(sql, keys, "t.half_days",
-                      " FROM deployment_day_totals t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn ="
-                      " c.school_urn LEFT JOIN system_leaders l ON l.id = t.system_leader_id WHERE t.academic_year = " +
-                          ReportSql::quote(scope.academic_year) + " AND t.half_days <> 0" + kept_rows,
-                      refs);
-    if (!now) {
-      const auto after =
-          tally(sql, keys, "t.half_days",
-                " FROM deployment_days t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
-                " LEFT JOIN system_leaders l ON l.id = t.system_leader_id WHERE t.day > " +
-                    q.as_of() + " AND t.day <= " + ReportSql::quote(report.to) +
-                    " AND t.half_days <> 0 AND NOT EXISTS (SELECT 1 FROM deployment_days x"
-                    " WHERE x.case_id = t.case_id AND x.corrects_entry = t.entry)" +
-                    kept_rows,
-                refs);
-      std::map<std::pair<std::vector<std::string>, std::string>, double> net;
-      for (const auto& t : days) net[{t.keys, t.reference}] += t.value;
-      for (const auto& t : after) net[{t.keys, t.reference}] -= t.value;
-      days.clear();
-      for (auto& [key, value] : net) {
-        if (std::fabs(value) > 1e-9) days.push_back(Tally{key.first, key.second, value});
-      }
-    }
-    days_ = std::move(days);
-    return *days_;
-  }
+  const std::vector<Tally>& days() { return days_.get(sql); }
 
   // A teaching school's days to schools outside the scope count, but those
   // cases are not the caller's to see: only the scope's own are listed.
@@ -370,49 +371,16 @@ class Counting {
   // an SLE deployment (made under an SLE designation, chosen when the provider
   // was proposed, that was active from acceptance to its end or the report's
   // date), the month it was given in (YYYY-MM).
-  const std::vector<Tally>& rated() {
-    if (rated_) return *rated_;
-    const std::string sle_deployment =
-        "CASE WHEN EXISTS (SELECT 1 FROM deployments d JOIN designations g ON g.id = d.designation_id"
-        " WHERE d.case_id = c.id AND d.accepted_on IS NOT NULL AND d.status IN ('active', 'ended')"
-        " AND g.designation = 'SLE' AND g.active_from <= d.accepted_on"
-        " AND (g.active_to IS NULL OR g.active_to >= COALESCE(d.ended_on, " +
-        q.end() + "))) THEN 1 ELSE 0 END";
-    rated_ = tally(sql,
-                   {"CASE WHEN " + q.grade() + " BETWEEN 1 AND 2 THEN 1 ELSE 0 END", sle_deployment,
-                    "substr(CAST(h.occurred_on AS TEXT), 1, 7)"},
-                   "1",
-                   " FROM case_history h JOIN cases c ON c.id = h.case_id" + q.schools() +
-                       " WHERE h.event = 'submit_rating' AND h.occurred_on BETWEEN " + q.from() + " AND " + q.end() +
-                       " AND NOT EXISTS (SELECT 1 FROM case_history h2 WHERE h2.case_id = h.case_id"
-                       " AND h2.event = 'submit_rating' AND h2.occurred_on BETWEEN " +
-                       q.from() + " AND " + q.end() + " AND h2.sequence > h.sequence)",
-                   refs);
-    return *rated_;
-  }
+  const std::vector<Tally>& rated() { return rated_.get(sql); }
 
-  // Support requests opened between two quoted dates. keys: the school, a self-referral.
-  std::vector<Tally> referred(const std::string& from, const std::string& to) {
-    return tally(sql, {"CAST(c.school_urn AS TEXT)", "CASE WHEN " + q.field("source") + " = 'self' THEN 1 ELSE 0 END"},
-                 "1",
-                 " FROM cases c" + q.schools() + " WHERE c.kind = 'support_request' AND c.opened_on BETWEEN " + from +
-                     " AND " + to,
-                 refs);
-  }
+  // Support requests opened in the year to the report's date, and in the
+  // whole year before. keys: the school, a self-referral.
+  const std::vector<Tally>& referred() { return referred_.get(sql); }
+  const std::vector<Tally>& referred_before() { return referred_before_.get(sql); }
 
   // Deployments accepted in the year (the case's match). keys: withdrawn
   // since, opened on, accepted on.
-  const std::vector<Tally>& accepted() {
-    if (accepted_) return *accepted_;
-    accepted_ = tally(sql,
-                      {"CASE WHEN d.status = 'withdrawn' AND d.ended_on <= " + q.as_of() + " THEN 1 ELSE 0 END",
-                       "CAST(c.opened_on AS TEXT)", "CAST(d.accepted_on AS TEXT)"},
-                      "1",
-                      " FROM deployments d JOIN cases c ON c.id = d.case_id" + q.schools() +
-                          " WHERE d.accepted_on BETWEEN " + q.from() + " AND " + q.end(),
-                      refs);
-    return *accepted_;
-  }
+  const std::vector<Tally>& accepted() { return accepted_.get(sql); }
 
   // The working days from referral to match of each accepted deployment.
   const std::vector<int>& waits() {
@@ -434,36 +402,219 @@ class Counting {
   // The report and contact deadlines that count: met or late by the
   // report's date, or passed unmet (overdue, or settled or cancelled only
   // after it). keys: contact or report, met in time.
-  const std::vector<Tally>& settled() {
-    if (settled_) return *settled_;
-    settled_ = tally(sql,
-                     {"CASE WHEN dl.purpose = 'designation_review.contact' THEN 'contact' ELSE 'report' END",
-                      "CASE WHEN dl.status = 'met' AND dl.settled_on <= " + q.as_of() + " THEN 1 ELSE 0 END"},
-                     "1",
-                     " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
-                         " WHERE dl.purpose IN ('designation_review.contact', 'risk_assessment.report', "
-                         "'pupil_premium.report') AND dl.due_on BETWEEN " +
-                         q.from() + " AND " + ReportSql::quote(report.to) +
-                         " AND ((dl.status IN ('met', 'late') AND dl.settled_on <= " + q.as_of() +
-                         ") OR (dl.due_on < " + q.as_of() + " AND (dl.settled_on IS NULL OR dl.settled_on > " +
-                         q.as_of() + ")))",
-                     refs);
-    return *settled_;
-  }
+  const std::vector<Tally>& settled() { return settled_.get(sql); }
 
-  // Deadlines passed by the report's date and not met, late or cancelled by then.
-  [[nodiscard]] std::string passed_deadlines() const {
-    return " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() + " WHERE dl.due_on < " + q.as_of() +
-           " AND (dl.settled_on IS NULL OR dl.settled_on > " + q.as_of() + ")";
-  }
+  // The scope's cases opened by the report's date, by kind and their state on it.
+  const std::vector<Tally>& states() { return states_.get(sql); }
+
+  // Deadlines passed by the report's date and not met, late or cancelled by
+  // then: listed (with_overdue_items, in OverdueItem's order, working days
+  // late not yet counted), else only counted (one Tally; one per deadline with references).
+  struct Overdue {
+    std::vector<OverdueItem> items;
+    std::vector<Tally> counted;
+  };
+  const Overdue& overdue() { return overdue_.get(sql); }
+
+  const std::vector<EngagementCount>& engagement() { return engagement_.get(sql); }
+
+  // The days given to the scope's schools by day: every entry dated in the
+  // year, and (to take off) those a later entry corrected.
+  const std::vector<DaySum>& month_entries() { return month_entries_.get(sql); }
+  const std::vector<DaySum>& month_corrections() { return month_corrections_.get(sql); }
 
  private:
+  std::vector<Tally> read_days(soci::session& s) const {
+    std::string teaching_ids;
+    for (const auto& t : *teaching_schools_) {
+      teaching_ids += (teaching_ids.empty() ? "" : ", ") + std::to_string(t.id);
+    }
+    const std::string counts_for =
+        teaching_ids.empty() ? std::string("0")
+                             : "CASE WHEN l.alliance_id IN (" + teaching_ids + ")" +
+                                   (where.phases.empty() ? "" : " AND " + where.phases) +
+                                   " THEN CAST(l.alliance_id AS TEXT) ELSE '0' END";
+    const std::string kept_rows =
+        where.full.empty() && teaching_ids.empty()
+            ? std::string()
+            : " AND (" + (where.full.empty() ? std::string("1 = 1") : where.full) +
+                  (teaching_ids.empty() ? "" : " OR (l.alliance_id IN (" + teaching_ids + ")" +
+                                                   (where.phases.empty() ? "" : " AND " + where.phases) + ")") +
+                  ")";
+    const std::vector<std::string> keys{kInNeed, q.scoped(), counts_for, "c.kind", "COALESCE(t.funding_source, '')"};
+    // The year's days in force are kept per case, system leader and funding
+    // source (deployment_day_totals); those up to an earlier day are the
+    // year's less the entries in force dated after it, few for a recent day.
+    auto days = tally(s, keys, "t.half_days",
+                      " FROM deployment_day_totals t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn ="
+                      " c.school_urn LEFT JOIN system_leaders l ON l.id = t.system_leader_id WHERE t.academic_year = " +
+                          ReportSql::quote(scope.academic_year) + " AND t.half_days <> 0" + kept_rows,
+                      refs);
+    if (now) return days;
+    const auto after =
+        tally(s, keys, "t.half_days",
+              " FROM deployment_days t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
+              " LEFT JOIN system_leaders l ON l.id = t.system_leader_id WHERE t.day > " +
+                  q.as_of() + " AND t.day <= " + ReportSql::quote(report.to) +
+                  " AND t.half_days <> 0 AND NOT EXISTS (SELECT 1 FROM deployment_days x"
+                  " WHERE x.case_id = t.case_id AND x.corrects_entry = t.entry)" +
+                  kept_rows,
+              refs);
+    std::map<std::pair<std::vector<std::string>, std::string>, double> net;
+    for (const auto& t : days) net[{t.keys, t.reference}] += t.value;
+    for (const auto& t : after) net[{t.keys, t.reference}] -= t.value;
+    days.clear();
+    for (auto& [key, value] : net) {
+      if (std::fabs(value) > 1e-9) days.push_back(Tally{key.first, key.second, value});
+    }
+    return days;
+  }
+
+  std::vector<Tally> read_rated(soci::session& s) const {
+    const std::string sle_deployment =
+        "CASE WHEN EXISTS (SELECT 1 FROM deployments d JOIN designations g ON g.id = d.designation_id"
+        " WHERE d.case_id = c.id AND d.accepted_on IS NOT NULL AND d.status IN ('active', 'ended')"
+        " AND g.designation = 'SLE' AND g.active_from <= d.accepted_on"
+        " AND (g.active_to IS NULL OR g.active_to >= COALESCE(d.ended_on, " +
+        q.end() + "))) THEN 1 ELSE 0 END";
+    return tally(s,
+                 {"CASE WHEN " + q.grade() + " BETWEEN 1 AND 2 THEN 1 ELSE 0 END", sle_deployment,
+                  "substr(CAST(h.occurred_on AS TEXT), 1, 7)"},
+                 "1",
+                 " FROM case_history h JOIN cases c ON c.id = h.case_id" + q.schools() +
+                     " WHERE h.event = 'submit_rating' AND h.occurred_on BETWEEN " + q.from() + " AND " + q.end() +
+                     " AND NOT EXISTS (SELECT 1 FROM case_history h2 WHERE h2.case_id = h.case_id"
+                     " AND h2.event = 'submit_rating' AND h2.occurred_on BETWEEN " +
+                     q.from() + " AND " + q.end() + " AND h2.sequence > h.sequence)",
+                 refs);
+  }
+
+  // Support requests opened between two quoted dates.
+  std::vector<Tally> read_referred(soci::session& s, const std::string& from, const std::string& to) const {
+    return tally(s, {"CAST(c.school_urn AS TEXT)", "CASE WHEN " + q.field("source") + " = 'self' THEN 1 ELSE 0 END"},
+                 "1",
+                 " FROM cases c" + q.schools() + " WHERE c.kind = 'support_request' AND c.opened_on BETWEEN " + from +
+                     " AND " + to,
+                 refs);
+  }
+
+  std::vector<Tally> read_accepted(soci::session& s) const {
+    return tally(s,
+                 {"CASE WHEN d.status = 'withdrawn' AND d.ended_on <= " + q.as_of() + " THEN 1 ELSE 0 END",
+                  "CAST(c.opened_on AS TEXT)", "CAST(d.accepted_on AS TEXT)"},
+                 "1",
+                 " FROM deployments d JOIN cases c ON c.id = d.case_id" + q.schools() +
+                     " WHERE d.accepted_on BETWEEN " + q.from() + " AND " + q.end(),
+                 refs);
+  }
+
+  std::vector<Tally> read_settled(soci::session& s) const {
+    return tally(s,
+                 {"CASE WHEN dl.purpose = 'designation_review.contact' THEN 'contact' ELSE 'report' END",
+                  "CASE WHEN dl.status = 'met' AND dl.settled_on <= " + q.as_of() + " THEN 1 ELSE 0 END"},
+                 "1",
+                 " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
+                     " WHERE dl.purpose IN ('designation_review.contact', 'risk_assessment.report', "
+                     "'pupil_premium.report') AND dl.due_on BETWEEN " +
+                     q.from() + " AND " + ReportSql::quote(report.to) +
+                     " AND ((dl.status IN ('met', 'late') AND dl.settled_on <= " + q.as_of() + ") OR (dl.due_on < " +
+                     q.as_of() + " AND (dl.settled_on IS NULL OR dl.settled_on > " + q.as_of() + ")))",
+                 refs);
+  }
+
+  // A case's state on an earlier date is its state now unless it moved
+  // since the day before (then its history says).
+  std::vector<Tally> read_states(soci::session& s) const {
+    const auto day_before = workflow::format_date(std::chrono::sys_days(as_of) - std::chrono::days(1));
+    return tally(s,
+                 {"c.kind", now ? std::string("c.state")
+                                : "CASE WHEN c.updated_at < " + ReportSql::quote(day_before) +
+                                      " THEN c.state ELSE COALESCE((SELECT h.to_state FROM case_history h WHERE "
+                                      "h.case_id = c.id AND h.occurred_on <= " +
+                                      q.as_of() + " ORDER BY h.sequence DESC LIMIT 1), c.state) END"},
+                 "1", " FROM cases c" + q.schools() + " WHERE c.opened_on <= " + q.as_of(), refs);
+  }
+
+  Overdue read_overdue(soci::session& s) const {
+    // Up to today nothing is settled after the report's date, so the
+    // deadlines passed are those never settled (deadlines_unsettled).
+    const std::string unmet =
+        now ? " AND dl.settled_on IS NULL" : " AND (dl.settled_on IS NULL OR dl.settled_on > " + q.as_of() + ")";
+    const std::string passed = " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
+                               " WHERE dl.due_on < " + q.as_of() + unmet;
+    Overdue out;
+    if (!scope.with_overdue_items) {
+      out.counted = tally(s, {}, "1", passed, refs);
+      return out;
+    }
+    soci::rowset<soci::row> rows =
+        s.prepare << "SELECT c.reference, c.kind, c.school_urn, s.name, dl.purpose, CAST(dl.due_on AS TEXT)" + passed +
+                         " ORDER BY dl.due_on, c.reference, dl.purpose";
+    for (const auto& r : rows) {
+      out.items.push_back(OverdueItem{row_text(r, 0), row_text(r, 1), static_cast<int>(row_integer(r, 2)),
+                                      row_text(r, 3), row_text(r, 4), row_text(r, 5), 0});
+    }
+    return out;
+  }
+
+  // Over every school, the year's cases' schools as one set (read through
+  // cases_opened); over an area's, a search of each school's own cases.
+  std::vector<EngagementCount> read_engagement(soci::session& s) const {
+    const std::string opened = q.from() + " AND " + q.end();
+    const std::string engaged =
+        q.condition().empty()
+            ? "s.urn IN (SELECT c.school_urn FROM cases c WHERE c.opened_on BETWEEN " + opened + ")"
+            : "EXISTS (SELECT 1 FROM cases c WHERE c.school_urn = s.urn AND c.opened_on BETWEEN " + opened + ")";
+    soci::rowset<soci::row> rows =
+        s.prepare << "SELECT COALESCE(m.mini_region, ''), CASE WHEN " + engaged +
+                         " THEN 1 ELSE 0 END,"
+                         " CASE WHEN s.urn IN (SELECT school_urn FROM alliance_members)"
+                         " OR s.urn IN (SELECT lead_school_urn FROM alliances) THEN 1 ELSE 0 END, count(*)"
+                         " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
+                         (q.condition().empty() ? "" : " WHERE " + q.condition()) + " GROUP BY 1, 2, 3";
+    std::vector<EngagementCount> out;
+    for (const auto& r : rows) {
+      out.push_back({row_text(r, 0), row_integer(r, 1) != 0, row_integer(r, 2) != 0,
+                     static_cast<int>(row_integer(r, 3))});
+    }
+    return out;
+  }
+
+  // Every entry of the year, and those a later entry corrected (each by its
+  // own day): their difference is the entries in force, without testing
+  // each of the year's entries for a correction (corrections are few).
+  // Summed by day in the database (a date groups faster than text).
+  std::vector<DaySum> read_month_days(soci::session& s, bool corrected) const {
+    const std::string scoped = q.condition().empty() ? std::string() : " JOIN cases c ON c.id = t.case_id" + q.schools();
+    const std::string in_year = " t.day BETWEEN " + q.from() + " AND " + q.end() + " AND t.half_days <> 0";
+    const std::string from_where =
+        corrected ? " FROM deployment_days x JOIN deployment_days t ON t.case_id = x.case_id AND t.entry = "
+                    "x.corrects_entry" +
+                        scoped + " WHERE x.corrects_entry IS NOT NULL AND" + in_year
+                  : " FROM deployment_days t" + scoped + " WHERE" + in_year;
+    soci::rowset<soci::row> rows =
+        s.prepare << "SELECT CAST(d AS TEXT), CAST(v AS DOUBLE PRECISION) FROM (SELECT t.day AS d, sum(t.half_days) AS v" +
+                         from_where + " GROUP BY t.day) g";
+    std::vector<DaySum> out;
+    for (const auto& r : rows) out.emplace_back(row_text(r, 0), row_number(r, 1));
+    return out;
+  }
+
   std::optional<std::vector<TeachingSchool>> teaching_schools_;
-  std::optional<std::vector<Tally>> days_;
-  std::optional<std::vector<Tally>> rated_;
-  std::optional<std::vector<Tally>> accepted_;
   std::optional<std::vector<int>> waits_;
-  std::optional<std::vector<Tally>> settled_;
+  Rows<std::vector<Tally>> days_{[this](soci::session& s) { return read_days(s); }};
+  Rows<std::vector<Tally>> rated_{[this](soci::session& s) { return read_rated(s); }};
+  Rows<std::vector<Tally>> referred_{[this](soci::session& s) { return read_referred(s, q.from(), q.end()); }};
+  Rows<std::vector<Tally>> referred_before_{[this](soci::session& s) {
+    return read_referred(s, fmt::format("'{:04}-09-01'", first_year - 1), fmt::format("'{:04}-08-31'", first_year));
+  }};
+  Rows<std::vector<Tally>> accepted_{[this](soci::session& s) { return read_accepted(s); }};
+  Rows<std::vector<Tally>> settled_{[this](soci::session& s) { return read_settled(s); }};
+  Rows<std::vector<Tally>> states_{[this](soci::session& s) { return read_states(s); }};
+  Rows<Overdue> overdue_{[this](soci::session& s) { return read_overdue(s); }};
+  Rows<std::vector<EngagementCount>> engagement_{[this](soci::session& s) { return read_engagement(s); }};
+  Rows<std::vector<DaySum>> month_entries_{[this](soci::session& s) { return read_month_days(s, false); }};
+  Rows<std::vector<DaySum>> month_corrections_{[this](soci::session& s) { return read_month_days(s, true); }};
 };
 
 // A KPI counted per teaching school: each one's part (against `each`, when
@@ -545,12 +696,11 @@ void count_self_referrals(Counting& c, Kpi& k) {
     }
     return static_cast<double>(out.size());
   };
-  const auto opened = c.referred(c.q.from(), c.q.end());
+  const auto& opened = c.referred();
   k.numerator = distinct_schools(opened, true);
   k.denominator = distinct_schools(opened, false);
   k.actual = k.numerator;
-  k.previous = distinct_schools(
-      c.referred(fmt::format("'{:04}-09-01'", c.first_year - 1), fmt::format("'{:04}-08-31'", c.first_year)), true);
+  k.previous = distinct_schools(c.referred_before(), true);
   k.status = "none";
   k.references = Counting::sorted_refs(opened, Counting::key_is(1, "1"));
 }
@@ -586,19 +736,9 @@ void count_referral_to_match(Counting& c, Kpi& k, double quant) {
 void count_referral_to_match_median(Counting& c, Kpi& k) { count_referral_to_match(c, k, 0.5); }
 void count_referral_to_match_p90(Counting& c, Kpi& k) { count_referral_to_match(c, k, 0.9); }
 
-// Open cases, and the report's open cases by phase. A case's state on an
-// earlier date is its state now unless it moved since the day before (then
-// its history says).
+// Open cases, and the report's open cases by phase.
 void count_open_cases(Counting& c, Kpi& k) {
-  const auto day_before = workflow::format_date(std::chrono::sys_days(c.as_of) - std::chrono::days(1));
-  const auto states = tally(
-      c.sql,
-      {"c.kind", c.now ? std::string("c.state")
-                       : "CASE WHEN c.updated_at < " + ReportSql::quote(day_before) +
-                             " THEN c.state ELSE COALESCE((SELECT h.to_state FROM case_history h WHERE h.case_id ="
-                             " c.id AND h.occurred_on <= " +
-                             c.q.as_of() + " ORDER BY h.sequence DESC LIMIT 1), c.state) END"},
-      "1", " FROM cases c" + c.q.schools() + " WHERE c.opened_on <= " + c.q.as_of(), c.refs);
+  const auto& states = c.states();
   const auto kinds = all_kinds();
   const auto open = [&](const Tally& t) -> std::optional<workflow::Phase> {
     const auto* kind = kinds->find(t.keys[0]);
@@ -619,29 +759,31 @@ void count_open_cases(Counting& c, Kpi& k) {
 
 // Overdue deadlines, and (when asked for) the report's list of them.
 void count_overdue(Counting& c, Kpi& k) {
-  const std::string passed = c.passed_deadlines();
-  const auto overdue = tally(c.sql, {}, "1", passed, c.refs);
-  for (const auto& t : overdue) k.numerator += t.value;
+  const auto& overdue = c.overdue();
+  if (!c.scope.with_overdue_items) {
+    for (const auto& t : overdue.counted) k.numerator += t.value;
+    k.references = Counting::sorted_refs(overdue.counted, Counting::all_rows);
+  } else {
+    k.numerator = static_cast<double>(overdue.items.size());
+    std::set<std::string> references;
+    for (const auto& item : overdue.items) {
+      if (c.refs) references.insert(item.reference);
+    }
+    k.references.assign(references.begin(), references.end());
+    std::map<std::string, int> late_by;  // per due day: many deadlines share one
+    for (auto item : overdue.items) {
+      auto [known, added] = late_by.try_emplace(item.due_on, 0);
+      if (added) {
+        if (const auto due = workflow::parse_date(item.due_on)) {
+          known->second = c.calendar.working_days_between(*due, c.as_of);
+        }
+      }
+      item.working_days_late = known->second;
+      c.report.overdue.push_back(std::move(item));
+    }
+  }
   k.actual = k.numerator;
   k.status = k.numerator == 0 ? "green" : "red";
-  k.references = Counting::sorted_refs(overdue, Counting::all_rows);
-  if (!c.scope.with_overdue_items) return;
-  soci::rowset<soci::row> rows =
-      c.sql.prepare << "SELECT c.reference, c.kind, c.school_urn, s.name, dl.purpose, CAST(dl.due_on AS TEXT)" +
-                           passed + " ORDER BY dl.due_on, c.reference, dl.purpose";
-  std::map<std::string, int> late_by;  // per due day: many deadlines share one
-  for (const auto& r : rows) {
-    OverdueItem item{row_text(r, 0), row_text(r, 1), static_cast<int>(row_integer(r, 2)), row_text(r, 3),
-                     row_text(r, 4), row_text(r, 5), 0};
-    auto [known, added] = late_by.try_emplace(item.due_on, 0);
-    if (added) {
-      if (const auto due = workflow::parse_date(item.due_on)) {
-        known->second = c.calendar.working_days_between(*due, c.as_of);
-      }
-    }
-    item.working_days_late = known->second;
-    c.report.overdue.push_back(std::move(item));
-  }
 }
 
 // One KPI of the plans: what it is, and how it is counted.
@@ -731,31 +873,15 @@ void count_funding(Counting& c) {
 
 // The engagement map: schools per mini region with and without a case or an alliance.
 void count_engagement(Counting& c) {
-  // Over every school, the year's cases' schools as one set (read through
-  // cases_opened); over an area's, a search of each school's own cases.
-  const std::string opened = c.q.from() + " AND " + c.q.end();
-  const std::string engaged =
-      c.q.condition().empty()
-          ? "s.urn IN (SELECT c.school_urn FROM cases c WHERE c.opened_on BETWEEN " + opened + ")"
-          : "EXISTS (SELECT 1 FROM cases c WHERE c.school_urn = s.urn AND c.opened_on BETWEEN " + opened + ")";
-  soci::rowset<soci::row> rows =
-      c.sql.prepare << "SELECT COALESCE(m.mini_region, ''), CASE WHEN " + engaged +
-                           " THEN 1 ELSE 0 END,"
-                           " CASE WHEN s.urn IN (SELECT school_urn FROM alliance_members)"
-                           " OR s.urn IN (SELECT lead_school_urn FROM alliances) THEN 1 ELSE 0 END, count(*)"
-                           " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
-                           (c.q.condition().empty() ? "" : " WHERE " + c.q.condition()) + " GROUP BY 1, 2, 3";
   std::map<std::string, EngagementRow> regions;
-  for (const auto& r : rows) {
-    EngagementRow& row = regions[row_text(r, 0)];
-    row.mini_region = row_text(r, 0);
-    const bool engaged = row_integer(r, 1) != 0;
-    const bool member = row_integer(r, 2) != 0;
-    const auto n = static_cast<int>(row_integer(r, 3));
+  for (const auto& counted : c.engagement()) {
+    EngagementRow& row = regions[counted.mini_region];
+    row.mini_region = counted.mini_region;
+    const int n = counted.schools;
     row.schools += n;
-    row.with_case += engaged ? n : 0;
-    row.in_alliance += member ? n : 0;
-    row.with_neither += !engaged && !member ? n : 0;
+    row.with_case += counted.engaged ? n : 0;
+    row.in_alliance += counted.member ? n : 0;
+    row.with_neither += !counted.engaged && !counted.member ? n : 0;
   }
   for (auto& [region, row] : regions) c.report.engagement.push_back(row);
 }
@@ -772,26 +898,15 @@ void count_months(Counting& c) {
     const auto name = fmt::format("{:04}-{:02}", static_cast<int>(m.year()), static_cast<unsigned>(m.month()));
     months[name].month = name;
   }
-  // Every entry of the month less those a later entry corrected (each by its
-  // own day): the same as the entries in force, without testing each of the
-  // year's entries for a correction (corrections are few). Summed by day in
-  // the database (a date groups faster than text) and by month here.
-  const std::string scoped = c.q.condition().empty() ? std::string() : " JOIN cases c ON c.id = t.case_id" + c.q.schools();
-  const std::string in_year = " t.day BETWEEN " + c.q.from() + " AND " + c.q.end() + " AND t.half_days <> 0";
-  const auto add_by_month = [&](const std::string& from_where, double sign) {
-    soci::rowset<soci::row> rows =
-        c.sql.prepare << "SELECT CAST(d AS TEXT), CAST(v AS DOUBLE PRECISION) FROM (SELECT t.day AS d, sum(t.half_days) AS v" +
-                             from_where + " GROUP BY t.day) g";
-    for (const auto& r : rows) {
-      if (const auto m = months.find(row_text(r, 0).substr(0, 7)); m != months.end()) {
-        m->second.days += sign * row_number(r, 1) / 2.0;
-      }
+  // Every entry of the month less those a later entry corrected, summed by
+  // day in the database and by month here.
+  const auto add_by_month = [&](const std::vector<DaySum>& days, double sign) {
+    for (const auto& [day, half_days] : days) {
+      if (const auto m = months.find(day.substr(0, 7)); m != months.end()) m->second.days += sign * half_days / 2.0;
     }
   };
-  add_by_month(" FROM deployment_days t" + scoped + " WHERE" + in_year, 1);
-  add_by_month(" FROM deployment_days x JOIN deployment_days t ON t.case_id = x.case_id AND t.entry = x.corrects_entry" +
-                   scoped + " WHERE x.corrects_entry IS NOT NULL AND" + in_year,
-               -1);
+  add_by_month(c.month_entries(), 1);
+  add_by_month(c.month_corrections(), -1);
   for (const auto& t : c.rated()) {
     if (const auto m = months.find(t.keys[2]); m != months.end()) {
       m->second.ratings += static_cast<int>(t.value);
@@ -814,47 +929,64 @@ void count_waits(Counting& c) {
   }
 }
 
-// One report on a connection whose snapshot is already open.
-KpiReport report_on(workflow::Database::Connection& connection, const workflow::Calendar& calendar,
-                    const KpiScope& scope, std::chrono::year_month_day today) {
-  if (!is_academic_year(scope.academic_year)) {
-    throw workflow::InvalidInput("academic year must look like 2026/27, got '" + scope.academic_year + "'",
-                                 "academic_year");
+// One report on a connection whose snapshot is already open: its scope
+// checked, then its queries (Counting::queries), then the counting.
+class ReportRun {
+ public:
+  ReportRun(workflow::Database::Connection& connection, const workflow::Calendar& calendar, const KpiScope& scope,
+            std::chrono::year_month_day today) {
+    if (!is_academic_year(scope.academic_year)) {
+      throw workflow::InvalidInput("academic year must look like 2026/27, got '" + scope.academic_year + "'",
+                                   "academic_year");
+    }
+    const int first_year = std::stoi(scope.academic_year.substr(0, 4));
+    if (first_year < 1900) {
+      throw workflow::InvalidInput("academic year " + scope.academic_year + " is before 1900/01", "academic_year");
+    }
+    report_.scope = scope;
+    report_.from = fmt::format("{:04}-09-01", first_year);
+    report_.to = fmt::format("{:04}-08-31", first_year + 1);
+    if (!scope.as_of && workflow::format_date(today) < report_.from) {
+      throw workflow::InvalidInput(
+          "academic year " + scope.academic_year + " has not started: it begins on " + report_.from, "academic_year");
+    }
+    const auto as_of = scope.as_of.value_or(today);
+    if (std::chrono::sys_days(as_of) > std::chrono::sys_days(today)) {
+      throw workflow::InvalidInput("as_of " + workflow::format_date(as_of) + " is after today", "as_of");
+    }
+    report_.as_of = workflow::format_date(as_of);
+    if (report_.as_of < report_.from) {
+      throw workflow::InvalidInput(
+          "as_of " + report_.as_of + " is before the academic year " + scope.academic_year + " starts on " + report_.from,
+          "as_of");
+    }
+    counting_ = std::make_unique<Counting>(connection, calendar, report_.scope, today, report_, first_year);
   }
-  const int first_year = std::stoi(scope.academic_year.substr(0, 4));
-  if (first_year < 1900) {
-    throw workflow::InvalidInput("academic year " + scope.academic_year + " is before 1900/01", "academic_year");
+
+  [[nodiscard]] std::vector<std::function<void(soci::session&)>> queries() { return counting_->queries(); }
+
+  KpiReport count() {
+    for (const auto& definition : kKpis) {
+      Kpi k = kpi(definition.id, definition.name, definition.definition, definition.target, definition.unit);
+      definition.count(*counting_, k);
+      report_.kpis.push_back(std::move(k));
+    }
+    count_funding(*counting_);
+    count_engagement(*counting_);
+    count_months(*counting_);
+    count_waits(*counting_);
+    counting_.reset();
+    return std::move(report_);
   }
-  KpiReport report;
-  report.scope = scope;
-  report.from = fmt::format("{:04}-09-01", first_year);
-  report.to = fmt::format("{:04}-08-31", first_year + 1);
-  if (!scope.as_of && workflow::format_date(today) < report.from) {
-    throw workflow::InvalidInput(
-        "academic year " + scope.academic_year + " has not started: it begins on " + report.from, "academic_year");
-  }
-  const auto as_of = scope.as_of.value_or(today);
-  if (std::chrono::sys_days(as_of) > std::chrono::sys_days(today)) {
-    throw workflow::InvalidInput("as_of " + workflow::format_date(as_of) + " is after today", "as_of");
-  }
-  report.as_of = workflow::format_date(as_of);
-  if (report.as_of < report.from) {
-    throw workflow::InvalidInput(
-        "as_of " + report.as_of + " is before the academic year " + scope.academic_year + " starts on " + report.from,
-        "as_of");
-  }
-  Counting counting(connection, calendar, scope, today, report, first_year);
-  for (const auto& definition : kKpis) {
-    Kpi k = kpi(definition.id, definition.name, definition.definition, definition.target, definition.unit);
-    definition.count(counting, k);
-    report.kpis.push_back(std::move(k));
-  }
-  count_funding(counting);
-  count_engagement(counting);
-  count_months(counting);
-  count_waits(counting);
-  return report;
-}
+
+ private:
+  KpiReport report_;
+  std::unique_ptr<Counting> counting_;
+};
+
+// How many connections a report's queries are shared out over (PostgreSQL):
+// one for each core, as each query keeps one busy.
+std::size_t report_spread() { return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4); }
 
 }  // namespace
 
@@ -865,12 +997,19 @@ std::vector<KpiReport> kpi_reports(workflow::Database& db, const workflow::Calen
   try {
     // One snapshot for every report, so that their figures agree while cases move on.
     connection.begin_snapshot();
-    if (connection.backend() == workflow::Backend::postgresql) {
-      // The report's queries are costed high enough to be compiled, which
-      // costs more (tens of milliseconds each) than it saves here.
-      connection.session() << "SET LOCAL jit = off";
+    // The report's queries are costed high enough to be compiled, which
+    // costs more (tens of milliseconds each) than it saves here.
+    const std::string setup = connection.backend() == workflow::Backend::postgresql ? "SET LOCAL jit = off" : "";
+    if (!setup.empty()) connection.exec_script(setup);
+    std::vector<std::unique_ptr<ReportRun>> runs;
+    std::vector<std::function<void(soci::session&)>> queries;
+    for (const auto& scope : scopes) {
+      runs.push_back(std::make_unique<ReportRun>(connection, calendar, scope, today));
+      for (auto& query : runs.back()->queries()) queries.push_back(std::move(query));
     }
-    for (const auto& scope : scopes) reports.push_back(report_on(connection, calendar, scope, today));
+    // On PostgreSQL, side by side on connections that share the snapshot.
+    workflow::run_in_snapshot(db, connection, queries, report_spread(), setup);
+    for (auto& run : runs) reports.push_back(run->count());
     connection.rollback();  // nothing was written
   } catch (...) {
     connection.rethrow_translated();

@@ -5,6 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
+#include <vector>
+
 #include "cases/case_list.h"
 #include "cases/kpis.h"
 #include "cases/progress_report.h"
@@ -19,6 +23,11 @@ namespace s2s::web {
 namespace report_pages {
 
 namespace json = boost::json;
+
+// The most teaching schools a KPI or chart lists one by one; beyond this
+// (England has hundreds) the page shows those furthest below target and a
+// chart of how many gave how many days, and the CSV has every one.
+constexpr std::size_t kPartsListed = 25;
 
 // A status as people read it, with the GOV.UK tag colour.
 json::object status_tag(const std::string& status) {
@@ -157,20 +166,49 @@ json::object cells(std::initializer_list<std::string> values) {
 // The six charts of the KPI page, each from the report's own figures.
 json::array charts(const cases::KpiReport& report) {
   json::array out;
-  // Days to schools in need per teaching school, against each one's 30.
+  // Days to schools in need per teaching school, against each one's 30: a
+  // bar each, or for more than a page holds, how many gave how many days.
   if (const auto* days = find_kpi(report, "deployment_days_in_need"); days != nullptr && !days->parts.empty()) {
     Chart chart{"chart-days-in-need", "Days to schools in need, per teaching school", "", {}, {}, "", ""};
-    chart.line = ChartLine{30, "Target: 30 days each"};
     json::array rows;
     int below = 0;
-    for (const auto& p : days->parts) {
-      chart.bars.push_back({p.name, p.actual, std::nullopt, plural(p.actual, "day", "days")});
-      rows.push_back(cells({p.name, cases::figure_text(p.actual), std::string(status_tag(p.status).at("text").as_string())}));
-      if (p.actual < 30) ++below;
+    for (const auto& p : days->parts) below += p.actual < 30 ? 1 : 0;
+    const std::string summary = fmt::format(
+        "{} of {} teaching schools have given fewer than their 30 days to schools in need.", below, days->parts.size());
+    if (days->parts.size() <= kPartsListed) {
+      chart.line = ChartLine{30, "Target: 30 days each"};
+      for (const auto& p : days->parts) {
+        chart.bars.push_back({p.name, p.actual, std::nullopt, plural(p.actual, "day", "days")});
+        rows.push_back(
+            cells({p.name, cases::figure_text(p.actual), std::string(status_tag(p.status).at("text").as_string())}));
+      }
+      chart.description = summary;
+      out.push_back(chart_model(chart, false, cells({"Teaching school", "Days", "Status"}), std::move(rows)));
+    } else {
+      chart.title = "Teaching schools by days given to schools in need";
+      struct Band {
+        const char* label;
+        double below;  // days under this fall in the band
+      };
+      static constexpr Band kBands[] = {{"None", 0.5},          {"Half a day to 9½", 10}, {"10 to 19½", 20},
+                                        {"20 to 29½", 30}, {"30 or more", 1e12}};
+      std::vector<int> counts(std::size(kBands), 0);
+      for (const auto& p : days->parts) {
+        for (std::size_t i = 0; i < std::size(kBands); ++i) {
+          if (p.actual < kBands[i].below) {
+            ++counts[i];
+            break;
+          }
+        }
+      }
+      for (std::size_t i = 0; i < std::size(kBands); ++i) {
+        chart.bars.push_back({kBands[i].label, static_cast<double>(counts[i]), std::nullopt,
+                              plural(counts[i], "teaching school", "teaching schools")});
+        rows.push_back(cells({kBands[i].label, std::to_string(counts[i])}));
+      }
+      chart.description = summary + " Each one's days are in the CSV download.";
+      out.push_back(chart_model(chart, false, cells({"Days given", "Teaching schools"}), std::move(rows)));
     }
-    chart.description = fmt::format("{} of {} teaching schools have given fewer than their 30 days to schools in need.",
-                                    below, days->parts.size());
-    out.push_back(chart_model(chart, false, cells({"Teaching school", "Days", "Status"}), std::move(rows)));
   }
   // The year month by month: days, then ratings.
   {
@@ -276,12 +314,39 @@ api::HttpResponse kpis(PageContext& ctx) {
   const std::string query = scope_query(scope);
   json::array rows;
   for (const auto& k : report.kpis) {
+    // Each teaching school's part, or for more than a page holds, those
+    // furthest below their own target, with the rest in the CSV.
+    std::vector<const cases::KpiPart*> shown;
+    std::string parts_note;
+    if (k.parts.size() <= kPartsListed) {
+      for (const auto& p : k.parts) shown.push_back(&p);
+    } else {
+      int on_target = 0;
+      for (const auto& p : k.parts) {
+        if (p.status == "green") {
+          ++on_target;
+        } else if (!p.target.empty()) {
+          shown.push_back(&p);
+        }
+      }
+      std::stable_sort(shown.begin(), shown.end(),
+                       [](const cases::KpiPart* a, const cases::KpiPart* b) { return a->actual < b->actual; });
+      if (shown.size() > kPartsListed) shown.resize(kPartsListed);
+      parts_note = k.parts.front().target.empty()
+                       ? fmt::format("{} teaching schools: each one's figure is in the CSV download.", k.parts.size())
+                       : fmt::format("{} of {} teaching schools are on track for their own target{}. Every teaching "
+                                     "school's figure is in the CSV download.",
+                                     on_target, k.parts.size(),
+                                     shown.empty() ? std::string()
+                                                   : fmt::format("; the {} furthest below it are listed",
+                                                                 shown.size()));
+    }
     json::array parts;
-    for (const auto& p : k.parts) {
-      parts.push_back(json::object{{"name", p.name},
-                                   {"figure", figure(p.actual, k.unit)},
-                                   {"target", p.target},
-                                   {"tag", status_tag(p.status)}});
+    for (const auto* p : shown) {
+      parts.push_back(json::object{{"name", p->name},
+                                   {"figure", figure(p->actual, k.unit)},
+                                   {"target", p->target},
+                                   {"tag", status_tag(p->status)}});
     }
     rows.push_back(json::object{{"id", k.id},
                                 {"name", k.name},
@@ -293,7 +358,8 @@ api::HttpResponse kpis(PageContext& ctx) {
                                 {"tag", status_tag(k.status)},
                                 {"definition", k.definition},
                                 {"cases", "/kpis/" + k.id + "?" + query},
-                                {"parts", parts}});
+                                {"parts", parts},
+                                {"parts_note", parts_note}});
   }
   json::array years;
   for (const std::string& y : {year_before(current), current}) {

@@ -2,6 +2,9 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <tuple>
+
 #include "workflow/timestamp.h"
 
 namespace s2s::workflow {
@@ -430,6 +433,12 @@ std::vector<ClaimedTimer> CaseStore::claim_due_timers(const std::string& owner, 
     row.deadline_id = deadline_id;
     out.push_back(row);
   }
+  // RETURNING gives the rows in no set order: fire them in the order they
+  // fell due, so that a case's history runs in date order (its reminder
+  // before its deadline passing).
+  std::sort(out.begin(), out.end(), [](const ClaimedTimer& a, const ClaimedTimer& b) {
+    return std::tie(a.fire_on, a.id) < std::tie(b.fire_on, b.id);
+  });
   return out;
 }
 
@@ -460,6 +469,118 @@ void CaseStore::insert_outbox(std::optional<std::int64_t> case_id, const std::st
   st.o_payload = payload;
   st.o_now = now;
   execute_once(st.outbox, backend_);
+}
+
+namespace {
+
+// "1, 2, 3": ids the database gave, spliced as numbers.
+std::string id_list(const std::vector<std::int64_t>& ids) {
+  std::string out;
+  for (const auto id : ids) out += (out.empty() ? "" : ", ") + std::to_string(id);
+  return out;
+}
+
+// Runs `query` once, its placeholders bound in order to `values` (which
+// must outlive the call): a statement whose number of rows varies.
+void execute_bound(soci::session& sql, const std::string& query, std::vector<std::string>& values) {
+  soci::statement st(sql);
+  for (auto& value : values) st.exchange(soci::use(value));
+  st.alloc();
+  st.prepare(query);
+  st.define_and_bind();
+  st.execute(true);
+}
+
+}  // namespace
+
+std::vector<std::int64_t> CaseStore::mark_timers_fired(const std::vector<std::int64_t>& ids, const std::string& owner,
+                                                       const std::string& now) {
+  std::vector<std::int64_t> out;
+  if (ids.empty()) return out;
+  soci::rowset<soci::row> rows =
+      (sql_.prepare << "UPDATE timers SET status = 'fired', fired_at = :now, lease_owner = NULL,"
+                       " lease_expires_at = NULL WHERE id IN (" +
+                           id_list(ids) + ") AND status = 'pending' AND lease_owner = :owner RETURNING id",
+       soci::use(now), soci::use(owner));
+  for (const auto& r : rows) out.push_back(row_integer(r, 0));
+  return out;
+}
+
+std::vector<CaseRow> CaseStore::bump_versions(const std::map<std::int64_t, int>& counts,
+                                              const std::string& updated_at) {
+  std::vector<CaseRow> out;
+  if (counts.empty()) return out;
+  std::vector<std::int64_t> ids;
+  std::string more;  // the cases bumped by more than one
+  for (const auto& [id, n] : counts) {
+    ids.push_back(id);
+    if (n > 1) more += " WHEN " + std::to_string(id) + " THEN " + std::to_string(n);
+  }
+  const std::string by = more.empty() ? "1" : "CASE id" + more + " ELSE 1 END";
+  soci::rowset<soci::row> rows =
+      (sql_.prepare << "UPDATE cases SET version = version + " + by + ", updated_at = :updated_at WHERE id IN (" +
+                           id_list(ids) + ") RETURNING id, version, kind, reference, school_urn, state, phase",
+       soci::use(updated_at));
+  for (const auto& r : rows) {
+    CaseRow row;
+    row.id = row_integer(r, 0);
+    row.version = static_cast<int>(row_integer(r, 1));
+    row.kind = row_text(r, 2);
+    row.reference = row_text(r, 3);
+    row.school_urn = static_cast<std::int32_t>(row_integer(r, 4));
+    row.state = row_text(r, 5);
+    row.phase = row_text(r, 6);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+void CaseStore::set_deadlines_overdue(const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return;
+  sql_ << "UPDATE deadlines SET status = 'overdue', settled_on = NULL WHERE id IN (" + id_list(ids) + ")";
+}
+
+void CaseStore::insert_history_rows(const std::vector<std::pair<std::int64_t, HistoryRow>>& rows) {
+  if (rows.empty()) return;
+  std::string query =
+      "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on, recorded_at,"
+      " payload, timer_id) VALUES ";
+  std::vector<std::string> values;
+  values.reserve(rows.size() * 7);
+  for (const auto& [case_id, h] : rows) {
+    const auto at = values.size();
+    const auto mark = [&](std::size_t i) { return ":v" + std::to_string(at + i); };
+    query += (at == 0 ? "(" : ", (") + std::to_string(case_id) + ", " + std::to_string(h.sequence) + ", " + mark(0) +
+             ", " + (h.from_state ? mark(1) : "NULL") + ", " + mark(2) + ", " + mark(3) + ", " + mark(4) + ", " +
+             mark(5) + ", " + mark(6) + ", " + (h.timer_id ? std::to_string(*h.timer_id) : "NULL") + ")";
+    values.push_back(h.event);
+    values.push_back(h.from_state.value_or(""));
+    values.push_back(h.to_state);
+    values.push_back(h.actor);
+    values.push_back(h.occurred_on);
+    values.push_back(h.recorded_at);
+    values.push_back(h.payload);
+    if (!h.from_state) values.erase(values.begin() + static_cast<std::ptrdiff_t>(at) + 1);
+  }
+  execute_bound(sql_, query, values);
+}
+
+void CaseStore::insert_outbox_rows(const std::vector<OutboxRow>& rows, const std::string& now) {
+  if (rows.empty()) return;
+  std::string query = "INSERT INTO outbox (case_id, message, payload, status, next_attempt_at, created_at) VALUES ";
+  std::vector<std::string> values;
+  values.reserve(rows.size() * 4);
+  for (const auto& row : rows) {
+    const auto at = values.size();
+    query += (at == 0 ? "(" : ", (") + std::to_string(row.case_id) + ", :v" + std::to_string(at) + ", :v" +
+             std::to_string(at + 1) + ", 'pending', :v" + std::to_string(at + 2) + ", :v" + std::to_string(at + 3) +
+             ")";
+    values.push_back(row.message);
+    values.push_back(row.payload);
+    values.push_back(now);
+    values.push_back(now);
+  }
+  execute_bound(sql_, query, values);
 }
 
 std::vector<ClosureRow> CaseStore::closures() {

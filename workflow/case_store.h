@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -130,7 +131,8 @@ class CaseStore {
   // Cancels the pending timers of a deadline.
   void cancel_timers(std::int64_t deadline_id);
   // Leases up to `limit` due timers (fire_on <= today, pending, no live lease)
-  // to `owner` until `lease_until`. PostgreSQL skips rows others have locked.
+  // to `owner` until `lease_until`, in the order they fell due (fire_on, id).
+  // PostgreSQL skips rows others have locked.
   [[nodiscard]] std::vector<ClaimedTimer> claim_due_timers(const std::string& owner, const std::string& today,
                                                            const std::string& now, const std::string& lease_until,
                                                            int limit);
@@ -143,6 +145,26 @@ class CaseStore {
 
   void insert_outbox(std::optional<std::int64_t> case_id, const std::string& message, const std::string& payload,
                      const std::string& now);
+
+  // The same writes for many rows in one statement each, whatever their
+  // number, for timers fired together (Engine::fire_due_timers).
+  // Marks those of `ids` still pending and leased to `owner` fired; returns them.
+  [[nodiscard]] std::vector<std::int64_t> mark_timers_fired(const std::vector<std::int64_t>& ids,
+                                                            const std::string& owner, const std::string& now);
+  // Bumps each case's version by its count (case id to count), as
+  // bump_version does by one; returns the cases found, version the new one.
+  [[nodiscard]] std::vector<CaseRow> bump_versions(const std::map<std::int64_t, int>& counts,
+                                                   const std::string& updated_at);
+  // Overdue, and not settled, as set_deadline_status(id, "overdue", nullopt) makes one.
+  void set_deadlines_overdue(const std::vector<std::int64_t>& ids);
+  // (case id, row) pairs.
+  void insert_history_rows(const std::vector<std::pair<std::int64_t, HistoryRow>>& rows);
+  struct OutboxRow {
+    std::int64_t case_id = 0;
+    std::string message;
+    std::string payload;
+  };
+  void insert_outbox_rows(const std::vector<OutboxRow>& rows, const std::string& now);
 
   [[nodiscard]] std::vector<ClosureRow> closures();
   void insert_closure(const std::string& day, const std::string& reason, const std::string& actor,

@@ -8,7 +8,9 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -224,6 +226,17 @@ Database::Connection Database::acquire() {
                                 std::to_string(pool.options.pool_size) + ")");
     }
   }
+  return take(lock);
+}
+
+std::optional<Database::Connection> Database::try_acquire() {
+  std::unique_lock lock(impl_->mutex);
+  if (impl_->idle.empty() && impl_->open >= impl_->options.pool_size) return std::nullopt;
+  return take(lock);
+}
+
+Database::Connection Database::take(std::unique_lock<std::mutex>& lock) {
+  Impl& pool = *impl_;
   if (!pool.idle.empty()) {
     auto pooled = std::move(pool.idle.back());
     pool.idle.pop_back();
@@ -297,6 +310,22 @@ void Database::Connection::begin() {
 
 void Database::Connection::begin_snapshot() {
   exec_script(backend() == Backend::sqlite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  in_transaction_ = true;
+}
+
+std::string Database::Connection::export_snapshot() {
+  if (backend() != Backend::postgresql) throw ConfigError("only PostgreSQL shares a snapshot between connections");
+  std::string name;
+  *session_ << "SELECT pg_export_snapshot()", soci::into(name);
+  return name;
+}
+
+void Database::Connection::begin_snapshot(const std::string& name) {
+  if (backend() != Backend::postgresql) throw ConfigError("only PostgreSQL shares a snapshot between connections");
+  // The name is the server's own (export_snapshot), quoted all the same.
+  std::string quoted;
+  for (const char c : name) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  exec_script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '" + quoted + "'");
   in_transaction_ = true;
 }
 
@@ -381,6 +410,55 @@ std::string row_text(const soci::row& row, std::size_t column) {
     default:
       return std::to_string(row_integer(row, column));
   }
+}
+
+void run_in_snapshot(Database& db, Database::Connection& main,
+                     const std::vector<std::function<void(soci::session&)>>& jobs, std::size_t spread,
+                     const std::string& setup) {
+  std::vector<Database::Connection> helpers;
+  if (main.backend() == Backend::postgresql && jobs.size() > 1 && spread > 1) {
+    const std::string snapshot = main.export_snapshot();
+    while (helpers.size() + 1 < std::min(spread, jobs.size())) {
+      auto helper = db.try_acquire();
+      if (!helper) break;
+      try {
+        helper->begin_snapshot(snapshot);
+        if (!setup.empty()) helper->exec_script(setup);
+      } catch (...) {
+        helper->rollback();
+        break;  // main carries on with what it has
+      }
+      helpers.push_back(std::move(*helper));
+    }
+  }
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex first_mutex;
+  std::exception_ptr first;
+  // Takes the next job until none is left or one has failed.
+  const auto work = [&](Database::Connection& connection) {
+    try {
+      for (auto i = next++; i < jobs.size() && !failed; i = next++) jobs[i](connection.session());
+    } catch (...) {
+      failed = true;
+      std::exception_ptr translated;
+      try {
+        connection.rethrow_translated();
+      } catch (...) {
+        translated = std::current_exception();
+      }
+      std::lock_guard lock(first_mutex);
+      if (!first) first = translated;
+    }
+  };
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(helpers.size());
+    for (auto& helper : helpers) threads.emplace_back([&work, &helper] { work(helper); });
+    work(main);
+  }  // joined
+  for (auto& helper : helpers) helper.rollback();  // nothing was written
+  if (first) std::rethrow_exception(first);
 }
 
 bool execute_once(soci::statement& statement, Backend backend) {

@@ -2,13 +2,17 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <typeindex>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace soci {
 class session;
@@ -70,6 +74,9 @@ class Database {
   // Throws DatabaseUnavailable when none frees up within acquire_timeout or a
   // new one cannot be opened.
   [[nodiscard]] Connection acquire();
+  // A connection if one is free or the pool may open one now; nullopt, at
+  // once, when every connection is in use (for work that can do without).
+  [[nodiscard]] std::optional<Connection> try_acquire();
 
   // Runs fn(soci::session&), or fn(Connection&), in one transaction on a
   // pooled connection: commits when fn returns, rolls back and rethrows when it
@@ -98,6 +105,8 @@ class Database {
  private:
   struct Impl;
   explicit Database(std::unique_ptr<Impl> impl);
+  // The idle connection, or a new one in a slot the caller saw free.
+  Connection take(std::unique_lock<std::mutex>& lock);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -118,6 +127,13 @@ class Database::Connection {
   // BEGIN, which reads one snapshot in WAL mode and takes no write lock.
   // End it with rollback() (or let the lease go).
   void begin_snapshot();
+  // PostgreSQL only: the open snapshot's name (pg_export_snapshot), which
+  // other connections pass to begin_snapshot to read the same state of the
+  // database while this transaction stays open.
+  [[nodiscard]] std::string export_snapshot();
+  // PostgreSQL only: a read-only snapshot transaction that sees exactly the
+  // exported snapshot `name`.
+  void begin_snapshot(const std::string& name);
   void commit();
   // Rolls back if a transaction is open; never throws. Marks the connection
   // broken when the server is gone, so the pool replaces it.
@@ -152,6 +168,17 @@ class Database::Connection {
   bool broken_ = false;
   bool in_transaction_ = false;
 };
+
+// Runs each job, fn(session), in the read snapshot open on `main`
+// (begin_snapshot), shared out over up to `spread` connections in all: on
+// PostgreSQL, connections free in the pool import main's snapshot and take
+// jobs in turn beside it, each after running `setup` (SQL; may be empty). On
+// SQLite, or with no connection free, main runs every job in order. Jobs
+// must only read, and write nothing they share. Once every job has stopped,
+// the first one's exception is rethrown (translated, as from transact).
+void run_in_snapshot(Database& db, Database::Connection& main,
+                     const std::vector<std::function<void(soci::session&)>>& jobs, std::size_t spread,
+                     const std::string& setup);
 
 // Runs a statement kept with a connection (Connection::local) for at most one
 // row; true when it returned one. SQLite's is reset at once, since SQLite

@@ -9,7 +9,9 @@
 #include <cmath>
 #include <cctype>
 #include <charconv>
+#include <map>
 #include <mutex>
+#include <set>
 
 #include "workflow/case_store.h"
 #include "workflow/date.h"
@@ -182,17 +184,21 @@ struct Engine::Impl {
     return overdue_remains;
   }
 
+  // A notification's payload: what it says (`extra`) and the case it is about.
+  static std::string notification_payload(const CaseRow& row, std::string_view event, boost::json::object extra) {
+    extra["case_id"] = row.id;
+    extra["reference"] = row.reference;
+    extra["kind"] = row.kind;
+    extra["school_urn"] = row.school_urn;
+    extra["event"] = event;
+    extra["state"] = row.state;
+    return boost::json::serialize(extra);
+  }
+
   void queue_notifications(CaseStore& store, const CaseRow& row, std::string_view event,
                            const std::vector<EventContext::Notification>& notifications, const std::string& now) {
     for (const auto& n : notifications) {
-      boost::json::object payload = n.extra;
-      payload["case_id"] = row.id;
-      payload["reference"] = row.reference;
-      payload["kind"] = row.kind;
-      payload["school_urn"] = row.school_urn;
-      payload["event"] = event;
-      payload["state"] = row.state;
-      store.insert_outbox(row.id, n.message, boost::json::serialize(payload), now);
+      store.insert_outbox(row.id, n.message, notification_payload(row, event, n.extra), now);
     }
   }
 
@@ -390,8 +396,78 @@ struct Engine::Impl {
     queue_notifications(store, row, timer.event, {{passed ? "deadline_passed" : "deadline_reminder", payload}}, now);
   }
 
+  static bool is_deadline_event(const ClaimedTimer& timer) {
+    return timer.event == kReminderDue || timer.event == kDeadlinePassed;
+  }
+
+  // Fires a batch's reminders and passed deadlines together, each write one
+  // statement for them all (as apply_deadline_event writes one timer's), in
+  // the batch's order; then the rest one by one. A case with a kind's own
+  // timer in the batch has all its timers fired one by one, in order.
+  // Adds to report's fired and skipped; throws on the first failure.
+  void fire_together(CaseStore& store, const std::vector<ClaimedTimer>& claimed, const std::string& owner,
+                     const std::string& now, const Calendar& cal, FireReport& report) {
+    std::set<std::int64_t> alone_cases;
+    for (const auto& t : claimed) {
+      if (!is_deadline_event(t)) alone_cases.insert(t.case_id);
+    }
+    std::vector<std::int64_t> ids;
+    for (const auto& t : claimed) {
+      if (!alone_cases.contains(t.case_id)) ids.push_back(t.id);
+    }
+    const auto marked = store.mark_timers_fired(ids, owner, now);
+    const std::set<std::int64_t> fired(marked.begin(), marked.end());
+    report.skipped += ids.size() - fired.size();  // cancelled, or taken over after our lease ran out
+    std::vector<const ClaimedTimer*> timers;
+    std::map<std::int64_t, int> per_case;
+    for (const auto& t : claimed) {
+      if (fired.contains(t.id)) {
+        timers.push_back(&t);
+        ++per_case[t.case_id];
+      }
+    }
+    std::map<std::int64_t, CaseRow> rows;
+    for (auto& row : store.bump_versions(per_case, now)) rows.emplace(row.id, std::move(row));
+    std::vector<std::int64_t> overdue;
+    std::vector<std::pair<std::int64_t, HistoryRow>> history;
+    std::vector<CaseStore::OutboxRow> outbox;
+    std::map<std::int64_t, int> sequence;  // each case's next version, from the first of its bump
+    for (const ClaimedTimer* timer : timers) {
+      const auto found = rows.find(timer->case_id);
+      if (found == rows.end()) {
+        throw EngineError(EngineError::Code::unknown_case, "case of timer " + std::to_string(timer->id) + " is gone");
+      }
+      const CaseRow& row = found->second;
+      auto [next, first] = sequence.try_emplace(row.id, row.version - per_case[row.id] + 1);
+      const bool passed = timer->event == kDeadlinePassed;
+      if (passed) overdue.push_back(timer->deadline_id);
+      boost::json::object payload{
+          {"deadline_id", timer->deadline_id}, {"purpose", timer->purpose}, {"due_on", timer->due_on}};
+      history.emplace_back(row.id, HistoryRow{next->second++, timer->event, row.state, row.state,
+                                              std::string(kSystemActor), timer->fire_on, now,
+                                              boost::json::serialize(payload), timer->id});
+      // The lead hears of a passed deadline (escalation); everyone on the case of a reminder.
+      payload["escalate_to"] = passed ? "lead" : "case";
+      outbox.push_back({row.id, passed ? "deadline_passed" : "deadline_reminder",
+                        notification_payload(row, timer->event, std::move(payload))});
+    }
+    store.set_deadlines_overdue(overdue);
+    store.insert_history_rows(history);
+    store.insert_outbox_rows(outbox, now);
+    report.fired += timers.size();
+    for (const auto& t : claimed) {
+      if (!alone_cases.contains(t.case_id)) continue;
+      if (!store.mark_timer_fired(t.id, owner, now)) {
+        ++report.skipped;
+      } else {
+        fire(store, t, cal);
+        ++report.fired;
+      }
+    }
+  }
+
   void fire(CaseStore& store, const ClaimedTimer& timer, const Calendar& cal) {
-    if (timer.event == kReminderDue || timer.event == kDeadlinePassed) {
+    if (is_deadline_event(timer)) {
       apply_deadline_event(store, timer);
     } else {
       // A kind's own event (an appeal window closing): it happened on the due date.
@@ -579,16 +655,21 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
     bool give_up;
   };
   std::vector<Failure> failures;
-  // Fires the batch in one transaction. With `isolate`, each timer in its own
-  // savepoint (releasing one and starting the next share a round trip), so a
-  // failure is recorded and the others commit; without, the first failure
-  // rolls the whole batch back.
+  // Fires the batch in one transaction. Without `isolate`, together
+  // (Impl::fire_together), and the first failure rolls the whole batch
+  // back; with it, each timer in its own savepoint (releasing one and
+  // starting the next share a round trip), so that a failure is recorded
+  // and the others commit.
   const auto fire_batch = [&](bool isolate) {
     report.fired = report.skipped = 0;
     failures.clear();
     db.transact([&](Database::Connection& connection) {
       CaseStore store(connection);
-      if (isolate) connection.exec_script("SAVEPOINT fire_timer");
+      if (!isolate) {
+        impl_->fire_together(store, claimed, owner, now, *cal, report);
+        return;
+      }
+      connection.exec_script("SAVEPOINT fire_timer");
       for (const ClaimedTimer& timer : claimed) {
         try {
           if (!store.mark_timer_fired(timer.id, owner, now)) {
@@ -598,13 +679,12 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
             ++report.fired;
           }
         } catch (const std::exception& e) {
-          if (!isolate) throw;
           connection.exec_script("ROLLBACK TO SAVEPOINT fire_timer");
           failures.push_back({timer.id, e.what(), timer.attempts, timer.attempts >= impl_->options.max_timer_attempts});
         }
-        if (isolate) connection.exec_script("RELEASE SAVEPOINT fire_timer; SAVEPOINT fire_timer");
+        connection.exec_script("RELEASE SAVEPOINT fire_timer; SAVEPOINT fire_timer");
       }
-      if (isolate) connection.exec_script("RELEASE SAVEPOINT fire_timer");
+      connection.exec_script("RELEASE SAVEPOINT fire_timer");
       for (const Failure& f : failures) {
         // Back off a minute per attempt so a failing timer does not spin.
         const auto retry_at = format_timestamp(now_time + std::chrono::minutes(1) * std::max(1, f.attempts));

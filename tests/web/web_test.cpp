@@ -2,6 +2,7 @@
 // emailed link through a real SMTP server, sessions, CSRF, scope, the action
 // forms, stale pages, self-referral, headers and assets. The browser journeys
 // are in tests/web/*.spec.mjs (Playwright).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
@@ -354,6 +355,42 @@ TEST_F(WebTest, TheKpiPageShowsTheReportOfThePersonsScopeAndNoOneElses) {
   EXPECT_EQ(lead.get("/kpis/no_such_kpi").status, 404);
   // A lead cannot widen the scope by the address.
   EXPECT_EQ(lead.get("/kpis?mini_region=Lincolnshire").status, 403);
+}
+
+// England has hundreds of teaching schools: the KPI page lists those
+// furthest below their own target, charts how many gave how many days, and
+// leaves every one's figure to the CSV.
+TEST_F(WebTest, AKpiPageOverManyTeachingSchoolsListsThoseFurthestBelowTarget) {
+  for (int i = 1; i <= 30; ++i) {
+    (void)cases::create_alliance(*app_.db, fmt::format("Fold Test Alliance {:02}", i), demo_.deployed_school_urn);
+  }
+  const auto teaching_schools = cases::alliance_names(*app_.db).size();
+  ASSERT_GT(teaching_schools, 25U);
+  Visitor strategic = signed_in("strategic");
+  const auto page = strategic.get("/kpis");
+  ASSERT_EQ(page.status, 200) << page.body;
+  const auto rows_of = [&](const std::string& name) {
+    const std::string cell = "<td class=\"govuk-table__cell govuk-body-s\">" + name;
+    std::size_t n = 0;
+    for (auto at = page.body.find(cell); at != std::string::npos; at = page.body.find(cell, at + 1)) ++n;
+    return n;
+  };
+  // The new alliances have given no days: the 25 listed are theirs, and no
+  // KPI without a target per teaching school lists any.
+  EXPECT_EQ(rows_of("Fold Test Alliance"), 25U) << page.body;
+  EXPECT_TRUE(contains(page.body, fmt::format("of {} teaching schools are on track for their own target; the 25 "
+                                              "furthest below it are listed",
+                                              teaching_schools)))
+      << page.body;
+  EXPECT_TRUE(contains(page.body, fmt::format("{} teaching schools: each one", teaching_schools))) << page.body;
+  EXPECT_TRUE(contains(page.body, "Teaching schools by days given to schools in need"));
+  EXPECT_TRUE(contains(page.body, "30 or more"));
+  // The CSV has every one of them.
+  const auto csv = strategic.get("/kpis.csv");
+  ASSERT_EQ(csv.status, 200);
+  for (int i = 1; i <= 30; ++i) {
+    EXPECT_TRUE(contains(csv.body, fmt::format("Fold Test Alliance {:02}", i))) << i;
+  }
 }
 
 TEST_F(WebTest, TheDashboardCountsWorkingDaysWaitingAndFindsQuietDeploymentsAndDaysLeft) {

@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
+#include <atomic>
+#include <functional>
+#include <set>
 #include <thread>
+#include <vector>
 
 #include "tests/support/test_database.h"
 #include "workflow/errors.h"
@@ -158,6 +162,63 @@ TEST(SqliteOnlyDatabaseTest, UnwritablePathIsReportedWithThePath) {
   }
 }
 
+TEST(DatabaseTest, TryAcquireGivesNothingAtOnceWhenEveryConnectionIsInUse) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 1, .acquire_timeout = std::chrono::milliseconds(60000)});
+  {
+    auto held = db->acquire();
+    EXPECT_FALSE(db->try_acquire().has_value());  // at once, not after the minute acquire would wait
+  }
+  auto freed = db->try_acquire();
+  ASSERT_TRUE(freed.has_value());
+  int one = 0;
+  freed->session() << "SELECT 1", soci::into(one);
+  EXPECT_EQ(one, 1);
+}
+
+TEST(DatabaseTest, RunInSnapshotRunsEveryJobOnce) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 4});
+  create_counter(*db);
+  db->transact([](soci::session& sql) { sql << "UPDATE counter SET n = 3 WHERE id = 1"; });
+  std::vector<int> seen(12, -1);
+  std::vector<std::function<void(soci::session&)>> jobs;
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    jobs.emplace_back([&seen, i](soci::session& sql) { sql << "SELECT n FROM counter WHERE id = 1", soci::into(seen[i]); });
+  }
+  auto main = db->acquire();
+  main.begin_snapshot();
+  run_in_snapshot(*db, main, jobs, 3, "");
+  main.rollback();
+  EXPECT_EQ(seen, std::vector<int>(12, 3));
+}
+
+TEST(DatabaseTest, RunInSnapshotRethrowsAFailedJobsErrorAfterTheOthersStop) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 4});
+  create_counter(*db);
+  std::atomic<int> ran{0};
+  std::vector<std::function<void(soci::session&)>> jobs;
+  for (int i = 0; i < 6; ++i) {
+    jobs.emplace_back([&ran, i](soci::session& sql) {
+      ++ran;
+      if (i == 2) sql << "SELECT no_such_column FROM counter";
+    });
+  }
+  auto main = db->acquire();
+  main.begin_snapshot();
+  try {
+    run_in_snapshot(*db, main, jobs, 2, "");
+    FAIL() << "expected DatabaseError";
+  } catch (const DatabaseError& e) {
+    EXPECT_NE(std::string(e.what()).find("no_such_column"), std::string::npos) << e.what();
+  }
+  main.rollback();
+  EXPECT_GE(ran.load(), 3);
+  EXPECT_LE(ran.load(), 6);
+  EXPECT_EQ(read_counter(*db), 0);  // every connection went back to the pool in working order
+}
+
 TEST(PostgresOnlyDatabaseTest, SessionsRunInUtc) {
   TestDatabase test_db;
   auto db = test_db.open();
@@ -186,6 +247,34 @@ TEST(PostgresOnlyDatabaseTest, BrokenConnectionIsReplacedNotReused) {
   db->transact([&](soci::session& sql) { sql << "SELECT pg_backend_pid()", soci::into(second_pid); });
   EXPECT_NE(second_pid, 0);
   EXPECT_NE(second_pid, first_pid);
+}
+
+TEST(PostgresOnlyDatabaseTest, RunInSnapshotSharesOneSnapshotOverSeveralConnections) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 4});
+  create_counter(*db);
+  auto main = db->acquire();
+  main.begin_snapshot();
+  int before = -1;
+  main.session() << "SELECT n FROM counter WHERE id = 1", soci::into(before);  // the snapshot is taken here
+  // A write committed after the snapshot: no job may see it.
+  db->transact([](soci::session& sql) { sql << "UPDATE counter SET n = 9 WHERE id = 1"; });
+  constexpr std::size_t kJobs = 8;
+  std::vector<int> seen(kJobs, -1);
+  std::vector<int> pids(kJobs, 0);
+  std::vector<std::function<void(soci::session&)>> jobs;
+  for (std::size_t i = 0; i < kJobs; ++i) {
+    jobs.emplace_back([&, i](soci::session& sql) {
+      sql << "SELECT pg_sleep(0.05)";  // long enough for the other connection to take a job too
+      sql << "SELECT n, pg_backend_pid() FROM counter WHERE id = 1", soci::into(seen[i]), soci::into(pids[i]);
+    });
+  }
+  run_in_snapshot(*db, main, jobs, 2, "SET LOCAL jit = off");
+  main.rollback();
+  EXPECT_EQ(before, 0);
+  EXPECT_EQ(seen, std::vector<int>(kJobs, 0));
+  EXPECT_EQ(std::set<int>(pids.begin(), pids.end()).size(), 2U) << "the jobs ran on one connection";
+  EXPECT_EQ(read_counter(*db), 9);
 }
 
 TEST(PostgresOnlyDatabaseTest, UnreachableServerIsDatabaseUnavailableNamingIt) {

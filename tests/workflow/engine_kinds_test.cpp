@@ -113,6 +113,71 @@ TEST_F(EngineKindsTest, AnAppealWindowClosingUnheardMakesContactDueWithinTenWork
   EXPECT_EQ(contact.status, "open");
 }
 
+// A batch of due timers is fired together: reminders and passed deadlines
+// of several cases, each case's in order, beside a kind's own event, which
+// moves its case as the machine says. Every write is as one firing makes it.
+TEST_F(EngineKindsTest, ABatchOfDueTimersFiresTogetherEachCaseInOrder) {
+  at("2026-11-02");
+  const Case review = at_panel_decision();
+  engine_->apply(review.id, "panel_de_designates", {{"reason", "standards"}}, "lead:amy", d("2026-11-02"));
+  std::vector<Case> referrals;
+  for (const int urn : {120588, 148502, 144871}) {
+    referrals.push_back(engine_->open_case("support_request", urn, {{"source", "lead"}, {"summary", "maths"}},
+                                           "lead:amy", d("2026-11-02")));
+  }
+  // Each referral's decision was due on 9 November, its reminder on 5 November.
+  at("2026-11-30");
+  const auto report = engine_->fire_due_timers("batch", 100, seconds(60));
+  EXPECT_EQ(report.claimed, 7u);
+  EXPECT_EQ(report.fired, 7u);
+  EXPECT_EQ(report.skipped, 0u);
+  EXPECT_EQ(report.failed, 0u);
+
+  EXPECT_EQ(engine_->get(review.id).state, "contact_due");
+  EXPECT_EQ(engine_->history(review.id).back().event, "appeal_window_closes");
+  for (const Case& c : referrals) {
+    const Case after = engine_->get(c.id);
+    EXPECT_EQ(after.version, 3);
+    EXPECT_EQ(after.state, "referred");
+    EXPECT_TRUE(after.overdue);
+    const auto history = engine_->history(c.id);
+    ASSERT_EQ(history.size(), 3u);
+    EXPECT_EQ(history[1].sequence, 2);
+    EXPECT_EQ(history[1].event, "reminder_due");
+    EXPECT_EQ(history[1].occurred_on, d("2026-11-05"));
+    EXPECT_EQ(history[2].sequence, 3);
+    EXPECT_EQ(history[2].event, "deadline_passed");
+    EXPECT_EQ(history[2].occurred_on, d("2026-11-10"));
+    EXPECT_EQ(history[2].from_state, std::optional<std::string>("referred"));
+    EXPECT_EQ(history[2].actor, "system");
+    ASSERT_TRUE(history[2].timer_id.has_value());
+    const auto& payload = history[2].payload;
+    EXPECT_EQ(payload.at("purpose").as_string(), "support_request.triage");
+    EXPECT_EQ(payload.at("due_on").as_string(), "2026-11-09");
+    EXPECT_EQ(engine_->deadlines(c.id)[0].status, "overdue");
+
+    auto connection = db_->acquire();
+    soci::rowset<soci::row> rows =
+        (connection.session().prepare << "SELECT message, CAST(payload AS TEXT) FROM outbox WHERE case_id = :c"
+                                         " AND message LIKE 'deadline%' ORDER BY id",
+         soci::use(static_cast<long long>(c.id)));
+    std::vector<std::pair<std::string, boost::json::object>> outbox;
+    for (const auto& r : rows) {
+      outbox.emplace_back(r.get<std::string>(0), boost::json::parse(r.get<std::string>(1)).as_object());
+    }
+    ASSERT_EQ(outbox.size(), 2u);
+    EXPECT_EQ(outbox[0].first, "deadline_reminder");
+    EXPECT_EQ(outbox[0].second.at("escalate_to").as_string(), "case");
+    EXPECT_EQ(outbox[1].first, "deadline_passed");
+    EXPECT_EQ(outbox[1].second.at("escalate_to").as_string(), "lead");
+    EXPECT_EQ(outbox[1].second.at("reference").as_string(), c.reference);
+    EXPECT_EQ(outbox[1].second.at("event").as_string(), "deadline_passed");
+    EXPECT_EQ(outbox[1].second.at("state").as_string(), "referred");
+  }
+  EXPECT_EQ(testing::count_rows(*db_, "SELECT count(*) FROM timers WHERE status = 'fired' AND lease_owner IS NULL"), 7);
+  EXPECT_EQ(engine_->fire_due_timers("batch", 100, seconds(60)).claimed, 0u) << "fired timers never fire again";
+}
+
 // A de-designation that becomes final (here, the appeal window closing
 // unheard) ends the reviewed designation that day, in the same transaction;
 // the leads of open deployments made under it hear of it, and matching
