@@ -1,14 +1,17 @@
 #include "cases/demo.h"
 
+#include <fmt/format.h>
 #include <soci/soci.h>
 
 #include <functional>
 
 #include "cases/gias_import.h"
+#include "cases/need.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "workflow/date.h"
 #include "workflow/embedded.h"
+#include "workflow/timestamp.h"
 
 namespace s2s::cases {
 namespace {
@@ -118,6 +121,23 @@ DemoData load_demo(workflow::Engine& engine) {
     SchoolEdit ssif;
     ssif.ssif_eligible = true;
     (void)edit_school(db, 148502, ssif, demo.ago(0));
+  }
+  // A report card (docs/need.md): Saltfleet Marsh's latest inspection, four
+  // months ago, found achievement in urgent improvement. It is in need by
+  // that alone (its requires improvement of 2023 is older, and it is in no
+  // Category 5/6 area), and nobody has reached it yet.
+  {
+    const auto on = demo.ago(120);
+    const std::string day = fmt::format("{:02}/{:02}/{:04}", static_cast<unsigned>(on.day()),
+                                        static_cast<unsigned>(on.month()), static_cast<int>(on.year()));
+    (void)import_ofsted(db,
+                        "URN,Inspection start date,Safeguarding standards,Inclusion,Curriculum and teaching,"
+                        "Achievement,Attendance and behaviour,Personal development and wellbeing,Leadership and "
+                        "governance\n120588," +
+                            day +
+                            ",Met,Expected standard,Expected standard,Urgent improvement,Expected standard,Strong "
+                            "standard,Needs attention\n",
+                        workflow::format_timestamp(engine.now()));
   }
 
   // The alliance: led by a Derbyshire teaching school, its members across the region.

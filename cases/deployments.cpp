@@ -436,6 +436,16 @@ ScopeCondition scope_condition(const workflow::Actor& actor) {
   return lead;
 }
 
+ScopeCondition school_scope_condition(const workflow::Actor& actor) {
+  if (actor.role == "system_leader") return {"1 = 0", {}};
+  ScopeCondition scope = scope_condition(actor);
+  // The case's school is the school: c.school_urn reads s.urn.
+  for (auto at = scope.sql.find("c.school_urn"); at != std::string::npos; at = scope.sql.find("c.school_urn", at)) {
+    scope.sql.replace(at, 12, "s.urn");
+  }
+  return scope;
+}
+
 void add_scope_condition(workflow::SqlQuery& sql, const workflow::Actor& actor) {
   const auto scope = scope_condition(actor);
   sql.add(scope.sql, scope.values);

@@ -54,6 +54,11 @@ struct ScopeCondition {
   std::vector<std::string> values;  // bound as text, in order
 };
 [[nodiscard]] ScopeCondition scope_condition(const workflow::Actor& actor);
+// The same rules over schools alone, `s` (schools): the schools whose cases
+// the actor sees by place (a lead's mini region or alliance and phases, an LA
+// officer's LA, a school's own, every school for admins and the strategic
+// group); none for a system leader, whose scope is the cases they work on.
+[[nodiscard]] ScopeCondition school_scope_condition(const workflow::Actor& actor);
 // Appends scope_condition(actor) to a list's query (workflow/sql_query.h),
 // its values bound.
 void add_scope_condition(workflow::SqlQuery& sql, const workflow::Actor& actor);

@@ -33,67 +33,6 @@ void append_utf8(std::string& out, char32_t c) {
   }
 }
 
-struct Record {
-  std::size_t line = 0;  // where the record starts, counting from 1
-  std::vector<std::string> fields;
-};
-
-// RFC 4180 records: quoted fields may hold commas, doubled quotes and line
-// breaks; CRLF or LF line ends.
-std::vector<Record> parse_csv(std::string_view text) {
-  std::vector<Record> records;
-  Record current;
-  std::string field;
-  std::size_t line = 1;
-  current.line = 1;
-  bool quoted = false;
-  bool any = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (c == '\n') ++line;
-        field += c;
-      }
-      continue;
-    }
-    if (c == '"') {
-      quoted = true;
-      any = true;
-    } else if (c == ',') {
-      current.fields.push_back(std::move(field));
-      field.clear();
-      any = true;
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      if (any || !field.empty()) {
-        current.fields.push_back(std::move(field));
-        records.push_back(std::move(current));
-      }
-      field.clear();
-      current = Record{};
-      any = false;
-      ++line;
-      current.line = line;
-    } else {
-      field += c;
-      any = true;
-    }
-  }
-  if (any || !field.empty()) {
-    current.fields.push_back(std::move(field));
-    records.push_back(std::move(current));
-  }
-  return records;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -135,7 +74,7 @@ struct Columns {
   int type, trust_code, trust_name, town, postcode, open_date, close_date, ofsted_rating, ofsted_date;
 };
 
-Columns locate(const Record& header) {
+Columns locate(const CsvRecord& header) {
   const auto find = [&](std::string_view name) {
     for (std::size_t i = 0; i < header.fields.size(); ++i) {
       if (trim(header.fields[i]) == name) return static_cast<int>(i);
@@ -166,7 +105,7 @@ Columns locate(const Record& header) {
                  find("OfstedLastInsp")};
 }
 
-std::optional<School> read_school(const Record& record, const Columns& col, std::vector<std::string>& problems) {
+std::optional<School> read_school(const CsvRecord& record, const Columns& col, std::vector<std::string>& problems) {
   const auto at = [&](int index) -> std::string_view {
     if (index < 0 || static_cast<std::size_t>(index) >= record.fields.size()) return {};
     return trim(record.fields[static_cast<std::size_t>(index)]);
@@ -239,6 +178,61 @@ std::optional<School> read_school(const Record& record, const Columns& col, std:
 
 }  // namespace
 
+std::vector<CsvRecord> csv_records(std::string_view text) {
+  std::vector<CsvRecord> records;
+  CsvRecord current;
+  std::string field;
+  std::size_t line = 1;
+  current.line = 1;
+  bool quoted = false;
+  bool any = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field += c;
+      }
+      continue;
+    }
+    if (c == '"') {
+      quoted = true;
+      any = true;
+    } else if (c == ',') {
+      current.fields.push_back(std::move(field));
+      field.clear();
+      any = true;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      if (any || !field.empty()) {
+        current.fields.push_back(std::move(field));
+        records.push_back(std::move(current));
+      }
+      field.clear();
+      current = CsvRecord{};
+      any = false;
+      ++line;
+      current.line = line;
+    } else {
+      field += c;
+      any = true;
+    }
+  }
+  if (any || !field.empty()) {
+    current.fields.push_back(std::move(field));
+    records.push_back(std::move(current));
+  }
+  return records;
+}
+
+
 std::string to_utf8(std::string_view bytes, TextEncoding& detected) {
   if (bytes.starts_with("\xEF\xBB\xBF")) {
     // The mark says UTF-8: text that is not is refused, never stored as it is.
@@ -276,7 +270,7 @@ std::string to_utf8(std::string_view bytes, TextEncoding& detected) {
 GiasRows read_gias(std::string_view bytes, const GiasProgress& progress, std::size_t progress_every) {
   GiasRows out;
   const std::string text = to_utf8(bytes, out.encoding);
-  const auto records = parse_csv(text);
+  const auto records = csv_records(text);
   if (records.empty()) throw GiasFormatError("the file is empty");
   const Columns columns = locate(records.front());
   const std::size_t total = records.size() - 1;

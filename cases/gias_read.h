@@ -24,6 +24,16 @@ class GiasFormatError : public workflow::Refused {
 
 enum class TextEncoding { utf8, utf8_bom, windows_1252 };
 
+// One CSV record and the line of the file it starts on (from 1).
+struct CsvRecord {
+  std::size_t line = 0;
+  std::vector<std::string> fields;
+};
+
+// The records of CSV text (RFC 4180: quoted fields may hold commas, doubled
+// quotes and line breaks; CRLF or LF line ends); blank lines are skipped.
+[[nodiscard]] std::vector<CsvRecord> csv_records(std::string_view text);
+
 // The text as UTF-8: a UTF-8 BOM is dropped (and text after it that is not
 // UTF-8 is a GiasFormatError naming the line); text that is not valid UTF-8
 // is read as Windows-1252 (GIAS extracts come in both). Sets `detected`.

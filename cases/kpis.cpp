@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cases/kinds.h"
+#include "cases/need.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "workflow/case_kind.h"
@@ -100,11 +101,6 @@ class ReportSql {
   std::string as_of_;
 };
 
-// Schools in need, as the LTT plan's footnote iii defines them: SSIF-eligible,
-// and/or graded Requires Improvement (3) by Ofsted AND in a Category 5/6 area
-// (NULL, for a school not on the register, is not in need).
-constexpr const char* kInNeed =
-    "CASE WHEN s.ssif_eligible OR (s.ofsted_grade = 3 AND s.category_5_6) THEN 1 ELSE 0 END";
 constexpr double kDaysPerTeachingSchool = 30;
 
 // One group of rows: its keys (as text), the case reference when the rows are
@@ -299,7 +295,11 @@ class Counting {
         now(std::chrono::sys_days(as_of) >= std::chrono::sys_days(today)),
         refs(scope.with_references),
         where(scope_conditions(sql, scope)),
-        q(connection.backend(), where.full, report.from, std::min(report.to, report.as_of), report.as_of) {}
+        q(connection.backend(), where.full, report.from, std::min(report.to, report.as_of), report.as_of),
+        rules(need_rules(connection)),
+        need(need_sql(rules)) {
+    report.need_criteria = need_criteria_text(rules);
+  }
 
   soci::session& sql;
   const workflow::Calendar& calendar;
@@ -311,6 +311,10 @@ class Counting {
   const bool refs;
   const ScopeSql where;
   const ReportSql q;
+  // Schools in need under the criteria in force (docs/need.md): a school not
+  // on the register (NULL) is not in need.
+  const std::vector<NeedRule> rules;
+  const NeedSql need;
 
   // The report's queries, each to run once on any connection of its
   // snapshot; every KPI is then counted from their rows. Reads the
@@ -441,20 +445,22 @@ class Counting {
                   (teaching_ids.empty() ? "" : " OR (l.alliance_id IN (" + teaching_ids + ")" +
                                                    (where.phases.empty() ? "" : " AND " + where.phases) + ")") +
                   ")";
-    const std::vector<std::string> keys{kInNeed, q.scoped(), counts_for, "c.kind", "COALESCE(t.funding_source, '')"};
+    const std::vector<std::string> keys{"CASE WHEN " + need.position + " > 0 THEN 1 ELSE 0 END", q.scoped(), counts_for,
+                                        "c.kind", "COALESCE(t.funding_source, '')"};
     // The year's days in force are kept per case, system leader and funding
     // source (deployment_day_totals); those up to an earlier day are the
     // year's less the entries in force dated after it, few for a recent day.
     auto days = tally(s, keys, "t.half_days",
                       " FROM deployment_day_totals t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn ="
-                      " c.school_urn LEFT JOIN system_leaders l ON l.id = t.system_leader_id WHERE t.academic_year = " +
+                      " c.school_urn" + need.join + " LEFT JOIN system_leaders l ON l.id = t.system_leader_id"
+                      " WHERE t.academic_year = " +
                           ReportSql::quote(scope.academic_year) + " AND t.half_days <> 0" + kept_rows,
                       refs);
     if (now) return days;
     const auto after =
         tally(s, keys, "t.half_days",
-              " FROM deployment_days t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
-              " LEFT JOIN system_leaders l ON l.id = t.system_leader_id WHERE t.day > " +
+              " FROM deployment_days t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = c.school_urn" +
+                  need.join + " LEFT JOIN system_leaders l ON l.id = t.system_leader_id WHERE t.day > " +
                   q.as_of() + " AND t.day <= " + ReportSql::quote(report.to) +
                   " AND t.half_days <> 0 AND NOT EXISTS (SELECT 1 FROM deployment_days x"
                   " WHERE x.case_id = t.case_id AND x.corrects_entry = t.entry)" +
@@ -807,7 +813,9 @@ constexpr KpiDefinition kKpis[] = {
      "Strategic School Improvement Fund eligibility criteria and/or those that are graded 'Requires Improvement' by "
      "Ofsted and are located in challenging areas of the country ... 'Category 5 & 6' Areas\": a school "
      "SSIF-eligible, or graded requires improvement AND in a Category 5/6 area (a school graded requires "
-     "improvement elsewhere, or a good school in such an area, is not in need).",
+     "improvement elsewhere, or a good school in such an area, is not in need). That is the default for graded "
+     "judgements; a school whose latest inspection gave a report card is judged by the report card criteria, and "
+     "the criteria in force are listed with the report.",
      "at least 30", "days", count_days_in_need},
     {"risk_assessment_days", "Risk assessment days, per teaching school",
      "Days logged in the academic year (corrections applied) on risk assessments by each teaching school's system "

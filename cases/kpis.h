@@ -119,6 +119,9 @@ struct KpiReport {
   std::vector<MonthRow> months;             // September to the report's month
   std::vector<WaitBand> referral_to_match;  // 0-5, 6-10, 11-20, 21-40, more than 40 working days
   std::vector<OverdueItem> overdue;  // with_overdue_items only; oldest first
+  // The criteria in force that made a school in need (docs/need.md), in
+  // words, one a rule, in the order they are tried.
+  std::vector<std::string> need_criteria;
 };
 
 // Every figure is counted by the database over the scope's schools, in one

@@ -118,6 +118,12 @@ Document document(const ProgressReport& r) {
       "Each figure is for the academic year to the day shown: {} to {} ({}), beside {} to {} ({}). Made on {}.",
       now_label, long_date(r.current.as_of), r.current.scope.academic_year, before_label, long_date(r.earlier.as_of),
       r.earlier.scope.academic_year, long_date(r.made_on)));
+  if (!r.current.need_criteria.empty()) {
+    std::string criteria;
+    for (const auto& c : r.current.need_criteria) criteria += (criteria.empty() ? "" : "; ") + c;
+    doc.intro.push_back("Schools in need, under the criteria in force (the first a school meets says why): " +
+                        criteria + ".");
+  }
 
   Section kpis{"KPIs", {}, Table{}, ""};
   kpis.table->header = {"KPI", "Target", before_label, now_label, "Change", "Status"};

@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include "cases/need.h"
 #include "cases/providers.h"
 #include "workflow/date.h"
 #include "workflow/sql_query.h"
@@ -14,11 +15,12 @@ namespace {
 using workflow::row_integer;
 using workflow::row_text;
 
-constexpr const char* kSchoolSelect =
+// With why the school is in need under the criteria in force (need.h).
+const std::string kSchoolSelect = std::string(
     "SELECT s.urn, s.name, s.la_code, s.la_name, m.mini_region, s.phase, s.status, s.trust_code,"
     " s.trust_name, s.ofsted_grade, CAST(s.ofsted_date AS TEXT), CASE WHEN s.ssif_eligible THEN 1"
-    " ELSE 0 END, CASE WHEN s.category_5_6 THEN 1 ELSE 0 END, s.type, s.phase_group"
-    " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE ";
+    " ELSE 0 END, CASE WHEN s.category_5_6 THEN 1 ELSE 0 END, s.type, s.phase_group, ") +
+    need_because_sql() + " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE ";
 
 School school_from(const soci::row& row) {
   School s;
@@ -37,6 +39,7 @@ School school_from(const soci::row& row) {
   s.category_5_6 = row_integer(row, 12) != 0;
   s.type = row_text(row, 13);
   s.phase_group = row_text(row, 14);
+  if (row.get_indicator(15) != soci::i_null) s.need = row_text(row, 15);
   return s;
 }
 
@@ -89,13 +92,7 @@ std::string phase_groups_text() {
   return out;
 }
 
-std::optional<std::string> in_need_because(const School& school) {
-  if (school.ssif_eligible) return std::string("meets the SSIF eligibility criteria");
-  if (school.ofsted_grade == 3 && school.category_5_6) {
-    return std::string("graded requires improvement by Ofsted and in a Category 5/6 area");
-  }
-  return std::nullopt;
-}
+std::optional<std::string> in_need_because(const School& school) { return school.need; }
 
 SchoolPage search_schools(workflow::Database& db, const SchoolSearch& search) {
   workflow::SqlQuery sql("SELECT s.urn FROM schools s WHERE 1 = 1");

@@ -33,6 +33,9 @@ struct School {
   bool category_5_6 = false;
   std::string type;         // TypeOfEstablishment (name)
   std::string phase_group;  // one of kPhaseGroups, worked out by the database from phase and type
+  // Why it is in need under the criteria in force (need.h), read with it;
+  // none when it is not.
+  std::optional<std::string> need;
 };
 
 // The phase groups a lead's scope may be narrowed to (docs/roles.md), as
@@ -48,9 +51,10 @@ inline constexpr std::array<std::string_view, 9> kPhaseGroups{
 // order, spaces trimmed; unchecked (see is_phase_group).
 [[nodiscard]] std::vector<std::string> phase_list(std::string_view text);
 
-// Why a school is in need, as the LTT plan's footnote iii defines it
-// (docs/kpis.md): SSIF-eligible, and/or graded requires improvement AND in a
-// Category 5/6 area; nullopt when it is not.
+// Why a school is in need under the criteria in force (docs/need.md; by
+// default, for a graded judgement, the LTT plan's footnote iii: SSIF-eligible,
+// and/or graded requires improvement AND in a Category 5/6 area), as it was
+// read; nullopt when it is not.
 [[nodiscard]] std::optional<std::string> in_need_because(const School& school);
 
 [[nodiscard]] std::optional<School> find_school(workflow::Database& db, std::int32_t urn);

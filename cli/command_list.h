@@ -15,7 +15,7 @@ namespace calendar_commands { Run run_calendar_add, run_calendar_holidays, run_c
 namespace users_commands { Run run_user_sign_in_link, run_user_add, run_user_revoke, run_user_feed, run_user_notify; }
 namespace providers_commands { Run run_alliance_add, run_system_leader_add, run_designation_add, run_capacity_set; }
 namespace demo_commands { Run run_demo_load; }
-namespace schools_commands { Run run_import_gias, run_school_show, run_school_set; }
+namespace schools_commands { Run run_import_gias, run_import_ofsted, run_school_show, run_school_set; }
 namespace match_commands { Run run_match; }
 namespace notifications_commands { Run run_notifications, run_notifications_resend, run_notifications_list, run_webhook_add; }
 namespace reports_commands { Run run_report_kpis, run_report_quarterly; }

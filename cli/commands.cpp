@@ -176,6 +176,11 @@ std::vector<Command> all_commands() {
            "Import schools from a GIAS establishment extract (UTF-8 or Windows-1252), upserting by URN.",
            common_options(), 1},
        schools_commands::run_import_gias},
+      {{"import ofsted", "FILE.csv",
+           "Import schools' report cards and graded judgements from Ofsted's inspection outcomes file "
+           "(management information, by URN); the schools must be on the register.",
+           common_options(), 1},
+       schools_commands::run_import_ofsted},
       {{"diagram", "KIND", "Print a case kind's state machine as a Mermaid stateDiagram-v2.", common_options(), 1},
        calendar_commands::run_diagram},
       {{"deadlines", "",

@@ -13,11 +13,13 @@
 #include <string_view>
 
 #include "cases/gias_import.h"
+#include "cases/need.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "workflow/database.h"
 #include "workflow/date.h"
 #include "workflow/errors.h"
+#include "workflow/timestamp.h"
 
 namespace s2s::cli {
 namespace schools_commands {
@@ -52,6 +54,26 @@ int run_import_gias(const Settings& settings) {
   return 0;
 }
 
+int run_import_ofsted(const Settings& settings) {
+  const std::string path = settings.positional[0];
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw workflow::IoError("cannot read " + path);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  auto db = open_migrated(settings);
+  const auto report = cases::import_ofsted(
+      *db, bytes.str(), workflow::format_timestamp(std::chrono::system_clock::now()));
+  record(*db, "schools.import_ofsted", path,
+         std::to_string(report.rows) + " rows: " + std::to_string(report.cards_added) + " report cards new, " +
+             std::to_string(report.cards_changed) + " changed, " + std::to_string(report.graded_updated) +
+             " graded judgements updated, " + std::to_string(report.skipped) + " refused");
+  std::cout << path << ": " << report.rows << " rows: " << report.cards_added << " report cards added, "
+            << report.cards_changed << " changed, " << report.cards_unchanged << " unchanged; "
+            << report.graded_updated << " graded judgements updated; " << report.skipped << " skipped\n";
+  for (const auto& problem : report.problems) std::cout << problem << '\n';
+  return 0;
+}
+
 std::int32_t urn_argument(const std::string& text) {
   char* end = nullptr;
   const long urn = std::strtol(text.c_str(), &end, 10);
@@ -81,12 +103,21 @@ void print_school(const cases::School& s) {
   std::cout << "  in need: " << (need ? "yes, " + *need : std::string("no")) << '\n';
 }
 
+void print_report_card(const std::optional<cases::ReportCard>& card) {
+  if (!card) return;
+  std::cout << "  report card: " << card->inspected_on << ", safeguarding "
+            << (card->safeguarding_met ? (*card->safeguarding_met ? "met" : "not met") : std::string("not given"))
+            << '\n';
+  for (const auto& g : card->grades) std::cout << "    " << g.name << ": " << cases::report_card_grade_name(g.grade) << '\n';
+}
+
 int run_school_show(const Settings& settings) {
   auto db = open_migrated(settings);
   const auto urn = urn_argument(settings.positional[0]);
   const auto school = cases::find_school(*db, urn);
   if (!school) throw workflow::NotFound("no school with URN " + std::to_string(urn) + " (import GIAS first)");
   print_school(*school);
+  print_report_card(cases::latest_report_card(*db, urn));
   return 0;
 }
 

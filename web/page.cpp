@@ -169,6 +169,9 @@ json::array navigation(const PageContext& ctx) {
   if (ctx.is("school") || ctx.is("la_officer") || ctx.is("lead") || ctx.is("admin")) {
     item("/refer", ctx.is("school") ? "Ask for support" : "Refer a school", path.starts_with("/refer"));
   }
+  if (ctx.is("lead") || ctx.is("strategic") || ctx.is("la_officer") || ctx.is("admin")) {
+    item("/need", "Schools in need", path.starts_with("/need"));
+  }
   item("/system-leaders", "System leaders", path.starts_with("/system-leaders"));
   if (ctx.is("lead") || ctx.is("strategic") || ctx.is("la_officer") || ctx.is("admin")) {
     item("/kpis", "KPIs", path.starts_with("/kpis") || path.starts_with("/reports"));

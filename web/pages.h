@@ -25,6 +25,9 @@ Answer kpis, kpis_csv, kpi_cases, quarterly;
 namespace dashboard_page {
 Answer dashboard;
 }  // namespace dashboard_page
+namespace need_page {
+Answer need_register, need_csv;
+}  // namespace need_page
 namespace directory_pages {
 Answer directory, leader_page;
 }  // namespace directory_pages

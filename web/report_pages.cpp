@@ -373,6 +373,11 @@ api::HttpResponse kpis(PageContext& ctx) {
                      {"csv", "/kpis.csv?" + query},
                      {"day_rate", scope.day_rate > 0 ? cases::figure_text(scope.day_rate) : std::string()},
                      {"rows", rows},
+                     {"need_criteria", [&] {
+                        json::array out;
+                        for (const auto& c : report.need_criteria) out.push_back(json::object{{"text", c}});
+                        return out;
+                      }()},
                      {"charts", charts(report)}};
   // The strategic group and admins may report on any alliance, mini region or LA.
   if (ctx.is("strategic") || ctx.is("admin")) {

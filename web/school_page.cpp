@@ -7,6 +7,7 @@
 
 #include "cases/case_list.h"
 #include "cases/deployments.h"
+#include "cases/need.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "web/page.h"
@@ -45,6 +46,12 @@ api::HttpResponse school_page(PageContext& ctx) {
                                                         (school->ofsted_date.empty() ? "" : " on " + long_date(school->ofsted_date))
                                                   : std::string("Not known")}},
   };
+  if (const auto card = cases::latest_report_card(*ctx.app.db, urn)) {
+    std::string text = "Report card, " + long_date(card->inspected_on);
+    if (card->safeguarding_met) text += std::string(": safeguarding ") + (*card->safeguarding_met ? "met" : "not met");
+    for (const auto& g : card->grades) text += "; " + g.name + ": " + cases::report_card_grade_name(g.grade);
+    details.push_back(json::object{{"key", "Latest report card"}, {"value", text}});
+  }
   model["details"] = details;
   const auto need = cases::in_need_because(*school);
   model["in_need"] = need.has_value();

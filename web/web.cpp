@@ -60,6 +60,8 @@ constexpr SitePage kSite[] = {
     {"GET", "/kpis/{id}", Access::signed_in, report_pages::kpi_cases},
     {"GET", "/reports/quarterly", Access::signed_in, report_pages::quarterly},
     {"GET", "/dashboard", Access::signed_in, dashboard_page::dashboard},
+    {"GET", "/need", Access::signed_in, need_page::need_register},
+    {"GET", "/need.csv", Access::signed_in, need_page::need_csv},
     {"GET", "/system-leaders", Access::signed_in, directory_pages::directory},
     {"GET", "/system-leaders/{id}", Access::signed_in, directory_pages::leader_page},
     {"GET", "/schools/{urn}", Access::signed_in, school_page::school_page},

@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "cases/need.h"
 #include "cases/sign_in.h"
 #include "tests/api/api_fixture.h"
 #include "tests/support/smtp_sink.h"
@@ -355,6 +356,40 @@ TEST_F(WebTest, TheKpiPageShowsTheReportOfThePersonsScopeAndNoOneElses) {
   EXPECT_EQ(lead.get("/kpis/no_such_kpi").status, 404);
   // A lead cannot widen the scope by the address.
   EXPECT_EQ(lead.get("/kpis?mini_region=Lincolnshire").status, 403);
+}
+
+// The need register: the demo's schools in need within the lead's scope,
+// those nobody has reached first, each with why, its last inspection, its
+// support and a way to refer it; the CSV the same; no page for a school.
+TEST_F(WebTest, TheNeedRegisterListsTheSchoolsInNeedNobodyHasReachedFirst) {
+  Visitor lead = signed_in("lead");
+  const auto page = lead.get("/need");
+  ASSERT_EQ(page.status, 200) << page.body;
+  const auto reg = cases::need_register(
+      *app_.db, cases::actor_of(*cases::authenticate(*app_.db, tokens_.at("lead"))), app_.engine->today());
+  ASSERT_FALSE(reg.rows.empty());
+  // Saltfleet Marsh is in need by its report card alone, and unreached.
+  EXPECT_EQ(reg.rows.front().urn, 120588);
+  EXPECT_EQ(reg.rows.front().support, cases::Support::none);
+  EXPECT_EQ(reg.rows.front().because, "urgent improvement in an area of its latest report card");
+  std::size_t at = 0;
+  for (const auto& row : reg.rows) {
+    const auto found = page.body.find("data-urn=\"" + std::to_string(row.urn) + "\"", at);
+    ASSERT_NE(found, std::string::npos) << row.urn << " missing or out of order";
+    at = found;
+  }
+  EXPECT_TRUE(contains(page.body, "href=\"/refer?kind=support_request&amp;urn=120588\"")) << page.body;
+  EXPECT_TRUE(contains(page.body, "urgent improvement in an area of its latest report card"));
+  EXPECT_TRUE(contains(page.body, "id=\"need-reach\""));
+  const auto csv = lead.get("/need.csv");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.body, cases::need_register_csv(reg));
+  EXPECT_NE(csv.header("content-disposition").find("schools-in-need-"), std::string::npos);
+  // The school's page shows its report card.
+  EXPECT_TRUE(contains(lead.get("/schools/120588").body, "Achievement: urgent improvement"));
+  Visitor school = signed_in("school");
+  EXPECT_EQ(school.get("/need").status, 403);
+  EXPECT_EQ(school.get("/need.csv").status, 403);
 }
 
 // England has hundreds of teaching schools: the KPI page lists those

@@ -1,0 +1,247 @@
+// Need as it is judged today, on a hand-built area worked out by hand, on
+// SQLite and PostgreSQL: Ofsted's file imported (report cards, graded
+// judgements, bad rows), a school in need by its report card only, a graded
+// judgement a newer report card supersedes, the criteria changed as data,
+// the need register's order, support and reach, and the KPI counting days
+// to a school in need by its report card.
+#include "cases/need.h"
+
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "cases/gias_import.h"
+#include "cases/kinds.h"
+#include "cases/kpis.h"
+#include "cases/providers.h"
+#include "cases/schools.h"
+#include "tests/support/test_database.h"
+#include "workflow/date.h"
+#include "workflow/engine.h"
+
+namespace s2s::cases {
+namespace {
+
+using namespace std::chrono;
+namespace json = boost::json;
+
+year_month_day day(const char* text) { return *workflow::parse_date(text); }
+
+// Ofsted's file for the area: Ash's report card (needs attention in
+// achievement) is newer than its graded judgement; Beech has only a graded
+// judgement (requires improvement); Cherry's report card (all expected)
+// supersedes its old requires improvement; Elm's safeguarding is not met.
+const char* const kOfsted =
+    "URN,School name,Inspection start date,Publication date,Safeguarding standards,Inclusion,"
+    "Curriculum and teaching,Achievement,Attendance and behaviour,Personal development and wellbeing,"
+    "Leadership and governance,Early years (where applicable),Post-16 provision (where applicable),"
+    "Latest OEIF overall effectiveness,Inspection start date of latest OEIF graded inspection\r\n"
+    "200001,Ash,20/01/2026,03/03/2026,Met,Expected standard,Expected standard,Needs attention,Strong standard,"
+    "Expected standard,Expected standard,NULL,NULL,2,14/06/2022\r\n"
+    "200002,Beech,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,3,01/03/2024\r\n"
+    "200003,Cherry,02/02/2026,10/03/2026,Met,Expected standard,Expected standard,Expected standard,"
+    "Expected standard,Expected standard,Expected standard,NULL,NULL,3,05/05/2023\r\n"
+    "200005,Elm,12/01/2026,20/02/2026,Not met,Expected standard,Expected standard,Expected standard,"
+    "Expected standard,Expected standard,Needs attention,NULL,NULL,NULL,NULL\r\n"
+    "999999,Nowhere,12/01/2026,,Met,,,,,,,,,,\r\n"
+    "200006,Fir,12/01/2026,,Met,Good,,,,,,,,,\r\n";
+
+class NeedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = test_db_.open_migrated();
+    import_gias(*db_,
+                "URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\n"
+                "200001,Ash Primary,891,Nottinghamshire,Primary,Open\n"
+                "200002,Beech Primary,891,Nottinghamshire,Primary,Open\n"
+                "200003,Cherry Primary,891,Nottinghamshire,Primary,Open\n"
+                "200004,Dogwood Primary,891,Nottinghamshire,Primary,Open\n"
+                "200005,Elm Academy,925,Lincolnshire,Secondary,Open\n"
+                "200006,Fir Primary,891,Nottinghamshire,Primary,Open\n"
+                "200007,Gorse Primary,891,Nottinghamshire,Primary,Open\n");  // the leader's own
+    SchoolEdit edit;
+    edit.category_5_6 = true;
+    for (const int urn : {200002, 200003}) (void)edit_school(*db_, urn, edit, day("2026-11-01"));
+    SchoolEdit ssif;
+    ssif.ssif_eligible = true;
+    (void)edit_school(*db_, 200004, ssif, day("2026-11-01"));
+    alliance_ = create_alliance(*db_, "Gorse Teaching School Alliance", 200007);
+    leader_ = create_system_leader(*db_, "Lee One", "l1@example.org", 200007, alliance_);
+    add_designation(*db_, leader_, "SLE", "maths", day("2020-09-01"), std::nullopt);
+    set_capacity(*db_, leader_, "2026/27", 60);
+    workflow::EngineOptions options;
+    options.clock = [] { return sys_days(day("2026-12-01")) + hours(10); };
+    options.backdate_roles = "lead,admin,school,system_leader,la_officer";
+    engine_ = std::make_unique<workflow::Engine>(db_, all_kinds(), options);
+  }
+
+  OfstedImportReport import() { return import_ofsted(*db_, kOfsted, "2026-12-01T10:00:00.000000Z"); }
+
+  std::int64_t referral(int urn) {
+    return engine_->open_case("support_request", urn, {{"source", "lead"}, {"summary", "s"}}, "t", day("2026-10-01")).id;
+  }
+  // A support request matched and deployed, with `days` logged in November.
+  std::int64_t deployed(int urn, double days) {
+    const auto id = referral(urn);
+    engine_->apply(id, "accept_referral",
+                   {{"priority", "high"}, {"focus_areas", json::array{"maths"}}, {"requested_days", 4},
+                    {"funding_source", "SSIF"}},
+                   "t", day("2026-10-01"));
+    engine_->apply(id, "propose_provider", {{"provider_id", leader_}}, "t", day("2026-10-01"));
+    engine_->apply(id, "provider_accepts", {}, "t", day("2026-10-05"));
+    engine_->apply(id, "agree_plan",
+                   {{"objectives", "o"}, {"planned_days", 4}, {"starts_on", "2026-11-02"}, {"ends_on", "2027-06-30"}},
+                   "t", day("2026-10-05"));
+    // A day at most on each date, from Tuesday 3 November.
+    const char* const dates[] = {"2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06"};
+    for (int i = 0; days > 0; ++i) {
+      const double today = std::min(days, 1.0);
+      engine_->apply(id, "log_days", {{"date", dates[i]}, {"days", today}, {"activity", "a"}}, "t", day(dates[i]));
+      days -= today;
+    }
+    return id;
+  }
+
+  workflow::Actor admin{"user:1", "admin", ""};
+  testing::TestDatabase test_db_;
+  std::shared_ptr<workflow::Database> db_;
+  std::unique_ptr<workflow::Engine> engine_;
+  std::int64_t alliance_ = 0;
+  std::int64_t leader_ = 0;
+};
+
+TEST_F(NeedTest, OfstedsFileIsImportedOnceWithEveryBadRowNamed) {
+  const auto first = import();
+  EXPECT_EQ(first.rows, 6U);
+  EXPECT_EQ(first.cards_added, 3U);  // Ash, Cherry, Elm
+  EXPECT_EQ(first.graded_updated, 3U);  // Ash, Beech and Cherry's graded judgements, new to the register
+  EXPECT_EQ(first.skipped, 2U);
+  EXPECT_EQ(first.problems,
+            (std::vector<std::string>{
+                "line 7: Inclusion 'Good' is not a report card grade (exceptional, strong standard, expected standard, "
+                "needs attention, urgent improvement); row skipped (URN 200006)",
+                "line 6: URN 999999 is not on the register (import the GIAS extract first); row skipped"}));
+  const auto card = latest_report_card(*db_, 200001);
+  ASSERT_TRUE(card.has_value());
+  EXPECT_EQ(card->inspected_on, "2026-01-20");
+  EXPECT_EQ(card->published_on, "2026-03-03");
+  EXPECT_EQ(card->safeguarding_met, true);
+  ASSERT_EQ(card->grades.size(), 6U);
+  EXPECT_EQ(card->grades[2].name, "Achievement");
+  EXPECT_EQ(card->grades[2].grade, 4);
+  EXPECT_EQ(find_school(*db_, 200002)->ofsted_grade, 3);
+  EXPECT_EQ(find_school(*db_, 200002)->ofsted_date, "2024-03-01");
+
+  const auto again = import();
+  EXPECT_EQ(again.cards_added, 0U);
+  EXPECT_EQ(again.cards_changed, 0U);
+  EXPECT_EQ(again.cards_unchanged, 3U);
+  EXPECT_EQ(again.graded_updated, 0U);
+  EXPECT_EQ(testing::count_rows(*db_, "SELECT count(*) FROM report_card_grades"), 18);
+
+  // A newer card for Ash becomes its latest; the old one is kept.
+  (void)import_ofsted(*db_,
+                      "URN,Inspection start date,Safeguarding standards,Achievement\n"
+                      "200001,01/10/2026,Met,Strong standard\n",
+                      "2026-12-01T11:00:00.000000Z");
+  EXPECT_EQ(latest_report_card(*db_, 200001)->inspected_on, "2026-10-01");
+  EXPECT_EQ(testing::count_rows(*db_, "SELECT count(*) FROM report_cards WHERE urn = 200001"), 2);
+  EXPECT_EQ(testing::count_rows(*db_, "SELECT count(*) FROM report_cards WHERE urn = 200001 AND latest = 1"), 1);
+  EXPECT_FALSE(need_of(*db_, 200001).has_value()) << "strong standard in achievement now";
+}
+
+TEST_F(NeedTest, AFileThatIsNotOfstedsChangesNothing) {
+  EXPECT_THROW((void)import_ofsted(*db_, "URN,Name\n200001,Ash\n", "2026-12-01T10:00:00.000000Z"), OfstedFormatError);
+  EXPECT_EQ(testing::count_rows(*db_, "SELECT count(*) FROM report_cards"), 0);
+}
+
+TEST_F(NeedTest, EachSchoolIsInNeedUnderTheFirstCriterionItMeets) {
+  (void)import();
+  EXPECT_EQ(need_of(*db_, 200001), "needs attention in achievement on its latest report card");  // by its card only
+  EXPECT_EQ(need_of(*db_, 200002), "graded requires improvement by Ofsted and in a Category 5/6 area");
+  EXPECT_FALSE(need_of(*db_, 200003).has_value()) << "its report card is newer than its requires improvement";
+  EXPECT_EQ(need_of(*db_, 200004), "meets the SSIF eligibility criteria");
+  EXPECT_EQ(need_of(*db_, 200005), "safeguarding not met at its latest inspection");  // before its needs attention
+  EXPECT_FALSE(need_of(*db_, 200006).has_value());
+  EXPECT_FALSE(need_of(*db_, 123456).has_value()) << "not on the register";
+  // The school as every page reads it says the same (one rule set, two readings).
+  for (const int urn : {200001, 200002, 200003, 200004, 200005, 200006, 200007}) {
+    EXPECT_EQ(in_need_because(*find_school(*db_, urn)), need_of(*db_, urn)) << urn;
+  }
+  // The criteria are data: leadership and governance needing attention no
+  // longer counts, and achievement only at urgent improvement.
+  auto connection = db_->acquire();
+  connection.session() << "DELETE FROM need_rules WHERE position = 3";
+  connection.session() << "UPDATE need_rules SET grade_from = 5, because = 'urgent improvement in achievement'"
+                          " WHERE position = 4";
+  EXPECT_FALSE(need_of(*db_, 200001).has_value());
+  EXPECT_FALSE(in_need_because(*find_school(*db_, 200001)).has_value());
+  const auto rules = need_rules(*db_);
+  ASSERT_EQ(rules.size(), 5U);
+  EXPECT_EQ(need_criteria_text(rules)[2], "urgent improvement in achievement");
+}
+
+TEST_F(NeedTest, TheRegisterPutsTheSchoolsNobodyHasReachedFirst) {
+  (void)import();
+  const auto elm = referral(200005);      // referred, not yet matched
+  const auto dogwood = deployed(200004, 2);  // deployed, days this year
+  const auto reg = need_register(*db_, admin, day("2026-12-01"));
+  EXPECT_EQ(reg.academic_year, "2026/27");
+  ASSERT_EQ(reg.rows.size(), 4U);
+  EXPECT_EQ(reg.rows[0].urn, 200001);  // no support, rule 4
+  EXPECT_EQ(reg.rows[0].support, Support::none);
+  EXPECT_EQ(reg.rows[0].last_inspection, "report card, 20 January 2026: safeguarding met");
+  EXPECT_EQ(reg.rows[1].urn, 200002);  // no support, rule 6
+  EXPECT_EQ(reg.rows[1].last_inspection, "requires improvement, 1 March 2024");
+  EXPECT_EQ(reg.rows[2].urn, 200005);
+  EXPECT_EQ(reg.rows[2].support, Support::referred);
+  EXPECT_EQ(reg.rows[2].case_reference, engine_->get(elm).reference);
+  EXPECT_EQ(reg.rows[3].urn, 200004);
+  EXPECT_EQ(reg.rows[3].support, Support::in_progress);
+  EXPECT_EQ(reg.rows[3].case_reference, engine_->get(dogwood).reference);
+  ASSERT_EQ(reg.reach.size(), 2U);
+  EXPECT_EQ(reg.reach[0].mini_region, "Lincolnshire");
+  EXPECT_EQ(reg.reach[0].in_need, 1);
+  EXPECT_EQ(reg.reach[0].reached, 1);
+  EXPECT_EQ(reg.reach[1].mini_region, "Nottinghamshire");
+  EXPECT_EQ(reg.reach[1].in_need, 3);
+  EXPECT_EQ(reg.reach[1].reached, 1);
+  EXPECT_EQ(reg.criteria.size(), 6U);
+  // A lead of Nottinghamshire sees its three; an LA officer of Lincolnshire, Elm alone.
+  const workflow::Actor lead{"user:2", "lead", "mini_region:Nottinghamshire"};
+  EXPECT_EQ(need_register(*db_, lead, day("2026-12-01")).rows.size(), 3U);
+  const workflow::Actor la{"user:3", "la_officer", "la:925"};
+  const auto lincs = need_register(*db_, la, day("2026-12-01"));
+  ASSERT_EQ(lincs.rows.size(), 1U);
+  EXPECT_EQ(lincs.rows[0].urn, 200005);
+  const workflow::Actor leader{"user:4", "system_leader", "system_leader:1"};
+  EXPECT_TRUE(need_register(*db_, leader, day("2026-12-01")).rows.empty());
+  // The CSV has every row, in the same order.
+  const auto csv = need_register_csv(reg);
+  EXPECT_EQ(csv.rfind("\xEF\xBB\xBFurn,school,la,mini_region,phase,why,last_inspection,support,case\r\n", 0), 0U);
+  EXPECT_LT(csv.find("200001,Ash Primary"), csv.find("200002,Beech Primary"));
+  EXPECT_NE(csv.find(",referred," + engine_->get(elm).reference + "\r\n"), std::string::npos) << csv;
+}
+
+TEST_F(NeedTest, DaysToASchoolInNeedByItsReportCardCountForTheTeachingSchool) {
+  (void)import();
+  deployed(200001, 2.5);  // Ash: in need by its report card only
+  deployed(200006, 1);    // Fir: not in need
+  KpiScope scope;
+  scope.academic_year = "2026/27";
+  scope.alliance = alliance_;
+  const auto report = kpi_report(*db_, engine_->calendar(), scope, day("2026-12-01"));
+  const Kpi* days = nullptr;
+  for (const auto& k : report.kpis) {
+    if (k.id == "deployment_days_in_need") days = &k;
+  }
+  ASSERT_NE(days, nullptr);
+  EXPECT_DOUBLE_EQ(days->numerator, 2.5);
+  EXPECT_EQ(report.need_criteria.size(), 6U);
+  EXPECT_EQ(report.need_criteria[3], "needs attention in achievement on its latest report card");
+}
+
+}  // namespace
+}  // namespace s2s::cases
