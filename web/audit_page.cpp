@@ -33,6 +33,7 @@ std::string action_title(const std::string& code) {
       {"webhook.rotate", "Gave a webhook a new secret"},
       {"webhook.remove", "Removed a webhook"},
       {"schools.import", "Imported the GIAS extract"},
+      {"schools.import_ofsted", "Imported Ofsted's inspection outcomes"},
       {"school.edit", "Edited a school's details"},
       {"alliance.add", "Added an alliance"},
       {"alliance.member_add", "Added a member school"},
