@@ -40,6 +40,7 @@
 #include "bench/national_data.h"
 #include "cases/kinds.h"
 #include "cases/kpis.h"
+#include "cases/need.h"
 #include "cases/progress_report.h"
 #include "cases/providers.h"
 #include "cases/sign_in.h"
@@ -263,6 +264,30 @@ int main(int argc, char** argv) {
       const auto kept = time_runs(std::max(args.runs, 5), [&] { page(cookie, target); });
       std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}  (kept: {:.1f} ms; target under 5 ms)\n", label,
                                fresh.median, fresh.slowest, kept.median);
+    }
+
+    // The need register (docs/need.md): England's, for the strategic group,
+    // and the mini region's, for its lead; beside a count of the schools in
+    // need by the same criteria, in one SQL statement.
+    {
+      const auto need = s2s::cases::need_sql(s2s::cases::need_rules(*db));
+      const auto count = time_runs(args.runs, [&] {
+        auto c = db->acquire();
+        long long n = 0;
+        c.session() << "SELECT count(*) FROM schools s" + need.join + " WHERE " + need.position + " > 0",
+            soci::into(n);
+      });
+      std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}\n", "baseline: one SQL count of England's schools in need",
+                               count.median, count.slowest);
+      for (const auto& [label, actor] :
+           {std::pair{std::string("need register: England (strategic group)"),
+                      s2s::workflow::Actor{"bench", "strategic", ""}},
+            std::pair{"need register: mini region " + region, s2s::workflow::Actor{"bench", "lead", "mini_region:" + region}}}) {
+        std::size_t rows = 0;
+        const auto made = time_runs(args.runs, [&] { rows = s2s::cases::need_register(*db, actor, today).rows.size(); });
+        std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}  (target: under 300 ms; {} schools; {:.1f}x the baseline)\n",
+                                 label, made.median, made.slowest, rows, made.median / std::max(count.median, 0.001));
+      }
     }
 
     if (args.reports_only) return 0;
