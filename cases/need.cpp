@@ -87,6 +87,106 @@ std::vector<NeedRule> need_rules(workflow::Database& db) {
   }
 }
 
+NeedRule add_need_rule(workflow::Database& db, NeedRule rule, std::optional<int> position) {
+  using workflow::InvalidInput;
+  const auto grades_between = [&](int low, int high) {
+    if (!rule.grade_from) throw InvalidInput("select the grade the range starts at", "grade_from");
+    if (!rule.grade_to) rule.grade_to = rule.grade_from;
+    if (*rule.grade_from < low || *rule.grade_from > high) {
+      throw InvalidInput(fmt::format("the first grade must be from {} to {}", low, high), "grade_from");
+    }
+    if (*rule.grade_to < *rule.grade_from || *rule.grade_to > high) {
+      throw InvalidInput(fmt::format("the last grade must be from the first ({}) to {}", *rule.grade_from, high),
+                         "grade_to");
+    }
+  };
+  if (rule.basis == "register") {
+    if (!rule.flag || (*rule.flag != "ssif_eligible" && *rule.flag != "category_5_6")) {
+      throw InvalidInput("select the register's flag: SSIF-eligible or in a Category 5/6 area", "flag");
+    }
+    rule.grade_from = rule.grade_to = std::nullopt;
+    rule.area = std::nullopt;
+    rule.safeguarding_not_met = false;
+  } else if (rule.basis == "graded") {
+    grades_between(1, 4);
+    rule.flag = rule.area = std::nullopt;
+    rule.safeguarding_not_met = false;
+  } else if (rule.basis == "report_card") {
+    rule.flag = std::nullopt;
+    if (rule.safeguarding_not_met) {
+      rule.grade_from = rule.grade_to = std::nullopt;
+      rule.area = std::nullopt;
+    } else {
+      grades_between(1, 5);
+    }
+  } else {
+    throw InvalidInput("select what the criterion looks at: the register, the graded judgement or the report card",
+                       "basis");
+  }
+  std::string_view because = rule.because;
+  while (!because.empty() && because.front() == ' ') because.remove_prefix(1);
+  while (!because.empty() && because.back() == ' ') because.remove_suffix(1);
+  if (because.empty()) throw InvalidInput("enter the words that say why a school meeting it is in need", "because");
+  if (because.size() > 200) throw InvalidInput("the words must be 200 characters or fewer", "because");
+  if (!workflow::valid_utf8(because)) throw InvalidInput("the words must be text (UTF-8)", "because");
+  if (std::any_of(because.begin(), because.end(), [](unsigned char c) { return c < 0x20; })) {
+    throw InvalidInput("the words must be one line of text", "because");
+  }
+  rule.because = std::string(because);
+  db.transact([&](workflow::Database::Connection& connection) {
+    auto& sql = connection.session();
+    if (rule.area) {
+      long long known = 0;
+      sql << "SELECT count(*) FROM inspection_areas WHERE area = :a", soci::use(*rule.area), soci::into(known);
+      if (known == 0) throw InvalidInput("no evaluation area '" + *rule.area + "'", "area");
+    }
+    const auto rules = need_rules(connection);
+    if (rules.size() >= kMaxNeedRules) {
+      throw InvalidInput(fmt::format("there are {} criteria already, the most s2s keeps", rules.size()), "basis");
+    }
+    const int count = static_cast<int>(rules.size());
+    const int at = position.value_or(count + 1);
+    if (at < 1 || at > count + 1) {
+      throw InvalidInput(fmt::format("the position must be from 1 to {}", count + 1), "position");
+    }
+    // Positions are renumbered 1, 2, ... with a gap at `at` (through
+    // negative numbers, since each is unique at every step).
+    for (int i = 0; i < count; ++i) {
+      const int to = -(i + 1 < at ? i + 1 : i + 2);
+      const long long id = rules[static_cast<std::size_t>(i)].id;
+      sql << "UPDATE need_rules SET position = :p WHERE id = :id", soci::use(to), soci::use(id);
+    }
+    sql << "UPDATE need_rules SET position = -position WHERE position < 0";
+    const std::string flag = rule.flag.value_or(""), area = rule.area.value_or("");
+    const int from = rule.grade_from.value_or(0), to = rule.grade_to.value_or(0);
+    soci::indicator flag_ind = rule.flag ? soci::i_ok : soci::i_null;
+    soci::indicator area_ind = rule.area ? soci::i_ok : soci::i_null;
+    soci::indicator from_ind = rule.grade_from ? soci::i_ok : soci::i_null;
+    soci::indicator to_ind = rule.grade_to ? soci::i_ok : soci::i_null;
+    const int safeguarding = rule.safeguarding_not_met ? 1 : 0, category = rule.and_category_5_6 ? 1 : 0;
+    sql << "INSERT INTO need_rules (position, basis, flag, grade_from, grade_to, area, safeguarding_not_met,"
+           " and_category_5_6, because) VALUES (:p, :b, :f, :gf, :gt, :a, :s, :c, :w)",
+        soci::use(at), soci::use(rule.basis), soci::use(flag, flag_ind), soci::use(from, from_ind),
+        soci::use(to, to_ind), soci::use(area, area_ind), soci::use(safeguarding), soci::use(category),
+        soci::use(rule.because);
+    long long id = 0;
+    sql << "SELECT id FROM need_rules WHERE position = :p", soci::use(at), soci::into(id);
+    rule.id = id;
+    rule.position = at;
+  });
+  return rule;
+}
+
+void remove_need_rule(workflow::Database& db, std::int64_t id) {
+  db.transact([&](soci::session& sql) {
+    const long long key = id;
+    long long found = 0;
+    sql << "SELECT count(*) FROM need_rules WHERE id = :id", soci::use(key), soci::into(found);
+    if (found == 0) throw workflow::NotFound("no criterion " + std::to_string(id));
+    sql << "DELETE FROM need_rules WHERE id = :id", soci::use(key);
+  });
+}
+
 std::vector<InspectionArea> inspection_areas(workflow::Database::Connection& connection) {
   std::vector<InspectionArea> out;
   soci::rowset<soci::row> rows =

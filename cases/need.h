@@ -35,6 +35,20 @@ struct NeedRule {
 [[nodiscard]] std::vector<NeedRule> need_rules(workflow::Database& db);
 [[nodiscard]] std::vector<InspectionArea> inspection_areas(workflow::Database::Connection& connection);
 
+// At most this many criteria.
+inline constexpr std::size_t kMaxNeedRules = 30;
+
+// Adds a criterion (`rule`'s id and position are ignored) as the
+// `position`-th, those from there on moving down one; last when none is
+// given. Throws workflow::InvalidInput naming the field for a rule that
+// cannot be read (a basis, flag or area unknown; grades outside 1-4 for a
+// graded judgement or 1-5 for a report card, or from after to; words missing
+// or longer than 200 characters; a position outside 1 to the rules' number
+// plus one) or one too many; nothing is changed. Returns the rule as stored.
+[[nodiscard]] NeedRule add_need_rule(workflow::Database& db, NeedRule rule, std::optional<int> position);
+// Removes a criterion; throws workflow::NotFound for no such rule.
+void remove_need_rule(workflow::Database& db, std::int64_t id);
+
 // The criteria as SQL over a school `s` joined (by `join`) to its latest
 // report card `rc`: `position` is the position of the first rule the school
 // meets, 0 when it meets none. Values spliced in are the rules' own, which the

@@ -34,6 +34,8 @@ std::string action_title(const std::string& code) {
       {"webhook.remove", "Removed a webhook"},
       {"schools.import", "Imported the GIAS extract"},
       {"schools.import_ofsted", "Imported Ofsted's inspection outcomes"},
+      {"need.rule_add", "Added a criterion of need"},
+      {"need.rule_remove", "Removed a criterion of need"},
       {"school.edit", "Edited a school's details"},
       {"alliance.add", "Added an alliance"},
       {"alliance.member_add", "Added a member school"},

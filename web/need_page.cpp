@@ -6,9 +6,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <tuple>
 
 #include "cases/need.h"
+#include "web/forms.h"
 #include "web/page.h"
+#include "workflow/errors.h"
 #include "workflow/engine.h"
 
 namespace s2s::web {
@@ -102,6 +107,143 @@ api::HttpResponse need_csv(PageContext& ctx) {
   std::replace(year.begin(), year.end(), '/', '-');
   response.headers.emplace_back("Content-Disposition", "attachment; filename=\"schools-in-need-" + year + ".csv\"");
   return response;
+}
+
+// The criteria of need (admins): each rule in order with its words, one
+// added at a position, one removed; every change in the audit trail.
+namespace {
+
+struct CriteriaForm {
+  std::string basis, flag, grade_from, grade_to, area, position, because;
+  bool category = false;
+};
+
+// "1 exceptional" .. "5 urgent improvement"; graded judgements 1 to 4.
+json::array grade_options(const std::string& chosen, bool report_card) {
+  static constexpr const char* kGraded[] = {"outstanding", "good", "requires improvement", "inadequate"};
+  json::array out;
+  for (int g = 1; g <= (report_card ? 5 : 4); ++g) {
+    const std::string value = std::to_string(g);
+    out.push_back(json::object{{"value", value},
+                               {"label", value + " " + (report_card ? cases::report_card_grade_name(g) : kGraded[g - 1])},
+                               {"selected", chosen == value}});
+  }
+  return out;
+}
+
+api::HttpResponse criteria_page(PageContext& ctx, const CriteriaForm& form, const std::vector<FieldError>& errors,
+                                int status) {
+  const auto rules = cases::need_rules(*ctx.app.db);
+  json::array rows;
+  for (const auto& rule : rules) {
+    rows.push_back(json::object{{"position", rule.position},
+                                {"because", rule.because},
+                                {"remove", "/admin/need/" + std::to_string(rule.id) + "/remove"}});
+  }
+  json::array areas{json::object{{"value", ""}, {"label", "Any area"}, {"selected", form.area.empty()}}};
+  {
+    auto connection = ctx.app.db->acquire();
+    for (const auto& a : cases::inspection_areas(connection)) {
+      areas.push_back(json::object{{"value", a.area}, {"label", a.name}, {"selected", form.area == a.area}});
+    }
+  }
+  json::array bases;
+  for (const auto& [value, label, hint] :
+       {std::tuple{"register", "A flag on the register", "SSIF-eligible, or in a Category 5/6 area"},
+        std::tuple{"graded", "The last graded judgement", "when no report card is newer"},
+        std::tuple{"report_card", "A grade on the latest report card", "when no graded judgement is newer"},
+        std::tuple{"safeguarding", "Safeguarding not met on the latest report card", ""}}) {
+    bases.push_back(json::object{{"value", value}, {"label", label}, {"hint", hint}, {"checked", form.basis == value}});
+  }
+  json::object model{{"title", std::string(errors.empty() ? "" : "Error: ") + "Criteria of need"},
+                     {"rows", rows},
+                     {"bases", bases},
+                     {"flags", json::array{json::object{{"value", "ssif_eligible"}, {"label", "SSIF-eligible"},
+                                                        {"checked", form.flag == "ssif_eligible"}},
+                                           json::object{{"value", "category_5_6"}, {"label", "In a Category 5/6 area"},
+                                                        {"checked", form.flag == "category_5_6"}}}},
+                     {"graded_from", grade_options(form.basis == "graded" ? form.grade_from : "", false)},
+                     {"graded_to", grade_options(form.basis == "graded" ? form.grade_to : "", false)},
+                     {"card_from", grade_options(form.basis == "report_card" ? form.grade_from : "", true)},
+                     {"card_to", grade_options(form.basis == "report_card" ? form.grade_to : "", true)},
+                     {"areas", areas},
+                     {"category", form.category},
+                     {"position", form.position.empty() ? std::to_string(rules.size() + 1) : form.position},
+                     {"because", form.because},
+                     {"errors", error_summary(errors)},
+                     {"has_errors", !errors.empty()}};
+  for (const auto& e : errors) model[e.field + "_error"] = e.message;
+  const std::string done = query_value(ctx.request.query, "done");
+  if (errors.empty() && done == "added") model["banner"] = "The criterion is added";
+  if (errors.empty() && done == "removed") model["banner"] = "The criterion is removed";
+  return page(ctx, "admin_need", std::move(model), status);
+}
+
+}  // namespace
+
+api::HttpResponse criteria(PageContext& ctx) {
+  admins_only(ctx);
+  return criteria_page(ctx, CriteriaForm{}, {}, 200);
+}
+
+api::HttpResponse add_criterion(PageContext& ctx) {
+  admins_only(ctx);
+  CriteriaForm form{ctx.form.text("basis"),    ctx.form.text("flag"),     "", "", ctx.form.text("area"),
+                    ctx.form.text("position"), ctx.form.text("because"), ctx.form.text("category") == "yes"};
+  // The grade selects of the graded judgement and of the report card share their names' ends.
+  const std::string prefix = form.basis == "graded" ? "graded_" : "card_";
+  form.grade_from = ctx.form.text(prefix + "from");
+  form.grade_to = ctx.form.text(prefix + "to");
+  const auto number = [](const std::string& text) -> std::optional<int> {
+    int value = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+    return value;
+  };
+  cases::NeedRule rule;
+  rule.basis = form.basis == "safeguarding" ? "report_card" : form.basis;
+  rule.safeguarding_not_met = form.basis == "safeguarding";
+  if (!form.flag.empty()) rule.flag = form.flag;
+  rule.grade_from = number(form.grade_from);
+  rule.grade_to = number(form.grade_to);
+  if (!form.area.empty()) rule.area = form.area;
+  rule.and_category_5_6 = form.category;
+  rule.because = form.because;
+  const auto position = number(form.position);
+  if (!form.position.empty() && !position) {
+    return criteria_page(ctx, form, {{"position", "The position must be a whole number, like 3"}}, 400);
+  }
+  cases::NeedRule added;
+  try {
+    added = cases::add_need_rule(*ctx.app.db, rule, position);
+  } catch (const workflow::InvalidInput& e) {
+    std::string message = e.what();
+    if (!message.empty()) message[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(message[0])));
+    const std::string field = e.field() == "grade_from" || e.field() == "grade_to" ? prefix + e.field().substr(6)
+                                                                                     : e.field();
+    return criteria_page(ctx, form, {{field.empty() ? "basis" : field, message}}, 422);
+  }
+  audit(ctx, "need.rule_add", added.because, "criterion " + std::to_string(added.position));
+  return redirect(ctx, "/admin/need?done=added");
+}
+
+api::HttpResponse remove_criterion(PageContext& ctx) {
+  admins_only(ctx);
+  const std::string& text = ctx.param("id");
+  std::int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || ptr != text.data() + text.size()) throw PageRefusal{404, "Page not found", "No such criterion."};
+  std::string because;
+  for (const auto& rule : cases::need_rules(*ctx.app.db)) {
+    if (rule.id == id) because = rule.because;
+  }
+  try {
+    cases::remove_need_rule(*ctx.app.db, id);
+  } catch (const workflow::NotFound&) {
+    throw PageRefusal{404, "Page not found", "No such criterion."};
+  }
+  audit(ctx, "need.rule_remove", because);
+  return redirect(ctx, "/admin/need?done=removed");
 }
 
 }  // namespace need_page

@@ -93,6 +93,9 @@ constexpr SitePage kSite[] = {
     {"POST", "/admin/system-leaders/{id}/designations/{designation}/end", Access::signed_in, provider_admin_pages::end_designation},
     {"POST", "/admin/system-leaders/{id}/capacity", Access::signed_in, provider_admin_pages::set_capacity},
     {"GET", "/admin/audit", Access::signed_in, audit_page::audit_view},
+    {"GET", "/admin/need", Access::signed_in, need_page::criteria},
+    {"POST", "/admin/need", Access::signed_in, need_page::add_criterion},
+    {"POST", "/admin/need/{id}/remove", Access::signed_in, need_page::remove_criterion},
 };
 // clang-format on
 

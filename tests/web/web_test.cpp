@@ -392,6 +392,62 @@ TEST_F(WebTest, TheNeedRegisterListsTheSchoolsInNeedNobodyHasReachedFirst) {
   EXPECT_EQ(school.get("/need.csv").status, 403);
 }
 
+// The criteria of need are data an admin changes in the browser: a rule
+// added at a place in the order makes a school in need, with its words; a
+// rule that cannot be read is refused naming the field, and nothing changes;
+// a rule removed; each change in the audit trail; nobody else may.
+TEST_F(WebTest, AnAdminChangesTheCriteriaOfNeedAndTheSchoolsInNeedFollow) {
+  Visitor admin = signed_in("admin");
+  ASSERT_EQ(admin.get("/admin/need").status, 200);
+  const auto before = cases::need_rules(*app_.db).size();
+  // Charnwood Edge (Good, 2022) gets a report card needing attention in inclusion.
+  (void)cases::import_ofsted(*app_.db,
+                             "URN,Inspection start date,Safeguarding standards,Inclusion\n"
+                             "137220,12/01/2026,Met,Needs attention\n",
+                             "2026-12-01T10:00:00.000000Z");
+  EXPECT_FALSE(cases::need_of(*app_.db, 137220).has_value());
+  // Refused, each naming its field; nothing added.
+  auto refused = admin.post("/admin/need", {{"basis", "report_card"}, {"card_from", "4"}, {"card_to", "5"},
+                                            {"area", "inclusion"}, {"because", ""}, {"position", "1"}});
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_TRUE(contains(refused.body, "href=\"#f-because\"")) << refused.body;
+  refused = admin.post("/admin/need", {{"basis", "report_card"}, {"card_from", "5"}, {"card_to", "4"},
+                                       {"because", "x"}, {"position", "1"}});
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_TRUE(contains(refused.body, "The last grade must be from the first (5) to 5")) << refused.body;
+  refused = admin.post("/admin/need", {{"basis", "graded"}, {"graded_from", "3"}, {"graded_to", "3"},
+                                       {"because", "x"}, {"position", "99"}});
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_TRUE(contains(refused.body, "href=\"#f-position\""));
+  refused = admin.post("/admin/need", {{"because", "x"}});
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_TRUE(contains(refused.body, "href=\"#f-basis\""));
+  EXPECT_EQ(cases::need_rules(*app_.db).size(), before);
+  // Added second in the order.
+  const auto added = admin.post("/admin/need", {{"basis", "report_card"}, {"card_from", "4"}, {"card_to", "5"},
+                                                {"area", "inclusion"}, {"because", "needs attention in inclusion"},
+                                                {"position", "2"}});
+  EXPECT_EQ(added.status, 303) << added.body;
+  const auto rules = cases::need_rules(*app_.db);
+  ASSERT_EQ(rules.size(), before + 1);
+  EXPECT_EQ(rules[1].because, "needs attention in inclusion");
+  EXPECT_EQ(rules[1].area, "inclusion");
+  for (std::size_t i = 0; i < rules.size(); ++i) EXPECT_EQ(rules[i].position, static_cast<int>(i + 1));
+  EXPECT_EQ(cases::need_of(*app_.db, 137220), "needs attention in inclusion");
+  EXPECT_TRUE(contains(admin.get("/schools/137220").body, "needs attention in inclusion"));
+  // Removed.
+  const auto removed = admin.post("/admin/need/" + std::to_string(rules[1].id) + "/remove", {});
+  EXPECT_EQ(removed.status, 303);
+  EXPECT_FALSE(cases::need_of(*app_.db, 137220).has_value());
+  EXPECT_EQ(admin.post("/admin/need/999999/remove", {}).status, 404);
+  EXPECT_EQ(testing::count_rows(*app_.db, "SELECT count(*) FROM audit_log WHERE action IN ('need.rule_add',"
+                                          " 'need.rule_remove')"),
+            2);
+  Visitor lead = signed_in("lead");
+  EXPECT_EQ(lead.get("/admin/need").status, 403);
+  EXPECT_EQ(lead.post("/admin/need", {{"basis", "register"}, {"flag", "category_5_6"}, {"because", "x"}}).status, 403);
+}
+
 // England has hundreds of teaching schools: the KPI page lists those
 // furthest below their own target, charts how many gave how many days, and
 // leaves every one's figure to the CSV.
