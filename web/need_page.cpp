@@ -34,6 +34,12 @@ void refuse_unless_allowed(const PageContext& ctx) {
   }
 }
 
+// Words as a table cell starts them: "Urgent improvement in ...".
+std::string sentence(std::string text) {
+  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
 // The support as a GOV.UK tag: red where nobody has reached the school.
 json::object support_tag(cases::Support support) {
   switch (support) {
@@ -65,8 +71,8 @@ api::HttpResponse need_register(PageContext& ctx) {
     json::object r{{"urn", std::to_string(row.urn)},
                    {"name", row.name},
                    {"la", row.la_name},
-                   {"why", row.because},
-                   {"inspection", row.last_inspection},
+                   {"why", sentence(row.because)},
+                   {"inspection", sentence(row.last_inspection)},
                    {"support", support_tag(row.support)},
                    {"case", row.case_reference}};
     if (refers && (row.support == cases::Support::none || row.support == cases::Support::supported_before)) {
@@ -86,8 +92,11 @@ api::HttpResponse need_register(PageContext& ctx) {
   for (const auto& c : reg.criteria) criteria.push_back(json::object{{"text", c}});
   json::object model{{"title", "Schools in need"},
                      {"year", reg.academic_year},
-                     {"count", reg.rows.size()},
-                     {"unreached", unreached},
+                     {"count", fmt::format("{} {} in your area {} in need", reg.rows.size(),
+                                           reg.rows.size() == 1 ? "school" : "schools",
+                                           reg.rows.size() == 1 ? "is" : "are")},
+                     {"unreached", fmt::format("{} of them {} had no support this year", unreached,
+                                               unreached == 1 ? "has" : "have")},
                      {"any", !reg.rows.empty()},
                      {"rows", rows},
                      {"more", reg.rows.size() > kRowsShown ? fmt::format("The first {} of {} are listed; every one is in the CSV.", kRowsShown, reg.rows.size()) : std::string()},

@@ -1,0 +1,62 @@
+// The schools in need, as a lead and an administrator use them: the lead
+// finds the school nobody has reached at the top, with why and its last
+// inspection, and refers it in one click; the administrator reads the
+// criteria in force, is told plainly what a criterion lacks, adds one and
+// removes it again.
+import { test, expect } from '@playwright/test'
+import { checkPage, newUser, screenshot, signedInPage } from './support.mjs'
+
+test('a lead finds the school in need that nobody has reached and refers it', async ({ browser }) => {
+  const lead = await signedInPage(browser, newUser('lead', 'alliance:1'), '/')
+  await lead.getByRole('link', { name: 'Schools in need' }).click()
+  await expect(lead.getByRole('heading', { name: 'Schools in need' })).toBeVisible()
+  await checkPage(lead)
+  await screenshot(lead, 'need-register')
+  // Saltfleet Marsh is in need by its report card alone, and nobody has reached it: it comes first.
+  const first = lead.locator('#need-register tbody tr').first()
+  await expect(first).toContainText('Saltfleet Marsh Primary School')
+  await expect(first).toContainText('Urgent improvement in an area of its latest report card')
+  await expect(first).toContainText(/Report card, \d+ \w+ \d{4}: safeguarding met/)
+  await expect(first).toContainText('No support')
+  // Each mini region's reach is a table with its figures.
+  await expect(lead.locator('#need-reach tbody tr').first()).toBeVisible()
+  // The criteria in force are one click away.
+  await lead.getByText('What makes a school in need').click()
+  await expect(lead.locator('details li', { hasText: 'meets the SSIF eligibility criteria' })).toBeVisible()
+  // Referring it starts the referral with the school filled in.
+  await first.getByRole('link', { name: /Refer Saltfleet Marsh Primary School for support/ }).click()
+  await checkPage(lead)
+  await expect(lead.getByLabel("The school's URN")).toHaveValue('120588')
+})
+
+test('an administrator adds a criterion of need, told plainly what it lacks, and removes it', async ({ browser }) => {
+  const admin = await signedInPage(browser, newUser('admin'), '/admin/need')
+  await expect(admin.getByRole('heading', { name: 'Criteria of need' })).toBeVisible()
+  await checkPage(admin)
+  await screenshot(admin, 'admin-need-criteria')
+  const rows = admin.locator('#need-criteria tbody tr')
+  const before = await rows.count()
+  await expect(rows.first()).toContainText('safeguarding not met at its latest inspection')
+  // Without the words, the form says so and adds nothing.
+  await admin.getByLabel('A grade on the latest report card').check()
+  await admin.locator('#f-card_from').selectOption('4')
+  await admin.locator('#f-card_to').selectOption('5')
+  await admin.getByLabel('In', { exact: true }).selectOption('inclusion')
+  await admin.getByRole('button', { name: 'Add the criterion' }).click()
+  await expect(admin.getByRole('heading', { name: 'There is a problem' })).toBeVisible()
+  await expect(admin.locator('.govuk-error-summary')).toContainText('Enter the words that say why')
+  await checkPage(admin)
+  await expect(rows).toHaveCount(before)
+  // With them, it is added where asked.
+  await admin.getByLabel('The words that say why').fill('needs attention in inclusion on its latest report card')
+  await admin.getByLabel('Its place in the order').fill('3')
+  await admin.getByRole('button', { name: 'Add the criterion' }).click()
+  await expect(admin.getByText('The criterion is added')).toBeVisible()
+  await checkPage(admin)
+  await expect(rows).toHaveCount(before + 1)
+  await expect(rows.nth(2)).toContainText('needs attention in inclusion on its latest report card')
+  // And removed again.
+  await rows.nth(2).getByRole('button', { name: /Remove/ }).click()
+  await expect(admin.getByText('The criterion is removed')).toBeVisible()
+  await expect(rows).toHaveCount(before)
+})
