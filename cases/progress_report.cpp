@@ -165,6 +165,28 @@ Document document(const ProgressReport& r) {
     doc.sections.push_back(std::move(per_school));
   }
 
+  if (r.forecast) {
+    const Forecast& f = *r.forecast;
+    Section ahead{"Will we make it by 31 August?",
+                  {fmt::format("{} working days are left. Each teaching school's days to schools in need so far, the "
+                               "days planned for them and not yet given, and the days a week it must give from now.",
+                               f.working_days_left)},
+                  Table{},
+                  "No teaching school is in this scope."};
+    ahead.table->header = {"Teaching school", "Forecast", "Given", "Planned", "Needed a week"};
+    ahead.table->numbers_from = 2;
+    ahead.table->rag_column = 1;
+    for (const auto& t : f.teaching_schools) {
+      const std::string rag = t.outlook == Outlook::on_course ? "green" : t.outlook == Outlook::at_risk ? "amber" : "red";
+      ahead.table->rows.push_back({t.name, rag + " (" + std::string(to_string(t.outlook)) + "): " + t.reason,
+                                   figure_text(t.logged), figure_text(t.planned),
+                                   t.needed == 0 ? "-" : figure_text(t.rate_needed)});
+    }
+    ahead.paragraphs.push_back("Support rated good or better (target 90%): " + std::string(to_string(f.ratings.outlook)) +
+                               ". " + f.ratings.reason);
+    doc.sections.push_back(std::move(ahead));
+  }
+
   Section phases{"Open cases by phase", {}, Table{}, "No case is open."};
   phases.table->header = {"Phase", before_label, now_label, "Change"};
   phases.table->numbers_from = 1;
@@ -315,6 +337,9 @@ ProgressReport progress_report(workflow::Database& db, const workflow::Calendar&
   auto reports = kpi_reports(db, calendar, {now, before}, today);  // one snapshot: the change is real
   report.current = std::move(reports[0]);
   report.earlier = std::move(reports[1]);
+  if (report.to_date && report.current.scope.academic_year == academic_year_of(today)) {
+    report.forecast = forecast(db, calendar, report.current, today);
+  }
   return report;
 }
 

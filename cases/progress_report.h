@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "cases/forecast.h"
 #include "cases/kpis.h"
 #include "workflow/calendar.h"
 #include "workflow/database.h"
@@ -44,6 +45,9 @@ struct ProgressReport {
   std::string made_on;   // YYYY-MM-DD
   KpiReport current;     // the year to the quarter's end (or today), with the overdue items
   KpiReport earlier;     // the previous quarter's year to its end
+  // While the quarter is not over: will each teaching school make its 30
+  // days by 31 August, and the year its 90% rated good (docs/need.md).
+  std::optional<Forecast> forecast;
 };
 
 // Throws workflow::InvalidInput for a quarter that has not started, or a scope

@@ -11,6 +11,8 @@
 #include "cases/case_list.h"
 #include "cases/deadline_list.h"
 #include "cases/deployments.h"
+#include "cases/forecast.h"
+#include "cases/kpis.h"
 #include "cases/providers.h"
 #include "web/page.h"
 #include "workflow/date.h"
@@ -129,6 +131,29 @@ json::object dashboard_model(PageContext& ctx, std::chrono::year_month_day today
   }
   model["year"] = year;
   model["leaders"] = json::object{{"items", leaders}, {"any", !leaders.empty()}, {"more", serving.more}};
+
+  // A lead's teaching schools not on course for their 30 days, while there is time to act.
+  if (ctx.is("lead")) {
+    cases::KpiScope scope;
+    scope.academic_year = year;
+    cases::keep_report_scope_to(ctx.user(), scope);
+    scope.with_references = false;
+    const auto report = ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), scope, today);
+    const auto f = cases::forecast(*ctx.app.db, ctx.app.engine->calendar(), *report, today);
+    json::array behind;
+    for (const auto& t : f.teaching_schools) {
+      if (t.outlook == cases::Outlook::on_course) continue;
+      behind.push_back(json::object{{"name", t.name},
+                                    {"risk", t.outlook == cases::Outlook::at_risk},
+                                    {"reason", t.reason}});
+    }
+    model["forecast"] = json::object{{"items", behind},
+                                     {"any", !behind.empty()},
+                                     {"teaching_schools", f.teaching_schools.size()},
+                                     {"ratings_ok", f.ratings.outlook == cases::Outlook::on_course},
+                                     {"ratings_risk", f.ratings.outlook == cases::Outlook::at_risk},
+                                     {"ratings", f.ratings.reason}};
+  }
   return model;
 }
 

@@ -7,15 +7,18 @@
 
 #include <algorithm>
 #include <iterator>
+#include <tuple>
 #include <vector>
 
 #include "cases/case_list.h"
+#include "cases/forecast.h"
 #include "cases/kpis.h"
 #include "cases/progress_report.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
 #include "web/charts.h"
 #include "web/page.h"
+#include "workflow/date.h"
 #include "workflow/engine.h"
 #include "workflow/text.h"
 
@@ -305,6 +308,58 @@ json::array charts(const cases::KpiReport& report) {
   return out;
 }
 
+// An outlook as a GOV.UK tag.
+json::object outlook_tag(cases::Outlook outlook) {
+  switch (outlook) {
+    case cases::Outlook::on_course:
+      return {{"text", "On course"}, {"class", "govuk-tag--green"}};
+    case cases::Outlook::at_risk:
+      return {{"text", "At risk"}, {"class", "govuk-tag--yellow"}};
+    case cases::Outlook::will_miss:
+      return {{"text", "Will miss"}, {"class", "govuk-tag--red"}};
+  }
+  return {{"text", "On course"}, {"class", "govuk-tag--green"}};
+}
+
+// The forecast as the KPI page shows it: each teaching school (or, beyond
+// what a page holds, those not on course, the furthest behind first), and
+// the ratings.
+json::object forecast_model(const cases::Forecast& f) {
+  std::vector<const cases::DaysForecast*> shown;
+  int counts[3] = {0, 0, 0};
+  for (const auto& t : f.teaching_schools) ++counts[static_cast<int>(t.outlook)];
+  std::string note;
+  if (f.teaching_schools.size() <= kPartsListed) {
+    for (const auto& t : f.teaching_schools) shown.push_back(&t);
+  } else {
+    for (const auto& t : f.teaching_schools) {
+      if (t.outlook != cases::Outlook::on_course) shown.push_back(&t);
+    }
+    std::stable_sort(shown.begin(), shown.end(), [](const auto* a, const auto* b) {
+      return std::tuple(-static_cast<int>(a->outlook), -(a->needed - a->planned)) <
+             std::tuple(-static_cast<int>(b->outlook), -(b->needed - b->planned));
+    });
+    if (shown.size() > kPartsListed) shown.resize(kPartsListed);
+    note = fmt::format("Of {} teaching schools, {} are on course, {} at risk and {} will miss; the {} furthest behind "
+                       "are listed.",
+                       f.teaching_schools.size(), counts[0], counts[1], counts[2], shown.size());
+  }
+  json::array rows;
+  for (const auto* t : shown) {
+    rows.push_back(json::object{{"name", t->name},
+                                {"given", cases::figure_text(t->logged)},
+                                {"planned", cases::figure_text(t->planned)},
+                                {"rate", t->needed == 0 ? std::string("-") : cases::figure_text(t->rate_needed)},
+                                {"tag", outlook_tag(t->outlook)},
+                                {"reason", t->reason}});
+  }
+  return json::object{{"working_days", f.working_days_left},
+                      {"any", !rows.empty()},
+                      {"rows", std::move(rows)},
+                      {"note", note},
+                      {"ratings", json::object{{"tag", outlook_tag(f.ratings.outlook)}, {"reason", f.ratings.reason}}}};
+}
+
 api::HttpResponse kpis(PageContext& ctx) {
   const auto made = asked_report(ctx, false);
   const auto& report = *made;
@@ -379,6 +434,15 @@ api::HttpResponse kpis(PageContext& ctx) {
                         return out;
                       }()},
                      {"charts", charts(report)}};
+  // Will we make it? This year's report only, as it stands today; kept as the report is.
+  if (report.as_of == workflow::format_date(ctx.app.engine->today()) && year == current) {
+    const auto forecast = ctx.app.reports.model(
+        *ctx.app.db, "forecast|" + scope_query(scope) + "|" + report.as_of, [&] {
+          return forecast_model(cases::forecast(*ctx.app.db, ctx.app.engine->calendar(), report,
+                                                ctx.app.engine->today()));
+        });
+    model["forecast"] = *forecast;
+  }
   // The strategic group and admins may report on any alliance, mini region or LA.
   if (ctx.is("strategic") || ctx.is("admin")) {
     json::array alliances;
@@ -516,8 +580,11 @@ api::HttpResponse quarterly(PageContext& ctx) {
     quarters.push_back(json::object{{"value", q.id()}, {"label", q.name()}, {"selected", q.id() == quarter.id()}});
     q = cases::previous_quarter(q);
   }
+  json::object forecast;
+  if (report.forecast) forecast = forecast_model(*report.forecast);
   return page(ctx, "quarterly",
               json::object{{"title", "Quarterly progress report " + quarter.name()},
+                           {"forecast", report.forecast ? json::value(std::move(forecast)) : json::value(false)},
                            {"quarter", quarter.name()},
                            {"previous", report.previous.name()},
                            {"scope", report.scope_name},

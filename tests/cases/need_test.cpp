@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "cases/forecast.h"
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
 #include "cases/kpis.h"
@@ -83,16 +84,17 @@ class NeedTest : public ::testing::Test {
     return engine_->open_case("support_request", urn, {{"source", "lead"}, {"summary", "s"}}, "t", day("2026-10-01")).id;
   }
   // A support request matched and deployed, with `days` logged in November.
-  std::int64_t deployed(int urn, double days) {
+  std::int64_t deployed(int urn, double days, int requested = 4) {
     const auto id = referral(urn);
     engine_->apply(id, "accept_referral",
-                   {{"priority", "high"}, {"focus_areas", json::array{"maths"}}, {"requested_days", 4},
+                   {{"priority", "high"}, {"focus_areas", json::array{"maths"}}, {"requested_days", requested},
                     {"funding_source", "SSIF"}},
                    "t", day("2026-10-01"));
     engine_->apply(id, "propose_provider", {{"provider_id", leader_}}, "t", day("2026-10-01"));
     engine_->apply(id, "provider_accepts", {}, "t", day("2026-10-05"));
     engine_->apply(id, "agree_plan",
-                   {{"objectives", "o"}, {"planned_days", 4}, {"starts_on", "2026-11-02"}, {"ends_on", "2027-06-30"}},
+                   {{"objectives", "o"}, {"planned_days", requested}, {"starts_on", "2026-11-02"},
+                    {"ends_on", "2027-06-30"}},
                    "t", day("2026-10-05"));
     // A day at most on each date, from Tuesday 3 November.
     const char* const dates[] = {"2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06"};
@@ -241,6 +243,53 @@ TEST_F(NeedTest, DaysToASchoolInNeedByItsReportCardCountForTheTeachingSchool) {
   EXPECT_DOUBLE_EQ(days->numerator, 2.5);
   EXPECT_EQ(report.need_criteria.size(), 6U);
   EXPECT_EQ(report.need_criteria[3], "needs attention in achievement on its latest report card");
+}
+
+// "Will we make it?": a teaching school that will miss its 30 days at its
+// pace so far is on course once a plan for the rest is agreed; the ratings
+// forecast says what is outstanding.
+TEST_F(NeedTest, ATeachingSchoolIsOnCourseOnceAPlanForTheRestIsAgreed) {
+  (void)import();
+  deployed(200001, 2.5);  // Ash, in need: 2.5 days given of the 4 planned
+  KpiScope scope;
+  scope.academic_year = "2026/27";
+  scope.alliance = alliance_;
+  const auto today = day("2026-12-01");
+  auto report = kpi_report(*db_, engine_->calendar(), scope, today);
+  auto f = forecast(*db_, engine_->calendar(), report, today);
+  ASSERT_EQ(f.teaching_schools.size(), 1U);
+  const auto& gorse = f.teaching_schools[0];
+  EXPECT_EQ(gorse.alliance_id, alliance_);
+  EXPECT_DOUBLE_EQ(gorse.logged, 2.5);
+  EXPECT_DOUBLE_EQ(gorse.planned, 1.5);
+  EXPECT_DOUBLE_EQ(gorse.needed, 27.5);
+  // From 1 September to 1 December: 64 working days (12.8 weeks); 183 are left to 31 August 2027.
+  EXPECT_EQ(f.working_days_left, engine_->calendar().working_days_between(today, day("2027-08-31")));
+  const double weeks_done = engine_->calendar().working_days_between(day("2026-08-31"), today) / 5.0;
+  EXPECT_NEAR(gorse.pace, 2.5 / weeks_done, 1e-9);
+  EXPECT_NEAR(gorse.projected, 2.5 + gorse.pace * f.working_days_left / 5.0, 1e-9);
+  EXPECT_LT(gorse.projected, 30);
+  EXPECT_EQ(gorse.outlook, Outlook::will_miss) << gorse.reason;
+  EXPECT_NE(gorse.reason.find("2.5 days given and 1.5 days planned"), std::string::npos) << gorse.reason;
+  EXPECT_EQ(f.ratings.outlook, Outlook::at_risk);
+  EXPECT_EQ(f.ratings.reason, "No support has been rated or asked to be rated yet this year.");
+
+  // Beech, in need by its graded judgement: 26 days agreed, none given yet.
+  deployed(200002, 0, 26);
+  report = kpi_report(*db_, engine_->calendar(), scope, today);
+  f = forecast(*db_, engine_->calendar(), report, today);
+  EXPECT_DOUBLE_EQ(f.teaching_schools[0].planned, 27.5);
+  EXPECT_EQ(f.teaching_schools[0].outlook, Outlook::on_course) << f.teaching_schools[0].reason;
+  EXPECT_EQ(f.teaching_schools[0].reason,
+            "2.5 days given and 27.5 days planned: 30 are in reach if the plans are kept.");
+  // Days planned for a school not in need do not count.
+  deployed(200006, 0, 10);
+  report = kpi_report(*db_, engine_->calendar(), scope, today);
+  EXPECT_DOUBLE_EQ(forecast(*db_, engine_->calendar(), report, today).teaching_schools[0].planned, 27.5);
+  // A forecast is of this year, as it stands today.
+  scope.as_of = day("2026-11-30");
+  EXPECT_THROW((void)forecast(*db_, engine_->calendar(), kpi_report(*db_, engine_->calendar(), scope, today), today),
+               workflow::InvalidInput);
 }
 
 }  // namespace

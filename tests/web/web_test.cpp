@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "cases/forecast.h"
 #include "cases/need.h"
 #include "cases/sign_in.h"
 #include "tests/api/api_fixture.h"
@@ -102,6 +103,12 @@ class Visitor {
   std::map<std::string, std::string> cookies_;
   std::string csrf_;
 };
+
+// "2026/27" -> "2025/26".
+std::string report_year_before(const std::string& year) {
+  const int first = std::stoi(year.substr(0, 4)) - 1;
+  return fmt::format("{}/{:02}", first, (first + 1) % 100);
+}
 
 class WebTest : public ApiTest {
  protected:
@@ -448,6 +455,42 @@ TEST_F(WebTest, AnAdminChangesTheCriteriaOfNeedAndTheSchoolsInNeedFollow) {
   EXPECT_EQ(lead.post("/admin/need", {{"basis", "register"}, {"flag", "category_5_6"}, {"because", "x"}}).status, 403);
 }
 
+// Will we make it? The lead reads each teaching school's forecast on the KPI
+// page and the quarterly report, and one not on course on the dashboard.
+TEST_F(WebTest, TheForecastIsOnTheKpiPageTheQuarterlyReportAndTheDashboard) {
+  Visitor lead = signed_in("lead");
+  cases::KpiScope scope;
+  scope.academic_year = cases::academic_year_of(app_.engine->today());
+  scope.alliance = demo_.alliance_id;
+  const auto report = cases::kpi_report(*app_.db, app_.engine->calendar(), scope, app_.engine->today());
+  const auto f = cases::forecast(*app_.db, app_.engine->calendar(), report, app_.engine->today());
+  ASSERT_FALSE(f.teaching_schools.empty());
+  const auto kpis = lead.get("/kpis");
+  ASSERT_EQ(kpis.status, 200);
+  EXPECT_TRUE(contains(kpis.body, "Will we make it by 31 August?"));
+  EXPECT_TRUE(contains(kpis.body, std::to_string(f.working_days_left) + " working days are left"));
+  for (const auto& t : f.teaching_schools) EXPECT_TRUE(contains(kpis.body, workflow::html_escape(t.reason))) << t.reason;
+  EXPECT_TRUE(contains(kpis.body, workflow::html_escape(f.ratings.reason))) << f.ratings.reason;
+  const auto quarterly = lead.get("/reports/quarterly");
+  ASSERT_EQ(quarterly.status, 200);
+  EXPECT_TRUE(contains(quarterly.body, "Will we make it by 31 August?")) << quarterly.body;
+  const auto dashboard = lead.get("/dashboard");
+  ASSERT_EQ(dashboard.status, 200);
+  EXPECT_TRUE(contains(dashboard.body, "Teaching schools at risk of missing their 30 days"));
+  bool any_behind = false;
+  for (const auto& t : f.teaching_schools) {
+    if (t.outlook == cases::Outlook::on_course) continue;
+    any_behind = true;
+    EXPECT_TRUE(contains(dashboard.body, workflow::html_escape(t.reason))) << t.reason;
+  }
+  if (!any_behind) {
+    EXPECT_TRUE(contains(dashboard.body, "Every teaching school in your area is on course"));
+  }
+  // Last year's KPIs have no forecast.
+  EXPECT_FALSE(contains(lead.get("/kpis?academic_year=" + report_year_before(scope.academic_year)).body,
+                        "Will we make it"));
+}
+
 // England has hundreds of teaching schools: the KPI page lists those
 // furthest below their own target, charts how many gave how many days, and
 // leaves every one's figure to the CSV.
@@ -564,21 +607,23 @@ TEST_F(WebTest, TheDashboardShowsTheDaysOfTheSystemLeadersWhoServeTheLeadsScopeO
 }
 
 TEST_F(WebTest, TheDashboardIsMadeOncePerStateOfTheDataAndAfreshOnceAnythingHappens) {
+  // A lead's dashboard is made with the lead's KPI report, which its forecast
+  // reads: two made for each fresh view.
   Visitor lead = signed_in("lead");
   const auto before = app_.reports.made();
   ASSERT_EQ(lead.get("/dashboard").status, 200);
-  EXPECT_EQ(app_.reports.made(), before + 1);
+  EXPECT_EQ(app_.reports.made(), before + 2);
   const auto reloaded = lead.get("/dashboard");
   ASSERT_EQ(reloaded.status, 200);
-  EXPECT_EQ(app_.reports.made(), before + 1);  // kept
+  EXPECT_EQ(app_.reports.made(), before + 2);  // kept
   // Another person with the same scope is shown the same; one with another scope is not.
   Visitor other = signed_in("lead-out");
   ASSERT_EQ(other.get("/dashboard").status, 200);
-  EXPECT_EQ(app_.reports.made(), before + 2);
+  EXPECT_EQ(app_.reports.made(), before + 4);
   // A referral arrives: the next view is made afresh and lists it for triage.
   const auto c = referral();
   const auto fresh = lead.get("/dashboard");
-  EXPECT_EQ(app_.reports.made(), before + 3);
+  EXPECT_EQ(app_.reports.made(), before + 6);
   EXPECT_TRUE(contains(fresh.body, ">" + c.reference + "<")) << fresh.body;
   EXPECT_FALSE(contains(reloaded.body, ">" + c.reference + "<"));
 }
