@@ -138,14 +138,14 @@ Forecast forecast(workflow::Database& db, const workflow::Calendar& calendar, co
         f.reason = fmt::format("{} and {} planned: {} more to plan. At its pace so far ({} a week) it would give {} by "
                                "31 August.",
                                given, days_text(f.planned), days_text(kDaysTarget - f.logged - f.planned),
-                               figure_text(f.pace), figure_text(f.projected));
+                               days_text(f.pace), days_text(f.projected));
       } else {
         f.outlook = Outlook::will_miss;
         f.reason = out.working_days_left == 0
                        ? given + ": the year is over."
                        : fmt::format("{} and {} planned. At its pace so far ({} a week) it gives {} by 31 August; it "
                                      "needs {} a week from now.",
-                                     given, days_text(f.planned), figure_text(f.pace), figure_text(f.projected),
+                                     given, days_text(f.planned), days_text(f.pace), days_text(f.projected),
                                      days_text(f.rate_needed));
       }
       out.teaching_schools.push_back(std::move(f));
