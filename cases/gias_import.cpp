@@ -114,8 +114,12 @@ void write_postgresql(soci::session& sql, const Batch& b, bool insert, const std
              : "UPDATE schools SET name = v.name, la_code = v.la_code, la_name = v.la_name, phase = v.phase,"
                " status = v.status, type = v.type, trust_code = v.trust_code, trust_name = v.trust_name,"
                " town = v.town, postcode = v.postcode, opened_on = v.opened_on, closed_on = v.closed_on,"
-               " ofsted_grade = COALESCE(v.grade, schools.ofsted_grade),"
-               " ofsted_date = COALESCE(v.ofsted_date, schools.ofsted_date), gias_checksum = v.checksum,"
+               // A judgement older than the one held (set by hand, or from Ofsted's own file) never replaces it.
+               " ofsted_grade = CASE WHEN schools.ofsted_date IS NULL OR v.ofsted_date IS NULL OR v.ofsted_date >="
+               " schools.ofsted_date THEN COALESCE(v.grade, schools.ofsted_grade) ELSE schools.ofsted_grade END,"
+               " ofsted_date = CASE WHEN schools.ofsted_date IS NULL OR v.ofsted_date IS NULL OR v.ofsted_date >="
+               " schools.ofsted_date THEN COALESCE(v.ofsted_date, schools.ofsted_date) ELSE schools.ofsted_date END,"
+               " gias_checksum = v.checksum,"
                " imported_at = CAST(:now AS timestamptz), updated_at = CAST(:now2 AS timestamptz)" +
                    rows + " WHERE schools.urn = v.urn";
   // Bound by position: the two timestamps come first in both texts.
@@ -194,12 +198,18 @@ GiasImportReport import_gias(workflow::Database& db, std::string_view bytes, con
       sql << "UPDATE schools SET name = :name, la_code = :la_code, la_name = :la_name, phase = :phase,"
              " status = :status, type = :type, trust_code = :trust_code, trust_name = :trust_name, town = :town,"
              " postcode = :postcode, opened_on = :opened_on, closed_on = :closed_on,"
-             " ofsted_grade = COALESCE(:grade, ofsted_grade), ofsted_date = COALESCE(:ofsted_date, ofsted_date),"
+             // A judgement older than the one held (set by hand, or from Ofsted's own file) never replaces it.
+             " ofsted_grade = CASE WHEN ofsted_date IS NULL OR :d1 IS NULL OR :d2 >= ofsted_date"
+             " THEN COALESCE(:grade, ofsted_grade) ELSE ofsted_grade END,"
+             " ofsted_date = CASE WHEN ofsted_date IS NULL OR :d3 IS NULL OR :d4 >= ofsted_date"
+             " THEN COALESCE(:ofsted_date, ofsted_date) ELSE ofsted_date END,"
              " gias_checksum = :checksum, imported_at = :now, updated_at = :now2 WHERE urn = :urn",
           soci::use(b.name), soci::use(b.la_code), soci::use(b.la_name), soci::use(b.phase), soci::use(b.status),
           soci::use(b.type, b.type_i), soci::use(b.trust_code, b.trust_code_i), soci::use(b.trust_name, b.trust_name_i),
           soci::use(b.town, b.town_i), soci::use(b.postcode, b.postcode_i), soci::use(b.opened_on, b.opened_on_i),
-          soci::use(b.closed_on, b.closed_on_i), soci::use(b.grade, b.grade_i),
+          soci::use(b.closed_on, b.closed_on_i), soci::use(b.ofsted_date, b.ofsted_date_i),
+          soci::use(b.ofsted_date, b.ofsted_date_i), soci::use(b.grade, b.grade_i),
+          soci::use(b.ofsted_date, b.ofsted_date_i), soci::use(b.ofsted_date, b.ofsted_date_i),
           soci::use(b.ofsted_date, b.ofsted_date_i), soci::use(b.checksum), soci::use(stamps), soci::use(stamps),
           soci::use(b.urn);
       report.updated = b.urn.size();

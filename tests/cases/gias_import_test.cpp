@@ -7,7 +7,9 @@
 #include <iterator>
 #include <sstream>
 
+#include "cases/schools.h"
 #include "tests/support/test_database.h"
+#include "workflow/date.h"
 #include "workflow/migrations.h"
 
 namespace s2s::cases {
@@ -155,6 +157,27 @@ TEST_F(GiasImportTest, ChangesUpdateTheSchoolAndExtractsWithoutOfstedKeepTheGrad
   EXPECT_EQ(text_of(144871, "ofsted_grade"), "2");
   EXPECT_EQ(text_of(144871, "ofsted_date"), "2023-03-14");
   EXPECT_EQ(import_gias(*db_, file).unchanged, 2u);
+}
+
+TEST_F(GiasImportTest, AnOlderJudgementInTheExtractNeverReplacesALaterOneHeld) {
+  import_gias(*db_, kSample);
+  // A later judgement recorded by hand (or from Ofsted's own file).
+  SchoolEdit later;
+  later.ofsted_grade = 3;
+  later.ofsted_date = "2025-06-12";
+  (void)edit_school(*db_, 144871, later, *workflow::parse_date("2026-12-01"));
+  const std::string file =
+      "URN,LA (code),LA (name),EstablishmentName,EstablishmentStatus (name),PhaseOfEducation (name),"
+      "OfstedRating (name),OfstedLastInsp\n"
+      "144871,831,Derby,Ashgrove Park Primary Academy (renamed),Open,Primary,Good,14-03-2023\n"
+      "120004,856,Leicester,Westcotes Meadow Nursery School,Open,Nursery,Good,01-02-2026\n";
+  EXPECT_EQ(import_gias(*db_, file).updated, 2u);
+  EXPECT_EQ(text_of(144871, "name"), "Ashgrove Park Primary Academy (renamed)");
+  EXPECT_EQ(text_of(144871, "ofsted_grade"), "3");
+  EXPECT_EQ(text_of(144871, "ofsted_date"), "2025-06-12");
+  // A later one in the extract does replace it.
+  EXPECT_EQ(text_of(120004, "ofsted_grade"), "2");
+  EXPECT_EQ(text_of(120004, "ofsted_date"), "2026-02-01");
 }
 
 TEST_F(GiasImportTest, FiftyThousandRowsInBothEncodingsWithBrokenRows) {
