@@ -92,6 +92,7 @@ constexpr ApiRoute kApi[] = {
     {"GET", "/api/v1/notifications", "admin", reference_routes::list_notifications},
     {"GET", "/api/v1/reports/kpis", "lead,strategic,la_officer,admin", reference_routes::kpi_report},
     {"GET", "/api/v1/reports/quarterly", "lead,strategic,la_officer,admin", reference_routes::quarterly_report},
+    {"GET", "/api/v1/need", "lead,strategic,la_officer,admin", reference_routes::need_register},
 };
 // clang-format on
 

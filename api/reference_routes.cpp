@@ -15,6 +15,7 @@
 #include "cases/deployments.h"
 #include "cases/gias_import.h"
 #include "cases/kpis.h"
+#include "cases/need.h"
 #include "cases/progress_report.h"
 #include "cases/providers.h"
 #include "cases/schools.h"
@@ -496,6 +497,51 @@ void read_report_scope(Query& query, cases::KpiScope& scope) {
 // strategic group and admins anything. A scope outside the
 // caller's is a 403 (regions are not secret).
 void keep_to_caller(RouteContext& ctx, cases::KpiScope& scope) { cases::keep_report_scope_to(ctx.caller.user, scope); }
+
+// The need register of the caller's scope (docs/need.md): every school in
+// need, why, its last inspection and its support, those nobody has reached
+// first; each mini region's reach; the criteria in force. format=csv gives
+// the register as CSV.
+HttpResponse need_register(RouteContext& ctx) {
+  Query query(ctx.request.query);
+  const auto format = query.text("format").value_or("json");
+  query.done();
+  if (format != "json" && format != "csv") bad_request("format", "query parameter format must be json or csv");
+  const auto ticket = ctx.costly();
+  const auto reg = cases::need_register(*ctx.app.db, ctx.caller.actor, ctx.app.engine->today());
+  if (format == "csv") {
+    HttpResponse response;
+    response.content_type = "text/csv; charset=utf-8";
+    response.body = cases::need_register_csv(reg);
+    std::string year = reg.academic_year;
+    std::replace(year.begin(), year.end(), '/', '-');
+    response.headers.emplace_back("Content-Disposition", "attachment; filename=\"schools-in-need-" + year + ".csv\"");
+    return response;
+  }
+  json::array criteria;
+  for (const auto& c : reg.criteria) criteria.emplace_back(json_text(c));
+  json::array reach;
+  for (const auto& r : reg.reach) {
+    reach.push_back(json::object{
+        {"mini_region", text_or_null(r.mini_region)}, {"in_need", r.in_need}, {"reached", r.reached}});
+  }
+  json::array schools;
+  for (const auto& row : reg.rows) {
+    schools.push_back(json::object{{"urn", row.urn},
+                                   {"name", json_text(row.name)},
+                                   {"la_name", json_text(row.la_name)},
+                                   {"mini_region", text_or_null(row.mini_region)},
+                                   {"phase", json_text(row.phase)},
+                                   {"in_need", json_text(row.because)},
+                                   {"last_inspection", json_text(row.last_inspection)},
+                                   {"support", json_text(cases::to_string(row.support))},
+                                   {"case", text_or_null(row.case_reference)}});
+  }
+  return json_response(200, json::object{{"academic_year", json_text(reg.academic_year)},
+                                         {"criteria", std::move(criteria)},
+                                         {"reach", std::move(reach)},
+                                         {"schools", std::move(schools)}});
+}
 
 HttpResponse kpi_report(RouteContext& ctx) {
   Query query(ctx.request.query);

@@ -13,7 +13,7 @@ using Answer = HttpResponse(RouteContext& ctx);
 
 // clang-format off
 namespace case_routes { Answer open_case, list_cases, get_case, case_history, case_matches, send_event, case_deployments, case_days, case_ratings; }
-namespace reference_routes { Answer me, list_kinds, search_schools, import_schools, get_school, edit_school, list_alliances, get_alliance, list_leaders, get_leader, get_capacity, set_capacity, working_days, holidays, list_closures, add_closure, caller_deadlines, list_notifications, kpi_report, quarterly_report; }
+namespace reference_routes { Answer me, list_kinds, search_schools, import_schools, get_school, edit_school, list_alliances, get_alliance, list_leaders, get_leader, get_capacity, set_capacity, working_days, holidays, list_closures, add_closure, caller_deadlines, list_notifications, kpi_report, quarterly_report, need_register; }
 // clang-format on
 
 void register_health_routes(Router& router, App& app);  // /healthz, /readyz, /metrics

@@ -129,6 +129,11 @@ TEST_F(ApiTest, EveryRouteAsEveryRoleInsideAndOutsideItsScope) {
        [](const Caller& who) {
          return one_of(who.role, {"school", "system_leader"}) ? 403 : 200;
        }},
+      // Each caller's own scope's schools: ApiTest.TheNeedRegister... checks which.
+      {"GET", "/api/v1/need", "/api/v1/need", "", "",
+       [](const Caller& who) {
+         return one_of(who.role, {"school", "system_leader"}) ? 403 : 200;
+       }},
       // Its overdue items keep to the caller's scope: ApiTest.AQuarterlyReport... checks them.
       {"GET", "/api/v1/reports/quarterly", "/api/v1/reports/quarterly?format=markdown", "", "",
        [](const Caller& who) {

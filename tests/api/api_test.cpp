@@ -8,6 +8,7 @@
 #include <set>
 
 #include "api/openapi.h"
+#include "cases/need.h"
 #include "cases/deployments.h"
 #include "cases/progress_report.h"
 #include "cases/providers.h"
@@ -838,6 +839,31 @@ TEST_F(ApiTest, ACalendarFeedListsTheUsersDeadlinesAndOnlyItsOwnTokenOpensIt) {
   EXPECT_EQ(call("", "GET", "/api/v1/deadlines.ics?token=" + token).status, 401);
   EXPECT_EQ(call("", "GET", "/api/v1/deadlines.ics?token=" + second).status, 200);
   EXPECT_EQ(call("", "GET", "/api/v1/deadlines.ics?token=" + second + "&x=1").status, 400);
+}
+
+TEST_F(ApiTest, TheNeedRegisterIsTheCallersScopeAsThePageShowsIt) {
+  const auto r = call("lead", "GET", "/api/v1/need");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto body = parse(r);
+  const auto reg = cases::need_register(*app_.db, cases::actor_of(*cases::authenticate(*app_.db, tokens_.at("lead"))),
+                                        app_.engine->today());
+  EXPECT_EQ(str(body.at("academic_year")), reg.academic_year);
+  const auto& schools = body.at("schools").as_array();
+  ASSERT_EQ(schools.size(), reg.rows.size());
+  ASSERT_FALSE(schools.empty());
+  for (std::size_t i = 0; i < schools.size(); ++i) {
+    EXPECT_EQ(schools[i].at("urn").as_int64(), reg.rows[i].urn);
+    EXPECT_EQ(str(schools[i].at("in_need")), reg.rows[i].because);
+    EXPECT_EQ(str(schools[i].at("support")), std::string(cases::to_string(reg.rows[i].support)));
+  }
+  EXPECT_EQ(body.at("criteria").as_array().size(), reg.criteria.size());
+  const auto csv = call("lead", "GET", "/api/v1/need?format=csv");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.body, cases::need_register_csv(reg));
+  EXPECT_EQ(call("lead", "GET", "/api/v1/need?format=xml").status, 400);
+  // An LA officer of Nottinghamshire sees its schools alone.
+  const auto la = parse(call("la_officer", "GET", "/api/v1/need"));
+  for (const auto& s : la.at("schools").as_array()) EXPECT_EQ(str(s.at("mini_region")), "Nottinghamshire");
 }
 
 TEST_F(ApiTest, OpenApiDocumentsEveryRouteAndNoOther) {
