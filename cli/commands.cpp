@@ -75,6 +75,7 @@ std::vector<Command> all_commands() {
                    {"no-timers", "", "do not fire due timers in this process", ""},
                    {"session-idle-minutes", "N", "a web session unused this long ends", "60"},
                    {"session-hours", "N", "and any web session this old", "12"},
+                   {"cold-spot-days", "N", "an area with fewer free days per school in need is a cold spot", "10"},
                },
                engine_options(),
                [] {

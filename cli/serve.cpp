@@ -106,6 +106,7 @@ int run_serve(const Settings& settings) {
   web_options.secure_cookies = app.options.public_url.starts_with("https://");
   web_options.sessions.idle = std::chrono::minutes(settings.integer("session-idle-minutes", 5, 24 * 60));
   web_options.sessions.absolute = std::chrono::hours(settings.integer("session-hours", 1, 24 * 30));
+  web_options.cold_spot_days = static_cast<double>(settings.integer("cold-spot-days", 0, 365));
   std::unique_ptr<web::LinkMailer> link_mailer;
   if (settings.get("smtp-url")) {
     link_mailer = std::make_unique<web::LinkMailer>(app.db, make_mailer(settings).options(), app.options.public_url,

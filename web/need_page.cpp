@@ -10,6 +10,8 @@
 #include <charconv>
 #include <tuple>
 
+#include "cases/cold_spots.h"
+#include "cases/kpis.h"
 #include "cases/need.h"
 #include "web/forms.h"
 #include "web/page.h"
@@ -103,6 +105,54 @@ api::HttpResponse need_register(PageContext& ctx) {
                      {"reach", reach},
                      {"criteria", criteria}};
   return page(ctx, "need", std::move(model));
+}
+
+// Cold spots: each mini region's and LA's schools in need against the free
+// days of the system leaders who could serve them, and where to recruit.
+api::HttpResponse cold_spots(PageContext& ctx) {
+  refuse_unless_allowed(ctx);
+  const auto spots = cases::cold_spots(*ctx.app.db, ctx.actor, ctx.app.engine->today(), ctx.options.cold_spot_days);
+  const auto area = [](const cases::AreaCapacity& a) {
+    return json::object{{"name", a.name},
+                        {"mini_region", a.mini_region},
+                        {"in_need", a.in_need},
+                        {"leader_count", a.leaders},
+                        {"leaders", fmt::format("{} system {}", a.leaders, a.leaders == 1 ? "leader" : "leaders")},
+                        {"free", cases::figure_text(a.free_days)},
+                        {"leaders_near",
+                         fmt::format("{} system {}", a.leaders_near, a.leaders_near == 1 ? "leader" : "leaders")},
+                        {"free_near", cases::figure_text(a.free_days_near)},
+                        {"per_school", a.in_need > 0 ? cases::figure_text(a.free_days_per_school) : std::string("-")},
+                        {"cold", a.cold}};
+  };
+  json::array regions, las;
+  int cold = 0;
+  for (const auto& r : spots.mini_regions) regions.push_back(area(r));
+  for (const auto& l : spots.las) {
+    las.push_back(area(l));
+    cold += l.cold ? 1 : 0;
+  }
+  json::array recruit;
+  for (const auto& [region, wants] : spots.recruit) {
+    json::array items;
+    for (const auto& d : wants) {
+      items.push_back(json::object{{"focus", d.focus_area}, {"asked", d.asked}, {"offered", d.offered}});
+    }
+    recruit.push_back(json::object{{"region", region.empty() ? std::string("No mini region") : region},
+                                   {"items", std::move(items)}});
+  }
+  json::object model{{"title", "Cold spots"},
+                     {"year", spots.academic_year},
+                     {"days", cases::figure_text(spots.days_per_school)},
+                     {"cold", fmt::format("{} of {} local {} {}", cold, spots.las.size(),
+                                          spots.las.size() == 1 ? "authority" : "authorities",
+                                          cold == 1 ? "is a cold spot" : "are cold spots")},
+                     {"regions", regions},
+                     {"las", las},
+                     {"any", !las.empty()},
+                     {"recruit", recruit},
+                     {"any_recruit", !recruit.empty()}};
+  return page(ctx, "cold_spots", std::move(model));
 }
 
 api::HttpResponse need_csv(PageContext& ctx) {

@@ -26,7 +26,7 @@ namespace dashboard_page {
 Answer dashboard;
 }  // namespace dashboard_page
 namespace need_page {
-Answer need_register, need_csv, criteria, add_criterion, remove_criterion;
+Answer need_register, need_csv, cold_spots, criteria, add_criterion, remove_criterion;
 }  // namespace need_page
 namespace directory_pages {
 Answer directory, leader_page;

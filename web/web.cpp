@@ -62,6 +62,7 @@ constexpr SitePage kSite[] = {
     {"GET", "/dashboard", Access::signed_in, dashboard_page::dashboard},
     {"GET", "/need", Access::signed_in, need_page::need_register},
     {"GET", "/need.csv", Access::signed_in, need_page::need_csv},
+    {"GET", "/need/cold-spots", Access::signed_in, need_page::cold_spots},
     {"GET", "/system-leaders", Access::signed_in, directory_pages::directory},
     {"GET", "/system-leaders/{id}", Access::signed_in, directory_pages::leader_page},
     {"GET", "/schools/{urn}", Access::signed_in, school_page::school_page},

@@ -25,6 +25,8 @@ struct WebOptions {
   // the same answer and send nothing.
   double sign_in_per_second = 0.2;
   double sign_in_burst = 10;
+  // An area is a cold spot below this many free days per school in need (docs/need.md).
+  double cold_spot_days = 10;
 };
 
 // Registers every page, the sign-in routes and the assets on `router`, and

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "cases/cold_spots.h"
 #include "cases/forecast.h"
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
@@ -290,6 +291,72 @@ TEST_F(NeedTest, ATeachingSchoolIsOnCourseOnceAPlanForTheRestIsAgreed) {
   scope.as_of = day("2026-11-30");
   EXPECT_THROW((void)forecast(*db_, engine_->calendar(), kpi_report(*db_, engine_->calendar(), scope, today), today),
                workflow::InvalidInput);
+}
+
+// Cold spots: Nottinghamshire's three schools in need against its system
+// leader's free days; a cold spot while they are fewer than 10 a school,
+// gone once his capacity is set higher. Lincolnshire has a school in need and
+// nobody near it. Where to recruit: what the referrals asked for.
+TEST_F(NeedTest, AColdSpotDisappearsWhenALeadersCapacityIsSet) {
+  (void)import();
+  set_capacity(*db_, leader_, "2026/27", 20);
+  const auto today = day("2026-12-01");
+  auto spots = cold_spots(*db_, admin, today);
+  EXPECT_EQ(spots.academic_year, "2026/27");
+  EXPECT_DOUBLE_EQ(spots.days_per_school, kColdSpotDays);
+  const auto la = [&](const ColdSpots& s, int code) -> const AreaCapacity& {
+    for (const auto& a : s.las) {
+      if (a.la_code == code) return a;
+    }
+    ADD_FAILURE() << "no LA " << code;
+    return s.las.front();
+  };
+  const auto& notts = la(spots, 891);
+  EXPECT_EQ(notts.name, "Nottinghamshire");
+  EXPECT_EQ(notts.in_need, 3);  // Ash (its report card), Beech (graded), Dogwood (SSIF)
+  EXPECT_EQ(notts.leaders, 1);
+  EXPECT_DOUBLE_EQ(notts.free_days, 20);
+  EXPECT_NEAR(notts.free_days_per_school, 20.0 / 3, 1e-9);
+  EXPECT_TRUE(notts.cold);
+  const auto& lincs = la(spots, 925);
+  EXPECT_EQ(lincs.in_need, 1);
+  EXPECT_DOUBLE_EQ(lincs.free_days + lincs.free_days_near, 0);
+  EXPECT_TRUE(lincs.cold);
+  ASSERT_EQ(spots.mini_regions.size(), 2U);
+  EXPECT_EQ(spots.mini_regions[1].name, "Nottinghamshire");
+  EXPECT_TRUE(spots.mini_regions[1].cold);
+
+  set_capacity(*db_, leader_, "2026/27", 30);
+  spots = cold_spots(*db_, admin, today);
+  EXPECT_DOUBLE_EQ(la(spots, 891).free_days_per_school, 10);
+  EXPECT_FALSE(la(spots, 891).cold) << "10 free days a school in need is enough";
+  EXPECT_TRUE(la(spots, 925).cold);
+  // A stricter setting makes it one again.
+  EXPECT_TRUE(la(cold_spots(*db_, admin, today, 12), 891).cold);
+
+  // Days reserved are not free: a deployment of 4 days to Fir leaves 26.
+  deployed(200006, 0, 4);
+  spots = cold_spots(*db_, admin, today);
+  EXPECT_DOUBLE_EQ(la(spots, 891).free_days, 26);
+  EXPECT_TRUE(la(spots, 891).cold);
+  // Its referral asked for maths, which Lee offers; Elm's for attendance, which nobody does.
+  const auto elm = referral(200005);
+  engine_->apply(elm, "accept_referral",
+                 {{"priority", "high"}, {"focus_areas", json::array{"Attendance"}}, {"requested_days", 2},
+                  {"funding_source", "SSIF"}},
+                 "t", day("2026-10-01"));
+  spots = cold_spots(*db_, admin, today);
+  ASSERT_EQ(spots.recruit.count("Nottinghamshire"), 1U);
+  ASSERT_EQ(spots.recruit["Nottinghamshire"].size(), 1U);
+  EXPECT_EQ(spots.recruit["Nottinghamshire"][0].focus_area, "maths");
+  EXPECT_EQ(spots.recruit["Nottinghamshire"][0].asked, 1);
+  EXPECT_EQ(spots.recruit["Nottinghamshire"][0].offered, 1);
+  ASSERT_EQ(spots.recruit.count("Lincolnshire"), 1U);
+  EXPECT_EQ(spots.recruit["Lincolnshire"][0].focus_area, "Attendance");  // as written
+  EXPECT_EQ(spots.recruit["Lincolnshire"][0].offered, 0);
+  // A lead sees her own area only.
+  const workflow::Actor lead{"user:2", "lead", "mini_region:Nottinghamshire"};
+  EXPECT_EQ(cold_spots(*db_, lead, today).las.size(), 1U);
 }
 
 }  // namespace

@@ -23,6 +23,13 @@ test('a lead finds the school in need that nobody has reached and refers it', as
   // The criteria in force are one click away.
   await lead.getByText('What makes a school in need').click()
   await expect(lead.locator('details li', { hasText: 'meets the SSIF eligibility criteria' })).toBeVisible()
+  // The cold spots are one click away, each LA with its figures.
+  await lead.getByRole('link', { name: 'cold spots' }).click()
+  await expect(lead.getByRole('heading', { name: 'Cold spots' })).toBeVisible()
+  await checkPage(lead)
+  await screenshot(lead, 'need-cold-spots')
+  await expect(lead.locator('#cold-las tbody tr').first()).toBeVisible()
+  await lead.getByRole('link', { name: 'Back to the schools in need' }).click()
   // Referring it starts the referral with the school filled in.
   await first.getByRole('link', { name: /Refer Saltfleet Marsh Primary School for support/ }).click()
   await checkPage(lead)

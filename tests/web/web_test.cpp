@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "cases/cold_spots.h"
 #include "cases/forecast.h"
 #include "cases/need.h"
 #include "cases/sign_in.h"
@@ -394,9 +395,18 @@ TEST_F(WebTest, TheNeedRegisterListsTheSchoolsInNeedNobodyHasReachedFirst) {
   EXPECT_NE(csv.header("content-disposition").find("schools-in-need-"), std::string::npos);
   // The school's page shows its report card.
   EXPECT_TRUE(contains(lead.get("/schools/120588").body, "Achievement: urgent improvement"));
+  // The cold spots of the lead's scope, each LA with its figures.
+  const auto cold = lead.get("/need/cold-spots");
+  ASSERT_EQ(cold.status, 200) << cold.body;
+  const auto spots = cases::cold_spots(
+      *app_.db, cases::actor_of(*cases::authenticate(*app_.db, tokens_.at("lead"))), app_.engine->today());
+  ASSERT_FALSE(spots.las.empty());
+  for (const auto& a : spots.las) EXPECT_TRUE(contains(cold.body, workflow::html_escape(a.name))) << a.name;
+  EXPECT_TRUE(contains(cold.body, "fewer than 10 free days for each school in need"));
   Visitor school = signed_in("school");
   EXPECT_EQ(school.get("/need").status, 403);
   EXPECT_EQ(school.get("/need.csv").status, 403);
+  EXPECT_EQ(school.get("/need/cold-spots").status, 403);
 }
 
 // The criteria of need are data an admin changes in the browser: a rule

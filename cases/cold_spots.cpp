@@ -1,0 +1,199 @@
+#include "cases/cold_spots.h"
+
+#include <soci/soci.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "cases/deployments.h"
+#include "cases/need.h"
+#include "cases/providers.h"
+#include "workflow/date.h"
+#include "workflow/sql_query.h"
+#include "workflow/text.h"
+
+namespace s2s::cases {
+namespace {
+
+using workflow::row_integer;
+using workflow::row_number;
+using workflow::row_text;
+
+std::string lower_trimmed(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+void settle(AreaCapacity& a, double days_per_school) {
+  const double free = a.free_days + a.free_days_near;
+  a.free_days_per_school = a.in_need > 0 ? free / a.in_need : 0;
+  a.cold = a.in_need > 0 && a.free_days_per_school < days_per_school;
+}
+
+}  // namespace
+
+ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::chrono::year_month_day today,
+                     double days_per_school) {
+  ColdSpots out;
+  out.academic_year = academic_year_of(today);
+  out.days_per_school = days_per_school;
+  const std::string day = workflow::format_date(today);
+  const int first_year = std::stoi(out.academic_year.substr(0, 4));
+  const std::string from = std::to_string(first_year) + "-09-01";
+  const std::string to = std::to_string(first_year + 1) + "-08-31";
+  std::map<int, AreaCapacity> las;                  // by LA code
+  std::map<std::string, AreaCapacity> regions;      // by name
+  std::map<std::string, std::map<std::string, Demand>> demand;  // mini region -> focus area
+  auto connection = db.acquire();
+  try {
+    connection.begin_snapshot();
+    auto& sql = connection.session();
+    const auto need = need_sql(need_rules(connection));
+    const auto scope = school_scope_condition(actor);
+    // The scope's LAs, with their schools in need.
+    {
+      workflow::SqlQuery query("SELECT s.la_code, max(s.la_name), COALESCE(max(m.mini_region), ''), sum(CASE WHEN " +
+                               need.position +
+                               " > 0 THEN 1 ELSE 0 END) FROM schools s LEFT JOIN la_mini_regions m ON m.la_code ="
+                               " s.la_code" +
+                               need.join + " WHERE ");
+      query.add(scope.sql, scope.values);
+      query.add(" GROUP BY s.la_code");
+      soci::rowset<soci::row> rows = query.run(sql);
+      for (const auto& r : rows) {
+        AreaCapacity a;
+        a.la_code = static_cast<int>(row_integer(r, 0));
+        a.name = row_text(r, 1);
+        a.mini_region = row_text(r, 2);
+        a.in_need = static_cast<int>(row_integer(r, 3));
+        las.emplace(a.la_code, std::move(a));
+      }
+    }
+    // Every LA's system leaders with a designation active today, and their free days this year.
+    std::map<int, std::pair<int, double>> capacity;  // LA code -> (leaders, free days)
+    std::map<std::string, std::pair<int, double>> region_capacity;
+    {
+      soci::rowset<soci::row> rows =
+          (sql.prepare << "SELECT hs.la_code, COALESCE(m.mini_region, ''), count(*),"
+                          " CAST(COALESCE(sum(c.half_days_offered - c.half_days_reserved), 0) AS DOUBLE PRECISION)"
+                          " FROM system_leaders l JOIN schools hs ON hs.urn = l.home_school_urn"
+                          " LEFT JOIN la_mini_regions m ON m.la_code = hs.la_code"
+                          " LEFT JOIN capacity c ON c.system_leader_id = l.id AND c.academic_year = :y"
+                          " WHERE EXISTS (SELECT 1 FROM designations g WHERE g.system_leader_id = l.id AND"
+                          " g.active_from <= :d AND (g.active_to IS NULL OR g.active_to >= :d2))"
+                          " GROUP BY hs.la_code, m.mini_region",
+           soci::use(out.academic_year), soci::use(day), soci::use(day));
+      for (const auto& r : rows) {
+        const int la = static_cast<int>(row_integer(r, 0));
+        const int n = static_cast<int>(row_integer(r, 2));
+        const double free = row_number(r, 3) / 2.0;
+        capacity[la] = {n, free};
+        auto& rc = region_capacity[row_text(r, 1)];
+        rc.first += n;
+        rc.second += free;
+      }
+    }
+    // What this year's support requests of the scope's schools asked for.
+    {
+      workflow::SqlQuery query(
+          "SELECT COALESCE(m.mini_region, ''), CAST(c.data AS TEXT) FROM cases c JOIN schools s ON s.urn ="
+          " c.school_urn LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE c.kind = 'support_request'"
+          " AND c.opened_on BETWEEN ");
+      query.add("? AND ? AND ", std::vector<std::string>{from, to});
+      query.add(scope.sql, scope.values);
+      soci::rowset<soci::row> rows = query.run(sql);
+      for (const auto& r : rows) {
+        boost::system::error_code ec;
+        const auto data = boost::json::parse(row_text(r, 1), ec);
+        if (ec || !data.is_object()) continue;
+        const auto* areas = data.as_object().if_contains("focus_areas");
+        if (areas == nullptr || !areas->is_array()) continue;
+        std::map<std::string, std::string> once;  // the key in lower case, and the words as first written
+        for (const auto& a : areas->as_array()) {
+          if (!a.is_string()) continue;
+          std::string_view words(a.as_string());
+          while (!words.empty() && words.front() == ' ') words.remove_prefix(1);
+          while (!words.empty() && words.back() == ' ') words.remove_suffix(1);
+          once.emplace(lower_trimmed(words), std::string(words));
+        }
+        for (const auto& [key, words] : once) {
+          if (key.empty()) continue;
+          auto& d = demand[row_text(r, 0)][key];
+          if (d.focus_area.empty()) d.focus_area = words;
+          ++d.asked;
+        }
+      }
+    }
+    // The specialisms on offer in each mini region asked of.
+    if (!demand.empty()) {
+      soci::rowset<soci::row> rows =
+          (sql.prepare << "SELECT COALESCE(m.mini_region, ''), l.id, g.specialisms FROM designations g"
+                          " JOIN system_leaders l ON l.id = g.system_leader_id JOIN schools hs ON hs.urn ="
+                          " l.home_school_urn LEFT JOIN la_mini_regions m ON m.la_code = hs.la_code"
+                          " WHERE g.active_from <= :d AND (g.active_to IS NULL OR g.active_to >= :d2)",
+           soci::use(day), soci::use(day));
+      std::set<std::tuple<std::string, long long, std::string>> offers;  // one leader counts once a specialism
+      for (const auto& r : rows) {
+        for (const auto s : workflow::split_list(row_text(r, 2))) {
+          offers.emplace(row_text(r, 0), row_integer(r, 1), lower_trimmed(s));
+        }
+      }
+      for (const auto& [region, leader, specialism] : offers) {
+        const auto found = demand.find(region);
+        if (found == demand.end()) continue;
+        const auto asked = found->second.find(specialism);
+        if (asked != found->second.end()) ++asked->second.offered;
+      }
+    }
+    connection.rollback();
+    for (auto& [code, a] : las) {
+      if (const auto c = capacity.find(code); c != capacity.end()) {
+        a.leaders = c->second.first;
+        a.free_days = c->second.second;
+      }
+      // Near: the rest of its mini region.
+      if (!a.mini_region.empty()) {
+        const auto& rc = region_capacity[a.mini_region];
+        a.leaders_near = rc.first - a.leaders;
+        a.free_days_near = rc.second - a.free_days;
+      }
+      settle(a, days_per_school);
+      if (!a.mini_region.empty()) {
+        auto& region = regions[a.mini_region];
+        region.name = region.mini_region = a.mini_region;
+        region.in_need += a.in_need;
+      }
+    }
+    for (auto& [name, region] : regions) {
+      const auto& rc = region_capacity[name];
+      region.leaders = rc.first;
+      region.free_days = rc.second;
+      settle(region, days_per_school);
+      out.mini_regions.push_back(region);
+    }
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  for (auto& [code, a] : las) out.las.push_back(a);
+  std::sort(out.las.begin(), out.las.end(), [](const AreaCapacity& a, const AreaCapacity& b) {
+    return std::tie(a.mini_region, a.name, a.la_code) < std::tie(b.mini_region, b.name, b.la_code);
+  });
+  for (auto& [region, areas] : demand) {
+    std::vector<Demand> list;
+    for (auto& [name, d] : areas) list.push_back(d);
+    std::stable_sort(list.begin(), list.end(), [](const Demand& a, const Demand& b) {
+      return std::tuple(-(a.asked - a.offered), -a.asked, a.focus_area) <
+             std::tuple(-(b.asked - b.offered), -b.asked, b.focus_area);
+    });
+    if (list.size() > 5) list.resize(5);
+    out.recruit[region] = std::move(list);
+  }
+  return out;
+}
+
+}  // namespace s2s::cases
