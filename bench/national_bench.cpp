@@ -39,6 +39,7 @@
 #include "bench/load.h"
 #include "bench/national_data.h"
 #include "cases/kinds.h"
+#include "cases/cold_spots.h"
 #include "cases/kpis.h"
 #include "cases/need.h"
 #include "cases/progress_report.h"
@@ -287,6 +288,15 @@ int main(int argc, char** argv) {
         const auto made = time_runs(args.runs, [&] { rows = s2s::cases::need_register(*db, actor, today).rows.size(); });
         std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}  (target: under 300 ms; {} schools; {:.1f}x the baseline)\n",
                                  label, made.median, made.slowest, rows, made.median / std::max(count.median, 0.001));
+      }
+      for (const auto& [label, actor] :
+           {std::pair{std::string("cold spots: England (strategic group)"),
+                      s2s::workflow::Actor{"bench", "strategic", ""}},
+            std::pair{"cold spots: mini region " + region, s2s::workflow::Actor{"bench", "lead", "mini_region:" + region}}}) {
+        std::size_t las = 0;
+        const auto made = time_runs(args.runs, [&] { las = s2s::cases::cold_spots(*db, actor, today).las.size(); });
+        std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}  (target: under 300 ms; {} LAs; {:.1f}x the baseline)\n",
+                                 label, made.median, made.slowest, las, made.median / std::max(count.median, 0.001));
       }
     }
 

@@ -68,7 +68,13 @@ std::shared_ptr<const Report> ReportCache::find_or_make(const std::string& key, 
 
 std::shared_ptr<const KpiReport> ReportCache::kpis(workflow::Database& db, const workflow::Calendar& calendar,
                                                    const KpiScope& scope, std::chrono::year_month_day today) {
-  const std::string key = "kpis|" + scope_key(scope, today) + "|" + data_version(db);
+  return kpis(db, calendar, scope, today, data_version(db));
+}
+
+std::shared_ptr<const KpiReport> ReportCache::kpis(workflow::Database& db, const workflow::Calendar& calendar,
+                                                   const KpiScope& scope, std::chrono::year_month_day today,
+                                                   const std::string& version) {
+  const std::string key = "kpis|" + scope_key(scope, today) + "|" + version;
   return find_or_make<KpiReport>(key, scope.with_references, [&] { return kpi_report(db, calendar, scope, today); });
 }
 
@@ -83,7 +89,13 @@ std::shared_ptr<const ProgressReport> ReportCache::progress(workflow::Database& 
 
 std::shared_ptr<const boost::json::object> ReportCache::model(workflow::Database& db, const std::string& key,
                                                               const std::function<boost::json::object()>& make) {
-  return find_or_make<boost::json::object>("model|" + key + "|" + data_version(db), false, make);
+  return model(key, make, data_version(db));
+}
+
+std::shared_ptr<const boost::json::object> ReportCache::model(const std::string& key,
+                                                              const std::function<boost::json::object()>& make,
+                                                              const std::string& version) {
+  return find_or_make<boost::json::object>("model|" + key + "|" + version, false, make);
 }
 
 void ReportCache::clear() {

@@ -39,6 +39,11 @@ class ReportCache {
   // was made for the same data.
   [[nodiscard]] std::shared_ptr<const KpiReport> kpis(workflow::Database& db, const workflow::Calendar& calendar,
                                                       const KpiScope& scope, std::chrono::year_month_day today);
+  // The same for a data version the caller read (data_version), so that a
+  // page keeping several things reads it once.
+  [[nodiscard]] std::shared_ptr<const KpiReport> kpis(workflow::Database& db, const workflow::Calendar& calendar,
+                                                      const KpiScope& scope, std::chrono::year_month_day today,
+                                                      const std::string& version);
   [[nodiscard]] std::shared_ptr<const ProgressReport> progress(workflow::Database& db,
                                                                const workflow::Calendar& calendar,
                                                                const KpiScope& scope, const Quarter& quarter,
@@ -49,6 +54,9 @@ class ReportCache {
   // the data's version, as a report is: `make` runs when none is kept.
   [[nodiscard]] std::shared_ptr<const boost::json::object> model(workflow::Database& db, const std::string& key,
                                                                 const std::function<boost::json::object()>& make);
+  [[nodiscard]] std::shared_ptr<const boost::json::object> model(const std::string& key,
+                                                                const std::function<boost::json::object()>& make,
+                                                                const std::string& version);
 
   // How many reports were made rather than found.
   [[nodiscard]] std::size_t made() const;

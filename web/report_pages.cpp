@@ -108,11 +108,13 @@ std::string scope_name(PageContext& ctx, const cases::KpiScope& scope) {
 
 // The KPI report the page asks for: made (or found kept) within the
 // person's share of costly requests.
-std::shared_ptr<const cases::KpiReport> asked_report(PageContext& ctx, bool with_references) {
+std::shared_ptr<const cases::KpiReport> asked_report(PageContext& ctx, bool with_references,
+                                                     const std::string& version = {}) {
   auto scope = asked_scope(ctx);
   scope.with_references = with_references;
   const auto ticket = costly(ctx);
-  return ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today());
+  return ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today(),
+                              version.empty() ? cases::data_version(*ctx.app.db) : version);
 }
 
 // The same report as the CSV the API and the command line give.
@@ -361,7 +363,9 @@ json::object forecast_model(const cases::Forecast& f) {
 }
 
 api::HttpResponse kpis(PageContext& ctx) {
-  const auto made = asked_report(ctx, false);
+  // The data's version read once, for the report and its forecast both.
+  const std::string version = cases::data_version(*ctx.app.db);
+  const auto made = asked_report(ctx, false, version);
   const auto& report = *made;
   const auto& scope = report.scope;
   const std::string& year = scope.academic_year;
@@ -437,10 +441,12 @@ api::HttpResponse kpis(PageContext& ctx) {
   // Will we make it? This year's report only, as it stands today; kept as the report is.
   if (report.as_of == workflow::format_date(ctx.app.engine->today()) && year == current) {
     const auto forecast = ctx.app.reports.model(
-        *ctx.app.db, "forecast|" + scope_query(scope) + "|" + report.as_of, [&] {
+        "forecast|" + scope_query(scope) + "|" + report.as_of,
+        [&] {
           return forecast_model(cases::forecast(*ctx.app.db, ctx.app.engine->calendar(), report,
                                                 ctx.app.engine->today()));
-        });
+        },
+        version);
     model["forecast"] = *forecast;
   }
   // The strategic group and admins may report on any alliance, mini region or LA.
