@@ -24,12 +24,22 @@
 namespace s2s::cli {
 namespace schools_commands {
 
-int run_import_gias(const Settings& settings) {
-  const std::string path = settings.positional[0];
+namespace {
+
+// The whole file, as bytes; IoError naming it when it cannot be read.
+std::string file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw workflow::IoError("cannot read " + path);
   std::ostringstream bytes;
   bytes << in.rdbuf();
+  return bytes.str();
+}
+
+}  // namespace
+
+int run_import_gias(const Settings& settings) {
+  const std::string path = settings.positional[0];
+  const std::string bytes = file_bytes(path);
   auto db = open_migrated(settings);
   const bool terminal = isatty(STDERR_FILENO) == 1;
   const auto progress = [terminal](std::size_t done, std::size_t total) {
@@ -40,7 +50,7 @@ int run_import_gias(const Settings& settings) {
               << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << total << " rows"
               << std::flush;
   };
-  const auto report = cases::import_gias(*db, bytes.str(), progress);
+  const auto report = cases::import_gias(*db, bytes, progress);
   if (terminal) std::cerr << '\n';
   record(*db, "schools.import", path,
          std::to_string(report.rows) + " rows: " + std::to_string(report.inserted) + " new, " +
@@ -56,18 +66,16 @@ int run_import_gias(const Settings& settings) {
 
 int run_import_ofsted(const Settings& settings) {
   const std::string path = settings.positional[0];
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw workflow::IoError("cannot read " + path);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
+  const std::string bytes = file_bytes(path);
   auto db = open_migrated(settings);
   const auto report = cases::import_ofsted(
-      *db, bytes.str(), workflow::format_timestamp(std::chrono::system_clock::now()));
+      *db, bytes, workflow::format_timestamp(std::chrono::system_clock::now()));
   record(*db, "schools.import_ofsted", path,
          std::to_string(report.rows) + " rows: " + std::to_string(report.cards_added) + " report cards new, " +
              std::to_string(report.cards_changed) + " changed, " + std::to_string(report.graded_updated) +
              " graded judgements updated, " + std::to_string(report.skipped) + " refused");
-  std::cout << path << ": " << report.rows << " rows: " << report.cards_added << " report cards added, "
+  std::cout << path << ": " << report.rows << (report.rows == 1 ? " row: " : " rows: ") << report.cards_added
+            << " report cards added, "
             << report.cards_changed << " changed, " << report.cards_unchanged << " unchanged; "
             << report.graded_updated << " graded judgements updated; " << report.skipped << " skipped\n";
   for (const auto& problem : report.problems) std::cout << problem << '\n';
