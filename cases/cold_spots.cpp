@@ -154,6 +154,46 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
         if (asked != found->second.end()) ++asked->second.offered;
       }
     }
+    // The phases asked for (the requesting schools') and offered (the leaders' home schools').
+    std::map<std::string, std::map<std::string, Demand>> phases;
+    {
+      workflow::SqlQuery query(
+          "SELECT COALESCE(m.mini_region, ''), s.phase_group, count(*) FROM cases c JOIN schools s ON s.urn ="
+          " c.school_urn LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE c.kind = 'support_request'"
+          " AND c.opened_on BETWEEN ");
+      query.add("? AND ? AND ", std::vector<std::string>{from, to});
+      query.add(scope.sql, scope.values);
+      query.add(" GROUP BY 1, 2");
+      soci::rowset<soci::row> rows = query.run(sql);
+      for (const auto& r : rows) {
+        auto& d = phases[row_text(r, 0)][row_text(r, 1)];
+        d.focus_area = row_text(r, 1);
+        d.asked = static_cast<int>(row_integer(r, 2));
+      }
+    }
+    if (!phases.empty()) {
+      soci::rowset<soci::row> rows =
+          (sql.prepare << "SELECT COALESCE(m.mini_region, ''), hs.phase_group, count(DISTINCT l.id) FROM"
+                          " system_leaders l JOIN schools hs ON hs.urn = l.home_school_urn LEFT JOIN la_mini_regions m"
+                          " ON m.la_code = hs.la_code WHERE EXISTS (SELECT 1 FROM designations g WHERE"
+                          " g.system_leader_id = l.id AND g.active_from <= :d AND (g.active_to IS NULL OR g.active_to"
+                          " >= :d2)) GROUP BY 1, 2",
+           soci::use(day), soci::use(day));
+      for (const auto& r : rows) {
+        const auto region = phases.find(row_text(r, 0));
+        if (region == phases.end()) continue;
+        const auto asked = region->second.find(row_text(r, 1));
+        if (asked != region->second.end()) asked->second.offered = static_cast<int>(row_integer(r, 2));
+      }
+    }
+    for (auto& [region, by_phase] : phases) {
+      std::vector<Demand> list;
+      for (auto& [name, d] : by_phase) list.push_back(d);
+      std::stable_sort(list.begin(), list.end(), [](const Demand& a, const Demand& b) {
+        return std::tuple(-(a.asked - a.offered), -a.asked) < std::tuple(-(b.asked - b.offered), -b.asked);
+      });
+      out.recruit_phases[region] = std::move(list);
+    }
     connection.rollback();
     for (auto& [code, a] : las) {
       if (const auto c = capacity.find(code); c != capacity.end()) {

@@ -43,6 +43,10 @@ struct ColdSpots {
   std::vector<AreaCapacity> las;           // by mini region, then name
   // Per mini region: what was asked for, most short of offers first (asked less offered), at most 5.
   std::map<std::string, std::vector<Demand>> recruit;
+  // Per mini region: the phase groups of the schools this year's support
+  // requests were for (asked) against those of the system leaders' home
+  // schools with a designation active today (offered), most short first.
+  std::map<std::string, std::vector<Demand>> recruit_phases;
 };
 
 // The default setting: a school in need with fewer than 10 free days near it.

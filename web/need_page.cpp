@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <set>
 #include <tuple>
 
 #include "cases/cold_spots.h"
@@ -133,13 +134,25 @@ api::HttpResponse cold_spots(PageContext& ctx) {
     cold += l.cold ? 1 : 0;
   }
   json::array recruit;
-  for (const auto& [region, wants] : spots.recruit) {
-    json::array items;
-    for (const auto& d : wants) {
-      items.push_back(json::object{{"focus", d.focus_area}, {"asked", d.asked}, {"offered", d.offered}});
+  std::set<std::string> regions_asked;
+  for (const auto& [region, wants] : spots.recruit) regions_asked.insert(region);
+  for (const auto& [region, wants] : spots.recruit_phases) regions_asked.insert(region);
+  for (const auto& region : regions_asked) {
+    json::array items, by_phase;
+    if (const auto found = spots.recruit.find(region); found != spots.recruit.end()) {
+      for (const auto& d : found->second) {
+        items.push_back(json::object{{"focus", d.focus_area}, {"asked", d.asked}, {"offered", d.offered}});
+      }
+    }
+    if (const auto found = spots.recruit_phases.find(region); found != spots.recruit_phases.end()) {
+      for (const auto& d : found->second) {
+        by_phase.push_back(json::object{{"phase", words(d.focus_area)}, {"asked", d.asked}, {"offered", d.offered}});
+      }
     }
     recruit.push_back(json::object{{"region", region.empty() ? std::string("No mini region") : region},
-                                   {"items", std::move(items)}});
+                                   {"any_items", !items.empty()},
+                                   {"items", std::move(items)},
+                                   {"phases", std::move(by_phase)}});
   }
   json::object model{{"title", "Cold spots"},
                      {"year", spots.academic_year},

@@ -354,6 +354,16 @@ TEST_F(NeedTest, AColdSpotDisappearsWhenALeadersCapacityIsSet) {
   ASSERT_EQ(spots.recruit.count("Lincolnshire"), 1U);
   EXPECT_EQ(spots.recruit["Lincolnshire"][0].focus_area, "Attendance");  // as written
   EXPECT_EQ(spots.recruit["Lincolnshire"][0].offered, 0);
+  // The phases asked for: Fir (primary) in Nottinghamshire, where Lee's own
+  // school is a primary; Elm (secondary) in Lincolnshire, where nobody is.
+  ASSERT_EQ(spots.recruit_phases["Nottinghamshire"].size(), 1U);
+  EXPECT_EQ(spots.recruit_phases["Nottinghamshire"][0].focus_area, "primary");
+  EXPECT_EQ(spots.recruit_phases["Nottinghamshire"][0].asked, 1);
+  EXPECT_EQ(spots.recruit_phases["Nottinghamshire"][0].offered, 1);
+  ASSERT_EQ(spots.recruit_phases["Lincolnshire"].size(), 1U);
+  EXPECT_EQ(spots.recruit_phases["Lincolnshire"][0].focus_area, "secondary");
+  EXPECT_EQ(spots.recruit_phases["Lincolnshire"][0].asked, 1);
+  EXPECT_EQ(spots.recruit_phases["Lincolnshire"][0].offered, 0);
   // A lead sees her own area only.
   const workflow::Actor lead{"user:2", "lead", "mini_region:Nottinghamshire"};
   EXPECT_EQ(cold_spots(*db_, lead, today).las.size(), 1U);
