@@ -419,16 +419,23 @@ void run_in_snapshot(Database& db, Database::Connection& main,
   if (main.backend() == Backend::postgresql && jobs.size() > 1 && spread > 1) {
     const std::string snapshot = main.export_snapshot();
     while (helpers.size() + 1 < std::min(spread, jobs.size())) {
-      auto helper = db.try_acquire();
-      if (!helper) break;
+      // A helper is a nicety: none free, or one that cannot be opened or
+      // import the snapshot (the server at its connection limit), and main
+      // carries on with what it has.
       try {
-        helper->begin_snapshot(snapshot);
-        if (!setup.empty()) helper->exec_script(setup);
+        auto acquired = db.try_acquire();
+        if (!acquired) break;
+        try {
+          acquired->begin_snapshot(snapshot);
+          if (!setup.empty()) acquired->exec_script(setup);
+        } catch (...) {
+          acquired->rollback();
+          break;
+        }
+        helpers.push_back(std::move(*acquired));
       } catch (...) {
-        helper->rollback();
-        break;  // main carries on with what it has
+        break;
       }
-      helpers.push_back(std::move(*helper));
     }
   }
   std::atomic<std::size_t> next{0};

@@ -173,9 +173,10 @@ class Database::Connection {
 // (begin_snapshot), shared out over up to `spread` connections in all: on
 // PostgreSQL, connections free in the pool import main's snapshot and take
 // jobs in turn beside it, each after running `setup` (SQL; may be empty). On
-// SQLite, or with no connection free, main runs every job in order. Jobs
-// must only read, and write nothing they share. Once every job has stopped,
-// the first one's exception is rethrown (translated, as from transact).
+// SQLite, or with no connection free (or none that can be opened), main
+// runs every job in order. Jobs must only read, and write nothing they
+// share. Once every job has stopped, the first one's exception is rethrown
+// (translated, as from transact).
 void run_in_snapshot(Database& db, Database::Connection& main,
                      const std::vector<std::function<void(soci::session&)>>& jobs, std::size_t spread,
                      const std::string& setup);
