@@ -513,9 +513,8 @@ HttpResponse need_register(RouteContext& ctx) {
     HttpResponse response;
     response.content_type = "text/csv; charset=utf-8";
     response.body = cases::need_register_csv(reg);
-    std::string year = reg.academic_year;
-    std::replace(year.begin(), year.end(), '/', '-');
-    response.headers.emplace_back("Content-Disposition", "attachment; filename=\"schools-in-need-" + year + ".csv\"");
+    response.headers.emplace_back("Content-Disposition",
+                                  "attachment; filename=\"" + cases::need_register_csv_filename(reg) + "\"");
     return response;
   }
   json::array criteria;

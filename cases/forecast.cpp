@@ -21,13 +21,6 @@ constexpr double kDaysTarget = 30;
 constexpr double kRatedTarget = 90;
 constexpr int kClosingWithin = 10;  // working days: a rating window closing soon
 
-const Kpi* find_kpi(const KpiReport& report, std::string_view id) {
-  for (const auto& k : report.kpis) {
-    if (k.id == id) return &k;
-  }
-  return nullptr;
-}
-
 // "2.5 days", "1 day".
 std::string days_text(double days) { return figure_text(days) + (figure_text(days) == "1" ? " day" : " days"); }
 

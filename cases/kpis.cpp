@@ -1030,6 +1030,13 @@ KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar,
   return std::move(kpi_reports(db, calendar, {scope}, today).front());
 }
 
+const Kpi* find_kpi(const KpiReport& report, std::string_view id) {
+  for (const auto& k : report.kpis) {
+    if (k.id == id) return &k;
+  }
+  return nullptr;
+}
+
 std::string kpi_school_condition(workflow::Database::Connection& connection, const KpiScope& scope) {
   return scope_conditions(connection.session(), scope).full;
 }

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cases/users.h"
@@ -151,6 +152,9 @@ void keep_report_scope_to(const User& user, KpiScope& scope);
 [[nodiscard]] std::string kpi_school_condition(workflow::Database::Connection& connection, const KpiScope& scope);
 // Its phases alone ("" for every phase), on `s`.
 [[nodiscard]] std::string kpi_phase_condition(const KpiScope& scope);
+
+// The report's KPI with this id; nullptr when it has none.
+[[nodiscard]] const Kpi* find_kpi(const KpiReport& report, std::string_view id);
 
 // A figure as reports print it: "3", "2.5", "66.7" (one decimal at most).
 [[nodiscard]] std::string figure_text(double value);

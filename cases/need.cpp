@@ -498,6 +498,12 @@ NeedRegister need_register(workflow::Database& db, const workflow::Actor& actor,
   return out;
 }
 
+std::string need_register_csv_filename(const NeedRegister& reg) {
+  std::string year = reg.academic_year;
+  std::replace(year.begin(), year.end(), '/', '-');
+  return "schools-in-need-" + year + ".csv";
+}
+
 std::string need_register_csv(const NeedRegister& reg) {
   std::string out = "\xEF\xBB\xBF";
   out += "urn,school,la,mini_region,phase,why,last_inspection,support,case\r\n";

@@ -150,5 +150,7 @@ struct NeedRegister {
                                          std::chrono::year_month_day today);
 // The register as CSV that opens cleanly in Excel (UTF-8 BOM, CRLF).
 [[nodiscard]] std::string need_register_csv(const NeedRegister& reg);
+// The CSV's file name: "schools-in-need-2026-27.csv".
+[[nodiscard]] std::string need_register_csv_filename(const NeedRegister& reg);
 
 }  // namespace s2s::cases

@@ -77,13 +77,6 @@ std::string change_text(const std::optional<double>& now, const std::optional<do
   return (change > 0 ? "+" : "-") + figure_text(std::fabs(change)) + (unit == "percent" ? " pts" : "");
 }
 
-const Kpi* find_kpi(const KpiReport& report, const std::string& id) {
-  for (const auto& k : report.kpis) {
-    if (k.id == id) return &k;
-  }
-  return nullptr;
-}
-
 std::string scope_name(workflow::Database& db, const KpiScope& scope) {
   if (scope.alliance) {
     const auto alliance = find_alliance(db, *scope.alliance);

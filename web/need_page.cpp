@@ -175,9 +175,8 @@ api::HttpResponse need_csv(PageContext& ctx) {
   response.content_type = "text/csv; charset=utf-8";
   response.body = cases::need_register_csv(reg);
   add_security_headers(response);
-  std::string year = reg.academic_year;
-  std::replace(year.begin(), year.end(), '/', '-');
-  response.headers.emplace_back("Content-Disposition", "attachment; filename=\"schools-in-need-" + year + ".csv\"");
+  response.headers.emplace_back("Content-Disposition",
+                                "attachment; filename=\"" + cases::need_register_csv_filename(reg) + "\"");
   return response;
 }
 

@@ -145,12 +145,7 @@ std::string month_name(const std::string& month, bool whole) {
   return whole ? name + " " + month.substr(0, 4) : name.substr(0, 3);
 }
 
-const cases::Kpi* find_kpi(const cases::KpiReport& report, std::string_view id) {
-  for (const auto& k : report.kpis) {
-    if (k.id == id) return &k;
-  }
-  return nullptr;
-}
+using cases::find_kpi;
 
 // A chart with its figures as a table: the table's head, and a row per bar.
 json::object chart_model(const Chart& chart, bool columns, json::object head, json::array rows) {
