@@ -314,16 +314,29 @@ class Generator {
   bool chance(double p) { return std::bernoulli_distribution(p)(random_); }
 
   void places() {
-    // Authorities: the nine East Midlands areas the migrations know, then
-    // made-up ones in eight more regions, about four to a mini region.
+    // Authorities: the nine East Midlands areas the migrations know, then the
+    // rest of England's from the tile map, about four to a mini region in
+    // each region; made-up ones beyond those when the shape asks for more.
     soci::rowset<soci::row> known = (sql_.prepare << "SELECT la_code, mini_region FROM la_mini_regions ORDER BY la_code");
     for (const auto& r : known) {
       authorities_.push_back({static_cast<int>(workflow::row_integer(r, 0)), workflow::row_text(r, 1), workflow::row_text(r, 1)});
     }
     {
       Inserter mini(sql_, "la_mini_regions", "la_code, mini_region");
+      soci::rowset<soci::row> tiles =
+          (sql_.prepare << "SELECT t.la_code, t.name, t.region FROM la_tiles t WHERE NOT EXISTS (SELECT 1 FROM"
+                           " la_mini_regions m WHERE m.la_code = t.la_code) ORDER BY t.region, t.y, t.x");
+      std::map<std::string, int> in_region;
+      for (const auto& r : tiles) {
+        if (static_cast<int>(authorities_.size()) >= shape_.local_authorities) break;
+        const int code = static_cast<int>(workflow::row_integer(r, 0));
+        const std::string region = workflow::row_text(r, 2);
+        const std::string mini_region = fmt::format("{} {}", region, 1 + in_region[region]++ / 4);
+        authorities_.push_back({code, workflow::row_text(r, 1), mini_region});
+        mini.row(fmt::format("{}, {}", code, quote(mini_region)));
+      }
       for (int i = 0; static_cast<int>(authorities_.size()) < shape_.local_authorities; ++i) {
-        const int code = 201 + i;
+        const int code = 1000 + i;
         const std::string region = fmt::format("{} {}", kRegions[i / 4 % 8], 1 + i / 32);
         authorities_.push_back({code, fmt::format("Authority {}", code), region});
         mini.row(fmt::format("{}, {}", code, quote(region)));
@@ -781,7 +794,7 @@ NationalShape NationalShape::england(double scale) {
   const auto at_least_one = [scale](double n) { return std::max(1, static_cast<int>(std::lround(n * scale))); };
   NationalShape s;
   s.schools = std::max(200, at_least_one(22000));
-  s.local_authorities = std::max(11, at_least_one(152));
+  s.local_authorities = std::max(11, at_least_one(154));  // every square of the tile map, and Northamptonshire's old code
   s.alliances = at_least_one(700);
   s.system_leaders = std::max(20, at_least_one(8000));
   s.cases_per_year = at_least_one(50000);

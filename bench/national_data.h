@@ -18,7 +18,7 @@ namespace s2s::bench {
 
 struct NationalShape {
   int schools = 22000;
-  int local_authorities = 152;
+  int local_authorities = 154;
   int alliances = 700;
   int system_leaders = 8000;
   int cases_per_year = 50000;

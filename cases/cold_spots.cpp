@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <set>
 
 #include "cases/deployments.h"
@@ -35,6 +36,34 @@ void settle(AreaCapacity& a, double days_per_school) {
   a.cold = a.in_need > 0 && a.free_days_per_school < days_per_school;
 }
 
+// The squares within the bounds of the scope's own, one square of margin
+// about them, so that a mini region is drawn with its neighbours for shape.
+void place_on_map(ColdSpots& out, std::vector<Tile>& tiles) {
+  std::map<int, int> by_code;  // LA code -> index into out.las
+  for (std::size_t i = 0; i < out.las.size(); ++i) by_code[out.las[i].la_code] = static_cast<int>(i);
+  int west = std::numeric_limits<int>::max(), east = -1, north = std::numeric_limits<int>::max(), south = -1;
+  std::set<int> drawn;
+  for (auto& t : tiles) {
+    const auto in = by_code.find(t.la_code);
+    if (in == by_code.end()) continue;
+    t.area = in->second;
+    drawn.insert(t.la_code);
+    west = std::min(west, t.x);
+    east = std::max(east, t.x);
+    north = std::min(north, t.y);
+    south = std::max(south, t.y);
+  }
+  for (const auto& [code, index] : by_code) {
+    if (!drawn.contains(code)) out.off_map.push_back(index);
+  }
+  if (east < 0) return;
+  for (auto& t : tiles) {
+    if (t.x >= west - 1 && t.x <= east + 1 && t.y >= north - 1 && t.y <= south + 1) out.tiles.push_back(std::move(t));
+  }
+  std::sort(out.tiles.begin(), out.tiles.end(),
+            [](const Tile& a, const Tile& b) { return std::tie(a.y, a.x) < std::tie(b.y, b.x); });
+}
+
 }  // namespace
 
 ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::chrono::year_month_day today,
@@ -49,6 +78,7 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
   std::map<int, AreaCapacity> las;                  // by LA code
   std::map<std::string, AreaCapacity> regions;      // by name
   std::map<std::string, std::map<std::string, Demand>> demand;  // mini region -> focus area
+  std::vector<Tile> tiles;                          // every square of the map
   auto connection = db.acquire();
   try {
     connection.begin_snapshot();
@@ -194,6 +224,13 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
       });
       out.recruit_phases[region] = std::move(list);
     }
+    {
+      soci::rowset<soci::row> rows = (sql.prepare << "SELECT la_code, name, short, region, x, y FROM la_tiles");
+      for (const auto& r : rows) {
+        tiles.push_back({static_cast<int>(row_integer(r, 0)), row_text(r, 1), row_text(r, 2), row_text(r, 3),
+                         static_cast<int>(row_integer(r, 4)), static_cast<int>(row_integer(r, 5))});
+      }
+    }
     connection.rollback();
     for (auto& [code, a] : las) {
       if (const auto c = capacity.find(code); c != capacity.end()) {
@@ -227,6 +264,7 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
   std::sort(out.las.begin(), out.las.end(), [](const AreaCapacity& a, const AreaCapacity& b) {
     return std::tie(a.mini_region, a.name, a.la_code) < std::tie(b.mini_region, b.name, b.la_code);
   });
+  place_on_map(out, tiles);
   for (auto& [region, areas] : demand) {
     std::vector<Demand> list;
     for (auto& [name, d] : areas) list.push_back(d);

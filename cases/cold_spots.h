@@ -30,6 +30,17 @@ struct AreaCapacity {
   bool cold = false;                // in need, and fewer free days per school in need than the setting
 };
 
+// A square of the tile map (docs/need.md, "The map"): a local authority
+// placed by hand on a grid that keeps England's shape.
+struct Tile {
+  int la_code = 0;
+  std::string name;
+  std::string short_name;  // three letters, drawn in the square
+  std::string region;
+  int x = 0, y = 0;        // squares from the west and from the north
+  int area = -1;           // the LA's figures in `las` when it is in the scope, else -1
+};
+
 struct Demand {
   std::string focus_area;  // as the first referral asking for it wrote it ("maths", "SEND"); matched in any case
   int asked = 0;           // support requests opened this year asking for it
@@ -37,10 +48,16 @@ struct Demand {
 };
 
 struct ColdSpots {
+
   std::string academic_year;
   double days_per_school = 0;              // the setting: fewer free days per school in need is cold
   std::vector<AreaCapacity> mini_regions;  // by name
   std::vector<AreaCapacity> las;           // by mini region, then name
+  // The tile map: every square within one of the scope's squares' bounds
+  // (the scope's own carry their figures), and the scope's LAs that have no
+  // square (an old code, a made-up one).
+  std::vector<Tile> tiles;                 // north to south, then west to east
+  std::vector<int> off_map;                // indexes into `las`
   // Per mini region: what was asked for, most short of offers first (asked less offered), at most 5.
   std::map<std::string, std::vector<Demand>> recruit;
   // Per mini region: the phase groups of the schools this year's support

@@ -149,4 +149,46 @@ std::string column_chart(const Chart& chart) {
   return out + "</svg>";
 }
 
+std::string tile_map(const TileMap& map) {
+  constexpr double kSquare = 44;  // a square and the gap after it
+  constexpr double kSide = 41;
+  if (map.tiles.empty()) return {};
+  int west = map.tiles.front().x, east = west, north = map.tiles.front().y, south = north;
+  for (const auto& t : map.tiles) {
+    west = std::min(west, t.x);
+    east = std::max(east, t.x);
+    north = std::min(north, t.y);
+    south = std::max(south, t.y);
+  }
+  const double width = (east - west + 1) * kSquare;
+  const double height = (south - north + 1) * kSquare;
+  // England's map at its size; a mini region's few squares drawn larger.
+  const double scale = std::clamp(480 / std::max(width, height), 1.0, 1.6);
+  std::string out = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"s2s-map\" role=\"img\" viewBox=\"0 0 {} {}\" "
+      "width=\"{}\" height=\"{}\" aria-labelledby=\"{}-title {}-desc\" id=\"{}\"><title id=\"{}-title\">{}</title>"
+      "<desc id=\"{}-desc\">{}</desc>",
+      num(width), num(height), num(width * scale), num(height * scale), esc(map.id), esc(map.id), esc(map.id),
+      esc(map.id), esc(map.title), esc(map.id), esc(map.description));
+  for (const auto& t : map.tiles) {
+    const double x = (t.x - west) * kSquare;
+    const double y = (t.y - north) * kSquare;
+    out += fmt::format(
+        "<g class=\"s2s-map__tile s2s-map--{}\" data-la=\"{}\" data-band=\"{}\"><title>{}</title>"
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>",
+        esc(t.band), t.la_code, esc(t.band), esc(t.title), num(x), num(y), num(kSide), num(kSide));
+    {
+      const bool figure = !t.figure.empty();
+      out += fmt::format("<text class=\"s2s-map__label\" x=\"{}\" y=\"{}\">{}</text>", num(x + kSide / 2),
+                         num(y + (figure ? 17 : 25)), esc(t.label));
+      if (figure) {
+        out += fmt::format("<text class=\"s2s-map__figure\" x=\"{}\" y=\"{}\">{}</text>", num(x + kSide / 2),
+                           num(y + 33), esc(t.figure));
+      }
+    }
+    out += "</g>";
+  }
+  return out + "</svg>";
+}
+
 }  // namespace s2s::web

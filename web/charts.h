@@ -42,4 +42,27 @@ struct Chart {
 // Columns along the page, labels under them: for a short series (months, bands).
 [[nodiscard]] std::string column_chart(const Chart& chart);
 
+// A tile map (docs/need.md, "The map"): one square for each local
+// authority at its place on a grid, coloured by its band, with a short label
+// and a figure in it. Like the charts, an image with a title and description;
+// the page gives the same figures as a table. Each square carries its LA's
+// code and band in data-la and data-band.
+struct MapTile {
+  int x = 0, y = 0;     // squares from the west and from the north
+  int la_code = 0;
+  std::string label;    // three letters: "NTT"; drawn in every square, for the shape's sake
+  std::string figure;   // written under the label: "3.5"; empty for none
+  std::string band;     // the colour: cold, tight, enough, none; "out" for a square outside the scope
+  std::string title;    // shown on hover: the LA's name and figures in words
+};
+
+struct TileMap {
+  std::string id;
+  std::string title;
+  std::string description;
+  std::vector<MapTile> tiles;
+};
+
+[[nodiscard]] std::string tile_map(const TileMap& map);
+
 }  // namespace s2s::web

@@ -14,6 +14,7 @@
 #include "cases/cold_spots.h"
 #include "cases/kpis.h"
 #include "cases/need.h"
+#include "web/charts.h"
 #include "web/forms.h"
 #include "web/page.h"
 #include "workflow/errors.h"
@@ -108,6 +109,57 @@ api::HttpResponse need_register(PageContext& ctx) {
   return page(ctx, "need", std::move(model));
 }
 
+namespace {
+
+// The tile map of the cold spots: each LA of the scope coloured by its free
+// days for each school in need against the setting (below it: cold; below
+// twice it: tight; else enough), its neighbours pale; and the words for the
+// scope's LAs that have no square.
+std::pair<std::string, std::string> tile_map_of(const cases::ColdSpots& spots) {
+  const double d = spots.days_per_school;
+  TileMap map{"cold-map", "Free days for each school in need, by local authority", "", {}};
+  std::vector<std::string> cold_names;
+  int drawn = 0;
+  for (const auto& t : spots.tiles) {
+    MapTile tile{t.x, t.y, t.la_code, t.short_name, "", "out", t.name + ": outside your area"};
+    if (t.area >= 0) {
+      const auto& a = spots.las[static_cast<std::size_t>(t.area)];
+      ++drawn;
+      const double free = a.free_days + a.free_days_near;
+      if (a.in_need == 0) {
+        tile.band = "none";
+        tile.title = fmt::format("{}: no school in need; {} free days near", t.name, cases::figure_text(free));
+      } else {
+        tile.band = a.cold ? "cold" : a.free_days_per_school < 2 * d ? "tight" : "enough";
+        tile.figure = cases::figure_text(a.free_days_per_school);
+        tile.title = fmt::format("{}: {} {} in need, {} free days near ({} for each){}", t.name, a.in_need,
+                                 a.in_need == 1 ? "school" : "schools", cases::figure_text(free), tile.figure,
+                                 a.cold ? ", a cold spot" : "");
+        if (a.cold) cold_names.push_back(t.name);
+      }
+    }
+    map.tiles.push_back(std::move(tile));
+  }
+  if (cold_names.empty()) {
+    map.description = fmt::format("None of the {} local authorities drawn is a cold spot.", drawn);
+  } else {
+    std::string names;
+    for (std::size_t i = 0; i < cold_names.size() && i < 6; ++i) names += (i ? ", " : "") + cold_names[i];
+    if (cold_names.size() > 6) names += fmt::format(" and {} more", cold_names.size() - 6);
+    map.description = fmt::format("{} of the {} local authorities drawn {}: {}.", cold_names.size(), drawn,
+                                  cold_names.size() == 1 ? "is a cold spot" : "are cold spots", names);
+  }
+  std::string off_map;
+  for (const int i : spots.off_map) {
+    const auto& a = spots.las[static_cast<std::size_t>(i)];
+    off_map += fmt::format("{}{} (code {})", off_map.empty() ? "" : ", ", a.name, a.la_code);
+  }
+  if (!off_map.empty()) off_map = "No square on the map for " + off_map + ": the table below has the figures.";
+  return {tile_map(map), off_map};
+}
+
+}  // namespace
+
 // Cold spots: each mini region's and LA's schools in need against the free
 // days of the system leaders who could serve them, and where to recruit.
 api::HttpResponse cold_spots(PageContext& ctx) {
@@ -115,6 +167,7 @@ api::HttpResponse cold_spots(PageContext& ctx) {
   const auto spots = cases::cold_spots(*ctx.app.db, ctx.actor, ctx.app.engine->today(), ctx.options.cold_spot_days);
   const auto area = [](const cases::AreaCapacity& a) {
     return json::object{{"name", a.name},
+                        {"code", a.la_code},
                         {"mini_region", a.mini_region},
                         {"in_need", a.in_need},
                         {"leader_count", a.leaders},
@@ -134,6 +187,7 @@ api::HttpResponse cold_spots(PageContext& ctx) {
     cold += l.cold ? 1 : 0;
   }
   json::array recruit;
+  const auto [map, off_map] = tile_map_of(spots);
   std::set<std::string> regions_asked;
   for (const auto& [region, wants] : spots.recruit) regions_asked.insert(region);
   for (const auto& [region, wants] : spots.recruit_phases) regions_asked.insert(region);
@@ -163,6 +217,9 @@ api::HttpResponse cold_spots(PageContext& ctx) {
                      {"regions", regions},
                      {"las", las},
                      {"any", !las.empty()},
+                     {"map", map},
+                     {"off_map", off_map},
+                     {"days_twice", cases::figure_text(2 * spots.days_per_school)},
                      {"recruit", recruit},
                      {"any_recruit", !recruit.empty()}};
   return page(ctx, "cold_spots", std::move(model));

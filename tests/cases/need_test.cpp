@@ -369,5 +369,49 @@ TEST_F(NeedTest, AColdSpotDisappearsWhenALeadersCapacityIsSet) {
   EXPECT_EQ(cold_spots(*db_, lead, today).las.size(), 1U);
 }
 
+// The tile map: the scope's LAs carry their figures, the squares about them
+// are drawn for shape; an LA with no square is named, not lost.
+TEST_F(NeedTest, TheTileMapDrawsTheScopesLocalAuthoritiesWithTheirNeighbours) {
+  (void)import();
+  const auto today = day("2026-12-01");
+  const workflow::Actor lead{"user:2", "lead", "mini_region:Nottinghamshire"};
+  const auto spots = cold_spots(*db_, lead, today);
+  ASSERT_EQ(spots.las.size(), 1U);
+  const Tile* notts = nullptr;
+  for (const auto& t : spots.tiles) {
+    if (t.la_code == 891) notts = &t;
+    else EXPECT_EQ(t.area, -1) << t.name << " is outside the lead's area";
+  }
+  ASSERT_NE(notts, nullptr);
+  EXPECT_EQ(notts->name, "Nottinghamshire");
+  EXPECT_EQ(notts->short_name, "NTT");
+  EXPECT_EQ(notts->region, "East Midlands");
+  EXPECT_EQ(notts->area, 0);
+  // One square of margin all round: a block of three by three.
+  EXPECT_EQ(spots.tiles.size(), 9U);
+  for (const auto& t : spots.tiles) {
+    EXPECT_LE(std::abs(t.x - notts->x), 1) << t.name;
+    EXPECT_LE(std::abs(t.y - notts->y), 1) << t.name;
+  }
+  for (std::size_t i = 1; i < spots.tiles.size(); ++i) {
+    EXPECT_LT(std::tie(spots.tiles[i - 1].y, spots.tiles[i - 1].x), std::tie(spots.tiles[i].y, spots.tiles[i].x));
+  }
+  EXPECT_TRUE(spots.off_map.empty());
+  // England's map has every authority's square; a school under a code with
+  // no square (Northamptonshire's before 2021) is in the table, named off the map.
+  auto c = db_->acquire();
+  int tiles = 0, places = 0;
+  c.session() << "SELECT count(*), count(DISTINCT x * 100 + y) FROM la_tiles", soci::into(tiles), soci::into(places);
+  EXPECT_EQ(tiles, 153);
+  EXPECT_EQ(places, 153);
+  c.session() << "UPDATE schools SET la_code = 928, la_name = 'Northamptonshire' WHERE urn = 200006";
+  const auto all = cold_spots(*db_, admin, today);
+  ASSERT_EQ(all.off_map.size(), 1U);
+  EXPECT_EQ(all.las[static_cast<std::size_t>(all.off_map[0])].la_code, 928);
+  int drawn = 0;
+  for (const auto& t : all.tiles) drawn += t.area >= 0 ? 1 : 0;
+  EXPECT_EQ(drawn + 1, static_cast<int>(all.las.size()));
+}
+
 }  // namespace
 }  // namespace s2s::cases

@@ -29,6 +29,14 @@ test('a lead finds the school in need that nobody has reached and refers it', as
   await checkPage(lead)
   await screenshot(lead, 'need-cold-spots')
   await expect(lead.locator('#cold-las tbody tr').first()).toBeVisible()
+  // The map draws each of the lead's LAs in its band, with the same figure as its row.
+  const squares = lead.locator('svg.s2s-map .s2s-map__tile:not([data-band="out"])')
+  expect(await squares.count()).toBeGreaterThan(0)
+  const code = await squares.first().getAttribute('data-la')
+  const figure = await squares.first().locator('.s2s-map__figure').textContent().catch(() => null)
+  if (figure !== null) await expect(lead.locator(`#la-${code}`)).toContainText(figure)
+  await expect(lead.getByRole('img', { name: 'Free days for each school in need, by local authority' })).toBeVisible()
+  await expect(lead.locator('#cold-map-key')).toContainText('Cold spot: fewer than 10 free days')
   await lead.getByRole('link', { name: 'Back to the schools in need' }).click()
   // Referring it starts the referral with the school filled in.
   await first.getByRole('link', { name: /Refer Saltfleet Marsh Primary School for support/ }).click()
@@ -66,4 +74,23 @@ test('an administrator adds a criterion of need, told plainly what it lacks, and
   await rows.nth(2).getByRole('button', { name: /Remove/ }).click()
   await expect(admin.getByText('The criterion is removed')).toBeVisible()
   await expect(rows).toHaveCount(before)
+})
+
+test('the strategic group sees the map of every area, as squares with the same figures as the table', async ({ browser }) => {
+  const admin = await signedInPage(browser, newUser('admin'), '/need/cold-spots')
+  await expect(admin.getByRole('heading', { name: 'Cold spots' })).toBeVisible()
+  await checkPage(admin)
+  await screenshot(admin, 'need-cold-spots-map')
+  const rows = admin.locator('#cold-las tbody tr')
+  const drawn = admin.locator('svg.s2s-map .s2s-map__tile:not([data-band="out"])')
+  // Every LA in the table is a square of the map, or is named as having none.
+  if (await admin.getByText(/^No square on the map/).count() === 0) await expect(drawn).toHaveCount(await rows.count())
+  for (const square of await drawn.all()) {
+    const code = await square.getAttribute('data-la')
+    await expect(admin.locator(`#la-${code}`)).toHaveCount(1)
+    const band = await square.getAttribute('data-band')
+    const row = admin.locator(`#la-${code}`)
+    if (band === 'cold') await expect(row).toContainText('Cold spot')
+    else await expect(row).not.toContainText('Cold spot')
+  }
 })

@@ -403,6 +403,26 @@ TEST_F(WebTest, TheNeedRegisterListsTheSchoolsInNeedNobodyHasReachedFirst) {
   ASSERT_FALSE(spots.las.empty());
   for (const auto& a : spots.las) EXPECT_TRUE(contains(cold.body, workflow::html_escape(a.name))) << a.name;
   EXPECT_TRUE(contains(cold.body, "fewer than 10 free days for each school in need"));
+  // The map: each of the lead's LAs a square of its band, its neighbours pale.
+  ASSERT_TRUE(contains(cold.body, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"s2s-map\"")) << cold.body;
+  int drawn = 0, out = 0;
+  for (const auto& t : spots.tiles) {
+    if (t.area < 0) {
+      ++out;
+      EXPECT_TRUE(contains(cold.body, fmt::format("data-la=\"{}\" data-band=\"out\"", t.la_code))) << t.name;
+      continue;
+    }
+    ++drawn;
+    const auto& a = spots.las[static_cast<std::size_t>(t.area)];
+    const std::string band = a.in_need == 0                          ? "none"
+                             : a.cold                                ? "cold"
+                             : a.free_days_per_school < 2 * spots.days_per_school ? "tight"
+                                                                     : "enough";
+    EXPECT_TRUE(contains(cold.body, fmt::format("data-la=\"{}\" data-band=\"{}\"", t.la_code, band))) << t.name;
+    EXPECT_TRUE(contains(cold.body, fmt::format("id=\"la-{}\"", t.la_code))) << t.name;
+  }
+  EXPECT_EQ(drawn + static_cast<int>(spots.off_map.size()), static_cast<int>(spots.las.size()));
+  EXPECT_GT(out, 0) << "a lead's own LAs are drawn with their neighbours";
   Visitor school = signed_in("school");
   EXPECT_EQ(school.get("/need").status, 403);
   EXPECT_EQ(school.get("/need.csv").status, 403);
