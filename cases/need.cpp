@@ -19,22 +19,13 @@
 namespace s2s::cases {
 namespace {
 
+using workflow::long_date;
+
 using workflow::row_integer;
 using workflow::row_text;
 
 bool is_area_name(std::string_view area) {
   return !area.empty() && std::all_of(area.begin(), area.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
-}
-
-constexpr std::array<const char*, 12> kMonths = {"January", "February", "March",     "April",   "May",      "June",
-                                                 "July",    "August",   "September", "October", "November", "December"};
-
-// "3 December 2025".
-std::string long_date(const std::string& iso) {
-  const auto day = workflow::parse_date(iso);
-  if (!day) return iso;
-  return fmt::format("{} {} {}", static_cast<unsigned>(day->day()), kMonths[static_cast<unsigned>(day->month()) - 1],
-                     static_cast<int>(day->year()));
 }
 
 constexpr std::array<const char*, 4> kGraded = {"outstanding", "good", "requires improvement", "inadequate"};

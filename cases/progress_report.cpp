@@ -17,6 +17,8 @@
 namespace s2s::cases {
 namespace {
 
+using workflow::long_date;
+
 using namespace std::chrono;
 
 // The report as a neutral document, written out as Markdown or HTML.
@@ -39,20 +41,6 @@ struct Document {
   std::vector<std::string> intro;
   std::vector<Section> sections;
 };
-
-constexpr std::array<const char*, 12> kMonths = {"January", "February", "March",     "April",   "May",      "June",
-                                                 "July",    "August",   "September", "October", "November", "December"};
-
-// "1 September 2026".
-std::string long_date(year_month_day day) {
-  return fmt::format("{} {} {}", static_cast<unsigned>(day.day()), kMonths[static_cast<unsigned>(day.month()) - 1],
-                     static_cast<int>(day.year()));
-}
-
-std::string long_date(const std::string& iso) {
-  const auto day = workflow::parse_date(iso);
-  return day ? long_date(*day) : iso;
-}
 
 // "£12,500" (whole pounds; pence shown only when there are any).
 std::string pounds(double amount) {

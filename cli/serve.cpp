@@ -14,6 +14,7 @@
 #include "api/app.h"
 #include "api/router.h"
 #include "api/server.h"
+#include "cases/forecast_digest.h"
 #include "cases/kinds.h"
 #include "cases/recipients.h"
 #include "cli/notifications.h"
@@ -90,12 +91,24 @@ int run_serve(const Settings& settings) {
     timers = std::make_unique<workflow::TimerService>(*app.engine, timer_options(settings));
     timers->start();
   }
+  std::unique_ptr<cases::ForecastDigests> forecasts;
   std::unique_ptr<notifications::Dispatcher> dispatcher;
   std::unique_ptr<notifications::DispatchService> dispatch;
   notifications::check_templates();  // a broken template stops s2sd now, not when a message is due
   if (settings.get("smtp-url")) {
+    auto options = dispatcher_options(settings);
+    // The monthly forecast to the leads goes out on the dispatcher's rounds, with its mail server.
+    forecasts = std::make_unique<cases::ForecastDigests>(
+        *app.db, *app.engine,
+        cases::ForecastDigestOptions{options.public_url, options.message_id_domain, options.digest_at,
+                                     options.retry(), options.lease, "s2sd"});
+    options.each_round = [f = forecasts.get()](const notifications::Mailer& mailer,
+                                                std::chrono::system_clock::time_point now) {
+      const auto r = f->run_once(mailer, now);
+      if (r.sent > 0) spdlog::info("the monthly forecast went to {} lead(s)", r.sent);
+    };
     dispatcher = std::make_unique<notifications::Dispatcher>(app.db, cases::all_kinds(), cases::directory(),
-                                                             make_mailer(settings), dispatcher_options(settings));
+                                                             make_mailer(settings), std::move(options));
     dispatch = std::make_unique<notifications::DispatchService>(
         *dispatcher, std::chrono::milliseconds(settings.integer("notify-poll-ms", 100, 3600000)));
     dispatch->start();

@@ -45,6 +45,7 @@ DispatchReport Dispatcher::run_once() {
   while (expand_messages(*db_, *kinds_, *directory_, options_.batch, options_.clock(), report) == options_.batch) {
   }
   send_digests(*db_, *directory_, mailer_, options_, owner_, report);
+  if (options_.each_round) options_.each_round(mailer_, options_.clock());
   const auto now_time = options_.clock();
   const std::string now = format_timestamp(now_time);
   const std::string lease_until = format_timestamp(now_time + options_.lease);

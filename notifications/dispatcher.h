@@ -41,6 +41,10 @@ struct DispatcherOptions {
   std::chrono::minutes digest_at{7 * 60};            // Europe/London time of day of the daily digest
   bool webhooks_to_private_addresses = false;        // let webhooks reach loopback and private addresses
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
+  // Mail of the service's own, not of a case, sent on each round with the
+  // same mail server after the digests: the monthly forecast
+  // (cases/forecast_digest.h). Throws as a round does.
+  std::function<void(const Mailer&, std::chrono::system_clock::time_point)> each_round;
 
   [[nodiscard]] RetryPolicy retry() const { return RetryPolicy{max_attempts, backoff_base, backoff_cap}; }
 };

@@ -385,15 +385,6 @@ std::string words(std::string_view name) {
   return out;
 }
 
-std::string long_date(std::chrono::year_month_day day) {
-  static constexpr std::array<std::string_view, 12> kMonths{"January", "February", "March",     "April",
-                                                            "May",     "June",     "July",      "August",
-                                                            "September", "October", "November", "December"};
-  return std::to_string(static_cast<unsigned>(day.day())) + " " +
-         std::string(kMonths[static_cast<unsigned>(day.month()) - 1]) + " " +
-         std::to_string(static_cast<int>(day.year()));
-}
-
 std::string thousands(std::uint64_t n) {
   std::string text = std::to_string(n);
   for (int i = static_cast<int>(text.size()) - 3; i > 0; i -= 3) text.insert(static_cast<std::size_t>(i), ",");
@@ -419,12 +410,6 @@ std::string long_date_time(std::string_view stored) {
 
 void admins_only(const PageContext& ctx) {
   if (!ctx.is("admin")) throw PageRefusal{403, "You cannot do this", "The admin console is for administrators."};
-}
-
-std::string long_date(std::string_view iso_date) {
-  if (iso_date.size() < 10) return std::string(iso_date);
-  const auto day = workflow::parse_date(iso_date.substr(0, 10));
-  return day ? long_date(*day) : std::string(iso_date);
 }
 
 std::optional<Asset> find_asset(std::string_view name) {

@@ -17,6 +17,7 @@
 #include "cases/sign_in.h"
 #include "web/multipart.h"
 #include "web/web.h"
+#include "workflow/date.h"
 
 // The web pages' common ground (docs/web.md): forms, cookies, sessions and
 // CSRF, rendering a template inside the layout, the security headers, and
@@ -146,9 +147,8 @@ void add_security_headers(api::HttpResponse& response);
 [[nodiscard]] std::string long_date_time(std::string_view stored_timestamp);
 // Refuses (403) anyone but an administrator: the admin console's pages.
 void admins_only(const PageContext& ctx);
-// "2026-12-01" -> "1 December 2026".
-[[nodiscard]] std::string long_date(std::string_view iso_date);
-[[nodiscard]] std::string long_date(std::chrono::year_month_day day);
+// "2026-12-01" -> "1 December 2026" (workflow/date.h).
+using workflow::long_date;
 
 // The embedded asset `name` (s2s.css, govuk-frontend.min.js, s2s.js,
 // favicon.svg), if there is one, with its media type.

@@ -68,4 +68,23 @@ year_month_day london_date(system_clock::time_point utc) {
 
 weekday weekday_of(year_month_day date) { return weekday{sys_days{date}}; }
 
+namespace {
+constexpr std::string_view kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                                        "July",    "August",   "September", "October", "November", "December"};
+}  // namespace
+
+std::string long_date(year_month_day date) {
+  return std::to_string(static_cast<unsigned>(date.day())) + " " + month_name(date.year() / date.month());
+}
+
+std::string long_date(std::string_view iso_date) {
+  const auto day = iso_date.size() >= 10 ? parse_date(iso_date.substr(0, 10)) : std::nullopt;
+  return day ? long_date(*day) : std::string(iso_date);
+}
+
+std::string month_name(year_month month) {
+  return std::string(kMonths[static_cast<unsigned>(month.month()) - 1]) + " " +
+         std::to_string(static_cast<int>(month.year()));
+}
+
 }  // namespace s2s::workflow

@@ -34,6 +34,14 @@ namespace s2s::workflow {
 // truncated towards the past before the offset is applied.
 [[nodiscard]] std::chrono::year_month_day london_date(std::chrono::system_clock::time_point utc);
 
+// As people write a date: "1 December 2026" (`date` must be ok()).
+[[nodiscard]] std::string long_date(std::chrono::year_month_day date);
+// "2026-12-01" (or a timestamp starting so) as "1 December 2026"; the text as
+// it is when it does not start with a date.
+[[nodiscard]] std::string long_date(std::string_view iso_date);
+// "December 2026".
+[[nodiscard]] std::string month_name(std::chrono::year_month month);
+
 // The day of the week of `date` (which must be ok()).
 [[nodiscard]] std::chrono::weekday weekday_of(std::chrono::year_month_day date);
 
