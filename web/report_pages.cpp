@@ -366,6 +366,13 @@ api::HttpResponse kpis(PageContext& ctx) {
   const std::string& year = scope.academic_year;
   const std::string current = cases::academic_year_of(ctx.app.engine->today());
   const std::string query = scope_query(scope);
+  const bool choose = ctx.is("strategic") || ctx.is("admin");
+  // The page's model made once for the scope, the day and the state of the
+  // data, then kept with the report (cases/report_cache.h): at England's size
+  // it lays out hundreds of rows and the lists of alliances and mini regions.
+  const std::string key = fmt::format("kpi-page|{}|{}|{}|{}", choose ? "choose" : "", query, report.as_of,
+                                      workflow::format_date(ctx.app.engine->today()));
+  const auto kept = ctx.app.reports.model(key, [&] {
   json::array rows;
   for (const auto& k : report.kpis) {
     // Each teaching school's part, or for more than a page holds, those
@@ -445,7 +452,7 @@ api::HttpResponse kpis(PageContext& ctx) {
     model["forecast"] = *forecast;
   }
   // The strategic group and admins may report on any alliance, mini region or LA.
-  if (ctx.is("strategic") || ctx.is("admin")) {
+  if (choose) {
     json::array alliances;
     for (const auto& [id, name] : cases::alliance_names(*ctx.app.db)) {
       alliances.push_back(json::object{{"value", std::to_string(id)}, {"name", name}, {"selected", scope.alliance == id}});
@@ -458,7 +465,9 @@ api::HttpResponse kpis(PageContext& ctx) {
                                    {"regions", regions},
                                    {"la", scope.la ? std::to_string(*scope.la) : std::string()}};
   }
-  return page(ctx, "kpis", std::move(model));
+  return model;
+  }, version);
+  return page(ctx, "kpis", json::object(*kept));
 }
 
 // The cases behind one KPI: its figure and definition, and its cases a page at a time.

@@ -658,6 +658,37 @@ TEST_F(WebTest, TheDashboardIsMadeOncePerStateOfTheDataAndAfreshOnceAnythingHapp
   EXPECT_FALSE(contains(reloaded.body, ">" + c.reference + "<"));
 }
 
+// The KPI page is kept as its report is: a second view makes nothing, a
+// change to the data makes it afresh with the change in it.
+TEST_F(WebTest, TheKpiPageIsMadeOncePerStateOfTheData) {
+  Visitor strategic = signed_in("strategic");
+  const auto first = strategic.get("/kpis");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto before = app_.reports.made();
+  const auto again = strategic.get("/kpis");
+  EXPECT_EQ(app_.reports.made(), before);  // kept
+  EXPECT_EQ(again.body.substr(again.body.find("<main")), first.body.substr(first.body.find("<main")));
+  // The lists to choose another scope from are the strategic group's only.
+  EXPECT_TRUE(contains(first.body, cases::find_alliance(*app_.db, demo_.alliance_id)->name));
+  Visitor lead = signed_in("lead");
+  const auto lead_page = lead.get("/kpis");
+  EXPECT_FALSE(contains(lead_page.body, "name=\"mini_region\"")) << "a lead is not offered other scopes";
+  // A referral opens a case: the open cases count one more.
+  cases::KpiScope england;
+  england.academic_year = cases::academic_year_of(app_.engine->today());
+  const auto open_cases = [&] {
+    return cases::find_kpi(cases::kpi_report(*app_.db, app_.engine->calendar(), england, app_.engine->today()),
+                           "open_cases")
+        ->actual;
+  };
+  const auto open_before = open_cases();
+  (void)referral();
+  const auto fresh = strategic.get("/kpis");
+  EXPECT_GT(app_.reports.made(), before);
+  EXPECT_NE(open_before, open_cases());
+  EXPECT_NE(fresh.body.substr(fresh.body.find("<main")), first.body.substr(first.body.find("<main")));
+}
+
 TEST_F(WebTest, TheCaseListFiltersAndDownloadsAsCsvThatNoSpreadsheetRunsAsAFormula) {
   // A school whose register name a spreadsheet would take for a formula.
   (void)cases::import_gias(*app_.db,
