@@ -293,7 +293,7 @@ json::array charts(const cases::KpiReport& report) {
     for (const auto& e : report.engagement) {
       const std::string region = e.mini_region.empty() ? "No mini region" : e.mini_region;
       chart.bars.push_back({region, static_cast<double>(e.schools), static_cast<double>(e.with_case),
-                            fmt::format("{} of {} schools", e.with_case, e.schools)});
+                            fmt::format("{} of {} {}", e.with_case, e.schools, e.schools == 1 ? "school" : "schools")});
       rows.push_back(cells({region, std::to_string(e.schools), std::to_string(e.with_case),
                             std::to_string(e.in_alliance), std::to_string(e.with_neither)}));
     }

@@ -4,7 +4,7 @@
 // criteria in force, is told plainly what a criterion lacks, adds one and
 // removes it again.
 import { test, expect } from '@playwright/test'
-import { checkPage, newUser, screenshot, signedInPage } from './support.mjs'
+import { base, checkPage, newUser, screenshot, signedInPage } from './support.mjs'
 
 test('a lead finds the school in need that nobody has reached and refers it', async ({ browser }) => {
   const lead = await signedInPage(browser, newUser('lead', 'alliance:1'), '/')
@@ -93,4 +93,28 @@ test('the strategic group sees the map of every area, as squares with the same f
     if (band === 'cold') await expect(row).toContainText('Cold spot')
     else await expect(row).not.toContainText('Cold spot')
   }
+})
+
+test('a lead reads whether each teaching school will make its 30 days, on the KPI page and the dashboard', async ({ browser }) => {
+  const lead = await signedInPage(browser, newUser('lead', 'alliance:1'), '/kpis')
+  const heading = lead.getByRole('heading', { name: 'Will we make it by 31 August?' })
+  await expect(heading).toBeVisible()
+  await checkPage(lead)
+  await heading.scrollIntoViewIfNeeded()
+  await screenshot(lead, 'kpis-forecast')
+  // The alliance's teaching school, with its days given, planned and its forecast in words.
+  const row = lead.locator('#forecast-days tbody tr').first()
+  await expect(row).toContainText('Peak and Trent')
+  await expect(row.locator('.govuk-tag')).toHaveText(/On course|At risk|Will miss/)
+  await expect(row).toContainText(/days? /)
+  await expect(lead.locator('#forecast-ratings')).toContainText('Support rated good or better (target 90%)')
+  // The dashboard lists it when it is not on course, and links to the whole forecast.
+  const outlook = (await row.locator('.govuk-tag').textContent()).trim()
+  await lead.goto(`${base()}/dashboard`)
+  await checkPage(lead)
+  const section = lead.locator('#forecast')
+  await expect(section).toHaveText('Teaching schools at risk of missing their 30 days')
+  if (outlook !== 'On course') await expect(lead.locator('main')).toContainText('Peak and Trent')
+  await lead.getByRole('link', { name: 'See the forecast for every teaching school' }).click()
+  await expect(lead.getByRole('heading', { name: 'Will we make it by 31 August?' })).toBeVisible()
 })
