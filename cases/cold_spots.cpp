@@ -107,6 +107,7 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
     // Every LA's system leaders with a designation active today, and their free days this year.
     std::map<int, std::pair<int, double>> capacity;  // LA code -> (leaders, free days)
     std::map<std::string, std::pair<int, double>> region_capacity;
+    std::map<int, std::string> la_region;  // the mini region of each LA with system leaders
     {
       soci::rowset<soci::row> rows =
           (sql.prepare << "SELECT hs.la_code, COALESCE(m.mini_region, ''), count(*),"
@@ -123,9 +124,23 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
         const int n = static_cast<int>(row_integer(r, 2));
         const double free = row_number(r, 3) / 2.0;
         capacity[la] = {n, free};
+        la_region[la] = row_text(r, 1);
         auto& rc = region_capacity[row_text(r, 1)];
         rc.first += n;
         rc.second += free;
+      }
+    }
+    // The designations they hold, by LA.
+    std::map<int, std::map<std::string, int>> designations;  // LA code -> designation -> leaders
+    {
+      soci::rowset<soci::row> rows =
+          (sql.prepare << "SELECT hs.la_code, g.designation, count(DISTINCT l.id) FROM system_leaders l"
+                          " JOIN schools hs ON hs.urn = l.home_school_urn JOIN designations g ON"
+                          " g.system_leader_id = l.id WHERE g.active_from <= :d AND (g.active_to IS NULL OR"
+                          " g.active_to >= :d2) GROUP BY hs.la_code, g.designation",
+           soci::use(day), soci::use(day));
+      for (const auto& r : rows) {
+        designations[static_cast<int>(row_integer(r, 0))][row_text(r, 1)] = static_cast<int>(row_integer(r, 2));
       }
     }
     // What this year's support requests of the scope's schools asked for.
@@ -237,6 +252,7 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
         a.leaders = c->second.first;
         a.free_days = c->second.second;
       }
+      if (const auto d = designations.find(code); d != designations.end()) a.designations = d->second;
       // Near: the rest of its mini region.
       if (!a.mini_region.empty()) {
         const auto& rc = region_capacity[a.mini_region];
@@ -248,6 +264,13 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
         auto& region = regions[a.mini_region];
         region.name = region.mini_region = a.mini_region;
         region.in_need += a.in_need;
+      }
+    }
+    for (const auto& [code, by_designation] : designations) {
+      const auto in = la_region.find(code);
+      if (in == la_region.end()) continue;
+      if (const auto r = regions.find(in->second); r != regions.end()) {
+        for (const auto& [d, n] : by_designation) r->second.designations[d] += n;
       }
     }
     for (auto& [name, region] : regions) {

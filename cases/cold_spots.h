@@ -23,6 +23,9 @@ struct AreaCapacity {
   std::string mini_region;  // the LA's; the mini region's own name for a mini region
   int in_need = 0;
   int leaders = 0;          // system leaders at home in the area with a designation active today
+  // Of them, how many hold each designation active today ("NLE" -> 2); a
+  // leader with two designations counts under each.
+  std::map<std::string, int> designations;
   double free_days = 0;     // their days offered and not reserved this academic year
   int leaders_near = 0;     // an LA's: at home in the rest of its mini region
   double free_days_near = 0;

@@ -166,12 +166,17 @@ api::HttpResponse cold_spots(PageContext& ctx) {
   refuse_unless_allowed(ctx);
   const auto spots = cases::cold_spots(*ctx.app.db, ctx.actor, ctx.app.engine->today(), ctx.options.cold_spot_days);
   const auto area = [](const cases::AreaCapacity& a) {
+    // "2 NLE, 1 SLE": the designations its system leaders hold.
+    std::string designations;
+    for (const auto& [d, n] : a.designations) designations += fmt::format("{}{} {}", designations.empty() ? "" : ", ", n, d);
     return json::object{{"name", a.name},
                         {"code", a.la_code},
                         {"mini_region", a.mini_region},
                         {"in_need", a.in_need},
                         {"leader_count", a.leaders},
-                        {"leaders", fmt::format("{} system {}", a.leaders, a.leaders == 1 ? "leader" : "leaders")},
+                        {"leaders", fmt::format("{} system {}{}", a.leaders, a.leaders == 1 ? "leader" : "leaders",
+                                                designations.empty() ? "" : ": " + designations)},
+                        {"designations", designations},
                         {"free", cases::figure_text(a.free_days)},
                         {"leaders_near",
                          fmt::format("{} system {}", a.leaders_near, a.leaders_near == 1 ? "leader" : "leaders")},

@@ -315,6 +315,7 @@ TEST_F(NeedTest, AColdSpotDisappearsWhenALeadersCapacityIsSet) {
   EXPECT_EQ(notts.name, "Nottinghamshire");
   EXPECT_EQ(notts.in_need, 3);  // Ash (its report card), Beech (graded), Dogwood (SSIF)
   EXPECT_EQ(notts.leaders, 1);
+  EXPECT_EQ(notts.designations, (std::map<std::string, int>{{"SLE", 1}}));
   EXPECT_DOUBLE_EQ(notts.free_days, 20);
   EXPECT_NEAR(notts.free_days_per_school, 20.0 / 3, 1e-9);
   EXPECT_TRUE(notts.cold);
@@ -324,6 +325,8 @@ TEST_F(NeedTest, AColdSpotDisappearsWhenALeadersCapacityIsSet) {
   EXPECT_TRUE(lincs.cold);
   ASSERT_EQ(spots.mini_regions.size(), 2U);
   EXPECT_EQ(spots.mini_regions[1].name, "Nottinghamshire");
+  EXPECT_EQ(spots.mini_regions[1].designations, (std::map<std::string, int>{{"SLE", 1}}));
+  EXPECT_TRUE(spots.mini_regions[0].designations.empty()) << "nobody in Lincolnshire";
   EXPECT_TRUE(spots.mini_regions[1].cold);
 
   set_capacity(*db_, leader_, "2026/27", 30);
@@ -367,6 +370,13 @@ TEST_F(NeedTest, AColdSpotDisappearsWhenALeadersCapacityIsSet) {
   // A lead sees her own area only.
   const workflow::Actor lead{"user:2", "lead", "mini_region:Nottinghamshire"};
   EXPECT_EQ(cold_spots(*db_, lead, today).las.size(), 1U);
+  // A second designation active today: the leader counts under each, once
+  // among the leaders; one ended years ago counts under none.
+  (void)add_designation(*db_, leader_, "NLE", "", day("2021-09-01"), std::nullopt);
+  (void)add_designation(*db_, leader_, "LLE", "", day("2018-09-01"), day("2019-08-31"));
+  spots = cold_spots(*db_, admin, today);
+  EXPECT_EQ(la(spots, 891).designations, (std::map<std::string, int>{{"NLE", 1}, {"SLE", 1}}));
+  EXPECT_EQ(la(spots, 891).leaders, 1);
 }
 
 // The tile map: the scope's LAs carry their figures, the squares about them
