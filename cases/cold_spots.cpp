@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <limits>
 #include <set>
 
 #include "cases/deployments.h"
+#include "cases/kpis.h"
 #include "cases/need.h"
 #include "cases/providers.h"
 #include "workflow/date.h"
@@ -82,11 +84,24 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
   auto connection = db.acquire();
   try {
     connection.begin_snapshot();
-    auto& sql = connection.session();
     const auto need = need_sql(need_rules(connection));
     const auto scope = school_scope_condition(actor);
+    // The focus areas alone, as a small JSON array: not each case's whole data.
+    const std::string focus = connection.backend() == workflow::Backend::postgresql
+                                  ? "CAST(c.data->'focus_areas' AS TEXT)"
+                                  : "json_extract(c.data, '$.focus_areas')";
+    std::map<int, std::pair<int, double>> capacity;  // LA code -> (leaders, free days)
+    std::map<std::string, std::pair<int, double>> region_capacity;
+    std::map<int, std::string> la_region;  // the mini region of each LA with system leaders
+    std::map<int, std::map<std::string, int>> designations;  // LA code -> designation -> leaders
+    std::set<std::tuple<std::string, long long, std::string>> offers;  // one leader counts once a specialism
+    std::map<std::string, std::map<std::string, Demand>> phases;
+    std::vector<std::tuple<std::string, std::string, int>> phases_offered;  // mini region, phase group, leaders
+    // Each query a job of its own, writing only its own results: on
+    // PostgreSQL they run side by side in the one snapshot, as a KPI report's do.
+    std::vector<std::function<void(soci::session&)>> jobs;
     // The scope's LAs, with their schools in need.
-    {
+    jobs.emplace_back([&](soci::session& sql) {
       workflow::SqlQuery query("SELECT s.la_code, max(s.la_name), COALESCE(max(m.mini_region), ''), sum(CASE WHEN " +
                                need.position +
                                " > 0 THEN 1 ELSE 0 END) FROM schools s LEFT JOIN la_mini_regions m ON m.la_code ="
@@ -103,12 +118,9 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
         a.in_need = static_cast<int>(row_integer(r, 3));
         las.emplace(a.la_code, std::move(a));
       }
-    }
+    });
     // Every LA's system leaders with a designation active today, and their free days this year.
-    std::map<int, std::pair<int, double>> capacity;  // LA code -> (leaders, free days)
-    std::map<std::string, std::pair<int, double>> region_capacity;
-    std::map<int, std::string> la_region;  // the mini region of each LA with system leaders
-    {
+    jobs.emplace_back([&](soci::session& sql) {
       soci::rowset<soci::row> rows =
           (sql.prepare << "SELECT hs.la_code, COALESCE(m.mini_region, ''), count(*),"
                           " CAST(COALESCE(sum(c.half_days_offered - c.half_days_reserved), 0) AS DOUBLE PRECISION)"
@@ -129,10 +141,9 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
         rc.first += n;
         rc.second += free;
       }
-    }
+    });
     // The designations they hold, by LA.
-    std::map<int, std::map<std::string, int>> designations;  // LA code -> designation -> leaders
-    {
+    jobs.emplace_back([&](soci::session& sql) {
       soci::rowset<soci::row> rows =
           (sql.prepare << "SELECT hs.la_code, g.designation, count(DISTINCT l.id) FROM system_leaders l"
                           " JOIN schools hs ON hs.urn = l.home_school_urn JOIN designations g ON"
@@ -142,13 +153,9 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
       for (const auto& r : rows) {
         designations[static_cast<int>(row_integer(r, 0))][row_text(r, 1)] = static_cast<int>(row_integer(r, 2));
       }
-    }
+    });
     // What this year's support requests of the scope's schools asked for.
-    {
-      // The focus areas alone, as a small JSON array: not each case's whole data.
-      const std::string focus = connection.backend() == workflow::Backend::postgresql
-                                    ? "CAST(c.data->'focus_areas' AS TEXT)"
-                                    : "json_extract(c.data, '$.focus_areas')";
+    jobs.emplace_back([&](soci::session& sql) {
       workflow::SqlQuery query(
           "SELECT COALESCE(m.mini_region, ''), " + focus +
           " FROM cases c JOIN schools s ON s.urn ="
@@ -161,9 +168,8 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
         boost::system::error_code ec;
         const auto parsed = boost::json::parse(row_text(r, 1), ec);
         if (ec || !parsed.is_array()) continue;
-        const auto* areas = &parsed;
         std::map<std::string, std::string> once;  // the key in lower case, and the words as first written
-        for (const auto& a : areas->as_array()) {
+        for (const auto& a : parsed.as_array()) {
           if (!a.is_string()) continue;
           std::string_view words(a.as_string());
           while (!words.empty() && words.front() == ' ') words.remove_prefix(1);
@@ -177,31 +183,23 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
           ++d.asked;
         }
       }
-    }
-    // The specialisms on offer in each mini region asked of.
-    if (!demand.empty()) {
+    });
+    // The specialisms on offer in each mini region.
+    jobs.emplace_back([&](soci::session& sql) {
       soci::rowset<soci::row> rows =
           (sql.prepare << "SELECT COALESCE(m.mini_region, ''), l.id, g.specialisms FROM designations g"
                           " JOIN system_leaders l ON l.id = g.system_leader_id JOIN schools hs ON hs.urn ="
                           " l.home_school_urn LEFT JOIN la_mini_regions m ON m.la_code = hs.la_code"
                           " WHERE g.active_from <= :d AND (g.active_to IS NULL OR g.active_to >= :d2)",
            soci::use(day), soci::use(day));
-      std::set<std::tuple<std::string, long long, std::string>> offers;  // one leader counts once a specialism
       for (const auto& r : rows) {
         for (const auto s : workflow::split_list(row_text(r, 2))) {
           offers.emplace(row_text(r, 0), row_integer(r, 1), lower_trimmed(s));
         }
       }
-      for (const auto& [region, leader, specialism] : offers) {
-        const auto found = demand.find(region);
-        if (found == demand.end()) continue;
-        const auto asked = found->second.find(specialism);
-        if (asked != found->second.end()) ++asked->second.offered;
-      }
-    }
+    });
     // The phases asked for (the requesting schools') and offered (the leaders' home schools').
-    std::map<std::string, std::map<std::string, Demand>> phases;
-    {
+    jobs.emplace_back([&](soci::session& sql) {
       workflow::SqlQuery query(
           "SELECT COALESCE(m.mini_region, ''), s.phase_group, count(*) FROM cases c JOIN schools s ON s.urn ="
           " c.school_urn LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE c.kind = 'support_request'"
@@ -215,8 +213,8 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
         d.focus_area = row_text(r, 1);
         d.asked = static_cast<int>(row_integer(r, 2));
       }
-    }
-    if (!phases.empty()) {
+    });
+    jobs.emplace_back([&](soci::session& sql) {
       soci::rowset<soci::row> rows =
           (sql.prepare << "SELECT COALESCE(m.mini_region, ''), hs.phase_group, count(DISTINCT l.id) FROM"
                           " system_leaders l JOIN schools hs ON hs.urn = l.home_school_urn LEFT JOIN la_mini_regions m"
@@ -225,11 +223,30 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
                           " >= :d2)) GROUP BY 1, 2",
            soci::use(day), soci::use(day));
       for (const auto& r : rows) {
-        const auto region = phases.find(row_text(r, 0));
-        if (region == phases.end()) continue;
-        const auto asked = region->second.find(row_text(r, 1));
-        if (asked != region->second.end()) asked->second.offered = static_cast<int>(row_integer(r, 2));
+        phases_offered.emplace_back(row_text(r, 0), row_text(r, 1), static_cast<int>(row_integer(r, 2)));
       }
+    });
+    // The squares of the map.
+    jobs.emplace_back([&](soci::session& sql) {
+      soci::rowset<soci::row> rows = (sql.prepare << "SELECT la_code, name, short, region, x, y FROM la_tiles");
+      for (const auto& r : rows) {
+        tiles.push_back({static_cast<int>(row_integer(r, 0)), row_text(r, 1), row_text(r, 2), row_text(r, 3),
+                         static_cast<int>(row_integer(r, 4)), static_cast<int>(row_integer(r, 5))});
+      }
+    });
+    workflow::run_in_snapshot(db, connection, jobs, report_spread(), "");
+
+    for (const auto& [region, leader, specialism] : offers) {
+      const auto found = demand.find(region);
+      if (found == demand.end()) continue;
+      const auto asked = found->second.find(specialism);
+      if (asked != found->second.end()) ++asked->second.offered;
+    }
+    for (const auto& [region_name, phase, n] : phases_offered) {
+      const auto region = phases.find(region_name);
+      if (region == phases.end()) continue;
+      const auto asked = region->second.find(phase);
+      if (asked != region->second.end()) asked->second.offered = n;
     }
     for (auto& [region, by_phase] : phases) {
       std::vector<Demand> list;
@@ -238,13 +255,6 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
         return std::tuple(-(a.asked - a.offered), -a.asked) < std::tuple(-(b.asked - b.offered), -b.asked);
       });
       out.recruit_phases[region] = std::move(list);
-    }
-    {
-      soci::rowset<soci::row> rows = (sql.prepare << "SELECT la_code, name, short, region, x, y FROM la_tiles");
-      for (const auto& r : rows) {
-        tiles.push_back({static_cast<int>(row_integer(r, 0)), row_text(r, 1), row_text(r, 2), row_text(r, 3),
-                         static_cast<int>(row_integer(r, 4)), static_cast<int>(row_integer(r, 5))});
-      }
     }
     connection.rollback();
     for (auto& [code, a] : las) {

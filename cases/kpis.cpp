@@ -992,11 +992,9 @@ class ReportRun {
   std::unique_ptr<Counting> counting_;
 };
 
-// How many connections a report's queries are shared out over (PostgreSQL):
-// one for each core, as each query keeps one busy.
-std::size_t report_spread() { return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4); }
-
 }  // namespace
+
+std::size_t report_spread() { return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4); }
 
 std::vector<KpiReport> kpi_reports(workflow::Database& db, const workflow::Calendar& calendar,
                                    const std::vector<KpiScope>& scopes, std::chrono::year_month_day today) {

@@ -131,6 +131,11 @@ struct KpiReport {
 // "YYYY/YY" with consecutive years, is before 1900/01 or (without as_of) has
 // not begun; an alliance or mini region that does not exist; or an as_of
 // after today or before the academic year starts.
+// How many connections a report's queries are shared out over on
+// PostgreSQL (workflow::run_in_snapshot): one for each core, as each query
+// keeps one busy; four at most.
+[[nodiscard]] std::size_t report_spread();
+
 [[nodiscard]] KpiReport kpi_report(workflow::Database& db, const workflow::Calendar& calendar, const KpiScope& scope,
                                    std::chrono::year_month_day today);
 // Several reports read in the same snapshot, so that figures compared side
