@@ -38,6 +38,8 @@ std::vector<const DaysForecast*> most_behind_first(const Forecast& forecast) {
 
 // How long after the first working day a month's message may still go.
 constexpr int kCatchUpDays = 7;
+// Messages claimed a round.
+constexpr int kPerRound = 5;
 
 // One lead's message of the month, claimed by this process.
 struct Claimed {
@@ -136,11 +138,15 @@ ForecastDigestReport ForecastDigests::run_once(const notifications::Mailer& mail
     std::vector<Claimed> out;
     Claimed c;
     long long user = 0;
+    // A few a round, so that a round (and the deliveries after it) is not held up for long.
     soci::statement st = (sql.prepare << "UPDATE forecast_digests SET claimed_by = :o, next_attempt_at = :l"
-                                         " WHERE month = :m AND status = 'pending' AND next_attempt_at <= :now"
+                                         " WHERE month = :m AND user_id IN (SELECT user_id FROM forecast_digests"
+                                         " WHERE month = :m2 AND status = 'pending' AND next_attempt_at <= :now"
+                                         " ORDER BY user_id LIMIT :n) AND status = 'pending' AND next_attempt_at <= :now2"
                                          " RETURNING user_id, attempts",
-                          soci::use(options_.owner), soci::use(lease_until), soci::use(key), soci::use(now_text),
-                          soci::into(user), soci::into(c.attempts));
+                          soci::use(options_.owner), soci::use(lease_until), soci::use(key), soci::use(key),
+                          soci::use(now_text), soci::use(kPerRound), soci::use(now_text), soci::into(user),
+                          soci::into(c.attempts));
     st.execute();
     while (st.fetch()) {
       c.user_id = user;

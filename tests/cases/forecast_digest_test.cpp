@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
+#include <set>
+
 #include "cases/kinds.h"
 #include "cases/kpis.h"
 #include "cases/providers.h"
@@ -184,6 +186,24 @@ TEST_F(ForecastDigestTest, ARefusedForecastIsRetriedAfterItsBackoffAndDeadAfterT
   sink.refuse(false);
   now_ += hours(2);
   EXPECT_EQ(digests.run_once(mailer(sink), now_).sent, 0U);
+}
+
+TEST_F(ForecastDigestTest, ManyLeadsAreSentAFewARoundEachOnce) {
+  for (int i = 0; i < 6; ++i) {
+    (void)add_user(*db_, "Lead " + std::to_string(i), "lead" + std::to_string(i) + "@example.org", "lead",
+                   "mini_region:Nottinghamshire");
+  }
+  SmtpSink sink;
+  ForecastDigests digests(*db_, *engine_, options());
+  now_ = at("2026-12-01", 8);
+  EXPECT_EQ(digests.run_once(mailer(sink), now_).sent, 5U);
+  EXPECT_EQ(digests.run_once(mailer(sink), now_).sent, 2U);
+  EXPECT_EQ(digests.run_once(mailer(sink), now_).sent, 0U);
+  ASSERT_TRUE(sink.wait_for_stored(7));
+  std::set<std::string> to;
+  for (const auto& m : sink.messages()) to.insert(std::string(m.at("rcpt_tos").as_array().at(0).as_string()));
+  EXPECT_EQ(to.size(), 7U);
+  EXPECT_EQ(rows(), 7);
 }
 
 }  // namespace
