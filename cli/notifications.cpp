@@ -82,7 +82,7 @@ std::vector<OptionSpec> smtp_option_specs() {
       {"notify-backoff-seconds", "S", "first retry after this, doubling (with jitter) up to an hour", "30"},
       {"notify-poll-ms", "MS", "how often serve looks for messages to send", "5000"},
       {"notify-lease-seconds", "S", "a message being sent is this process's for this long (then sent again)", "120"},
-      {"digest-at", "HH:MM", "when the daily digest goes out (Europe/London)", "07:00"},
+      {"digest-at", "HH:MM", "when the daily digest and the monthly forecast go out (Europe/London)", "07:00"},
       {"webhooks-to-private-addresses", "", "let webhooks reach loopback and private addresses (a test receiver)", ""},
   };
 }
