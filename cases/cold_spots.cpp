@@ -24,10 +24,14 @@ using workflow::row_integer;
 using workflow::row_number;
 using workflow::row_text;
 
-std::string lower_trimmed(std::string_view text) {
+std::string_view trimmed(std::string_view text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  std::string out(text);
+  return text;
+}
+
+std::string lower_trimmed(std::string_view text) {
+  std::string out(trimmed(text));
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
   return out;
 }
@@ -96,7 +100,6 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
     std::map<int, std::map<std::string, int>> designations;  // LA code -> designation -> leaders
     std::set<std::tuple<std::string, long long, std::string>> offers;  // one leader counts once a specialism
     std::map<std::string, std::map<std::string, Demand>> phases;
-    std::vector<std::tuple<std::string, std::string, int>> phases_offered;  // mini region, phase group, leaders
     // Each query a job of its own, writing only its own results: on
     // PostgreSQL they run side by side in the one snapshot, as a KPI report's do.
     std::vector<std::function<void(soci::session&)>> jobs;
@@ -142,16 +145,27 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
         rc.second += free;
       }
     });
-    // The designations they hold, by LA.
+    // The designations active today, with their leaders' home LA, mini region
+    // and phase: what each area's leaders hold, the specialisms on offer, and
+    // the phases the leaders come from, all from one read.
+    std::set<std::tuple<int, std::string, long long>> held;                  // LA, designation, leader
+    std::set<std::tuple<std::string, std::string, long long>> from_phase;  // mini region, phase group, leader
     jobs.emplace_back([&](soci::session& sql) {
       soci::rowset<soci::row> rows =
-          (sql.prepare << "SELECT hs.la_code, g.designation, count(DISTINCT l.id) FROM system_leaders l"
-                          " JOIN schools hs ON hs.urn = l.home_school_urn JOIN designations g ON"
-                          " g.system_leader_id = l.id WHERE g.active_from <= :d AND (g.active_to IS NULL OR"
-                          " g.active_to >= :d2) GROUP BY hs.la_code, g.designation",
+          (sql.prepare << "SELECT hs.la_code, COALESCE(m.mini_region, ''), hs.phase_group, l.id, g.designation,"
+                          " g.specialisms FROM designations g JOIN system_leaders l ON l.id = g.system_leader_id"
+                          " JOIN schools hs ON hs.urn = l.home_school_urn LEFT JOIN la_mini_regions m ON"
+                          " m.la_code = hs.la_code WHERE g.active_from <= :d AND (g.active_to IS NULL OR"
+                          " g.active_to >= :d2)",
            soci::use(day), soci::use(day));
       for (const auto& r : rows) {
-        designations[static_cast<int>(row_integer(r, 0))][row_text(r, 1)] = static_cast<int>(row_integer(r, 2));
+        const std::string region = row_text(r, 1);
+        const long long leader = row_integer(r, 3);
+        held.emplace(static_cast<int>(row_integer(r, 0)), row_text(r, 4), leader);
+        from_phase.emplace(region, row_text(r, 2), leader);
+        for (const auto specialism : workflow::split_list(row_text(r, 5))) {
+          offers.emplace(region, leader, lower_trimmed(specialism));
+        }
       }
     });
     // What this year's support requests of the scope's schools asked for.
@@ -171,9 +185,7 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
         std::map<std::string, std::string> once;  // the key in lower case, and the words as first written
         for (const auto& a : parsed.as_array()) {
           if (!a.is_string()) continue;
-          std::string_view words(a.as_string());
-          while (!words.empty() && words.front() == ' ') words.remove_prefix(1);
-          while (!words.empty() && words.back() == ' ') words.remove_suffix(1);
+          const std::string_view words = trimmed(a.as_string());
           once.emplace(lower_trimmed(words), std::string(words));
         }
         for (const auto& [key, words] : once) {
@@ -181,20 +193,6 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
           auto& d = demand[row_text(r, 0)][key];
           if (d.focus_area.empty()) d.focus_area = words;
           ++d.asked;
-        }
-      }
-    });
-    // The specialisms on offer in each mini region.
-    jobs.emplace_back([&](soci::session& sql) {
-      soci::rowset<soci::row> rows =
-          (sql.prepare << "SELECT COALESCE(m.mini_region, ''), l.id, g.specialisms FROM designations g"
-                          " JOIN system_leaders l ON l.id = g.system_leader_id JOIN schools hs ON hs.urn ="
-                          " l.home_school_urn LEFT JOIN la_mini_regions m ON m.la_code = hs.la_code"
-                          " WHERE g.active_from <= :d AND (g.active_to IS NULL OR g.active_to >= :d2)",
-           soci::use(day), soci::use(day));
-      for (const auto& r : rows) {
-        for (const auto s : workflow::split_list(row_text(r, 2))) {
-          offers.emplace(row_text(r, 0), row_integer(r, 1), lower_trimmed(s));
         }
       }
     });
@@ -214,18 +212,6 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
         d.asked = static_cast<int>(row_integer(r, 2));
       }
     });
-    jobs.emplace_back([&](soci::session& sql) {
-      soci::rowset<soci::row> rows =
-          (sql.prepare << "SELECT COALESCE(m.mini_region, ''), hs.phase_group, count(DISTINCT l.id) FROM"
-                          " system_leaders l JOIN schools hs ON hs.urn = l.home_school_urn LEFT JOIN la_mini_regions m"
-                          " ON m.la_code = hs.la_code WHERE EXISTS (SELECT 1 FROM designations g WHERE"
-                          " g.system_leader_id = l.id AND g.active_from <= :d AND (g.active_to IS NULL OR g.active_to"
-                          " >= :d2)) GROUP BY 1, 2",
-           soci::use(day), soci::use(day));
-      for (const auto& r : rows) {
-        phases_offered.emplace_back(row_text(r, 0), row_text(r, 1), static_cast<int>(row_integer(r, 2)));
-      }
-    });
     // The squares of the map.
     jobs.emplace_back([&](soci::session& sql) {
       soci::rowset<soci::row> rows = (sql.prepare << "SELECT la_code, name, short, region, x, y FROM la_tiles");
@@ -242,11 +228,12 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
       const auto asked = found->second.find(specialism);
       if (asked != found->second.end()) ++asked->second.offered;
     }
-    for (const auto& [region_name, phase, n] : phases_offered) {
+    for (const auto& [code, designation, leader] : held) ++designations[code][designation];
+    for (const auto& [region_name, phase, leader] : from_phase) {
       const auto region = phases.find(region_name);
       if (region == phases.end()) continue;
       const auto asked = region->second.find(phase);
-      if (asked != region->second.end()) asked->second.offered = n;
+      if (asked != region->second.end()) ++asked->second.offered;
     }
     for (auto& [region, by_phase] : phases) {
       std::vector<Demand> list;
