@@ -50,9 +50,8 @@ struct Claimed {
 }  // namespace
 
 year_month_day first_working_day(const workflow::Calendar& calendar, year_month month) {
-  year_month_day day = month / 1;
-  while (!calendar.is_working_day(day)) day = year_month_day(sys_days(day) + days(1));
-  return day;
+  // The first working day after the last day of the month before.
+  return calendar.add_working_days(year_month_day(sys_days(month / 1) - days(1)), 1);
 }
 
 notifications::Email forecast_email(const User& lead, const Forecast& forecast, year_month_day today,
