@@ -54,11 +54,11 @@ struct Forecast {
   RatingsForecast ratings;
 };
 
-// The forecast for `report` (a KPI report of the current academic year,
-// standing at today). Reads the reservations and the open rating deadlines
-// of the report's scope. Throws workflow::InvalidInput for a report of
-// another year or day.
-[[nodiscard]] Forecast forecast(workflow::Database& db, const workflow::Calendar& calendar, const KpiReport& report,
+// The forecast for `report`: a KPI report of the current academic year,
+// standing at today and made with_ahead (the reservations and the open
+// rating deadlines read in its snapshot). Throws workflow::InvalidInput for
+// a report of another year or day, or made without them.
+[[nodiscard]] Forecast forecast(const workflow::Calendar& calendar, const KpiReport& report,
                                 std::chrono::year_month_day today);
 
 }  // namespace s2s::cases

@@ -183,8 +183,10 @@ ForecastDigestReport ForecastDigests::run_once(const notifications::Mailer& mail
         keep_report_scope_to(*lead, scope);
         scope.with_references = false;
         scope.with_overdue_items = false;
+        scope.with_breakdowns = false;  // the forecast reads the KPIs only
+        scope.with_ahead = true;
         const auto kpis = kpi_report(db_, calendar, scope, today);
-        mailer.send(forecast_email(*lead, forecast(db_, calendar, kpis, today), today, options_));
+        mailer.send(forecast_email(*lead, forecast(calendar, kpis, today), today, options_));
         ok = true;
         outcome = "accepted by " + mailer.redacted_url();
       }

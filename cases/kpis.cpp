@@ -111,30 +111,31 @@ struct Tally {
   double value = 0;
 };
 
-// Runs "SELECT keys..., value FROM from_where" grouped by the keys, or one
-// row per case (c.reference) when `per_case`.
-std::vector<Tally> tally(soci::session& sql, const std::vector<std::string>& keys, const std::string& value,
-                         const std::string& from_where, bool per_case) {
+// The text of "SELECT keys..., value FROM from_where" grouped by the keys,
+// or one row per case (c.reference) when `per_case`.
+std::string tally_sql(const std::vector<std::string>& keys, const std::string& value, const std::string& from_where,
+                      bool per_case) {
   std::string select = "SELECT ";
   for (const auto& k : keys) select += k + ", ";
-  std::string query;
-  if (per_case) {
-    query = select + "c.reference, " + value + from_where;
-  } else {
-    query = select + "'', CAST(sum(" + value + ") AS DOUBLE PRECISION)" + from_where;
-    if (!keys.empty()) {
-      query += " GROUP BY ";
-      for (std::size_t i = 1; i <= keys.size(); ++i) query += (i > 1 ? ", " : "") + std::to_string(i);
-    }
+  if (per_case) return select + "c.reference, " + value + from_where;
+  std::string query = select + "'', CAST(sum(" + value + ") AS DOUBLE PRECISION)" + from_where;
+  if (!keys.empty()) {
+    query += " GROUP BY ";
+    for (std::size_t i = 1; i <= keys.size(); ++i) query += (i > 1 ? ", " : "") + std::to_string(i);
   }
+  return query;
+}
+
+// The rows of a tally_sql query with `keys` keys.
+std::vector<Tally> read_tally(soci::session& sql, const std::string& query, std::size_t keys) {
   std::vector<Tally> out;
   soci::rowset<soci::row> rows = sql.prepare << query;
   for (const auto& r : rows) {
-    if (r.get_indicator(keys.size() + 1) == soci::i_null) continue;  // a sum over no rows
+    if (r.get_indicator(keys + 1) == soci::i_null) continue;  // a sum over no rows
     Tally t;
-    for (std::size_t i = 0; i < keys.size(); ++i) t.keys.push_back(row_text(r, i));
-    t.reference = row_text(r, keys.size());
-    t.value = row_number(r, keys.size() + 1);
+    for (std::size_t i = 0; i < keys; ++i) t.keys.push_back(row_text(r, i));
+    t.reference = row_text(r, keys);
+    t.value = row_number(r, keys + 1);
     out.push_back(std::move(t));
   }
   return out;
@@ -240,24 +241,59 @@ ScopeSql scope_conditions(soci::session& sql, const KpiScope& scope) {
   return out;
 }
 
-// Rows a report reads once: by one of the snapshot's connections, when the
+// A query a report reads once: by one of the snapshot's connections, when the
 // report's queries run side by side (Counting::queries), or else on first use.
-template <class T>
-class Rows {
+class Query {
  public:
-  explicit Rows(std::function<T(soci::session&)> read) : read_(std::move(read)) {}
-  void load(soci::session& sql) {
-    if (!value_) value_ = read_(sql);
+  Query() = default;
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  virtual ~Query() = default;
+  virtual void load(soci::session& sql) = 0;
+  // Its SQL: two reports made in one snapshot that would run the same text
+  // (the quarterly report's two columns read the same year's days) read it once.
+  [[nodiscard]] virtual const std::string& text() const = 0;
+  // Takes the rows `same` reads instead of reading them again; false when
+  // `same` reads rows of another kind.
+  virtual bool share(Query& same) = 0;
+};
+
+template <class T>
+class Rows final : public Query {
+ public:
+  Rows(std::function<std::string()> text, std::function<T(soci::session&, const std::string&)> read)
+      : make_text_(std::move(text)), read_(std::move(read)) {}
+  void load(soci::session& sql) override {
+    if (!*value_) *value_ = read_(sql, text());
   }
   const T& get(soci::session& sql) {
     load(sql);
-    return *value_;
+    return **value_;
+  }
+  // Made on first use, on the report's own thread: Counting::queries asks
+  // for every text before the queries are shared out.
+  [[nodiscard]] const std::string& text() const override {
+    if (!text_) text_ = make_text_();
+    return *text_;
+  }
+  bool share(Query& same) override {
+    auto* rows = dynamic_cast<Rows<T>*>(&same);
+    if (rows == nullptr) return false;
+    value_ = rows->value_;
+    return true;
   }
 
  private:
-  std::function<T(soci::session&)> read_;
-  std::optional<T> value_;
+  std::function<std::string()> make_text_;
+  std::function<T(soci::session&, const std::string&)> read_;
+  mutable std::optional<std::string> text_;
+  std::shared_ptr<std::optional<T>> value_ = std::make_shared<std::optional<T>>();
 };
+
+// Reads the tally_sql rows of a query with `keys` keys.
+auto tallies(std::size_t keys) {
+  return [keys](soci::session& sql, const std::string& query) { return read_tally(sql, query, keys); };
+}
 
 // A row of the engagement map's query: a mini region, whether its schools
 // had a case in the year and are in an alliance, and how many there are.
@@ -318,16 +354,20 @@ class Counting {
 
   // The report's queries, each to run once on any connection of its
   // snapshot; every KPI is then counted from their rows. Reads the
-  // teaching schools first, on the report's own connection: the days need them.
-  std::vector<std::function<void(soci::session&)>> queries() {
+  // teaching schools first, on the report's own connection: the days need
+  // them. Each query's text is made here, before the queries are shared out.
+  std::vector<Query*> queries() {
     (void)teaching_schools();
     // The longest first, so that the connections finish together.
-    return {[this](soci::session& s) { month_entries_.load(s); }, [this](soci::session& s) { overdue_.load(s); },
-            [this](soci::session& s) { days_.load(s); },          [this](soci::session& s) { accepted_.load(s); },
-            [this](soci::session& s) { rated_.load(s); },         [this](soci::session& s) { settled_.load(s); },
-            [this](soci::session& s) { states_.load(s); },        [this](soci::session& s) { referred_.load(s); },
-            [this](soci::session& s) { referred_before_.load(s); }, [this](soci::session& s) { engagement_.load(s); },
-            [this](soci::session& s) { month_corrections_.load(s); }};
+    std::vector<Query*> out;
+    if (scope.with_breakdowns) out.push_back(&month_entries_);
+    out.insert(out.end(), {&overdue_, &days_total_});
+    if (!now) out.push_back(&days_after_);
+    out.insert(out.end(), {&accepted_, &rated_, &settled_, &states_, &referred_, &referred_before_});
+    if (scope.with_breakdowns) out.insert(out.end(), {&engagement_, &month_corrections_});
+    if (scope.with_ahead) out.insert(out.end(), {&planned_, &outstanding_});
+    for (const Query* query : out) (void)query->text();
+    return out;
   }
 
   // The references of the rows `keep` takes, sorted, once each.
@@ -343,6 +383,9 @@ class Counting {
   static auto key_is(std::size_t i, const char* value) {
     return [i, value](const Tally& t) { return t.keys[i] == value; };
   }
+
+  // The last day the report counts: the year's last, or the report's day if earlier (YYYY-MM-DD).
+  [[nodiscard]] const std::string& end() const { return std::min(report.to, report.as_of); }
 
   // The scope's teaching schools: the alliance asked for, else the alliances
   // whose lead school is in the scope's place.
@@ -365,7 +408,11 @@ class Counting {
   // case's school in scope, the teaching school the day counts for ("0":
   // none of the scope's), kind, funding source. A teaching school's days
   // are those its system leaders gave, to schools anywhere of the scope's phases.
-  const std::vector<Tally>& days() { return days_.get(sql); }
+  const std::vector<Tally>& days() {
+    if (now) return days_total_.get(sql);
+    if (!days_net_) days_net_ = net_days(days_total_.get(sql), days_after_.get(sql));
+    return *days_net_;
+  }
 
   // A teaching school's days to schools outside the scope count, but those
   // cases are not the caller's to see: only the scope's own are listed.
@@ -379,12 +426,34 @@ class Counting {
 
   // Support requests opened in the year to the report's date, and in the
   // whole year before. keys: the school, a self-referral.
-  const std::vector<Tally>& referred() { return referred_.get(sql); }
+  // Read over the whole year with the day each was opened, so that a report
+  // as of an earlier day made beside this year's shares the query (see
+  // kpi_reports); the days after the report's are left out here.
+  const std::vector<Tally>& referred() {
+    if (!referred_in_) {
+      referred_in_.emplace();
+      for (const auto& t : referred_.get(sql)) {
+        if (t.keys[2] <= end()) referred_in_->push_back(Tally{{t.keys[0], t.keys[1]}, t.reference, t.value});
+      }
+    }
+    return *referred_in_;
+  }
   const std::vector<Tally>& referred_before() { return referred_before_.get(sql); }
 
   // Deployments accepted in the year (the case's match). keys: withdrawn
   // since, opened on, accepted on.
-  const std::vector<Tally>& accepted() { return accepted_.get(sql); }
+  // Read over the whole year with the day each was withdrawn, as referred().
+  const std::vector<Tally>& accepted() {
+    if (!accepted_in_) {
+      accepted_in_.emplace();
+      for (const auto& t : accepted_.get(sql)) {
+        if (t.keys[2] > end()) continue;
+        const bool withdrawn = !t.keys[0].empty() && t.keys[0] <= report.as_of;
+        accepted_in_->push_back(Tally{{withdrawn ? "1" : "0", t.keys[1], t.keys[2]}, t.reference, t.value});
+      }
+    }
+    return *accepted_in_;
+  }
 
   // The working days from referral to match of each accepted deployment.
   const std::vector<int>& waits() {
@@ -406,7 +475,26 @@ class Counting {
   // The report and contact deadlines that count: met or late by the
   // report's date, or passed unmet (overdue, or settled or cancelled only
   // after it). keys: contact or report, met in time.
-  const std::vector<Tally>& settled() { return settled_.get(sql); }
+  // Read as every such deadline due in the year with its status and days,
+  // as referred(); those that count by the report's date are kept here.
+  const std::vector<Tally>& settled() {
+    if (!settled_in_) {
+      settled_in_.emplace();
+      const std::string& on = report.as_of;
+      for (const auto& t : settled_.get(sql)) {
+        const std::string& status = t.keys[1];
+        const std::string& settled_on = t.keys[2];
+        const std::string& due_on = t.keys[3];
+        const bool settled_by_then = !settled_on.empty() && settled_on <= on;
+        const bool counts = ((status == "met" || status == "late") && settled_by_then) ||
+                            (due_on < on && !settled_by_then);
+        if (!counts) continue;
+        const bool met = status == "met" && settled_by_then;
+        settled_in_->push_back(Tally{{t.keys[0], met ? "1" : "0"}, t.reference, t.value});
+      }
+    }
+    return *settled_in_;
+  }
 
   // The scope's cases opened by the report's date, by kind and their state on it.
   const std::vector<Tally>& states() { return states_.get(sql); }
@@ -422,13 +510,30 @@ class Counting {
 
   const std::vector<EngagementCount>& engagement() { return engagement_.get(sql); }
 
+  // What the forecast reads beside the report (KpiAhead).
+  KpiAhead ahead() {
+    KpiAhead out;
+    for (const auto& t : planned_.get(sql)) out.planned[std::stoll(t.keys[0])] = t.value / 2.0;
+    for (const auto& t : outstanding_.get(sql)) {
+      out.ratings_outstanding += static_cast<int>(t.value);
+      if (t.keys[0] == "1") out.ratings_closing += static_cast<int>(t.value);
+    }
+    return out;
+  }
+
   // The days given to the scope's schools by day: every entry dated in the
   // year, and (to take off) those a later entry corrected.
   const std::vector<DaySum>& month_entries() { return month_entries_.get(sql); }
   const std::vector<DaySum>& month_corrections() { return month_corrections_.get(sql); }
 
  private:
-  std::vector<Tally> read_days(soci::session& s) const {
+  // The days' keys and the rows they are read from (see days()).
+  struct DaysSql {
+    std::vector<std::string> keys;
+    std::string joins;      // the case, its school, its need and the system leader, after a day table `t`
+    std::string kept_rows;  // " AND ...": the scope's days and its teaching schools'
+  };
+  [[nodiscard]] DaysSql days_sql() const {
     std::string teaching_ids;
     for (const auto& t : *teaching_schools_) {
       teaching_ids += (teaching_ids.empty() ? "" : ", ") + std::to_string(t.id);
@@ -438,124 +543,140 @@ class Counting {
                              : "CASE WHEN l.alliance_id IN (" + teaching_ids + ")" +
                                    (where.phases.empty() ? "" : " AND " + where.phases) +
                                    " THEN CAST(l.alliance_id AS TEXT) ELSE '0' END";
-    const std::string kept_rows =
+    DaysSql out;
+    out.kept_rows =
         where.full.empty() && teaching_ids.empty()
             ? std::string()
             : " AND (" + (where.full.empty() ? std::string("1 = 1") : where.full) +
                   (teaching_ids.empty() ? "" : " OR (l.alliance_id IN (" + teaching_ids + ")" +
                                                    (where.phases.empty() ? "" : " AND " + where.phases) + ")") +
                   ")";
-    const std::vector<std::string> keys{"CASE WHEN " + need.position + " > 0 THEN 1 ELSE 0 END", q.scoped(), counts_for,
-                                        "c.kind", "COALESCE(t.funding_source, '')"};
-    // The year's days in force are kept per case, system leader and funding
-    // source (deployment_day_totals); those up to an earlier day are the
-    // year's less the entries in force dated after it, few for a recent day.
-    auto days = tally(s, keys, "t.half_days",
-                      " FROM deployment_day_totals t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn ="
-                      " c.school_urn" + need.join + " LEFT JOIN system_leaders l ON l.id = t.system_leader_id"
-                      " WHERE t.academic_year = " +
-                          ReportSql::quote(scope.academic_year) + " AND t.half_days <> 0" + kept_rows,
-                      refs);
-    if (now) return days;
-    const auto after =
-        tally(s, keys, "t.half_days",
-              " FROM deployment_days t JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = c.school_urn" +
-                  need.join + " LEFT JOIN system_leaders l ON l.id = t.system_leader_id WHERE t.day > " +
-                  q.as_of() + " AND t.day <= " + ReportSql::quote(report.to) +
-                  " AND t.half_days <> 0 AND NOT EXISTS (SELECT 1 FROM deployment_days x"
-                  " WHERE x.case_id = t.case_id AND x.corrects_entry = t.entry)" +
-                  kept_rows,
-              refs);
-    std::map<std::pair<std::vector<std::string>, std::string>, double> net;
-    for (const auto& t : days) net[{t.keys, t.reference}] += t.value;
-    for (const auto& t : after) net[{t.keys, t.reference}] -= t.value;
-    days.clear();
-    for (auto& [key, value] : net) {
-      if (std::fabs(value) > 1e-9) days.push_back(Tally{key.first, key.second, value});
-    }
-    return days;
+    out.keys = {"CASE WHEN " + need.position + " > 0 THEN 1 ELSE 0 END", q.scoped(), counts_for, "c.kind",
+                "COALESCE(t.funding_source, '')"};
+    out.joins = " JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = c.school_urn" + need.join +
+                " LEFT JOIN system_leaders l ON l.id = t.system_leader_id";
+    return out;
   }
 
-  std::vector<Tally> read_rated(soci::session& s) const {
+  // The year's days in force are kept per case, system leader and funding
+  // source (deployment_day_totals).
+  [[nodiscard]] std::string days_total_sql() const {
+    const DaysSql d = days_sql();
+    return tally_sql(d.keys, "t.half_days",
+                     " FROM deployment_day_totals t" + d.joins +
+                         " WHERE t.academic_year = " + ReportSql::quote(scope.academic_year) + " AND t.half_days <> 0" +
+                         d.kept_rows,
+                     refs);
+  }
+
+  // The year's entries in force dated after the report's day: taken off the
+  // year's totals, they leave its days up to that day (few, for a recent day).
+  [[nodiscard]] std::string days_after_sql() const {
+    const DaysSql d = days_sql();
+    return tally_sql(d.keys, "t.half_days",
+                     " FROM deployment_days t" + d.joins + " WHERE t.day > " + q.as_of() +
+                         " AND t.day <= " + ReportSql::quote(report.to) +
+                         " AND t.half_days <> 0 AND NOT EXISTS (SELECT 1 FROM deployment_days x"
+                         " WHERE x.case_id = t.case_id AND x.corrects_entry = t.entry)" +
+                         d.kept_rows,
+                     refs);
+  }
+
+  static std::vector<Tally> net_days(const std::vector<Tally>& total, const std::vector<Tally>& after) {
+    std::map<std::pair<std::vector<std::string>, std::string>, double> net;
+    for (const auto& t : total) net[{t.keys, t.reference}] += t.value;
+    for (const auto& t : after) net[{t.keys, t.reference}] -= t.value;
+    std::vector<Tally> out;
+    for (auto& [key, value] : net) {
+      if (std::fabs(value) > 1e-9) out.push_back(Tally{key.first, key.second, value});
+    }
+    return out;
+  }
+
+  [[nodiscard]] std::string rated_sql() const {
     const std::string sle_deployment =
         "CASE WHEN EXISTS (SELECT 1 FROM deployments d JOIN designations g ON g.id = d.designation_id"
         " WHERE d.case_id = c.id AND d.accepted_on IS NOT NULL AND d.status IN ('active', 'ended')"
         " AND g.designation = 'SLE' AND g.active_from <= d.accepted_on"
         " AND (g.active_to IS NULL OR g.active_to >= COALESCE(d.ended_on, " +
         q.end() + "))) THEN 1 ELSE 0 END";
-    return tally(s,
-                 {"CASE WHEN " + q.grade() + " BETWEEN 1 AND 2 THEN 1 ELSE 0 END", sle_deployment,
-                  "substr(CAST(h.occurred_on AS TEXT), 1, 7)"},
-                 "1",
-                 " FROM case_history h JOIN cases c ON c.id = h.case_id" + q.schools() +
-                     " WHERE h.event = 'submit_rating' AND h.occurred_on BETWEEN " + q.from() + " AND " + q.end() +
-                     " AND NOT EXISTS (SELECT 1 FROM case_history h2 WHERE h2.case_id = h.case_id"
-                     " AND h2.event = 'submit_rating' AND h2.occurred_on BETWEEN " +
-                     q.from() + " AND " + q.end() + " AND h2.sequence > h.sequence)",
-                 refs);
+    return tally_sql({"CASE WHEN " + q.grade() + " BETWEEN 1 AND 2 THEN 1 ELSE 0 END", sle_deployment,
+                      "substr(CAST(h.occurred_on AS TEXT), 1, 7)"},
+                     "1",
+                     " FROM case_history h JOIN cases c ON c.id = h.case_id" + q.schools() +
+                         " WHERE h.event = 'submit_rating' AND h.occurred_on BETWEEN " + q.from() + " AND " + q.end() +
+                         " AND NOT EXISTS (SELECT 1 FROM case_history h2 WHERE h2.case_id = h.case_id"
+                         " AND h2.event = 'submit_rating' AND h2.occurred_on BETWEEN " +
+                         q.from() + " AND " + q.end() + " AND h2.sequence > h.sequence)",
+                     refs);
   }
 
-  // Support requests opened between two quoted dates.
-  std::vector<Tally> read_referred(soci::session& s, const std::string& from, const std::string& to) const {
-    return tally(s, {"CAST(c.school_urn AS TEXT)", "CASE WHEN " + q.field("source") + " = 'self' THEN 1 ELSE 0 END"},
-                 "1",
-                 " FROM cases c" + q.schools() + " WHERE c.kind = 'support_request' AND c.opened_on BETWEEN " + from +
-                     " AND " + to,
-                 refs);
+  // Support requests opened between two quoted dates. keys: the school, a
+  // self-referral, the day it was opened.
+  [[nodiscard]] std::string referred_sql(const std::string& from, const std::string& to) const {
+    return tally_sql({"CAST(c.school_urn AS TEXT)", "CASE WHEN " + q.field("source") + " = 'self' THEN 1 ELSE 0 END",
+                      "CAST(c.opened_on AS TEXT)"},
+                     "1",
+                     " FROM cases c" + q.schools() + " WHERE c.kind = 'support_request' AND c.opened_on BETWEEN " +
+                         from + " AND " + to,
+                     refs);
   }
 
-  std::vector<Tally> read_accepted(soci::session& s) const {
-    return tally(s,
-                 {"CASE WHEN d.status = 'withdrawn' AND d.ended_on <= " + q.as_of() + " THEN 1 ELSE 0 END",
-                  "CAST(c.opened_on AS TEXT)", "CAST(d.accepted_on AS TEXT)"},
-                 "1",
-                 " FROM deployments d JOIN cases c ON c.id = d.case_id" + q.schools() +
-                     " WHERE d.accepted_on BETWEEN " + q.from() + " AND " + q.end(),
-                 refs);
+  // keys: the day it was withdrawn ("" while not), opened on, accepted on.
+  [[nodiscard]] std::string accepted_sql() const {
+    return tally_sql({"CASE WHEN d.status = 'withdrawn' THEN CAST(d.ended_on AS TEXT) ELSE '' END",
+                      "CAST(c.opened_on AS TEXT)", "CAST(d.accepted_on AS TEXT)"},
+                     "1",
+                     " FROM deployments d JOIN cases c ON c.id = d.case_id" + q.schools() +
+                         " WHERE d.accepted_on BETWEEN " + q.from() + " AND " + ReportSql::quote(report.to),
+                     refs);
   }
 
-  std::vector<Tally> read_settled(soci::session& s) const {
-    return tally(s,
-                 {"CASE WHEN dl.purpose = 'designation_review.contact' THEN 'contact' ELSE 'report' END",
-                  "CASE WHEN dl.status = 'met' AND dl.settled_on <= " + q.as_of() + " THEN 1 ELSE 0 END"},
-                 "1",
-                 " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
-                     " WHERE dl.purpose IN ('designation_review.contact', 'risk_assessment.report', "
-                     "'pupil_premium.report') AND dl.due_on BETWEEN " +
-                     q.from() + " AND " + ReportSql::quote(report.to) +
-                     " AND ((dl.status IN ('met', 'late') AND dl.settled_on <= " + q.as_of() + ") OR (dl.due_on < " +
-                     q.as_of() + " AND (dl.settled_on IS NULL OR dl.settled_on > " + q.as_of() + ")))",
-                 refs);
+  // keys: contact or report, status, settled on ("" while not), due on.
+  [[nodiscard]] std::string settled_sql() const {
+    return tally_sql({"CASE WHEN dl.purpose = 'designation_review.contact' THEN 'contact' ELSE 'report' END",
+                      "dl.status", "COALESCE(CAST(dl.settled_on AS TEXT), '')", "CAST(dl.due_on AS TEXT)"},
+                     "1",
+                     " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
+                         " WHERE dl.purpose IN ('designation_review.contact', 'risk_assessment.report', "
+                         "'pupil_premium.report') AND dl.due_on BETWEEN " +
+                         q.from() + " AND " + ReportSql::quote(report.to),
+                     refs);
   }
 
   // A case's state on an earlier date is its state now unless it moved
   // since the day before (then its history says).
-  std::vector<Tally> read_states(soci::session& s) const {
+  [[nodiscard]] std::string states_sql() const {
     const auto day_before = workflow::format_date(std::chrono::sys_days(as_of) - std::chrono::days(1));
-    return tally(s,
-                 {"c.kind", now ? std::string("c.state")
-                                : "CASE WHEN c.updated_at < " + ReportSql::quote(day_before) +
-                                      " THEN c.state ELSE COALESCE((SELECT h.to_state FROM case_history h WHERE "
-                                      "h.case_id = c.id AND h.occurred_on <= " +
-                                      q.as_of() + " ORDER BY h.sequence DESC LIMIT 1), c.state) END"},
-                 "1", " FROM cases c" + q.schools() + " WHERE c.opened_on <= " + q.as_of(), refs);
+    return tally_sql({"c.kind", now ? std::string("c.state")
+                                    : "CASE WHEN c.updated_at < " + ReportSql::quote(day_before) +
+                                          " THEN c.state ELSE COALESCE((SELECT h.to_state FROM case_history h WHERE "
+                                          "h.case_id = c.id AND h.occurred_on <= " +
+                                          q.as_of() + " ORDER BY h.sequence DESC LIMIT 1), c.state) END"},
+                     "1", " FROM cases c" + q.schools() + " WHERE c.opened_on <= " + q.as_of(), refs);
   }
 
-  Overdue read_overdue(soci::session& s) const {
+  // Deadlines passed by the report's date and not met, late or cancelled by
+  // then: listed (with_overdue_items), else counted.
+  [[nodiscard]] std::string overdue_sql() const {
     // Up to today nothing is settled after the report's date, so the
     // deadlines passed are those never settled (deadlines_unsettled).
     const std::string unmet =
         now ? " AND dl.settled_on IS NULL" : " AND (dl.settled_on IS NULL OR dl.settled_on > " + q.as_of() + ")";
     const std::string passed = " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
                                " WHERE dl.due_on < " + q.as_of() + unmet;
+    if (!scope.with_overdue_items) return tally_sql({}, "1", passed, refs);
+    return "SELECT c.reference, c.kind, c.school_urn, s.name, dl.purpose, CAST(dl.due_on AS TEXT)" + passed +
+           " ORDER BY dl.due_on, c.reference, dl.purpose";
+  }
+
+  Overdue read_overdue(soci::session& s, const std::string& query) const {
     Overdue out;
     if (!scope.with_overdue_items) {
-      out.counted = tally(s, {}, "1", passed, refs);
+      out.counted = read_tally(s, query, 0);
       return out;
     }
-    soci::rowset<soci::row> rows =
-        s.prepare << "SELECT c.reference, c.kind, c.school_urn, s.name, dl.purpose, CAST(dl.due_on AS TEXT)" + passed +
-                         " ORDER BY dl.due_on, c.reference, dl.purpose";
+    soci::rowset<soci::row> rows = s.prepare << query;
     for (const auto& r : rows) {
       out.items.push_back(OverdueItem{row_text(r, 0), row_text(r, 1), static_cast<int>(row_integer(r, 2)),
                                       row_text(r, 3), row_text(r, 4), row_text(r, 5), 0});
@@ -565,19 +686,22 @@ class Counting {
 
   // Over every school, the year's cases' schools as one set (read through
   // cases_opened); over an area's, a search of each school's own cases.
-  std::vector<EngagementCount> read_engagement(soci::session& s) const {
+  [[nodiscard]] std::string engagement_sql() const {
     const std::string opened = q.from() + " AND " + q.end();
     const std::string engaged =
         q.condition().empty()
             ? "s.urn IN (SELECT c.school_urn FROM cases c WHERE c.opened_on BETWEEN " + opened + ")"
             : "EXISTS (SELECT 1 FROM cases c WHERE c.school_urn = s.urn AND c.opened_on BETWEEN " + opened + ")";
-    soci::rowset<soci::row> rows =
-        s.prepare << "SELECT COALESCE(m.mini_region, ''), CASE WHEN " + engaged +
-                         " THEN 1 ELSE 0 END,"
-                         " CASE WHEN s.urn IN (SELECT school_urn FROM alliance_members)"
-                         " OR s.urn IN (SELECT lead_school_urn FROM alliances) THEN 1 ELSE 0 END, count(*)"
-                         " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
-                         (q.condition().empty() ? "" : " WHERE " + q.condition()) + " GROUP BY 1, 2, 3";
+    return "SELECT COALESCE(m.mini_region, ''), CASE WHEN " + engaged +
+           " THEN 1 ELSE 0 END,"
+           " CASE WHEN s.urn IN (SELECT school_urn FROM alliance_members)"
+           " OR s.urn IN (SELECT lead_school_urn FROM alliances) THEN 1 ELSE 0 END, count(*)"
+           " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
+           (q.condition().empty() ? "" : " WHERE " + q.condition()) + " GROUP BY 1, 2, 3";
+  }
+
+  static std::vector<EngagementCount> read_engagement(soci::session& s, const std::string& query) {
+    soci::rowset<soci::row> rows = s.prepare << query;
     std::vector<EngagementCount> out;
     for (const auto& r : rows) {
       out.push_back({row_text(r, 0), row_integer(r, 1) != 0, row_integer(r, 2) != 0,
@@ -590,7 +714,7 @@ class Counting {
   // own day): their difference is the entries in force, without testing
   // each of the year's entries for a correction (corrections are few).
   // Summed by day in the database (a date groups faster than text).
-  std::vector<DaySum> read_month_days(soci::session& s, bool corrected) const {
+  [[nodiscard]] std::string month_days_sql(bool corrected) const {
     const std::string scoped = q.condition().empty() ? std::string() : " JOIN cases c ON c.id = t.case_id" + q.schools();
     const std::string in_year = " t.day BETWEEN " + q.from() + " AND " + q.end() + " AND t.half_days <> 0";
     const std::string from_where =
@@ -598,29 +722,74 @@ class Counting {
                     "x.corrects_entry" +
                         scoped + " WHERE x.corrects_entry IS NOT NULL AND" + in_year
                   : " FROM deployment_days t" + scoped + " WHERE" + in_year;
-    soci::rowset<soci::row> rows =
-        s.prepare << "SELECT CAST(d AS TEXT), CAST(v AS DOUBLE PRECISION) FROM (SELECT t.day AS d, sum(t.half_days) AS v" +
-                         from_where + " GROUP BY t.day) g";
+    return "SELECT CAST(d AS TEXT), CAST(v AS DOUBLE PRECISION) FROM (SELECT t.day AS d, sum(t.half_days) AS v" +
+           from_where + " GROUP BY t.day) g";
+  }
+
+  static std::vector<DaySum> read_month_days(soci::session& s, const std::string& query) {
+    soci::rowset<soci::row> rows = s.prepare << query;
     std::vector<DaySum> out;
     for (const auto& r : rows) out.emplace_back(row_text(r, 0), row_number(r, 1));
     return out;
   }
 
+  // The days each teaching school has reserved for schools in need and not
+  // yet logged (half days), to schools anywhere of the scope's phases.
+  [[nodiscard]] std::string planned_sql() const {
+    std::string ids;
+    for (const auto& t : *teaching_schools_) ids += (ids.empty() ? "" : ", ") + std::to_string(t.id);
+    if (ids.empty()) ids = "NULL";  // no teaching school: no rows
+    const std::string logged =
+        "COALESCE((SELECT sum(t.half_days) FROM deployment_day_totals t WHERE t.case_id = d.case_id AND"
+        " t.system_leader_id = d.system_leader_id AND t.academic_year = d.academic_year), 0)";
+    return tally_sql({"CAST(l.alliance_id AS TEXT)"},
+                     "CASE WHEN d.half_days_reserved > " + logged + " THEN d.half_days_reserved - " + logged +
+                         " ELSE 0 END",
+                     " FROM deployments d JOIN system_leaders l ON l.id = d.system_leader_id"
+                     " JOIN cases c ON c.id = d.case_id LEFT JOIN schools s ON s.urn = c.school_urn" +
+                         need.join + " WHERE d.status = 'active' AND d.academic_year = " +
+                         ReportSql::quote(scope.academic_year) + " AND c.kind = 'support_request' AND " +
+                         need.position + " > 0 AND l.alliance_id IN (" + ids + ")" +
+                         (where.phases.empty() ? "" : " AND " + where.phases),
+                     false);
+  }
+
+  // The ratings the scope's cases were asked for and have not given. keys:
+  // due within kRatingsClosingWithin working days.
+  [[nodiscard]] std::string outstanding_sql() const {
+    const std::string soon = workflow::format_date(calendar.add_working_days(as_of, kRatingsClosingWithin));
+    return tally_sql({"CASE WHEN dl.due_on <= " + ReportSql::quote(soon) + " THEN 1 ELSE 0 END"}, "1",
+                     " FROM deadlines dl JOIN cases c ON c.id = dl.case_id" + q.schools() +
+                         " WHERE dl.purpose = 'support_request.rating' AND dl.settled_on IS NULL",
+                     false);
+  }
+
   std::optional<std::vector<TeachingSchool>> teaching_schools_;
   std::optional<std::vector<int>> waits_;
-  Rows<std::vector<Tally>> days_{[this](soci::session& s) { return read_days(s); }};
-  Rows<std::vector<Tally>> rated_{[this](soci::session& s) { return read_rated(s); }};
-  Rows<std::vector<Tally>> referred_{[this](soci::session& s) { return read_referred(s, q.from(), q.end()); }};
-  Rows<std::vector<Tally>> referred_before_{[this](soci::session& s) {
-    return read_referred(s, fmt::format("'{:04}-09-01'", first_year - 1), fmt::format("'{:04}-08-31'", first_year));
-  }};
-  Rows<std::vector<Tally>> accepted_{[this](soci::session& s) { return read_accepted(s); }};
-  Rows<std::vector<Tally>> settled_{[this](soci::session& s) { return read_settled(s); }};
-  Rows<std::vector<Tally>> states_{[this](soci::session& s) { return read_states(s); }};
-  Rows<Overdue> overdue_{[this](soci::session& s) { return read_overdue(s); }};
-  Rows<std::vector<EngagementCount>> engagement_{[this](soci::session& s) { return read_engagement(s); }};
-  Rows<std::vector<DaySum>> month_entries_{[this](soci::session& s) { return read_month_days(s, false); }};
-  Rows<std::vector<DaySum>> month_corrections_{[this](soci::session& s) { return read_month_days(s, true); }};
+  std::optional<std::vector<Tally>> days_net_;
+  std::optional<std::vector<Tally>> referred_in_;
+  std::optional<std::vector<Tally>> accepted_in_;
+  std::optional<std::vector<Tally>> settled_in_;
+  Rows<std::vector<Tally>> days_total_{[this] { return days_total_sql(); }, tallies(5)};
+  Rows<std::vector<Tally>> days_after_{[this] { return days_after_sql(); }, tallies(5)};
+  Rows<std::vector<Tally>> rated_{[this] { return rated_sql(); }, tallies(3)};
+  Rows<std::vector<Tally>> referred_{[this] { return referred_sql(q.from(), ReportSql::quote(report.to)); },
+                                     tallies(3)};
+  Rows<std::vector<Tally>> referred_before_{[this] {
+                                              return referred_sql(fmt::format("'{:04}-09-01'", first_year - 1),
+                                                                  fmt::format("'{:04}-08-31'", first_year));
+                                            },
+                                            tallies(3)};
+  Rows<std::vector<Tally>> accepted_{[this] { return accepted_sql(); }, tallies(3)};
+  Rows<std::vector<Tally>> settled_{[this] { return settled_sql(); }, tallies(4)};
+  Rows<std::vector<Tally>> states_{[this] { return states_sql(); }, tallies(2)};
+  Rows<Overdue> overdue_{[this] { return overdue_sql(); },
+                         [this](soci::session& s, const std::string& query) { return read_overdue(s, query); }};
+  Rows<std::vector<EngagementCount>> engagement_{[this] { return engagement_sql(); }, read_engagement};
+  Rows<std::vector<DaySum>> month_entries_{[this] { return month_days_sql(false); }, read_month_days};
+  Rows<std::vector<DaySum>> month_corrections_{[this] { return month_days_sql(true); }, read_month_days};
+  Rows<std::vector<Tally>> planned_{[this] { return planned_sql(); }, tallies(1)};
+  Rows<std::vector<Tally>> outstanding_{[this] { return outstanding_sql(); }, tallies(1)};
 };
 
 // A KPI counted per teaching school: each one's part (against `each`, when
@@ -963,6 +1132,10 @@ class ReportRun {
       throw workflow::InvalidInput("as_of " + workflow::format_date(as_of) + " is after today", "as_of");
     }
     report_.as_of = workflow::format_date(as_of);
+    if (scope.with_ahead && std::chrono::sys_days(as_of) != std::chrono::sys_days(today)) {
+      throw workflow::InvalidInput("what lies ahead is read for a report standing at today, not at " + report_.as_of,
+                                   "as_of");
+    }
     if (report_.as_of < report_.from) {
       throw workflow::InvalidInput(
           "as_of " + report_.as_of + " is before the academic year " + scope.academic_year + " starts on " + report_.from,
@@ -971,7 +1144,7 @@ class ReportRun {
     counting_ = std::make_unique<Counting>(connection, calendar, report_.scope, today, report_, first_year);
   }
 
-  [[nodiscard]] std::vector<std::function<void(soci::session&)>> queries() { return counting_->queries(); }
+  [[nodiscard]] std::vector<Query*> queries() { return counting_->queries(); }
 
   KpiReport count() {
     for (const auto& definition : kKpis) {
@@ -979,10 +1152,13 @@ class ReportRun {
       definition.count(*counting_, k);
       report_.kpis.push_back(std::move(k));
     }
-    count_funding(*counting_);
-    count_engagement(*counting_);
-    count_months(*counting_);
-    count_waits(*counting_);
+    if (report_.scope.with_breakdowns) {
+      count_funding(*counting_);
+      count_engagement(*counting_);
+      count_months(*counting_);
+      count_waits(*counting_);
+    }
+    if (report_.scope.with_ahead) report_.ahead = counting_->ahead();
     counting_.reset();
     return std::move(report_);
   }
@@ -1004,14 +1180,25 @@ std::vector<KpiReport> kpi_reports(workflow::Database& db, const workflow::Calen
     // One snapshot for every report, so that their figures agree while cases move on.
     connection.begin_snapshot();
     // The report's queries are costed high enough to be compiled, which
-    // costs more (tens of milliseconds each) than it saves here.
-    const std::string setup = connection.backend() == workflow::Backend::postgresql ? "SET LOCAL jit = off" : "";
+    // costs more (tens of milliseconds each) than it saves here. Nor does a
+    // query get parallel workers: the report already keeps a connection per
+    // core busy (report_spread), and a worker is a new process that first
+    // maps every shared buffer it reads, which on a large shared_buffers
+    // costs more than the worker saves (docs/performance.md).
+    const std::string setup = connection.backend() == workflow::Backend::postgresql
+                                  ? "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"
+                                  : "";
     if (!setup.empty()) connection.exec_script(setup);
     std::vector<std::unique_ptr<ReportRun>> runs;
     std::vector<std::function<void(soci::session&)>> queries;
+    std::map<std::string, Query*> first_with_text;  // a query two reports share is read once
     for (const auto& scope : scopes) {
       runs.push_back(std::make_unique<ReportRun>(connection, calendar, scope, today));
-      for (auto& query : runs.back()->queries()) queries.push_back(std::move(query));
+      for (Query* query : runs.back()->queries()) {
+        const auto [first, added] = first_with_text.try_emplace(query->text(), query);
+        if (!added && query->share(*first->second)) continue;
+        queries.emplace_back([query](soci::session& s) { query->load(s); });
+      }
     }
     // On PostgreSQL, side by side on connections that share the snapshot.
     workflow::run_in_snapshot(db, connection, queries, report_spread(), setup);

@@ -29,6 +29,14 @@ struct KpiScope {
   double day_rate = 0;                     // spend per deployment day (0: not costed)
   bool with_references = true;             // list the cases behind each KPI (false: figures only, faster)
   bool with_overdue_items = true;          // list the overdue deadlines (KpiReport::overdue)
+  // Count the tables beside the KPIs: funding, engagement, months and waits
+  // (false: the KPIs and the open cases by phase only, which is all the
+  // quarterly report's earlier column shows, and faster).
+  bool with_breakdowns = true;
+  // Also read what the forecast of this year needs (KpiReport::ahead), in
+  // the report's snapshot and beside its queries. Only for a report standing
+  // at today.
+  bool with_ahead = false;
   // The report as it stood at the end of this day: only what happened by then
   // counts (days worked, ratings given, deadlines settled, cases opened,
   // matched and closed), as known now. Default: today.
@@ -108,6 +116,20 @@ struct OverdueItem {
   int working_days_late = 0;  // working days from the due day to the report's date
 };
 
+// Working days within which an outstanding rating's window closes "soon".
+inline constexpr int kRatingsClosingWithin = 10;
+
+// What the forecast (cases/forecast.h) reads beside the report: the days each
+// teaching school's system leaders have reserved for schools in need of the
+// scope's phases and not yet logged (a deployment's reservation stands whole
+// while its days are logged), and the ratings the scope's cases were asked
+// for and have not yet given.
+struct KpiAhead {
+  std::map<std::int64_t, double> planned;  // days, by teaching school (alliance id)
+  int ratings_outstanding = 0;
+  int ratings_closing = 0;  // of them, due within kRatingsClosingWithin working days
+};
+
 struct KpiReport {
   KpiScope scope;
   std::string from;   // the academic year's first day, YYYY-MM-DD
@@ -123,6 +145,7 @@ struct KpiReport {
   // The criteria in force that made a school in need (docs/need.md), in
   // words, one a rule, in the order they are tried.
   std::vector<std::string> need_criteria;
+  std::optional<KpiAhead> ahead;  // with_ahead only
 };
 
 // Every figure is counted by the database over the scope's schools, in one

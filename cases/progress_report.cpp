@@ -310,17 +310,18 @@ ProgressReport progress_report(workflow::Database& db, const workflow::Calendar&
   now.as_of = report.to_date ? today : quarter.last;
   now.with_references = false;
   now.with_overdue_items = true;
+  // This year's report to date carries the forecast, read in the same snapshot.
+  now.with_ahead = report.to_date && now.academic_year == academic_year_of(today);
   KpiScope before = scope;
   before.academic_year = report.previous.academic_year;
   before.as_of = report.previous.last;
   before.with_references = false;
   before.with_overdue_items = false;
+  before.with_breakdowns = false;  // the earlier column shows the KPIs and open cases only
   auto reports = kpi_reports(db, calendar, {now, before}, today);  // one snapshot: the change is real
   report.current = std::move(reports[0]);
   report.earlier = std::move(reports[1]);
-  if (report.to_date && report.current.scope.academic_year == academic_year_of(today)) {
-    report.forecast = forecast(db, calendar, report.current, today);
-  }
+  if (report.current.ahead) report.forecast = forecast(calendar, report.current, today);
   return report;
 }
 

@@ -12,10 +12,10 @@ namespace {
 std::string scope_key(const KpiScope& scope, std::chrono::year_month_day today) {
   std::string phases;
   for (const auto& p : scope.phases) phases += p + ",";
-  return fmt::format("{}|a{}|m{}|l{}|p{}|r{}|{}{}|o{}|d{}", scope.academic_year,
+  return fmt::format("{}|a{}|m{}|l{}|p{}|r{}|{}{}{}|o{}|d{}", scope.academic_year,
                      scope.alliance ? std::to_string(*scope.alliance) : "", scope.mini_region.value_or(""),
                      scope.la ? std::to_string(*scope.la) : "", phases, scope.day_rate, scope.with_references ? 'R' : '-',
-                     scope.with_overdue_items ? 'O' : '-', scope.as_of ? workflow::format_date(*scope.as_of) : "",
+                     scope.with_overdue_items ? 'O' : '-', scope.with_breakdowns ? 'B' : '-', scope.as_of ? workflow::format_date(*scope.as_of) : "",
                      workflow::format_date(today));
 }
 

@@ -138,8 +138,9 @@ json::object dashboard_model(PageContext& ctx, std::chrono::year_month_day today
     scope.academic_year = year;
     cases::keep_report_scope_to(ctx.user(), scope);
     scope.with_references = false;
+    scope.with_ahead = true;
     const auto report = ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), scope, today);
-    const auto f = cases::forecast(*ctx.app.db, ctx.app.engine->calendar(), *report, today);
+    const auto f = cases::forecast(ctx.app.engine->calendar(), *report, today);
     json::array behind;
     for (const auto& t : f.teaching_schools) {
       if (t.outlook == cases::Outlook::on_course) continue;

@@ -81,6 +81,8 @@ cases::KpiScope asked_scope(PageContext& ctx) {
   if (const auto la = number("la", 9999); la && *la > 0) scope.la = static_cast<int>(*la);
   if (const auto rate = number("day_rate", 100000)) scope.day_rate = static_cast<double>(*rate);
   scope.with_overdue_items = false;
+  // This year's report reads what its forecast needs in the same snapshot.
+  scope.with_ahead = scope.academic_year == cases::academic_year_of(ctx.app.engine->today());
   cases::keep_report_scope_to(ctx.user(), scope);
   return scope;
 }
@@ -441,12 +443,11 @@ api::HttpResponse kpis(PageContext& ctx) {
                       }()},
                      {"charts", charts(report)}};
   // Will we make it? This year's report only, as it stands today; kept as the report is.
-  if (report.as_of == workflow::format_date(ctx.app.engine->today()) && year == current) {
+  if (report.ahead && year == current) {
     const auto forecast = ctx.app.reports.model(
         "forecast|" + scope_query(scope) + "|" + report.as_of,
         [&] {
-          return forecast_model(cases::forecast(*ctx.app.db, ctx.app.engine->calendar(), report,
-                                                ctx.app.engine->today()));
+          return forecast_model(cases::forecast(ctx.app.engine->calendar(), report, ctx.app.engine->today()));
         },
         version);
     model["forecast"] = *forecast;

@@ -117,7 +117,8 @@ TEST_F(ForecastDigestTest, EachLeadGetsTheirForecastOnceOnTheFirstWorkingDayOfTh
   KpiScope scope;
   scope.academic_year = "2026/27";
   keep_report_scope_to(lead_, scope);
-  const auto f = forecast(*db_, engine_->calendar(), kpi_report(*db_, engine_->calendar(), scope, day("2026-12-01")),
+  scope.with_ahead = true;
+  const auto f = forecast(engine_->calendar(), kpi_report(*db_, engine_->calendar(), scope, day("2026-12-01")),
                           day("2026-12-01"));
   ASSERT_EQ(f.teaching_schools.size(), 1U);
   const auto& t = f.teaching_schools[0];

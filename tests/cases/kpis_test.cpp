@@ -487,6 +487,38 @@ TEST_F(KpiTest, AReportAsOfAnEarlierDayAgreesWithTheReportMadeThatDay) {
   EXPECT_DOUBLE_EQ(find(then, "reports_on_time").numerator, 0);
   EXPECT_DOUBLE_EQ(find(then, "open_cases").numerator, 6);
   EXPECT_EQ(then.open_by_phase.at("deployment"), 5);  // C2 is in evaluation
+
+  // Made in one snapshot beside the year's report to today, as the quarterly
+  // report makes its two columns, the earlier report reads the queries they
+  // share (the year's days, the year before's referrals) once and still
+  // says what it said that day; without its breakdowns it has the KPIs and
+  // open cases only.
+  KpiScope year = scope;
+  year.with_references = false;
+  earlier.with_references = false;
+  earlier.with_breakdowns = false;
+  const auto pair = kpi_reports(*db_, engine_->calendar(), {year, earlier}, engine_->today());
+  ASSERT_EQ(pair.size(), 2u);
+  EXPECT_EQ(pair[0].as_of, "2027-09-10");
+  EXPECT_DOUBLE_EQ(find(pair[0], "deployment_days_in_need").numerator, find(now, "deployment_days_in_need").numerator);
+  EXPECT_FALSE(pair[0].funding.empty());
+  const KpiReport& together = pair[1];
+  EXPECT_EQ(together.as_of, "2027-01-29");
+  ASSERT_EQ(together.kpis.size(), then.kpis.size());
+  for (std::size_t i = 0; i < then.kpis.size(); ++i) {
+    SCOPED_TRACE(then.kpis[i].id);
+    EXPECT_DOUBLE_EQ(together.kpis[i].numerator, then.kpis[i].numerator);
+    EXPECT_DOUBLE_EQ(together.kpis[i].denominator, then.kpis[i].denominator);
+    EXPECT_EQ(together.kpis[i].actual, then.kpis[i].actual);
+    EXPECT_EQ(together.kpis[i].status, then.kpis[i].status);
+    EXPECT_TRUE(together.kpis[i].references.empty());
+  }
+  EXPECT_EQ(together.open_by_phase, then.open_by_phase);
+  EXPECT_TRUE(together.funding.empty());
+  EXPECT_TRUE(together.months.empty());
+  EXPECT_TRUE(together.engagement.empty());
+  EXPECT_TRUE(together.referral_to_match.empty());
+  EXPECT_FALSE(together.ahead.has_value());
 }
 
 TEST(QuarterTest, AcademicYearQuartersRunSeptemberDecemberMarchJune) {

@@ -256,8 +256,12 @@ TEST_F(NeedTest, ATeachingSchoolIsOnCourseOnceAPlanForTheRestIsAgreed) {
   scope.academic_year = "2026/27";
   scope.alliance = alliance_;
   const auto today = day("2026-12-01");
+  // The forecast is made from a report that read what lies ahead with its figures.
+  EXPECT_THROW((void)forecast(engine_->calendar(), kpi_report(*db_, engine_->calendar(), scope, today), today),
+               workflow::InvalidInput);
+  scope.with_ahead = true;
   auto report = kpi_report(*db_, engine_->calendar(), scope, today);
-  auto f = forecast(*db_, engine_->calendar(), report, today);
+  auto f = forecast(engine_->calendar(), report, today);
   ASSERT_EQ(f.teaching_schools.size(), 1U);
   const auto& gorse = f.teaching_schools[0];
   EXPECT_EQ(gorse.alliance_id, alliance_);
@@ -278,7 +282,7 @@ TEST_F(NeedTest, ATeachingSchoolIsOnCourseOnceAPlanForTheRestIsAgreed) {
   // Beech, in need by its graded judgement: 26 days agreed, none given yet.
   deployed(200002, 0, 26);
   report = kpi_report(*db_, engine_->calendar(), scope, today);
-  f = forecast(*db_, engine_->calendar(), report, today);
+  f = forecast(engine_->calendar(), report, today);
   EXPECT_DOUBLE_EQ(f.teaching_schools[0].planned, 27.5);
   EXPECT_EQ(f.teaching_schools[0].outlook, Outlook::on_course) << f.teaching_schools[0].reason;
   EXPECT_EQ(f.teaching_schools[0].reason,
@@ -286,11 +290,14 @@ TEST_F(NeedTest, ATeachingSchoolIsOnCourseOnceAPlanForTheRestIsAgreed) {
   // Days planned for a school not in need do not count.
   deployed(200006, 0, 10);
   report = kpi_report(*db_, engine_->calendar(), scope, today);
-  EXPECT_DOUBLE_EQ(forecast(*db_, engine_->calendar(), report, today).teaching_schools[0].planned, 27.5);
+  EXPECT_DOUBLE_EQ(forecast(engine_->calendar(), report, today).teaching_schools[0].planned, 27.5);
   // A forecast is of this year, as it stands today.
   scope.as_of = day("2026-11-30");
-  EXPECT_THROW((void)forecast(*db_, engine_->calendar(), kpi_report(*db_, engine_->calendar(), scope, today), today),
-               workflow::InvalidInput);
+  EXPECT_THROW((void)kpi_report(*db_, engine_->calendar(), scope, today), workflow::InvalidInput);
+  scope.with_ahead = false;
+  auto earlier = kpi_report(*db_, engine_->calendar(), scope, today);
+  earlier.ahead = report.ahead;
+  EXPECT_THROW((void)forecast(engine_->calendar(), earlier, today), workflow::InvalidInput);
 }
 
 // Cold spots: Nottinghamshire's three schools in need against its system

@@ -492,8 +492,9 @@ TEST_F(WebTest, TheForecastIsOnTheKpiPageTheQuarterlyReportAndTheDashboard) {
   cases::KpiScope scope;
   scope.academic_year = cases::academic_year_of(app_.engine->today());
   scope.alliance = demo_.alliance_id;
+  scope.with_ahead = true;
   const auto report = cases::kpi_report(*app_.db, app_.engine->calendar(), scope, app_.engine->today());
-  const auto f = cases::forecast(*app_.db, app_.engine->calendar(), report, app_.engine->today());
+  const auto f = cases::forecast(app_.engine->calendar(), report, app_.engine->today());
   ASSERT_FALSE(f.teaching_schools.empty());
   const auto kpis = lead.get("/kpis");
   ASSERT_EQ(kpis.status, 200);
