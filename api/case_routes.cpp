@@ -79,14 +79,18 @@ json::object deadline_json(const workflow::Deadline& d) {
   return out;
 }
 
-json::object case_detail(RouteContext& ctx, const Case& c) {
+// The case as a GET shows it; `known_school` is its school when the caller
+// has read it already (cases::find_visible_case_with_school).
+json::object case_detail(RouteContext& ctx, const Case& c, const std::optional<cases::School>* known_school = nullptr) {
   json::object out = case_json(c);
   cases::redact_case_data(ctx.caller.actor, out["data"].as_object());
-  if (const auto school = cases::find_school(*ctx.app.db, c.school_urn)) {
-    out["school"] = school_json(*school);
-  }
-  // Who is supporting the school, and how to reach them.
-  if (const auto s = cases::supporter_of(*ctx.app.db, c.id)) {
+  const auto school = known_school != nullptr ? *known_school : cases::find_school(*ctx.app.db, c.school_urn);
+  if (school) out["school"] = school_json(*school);
+  // Who is supporting the school, and how to reach them. A case records its
+  // deployed system leader as it happens (cases/kind_support.h): one without
+  // it has none to look up.
+  const bool deployed = c.data.contains("deployed_provider_id");
+  if (const auto s = deployed ? cases::supporter_of(*ctx.app.db, c.id) : std::nullopt) {
     out["supported_by"] = json::object{{"system_leader_id", s->system_leader_id},
                                        {"name", json_text(s->name)},
                                        {"designation", text_or_null(s->designation)},
@@ -104,10 +108,11 @@ json::object case_detail(RouteContext& ctx, const Case& c) {
   return out;
 }
 
-HttpResponse case_response(RouteContext& ctx, int status, const Case& c) {
+HttpResponse case_response(RouteContext& ctx, int status, const Case& c,
+                           const std::optional<cases::School>* known_school = nullptr) {
   json::object body;
   try {
-    body = case_detail(ctx, c);
+    body = case_detail(ctx, c, known_school);
   } catch (const workflow::DatabaseUnavailable&) {
     // After a committed change the answer must not be a failure (a retry
     // would apply it twice): the case as the engine returned it, without
@@ -283,8 +288,11 @@ HttpResponse list_cases(RouteContext& ctx) {
 
 HttpResponse get_case(RouteContext& ctx) {
   no_query(ctx.request);
-  const Case c = visible_case(ctx);
-  return case_response(ctx, 200, c);
+  const std::string& key = ctx.param("id");
+  auto found = cases::find_visible_case_with_school(*ctx.app.engine, ctx.caller.actor, key);
+  if (!found) not_found("no case " + key);
+  ctx.case_kind = ctx.app.engine->kinds().find(found->c.kind);
+  return case_response(ctx, 200, found->c, &found->school);
 }
 
 HttpResponse case_history(RouteContext& ctx) {

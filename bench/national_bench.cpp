@@ -13,7 +13,8 @@
 // - the API and pages under wrk from the same machine: one case as JSON and
 //   as its page, paced to --rate; the case list with filters and the lead's
 //   dashboard; beside GET /healthz (the HTTP floor) and, on PostgreSQL,
-//   pgbench running the reads of one case;
+//   pgbench running the reads of one case; after six seconds of unmeasured
+//   reads, so that the server's database connections are warm;
 // - memory: s2sd's resident memory through the load, then over --soak
 //   seconds of mixed load, sampled every second.
 #include <fmt/format.h>
@@ -381,6 +382,11 @@ int main(int argc, char** argv) {
     {
       MemoryWatch watch(server);
       const int delay = pacing_delay_ms(20, args.rate);
+      // Unmeasured, first: each of s2sd's database connections is a server
+      // process that maps the shared buffers it reads on first touch, as a
+      // server that has been running a while has done long since.
+      (void)load(wrk_script(folder + "/warm.lua", json_paths, bearer, "GET", "", 0), 16, 3);
+      (void)load(wrk_script(folder + "/warm_pages.lua", page_paths, cookie, "GET", "", 0), 16, 3);
       row("baseline: GET /healthz (HTTP floor), 16 connections",
           load(wrk_script(folder + "/health.lua", {"/healthz"}, {}, "GET", "", 0), 16, args.seconds));
       row(fmt::format("GET /api/v1/cases/{{id}}, paced to ~{}/s", args.rate),

@@ -137,6 +137,23 @@ std::optional<workflow::Case> find_visible_case(workflow::Engine& engine, const 
   return found;
 }
 
+std::optional<VisibleCase> find_visible_case_with_school(workflow::Engine& engine, const workflow::Actor& actor,
+                                                         std::string_view id_or_reference) {
+  auto found = engine.lookup(id_or_reference);
+  if (!found) return std::nullopt;
+  auto connection = engine.database().acquire();
+  try {
+    auto school = find_school(connection, found->school_urn);
+    VisibleCase out{std::move(*found), std::move(school)};
+    const workflow::CaseSnapshot snapshot{out.c.id,    out.c.kind,    out.c.reference, out.c.school_urn,
+                                          out.c.state, out.c.version, out.c.opened_on};
+    if (scope_refusal_given_school(connection, actor, snapshot, out.school)) return std::nullopt;
+    return out;
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+}
+
 std::optional<std::pair<std::string, std::string>> referral_link_problem(workflow::Engine& engine,
                                                                         const workflow::Actor& actor,
                                                                         const boost::json::object& data) {

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "cases/schools.h"
 #include "workflow/case_kind.h"
 #include "workflow/database.h"
 #include "workflow/engine.h"
@@ -75,6 +76,16 @@ struct CasePage {
 // adapter uses before it says anything about a case.
 [[nodiscard]] std::optional<workflow::Case> find_visible_case(workflow::Engine& engine, const workflow::Actor& actor,
                                                               std::string_view id_or_reference);
+// The same with the case's school, read once for both: its place and phase
+// decide a lead's or an LA officer's scope, and the case's page and JSON
+// show it. `school` is nullopt for a school not on the register.
+struct VisibleCase {
+  workflow::Case c;
+  std::optional<School> school;
+};
+[[nodiscard]] std::optional<VisibleCase> find_visible_case_with_school(workflow::Engine& engine,
+                                                                      const workflow::Actor& actor,
+                                                                      std::string_view id_or_reference);
 
 // What is wrong with the links a referral's sender gives it, if anything, as
 // (field, message): a `linked_case` must exist and lie within the sender's

@@ -331,8 +331,12 @@ struct ScopeStatements {
 
 }  // namespace
 
-std::optional<std::string> scope_refusal(Database::Connection& connection, const workflow::Actor& actor,
-                                         const CaseSnapshot& snapshot) {
+namespace {
+
+// scope_refusal's rules; `known` is the case's school when the caller has
+// read it (then the place and phase are taken from it), else null.
+std::optional<std::string> refusal(Database::Connection& connection, const workflow::Actor& actor,
+                                   const CaseSnapshot& snapshot, const std::optional<School>* known) {
   const auto scope = parse_scope(actor.scope);
   const auto scope_kind = scope.kind;
   const auto scope_value = scope.value;
@@ -353,6 +357,7 @@ std::optional<std::string> scope_refusal(Database::Connection& connection, const
   const auto parsed = std::from_chars(st.value.data(), st.value.data() + st.value.size(), number);
   const bool numeric = !st.value.empty() && parsed.ec == std::errc() && parsed.ptr == st.value.data() + st.value.size();
   st.number = number;
+  const School* school = known != nullptr && known->has_value() ? &**known : nullptr;
   if (actor.role == "system_leader") {
     if (scope_kind != "system_leader" || !numeric || snapshot.id == 0) {
       return "a system leader sees only the cases they work on";
@@ -363,23 +368,46 @@ std::optional<std::string> scope_refusal(Database::Connection& connection, const
     return "a system leader sees only the cases they are proposed for or deployed to";
   }
   if (actor.role == "la_officer") {
-    if (scope_kind == "la" && numeric && st.any(st.la, backend)) return std::nullopt;
+    const bool in_la = scope_kind == "la" && numeric &&
+                       (known != nullptr ? school != nullptr && school->la_code == number : st.any(st.la, backend));
+    if (in_la) return std::nullopt;
     return "an LA officer sees only the cases of schools in their local authority";
   }
   if (actor.role == "lead") {
-    const bool place = (scope_kind == "mini_region" && st.any(st.region, backend)) ||
-                       (scope_kind == "alliance" && numeric && st.any(st.alliance, backend));
+    const bool in_region =
+        scope_kind == "mini_region" &&
+        (known != nullptr ? school != nullptr && !st.value.empty() && school->mini_region == st.value
+                          : st.any(st.region, backend));
+    const bool place = in_region || (scope_kind == "alliance" && numeric && st.any(st.alliance, backend));
     if (!place) return "a lead sees only the cases of schools in their mini region or alliance";
     if (scope.phases.empty()) return std::nullopt;
-    st.phase_ind = soci::i_ok;
-    st.phase_group.clear();
-    if (workflow::execute_once(st.phase, backend) && st.phase_ind != soci::i_null &&
-        std::find(scope.phases.begin(), scope.phases.end(), st.phase_group) != scope.phases.end()) {
+    std::optional<std::string> phase_group;
+    if (known != nullptr) {
+      if (school != nullptr) phase_group = school->phase_group;
+    } else {
+      st.phase_ind = soci::i_ok;
+      st.phase_group.clear();
+      if (workflow::execute_once(st.phase, backend) && st.phase_ind != soci::i_null) phase_group = st.phase_group;
+    }
+    if (phase_group && std::find(scope.phases.begin(), scope.phases.end(), *phase_group) != scope.phases.end()) {
       return std::nullopt;
     }
     return "a lead narrowed to phases sees only the cases of schools in those phases";
   }
   return "the role '" + actor.role + "' sees no cases";
+}
+
+}  // namespace
+
+std::optional<std::string> scope_refusal(Database::Connection& connection, const workflow::Actor& actor,
+                                         const CaseSnapshot& snapshot) {
+  return refusal(connection, actor, snapshot, nullptr);
+}
+
+std::optional<std::string> scope_refusal_given_school(Database::Connection& connection, const workflow::Actor& actor,
+                                                      const CaseSnapshot& snapshot,
+                                                      const std::optional<School>& school) {
+  return refusal(connection, actor, snapshot, &school);
 }
 
 ScopeCondition scope_condition(const workflow::Actor& actor) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cases/providers.h"
+#include "cases/schools.h"
 #include "workflow/case_kind.h"
 #include "workflow/database.h"
 
@@ -45,6 +46,13 @@ void register_deployment_effects(workflow::KindRegistry& kinds);
 [[nodiscard]] std::optional<std::string> scope_refusal(workflow::Database::Connection& connection,
                                                        const workflow::Actor& actor,
                                                        const workflow::CaseSnapshot& snapshot);
+// The same, with the case's school already read (nullopt: not on the
+// register): its LA, mini region and phase group decide a lead's or an LA
+// officer's scope without asking the database again.
+[[nodiscard]] std::optional<std::string> scope_refusal_given_school(workflow::Database::Connection& connection,
+                                                                    const workflow::Actor& actor,
+                                                                    const workflow::CaseSnapshot& snapshot,
+                                                                    const std::optional<School>& school);
 
 // The same rules as scope_refusal as an SQL condition, for lists: `sql`
 // refers to the case as `c` (cases) and its school as `s` (schools, joined on

@@ -138,6 +138,10 @@ std::map<std::int32_t, School> find_schools(workflow::Database::Connection& conn
   return read_schools(connection.session(), list);
 }
 
+std::optional<School> find_school(workflow::Database::Connection& connection, std::int32_t urn) {
+  return read_school(connection, urn);
+}
+
 std::optional<School> find_school(workflow::Database& db, std::int32_t urn) {
   auto connection = db.acquire();
   try {

@@ -58,6 +58,8 @@ inline constexpr std::array<std::string_view, 9> kPhaseGroups{
 [[nodiscard]] std::optional<std::string> in_need_because(const School& school);
 
 [[nodiscard]] std::optional<School> find_school(workflow::Database& db, std::int32_t urn);
+// The same on a connection the caller holds (a statement kept with it).
+[[nodiscard]] std::optional<School> find_school(workflow::Database::Connection& connection, std::int32_t urn);
 // The schools with these URNs, by URN (one not in the register is absent), on the caller's connection.
 [[nodiscard]] std::map<std::int32_t, School> find_schools(workflow::Database::Connection& connection,
                                                           const std::set<std::int32_t>& urns);

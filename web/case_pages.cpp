@@ -91,6 +91,13 @@ Case visible_case_or_404(PageContext& ctx) {
   return std::move(*found);
 }
 
+// The same with its school, read once for the scope check and the page.
+cases::VisibleCase visible_case_with_school_or_404(PageContext& ctx) {
+  auto found = cases::find_visible_case_with_school(*ctx.app.engine, ctx.actor, ctx.param("reference"));
+  if (!found) throw PageRefusal{404, "Page not found", "There is no such case, or it is not yours to see."};
+  return std::move(*found);
+}
+
 // The deadline's computation in words: from when, how many working days, and
 // which days were skipped and why.
 std::string computation_text(const workflow::DeadlineComputation& c) {
@@ -314,7 +321,8 @@ api::HttpResponse case_list_csv(PageContext& ctx) {
 
 // ---------------------------------------------------------------- a case
 
-json::object case_model(PageContext& ctx, const Case& c) {
+// `school`: the case's, as visible_case_with_school_or_404 read it.
+json::object case_model(PageContext& ctx, const Case& c, const std::optional<cases::School>& school) {
   const std::string& role = ctx.user().role;
   json::object model{{"title", c.reference + ": " + kind_title(c.kind)},
                      {"reference", c.reference},
@@ -325,7 +333,7 @@ json::object case_model(PageContext& ctx, const Case& c) {
                      {"tag", phase_tag_class(workflow::to_string(c.phase))},
                      {"opened_on", long_date(c.opened_on)},
                      {"overdue", c.overdue}};
-  if (const auto school = cases::find_school(*ctx.app.db, c.school_urn)) {
+  if (school) {
     model["school"] = school->name;
     model["school_href"] = "/schools/" + std::to_string(school->urn);
     model["school_details"] = "URN " + std::to_string(school->urn) + ", " + school->phase +
@@ -449,8 +457,8 @@ json::object case_model(PageContext& ctx, const Case& c) {
 }
 
 api::HttpResponse case_page(PageContext& ctx) {
-  const Case c = visible_case_or_404(ctx);
-  json::object model = case_model(ctx, c);
+  const auto [c, school] = visible_case_with_school_or_404(ctx);
+  json::object model = case_model(ctx, c, school);
   const std::string done = query_value(ctx.request.query, "done");
   if (!done.empty()) {
     const auto* kind = ctx.app.engine->kinds().find(c.kind);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "cases/case_list.h"
 #include "cases/deployments.h"
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
@@ -435,6 +436,45 @@ TEST_F(ScopeTest, ALeadWorksWithinTheirMiniRegionOrAlliance) {
   engine_->apply(c.id, "propose_provider", {{"provider_id", ada_}}, person("lead", "mini_region:Northamptonshire"),
                  engine_->today());
   EXPECT_EQ(engine_->get(c.id).state, "awaiting_provider");
+}
+
+// A case read with its school (the case's page and JSON) is in or out of
+// scope exactly as when the database is asked about the school's place.
+TEST_F(ScopeTest, ACaseReadWithItsSchoolIsSeenByTheSamePeople) {
+  const Case c = deployed();
+  const auto alliance = create_alliance(*db_, "Nene Valley Alliance", 300003);
+  add_alliance_member(*db_, alliance, 300001);
+  const auto school = find_school(*db_, c.school_urn);
+  ASSERT_TRUE(school.has_value());
+  const std::string other_phase = school->phase_group == "primary" ? "secondary" : "primary";
+  const std::vector<std::pair<workflow::Actor, bool>> people{
+      {person("lead", "mini_region:Northamptonshire"), true},
+      {person("lead", "mini_region:Lincolnshire"), false},
+      {person("lead", "mini_region:"), false},
+      {person("lead", "mini_region:Northamptonshire;phase:" + school->phase_group), true},
+      {person("lead", "mini_region:Northamptonshire;phase:" + other_phase), false},
+      {person("lead", "alliance:" + std::to_string(alliance)), true},
+      {person("la_officer", "la:" + std::to_string(school->la_code)), true},
+      {person("la_officer", "la:925"), false},
+      {person("la_officer", "la:x"), false},
+      {person("school", "school:300001"), true},
+      {person("school", "school:300005"), false},
+      {person("system_leader", "system_leader:" + std::to_string(ada_)), true},
+      {person("system_leader", "system_leader:" + std::to_string(cat_)), false},
+      {person("strategic", ""), true},
+      {person("visitor", ""), false}};
+  for (const auto& [actor, sees] : people) {
+    SCOPED_TRACE(actor.role + " " + actor.scope);
+    const auto alone = find_visible_case(*engine_, actor, std::to_string(c.id));
+    const auto with_school = find_visible_case_with_school(*engine_, actor, c.reference);
+    EXPECT_EQ(alone.has_value(), sees);
+    ASSERT_EQ(with_school.has_value(), sees);
+    if (sees) {
+      EXPECT_EQ(with_school->c.id, c.id);
+      ASSERT_TRUE(with_school->school.has_value());
+      EXPECT_EQ(with_school->school->name, school->name);
+    }
+  }
 }
 
 TEST_F(ScopeTest, CasesAreOpenedByTheirRolesForSchoolsInScope) {
