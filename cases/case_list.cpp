@@ -18,7 +18,10 @@ CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const 
       " THEN 1 ELSE 0 END,"
       " (SELECT CAST(h.occurred_on AS TEXT) FROM case_history h WHERE h.case_id = c.id AND h.timer_id IS NULL"
       " ORDER BY h.sequence DESC LIMIT 1)"
-      " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn WHERE ");
+      " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn WHERE c.id IN ("
+      // The page's ids first, from the indexes alone where the filters allow
+      // (cases_school_filters_id, schools_la_urn); then only their rows.
+      "SELECT c.id FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn WHERE ");
   add_scope_condition(sql, actor);
   if (filter.kind) sql.add(" AND c.kind = ?", *filter.kind);
   if (filter.state) sql.add(" AND c.state = ?", *filter.state);
@@ -51,7 +54,7 @@ CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const 
   }
   if (filter.after) sql.add(" AND c.id < CAST(? AS BIGINT)", std::to_string(*filter.after));
   // The limit is ours, an integer: one more row than asked says whether more follow.
-  sql.add(" ORDER BY c.id DESC LIMIT " + std::to_string(filter.limit + 1));
+  sql.add(" ORDER BY c.id DESC LIMIT " + std::to_string(filter.limit + 1) + ") ORDER BY c.id DESC");
 
   CasePage page;
   auto connection = db.acquire();
