@@ -167,8 +167,13 @@ api::HttpResponse dashboard(PageContext& ctx) {
   // Made once for the person's scope, the day and the state of the data, then
   // kept (cases/report_cache.h): at England's size it reads a good deal.
   const std::string key = "dashboard|" + role + "|" + ctx.actor.scope + "|" + workflow::format_date(today);
-  const auto kept = ctx.app.reports.model(*ctx.app.db, key, [&] { return dashboard_model(ctx, today); });
-  return page(ctx, "dashboard", json::object(*kept));
+  // Kept rendered: at England's size laying the page out again costs more
+  // than reading it.
+  const auto kept = ctx.app.reports.model(*ctx.app.db, key, [&] {
+    const RenderedContent content = render_content("dashboard", dashboard_model(ctx, today));
+    return json::object{{"title", content.title}, {"html", content.html}};
+  });
+  return page(ctx, RenderedContent{std::string(kept->at("title").as_string()), std::string(kept->at("html").as_string())});
 }
 
 }  // namespace dashboard_page

@@ -449,9 +449,11 @@ void check_page_templates() {
   }
 }
 
-api::HttpResponse page(PageContext& ctx, std::string_view template_name, json::object model, int status) {
-  // The layout's own members: the page's model stays with the page's template.
-  json::object layout{{"title", model["title"]},
+namespace {
+
+// The page: its content inside the layout, with the layout's own members.
+api::HttpResponse layout_page(PageContext& ctx, const json::value& title, std::string content, int status) {
+  json::object layout{{"title", title},
                       {"assets", "/assets/" + assets_version()},
                       {"signed_in", ctx.session.has_value()}};
   if (ctx.session) {
@@ -460,11 +462,8 @@ api::HttpResponse page(PageContext& ctx, std::string_view template_name, json::o
     layout["role_title"] = role_title(user.role);
     layout["csrf_token"] = ctx.session->csrf_token;
     layout["nav"] = navigation(ctx);
-    model["csrf_token"] = ctx.session->csrf_token;
-  } else if (!model.contains("csrf_token")) {
-    model["csrf_token"] = "";
   }
-  layout["content"] = render_template(template_name, model);
+  layout["content"] = std::move(content);
   api::HttpResponse response;
   response.status = status;
   response.content_type = "text/html; charset=utf-8";
@@ -472,6 +471,32 @@ api::HttpResponse page(PageContext& ctx, std::string_view template_name, json::o
   add_security_headers(response);
   for (auto& header : ctx.set_headers) response.headers.push_back(header);
   return response;
+}
+
+}  // namespace
+
+api::HttpResponse page(PageContext& ctx, std::string_view template_name, json::object model, int status) {
+  // The layout's own members stay with the layout; the page's template gets
+  // the CSRF token for its forms.
+  if (ctx.session) {
+    model["csrf_token"] = ctx.session->csrf_token;
+  } else if (!model.contains("csrf_token")) {
+    model["csrf_token"] = "";
+  }
+  const json::value title = model["title"];
+  return layout_page(ctx, title, render_template(template_name, model), status);
+}
+
+RenderedContent render_content(std::string_view template_name, const json::object& model) {
+  json::object with_token = model;
+  with_token["csrf_token"] = "";  // nobody's: a kept content has no form of its own
+  const auto* title = model.if_contains("title");
+  return {title != nullptr && title->is_string() ? std::string(title->as_string()) : std::string(),
+          render_template(template_name, with_token)};
+}
+
+api::HttpResponse page(PageContext& ctx, const RenderedContent& content, int status) {
+  return layout_page(ctx, json::string(content.title), content.html, status);
 }
 
 api::ConcurrencyLimiter::Ticket costly(PageContext& ctx) {

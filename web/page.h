@@ -103,6 +103,16 @@ void add_page(api::Router& router, api::App& app, const WebOptions& options, Lin
 [[nodiscard]] api::HttpResponse page(PageContext& ctx, std::string_view template_name, boost::json::object model,
                                      int status = 200);
 
+// A page's content rendered once, to be kept (the dashboard) and shown inside
+// the layout of each person who asks: `template_name` must not use the
+// person's CSRF token or anything else of theirs beyond what made the model.
+struct RenderedContent {
+  std::string title;
+  std::string html;
+};
+[[nodiscard]] RenderedContent render_content(std::string_view template_name, const boost::json::object& model);
+[[nodiscard]] api::HttpResponse page(PageContext& ctx, const RenderedContent& content, int status = 200);
+
 // A place among the person's costly pages (reports, CSVs) in the making; a
 // 429 page when they have their share running already.
 [[nodiscard]] api::ConcurrencyLimiter::Ticket costly(PageContext& ctx);
