@@ -267,6 +267,14 @@ int main(int argc, char** argv) {
       std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}  (kept: {:.1f} ms; target under 5 ms)\n", label,
                                fresh.median, fresh.slowest, kept.median);
     }
+    {
+      app.reports.clear();
+      const auto fresh = time_runs(1, [&] { page(lead.second, "/dashboard"); });
+      const auto kept = time_runs(std::max(args.runs, 5), [&] { page(lead.second, "/dashboard"); });
+      std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}  (kept: {:.1f} ms; {} KB)\n", "dashboard: the mini region's lead",
+                               fresh.median, fresh.slowest, kept.median,
+                               get_page(handler, lead.second, "/dashboard") / 1024);
+    }
 
     // The need register (docs/need.md): England's, for the strategic group,
     // and the mini region's, for its lead; beside a count of the schools in

@@ -28,10 +28,10 @@ std::string data_version(workflow::Database& db) {
     long long newest_action = 0;
     soci::indicator event_ind = soci::i_ok;
     soci::indicator action_ind = soci::i_ok;
-    sql << "SELECT CAST(m AS TEXT), (SELECT count(*) FROM case_history WHERE recorded_at = m)"
-           " FROM (SELECT max(recorded_at) AS m FROM case_history) x",
-        soci::into(newest_event, event_ind), soci::into(at_newest);
-    sql << "SELECT max(id) FROM audit_log", soci::into(newest_action, action_ind);
+    // One statement, one round trip: every view of a kept page asks.
+    sql << "SELECT CAST(m AS TEXT), (SELECT count(*) FROM case_history WHERE recorded_at = m),"
+           " (SELECT max(id) FROM audit_log) FROM (SELECT max(recorded_at) AS m FROM case_history) x",
+        soci::into(newest_event, event_ind), soci::into(at_newest), soci::into(newest_action, action_ind);
     return fmt::format("{}#{}|{}", event_ind == soci::i_ok ? newest_event : "", at_newest,
                        action_ind == soci::i_ok ? newest_action : 0);
   });

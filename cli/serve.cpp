@@ -1,5 +1,6 @@
 #include "cli/command_list.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -50,6 +51,12 @@ std::pair<std::string, std::uint16_t> parse_listen(const Settings& settings) {
 }
 
 int run_serve(const Settings& settings) {
+  // A page of a hundred kilobytes or more is made and freed on every request.
+  // By default glibc hands such memory back to the kernel as soon as it is
+  // freed and takes it again, page by page, on the next request; this keeps
+  // up to 32 MB a worker for reuse (docs/performance.md).
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
   api::ServerOptions options;
   std::tie(options.host, options.port) = parse_listen(settings);
   options.io_threads = static_cast<std::size_t>(settings.integer("io-threads", 1, 64));
