@@ -12,7 +12,6 @@
 namespace s2s::cases {
 namespace {
 
-
 constexpr double kDaysTarget = 30;
 constexpr double kRatedTarget = 90;
 

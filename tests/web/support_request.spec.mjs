@@ -24,6 +24,9 @@ async function fillDate (page, legend, parts) {
 }
 
 test('a support request from referral to closure, by four people in four browsers', async ({ browser }) => {
+  // The whole journey in four browsers, with axe on every page: on a busy
+  // 2-core machine it takes longer than one page's journey.
+  test.setTimeout(240_000)
   const school = await (await browser.newContext()).newPage()
   const lead = await (await browser.newContext()).newPage()
   const leader = await (await browser.newContext()).newPage()
