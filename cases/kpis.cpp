@@ -1222,21 +1222,6 @@ const Kpi* find_kpi(const KpiReport& report, std::string_view id) {
   return nullptr;
 }
 
-std::string kpi_school_condition(workflow::Database::Connection& connection, const KpiScope& scope) {
-  return scope_conditions(connection.session(), scope).full;
-}
-
-std::string kpi_phase_condition(const KpiScope& scope) {
-  std::string list;
-  for (const auto& phase : scope.phases) {
-    if (!is_phase_group(phase)) {
-      throw workflow::InvalidInput("no phase '" + phase + "' (" + phase_groups_text() + ")", "phases");
-    }
-    list += (list.empty() ? "'" : ", '") + phase + "'";  // checked against the fixed list above
-  }
-  return list.empty() ? list : "s.phase_group IN (" + list + ")";
-}
-
 std::string figure_text(double value) {
   if (std::fabs(value - std::round(value)) < 1e-9) return fmt::format("{}", static_cast<long long>(std::round(value)));
   // Halves round away from zero, as people round (6.25 -> 6.3), not to even.

@@ -174,13 +174,6 @@ struct KpiReport {
 // scope for one outside it.
 void keep_report_scope_to(const User& user, KpiScope& scope);
 
-// The SQL condition on a school `s` of the report's scope (its place and
-// phases; "" for every school), checked against the database as the report
-// checks it. Throws as kpi_report does for an unknown alliance or mini region.
-[[nodiscard]] std::string kpi_school_condition(workflow::Database::Connection& connection, const KpiScope& scope);
-// Its phases alone ("" for every phase), on `s`.
-[[nodiscard]] std::string kpi_phase_condition(const KpiScope& scope);
-
 // The report's KPI with this id; nullptr when it has none.
 [[nodiscard]] const Kpi* find_kpi(const KpiReport& report, std::string_view id);
 
