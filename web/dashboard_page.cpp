@@ -173,7 +173,8 @@ api::HttpResponse dashboard(PageContext& ctx) {
     const RenderedContent content = render_content("dashboard", dashboard_model(ctx, today));
     return json::object{{"title", content.title}, {"html", content.html}};
   });
-  return page(ctx, RenderedContent{std::string(kept->at("title").as_string()), std::string(kept->at("html").as_string())});
+  return page(ctx,
+              RenderedContent{std::string(kept->at("title").as_string()), std::string(kept->at("html").as_string())});
 }
 
 }  // namespace dashboard_page

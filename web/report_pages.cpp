@@ -81,8 +81,6 @@ cases::KpiScope asked_scope(PageContext& ctx) {
   if (const auto la = number("la", 9999); la && *la > 0) scope.la = static_cast<int>(*la);
   if (const auto rate = number("day_rate", 100000)) scope.day_rate = static_cast<double>(*rate);
   scope.with_overdue_items = false;
-  // This year's report reads what its forecast needs in the same snapshot.
-  scope.with_ahead = scope.academic_year == cases::academic_year_of(ctx.app.engine->today());
   cases::keep_report_scope_to(ctx.user(), scope);
   return scope;
 }
@@ -114,6 +112,10 @@ std::shared_ptr<const cases::KpiReport> asked_report(PageContext& ctx, bool with
                                                      const std::string& version = {}) {
   auto scope = asked_scope(ctx);
   scope.with_references = with_references;
+  // The page itself (the CSV and the lists of cases behind a KPI ask for the
+  // references) shows this year's forecast: it reads what the forecast needs
+  // in the report's snapshot.
+  scope.with_ahead = !with_references && scope.academic_year == cases::academic_year_of(ctx.app.engine->today());
   const auto ticket = costly(ctx);
   return ctx.app.reports.kpis(*ctx.app.db, ctx.app.engine->calendar(), scope, ctx.app.engine->today(),
                               version.empty() ? cases::data_version(*ctx.app.db) : version);
