@@ -79,18 +79,14 @@ json::object deadline_json(const workflow::Deadline& d) {
   return out;
 }
 
-// The case as a GET shows it; `known_school` is its school when the caller
-// has read it already (cases::find_visible_case_with_school).
-json::object case_detail(RouteContext& ctx, const Case& c, const std::optional<cases::School>* known_school = nullptr) {
+// The case as a GET and an event's answer show it.
+json::object case_detail(RouteContext& ctx, const cases::CaseView& view) {
+  const Case& c = view.c;
   json::object out = case_json(c);
   cases::redact_case_data(ctx.caller.actor, out["data"].as_object());
-  const auto school = known_school != nullptr ? *known_school : cases::find_school(*ctx.app.db, c.school_urn);
-  if (school) out["school"] = school_json(*school);
-  // Who is supporting the school, and how to reach them. A case records its
-  // deployed system leader as it happens (cases/kind_support.h): one without
-  // it has none to look up.
-  const bool deployed = c.data.contains("deployed_provider_id");
-  if (const auto s = deployed ? cases::supporter_of(*ctx.app.db, c.id) : std::nullopt) {
+  if (view.school) out["school"] = school_json(*view.school);
+  // Who is supporting the school, and how to reach them.
+  if (const auto& s = view.supporter) {
     out["supported_by"] = json::object{{"system_leader_id", s->system_leader_id},
                                        {"name", json_text(s->name)},
                                        {"designation", text_or_null(s->designation)},
@@ -102,17 +98,18 @@ json::object case_detail(RouteContext& ctx, const Case& c, const std::optional<c
     out["supported_by"] = nullptr;
   }
   json::array deadlines;
-  for (const auto& d : ctx.app.engine->deadlines(c.id)) deadlines.push_back(deadline_json(d));
+  for (const auto& d : view.deadlines) deadlines.push_back(deadline_json(d));
   out["deadlines"] = std::move(deadlines);
   out["allowed_events"] = allowed_events_json(ctx, c);
   return out;
 }
 
-HttpResponse case_response(RouteContext& ctx, int status, const Case& c,
-                           const std::optional<cases::School>* known_school = nullptr) {
+// `c` with what hangs off it: `known` when the caller has read it already
+// (cases::find_visible_case_view), else read now in one statement.
+HttpResponse case_response(RouteContext& ctx, int status, const Case& c, const cases::CaseView* known = nullptr) {
   json::object body;
   try {
-    body = case_detail(ctx, c, known_school);
+    body = case_detail(ctx, known != nullptr ? *known : cases::case_view_of(*ctx.app.engine, c));
   } catch (const workflow::DatabaseUnavailable&) {
     // After a committed change the answer must not be a failure (a retry
     // would apply it twice): the case as the engine returned it, without
@@ -289,10 +286,10 @@ HttpResponse list_cases(RouteContext& ctx) {
 HttpResponse get_case(RouteContext& ctx) {
   no_query(ctx.request);
   const std::string& key = ctx.param("id");
-  auto found = cases::find_visible_case_with_school(*ctx.app.engine, ctx.caller.actor, key);
+  const auto found = cases::find_visible_case_view(*ctx.app.engine, ctx.caller.actor, key);
   if (!found) not_found("no case " + key);
   ctx.case_kind = ctx.app.engine->kinds().find(found->c.kind);
-  return case_response(ctx, 200, found->c, &found->school);
+  return case_response(ctx, 200, found->c, &*found);
 }
 
 HttpResponse case_history(RouteContext& ctx) {
@@ -398,11 +395,11 @@ HttpResponse case_ratings(RouteContext& ctx) {
 }  // namespace case_routes
 
 HttpResponse committed_answer(RouteContext& ctx, std::int64_t case_id) {
-  const auto c = cases::find_visible_case(*ctx.app.engine, ctx.caller.actor, std::to_string(case_id));
-  if (!c) not_found("no case " + std::to_string(case_id));
+  const auto view = cases::find_visible_case_view(*ctx.app.engine, ctx.caller.actor, std::to_string(case_id));
+  if (!view) not_found("no case " + std::to_string(case_id));
   const bool opening = ctx.request.path == "/api/v1/cases";
-  HttpResponse response = case_routes::case_response(ctx, opening ? 201 : 200, *c);
-  if (opening) response.headers.emplace_back("Location", "/api/v1/cases/" + std::to_string(c->id));
+  HttpResponse response = case_routes::case_response(ctx, opening ? 201 : 200, view->c, &*view);
+  if (opening) response.headers.emplace_back("Location", "/api/v1/cases/" + std::to_string(view->c.id));
   return response;
 }
 

@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include "cases/deployments.h"
+#include "workflow/case_store.h"
 #include "workflow/sql_query.h"
 #include "workflow/text.h"
 #include "workflow/timestamp.h"
@@ -140,21 +141,105 @@ std::optional<workflow::Case> find_visible_case(workflow::Engine& engine, const 
   return found;
 }
 
-std::optional<VisibleCase> find_visible_case_with_school(workflow::Engine& engine, const workflow::Actor& actor,
-                                                         std::string_view id_or_reference) {
-  auto found = engine.lookup(id_or_reference);
-  if (!found) return std::nullopt;
+namespace {
+
+// One case with its school, its supporter and its deadlines (a row for each,
+// the case's columns repeated; none when the case does not exist). The case's
+// part is a subquery of at most one row, so the school's need is decided once
+// rather than once per deadline.
+std::string case_view_sql(const std::string& where) {
+  return "SELECT v.*, " + workflow::deadline_columns_sql("dl") + " FROM (SELECT c.id AS view_case, " +
+         workflow::case_columns_sql("c") + ", " + school_columns_sql() + ", " + supporter_columns_sql() +
+         " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn"
+         " LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
+         supporter_joins_sql("c.id") + " WHERE " + where + " LIMIT 1) v"
+         " LEFT JOIN deadlines dl ON dl.case_id = v.view_case ORDER BY dl.id";
+}
+
+// Where each part's columns begin in case_view_sql's rows.
+constexpr std::size_t kViewCase = 1;
+constexpr std::size_t kViewSchool = kViewCase + 12;
+constexpr std::size_t kViewSupporter = kViewSchool + 16;
+constexpr std::size_t kViewDeadline = kViewSupporter + 8;
+
+// The statements kept with a connection (every case page and GET runs one),
+// each with its own row: a statement describes its row's columns afresh.
+struct CaseViewStatements {
+  explicit CaseViewStatements(soci::session& sql)
+      : by_id((sql.prepare << case_view_sql("c.id = :id"), soci::use(id), soci::into(id_row))),
+        by_reference((sql.prepare << case_view_sql("c.reference = :reference"), soci::use(reference),
+                      soci::into(reference_row))) {}
+  long long id = 0;
+  std::string reference;
+  soci::row id_row;
+  soci::row reference_row;
+  soci::statement by_id;
+  soci::statement by_reference;
+};
+
+// Reads the view through `statement`, fetching every row before parsing any
+// (so that SQLite's statement is done, and holds no transaction open, even
+// when a stored value does not parse).
+std::optional<CaseView> read_view(soci::statement& statement, const soci::row& row) {
+  if (!statement.execute(true)) return std::nullopt;
+  CaseView out;
+  workflow::CaseRow case_row = workflow::case_row_at(row, kViewCase);
+  if (row.get_indicator(kViewSchool) != soci::i_null) out.school = school_at(row, kViewSchool);
+  out.supporter = supporter_at(row, kViewSupporter);
+  std::vector<workflow::DeadlineRow> deadlines;
+  do {
+    if (auto deadline = workflow::deadline_row_at(row, kViewDeadline)) deadlines.push_back(std::move(*deadline));
+  } while (statement.fetch());
+  for (const auto& deadline : deadlines) {
+    case_row.overdue = case_row.overdue || deadline.status == "overdue";
+    out.deadlines.push_back(workflow::deadline_from_row(deadline));
+  }
+  out.c = workflow::case_from_row(case_row);
+  return out;
+}
+
+std::optional<CaseView> read_view(workflow::Database::Connection& connection, const workflow::CaseKey& key) {
+  auto& st = connection.local<CaseViewStatements>(
+      [](soci::session& sql) { return std::make_unique<CaseViewStatements>(sql); });
+  if (key.id != 0) {
+    st.id = key.id;
+    return read_view(st.by_id, st.id_row);
+  }
+  st.reference = key.reference;
+  return read_view(st.by_reference, st.reference_row);
+}
+
+}  // namespace
+
+std::optional<CaseView> find_visible_case_view(workflow::Engine& engine, const workflow::Actor& actor,
+                                               std::string_view id_or_reference) {
+  const auto key = workflow::case_key(id_or_reference);
+  if (!key) return std::nullopt;
   auto connection = engine.database().acquire();
   try {
-    auto school = find_school(connection, found->school_urn);
-    VisibleCase out{std::move(*found), std::move(school)};
-    const workflow::CaseSnapshot snapshot{out.c.id,    out.c.kind,    out.c.reference, out.c.school_urn,
-                                          out.c.state, out.c.version, out.c.opened_on};
-    if (scope_refusal_given_school(connection, actor, snapshot, out.school)) return std::nullopt;
-    return out;
+    auto view = read_view(connection, *key);
+    if (!view) return std::nullopt;
+    const workflow::Case& c = view->c;
+    const workflow::CaseSnapshot snapshot{c.id, c.kind, c.reference, c.school_urn, c.state, c.version, c.opened_on};
+    if (scope_refusal_given_school(connection, actor, snapshot, view->school)) return std::nullopt;
+    return view;
   } catch (...) {
     connection.rethrow_translated();
   }
+}
+
+CaseView case_view_of(workflow::Engine& engine, workflow::Case c) {
+  auto connection = engine.database().acquire();
+  std::optional<CaseView> view;
+  try {
+    view = read_view(connection, workflow::CaseKey{c.id, {}});
+  } catch (...) {
+    connection.rethrow_translated();
+  }
+  if (!view) throw workflow::EngineError(workflow::EngineError::Code::unknown_case,
+                                         "case " + std::to_string(c.id) + " does not exist");
+  view->c = std::move(c);
+  return std::move(*view);
 }
 
 std::optional<std::pair<std::string, std::string>> referral_link_problem(workflow::Engine& engine,

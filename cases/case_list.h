@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "cases/deployments.h"
 #include "cases/schools.h"
 #include "workflow/case_kind.h"
 #include "workflow/database.h"
@@ -76,16 +77,21 @@ struct CasePage {
 // adapter uses before it says anything about a case.
 [[nodiscard]] std::optional<workflow::Case> find_visible_case(workflow::Engine& engine, const workflow::Actor& actor,
                                                               std::string_view id_or_reference);
-// The same with the case's school, read once for both: its place and phase
-// decide a lead's or an LA officer's scope, and the case's page and JSON
-// show it. `school` is nullopt for a school not on the register.
-struct VisibleCase {
+// The same with what its page and JSON show beside it, all read in one
+// statement: its school (whose place and phase decide a lead's or an LA
+// officer's scope; nullopt for a school not on the register), who supports it
+// (nullopt until a provider has accepted) and its deadlines, oldest first.
+struct CaseView {
   workflow::Case c;
   std::optional<School> school;
+  std::optional<Supporter> supporter;
+  std::vector<workflow::Deadline> deadlines;
 };
-[[nodiscard]] std::optional<VisibleCase> find_visible_case_with_school(workflow::Engine& engine,
-                                                                      const workflow::Actor& actor,
-                                                                      std::string_view id_or_reference);
+[[nodiscard]] std::optional<CaseView> find_visible_case_view(workflow::Engine& engine, const workflow::Actor& actor,
+                                                             std::string_view id_or_reference);
+// The view of a case the caller has just changed and may see (the answer to
+// an event): `c` as the engine returned it, with the rest read afresh.
+[[nodiscard]] CaseView case_view_of(workflow::Engine& engine, workflow::Case c);
 
 // What is wrong with the links a referral's sender gives it, if anything, as
 // (field, message): a `linked_case` must exist and lie within the sender's

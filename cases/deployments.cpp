@@ -615,49 +615,34 @@ std::vector<DeploymentDay> deployment_days(Database& db, std::int64_t case_id) {
   return out;
 }
 
-namespace {
+std::string supporter_columns_sql() {
+  return "sl.id, sl.name, sl.email, sl.home_school_urn, sh.name, sg.designation, sg.specialisms, sd.status";
+}
 
-// Who supports a case, through a statement kept with the connection (every
-// case read shows it): planned once, not per call.
-struct SupporterStatement {
-  explicit SupporterStatement(soci::session& sql)
-      : statement((sql.prepare << "SELECT l.id, l.name, l.email, l.home_school_urn, s.name, g.designation,"
-                                  " g.specialisms, d.status"
-                                  " FROM deployments d JOIN system_leaders l ON l.id = d.system_leader_id"
-                                  " LEFT JOIN schools s ON s.urn = l.home_school_urn"
-                                  " LEFT JOIN designations g ON g.id = d.designation_id"
-                                  " WHERE d.case_id = :c AND d.status IN ('active', 'ended') ORDER BY d.id DESC LIMIT 1",
-                   soci::use(case_id), soci::into(row))) {}
-  long long case_id = 0;
-  soci::row row;
-  soci::statement statement;
-};
+std::string supporter_joins_sql(std::string_view case_id) {
+  const std::string id(case_id);
+  // The latest deployment that was accepted (active, or ended since).
+  return " LEFT JOIN deployments sd ON sd.id = (SELECT MAX(x.id) FROM deployments x WHERE x.case_id = " + id +
+         " AND x.status IN ('active', 'ended'))"
+         " LEFT JOIN system_leaders sl ON sl.id = sd.system_leader_id"
+         " LEFT JOIN schools sh ON sh.urn = sl.home_school_urn"
+         " LEFT JOIN designations sg ON sg.id = sd.designation_id";
+}
 
-}  // namespace
-
-std::optional<Supporter> supporter_of(Database& db, std::int64_t case_id) {
-  auto connection = db.acquire();
-  try {
-    auto& st = connection.local<SupporterStatement>(
-        [](soci::session& sql) { return std::make_unique<SupporterStatement>(sql); });
-    st.case_id = case_id;
-    if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
-    const auto& row = st.row;
-    Supporter out;
-    out.system_leader_id = row_integer(row, 0);
-    out.name = row_text(row, 1);
-    out.email = row_text(row, 2);
-    out.home_school_urn = static_cast<std::int32_t>(row_integer(row, 3));
-    out.home_school_name = row_text(row, 4);
-    Designation d;
-    d.code = row_text(row, 5);
-    d.specialisms = row_text(row, 6);
-    if (!d.code.empty()) out.designation = d.label();
-    out.status = row_text(row, 7);
-    return out;
-  } catch (...) {
-    connection.rethrow_translated();
-  }
+std::optional<Supporter> supporter_at(const soci::row& row, std::size_t first) {
+  if (row.get_indicator(first) == soci::i_null) return std::nullopt;
+  Supporter out;
+  out.system_leader_id = row_integer(row, first);
+  out.name = row_text(row, first + 1);
+  out.email = row_text(row, first + 2);
+  out.home_school_urn = static_cast<std::int32_t>(row_integer(row, first + 3));
+  out.home_school_name = row_text(row, first + 4);
+  Designation d;
+  d.code = row_text(row, first + 5);
+  d.specialisms = row_text(row, first + 6);
+  if (!d.code.empty()) out.designation = d.label();
+  out.status = row_text(row, first + 7);
+  return out;
 }
 
 namespace {

@@ -109,8 +109,14 @@ struct Supporter {
   std::string home_school_name;
   std::string status;  // active or ended
 };
+// Who supports a case, for reads that join it to the case's own row (its
+// page and JSON, cases/case_list.h): the latest deployment a provider
+// accepted. Its 8 columns, the LEFT JOINs that find it from the SQL
+// expression `case_id`, and the supporter read back from column `first` on:
 // nullopt until a provider has accepted.
-[[nodiscard]] std::optional<Supporter> supporter_of(workflow::Database& db, std::int64_t case_id);
+[[nodiscard]] std::string supporter_columns_sql();
+[[nodiscard]] std::string supporter_joins_sql(std::string_view case_id);
+[[nodiscard]] std::optional<Supporter> supporter_at(const soci::row& row, std::size_t first);
 
 // Notes have an audience (docs/roles.md): a lead's note on proposing a
 // provider is internal to leads, admins and the provider unless the lead

@@ -15,44 +15,21 @@ namespace {
 using workflow::row_integer;
 using workflow::row_text;
 
-// With why the school is in need under the criteria in force (need.h).
-const std::string kSchoolSelect = std::string(
-    "SELECT s.urn, s.name, s.la_code, s.la_name, m.mini_region, s.phase, s.status, s.trust_code,"
-    " s.trust_name, s.ofsted_grade, CAST(s.ofsted_date AS TEXT), CASE WHEN s.ssif_eligible THEN 1"
-    " ELSE 0 END, CASE WHEN s.category_5_6 THEN 1 ELSE 0 END, s.type, s.phase_group, ") +
-    need_because_sql() + " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE ";
+const std::string kSchoolSelect = "SELECT " + school_columns_sql() +
+                                  " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE ";
 
-School school_from(const soci::row& row) {
-  School s;
-  s.urn = static_cast<std::int32_t>(row_integer(row, 0));
-  s.name = row_text(row, 1);
-  s.la_code = static_cast<int>(row_integer(row, 2));
-  s.la_name = row_text(row, 3);
-  s.mini_region = row_text(row, 4);
-  s.phase = row_text(row, 5);
-  s.status = row_text(row, 6);
-  s.trust_code = row_text(row, 7);
-  s.trust_name = row_text(row, 8);
-  if (row.get_indicator(9) != soci::i_null) s.ofsted_grade = static_cast<int>(row_integer(row, 9));
-  s.ofsted_date = row_text(row, 10);
-  s.ssif_eligible = row_integer(row, 11) != 0;
-  s.category_5_6 = row_integer(row, 12) != 0;
-  s.type = row_text(row, 13);
-  s.phase_group = row_text(row, 14);
-  if (row.get_indicator(15) != soci::i_null) s.need = row_text(row, 15);
-  return s;
-}
+School school_from(const soci::row& row) { return school_at(row, 0); }
 
 // The schools whose URN is in `urns` (a comma-separated list of integers), by URN.
 std::map<std::int32_t, School> read_schools(soci::session& sql, const std::string& urns) {
   std::map<std::int32_t, School> out;
   // By primary key: a join from another table would make PostgreSQL hash the
   // whole register (50,000 schools) to find a few thousand.
-  soci::rowset<soci::row> rows = (sql.prepare << std::string(kSchoolSelect) + "s.urn IN (" + urns + ")");
-  for (const auto& row : rows) {
+  workflow::SqlQuery(kSchoolSelect + "s.urn IN (" + urns + ")").each(sql, [&](const soci::row& row) {
     School s = school_from(row);
     out.emplace(s.urn, std::move(s));
-  }
+    return true;
+  });
   return out;
 }
 
@@ -75,6 +52,36 @@ std::optional<School> read_school(workflow::Database::Connection& connection, st
 }
 
 }  // namespace
+
+// With why the school is in need under the criteria in force (need.h).
+std::string school_columns_sql() {
+  return "s.urn, s.name, s.la_code, s.la_name, m.mini_region, s.phase, s.status, s.trust_code, s.trust_name,"
+         " s.ofsted_grade, CAST(s.ofsted_date AS TEXT), CASE WHEN s.ssif_eligible THEN 1 ELSE 0 END,"
+         " CASE WHEN s.category_5_6 THEN 1 ELSE 0 END, s.type, s.phase_group, " +
+         need_because_sql();
+}
+
+School school_at(const soci::row& row, std::size_t first) {
+  const auto at = [first](std::size_t column) { return first + column; };
+  School s;
+  s.urn = static_cast<std::int32_t>(row_integer(row, at(0)));
+  s.name = row_text(row, at(1));
+  s.la_code = static_cast<int>(row_integer(row, at(2)));
+  s.la_name = row_text(row, at(3));
+  s.mini_region = row_text(row, at(4));
+  s.phase = row_text(row, at(5));
+  s.status = row_text(row, at(6));
+  s.trust_code = row_text(row, at(7));
+  s.trust_name = row_text(row, at(8));
+  if (row.get_indicator(at(9)) != soci::i_null) s.ofsted_grade = static_cast<int>(row_integer(row, at(9)));
+  s.ofsted_date = row_text(row, at(10));
+  s.ssif_eligible = row_integer(row, at(11)) != 0;
+  s.category_5_6 = row_integer(row, at(12)) != 0;
+  s.type = row_text(row, at(13));
+  s.phase_group = row_text(row, at(14));
+  if (row.get_indicator(at(15)) != soci::i_null) s.need = row_text(row, at(15));
+  return s;
+}
 
 bool is_phase_group(std::string_view text) {
   return std::find(kPhaseGroups.begin(), kPhaseGroups.end(), text) != kPhaseGroups.end();
@@ -116,8 +123,10 @@ SchoolPage search_schools(workflow::Database& db, const SchoolSearch& search) {
   auto connection = db.acquire();
   try {
     std::vector<std::int32_t> urns;
-    soci::rowset<soci::row> rows = sql.run(connection.session());
-    for (const auto& row : rows) urns.push_back(static_cast<std::int32_t>(workflow::row_integer(row, 0)));
+    sql.each(connection.session(), [&](const soci::row& row) {
+      urns.push_back(static_cast<std::int32_t>(workflow::row_integer(row, 0)));
+      return true;
+    });
     page.more = static_cast<int>(urns.size()) > search.limit;
     if (page.more) urns.pop_back();
     auto found = find_schools(connection, std::set<std::int32_t>(urns.begin(), urns.end()));

@@ -63,6 +63,11 @@ inline constexpr std::array<std::string_view, 9> kPhaseGroups{
 // The schools with these URNs, by URN (one not in the register is absent), on the caller's connection.
 [[nodiscard]] std::map<std::int32_t, School> find_schools(workflow::Database::Connection& connection,
                                                           const std::set<std::int32_t>& urns);
+// For reads that join a school to rows of their own: its 16 columns over
+// `schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code`, and the
+// school read back from column `first` on.
+[[nodiscard]] std::string school_columns_sql();
+[[nodiscard]] School school_at(const soci::row& row, std::size_t first);
 
 // A school search: each filter applied when set.
 struct SchoolSearch {

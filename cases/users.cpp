@@ -283,13 +283,47 @@ std::optional<User> find_user(workflow::Database& db, std::int64_t id) {
   return db.read([&](soci::session& sql) { return read_user(sql, id, false); });
 }
 
-std::optional<User> user_of_actor(workflow::Database& db, std::string_view actor_name) {
+namespace {
+
+// The user id in an actor name ("user:12 amy@example.org"), if it names one.
+std::optional<std::int64_t> actor_user_id(std::string_view actor_name) {
   if (!actor_name.starts_with("user:")) return std::nullopt;
   const auto digits = actor_name.substr(5, actor_name.find(' ') - 5);
   std::int64_t id = 0;
   const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-  if (ec != std::errc() || ptr != digits.data() + digits.size()) return std::nullopt;
-  return find_user(db, id);
+  if (ec != std::errc() || ptr != digits.data() + digits.size() || digits.empty()) return std::nullopt;
+  return id;
+}
+
+}  // namespace
+
+std::map<std::string, User> users_of_actors(workflow::Database& db, const std::set<std::string>& actor_names) {
+  std::map<std::int64_t, std::vector<std::string>> wanted;  // by user id, the actor names that give it
+  for (const auto& actor : actor_names) {
+    if (const auto id = actor_user_id(actor)) wanted[*id].push_back(actor);
+  }
+  std::map<std::string, User> out;
+  if (wanted.empty()) return out;
+  std::string ids;
+  for (const auto& [id, actors] : wanted) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  // One bulk read, sized for every id asked (each matches one row at most):
+  // one round trip.
+  const std::size_t n = wanted.size();
+  std::vector<long long> id(n);
+  std::vector<std::string> name(n), email(n), role(n), kind(n), value(n), phases(n);
+  std::vector<soci::indicator> kind_ind(n), value_ind(n), phases_ind(n);
+  db.read([&](soci::session& sql) {
+    sql << "SELECT id, name, email, role, scope_kind, scope_value, scope_phases FROM users WHERE id IN (" + ids + ")",
+        soci::into(id), soci::into(name), soci::into(email), soci::into(role), soci::into(kind, kind_ind),
+        soci::into(value, value_ind), soci::into(phases, phases_ind);
+    if (!sql.got_data()) id.clear();
+  });
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    UserRow row{id[i], name[i], email[i], role[i], kind[i], value[i], phases[i], kind_ind[i], value_ind[i],
+                phases_ind[i]};
+    for (const auto& actor : wanted[id[i]]) out.emplace(actor, row.user());
+  }
+  return out;
 }
 
 void set_user_scope(workflow::Database& db, std::int64_t id, std::string_view scope, std::string_view phases) {

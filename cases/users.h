@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -93,9 +95,11 @@ struct ListedUser {
 // The user with this id, revoked or not; nullopt for none.
 [[nodiscard]] std::optional<User> find_user(workflow::Database& db, std::int64_t id);
 
-// The user an actor name ("user:12 amy@example.org", as actor_of makes it)
-// names; nullopt for a system actor or an unknown user.
-[[nodiscard]] std::optional<User> user_of_actor(workflow::Database& db, std::string_view actor_name);
+// The users these actor names ("user:12 amy@example.org", as actor_of makes
+// them) name, by actor name, in one read, revoked or not; a system actor or an
+// unknown user is absent.
+[[nodiscard]] std::map<std::string, User> users_of_actors(workflow::Database& db,
+                                                         const std::set<std::string>& actor_names);
 
 // The user a bearer token belongs to, if it is known and not revoked. The
 // token is hashed before it is looked up; the hashes are compared in constant time.

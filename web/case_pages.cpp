@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "cases/case_list.h"
 #include "cases/deadline_list.h"
@@ -61,28 +62,22 @@ std::string days_text(const std::optional<int>& left, const std::optional<int>& 
   return *left == 1 ? "1 working day left" : std::to_string(*left) + " working days left";
 }
 
-// The actor as people read it: the person's name and role, or s2s itself.
+// The actors of a case's history as people read them: each person's name,
+// or s2s itself. The people are read in one statement.
 class Names {
  public:
-  explicit Names(workflow::Database& db) : db_(db) {}
-  std::string of(const std::string& actor) {
-    const auto found = cache_.find(actor);
-    if (found != cache_.end()) return found->second;
-    std::string name;
-    if (const auto user = cases::user_of_actor(db_, actor)) {
-      name = user->name;
-    } else if (actor.starts_with("user:")) {
-      name = "A former user";
-    } else {
-      name = "s2s (automatically)";
-    }
-    cache_.emplace(actor, name);
-    return name;
+  Names(workflow::Database& db, const std::vector<workflow::HistoryEntry>& history) {
+    std::set<std::string> actors;
+    for (const auto& h : history) actors.insert(h.actor);
+    users_ = cases::users_of_actors(db, actors);
+  }
+  std::string of(const std::string& actor) const {
+    if (const auto found = users_.find(actor); found != users_.end()) return found->second.name;
+    return actor.starts_with("user:") ? "A former user" : "s2s (automatically)";
   }
 
  private:
-  workflow::Database& db_;
-  std::map<std::string, std::string> cache_;
+  std::map<std::string, cases::User> users_;
 };
 
 Case visible_case_or_404(PageContext& ctx) {
@@ -91,9 +86,9 @@ Case visible_case_or_404(PageContext& ctx) {
   return std::move(*found);
 }
 
-// The same with its school, read once for the scope check and the page.
-cases::VisibleCase visible_case_with_school_or_404(PageContext& ctx) {
-  auto found = cases::find_visible_case_with_school(*ctx.app.engine, ctx.actor, ctx.param("reference"));
+// The same with its school, supporter and deadlines, read in one statement.
+cases::CaseView visible_case_view_or_404(PageContext& ctx) {
+  auto found = cases::find_visible_case_view(*ctx.app.engine, ctx.actor, ctx.param("reference"));
   if (!found) throw PageRefusal{404, "Page not found", "There is no such case, or it is not yours to see."};
   return std::move(*found);
 }
@@ -321,8 +316,10 @@ api::HttpResponse case_list_csv(PageContext& ctx) {
 
 // ---------------------------------------------------------------- a case
 
-// `school`: the case's, as visible_case_with_school_or_404 read it.
-json::object case_model(PageContext& ctx, const Case& c, const std::optional<cases::School>& school) {
+// The case as visible_case_view_or_404 read it.
+json::object case_model(PageContext& ctx, const cases::CaseView& view) {
+  const Case& c = view.c;
+  const auto& school = view.school;
   const std::string& role = ctx.user().role;
   json::object model{{"title", c.reference + ": " + kind_title(c.kind)},
                      {"reference", c.reference},
@@ -342,10 +339,7 @@ json::object case_model(PageContext& ctx, const Case& c, const std::optional<cas
   } else {
     model["school"] = "URN " + std::to_string(c.school_urn);
   }
-  // A case records its deployed system leader and its day entries as they
-  // happen (cases/kind_support.h): one without them has none to look up.
-  const bool deployed = c.data.contains("deployed_provider_id");
-  if (const auto s = deployed ? cases::supporter_of(*ctx.app.db, c.id) : std::nullopt) {
+  if (const auto& s = view.supporter) {
     model["supporter"] = json::object{{"name", s->name},
                                       {"designation", s->designation},
                                       {"home_school", s->home_school_name},
@@ -383,7 +377,9 @@ json::object case_model(PageContext& ctx, const Case& c, const std::optional<cas
   }
   model["details"] = std::move(details);
 
-  // Days logged, each with the number a correction names.
+  // Days logged, each with the number a correction names. A case records its
+  // day entries as they happen (cases/kind_support.h): one without them has
+  // none to look up.
   json::array days;
   double in_force = 0;
   const auto entries = c.data.contains("day_entries") ? cases::deployment_days(*ctx.app.db, c.id)
@@ -406,7 +402,7 @@ json::object case_model(PageContext& ctx, const Case& c, const std::optional<cas
   const auto calendar = ctx.app.engine->calendar();
   const auto today = ctx.app.engine->today();
   json::array deadlines;
-  for (const auto& d : ctx.app.engine->deadlines(c.id)) {
+  for (const auto& d : view.deadlines) {
     std::optional<int> left;
     std::optional<int> late;
     const bool unsettled = d.status == "open" || d.status == "overdue";
@@ -429,9 +425,9 @@ json::object case_model(PageContext& ctx, const Case& c, const std::optional<cas
   model["has_deadlines"] = !deadlines.empty();
 
   // The timeline, newest first.
-  Names names(*ctx.app.db);
   json::array timeline;
   auto history = ctx.app.engine->history(c.id);
+  const Names names(*ctx.app.db, history);
   const auto* kind = ctx.app.engine->kinds().find(c.kind);
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     cases::redact_history_payload(ctx.actor, it->event, it->payload);
@@ -457,8 +453,9 @@ json::object case_model(PageContext& ctx, const Case& c, const std::optional<cas
 }
 
 api::HttpResponse case_page(PageContext& ctx) {
-  const auto [c, school] = visible_case_with_school_or_404(ctx);
-  json::object model = case_model(ctx, c, school);
+  const auto view = visible_case_view_or_404(ctx);
+  const Case& c = view.c;
+  json::object model = case_model(ctx, view);
   const std::string done = query_value(ctx.request.query, "done");
   if (!done.empty()) {
     const auto* kind = ctx.app.engine->kinds().find(c.kind);
@@ -577,9 +574,10 @@ api::HttpResponse show_action(PageContext& ctx) {
 
 // What happened on the case since `version`, for a person whose page was stale.
 json::array changes_since(PageContext& ctx, const Case& c, int version) {
-  Names names(*ctx.app.db);
+  const auto history = ctx.app.engine->history(c.id);
+  const Names names(*ctx.app.db, history);
   json::array out;
-  for (const auto& h : ctx.app.engine->history(c.id)) {
+  for (const auto& h : history) {
     if (h.sequence <= version) continue;
     out.push_back(json::object{{"text", names.of(h.actor) + ": " + words(h.event) + ", " + long_date(h.occurred_on)}});
   }

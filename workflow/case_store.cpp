@@ -17,15 +17,17 @@ std::optional<std::string> optional_text(const std::string& value, soci::indicat
   return value;
 }
 
-constexpr const char* kCaseColumns =
-    "SELECT id, kind, reference, school_urn, state, phase, version, CAST(data AS TEXT), CAST(opened_on AS TEXT),"
-    " CAST(opened_at AS TEXT), CAST(closed_at AS TEXT), CAST(updated_at AS TEXT),"
-    " CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = cases.id AND d.status = 'overdue')"
+std::optional<std::string> row_optional_text(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) == soci::i_null) return std::nullopt;
+  return row_text(row, column);
+}
+
+const std::string kCaseColumns =
+    "SELECT " + case_columns_sql("cases") +
+    ", CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = cases.id AND d.status = 'overdue')"
     " THEN 1 ELSE 0 END FROM cases";
 
-constexpr const char* kDeadlineColumns =
-    "SELECT id, case_id, purpose, armed_in_state, CAST(due_on AS TEXT), CAST(computation AS TEXT), status,"
-    " CAST(settled_on AS TEXT) FROM deadlines";
+const std::string kDeadlineColumns = "SELECT " + deadline_columns_sql("deadlines") + " FROM deadlines";
 
 // Deadlines selected by kDeadlineColumns + `where`, which binds :id to `key`
 // when given. First as a one-time bulk query (one round trip on PostgreSQL,
@@ -43,7 +45,7 @@ std::vector<DeadlineRow> read_deadlines(soci::session& sql, const std::string& w
   std::vector<std::string> settled(kChunk);
   std::vector<soci::indicator> settled_ind(kChunk);
   long long bound = key.value_or(0);
-  const std::string query = std::string(kDeadlineColumns) + " " + where;
+  const std::string query = kDeadlineColumns + " " + where;
   std::vector<DeadlineRow> out;
   const auto collect = [&] {
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -86,6 +88,44 @@ std::vector<DeadlineRow> read_deadlines(soci::session& sql, const std::string& w
 
 }  // namespace
 
+std::string case_columns_sql(std::string_view table) {
+  const std::string t(table);
+  return t + ".id, " + t + ".kind, " + t + ".reference, " + t + ".school_urn, " + t + ".state, " + t + ".phase, " +
+         t + ".version, CAST(" + t + ".data AS TEXT), CAST(" + t + ".opened_on AS TEXT), CAST(" + t +
+         ".opened_at AS TEXT), CAST(" + t + ".closed_at AS TEXT), CAST(" + t + ".updated_at AS TEXT)";
+}
+
+CaseRow case_row_at(const soci::row& row, std::size_t first) {
+  CaseRow out;
+  out.id = row_integer(row, first);
+  out.kind = row_text(row, first + 1);
+  out.reference = row_text(row, first + 2);
+  out.school_urn = static_cast<std::int32_t>(row_integer(row, first + 3));
+  out.state = row_text(row, first + 4);
+  out.phase = row_text(row, first + 5);
+  out.version = static_cast<int>(row_integer(row, first + 6));
+  out.data = row_text(row, first + 7);
+  out.opened_on = row_text(row, first + 8);
+  out.opened_at = normalize_timestamp(row_text(row, first + 9));
+  if (const auto closed = row_optional_text(row, first + 10)) out.closed_at = normalize_timestamp(*closed);
+  out.updated_at = normalize_timestamp(row_text(row, first + 11));
+  return out;
+}
+
+std::string deadline_columns_sql(std::string_view table) {
+  const std::string t(table);
+  return t + ".id, " + t + ".case_id, " + t + ".purpose, " + t + ".armed_in_state, CAST(" + t +
+         ".due_on AS TEXT), CAST(" + t + ".computation AS TEXT), " + t + ".status, CAST(" + t +
+         ".settled_on AS TEXT)";
+}
+
+std::optional<DeadlineRow> deadline_row_at(const soci::row& row, std::size_t first) {
+  if (row.get_indicator(first) == soci::i_null) return std::nullopt;
+  return DeadlineRow{row_integer(row, first),      row_integer(row, first + 1), row_text(row, first + 2),
+                     row_text(row, first + 3),     row_text(row, first + 4),    row_text(row, first + 5),
+                     row_text(row, first + 6),     row_optional_text(row, first + 7)};
+}
+
 // The per-event statements, prepared once per connection. Each binds to the
 // members above it, which callers fill before executing.
 struct CaseStore::HotStatements {
@@ -93,7 +133,7 @@ struct CaseStore::HotStatements {
       : load(prepare_load(sql, false)),
         load_locked(prepare_load(sql, backend == Backend::postgresql)),
         load_by_reference(
-            (sql.prepare << std::string(kCaseColumns) + " WHERE reference = :reference", soci::use(l_reference),
+            (sql.prepare << kCaseColumns + " WHERE reference = :reference", soci::use(l_reference),
              soci::into(l_id), soci::into(l.kind), soci::into(l.reference), soci::into(l_urn), soci::into(l.state),
              soci::into(l.phase), soci::into(l.version), soci::into(l.data), soci::into(l.opened_on),
              soci::into(l.opened_at), soci::into(l_closed, l_closed_ind), soci::into(l.updated_at),
@@ -132,7 +172,7 @@ struct CaseStore::HotStatements {
                 soci::use(o_now))) {}
 
   soci::statement prepare_load(soci::session& sql, bool lock) {
-    return (sql.prepare << std::string(kCaseColumns) + " WHERE id = :id" + (lock ? " FOR UPDATE OF cases" : ""),
+    return (sql.prepare << kCaseColumns + " WHERE id = :id" + (lock ? " FOR UPDATE OF cases" : ""),
             soci::use(l_key), soci::into(l_id), soci::into(l.kind), soci::into(l.reference), soci::into(l_urn),
             soci::into(l.state), soci::into(l.phase), soci::into(l.version), soci::into(l.data),
             soci::into(l.opened_on), soci::into(l.opened_at), soci::into(l_closed, l_closed_ind),
@@ -333,7 +373,7 @@ namespace {
 // read shows them): planned once, then one round trip, read row by row.
 struct CaseDeadlines {
   explicit CaseDeadlines(soci::session& sql)
-      : statement((sql.prepare << std::string(kDeadlineColumns) + " WHERE case_id = :id ORDER BY id", soci::use(key),
+      : statement((sql.prepare << kDeadlineColumns + " WHERE case_id = :id ORDER BY id", soci::use(key),
                    soci::into(row.id), soci::into(row.case_id), soci::into(row.purpose), soci::into(row.armed_in_state),
                    soci::into(row.due_on), soci::into(row.computation), soci::into(row.status),
                    soci::into(settled, settled_ind))) {}

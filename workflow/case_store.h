@@ -55,6 +55,17 @@ struct DeadlineRow {
   std::optional<std::string> settled_on;
 };
 
+// For reads that join a case, or its deadlines, to rows of their own (a
+// case's page reads it with its school, supporter and deadlines in one
+// statement, cases/case_list.h): the columns over a table or alias, as text
+// where the backends differ, and the row read back from column `first` on.
+// A case's columns do not include `overdue`, which such a read decides.
+[[nodiscard]] std::string case_columns_sql(std::string_view table);  // 12 columns
+[[nodiscard]] CaseRow case_row_at(const soci::row& row, std::size_t first);
+[[nodiscard]] std::string deadline_columns_sql(std::string_view table);  // 8 columns
+// nullopt when the deadline's id is NULL (a LEFT JOIN that found none).
+[[nodiscard]] std::optional<DeadlineRow> deadline_row_at(const soci::row& row, std::size_t first);
+
 struct ClaimedTimer {
   std::int64_t id = 0;
   std::int64_t case_id = 0;

@@ -56,9 +56,21 @@ Case to_case(const CaseRow& row, boost::json::object data) {
   return c;
 }
 
-Case to_case(const CaseRow& row) { return to_case(row, boost::json::parse(row.data).as_object()); }
-
 }  // namespace
+
+Case case_from_row(const CaseRow& row) {
+  boost::system::error_code ec;
+  auto data = boost::json::parse(row.data, ec);
+  if (ec || !data.is_object()) throw DatabaseError("case " + std::to_string(row.id) + ": stored data is not a JSON object");
+  return to_case(row, std::move(data.as_object()));
+}
+
+Deadline deadline_from_row(const DeadlineRow& r) {
+  std::optional<year_month_day> settled;
+  if (r.settled_on) settled = parse_stored_date(*r.settled_on);
+  return Deadline{r.id,   r.purpose, r.armed_in_state, parse_stored_date(r.due_on), DeadlineComputation::from_json(r.computation),
+                  r.status, settled};
+}
 
 struct Engine::Impl {
   std::shared_ptr<Database> db;
@@ -527,7 +539,7 @@ Case Engine::open_case(std::string_view kind_name, std::int32_t school_urn, cons
     if (also) also(connection, opened.id);
     return opened;
   });
-  return to_case(row);
+  return case_from_row(row);
 }
 
 Case Engine::apply(std::int64_t case_id, std::string_view event, const boost::json::object& payload, const Actor& actor,
@@ -555,30 +567,37 @@ std::optional<Case> Engine::find(std::int64_t case_id) {
     CaseStore store(connection);
     const auto row = store.load_case(case_id);
     if (!row) return std::nullopt;
-    return to_case(*row);
+    return case_from_row(*row);
   } catch (...) {
     connection.rethrow_translated();
   }
 }
 
-std::optional<Case> Engine::lookup(std::string_view id_or_reference) {
+std::optional<CaseKey> case_key(std::string_view id_or_reference) {
   const bool digits = !id_or_reference.empty() && std::all_of(id_or_reference.begin(), id_or_reference.end(),
                                                               [](char c) { return c >= '0' && c <= '9'; });
   if (digits) {
     std::int64_t id = 0;
     const auto parsed = std::from_chars(id_or_reference.data(), id_or_reference.data() + id_or_reference.size(), id);
     if (parsed.ec != std::errc() || id <= 0) return std::nullopt;
-    return find(id);
+    return CaseKey{id, {}};
   }
   // References are stored upper case (SR-2026-0042).
   std::string reference(id_or_reference);
   for (char& c : reference) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return CaseKey{0, std::move(reference)};
+}
+
+std::optional<Case> Engine::lookup(std::string_view id_or_reference) {
+  const auto key = case_key(id_or_reference);
+  if (!key) return std::nullopt;
+  if (key->id != 0) return find(key->id);
   auto connection = impl_->db->acquire();
   try {
     CaseStore store(connection);
-    const auto row = store.load_case_by_reference(reference);
+    const auto row = store.load_case_by_reference(key->reference);
     if (!row) return std::nullopt;
-    return to_case(*row);
+    return case_from_row(*row);
   } catch (...) {
     connection.rethrow_translated();
   }
@@ -617,12 +636,8 @@ std::vector<Deadline> Engine::deadlines(std::int64_t case_id) {
     connection.rethrow_translated();
   }
   std::vector<Deadline> out;
-  for (const auto& r : rows) {
-    std::optional<year_month_day> settled;
-    if (r.settled_on) settled = parse_stored_date(*r.settled_on);
-    out.push_back(Deadline{r.id, r.purpose, r.armed_in_state, parse_stored_date(r.due_on),
-                           DeadlineComputation::from_json(r.computation), r.status, settled});
-  }
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(deadline_from_row(r));
   return out;
 }
 

@@ -200,4 +200,21 @@ class Engine {
   std::unique_ptr<Impl> impl_;
 };
 
+// A case named by its id ("42") or its reference ("sr-2026-0042", which is
+// stored upper case): `id` is 0 when it is a reference. nullopt for digits
+// that are no id (0, or too large).
+struct CaseKey {
+  std::int64_t id = 0;
+  std::string reference;
+};
+[[nodiscard]] std::optional<CaseKey> case_key(std::string_view id_or_reference);
+
+// A case and a deadline from their stored rows (workflow/case_store.h), for
+// reads that select them with rows of their own. Throw DatabaseError for a
+// stored row that does not parse.
+struct CaseRow;
+struct DeadlineRow;
+[[nodiscard]] Case case_from_row(const CaseRow& row);
+[[nodiscard]] Deadline deadline_from_row(const DeadlineRow& row);
+
 }  // namespace s2s::workflow

@@ -35,18 +35,39 @@ class SqlQuery {
 
   [[nodiscard]] soci::rowset<soci::row> run(soci::session& sql) { return (sql.prepare << text_, soci::use(values_)); }
 
+  // Runs the query as a one-time statement and hands each row to `read`
+  // until it returns false: one round trip on PostgreSQL, where a prepared
+  // statement (run's rowset) costs three (prepare, execute, deallocate).
+  template <class Read>
+  void each(soci::session& sql, Read read) {
+    soci::row row;
+    soci::statement statement(sql);
+    statement.exchange(soci::into(row));
+    statement.exchange(soci::use(values_));
+    statement.alloc();
+    statement.prepare(text_, soci::details::st_one_time_query);
+    statement.define_and_bind();
+    if (!statement.execute(true)) return;
+    do {
+      if (!read(static_cast<const soci::row&>(row))) return;
+    } while (statement.fetch());
+  }
   // A page of a list: runs the query, whose LIMIT asks for one row more than
   // `limit`, hands each of the first `limit` rows to `read`, and says whether
   // that further row was there (more follow).
   template <class Read>
   [[nodiscard]] bool read_page(soci::session& sql, int limit, Read read) {
-    soci::rowset<soci::row> rows = run(sql);
     int n = 0;
-    for (const auto& row : rows) {
-      if (n++ == limit) return true;
+    bool more = false;
+    each(sql, [&](const soci::row& row) {
+      if (n++ == limit) {
+        more = true;
+        return false;
+      }
       read(row);
-    }
-    return false;
+      return true;
+    });
+    return more;
   }
   [[nodiscard]] const std::string& text() const noexcept { return text_; }
 

@@ -440,7 +440,7 @@ TEST_F(ScopeTest, ALeadWorksWithinTheirMiniRegionOrAlliance) {
 
 // A case read with its school (the case's page and JSON) is in or out of
 // scope exactly as when the database is asked about the school's place.
-TEST_F(ScopeTest, ACaseReadWithItsSchoolIsSeenByTheSamePeople) {
+TEST_F(ScopeTest, ACaseViewIsSeenByTheSamePeopleAsTheCase) {
   const Case c = deployed();
   const auto alliance = create_alliance(*db_, "Nene Valley Alliance", 300003);
   add_alliance_member(*db_, alliance, 300001);
@@ -466,7 +466,7 @@ TEST_F(ScopeTest, ACaseReadWithItsSchoolIsSeenByTheSamePeople) {
   for (const auto& [actor, sees] : people) {
     SCOPED_TRACE(actor.role + " " + actor.scope);
     const auto alone = find_visible_case(*engine_, actor, std::to_string(c.id));
-    const auto with_school = find_visible_case_with_school(*engine_, actor, c.reference);
+    const auto with_school = find_visible_case_view(*engine_, actor, c.reference);
     EXPECT_EQ(alone.has_value(), sees);
     ASSERT_EQ(with_school.has_value(), sees);
     if (sees) {
@@ -474,6 +474,108 @@ TEST_F(ScopeTest, ACaseReadWithItsSchoolIsSeenByTheSamePeople) {
       ASSERT_TRUE(with_school->school.has_value());
       EXPECT_EQ(with_school->school->name, school->name);
     }
+  }
+}
+
+// The view a case's page and JSON show, read in one statement, is what the
+// separate reads of the case, its school, its deployment and its deadlines
+// give, at each step from matching to evaluation.
+TEST_F(ScopeTest, ACaseViewIsTheCaseWithItsSchoolSupporterAndDeadlines) {
+  const auto admin = person("admin", "");
+  const auto same = [&](const Case& c, const char* step) {
+    SCOPED_TRACE(step);
+    std::string lower = c.reference;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (const std::string& key : {std::to_string(c.id), c.reference, lower}) {
+      const auto view = find_visible_case_view(*engine_, admin, key);
+      ASSERT_TRUE(view.has_value()) << key;
+      const Case fresh = engine_->get(c.id);
+      EXPECT_EQ(view->c.id, fresh.id);
+      EXPECT_EQ(view->c.reference, fresh.reference);
+      EXPECT_EQ(view->c.state, fresh.state);
+      EXPECT_EQ(view->c.version, fresh.version);
+      EXPECT_EQ(view->c.data, fresh.data);
+      EXPECT_EQ(view->c.opened_on, fresh.opened_on);
+      EXPECT_EQ(view->c.opened_at, fresh.opened_at);
+      EXPECT_EQ(view->c.updated_at, fresh.updated_at);
+      EXPECT_EQ(view->c.closed_at, fresh.closed_at);
+      EXPECT_EQ(view->c.overdue, fresh.overdue);
+      const auto school = find_school(*db_, c.school_urn);
+      ASSERT_EQ(view->school.has_value(), school.has_value());
+      if (school) {
+        EXPECT_EQ(view->school->urn, school->urn);
+        EXPECT_EQ(view->school->name, school->name);
+        EXPECT_EQ(view->school->mini_region, school->mini_region);
+        EXPECT_EQ(view->school->need, school->need);
+      }
+      const auto deadlines = engine_->deadlines(c.id);
+      ASSERT_EQ(view->deadlines.size(), deadlines.size());
+      for (std::size_t i = 0; i < deadlines.size(); ++i) {
+        EXPECT_EQ(view->deadlines[i].id, deadlines[i].id);
+        EXPECT_EQ(view->deadlines[i].purpose, deadlines[i].purpose);
+        EXPECT_EQ(view->deadlines[i].due_on, deadlines[i].due_on);
+        EXPECT_EQ(view->deadlines[i].status, deadlines[i].status);
+        EXPECT_EQ(view->deadlines[i].settled_on, deadlines[i].settled_on);
+        EXPECT_EQ(view->deadlines[i].computation.to_json(), deadlines[i].computation.to_json());
+      }
+      // The supporter is the latest deployment a provider accepted.
+      std::optional<Deployment> accepted;
+      for (const auto& row : deployments_of(*db_, c.id)) {
+        if (row.status == "active" || row.status == "ended") accepted = row;
+      }
+      ASSERT_EQ(view->supporter.has_value(), accepted.has_value());
+      if (accepted) {
+        EXPECT_EQ(view->supporter->system_leader_id, accepted->system_leader_id);
+        EXPECT_EQ(view->supporter->status, accepted->status);
+      }
+    }
+  };
+  const auto view = [&](const Case& c) {
+    auto found = find_visible_case_view(*engine_, admin, c.reference);
+    if (!found) throw std::runtime_error("no view of " + c.reference);
+    return std::move(*found);
+  };
+  // Matching: no supporter yet, a deadline to propose one.
+  Case c = in_matching();
+  same(c, "matching");
+  EXPECT_FALSE(view(c).supporter.has_value());
+  EXPECT_FALSE(view(c).deadlines.empty());
+  // Deployed to Ada.
+  c = deployed();
+  same(c, "deployed");
+  const auto active = view(c);
+  ASSERT_TRUE(active.supporter.has_value());
+  EXPECT_EQ(active.supporter->system_leader_id, ada_);
+  EXPECT_EQ(active.supporter->name, "Ada Local");
+  EXPECT_EQ(active.supporter->email, "Ada.Local@example.org");
+  EXPECT_EQ(active.supporter->home_school_urn, 300003);
+  EXPECT_EQ(active.supporter->home_school_name, find_school(*db_, 300003)->name);
+  EXPECT_EQ(active.supporter->designation, "SLE (maths, SEND)");
+  EXPECT_EQ(active.supporter->status, "active");
+  // Completed: Ada's deployment has ended, and she is still who supported it.
+  c = engine_->apply(c.id, "complete_deployment", {}, "s2s", engine_->today());
+  same(c, "completed");
+  EXPECT_EQ(view(c).supporter->status, "ended");
+  // Months later, a deadline has passed and its timer has marked it overdue.
+  clock_.set(sys_days(d("2027-03-01")) + hours(9));
+  (void)engine_->fire_due_timers("test", 100, std::chrono::seconds(60));
+  same(c, "overdue");
+  const auto late = view(c);
+  EXPECT_TRUE(late.c.overdue);
+  EXPECT_TRUE(std::any_of(late.deadlines.begin(), late.deadlines.end(),
+                          [](const auto& d) { return d.status == "overdue"; }));
+  // A school not on the register: the case, without a school.
+  const Case outside = in_matching(399999);
+  same(outside, "outside the register");
+  EXPECT_FALSE(view(outside).school.has_value());
+  // The view of a case just changed is that case with the rest read afresh.
+  const auto after = case_view_of(*engine_, engine_->get(c.id));
+  EXPECT_EQ(after.c.version, engine_->get(c.id).version);
+  EXPECT_EQ(after.deadlines.size(), late.deadlines.size());
+  EXPECT_EQ(after.supporter->system_leader_id, ada_);
+  // No such case, by any name.
+  for (const char* key : {"0", "99999999", "99999999999999999999999", "SR-1999-0001", "", "1; DROP TABLE cases"}) {
+    EXPECT_FALSE(find_visible_case_view(*engine_, admin, key).has_value()) << key;
   }
 }
 

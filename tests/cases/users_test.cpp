@@ -86,6 +86,26 @@ TEST_F(UsersTest, AUsersActorIsNamedByIdAndEmailAndCarriesTheRoleAndScope) {
   EXPECT_EQ(actor_of(*found).name, actor.name);
 }
 
+// A history's actors are named in one read: each user by every name the
+// history gives them, revoked or not; s2s itself and unknown users are absent.
+TEST_F(UsersTest, TheUsersOfAHistorysActorsAreReadTogether) {
+  const auto amy = add_user(*db_, "Amy Lead", "amy@example.org", "lead", "mini_region:Derbyshire");
+  const auto head = add_user(*db_, "Head", "head@school.example", "school", "school:144871");
+  (void)revoke_tokens(*db_, "head@school.example");
+  const std::string amy_name = actor_of(amy.user).name;
+  const std::string amy_bare = "user:" + std::to_string(amy.user.id);
+  const std::string head_name = actor_of(head.user).name;
+  const auto found = users_of_actors(*db_, {amy_name, amy_bare, head_name, "system", "s2s", "user:999999 x@y.z",
+                                            "user:", "user:12abc", "user:-1", "cli:admin"});
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found.at(amy_name).name, "Amy Lead");
+  EXPECT_EQ(found.at(amy_bare).email, "amy@example.org");
+  EXPECT_EQ(found.at(head_name).name, "Head");
+  EXPECT_EQ(found.at(head_name).role, "school");
+  EXPECT_TRUE(users_of_actors(*db_, {}).empty());
+  EXPECT_TRUE(users_of_actors(*db_, {"system"}).empty());
+}
+
 }  // namespace
 }  // namespace s2s::cases
 

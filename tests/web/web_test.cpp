@@ -279,8 +279,19 @@ TEST_F(WebTest, AnActionFormAppliesTheEventAndTheCasePageSaysSo) {
   EXPECT_EQ(moved.data.at("requested_days").as_double(), 4.5);
   const auto page = lead.get(done.header("location"));
   EXPECT_TRUE(contains(page.body, "Accept referral: done")) << page.body;
-  EXPECT_TRUE(contains(page.body, "lead")) << page.body;  // who did it, by name: the user named "lead"
+  // Who did each thing, by name: the user named "lead", and s2s itself, which opened the referral here.
+  EXPECT_TRUE(contains(page.body, "<p class=\"s2s-timeline__meta\">lead, ")) << page.body;
+  EXPECT_TRUE(contains(page.body, "<p class=\"s2s-timeline__meta\">s2s (automatically), ")) << page.body;
   EXPECT_TRUE(contains(page.body, "Propose provider"));
+  // Someone whose user is gone is not named by a stale id.
+  const auto lead_user = cases::authenticate(*app_.db, tokens_.at("lead"));
+  ASSERT_TRUE(lead_user.has_value());
+  (void)app_.engine->apply(c.id, "withdraw", {{"reason", "joined a trust"}},
+                           workflow::Actor("user:999999 gone@example.org", "lead", cases::actor_scope(*lead_user)),
+                           app_.engine->today());
+  const auto after = lead.get("/cases/" + c.reference);
+  EXPECT_TRUE(contains(after.body, "<p class=\"s2s-timeline__meta\">A former user, ")) << after.body;
+  EXPECT_FALSE(contains(after.body, "999999"));
 }
 
 TEST_F(WebTest, WrongAnswersAreNamedInTheErrorSummaryAndNothingIsApplied) {
@@ -762,9 +773,9 @@ TEST_F(WebTest, ASchoolsPageShowsItsRegisterItsNeedAndTheCasesThePersonMaySee) {
   EXPECT_TRUE(contains(page.body, "<h1 class=\"govuk-heading-l\">" + workflow::html_escape(school->name) + "</h1>"));
   EXPECT_TRUE(contains(page.body, cases::in_need_because(*school) ? "In need" : "Not in need"));
   EXPECT_TRUE(contains(page.body, ">" + reference_ + "<"));
-  const auto supporter = cases::supporter_of(*app_.db, case_);
-  ASSERT_TRUE(supporter.has_value());
-  EXPECT_TRUE(contains(page.body, supporter->name));
+  const auto view = cases::find_visible_case_view(*app_.engine, workflow::Actor("test", "admin", ""), reference_);
+  ASSERT_TRUE(view.has_value() && view->supporter.has_value());
+  EXPECT_TRUE(contains(page.body, view->supporter->name));
   // The case page links to it.
   EXPECT_TRUE(contains(lead.get("/cases/" + reference_).body, "href=\"/schools/" + std::to_string(school->urn) + "\""));
   // Another area's school user reads the register, but none of the school's cases.
