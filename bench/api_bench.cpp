@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -44,7 +45,8 @@ struct Args {
   int cases = 10000;
   int seconds = 10;
   int rate = 1000;
-  int workers = 8;  // s2sd's handler threads, and as many database connections
+  // s2sd's handler threads, and as many database connections: twice the cores, as s2sd serve's auto.
+  int workers = std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));
 };
 
 Args parse(int argc, char** argv) {

@@ -29,6 +29,7 @@
 #include "cases/kinds.h"
 #include "cases/matching.h"
 #include "cases/providers.h"
+#include "workflow/case_store.h"
 #include "workflow/database.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
@@ -184,10 +185,9 @@ std::string pgbench_script(const std::string& data, const std::string& payload) 
   return "\\set cid :client_id + 1\n"
          "BEGIN;\n"
          // The engine's SELECT word for word; \\gset keeps every column (version among them) in variables.
-         "SELECT id, kind, reference, school_urn, state, phase, version, CAST(data AS TEXT), CAST(opened_on AS "
-         "TEXT), CAST(opened_at AS TEXT), CAST(closed_at AS TEXT), CAST(updated_at AS TEXT), CASE WHEN EXISTS "
-         "(SELECT 1 FROM deadlines d WHERE d.case_id = cases.id AND d.status = 'overdue') THEN 1 ELSE 0 END FROM "
-         "cases WHERE id = :cid FOR UPDATE OF cases \\gset\n"
+         "SELECT " + case_columns_sql("cases") +
+         ", CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = cases.id AND d.status = 'overdue')"
+         " THEN 1 ELSE 0 END FROM cases WHERE id = :cid FOR UPDATE OF cases \\gset\n"
          "UPDATE cases SET state = 'evaluation', phase = 'evaluation', version = version + 1, data = " +
          quote_literal(pgbench_json(data)) +
          ", updated_at = now(), closed_at = NULL WHERE id = :cid AND version = :version RETURNING version;\n"

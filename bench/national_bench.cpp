@@ -68,7 +68,7 @@ struct Args {
   int rate = 1000;
   int soak = 60;
   int runs = 3;
-  int workers = 8;
+  int workers = std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));  // as s2sd serve's auto
   bool generate_only = false;
   bool reports_only = false;
 };

@@ -52,7 +52,7 @@ std::vector<Command> all_commands() {
                    {"listen", "HOST:PORT", "address to listen on", "127.0.0.1:8080"},
                    {"no-migrate", "", "do not apply pending migrations on start", ""},
                    {"io-threads", "N", "threads running sockets", "1"},
-                   {"workers", "N", "threads running request handlers", "8"},
+                   {"workers", "N", "threads running request handlers (auto: twice the cores)", "auto"},
                    {"max-connections", "N", "open connections at most; more get 503", "512"},
                    {"trusted-proxy", "ADDRESSES",
                     "reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client", ""},

@@ -7,8 +7,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "cases/kinds.h"
 #include "workflow/database.h"
@@ -28,12 +30,16 @@ constexpr std::string_view kDefaultDatabase = "sqlite:var/s2s.db";
 
 }  // namespace
 
+std::size_t handler_threads_for_machine() {
+  return std::max<std::size_t>(2, 2 * static_cast<std::size_t>(std::thread::hardware_concurrency()));
+}
+
 std::vector<OptionSpec> common_options() {
   return {
       {"config", "FILE", "read settings from FILE (name = value lines)", ""},
       {"db", "URL", "database: sqlite:PATH, sqlite:///ABS/PATH or postgresql://user@host:port/db",
        std::string(kDefaultDatabase), "S2S_DATABASE_URL"},
-      {"pool-size", "N", "database connections at most", "8"},
+      {"pool-size", "N", "database connections at most (auto: a handler thread's each, at least 8)", "auto"},
       {"log-level", "LEVEL", "trace, debug, info, warn, error or off", "info"},
       {"log-format", "FORMAT", "text or json (one JSON object a line)", "text"},
   };
@@ -101,7 +107,8 @@ std::shared_ptr<workflow::Database> open_database(const Settings& settings) {
     }
   }
   workflow::DatabaseOptions options;
-  options.pool_size = static_cast<std::size_t>(settings.integer("pool-size", 1, 1000));
+  options.pool_size = static_cast<std::size_t>(
+      settings.integer_or_auto("pool-size", 1, 1000, static_cast<long long>(std::max<std::size_t>(8, handler_threads_for_machine()))));
   auto db = workflow::Database::open(url, options);
   spdlog::debug("database {} ({})", url.redacted, workflow::to_string(url.backend));
   return db;

@@ -48,7 +48,12 @@ struct Command {
 // source and the item at fault.
 [[nodiscard]] workflow::DeadlinePolicy deadline_policy(const Settings& settings, const workflow::KindRegistry& kinds);
 
-// The database pool of --db with at most --pool-size connections; an SQLite
+// Threads for request handlers when --workers is auto: twice the cores, as a
+// handler spends much of its time waiting on the database; at least 2.
+[[nodiscard]] std::size_t handler_threads_for_machine();
+
+// The database pool of --db with at most --pool-size connections (auto: one
+// for each handler thread, at least 8); an SQLite
 // file's folder is created when missing. Throws workflow::ConfigError, the
 // database errors, or UsageError for a bad --pool-size. The caller shares the pool.
 [[nodiscard]] std::shared_ptr<workflow::Database> open_database(const Settings& settings);

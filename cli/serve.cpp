@@ -60,7 +60,9 @@ int run_serve(const Settings& settings) {
   api::ServerOptions options;
   std::tie(options.host, options.port) = parse_listen(settings);
   options.io_threads = static_cast<std::size_t>(settings.integer("io-threads", 1, 64));
-  options.worker_threads = static_cast<std::size_t>(settings.integer("workers", 1, 256));
+  // More handler threads than this only queue for the cores (docs/performance.md).
+  options.worker_threads = static_cast<std::size_t>(
+      settings.integer_or_auto("workers", 1, 256, static_cast<long long>(handler_threads_for_machine())));
   options.max_connections = static_cast<std::size_t>(settings.integer("max-connections", 1, 100000));
   options.max_connections_per_client =
       static_cast<std::size_t>(settings.integer("max-connections-per-client", 1, 100000));

@@ -107,6 +107,16 @@ long long Settings::integer(std::string_view name, long long min, long long max)
   return value;
 }
 
+long long Settings::integer_or_auto(std::string_view name, long long min, long long max, long long machine) const {
+  if (require(name) == "auto") return machine;
+  try {
+    return integer(name, min, max);
+  } catch (const UsageError&) {
+    throw UsageError(source(name) + ": " + std::string(name) + " must be auto or a whole number from " +
+                     std::to_string(min) + " to " + std::to_string(max) + ", got '" + require(name) + "'");
+  }
+}
+
 std::string Settings::source(std::string_view name) const {
   const auto it = values_.find(name);
   return it == values_.end() ? "unset" : it->second.source;

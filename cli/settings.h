@@ -51,6 +51,10 @@ class Settings {
   [[nodiscard]] bool enabled(std::string_view name) const;
   // An integer in [min, max]; throws UsageError naming the option, the value and where it came from.
   [[nodiscard]] long long integer(std::string_view name, long long min, long long max) const;
+  // The same, or `machine` when the value is "auto" (a default decided from
+  // the machine, such as the threads for its cores).
+  [[nodiscard]] long long integer_or_auto(std::string_view name, long long min, long long max,
+                                          long long machine) const;
   // Where the value came from: "--listen", "S2S_LISTEN", "config file s2s.conf line 3", "default".
   [[nodiscard]] std::string source(std::string_view name) const;
 

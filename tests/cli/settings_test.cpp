@@ -65,6 +65,26 @@ TEST(SettingsTest, FlagBeatsEnvironmentBeatsConfigFileBeatsDefault) {
   std::filesystem::remove(config);
 }
 
+// "auto" leaves a number to the machine; anything else must be a number in range.
+TEST(SettingsTest, AutoTakesTheMachinesNumberAndAnythingElseMustBeInRange) {
+  EXPECT_EQ(resolve({"--pool-size", "auto"}).integer_or_auto("pool-size", 1, 10, 7), 7);
+  EXPECT_EQ(resolve({"--pool-size", "4"}).integer_or_auto("pool-size", 1, 10, 7), 4);
+  for (const char* bad : {"11", "0", "Auto", "4x", ""}) {
+    try {
+      (void)resolve({"--pool-size", bad}).integer_or_auto("pool-size", 1, 10, 7);
+      FAIL() << "expected UsageError for '" << bad << "'";
+    } catch (const UsageError& e) {
+      const std::string text = e.what();
+      EXPECT_NE(text.find("pool-size"), std::string::npos) << text;
+      if (*bad != '\0') {
+        EXPECT_NE(text.find("must be auto or a whole number from 1 to 10, got '" + std::string(bad) + "'"),
+                  std::string::npos)
+            << text;
+      }
+    }
+  }
+}
+
 TEST(SettingsTest, AcceptsNameEqualsValueAndSwitches) {
   const auto s = resolve({"--listen=0.0.0.0:9", "--no-migrate"});
   EXPECT_EQ(s.get("listen"), "0.0.0.0:9");
