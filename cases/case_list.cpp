@@ -21,7 +21,7 @@ CasePage list_cases(workflow::Database& db, const workflow::Actor& actor, const 
       " ORDER BY h.sequence DESC LIMIT 1)"
       " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn WHERE c.id IN ("
       // The page's ids first, from the indexes alone where the filters allow
-      // (cases_school_filters_id, schools_la_urn); then only their rows.
+      // (cases_school_filters_opened, schools_la_urn); then only their rows.
       "SELECT c.id FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn WHERE ");
   add_scope_condition(sql, actor);
   if (filter.kind) sql.add(" AND c.kind = ?", *filter.kind);
