@@ -39,7 +39,7 @@ std::vector<OptionSpec> common_options() {
       {"config", "FILE", "read settings from FILE (name = value lines)", ""},
       {"db", "URL", "database: sqlite:PATH, sqlite:///ABS/PATH or postgresql://user@host:port/db",
        std::string(kDefaultDatabase), "S2S_DATABASE_URL"},
-      {"pool-size", "N", "database connections at most (auto: a handler thread's each, at least 8)", "auto"},
+      {"pool-size", "N", "database connections at most (auto: one for each handler thread, at least 8)", "auto"},
       {"log-level", "LEVEL", "trace, debug, info, warn, error or off", "info"},
       {"log-format", "FORMAT", "text or json (one JSON object a line)", "text"},
   };
@@ -107,8 +107,8 @@ std::shared_ptr<workflow::Database> open_database(const Settings& settings) {
     }
   }
   workflow::DatabaseOptions options;
-  options.pool_size = static_cast<std::size_t>(
-      settings.integer_or_auto("pool-size", 1, 1000, static_cast<long long>(std::max<std::size_t>(8, handler_threads_for_machine()))));
+  const auto pool_for_machine = static_cast<long long>(std::max<std::size_t>(8, handler_threads_for_machine()));
+  options.pool_size = static_cast<std::size_t>(settings.integer_or_auto("pool-size", 1, 1000, pool_for_machine));
   auto db = workflow::Database::open(url, options);
   spdlog::debug("database {} ({})", url.redacted, workflow::to_string(url.backend));
   return db;

@@ -61,15 +61,18 @@ Case to_case(const CaseRow& row, boost::json::object data) {
 Case case_from_row(const CaseRow& row) {
   boost::system::error_code ec;
   auto data = boost::json::parse(row.data, ec);
-  if (ec || !data.is_object()) throw DatabaseError("case " + std::to_string(row.id) + ": stored data is not a JSON object");
+  if (ec || !data.is_object()) {
+    throw DatabaseError("case " + std::to_string(row.id) + ": stored data is not a JSON object");
+  }
   return to_case(row, std::move(data.as_object()));
 }
 
 Deadline deadline_from_row(const DeadlineRow& r) {
   std::optional<year_month_day> settled;
   if (r.settled_on) settled = parse_stored_date(*r.settled_on);
-  return Deadline{r.id,   r.purpose, r.armed_in_state, parse_stored_date(r.due_on), DeadlineComputation::from_json(r.computation),
-                  r.status, settled};
+  Deadline out{r.id, r.purpose, r.armed_in_state, parse_stored_date(r.due_on), {}, r.status, settled};
+  out.computation = DeadlineComputation::from_json(r.computation);
+  return out;
 }
 
 struct Engine::Impl {
