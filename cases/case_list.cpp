@@ -179,8 +179,10 @@ struct CaseViewStatements {
 
 // Reads the view through `statement`, fetching every row before parsing any
 // (so that SQLite's statement is done, and holds no transaction open, even
-// when a stored value does not parse).
-std::optional<CaseView> read_view(soci::statement& statement, const soci::row& row) {
+// when a stored value does not parse). `known`: the case itself, as the
+// caller has it already, which is then not parsed again.
+std::optional<CaseView> read_view(soci::statement& statement, const soci::row& row,
+                                  std::optional<workflow::Case> known) {
   if (!statement.execute(true)) return std::nullopt;
   CaseView out;
   workflow::CaseRow case_row = workflow::case_row_at(row, kViewCase);
@@ -194,19 +196,20 @@ std::optional<CaseView> read_view(soci::statement& statement, const soci::row& r
     case_row.overdue = case_row.overdue || deadline.status == "overdue";
     out.deadlines.push_back(workflow::deadline_from_row(deadline));
   }
-  out.c = workflow::case_from_row(case_row);
+  out.c = known ? std::move(*known) : workflow::case_from_row(case_row);
   return out;
 }
 
-std::optional<CaseView> read_view(workflow::Database::Connection& connection, const workflow::CaseKey& key) {
+std::optional<CaseView> read_view(workflow::Database::Connection& connection, const workflow::CaseKey& key,
+                                  std::optional<workflow::Case> known = std::nullopt) {
   auto& st = connection.local<CaseViewStatements>(
       [](soci::session& sql) { return std::make_unique<CaseViewStatements>(sql); });
   if (key.id != 0) {
     st.id = key.id;
-    return read_view(st.by_id, st.id_row);
+    return read_view(st.by_id, st.id_row, std::move(known));
   }
   st.reference = key.reference;
-  return read_view(st.by_reference, st.reference_row);
+  return read_view(st.by_reference, st.reference_row, std::move(known));
 }
 
 }  // namespace
@@ -229,16 +232,18 @@ std::optional<CaseView> find_visible_case_view(workflow::Engine& engine, const w
 }
 
 CaseView case_view_of(workflow::Engine& engine, workflow::Case c) {
+  const std::int64_t id = c.id;
   auto connection = engine.database().acquire();
   std::optional<CaseView> view;
   try {
-    view = read_view(connection, workflow::CaseKey{c.id, {}});
+    view = read_view(connection, workflow::CaseKey{id, {}}, std::move(c));
   } catch (...) {
     connection.rethrow_translated();
   }
-  if (!view) throw workflow::EngineError(workflow::EngineError::Code::unknown_case,
-                                         "case " + std::to_string(c.id) + " does not exist");
-  view->c = std::move(c);
+  if (!view) {
+    throw workflow::EngineError(workflow::EngineError::Code::unknown_case,
+                                "case " + std::to_string(id) + " does not exist");
+  }
   return std::move(*view);
 }
 

@@ -112,15 +112,14 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
                                need.join + " WHERE ");
       query.add(scope.sql, scope.values);
       query.add(" GROUP BY s.la_code");
-      soci::rowset<soci::row> rows = query.run(sql);
-      for (const auto& r : rows) {
+      query.each(sql, [&](const soci::row& r) {
         AreaCapacity a;
         a.la_code = static_cast<int>(row_integer(r, 0));
         a.name = row_text(r, 1);
         a.mini_region = row_text(r, 2);
         a.in_need = static_cast<int>(row_integer(r, 3));
         las.emplace(a.la_code, std::move(a));
-      }
+      });
     });
     // Every LA's system leaders with a designation active today, and their free days this year.
     jobs.emplace_back([&](soci::session& sql) {
@@ -177,11 +176,10 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
           " AND " + focus + " IS NOT NULL AND c.opened_on BETWEEN ");
       query.add("? AND ? AND ", std::vector<std::string>{from, to});
       query.add(scope.sql, scope.values);
-      soci::rowset<soci::row> rows = query.run(sql);
-      for (const auto& r : rows) {
+      query.each(sql, [&](const soci::row& r) {
         boost::system::error_code ec;
         const auto parsed = boost::json::parse(row_text(r, 1), ec);
-        if (ec || !parsed.is_array()) continue;
+        if (ec || !parsed.is_array()) return;
         std::map<std::string, std::string> once;  // the key in lower case, and the words as first written
         for (const auto& a : parsed.as_array()) {
           if (!a.is_string()) continue;
@@ -194,7 +192,7 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
           if (d.focus_area.empty()) d.focus_area = words;
           ++d.asked;
         }
-      }
+      });
     });
     // The phases asked for (the requesting schools') and offered (the leaders' home schools').
     jobs.emplace_back([&](soci::session& sql) {
@@ -205,12 +203,11 @@ ColdSpots cold_spots(workflow::Database& db, const workflow::Actor& actor, std::
       query.add("? AND ? AND ", std::vector<std::string>{from, to});
       query.add(scope.sql, scope.values);
       query.add(" GROUP BY 1, 2");
-      soci::rowset<soci::row> rows = query.run(sql);
-      for (const auto& r : rows) {
+      query.each(sql, [&](const soci::row& r) {
         auto& d = phases[row_text(r, 0)][row_text(r, 1)];
         d.focus_area = row_text(r, 1);
         d.asked = static_cast<int>(row_integer(r, 2));
-      }
+      });
     });
     // The squares of the map.
     jobs.emplace_back([&](soci::session& sql) {

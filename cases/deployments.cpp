@@ -497,10 +497,10 @@ std::vector<QuietDeployment> quiet_deployments(Database& db, const workflow::Act
   sql.add(" ORDER BY COALESCE(MAX(d.day), p.accepted_on), c.id LIMIT " + std::to_string(limit));
   return db.read([&](soci::session& session) {
     std::vector<QuietDeployment> out;
-    for (const auto& row : sql.run(session)) {
+    sql.each(session, [&](const soci::row& row) {
       out.push_back(QuietDeployment{row_integer(row, 0), row_text(row, 1), row_text(row, 2), row_text(row, 3),
                                     row_text(row, 4), row_text(row, 5)});
-    }
+    });
     return out;
   });
 }

@@ -399,8 +399,7 @@ NeedRegister need_register(workflow::Database& db, const workflow::Actor& actor,
           " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
           need.join + " WHERE " + need.position + " > 0 AND ");
       query.add(scope.sql, scope.values);
-      soci::rowset<soci::row> rows = query.run(sql);
-      for (const auto& r : rows) {
+      query.each(sql, [&](const soci::row& r) {
         NeedRow row;
         row.urn = static_cast<std::int32_t>(row_integer(r, 0));
         row.name = row_text(r, 1);
@@ -425,7 +424,7 @@ NeedRegister need_register(workflow::Database& db, const workflow::Actor& actor,
         }
         at[row.urn] = out.rows.size();
         out.rows.push_back(std::move(row));
-      }
+      });
     }
     // Their support requests, and the days given on each.
     if (!out.rows.empty()) {
@@ -444,10 +443,9 @@ NeedRegister need_register(workflow::Database& db, const workflow::Actor& actor,
         static constexpr std::array<int, 5> kShown{0, 1, 4, 5, 3};  // by Support's order
         return kShown[static_cast<std::size_t>(support)];
       };
-      soci::rowset<soci::row> rows = requests.run(sql);
-      for (const auto& r : rows) {
+      requests.each(sql, [&](const soci::row& r) {
         const auto found = at.find(static_cast<std::int32_t>(row_integer(r, 0)));
-        if (found == at.end()) continue;
+        if (found == at.end()) return;
         NeedRow& row = out.rows[found->second];
         const std::string phase = row_text(r, 2);
         Support support = Support::none;
@@ -464,7 +462,7 @@ NeedRegister need_register(workflow::Database& db, const workflow::Actor& actor,
           row.support = support;
           row.case_reference = row_text(r, 1);
         }
-      }
+      });
     }
     connection.rollback();
   } catch (...) {

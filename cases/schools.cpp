@@ -28,7 +28,6 @@ std::map<std::int32_t, School> read_schools(soci::session& sql, const std::strin
   workflow::SqlQuery(kSchoolSelect + "s.urn IN (" + urns + ")").each(sql, [&](const soci::row& row) {
     School s = school_from(row);
     out.emplace(s.urn, std::move(s));
-    return true;
   });
   return out;
 }
@@ -125,7 +124,6 @@ SchoolPage search_schools(workflow::Database& db, const SchoolSearch& search) {
     std::vector<std::int32_t> urns;
     sql.each(connection.session(), [&](const soci::row& row) {
       urns.push_back(static_cast<std::int32_t>(workflow::row_integer(row, 0)));
-      return true;
     });
     page.more = static_cast<int>(urns.size()) > search.limit;
     if (page.more) urns.pop_back();

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 // A SELECT put together from optional filters (the storage layers' lists),
@@ -33,11 +34,10 @@ class SqlQuery {
     return add(fragment, std::vector<std::string>{value});
   }
 
-  [[nodiscard]] soci::rowset<soci::row> run(soci::session& sql) { return (sql.prepare << text_, soci::use(values_)); }
-
-  // Runs the query as a one-time statement and hands each row to `read`
-  // until it returns false: one round trip on PostgreSQL, where a prepared
-  // statement (run's rowset) costs three (prepare, execute, deallocate).
+  // Runs the query as a one-time statement and hands each row to `read`,
+  // until it returns false if it returns a bool: one round trip on
+  // PostgreSQL, where a statement prepared for one use costs three (prepare,
+  // execute, deallocate).
   template <class Read>
   void each(soci::session& sql, Read read) {
     soci::row row;
@@ -49,7 +49,12 @@ class SqlQuery {
     statement.define_and_bind();
     if (!statement.execute(true)) return;
     do {
-      if (!read(static_cast<const soci::row&>(row))) return;
+      const soci::row& current = row;
+      if constexpr (std::is_void_v<std::invoke_result_t<Read&, const soci::row&>>) {
+        read(current);
+      } else if (!read(current)) {
+        return;
+      }
     } while (statement.fetch());
   }
   // A page of a list: runs the query, whose LIMIT asks for one row more than
