@@ -495,8 +495,8 @@ RenderedContent render_content(std::string_view template_name, const json::objec
           render_template(template_name, with_token)};
 }
 
-api::HttpResponse page(PageContext& ctx, const RenderedContent& content, int status) {
-  return layout_page(ctx, json::string(content.title), content.html, status);
+api::HttpResponse page(PageContext& ctx, RenderedContent content, int status) {
+  return layout_page(ctx, json::string(content.title), std::move(content.html), status);
 }
 
 api::ConcurrencyLimiter::Ticket costly(PageContext& ctx) {

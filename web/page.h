@@ -111,7 +111,7 @@ struct RenderedContent {
   std::string html;
 };
 [[nodiscard]] RenderedContent render_content(std::string_view template_name, const boost::json::object& model);
-[[nodiscard]] api::HttpResponse page(PageContext& ctx, const RenderedContent& content, int status = 200);
+[[nodiscard]] api::HttpResponse page(PageContext& ctx, RenderedContent content, int status = 200);
 
 // A place among the person's costly pages (reports, CSVs) in the making; a
 // 429 page when they have their share running already.
