@@ -143,31 +143,56 @@ std::optional<workflow::Case> find_visible_case(workflow::Engine& engine, const 
 
 namespace {
 
-// One case with its school, its supporter and its deadlines (a row for each,
-// the case's columns repeated; none when the case does not exist). The case's
-// part is a subquery of at most one row, so the school's need is decided once
-// rather than once per deadline.
-std::string case_view_sql(const std::string& where) {
-  return "SELECT v.*, " + workflow::deadline_columns_sql("dl") + " FROM (SELECT c.id AS view_case, " +
-         workflow::case_columns_sql("c") + ", " + school_columns_sql() + ", " + supporter_columns_sql() +
-         " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn"
-         " LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
-         supporter_joins_sql("c.id") + " WHERE " + where + " LIMIT 1) v"
-         " LEFT JOIN deadlines dl ON dl.case_id = v.view_case ORDER BY dl.id";
-}
-
 // Where each part's columns begin in case_view_sql's rows.
 constexpr std::size_t kViewCase = 1;
 constexpr std::size_t kViewSchool = kViewCase + 12;
 constexpr std::size_t kViewSupporter = kViewSchool + 16;
 constexpr std::size_t kViewDeadline = kViewSupporter + 8;
+constexpr std::size_t kViewHistory = kViewDeadline + 8;  // with its history
+constexpr std::size_t kViewPart = kViewHistory + 9;      // 0: the case and a deadline; 1: a history entry
+
+std::string nulls(std::size_t count) {
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) out += i == 0 ? "NULL" : ", NULL";
+  return out;
+}
+
+// One case with its school, its supporter and its deadlines (a row for each,
+// the case's columns repeated; none when the case does not exist). The case's
+// part is a subquery of at most one row, so the school's need is decided once
+// rather than once per deadline. With `history`, a row for each history entry
+// follows, its other columns NULL: what a case's page shows, in one statement.
+std::string case_view_sql(const std::string& where, bool history) {
+  const std::string the_case = "SELECT c.id AS view_case, " + workflow::case_columns_sql("c") + ", " +
+                               school_columns_sql() + ", " + supporter_columns_sql() +
+                               " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn"
+                               " LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
+                               supporter_joins_sql("c.id") + " WHERE " + where + " LIMIT 1";
+  if (!history) {
+    return "SELECT v.*, " + workflow::deadline_columns_sql("dl") + " FROM (" + the_case +
+           ") v LEFT JOIN deadlines dl ON dl.case_id = v.view_case ORDER BY dl.id";
+  }
+  // A UNION orders by its columns' positions (1-based): the part, then the
+  // deadline's id, then the entry's sequence.
+  return "WITH v AS (" + the_case + ") SELECT v.*, " + workflow::deadline_columns_sql("dl") + ", " + nulls(9) +
+         ", 0 FROM v LEFT JOIN deadlines dl ON dl.case_id = v.view_case"
+         " UNION ALL SELECT " +
+         nulls(kViewHistory) + ", " + workflow::history_columns_sql("h") +
+         ", 1 FROM case_history h WHERE h.case_id = (SELECT view_case FROM v)"
+         " ORDER BY " +
+         std::to_string(kViewPart + 1) + ", " + std::to_string(kViewDeadline + 1) + ", " +
+         std::to_string(kViewHistory + 1);
+}
 
 // The statements kept with a connection (every case page and GET runs one),
 // each with its own row: a statement describes its row's columns afresh.
+// Those with the history are prepared on a connection's first page, not on
+// its first GET.
+template <bool History>
 struct CaseViewStatements {
   explicit CaseViewStatements(soci::session& sql)
-      : by_id((sql.prepare << case_view_sql("c.id = :id"), soci::use(id), soci::into(id_row))),
-        by_reference((sql.prepare << case_view_sql("c.reference = :reference"), soci::use(reference),
+      : by_id((sql.prepare << case_view_sql("c.id = :id", History), soci::use(id), soci::into(id_row))),
+        by_reference((sql.prepare << case_view_sql("c.reference = :reference", History), soci::use(reference),
                       soci::into(reference_row))) {}
   long long id = 0;
   std::string reference;
@@ -181,7 +206,7 @@ struct CaseViewStatements {
 // (so that SQLite's statement is done, and holds no transaction open, even
 // when a stored value does not parse). `known`: the case itself, as the
 // caller has it already, which is then not parsed again.
-std::optional<CaseView> read_view(soci::statement& statement, const soci::row& row,
+std::optional<CaseView> read_view(soci::statement& statement, const soci::row& row, bool history,
                                   std::optional<workflow::Case> known) {
   if (!statement.execute(true)) return std::nullopt;
   CaseView out;
@@ -189,38 +214,56 @@ std::optional<CaseView> read_view(soci::statement& statement, const soci::row& r
   if (row.get_indicator(kViewSchool) != soci::i_null) out.school = school_at(row, kViewSchool);
   out.supporter = supporter_at(row, kViewSupporter);
   std::vector<workflow::DeadlineRow> deadlines;
+  std::vector<workflow::HistoryRow> entries;
   do {
     if (auto deadline = workflow::deadline_row_at(row, kViewDeadline)) deadlines.push_back(std::move(*deadline));
+    if (history) {
+      if (auto entry = workflow::history_row_at(row, kViewHistory)) entries.push_back(std::move(*entry));
+    }
   } while (statement.fetch());
   for (const auto& deadline : deadlines) {
     case_row.overdue = case_row.overdue || deadline.status == "overdue";
     out.deadlines.push_back(workflow::deadline_from_row(deadline));
   }
+  if (history) {
+    out.history.emplace();
+    out.history->reserve(entries.size());
+    for (const auto& entry : entries) out.history->push_back(workflow::history_from_row(entry));
+  }
   out.c = known ? std::move(*known) : workflow::case_from_row(case_row);
   return out;
 }
 
-std::optional<CaseView> read_view(workflow::Database::Connection& connection, const workflow::CaseKey& key,
-                                  std::optional<workflow::Case> known = std::nullopt) {
-  auto& st = connection.local<CaseViewStatements>(
-      [](soci::session& sql) { return std::make_unique<CaseViewStatements>(sql); });
+template <bool History>
+std::optional<CaseView> read_view_with(workflow::Database::Connection& connection, const workflow::CaseKey& key,
+                                       std::optional<workflow::Case> known) {
+  using Statements = CaseViewStatements<History>;
+  auto& st = connection.local<Statements>([](soci::session& sql) { return std::make_unique<Statements>(sql); });
   if (key.id != 0) {
     st.id = key.id;
-    return read_view(st.by_id, st.id_row, std::move(known));
+    return read_view(st.by_id, st.id_row, History, std::move(known));
   }
   st.reference = key.reference;
-  return read_view(st.by_reference, st.reference_row, std::move(known));
+  return read_view(st.by_reference, st.reference_row, History, std::move(known));
+}
+
+std::optional<CaseView> read_view(workflow::Database::Connection& connection, const workflow::CaseKey& key,
+                                  CaseViewParts parts, std::optional<workflow::Case> known = std::nullopt) {
+  if (parts == CaseViewParts::with_history) {
+    return read_view_with<true>(connection, key, std::move(known));
+  }
+  return read_view_with<false>(connection, key, std::move(known));
 }
 
 }  // namespace
 
 std::optional<CaseView> find_visible_case_view(workflow::Engine& engine, const workflow::Actor& actor,
-                                               std::string_view id_or_reference) {
+                                               std::string_view id_or_reference, CaseViewParts parts) {
   const auto key = workflow::case_key(id_or_reference);
   if (!key) return std::nullopt;
   auto connection = engine.database().acquire();
   try {
-    auto view = read_view(connection, *key);
+    auto view = read_view(connection, *key, parts);
     if (!view) return std::nullopt;
     const workflow::Case& c = view->c;
     const workflow::CaseSnapshot snapshot{c.id, c.kind, c.reference, c.school_urn, c.state, c.version, c.opened_on};
@@ -236,7 +279,7 @@ CaseView case_view_of(workflow::Engine& engine, workflow::Case c) {
   auto connection = engine.database().acquire();
   std::optional<CaseView> view;
   try {
-    view = read_view(connection, workflow::CaseKey{id, {}}, std::move(c));
+    view = read_view(connection, workflow::CaseKey{id, {}}, CaseViewParts::deadlines, std::move(c));
   } catch (...) {
     connection.rethrow_translated();
   }

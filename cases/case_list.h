@@ -86,9 +86,14 @@ struct CaseView {
   std::optional<School> school;
   std::optional<Supporter> supporter;
   std::vector<workflow::Deadline> deadlines;
+  std::optional<std::vector<workflow::HistoryEntry>> history;  // read with_history only: oldest first
 };
+// What a view reads beside the case: its school, supporter and deadlines
+// (the JSON), and with_history its history too (its page), still in one statement.
+enum class CaseViewParts { deadlines, with_history };
 [[nodiscard]] std::optional<CaseView> find_visible_case_view(workflow::Engine& engine, const workflow::Actor& actor,
-                                                             std::string_view id_or_reference);
+                                                             std::string_view id_or_reference,
+                                                             CaseViewParts parts = CaseViewParts::deadlines);
 // The view of a case the caller has just changed and may see (the answer to
 // an event): `c` as the engine returned it, with the rest read afresh.
 [[nodiscard]] CaseView case_view_of(workflow::Engine& engine, workflow::Case c);

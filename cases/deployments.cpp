@@ -583,6 +583,19 @@ std::map<std::string, double> logged_days_of_leader(Database& db, std::int64_t s
   });
 }
 
+namespace {
+
+// Entries are numbered 1, 2, ... per case: entry n is out[n - 1].
+void mark_corrections(std::vector<DeploymentDay>& out) {
+  for (const auto& d : out) {
+    if (d.corrects && *d.corrects >= 1 && static_cast<std::size_t>(*d.corrects) <= out.size()) {
+      out[static_cast<std::size_t>(*d.corrects) - 1].corrected_by = d.entry;
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<DeploymentDay> deployment_days(Database& db, std::int64_t case_id) {
   const long long key = case_id;
   std::vector<DeploymentDay> out;
@@ -607,11 +620,36 @@ std::vector<DeploymentDay> deployment_days(Database& db, std::int64_t case_id) {
   } catch (...) {
     connection.rethrow_translated();
   }
-  for (const auto& d : out) {
-    if (d.corrects && *d.corrects >= 1 && static_cast<std::size_t>(*d.corrects) <= out.size()) {
-      out[static_cast<std::size_t>(*d.corrects) - 1].corrected_by = d.entry;
-    }
+  mark_corrections(out);
+  return out;
+}
+
+std::vector<DeploymentDay> recorded_days(const workflow::Case& c) {
+  std::vector<DeploymentDay> out;
+  const auto* entries = c.data.if_contains("day_entries");
+  if (entries == nullptr || !entries->is_array()) return out;
+  const auto integer = [](const boost::json::object& o, std::string_view key) -> std::optional<int> {
+    const auto* v = o.if_contains(key);
+    if (v == nullptr || !v->is_number()) return std::nullopt;
+    return static_cast<int>(v->to_number<double>());
+  };
+  const auto text = [](const boost::json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  for (const auto& e : entries->get_array()) {
+    if (!e.is_object()) continue;
+    const auto& entry = e.get_object();
+    DeploymentDay d;
+    d.entry = integer(entry, "entry").value_or(0);
+    d.day = text(entry, "date");
+    const auto* days = entry.if_contains("days");
+    d.days = days != nullptr && days->is_number() ? days->to_number<double>() : 0;
+    d.activity = text(entry, "activity");
+    d.corrects = integer(entry, "corrects");
+    out.push_back(std::move(d));
   }
+  mark_corrections(out);
   return out;
 }
 

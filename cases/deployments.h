@@ -21,6 +21,7 @@
 // agree with the case history.
 namespace s2s::workflow {
 class SqlQuery;
+struct Case;
 }  // namespace s2s::workflow
 
 namespace s2s::cases {
@@ -84,6 +85,11 @@ struct DeploymentDay {
 
 // Every day entry of a case, in order, corrected ones included.
 [[nodiscard]] std::vector<DeploymentDay> deployment_days(workflow::Database& db, std::int64_t case_id);
+// The same entries as the case itself records them (its data's day_entries,
+// written in the same transaction as the rows above), with no read: entry,
+// day, days, activity, corrects and corrected_by; the provider and the
+// funding source are the rows' alone.
+[[nodiscard]] std::vector<DeploymentDay> recorded_days(const workflow::Case& c);
 
 struct Deployment {
   std::int64_t system_leader_id = 0;

@@ -86,9 +86,10 @@ Case visible_case_or_404(PageContext& ctx) {
   return std::move(*found);
 }
 
-// The same with its school, supporter and deadlines, read in one statement.
+// The same with its school, supporter, deadlines and history, read in one statement.
 cases::CaseView visible_case_view_or_404(PageContext& ctx) {
-  auto found = cases::find_visible_case_view(*ctx.app.engine, ctx.actor, ctx.param("reference"));
+  auto found = cases::find_visible_case_view(*ctx.app.engine, ctx.actor, ctx.param("reference"),
+                                             cases::CaseViewParts::with_history);
   if (!found) throw PageRefusal{404, "Page not found", "There is no such case, or it is not yours to see."};
   return std::move(*found);
 }
@@ -316,8 +317,8 @@ api::HttpResponse case_list_csv(PageContext& ctx) {
 
 // ---------------------------------------------------------------- a case
 
-// The case as visible_case_view_or_404 read it.
-json::object case_model(PageContext& ctx, const cases::CaseView& view) {
+// The case as visible_case_view_or_404 read it (its history redacted in place).
+json::object case_model(PageContext& ctx, cases::CaseView& view) {
   const Case& c = view.c;
   const auto& school = view.school;
   const std::string& role = ctx.user().role;
@@ -377,14 +378,11 @@ json::object case_model(PageContext& ctx, const cases::CaseView& view) {
   }
   model["details"] = std::move(details);
 
-  // Days logged, each with the number a correction names. A case records its
-  // day entries as they happen (cases/kind_support.h): one without them has
-  // none to look up.
+  // Days logged, each with the number a correction names, as the case
+  // records them (cases/kind_support.h): no read beyond the case's own.
   json::array days;
   double in_force = 0;
-  const auto entries = c.data.contains("day_entries") ? cases::deployment_days(*ctx.app.db, c.id)
-                                                     : std::vector<cases::DeploymentDay>{};
-  for (const auto& d : entries) {
+  for (const auto& d : cases::recorded_days(c)) {
     if (!d.corrected_by) in_force += d.days;
     days.push_back(json::object{{"entry", std::to_string(d.entry)},
                                 {"day", long_date(d.day)},
@@ -426,7 +424,7 @@ json::object case_model(PageContext& ctx, const cases::CaseView& view) {
 
   // The timeline, newest first.
   json::array timeline;
-  auto history = ctx.app.engine->history(c.id);
+  auto& history = view.history.value();  // read with it
   const Names names(*ctx.app.db, history);
   const auto* kind = ctx.app.engine->kinds().find(c.kind);
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
@@ -453,7 +451,7 @@ json::object case_model(PageContext& ctx, const cases::CaseView& view) {
 }
 
 api::HttpResponse case_page(PageContext& ctx) {
-  const auto view = visible_case_view_or_404(ctx);
+  auto view = visible_case_view_or_404(ctx);
   const Case& c = view.c;
   json::object model = case_model(ctx, view);
   const std::string done = query_value(ctx.request.query, "done");

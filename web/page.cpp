@@ -123,29 +123,42 @@ std::string_view template_text(std::string_view name) {
 }
 
 // A template parsed once per worker thread (rendering is not const in the
-// library, so each thread keeps its own).
-kainjow::mustache::mustache& parsed_template(std::string_view name) {
-  thread_local std::map<std::string, std::unique_ptr<kainjow::mustache::mustache>, std::less<>> cache;
+// library, so each thread keeps its own), and whether it includes partials.
+struct ParsedTemplate {
+  std::unique_ptr<kainjow::mustache::mustache> tmpl;
+  bool includes_partials = false;
+};
+
+ParsedTemplate& parsed_template(std::string_view name) {
+  thread_local std::map<std::string, ParsedTemplate, std::less<>> cache;
   const auto found = cache.find(name);
-  if (found != cache.end()) return *found->second;
-  auto tmpl = std::make_unique<kainjow::mustache::mustache>(std::string(template_text(name)));
+  if (found != cache.end()) return found->second;
+  const std::string_view text = template_text(name);
+  auto tmpl = std::make_unique<kainjow::mustache::mustache>(std::string(text));
   if (!tmpl->is_valid()) {
     throw workflow::Error(workflow::ErrorCategory::internal,
                           "page template " + std::string(name) + ": " + tmpl->error_message());
   }
   tmpl->set_custom_escape([](const std::string& s) { return workflow::html_escape(s); });
-  return *cache.emplace(std::string(name), std::move(tmpl)).first->second;
+  const bool includes_partials = text.find("{{>") != std::string_view::npos;
+  return cache.emplace(std::string(name), ParsedTemplate{std::move(tmpl), includes_partials}).first->second;
 }
 
 std::string render_template(std::string_view name, const json::object& model) {
+  auto& parsed = parsed_template(name);
   kainjow::mustache::data data = to_data(model);
   // Templates named _NAME are partials every template may include: {{> _fields}}.
-  for (const auto& file : embedded::all_files()) {
-    if (!file.path.starts_with("web/templates/_")) continue;
-    const auto partial = file.path.substr(14, file.path.size() - 14 - 9);
-    data.set(std::string(partial), kainjow::mustache::partial{[content = file.content] { return std::string(content); }});
+  // A partial's own partials are its includer's, so a template that names
+  // none is rendered without them.
+  if (parsed.includes_partials) {
+    for (const auto& file : embedded::all_files()) {
+      if (!file.path.starts_with("web/templates/_")) continue;
+      const auto partial = file.path.substr(14, file.path.size() - 14 - 9);
+      data.set(std::string(partial),
+               kainjow::mustache::partial{[content = file.content] { return std::string(content); }});
+    }
   }
-  return parsed_template(name).render(data);
+  return parsed.tmpl->render(data);
 }
 
 const std::map<std::string_view, std::string_view>& role_titles() {

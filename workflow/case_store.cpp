@@ -126,6 +126,28 @@ std::optional<DeadlineRow> deadline_row_at(const soci::row& row, std::size_t fir
                      row_text(row, first + 6),     row_optional_text(row, first + 7)};
 }
 
+std::string history_columns_sql(std::string_view table) {
+  const std::string t(table);
+  return t + ".sequence, " + t + ".event, " + t + ".from_state, " + t + ".to_state, " + t + ".actor, CAST(" + t +
+         ".occurred_on AS TEXT), CAST(" + t + ".recorded_at AS TEXT), CAST(" + t + ".payload AS TEXT), " + t +
+         ".timer_id";
+}
+
+std::optional<HistoryRow> history_row_at(const soci::row& row, std::size_t first) {
+  if (row.get_indicator(first) == soci::i_null) return std::nullopt;
+  HistoryRow out;
+  out.sequence = static_cast<int>(row_integer(row, first));
+  out.event = row_text(row, first + 1);
+  out.from_state = row_optional_text(row, first + 2);
+  out.to_state = row_text(row, first + 3);
+  out.actor = row_text(row, first + 4);
+  out.occurred_on = row_text(row, first + 5);
+  out.recorded_at = normalize_timestamp(row_text(row, first + 6));
+  out.payload = row_text(row, first + 7);
+  if (row.get_indicator(first + 8) != soci::i_null) out.timer_id = row_integer(row, first + 8);
+  return out;
+}
+
 // The per-event statements, prepared once per connection. Each binds to the
 // members above it, which callers fill before executing.
 struct CaseStore::HotStatements {
@@ -138,9 +160,8 @@ struct CaseStore::HotStatements {
              soci::into(l.phase), soci::into(l.version), soci::into(l.data), soci::into(l.opened_on),
              soci::into(l.opened_at), soci::into(l_closed, l_closed_ind), soci::into(l.updated_at),
              soci::into(l_overdue))),
-        history_read((sql.prepare << "SELECT sequence, event, from_state, to_state, actor, CAST(occurred_on AS TEXT),"
-                                     " CAST(recorded_at AS TEXT), CAST(payload AS TEXT), timer_id FROM case_history"
-                                     " WHERE case_id = :id ORDER BY sequence",
+        history_read((sql.prepare << "SELECT " + history_columns_sql("case_history") +
+                                         " FROM case_history WHERE case_id = :id ORDER BY sequence",
                       soci::use(r_key), soci::into(r.sequence), soci::into(r.event), soci::into(r_from, r_from_ind),
                       soci::into(r.to_state), soci::into(r.actor), soci::into(r.occurred_on),
                       soci::into(r.recorded_at), soci::into(r.payload), soci::into(r_timer, r_timer_ind))),

@@ -65,6 +65,9 @@ struct DeadlineRow {
 [[nodiscard]] std::string deadline_columns_sql(std::string_view table);  // 8 columns
 // nullopt when the deadline's id is NULL (a LEFT JOIN that found none).
 [[nodiscard]] std::optional<DeadlineRow> deadline_row_at(const soci::row& row, std::size_t first);
+[[nodiscard]] std::string history_columns_sql(std::string_view table);  // 9 columns
+// nullopt when the history row's sequence is NULL (a row of another part).
+[[nodiscard]] std::optional<HistoryRow> history_row_at(const soci::row& row, std::size_t first);
 
 struct ClaimedTimer {
   std::int64_t id = 0;

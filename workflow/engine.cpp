@@ -75,6 +75,16 @@ Deadline deadline_from_row(const DeadlineRow& r) {
   return out;
 }
 
+HistoryEntry history_from_row(const HistoryRow& r) {
+  boost::system::error_code ec;
+  auto payload = boost::json::parse(r.payload, ec);
+  if (ec || !payload.is_object()) {
+    throw DatabaseError("history entry " + std::to_string(r.sequence) + ": stored payload is not a JSON object");
+  }
+  return HistoryEntry{r.sequence,      r.event,        r.from_state, r.to_state, r.actor, parse_stored_date(r.occurred_on),
+                      r.recorded_at,   std::move(payload.as_object()), r.timer_id};
+}
+
 struct Engine::Impl {
   std::shared_ptr<Database> db;
   std::shared_ptr<const KindRegistry> kinds;
@@ -622,10 +632,8 @@ std::vector<HistoryEntry> Engine::history(std::int64_t case_id) {
     connection.rethrow_translated();
   }
   std::vector<HistoryEntry> out;
-  for (const auto& r : rows) {
-    out.push_back(HistoryEntry{r.sequence, r.event, r.from_state, r.to_state, r.actor, parse_stored_date(r.occurred_on),
-                               r.recorded_at, boost::json::parse(r.payload).as_object(), r.timer_id});
-  }
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(history_from_row(r));
   return out;
 }
 

@@ -209,12 +209,14 @@ struct CaseKey {
 };
 [[nodiscard]] std::optional<CaseKey> case_key(std::string_view id_or_reference);
 
-// A case and a deadline from their stored rows (workflow/case_store.h), for
-// reads that select them with rows of their own. Throw DatabaseError for a
-// stored row that does not parse.
+// A case, a deadline and a history entry from their stored rows
+// (workflow/case_store.h), for reads that select them with rows of their own.
+// Throw DatabaseError for a stored row that does not parse.
 struct CaseRow;
 struct DeadlineRow;
+struct HistoryRow;
 [[nodiscard]] Case case_from_row(const CaseRow& row);
 [[nodiscard]] Deadline deadline_from_row(const DeadlineRow& row);
+[[nodiscard]] HistoryEntry history_from_row(const HistoryRow& row);
 
 }  // namespace s2s::workflow

@@ -307,6 +307,19 @@ TEST_F(DeploymentsTest, ACorrectionIsANewEntryAndCapacityFollowsTheDaysInForce) 
   EXPECT_EQ(days[2].funding_source, "SSIF");
   EXPECT_EQ(days[3].corrects, 2);
   EXPECT_FALSE(days[3].corrected_by.has_value());
+  // The case's own record of its entries says the same, with no read.
+  const auto recorded = recorded_days(engine_->get(c.id));
+  ASSERT_EQ(recorded.size(), days.size());
+  for (std::size_t i = 0; i < days.size(); ++i) {
+    EXPECT_EQ(recorded[i].entry, days[i].entry);
+    EXPECT_EQ(recorded[i].day, days[i].day);
+    EXPECT_DOUBLE_EQ(recorded[i].days, days[i].days);
+    EXPECT_EQ(recorded[i].activity, days[i].activity);
+    EXPECT_EQ(recorded[i].corrects, days[i].corrects);
+    EXPECT_EQ(recorded[i].corrected_by, days[i].corrected_by);
+  }
+  EXPECT_EQ(recorded[1].corrected_by, 4);
+  EXPECT_TRUE(recorded_days(c).empty()) << "the case as deployed, before any day was logged";
   EXPECT_DOUBLE_EQ(engine_->get(c.id).data.at("days_logged").to_number<double>(), 0.5);
   const auto held = capacity(*db_, ada_, "2026/27");
   EXPECT_DOUBLE_EQ(held.consumed, 0.5);
@@ -467,8 +480,10 @@ TEST_F(ScopeTest, ACaseViewIsSeenByTheSamePeopleAsTheCase) {
     SCOPED_TRACE(actor.role + " " + actor.scope);
     const auto alone = find_visible_case(*engine_, actor, std::to_string(c.id));
     const auto with_school = find_visible_case_view(*engine_, actor, c.reference);
+    const auto with_history = find_visible_case_view(*engine_, actor, c.reference, CaseViewParts::with_history);
     EXPECT_EQ(alone.has_value(), sees);
     ASSERT_EQ(with_school.has_value(), sees);
+    EXPECT_EQ(with_history.has_value(), sees);
     if (sees) {
       EXPECT_EQ(with_school->c.id, c.id);
       ASSERT_TRUE(with_school->school.has_value());
@@ -528,6 +543,33 @@ TEST_F(ScopeTest, ACaseViewIsTheCaseWithItsSchoolSupporterAndDeadlines) {
         EXPECT_EQ(view->supporter->system_leader_id, accepted->system_leader_id);
         EXPECT_EQ(view->supporter->status, accepted->status);
       }
+      // A page's view is the same with the case's history, read in the same statement.
+      EXPECT_FALSE(view->history.has_value()) << "the JSON's view reads no history";
+      const auto page = find_visible_case_view(*engine_, admin, key, CaseViewParts::with_history);
+      ASSERT_TRUE(page.has_value()) << key;
+      EXPECT_EQ(page->c.version, fresh.version);
+      EXPECT_EQ(page->c.data, fresh.data);
+      EXPECT_EQ(page->c.overdue, fresh.overdue);
+      EXPECT_EQ(page->school.has_value(), school.has_value());
+      EXPECT_EQ(page->supporter.has_value(), accepted.has_value());
+      ASSERT_EQ(page->deadlines.size(), deadlines.size());
+      for (std::size_t i = 0; i < deadlines.size(); ++i) EXPECT_EQ(page->deadlines[i].id, deadlines[i].id);
+      const auto history = engine_->history(c.id);
+      ASSERT_TRUE(page->history.has_value());
+      ASSERT_EQ(page->history->size(), history.size());
+      ASSERT_GE(history.size(), 2u);
+      for (std::size_t i = 0; i < history.size(); ++i) {
+        const auto& seen = (*page->history)[i];
+        EXPECT_EQ(seen.sequence, history[i].sequence);
+        EXPECT_EQ(seen.event, history[i].event);
+        EXPECT_EQ(seen.from_state, history[i].from_state);
+        EXPECT_EQ(seen.to_state, history[i].to_state);
+        EXPECT_EQ(seen.actor, history[i].actor);
+        EXPECT_EQ(seen.occurred_on, history[i].occurred_on);
+        EXPECT_EQ(seen.recorded_at, history[i].recorded_at);
+        EXPECT_EQ(seen.payload, history[i].payload);
+        EXPECT_EQ(seen.timer_id, history[i].timer_id);
+      }
     }
   };
   const auto view = [&](const Case& c) {
@@ -576,6 +618,7 @@ TEST_F(ScopeTest, ACaseViewIsTheCaseWithItsSchoolSupporterAndDeadlines) {
   // No such case, by any name.
   for (const char* key : {"0", "99999999", "99999999999999999999999", "SR-1999-0001", "", "1; DROP TABLE cases"}) {
     EXPECT_FALSE(find_visible_case_view(*engine_, admin, key).has_value()) << key;
+    EXPECT_FALSE(find_visible_case_view(*engine_, admin, key, CaseViewParts::with_history).has_value()) << key;
   }
 }
 
