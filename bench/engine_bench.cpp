@@ -1,15 +1,16 @@
 // Events per second applied through the engine on PostgreSQL, beside pgbench
 // running the same SQL statements as one transaction per event, in one run.
 //
-//   engine_bench --db postgresql://... [--seconds 5] [--clients 1,8,32] [--pgbench /usr/bin/pgbench]
+//   engine_bench --db postgresql://... [--seconds 5] [--rounds 3] [--clients 1,8,32] [--pgbench /usr/bin/pgbench]
 //                [--gias ROWS] [--timers N] [--timer-workers N] [--job-queues DIR] [--providers N]
 //
 // The event is record_impact on a support request in evaluation: the engine
 // loads the case (row-locked), checks the actor and dispatches through the MSM
-// machine, writes the new version and data, and appends the history row. The pgbench script issues the
-// same statements with the same data, prepared once per connection as the
-// engine does (-M prepared), with a thread per client as the engine's callers
-// have, and again on at most 4 threads. Run it with ./scripts/bench.
+// machine, writes the new version and data, and appends the history row. The
+// pgbench script issues the same statements with the same data, prepared once
+// per connection and the data bound as parameters, as the engine does
+// (-M prepared), with a thread per client as the engine's callers have, and
+// again on at most 4 threads; the three take turns. Run it with ./scripts/bench.
 #include <soci/soci.h>
 #include <boost/json.hpp>
 
@@ -44,6 +45,7 @@ using Clock = std::chrono::steady_clock;
 struct Args {
   std::string db;
   int seconds = 5;
+  int rounds = 3;  // engine and pgbench in turn, each figure the median
   std::vector<int> clients{1, 8, 32};
   std::string pgbench = "pgbench";
   int timers = 0;         // also time firing this many due timers (0: skip)
@@ -65,6 +67,8 @@ Args parse(int argc, char** argv) {
       args.db = next();
     } else if (a == "--seconds") {
       args.seconds = std::stoi(next());
+    } else if (a == "--rounds") {
+      args.rounds = std::stoi(next());
     } else if (a == "--timers") {
       args.timers = std::stoi(next());
     } else if (a == "--gias") {
@@ -91,6 +95,7 @@ Args parse(int argc, char** argv) {
     }
   }
   if (args.db.empty()) throw std::runtime_error("--db postgresql://... is required");
+  if (args.seconds < 1 || args.rounds < 1) throw std::runtime_error("--seconds and --rounds must be at least 1");
   return args;
 }
 
@@ -134,6 +139,11 @@ std::vector<std::int64_t> prepare_cases(Engine& engine, int count) {
     ids.push_back(c.id);
   }
   return ids;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
 }
 
 double run_engine(Engine& engine, const std::vector<std::int64_t>& ids, int clients, int seconds) {
@@ -181,22 +191,25 @@ std::string pgbench_json(const std::string& json) {
 }
 
 // The engine's statements for one record_impact event (workflow/case_store.cpp), one client per case.
-std::string pgbench_script(const std::string& data, const std::string& payload) {
+// The engine binds the case's new data and the event's payload as parameters,
+// which PostgreSQL parses into jsonb at each execution; so does the script:
+// the SELECT hands back the case's data (the same after every event) and the
+// payload as variables, which pgbench binds in the UPDATE and the INSERT. A
+// literal in a prepared statement would be parsed once, at PREPARE.
+std::string pgbench_script(const std::string& payload) {
   return "\\set cid :client_id + 1\n"
          "BEGIN;\n"
-         // The engine's SELECT word for word; \\gset keeps every column (version among them) in variables.
+         // The engine's SELECT word for word, with the payload beside it; \\gset keeps
+         // every column (version and data among them) in variables.
          "SELECT " + case_columns_sql("cases") +
          ", CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = cases.id AND d.status = 'overdue')"
-         " THEN 1 ELSE 0 END FROM cases WHERE id = :cid FOR UPDATE OF cases \\gset\n"
-         "UPDATE cases SET state = 'evaluation', phase = 'evaluation', version = version + 1, data = " +
-         quote_literal(pgbench_json(data)) +
+         " THEN 1 ELSE 0 END, " + quote_literal(pgbench_json(payload)) +
+         " AS payload FROM cases WHERE id = :cid FOR UPDATE OF cases \\gset\n"
+         "UPDATE cases SET state = 'evaluation', phase = 'evaluation', version = version + 1, data = :data"
          ", updated_at = now(), closed_at = NULL WHERE id = :cid AND version = :version RETURNING version;\n"
          "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on, "
          "recorded_at, payload, timer_id) VALUES (:cid, :version + 1, 'record_impact', 'evaluation', 'evaluation', "
-         "'bench', "
-         "'2026-11-02', now(), " +
-         quote_literal(pgbench_json(payload)) +
-         ", NULL);\n"
+         "'bench', '2026-11-02', now(), :payload, NULL);\n"
          "END;\n";
 }
 
@@ -449,22 +462,28 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (ids[i] != static_cast<std::int64_t>(i) + 1) throw std::runtime_error("case ids are not 1..N");
     }
-    engine.apply(ids[0], "record_impact", kImpact, "bench", engine.today());
-    const std::string data = boost::json::serialize(engine.get(ids[0]).data);
+    for (const auto id : ids) engine.apply(id, "record_impact", kImpact, "bench", engine.today());
     const std::string script_path = "/tmp/s2s-bench-" + std::to_string(getpid()) + ".pgbench";
-    std::ofstream(script_path) << pgbench_script(data, boost::json::serialize(kImpact));
+    std::ofstream(script_path) << pgbench_script(boost::json::serialize(kImpact));
 
     // Two baselines: pgbench with a thread per client, as the engine's callers
     // are (the ratio that isolates the engine's own cost), and pgbench
     // multiplexing clients on at most 4 threads (the most it gets from 2 cores).
-    std::printf("record_impact events/s on PostgreSQL, %d s each, one case per client\n", args.seconds);
+    // The three take turns, --rounds times, and each figure is the median of
+    // its rounds: a shared machine's speed drifts over a minute, and a drift
+    // lands on all three rather than on whichever ran last.
+    std::printf("record_impact events/s on PostgreSQL, %d s each, one case per client, median of %d rounds\n",
+                args.seconds, args.rounds);
     std::printf("%8s %10s %16s %8s %16s %8s\n", "clients", "engine", "pgbench -j N", "ratio", "pgbench -j 4", "ratio");
     for (int clients : args.clients) {
-      const double ours = run_engine(engine, ids, clients, args.seconds);
-      const double same_threads = run_pgbench(args, script_path, clients, clients);
-      const double multiplexed = run_pgbench(args, script_path, clients, std::min(clients, 4));
-      std::printf("%8d %10.0f %16.0f %8.2f %16.0f %8.2f\n", clients, ours, same_threads, ours / same_threads,
-                  multiplexed, ours / multiplexed);
+      std::vector<double> ours, same_threads, multiplexed;
+      for (int round = 0; round < args.rounds; ++round) {
+        ours.push_back(run_engine(engine, ids, clients, args.seconds));
+        same_threads.push_back(run_pgbench(args, script_path, clients, clients));
+        multiplexed.push_back(run_pgbench(args, script_path, clients, std::min(clients, 4)));
+      }
+      const double e = median(ours), p = median(same_threads), m = median(multiplexed);
+      std::printf("%8d %10.0f %16.0f %8.2f %16.0f %8.2f\n", clients, e, p, e / p, m, e / m);
       std::fflush(stdout);
     }
     std::remove(script_path.c_str());
