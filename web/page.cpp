@@ -127,21 +127,37 @@ std::string_view template_text(std::string_view name) {
 struct ParsedTemplate {
   std::unique_ptr<kainjow::mustache::mustache> tmpl;
   bool includes_partials = false;
+  std::size_t last_size = 0;  // what it rendered last time, to reserve as much
 };
+
+std::unique_ptr<kainjow::mustache::mustache> parse_template(std::string_view name, std::string text) {
+  auto tmpl = std::make_unique<kainjow::mustache::mustache>(std::move(text));
+  if (!tmpl->is_valid()) {
+    throw workflow::Error(workflow::ErrorCategory::internal,
+                          "page template " + std::string(name) + ": " + tmpl->error_message());
+  }
+  tmpl->set_custom_escape([](const std::string& s) { return workflow::html_escape(s); });
+  return tmpl;
+}
 
 ParsedTemplate& parsed_template(std::string_view name) {
   thread_local std::map<std::string, ParsedTemplate, std::less<>> cache;
   const auto found = cache.find(name);
   if (found != cache.end()) return found->second;
   const std::string_view text = template_text(name);
-  auto tmpl = std::make_unique<kainjow::mustache::mustache>(std::string(text));
-  if (!tmpl->is_valid()) {
-    throw workflow::Error(workflow::ErrorCategory::internal,
-                          "page template " + std::string(name) + ": " + tmpl->error_message());
-  }
-  tmpl->set_custom_escape([](const std::string& s) { return workflow::html_escape(s); });
   const bool includes_partials = text.find("{{>") != std::string_view::npos;
-  return cache.emplace(std::string(name), ParsedTemplate{std::move(tmpl), includes_partials}).first->second;
+  return cache.emplace(std::string(name), ParsedTemplate{parse_template(name, std::string(text)), includes_partials})
+      .first->second;
+}
+
+// Renders into one string reserved at the template's last size: the
+// library's own render goes through a stringstream, growing it and then
+// copying it out.
+void render_into(ParsedTemplate& parsed, const kainjow::mustache::data& data, std::string& out) {
+  const std::size_t before = out.size();
+  out.reserve(before + parsed.last_size + parsed.last_size / 8);
+  parsed.tmpl->render(data, [&out](const std::string& text) { out += text; });
+  parsed.last_size = out.size() - before;
 }
 
 std::string render_template(std::string_view name, const json::object& model) {
@@ -158,7 +174,45 @@ std::string render_template(std::string_view name, const json::object& model) {
                kainjow::mustache::partial{[content = file.content] { return std::string(content); }});
     }
   }
-  return parsed.tmpl->render(data);
+  std::string out;
+  render_into(parsed, data, out);
+  return out;
+}
+
+// The layout as the parts before and after its {{{content}}}, each a
+// template of its own: a page's content (tens of kilobytes) is copied once,
+// into the page, rather than into the template's data, its stream and out.
+constexpr std::string_view kContentTag = "{{{content}}}";
+
+struct LayoutParts {
+  ParsedTemplate head;
+  ParsedTemplate tail;
+};
+
+LayoutParts& layout_parts() {
+  thread_local std::unique_ptr<LayoutParts> parts;
+  if (parts) return *parts;
+  const std::string_view text = template_text("layout");
+  const auto at = text.find(kContentTag);
+  if (at == std::string_view::npos || text.find(kContentTag, at + 1) != std::string_view::npos) {
+    throw workflow::Error(workflow::ErrorCategory::internal, "the layout must have {{{content}}} once");
+  }
+  // Each part parses alone only when the tag is outside every section.
+  parts = std::make_unique<LayoutParts>(
+      LayoutParts{{parse_template("layout (before its content)", std::string(text.substr(0, at)))},
+                  {parse_template("layout (after its content)", std::string(text.substr(at + kContentTag.size())))}});
+  return *parts;
+}
+
+std::string render_layout(const json::object& layout, std::string_view content) {
+  auto& parts = layout_parts();
+  const kainjow::mustache::data data = to_data(layout);
+  std::string out;
+  out.reserve(parts.head.last_size + content.size() + parts.tail.last_size + 256);
+  render_into(parts.head, data, out);
+  out += content;
+  render_into(parts.tail, data, out);
+  return out;
 }
 
 const std::map<std::string_view, std::string_view>& role_titles() {
@@ -460,6 +514,7 @@ void check_page_templates() {
                             std::string(file.path) + " does not parse: " + tmpl.error_message());
     }
   }
+  (void)layout_parts();  // and the layout's parts around its content, each alone
 }
 
 namespace {
@@ -476,11 +531,10 @@ api::HttpResponse layout_page(PageContext& ctx, const json::value& title, std::s
     layout["csrf_token"] = ctx.session->csrf_token;
     layout["nav"] = navigation(ctx);
   }
-  layout["content"] = std::move(content);
   api::HttpResponse response;
   response.status = status;
   response.content_type = "text/html; charset=utf-8";
-  response.body = render_template("layout", layout);
+  response.body = render_layout(layout, content);
   add_security_headers(response);
   for (auto& header : ctx.set_headers) response.headers.push_back(header);
   return response;
