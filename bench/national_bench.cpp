@@ -40,6 +40,7 @@
 #include "bench/load.h"
 #include "bench/national_data.h"
 #include "cases/kinds.h"
+#include "cases/case_list.h"
 #include "cases/cold_spots.h"
 #include "cases/kpis.h"
 #include "cases/need.h"
@@ -274,6 +275,42 @@ int main(int argc, char** argv) {
       std::cout << fmt::format("{:<58} {:>10.0f} {:>10.0f}  (kept: {:.1f} ms; {} KB)\n", "dashboard: the mini region's lead",
                                fresh.median, fresh.slowest, kept.median,
                                get_page(handler, lead.second, "/dashboard") / 1024);
+    }
+
+    // A case's page in the process, without HTTP or wrk: beside its reads
+    // alone (the session, then the case with its school, supporter, deadlines
+    // and history in one statement), so that the rest is the page's own work
+    // (its model, the template and the layout). The lead's cases in rotation.
+    {
+      std::vector<std::int64_t> ids;
+      {
+        auto c = db->acquire();
+        soci::rowset<long long> rows =
+            (c.session().prepare << "SELECT c.id FROM cases c JOIN schools s ON s.urn = c.school_urn"
+                                    " JOIN la_mini_regions m ON m.la_code = s.la_code WHERE m.mini_region = :r"
+                                    " ORDER BY c.id LIMIT 500",
+             soci::use(region));
+        for (const auto id : rows) ids.push_back(id);
+      }
+      if (ids.empty()) throw std::runtime_error("the mini region " + region + " has no cases");
+      const auto session_token = lead.second.substr(lead.second.find('=') + 1);
+      std::size_t next = 0;
+      const auto reads = time_runs(500, [&] {
+        const auto session = s2s::cases::find_session(*db, session_token, now, web_options.sessions);
+        if (!session) throw std::runtime_error("the lead's session has ended");
+        const auto id = std::to_string(ids[next++ % ids.size()]);
+        if (!s2s::cases::find_visible_case_view(*app.engine, s2s::cases::actor_of(session->user), id,
+                                                s2s::cases::CaseViewParts::with_history)) {
+          throw std::runtime_error("the lead cannot see case " + id);
+        }
+      });
+      next = 0;
+      const auto whole = time_runs(500, [&] { page(lead.second, "/cases/" + std::to_string(ids[next++ % ids.size()])); });
+      std::cout << fmt::format("{:<58} {:>10.2f} {:>10.2f}\n", "baseline: a case page's reads, in the process",
+                               reads.median, reads.slowest);
+      std::cout << fmt::format("{:<58} {:>10.2f} {:>10.2f}  ({:.2f} ms of its own; {} cases in rotation)\n",
+                               "case page: the lead's, in the process", whole.median, whole.slowest,
+                               whole.median - reads.median, ids.size());
     }
 
     // The need register (docs/need.md): England's, for the strategic group,
