@@ -603,11 +603,14 @@ class Counting {
     return tally_sql({"CASE WHEN " + q.grade() + " BETWEEN 1 AND 2 THEN 1 ELSE 0 END", sle_deployment,
                       "substr(CAST(h.occurred_on AS TEXT), 1, 7)"},
                      "1",
-                     " FROM case_history h JOIN cases c ON c.id = h.case_id" + q.schools() +
-                         " WHERE h.event = 'submit_rating' AND h.occurred_on BETWEEN " + q.from() + " AND " + q.end() +
-                         " AND NOT EXISTS (SELECT 1 FROM case_history h2 WHERE h2.case_id = h.case_id"
-                         " AND h2.event = 'submit_rating' AND h2.occurred_on BETWEEN " +
-                         q.from() + " AND " + q.end() + " AND h2.sequence > h.sequence)",
+                     // Each case's last rating in the year: the year's ratings read once,
+                     // numbered newest first per case (a second look-up of the
+                     // ratings for a later one read them twice: 100 ms for England
+                     // against 45).
+                     " FROM (SELECT h.*, row_number() OVER (PARTITION BY h.case_id ORDER BY h.sequence DESC) AS nth"
+                     " FROM case_history h WHERE h.event = 'submit_rating' AND h.occurred_on BETWEEN " +
+                         q.from() + " AND " + q.end() + ") h JOIN cases c ON c.id = h.case_id" + q.schools() +
+                         " WHERE h.nth = 1",
                      refs);
   }
 

@@ -866,6 +866,35 @@ TEST_F(KpiTest, SleDeploymentsAreThoseMadeUnderAnSleDesignationActiveOnTheirDate
   EXPECT_DOUBLE_EQ(find(r, "rated_good_or_better").denominator, 3);
 }
 
+// "Of the cases whose school rated the support in the academic year (its last
+// rating counts)": a case rated again counts once, by its last rating in the
+// year; a rating after the year ends is the next year's.
+TEST_F(KpiTest, ACaseRatedAgainCountsOnceByItsLastRatingInTheYear) {
+  const auto rate = [&](std::int64_t id, int grade, const char* on) {
+    engine_->apply(id, "submit_rating", {{"grade", grade}}, "t", day(on));
+  };
+  const auto better = matched(100001, "self", l1_, "2026-10-08");  // 4, then 1: good
+  finish(better, 4, "2027-07-02");
+  rate(better, 1, "2027-07-05");
+  const auto worse = matched(100002, "lead", l1_, "2026-10-15");  // 2, then 3: not good
+  finish(worse, 2, "2027-07-02");
+  rate(worse, 3, "2027-07-06");
+  const auto after = matched(100003, "self", l1_, "2026-10-22");  // 1 in the year, 4 after it: good
+  finish(after, 1, "2027-07-02");
+  rate(after, 4, "2027-09-02");
+  const auto r = report(KpiScope{});
+  const auto& good = find(r, "rated_good_or_better");
+  EXPECT_DOUBLE_EQ(good.denominator, 3);
+  EXPECT_DOUBLE_EQ(good.numerator, 2);
+  std::vector<std::string> rated{engine_->get(better).reference, engine_->get(worse).reference,
+                                 engine_->get(after).reference};
+  std::sort(rated.begin(), rated.end());
+  EXPECT_EQ(good.references, rated) << "each rated case once";
+  const auto& sle = find(r, "sle_positive_feedback");  // all three under L1's SLE designation
+  EXPECT_DOUBLE_EQ(sle.denominator, 3);
+  EXPECT_DOUBLE_EQ(sle.numerator, 2);
+}
+
 // "Increasing number of schools that self-refer": distinct schools, beside
 // the year before. A school user's own referral is a self-referral whatever
 // it says; naming another source is refused and opens nothing.
