@@ -149,6 +149,20 @@ class MemoryWatch {
   std::thread thread_;
 };
 
+// The cases of the mini region's schools, by id; throws when there are none.
+std::vector<std::int64_t> cases_of_region(s2s::workflow::Database& db, const std::string& region) {
+  std::vector<std::int64_t> ids;
+  auto c = db.acquire();
+  soci::rowset<long long> rows =
+      (c.session().prepare << "SELECT c.id FROM cases c JOIN schools s ON s.urn = c.school_urn"
+                              " JOIN la_mini_regions m ON m.la_code = s.la_code WHERE m.mini_region = :r"
+                              " ORDER BY c.id",
+       soci::use(region));
+  for (const auto id : rows) ids.push_back(id);
+  if (ids.empty()) throw std::runtime_error("the mini region " + region + " has no cases");
+  return ids;
+}
+
 std::string pgbench_reads(const Args& args, const std::string& folder, long cases) {
   // The reads behind one case's JSON: the case, its history, its open
   // deadlines and its deployments, each by the id of a case of the data set.
@@ -282,17 +296,8 @@ int main(int argc, char** argv) {
     // and history in one statement), so that the rest is the page's own work
     // (its model, the template and the layout). The lead's cases in rotation.
     {
-      std::vector<std::int64_t> ids;
-      {
-        auto c = db->acquire();
-        soci::rowset<long long> rows =
-            (c.session().prepare << "SELECT c.id FROM cases c JOIN schools s ON s.urn = c.school_urn"
-                                    " JOIN la_mini_regions m ON m.la_code = s.la_code WHERE m.mini_region = :r"
-                                    " ORDER BY c.id LIMIT 500",
-             soci::use(region));
-        for (const auto id : rows) ids.push_back(id);
-      }
-      if (ids.empty()) throw std::runtime_error("the mini region " + region + " has no cases");
+      auto ids = cases_of_region(*db, region);
+      if (ids.size() > 500) ids.resize(500);
       const auto session_token = lead.second.substr(lead.second.find('=') + 1);
       std::size_t next = 0;
       const auto reads = time_runs(500, [&] {
@@ -390,16 +395,7 @@ int main(int argc, char** argv) {
     const std::pair<std::string, std::string> bearer{"Authorization", "Bearer " + lead.first};
     const std::pair<std::string, std::string> cookie{"Cookie", lead.second};
     // The lead's own cases, spread over the data set (the scope check runs on each).
-    std::vector<std::int64_t> ids;
-    {
-      auto c = db->acquire();
-      soci::rowset<long long> rows =
-          (c.session().prepare << "SELECT c.id FROM cases c JOIN schools s ON s.urn = c.school_urn"
-                                  " JOIN la_mini_regions m ON m.la_code = s.la_code WHERE m.mini_region = :r"
-                                  " ORDER BY c.id",
-           soci::use(region));
-      for (const auto id : rows) ids.push_back(id);
-    }
+    auto ids = cases_of_region(*db, region);
     std::shuffle(ids.begin(), ids.end(), std::mt19937(7));
     if (ids.size() > 5000) ids.resize(5000);
     std::vector<std::string> json_paths, page_paths;

@@ -81,8 +81,15 @@ HistoryEntry history_from_row(const HistoryRow& r) {
   if (ec || !payload.is_object()) {
     throw DatabaseError("history entry " + std::to_string(r.sequence) + ": stored payload is not a JSON object");
   }
-  return HistoryEntry{r.sequence,      r.event,        r.from_state, r.to_state, r.actor, parse_stored_date(r.occurred_on),
-                      r.recorded_at,   std::move(payload.as_object()), r.timer_id};
+  return HistoryEntry{r.sequence,
+                      r.event,
+                      r.from_state,
+                      r.to_state,
+                      r.actor,
+                      parse_stored_date(r.occurred_on),
+                      r.recorded_at,
+                      std::move(payload.as_object()),
+                      r.timer_id};
 }
 
 struct Engine::Impl {

@@ -3,6 +3,7 @@
 #include "cases/matching.h"
 
 #include <gtest/gtest.h>
+#include <soci/soci.h>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -620,6 +621,34 @@ TEST_F(ScopeTest, ACaseViewIsTheCaseWithItsSchoolSupporterAndDeadlines) {
     EXPECT_FALSE(find_visible_case_view(*engine_, admin, key).has_value()) << key;
     EXPECT_FALSE(find_visible_case_view(*engine_, admin, key, CaseViewParts::with_history).has_value()) << key;
   }
+}
+
+// A stored history entry that is not a JSON object is the database's fault,
+// said as such (naming the entry), not a crash; the case's other reads, and
+// the connection, carry on.
+TEST_F(ScopeTest, AStoredHistoryEntryThatDoesNotParseIsADatabaseError) {
+  const auto admin = person("admin", "");
+  const Case c = deployed();
+  const long long id = c.id;
+  db_->transact([&](soci::session& sql) {
+    sql << "UPDATE case_history SET payload = '[1]' WHERE case_id = :id AND sequence = 1", soci::use(id);
+  });
+  try {
+    (void)find_visible_case_view(*engine_, admin, c.reference, CaseViewParts::with_history);
+    ADD_FAILURE() << "the page's view parsed a payload that is not an object";
+  } catch (const workflow::DatabaseError& e) {
+    EXPECT_NE(std::string(e.what()).find("history entry 1"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)engine_->history(c.id), workflow::DatabaseError);
+  const auto view = find_visible_case_view(*engine_, admin, c.reference);
+  ASSERT_TRUE(view.has_value()) << "the view without the history reads as before";
+  EXPECT_EQ(view->c.id, c.id);
+  db_->transact([&](soci::session& sql) {
+    sql << "UPDATE case_history SET payload = '{}' WHERE case_id = :id AND sequence = 1", soci::use(id);
+  });
+  const auto mended = find_visible_case_view(*engine_, admin, c.reference, CaseViewParts::with_history);
+  ASSERT_TRUE(mended.has_value() && mended->history.has_value());
+  EXPECT_EQ(mended->history->size(), engine_->history(c.id).size());
 }
 
 TEST_F(ScopeTest, CasesAreOpenedByTheirRolesForSchoolsInScope) {
