@@ -149,7 +149,11 @@ constexpr std::size_t kViewSchool = kViewCase + 12;
 constexpr std::size_t kViewSupporter = kViewSchool + 16;
 constexpr std::size_t kViewDeadline = kViewSupporter + 8;
 constexpr std::size_t kViewHistory = kViewDeadline + 8;  // with its history
-constexpr std::size_t kViewPart = kViewHistory + 9;      // 0: the case and a deadline; 1: a history entry
+constexpr std::size_t kViewActorName = kViewHistory + 9;  // the user its actor names, if any
+constexpr std::size_t kViewPart = kViewActorName + 1;    // 0: the case and a deadline; 1: a history entry
+
+// On SQLite, the characters of a history actor after "user:" up to its first space.
+std::string sqlite_actor_digits() { return "substr(h.actor, 6, instr(substr(h.actor, 6) || ' ', ' ') - 1)"; }
 
 std::string nulls(std::size_t count) {
   std::string out;
@@ -161,8 +165,10 @@ std::string nulls(std::size_t count) {
 // the case's columns repeated; none when the case does not exist). The case's
 // part is a subquery of at most one row, so the school's need is decided once
 // rather than once per deadline. With `history`, a row for each history entry
-// follows, its other columns NULL: what a case's page shows, in one statement.
-std::string case_view_sql(const std::string& where, bool history) {
+// follows, its other columns NULL, with the name of the user its actor names
+// ("user:ID EMAIL", as users_of_actors reads them): what a case's page shows,
+// in one statement.
+std::string case_view_sql(const std::string& where, bool history, workflow::Backend backend) {
   const std::string the_case = "SELECT c.id AS view_case, " + workflow::case_columns_sql("c") + ", " +
                                school_columns_sql() + ", " + supporter_columns_sql() +
                                " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn"
@@ -174,11 +180,21 @@ std::string case_view_sql(const std::string& where, bool history) {
   }
   // A UNION orders by its columns' positions (1-based): the part, then the
   // deadline's id, then the entry's sequence.
-  return "WITH v AS (" + the_case + ") SELECT v.*, " + workflow::deadline_columns_sql("dl") + ", " + nulls(9) +
+  // The actor's user id: the digits after "user:", up to a space or the end
+  // (at most 18, so that they fit); NULL for any other actor.
+  const std::string user_id =
+      backend == workflow::Backend::postgresql
+          ? "CASE WHEN h.actor ~ '^user:[0-9]{1,18}( |$)' THEN CAST(split_part(substr(h.actor, 6), ' ', 1) AS BIGINT)"
+            " END"
+          : "CASE WHEN substr(h.actor, 1, 5) = 'user:' AND length(" + sqlite_actor_digits() +
+                ") BETWEEN 1 AND 18 AND " + sqlite_actor_digits() + " NOT GLOB '*[^0-9]*' THEN CAST(" +
+                sqlite_actor_digits() + " AS INTEGER) END";
+  return "WITH v AS (" + the_case + ") SELECT v.*, " + workflow::deadline_columns_sql("dl") + ", " + nulls(10) +
          ", 0 FROM v LEFT JOIN deadlines dl ON dl.case_id = v.view_case"
          " UNION ALL SELECT " +
          nulls(kViewHistory) + ", " + workflow::history_columns_sql("h") +
-         ", 1 FROM case_history h WHERE h.case_id = (SELECT view_case FROM v)"
+         ", u.name, 1 FROM case_history h LEFT JOIN users u ON u.id = " + user_id +
+         " WHERE h.case_id = (SELECT view_case FROM v)"
          " ORDER BY " +
          std::to_string(kViewPart + 1) + ", " + std::to_string(kViewDeadline + 1) + ", " +
          std::to_string(kViewHistory + 1);
@@ -190,9 +206,9 @@ std::string case_view_sql(const std::string& where, bool history) {
 // its first GET.
 template <bool History>
 struct CaseViewStatements {
-  explicit CaseViewStatements(soci::session& sql)
-      : by_id((sql.prepare << case_view_sql("c.id = :id", History), soci::use(id), soci::into(id_row))),
-        by_reference((sql.prepare << case_view_sql("c.reference = :reference", History), soci::use(reference),
+  CaseViewStatements(soci::session& sql, workflow::Backend backend)
+      : by_id((sql.prepare << case_view_sql("c.id = :id", History, backend), soci::use(id), soci::into(id_row))),
+        by_reference((sql.prepare << case_view_sql("c.reference = :reference", History, backend), soci::use(reference),
                       soci::into(reference_row))) {}
   long long id = 0;
   std::string reference;
@@ -215,10 +231,16 @@ std::optional<CaseView> read_view(soci::statement& statement, const soci::row& r
   out.supporter = supporter_at(row, kViewSupporter);
   std::vector<workflow::DeadlineRow> deadlines;
   std::vector<workflow::HistoryRow> entries;
+  std::map<std::string, std::string> names;
   do {
     if (auto deadline = workflow::deadline_row_at(row, kViewDeadline)) deadlines.push_back(std::move(*deadline));
     if (history) {
-      if (auto entry = workflow::history_row_at(row, kViewHistory)) entries.push_back(std::move(*entry));
+      if (auto entry = workflow::history_row_at(row, kViewHistory)) {
+        if (row.get_indicator(kViewActorName) != soci::i_null) {
+          names.emplace(entry->actor, workflow::row_text(row, kViewActorName));
+        }
+        entries.push_back(std::move(*entry));
+      }
     }
   } while (statement.fetch());
   for (const auto& deadline : deadlines) {
@@ -229,6 +251,7 @@ std::optional<CaseView> read_view(soci::statement& statement, const soci::row& r
     out.history.emplace();
     out.history->reserve(entries.size());
     for (const auto& entry : entries) out.history->push_back(workflow::history_from_row(entry));
+    out.user_names = std::move(names);
   }
   out.c = known ? std::move(*known) : workflow::case_from_row(case_row);
   return out;
@@ -238,7 +261,8 @@ template <bool History>
 std::optional<CaseView> read_view_with(workflow::Database::Connection& connection, const workflow::CaseKey& key,
                                        std::optional<workflow::Case> known) {
   using Statements = CaseViewStatements<History>;
-  auto& st = connection.local<Statements>([](soci::session& sql) { return std::make_unique<Statements>(sql); });
+  auto& st = connection.local<Statements>(
+      [backend = connection.backend()](soci::session& sql) { return std::make_unique<Statements>(sql, backend); });
   if (key.id != 0) {
     st.id = key.id;
     return read_view(st.by_id, st.id_row, History, std::move(known));

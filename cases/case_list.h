@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -87,6 +88,7 @@ struct CaseView {
   std::optional<Supporter> supporter;
   std::vector<workflow::Deadline> deadlines;
   std::optional<std::vector<workflow::HistoryEntry>> history;  // read with_history only: oldest first
+  std::map<std::string, std::string> user_names;  // with_history: by actor, the users its history names
 };
 // What a view reads beside the case: its school, supporter and deadlines
 // (the JSON), and with_history its history too (its page), still in one statement.

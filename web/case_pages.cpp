@@ -69,15 +69,17 @@ class Names {
   Names(workflow::Database& db, const std::vector<workflow::HistoryEntry>& history) {
     std::set<std::string> actors;
     for (const auto& h : history) actors.insert(h.actor);
-    users_ = cases::users_of_actors(db, actors);
+    for (auto& [actor, user] : cases::users_of_actors(db, actors)) names_.emplace(actor, std::move(user.name));
   }
+  // The names a case's view read with its history (CaseView::user_names).
+  explicit Names(std::map<std::string, std::string> names) : names_(std::move(names)) {}
   std::string of(const std::string& actor) const {
-    if (const auto found = users_.find(actor); found != users_.end()) return found->second.name;
+    if (const auto found = names_.find(actor); found != names_.end()) return found->second;
     return actor.starts_with("user:") ? "A former user" : "s2s (automatically)";
   }
 
  private:
-  std::map<std::string, cases::User> users_;
+  std::map<std::string, std::string> names_;  // by actor
 };
 
 Case visible_case_or_404(PageContext& ctx) {
@@ -424,8 +426,8 @@ json::object case_model(PageContext& ctx, cases::CaseView& view) {
 
   // The timeline, newest first.
   json::array timeline;
-  auto& history = view.history.value();  // read with it
-  const Names names(*ctx.app.db, history);
+  auto& history = view.history.value();  // read with it, and its users' names
+  const Names names(std::move(view.user_names));
   const auto* kind = ctx.app.engine->kinds().find(c.kind);
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     cases::redact_history_payload(ctx.actor, it->event, it->payload);

@@ -13,6 +13,7 @@
 #include "cases/gias_import.h"
 #include "cases/kinds.h"
 #include "cases/providers.h"
+#include "cases/users.h"
 #include "tests/support/test_clock.h"
 #include "tests/support/test_database.h"
 #include "workflow/errors.h"
@@ -621,6 +622,53 @@ TEST_F(ScopeTest, ACaseViewIsTheCaseWithItsSchoolSupporterAndDeadlines) {
     EXPECT_FALSE(find_visible_case_view(*engine_, admin, key).has_value()) << key;
     EXPECT_FALSE(find_visible_case_view(*engine_, admin, key, CaseViewParts::with_history).has_value()) << key;
   }
+}
+
+// A page's view names the users its history's actors name ("user:ID EMAIL")
+// exactly as users_of_actors does, in the same statement: a revoked user
+// still by name, and nothing for an id that is gone, malformed or too long.
+TEST_F(ScopeTest, APagesViewNamesTheUsersItsHistoryNamesAsUsersOfActorsDoes) {
+  const auto admin = person("admin", "");
+  const Case c = deployed();
+  const auto amy = add_user(*db_, "Amy Lead", "amy@example.org", "lead", "mini_region:Northamptonshire");
+  const auto head = add_user(*db_, "Head", "head@school.example", "school", "school:300001");
+  (void)revoke_tokens(*db_, "head@school.example");
+  const std::string amy_id = std::to_string(amy.user.id);
+  const std::vector<std::string> actors{actor_of(amy.user).name,
+                                        "user:" + amy_id,
+                                        actor_of(head.user).name,
+                                        "user:999999 gone@example.org",
+                                        "user:",
+                                        "user:12abc",
+                                        "user:-1",
+                                        "USER:" + amy_id,
+                                        "user:" + amy_id + "x y",
+                                        "user:99999999999999999999 big",
+                                        "s2s",
+                                        "cli:admin"};
+  const long long id = c.id;
+  db_->transact([&](soci::session& sql) {
+    int sequence = 100;
+    for (const auto& actor : actors) {
+      sql << "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on,"
+             " recorded_at, payload, timer_id) SELECT case_id, :sequence, event, from_state, to_state, :actor,"
+             " occurred_on, recorded_at, payload, NULL FROM case_history WHERE case_id = :id AND sequence = 1",
+          soci::use(sequence), soci::use(actor), soci::use(id);
+      ++sequence;
+    }
+  });
+  const auto page = find_visible_case_view(*engine_, admin, c.reference, CaseViewParts::with_history);
+  ASSERT_TRUE(page.has_value() && page->history.has_value());
+  EXPECT_EQ(page->history->size(), engine_->history(c.id).size());
+  std::map<std::string, std::string> expected;
+  for (const auto& [actor, user] : users_of_actors(*db_, {actors.begin(), actors.end()})) {
+    expected.emplace(actor, user.name);
+  }
+  EXPECT_EQ(expected.size(), 3u) << "Amy by her actor's name and bare, and the revoked head";
+  EXPECT_EQ(page->user_names, expected);
+  EXPECT_EQ(page->user_names.at("user:" + amy_id), "Amy Lead");
+  EXPECT_EQ(page->user_names.at(actor_of(head.user).name), "Head");
+  EXPECT_TRUE(find_visible_case_view(*engine_, admin, c.reference)->user_names.empty()) << "the JSON's view reads none";
 }
 
 // A stored history entry that is not a JSON object is the database's fault,
