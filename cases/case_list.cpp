@@ -178,8 +178,6 @@ std::string case_view_sql(const std::string& where, bool history, workflow::Back
     return "SELECT v.*, " + workflow::deadline_columns_sql("dl") + " FROM (" + the_case +
            ") v LEFT JOIN deadlines dl ON dl.case_id = v.view_case ORDER BY dl.id";
   }
-  // A UNION orders by its columns' positions (1-based): the part, then the
-  // deadline's id, then the entry's sequence.
   // The actor's user id: the digits after "user:", up to a space or the end
   // (at most 18, so that they fit); NULL for any other actor.
   const std::string user_id =
@@ -189,7 +187,9 @@ std::string case_view_sql(const std::string& where, bool history, workflow::Back
           : "CASE WHEN substr(h.actor, 1, 5) = 'user:' AND length(" + sqlite_actor_digits() +
                 ") BETWEEN 1 AND 18 AND " + sqlite_actor_digits() + " NOT GLOB '*[^0-9]*' THEN CAST(" +
                 sqlite_actor_digits() + " AS INTEGER) END";
-  return "WITH v AS (" + the_case + ") SELECT v.*, " + workflow::deadline_columns_sql("dl") + ", " + nulls(10) +
+  // A UNION orders by its columns' positions (1-based): the part, then the
+  // deadline's id, then the entry's sequence.
+  return "WITH v AS (" + the_case + ") SELECT v.*, " + workflow::deadline_columns_sql("dl") + ", " + nulls(kViewPart - kViewHistory) +
          ", 0 FROM v LEFT JOIN deadlines dl ON dl.case_id = v.view_case"
          " UNION ALL SELECT " +
          nulls(kViewHistory) + ", " + workflow::history_columns_sql("h") +

@@ -628,11 +628,6 @@ std::vector<DeploymentDay> recorded_days(const workflow::Case& c) {
   std::vector<DeploymentDay> out;
   const auto* entries = c.data.if_contains("day_entries");
   if (entries == nullptr || !entries->is_array()) return out;
-  const auto integer = [](const boost::json::object& o, std::string_view key) -> std::optional<int> {
-    const auto* v = o.if_contains(key);
-    if (v == nullptr || !v->is_number()) return std::nullopt;
-    return static_cast<int>(v->to_number<double>());
-  };
   const auto text = [](const boost::json::object& o, std::string_view key) {
     const auto* v = o.if_contains(key);
     return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
@@ -641,12 +636,11 @@ std::vector<DeploymentDay> recorded_days(const workflow::Case& c) {
     if (!e.is_object()) continue;
     const auto& entry = e.get_object();
     DeploymentDay d;
-    d.entry = integer(entry, "entry").value_or(0);
+    d.entry = static_cast<int>(entry_field(e, "entry"));
     d.day = text(entry, "date");
-    const auto* days = entry.if_contains("days");
-    d.days = days != nullptr && days->is_number() ? days->to_number<double>() : 0;
+    d.days = number_of(entry.if_contains("days"));
     d.activity = text(entry, "activity");
-    d.corrects = integer(entry, "corrects");
+    if (const auto corrects = entry_field(e, "corrects"); corrects != 0) d.corrects = static_cast<int>(corrects);
     out.push_back(std::move(d));
   }
   mark_corrections(out);

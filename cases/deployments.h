@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -82,6 +83,22 @@ struct DeploymentDay {
   std::optional<int> corrects;      // the entry this one corrects
   std::optional<int> corrected_by;  // set when a later entry corrects this one: no longer in force
 };
+
+// A JSON number (integer or not) as a double; 0 for anything else.
+inline double number_of(const boost::json::value* value) {
+  if (value == nullptr) return 0;
+  if (value->is_double()) return value->get_double();
+  if (value->is_int64()) return static_cast<double>(value->get_int64());
+  if (value->is_uint64()) return static_cast<double>(value->get_uint64());
+  return 0;
+}
+
+// A day entry's integer field (cases/kind_support.h): its number, the one it
+// corrects; 0 when absent.
+inline std::int64_t entry_field(const boost::json::value& entry, std::string_view key) {
+  const auto* value = entry.as_object().if_contains(key);
+  return value != nullptr && value->is_int64() ? value->get_int64() : 0;
+}
 
 // Every day entry of a case, in order, corrected ones included.
 [[nodiscard]] std::vector<DeploymentDay> deployment_days(workflow::Database& db, std::int64_t case_id);

@@ -124,15 +124,6 @@ inline std::string payload_string(const EventContext& ctx, std::string_view key)
   return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string();
 }
 
-// A JSON number (integer or not) as a double; 0 for anything else.
-inline double number_of(const boost::json::value* value) {
-  if (value == nullptr) return 0;
-  if (value->is_double()) return value->get_double();
-  if (value->is_int64()) return static_cast<double>(value->get_int64());
-  if (value->is_uint64()) return static_cast<double>(value->get_uint64());
-  return 0;
-}
-
 // The payload's numeric field, or 0 when absent.
 inline double payload_number(const EventContext& ctx, std::string_view key) {
   return number_of(ctx.payload().if_contains(key));
@@ -176,11 +167,6 @@ inline void record_source(EventContext& ctx) {
 inline const boost::json::array* day_entries(EventContext& ctx) {
   const auto* entries = ctx.data().if_contains("day_entries");
   return entries != nullptr && entries->is_array() ? &entries->get_array() : nullptr;
-}
-
-inline std::int64_t entry_field(const boost::json::value& entry, std::string_view key) {
-  const auto* value = entry.as_object().if_contains(key);
-  return value != nullptr && value->is_int64() ? value->get_int64() : 0;
 }
 
 // The entry numbers some later entry corrects: no longer in force.
