@@ -269,12 +269,14 @@ struct School {
 struct Authority {
   int code = 0;
   std::string name, mini_region;
+  std::string officer;  // its LA officer, as the history names a user
 };
 struct Leader {
   std::int64_t id = 0;
   std::string name;
   std::int64_t designation = 0;
-  int offered = 0;  // half-days a year
+  int offered = 0;      // half-days a year
+  std::string as_user;  // as the history names a user
 };
 
 constexpr const char* kRegions[] = {"North East", "North West", "Yorkshire", "West Midlands",
@@ -302,7 +304,7 @@ class Generator {
     capacity();
     if (backend_ == Backend::postgresql) {
       for (const char* table : {"cases", "deadlines", "timers", "alliances", "system_leaders", "designations",
-                                "deployments", "deployment_days", "audit_log"}) {
+                                "deployments", "deployment_days", "audit_log", "users"}) {
         sql_ << fmt::format("SELECT setval(pg_get_serial_sequence('{0}', 'id'), (SELECT max(id) FROM {0}))", table);
       }
     }
@@ -319,7 +321,7 @@ class Generator {
     // each region; made-up ones beyond those when the shape asks for more.
     soci::rowset<soci::row> known = (sql_.prepare << "SELECT la_code, mini_region FROM la_mini_regions ORDER BY la_code");
     for (const auto& r : known) {
-      authorities_.push_back({static_cast<int>(workflow::row_integer(r, 0)), workflow::row_text(r, 1), workflow::row_text(r, 1)});
+      authorities_.push_back({static_cast<int>(workflow::row_integer(r, 0)), workflow::row_text(r, 1), workflow::row_text(r, 1), {}});
     }
     {
       Inserter mini(sql_, "la_mini_regions", "la_code, mini_region");
@@ -332,13 +334,13 @@ class Generator {
         const int code = static_cast<int>(workflow::row_integer(r, 0));
         const std::string region = workflow::row_text(r, 2);
         const std::string mini_region = fmt::format("{} {}", region, 1 + in_region[region]++ / 4);
-        authorities_.push_back({code, workflow::row_text(r, 1), mini_region});
+        authorities_.push_back({code, workflow::row_text(r, 1), mini_region, {}});
         mini.row(fmt::format("{}, {}", code, quote(mini_region)));
       }
       for (int i = 0; static_cast<int>(authorities_.size()) < shape_.local_authorities; ++i) {
         const int code = 1000 + i;
         const std::string region = fmt::format("{} {}", kRegions[i / 4 % 8], 1 + i / 32);
-        authorities_.push_back({code, fmt::format("Authority {}", code), region});
+        authorities_.push_back({code, fmt::format("Authority {}", code), region, {}});
         mini.row(fmt::format("{}, {}", code, quote(region)));
       }
     }
@@ -402,7 +404,7 @@ class Generator {
       std::int64_t designation = 0;
       for (int i = 1; i <= shape_.system_leaders; ++i) {
         const auto home = static_cast<std::size_t>(pick(static_cast<int>(schools_.size())));
-        Leader l{i, fmt::format("Leader {}", i), ++designation, 20 + 4 * pick(11)};
+        Leader l{i, fmt::format("Leader {}", i), ++designation, 20 + 4 * pick(11), {}};
         leaders.row(fmt::format("{}, {}, {}, {}, {}, '2019-09-01T10:00:00.000000Z'", i, quote(l.name),
                                 quote(fmt::format("leader{}@national.example.org", i)), schools_[home].urn,
                                 alliance_of_[home] != 0 ? std::to_string(alliance_of_[home]) : "NULL"));
@@ -422,6 +424,35 @@ class Generator {
     }
     log_ << fmt::format("  {} alliances, {} system leaders, {} designations\n", shape_.alliances, leaders_.size(),
                         designations_);
+    users();
+  }
+
+  // The people who use s2s: a lead for each mini region, an officer for each
+  // authority, and each system leader. The history names them as the engine
+  // names a user ("user:ID EMAIL"), so that a case's page reads their names
+  // with its history, as a deployment's pages do.
+  void users() {
+    Inserter users(sql_, "users", "id, name, email, role, scope_kind, scope_value, created_at");
+    std::int64_t id = 0;
+    const auto add = [&](const std::string& name, const std::string& email, std::string_view role,
+                         std::string_view scope_kind, const std::string& scope_value) {
+      users.row(fmt::format("{}, {}, {}, {}, {}, {}, '2019-09-01T10:00:00.000000Z'", ++id, quote(name), quote(email), quote(role),
+                            quote(scope_kind), quote(scope_value)));
+      return fmt::format("user:{} {}", id, email);
+    };
+    for (auto& a : authorities_) {
+      if (!lead_of_region_.contains(a.mini_region)) {
+        const auto email = fmt::format("lead.{}@national.example.org", lead_of_region_.size() + 1);
+        lead_of_region_[a.mini_region] = add("Lead of " + a.mini_region, email, "lead", "mini_region", a.mini_region);
+      }
+      a.officer = add("Officer of " + a.name, fmt::format("officer.{}@national.example.org", a.code), "la_officer",
+                      "la", std::to_string(a.code));
+    }
+    for (auto& l : leaders_) {
+      l.as_user = add(l.name, fmt::format("leader{}@national.example.org", l.id), "system_leader", "system_leader",
+                      std::to_string(l.id));
+    }
+    log_ << fmt::format("  {} users\n", id);
   }
 
   // A school for a case: half the cases go to schools graded 3 or 4.
@@ -486,11 +517,17 @@ class Generator {
     }
     return v;
   }
+  // The demo's lead, LA officer and system leaders become the users of the
+  // copy's school's mini region and authority, and its national leaders;
+  // other actors ("the school", "system") stay as they are.
   std::string actor(const std::string& name, Copy& copy, std::size_t school) {
+    const auto& authority = authorities_[static_cast<std::size_t>(schools_[school].la)];
+    if (name == cases::kDemoLead) return lead_of_region_.at(authority.mini_region);
+    if (name == cases::kDemoLaOfficer) return authority.officer;
     const auto found = demo_actor_.find(name);
     if (found == demo_actor_.end()) return name;
     const auto id = leader_id(copy, found->second, school);
-    return leaders_[static_cast<std::size_t>(id - 1)].name + " (system leader)";
+    return leaders_[static_cast<std::size_t>(id - 1)].as_user;
   }
 
   void cases() {
@@ -753,6 +790,7 @@ class Generator {
   std::vector<int> alliance_of_;
   std::vector<Leader> leaders_;
   std::map<std::string, std::vector<std::size_t>> leaders_by_region_;
+  std::map<std::string, std::string> lead_of_region_;  // mini region -> its lead, as the history names a user
   std::int64_t designations_ = 0;
   Totals totals_;
   NationalData out_;
@@ -803,8 +841,10 @@ NationalShape NationalShape::england(double scale) {
 }
 
 std::string NationalShape::describe() const {
-  return fmt::format("schools={} las={} alliances={} leaders={} cases_per_year={} years={} days={}", schools,
-                     local_authorities, alliances, system_leaders, cases_per_year, years, day_entries);
+  // "actors=users": the history names users of s2s, as a deployment's does
+  // (data sets written before it named people in words).
+  return fmt::format("schools={} las={} alliances={} leaders={} cases_per_year={} years={} days={} actors=users",
+                     schools, local_authorities, alliances, system_leaders, cases_per_year, years, day_entries);
 }
 
 NationalData national_data(Database& db, const NationalShape& shape, std::ostream& log) {

@@ -27,8 +27,8 @@ std::string_view demo_schools() {
 }
 
 // Who does what in the demo, as the history will show them.
-constexpr const char* kLead = "Amy Cole (lead, Derbyshire)";
-constexpr const char* kLaOfficer = "Raj Patel (LA officer)";
+constexpr const char* kLead = kDemoLead;
+constexpr const char* kLaOfficer = kDemoLaOfficer;
 constexpr const char* kSchool = "the school";
 
 class Demo {

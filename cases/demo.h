@@ -21,6 +21,11 @@ struct DemoData {
   std::int64_t deployed_system_leader = 0;  // the system leader deployed there
 };
 
+// Who does what in the demo, as its history names them (the system leaders
+// by name and "(system leader)").
+inline constexpr const char* kDemoLead = "Amy Cole (lead, Derbyshire)";
+inline constexpr const char* kDemoLaOfficer = "Raj Patel (LA officer)";
+
 // Loads the demo into a migrated database that has no cases yet; throws
 // workflow::Refused (nothing loaded) when it has some. Not one transaction: a
 // failure part way leaves what was loaded, and a new database is the cure.

@@ -394,8 +394,8 @@ json::object case_model(PageContext& ctx, cases::CaseView& view) {
                                 {"corrected_by", d.corrected_by ? json::value(std::to_string(*d.corrected_by)) : nullptr},
                                 {"corrects", d.corrects ? json::value(std::to_string(*d.corrects)) : nullptr}});
   }
-  model["days"] = days;
   model["has_days"] = !days.empty();
+  model["days"] = std::move(days);
   model["days_in_force"] = workflow::number_text(in_force);
 
   // Deadlines, with their computation in words.
@@ -421,8 +421,8 @@ json::object case_model(PageContext& ctx, cases::CaseView& view) {
                                      {"days", days_text(left, late)},
                                      {"computation", computation_text(d.computation)}});
   }
-  model["deadlines"] = deadlines;
   model["has_deadlines"] = !deadlines.empty();
+  model["deadlines"] = std::move(deadlines);
 
   // The timeline, newest first.
   json::array timeline;
@@ -443,9 +443,9 @@ json::object case_model(PageContext& ctx, cases::CaseView& view) {
                                     {"who", names.of(it->actor)},
                                     {"on", long_date(it->occurred_on)},
                                     {"has_fields", !fields.empty()},
-                                    {"fields", fields}});
+                                    {"fields", std::move(fields)}});
   }
-  model["timeline"] = timeline;
+  model["timeline"] = std::move(timeline);
 
   model["actions"] = action_links(c.reference, cases::actions_for(*ctx.app.engine, c, role));
   model["has_actions"] = !model["actions"].as_array().empty();

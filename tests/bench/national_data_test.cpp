@@ -4,12 +4,16 @@
 #include "bench/national_data.h"
 
 #include <gtest/gtest.h>
+#include <soci/soci.h>
 
+#include <set>
 #include <sstream>
+#include <string>
 
 #include "cases/kinds.h"
 #include "cases/kpis.h"
 #include "cases/providers.h"
+#include "cases/users.h"
 #include "tests/support/test_database.h"
 #include "workflow/calendar.h"
 #include "workflow/date.h"
@@ -68,6 +72,27 @@ TEST_F(NationalDataTest, ASmallEnglandAddsUpAsTheEngineWouldHaveWrittenItAndIsWr
   // A case closed, declined or withdrawn has no timer waiting.
   EXPECT_EQ(count("SELECT count(*) FROM timers t JOIN cases c ON c.id = t.case_id"
                   " WHERE t.status = 'pending' AND c.phase IN ('closed', 'declined', 'withdrawn')"),
+            0);
+
+  // The history names the lead, the LA officers and the system leaders as the
+  // engine names users, each of them a user with that email; "the school"
+  // and "system" stay words.
+  std::set<std::string> actors;
+  {
+    auto connection = db_->acquire();
+    soci::rowset<std::string> rows =
+        (connection.session().prepare << "SELECT DISTINCT actor FROM case_history WHERE actor LIKE 'user:%'");
+    for (const auto& actor : rows) actors.insert(actor);
+  }
+  EXPECT_GT(actors.size(), 10u);
+  const auto named = cases::users_of_actors(*db_, actors);
+  EXPECT_EQ(named.size(), actors.size());
+  for (const auto& [actor, user] : named) EXPECT_TRUE(actor.ends_with(" " + user.email)) << actor;
+  std::set<std::string> roles;
+  for (const auto& [actor, user] : named) roles.insert(user.role);
+  EXPECT_EQ(roles, (std::set<std::string>{"la_officer", "lead", "system_leader"}));
+  EXPECT_EQ(count("SELECT count(*) FROM case_history WHERE actor LIKE '%(lead, Derbyshire)' OR actor LIKE"
+                  " '%(system leader)' OR actor LIKE '%(LA officer)'"),
             0);
 
   // The engine reads the cases as its own, and a new case takes the next reference.
