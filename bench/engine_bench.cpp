@@ -1,7 +1,7 @@
 // Events per second applied through the engine on PostgreSQL, beside pgbench
 // running the same SQL statements as one transaction per event, in one run.
 //
-//   engine_bench --db postgresql://... [--seconds 5] [--rounds 3] [--clients 1,8,32] [--pgbench /usr/bin/pgbench]
+//   engine_bench --db postgresql://... [--seconds 5] [--rounds 5] [--clients 1,8,32] [--pgbench /usr/bin/pgbench]
 //                [--gias ROWS] [--timers N] [--timer-workers N] [--job-queues DIR] [--providers N]
 //
 // The event is record_impact on a support request in evaluation: the engine
@@ -45,7 +45,7 @@ using Clock = std::chrono::steady_clock;
 struct Args {
   std::string db;
   int seconds = 5;
-  int rounds = 3;  // engine and pgbench in turn, each figure the median
+  int rounds = 5;  // engine and pgbench in turn, each figure the median
   std::vector<int> clients{1, 8, 32};
   std::string pgbench = "pgbench";
   int timers = 0;         // also time firing this many due timers (0: skip)
@@ -469,21 +469,33 @@ int main(int argc, char** argv) {
     // Two baselines: pgbench with a thread per client, as the engine's callers
     // are (the ratio that isolates the engine's own cost), and pgbench
     // multiplexing clients on at most 4 threads (the most it gets from 2 cores).
-    // The three take turns, --rounds times, and each figure is the median of
-    // its rounds: a shared machine's speed drifts over a minute, and a drift
-    // lands on all three rather than on whichever ran last.
+    // The three take turns, --rounds times, each round starting with the next
+    // of them; each rate is the median of its rounds, and each ratio the
+    // median of the rounds' own ratios: a shared machine's speed drifts over a
+    // minute, and a drift then lands on the figures it is compared with, not
+    // on whichever ran last.
     std::printf("record_impact events/s on PostgreSQL, %d s each, one case per client, median of %d rounds\n",
                 args.seconds, args.rounds);
     std::printf("%8s %10s %16s %8s %16s %8s\n", "clients", "engine", "pgbench -j N", "ratio", "pgbench -j 4", "ratio");
     for (int clients : args.clients) {
-      std::vector<double> ours, same_threads, multiplexed;
+      std::vector<double> ours, same_threads, multiplexed, to_same, to_multiplexed;
       for (int round = 0; round < args.rounds; ++round) {
-        ours.push_back(run_engine(engine, ids, clients, args.seconds));
-        same_threads.push_back(run_pgbench(args, script_path, clients, clients));
-        multiplexed.push_back(run_pgbench(args, script_path, clients, std::min(clients, 4)));
+        double e = 0, p = 0, m = 0;
+        for (int turn = 0; turn < 3; ++turn) {
+          switch ((round + turn) % 3) {
+            case 0: e = run_engine(engine, ids, clients, args.seconds); break;
+            case 1: p = run_pgbench(args, script_path, clients, clients); break;
+            default: m = run_pgbench(args, script_path, clients, std::min(clients, 4)); break;
+          }
+        }
+        ours.push_back(e);
+        same_threads.push_back(p);
+        multiplexed.push_back(m);
+        to_same.push_back(e / p);
+        to_multiplexed.push_back(e / m);
       }
-      const double e = median(ours), p = median(same_threads), m = median(multiplexed);
-      std::printf("%8d %10.0f %16.0f %8.2f %16.0f %8.2f\n", clients, e, p, e / p, m, e / m);
+      std::printf("%8d %10.0f %16.0f %8.2f %16.0f %8.2f\n", clients, median(ours), median(same_threads),
+                  median(to_same), median(multiplexed), median(to_multiplexed));
       std::fflush(stdout);
     }
     std::remove(script_path.c_str());
