@@ -150,7 +150,8 @@ constexpr std::size_t kViewSupporter = kViewSchool + 16;
 constexpr std::size_t kViewDeadline = kViewSupporter + 8;
 constexpr std::size_t kViewHistory = kViewDeadline + 8;  // with its history
 constexpr std::size_t kViewActorName = kViewHistory + 9;  // the user its actor names, if any
-constexpr std::size_t kViewPart = kViewActorName + 1;    // 0: the case and a deadline; 1: a history entry
+constexpr std::size_t kViewPart = kViewActorName + 1;    // 0: the case and a deadline; 1: a history entry; 2: the session
+constexpr std::size_t kViewSession = kViewPart + 1;      // with the session: SessionQuery's columns
 
 // On SQLite, the characters of a history actor after "user:" up to its first space.
 std::string sqlite_actor_digits() { return "substr(h.actor, 6, instr(substr(h.actor, 6) || ' ', ' ') - 1)"; }
@@ -167,8 +168,10 @@ std::string nulls(std::size_t count) {
 // rather than once per deadline. With `history`, a row for each history entry
 // follows, its other columns NULL, with the name of the user its actor names
 // ("user:ID EMAIL", as users_of_actors reads them): what a case's page shows,
-// in one statement.
-std::string case_view_sql(const std::string& where, bool history, workflow::Backend backend) {
+// in one statement. With `session` too, a last row holds the session
+// SessionQuery looks up, if live, its columns NULL in the other rows: the
+// case's page for the person whose session it is.
+std::string case_view_sql(const std::string& where, bool history, workflow::Backend backend, bool session = false) {
   const std::string the_case = "SELECT c.id AS view_case, " + workflow::case_columns_sql("c") + ", " +
                                school_columns_sql() + ", " + supporter_columns_sql() +
                                " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn"
@@ -189,12 +192,18 @@ std::string case_view_sql(const std::string& where, bool history, workflow::Back
                 sqlite_actor_digits() + " AS INTEGER) END";
   // A UNION orders by its columns' positions (1-based): the part, then the
   // deadline's id, then the entry's sequence.
+  // The session's columns are typed NULLs in the case's parts, so that
+  // PostgreSQL matches each with the session part's column.
+  const std::string no_session = session ? ", " + SessionQuery::null_columns() : std::string();
+  const std::string session_part = session ? " UNION ALL SELECT " + nulls(kViewPart) + ", 2, " +
+                                                 SessionQuery::columns() + SessionQuery::from_where()
+                                           : std::string();
   return "WITH v AS (" + the_case + ") SELECT v.*, " + workflow::deadline_columns_sql("dl") + ", " + nulls(kViewPart - kViewHistory) +
-         ", 0 FROM v LEFT JOIN deadlines dl ON dl.case_id = v.view_case"
+         ", 0" + no_session + " FROM v LEFT JOIN deadlines dl ON dl.case_id = v.view_case"
          " UNION ALL SELECT " +
          nulls(kViewHistory) + ", " + workflow::history_columns_sql("h") +
-         ", u.name, 1 FROM case_history h LEFT JOIN users u ON u.id = " + user_id +
-         " WHERE h.case_id = (SELECT view_case FROM v)"
+         ", u.name, 1" + no_session + " FROM case_history h LEFT JOIN users u ON u.id = " + user_id +
+         " WHERE h.case_id = (SELECT view_case FROM v)" + session_part +
          " ORDER BY " +
          std::to_string(kViewPart + 1) + ", " + std::to_string(kViewDeadline + 1) + ", " +
          std::to_string(kViewHistory + 1);
@@ -218,21 +227,50 @@ struct CaseViewStatements {
   soci::statement by_reference;
 };
 
+// A case's page with the session of the person reading it (by_id and
+// by_reference bind the key, then the session's four values).
+struct CasePageStatements {
+  CasePageStatements(soci::session& sql, workflow::Backend backend)
+      : by_id((sql.prepare << case_view_sql("c.id = :id", true, backend, true), soci::use(id),
+               soci::use(session.touch_before), soci::use(session.hash), soci::use(session.idle_since),
+               soci::use(session.born_since), soci::into(id_row))),
+        by_reference((sql.prepare << case_view_sql("c.reference = :reference", true, backend, true),
+                      soci::use(reference), soci::use(session.touch_before), soci::use(session.hash),
+                      soci::use(session.idle_since), soci::use(session.born_since), soci::into(reference_row))) {}
+  long long id = 0;
+  std::string reference;
+  SessionQuery session;
+  soci::row id_row;
+  soci::row reference_row;
+  soci::statement by_id;
+  soci::statement by_reference;
+};
+
 // Reads the view through `statement`, fetching every row before parsing any
 // (so that SQLite's statement is done, and holds no transaction open, even
 // when a stored value does not parse). `known`: the case itself, as the
-// caller has it already, which is then not parsed again.
+// caller has it already, which is then not parsed again. With `session`,
+// the statement's session row (if any) is read into `found`; the view is
+// nullopt when the case does not exist, whatever the session.
 std::optional<CaseView> read_view(soci::statement& statement, const soci::row& row, bool history,
-                                  std::optional<workflow::Case> known) {
+                                  std::optional<workflow::Case> known, SessionQuery* session = nullptr,
+                                  std::optional<Session>* found = nullptr) {
   if (!statement.execute(true)) return std::nullopt;
   CaseView out;
-  workflow::CaseRow case_row = workflow::case_row_at(row, kViewCase);
-  if (row.get_indicator(kViewSchool) != soci::i_null) out.school = school_at(row, kViewSchool);
-  out.supporter = supporter_at(row, kViewSupporter);
+  std::optional<workflow::CaseRow> case_row;
   std::vector<workflow::DeadlineRow> deadlines;
   std::vector<workflow::HistoryRow> entries;
   std::map<std::string, std::string> names;
   do {
+    if (session != nullptr && row.get_indicator(kViewSession) != soci::i_null) {
+      *found = session->session_at(row, kViewSession);
+      continue;
+    }
+    if (!case_row && row.get_indicator(0) != soci::i_null) {
+      case_row = workflow::case_row_at(row, kViewCase);
+      if (row.get_indicator(kViewSchool) != soci::i_null) out.school = school_at(row, kViewSchool);
+      out.supporter = supporter_at(row, kViewSupporter);
+    }
     if (auto deadline = workflow::deadline_row_at(row, kViewDeadline)) deadlines.push_back(std::move(*deadline));
     if (history) {
       if (auto entry = workflow::history_row_at(row, kViewHistory)) {
@@ -243,8 +281,9 @@ std::optional<CaseView> read_view(soci::statement& statement, const soci::row& r
       }
     }
   } while (statement.fetch());
+  if (!case_row) return std::nullopt;
   for (const auto& deadline : deadlines) {
-    case_row.overdue = case_row.overdue || deadline.status == "overdue";
+    case_row->overdue = case_row->overdue || deadline.status == "overdue";
     out.deadlines.push_back(workflow::deadline_from_row(deadline));
   }
   if (history) {
@@ -253,7 +292,7 @@ std::optional<CaseView> read_view(soci::statement& statement, const soci::row& r
     for (const auto& entry : entries) out.history->push_back(workflow::history_from_row(entry));
     out.user_names = std::move(names);
   }
-  out.c = known ? std::move(*known) : workflow::case_from_row(case_row);
+  out.c = known ? std::move(*known) : workflow::case_from_row(*case_row);
   return out;
 }
 
@@ -296,6 +335,49 @@ std::optional<CaseView> find_visible_case_view(workflow::Engine& engine, const w
   } catch (...) {
     connection.rethrow_translated();
   }
+}
+
+SignedInCaseView find_session_and_case_page(workflow::Engine& engine, std::string_view session_token,
+                                            std::chrono::system_clock::time_point now, const SessionPolicy& policy,
+                                            std::string_view id_or_reference) {
+  SignedInCaseView out;
+  const auto key = workflow::case_key(id_or_reference);
+  if (!key) {
+    // No case can have this key: the session is all there is to read.
+    out.session = find_session(engine.database(), session_token, now, policy);
+    return out;
+  }
+  SessionQuery used;
+  {
+    auto connection = engine.database().acquire();
+    try {
+      auto& st = connection.local<CasePageStatements>(
+          [backend = connection.backend()](soci::session& sql) { return std::make_unique<CasePageStatements>(sql, backend); });
+      if (!st.session.set(session_token, now, policy)) return out;
+      std::optional<CaseView> view;
+      if (key->id != 0) {
+        st.id = key->id;
+        view = read_view(st.by_id, st.id_row, true, std::nullopt, &st.session, &out.session);
+      } else {
+        st.reference = key->reference;
+        view = read_view(st.by_reference, st.reference_row, true, std::nullopt, &st.session, &out.session);
+      }
+      // Nobody's: the case is not shown, whether or not it exists.
+      if (!out.session) return out;
+      used = st.session;
+      if (view) {
+        const workflow::Case& c = view->c;
+        const workflow::CaseSnapshot snapshot{c.id, c.kind, c.reference, c.school_urn, c.state, c.version, c.opened_on};
+        if (!scope_refusal_given_school(connection, actor_of(out.session->user), snapshot, view->school)) {
+          out.view = std::move(view);
+        }
+      }
+    } catch (...) {
+      connection.rethrow_translated();
+    }
+  }
+  used.note_use(engine.database(), out.session->id, now);
+  return out;
 }
 
 CaseView case_view_of(workflow::Engine& engine, workflow::Case c) {

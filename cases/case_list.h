@@ -2,6 +2,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "cases/deployments.h"
 #include "cases/schools.h"
+#include "cases/sign_in.h"
 #include "workflow/case_kind.h"
 #include "workflow/database.h"
 #include "workflow/engine.h"
@@ -96,6 +98,20 @@ enum class CaseViewParts { deadlines, with_history };
 [[nodiscard]] std::optional<CaseView> find_visible_case_view(workflow::Engine& engine, const workflow::Actor& actor,
                                                              std::string_view id_or_reference,
                                                              CaseViewParts parts = CaseViewParts::deadlines);
+// A signed-in person's case page, read with their session in one statement
+// (one round trip where find_session then find_visible_case_view take two):
+// `session` is the live session with `session_token`, as find_session finds
+// it (its use noted as find_session notes it), and `view` the case with its
+// history only when the session is live, the case exists and it lies in the
+// session's user's scope.
+struct SignedInCaseView {
+  std::optional<Session> session;
+  std::optional<CaseView> view;
+};
+[[nodiscard]] SignedInCaseView find_session_and_case_page(workflow::Engine& engine, std::string_view session_token,
+                                                          std::chrono::system_clock::time_point now,
+                                                          const SessionPolicy& policy,
+                                                          std::string_view id_or_reference);
 // The view of a case the caller has just changed and may see (the answer to
 // an event): `c` as the engine returned it, with the rest read afresh.
 [[nodiscard]] CaseView case_view_of(workflow::Engine& engine, workflow::Case c);

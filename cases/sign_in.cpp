@@ -82,29 +82,68 @@ std::optional<StartedSession> redeem_sign_in_link(workflow::Database& db, std::s
   });
 }
 
+std::string SessionQuery::columns() {
+  return "s.id, s.token_hash, CASE WHEN s.last_seen_at < :touch THEN 1 ELSE 0 END, u.id, u.name, u.email, u.role,"
+         " u.scope_kind, u.scope_value, u.scope_phases";
+}
+
+std::string SessionQuery::from_where() {
+  return " FROM web_sessions s JOIN users u ON u.id = s.user_id"
+         " WHERE s.token_hash = :h AND s.ended_at IS NULL AND s.last_seen_at > :idle"
+         " AND s.created_at > :born AND u.revoked_at IS NULL";
+}
+
+std::string SessionQuery::null_columns() {
+  return "CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), CAST(NULL AS TEXT),"
+         " CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT)";
+}
+
+bool SessionQuery::set(std::string_view token, Clock::time_point now, const SessionPolicy& policy) {
+  if (token.empty() || token.size() > 128) return false;
+  token_ = token;
+  hash = workflow::sha256_hex(token);
+  touch_before = at(now - std::chrono::minutes(1));
+  idle_since = at(now - policy.idle);
+  born_since = at(now - policy.absolute);
+  stale_ = false;
+  return true;
+}
+
+std::optional<Session> SessionQuery::session_at(const soci::row& row, std::size_t first) {
+  if (row.get_indicator(first) == soci::i_null) return std::nullopt;
+  if (!workflow::equal_in_constant_time(workflow::row_text(row, first + 1), hash)) return std::nullopt;
+  const auto optional_text = [&](std::size_t column) {
+    return row.get_indicator(column) == soci::i_null ? std::string() : workflow::row_text(row, column);
+  };
+  stale_ = workflow::row_integer(row, first + 2) != 0;
+  return Session{workflow::row_integer(row, first),
+                 User{workflow::row_integer(row, first + 3), workflow::row_text(row, first + 4),
+                      workflow::row_text(row, first + 5), workflow::row_text(row, first + 6), optional_text(first + 7),
+                      optional_text(first + 8), optional_text(first + 9)},
+                 csrf_token_of(token_)};
+}
+
+// Noting the use writes, so it happens at most once a minute per session.
+void SessionQuery::note_use(workflow::Database& db, std::int64_t session_id, Clock::time_point now) const {
+  if (!stale_) return;
+  const std::string now_text = at(now);
+  const long long id = session_id;
+  db.transact([&](soci::session& sql) {
+    sql << "UPDATE web_sessions SET last_seen_at = :now WHERE id = :id", soci::use(now_text), soci::use(id);
+  });
+}
+
 namespace {
 
-// The lookup every signed-in page makes, kept with the connection (planned
-// once): the session with its user, if live.
+// The lookup every signed-in page without a read of its own makes, kept with
+// the connection (planned once): the session with its user, if live.
 struct SessionLookup {
   explicit SessionLookup(soci::session& sql)
-      : statement((sql.prepare << "SELECT s.id, s.token_hash, CASE WHEN s.last_seen_at < :touch THEN 1 ELSE 0 END,"
-                                  " u.id, u.name, u.email, u.role, u.scope_kind, u.scope_value, u.scope_phases"
-                                  " FROM web_sessions s JOIN users u ON u.id = s.user_id"
-                                  " WHERE s.token_hash = :h AND s.ended_at IS NULL AND s.last_seen_at > :idle"
-                                  " AND s.created_at > :born AND u.revoked_at IS NULL",
-                   soci::use(touch_before), soci::use(hash), soci::use(idle_since), soci::use(born_since),
-                   soci::into(id), soci::into(stored), soci::into(stale), soci::into(row.id), soci::into(row.name),
-                   soci::into(row.email), soci::into(row.role), soci::into(row.kind, row.kind_ind),
-                   soci::into(row.value, row.value_ind), soci::into(row.phases, row.phases_ind))) {}
-  std::string touch_before;
-  std::string hash;
-  std::string idle_since;
-  std::string born_since;
-  long long id = 0;
-  std::string stored;
-  int stale = 0;
-  UserRow row;
+      : statement((sql.prepare << "SELECT " + SessionQuery::columns() + SessionQuery::from_where(),
+                   soci::use(query.touch_before), soci::use(query.hash), soci::use(query.idle_since),
+                   soci::use(query.born_since), soci::into(row))) {}
+  SessionQuery query;
+  soci::row row;
   soci::statement statement;
 };
 
@@ -112,36 +151,22 @@ struct SessionLookup {
 
 std::optional<Session> find_session(workflow::Database& db, std::string_view token, Clock::time_point now,
                                     const SessionPolicy& policy) {
-  if (token.empty() || token.size() > 128) return std::nullopt;
-  const std::string hash = workflow::sha256_hex(token);
   std::optional<Session> found;
-  bool touch = false;
+  SessionQuery query;
   {
     auto connection = db.acquire();
     try {
       auto& st =
           connection.local<SessionLookup>([](soci::session& sql) { return std::make_unique<SessionLookup>(sql); });
-      st.touch_before = at(now - std::chrono::minutes(1));
-      st.hash = hash;
-      st.idle_since = at(now - policy.idle);
-      st.born_since = at(now - policy.absolute);
-      st.row = UserRow{};  // the same variables the statement binds, emptied
+      if (!st.query.set(token, now, policy)) return std::nullopt;
       if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
-      if (!workflow::equal_in_constant_time(st.stored, hash)) return std::nullopt;
-      found = Session{st.id, st.row.user(), csrf_token_of(token)};
-      touch = st.stale != 0;
+      found = st.query.session_at(st.row, 0);
+      query = st.query;
     } catch (...) {
       connection.rethrow_translated();
     }
   }
-  // Noting the use writes, so it happens at most once a minute per session.
-  if (touch) {
-    const std::string now_text = at(now);
-    const long long id = found->id;
-    db.transact([&](soci::session& sql) {
-      sql << "UPDATE web_sessions SET last_seen_at = :now WHERE id = :id", soci::use(now_text), soci::use(id);
-    });
-  }
+  if (found) query.note_use(db, found->id, now);
   return found;
 }
 

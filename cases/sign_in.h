@@ -1,6 +1,9 @@
 #pragma once
 
+#include <soci/soci.h>
+
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -60,6 +63,38 @@ struct Session {
 [[nodiscard]] std::optional<Session> find_session(workflow::Database& db, std::string_view token,
                                                   std::chrono::system_clock::time_point now,
                                                   const SessionPolicy& policy);
+
+// The same lookup as a part of another statement, so that a page reads the
+// session beside what it shows in one round trip (find_session_and_case_page,
+// cases/case_list.h). The statement's text holds columns() (kColumns of them,
+// with the placeholder :touch) and, in the same SELECT, from_where() (with :h,
+// :idle and :born), or null_columns() in its other parts; the caller binds
+// touch_before, hash, idle_since and born_since in that order.
+class SessionQuery {
+ public:
+  static constexpr std::size_t kColumns = 10;
+  [[nodiscard]] static std::string columns();
+  [[nodiscard]] static std::string from_where();
+  [[nodiscard]] static std::string null_columns();  // NULLs of the columns' types, for a UNION's other parts
+
+  // False for a token that cannot be a session's (empty or over-long): there is nothing to look up.
+  bool set(std::string_view token, std::chrono::system_clock::time_point now, const SessionPolicy& policy);
+  // The session in `row`'s columns from `first` (a row the statement read
+  // with columns()), if its hash is this token's.
+  [[nodiscard]] std::optional<Session> session_at(const soci::row& row, std::size_t first);
+  // Whether the session read was last noted over a minute ago: note_use then.
+  [[nodiscard]] bool stale() const { return stale_; }
+  void note_use(workflow::Database& db, std::int64_t session_id, std::chrono::system_clock::time_point now) const;
+
+  std::string touch_before;
+  std::string hash;
+  std::string idle_since;
+  std::string born_since;
+
+ private:
+  std::string token_;
+  bool stale_ = false;
+};
 
 // Ends the session with this token (signing out); nothing for an unknown one.
 void end_session(workflow::Database& db, std::string_view token, std::chrono::system_clock::time_point now);

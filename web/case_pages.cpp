@@ -88,12 +88,11 @@ Case visible_case_or_404(PageContext& ctx) {
   return std::move(*found);
 }
 
-// The same with its school, supporter, deadlines and history, read in one statement.
+// The same with its school, supporter, deadlines and history, as the page's
+// access (Access::case_page) read them with the session, in one statement.
 cases::CaseView visible_case_view_or_404(PageContext& ctx) {
-  auto found = cases::find_visible_case_view(*ctx.app.engine, ctx.actor, ctx.param("reference"),
-                                             cases::CaseViewParts::with_history);
-  if (!found) throw PageRefusal{404, "Page not found", "There is no such case, or it is not yours to see."};
-  return std::move(*found);
+  if (!ctx.case_view) throw PageRefusal{404, "Page not found", "There is no such case, or it is not yours to see."};
+  return std::move(*ctx.case_view);
 }
 
 // The deadline's computation in words: from when, how many working days, and

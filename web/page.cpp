@@ -604,13 +604,20 @@ void add_page(api::Router& router, api::App& app, const WebOptions& options, Lin
                PageContext ctx{app, options, mailer, request, params};
                try {
                  if (const auto token = cookie(request, session_cookie_name(options))) {
-                   ctx.session = cases::find_session(*app.db, *token, app.engine->now(), options.sessions);
+                   if (access == Access::case_page) {
+                     auto read = cases::find_session_and_case_page(*app.engine, *token, app.engine->now(),
+                                                                   options.sessions, ctx.param("reference"));
+                     ctx.session = std::move(read.session);
+                     ctx.case_view = std::move(read.view);
+                   } else {
+                     ctx.session = cases::find_session(*app.db, *token, app.engine->now(), options.sessions);
+                   }
                    if (ctx.session) {
                      ctx.session_token = *token;
                      ctx.actor = cases::actor_of(ctx.session->user);
                    }
                  }
-                 if (access == Access::signed_in && !ctx.session) {
+                 if (access != Access::anyone && !ctx.session) {
                    std::string back = request.path;
                    if (!request.query.empty()) back += "?" + request.query;
                    // A form posted after the session ended goes back to its page, not to the POST.

@@ -14,6 +14,7 @@
 #include "api/app.h"
 #include "api/http.h"
 #include "api/router.h"
+#include "cases/case_list.h"
 #include "cases/sign_in.h"
 #include "web/multipart.h"
 #include "web/web.h"
@@ -70,6 +71,9 @@ struct PageContext {
   const api::Router::Params& params;
   std::optional<cases::Session> session;  // set on every signed-in page
   std::string session_token;
+  // On an Access::case_page page, read with the session: the case in the
+  // path with its history, if it exists and the person may see it.
+  std::optional<cases::CaseView> case_view;
   workflow::Actor actor{"anonymous"};
   Form form;                                        // the posted form, on POST
   std::vector<MultipartPart> files;                 // the files of a multipart form (views into the request's body)
@@ -86,6 +90,8 @@ using PageHandler = std::function<api::HttpResponse(PageContext&)>;
 enum class Access {
   anyone,     // signing in, assets
   signed_in,  // any signed-in person; others are sent to sign in and brought back
+  case_page,  // as signed_in, for one case's page ({reference}): the session and the case are read in one
+              // statement (cases::find_session_and_case_page), the case into PageContext::case_view
 };
 
 // Registers a page. POSTs are web forms (urlencoded, or multipart with

@@ -47,7 +47,7 @@ constexpr SitePage kSite[] = {
     {"GET", "/", Access::signed_in, case_pages::home},
     {"GET", "/cases", Access::signed_in, case_pages::case_list},
     {"GET", "/cases.csv", Access::signed_in, case_pages::case_list_csv},
-    {"GET", "/cases/{reference}", Access::signed_in, case_pages::case_page},
+    {"GET", "/cases/{reference}", Access::case_page, case_pages::case_page},
     {"GET", "/cases/{reference}/events/{event}", Access::signed_in, case_pages::show_action},
     {"POST", "/cases/{reference}/events/{event}", Access::signed_in, case_pages::send_action},
     {"GET", "/refer", Access::signed_in, referral_pages::start},

@@ -671,6 +671,103 @@ TEST_F(ScopeTest, APagesViewNamesTheUsersItsHistoryNamesAsUsersOfActorsDoes) {
   EXPECT_TRUE(find_visible_case_view(*engine_, admin, c.reference)->user_names.empty()) << "the JSON's view reads none";
 }
 
+// A case's page read with the person's session in one statement is what
+// find_session and the page's view give apart: the session, and the case
+// only while the session is live and the case is the person's to see. Its
+// use is noted as find_session notes it, so reading pages keeps it alive.
+TEST_F(ScopeTest, ACasePageReadWithItsSessionIsTheSessionAndThePagesViewApart) {
+  const Case c = deployed();
+  const SessionPolicy policy;
+  const auto t0 = std::chrono::system_clock::now();
+  const auto start = [&](const char* name, const char* email, const char* role, const char* scope) {
+    (void)add_user(*db_, name, email, role, scope);
+    const auto link = create_sign_in_link(*db_, email, "/", t0, policy);
+    if (!link) throw std::runtime_error(std::string("no sign-in link for ") + email);
+    return redeem_sign_in_link(*db_, link->token, t0, policy)->session_token;
+  };
+  const std::string lead = start("Amy Lead", "amy@example.org", "lead", "mini_region:Northamptonshire");
+  const std::string far = start("Far Lead", "far@example.org", "lead", "mini_region:Lincolnshire");
+  const auto t1 = t0 + std::chrono::minutes(5);
+
+  for (const std::string& key : {c.reference, std::to_string(c.id)}) {
+    SCOPED_TRACE(key);
+    const auto read = find_session_and_case_page(*engine_, lead, t1, policy, key);
+    const auto session = find_session(*db_, lead, t1, policy);
+    ASSERT_TRUE(read.session.has_value() && session.has_value());
+    EXPECT_EQ(read.session->id, session->id);
+    EXPECT_EQ(read.session->csrf_token, session->csrf_token);
+    EXPECT_EQ(read.session->user.id, session->user.id);
+    EXPECT_EQ(read.session->user.name, "Amy Lead");
+    EXPECT_EQ(read.session->user.email, "amy@example.org");
+    EXPECT_EQ(read.session->user.role, "lead");
+    EXPECT_EQ(read.session->user.scope_kind, "mini_region");
+    EXPECT_EQ(read.session->user.scope_value, "Northamptonshire");
+    EXPECT_EQ(read.session->user.scope_phases, session->user.scope_phases);
+    const auto apart = find_visible_case_view(*engine_, actor_of(session->user), key, CaseViewParts::with_history);
+    ASSERT_TRUE(read.view.has_value() && apart.has_value());
+    EXPECT_EQ(read.view->c.id, c.id);
+    EXPECT_EQ(read.view->c.version, apart->c.version);
+    EXPECT_EQ(read.view->c.data, apart->c.data);
+    ASSERT_TRUE(read.view->school.has_value());
+    EXPECT_EQ(read.view->school->name, apart->school->name);
+    ASSERT_TRUE(read.view->supporter.has_value());
+    EXPECT_EQ(read.view->supporter->system_leader_id, ada_);
+    ASSERT_EQ(read.view->deadlines.size(), apart->deadlines.size());
+    for (std::size_t i = 0; i < apart->deadlines.size(); ++i) {
+      EXPECT_EQ(read.view->deadlines[i].id, apart->deadlines[i].id);
+    }
+    ASSERT_TRUE(read.view->history.has_value());
+    ASSERT_EQ(read.view->history->size(), engine_->history(c.id).size());
+    for (std::size_t i = 0; i < read.view->history->size(); ++i) {
+      EXPECT_EQ((*read.view->history)[i].sequence, (*apart->history)[i].sequence);
+      EXPECT_EQ((*read.view->history)[i].event, (*apart->history)[i].event);
+    }
+    EXPECT_EQ(read.view->user_names, apart->user_names);
+  }
+  // Another region's lead: their session, not the case.
+  const auto other = find_session_and_case_page(*engine_, far, t1, policy, c.reference);
+  ASSERT_TRUE(other.session.has_value());
+  EXPECT_EQ(other.session->user.email, "far@example.org");
+  EXPECT_FALSE(other.view.has_value());
+  // No such case, or a key no case can have: the session alone.
+  for (const char* key : {"SR-1999-0001", "99999999", "99999999999999999999999", "", "1; DROP TABLE cases"}) {
+    const auto none = find_session_and_case_page(*engine_, lead, t1, policy, key);
+    EXPECT_TRUE(none.session.has_value()) << key;
+    EXPECT_FALSE(none.view.has_value()) << key;
+  }
+  // Not a live session's token: neither the session nor the case.
+  for (const std::string& token : {std::string(), lead + "0", lead.substr(1), std::string(129, 'a'), far + lead}) {
+    const auto none = find_session_and_case_page(*engine_, token, t1, policy, c.reference);
+    EXPECT_FALSE(none.session.has_value()) << token;
+    EXPECT_FALSE(none.view.has_value()) << token;
+  }
+  const auto idle = t1 + policy.idle + std::chrono::minutes(1);  // the far lead was last seen at t1
+  EXPECT_FALSE(find_session_and_case_page(*engine_, far, idle, policy, c.reference).session.has_value());
+  const auto absolute = t0 + policy.absolute + std::chrono::minutes(1);
+  EXPECT_FALSE(find_session_and_case_page(*engine_, lead, absolute, policy, c.reference).view.has_value());
+
+  // Reading pages notes the use, at most once a minute: the lead's session,
+  // read only through case pages, outlives the idle time of its start.
+  auto at = t1;
+  for (int i = 0; i < 3; ++i) {
+    at += policy.idle - std::chrono::minutes(5);
+    const auto read = find_session_and_case_page(*engine_, lead, at, policy, c.reference);
+    ASSERT_TRUE(read.session.has_value()) << i;
+    EXPECT_TRUE(read.view.has_value()) << i;
+  }
+  EXPECT_TRUE(find_session(*db_, lead, at + std::chrono::minutes(30), policy).has_value());
+  // Ended, or its user revoked: nothing.
+  end_session(*db_, lead, at + std::chrono::minutes(31));
+  EXPECT_FALSE(find_session_and_case_page(*engine_, lead, at + std::chrono::minutes(32), policy, c.reference)
+                   .session.has_value());
+  const std::string revoked = start("Gone Lead", "gone@example.org", "lead", "mini_region:Northamptonshire");
+  ASSERT_TRUE(find_session_and_case_page(*engine_, revoked, t1, policy, c.reference).view.has_value());
+  (void)revoke_tokens(*db_, "gone@example.org");
+  const auto gone = find_session_and_case_page(*engine_, revoked, t1, policy, c.reference);
+  EXPECT_FALSE(gone.session.has_value());
+  EXPECT_FALSE(gone.view.has_value());
+}
+
 // A stored history entry that is not a JSON object is the database's fault,
 // said as such (naming the entry), not a crash; the case's other reads, and
 // the connection, carry on.

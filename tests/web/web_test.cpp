@@ -1082,16 +1082,39 @@ TEST_F(WebTest, SigningOutIdleTimeAndRevocationEndTheSession) {
   EXPECT_FALSE(lead.cookies().contains("s2s_session"));
   EXPECT_TRUE(contains(lead.get("/sign-in?signed_out=1").body, "You have signed out"));
 
+  // A case's page reads the session with the case: once the session has
+  // ended, the case is not shown, and nobody learns whether it exists.
+  const std::string case_page = "/cases/" + reference_;
+  for (const std::string& target : {case_page, std::string("/cases/SR-1999-0001")}) {
+    const auto ended = lead.get(target);
+    EXPECT_EQ(ended.status, 303) << target;
+    EXPECT_EQ(ended.header("location"), "/sign-in?next=" + target);
+    EXPECT_FALSE(contains(ended.body, reference_)) << target;
+  }
+
   Visitor idle = signed_in("lead");
+  EXPECT_EQ(idle.get(case_page).status, 200);
   clock_.set(clock_.now() + web_options_.sessions.idle + 1min);
+  EXPECT_EQ(idle.get(case_page).status, 303);
   EXPECT_EQ(idle.get("/").status, 303);
+
+  // Reading case pages alone keeps a session alive, as any page does.
+  Visitor reader = signed_in("lead");
+  for (int i = 0; i < 3; ++i) {
+    clock_.set(clock_.now() + web_options_.sessions.idle - 5min);
+    EXPECT_EQ(reader.get(case_page).status, 200) << i;
+  }
 
   Visitor school = signed_in("school");
   EXPECT_EQ(school.get("/").status, 200);
+  EXPECT_EQ(school.get(case_page).status, 200);
   (void)cases::revoke_tokens(*app_.db, "school@test.example.org");
   const auto after = school.get("/");
   EXPECT_EQ(after.status, 303);
   EXPECT_EQ(after.header("location"), "/sign-in?next=/");
+  const auto after_case = school.get(case_page);
+  EXPECT_EQ(after_case.status, 303);
+  EXPECT_FALSE(contains(after_case.body, reference_));
 }
 
 TEST_F(WebTest, AssetsAreServedForAYearAndUnknownPathsGetA404Page) {
