@@ -59,13 +59,14 @@ struct ApiRoute {
   const char* pattern;
   const char* roles;
   Answer* answer;
+  CaseRead read = CaseRead::none;  // with_caller: the case in {id} read with the caller's token
 };
 
 // clang-format off
 constexpr ApiRoute kApi[] = {
     {"POST", "/api/v1/cases", "*", case_routes::open_case},
     {"GET", "/api/v1/cases", "*", case_routes::list_cases},
-    {"GET", "/api/v1/cases/{id}", "*", case_routes::get_case},
+    {"GET", "/api/v1/cases/{id}", "*", case_routes::get_case, CaseRead::with_caller},
     {"GET", "/api/v1/cases/{id}/history", "*", case_routes::case_history},
     {"GET", "/api/v1/cases/{id}/matches", "lead,admin", case_routes::case_matches},
     {"POST", "/api/v1/cases/{id}/events", "*", case_routes::send_event},
@@ -100,7 +101,7 @@ constexpr ApiRoute kApi[] = {
 
 void register_routes(Router& router, App& app) {
   register_health_routes(router, app);
-  for (const ApiRoute& r : kApi) add_api_route(router, app, r.method, r.pattern, r.roles, r.answer);
+  for (const ApiRoute& r : kApi) add_api_route(router, app, r.method, r.pattern, r.roles, r.answer, r.read);
   register_feed_route(router, app);
 }
 

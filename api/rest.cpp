@@ -243,14 +243,25 @@ std::optional<std::string_view> bearer_token(const HttpRequest& request) {
   return value;
 }
 
-Caller authenticate_request(App& app, const HttpRequest& request) {
+// The caller of a request with a bearer token; with `case_view`, the case in
+// the route's {id} too, read with the token in one statement.
+Caller authenticate_request(App& app, const HttpRequest& request, const Router::Params& params,
+                            std::optional<cases::CaseView>* case_view) {
   const auto token = bearer_token(request);
   if (!token) {
     throw Problem(401, "unauthenticated", "Authentication required",
                   "send Authorization: Bearer <token> (tokens come from s2sd user add)")
         .header("WWW-Authenticate", "Bearer realm=\"s2s\"");
   }
-  auto user = cases::authenticate(*app.db, *token);
+  std::optional<cases::User> user;
+  if (case_view != nullptr) {
+    const auto id = params.find("id");
+    auto read = cases::find_caller_and_case_view(*app.engine, *token, id != params.end() ? id->second : "");
+    user = std::move(read.user);
+    *case_view = std::move(read.view);
+  } else {
+    user = cases::authenticate(*app.db, *token);
+  }
   if (!user) {
     throw Problem(401, "unauthenticated", "Authentication required", "the bearer token is unknown or revoked")
         .header("WWW-Authenticate", "Bearer realm=\"s2s\", error=\"invalid_token\"");
@@ -656,17 +667,21 @@ HttpResponse page_response(boost::json::array items, bool more, std::int64_t las
 // --- the route wrapper --------------------------------------------------------
 
 void add_api_route(Router& router, App& app, std::string method, std::string pattern, std::string roles,
-                   RouteHandler handler) {
+                   RouteHandler handler, CaseRead read) {
   const bool writes = method != "GET";
   router.add(
       std::move(method), std::move(pattern),
-      [&app, roles = std::move(roles), handler = std::move(handler), writes](
+      [&app, roles = std::move(roles), handler = std::move(handler), writes, read](
           const HttpRequest& request, const Router::Params& params) -> HttpResponse {
         const auto if_match = request.header("If-Match");
         const bool had_if_match = if_match.has_value() && *if_match != "*";
         Caller caller;
+        std::optional<cases::CaseView> case_view;
         try {
-          guard_login(app, request, [&] { caller = authenticate_request(app, request); });
+          guard_login(app, request, [&] {
+            caller = authenticate_request(app, request, params,
+                                          read == CaseRead::with_caller ? &case_view : nullptr);
+          });
           std::chrono::milliseconds wait{};
           if (!app.limiter.allow(caller.user.id, app.options.rate_per_second, app.options.rate_burst,
                                  std::chrono::steady_clock::now(), wait)) {
@@ -689,6 +704,7 @@ void add_api_route(Router& router, App& app, std::string method, std::string pat
         const auto run = [&]() -> HttpResponse {
           RouteContext ctx{app, request, params, caller};
           ctx.idempotency = claimed_key;
+          ctx.case_view = std::move(case_view);
           try {
             HttpResponse response = handler(ctx);
             committed = ctx.committed;

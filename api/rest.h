@@ -18,6 +18,7 @@
 #include "api/app.h"
 #include "api/http.h"
 #include "api/router.h"
+#include "cases/case_list.h"
 #include "cases/users.h"
 #include "workflow/case_kind.h"
 
@@ -125,6 +126,10 @@ struct RouteContext {
   // refusals of an event name the events of that kind.
   const workflow::CaseKind* case_kind = nullptr;
 
+  // On a route added with CaseRead::with_caller, read with the caller's
+  // token: the case in {id}, if it exists and lies in the caller's scope.
+  std::optional<cases::CaseView> case_view{};
+
   [[nodiscard]] const std::string& param(std::string_view name) const;
   // The request's Idempotency-Key (user, key), when it carries one that it claimed.
   std::optional<std::pair<std::int64_t, std::string>> idempotency{};
@@ -157,10 +162,15 @@ void guard_login(App& app, const HttpRequest& request, const std::function<void(
 // database, 500 (logged) for the rest.
 [[nodiscard]] HttpResponse problem_response(const App& app, const HttpRequest& request);
 
+// What a route reads with its caller's token: nothing, or (with_caller) the
+// case in its {id}, in the same statement (cases::find_caller_and_case_view),
+// into RouteContext::case_view.
+enum class CaseRead { none, with_caller };
+
 // Who may call a route: "*" every authenticated user, else comma-separated
 // roles ("lead,admin"); others get 403.
 void add_api_route(Router& router, App& app, std::string method, std::string pattern, std::string roles,
-                   RouteHandler handler);
+                   RouteHandler handler, CaseRead read = CaseRead::none);
 
 // A JSON response with the compact serialisation of `value`.
 [[nodiscard]] HttpResponse json_response(int status, const boost::json::value& value);

@@ -325,9 +325,10 @@ int main(int argc, char** argv) {
       std::cout << fmt::format("{:<58} {:>10.2f} {:>10.2f}  ({:.2f}x the two reads)\n",
                                "a case page's read (the two in one), in the process", reads.median, reads.slowest,
                                reads.median / apart.median);
-      std::cout << fmt::format("{:<58} {:>10.2f} {:>10.2f}  ({:.2f} ms of its own; {} cases in rotation)\n",
+      std::cout << fmt::format("{:<58} {:>10.2f} {:>10.2f}  ({:.2f} ms of its own; {} cases in rotation; {} KB)\n",
                                "case page: the lead's, in the process", whole.median, whole.slowest,
-                               whole.median - reads.median, ids.size());
+                               whole.median - reads.median, ids.size(),
+                               get_page(handler, lead.second, "/cases/" + std::to_string(ids[0])) / 1024);
     }
 
     // The need register (docs/need.md): England's, for the strategic group,

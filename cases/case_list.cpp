@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include <functional>
+
 #include "cases/deployments.h"
 #include "workflow/case_store.h"
 #include "workflow/sql_query.h"
@@ -150,8 +152,19 @@ constexpr std::size_t kViewSupporter = kViewSchool + 16;
 constexpr std::size_t kViewDeadline = kViewSupporter + 8;
 constexpr std::size_t kViewHistory = kViewDeadline + 8;  // with its history
 constexpr std::size_t kViewActorName = kViewHistory + 9;  // the user its actor names, if any
-constexpr std::size_t kViewPart = kViewActorName + 1;    // 0: the case and a deadline; 1: a history entry; 2: the session
-constexpr std::size_t kViewSession = kViewPart + 1;      // with the session: SessionQuery's columns
+constexpr std::size_t kViewPart = kViewActorName + 1;    // 0: the case and a deadline; 1: a history entry; 2: the caller
+constexpr std::size_t kViewCaller = kViewPart + 1;       // with the caller: its lookup's columns
+// Without the history, the part and the caller's columns follow the deadline's.
+constexpr std::size_t kBriefViewPart = kViewHistory;
+constexpr std::size_t kBriefViewCaller = kBriefViewPart + 1;
+
+// Who is asking, read in the view's statement as its last part: a web
+// session (SessionQuery) or an API token (TokenQuery).
+struct CallerPart {
+  std::string columns;     // the lookup's columns
+  std::string from_where;  // its FROM and WHERE
+  std::string nulls;       // NULLs of its columns' types
+};
 
 // On SQLite, the characters of a history actor after "user:" up to its first space.
 std::string sqlite_actor_digits() { return "substr(h.actor, 6, instr(substr(h.actor, 6) || ' ', ' ') - 1)"; }
@@ -168,18 +181,31 @@ std::string nulls(std::size_t count) {
 // rather than once per deadline. With `history`, a row for each history entry
 // follows, its other columns NULL, with the name of the user its actor names
 // ("user:ID EMAIL", as users_of_actors reads them): what a case's page shows,
-// in one statement. With `session` too, a last row holds the session
-// SessionQuery looks up, if live, its columns NULL in the other rows: the
-// case's page for the person whose session it is.
-std::string case_view_sql(const std::string& where, bool history, workflow::Backend backend, bool session = false) {
+// in one statement. With `caller`, a last row holds the caller's lookup (a
+// session or a token), if it finds one, its columns typed NULLs in the other
+// rows (so that PostgreSQL matches each part's columns): the case for the
+// person asking, and who they are, in one round trip.
+std::string case_view_sql(const std::string& where, bool history, workflow::Backend backend,
+                          const CallerPart* caller = nullptr) {
   const std::string the_case = "SELECT c.id AS view_case, " + workflow::case_columns_sql("c") + ", " +
                                school_columns_sql() + ", " + supporter_columns_sql() +
                                " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn"
                                " LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
                                supporter_joins_sql("c.id") + " WHERE " + where + " LIMIT 1";
-  if (!history) {
+  if (!history && caller == nullptr) {
     return "SELECT v.*, " + workflow::deadline_columns_sql("dl") + " FROM (" + the_case +
            ") v LEFT JOIN deadlines dl ON dl.case_id = v.view_case ORDER BY dl.id";
+  }
+  const std::string no_caller = caller != nullptr ? ", " + caller->nulls : std::string();
+  const auto caller_part = [&](std::size_t columns_before) {
+    return caller != nullptr ? " UNION ALL SELECT " + nulls(columns_before) + ", 2, " + caller->columns +
+                                   caller->from_where
+                             : std::string();
+  };
+  if (!history) {
+    return "WITH v AS (" + the_case + ") SELECT v.*, " + workflow::deadline_columns_sql("dl") + ", 0" + no_caller +
+           " FROM v LEFT JOIN deadlines dl ON dl.case_id = v.view_case" + caller_part(kBriefViewPart) +
+           " ORDER BY " + std::to_string(kBriefViewPart + 1) + ", " + std::to_string(kViewDeadline + 1);
   }
   // The actor's user id: the digits after "user:", up to a space or the end
   // (at most 18, so that they fit); NULL for any other actor.
@@ -192,18 +218,12 @@ std::string case_view_sql(const std::string& where, bool history, workflow::Back
                 sqlite_actor_digits() + " AS INTEGER) END";
   // A UNION orders by its columns' positions (1-based): the part, then the
   // deadline's id, then the entry's sequence.
-  // The session's columns are typed NULLs in the case's parts, so that
-  // PostgreSQL matches each with the session part's column.
-  const std::string no_session = session ? ", " + SessionQuery::null_columns() : std::string();
-  const std::string session_part = session ? " UNION ALL SELECT " + nulls(kViewPart) + ", 2, " +
-                                                 SessionQuery::columns() + SessionQuery::from_where()
-                                           : std::string();
   return "WITH v AS (" + the_case + ") SELECT v.*, " + workflow::deadline_columns_sql("dl") + ", " + nulls(kViewPart - kViewHistory) +
-         ", 0" + no_session + " FROM v LEFT JOIN deadlines dl ON dl.case_id = v.view_case"
+         ", 0" + no_caller + " FROM v LEFT JOIN deadlines dl ON dl.case_id = v.view_case"
          " UNION ALL SELECT " +
          nulls(kViewHistory) + ", " + workflow::history_columns_sql("h") +
-         ", u.name, 1" + no_session + " FROM case_history h LEFT JOIN users u ON u.id = " + user_id +
-         " WHERE h.case_id = (SELECT view_case FROM v)" + session_part +
+         ", u.name, 1" + no_caller + " FROM case_history h LEFT JOIN users u ON u.id = " + user_id +
+         " WHERE h.case_id = (SELECT view_case FROM v)" + caller_part(kViewPart) +
          " ORDER BY " +
          std::to_string(kViewPart + 1) + ", " + std::to_string(kViewDeadline + 1) + ", " +
          std::to_string(kViewHistory + 1);
@@ -227,14 +247,24 @@ struct CaseViewStatements {
   soci::statement by_reference;
 };
 
+const CallerPart& session_part() {
+  static const CallerPart part{SessionQuery::columns(), SessionQuery::from_where(), SessionQuery::null_columns()};
+  return part;
+}
+
+const CallerPart& token_part() {
+  static const CallerPart part{TokenQuery::columns(), TokenQuery::from_where(), TokenQuery::null_columns()};
+  return part;
+}
+
 // A case's page with the session of the person reading it (by_id and
 // by_reference bind the key, then the session's four values).
 struct CasePageStatements {
   CasePageStatements(soci::session& sql, workflow::Backend backend)
-      : by_id((sql.prepare << case_view_sql("c.id = :id", true, backend, true), soci::use(id),
+      : by_id((sql.prepare << case_view_sql("c.id = :id", true, backend, &session_part()), soci::use(id),
                soci::use(session.touch_before), soci::use(session.hash), soci::use(session.idle_since),
                soci::use(session.born_since), soci::into(id_row))),
-        by_reference((sql.prepare << case_view_sql("c.reference = :reference", true, backend, true),
+        by_reference((sql.prepare << case_view_sql("c.reference = :reference", true, backend, &session_part()),
                       soci::use(reference), soci::use(session.touch_before), soci::use(session.hash),
                       soci::use(session.idle_since), soci::use(session.born_since), soci::into(reference_row))) {}
   long long id = 0;
@@ -246,15 +276,36 @@ struct CasePageStatements {
   soci::statement by_reference;
 };
 
+// A case's JSON with the API token of the caller (by_id and by_reference
+// bind the key, then the token's hash and purpose).
+struct ApiCaseStatements {
+  ApiCaseStatements(soci::session& sql, workflow::Backend backend)
+      : by_id((sql.prepare << case_view_sql("c.id = :id", false, backend, &token_part()), soci::use(id),
+               soci::use(token.hash), soci::use(token.purpose), soci::into(id_row))),
+        by_reference((sql.prepare << case_view_sql("c.reference = :reference", false, backend, &token_part()),
+                      soci::use(reference), soci::use(token.hash), soci::use(token.purpose),
+                      soci::into(reference_row))) {}
+  long long id = 0;
+  std::string reference;
+  TokenQuery token;
+  soci::row id_row;
+  soci::row reference_row;
+  soci::statement by_id;
+  soci::statement by_reference;
+};
+
+// Reads a caller's columns from a row of a view read with them.
+using ReadCaller = std::function<void(const soci::row& row, std::size_t first)>;
+
 // Reads the view through `statement`, fetching every row before parsing any
 // (so that SQLite's statement is done, and holds no transaction open, even
 // when a stored value does not parse). `known`: the case itself, as the
-// caller has it already, which is then not parsed again. With `session`,
-// the statement's session row (if any) is read into `found`; the view is
-// nullopt when the case does not exist, whatever the session.
+// caller has it already, which is then not parsed again. With `read_caller`,
+// the statement's caller row (if any) is handed to it; the view is nullopt
+// when the case does not exist, whoever the caller.
 std::optional<CaseView> read_view(soci::statement& statement, const soci::row& row, bool history,
-                                  std::optional<workflow::Case> known, SessionQuery* session = nullptr,
-                                  std::optional<Session>* found = nullptr) {
+                                  std::optional<workflow::Case> known, const ReadCaller* read_caller = nullptr) {
+  const std::size_t caller_column = history ? kViewCaller : kBriefViewCaller;
   if (!statement.execute(true)) return std::nullopt;
   CaseView out;
   std::optional<workflow::CaseRow> case_row;
@@ -262,8 +313,8 @@ std::optional<CaseView> read_view(soci::statement& statement, const soci::row& r
   std::vector<workflow::HistoryRow> entries;
   std::map<std::string, std::string> names;
   do {
-    if (session != nullptr && row.get_indicator(kViewSession) != soci::i_null) {
-      *found = session->session_at(row, kViewSession);
+    if (read_caller != nullptr && row.get_indicator(caller_column) != soci::i_null) {
+      (*read_caller)(row, caller_column);
       continue;
     }
     if (!case_row && row.get_indicator(0) != soci::i_null) {
@@ -354,13 +405,16 @@ SignedInCaseView find_session_and_case_page(workflow::Engine& engine, std::strin
       auto& st = connection.local<CasePageStatements>(
           [backend = connection.backend()](soci::session& sql) { return std::make_unique<CasePageStatements>(sql, backend); });
       if (!st.session.set(session_token, now, policy)) return out;
+      const ReadCaller read_session = [&](const soci::row& row, std::size_t first) {
+        out.session = st.session.session_at(row, first);
+      };
       std::optional<CaseView> view;
       if (key->id != 0) {
         st.id = key->id;
-        view = read_view(st.by_id, st.id_row, true, std::nullopt, &st.session, &out.session);
+        view = read_view(st.by_id, st.id_row, true, std::nullopt, &read_session);
       } else {
         st.reference = key->reference;
-        view = read_view(st.by_reference, st.reference_row, true, std::nullopt, &st.session, &out.session);
+        view = read_view(st.by_reference, st.reference_row, true, std::nullopt, &read_session);
       }
       // Nobody's: the case is not shown, whether or not it exists.
       if (!out.session) return out;
@@ -377,6 +431,40 @@ SignedInCaseView find_session_and_case_page(workflow::Engine& engine, std::strin
     }
   }
   used.note_use(engine.database(), out.session->id, now);
+  return out;
+}
+
+CallerCaseView find_caller_and_case_view(workflow::Engine& engine, std::string_view bearer_token,
+                                         std::string_view id_or_reference) {
+  CallerCaseView out;
+  const auto key = workflow::case_key(id_or_reference);
+  if (!key) {
+    // No case can have this key: the caller is all there is to read.
+    out.user = authenticate(engine.database(), bearer_token);
+    return out;
+  }
+  auto connection = engine.database().acquire();
+  try {
+    auto& st = connection.local<ApiCaseStatements>(
+        [backend = connection.backend()](soci::session& sql) { return std::make_unique<ApiCaseStatements>(sql, backend); });
+    if (!st.token.set(bearer_token)) return out;
+    const ReadCaller read_user = [&](const soci::row& row, std::size_t first) { out.user = st.token.user_at(row, first); };
+    std::optional<CaseView> view;
+    if (key->id != 0) {
+      st.id = key->id;
+      view = read_view(st.by_id, st.id_row, false, std::nullopt, &read_user);
+    } else {
+      st.reference = key->reference;
+      view = read_view(st.by_reference, st.reference_row, false, std::nullopt, &read_user);
+    }
+    // Nobody's: the case is not answered, whether or not it exists.
+    if (!out.user || !view) return out;
+    const workflow::Case& c = view->c;
+    const workflow::CaseSnapshot snapshot{c.id, c.kind, c.reference, c.school_urn, c.state, c.version, c.opened_on};
+    if (!scope_refusal_given_school(connection, actor_of(*out.user), snapshot, view->school)) out.view = std::move(view);
+  } catch (...) {
+    connection.rethrow_translated();
+  }
   return out;
 }
 

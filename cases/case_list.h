@@ -112,6 +112,17 @@ struct SignedInCaseView {
                                                           std::chrono::system_clock::time_point now,
                                                           const SessionPolicy& policy,
                                                           std::string_view id_or_reference);
+// An API caller's view of one case (its JSON), read with their bearer token
+// in one statement (one round trip where authenticate then
+// find_visible_case_view take two): `user` is the token's live user, as
+// authenticate finds them, and `view` the case only when there is one, it
+// exists and it lies in that user's scope.
+struct CallerCaseView {
+  std::optional<User> user;
+  std::optional<CaseView> view;
+};
+[[nodiscard]] CallerCaseView find_caller_and_case_view(workflow::Engine& engine, std::string_view bearer_token,
+                                                       std::string_view id_or_reference);
 // The view of a case the caller has just changed and may see (the answer to
 // an event): `c` as the engine returned it, with the rest read afresh.
 [[nodiscard]] CaseView case_view_of(workflow::Engine& engine, workflow::Case c);

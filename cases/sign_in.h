@@ -1,7 +1,5 @@
 #pragma once
 
-#include <soci/soci.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

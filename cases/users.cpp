@@ -178,41 +178,61 @@ int revoke_tokens(workflow::Database& db, std::string_view email) {
   });
 }
 
+std::string TokenQuery::columns() {
+  return "u.id, u.name, u.email, u.role, u.scope_kind, u.scope_value, t.token_hash, u.scope_phases";
+}
+
+std::string TokenQuery::from_where() {
+  return " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+         " WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.purpose = :purpose";
+}
+
+std::string TokenQuery::null_columns() {
+  return "CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT),"
+         " CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT)";
+}
+
+bool TokenQuery::set(std::string_view token, std::string_view kind) {
+  if (token.empty()) return false;
+  hash = workflow::sha256_hex(token);
+  purpose = kind;
+  return true;
+}
+
+std::optional<User> TokenQuery::user_at(const soci::row& row, std::size_t first) const {
+  if (row.get_indicator(first) == soci::i_null) return std::nullopt;
+  // The index found it by hash; compare again without a data-dependent early exit.
+  if (!workflow::equal_in_constant_time(workflow::row_text(row, first + 6), hash)) return std::nullopt;
+  const auto optional_text = [&](std::size_t column) {
+    return row.get_indicator(column) == soci::i_null ? std::string() : workflow::row_text(row, column);
+  };
+  return User{workflow::row_integer(row, first),     workflow::row_text(row, first + 1),
+              workflow::row_text(row, first + 2),    workflow::row_text(row, first + 3),
+              optional_text(first + 4),             optional_text(first + 5),
+              optional_text(first + 7)};
+}
+
 namespace {
 
-// The lookup every API request makes, kept with the connection: planned once.
+// The lookup every API request without a read of its own makes, kept with
+// the connection: planned once.
 struct TokenLookup {
   explicit TokenLookup(soci::session& sql)
-      : statement((sql.prepare << "SELECT u.id, u.name, u.email, u.role, u.scope_kind, u.scope_value, t.token_hash,"
-                                  " u.scope_phases FROM api_tokens t JOIN users u ON u.id = t.user_id"
-                                  " WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.purpose = :purpose",
-                   soci::use(hash), soci::use(purpose), soci::into(row.id), soci::into(row.name),
-                   soci::into(row.email), soci::into(row.role), soci::into(row.kind, row.kind_ind),
-                   soci::into(row.value, row.value_ind), soci::into(stored), soci::into(row.phases, row.phases_ind))) {}
-  std::string hash;
-  std::string purpose;
-  UserRow row;
-  std::string stored;
+      : statement((sql.prepare << "SELECT " + TokenQuery::columns() + TokenQuery::from_where(),
+                   soci::use(query.hash), soci::use(query.purpose), soci::into(row))) {}
+  TokenQuery query;
+  soci::row row;
   soci::statement statement;
 };
 
-}  // namespace
-
-namespace {
-
 std::optional<User> lookup(workflow::Database& db, std::string_view token, const char* purpose) {
   if (token.empty()) return std::nullopt;
-  const std::string hash = workflow::sha256_hex(token);
   auto connection = db.acquire();
   try {
     auto& st = connection.local<TokenLookup>([](soci::session& sql) { return std::make_unique<TokenLookup>(sql); });
-    st.hash = hash;
-    st.purpose = purpose;
-    st.row = UserRow{};  // the same variables the statement binds, emptied
+    if (!st.query.set(token, purpose)) return std::nullopt;
     if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
-    // The index found it by hash; compare again without a data-dependent early exit.
-    if (!workflow::equal_in_constant_time(st.stored, hash)) return std::nullopt;
-    return st.row.user();
+    return st.query.user_at(st.row, 0);
   } catch (...) {
     connection.rethrow_translated();
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -104,5 +105,27 @@ struct ListedUser {
 // The user a bearer token belongs to, if it is known and not revoked. The
 // token is hashed before it is looked up; the hashes are compared in constant time.
 [[nodiscard]] std::optional<User> authenticate(workflow::Database& db, std::string_view token);
+
+// The same lookup as a part of another statement, so that a request reads its
+// caller beside what it asks for in one round trip (find_caller_and_case_view,
+// cases/case_list.h). The statement's text holds columns() (kColumns of them)
+// and, in the same SELECT, from_where() (with :hash and :purpose), or
+// null_columns() in its other parts; the caller binds hash and purpose in that order.
+class TokenQuery {
+ public:
+  static constexpr std::size_t kColumns = 8;
+  [[nodiscard]] static std::string columns();
+  [[nodiscard]] static std::string from_where();
+  [[nodiscard]] static std::string null_columns();  // NULLs of the columns' types, for a UNION's other parts
+
+  // False for an empty token: there is nothing to look up.
+  bool set(std::string_view token, std::string_view purpose = "api");
+  // The user in `row`'s columns from `first` (a row the statement read with
+  // columns()), if the token's hash is this one.
+  [[nodiscard]] std::optional<User> user_at(const soci::row& row, std::size_t first) const;
+
+  std::string hash;
+  std::string purpose;
+};
 
 }  // namespace s2s::cases

@@ -293,6 +293,17 @@ TEST_F(ApiTest, AuthenticationFailuresAre401AndRevocationTakesEffectAtOnce) {
   EXPECT_NE(r.header("www-authenticate").find("invalid_token"), std::string::npos);
   r = http_request(server_->port(), "GET", "/api/v1/cases", "", {{"Authorization", "Basic dXNlcjpwYXNz"}});
   EXPECT_EQ(r.status, 401);
+  // One case is read with the caller's token in one statement: without a
+  // live token it is a 401 whether or not the case exists, and shows nothing of it.
+  const std::string one = "/api/v1/cases/" + std::to_string(case_);
+  for (const std::string& target : {one, std::string("/api/v1/cases/99999999"), std::string("/api/v1/cases/x")}) {
+    r = http_request(server_->port(), "GET", target, "", {{"Authorization", "Bearer s2s_nonsense"}});
+    EXPECT_EQ(r.status, 401) << target;
+    EXPECT_NE(r.header("www-authenticate").find("invalid_token"), std::string::npos) << target;
+    EXPECT_EQ(r.body.find("\"state\""), std::string::npos) << target;
+    EXPECT_EQ(call("", "GET", target).status, 401) << target;
+  }
+  EXPECT_EQ(call("school", "GET", "/api/v1/cases/99999999").status, 404);
 
   // Guessing is slowed per address: after a burst of failures, each failure is a 429 with Retry-After.
   int refused = 0;
@@ -312,8 +323,12 @@ TEST_F(ApiTest, AuthenticationFailuresAre401AndRevocationTakesEffectAtOnce) {
   app_.options.failed_logins_per_second = 1e6;
 
   EXPECT_EQ(call("school", "GET", "/api/v1/me").status, 200);
+  EXPECT_EQ(call("school", "GET", one).status, 200);
   EXPECT_EQ(cases::revoke_tokens(*app_.db, "school@test.example.org"), 1);
   EXPECT_EQ(call("school", "GET", "/api/v1/me").status, 401);
+  const auto revoked = call("school", "GET", one);
+  EXPECT_EQ(revoked.status, 401);
+  EXPECT_EQ(revoked.body.find("\"state\""), std::string::npos);
   // The OpenAPI document and health need no token.
   EXPECT_EQ(call("", "GET", "/api/v1/openapi.json").status, 200);
   EXPECT_EQ(call("", "GET", "/healthz").status, 200);

@@ -768,6 +768,68 @@ TEST_F(ScopeTest, ACasePageReadWithItsSessionIsTheSessionAndThePagesViewApart) {
   EXPECT_FALSE(gone.view.has_value());
 }
 
+// A case's JSON read with the caller's API token in one statement is what
+// authenticate and the view give apart: the token's user, and the case only
+// while the token is live and the case is theirs to see.
+TEST_F(ScopeTest, ACaseReadWithItsCallersTokenIsTheUserAndTheViewApart) {
+  const Case c = deployed();
+  const auto amy = add_user(*db_, "Amy Lead", "amy@example.org", "lead", "mini_region:Northamptonshire");
+  const auto far = add_user(*db_, "Far Lead", "far@example.org", "lead", "mini_region:Lincolnshire");
+  for (const std::string& key : {c.reference, std::to_string(c.id)}) {
+    SCOPED_TRACE(key);
+    const auto read = find_caller_and_case_view(*engine_, amy.token, key);
+    const auto user = authenticate(*db_, amy.token);
+    ASSERT_TRUE(read.user.has_value() && user.has_value());
+    EXPECT_EQ(read.user->id, user->id);
+    EXPECT_EQ(read.user->name, "Amy Lead");
+    EXPECT_EQ(read.user->email, "amy@example.org");
+    EXPECT_EQ(read.user->role, "lead");
+    EXPECT_EQ(read.user->scope_kind, "mini_region");
+    EXPECT_EQ(read.user->scope_value, "Northamptonshire");
+    EXPECT_EQ(read.user->scope_phases, user->scope_phases);
+    const auto apart = find_visible_case_view(*engine_, actor_of(*user), key);
+    ASSERT_TRUE(read.view.has_value() && apart.has_value());
+    EXPECT_EQ(read.view->c.id, c.id);
+    EXPECT_EQ(read.view->c.version, apart->c.version);
+    EXPECT_EQ(read.view->c.data, apart->c.data);
+    EXPECT_EQ(read.view->c.overdue, apart->c.overdue);
+    ASSERT_TRUE(read.view->school.has_value());
+    EXPECT_EQ(read.view->school->name, apart->school->name);
+    ASSERT_TRUE(read.view->supporter.has_value());
+    EXPECT_EQ(read.view->supporter->system_leader_id, ada_);
+    ASSERT_FALSE(apart->deadlines.empty());
+    ASSERT_EQ(read.view->deadlines.size(), apart->deadlines.size());
+    for (std::size_t i = 0; i < apart->deadlines.size(); ++i) {
+      EXPECT_EQ(read.view->deadlines[i].id, apart->deadlines[i].id);
+      EXPECT_EQ(read.view->deadlines[i].due_on, apart->deadlines[i].due_on);
+    }
+    EXPECT_FALSE(read.view->history.has_value()) << "the JSON reads no history";
+  }
+  // Another region's lead: their user, not the case.
+  const auto other = find_caller_and_case_view(*engine_, far.token, c.reference);
+  ASSERT_TRUE(other.user.has_value());
+  EXPECT_EQ(other.user->email, "far@example.org");
+  EXPECT_FALSE(other.view.has_value());
+  // No such case, or a key no case can have: the user alone.
+  for (const char* key : {"SR-1999-0001", "99999999", "99999999999999999999999", "", "1; DROP TABLE cases"}) {
+    const auto none = find_caller_and_case_view(*engine_, amy.token, key);
+    EXPECT_TRUE(none.user.has_value()) << key;
+    EXPECT_FALSE(none.view.has_value()) << key;
+  }
+  // Not a live API token: neither the user nor the case; a calendar feed's
+  // token is not an API token.
+  const std::string feed = new_feed_token(*db_, "amy@example.org");
+  for (const std::string& token : {std::string(), amy.token + "0", amy.token.substr(1), feed, far.token + amy.token}) {
+    const auto none = find_caller_and_case_view(*engine_, token, c.reference);
+    EXPECT_FALSE(none.user.has_value()) << token;
+    EXPECT_FALSE(none.view.has_value()) << token;
+  }
+  (void)revoke_tokens(*db_, "amy@example.org");
+  const auto gone = find_caller_and_case_view(*engine_, amy.token, c.reference);
+  EXPECT_FALSE(gone.user.has_value());
+  EXPECT_FALSE(gone.view.has_value());
+}
+
 // A stored history entry that is not a JSON object is the database's fault,
 // said as such (naming the entry), not a crash; the case's other reads, and
 // the connection, carry on.
