@@ -369,6 +369,25 @@ std::optional<CaseView> read_view(workflow::Database::Connection& connection, co
   return read_view_with<false>(connection, key, std::move(known));
 }
 
+// The view by id or by reference through a caller's statements.
+template <class Statements>
+std::optional<CaseView> read_keyed(Statements& st, const workflow::CaseKey& key, bool history,
+                                   const ReadCaller& read_caller) {
+  if (key.id != 0) {
+    st.id = key.id;
+    return read_view(st.by_id, st.id_row, history, std::nullopt, &read_caller);
+  }
+  st.reference = key.reference;
+  return read_view(st.by_reference, st.reference_row, history, std::nullopt, &read_caller);
+}
+
+// Whether `actor` may see the case of `view`, decided from its school's row.
+bool in_scope(workflow::Database::Connection& connection, const workflow::Actor& actor, const CaseView& view) {
+  const workflow::Case& c = view.c;
+  const workflow::CaseSnapshot snapshot{c.id, c.kind, c.reference, c.school_urn, c.state, c.version, c.opened_on};
+  return !scope_refusal_given_school(connection, actor, snapshot, view.school);
+}
+
 }  // namespace
 
 std::optional<CaseView> find_visible_case_view(workflow::Engine& engine, const workflow::Actor& actor,
@@ -378,10 +397,7 @@ std::optional<CaseView> find_visible_case_view(workflow::Engine& engine, const w
   auto connection = engine.database().acquire();
   try {
     auto view = read_view(connection, *key, parts);
-    if (!view) return std::nullopt;
-    const workflow::Case& c = view->c;
-    const workflow::CaseSnapshot snapshot{c.id, c.kind, c.reference, c.school_urn, c.state, c.version, c.opened_on};
-    if (scope_refusal_given_school(connection, actor, snapshot, view->school)) return std::nullopt;
+    if (!view || !in_scope(connection, actor, *view)) return std::nullopt;
     return view;
   } catch (...) {
     connection.rethrow_translated();
@@ -392,51 +408,41 @@ SignedInCaseView find_session_and_case_page(workflow::Engine& engine, std::strin
                                             std::chrono::system_clock::time_point now, const SessionPolicy& policy,
                                             std::string_view id_or_reference) {
   SignedInCaseView out;
+  SessionQuery query;
+  if (!query.set(session_token, now, policy)) return out;  // not a token: nothing to read
   const auto key = workflow::case_key(id_or_reference);
   if (!key) {
     // No case can have this key: the session is all there is to read.
     out.session = find_session(engine.database(), session_token, now, policy);
     return out;
   }
-  SessionQuery used;
   {
     auto connection = engine.database().acquire();
     try {
-      auto& st = connection.local<CasePageStatements>(
-          [backend = connection.backend()](soci::session& sql) { return std::make_unique<CasePageStatements>(sql, backend); });
-      if (!st.session.set(session_token, now, policy)) return out;
-      const ReadCaller read_session = [&](const soci::row& row, std::size_t first) {
+      auto& st = connection.local<CasePageStatements>([backend = connection.backend()](soci::session& sql) {
+        return std::make_unique<CasePageStatements>(sql, backend);
+      });
+      st.session = query;
+      auto view = read_keyed(st, *key, true, [&](const soci::row& row, std::size_t first) {
         out.session = st.session.session_at(row, first);
-      };
-      std::optional<CaseView> view;
-      if (key->id != 0) {
-        st.id = key->id;
-        view = read_view(st.by_id, st.id_row, true, std::nullopt, &read_session);
-      } else {
-        st.reference = key->reference;
-        view = read_view(st.by_reference, st.reference_row, true, std::nullopt, &read_session);
-      }
+      });
       // Nobody's: the case is not shown, whether or not it exists.
       if (!out.session) return out;
-      used = st.session;
-      if (view) {
-        const workflow::Case& c = view->c;
-        const workflow::CaseSnapshot snapshot{c.id, c.kind, c.reference, c.school_urn, c.state, c.version, c.opened_on};
-        if (!scope_refusal_given_school(connection, actor_of(out.session->user), snapshot, view->school)) {
-          out.view = std::move(view);
-        }
-      }
+      query = st.session;  // with whether its use is to be noted
+      if (view && in_scope(connection, actor_of(out.session->user), *view)) out.view = std::move(view);
     } catch (...) {
       connection.rethrow_translated();
     }
   }
-  used.note_use(engine.database(), out.session->id, now);
+  query.note_use(engine.database(), out.session->id, now);
   return out;
 }
 
 CallerCaseView find_caller_and_case_view(workflow::Engine& engine, std::string_view bearer_token,
                                          std::string_view id_or_reference) {
   CallerCaseView out;
+  TokenQuery query;
+  if (!query.set(bearer_token)) return out;  // not a token: nothing to read
   const auto key = workflow::case_key(id_or_reference);
   if (!key) {
     // No case can have this key: the caller is all there is to read.
@@ -445,23 +451,14 @@ CallerCaseView find_caller_and_case_view(workflow::Engine& engine, std::string_v
   }
   auto connection = engine.database().acquire();
   try {
-    auto& st = connection.local<ApiCaseStatements>(
-        [backend = connection.backend()](soci::session& sql) { return std::make_unique<ApiCaseStatements>(sql, backend); });
-    if (!st.token.set(bearer_token)) return out;
-    const ReadCaller read_user = [&](const soci::row& row, std::size_t first) { out.user = st.token.user_at(row, first); };
-    std::optional<CaseView> view;
-    if (key->id != 0) {
-      st.id = key->id;
-      view = read_view(st.by_id, st.id_row, false, std::nullopt, &read_user);
-    } else {
-      st.reference = key->reference;
-      view = read_view(st.by_reference, st.reference_row, false, std::nullopt, &read_user);
-    }
+    auto& st = connection.local<ApiCaseStatements>([backend = connection.backend()](soci::session& sql) {
+      return std::make_unique<ApiCaseStatements>(sql, backend);
+    });
+    st.token = query;
+    auto view = read_keyed(st, *key, false,
+                           [&](const soci::row& row, std::size_t first) { out.user = st.token.user_at(row, first); });
     // Nobody's: the case is not answered, whether or not it exists.
-    if (!out.user || !view) return out;
-    const workflow::Case& c = view->c;
-    const workflow::CaseSnapshot snapshot{c.id, c.kind, c.reference, c.school_urn, c.state, c.version, c.opened_on};
-    if (!scope_refusal_given_school(connection, actor_of(*out.user), snapshot, view->school)) out.view = std::move(view);
+    if (out.user && view && in_scope(connection, actor_of(*out.user), *view)) out.view = std::move(view);
   } catch (...) {
     connection.rethrow_translated();
   }
