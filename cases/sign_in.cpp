@@ -83,8 +83,7 @@ std::optional<StartedSession> redeem_sign_in_link(workflow::Database& db, std::s
 }
 
 std::string SessionQuery::columns() {
-  return "s.id, s.token_hash, CASE WHEN s.last_seen_at < :touch THEN 1 ELSE 0 END, u.id, u.name, u.email, u.role,"
-         " u.scope_kind, u.scope_value, u.scope_phases";
+  return "s.id, s.token_hash, CASE WHEN s.last_seen_at < :touch THEN 1 ELSE 0 END, " + user_columns_sql("u.");
 }
 
 std::string SessionQuery::from_where() {
@@ -112,15 +111,8 @@ bool SessionQuery::set(std::string_view token, Clock::time_point now, const Sess
 std::optional<Session> SessionQuery::session_at(const soci::row& row, std::size_t first) {
   if (row.get_indicator(first) == soci::i_null) return std::nullopt;
   if (!workflow::equal_in_constant_time(workflow::row_text(row, first + 1), hash)) return std::nullopt;
-  const auto optional_text = [&](std::size_t column) {
-    return row.get_indicator(column) == soci::i_null ? std::string() : workflow::row_text(row, column);
-  };
   stale_ = workflow::row_integer(row, first + 2) != 0;
-  return Session{workflow::row_integer(row, first),
-                 User{workflow::row_integer(row, first + 3), workflow::row_text(row, first + 4),
-                      workflow::row_text(row, first + 5), workflow::row_text(row, first + 6), optional_text(first + 7),
-                      optional_text(first + 8), optional_text(first + 9)},
-                 csrf_token_of(token_)};
+  return Session{workflow::row_integer(row, first), user_at(row, first + 3), csrf_token_of(token_)};
 }
 
 // Noting the use writes, so it happens at most once a minute per session.

@@ -64,13 +64,12 @@ struct Session {
 
 // The same lookup as a part of another statement, so that a page reads the
 // session beside what it shows in one round trip (find_session_and_case_page,
-// cases/case_list.h). The statement's text holds columns() (kColumns of them,
-// with the placeholder :touch) and, in the same SELECT, from_where() (with :h,
+// cases/case_list.h). The statement's text holds columns() (with the
+// placeholder :touch) and, in the same SELECT, from_where() (with :h,
 // :idle and :born), or null_columns() in its other parts; the caller binds
 // touch_before, hash, idle_since and born_since in that order.
 class SessionQuery {
  public:
-  static constexpr std::size_t kColumns = 10;
   [[nodiscard]] static std::string columns();
   [[nodiscard]] static std::string from_where();
   [[nodiscard]] static std::string null_columns();  // NULLs of the columns' types, for a UNION's other parts
@@ -80,8 +79,7 @@ class SessionQuery {
   // The session in `row`'s columns from `first` (a row the statement read
   // with columns()), if its hash is this token's.
   [[nodiscard]] std::optional<Session> session_at(const soci::row& row, std::size_t first);
-  // Whether the session read was last noted over a minute ago: note_use then.
-  [[nodiscard]] bool stale() const { return stale_; }
+  // Notes the session's use when session_at found it last noted over a minute ago.
   void note_use(workflow::Database& db, std::int64_t session_id, std::chrono::system_clock::time_point now) const;
 
   std::string touch_before;

@@ -2,9 +2,11 @@
 
 #include <soci/soci.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "cases/users.h"
 
@@ -37,6 +39,12 @@ struct UserRow {
                 phases_ind == soci::i_null ? std::string() : phases};
   }
 };
+
+// A user's columns in the order user_at reads them, each name after `prefix`
+// ("u." for a table called u): id, name, email, role, scope_kind, scope_value, scope_phases.
+[[nodiscard]] std::string user_columns_sql(std::string_view prefix);
+// The user in `row`'s columns from `first`, read as user_columns_sql lists them.
+[[nodiscard]] User user_at(const soci::row& row, std::size_t first);
 
 // The user with this id on the caller's session (and transaction), if any;
 // with `live_only`, not if revoked.

@@ -178,9 +178,23 @@ int revoke_tokens(workflow::Database& db, std::string_view email) {
   });
 }
 
-std::string TokenQuery::columns() {
-  return "u.id, u.name, u.email, u.role, u.scope_kind, u.scope_value, t.token_hash, u.scope_phases";
+std::string user_columns_sql(std::string_view prefix) {
+  std::string out;
+  for (const char* column : {"id", "name", "email", "role", "scope_kind", "scope_value", "scope_phases"}) {
+    if (!out.empty()) out += ", ";
+    out.append(prefix).append(column);
+  }
+  return out;
 }
+
+User user_at(const soci::row& row, std::size_t first) {
+  // row_text reads a NULL scope or phases as "", which is none.
+  return User{workflow::row_integer(row, first),  workflow::row_text(row, first + 1), workflow::row_text(row, first + 2),
+              workflow::row_text(row, first + 3), workflow::row_text(row, first + 4), workflow::row_text(row, first + 5),
+              workflow::row_text(row, first + 6)};
+}
+
+std::string TokenQuery::columns() { return "t.token_hash, " + user_columns_sql("u."); }
 
 std::string TokenQuery::from_where() {
   return " FROM api_tokens t JOIN users u ON u.id = t.user_id"
@@ -188,7 +202,7 @@ std::string TokenQuery::from_where() {
 }
 
 std::string TokenQuery::null_columns() {
-  return "CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT),"
+  return "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT),"
          " CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT)";
 }
 
@@ -202,14 +216,8 @@ bool TokenQuery::set(std::string_view token, std::string_view kind) {
 std::optional<User> TokenQuery::user_at(const soci::row& row, std::size_t first) const {
   if (row.get_indicator(first) == soci::i_null) return std::nullopt;
   // The index found it by hash; compare again without a data-dependent early exit.
-  if (!workflow::equal_in_constant_time(workflow::row_text(row, first + 6), hash)) return std::nullopt;
-  const auto optional_text = [&](std::size_t column) {
-    return row.get_indicator(column) == soci::i_null ? std::string() : workflow::row_text(row, column);
-  };
-  return User{workflow::row_integer(row, first),     workflow::row_text(row, first + 1),
-              workflow::row_text(row, first + 2),    workflow::row_text(row, first + 3),
-              optional_text(first + 4),             optional_text(first + 5),
-              optional_text(first + 7)};
+  if (!workflow::equal_in_constant_time(workflow::row_text(row, first), hash)) return std::nullopt;
+  return cases::user_at(row, first + 1);
 }
 
 namespace {
@@ -269,17 +277,11 @@ std::vector<ListedUser> list_users(workflow::Database& db) {
   return db.read([](soci::session& session) {
     std::vector<ListedUser> out;
     soci::rowset<soci::row> rows =
-        (session.prepare << "SELECT id, name, email, role, scope_kind, scope_value, scope_phases, notify,"
-                                         " CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END FROM users ORDER BY name, id");
+        (session.prepare << "SELECT " + user_columns_sql("") +
+                                ", notify, CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END FROM users ORDER BY name, id");
     for (const auto& row : rows) {
       ListedUser u;
-      u.user.id = workflow::row_integer(row, 0);
-      u.user.name = workflow::row_text(row, 1);
-      u.user.email = workflow::row_text(row, 2);
-      u.user.role = workflow::row_text(row, 3);
-      u.user.scope_kind = workflow::row_text(row, 4);
-      u.user.scope_value = workflow::row_text(row, 5);
-      u.user.scope_phases = workflow::row_text(row, 6);
+      u.user = user_at(row, 0);
       u.notify = workflow::row_text(row, 7);
       u.revoked = workflow::row_integer(row, 8) != 0;
       out.push_back(std::move(u));

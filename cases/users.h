@@ -108,12 +108,10 @@ struct ListedUser {
 
 // The same lookup as a part of another statement, so that a request reads its
 // caller beside what it asks for in one round trip (find_caller_and_case_view,
-// cases/case_list.h). The statement's text holds columns() (kColumns of them)
-// and, in the same SELECT, from_where() (with :hash and :purpose), or
+// cases/case_list.h). The statement's text holds columns() and, in the same SELECT, from_where() (with :hash and :purpose), or
 // null_columns() in its other parts; the caller binds hash and purpose in that order.
 class TokenQuery {
  public:
-  static constexpr std::size_t kColumns = 8;
   [[nodiscard]] static std::string columns();
   [[nodiscard]] static std::string from_where();
   [[nodiscard]] static std::string null_columns();  // NULLs of the columns' types, for a UNION's other parts
