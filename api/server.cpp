@@ -16,8 +16,13 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cerrno>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -343,8 +348,7 @@ class Session : public std::enable_shared_from_this<Session> {
         response = HttpResponse::problem(500, "internal-error", "Internal server error",
                                          "the server could not complete the request; it has been logged");
       }
-      asio::post(self->stream_.get_executor(),
-                 [self, response = std::move(response)]() mutable { self->do_write(std::move(response)); });
+      self->answer_from_worker(std::move(response));
     });
   }
 
@@ -369,20 +373,86 @@ class Session : public std::enable_shared_from_this<Session> {
     return remote_;
   }
 
+  // A response on its way out: the message and the serializer writing it,
+  // together until its last byte is sent.
+  struct Outgoing {
+    explicit Outgoing(http::response<http::string_body>&& m) : message(std::move(m)), serializer(message) {}
+    http::response<http::string_body> message;
+    http::serializer<false, http::string_body> serializer;
+  };
+
+  std::shared_ptr<Outgoing> prepare(HttpResponse response) {
+    if (server_.stopping) keep_alive_ = false;
+    http::response<http::string_body> message(static_cast<http::status>(response.status), 11);
+    message.set(http::field::server, "s2sd");
+    message.set(http::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) message.insert(name, value);  // Set-Cookie may repeat
+    message.body() = std::move(response.body);
+    message.keep_alive(keep_alive_);
+    message.prepare_payload();
+    status_ = response.status;
+    return std::make_shared<Outgoing>(std::move(message));
+  }
+
+  // On the I/O strand.
   void do_write(HttpResponse response) {
     busy_ = true;
-    if (server_.stopping) keep_alive_ = false;
-    auto message = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
-    message->set(http::field::server, "s2sd");
-    message->set(http::field::content_type, response.content_type);
-    for (auto& [name, value] : response.headers) message->insert(name, value);  // Set-Cookie may repeat
-    message->body() = std::move(response.body);
-    message->keep_alive(keep_alive_);
-    message->prepare_payload();
-    status_ = response.status;
+    write_rest(prepare(std::move(response)), {});
+  }
+
+  // On the handler's worker thread, with the connection between its read and
+  // its write: no operation is pending on the socket, so nothing else touches
+  // it. Sends what the socket takes now, without waiting (a slow reader never
+  // holds a worker), so the client has its answer without first waking an I/O
+  // thread; the strand then writes any rest and reads the next request.
+  void answer_from_worker(HttpResponse response) {
+    auto out = prepare(std::move(response));
+    beast::error_code ec;
+    send_now(*out, ec);
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this(), out = std::move(out), ec] { self->write_rest(out, ec); });
+  }
+
+  // Sends from `out` until it is done, the socket would block or fails (ec).
+  void send_now(Outgoing& out, beast::error_code& ec) {
+    const int fd = stream_.socket().native_handle();
+    while (!out.serializer.is_done()) {
+      std::size_t sent = 0;
+      bool would_block = false;
+      out.serializer.next(ec, [&](beast::error_code& next_ec, const auto& buffers) {
+        std::array<iovec, 16> parts{};
+        std::size_t count = 0;
+        for (const auto buffer : beast::buffers_range_ref(buffers)) {
+          if (count == parts.size()) break;
+          parts[count++] = iovec{const_cast<void*>(buffer.data()), buffer.size()};
+        }
+        msghdr header{};
+        header.msg_iov = parts.data();
+        header.msg_iovlen = count;
+        const ssize_t n = ::sendmsg(fd, &header, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n >= 0) {
+          sent = static_cast<std::size_t>(n);
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+          would_block = true;
+        } else {
+          next_ec = beast::error_code(errno, boost::system::system_category());
+        }
+      });
+      if (ec || would_block) return;
+      out.serializer.consume(sent);
+    }
+  }
+
+  // On the I/O strand: writes what is left of `out` (nothing when the
+  // worker sent it all), then goes on as after any write.
+  void write_rest(std::shared_ptr<Outgoing> out, beast::error_code ec) {
+    if (ec || out->serializer.is_done()) return on_write(ec);
     stream_.expires_after(server_.options.write_timeout);
-    http::async_write(stream_, *message,
-                      [self = shared_from_this(), message](beast::error_code ec, std::size_t) { self->on_write(ec); });
+    auto& serializer = out->serializer;
+    http::async_write(stream_, serializer,
+                      [self = shared_from_this(), out = std::move(out)](beast::error_code write_ec, std::size_t) {
+                        self->on_write(write_ec);
+                      });
   }
 
   void on_write(beast::error_code ec) {
