@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "cases/deployments.h"
@@ -152,7 +153,7 @@ constexpr std::size_t kViewSupporter = kViewSchool + 16;
 constexpr std::size_t kViewDeadline = kViewSupporter + 8;
 constexpr std::size_t kViewHistory = kViewDeadline + 8;  // with its history
 constexpr std::size_t kViewActorName = kViewHistory + 9;  // the user its actor names, if any
-constexpr std::size_t kViewPart = kViewActorName + 1;    // 0: the case and a deadline; 1: a history entry; 2: the caller
+constexpr std::size_t kViewPart = kViewActorName + 1;    // 0: the case or a deadline; 1: a history entry; 2: the caller
 constexpr std::size_t kViewCaller = kViewPart + 1;       // with the caller: its lookup's columns
 // Without the history, the part and the caller's columns follow the deadline's.
 constexpr std::size_t kBriefViewPart = kViewHistory;
@@ -175,16 +176,23 @@ std::string nulls(std::size_t count) {
   return out;
 }
 
-// One case with its school, its supporter and its deadlines (a row for each,
-// the case's columns repeated; none when the case does not exist). The case's
-// part is a subquery of at most one row, so the school's need is decided once
-// rather than once per deadline. With `history`, a row for each history entry
-// follows, its other columns NULL, with the name of the user its actor names
-// ("user:ID EMAIL", as users_of_actors reads them): what a case's page shows,
-// in one statement. With `caller`, a last row holds the caller's lookup (a
-// session or a token), if it finds one, its columns typed NULLs in the other
-// rows (so that PostgreSQL matches each part's columns): the case for the
-// person asking, and who they are, in one round trip.
+// The history's columns as NULLs typed as history_columns_sql's are (the
+// text ones need no type): in a UNION, PostgreSQL settles each column's type
+// by its parts in turn, and two untyped NULLs would settle it as text.
+constexpr std::string_view kHistoryNulls =
+    "CAST(NULL AS INTEGER), NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT)";
+
+// One case in parts, one part a row: the case with its school and its
+// supporter; then its deadlines, a row each; with `history`, its history
+// entries, a row each, with the name of the user its actor names ("user:ID
+// EMAIL", as users_of_actors reads them). Each row's columns of the other
+// parts are NULL. The case's part is a subquery of at most one row, so the
+// school's need is decided once; none of it when the case does not exist.
+// With `caller`, a last row holds the caller's lookup (a session or a
+// token), if it finds one, its columns typed NULLs in the other rows (so
+// that PostgreSQL matches each part's columns): the case for the person
+// asking, and who they are, in one round trip. The rows come in no order
+// (sorting them costs the database more than read_view's sorting them).
 std::string case_view_sql(const std::string& where, bool history, workflow::Backend backend,
                           const CallerPart* caller = nullptr) {
   const std::string the_case = "SELECT c.id AS view_case, " + workflow::case_columns_sql("c") + ", " +
@@ -192,41 +200,33 @@ std::string case_view_sql(const std::string& where, bool history, workflow::Back
                                " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn"
                                " LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
                                supporter_joins_sql("c.id") + " WHERE " + where + " LIMIT 1";
-  if (!history && caller == nullptr) {
-    return "SELECT v.*, " + workflow::deadline_columns_sql("dl") + " FROM (" + the_case +
-           ") v LEFT JOIN deadlines dl ON dl.case_id = v.view_case ORDER BY dl.id";
-  }
   const std::string no_caller = caller != nullptr ? ", " + caller->nulls : std::string();
-  const auto caller_part = [&](std::size_t columns_before) {
-    return caller != nullptr ? " UNION ALL SELECT " + nulls(columns_before) + ", 2, " + caller->columns +
-                                   caller->from_where
-                             : std::string();
-  };
-  if (!history) {
-    return "WITH v AS (" + the_case + ") SELECT v.*, " + workflow::deadline_columns_sql("dl") + ", 0" + no_caller +
-           " FROM v LEFT JOIN deadlines dl ON dl.case_id = v.view_case" + caller_part(kBriefViewPart) +
-           " ORDER BY " + std::to_string(kBriefViewPart + 1) + ", " + std::to_string(kViewDeadline + 1);
+  // Each part's columns after the deadline's: the history's and its actor's
+  // name (with `history`), then the part's number.
+  const std::string no_history = history ? ", " + std::string(kHistoryNulls) + ", NULL" : std::string();
+  std::string sql = "WITH v AS (" + the_case + ") SELECT v.*, " + nulls(kViewHistory - kViewDeadline) + no_history +
+                    ", 0" + no_caller + " FROM v UNION ALL SELECT " + nulls(kViewDeadline) + ", " +
+                    workflow::deadline_columns_sql("dl") + no_history + ", 0" + no_caller +
+                    " FROM deadlines dl WHERE dl.case_id = (SELECT view_case FROM v)";
+  if (history) {
+    // The actor's user id: the digits after "user:", up to a space or the end
+    // (at most 18, so that they fit); NULL for any other actor.
+    const std::string user_id =
+        backend == workflow::Backend::postgresql
+            ? "CASE WHEN h.actor ~ '^user:[0-9]{1,18}( |$)' THEN CAST(split_part(substr(h.actor, 6), ' ', 1) AS BIGINT)"
+              " END"
+            : "CASE WHEN substr(h.actor, 1, 5) = 'user:' AND length(" + sqlite_actor_digits() +
+                  ") BETWEEN 1 AND 18 AND " + sqlite_actor_digits() + " NOT GLOB '*[^0-9]*' THEN CAST(" +
+                  sqlite_actor_digits() + " AS INTEGER) END";
+    sql += " UNION ALL SELECT " + nulls(kViewHistory) + ", " + workflow::history_columns_sql("h") + ", u.name, 1" +
+           no_caller + " FROM case_history h LEFT JOIN users u ON u.id = " + user_id +
+           " WHERE h.case_id = (SELECT view_case FROM v)";
   }
-  // The actor's user id: the digits after "user:", up to a space or the end
-  // (at most 18, so that they fit); NULL for any other actor.
-  const std::string user_id =
-      backend == workflow::Backend::postgresql
-          ? "CASE WHEN h.actor ~ '^user:[0-9]{1,18}( |$)' THEN CAST(split_part(substr(h.actor, 6), ' ', 1) AS BIGINT)"
-            " END"
-          : "CASE WHEN substr(h.actor, 1, 5) = 'user:' AND length(" + sqlite_actor_digits() +
-                ") BETWEEN 1 AND 18 AND " + sqlite_actor_digits() + " NOT GLOB '*[^0-9]*' THEN CAST(" +
-                sqlite_actor_digits() + " AS INTEGER) END";
-  // A UNION orders by its columns' positions (1-based): the part, then the
-  // deadline's id, then the entry's sequence.
-  return "WITH v AS (" + the_case + ") SELECT v.*, " + workflow::deadline_columns_sql("dl") + ", " + nulls(kViewPart - kViewHistory) +
-         ", 0" + no_caller + " FROM v LEFT JOIN deadlines dl ON dl.case_id = v.view_case"
-         " UNION ALL SELECT " +
-         nulls(kViewHistory) + ", " + workflow::history_columns_sql("h") +
-         ", u.name, 1" + no_caller + " FROM case_history h LEFT JOIN users u ON u.id = " + user_id +
-         " WHERE h.case_id = (SELECT view_case FROM v)" + caller_part(kViewPart) +
-         " ORDER BY " +
-         std::to_string(kViewPart + 1) + ", " + std::to_string(kViewDeadline + 1) + ", " +
-         std::to_string(kViewHistory + 1);
+  if (caller != nullptr) {
+    sql += " UNION ALL SELECT " + nulls(history ? kViewPart : kBriefViewPart) + ", 2, " + caller->columns +
+           caller->from_where;
+  }
+  return sql;
 }
 
 // The statements kept with a connection (every case page and GET runs one),
@@ -333,6 +333,9 @@ std::optional<CaseView> read_view(soci::statement& statement, const soci::row& r
     }
   } while (statement.fetch());
   if (!case_row) return std::nullopt;
+  // The statement's rows come in no order.
+  std::sort(deadlines.begin(), deadlines.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
   for (const auto& deadline : deadlines) {
     case_row->overdue = case_row->overdue || deadline.status == "overdue";
     out.deadlines.push_back(workflow::deadline_from_row(deadline));
