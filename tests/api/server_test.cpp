@@ -7,6 +7,7 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include <array>
 #include <future>
 #include <thread>
 
@@ -202,6 +203,45 @@ TEST(ServerTest, KeepAliveServesPipelinedRequestsInOrder) {
   ASSERT_NE(first, std::string::npos) << received;
   ASSERT_NE(second, std::string::npos) << received;
   EXPECT_LT(first, second);
+}
+
+// A response the socket cannot take at once (the client is not reading yet,
+// its receive buffer small): the handler's thread sends what the socket
+// takes, the I/O thread writes the rest as the client reads, and the
+// connection goes on to its next request.
+TEST(ServerTest, AResponseLargerThanTheSocketTakesArrivesWholeAndTheConnectionGoesOn) {
+  std::string big(16 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  RunningServer server({}, [&big](const HttpRequest& request) {
+    HttpResponse response = HttpResponse::json(200, request.path == "/big" ? big : std::string("small"));
+    response.content_type = "text/plain";
+    return response;
+  });
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.open(boost::asio::ip::tcp::v4());
+  socket.set_option(boost::asio::socket_base::receive_buffer_size(4096));
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
+  boost::asio::write(socket, boost::asio::buffer(std::string("GET /big HTTP/1.1\r\nHost: a\r\n\r\n"
+                                                             "GET /small HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the server's first send fill the socket
+  std::string received;
+  boost::system::error_code ec;
+  std::array<char, 65536> chunk{};
+  for (;;) {
+    const std::size_t n = socket.read_some(boost::asio::buffer(chunk), ec);
+    received.append(chunk.data(), n);
+    if (ec) break;
+  }
+  EXPECT_EQ(ec, boost::asio::error::eof) << ec.message();
+  const std::string head = "Content-Length: " + std::to_string(big.size()) + "\r\n";
+  ASSERT_NE(received.find(head), std::string::npos) << received.substr(0, 300);
+  const auto body = received.find("\r\n\r\n") + 4;
+  ASSERT_GE(received.size(), body + big.size());
+  EXPECT_TRUE(received.compare(body, big.size(), big) == 0) << "the large body arrived changed";
+  const std::string rest = received.substr(body + big.size());
+  EXPECT_TRUE(rest.starts_with("HTTP/1.1 200 OK\r\n")) << rest.substr(0, 200);
+  EXPECT_TRUE(rest.ends_with("\r\n\r\nsmall")) << rest;
 }
 
 TEST(ServerTest, ExpectContinueGetsAnInterimResponse) {
