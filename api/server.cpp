@@ -430,8 +430,10 @@ class Session : public std::enable_shared_from_this<Session> {
         header.msg_iov = parts.data();
         header.msg_iovlen = count;
         const ssize_t n = ::sendmsg(fd, &header, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n >= 0) {
+        if (n > 0) {
           sent = static_cast<std::size_t>(n);
+        } else if (n == 0) {
+          would_block = true;  // nothing taken: the I/O thread writes it instead
         } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
           would_block = true;
         } else {
