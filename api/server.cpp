@@ -381,6 +381,7 @@ class Session : public std::enable_shared_from_this<Session> {
     http::serializer<false, http::string_body> serializer;
   };
 
+  // The message for `response`, on whichever thread has the connection.
   std::shared_ptr<Outgoing> prepare(HttpResponse response) {
     if (server_.stopping) keep_alive_ = false;
     http::response<http::string_body> message(static_cast<http::status>(response.status), 11);
