@@ -153,11 +153,9 @@ constexpr std::size_t kViewSupporter = kViewSchool + 16;
 constexpr std::size_t kViewDeadline = kViewSupporter + 8;
 constexpr std::size_t kViewHistory = kViewDeadline + 8;  // with its history
 constexpr std::size_t kViewActorName = kViewHistory + 9;  // the user its actor names, if any
-constexpr std::size_t kViewPart = kViewActorName + 1;    // 0: the case or a deadline; 1: a history entry; 2: the caller
-constexpr std::size_t kViewCaller = kViewPart + 1;       // with the caller: its lookup's columns
-// Without the history, the part and the caller's columns follow the deadline's.
-constexpr std::size_t kBriefViewPart = kViewHistory;
-constexpr std::size_t kBriefViewCaller = kBriefViewPart + 1;
+constexpr std::size_t kViewCaller = kViewActorName + 1;  // with the caller: its lookup's columns
+// Without the history, the caller's columns follow the deadline's.
+constexpr std::size_t kBriefViewCaller = kViewHistory;
 
 // Who is asking, read in the view's statement as its last part: a web
 // session (SessionQuery) or an API token (TokenQuery).
@@ -201,12 +199,11 @@ std::string case_view_sql(const std::string& where, bool history, workflow::Back
                                " LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
                                supporter_joins_sql("c.id") + " WHERE " + where + " LIMIT 1";
   const std::string no_caller = caller != nullptr ? ", " + caller->nulls : std::string();
-  // Each part's columns after the deadline's: the history's and its actor's
-  // name (with `history`), then the part's number.
+  // With `history`, the history's columns and its actor's name in the case's and the deadlines' rows.
   const std::string no_history = history ? ", " + std::string(kHistoryNulls) + ", NULL" : std::string();
   std::string sql = "WITH v AS (" + the_case + ") SELECT v.*, " + nulls(kViewHistory - kViewDeadline) + no_history +
-                    ", 0" + no_caller + " FROM v UNION ALL SELECT " + nulls(kViewDeadline) + ", " +
-                    workflow::deadline_columns_sql("dl") + no_history + ", 0" + no_caller +
+                    no_caller + " FROM v UNION ALL SELECT " + nulls(kViewDeadline) + ", " +
+                    workflow::deadline_columns_sql("dl") + no_history + no_caller +
                     " FROM deadlines dl WHERE dl.case_id = (SELECT view_case FROM v)";
   if (history) {
     // The actor's user id: the digits after "user:", up to a space or the end
@@ -218,12 +215,12 @@ std::string case_view_sql(const std::string& where, bool history, workflow::Back
             : "CASE WHEN substr(h.actor, 1, 5) = 'user:' AND length(" + sqlite_actor_digits() +
                   ") BETWEEN 1 AND 18 AND " + sqlite_actor_digits() + " NOT GLOB '*[^0-9]*' THEN CAST(" +
                   sqlite_actor_digits() + " AS INTEGER) END";
-    sql += " UNION ALL SELECT " + nulls(kViewHistory) + ", " + workflow::history_columns_sql("h") + ", u.name, 1" +
+    sql += " UNION ALL SELECT " + nulls(kViewHistory) + ", " + workflow::history_columns_sql("h") + ", u.name" +
            no_caller + " FROM case_history h LEFT JOIN users u ON u.id = " + user_id +
            " WHERE h.case_id = (SELECT view_case FROM v)";
   }
   if (caller != nullptr) {
-    sql += " UNION ALL SELECT " + nulls(history ? kViewPart : kBriefViewPart) + ", 2, " + caller->columns +
+    sql += " UNION ALL SELECT " + nulls(history ? kViewCaller : kBriefViewCaller) + ", " + caller->columns +
            caller->from_where;
   }
   return sql;
@@ -350,18 +347,26 @@ std::optional<CaseView> read_view(soci::statement& statement, const soci::row& r
   return out;
 }
 
+// The view by id or by reference through `st`'s statements (with
+// `read_caller`, those read with a caller).
+template <class Statements>
+std::optional<CaseView> read_keyed(Statements& st, const workflow::CaseKey& key, bool history,
+                                   std::optional<workflow::Case> known, const ReadCaller* read_caller = nullptr) {
+  if (key.id != 0) {
+    st.id = key.id;
+    return read_view(st.by_id, st.id_row, history, std::move(known), read_caller);
+  }
+  st.reference = key.reference;
+  return read_view(st.by_reference, st.reference_row, history, std::move(known), read_caller);
+}
+
 template <bool History>
 std::optional<CaseView> read_view_with(workflow::Database::Connection& connection, const workflow::CaseKey& key,
                                        std::optional<workflow::Case> known) {
   using Statements = CaseViewStatements<History>;
   auto& st = connection.local<Statements>(
       [backend = connection.backend()](soci::session& sql) { return std::make_unique<Statements>(sql, backend); });
-  if (key.id != 0) {
-    st.id = key.id;
-    return read_view(st.by_id, st.id_row, History, std::move(known));
-  }
-  st.reference = key.reference;
-  return read_view(st.by_reference, st.reference_row, History, std::move(known));
+  return read_keyed(st, key, History, std::move(known));
 }
 
 std::optional<CaseView> read_view(workflow::Database::Connection& connection, const workflow::CaseKey& key,
@@ -370,18 +375,6 @@ std::optional<CaseView> read_view(workflow::Database::Connection& connection, co
     return read_view_with<true>(connection, key, std::move(known));
   }
   return read_view_with<false>(connection, key, std::move(known));
-}
-
-// The view by id or by reference through a caller's statements.
-template <class Statements>
-std::optional<CaseView> read_keyed(Statements& st, const workflow::CaseKey& key, bool history,
-                                   const ReadCaller& read_caller) {
-  if (key.id != 0) {
-    st.id = key.id;
-    return read_view(st.by_id, st.id_row, history, std::nullopt, &read_caller);
-  }
-  st.reference = key.reference;
-  return read_view(st.by_reference, st.reference_row, history, std::nullopt, &read_caller);
 }
 
 // Whether `actor` may see the case of `view`, decided from its school's row.
@@ -426,9 +419,10 @@ SignedInCaseView find_session_and_case_page(workflow::Engine& engine, std::strin
         return std::make_unique<CasePageStatements>(sql, backend);
       });
       st.session = query;
-      auto view = read_keyed(st, *key, true, [&](const soci::row& row, std::size_t first) {
+      const ReadCaller read_session = [&](const soci::row& row, std::size_t first) {
         out.session = st.session.session_at(row, first);
-      });
+      };
+      auto view = read_keyed(st, *key, true, std::nullopt, &read_session);
       // Nobody's: the case is not shown, whether or not it exists.
       if (!out.session) return out;
       query = st.session;  // with whether its use is to be noted
@@ -458,8 +452,10 @@ CallerCaseView find_caller_and_case_view(workflow::Engine& engine, std::string_v
       return std::make_unique<ApiCaseStatements>(sql, backend);
     });
     st.token = query;
-    auto view = read_keyed(st, *key, false,
-                           [&](const soci::row& row, std::size_t first) { out.user = st.token.user_at(row, first); });
+    const ReadCaller read_token = [&](const soci::row& row, std::size_t first) {
+      out.user = st.token.user_at(row, first);
+    };
+    auto view = read_keyed(st, *key, false, std::nullopt, &read_token);
     // Nobody's: the case is not answered, whether or not it exists.
     if (out.user && view && in_scope(connection, actor_of(*out.user), *view)) out.view = std::move(view);
   } catch (...) {

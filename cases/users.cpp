@@ -234,11 +234,12 @@ struct TokenLookup {
 };
 
 std::optional<User> lookup(workflow::Database& db, std::string_view token, const char* purpose) {
-  if (token.empty()) return std::nullopt;
+  TokenQuery query;
+  if (!query.set(token, purpose)) return std::nullopt;  // not a token: no connection taken
   auto connection = db.acquire();
   try {
     auto& st = connection.local<TokenLookup>([](soci::session& sql) { return std::make_unique<TokenLookup>(sql); });
-    if (!st.query.set(token, purpose)) return std::nullopt;
+    st.query = std::move(query);
     if (!workflow::execute_once(st.statement, connection.backend())) return std::nullopt;
     return st.query.user_at(st.row, 0);
   } catch (...) {

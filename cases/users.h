@@ -108,8 +108,9 @@ struct ListedUser {
 
 // The same lookup as a part of another statement, so that a request reads its
 // caller beside what it asks for in one round trip (find_caller_and_case_view,
-// cases/case_list.h). The statement's text holds columns() and, in the same SELECT, from_where() (with :hash and :purpose), or
-// null_columns() in its other parts; the caller binds hash and purpose in that order.
+// cases/case_list.h). The statement's text holds columns() and, in the same
+// SELECT, from_where() (with :hash and :purpose), or null_columns() in its
+// other parts; the caller binds hash and purpose in that order.
 class TokenQuery {
  public:
   [[nodiscard]] static std::string columns();
