@@ -181,6 +181,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Closes the connection if it is waiting for a request (shutdown).
   void close_if_idle() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      const std::lock_guard lock(self->between_requests_);
       if (!self->busy_) {
         beast::error_code ec;
         self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -405,11 +406,20 @@ class Session : public std::enable_shared_from_this<Session> {
   // its write: no operation is pending on the socket, so nothing else touches
   // it. Sends what the socket takes now, without waiting (a slow reader never
   // holds a worker), so the client has its answer without first waking an I/O
-  // thread; the strand then writes any rest and reads the next request.
+  // thread. When all of it went, the worker goes on as the strand would after
+  // a write (the next read is started here; its completion runs on the
+  // strand), so no I/O thread is woken for the request at all; otherwise the
+  // strand writes the rest and reads the next request. The lock keeps a
+  // shutdown's close_if_idle from closing the socket while the read starts.
   void answer_from_worker(HttpResponse response) {
     auto out = prepare(std::move(response));
     beast::error_code ec;
     send_now(*out, ec);
+    if (!ec && out->serializer.is_done()) {
+      const std::lock_guard lock(between_requests_);
+      on_write({});
+      return;
+    }
     asio::post(stream_.get_executor(),
                [self = shared_from_this(), out = std::move(out), ec] { self->write_rest(out, ec); });
   }
@@ -458,6 +468,7 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // After a response: on the strand, or on the worker that sent all of it.
   void on_write(beast::error_code ec) {
     if (!method_.empty()) {
       const auto elapsed = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
@@ -490,7 +501,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string path_;
   int status_ = 0;
   bool keep_alive_ = true;
-  bool busy_ = false;
+  bool busy_ = false;  // between a request's first byte and its response's last
+  // Held by a worker while it starts the next read (answer_from_worker) and
+  // by close_if_idle: the one place the strand and a worker could meet.
+  std::mutex between_requests_;
   std::size_t requests_served_ = 0;
   std::size_t body_limit_ = 0;  // for this request: max_body_bytes, or max_upload_bytes on upload paths
   Clock::time_point started_ = Clock::now();

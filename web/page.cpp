@@ -74,26 +74,22 @@ std::string trim(std::string_view s) {
 
 // The model as the template library's data. The library's set and push_back
 // copy what they are given; a page's model is built in place instead (each
-// member added empty, then filled by moving into it), so a nested list is
-// not copied once per level.
+// member made by operator[], a list reserved and moved into), so a nested
+// list is not copied once per level, and each member's name is hashed once.
 kainjow::mustache::data to_data(const json::value& value) {
   using kainjow::mustache::data;
   switch (value.kind()) {
     case json::kind::object: {
       data out{data::type::object};
-      for (const auto& [key, item] : value.get_object()) {
-        const std::string name(key);
-        out.set(name, data{data::type::bool_false});
-        *const_cast<data*>(out.get(name)) = to_data(item);  // NOLINT: the member is ours, not const
-      }
+      for (const auto& [key, item] : value.get_object()) out[std::string(key)] = to_data(item);
       return out;
     }
     case json::kind::array: {
       data out{data::type::list};
-      for (const auto& item : value.get_array()) {
-        out.push_back(data{data::type::bool_false});
-        const_cast<data&>(out.list_value().back()) = to_data(item);  // NOLINT: as above
-      }
+      const auto& items = value.get_array();
+      auto& list = const_cast<kainjow::mustache::list&>(out.list_value());  // NOLINT: the list is ours, not const
+      list.reserve(items.size());
+      for (const auto& item : items) list.push_back(to_data(item));
       return out;
     }
     case json::kind::string:

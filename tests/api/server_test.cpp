@@ -1,6 +1,7 @@
 #include "api/server.h"
 
 #include <gtest/gtest.h>
+#include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
@@ -10,6 +11,7 @@
 #include <array>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include "api/app.h"
 #include "tests/support/http_client.h"
@@ -241,6 +243,73 @@ TEST(ServerTest, AResponseLargerThanTheSocketTakesArrivesWholeAndTheConnectionGo
   const std::string rest = received.substr(body + big.size());
   EXPECT_TRUE(rest.starts_with("HTTP/1.1 200 OK\r\n")) << rest.substr(0, 200);
   EXPECT_TRUE(rest.ends_with("\r\n\r\nsmall")) << rest;
+}
+
+// Connections kept alive, each asking one request after another: the worker
+// that answers one starts the read of the next, so every answer here goes
+// that way, on several connections at once.
+TEST(ServerTest, KeptAliveConnectionsAskingInTurnHaveEveryAnswer) {
+  RunningServer server({}, echo_handler());
+  constexpr int kConnections = 6;
+  constexpr int kRequests = 200;
+  std::vector<std::future<int>> clients;
+  for (int c = 0; c < kConnections; ++c) {
+    clients.push_back(std::async(std::launch::async, [port = server.port(), c] {
+      boost::asio::io_context io;
+      boost::asio::ip::tcp::socket socket(io);
+      socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+      boost::asio::streambuf buffer;
+      int answered = 0;
+      for (int i = 0; i < kRequests; ++i) {
+        const std::string path = "/c" + std::to_string(c) + "/r" + std::to_string(i);
+        boost::asio::write(socket, boost::asio::buffer("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n"));
+        // The echo's body is the response's only "}", at its end.
+        const std::size_t n = boost::asio::read_until(socket, buffer, "}");
+        const std::string response(boost::asio::buffers_begin(buffer.data()),
+                                    boost::asio::buffers_begin(buffer.data()) + static_cast<std::ptrdiff_t>(n));
+        buffer.consume(n);
+        if (response.starts_with("HTTP/1.1 200") && response.find("\"path\":\"" + path + "\"") != std::string::npos) {
+          ++answered;
+        }
+      }
+      return answered;
+    }));
+  }
+  for (auto& client : clients) EXPECT_EQ(client.get(), kRequests);
+}
+
+// After an answer the connection waits for the next request only as long as
+// its idle timeout: the read the answering worker started carries it.
+TEST(ServerTest, AConnectionIdleAfterAnAnswerIsClosedAtItsIdleTimeout) {
+  ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(200);
+  RunningServer server(options, echo_handler());
+  const auto exchange = raw_exchange(server.port(), "GET /once HTTP/1.1\r\nHost: a\r\n\r\n", std::chrono::seconds(20));
+  EXPECT_NE(exchange.received.find("\"path\":\"/once\""), std::string::npos) << exchange.received;
+  EXPECT_TRUE(exchange.closed_by_server) << "the idle connection was still open after 20 s";
+}
+
+// A shutdown closes a connection that is waiting for its next request at
+// once, rather than letting it hold the server for its idle timeout or the
+// shutdown's grace.
+TEST(ServerTest, ShutdownClosesAConnectionWaitingForItsNextRequest) {
+  ServerOptions options;
+  options.idle_timeout = std::chrono::minutes(2);
+  options.shutdown_grace = std::chrono::minutes(2);
+  RunningServer server(options, echo_handler());
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
+  boost::asio::write(socket, boost::asio::buffer(std::string("GET /a HTTP/1.1\r\nHost: a\r\n\r\n")));
+  boost::asio::streambuf buffer;
+  boost::asio::read_until(socket, buffer, "}");
+  auto stopped = std::async(std::launch::async, [&server] { server.stop(); });
+  ASSERT_EQ(stopped.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+      << "the server did not stop while a connection waited for its next request";
+  boost::system::error_code ec;
+  std::array<char, 64> rest{};
+  (void)socket.read_some(boost::asio::buffer(rest), ec);
+  EXPECT_EQ(ec, boost::asio::error::eof) << ec.message();
 }
 
 TEST(ServerTest, ExpectContinueGetsAnInterimResponse) {
