@@ -22,7 +22,7 @@ namespace {
 
 Command version_command() {
   return {{"version", "", "Print the version.", common_options()}, [](const Settings&) {
-            std::cout << "s2sd " << version() << '\n';
+            std::cout << "s2sd " << version() << '\n' << "memory: " << memory_allocator() << '\n';
             return 0;
           }};
 }

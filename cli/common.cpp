@@ -19,6 +19,10 @@
 #include "workflow/errors.h"
 #include "workflow/migrations.h"
 
+#ifdef S2S_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
 #ifndef S2S_VERSION
 #define S2S_VERSION "0.0.0"
 #endif
@@ -137,6 +141,20 @@ std::chrono::year_month_day parse_date_argument(const std::string& text, std::st
 }
 
 std::string_view version() { return S2S_VERSION; }
+
+std::string memory_allocator() {
+#ifdef S2S_JEMALLOC
+  const char* text = nullptr;
+  std::size_t size = sizeof text;
+  if (mallctl("version", static_cast<void*>(&text), &size, nullptr, 0) == 0 && text != nullptr) {
+    const std::string_view v(text);  // "5.3.0-0-g54eaed1d...": the release, then its commit
+    return "jemalloc " + std::string(v.substr(0, v.find('-')));
+  }
+  return "jemalloc";
+#else
+  return "the C library's malloc";
+#endif
+}
 
 void record(workflow::Database& db, std::string action, std::string subject, std::string detail) {
   std::string who;

@@ -79,5 +79,8 @@ void record(workflow::Database& db, std::string action, std::string subject, std
 
 // s2sd's version, the project's ("0.1.0").
 [[nodiscard]] std::string_view version();
+// Where s2sd's memory comes from: "jemalloc 5.3.0" (the C library's malloc
+// only in a sanitizer build).
+[[nodiscard]] std::string memory_allocator();
 
 }  // namespace s2s::cli

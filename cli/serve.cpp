@@ -141,8 +141,8 @@ int run_serve(const Settings& settings) {
   web::register_web_routes(router, app, web_options, link_mailer.get());
   options.may_upload = web::may_upload(app, web_options);
   api::HttpServer server(options, api::make_handler(router, app));
-  spdlog::info("s2sd {} serving http://{}:{} with {} database {}", version(), options.host, server.port(),
-               workflow::to_string(app.db->backend()), app.db->url().redacted);
+  spdlog::info("s2sd {} serving http://{}:{} with {} database {} (memory: {})", version(), options.host, server.port(),
+               workflow::to_string(app.db->backend()), app.db->url().redacted, memory_allocator());
   server.run();
   if (timers) timers->stop();
   if (dispatch) dispatch->stop();

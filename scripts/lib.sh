@@ -11,7 +11,7 @@ S2S_PACKAGES=(
   g++ cmake ninja-build ccache pkg-config python3 python3-yaml python3-aiosmtpd curl wrk
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsoci-dev libpq-dev libsqlite3-dev sqlite3
-  libspdlog-dev libfmt-dev libssl-dev libcurl4-openssl-dev
+  libspdlog-dev libfmt-dev libssl-dev libcurl4-openssl-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15
   libkainjow-mustache-dev chromium

@@ -31,6 +31,12 @@ TEST(S2sdTest, VersionPrintsTheVersion) {
   const auto result = run_process({kS2sd, "version"});
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(result.out.rfind("s2sd ", 0), 0u) << result.out;
+#ifdef S2S_EXPECT_JEMALLOC
+  // The allocator s2sd was built for is the one it runs with.
+  EXPECT_NE(result.out.find("\nmemory: jemalloc 5."), std::string::npos) << result.out;
+#else
+  EXPECT_NE(result.out.find("\nmemory: the C library's malloc"), std::string::npos) << result.out;
+#endif
 }
 
 TEST(S2sdTest, UnknownFlagIsOneLineAndExit2) {
