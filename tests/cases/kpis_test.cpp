@@ -108,6 +108,32 @@ class KpiTest : public ::testing::Test {
   std::int64_t l2_ = 0;
 };
 
+// An alliance's report reads two sets of days: those given at its schools, by
+// anyone (its days and spend), and those its own system leaders gave,
+// anywhere (its days to schools in need); nobody else's.
+TEST_F(KpiTest, AnAlliancesDaysAreThoseAtItsSchoolsAndThoseItsLeadersGave) {
+  const auto at_a = matched(100001, "self", l1_, "2026-10-08");    // A, a member, by L1 (the alliance's)
+  log(at_a, "2026-11-03", 1);
+  const auto at_c = matched(100003, "self", l1_, "2026-10-08");    // C, outside it, by L1
+  log(at_c, "2026-11-04", 1);
+  const auto at_b = matched(100002, "lead", l2_, "2026-10-08");    // B, its lead school, by L2 (no alliance)
+  log(at_b, "2026-11-05", 0.5);
+  const auto c_by_l2 = matched(100003, "lead", l2_, "2026-10-08");  // C again, by L2: not the alliance's
+  log(c_by_l2, "2026-11-06", 1);
+  const auto days_of = [](const KpiReport& r) {
+    double days = 0;
+    for (const auto& row : r.funding) days += row.days;
+    return days;
+  };
+  EXPECT_DOUBLE_EQ(days_of(report(KpiScope{})), 3.5);
+  KpiScope alliance;
+  alliance.alliance = alliance_;
+  const auto r = report(alliance);
+  EXPECT_DOUBLE_EQ(days_of(r), 1.5);  // at its schools: A's 1 by L1 and B's 0.5 by L2
+  // Days to schools in need count for the teaching school whose leader gave them: A's and C's by L1.
+  EXPECT_DOUBLE_EQ(find(r, "deployment_days_in_need").numerator, 2);
+}
+
 TEST_F(KpiTest, AHandBuiltYearGivesTheFiguresWorkedOutByHand) {
   // 1: A (in need), self-referred, matched in 5 working days; 1 + 0.5 + 1 logged,
   //    the third corrected to 0.5: 2 days; rated 2 in the year.
