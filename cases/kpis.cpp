@@ -534,16 +534,11 @@ class Counting {
     std::vector<std::string> keys;
     std::string joins;      // the case, its school, its need and the system leader, after a day table `t`
     std::string kept_rows;  // " AND ...": the scope's days and its teaching schools'
+    std::string teaching;   // the scope's teaching schools' alliance ids, "12, 120"; "" for none
   };
-  // The scope's teaching schools' alliance ids, "12, 120"; "" for none.
-  [[nodiscard]] std::string teaching_ids() const {
-    std::string ids;
-    for (const auto& t : *teaching_schools_) ids += (ids.empty() ? "" : ", ") + std::to_string(t.id);
-    return ids;
-  }
-
   [[nodiscard]] DaysSql days_sql() const {
-    const std::string teaching = teaching_ids();
+    std::string teaching;
+    for (const auto& t : *teaching_schools_) teaching += (teaching.empty() ? "" : ", ") + std::to_string(t.id);
     const std::string counts_for = teaching.empty() ? std::string("0")
                                                     : "CASE WHEN l.alliance_id IN (" + teaching + ")" +
                                                           (where.phases.empty() ? "" : " AND " + where.phases) +
@@ -558,6 +553,7 @@ class Counting {
                               ")";
     out.keys = {"CASE WHEN " + need.position + " > 0 THEN 1 ELSE 0 END", q.scoped(), counts_for, "c.kind",
                 "COALESCE(t.funding_source, '')"};
+    out.teaching = std::move(teaching);
     out.joins = " JOIN cases c ON c.id = t.case_id LEFT JOIN schools s ON s.urn = c.school_urn" + need.join +
                 " LEFT JOIN system_leaders l ON l.id = t.system_leader_id";
     return out;
@@ -570,9 +566,9 @@ class Counting {
   // system leader would otherwise have the database join every case in
   // England before looking at either: an alliance's totals took 56 to 64 ms
   // that way, 3 to 5 ms this way (docs/performance.md).
-  [[nodiscard]] std::string day_totals_of_place() const {
+  [[nodiscard]] std::string day_totals_of_place(const DaysSql& d) const {
     if (where.place_of_day_school.empty()) return "deployment_day_totals t";
-    const std::string teaching = teaching_ids();
+    const std::string& teaching = d.teaching;
     return "(SELECT x.* FROM deployment_day_totals x JOIN cases xc ON xc.id = x.case_id"
            " JOIN schools xs ON xs.urn = xc.school_urn WHERE " +
            where.place_of_day_school +
@@ -588,7 +584,7 @@ class Counting {
   [[nodiscard]] std::string days_total_sql() const {
     const DaysSql d = days_sql();
     return tally_sql(d.keys, "t.half_days",
-                     " FROM " + day_totals_of_place() + d.joins +
+                     " FROM " + day_totals_of_place(d) + d.joins +
                          " WHERE t.academic_year = " + ReportSql::quote(scope.academic_year) + " AND t.half_days <> 0" +
                          d.kept_rows,
                      refs);
