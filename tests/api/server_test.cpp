@@ -46,6 +46,19 @@ class RunningServer {
   std::thread thread_;
 };
 
+// A client's connection, kept alive after one full exchange on it (GET /a
+// of an echo_handler server, whose answer ends at its only "}").
+struct KeptAlive {
+  explicit KeptAlive(std::uint16_t port) : socket(io) {
+    socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    boost::asio::write(socket, boost::asio::buffer(std::string("GET /a HTTP/1.1\r\nHost: a\r\n\r\n")));
+    boost::asio::read_until(socket, buffer, "}");
+  }
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket;
+  boost::asio::streambuf buffer;
+};
+
 HttpHandler echo_handler() {
   return [](const HttpRequest& request) {
     return HttpResponse::json(200, "{\"method\":\"" + request.method + "\",\"path\":\"" + request.path +
@@ -297,18 +310,13 @@ TEST(ServerTest, ShutdownClosesAConnectionWaitingForItsNextRequest) {
   options.idle_timeout = std::chrono::minutes(2);
   options.shutdown_grace = std::chrono::minutes(2);
   RunningServer server(options, echo_handler());
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  socket.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
-  boost::asio::write(socket, boost::asio::buffer(std::string("GET /a HTTP/1.1\r\nHost: a\r\n\r\n")));
-  boost::asio::streambuf buffer;
-  boost::asio::read_until(socket, buffer, "}");
+  KeptAlive client(server.port());
   auto stopped = std::async(std::launch::async, [&server] { server.stop(); });
   ASSERT_EQ(stopped.wait_for(std::chrono::seconds(20)), std::future_status::ready)
       << "the server did not stop while a connection waited for its next request";
   boost::system::error_code ec;
   std::array<char, 64> rest{};
-  (void)socket.read_some(boost::asio::buffer(rest), ec);
+  (void)client.socket.read_some(boost::asio::buffer(rest), ec);
   EXPECT_EQ(ec, boost::asio::error::eof) << ec.message();
 }
 
@@ -372,13 +380,7 @@ TEST(ServerTest, ConnectionsOverTheCapGet503) {
   ServerOptions options;
   options.max_connections = 1;
   RunningServer server(options, echo_handler());
-  // Hold one kept-alive connection open, after one full exchange on it.
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket held(ioc);
-  held.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
-  boost::asio::write(held, boost::asio::buffer(std::string("GET /a HTTP/1.1\r\nHost: a\r\n\r\n")));
-  boost::asio::streambuf buffer;
-  boost::asio::read_until(held, buffer, "}");
+  const KeptAlive held(server.port());  // the one connection, open after one full exchange
   const auto refused = http_request(server.port(), "GET", "/b");
   EXPECT_EQ(refused.status, 503);
   EXPECT_EQ(refused.header("retry-after"), "1");
