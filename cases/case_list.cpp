@@ -7,6 +7,7 @@
 
 #include "cases/deployments.h"
 #include "workflow/case_store.h"
+#include "workflow/kept_history.h"
 #include "workflow/sql_query.h"
 #include "workflow/text.h"
 #include "workflow/timestamp.h"
@@ -189,10 +190,12 @@ constexpr std::string_view kHistoryNulls =
 // With `caller`, a last row holds the caller's lookup (a session or a
 // token), if it finds one, its columns typed NULLs in the other rows (so
 // that PostgreSQL matches each part's columns): the case for the person
-// asking, and who they are, in one round trip. The rows come in no order
+// asking, and who they are, in one round trip. With `history_after`, only
+// the history entries after a sequence bound after the key (those read
+// before are kept: workflow/kept_history.h). The rows come in no order
 // (sorting them costs the database more than read_view's sorting them).
 std::string case_view_sql(const std::string& where, bool history, workflow::Backend backend,
-                          const CallerPart* caller = nullptr) {
+                          const CallerPart* caller = nullptr, bool history_after = false) {
   const std::string the_case = "SELECT c.id AS view_case, " + workflow::case_columns_sql("c") + ", " +
                                school_columns_sql() + ", " + supporter_columns_sql() +
                                " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn"
@@ -217,7 +220,7 @@ std::string case_view_sql(const std::string& where, bool history, workflow::Back
                   sqlite_actor_digits() + " AS INTEGER) END";
     sql += " UNION ALL SELECT " + nulls(kViewHistory) + ", " + workflow::history_columns_sql("h") + ", u.name" +
            no_caller + " FROM case_history h LEFT JOIN users u ON u.id = " + user_id +
-           " WHERE h.case_id = (SELECT view_case FROM v)";
+           " WHERE h.case_id = (SELECT view_case FROM v)" + (history_after ? " AND h.sequence > :after" : "");
   }
   if (caller != nullptr) {
     sql += " UNION ALL SELECT " + nulls(history ? kViewCaller : kBriefViewCaller) + ", " + caller->columns +
@@ -255,17 +258,20 @@ const CallerPart& token_part() {
 }
 
 // A case's page with the session of the person reading it (by_id and
-// by_reference bind the key, then the session's four values).
+// by_reference bind the key, the sequence after which its history is read,
+// then the session's four values).
 struct CasePageStatements {
   CasePageStatements(soci::session& sql, workflow::Backend backend)
-      : by_id((sql.prepare << case_view_sql("c.id = :id", true, backend, &session_part()), soci::use(id),
-               soci::use(session.touch_before), soci::use(session.hash), soci::use(session.idle_since),
-               soci::use(session.born_since), soci::into(id_row))),
-        by_reference((sql.prepare << case_view_sql("c.reference = :reference", true, backend, &session_part()),
-                      soci::use(reference), soci::use(session.touch_before), soci::use(session.hash),
-                      soci::use(session.idle_since), soci::use(session.born_since), soci::into(reference_row))) {}
+      : by_id((sql.prepare << case_view_sql("c.id = :id", true, backend, &session_part(), true), soci::use(id),
+               soci::use(after), soci::use(session.touch_before), soci::use(session.hash),
+               soci::use(session.idle_since), soci::use(session.born_since), soci::into(id_row))),
+        by_reference(
+            (sql.prepare << case_view_sql("c.reference = :reference", true, backend, &session_part(), true),
+             soci::use(reference), soci::use(after), soci::use(session.touch_before), soci::use(session.hash),
+             soci::use(session.idle_since), soci::use(session.born_since), soci::into(reference_row))) {}
   long long id = 0;
   std::string reference;
+  int after = 0;
   SessionQuery session;
   soci::row id_row;
   soci::row reference_row;
@@ -377,6 +383,33 @@ std::optional<CaseView> read_view(workflow::Database::Connection& connection, co
   return read_view_with<false>(connection, key, std::move(known));
 }
 
+// `view`, read with the history entries after those `kept` holds (or all
+// of them, without it), with its whole history; keeps that in `kept_history`
+// when it goes further than `kept`.
+CaseView with_kept_history(workflow::KeptHistory& kept_history, const workflow::KeptCaseHistory* kept, CaseView view) {
+  auto& read = *view.history;
+  if (kept == nullptr || !read.empty()) {
+    auto whole = std::make_shared<workflow::KeptCaseHistory>();
+    whole->case_id = view.c.id;
+    whole->reference = view.c.reference;
+    whole->opened_at = view.c.opened_at;
+    if (kept != nullptr) {
+      whole->entries.reserve(kept->entries.size() + read.size());
+      whole->entries = kept->entries;
+      whole->names = kept->names;
+    }
+    whole->entries.insert(whole->entries.end(), read.begin(), read.end());
+    whole->names.insert(view.user_names.begin(), view.user_names.end());
+    read = whole->entries;
+    view.user_names = whole->names;
+    kept_history.keep(std::move(whole));
+  } else {
+    read = kept->entries;
+    view.user_names = kept->names;
+  }
+  return view;
+}
+
 // Whether `actor` may see the case of `view`, decided from its school's row.
 bool in_scope(workflow::Database::Connection& connection, const workflow::Actor& actor, const CaseView& view) {
   const workflow::Case& c = view.c;
@@ -418,15 +451,30 @@ SignedInCaseView find_session_and_case_page(workflow::Engine& engine, std::strin
       auto& st = connection.local<CasePageStatements>([backend = connection.backend()](soci::session& sql) {
         return std::make_unique<CasePageStatements>(sql, backend);
       });
-      st.session = query;
       const ReadCaller read_session = [&](const soci::row& row, std::size_t first) {
         out.session = st.session.session_at(row, first);
       };
+      // The history as far as it was read before, if it is kept; then only
+      // the entries after it are read.
+      auto& kept_history = engine.kept_history();
+      auto kept = key->id != 0 ? kept_history.find(key->id) : kept_history.find(key->reference);
+      st.session = query;
+      st.after = kept ? kept->last_sequence() : 0;
       auto view = read_keyed(st, *key, true, std::nullopt, &read_session);
+      if (view && kept && !kept->belongs_to(view->c)) {
+        // Kept for another case that had its id or reference: read it all.
+        kept_history.forget(kept->case_id);
+        kept = nullptr;
+        st.session = query;
+        st.after = 0;
+        view = read_keyed(st, *key, true, std::nullopt, &read_session);
+      }
       // Nobody's: the case is not shown, whether or not it exists.
       if (!out.session) return out;
       query = st.session;  // with whether its use is to be noted
-      if (view && in_scope(connection, actor_of(out.session->user), *view)) out.view = std::move(view);
+      if (view && in_scope(connection, actor_of(out.session->user), *view)) {
+        out.view = with_kept_history(kept_history, kept.get(), std::move(*view));
+      }
     } catch (...) {
       connection.rethrow_translated();
     }

@@ -15,6 +15,7 @@
 
 #include "workflow/case_store.h"
 #include "workflow/date.h"
+#include "workflow/kept_history.h"
 #include "workflow/text.h"
 #include "workflow/timestamp.h"
 
@@ -98,6 +99,7 @@ struct Engine::Impl {
   EngineOptions options;
   mutable std::mutex calendar_mutex;
   std::shared_ptr<const Calendar> calendar;
+  std::unique_ptr<KeptHistory> kept_history;
 
   const CaseKind& kind_of(const std::string& name) const {
     const CaseKind* kind = kinds->find(name);
@@ -530,6 +532,7 @@ Engine::Engine(std::shared_ptr<Database> db, std::shared_ptr<const KindRegistry>
   impl_->db = std::move(db);
   impl_->kinds = std::move(kinds);
   impl_->options = std::move(options);
+  impl_->kept_history = std::make_unique<KeptHistory>(impl_->options.kept_history_bytes);
   try {
     impl_->load_closures();
   } catch (const Error& e) {
@@ -787,5 +790,7 @@ std::chrono::system_clock::time_point Engine::now() const { return impl_->option
 const KindRegistry& Engine::kinds() const noexcept { return *impl_->kinds; }
 
 Database& Engine::database() noexcept { return *impl_->db; }
+
+KeptHistory& Engine::kept_history() noexcept { return *impl_->kept_history; }
 
 }  // namespace s2s::workflow

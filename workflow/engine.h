@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -130,7 +131,11 @@ struct EngineOptions {
   // September, 1 January or 1 April). The system's own events are not limited.
   int backdate_years = 1;
   std::string backdate_roles = "lead,admin";
+  // The memory for cases' histories kept for their pages (workflow/kept_history.h), in bytes about.
+  std::size_t kept_history_bytes = std::size_t{32} << 20;
 };
+
+class KeptHistory;
 
 // What one round of timer firing did.
 struct FireReport {
@@ -194,6 +199,8 @@ class Engine {
   [[nodiscard]] std::chrono::system_clock::time_point now() const;
   [[nodiscard]] const KindRegistry& kinds() const noexcept;
   [[nodiscard]] Database& database() noexcept;
+  // Cases' histories as their pages last read them (workflow/kept_history.h).
+  [[nodiscard]] KeptHistory& kept_history() noexcept;
 
  private:
   struct Impl;

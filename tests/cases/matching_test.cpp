@@ -19,6 +19,7 @@
 #include "workflow/errors.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
+#include "workflow/kept_history.h"
 
 namespace s2s::cases {
 namespace {
@@ -766,6 +767,99 @@ TEST_F(ScopeTest, ACasePageReadWithItsSessionIsTheSessionAndThePagesViewApart) {
   const auto gone = find_session_and_case_page(*engine_, revoked, t1, policy, c.reference);
   EXPECT_FALSE(gone.session.has_value());
   EXPECT_FALSE(gone.view.has_value());
+}
+
+// A case's page reads its history once and then only the entries written
+// since: what it read is kept (workflow/kept_history.h), and the page is the
+// kept entries and the new ones, the case's whole history. What is kept for
+// another case with the case's id (a database restored) is not used.
+TEST_F(ScopeTest, ACasePageReadsItsHistoryOnceAndThenOnlyTheEntriesWrittenSince) {
+  clock_.set(sys_days(d("2026-11-10")) + hours(9));
+  Case c = deployed();
+  const SessionPolicy policy;
+  const auto t0 = std::chrono::system_clock::now();
+  (void)add_user(*db_, "Amy Lead", "amy@example.org", "lead", "mini_region:Northamptonshire");
+  const auto link = create_sign_in_link(*db_, "amy@example.org", "/", t0, policy);
+  ASSERT_TRUE(link.has_value());
+  const std::string lead = redeem_sign_in_link(*db_, link->token, t0, policy)->session_token;
+  const auto page = [&](const std::string& key) {
+    auto read = find_session_and_case_page(*engine_, lead, t0, policy, key);
+    if (!read.view || !read.view->history) throw std::runtime_error("no page for " + key);
+    return std::move(*read.view);
+  };
+  // The page's history is the engine's, entry by entry.
+  const auto same_as_stored = [&](const CaseView& view) {
+    const auto stored = engine_->history(c.id);
+    ASSERT_EQ(view.history->size(), stored.size());
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+      EXPECT_EQ((*view.history)[i].sequence, stored[i].sequence) << i;
+      EXPECT_EQ((*view.history)[i].event, stored[i].event) << i;
+      EXPECT_EQ((*view.history)[i].payload, stored[i].payload) << i;
+      EXPECT_EQ((*view.history)[i].recorded_at, stored[i].recorded_at) << i;
+    }
+  };
+  auto& kept = engine_->kept_history();
+  ASSERT_EQ(kept.find(c.id), nullptr);
+
+  same_as_stored(page(std::to_string(c.id)));
+  auto held = kept.find(c.id);
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(held->last_sequence(), c.version);
+  EXPECT_EQ(kept.find(c.reference), held);
+
+  // Events written since, one of them by a person: read after what is kept, by id and by reference.
+  log(c, "2026-11-03", 1);
+  const std::string amy = "user:" + std::to_string(find_session(*db_, lead, t0, policy)->user.id) + " amy@example.org";
+  c = engine_->apply(c.id, "log_days", {{"date", "2026-11-04"}, {"days", 0.5}, {"activity", "coaching"}},
+                     workflow::Actor(amy), engine_->today());
+  const auto after = page(c.reference);
+  same_as_stored(after);
+  EXPECT_EQ(after.user_names.size(), 1u) << "the name of the user the new entry names";
+  EXPECT_EQ(after.user_names.begin()->second, "Amy Lead");
+  held = kept.find(c.id);
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(held->last_sequence(), c.version);
+  EXPECT_EQ(page(std::to_string(c.id)).user_names, after.user_names) << "the names are kept with the entries";
+
+  // The entries kept are not read again: an entry changed under them (which
+  // s2s never does) still reads as it was, on the page.
+  const long long id = c.id;
+  db_->transact([&](soci::session& sql) {
+    sql << "UPDATE case_history SET payload = '{\"changed\": true}' WHERE case_id = :id AND sequence = 1",
+        soci::use(id);
+  });
+  EXPECT_FALSE(page(c.reference).history->front().payload.contains("changed"));
+
+  // Kept for another case with this id (another opened_at), or further than
+  // the case goes: the history is read whole, and kept in its place.
+  for (const std::string kind : {"another case's", "further than the case"}) {
+    SCOPED_TRACE(kind);
+    auto wrong = std::make_shared<workflow::KeptCaseHistory>(*held);
+    if (kind == "another case's") {
+      wrong->opened_at = "2020-01-01T00:00:00Z";
+    } else {
+      wrong->entries.push_back(wrong->entries.back());
+      wrong->entries.back().sequence = c.version + 1;
+    }
+    kept.forget(c.id);
+    kept.keep(wrong);
+    const auto whole = page(std::to_string(c.id));
+    same_as_stored(whole);
+    EXPECT_TRUE(whole.history->front().payload.contains("changed")) << "read afresh";
+    ASSERT_NE(kept.find(c.id), nullptr);
+    EXPECT_EQ(kept.find(c.id)->opened_at, c.opened_at);
+    EXPECT_EQ(kept.find(c.id)->last_sequence(), c.version);
+  }
+
+  // Nothing is kept for a reader without a live session, or a case not theirs to see.
+  kept.forget(c.id);
+  EXPECT_FALSE(find_session_and_case_page(*engine_, lead + "0", t0, policy, c.reference).view.has_value());
+  EXPECT_EQ(kept.find(c.id), nullptr);
+  (void)add_user(*db_, "Far Lead", "far@example.org", "lead", "mini_region:Lincolnshire");
+  const auto far_link = create_sign_in_link(*db_, "far@example.org", "/", t0, policy);
+  const auto far = redeem_sign_in_link(*db_, far_link->token, t0, policy)->session_token;
+  EXPECT_FALSE(find_session_and_case_page(*engine_, far, t0, policy, c.reference).view.has_value());
+  EXPECT_EQ(kept.find(c.id), nullptr);
 }
 
 // A case's JSON read with the caller's API token in one statement is what

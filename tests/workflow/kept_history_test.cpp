@@ -1,0 +1,124 @@
+#include "workflow/kept_history.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace s2s::workflow {
+namespace {
+
+// A case's history of `entries` entries, each with a payload of about `payload_bytes`.
+std::shared_ptr<KeptCaseHistory> history_of(std::int64_t id, int entries, std::size_t payload_bytes = 10) {
+  auto out = std::make_shared<KeptCaseHistory>();
+  out->case_id = id;
+  out->reference = "SR-2026-" + std::to_string(1000 + id);
+  out->opened_at = "2026-11-02T09:00:00Z";
+  for (int i = 1; i <= entries; ++i) {
+    HistoryEntry entry;
+    entry.sequence = i;
+    entry.event = "log_days";
+    entry.to_state = "deployment";
+    entry.actor = "user:7 amy@example.org";
+    entry.payload["note"] = std::string(payload_bytes, 'x');
+    out->entries.push_back(std::move(entry));
+  }
+  out->names.emplace("user:7 amy@example.org", "Amy Lead");
+  return out;
+}
+
+TEST(KeptHistoryTest, AHistoryKeptIsFoundByItsCasesIdAndReference) {
+  KeptHistory kept(1 << 20);
+  EXPECT_EQ(kept.find(1), nullptr);
+  kept.keep(history_of(1, 3));
+  const auto by_id = kept.find(1);
+  ASSERT_NE(by_id, nullptr);
+  EXPECT_EQ(by_id->last_sequence(), 3);
+  EXPECT_EQ(kept.find("SR-2026-1001"), by_id);
+  EXPECT_EQ(kept.find("SR-2026-1002"), nullptr);
+  EXPECT_EQ(kept.find(2), nullptr);
+  EXPECT_EQ(kept.figures().cases, 1u);
+  EXPECT_EQ(kept.figures().bytes, approximate_bytes(*by_id));
+  kept.forget(1);
+  EXPECT_EQ(kept.find(1), nullptr);
+  EXPECT_EQ(kept.find("SR-2026-1001"), nullptr);
+  EXPECT_EQ(kept.figures().cases, 0u);
+  EXPECT_EQ(kept.figures().bytes, 0u);
+}
+
+// Two readers of one case keep what they read; the one that read further wins,
+// whichever keeps last.
+TEST(KeptHistoryTest, AShorterHistoryOfTheSameCaseNeverReplacesALongerOne) {
+  KeptHistory kept(1 << 20);
+  kept.keep(history_of(1, 5));
+  kept.keep(history_of(1, 4));
+  EXPECT_EQ(kept.find(1)->last_sequence(), 5);
+  kept.keep(history_of(1, 6));
+  EXPECT_EQ(kept.find(1)->last_sequence(), 6);
+  // Another case given the same id (a database restored): its history replaces the other's.
+  auto other = history_of(1, 2);
+  other->opened_at = "2026-11-20T10:00:00Z";
+  kept.keep(other);
+  EXPECT_EQ(kept.find(1)->opened_at, "2026-11-20T10:00:00Z");
+  EXPECT_EQ(kept.figures().cases, 1u);
+  EXPECT_EQ(kept.figures().bytes, approximate_bytes(*other));
+}
+
+// Over its budget, the histories read longest ago go first; finding one counts as reading it.
+TEST(KeptHistoryTest, OverItsBudgetTheHistoryReadLongestAgoGoesFirst) {
+  const std::size_t one = approximate_bytes(*history_of(1, 4));
+  KeptHistory kept(8 * one + one / 2);  // room for eight
+  for (int id = 1; id <= 8; ++id) kept.keep(history_of(id, 4));
+  EXPECT_EQ(kept.figures().cases, 8u);
+  ASSERT_NE(kept.find(1), nullptr);  // 1 is now the latest read; 2 the longest ago
+  kept.keep(history_of(9, 4));
+  EXPECT_EQ(kept.find(2), nullptr);
+  EXPECT_EQ(kept.find("SR-2026-1002"), nullptr);
+  EXPECT_NE(kept.find(1), nullptr);
+  EXPECT_NE(kept.find(3), nullptr);
+  EXPECT_NE(kept.find(9), nullptr);
+  EXPECT_EQ(kept.figures().cases, 8u);
+  EXPECT_EQ(kept.figures().bytes, 8 * one);
+}
+
+TEST(KeptHistoryTest, AHistoryLargerThanAnEighthOfTheBudgetIsNotKept) {
+  KeptHistory kept(64 * 1024);
+  kept.keep(history_of(1, 100, 200));  // about 20 KB of payloads alone
+  EXPECT_EQ(kept.find(1), nullptr);
+  kept.keep(history_of(2, 2));
+  EXPECT_NE(kept.find(2), nullptr);
+  KeptHistory none(0);
+  none.keep(history_of(3, 1));
+  EXPECT_EQ(none.find(3), nullptr);
+  EXPECT_EQ(none.figures().bytes, 0u);
+}
+
+// The estimate grows with what a history holds, so that the budget bounds memory.
+TEST(KeptHistoryTest, ItsSizeGrowsWithItsEntriesAndTheirPayloads) {
+  const std::size_t small = approximate_bytes(*history_of(1, 2, 10));
+  EXPECT_GT(approximate_bytes(*history_of(1, 4, 10)), small + 2 * sizeof(HistoryEntry));
+  EXPECT_GE(approximate_bytes(*history_of(1, 2, 1000)), small + 2 * 990);
+}
+
+// What is kept is used for a case only while it is that case's, as far as it goes.
+TEST(KeptHistoryTest, AKeptHistoryBelongsOnlyToItsOwnCase) {
+  const auto kept = history_of(1, 3);
+  Case c;
+  c.id = 1;
+  c.reference = kept->reference;
+  c.opened_at = kept->opened_at;
+  c.version = 3;
+  EXPECT_TRUE(kept->belongs_to(c));
+  c.version = 5;
+  EXPECT_TRUE(kept->belongs_to(c)) << "entries written since are read after it";
+  c.version = 2;
+  EXPECT_FALSE(kept->belongs_to(c)) << "a case with fewer entries than are kept";
+  c.version = 3;
+  c.opened_at = "2026-11-03T09:00:00Z";
+  EXPECT_FALSE(kept->belongs_to(c)) << "another case opened at another time";
+  c.opened_at = kept->opened_at;
+  c.id = 2;
+  EXPECT_FALSE(kept->belongs_to(c));
+}
+
+}  // namespace
+}  // namespace s2s::workflow

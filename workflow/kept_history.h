@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "workflow/engine.h"
+
+// Cases' histories as their pages last read them, kept in memory so that the
+// next reading of a page asks the database only for the entries written since
+// (docs/architecture.md, "Reading a case"). What makes that safe: a history
+// entry is never changed once written (the history is append-only, and each
+// case's entries commit in sequence order under the case's row lock), and
+// the name of the user an entry's actor names never changes either. A reader
+// takes what is kept, reads the entries after its last sequence, and keeps
+// the whole again; whatever another process has written since is among what
+// it reads. Bounded by an estimate of the bytes kept: the cases read longest
+// ago go first. Thread-safe.
+namespace s2s::workflow {
+
+struct KeptCaseHistory {
+  std::int64_t case_id = 0;
+  std::string reference;  // the case's, stored upper case
+  // The case's, which tells it from another case given its id later (a
+  // database restored from a copy): what is kept is used only for a case that
+  // has the same opened_at and a version at least its last sequence.
+  std::string opened_at;
+  std::vector<HistoryEntry> entries;         // oldest first
+  std::map<std::string, std::string> names;  // by actor, the users the entries name
+
+  [[nodiscard]] int last_sequence() const noexcept { return entries.empty() ? 0 : entries.back().sequence; }
+  // Whether it is the history of `c` as far as it goes.
+  [[nodiscard]] bool belongs_to(const Case& c) const noexcept {
+    return c.id == case_id && c.opened_at == opened_at && c.reference == reference && last_sequence() <= c.version;
+  }
+};
+
+// About how many bytes `history` holds in memory (its strings, payloads and names).
+[[nodiscard]] std::size_t approximate_bytes(const KeptCaseHistory& history);
+
+class KeptHistory {
+ public:
+  // Keeps about `budget_bytes` at most; a case's history larger than an
+  // eighth of that is never kept. 0 keeps nothing.
+  explicit KeptHistory(std::size_t budget_bytes);
+  KeptHistory(const KeptHistory&) = delete;
+  KeptHistory& operator=(const KeptHistory&) = delete;
+
+  // The history kept for the case with this id, or this reference (as stored,
+  // upper case); nullptr when none is.
+  [[nodiscard]] std::shared_ptr<const KeptCaseHistory> find(std::int64_t case_id);
+  [[nodiscard]] std::shared_ptr<const KeptCaseHistory> find(std::string_view reference);
+  // Keeps `history` as its case's, unless what is kept already goes further
+  // (another reader's, read meanwhile).
+  void keep(std::shared_ptr<const KeptCaseHistory> history);
+  // Forgets the case's history (kept for another case with its id).
+  void forget(std::int64_t case_id);
+
+  struct Figures {
+    std::size_t cases = 0;
+    std::size_t bytes = 0;
+  };
+  [[nodiscard]] Figures figures() const;
+
+ private:
+  struct Kept {
+    std::shared_ptr<const KeptCaseHistory> history;
+    std::size_t bytes = 0;
+    std::list<std::int64_t>::iterator used;  // its place in used_, last read last
+  };
+  std::shared_ptr<const KeptCaseHistory> found(std::unordered_map<std::int64_t, Kept>::iterator it);
+  void drop(std::unordered_map<std::int64_t, Kept>::iterator it);
+
+  const std::size_t budget_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::int64_t, Kept> by_id_;
+  std::unordered_map<std::string, std::int64_t> by_reference_;
+  std::list<std::int64_t> used_;  // read longest ago first
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace s2s::workflow
