@@ -11,6 +11,7 @@
 #include "workflow/case_store.h"
 #include "workflow/date.h"
 #include "workflow/errors.h"
+#include "workflow/kept_history.h"
 #include "workflow/migrations.h"
 
 namespace s2s::api {
@@ -48,6 +49,13 @@ std::string database_gauges(App& app) {
                {{"pending", outbox.pending}, {"sent", outbox.sent}, {"dead", outbox.dead}});
   out += gauge("s2s_deliveries", "Notification deliveries (one per recipient) by status.",
                notifications::delivery_counts(*app.db));
+  const auto kept = app.engine->kept_history().figures();
+  out += "# HELP s2s_kept_histories Cases whose history is kept in memory for their pages.\n";
+  out += "# TYPE s2s_kept_histories gauge\n";
+  out += fmt::format("s2s_kept_histories {}\n", kept.cases);
+  out += "# HELP s2s_kept_history_bytes About how many bytes the kept histories hold.\n";
+  out += "# TYPE s2s_kept_history_bytes gauge\n";
+  out += fmt::format("s2s_kept_history_bytes {}\n", kept.bytes);
   return out;
 }
 

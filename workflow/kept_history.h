@@ -15,7 +15,7 @@
 
 // Cases' histories as their pages last read them, kept in memory so that the
 // next reading of a page asks the database only for the entries written since
-// (docs/architecture.md, "Reading a case"). What makes that safe: a history
+// (docs/architecture.md, "Storage"). What makes that safe: a history
 // entry is never changed once written (the history is append-only, and each
 // case's entries commit in sequence order under the case's row lock), and
 // the name of the user an entry's actor names never changes either. A reader

@@ -18,6 +18,7 @@
 #include "workflow/sha256.h"
 #include "workflow/text.h"
 #include "workflow/idempotency.h"
+#include "workflow/kept_history.h"
 #include "workflow/date.h"
 
 namespace s2s::testing {
@@ -700,10 +701,21 @@ TEST_F(ApiTest, MetricsCountRequestsEventsTimersAndOutbox) {
     c.session() << "UPDATE timers SET fire_on = :t WHERE case_id = :c AND status = 'pending'", soci::use(today),
         soci::use(id);
   }
+  // A history kept for a case's page counts, with its bytes.
+  auto kept = std::make_shared<workflow::KeptCaseHistory>();
+  kept->case_id = case_;
+  kept->reference = "SR-2026-9999";
+  kept->entries.resize(3);
+  kept->entries.back().sequence = 3;
+  app_.engine->kept_history().keep(kept);
   const auto again = call("admin", "GET", "/metrics");
   const auto at = again.body.find("\ns2s_timers_due ");
   ASSERT_NE(at, std::string::npos);
   EXPECT_NE(again.body.substr(at + 16, 2), "0\n") << again.body.substr(at, 40);
+  EXPECT_NE(again.body.find("\ns2s_kept_histories 1\n"), std::string::npos) << again.body;
+  EXPECT_NE(again.body.find("\ns2s_kept_history_bytes " + std::to_string(workflow::approximate_bytes(*kept)) + "\n"),
+            std::string::npos)
+      << again.body;
 }
 
 TEST_F(ApiTest, KpiReportsKeepToTheCallersScopeAndComeAsJsonOrCsv) {
