@@ -76,6 +76,9 @@ std::vector<Command> all_commands() {
                    {"session-idle-minutes", "N", "a web session unused this long ends", "60"},
                    {"session-hours", "N", "and any web session this old", "12"},
                    {"cold-spot-days", "N", "an area with fewer free days per school in need is a cold spot", "10"},
+                   {"kept-history-mb", "N",
+                    "memory (MiB, about) for cases' histories kept for their pages, read since only after (0: none)",
+                    "64"},
                },
                engine_options(),
                [] {

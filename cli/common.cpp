@@ -125,13 +125,24 @@ std::shared_ptr<workflow::Database> open_migrated(const Settings& settings) {
   return db;
 }
 
-std::unique_ptr<workflow::Engine> make_engine(const Settings& settings, std::shared_ptr<workflow::Database> db) {
-  auto kinds = cases::all_kinds();
+workflow::EngineOptions engine_options_of(const Settings& settings) {
   workflow::EngineOptions options;
-  options.policy = deadline_policy(settings, *kinds);
+  options.policy = deadline_policy(settings, *cases::all_kinds());
   // Commands serving people say how far back they may date events.
   if (settings.get("backdate-years")) options.backdate_years = static_cast<int>(settings.integer("backdate-years", 0, 20));
-  return std::make_unique<workflow::Engine>(std::move(db), std::move(kinds), std::move(options));
+  // The server's pages keep the histories they read (docs/architecture.md, "Storage").
+  if (settings.get("kept-history-mb")) {
+    options.kept_history_bytes = static_cast<std::size_t>(settings.integer("kept-history-mb", 0, 16384)) << 20;
+  }
+  return options;
+}
+
+std::unique_ptr<workflow::Engine> make_engine(workflow::EngineOptions options, std::shared_ptr<workflow::Database> db) {
+  return std::make_unique<workflow::Engine>(std::move(db), cases::all_kinds(), std::move(options));
+}
+
+std::unique_ptr<workflow::Engine> make_engine(const Settings& settings, std::shared_ptr<workflow::Database> db) {
+  return make_engine(engine_options_of(settings), std::move(db));
 }
 
 std::chrono::year_month_day parse_date_argument(const std::string& text, std::string_view what) {

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "cli/settings.h"
+#include "workflow/engine.h"
 
 namespace s2s::workflow {
 class Database;
-class Engine;
 class KindRegistry;
 struct DeadlinePolicy;
 }  // namespace s2s::workflow
@@ -68,8 +68,14 @@ void record(workflow::Database& db, std::string action, std::string subject, std
 // serve, which migrate themselves, works on.
 [[nodiscard]] std::shared_ptr<workflow::Database> open_migrated(const Settings& settings);
 
-// An engine over `db` with the four case kinds (cases::all_kinds()) and the
-// deadline policy of engine_options(). The caller owns the engine; it shares `db`.
+// The engine's options from `settings`: the deadline policy of
+// engine_options(), and where the command takes them how far back events may
+// be dated and the memory for kept histories. UsageError names a bad one.
+[[nodiscard]] workflow::EngineOptions engine_options_of(const Settings& settings);
+// An engine over `db` with the four case kinds (cases::all_kinds()) and
+// `options`, or those of `settings`. The caller owns the engine; it shares `db`.
+[[nodiscard]] std::unique_ptr<workflow::Engine> make_engine(workflow::EngineOptions options,
+                                                            std::shared_ptr<workflow::Database> db);
 [[nodiscard]] std::unique_ptr<workflow::Engine> make_engine(const Settings& settings,
                                                             std::shared_ptr<workflow::Database> db);
 

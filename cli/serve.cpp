@@ -86,6 +86,7 @@ int run_serve(const Settings& settings) {
   app.options.rate_burst = static_cast<double>(settings.integer("rate-burst", 1, 1000000));
   app.options.public_url = settings.get("public-url").value_or("http://127.0.0.1:8080");
   app.options.webhooks_to_private_addresses = settings.enabled("webhooks-to-private-addresses");
+  auto engine_options = engine_options_of(settings);  // a bad setting is named before the database is touched
   app.db = open_database(settings);
   if (!settings.enabled("no-migrate")) {
     const auto applied = workflow::migrate(*app.db, workflow::bundled_migrations(app.db->backend()));
@@ -94,7 +95,7 @@ int run_serve(const Settings& settings) {
     // Still refuse to serve on a database whose applied migrations were edited.
     (void)workflow::migration_status(*app.db, workflow::bundled_migrations(app.db->backend()));
   }
-  app.engine = make_engine(settings, app.db);
+  app.engine = make_engine(std::move(engine_options), app.db);
   std::unique_ptr<workflow::TimerService> timers;
   if (!settings.enabled("no-timers")) {
     timers = std::make_unique<workflow::TimerService>(*app.engine, timer_options(settings));

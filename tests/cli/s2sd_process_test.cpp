@@ -158,6 +158,26 @@ TEST(S2sdTest, ServeMigratesAnswersReadyzAndStopsCleanlyOnSigterm) {
   EXPECT_NE(log.find("\"msg\":\"stopped\""), std::string::npos) << log;
 }
 
+// The memory for kept histories is a whole number of MiB in its range, a bad one named.
+TEST(S2sdTest, ServeTakesTheMemoryForKeptHistoriesInRange) {
+  TestDatabase db;
+  const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db.url().text}};
+  for (const char* bad : {"-1", "16385", "lots"}) {
+    const auto result = run_process({kS2sd, "serve", "--listen", "127.0.0.1:0", "--kept-history-mb", bad}, env);
+    EXPECT_EQ(result.exit_code, 2) << bad;
+    EXPECT_TRUE(one_line(result.err)) << "named before the database is migrated: " << result.err;
+    EXPECT_NE(result.err.find("kept-history-mb must be a whole number from 0 to 16384, got '" + std::string(bad) + "'"),
+              std::string::npos)
+        << result.err;
+  }
+  const auto port = free_port();
+  ChildProcess s2sd({kS2sd, "serve", "--listen", "127.0.0.1:" + std::to_string(port), "--kept-history-mb", "0"}, env);
+  ASSERT_TRUE(s2sd.wait_for_stderr("serving http://")) << s2sd.stderr_text();
+  EXPECT_EQ(http_request(port, "GET", "/readyz").status, 200);
+  s2sd.signal(SIGTERM);
+  EXPECT_EQ(s2sd.wait(), 0) << s2sd.stderr_text();
+}
+
 TEST(S2sdTest, ServeWithNoMigrateIsNotReadyUntilMigrated) {
   TestDatabase db;
   const auto port = free_port();
