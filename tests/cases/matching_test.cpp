@@ -7,6 +7,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 #include "cases/case_list.h"
 #include "cases/deployments.h"
@@ -860,6 +863,74 @@ TEST_F(ScopeTest, ACasePageReadsItsHistoryOnceAndThenOnlyTheEntriesWrittenSince)
   const auto far = redeem_sign_in_link(*db_, far_link->token, t0, policy)->session_token;
   EXPECT_FALSE(find_session_and_case_page(*engine_, far, t0, policy, c.reference).view.has_value());
   EXPECT_EQ(kept.find(c.id), nullptr);
+}
+
+// Pages read while events are written each show the case as of one moment:
+// its history exactly the entries 1 to its version, neither short nor
+// doubled, whatever the other readers kept meanwhile; and the history kept
+// at the end is the whole of it.
+TEST_F(ScopeTest, PagesReadWhileEventsAreWrittenShowTheWholeHistoryOfTheVersionTheyRead) {
+  clock_.set(sys_days(d("2026-11-10")) + hours(9));
+  const Case c = in_evaluation();
+  const SessionPolicy policy;
+  const auto t0 = std::chrono::system_clock::now();
+  (void)add_user(*db_, "Amy Lead", "amy@example.org", "lead", "mini_region:Northamptonshire");
+  const auto link = create_sign_in_link(*db_, "amy@example.org", "/", t0, policy);
+  ASSERT_TRUE(link.has_value());
+  const std::string lead = redeem_sign_in_link(*db_, link->token, t0, policy)->session_token;
+  constexpr int kEvents = 40;
+  std::atomic<bool> writing{true};
+  std::atomic<int> reads{0};
+  std::atomic<bool> failed{false};
+  std::vector<std::string> problems;
+  std::mutex problems_mutex;
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&, r] {
+      int last_version = 0;
+      while (writing.load() || last_version < c.version + kEvents) {
+        const std::string key = r % 2 == 0 ? std::to_string(c.id) : c.reference;
+        const auto read = find_session_and_case_page(*engine_, lead, t0, policy, key);
+        std::string problem;
+        if (!read.view || !read.view->history) {
+          problem = "no page";
+        } else {
+          const auto& history = *read.view->history;
+          if (static_cast<int>(history.size()) != read.view->c.version) {
+            problem = std::to_string(history.size()) + " entries at version " + std::to_string(read.view->c.version);
+          }
+          for (std::size_t i = 0; problem.empty() && i < history.size(); ++i) {
+            if (history[i].sequence != static_cast<int>(i) + 1) problem = "entry " + std::to_string(i) + " out of turn";
+          }
+          if (read.view->c.version < last_version) problem = "a version read before a later one";
+          last_version = read.view->c.version;
+        }
+        if (!problem.empty()) {
+          const std::lock_guard lock(problems_mutex);
+          problems.push_back(problem);
+          failed = true;
+          return;
+        }
+        ++reads;
+      }
+    });
+  }
+  for (int i = 0; i < kEvents; ++i) {
+    (void)engine_->apply(c.id, "record_impact", {{"outcome", "plan met " + std::to_string(i)}, {"impact", "up"}},
+                         "s2s", engine_->today());
+    // Some pages read between this event and the next (or a reader has stopped on a problem).
+    const int before = reads.load();
+    while (reads.load() < before + 2 && !failed.load()) std::this_thread::yield();
+    if (failed.load()) break;
+  }
+  writing = false;
+  for (auto& reader : readers) reader.join();
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  const auto kept = engine_->kept_history().find(c.id);
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->last_sequence(), c.version + kEvents);
+  EXPECT_EQ(static_cast<int>(kept->entries.size()), c.version + kEvents);
+  EXPECT_EQ(std::string(kept->entries.back().payload.at("outcome").as_string()), "plan met " + std::to_string(kEvents - 1));
 }
 
 // A case's JSON read with the caller's API token in one statement is what
