@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <iterator>
 #include <functional>
 
 #include "cases/deployments.h"
@@ -387,25 +388,24 @@ std::optional<CaseView> read_view(workflow::Database::Connection& connection, co
 // of them, without it), with its whole history; keeps that in `kept_history`
 // when it goes further than `kept`.
 CaseView with_kept_history(workflow::KeptHistory& kept_history, const workflow::KeptCaseHistory* kept, CaseView view) {
-  auto& read = *view.history;
-  if (kept == nullptr || !read.empty()) {
+  auto& history = *view.history;
+  const bool read_any = !history.empty();
+  if (kept != nullptr) {
+    std::vector<workflow::HistoryEntry> whole;
+    whole.reserve(kept->entries.size() + history.size());
+    whole.insert(whole.end(), kept->entries.begin(), kept->entries.end());
+    whole.insert(whole.end(), std::make_move_iterator(history.begin()), std::make_move_iterator(history.end()));
+    history = std::move(whole);
+    view.user_names.insert(kept->names.begin(), kept->names.end());
+  }
+  if ((kept == nullptr || read_any) && kept_history.keeps_any()) {
     auto whole = std::make_shared<workflow::KeptCaseHistory>();
     whole->case_id = view.c.id;
     whole->reference = view.c.reference;
     whole->opened_at = view.c.opened_at;
-    if (kept != nullptr) {
-      whole->entries.reserve(kept->entries.size() + read.size());
-      whole->entries = kept->entries;
-      whole->names = kept->names;
-    }
-    whole->entries.insert(whole->entries.end(), read.begin(), read.end());
-    whole->names.insert(view.user_names.begin(), view.user_names.end());
-    read = whole->entries;
-    view.user_names = whole->names;
+    whole->entries = history;
+    whole->names = view.user_names;
     kept_history.keep(std::move(whole));
-  } else {
-    read = kept->entries;
-    view.user_names = kept->names;
   }
   return view;
 }

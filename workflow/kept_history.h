@@ -53,6 +53,8 @@ class KeptHistory {
   KeptHistory(const KeptHistory&) = delete;
   KeptHistory& operator=(const KeptHistory&) = delete;
 
+  // Whether it keeps anything at all (a budget above 0).
+  [[nodiscard]] bool keeps_any() const noexcept { return budget_ > 0; }
   // The history kept for the case with this id, or this reference (as stored,
   // upper case); nullptr when none is.
   [[nodiscard]] std::shared_ptr<const KeptCaseHistory> find(std::int64_t case_id);

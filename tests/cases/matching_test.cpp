@@ -854,6 +854,17 @@ TEST_F(ScopeTest, ACasePageReadsItsHistoryOnceAndThenOnlyTheEntriesWrittenSince)
     EXPECT_EQ(kept.find(c.id)->last_sequence(), c.version);
   }
 
+  // With no memory for them, nothing is kept and every page reads its history whole.
+  workflow::EngineOptions none{{}, clock_.function(), 5};
+  none.kept_history_bytes = 0;
+  workflow::Engine keeps_none(db_, all_kinds(), none);
+  for (int i = 0; i < 2; ++i) {
+    const auto read = find_session_and_case_page(keeps_none, lead, t0, policy, c.reference);
+    ASSERT_TRUE(read.view.has_value());
+    same_as_stored(*read.view);
+    EXPECT_EQ(keeps_none.kept_history().figures().cases, 0u);
+  }
+
   // Nothing is kept for a reader without a live session, or a case not theirs to see.
   kept.forget(c.id);
   EXPECT_FALSE(find_session_and_case_page(*engine_, lead + "0", t0, policy, c.reference).view.has_value());
