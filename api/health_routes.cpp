@@ -29,6 +29,11 @@ std::string gauge(const std::string& name, const std::string& help, const std::m
   return out;
 }
 
+// A gauge of one value, without labels.
+std::string gauge(const std::string& name, const std::string& help, long long value) {
+  return "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n" + fmt::format("{} {}\n", name, value);
+}
+
 // The gauges read from the database at scrape time: timers, deadlines, outbox, deliveries.
 std::string database_gauges(App& app) {
   const auto cases = workflow::case_gauges(*app.db, workflow::format_date(app.engine->today()));
@@ -39,23 +44,17 @@ std::string database_gauges(App& app) {
                 {"fired", cases.timers_fired},
                 {"failed", cases.timers_failed},
                 {"cancelled", cases.timers_cancelled}});
-  out += "# HELP s2s_timers_due Pending timers whose day has come (fired on the next round).\n";
-  out += "# TYPE s2s_timers_due gauge\n";
-  out += fmt::format("s2s_timers_due {}\n", cases.timers_due);
-  out += "# HELP s2s_deadlines_overdue Deadlines passed and not yet met.\n";
-  out += "# TYPE s2s_deadlines_overdue gauge\n";
-  out += fmt::format("s2s_deadlines_overdue {}\n", cases.deadlines_overdue);
+  out += gauge("s2s_timers_due", "Pending timers whose day has come (fired on the next round).", cases.timers_due);
+  out += gauge("s2s_deadlines_overdue", "Deadlines passed and not yet met.", cases.deadlines_overdue);
   out += gauge("s2s_outbox_messages", "Notifications in the outbox by status (pending is the backlog).",
                {{"pending", outbox.pending}, {"sent", outbox.sent}, {"dead", outbox.dead}});
   out += gauge("s2s_deliveries", "Notification deliveries (one per recipient) by status.",
                notifications::delivery_counts(*app.db));
   const auto kept = app.engine->kept_history().figures();
-  out += "# HELP s2s_kept_histories Cases whose history is kept in memory for their pages.\n";
-  out += "# TYPE s2s_kept_histories gauge\n";
-  out += fmt::format("s2s_kept_histories {}\n", kept.cases);
-  out += "# HELP s2s_kept_history_bytes About how many bytes the kept histories hold.\n";
-  out += "# TYPE s2s_kept_history_bytes gauge\n";
-  out += fmt::format("s2s_kept_history_bytes {}\n", kept.bytes);
+  out += gauge("s2s_kept_histories", "Cases whose history is kept in memory for their pages.",
+               static_cast<long long>(kept.cases));
+  out += gauge("s2s_kept_history_bytes", "About how many bytes the kept histories hold.",
+               static_cast<long long>(kept.bytes));
   return out;
 }
 

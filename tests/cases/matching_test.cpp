@@ -388,6 +388,14 @@ class ScopeTest : public DeploymentsTest {
   static workflow::Actor person(const char* role, const std::string& scope) {
     return workflow::Actor(std::string("user:") + role, role, scope);
   }
+  // A new user's web session's token, begun at `at`.
+  std::string signed_in(const char* name, const char* email, const char* role, const char* scope,
+                        std::chrono::system_clock::time_point at, const SessionPolicy& policy) {
+    (void)add_user(*db_, name, email, role, scope);
+    const auto link = create_sign_in_link(*db_, email, "/", at, policy);
+    if (!link) throw std::runtime_error(std::string("no sign-in link for ") + email);
+    return redeem_sign_in_link(*db_, link->token, at, policy)->session_token;
+  }
   EngineError::Code refused(std::int64_t case_id, const char* event, const boost::json::object& payload,
                             const workflow::Actor& actor) {
     const int version = engine_->get(case_id).version;
@@ -684,10 +692,7 @@ TEST_F(ScopeTest, ACasePageReadWithItsSessionIsTheSessionAndThePagesViewApart) {
   const SessionPolicy policy;
   const auto t0 = std::chrono::system_clock::now();
   const auto start = [&](const char* name, const char* email, const char* role, const char* scope) {
-    (void)add_user(*db_, name, email, role, scope);
-    const auto link = create_sign_in_link(*db_, email, "/", t0, policy);
-    if (!link) throw std::runtime_error(std::string("no sign-in link for ") + email);
-    return redeem_sign_in_link(*db_, link->token, t0, policy)->session_token;
+    return signed_in(name, email, role, scope, t0, policy);
   };
   const std::string lead = start("Amy Lead", "amy@example.org", "lead", "mini_region:Northamptonshire");
   const std::string far = start("Far Lead", "far@example.org", "lead", "mini_region:Lincolnshire");
@@ -781,10 +786,7 @@ TEST_F(ScopeTest, ACasePageReadsItsHistoryOnceAndThenOnlyTheEntriesWrittenSince)
   Case c = deployed();
   const SessionPolicy policy;
   const auto t0 = std::chrono::system_clock::now();
-  (void)add_user(*db_, "Amy Lead", "amy@example.org", "lead", "mini_region:Northamptonshire");
-  const auto link = create_sign_in_link(*db_, "amy@example.org", "/", t0, policy);
-  ASSERT_TRUE(link.has_value());
-  const std::string lead = redeem_sign_in_link(*db_, link->token, t0, policy)->session_token;
+  const std::string lead = signed_in("Amy Lead", "amy@example.org", "lead", "mini_region:Northamptonshire", t0, policy);
   const auto page = [&](const std::string& key) {
     auto read = find_session_and_case_page(*engine_, lead, t0, policy, key);
     if (!read.view || !read.view->history) throw std::runtime_error("no page for " + key);
@@ -869,9 +871,7 @@ TEST_F(ScopeTest, ACasePageReadsItsHistoryOnceAndThenOnlyTheEntriesWrittenSince)
   kept.forget(c.id);
   EXPECT_FALSE(find_session_and_case_page(*engine_, lead + "0", t0, policy, c.reference).view.has_value());
   EXPECT_EQ(kept.find(c.id), nullptr);
-  (void)add_user(*db_, "Far Lead", "far@example.org", "lead", "mini_region:Lincolnshire");
-  const auto far_link = create_sign_in_link(*db_, "far@example.org", "/", t0, policy);
-  const auto far = redeem_sign_in_link(*db_, far_link->token, t0, policy)->session_token;
+  const auto far = signed_in("Far Lead", "far@example.org", "lead", "mini_region:Lincolnshire", t0, policy);
   EXPECT_FALSE(find_session_and_case_page(*engine_, far, t0, policy, c.reference).view.has_value());
   EXPECT_EQ(kept.find(c.id), nullptr);
 }
@@ -885,10 +885,7 @@ TEST_F(ScopeTest, PagesReadWhileEventsAreWrittenShowTheWholeHistoryOfTheVersionT
   const Case c = in_evaluation();
   const SessionPolicy policy;
   const auto t0 = std::chrono::system_clock::now();
-  (void)add_user(*db_, "Amy Lead", "amy@example.org", "lead", "mini_region:Northamptonshire");
-  const auto link = create_sign_in_link(*db_, "amy@example.org", "/", t0, policy);
-  ASSERT_TRUE(link.has_value());
-  const std::string lead = redeem_sign_in_link(*db_, link->token, t0, policy)->session_token;
+  const std::string lead = signed_in("Amy Lead", "amy@example.org", "lead", "mini_region:Northamptonshire", t0, policy);
   constexpr int kEvents = 40;
   std::atomic<bool> writing{true};
   std::atomic<int> reads{0};
