@@ -3,8 +3,8 @@
 #include <soci/soci.h>
 
 #include <algorithm>
-#include <iterator>
 #include <functional>
+#include <iterator>
 
 #include "cases/deployments.h"
 #include "workflow/case_store.h"

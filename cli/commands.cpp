@@ -77,7 +77,8 @@ std::vector<Command> all_commands() {
                    {"session-hours", "N", "and any web session this old", "12"},
                    {"cold-spot-days", "N", "an area with fewer free days per school in need is a cold spot", "10"},
                    {"kept-history-mb", "N",
-                    "memory (MiB, about) for cases' histories kept for their pages, read since only after (0: none)",
+                    "memory (MiB, about) for the histories of cases whose pages were read, so that a page read "
+                    "again asks only for the entries written since (0: none)",
                     "64"},
                },
                engine_options(),
