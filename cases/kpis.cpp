@@ -568,14 +568,13 @@ class Counting {
   // that way, 3 to 5 ms this way (docs/performance.md).
   [[nodiscard]] std::string day_totals_of_place(const DaysSql& d) const {
     if (where.place_of_day_school.empty()) return "deployment_day_totals t";
-    const std::string& teaching = d.teaching;
     return "(SELECT x.* FROM deployment_day_totals x JOIN cases xc ON xc.id = x.case_id"
            " JOIN schools xs ON xs.urn = xc.school_urn WHERE " +
            where.place_of_day_school +
-           (teaching.empty() ? std::string()
-                             : " UNION SELECT x.* FROM deployment_day_totals x WHERE x.system_leader_id IN"
-                               " (SELECT xl.id FROM system_leaders xl WHERE xl.alliance_id IN (" +
-                                   teaching + "))") +
+           (d.teaching.empty() ? std::string()
+                               : " UNION SELECT x.* FROM deployment_day_totals x WHERE x.system_leader_id IN"
+                                 " (SELECT xl.id FROM system_leaders xl WHERE xl.alliance_id IN (" +
+                                     d.teaching + "))") +
            ") t";
   }
 

@@ -11,7 +11,8 @@ std::size_t json_bytes(const boost::json::value& value);
 // A JSON object's bytes in memory, roughly: its members' own storage and their keys' and values' text.
 std::size_t object_bytes(const boost::json::object& object) {
   std::size_t out = sizeof(boost::json::object);
-  for (const auto& member : object) out += sizeof(boost::json::key_value_pair) + member.key().size() + json_bytes(member.value());
+  for (const auto& member : object)
+    out += sizeof(boost::json::key_value_pair) + member.key().size() + json_bytes(member.value());
   return out;
 }
 

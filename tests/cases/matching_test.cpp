@@ -938,7 +938,8 @@ TEST_F(ScopeTest, PagesReadWhileEventsAreWrittenShowTheWholeHistoryOfTheVersionT
   ASSERT_NE(kept, nullptr);
   EXPECT_EQ(kept->last_sequence(), c.version + kEvents);
   EXPECT_EQ(static_cast<int>(kept->entries.size()), c.version + kEvents);
-  EXPECT_EQ(std::string(kept->entries.back().payload.at("outcome").as_string()), "plan met " + std::to_string(kEvents - 1));
+  EXPECT_EQ(std::string(kept->entries.back().payload.at("outcome").as_string()),
+            "plan met " + std::to_string(kEvents - 1));
 }
 
 // A case's JSON read with the caller's API token in one statement is what
