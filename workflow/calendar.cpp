@@ -6,6 +6,7 @@
 #include <deque>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <span>
 #include <utility>
 
@@ -474,11 +475,25 @@ namespace json = boost::json;
 
 json::string_view to_json_view(std::string_view text) { return {text.data(), text.size()}; }
 
-[[noreturn]] void throw_field_error(std::string_view field, std::string_view problem) {
-  throw std::invalid_argument(fmt::format("DeadlineComputation JSON: field \"{}\": {}", field, problem));
+// A field's name in error messages: "due", or "skipped[3].date" for a
+// skipped day's, put into words only when there is an error to report (a
+// page reads every deadline's computation, most with a few skipped days).
+struct FieldName {
+  FieldName(const char* name) : name(name) {}  // NOLINT: implicit from a top-level field's name
+  FieldName(std::size_t skipped_index, std::string_view name) : name(name), skipped_index(skipped_index) {}
+  [[nodiscard]] std::string text() const {
+    if (!skipped_index) return std::string(name);
+    return fmt::format("skipped[{}]{}{}", *skipped_index, name.empty() ? "" : ".", name);
+  }
+  std::string_view name;
+  std::optional<std::size_t> skipped_index;
+};
+
+[[noreturn]] void throw_field_error(const FieldName& field, std::string_view problem) {
+  throw std::invalid_argument(fmt::format("DeadlineComputation JSON: field \"{}\": {}", field.text(), problem));
 }
 
-const json::value& require_field(const json::object& object, std::string_view key, std::string_view field) {
+const json::value& require_field(const json::object& object, std::string_view key, const FieldName& field) {
   const json::value* value = object.if_contains(to_json_view(key));
   if (value == nullptr) {
     throw_field_error(field, "missing");
@@ -486,7 +501,7 @@ const json::value& require_field(const json::object& object, std::string_view ke
   return *value;
 }
 
-std::string_view require_string(const json::object& object, std::string_view key, std::string_view field) {
+std::string_view require_string(const json::object& object, std::string_view key, const FieldName& field) {
   const json::string* text = require_field(object, key, field).if_string();
   if (text == nullptr) {
     throw_field_error(field, "expected a string");
@@ -494,7 +509,7 @@ std::string_view require_string(const json::object& object, std::string_view key
   return {text->data(), text->size()};
 }
 
-year_month_day require_date(const json::object& object, std::string_view key, std::string_view field) {
+year_month_day require_date(const json::object& object, std::string_view key, const FieldName& field) {
   const std::string_view text = require_string(object, key, field);
   const auto date = parse_date(text);
   if (!date) {
@@ -503,7 +518,7 @@ year_month_day require_date(const json::object& object, std::string_view key, st
   return *date;
 }
 
-int require_int(const json::object& object, std::string_view key, std::string_view field) {
+int require_int(const json::object& object, std::string_view key, const FieldName& field) {
   const json::value& value = require_field(object, key, field);
   constexpr auto kMin = static_cast<std::int64_t>(std::numeric_limits<int>::min());
   constexpr auto kMax = static_cast<std::int64_t>(std::numeric_limits<int>::max());
@@ -516,7 +531,7 @@ int require_int(const json::object& object, std::string_view key, std::string_vi
   throw_field_error(field, "expected an integer in the range of int");
 }
 
-SkipReason require_reason(const json::object& object, std::string_view key, std::string_view field) {
+SkipReason require_reason(const json::object& object, std::string_view key, const FieldName& field) {
   const std::string_view text = require_string(object, key, field);
   for (const SkipReason reason : {SkipReason::weekend, SkipReason::bank_holiday, SkipReason::closure}) {
     if (text == to_string(reason)) {
@@ -548,7 +563,11 @@ std::string DeadlineComputation::to_json() const {
 
 DeadlineComputation DeadlineComputation::from_json(std::string_view text) {
   boost::system::error_code ec;
-  const json::value parsed = json::parse(to_json_view(text), ec);
+  // The parsed text lives only while it is read: its memory from the stack
+  // (more only for an unusually long computation), freed at once.
+  unsigned char buffer[4096];
+  json::monotonic_resource memory(buffer, sizeof buffer);
+  const json::value parsed = json::parse(to_json_view(text), ec, &memory);
   if (ec) {
     throw std::invalid_argument(fmt::format("DeadlineComputation JSON: not valid JSON ({})", ec.message()));
   }
@@ -575,14 +594,13 @@ DeadlineComputation DeadlineComputation::from_json(std::string_view text) {
   const sys_days last = std::max(start, due);
   result.skipped.reserve(skipped->size());
   for (std::size_t i = 0; i < skipped->size(); ++i) {
-    const std::string prefix = fmt::format("skipped[{}]", i);
     const json::object* day = (*skipped)[i].if_object();
     if (day == nullptr) {
-      throw_field_error(prefix, "expected an object");
+      throw_field_error({i, ""}, "expected an object");
     }
-    const std::string date_field = prefix + ".date";
-    SkippedDay s{require_date(*day, "date", date_field), require_reason(*day, "reason", prefix + ".reason"),
-                 std::string(require_string(*day, "name", prefix + ".name"))};
+    const FieldName date_field{i, "date"};
+    SkippedDay s{require_date(*day, "date", date_field), require_reason(*day, "reason", {i, "reason"}),
+                 std::string(require_string(*day, "name", {i, "name"}))};
     const sys_days d{s.date};
     if (d <= first || d >= last) {
       throw_field_error(date_field, "not strictly between start and due");
