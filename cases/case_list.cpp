@@ -97,8 +97,8 @@ namespace {
 // spreadsheet would take for a formula starts with an apostrophe.
 std::string csv_text(const std::string& text) {
   std::string value = text;
-  if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@' ||
-                         value[0] == '\t' || value[0] == '\r')) {
+  if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@' || value[0] == '\t' ||
+                         value[0] == '\r')) {
     value.insert(0, "'");
   }
   return workflow::csv_quote(value);
@@ -153,9 +153,9 @@ constexpr std::size_t kViewCase = 1;
 constexpr std::size_t kViewSchool = kViewCase + 12;
 constexpr std::size_t kViewSupporter = kViewSchool + 16;
 constexpr std::size_t kViewDeadline = kViewSupporter + 8;
-constexpr std::size_t kViewHistory = kViewDeadline + 8;  // with its history
+constexpr std::size_t kViewHistory = kViewDeadline + 8;   // with its history
 constexpr std::size_t kViewActorName = kViewHistory + 9;  // the user its actor names, if any
-constexpr std::size_t kViewCaller = kViewActorName + 1;  // with the caller: its lookup's columns
+constexpr std::size_t kViewCaller = kViewActorName + 1;   // with the caller: its lookup's columns
 // Without the history, the caller's columns follow the deadline's.
 constexpr std::size_t kBriefViewCaller = kViewHistory;
 
@@ -193,12 +193,21 @@ constexpr std::string_view kHistoryNulls =
 // that PostgreSQL matches each part's columns): the case for the person
 // asking, and who they are, in one round trip. With `history_after`, only
 // the history entries after a sequence bound after the key (those read
-// before are kept: workflow/kept_history.h). The rows come in no order
-// (sorting them costs the database more than read_view's sorting them).
-std::string case_view_sql(const std::string& where, bool history, workflow::Backend backend,
-                          const CallerPart* caller = nullptr, bool history_after = false) {
+// before are kept: workflow/kept_history.h). Without `school_need`, the
+// school's need is not worked out (its column NULL): a case's page does not
+// show it, and it is a tenth of the statement's work. The rows come in no
+// order (sorting them costs the database more than read_view's sorting them).
+struct CaseViewShape {
+  bool history = false;
+  const CallerPart* caller = nullptr;
+  bool history_after = false;
+  bool school_need = true;
+};
+std::string case_view_sql(const std::string& where, workflow::Backend backend, const CaseViewShape& shape) {
+  const bool history = shape.history;
+  const CallerPart* caller = shape.caller;
   const std::string the_case = "SELECT c.id AS view_case, " + workflow::case_columns_sql("c") + ", " +
-                               school_columns_sql() + ", " + supporter_columns_sql() +
+                               school_columns_sql(shape.school_need) + ", " + supporter_columns_sql() +
                                " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn"
                                " LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
                                supporter_joins_sql("c.id") + " WHERE " + where + " LIMIT 1";
@@ -221,7 +230,7 @@ std::string case_view_sql(const std::string& where, bool history, workflow::Back
                   sqlite_actor_digits() + " AS INTEGER) END";
     sql += " UNION ALL SELECT " + nulls(kViewHistory) + ", " + workflow::history_columns_sql("h") + ", u.name" +
            no_caller + " FROM case_history h LEFT JOIN users u ON u.id = " + user_id +
-           " WHERE h.case_id = (SELECT view_case FROM v)" + (history_after ? " AND h.sequence > :after" : "");
+           " WHERE h.case_id = (SELECT view_case FROM v)" + (shape.history_after ? " AND h.sequence > :after" : "");
   }
   if (caller != nullptr) {
     sql += " UNION ALL SELECT " + nulls(history ? kViewCaller : kBriefViewCaller) + ", " + caller->columns +
@@ -237,9 +246,10 @@ std::string case_view_sql(const std::string& where, bool history, workflow::Back
 template <bool History>
 struct CaseViewStatements {
   CaseViewStatements(soci::session& sql, workflow::Backend backend)
-      : by_id((sql.prepare << case_view_sql("c.id = :id", History, backend), soci::use(id), soci::into(id_row))),
-        by_reference((sql.prepare << case_view_sql("c.reference = :reference", History, backend), soci::use(reference),
-                      soci::into(reference_row))) {}
+      : by_id((sql.prepare << case_view_sql("c.id = :id", backend, {.history = History}), soci::use(id),
+               soci::into(id_row))),
+        by_reference((sql.prepare << case_view_sql("c.reference = :reference", backend, {.history = History}),
+                      soci::use(reference), soci::into(reference_row))) {}
   long long id = 0;
   std::string reference;
   soci::row id_row;
@@ -258,18 +268,23 @@ const CallerPart& token_part() {
   return part;
 }
 
+// A case's page: its history after what is kept, with the session of the
+// person reading it, without its school's need.
+CaseViewShape page_shape() {
+  return {.history = true, .caller = &session_part(), .history_after = true, .school_need = false};
+}
+
 // A case's page with the session of the person reading it (by_id and
 // by_reference bind the key, the sequence after which its history is read,
 // then the session's four values).
 struct CasePageStatements {
   CasePageStatements(soci::session& sql, workflow::Backend backend)
-      : by_id((sql.prepare << case_view_sql("c.id = :id", true, backend, &session_part(), true), soci::use(id),
-               soci::use(after), soci::use(session.touch_before), soci::use(session.hash),
-               soci::use(session.idle_since), soci::use(session.born_since), soci::into(id_row))),
-        by_reference(
-            (sql.prepare << case_view_sql("c.reference = :reference", true, backend, &session_part(), true),
-             soci::use(reference), soci::use(after), soci::use(session.touch_before), soci::use(session.hash),
-             soci::use(session.idle_since), soci::use(session.born_since), soci::into(reference_row))) {}
+      : by_id((sql.prepare << case_view_sql("c.id = :id", backend, page_shape()), soci::use(id), soci::use(after),
+               soci::use(session.touch_before), soci::use(session.hash), soci::use(session.idle_since),
+               soci::use(session.born_since), soci::into(id_row))),
+        by_reference((sql.prepare << case_view_sql("c.reference = :reference", backend, page_shape()),
+                      soci::use(reference), soci::use(after), soci::use(session.touch_before), soci::use(session.hash),
+                      soci::use(session.idle_since), soci::use(session.born_since), soci::into(reference_row))) {}
   long long id = 0;
   std::string reference;
   int after = 0;
@@ -284,9 +299,9 @@ struct CasePageStatements {
 // bind the key, then the token's hash and purpose).
 struct ApiCaseStatements {
   ApiCaseStatements(soci::session& sql, workflow::Backend backend)
-      : by_id((sql.prepare << case_view_sql("c.id = :id", false, backend, &token_part()), soci::use(id),
+      : by_id((sql.prepare << case_view_sql("c.id = :id", backend, {.caller = &token_part()}), soci::use(id),
                soci::use(token.hash), soci::use(token.purpose), soci::into(id_row))),
-        by_reference((sql.prepare << case_view_sql("c.reference = :reference", false, backend, &token_part()),
+        by_reference((sql.prepare << case_view_sql("c.reference = :reference", backend, {.caller = &token_part()}),
                       soci::use(reference), soci::use(token.hash), soci::use(token.purpose),
                       soci::into(reference_row))) {}
   long long id = 0;
@@ -529,17 +544,17 @@ CaseView case_view_of(workflow::Engine& engine, workflow::Case c) {
 }
 
 std::optional<std::pair<std::string, std::string>> referral_link_problem(workflow::Engine& engine,
-                                                                        const workflow::Actor& actor,
-                                                                        const boost::json::object& data) {
+                                                                         const workflow::Actor& actor,
+                                                                         const boost::json::object& data) {
   std::optional<workflow::Case> linked;
   if (const auto* value = data.if_contains("linked_case"); value != nullptr && value->is_string()) {
     const std::string reference(value->get_string());
     linked = find_visible_case(engine, actor, reference);
     if (!linked) return std::pair{std::string("linked_case"), "there is no case " + reference + " that you can see"};
   }
-  if (const auto* source = data.if_contains("source");
-      source != nullptr && source->is_string() && source->get_string() == "risk_assessment" &&
-      (!linked || linked->kind != "risk_assessment")) {
+  if (const auto* source = data.if_contains("source"); source != nullptr && source->is_string() &&
+                                                       source->get_string() == "risk_assessment" &&
+                                                       (!linked || linked->kind != "risk_assessment")) {
     return std::pair{std::string("source"),
                      std::string("a referral a risk assessment recommended names that assessment in linked_case")};
   }

@@ -35,7 +35,7 @@ struct CaseFilter {
   // Only these cases, by reference (the cases behind a KPI, a page at a
   // time): at most 200; an empty list when set matches nothing.
   std::optional<std::vector<std::string>> references;
-  std::optional<std::int64_t> after;       // the last id of the previous page: the next page follows it
+  std::optional<std::int64_t> after;  // the last id of the previous page: the next page follows it
   int limit = 50;
 };
 
@@ -90,7 +90,7 @@ struct CaseView {
   std::optional<Supporter> supporter;
   std::vector<workflow::Deadline> deadlines;
   std::optional<std::vector<workflow::HistoryEntry>> history;  // read with_history only: oldest first
-  std::map<std::string, std::string> user_names;  // with_history: by actor, the users its history names
+  std::map<std::string, std::string> user_names;               // with_history: by actor, the users its history names
 };
 // What a view reads beside the case: its school, supporter and deadlines
 // (the JSON), and with_history its history too (its page), still in one statement.
@@ -103,7 +103,8 @@ enum class CaseViewParts { deadlines, with_history };
 // `session` is the live session with `session_token`, as find_session finds
 // it (its use noted as find_session notes it), and `view` the case with its
 // history only when the session is live, the case exists and it lies in the
-// session's user's scope.
+// session's user's scope (its school's need not worked out: the page does not
+// show it).
 struct SignedInCaseView {
   std::optional<Session> session;
   std::optional<CaseView> view;
@@ -132,8 +133,9 @@ struct CallerCaseView {
 // scope, and a referral that says a risk assessment recommended it (source
 // "risk_assessment") must name that assessment. The engine's own linked
 // openings are made by the engine and do not pass through here.
-[[nodiscard]] std::optional<std::pair<std::string, std::string>> referral_link_problem(
-    workflow::Engine& engine, const workflow::Actor& actor, const boost::json::object& data);
+[[nodiscard]] std::optional<std::pair<std::string, std::string>> referral_link_problem(workflow::Engine& engine,
+                                                                                       const workflow::Actor& actor,
+                                                                                       const boost::json::object& data);
 
 // The events `role` may send to the case now: its state takes them and their
 // `who` names the role. In the kind's declared order.

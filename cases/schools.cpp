@@ -6,8 +6,8 @@
 #include "cases/providers.h"
 #include "workflow/date.h"
 #include "workflow/sql_query.h"
-#include "workflow/timestamp.h"
 #include "workflow/text.h"
+#include "workflow/timestamp.h"
 
 namespace s2s::cases {
 namespace {
@@ -15,8 +15,8 @@ namespace {
 using workflow::row_integer;
 using workflow::row_text;
 
-const std::string kSchoolSelect = "SELECT " + school_columns_sql() +
-                                  " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE ";
+const std::string kSchoolSelect =
+    "SELECT " + school_columns_sql() + " FROM schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code WHERE ";
 
 School school_from(const soci::row& row) { return school_at(row, 0); }
 
@@ -52,12 +52,12 @@ std::optional<School> read_school(workflow::Database::Connection& connection, st
 
 }  // namespace
 
-// With why the school is in need under the criteria in force (need.h).
-std::string school_columns_sql() {
+// With why the school is in need under the criteria in force (need.h), when asked.
+std::string school_columns_sql(bool with_need) {
   return "s.urn, s.name, s.la_code, s.la_name, m.mini_region, s.phase, s.status, s.trust_code, s.trust_name,"
          " s.ofsted_grade, CAST(s.ofsted_date AS TEXT), CASE WHEN s.ssif_eligible THEN 1 ELSE 0 END,"
          " CASE WHEN s.category_5_6 THEN 1 ELSE 0 END, s.type, s.phase_group, " +
-         need_because_sql();
+         (with_need ? need_because_sql() : std::string("NULL"));
 }
 
 School school_at(const soci::row& row, std::size_t first) {
@@ -122,9 +122,8 @@ SchoolPage search_schools(workflow::Database& db, const SchoolSearch& search) {
   auto connection = db.acquire();
   try {
     std::vector<std::int32_t> urns;
-    sql.each(connection.session(), [&](const soci::row& row) {
-      urns.push_back(static_cast<std::int32_t>(workflow::row_integer(row, 0)));
-    });
+    sql.each(connection.session(),
+             [&](const soci::row& row) { urns.push_back(static_cast<std::int32_t>(workflow::row_integer(row, 0))); });
     page.more = static_cast<int>(urns.size()) > search.limit;
     if (page.more) urns.pop_back();
     auto found = find_schools(connection, std::set<std::int32_t>(urns.begin(), urns.end()));
@@ -166,7 +165,7 @@ School edit_school(workflow::Database& db, std::int32_t urn, const SchoolEdit& e
   }
   if (edit.ofsted_grade && (*edit.ofsted_grade < 0 || *edit.ofsted_grade > 4)) {
     throw workflow::Refused("ofsted grade " + std::to_string(*edit.ofsted_grade) +
-                        " is not 1-4 (1 outstanding, 2 good, 3 requires improvement, 4 inadequate; 0 clears it)");
+                            " is not 1-4 (1 outstanding, 2 good, 3 requires improvement, 4 inadequate; 0 clears it)");
   }
   if (edit.ofsted_date && !edit.ofsted_date->empty()) {
     const auto day = workflow::parse_date(*edit.ofsted_date);

@@ -34,7 +34,7 @@ struct School {
   std::string type;         // TypeOfEstablishment (name)
   std::string phase_group;  // one of kPhaseGroups, worked out by the database from phase and type
   // Why it is in need under the criteria in force (need.h), read with it;
-  // none when it is not.
+  // none when it is not, or when it was not asked for (school_columns_sql).
   std::optional<std::string> need;
 };
 
@@ -65,8 +65,9 @@ inline constexpr std::array<std::string_view, 9> kPhaseGroups{
                                                           const std::set<std::int32_t>& urns);
 // For reads that join a school to rows of their own: its 16 columns over
 // `schools s LEFT JOIN la_mini_regions m ON m.la_code = s.la_code`, and the
-// school read back from column `first` on.
-[[nodiscard]] std::string school_columns_sql();
+// school read back from column `first` on. Without `with_need`, the need's
+// column is NULL (School::need nullopt), for a read that does not show it.
+[[nodiscard]] std::string school_columns_sql(bool with_need = true);
 [[nodiscard]] School school_at(const soci::row& row, std::size_t first);
 
 // A school search: each filter applied when set.

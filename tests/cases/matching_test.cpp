@@ -19,9 +19,9 @@
 #include "cases/users.h"
 #include "tests/support/test_clock.h"
 #include "tests/support/test_database.h"
-#include "workflow/errors.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
+#include "workflow/errors.h"
 #include "workflow/kept_history.h"
 
 namespace s2s::cases {
@@ -279,6 +279,12 @@ TEST_F(MatchingTest, ASchoolOutsideTheRegisterCannotBeMatched) {
 class DeploymentsTest : public MatchingTest {
  protected:
   // Ada deployed on a support request for the supported school from 2 November.
+  // Makes the school SSIF-eligible, in need under the default criteria.
+  void in_need(std::int32_t urn) {
+    db_->transact([&](soci::session& sql) {
+      sql << "UPDATE schools SET ssif_eligible = (1 = 1) WHERE urn = :urn", soci::use(urn);
+    });
+  }
   Case deployed() {
     const Case c = in_matching();
     const auto today = engine_->today();
@@ -618,8 +624,8 @@ TEST_F(ScopeTest, ACaseViewIsTheCaseWithItsSchoolSupporterAndDeadlines) {
   same(c, "overdue");
   const auto late = view(c);
   EXPECT_TRUE(late.c.overdue);
-  EXPECT_TRUE(std::any_of(late.deadlines.begin(), late.deadlines.end(),
-                          [](const auto& d) { return d.status == "overdue"; }));
+  EXPECT_TRUE(
+      std::any_of(late.deadlines.begin(), late.deadlines.end(), [](const auto& d) { return d.status == "overdue"; }));
   // A school not on the register: the case, without a school.
   const Case outside = in_matching(399999);
   same(outside, "outside the register");
@@ -689,6 +695,7 @@ TEST_F(ScopeTest, APagesViewNamesTheUsersItsHistoryNamesAsUsersOfActorsDoes) {
 // use is noted as find_session notes it, so reading pages keeps it alive.
 TEST_F(ScopeTest, ACasePageReadWithItsSessionIsTheSessionAndThePagesViewApart) {
   const Case c = deployed();
+  in_need(c.school_urn);  // so that a view with the school's need shows one
   const SessionPolicy policy;
   const auto t0 = std::chrono::system_clock::now();
   const auto start = [&](const char* name, const char* email, const char* role, const char* scope) {
@@ -719,6 +726,13 @@ TEST_F(ScopeTest, ACasePageReadWithItsSessionIsTheSessionAndThePagesViewApart) {
     EXPECT_EQ(read.view->c.data, apart->c.data);
     ASSERT_TRUE(read.view->school.has_value());
     EXPECT_EQ(read.view->school->name, apart->school->name);
+    EXPECT_EQ(read.view->school->la_code, apart->school->la_code);
+    EXPECT_EQ(read.view->school->mini_region, apart->school->mini_region);
+    EXPECT_EQ(read.view->school->phase_group, apart->school->phase_group);
+    // The page does not show the school's need, so it is not worked out; the view apart has it.
+    ASSERT_TRUE(apart->school->need.has_value());
+    EXPECT_EQ(apart->school->need, find_school(*db_, c.school_urn)->need);
+    EXPECT_FALSE(read.view->school->need.has_value());
     ASSERT_TRUE(read.view->supporter.has_value());
     EXPECT_EQ(read.view->supporter->system_leader_id, ada_);
     ASSERT_EQ(read.view->deadlines.size(), apart->deadlines.size());
@@ -924,8 +938,8 @@ TEST_F(ScopeTest, PagesReadWhileEventsAreWrittenShowTheWholeHistoryOfTheVersionT
     });
   }
   for (int i = 0; i < kEvents; ++i) {
-    (void)engine_->apply(c.id, "record_impact", {{"outcome", "plan met " + std::to_string(i)}, {"impact", "up"}},
-                         "s2s", engine_->today());
+    (void)engine_->apply(c.id, "record_impact", {{"outcome", "plan met " + std::to_string(i)}, {"impact", "up"}}, "s2s",
+                         engine_->today());
     // Some pages read between this event and the next (or a reader has stopped on a problem).
     const int before = reads.load();
     while (reads.load() < before + 2 && !failed.load()) std::this_thread::yield();
@@ -947,6 +961,7 @@ TEST_F(ScopeTest, PagesReadWhileEventsAreWrittenShowTheWholeHistoryOfTheVersionT
 // while the token is live and the case is theirs to see.
 TEST_F(ScopeTest, ACaseReadWithItsCallersTokenIsTheUserAndTheViewApart) {
   const Case c = deployed();
+  in_need(c.school_urn);  // so that a view with the school's need shows one
   const auto amy = add_user(*db_, "Amy Lead", "amy@example.org", "lead", "mini_region:Northamptonshire");
   const auto far = add_user(*db_, "Far Lead", "far@example.org", "lead", "mini_region:Lincolnshire");
   for (const std::string& key : {c.reference, std::to_string(c.id)}) {
@@ -969,6 +984,13 @@ TEST_F(ScopeTest, ACaseReadWithItsCallersTokenIsTheUserAndTheViewApart) {
     EXPECT_EQ(read.view->c.overdue, apart->c.overdue);
     ASSERT_TRUE(read.view->school.has_value());
     EXPECT_EQ(read.view->school->name, apart->school->name);
+    EXPECT_EQ(read.view->school->la_code, apart->school->la_code);
+    EXPECT_EQ(read.view->school->mini_region, apart->school->mini_region);
+    EXPECT_EQ(read.view->school->phase_group, apart->school->phase_group);
+    // The JSON shows the school's need, as the view apart has it.
+    ASSERT_TRUE(apart->school->need.has_value());
+    EXPECT_EQ(apart->school->need, find_school(*db_, c.school_urn)->need);
+    EXPECT_EQ(read.view->school->need, apart->school->need);
     ASSERT_TRUE(read.view->supporter.has_value());
     EXPECT_EQ(read.view->supporter->system_leader_id, ada_);
     ASSERT_FALSE(apart->deadlines.empty());
