@@ -148,55 +148,89 @@ std::optional<workflow::Case> find_visible_case(workflow::Engine& engine, const 
 
 namespace {
 
-// Where each part's columns begin in case_view_sql's rows.
-constexpr std::size_t kViewCase = 1;
-constexpr std::size_t kViewSchool = kViewCase + 12;
+// case_view_sql's rows: which part a row is in (kViewPart), then that
+// part's columns, every part's from the same column on (kViewColumns).
+constexpr std::size_t kViewPart = 0;
+constexpr std::size_t kViewColumns = 1;
+enum ViewPart : int { kCasePart = 1, kDeadlinePart = 2, kHistoryPart = 3, kCallerPart = 4 };
+// Where the case's row holds its school and its supporter.
+constexpr std::size_t kViewSchool = kViewColumns + 12;
 constexpr std::size_t kViewSupporter = kViewSchool + 16;
-constexpr std::size_t kViewDeadline = kViewSupporter + 8;
-constexpr std::size_t kViewHistory = kViewDeadline + 8;   // with its history
-constexpr std::size_t kViewActorName = kViewHistory + 9;  // the user its actor names, if any
-constexpr std::size_t kViewCaller = kViewActorName + 1;   // with the caller: its lookup's columns
-// Without the history, the caller's columns follow the deadline's.
-constexpr std::size_t kBriefViewCaller = kViewHistory;
+// A history entry's row: after its 9 columns, the user its actor names.
+constexpr std::size_t kViewActorName = kViewColumns + 9;
 
 // Who is asking, read in the view's statement as its last part: a web
 // session (SessionQuery) or an API token (TokenQuery).
 struct CallerPart {
   std::string columns;     // the lookup's columns
   std::string from_where;  // its FROM and WHERE
-  std::string nulls;       // NULLs of its columns' types
 };
 
 // On SQLite, the characters of a history actor after "user:" up to its first space.
 std::string sqlite_actor_digits() { return "substr(h.actor, 6, instr(substr(h.actor, 6) || ' ', ' ') - 1)"; }
 
-std::string nulls(std::size_t count) {
-  std::string out;
-  for (std::size_t i = 0; i < count; ++i) out += i == 0 ? "NULL" : ", NULL";
+// A part's columns, each as text, so that every part's columns can share the
+// row's places: in a UNION, PostgreSQL needs each place's type to be one.
+// The readers (row_integer and the rest) read a number from its text.
+struct TextColumns {
+  std::string sql;
+  std::size_t count = 0;
+};
+
+// `columns`, a list of SQL expressions, each cast to TEXT; with `alias`, the
+// i-th (from 1) named alias + i. The list is split at its commas outside
+// parentheses and quotes.
+TextColumns as_text(std::string_view columns, std::string_view alias = {}) {
+  TextColumns out;
+  const auto add = [&](std::string_view column) {
+    while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
+    while (!column.empty() && column.back() == ' ') column.remove_suffix(1);
+    out.sql += (out.count == 0 ? "CAST(" : ", CAST(") + std::string(column) + " AS TEXT)";
+    ++out.count;
+    if (!alias.empty()) out.sql += " AS " + std::string(alias) + std::to_string(out.count);
+  };
+  int depth = 0;
+  bool quoted = false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const char ch = columns[i];
+    if (ch == '\'') quoted = !quoted;
+    if (quoted) continue;
+    if (ch == '(') ++depth;
+    if (ch == ')') --depth;
+    if (ch == ',' && depth == 0) {
+      add(columns.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  add(columns.substr(start));
   return out;
 }
 
-// The history's columns as NULLs typed as history_columns_sql's are (the
-// text ones need no type): in a UNION, PostgreSQL settles each column's type
-// by its parts in turn, and two untyped NULLs would settle it as text.
-constexpr std::string_view kHistoryNulls =
-    "CAST(NULL AS INTEGER), NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT)";
+// ", NULL" `count` times.
+std::string null_columns(std::size_t count) {
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) out += ", NULL";
+  return out;
+}
 
 // One case in parts, one part a row: the case with its school and its
 // supporter; then its deadlines, a row each; with `history`, its history
 // entries, a row each, with the name of the user its actor names ("user:ID
-// EMAIL", as users_of_actors reads them). Each row's columns of the other
-// parts are NULL. The case's part is a subquery of at most one row, so the
+// EMAIL", as users_of_actors reads them). Every row says its part in its
+// first column; each part's columns follow, as text, in the same places,
+// the rest NULL (a row as wide as the widest part, the case's, rather than
+// as wide as all of them: the database's work on a statement grows with its
+// columns). The case's part is a subquery of at most one row, so the
 // school's need is decided once; none of it when the case does not exist.
 // With `caller`, a last row holds the caller's lookup (a session or a
-// token), if it finds one, its columns typed NULLs in the other rows (so
-// that PostgreSQL matches each part's columns): the case for the person
-// asking, and who they are, in one round trip. With `history_after`, only
-// the history entries after a sequence bound after the key (those read
-// before are kept: workflow/kept_history.h). Without `school_need`, the
-// school's need is not worked out (its column NULL): a case's page does not
-// show it, and it is a tenth of the statement's work. The rows come in no
-// order (sorting them costs the database more than read_view's sorting them).
+// token), if it finds one: the case for the person asking, and who they
+// are, in one round trip. With `history_after`, only the history entries
+// after a sequence bound after the key (those read before are kept:
+// workflow/kept_history.h). Without `school_need`, the school's need is not
+// worked out (its column NULL): a case's page does not show it, and it is a
+// tenth of the statement's work. The rows come in no order (sorting them
+// costs the database more than read_view's sorting them).
 struct CaseViewShape {
   bool history = false;
   const CallerPart* caller = nullptr;
@@ -204,21 +238,27 @@ struct CaseViewShape {
   bool school_need = true;
 };
 std::string case_view_sql(const std::string& where, workflow::Backend backend, const CaseViewShape& shape) {
-  const bool history = shape.history;
-  const CallerPart* caller = shape.caller;
-  const std::string the_case = "SELECT c.id AS view_case, " + workflow::case_columns_sql("c") + ", " +
-                               school_columns_sql(shape.school_need) + ", " + supporter_columns_sql() +
-                               " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn"
-                               " LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
-                               supporter_joins_sql("c.id") + " WHERE " + where + " LIMIT 1";
-  const std::string no_caller = caller != nullptr ? ", " + caller->nulls : std::string();
-  // With `history`, the history's columns and its actor's name in the case's and the deadlines' rows.
-  const std::string no_history = history ? ", " + std::string(kHistoryNulls) + ", NULL" : std::string();
-  std::string sql = "WITH v AS (" + the_case + ") SELECT v.*, " + nulls(kViewHistory - kViewDeadline) + no_history +
-                    no_caller + " FROM v UNION ALL SELECT " + nulls(kViewDeadline) + ", " +
-                    workflow::deadline_columns_sql("dl") + no_history + no_caller +
-                    " FROM deadlines dl WHERE dl.case_id = (SELECT view_case FROM v)";
-  if (history) {
+  const auto the_case = as_text(
+      workflow::case_columns_sql("c") + ", " + school_columns_sql(shape.school_need) + ", " + supporter_columns_sql(),
+      "v");
+  const auto deadline = as_text(workflow::deadline_columns_sql("dl"));
+  const auto entry = as_text(workflow::history_columns_sql("h") + ", u.name");
+  const auto caller = shape.caller != nullptr ? as_text(shape.caller->columns) : TextColumns{};
+  std::size_t width = std::max(the_case.count, deadline.count);
+  if (shape.history) width = std::max(width, entry.count);
+  width = std::max(width, caller.count);
+  const auto part = [&](ViewPart which, const TextColumns& columns) {
+    return "SELECT " + std::to_string(which) + ", " + columns.sql + null_columns(width - columns.count);
+  };
+  std::string case_columns;
+  for (std::size_t i = 1; i <= the_case.count; ++i) case_columns += (i == 1 ? "v" : ", v") + std::to_string(i);
+  std::string sql = "WITH v AS (SELECT c.id AS view_case, " + the_case.sql +
+                    " FROM cases c LEFT JOIN schools s ON s.urn = c.school_urn"
+                    " LEFT JOIN la_mini_regions m ON m.la_code = s.la_code" +
+                    supporter_joins_sql("c.id") + " WHERE " + where + " LIMIT 1) " +
+                    part(kCasePart, TextColumns{case_columns, the_case.count}) + " FROM v UNION ALL " +
+                    part(kDeadlinePart, deadline) + " FROM deadlines dl WHERE dl.case_id = (SELECT view_case FROM v)";
+  if (shape.history) {
     // The actor's user id: the digits after "user:", up to a space or the end
     // (at most 18, so that they fit); NULL for any other actor.
     const std::string user_id =
@@ -228,14 +268,10 @@ std::string case_view_sql(const std::string& where, workflow::Backend backend, c
             : "CASE WHEN substr(h.actor, 1, 5) = 'user:' AND length(" + sqlite_actor_digits() +
                   ") BETWEEN 1 AND 18 AND " + sqlite_actor_digits() + " NOT GLOB '*[^0-9]*' THEN CAST(" +
                   sqlite_actor_digits() + " AS INTEGER) END";
-    sql += " UNION ALL SELECT " + nulls(kViewHistory) + ", " + workflow::history_columns_sql("h") + ", u.name" +
-           no_caller + " FROM case_history h LEFT JOIN users u ON u.id = " + user_id +
+    sql += " UNION ALL " + part(kHistoryPart, entry) + " FROM case_history h LEFT JOIN users u ON u.id = " + user_id +
            " WHERE h.case_id = (SELECT view_case FROM v)" + (shape.history_after ? " AND h.sequence > :after" : "");
   }
-  if (caller != nullptr) {
-    sql += " UNION ALL SELECT " + nulls(history ? kViewCaller : kBriefViewCaller) + ", " + caller->columns +
-           caller->from_where;
-  }
+  if (shape.caller != nullptr) sql += " UNION ALL " + part(kCallerPart, caller) + shape.caller->from_where;
   return sql;
 }
 
@@ -259,12 +295,12 @@ struct CaseViewStatements {
 };
 
 const CallerPart& session_part() {
-  static const CallerPart part{SessionQuery::columns(), SessionQuery::from_where(), SessionQuery::null_columns()};
+  static const CallerPart part{SessionQuery::columns(), SessionQuery::from_where()};
   return part;
 }
 
 const CallerPart& token_part() {
-  static const CallerPart part{TokenQuery::columns(), TokenQuery::from_where(), TokenQuery::null_columns()};
+  static const CallerPart part{TokenQuery::columns(), TokenQuery::from_where()};
   return part;
 }
 
@@ -324,7 +360,6 @@ using ReadCaller = std::function<void(const soci::row& row, std::size_t first)>;
 // when the case does not exist, whoever the caller.
 std::optional<CaseView> read_view(soci::statement& statement, const soci::row& row, bool history,
                                   std::optional<workflow::Case> known, const ReadCaller* read_caller = nullptr) {
-  const std::size_t caller_column = history ? kViewCaller : kBriefViewCaller;
   if (!statement.execute(true)) return std::nullopt;
   CaseView out;
   std::optional<workflow::CaseRow> case_row;
@@ -332,23 +367,28 @@ std::optional<CaseView> read_view(soci::statement& statement, const soci::row& r
   std::vector<workflow::HistoryRow> entries;
   std::map<std::string, std::string> names;
   do {
-    if (read_caller != nullptr && row.get_indicator(caller_column) != soci::i_null) {
-      (*read_caller)(row, caller_column);
-      continue;
-    }
-    if (!case_row && row.get_indicator(0) != soci::i_null) {
-      case_row = workflow::case_row_at(row, kViewCase);
-      if (row.get_indicator(kViewSchool) != soci::i_null) out.school = school_at(row, kViewSchool);
-      out.supporter = supporter_at(row, kViewSupporter);
-    }
-    if (auto deadline = workflow::deadline_row_at(row, kViewDeadline)) deadlines.push_back(std::move(*deadline));
-    if (history) {
-      if (auto entry = workflow::history_row_at(row, kViewHistory)) {
-        if (row.get_indicator(kViewActorName) != soci::i_null) {
-          names.emplace(entry->actor, workflow::row_text(row, kViewActorName));
+    switch (workflow::row_integer(row, kViewPart)) {
+      case kCasePart:
+        case_row = workflow::case_row_at(row, kViewColumns);
+        if (row.get_indicator(kViewSchool) != soci::i_null) out.school = school_at(row, kViewSchool);
+        out.supporter = supporter_at(row, kViewSupporter);
+        break;
+      case kDeadlinePart:
+        if (auto deadline = workflow::deadline_row_at(row, kViewColumns)) deadlines.push_back(std::move(*deadline));
+        break;
+      case kHistoryPart:
+        if (auto entry = workflow::history_row_at(row, kViewColumns); entry && history) {
+          if (row.get_indicator(kViewActorName) != soci::i_null) {
+            names.emplace(entry->actor, workflow::row_text(row, kViewActorName));
+          }
+          entries.push_back(std::move(*entry));
         }
-        entries.push_back(std::move(*entry));
-      }
+        break;
+      case kCallerPart:
+        if (read_caller != nullptr) (*read_caller)(row, kViewColumns);
+        break;
+      default:
+        break;
     }
   } while (statement.fetch());
   if (!case_row) return std::nullopt;

@@ -52,8 +52,8 @@ std::optional<SignInLink> create_sign_in_link(workflow::Database& db, std::strin
   });
 }
 
-std::optional<StartedSession> redeem_sign_in_link(workflow::Database& db, std::string_view token,
-                                                  Clock::time_point now, const SessionPolicy& /*policy*/) {
+std::optional<StartedSession> redeem_sign_in_link(workflow::Database& db, std::string_view token, Clock::time_point now,
+                                                  const SessionPolicy& /*policy*/) {
   if (token.empty() || token.size() > 128) return std::nullopt;
   const std::string hash = workflow::sha256_hex(token);
   const std::string now_text = at(now);
@@ -68,8 +68,9 @@ std::optional<StartedSession> redeem_sign_in_link(workflow::Database& db, std::s
         soci::into(stored);
     if (!sql.got_data() || !workflow::equal_in_constant_time(stored, hash)) return std::nullopt;
     // Used once: of two requests racing with one link, one updates the row.
-    soci::statement use_link = (sql.prepare << "UPDATE sign_in_links SET used_at = :now WHERE id = :id AND used_at IS NULL",
-                                soci::use(now_text), soci::use(link_id));
+    soci::statement use_link =
+        (sql.prepare << "UPDATE sign_in_links SET used_at = :now WHERE id = :id AND used_at IS NULL",
+         soci::use(now_text), soci::use(link_id));
     use_link.execute(true);
     if (use_link.get_affected_rows() != 1) return std::nullopt;
     auto user = read_user(sql, user_id, true);
@@ -90,11 +91,6 @@ std::string SessionQuery::from_where() {
   return " FROM web_sessions s JOIN users u ON u.id = s.user_id"
          " WHERE s.token_hash = :h AND s.ended_at IS NULL AND s.last_seen_at > :idle"
          " AND s.created_at > :born AND u.revoked_at IS NULL";
-}
-
-std::string SessionQuery::null_columns() {
-  return "CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), CAST(NULL AS TEXT),"
-         " CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT)";
 }
 
 bool SessionQuery::set(std::string_view token, Clock::time_point now, const SessionPolicy& policy) {

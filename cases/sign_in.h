@@ -66,13 +66,12 @@ struct Session {
 // session beside what it shows in one round trip (find_session_and_case_page,
 // cases/case_list.h). The statement's text holds columns() (with the
 // placeholder :touch) and, in the same SELECT, from_where() (with :h,
-// :idle and :born), or null_columns() in its other parts; the caller binds
-// touch_before, hash, idle_since and born_since in that order.
+// :idle and :born); the caller binds touch_before, hash, idle_since and
+// born_since in that order.
 class SessionQuery {
  public:
   [[nodiscard]] static std::string columns();
   [[nodiscard]] static std::string from_where();
-  [[nodiscard]] static std::string null_columns();  // NULLs of the columns' types, for a UNION's other parts
 
   // False for a token that cannot be a session's (empty or over-long): there is nothing to look up.
   bool set(std::string_view token, std::chrono::system_clock::time_point now, const SessionPolicy& policy);

@@ -3,11 +3,11 @@
 #include <soci/soci.h>
 
 #include <algorithm>
-#include <tuple>
 #include <array>
 #include <charconv>
 #include <chrono>
 #include <set>
+#include <tuple>
 
 #include "cases/schools.h"
 #include "cases/user_row.h"
@@ -189,8 +189,9 @@ std::string user_columns_sql(std::string_view prefix) {
 
 User user_at(const soci::row& row, std::size_t first) {
   // row_text reads a NULL scope or phases as "", which is none.
-  return User{workflow::row_integer(row, first),  workflow::row_text(row, first + 1), workflow::row_text(row, first + 2),
-              workflow::row_text(row, first + 3), workflow::row_text(row, first + 4), workflow::row_text(row, first + 5),
+  return User{workflow::row_integer(row, first),  workflow::row_text(row, first + 1),
+              workflow::row_text(row, first + 2), workflow::row_text(row, first + 3),
+              workflow::row_text(row, first + 4), workflow::row_text(row, first + 5),
               workflow::row_text(row, first + 6)};
 }
 
@@ -199,11 +200,6 @@ std::string TokenQuery::columns() { return "t.token_hash, " + user_columns_sql("
 std::string TokenQuery::from_where() {
   return " FROM api_tokens t JOIN users u ON u.id = t.user_id"
          " WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.purpose = :purpose";
-}
-
-std::string TokenQuery::null_columns() {
-  return "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT),"
-         " CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT)";
 }
 
 bool TokenQuery::set(std::string_view token, std::string_view kind) {
@@ -226,8 +222,8 @@ namespace {
 // the connection: planned once.
 struct TokenLookup {
   explicit TokenLookup(soci::session& sql)
-      : statement((sql.prepare << "SELECT " + TokenQuery::columns() + TokenQuery::from_where(),
-                   soci::use(query.hash), soci::use(query.purpose), soci::into(row))) {}
+      : statement((sql.prepare << "SELECT " + TokenQuery::columns() + TokenQuery::from_where(), soci::use(query.hash),
+                   soci::use(query.purpose), soci::into(row))) {}
   TokenQuery query;
   soci::row row;
   soci::statement statement;
@@ -278,8 +274,9 @@ std::vector<ListedUser> list_users(workflow::Database& db) {
   return db.read([](soci::session& session) {
     std::vector<ListedUser> out;
     soci::rowset<soci::row> rows =
-        (session.prepare << "SELECT " + user_columns_sql("") +
-                                ", notify, CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END FROM users ORDER BY name, id");
+        (session.prepare
+         << "SELECT " + user_columns_sql("") +
+                ", notify, CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END FROM users ORDER BY name, id");
     for (const auto& row : rows) {
       ListedUser u;
       u.user = user_at(row, 0);
@@ -342,8 +339,8 @@ std::map<std::string, User> users_of_actors(workflow::Database& db, const std::s
     if (!sql.got_data()) id.clear();
   });
   for (std::size_t i = 0; i < id.size(); ++i) {
-    UserRow row{id[i], name[i], email[i], role[i], kind[i], value[i], phases[i], kind_ind[i], value_ind[i],
-                phases_ind[i]};
+    UserRow row{id[i],    name[i],   email[i],    role[i],      kind[i],
+                value[i], phases[i], kind_ind[i], value_ind[i], phases_ind[i]};
     for (const auto& actor : wanted[id[i]]) out.emplace(actor, row.user());
   }
   return out;

@@ -100,7 +100,7 @@ struct ListedUser {
 // them) name, by actor name, in one read, revoked or not; a system actor or an
 // unknown user is absent.
 [[nodiscard]] std::map<std::string, User> users_of_actors(workflow::Database& db,
-                                                         const std::set<std::string>& actor_names);
+                                                          const std::set<std::string>& actor_names);
 
 // The user a bearer token belongs to, if it is known and not revoked. The
 // token is hashed before it is looked up; the hashes are compared in constant time.
@@ -109,13 +109,12 @@ struct ListedUser {
 // The same lookup as a part of another statement, so that a request reads its
 // caller beside what it asks for in one round trip (find_caller_and_case_view,
 // cases/case_list.h). The statement's text holds columns() and, in the same
-// SELECT, from_where() (with :hash and :purpose), or null_columns() in its
-// other parts; the caller binds hash and purpose in that order.
+// SELECT, from_where() (with :hash and :purpose); the caller binds hash and
+// purpose in that order.
 class TokenQuery {
  public:
   [[nodiscard]] static std::string columns();
   [[nodiscard]] static std::string from_where();
-  [[nodiscard]] static std::string null_columns();  // NULLs of the columns' types, for a UNION's other parts
 
   // False for an empty token: there is nothing to look up.
   bool set(std::string_view token, std::string_view purpose = "api");
