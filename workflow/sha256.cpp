@@ -10,9 +10,13 @@
 namespace s2s::workflow {
 
 std::string sha256_hex(std::string_view data) {
+  // Fetched once: EVP_sha256() would have OpenSSL look the algorithm up
+  // again on every call (under a lock), and every request hashes its token.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (sha256 == nullptr) throw std::runtime_error("SHA-256 is not available");
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &length, sha256, nullptr) != 1) {
     throw std::runtime_error("SHA-256 failed");
   }
   static constexpr char kHex[] = "0123456789abcdef";
