@@ -10,14 +10,15 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 
 #include "workflow/audit.h"
 #include "workflow/date.h"
-#include "workflow/engine.h"
 #include "workflow/embedded.h"
+#include "workflow/engine.h"
 #include "workflow/errors.h"
 #include "workflow/sha256.h"
 #include "workflow/text.h"
@@ -175,13 +176,18 @@ std::string render_template(std::string_view name, const json::object& model) {
   return out;
 }
 
-// The layout as the parts before and after its {{{content}}}, each a
-// template of its own: a page's content (tens of kilobytes) is copied once,
-// into the page, rather than into the template's data, its stream and out.
+// The layout as the parts before its {{title}}, between that and its
+// {{{content}}}, and after it, each a template of its own: a page's content
+// (tens of kilobytes) is copied once, into the page, rather than into the
+// template's data, its stream and out; and the parts, the same for every page
+// a person opens but for the title, are rendered once for them
+// (render_layout).
+constexpr std::string_view kTitleTag = "{{title}}";
 constexpr std::string_view kContentTag = "{{{content}}}";
 
 struct LayoutParts {
   ParsedTemplate head;
+  ParsedTemplate between;
   ParsedTemplate tail;
 };
 
@@ -189,32 +195,84 @@ LayoutParts& layout_parts() {
   thread_local std::unique_ptr<LayoutParts> parts;
   if (parts) return *parts;
   const std::string_view text = template_text("layout");
-  const auto at = text.find(kContentTag);
-  if (at == std::string_view::npos || text.find(kContentTag, at + 1) != std::string_view::npos) {
+  const auto content_at = text.find(kContentTag);
+  if (content_at == std::string_view::npos || text.find(kContentTag, content_at + 1) != std::string_view::npos) {
     throw workflow::Error(workflow::ErrorCategory::internal, "the layout must have {{{content}}} once");
   }
-  // Each part parses alone only when the tag is outside every section.
-  parts = std::make_unique<LayoutParts>(
-      LayoutParts{{parse_template("layout (before its content)", std::string(text.substr(0, at)))},
-                  {parse_template("layout (after its content)", std::string(text.substr(at + kContentTag.size())))}});
+  const auto title_at = text.find(kTitleTag);
+  if (title_at == std::string_view::npos || title_at > content_at ||
+      text.find(kTitleTag, title_at + 1) != std::string_view::npos) {
+    throw workflow::Error(workflow::ErrorCategory::internal, "the layout must have {{title}} once, before its content");
+  }
+  // Each part parses alone only when the tags are outside every section.
+  const auto between_at = title_at + kTitleTag.size();
+  parts = std::make_unique<LayoutParts>(LayoutParts{
+      {parse_template("layout (before its title)", std::string(text.substr(0, title_at)))},
+      {parse_template("layout (after its title)", std::string(text.substr(between_at, content_at - between_at)))},
+      {parse_template("layout (after its content)", std::string(text.substr(content_at + kContentTag.size())))}});
   return *parts;
 }
 
-std::string render_layout(const json::object& layout, std::string_view content) {
+// The layout's parts as rendered for one person's members (the layout's
+// model but its title), the last few kept by each thread: a person's pages
+// differ in their titles and contents, rarely in the rest.
+struct RenderedLayout {
+  std::string members;  // the model, serialized
+  std::string head;
+  std::string between;
+  std::string tail;
+};
+constexpr std::size_t kRenderedLayoutsKept = 16;
+
+const RenderedLayout& rendered_layout(const json::object& layout) {
+  thread_local std::deque<RenderedLayout> kept;  // the most recently used first
+  std::string members = json::serialize(layout);
+  for (auto it = kept.begin(); it != kept.end(); ++it) {
+    if (it->members != members) continue;
+    if (it != kept.begin()) {
+      RenderedLayout found = std::move(*it);
+      kept.erase(it);
+      kept.push_front(std::move(found));
+    }
+    return kept.front();
+  }
   auto& parts = layout_parts();
   const kainjow::mustache::data data = to_data(layout);
+  RenderedLayout made{std::move(members), {}, {}, {}};
+  render_into(parts.head, data, made.head);
+  render_into(parts.between, data, made.between);
+  render_into(parts.tail, data, made.tail);
+  kept.push_front(std::move(made));
+  if (kept.size() > kRenderedLayoutsKept) kept.pop_back();
+  return kept.front();
+}
+
+// What {{title}} shows for `title`, as the template library would show it
+// (a number as its digits; what is not text or a number, nothing).
+std::string title_text(const json::value& title) {
+  if (const auto* text = title.if_string()) return workflow::html_escape(std::string_view(*text));
+  if (title.is_number()) return to_data(title).string_value();
+  return {};
+}
+
+// The page: `layout` (the layout's members but its title) around `content`.
+std::string render_layout(const json::object& layout, const json::value& title, std::string_view content) {
+  const RenderedLayout& parts = rendered_layout(layout);
+  const std::string shown_title = title_text(title);
   std::string out;
-  out.reserve(parts.head.last_size + content.size() + parts.tail.last_size + 256);
-  render_into(parts.head, data, out);
+  out.reserve(parts.head.size() + shown_title.size() + parts.between.size() + content.size() + parts.tail.size());
+  out += parts.head;
+  out += shown_title;
+  out += parts.between;
   out += content;
-  render_into(parts.tail, data, out);
+  out += parts.tail;
   return out;
 }
 
 const std::map<std::string_view, std::string_view>& role_titles() {
   static const std::map<std::string_view, std::string_view> titles{
-      {"lead", "School improvement lead"}, {"strategic", "Strategic group"},
-      {"system_leader", "System leader"},  {"school", "School"},
+      {"lead", "School improvement lead"},       {"strategic", "Strategic group"},
+      {"system_leader", "System leader"},        {"school", "School"},
       {"la_officer", "Local authority officer"}, {"admin", "Administrator"}};
   return titles;
 }
@@ -399,8 +457,8 @@ std::string set_cookie(const WebOptions& options, std::string_view name, std::st
 }
 
 std::string local_path(std::string_view path) {
-  if (path.empty() || path.front() != '/' || path.starts_with("//") || path.starts_with("/\\") ||
-      path.size() > 2000 || path.find_first_of("\r\n") != std::string_view::npos) {
+  if (path.empty() || path.front() != '/' || path.starts_with("//") || path.starts_with("/\\") || path.size() > 2000 ||
+      path.find_first_of("\r\n") != std::string_view::npos) {
     return "/";
   }
   return std::string(path);
@@ -462,8 +520,8 @@ std::string long_date_time(std::string_view stored) {
       std::from_chars(stored.data() + 14, stored.data() + 16, minute).ec != std::errc()) {
     return long_date(stored);
   }
-  const auto utc = std::chrono::sys_seconds(std::chrono::sys_days(*day)) + std::chrono::hours(hour) +
-                   std::chrono::minutes(minute);
+  const auto utc =
+      std::chrono::sys_seconds(std::chrono::sys_days(*day)) + std::chrono::hours(hour) + std::chrono::minutes(minute);
   const auto local = utc + workflow::london_utc_offset(utc);
   const auto local_day = std::chrono::floor<std::chrono::days>(local);
   const auto time = std::chrono::hh_mm_ss(local - local_day);
@@ -510,16 +568,14 @@ void check_page_templates() {
                             std::string(file.path) + " does not parse: " + tmpl.error_message());
     }
   }
-  (void)layout_parts();  // and the layout's parts around its content, each alone
+  (void)layout_parts();  // and the layout's parts around its title and content, each alone
 }
 
 namespace {
 
 // The page: its content inside the layout, with the layout's own members.
 api::HttpResponse layout_page(PageContext& ctx, const json::value& title, std::string content, int status) {
-  json::object layout{{"title", title},
-                      {"assets", "/assets/" + assets_version()},
-                      {"signed_in", ctx.session.has_value()}};
+  json::object layout{{"assets", "/assets/" + assets_version()}, {"signed_in", ctx.session.has_value()}};
   if (ctx.session) {
     const auto& user = ctx.session->user;
     layout["user_name"] = user.name;
@@ -530,7 +586,7 @@ api::HttpResponse layout_page(PageContext& ctx, const json::value& title, std::s
   api::HttpResponse response;
   response.status = status;
   response.content_type = "text/html; charset=utf-8";
-  response.body = render_layout(layout, content);
+  response.body = render_layout(layout, title, content);
   add_security_headers(response);
   for (auto& header : ctx.set_headers) response.headers.push_back(header);
   return response;
@@ -573,8 +629,7 @@ api::ConcurrencyLimiter::Ticket costly(PageContext& ctx) {
 
 void audit(PageContext& ctx, std::string action, std::string subject, std::string detail) {
   try {
-    workflow::record_audit(*ctx.app.db,
-                           {ctx.actor.name, std::move(action), std::move(subject), std::move(detail)},
+    workflow::record_audit(*ctx.app.db, {ctx.actor.name, std::move(action), std::move(subject), std::move(detail)},
                            ctx.app.engine->now());
   } catch (const std::exception& e) {
     spdlog::error("{} {}: done, but not recorded in the audit trail: {}", ctx.request.method, ctx.request.path,

@@ -294,6 +294,52 @@ TEST_F(WebTest, AnActionFormAppliesTheEventAndTheCasePageSaysSo) {
   EXPECT_FALSE(contains(after.body, "999999"));
 }
 
+// The layout around each page is rendered once for each person and kept
+// (web/page.cpp): each page still shows its own title, escaped, and each
+// person their own name and form token, whoever's pages came before.
+TEST_F(WebTest, EachPageShowsItsOwnTitleAndThePersonTheirOwnNameAndFormToken) {
+  const std::string school = "St Mary & St John's <Primary>";
+  app_.db->transact([&](soci::session& sql) {
+    sql << "UPDATE schools SET name = :name WHERE urn = :urn", soci::use(school), soci::use(demo_.deployed_school_urn);
+  });
+  const auto c = referral();
+  const auto token_of = [](const std::string& body) {
+    const std::string field = "name=\"csrf_token\" value=\"";
+    const auto at = body.find(field);
+    if (at == std::string::npos) return std::string();
+    return body.substr(at + field.size(), body.find('"', at + field.size()) - at - field.size());
+  };
+  const std::string case_title =
+      "<title>" + c.reference + ": " + workflow::html_escape(school) + " - s2s school-to-school support</title>";
+  Visitor lead = signed_in("lead");
+  Visitor admin = signed_in("admin");
+  std::map<std::string, std::string> tokens;
+  for (int round = 0; round < 2; ++round) {
+    for (auto* visitor : {&lead, &admin}) {
+      const std::string who = visitor == &lead ? "lead" : "admin";
+      SCOPED_TRACE(who + " round " + std::to_string(round));
+      const auto home = visitor->get("/");
+      const auto page = visitor->get("/cases/" + c.reference);
+      ASSERT_EQ(home.status, 200);
+      ASSERT_EQ(page.status, 200) << page.body;
+      EXPECT_TRUE(contains(page.body, case_title)) << page.body.substr(0, 400);
+      EXPECT_FALSE(contains(page.body, "St Mary & St"));
+      EXPECT_FALSE(contains(home.body, "<title>" + c.reference));
+      EXPECT_TRUE(contains(home.body, "<title>")) << home.body.substr(0, 400);
+      for (const auto* body : {&home.body, &page.body}) {
+        EXPECT_TRUE(contains(*body, "Signed in as " + who + " (")) << body->substr(0, 400);
+        EXPECT_FALSE(contains(*body, "Signed in as " + std::string(who == "lead" ? "admin" : "lead") + " ("));
+      }
+      const std::string token = token_of(page.body);
+      EXPECT_EQ(token.size(), 64U);
+      EXPECT_EQ(token_of(home.body), token);
+      if (round == 0) tokens[who] = token;
+      EXPECT_EQ(tokens[who], token);
+    }
+  }
+  EXPECT_NE(tokens["lead"], tokens["admin"]);
+}
+
 TEST_F(WebTest, WrongAnswersAreNamedInTheErrorSummaryAndNothingIsApplied) {
   const auto c = referral();
   Visitor lead = signed_in("lead");
