@@ -3,6 +3,7 @@
 // person sees and may do comes from the same domain functions as the API:
 // cases::find_visible_case for scope, cases::actions_for for the role.
 #include <boost/json.hpp>
+#include <kainjow/mustache.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -318,42 +319,73 @@ api::HttpResponse case_list_csv(PageContext& ctx) {
 
 // ---------------------------------------------------------------- a case
 
-// The case as visible_case_view_or_404 read it (its history redacted in place).
-json::object case_model(PageContext& ctx, cases::CaseView& view) {
+// A case's page is built as the template library's data directly, not as a
+// JSON model converted (web/page.h, TemplateData): it is the page people open
+// most, and its history makes it the largest. The library's rules, as the
+// conversion applies them: an empty text is false; so is what is absent.
+using Data = kainjow::mustache::data;
+
+Data text(const std::string& value) { return value.empty() ? Data(false) : Data(value); }
+
+// A list item or a member made in place and moved in (the library's own
+// push_back and set copy what they are given).
+void push(Data& list, Data item) {
+  auto& items = const_cast<kainjow::mustache::list&>(list.list_value());  // NOLINT: the list is ours, not const
+  items.push_back(std::move(item));
+}
+
+void put(Data& /*object*/) {}
+template <class... Rest>
+void put(Data& object, const char* key, Data value, Rest&&... rest) {
+  object[key] = std::move(value);
+  put(object, std::forward<Rest>(rest)...);
+}
+
+// An object of these members: pairs("key", text(...), "value", text(...)).
+template <class... Members>
+Data pairs(Members&&... members) {
+  Data out{Data::type::object};
+  put(out, std::forward<Members>(members)...);
+  return out;
+}
+
+// The case as visible_case_view_or_404 read it (its history redacted in place);
+// `title` is set to the page's title.
+Data case_data(PageContext& ctx, cases::CaseView& view, std::string& title) {
   const Case& c = view.c;
   const auto& school = view.school;
   const std::string& role = ctx.user().role;
-  json::object model{{"title", c.reference + ": " + kind_title(c.kind)},
-                     {"reference", c.reference},
-                     {"href", case_path(c.reference)},
-                     {"kind", kind_title(c.kind)},
-                     {"state", c.state == workflow::to_string(c.phase) ? std::string() : words(c.state)},
-                     {"phase", words(workflow::to_string(c.phase))},
-                     {"tag", phase_tag_class(workflow::to_string(c.phase))},
-                     {"opened_on", long_date(c.opened_on)},
-                     {"overdue", c.overdue}};
+  const std::string phase(workflow::to_string(c.phase));
+  Data model{Data::type::object};
+  title = c.reference + ": " + kind_title(c.kind);
+  model["reference"] = text(c.reference);
+  model["href"] = text(case_path(c.reference));
+  model["kind"] = text(kind_title(c.kind));
+  model["state"] = text(c.state == phase ? std::string() : words(c.state));
+  model["phase"] = text(words(phase));
+  model["tag"] = text(phase_tag_class(phase));
+  model["opened_on"] = text(long_date(c.opened_on));
+  model["overdue"] = Data(c.overdue);
   if (school) {
-    model["school"] = school->name;
-    model["school_href"] = "/schools/" + std::to_string(school->urn);
-    model["school_details"] = "URN " + std::to_string(school->urn) + ", " + school->phase +
-                              (school->la_name.empty() ? "" : ", " + school->la_name);
-    model["title"] = c.reference + ": " + school->name;
+    model["school"] = text(school->name);
+    model["school_href"] = text("/schools/" + std::to_string(school->urn));
+    model["school_details"] = text("URN " + std::to_string(school->urn) + ", " + school->phase +
+                                   (school->la_name.empty() ? "" : ", " + school->la_name));
+    title = c.reference + ": " + school->name;
   } else {
-    model["school"] = "URN " + std::to_string(c.school_urn);
+    model["school"] = text("URN " + std::to_string(c.school_urn));
   }
   if (const auto& s = view.supporter) {
-    model["supporter"] = json::object{{"name", s->name},
-                                      {"designation", s->designation},
-                                      {"home_school", s->home_school_name},
-                                      {"email", s->email},
-                                      {"ended", s->status != "active"}};
+    model["supporter"] =
+        pairs("name", text(s->name), "designation", text(s->designation), "home_school", text(s->home_school_name),
+              "email", text(s->email), "ended", Data(s->status != "active"));
   }
   // What people told s2s about the case (the fields its opening and its
   // events ask for), as the person may see them; the engine's own bookkeeping
   // and the days (in their table below) are left out.
   json::object data = c.data;
   cases::redact_case_data(ctx.actor, data);
-  json::array details;
+  Data details{Data::type::list};
   const auto* kind_of_case = ctx.app.engine->kinds().find(c.kind);
   const auto asked = [&](std::string_view key) {
     if (key == "rating") return true;
@@ -373,34 +405,34 @@ json::object case_model(PageContext& ctx, cases::CaseView& view) {
   };
   for (const auto& [key, value] : data) {
     if (!asked(key)) continue;
-    const std::string text = value_text(value);
-    if (text.empty()) continue;
-    details.push_back(json::object{{"key", words(std::string(key))}, {"value", text}});
+    const std::string shown = value_text(value);
+    if (shown.empty()) continue;
+    push(details, pairs("key", text(words(std::string(key))), "value", text(shown)));
   }
   model["details"] = std::move(details);
 
   // Days logged, each with the number a correction names, as the case
   // records them (cases/kind_support.h): no read beyond the case's own.
-  json::array days;
+  Data days{Data::type::list};
   double in_force = 0;
+  bool any_days = false;
   for (const auto& d : cases::recorded_days(c)) {
     if (!d.corrected_by) in_force += d.days;
-    days.push_back(json::object{{"entry", std::to_string(d.entry)},
-                                {"day", long_date(d.day)},
-                                {"days", workflow::number_text(d.days)},
-                                {"activity", d.activity},
-                                {"corrected", d.corrected_by.has_value()},
-                                {"corrected_by", d.corrected_by ? json::value(std::to_string(*d.corrected_by)) : nullptr},
-                                {"corrects", d.corrects ? json::value(std::to_string(*d.corrects)) : nullptr}});
+    any_days = true;
+    push(days, pairs("entry", text(std::to_string(d.entry)), "day", text(long_date(d.day)), "days",
+                     text(workflow::number_text(d.days)), "activity", text(d.activity), "corrected",
+                     Data(d.corrected_by.has_value()), "corrected_by",
+                     d.corrected_by ? text(std::to_string(*d.corrected_by)) : Data(false), "corrects",
+                     d.corrects ? text(std::to_string(*d.corrects)) : Data(false)));
   }
-  model["has_days"] = !days.empty();
+  model["has_days"] = Data(any_days);
   model["days"] = std::move(days);
-  model["days_in_force"] = workflow::number_text(in_force);
+  model["days_in_force"] = text(workflow::number_text(in_force));
 
   // Deadlines, with their computation in words.
   const auto calendar = ctx.app.engine->calendar();
   const auto today = ctx.app.engine->today();
-  json::array deadlines;
+  Data deadlines{Data::type::list};
   for (const auto& d : view.deadlines) {
     std::optional<int> left;
     std::optional<int> late;
@@ -412,57 +444,68 @@ json::object case_model(PageContext& ctx, cases::CaseView& view) {
         late = calendar.working_days_between(d.due_on, today);
       }
     }
-    deadlines.push_back(json::object{{"what", workflow::purpose_title(d.purpose)},
-                                     {"due_on", long_date(d.due_on)},
-                                     {"status", words(d.status)},
-                                     {"overdue", d.status == "overdue"},
-                                     {"unsettled", unsettled},
-                                     {"days", days_text(left, late)},
-                                     {"computation", computation_text(d.computation)}});
+    push(deadlines,
+         pairs("what", text(workflow::purpose_title(d.purpose)), "due_on", text(long_date(d.due_on)), "status",
+               text(words(d.status)), "overdue", Data(d.status == "overdue"), "unsettled", Data(unsettled), "days",
+               text(days_text(left, late)), "computation", text(computation_text(d.computation))));
   }
-  model["has_deadlines"] = !deadlines.empty();
+  model["has_deadlines"] = Data(!view.deadlines.empty());
   model["deadlines"] = std::move(deadlines);
 
   // The timeline, newest first.
-  json::array timeline;
+  Data timeline{Data::type::list};
   auto& history = view.history.value();  // read with it, and its users' names
   const Names names(std::move(view.user_names));
   const auto* kind = ctx.app.engine->kinds().find(c.kind);
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     cases::redact_history_payload(ctx.actor, it->event, it->payload);
-    json::array fields;
+    Data fields{Data::type::list};
+    bool any_fields = false;
     for (const auto& [key, value] : it->payload) {
       if (key.ends_with("_id")) continue;  // who was proposed is in the details, by name
-      const std::string text = value_text(value);
-      if (!text.empty()) fields.push_back(json::object{{"key", words(std::string(key))}, {"value", text}});
+      const std::string shown = value_text(value);
+      if (shown.empty()) continue;
+      push(fields, pairs("key", text(words(std::string(key))), "value", text(shown)));
+      any_fields = true;
     }
     const workflow::EventInfo* info = kind != nullptr ? kind->find_event(it->event) : nullptr;
-    timeline.push_back(json::object{{"what", it->from_state ? words(it->event) : std::string("Case opened")},
-                                    {"summary", info != nullptr ? sentence(info->summary) : std::string()},
-                                    {"who", names.of(it->actor)},
-                                    {"on", long_date(it->occurred_on)},
-                                    {"has_fields", !fields.empty()},
-                                    {"fields", std::move(fields)}});
+    Data entry{Data::type::object};
+    entry["what"] = text(it->from_state ? words(it->event) : std::string("Case opened"));
+    entry["summary"] = text(info != nullptr ? sentence(info->summary) : std::string());
+    entry["who"] = text(names.of(it->actor));
+    entry["on"] = text(long_date(it->occurred_on));
+    entry["has_fields"] = Data(any_fields);
+    entry["fields"] = std::move(fields);
+    push(timeline, std::move(entry));
   }
   model["timeline"] = std::move(timeline);
 
-  model["actions"] = action_links(c.reference, cases::actions_for(*ctx.app.engine, c, role));
-  model["has_actions"] = !model["actions"].as_array().empty();
+  Data actions{Data::type::list};
+  bool any_actions = false;
+  for (const auto* info : cases::actions_for(*ctx.app.engine, c, role)) {
+    push(actions, pairs("href", text(case_path(c.reference) + "/events/" + std::string(info->name)), "event",
+                        text(std::string(info->name)), "text", text(words(info->name)), "summary",
+                        text(sentence(info->summary)), "waiting", Data(waiting_action(info))));
+    any_actions = true;
+  }
+  model["actions"] = std::move(actions);
+  model["has_actions"] = Data(any_actions);
   return model;
 }
 
 api::HttpResponse case_page(PageContext& ctx) {
   auto view = visible_case_view_or_404(ctx);
   const Case& c = view.c;
-  json::object model = case_model(ctx, view);
+  std::string title;
+  Data model = case_data(ctx, view, title);
   const std::string done = query_value(ctx.request.query, "done");
   if (!done.empty()) {
     const auto* kind = ctx.app.engine->kinds().find(c.kind);
     const auto* info = kind != nullptr ? kind->find_event(done) : nullptr;
-    if (info != nullptr) model["done"] = words(info->name) + ": done";
-    if (done == "opened") model["done"] = "Your request has been sent";
+    if (info != nullptr) model["done"] = text(words(info->name) + ": done");
+    if (done == "opened") model["done"] = text("Your request has been sent");
   }
-  return page(ctx, "case", std::move(model));
+  return page(ctx, "case", std::move(model), title);
 }
 
 // ---------------------------------------------------------------- actions

@@ -157,9 +157,10 @@ void render_into(ParsedTemplate& parsed, const kainjow::mustache::data& data, st
   parsed.last_size = out.size() - before;
 }
 
-std::string render_template(std::string_view name, const json::object& model) {
+// `name` rendered with `data`, the library's own (with the partials when it
+// includes any).
+std::string render_data(std::string_view name, kainjow::mustache::data& data) {
   auto& parsed = parsed_template(name);
-  kainjow::mustache::data data = to_data(model);
   // Templates named _NAME are partials every template may include: {{> _fields}}.
   // A partial's own partials are its includer's, so a template that names
   // none is rendered without them.
@@ -174,6 +175,11 @@ std::string render_template(std::string_view name, const json::object& model) {
   std::string out;
   render_into(parsed, data, out);
   return out;
+}
+
+std::string render_template(std::string_view name, const json::object& model) {
+  kainjow::mustache::data data = to_data(model);
+  return render_data(name, data);
 }
 
 // The layout as the parts before its {{title}}, between that and its
@@ -604,6 +610,16 @@ api::HttpResponse page(PageContext& ctx, std::string_view template_name, json::o
   }
   const json::value title = model["title"];
   return layout_page(ctx, title, render_template(template_name, model), status);
+}
+
+api::HttpResponse page(PageContext& ctx, std::string_view template_name, TemplateData data, const std::string& title,
+                       int status) {
+  // As page() gives them to its template: an empty text is false.
+  using Data = kainjow::mustache::data;
+  data["title"] = title.empty() ? Data(false) : Data(title);
+  const bool token = ctx.session && !ctx.session->csrf_token.empty();
+  data["csrf_token"] = token ? Data(ctx.session->csrf_token) : Data(false);
+  return layout_page(ctx, json::string(title), render_data(template_name, data), status);
 }
 
 RenderedContent render_content(std::string_view template_name, const json::object& model) {

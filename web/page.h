@@ -20,6 +20,11 @@
 #include "web/web.h"
 #include "workflow/date.h"
 
+namespace kainjow::mustache {
+template <typename string_type>
+class basic_data;
+}  // namespace kainjow::mustache
+
 // The web pages' common ground (docs/web.md): forms, cookies, sessions and
 // CSRF, rendering a template inside the layout, the security headers, and
 // the wrapper every page runs in. Internal to web/.
@@ -108,6 +113,13 @@ void add_page(api::Router& router, api::App& app, const WebOptions& options, Lin
 // asset paths). HTML with the security headers; no-store.
 [[nodiscard]] api::HttpResponse page(PageContext& ctx, std::string_view template_name, boost::json::object model,
                                      int status = 200);
+
+// The same for a page built as the template library's data directly (a
+// case's page: opened most, and the largest), where an empty text must be
+// false as page() makes it; `title` is the page's title.
+using TemplateData = kainjow::mustache::basic_data<std::string>;
+[[nodiscard]] api::HttpResponse page(PageContext& ctx, std::string_view template_name, TemplateData data,
+                                     const std::string& title, int status = 200);
 
 // A page's content rendered once, to be kept (the dashboard) and shown inside
 // the layout of each person who asks: `template_name` must not use the
