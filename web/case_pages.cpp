@@ -3,7 +3,6 @@
 // person sees and may do comes from the same domain functions as the API:
 // cases::find_visible_case for scope, cases::actions_for for the role.
 #include <boost/json.hpp>
-#include <kainjow/mustache.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -20,6 +19,7 @@
 #include "cases/users.h"
 #include "web/forms.h"
 #include "web/page.h"
+#include "web/template_data.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
 #include "workflow/text.h"
@@ -325,14 +325,10 @@ api::HttpResponse case_list_csv(PageContext& ctx) {
 // conversion applies them: an empty text is false; so is what is absent.
 using Data = kainjow::mustache::data;
 
-Data text(const std::string& value) { return value.empty() ? Data(false) : Data(value); }
+Data text(const std::string& value) { return template_text(value); }
 
-// A list item or a member made in place and moved in (the library's own
-// push_back and set copy what they are given).
-void push(Data& list, Data item) {
-  auto& items = const_cast<kainjow::mustache::list&>(list.list_value());  // NOLINT: the list is ours, not const
-  items.push_back(std::move(item));
-}
+// A list item made in place and moved in.
+void push(Data& list, Data item) { items_of(list).push_back(std::move(item)); }
 
 void put(Data& /*object*/) {}
 template <class... Rest>

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 
+#include "web/template_data.h"
 #include "workflow/audit.h"
 #include "workflow/date.h"
 #include "workflow/embedded.h"
@@ -88,15 +89,13 @@ kainjow::mustache::data to_data(const json::value& value) {
     case json::kind::array: {
       data out{data::type::list};
       const auto& items = value.get_array();
-      auto& list = const_cast<kainjow::mustache::list&>(out.list_value());  // NOLINT: the list is ours, not const
+      auto& list = items_of(out);
       list.reserve(items.size());
       for (const auto& item : items) list.push_back(to_data(item));
       return out;
     }
     case json::kind::string:
-      // An empty text is false, as in other Mustache libraries: {{#hint}} shows nothing for "".
-      if (value.get_string().empty()) return data{data::type::bool_false};
-      return data{std::string(value.get_string())};
+      return template_text(std::string(value.get_string()));
     case json::kind::bool_:
       return data{value.get_bool() ? data::type::bool_true : data::type::bool_false};
     case json::kind::null:
@@ -614,11 +613,9 @@ api::HttpResponse page(PageContext& ctx, std::string_view template_name, json::o
 
 api::HttpResponse page(PageContext& ctx, std::string_view template_name, TemplateData data, const std::string& title,
                        int status) {
-  // As page() gives them to its template: an empty text is false.
-  using Data = kainjow::mustache::data;
-  data["title"] = title.empty() ? Data(false) : Data(title);
-  const bool token = ctx.session && !ctx.session->csrf_token.empty();
-  data["csrf_token"] = token ? Data(ctx.session->csrf_token) : Data(false);
+  // As page() gives them to its template.
+  data["title"] = template_text(title);
+  data["csrf_token"] = template_text(ctx.session ? ctx.session->csrf_token : std::string());
   return layout_page(ctx, json::string(title), render_data(template_name, data), status);
 }
 
