@@ -78,8 +78,8 @@ std::vector<Command> all_commands() {
                    {"cold-spot-days", "N", "an area with fewer free days per school in need is a cold spot", "10"},
                    {"kept-history-mb", "N",
                     "memory (MiB, about) for the histories of cases whose pages were read, so that a page read "
-                    "again asks only for the entries written since (0: none)",
-                    "64"},
+                    "again asks only for the entries written since, and for their timelines as shown (0: none)",
+                    "96"},
                },
                engine_options(),
                [] {

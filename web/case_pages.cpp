@@ -22,6 +22,7 @@
 #include "web/template_data.h"
 #include "workflow/date.h"
 #include "workflow/engine.h"
+#include "workflow/kept_history.h"
 #include "workflow/text.h"
 
 namespace s2s::web {
@@ -345,6 +346,60 @@ Data pairs(Members&&... members) {
   return out;
 }
 
+// One entry of a case's timeline as web/templates/timeline_entry.mustache
+// shows it (its payload already redacted for the person).
+std::string timeline_entry_html(const workflow::HistoryEntry& entry, const workflow::CaseKind* kind,
+                                const Names& names) {
+  Data fields{Data::type::list};
+  bool any_fields = false;
+  for (const auto& [key, value] : entry.payload) {
+    if (key.ends_with("_id")) continue;  // who was proposed is in the details, by name
+    const std::string shown = value_text(value);
+    if (shown.empty()) continue;
+    push(fields, pairs("key", text(words(std::string(key))), "value", text(shown)));
+    any_fields = true;
+  }
+  const workflow::EventInfo* info = kind != nullptr ? kind->find_event(entry.event) : nullptr;
+  Data data =
+      pairs("what", text(entry.from_state ? words(entry.event) : std::string("Case opened")), "summary",
+            text(info != nullptr ? sentence(info->summary) : std::string()), "who", text(names.of(entry.actor)), "on",
+            text(long_date(entry.occurred_on)), "has_fields", Data(any_fields), "fields", std::move(fields));
+  return render_part("timeline_entry", data);
+}
+
+// The case's timeline, newest first, each entry's payload redacted in place
+// for the person. An entry's HTML depends on the entry, its actor's name and
+// whether something of it is kept from the person, none of which ever
+// changes: it is made once and kept with the case's history
+// (workflow/kept_history.h, ShownEntries), in one variant for those who see
+// all of it and one for those from whom its note is kept.
+std::string timeline_html(PageContext& ctx, const Case& c, std::vector<workflow::HistoryEntry>& history,
+                          const Names& names) {
+  auto& kept_history = ctx.app.engine->kept_history();
+  const auto kept = kept_history.shown(c);
+  std::shared_ptr<workflow::ShownEntries> more;  // what was made now, with what was kept
+  const auto* kind = ctx.app.engine->kinds().find(c.kind);
+  std::string out;
+  for (auto it = history.rbegin(); it != history.rend(); ++it) {
+    const std::size_t members = it->payload.size();
+    cases::redact_history_payload(ctx.actor, it->event, it->payload);
+    const std::size_t variant = it->payload.size() == members ? 0 : 1;  // redaction only removes
+    const std::string* text = kept ? kept->text(it->sequence, variant) : nullptr;
+    if (text != nullptr) {
+      out += *text;
+      continue;
+    }
+    std::string made = timeline_entry_html(*it, kind, names);
+    out += made;
+    if (!kept_history.keeps_any()) continue;
+    if (!more)
+      more = kept ? std::make_shared<workflow::ShownEntries>(*kept) : std::make_shared<workflow::ShownEntries>();
+    more->set(it->sequence, variant, std::move(made));
+  }
+  if (more) kept_history.keep_shown(c, std::move(more));
+  return out;
+}
+
 // The case as visible_case_view_or_404 read it (its history redacted in place);
 // `title` is set to the page's title.
 Data case_data(PageContext& ctx, cases::CaseView& view, std::string& title) {
@@ -449,32 +504,9 @@ Data case_data(PageContext& ctx, cases::CaseView& view, std::string& title) {
   model["deadlines"] = std::move(deadlines);
 
   // The timeline, newest first.
-  Data timeline{Data::type::list};
   auto& history = view.history.value();  // read with it, and its users' names
   const Names names(std::move(view.user_names));
-  const auto* kind = ctx.app.engine->kinds().find(c.kind);
-  for (auto it = history.rbegin(); it != history.rend(); ++it) {
-    cases::redact_history_payload(ctx.actor, it->event, it->payload);
-    Data fields{Data::type::list};
-    bool any_fields = false;
-    for (const auto& [key, value] : it->payload) {
-      if (key.ends_with("_id")) continue;  // who was proposed is in the details, by name
-      const std::string shown = value_text(value);
-      if (shown.empty()) continue;
-      push(fields, pairs("key", text(words(std::string(key))), "value", text(shown)));
-      any_fields = true;
-    }
-    const workflow::EventInfo* info = kind != nullptr ? kind->find_event(it->event) : nullptr;
-    Data entry{Data::type::object};
-    entry["what"] = text(it->from_state ? words(it->event) : std::string("Case opened"));
-    entry["summary"] = text(info != nullptr ? sentence(info->summary) : std::string());
-    entry["who"] = text(names.of(it->actor));
-    entry["on"] = text(long_date(it->occurred_on));
-    entry["has_fields"] = Data(any_fields);
-    entry["fields"] = std::move(fields);
-    push(timeline, std::move(entry));
-  }
-  model["timeline"] = std::move(timeline);
+  model["timeline"] = Data(timeline_html(ctx, c, history, names));
 
   Data actions{Data::type::list};
   bool any_actions = false;

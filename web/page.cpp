@@ -627,6 +627,8 @@ RenderedContent render_content(std::string_view template_name, const json::objec
           render_template(template_name, with_token)};
 }
 
+std::string render_part(std::string_view template_name, TemplateData& data) { return render_data(template_name, data); }
+
 api::HttpResponse page(PageContext& ctx, RenderedContent content, int status) {
   return layout_page(ctx, json::string(content.title), std::move(content.html), status);
 }

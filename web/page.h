@@ -121,6 +121,10 @@ using TemplateData = kainjow::mustache::basic_data<std::string>;
 [[nodiscard]] api::HttpResponse page(PageContext& ctx, std::string_view template_name, TemplateData data,
                                      const std::string& title, int status = 200);
 
+// `template_name` rendered alone with `data`, the same rules as above, for
+// a part of a page made apart (each entry of a case's timeline, kept).
+[[nodiscard]] std::string render_part(std::string_view template_name, TemplateData& data);
+
 // A page's content rendered once, to be kept (the dashboard) and shown inside
 // the layout of each person who asks: `template_name` must not use the
 // person's CSRF token or anything else of theirs beyond what made the model.

@@ -132,8 +132,9 @@ struct EngineOptions {
   int backdate_years = 1;
   std::string backdate_roles = "lead,admin";
   // The memory for cases' histories kept for their pages (workflow/kept_history.h), in bytes about:
-  // a region's lead's 5,000 cases in turn take about 35 MB by the estimate (26 MB resident).
-  std::size_t kept_history_bytes = std::size_t{64} << 20;
+  // a region's lead's 5,000 cases in turn take about 35 MB by the estimate (26 MB resident), and
+  // their timelines as their pages show them (ShownEntries) about 51 MB more.
+  std::size_t kept_history_bytes = std::size_t{96} << 20;
 };
 
 class KeptHistory;

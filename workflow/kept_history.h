@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -45,6 +46,30 @@ struct KeptCaseHistory {
 // About how many bytes `history` holds in memory (its strings, payloads and names).
 [[nodiscard]] std::size_t approximate_bytes(const KeptCaseHistory& history);
 
+// What a reader made of a kept history's entries to show them (the web's
+// HTML of each), kept with the history: an entry's text never has to change,
+// for the reasons the entry itself never does. An entry has a text in each of
+// two variants at most: as whoever may read all of it sees it, and as those
+// from whom some of it is kept see it (a proposal's note).
+struct ShownEntries {
+  static constexpr std::size_t kVariants = 2;
+  using Texts = std::array<std::shared_ptr<const std::string>, kVariants>;
+  std::vector<Texts> by_sequence;  // the entry of sequence N at N - 1; null where no text is made
+
+  // The text made of the entry of `sequence` in `variant`; nullptr when none is.
+  [[nodiscard]] const std::string* text(int sequence, std::size_t variant) const noexcept {
+    if (sequence < 1 || variant >= kVariants || static_cast<std::size_t>(sequence) > by_sequence.size()) {
+      return nullptr;
+    }
+    return by_sequence[static_cast<std::size_t>(sequence) - 1][variant].get();
+  }
+  // Sets the text of the entry of `sequence` (at least 1) in `variant`.
+  void set(int sequence, std::size_t variant, std::string text);
+};
+
+// About how many bytes `shown` holds in memory.
+[[nodiscard]] std::size_t approximate_bytes(const ShownEntries& shown);
+
 class KeptHistory {
  public:
   // Keeps about `budget_bytes` at most; a case's history larger than an
@@ -65,6 +90,15 @@ class KeptHistory {
   // Forgets the case's history (kept for another case with its id).
   void forget(std::int64_t case_id);
 
+  // The texts kept with the history kept for `c` (ShownEntries); nullptr
+  // when none are, or when no history of `c` is kept.
+  [[nodiscard]] std::shared_ptr<const ShownEntries> shown(const Case& c);
+  // Keeps `shown` with the history kept for `c`, in place of what was kept
+  // with it, counted in the budget; nothing when no history of `c` is kept,
+  // or when keeping it would take the budget over (texts never make a
+  // history go). A longer history of the same case, kept later, keeps them too.
+  void keep_shown(const Case& c, std::shared_ptr<const ShownEntries> shown);
+
   struct Figures {
     std::size_t cases = 0;
     std::size_t bytes = 0;
@@ -74,7 +108,9 @@ class KeptHistory {
  private:
   struct Kept {
     std::shared_ptr<const KeptCaseHistory> history;
-    std::size_t bytes = 0;
+    std::size_t bytes = 0;  // the history's and its shown texts'
+    std::shared_ptr<const ShownEntries> shown;
+    std::size_t shown_bytes = 0;
     std::list<std::int64_t>::iterator used;  // its place in used_, last read last
   };
   std::shared_ptr<const KeptCaseHistory> found(std::unordered_map<std::int64_t, Kept>::iterator it);

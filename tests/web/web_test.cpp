@@ -9,28 +9,29 @@
 #include <regex>
 #include <set>
 
+#include "cases/case_list.h"
 #include "cases/cold_spots.h"
+#include "cases/deadline_list.h"
+#include "cases/deployments.h"
 #include "cases/forecast.h"
+#include "cases/gias_import.h"
+#include "cases/kinds.h"
+#include "cases/kpis.h"
 #include "cases/need.h"
+#include "cases/progress_report.h"
+#include "cases/providers.h"
+#include "cases/recipients.h"
+#include "cases/schools.h"
 #include "cases/sign_in.h"
+#include "notifications/dispatcher.h"
+#include "notifications/webhooks.h"
 #include "tests/api/api_fixture.h"
 #include "tests/support/smtp_sink.h"
 #include "tests/support/test_clock.h"
 #include "web/page.h"
 #include "workflow/date.h"
+#include "workflow/kept_history.h"
 #include "workflow/text.h"
-#include "cases/case_list.h"
-#include "cases/deadline_list.h"
-#include "cases/deployments.h"
-#include "cases/gias_import.h"
-#include "cases/kinds.h"
-#include "cases/recipients.h"
-#include "notifications/dispatcher.h"
-#include "notifications/webhooks.h"
-#include "cases/kpis.h"
-#include "cases/progress_report.h"
-#include "cases/providers.h"
-#include "cases/schools.h"
 
 namespace s2s::testing {
 namespace {
@@ -338,6 +339,74 @@ TEST_F(WebTest, EachPageShowsItsOwnTitleAndThePersonTheirOwnNameAndFormToken) {
     }
   }
   EXPECT_NE(tokens["lead"], tokens["admin"]);
+}
+
+// A case's timeline is made once and kept with its history (web/case_pages.cpp,
+// timeline_html), each entry in the variant the person may see: a proposal's
+// note, not shared, stays the lead's whoever opened the page first, and a
+// page shown from what is kept is the page made afresh.
+TEST_F(WebTest, ATimelineKeptWithItsHistoryShowsEachPersonOnlyWhatTheyMaySee) {
+  const auto c = referral();
+  const auto today = app_.engine->today();
+  (void)app_.engine->apply(c.id, "accept_referral",
+                           {{"priority", "high"},
+                            {"focus_areas", boost::json::array{"leadership"}},
+                            {"requested_days", 2},
+                            {"funding_source", "SSIF"}},
+                           "test", today);
+  const auto helen = demo_.system_leaders.front().second;
+  (void)app_.engine->apply(c.id, "propose_provider", {{"provider_id", helen}, {"note", "Avoid Fridays & Mondays"}},
+                           "test", today);
+  const std::string path = "/cases/" + c.reference;
+  const std::string note = "Avoid Fridays &amp; Mondays";
+  const auto timeline = [](const std::string& page) {
+    const auto from = page.find("<ol class=\"s2s-timeline\" reversed>");
+    const auto to = page.find("</ol>", from);
+    EXPECT_NE(from, std::string::npos);
+    return from == std::string::npos ? std::string() : page.substr(from, to - from);
+  };
+  const auto entries = [](const std::string& part) {
+    std::size_t n = 0;
+    for (auto at = part.find("s2s-timeline__item"); at != std::string::npos;
+         at = part.find("s2s-timeline__item", at + 1))
+      ++n;
+    return n;
+  };
+  Visitor school = signed_in("school");
+  Visitor lead = signed_in("lead");
+  // The school first: every entry made, the proposal's without its note.
+  const auto school_first = school.get(path);
+  ASSERT_EQ(school_first.status, 200) << school_first.body;
+  EXPECT_FALSE(contains(school_first.body, "Avoid Fridays")) << school_first.body;
+  EXPECT_TRUE(contains(school_first.body, "Propose provider"));
+  EXPECT_EQ(entries(timeline(school_first.body)), 3u);
+  const auto lead_first = lead.get(path);
+  EXPECT_TRUE(contains(timeline(lead_first.body), note)) << lead_first.body;
+  const auto current = app_.engine->get(c.id);
+  const auto kept = app_.engine->kept_history().shown(current);
+  ASSERT_NE(kept, nullptr) << "the timeline is kept with the history";
+  ASSERT_NE(kept->text(3, 0), nullptr);
+  ASSERT_NE(kept->text(3, 1), nullptr);
+  EXPECT_TRUE(contains(*kept->text(3, 0), note));
+  EXPECT_FALSE(contains(*kept->text(3, 1), "Avoid Fridays"));
+  EXPECT_EQ(kept->text(1, 1), nullptr) << "an entry nobody redacts has one variant";
+  // Again, each from what is kept: the same as before, each their own.
+  const auto school_again = school.get(path);
+  EXPECT_EQ(timeline(school_again.body), timeline(school_first.body));
+  const auto lead_again = lead.get(path);
+  EXPECT_EQ(timeline(lead_again.body), timeline(lead_first.body));
+  // Made afresh, with nothing kept: the same.
+  app_.engine->kept_history().forget(c.id);
+  EXPECT_EQ(timeline(lead.get(path).body), timeline(lead_first.body));
+  app_.engine->kept_history().forget(c.id);
+  EXPECT_EQ(timeline(school.get(path).body), timeline(school_first.body));
+  // An entry written since comes first, above those kept.
+  (void)app_.engine->apply(c.id, "provider_accepts", {}, "test", today);
+  const auto moved = timeline(school.get(path).body);
+  EXPECT_EQ(entries(moved), 4u);
+  EXPECT_LT(moved.find("Provider accepts"), moved.find("Propose provider")) << moved;
+  EXPECT_FALSE(contains(moved, "Avoid Fridays"));
+  EXPECT_TRUE(contains(timeline(lead.get(path).body), note));
 }
 
 TEST_F(WebTest, WrongAnswersAreNamedInTheErrorSummaryAndNothingIsApplied) {
