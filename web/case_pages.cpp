@@ -379,24 +379,28 @@ std::string timeline_html(PageContext& ctx, const Case& c, std::vector<workflow:
   const auto kept = kept_history.shown(c);
   std::shared_ptr<workflow::ShownEntries> more;  // what was made now, with what was kept
   const auto* kind = ctx.app.engine->kinds().find(c.kind);
-  std::string out;
+  std::vector<const std::string*> parts;  // each entry's, newest first; then joined in one string
+  parts.reserve(history.size());
+  std::size_t size = 0;
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     const std::size_t members = it->payload.size();
     cases::redact_history_payload(ctx.actor, it->event, it->payload);
     const std::size_t variant = it->payload.size() == members ? 0 : 1;  // redaction only removes
     const std::string* text = kept ? kept->text(it->sequence, variant) : nullptr;
-    if (text != nullptr) {
-      out += *text;
-      continue;
+    if (text == nullptr) {
+      if (!more) {
+        more = kept ? std::make_shared<workflow::ShownEntries>(*kept) : std::make_shared<workflow::ShownEntries>();
+      }
+      more->set(it->sequence, variant, timeline_entry_html(*it, kind, names));
+      text = more->text(it->sequence, variant);
     }
-    std::string made = timeline_entry_html(*it, kind, names);
-    out += made;
-    if (!kept_history.keeps_any()) continue;
-    if (!more)
-      more = kept ? std::make_shared<workflow::ShownEntries>(*kept) : std::make_shared<workflow::ShownEntries>();
-    more->set(it->sequence, variant, std::move(made));
+    parts.push_back(text);
+    size += text->size();
   }
-  if (more) kept_history.keep_shown(c, std::move(more));
+  std::string out;
+  out.reserve(size);
+  for (const std::string* part : parts) out += *part;
+  if (more && kept_history.keeps_any()) kept_history.keep_shown(c, std::move(more));
   return out;
 }
 
