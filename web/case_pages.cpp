@@ -437,8 +437,9 @@ Data case_data(PageContext& ctx, cases::CaseView& view, std::string& title) {
   }
   // What people told s2s about the case (the fields its opening and its
   // events ask for), as the person may see them; the engine's own bookkeeping
-  // and the days (in their table below) are left out.
-  json::object data = c.data;
+  // and the days (in their table below) are left out. Redacted in place: the
+  // view is this page's alone, and what is redacted (notes) shows nowhere else on it.
+  json::object& data = view.c.data;
   cases::redact_case_data(ctx.actor, data);
   Data details{Data::type::list};
   const auto* kind_of_case = ctx.app.engine->kinds().find(c.kind);
