@@ -75,7 +75,7 @@ json::object deadline_json(const workflow::Deadline& d) {
                    {"due_on", workflow::format_date(d.due_on)},
                    {"status", json_text(d.status)},
                    {"settled_on", d.settled_on ? json::value(workflow::format_date(*d.settled_on)) : json::value()},
-                   {"computation", json::parse(d.computation.to_json())}};
+                   {"computation", d.computation.to_json_object()}};
   return out;
 }
 

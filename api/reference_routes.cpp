@@ -263,7 +263,7 @@ HttpResponse working_days(RouteContext& ctx) {
   return json_response(200, json::object{{"from", workflow::format_date(*from)},
                                          {"add", *add},
                                          {"date", workflow::format_date(computation.due)},
-                                         {"computation", json::parse(computation.to_json())}});
+                                         {"computation", computation.to_json_object()}});
 }
 
 HttpResponse holidays(RouteContext& ctx) {

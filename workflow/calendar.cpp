@@ -543,7 +543,9 @@ SkipReason require_reason(const json::object& object, std::string_view key, cons
 
 }  // namespace
 
-std::string DeadlineComputation::to_json() const {
+std::string DeadlineComputation::to_json() const { return json::serialize(to_json_object()); }
+
+json::object DeadlineComputation::to_json_object() const {
   json::array skipped_days;
   skipped_days.reserve(skipped.size());
   for (const SkippedDay& s : skipped) {
@@ -558,7 +560,7 @@ std::string DeadlineComputation::to_json() const {
   object["working_days"] = working_days;
   object["due"] = to_json_view(format_date(due));
   object["skipped"] = std::move(skipped_days);
-  return json::serialize(object);
+  return object;
 }
 
 DeadlineComputation DeadlineComputation::from_json(std::string_view text) {

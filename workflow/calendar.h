@@ -5,6 +5,8 @@
 // any closure days an admin adds. Dates are civil dates in Europe/London; see
 // workflow/date.h for turning an instant into one.
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -68,6 +70,8 @@ struct DeadlineComputation {
   //  "skipped":[{"date":"2026-12-19","reason":"weekend","name":"Saturday"},...]}
   // Throws std::invalid_argument if a date is not representable (see format_date).
   [[nodiscard]] std::string to_json() const;
+  // The same as a JSON object (what the API shows of a deadline), not made text first.
+  [[nodiscard]] boost::json::object to_json_object() const;
 
   // The inverse of to_json. Unknown keys are ignored so that later versions may add
   // fields. Throws std::invalid_argument whose message names the offending field (e.g.

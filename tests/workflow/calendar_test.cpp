@@ -1,5 +1,7 @@
 #include "workflow/calendar.h"
 
+#include <boost/json/serialize.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -397,6 +399,12 @@ TEST(CalendarTest, DeadlineJsonHasTheDocumentedShape) {
             "\"name\":\"New Year\u2019s Day\"},"
             "{\"date\":\"2027-01-02\",\"reason\":\"weekend\",\"name\":\"Saturday\"},"
             "{\"date\":\"2027-01-03\",\"reason\":\"weekend\",\"name\":\"Sunday\"}]}");
+  // The API's object is the same JSON, member for member and in order.
+  const auto object = c.to_json_object();
+  EXPECT_EQ(boost::json::serialize(object), c.to_json());
+  ASSERT_TRUE(object.at("skipped").is_array());
+  EXPECT_EQ(object.at("skipped").as_array().size(), 3u);
+  EXPECT_EQ(object.at("working_days").as_int64(), 1);
 }
 
 TEST(CalendarTest, DeadlineRoundTripsThroughJson) {
