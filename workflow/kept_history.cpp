@@ -49,7 +49,9 @@ std::size_t approximate_bytes(const KeptCaseHistory& history) {
 }
 
 void ShownEntries::set(int sequence, std::size_t variant, std::string text) {
-  if (sequence < 1 || variant >= kVariants) return;
+  // A place for every entry up to the last: past kMostEntries, none is kept
+  // rather than a vector that long made.
+  if (sequence < 1 || sequence > kMostEntries || variant >= kVariants) return;
   if (static_cast<std::size_t>(sequence) > by_sequence.size()) by_sequence.resize(static_cast<std::size_t>(sequence));
   by_sequence[static_cast<std::size_t>(sequence) - 1][variant] = std::make_shared<const std::string>(std::move(text));
 }

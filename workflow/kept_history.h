@@ -53,6 +53,7 @@ struct KeptCaseHistory {
 // from whom some of it is kept see it (a proposal's note).
 struct ShownEntries {
   static constexpr std::size_t kVariants = 2;
+  static constexpr int kMostEntries = 10000;  // texts are kept for entries up to this sequence
   using Texts = std::array<std::shared_ptr<const std::string>, kVariants>;
   std::vector<Texts> by_sequence;  // the entry of sequence N at N - 1; null where no text is made
 

@@ -161,6 +161,10 @@ TEST(KeptHistoryTest, TextsMadeOfAKeptHistoryAreKeptWithItForItsCaseOnly) {
   EXPECT_EQ(shown->text(4, 0), nullptr) << "an entry not made";
   EXPECT_EQ(shown->text(0, 0), nullptr);
   EXPECT_EQ(shown->text(1, ShownEntries::kVariants), nullptr);
+  ShownEntries far;
+  far.set(ShownEntries::kMostEntries + 1, 0, "<li>far</li>");
+  EXPECT_TRUE(far.by_sequence.empty()) << "no place made for an entry past the last kept";
+  EXPECT_EQ(far.text(ShownEntries::kMostEntries + 1, 0), nullptr);
   EXPECT_EQ(kept.figures().bytes, history_bytes + approximate_bytes(*made));
   EXPECT_GT(approximate_bytes(*made), 3 * 100u);
   // Not for another case given its id, nor for a case with fewer entries than are kept.
