@@ -89,7 +89,7 @@ std::shared_ptr<const KeptCaseHistory> KeptHistory::find(std::string_view refere
 }
 
 void KeptHistory::drop(std::unordered_map<std::int64_t, Kept>::iterator it) {
-  bytes_ -= it->second.bytes;
+  bytes_ -= it->second.bytes();
   used_.erase(it->second.used);
   const auto ref = by_reference_.find(it->second.history->reference);
   if (ref != by_reference_.end() && ref->second == it->first) by_reference_.erase(ref);
@@ -118,7 +118,7 @@ void KeptHistory::keep(std::shared_ptr<const KeptCaseHistory> history) {
   by_reference_[history->reference] = case_id;
   used_.push_back(case_id);
   by_id_.emplace(case_id,
-                 Kept{std::move(history), bytes + shown_bytes, std::move(shown), shown_bytes, std::prev(used_.end())});
+                 Kept{std::move(history), bytes, std::move(shown), shown_bytes, std::prev(used_.end())});
   bytes_ += bytes + shown_bytes;
   while (bytes_ > budget_ && !used_.empty()) drop(by_id_.find(used_.front()));
 }
@@ -141,15 +141,13 @@ void KeptHistory::keep_shown(const Case& c, std::shared_ptr<const ShownEntries> 
   const auto it = by_id_.find(c.id);
   if (it == by_id_.end() || !it->second.history->belongs_to(c)) return;
   Kept& kept = it->second;
-  const std::size_t history_bytes = kept.bytes - kept.shown_bytes;
-  if (history_bytes + shown_bytes > budget_ / 8) return;  // as a history that large is not kept
+  if (kept.history_bytes + shown_bytes > budget_ / 8) return;  // as a history that large is not kept
   // Texts take the room the histories leave and never make one go: pages
   // read in turn, more than the budget holds, would otherwise drop each
   // case's history just before its page is read again, and nothing kept
   // would ever be used.
   if (bytes_ - kept.shown_bytes + shown_bytes > budget_) return;
   bytes_ = bytes_ - kept.shown_bytes + shown_bytes;
-  kept.bytes = history_bytes + shown_bytes;
   kept.shown = std::move(shown);
   kept.shown_bytes = shown_bytes;
 }

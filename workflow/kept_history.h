@@ -109,10 +109,12 @@ class KeptHistory {
  private:
   struct Kept {
     std::shared_ptr<const KeptCaseHistory> history;
-    std::size_t bytes = 0;  // the history's and its shown texts'
+    std::size_t history_bytes = 0;
     std::shared_ptr<const ShownEntries> shown;
     std::size_t shown_bytes = 0;
     std::list<std::int64_t>::iterator used;  // its place in used_, last read last
+
+    [[nodiscard]] std::size_t bytes() const noexcept { return history_bytes + shown_bytes; }
   };
   std::shared_ptr<const KeptCaseHistory> found(std::unordered_map<std::int64_t, Kept>::iterator it);
   void drop(std::unordered_map<std::int64_t, Kept>::iterator it);
