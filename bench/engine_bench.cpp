@@ -10,7 +10,13 @@
 // pgbench script issues the same statements with the same data, prepared once
 // per connection and the data bound as parameters, as the engine does
 // (-M prepared), with a thread per client as the engine's callers have, and
-// again on at most 4 threads; the three take turns. Run it with ./scripts/bench.
+// again on at most 4 threads. The engine sends its five statements in three
+// round trips (BEGIN with the locked read, the update, the history row with
+// COMMIT), so a third script sends them in three as well, as far as pgbench
+// can (BEGIN, the read, then the update, the history row and COMMIT in one
+// pipeline: pgbench cannot pipeline a read whose values it keeps); pgbench's
+// first script sends one statement at a time. The four take turns. Run it with
+// ./scripts/bench.
 #include <soci/soci.h>
 #include <boost/json.hpp>
 
@@ -196,21 +202,25 @@ std::string pgbench_json(const std::string& json) {
 // the SELECT hands back the case's data (the same after every event) and the
 // payload as variables, which pgbench binds in the UPDATE and the INSERT. A
 // literal in a prepared statement would be parsed once, at PREPARE.
-std::string pgbench_script(const std::string& payload) {
+// With `pipelined`, the writes and COMMIT go in one round trip.
+std::string pgbench_script(const std::string& payload, bool pipelined) {
   return "\\set cid :client_id + 1\n"
          "BEGIN;\n"
          // The engine's SELECT word for word, with the payload beside it; \\gset keeps
          // every column (version and data among them) in variables.
-         "SELECT " + case_columns_sql("cases") +
+         "SELECT " +
+         case_columns_sql("cases") +
          ", CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = cases.id AND d.status = 'overdue')"
-         " THEN 1 ELSE 0 END, " + quote_literal(pgbench_json(payload)) +
-         " AS payload FROM cases WHERE id = :cid FOR UPDATE OF cases \\gset\n"
+         " THEN 1 ELSE 0 END, " +
+         quote_literal(pgbench_json(payload)) + " AS payload FROM cases WHERE id = :cid FOR UPDATE OF cases \\gset\n" +
+         (pipelined ? "\\startpipeline\n" : "") +
          "UPDATE cases SET state = 'evaluation', phase = 'evaluation', version = version + 1, data = :data"
          ", updated_at = now(), closed_at = NULL WHERE id = :cid AND version = :version RETURNING version;\n"
          "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on, "
          "recorded_at, payload, timer_id) VALUES (:cid, :version + 1, 'record_impact', 'evaluation', 'evaluation', "
          "'bench', '2026-11-02', now(), :payload, NULL);\n"
-         "END;\n";
+         "END;\n" +
+         (pipelined ? "\\endpipeline\n" : "");
 }
 
 // pgbench's output for one run of the script; throws with it when pgbench fails.
@@ -464,41 +474,51 @@ int main(int argc, char** argv) {
     }
     for (const auto id : ids) engine.apply(id, "record_impact", kImpact, "bench", engine.today());
     const std::string script_path = "/tmp/s2s-bench-" + std::to_string(getpid()) + ".pgbench";
-    std::ofstream(script_path) << pgbench_script(boost::json::serialize(kImpact));
+    std::ofstream(script_path) << pgbench_script(boost::json::serialize(kImpact), false);
+    const std::string trips_path = "/tmp/s2s-bench-trips-" + std::to_string(getpid()) + ".pgbench";
+    std::ofstream(trips_path) << pgbench_script(boost::json::serialize(kImpact), true);
 
     // Two baselines: pgbench with a thread per client, as the engine's callers
     // are (the ratio that isolates the engine's own cost), and pgbench
     // multiplexing clients on at most 4 threads (the most it gets from 2 cores).
-    // The three take turns, --rounds times, each round starting with the next
+    // A third, pgbench in as many round trips as the engine, with a thread per
+    // client. The four take turns, --rounds times, each round starting with the next
     // of them; each rate is the median of its rounds, and each ratio the
     // median of the rounds' own ratios: a shared machine's speed drifts over a
     // minute, and a drift then lands on the figures it is compared with, not
     // on whichever ran last.
     std::printf("record_impact events/s on PostgreSQL, %d s each, one case per client, median of %d rounds\n",
                 args.seconds, args.rounds);
-    std::printf("%8s %10s %16s %8s %16s %8s\n", "clients", "engine", "pgbench -j N", "ratio", "pgbench -j 4", "ratio");
+    std::printf("%8s %10s %16s %8s %19s %8s %16s %8s\n", "clients", "engine", "pgbench -j N", "ratio", "3 trips, -j N",
+                "ratio", "pgbench -j 4", "ratio");
     for (int clients : args.clients) {
-      std::vector<double> ours, same_threads, multiplexed, to_same, to_multiplexed;
+      std::vector<double> ours, same_threads, trips, multiplexed, to_same, to_trips, to_multiplexed;
       for (int round = 0; round < args.rounds; ++round) {
-        double e = 0, p = 0, m = 0;
-        for (int turn = 0; turn < 3; ++turn) {
-          switch ((round + turn) % 3) {
+        double e = 0, p = 0, t = 0, m = 0;
+        for (int turn = 0; turn < 4; ++turn) {
+          switch ((round + turn) % 4) {
             case 0: e = run_engine(engine, ids, clients, args.seconds); break;
             case 1: p = run_pgbench(args, script_path, clients, clients); break;
+            case 2:
+              t = run_pgbench(args, trips_path, clients, clients);
+              break;
             default: m = run_pgbench(args, script_path, clients, std::min(clients, 4)); break;
           }
         }
         ours.push_back(e);
         same_threads.push_back(p);
+        trips.push_back(t);
         multiplexed.push_back(m);
         to_same.push_back(e / p);
+        to_trips.push_back(e / t);
         to_multiplexed.push_back(e / m);
       }
-      std::printf("%8d %10.0f %16.0f %8.2f %16.0f %8.2f\n", clients, median(ours), median(same_threads),
-                  median(to_same), median(multiplexed), median(to_multiplexed));
+      std::printf("%8d %10.0f %16.0f %8.2f %19.0f %8.2f %16.0f %8.2f\n", clients, median(ours), median(same_threads),
+                  median(to_same), median(trips), median(to_trips), median(multiplexed), median(to_multiplexed));
       std::fflush(stdout);
     }
     std::remove(script_path.c_str());
+    std::remove(trips_path.c_str());
     if (args.gias_rows > 0) {
       const std::string file = generated_gias(args.gias_rows);
       const std::string lite_path = "/tmp/s2s-bench-gias-" + std::to_string(getpid()) + ".db";

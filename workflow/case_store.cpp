@@ -27,6 +27,39 @@ const std::string kCaseColumns =
     ", CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = cases.id AND d.status = 'overdue')"
     " THEN 1 ELSE 0 END FROM cases";
 
+// An event's statements on PostgreSQL, straight through libpq: the locked
+// read carries the transaction's BEGIN, and the history row goes with its
+// COMMIT (docs/architecture.md, "Storage").
+const PgStatement kCaseLocked{"s2s_case_locked", kCaseColumns + " WHERE id = $1 FOR UPDATE OF cases"};
+const PgStatement kCaseUpdate{"s2s_case_update",
+                              "UPDATE cases SET state = $1, phase = $2, version = version + 1, data = $3,"
+                              " updated_at = $4, closed_at = $5 WHERE id = $6 AND version = $7 RETURNING version"};
+const PgStatement kHistoryInsert{"s2s_history_insert",
+                                 "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor,"
+                                 " occurred_on, recorded_at, payload, timer_id)"
+                                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"};
+
+// A case as kCaseColumns reads it, from libpq's text.
+CaseRow case_row_of(const PgRows& rows) {
+  CaseRow row;
+  row.id = rows.integer(0, 0);
+  row.kind = rows.text(0, 1);
+  row.reference = rows.text(0, 2);
+  row.school_urn = static_cast<std::int32_t>(rows.integer(0, 3));
+  row.state = rows.text(0, 4);
+  row.phase = rows.text(0, 5);
+  row.version = static_cast<int>(rows.integer(0, 6));
+  row.data = rows.text(0, 7);
+  row.opened_on = rows.text(0, 8);
+  row.opened_at = normalize_timestamp(rows.text(0, 9));
+  if (!rows.is_null(0, 10)) row.closed_at = normalize_timestamp(rows.text(0, 10));
+  row.updated_at = normalize_timestamp(rows.text(0, 11));
+  row.overdue = rows.integer(0, 12) != 0;
+  return row;
+}
+
+PgParam optional_param(const std::optional<std::string>& value) { return value ? PgParam(*value) : std::nullopt; }
+
 const std::string kDeadlineColumns = "SELECT " + deadline_columns_sql("deadlines") + " FROM deadlines";
 
 // Deadlines selected by kDeadlineColumns + `where`, which binds :id to `key`
@@ -260,8 +293,7 @@ struct CaseStore::HotStatements {
   soci::statement outbox;
 };
 
-CaseStore::CaseStore(Database::Connection& connection)
-    : connection_(connection), sql_(connection.session()), backend_(connection.backend()) {}
+CaseStore::CaseStore(Database::Connection& connection) : connection_(connection), backend_(connection.backend()) {}
 
 CaseStore::HotStatements& CaseStore::hot() {
   return connection_.local<HotStatements>(
@@ -269,6 +301,11 @@ CaseStore::HotStatements& CaseStore::hot() {
 }
 
 std::optional<CaseRow> CaseStore::load_case(std::int64_t id, bool for_update) {
+  if (for_update && backend_ == Backend::postgresql) {
+    const PgRows rows = connection_.run(kCaseLocked, {std::to_string(id)});
+    if (rows.size() == 0) return std::nullopt;
+    return case_row_of(rows);
+  }
   HotStatements& st = hot();
   st.l_key = id;
   // FOR UPDATE on PostgreSQL only: SQLite's writer already holds the lock.
@@ -297,9 +334,9 @@ CaseRow CaseStore::loaded_row(HotStatements& st) {
 int CaseStore::next_reference_number(std::string_view prefix, int year) {
   const std::string p(prefix);
   int number = 0;
-  sql_ << "INSERT INTO case_references (prefix, year, last_number) VALUES (:p, :y, 1)"
-          " ON CONFLICT (prefix, year) DO UPDATE SET last_number = case_references.last_number + 1"
-          " RETURNING last_number",
+  sql() << "INSERT INTO case_references (prefix, year, last_number) VALUES (:p, :y, 1)"
+           " ON CONFLICT (prefix, year) DO UPDATE SET last_number = case_references.last_number + 1"
+           " RETURNING last_number",
       soci::use(p), soci::use(year), soci::into(number);
   return number;
 }
@@ -307,9 +344,9 @@ int CaseStore::next_reference_number(std::string_view prefix, int year) {
 std::int64_t CaseStore::insert_case(const CaseRow& row) {
   long long id = 0;
   const int urn = row.school_urn;
-  sql_ << "INSERT INTO cases (kind, reference, school_urn, state, phase, version, data, opened_on, opened_at,"
-          " updated_at) VALUES (:kind, :reference, :urn, :state, :phase, 1, :data, :opened_on, :opened_at,"
-          " :updated_at) RETURNING id",
+  sql() << "INSERT INTO cases (kind, reference, school_urn, state, phase, version, data, opened_on, opened_at,"
+           " updated_at) VALUES (:kind, :reference, :urn, :state, :phase, 1, :data, :opened_on, :opened_at,"
+           " :updated_at) RETURNING id",
       soci::use(row.kind), soci::use(row.reference), soci::use(urn), soci::use(row.state), soci::use(row.phase),
       soci::use(row.data), soci::use(row.opened_on), soci::use(row.opened_at), soci::use(row.updated_at),
       soci::into(id);
@@ -319,6 +356,13 @@ std::int64_t CaseStore::insert_case(const CaseRow& row) {
 bool CaseStore::update_case(std::int64_t id, int expected_version, const std::string& state, const std::string& phase,
                             const std::string& data, const std::string& updated_at,
                             const std::optional<std::string>& closed_at) {
+  if (backend_ == Backend::postgresql) {
+    // RETURNING tells whether the version still matched: no row, someone moved first.
+    return connection_
+               .run(kCaseUpdate, {state, phase, data, updated_at, optional_param(closed_at), std::to_string(id),
+                                  std::to_string(expected_version)})
+               .size() == 1;
+  }
   HotStatements& st = hot();
   st.u_state = state;
   st.u_phase = phase;
@@ -344,6 +388,14 @@ std::optional<CaseRow> CaseStore::bump_version(std::int64_t id, const std::strin
 }
 
 void CaseStore::insert_history(std::int64_t case_id, const HistoryRow& row) {
+  if (backend_ == Backend::postgresql) {
+    // Nothing reads its result: it goes with the transaction's next statement, or its COMMIT.
+    connection_.queue(kHistoryInsert,
+                      {std::to_string(case_id), std::to_string(row.sequence), row.event, optional_param(row.from_state),
+                       row.to_state, row.actor, row.occurred_on, row.recorded_at, row.payload,
+                       row.timer_id ? PgParam(std::to_string(*row.timer_id)) : std::nullopt});
+    return;
+  }
   HotStatements& st = hot();
   st.h_case = case_id;
   st.h = row;
@@ -357,8 +409,8 @@ void CaseStore::insert_history(std::int64_t case_id, const HistoryRow& row) {
 std::optional<std::string> CaseStore::opened_by(std::int64_t case_id) {
   const long long key = case_id;
   std::string actor;
-  sql_ << "SELECT actor FROM case_history WHERE case_id = :id AND sequence = 1", soci::use(key), soci::into(actor);
-  if (!sql_.got_data()) return std::nullopt;
+  sql() << "SELECT actor FROM case_history WHERE case_id = :id AND sequence = 1", soci::use(key), soci::into(actor);
+  if (!sql().got_data()) return std::nullopt;
   return actor;
 }
 
@@ -381,8 +433,8 @@ std::vector<HistoryRow> CaseStore::history(std::int64_t case_id) {
 std::int64_t CaseStore::insert_deadline(const DeadlineRow& row, const std::string& created_at) {
   long long id = 0;
   const long long case_id = row.case_id;
-  sql_ << "INSERT INTO deadlines (case_id, purpose, armed_in_state, due_on, computation, status, created_at)"
-          " VALUES (:case_id, :purpose, :state, :due_on, :computation, 'open', :created_at) RETURNING id",
+  sql() << "INSERT INTO deadlines (case_id, purpose, armed_in_state, due_on, computation, status, created_at)"
+           " VALUES (:case_id, :purpose, :state, :due_on, :computation, 'open', :created_at) RETURNING id",
       soci::use(case_id), soci::use(row.purpose), soci::use(row.armed_in_state), soci::use(row.due_on),
       soci::use(row.computation), soci::use(created_at), soci::into(id);
   return id;
@@ -428,9 +480,9 @@ std::vector<DeadlineRow> CaseStore::deadlines(std::int64_t case_id) {
 std::vector<DeadlineRow> CaseStore::unsettled_deadlines(std::optional<std::int64_t> case_id) {
   if (case_id) {
     const long long key = *case_id;
-    return read_deadlines(sql_, "WHERE case_id = :id AND status IN ('open', 'overdue') ORDER BY id", key);
+    return read_deadlines(sql(), "WHERE case_id = :id AND status IN ('open', 'overdue') ORDER BY id", key);
   }
-  return read_deadlines(sql_, "WHERE status IN ('open', 'overdue') ORDER BY id", std::nullopt);
+  return read_deadlines(sql(), "WHERE status IN ('open', 'overdue') ORDER BY id", std::nullopt);
 }
 
 void CaseStore::set_deadline_status(std::int64_t id, const std::string& status,
@@ -445,7 +497,7 @@ void CaseStore::set_deadline_status(std::int64_t id, const std::string& status,
 
 void CaseStore::move_deadline(std::int64_t id, const std::string& due_on, const std::string& computation) {
   const long long key = id;
-  sql_ << "UPDATE deadlines SET due_on = :due_on, computation = :computation WHERE id = :id", soci::use(due_on),
+  sql() << "UPDATE deadlines SET due_on = :due_on, computation = :computation WHERE id = :id", soci::use(due_on),
       soci::use(computation), soci::use(key);
 }
 
@@ -453,15 +505,15 @@ void CaseStore::insert_timer(std::int64_t case_id, std::int64_t deadline_id, con
                              const std::string& fire_on, const std::string& created_at) {
   const long long c = case_id;
   const long long d = deadline_id;
-  sql_ << "INSERT INTO timers (case_id, deadline_id, event, fire_on, status, created_at)"
-          " VALUES (:case_id, :deadline_id, :event, :fire_on, 'pending', :created_at)",
+  sql() << "INSERT INTO timers (case_id, deadline_id, event, fire_on, status, created_at)"
+           " VALUES (:case_id, :deadline_id, :event, :fire_on, 'pending', :created_at)",
       soci::use(c), soci::use(d), soci::use(event), soci::use(fire_on), soci::use(created_at);
 }
 
 void CaseStore::cancel_timers(std::int64_t deadline_id) {
   const long long d = deadline_id;
-  sql_ << "UPDATE timers SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL"
-          " WHERE deadline_id = :d AND status = 'pending'",
+  sql() << "UPDATE timers SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL"
+           " WHERE deadline_id = :d AND status = 'pending'",
       soci::use(d);
 }
 
@@ -484,7 +536,7 @@ std::vector<ClaimedTimer> CaseStore::claim_due_timers(const std::string& owner, 
   long long case_id = 0;
   long long deadline_id = 0;
   soci::statement st =
-      (sql_.prepare << query, soci::use(owner), soci::use(lease_until), soci::use(today), soci::use(now),
+      (sql().prepare << query, soci::use(owner), soci::use(lease_until), soci::use(today), soci::use(now),
        soci::use(limit), soci::into(id), soci::into(case_id), soci::into(deadline_id), soci::into(row.event),
        soci::into(row.fire_on), soci::into(row.attempts), soci::into(row.purpose), soci::into(row.due_on));
   st.execute();
@@ -516,8 +568,8 @@ void CaseStore::release_timer(std::int64_t id, const std::string& owner, const s
   const long long key = id;
   const std::string status = give_up ? "failed" : "pending";
   // No owner, but a lease expiry in the future: nobody claims it again before retry_at.
-  sql_ << "UPDATE timers SET status = :status, last_error = :error, lease_owner = NULL, lease_expires_at = :retry"
-          " WHERE id = :id AND lease_owner = :owner",
+  sql() << "UPDATE timers SET status = :status, last_error = :error, lease_owner = NULL, lease_expires_at = :retry"
+           " WHERE id = :id AND lease_owner = :owner",
       soci::use(status), soci::use(error), soci::use(retry_at), soci::use(key), soci::use(owner);
 }
 
@@ -559,9 +611,9 @@ std::vector<std::int64_t> CaseStore::mark_timers_fired(const std::vector<std::in
   std::vector<std::int64_t> out;
   if (ids.empty()) return out;
   soci::rowset<soci::row> rows =
-      (sql_.prepare << "UPDATE timers SET status = 'fired', fired_at = :now, lease_owner = NULL,"
-                       " lease_expires_at = NULL WHERE id IN (" +
-                           id_list(ids) + ") AND status = 'pending' AND lease_owner = :owner RETURNING id",
+      (sql().prepare << "UPDATE timers SET status = 'fired', fired_at = :now, lease_owner = NULL,"
+                        " lease_expires_at = NULL WHERE id IN (" +
+                            id_list(ids) + ") AND status = 'pending' AND lease_owner = :owner RETURNING id",
        soci::use(now), soci::use(owner));
   for (const auto& r : rows) out.push_back(row_integer(r, 0));
   return out;
@@ -579,8 +631,8 @@ std::vector<CaseRow> CaseStore::bump_versions(const std::map<std::int64_t, int>&
   }
   const std::string by = more.empty() ? "1" : "CASE id" + more + " ELSE 1 END";
   soci::rowset<soci::row> rows =
-      (sql_.prepare << "UPDATE cases SET version = version + " + by + ", updated_at = :updated_at WHERE id IN (" +
-                           id_list(ids) + ") RETURNING id, version, kind, reference, school_urn, state, phase",
+      (sql().prepare << "UPDATE cases SET version = version + " + by + ", updated_at = :updated_at WHERE id IN (" +
+                            id_list(ids) + ") RETURNING id, version, kind, reference, school_urn, state, phase",
        soci::use(updated_at));
   for (const auto& r : rows) {
     CaseRow row;
@@ -598,7 +650,7 @@ std::vector<CaseRow> CaseStore::bump_versions(const std::map<std::int64_t, int>&
 
 void CaseStore::set_deadlines_overdue(const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return;
-  sql_ << "UPDATE deadlines SET status = 'overdue', settled_on = NULL WHERE id IN (" + id_list(ids) + ")";
+  sql() << "UPDATE deadlines SET status = 'overdue', settled_on = NULL WHERE id IN (" + id_list(ids) + ")";
 }
 
 void CaseStore::insert_history_rows(const std::vector<std::pair<std::int64_t, HistoryRow>>& rows) {
@@ -623,7 +675,7 @@ void CaseStore::insert_history_rows(const std::vector<std::pair<std::int64_t, Hi
     values.push_back(h.payload);
     if (!h.from_state) values.erase(values.begin() + static_cast<std::ptrdiff_t>(at) + 1);
   }
-  execute_bound(sql_, query, values);
+  execute_bound(sql(), query, values);
 }
 
 void CaseStore::insert_outbox_rows(const std::vector<OutboxRow>& rows, const std::string& now) {
@@ -641,13 +693,13 @@ void CaseStore::insert_outbox_rows(const std::vector<OutboxRow>& rows, const std
     values.push_back(now);
     values.push_back(now);
   }
-  execute_bound(sql_, query, values);
+  execute_bound(sql(), query, values);
 }
 
 std::vector<ClosureRow> CaseStore::closures() {
   std::vector<ClosureRow> out;
   ClosureRow row;
-  soci::statement st = (sql_.prepare << "SELECT CAST(day AS TEXT), reason FROM calendar_closures ORDER BY day",
+  soci::statement st = (sql().prepare << "SELECT CAST(day AS TEXT), reason FROM calendar_closures ORDER BY day",
                         soci::into(row.day), soci::into(row.reason));
   st.execute();
   while (st.fetch()) out.push_back(row);
@@ -656,7 +708,7 @@ std::vector<ClosureRow> CaseStore::closures() {
 
 void CaseStore::insert_closure(const std::string& day, const std::string& reason, const std::string& actor,
                                const std::string& now) {
-  sql_ << "INSERT INTO calendar_closures (day, reason, created_by, created_at) VALUES (:day, :reason, :actor, :now)",
+  sql() << "INSERT INTO calendar_closures (day, reason, created_by, created_at) VALUES (:day, :reason, :actor, :now)",
       soci::use(day), soci::use(reason), soci::use(actor), soci::use(now);
 }
 

@@ -189,8 +189,10 @@ class CaseStore {
   HotStatements& hot();
   static CaseRow loaded_row(HotStatements& st);
 
+  // The session, asked for at each use: asking sends what the connection holds back (a deferred BEGIN, queued writes).
+  soci::session& sql() { return connection_.session(); }
+
   Database::Connection& connection_;
-  soci::session& sql_;
   Backend backend_;
 };
 

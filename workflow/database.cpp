@@ -9,10 +9,12 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "workflow/errors.h"
@@ -282,6 +284,142 @@ void Database::backup_to(const std::string& path) {
   }
 }
 
+struct Database::Connection::Queued {
+  const PgStatement* statement = nullptr;
+  std::vector<std::string> values;
+  std::vector<bool> nulls;
+};
+
+namespace {
+
+// The names a connection has prepared through run() and queue(); kept with
+// its other locals, as long as its session.
+struct PgPrepared {
+  std::unordered_set<std::string> names;
+};
+
+Database::Connection::Queued queued(const PgStatement& statement, std::initializer_list<PgParam> params) {
+  Database::Connection::Queued out;
+  out.statement = &statement;
+  out.values.reserve(params.size());
+  out.nulls.reserve(params.size());
+  for (const PgParam& param : params) {
+    out.values.emplace_back(param.value_or(std::string_view()));
+    out.nulls.push_back(!param.has_value());
+  }
+  return out;
+}
+
+void clear_result(void* result) { PQclear(static_cast<PGresult*>(result)); }
+
+}  // namespace
+
+// One round trip in libpq's pipeline mode: the deferred BEGIN, the queued
+// writes, then `last` and COMMIT when given, sent at once and their results
+// read in order. The first failure is thrown once every result is read (the
+// server skips what follows it, and the transaction is then to be rolled
+// back); anything unexpected on the wire leaves the connection to be replaced.
+class PgPipeline {
+ public:
+  static PgRows round_trip(Database::Connection& c, const Database::Connection::Queued* last, bool commit) {
+    if (c.backend() != Backend::postgresql) throw std::logic_error("libpq's pipeline is PostgreSQL's");
+    PGconn* conn = static_cast<soci::postgresql_session_backend*>(c.session_->get_backend())->conn_;
+    std::vector<const Database::Connection::Queued*> writes;
+    writes.reserve(c.queued_.size() + 1);
+    for (const auto& q : c.queued_) writes.push_back(q.get());
+    if (last != nullptr) writes.push_back(last);
+    // Whatever happens below, these are sent or lost with the connection.
+    const auto sent = std::move(c.queued_);
+    c.queued_.clear();
+
+    auto& slot = (*c.locals_)[std::type_index(typeid(PgPrepared))];
+    if (!slot) slot = std::make_shared<PgPrepared>();
+    auto& prepared = static_cast<PgPrepared*>(slot.get())->names;
+    for (const auto* w : writes) {
+      if (prepared.contains(w->statement->name)) continue;
+      PGresult* result = PQprepare(conn, w->statement->name, w->statement->sql.c_str(), 0, nullptr);
+      const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+      const std::string message = ok ? "" : PQresultErrorMessage(result);
+      PQclear(result);
+      if (!ok) fail(c, conn, message);
+      prepared.insert(w->statement->name);
+    }
+
+    // From here the BEGIN is sent, or the connection is not used again.
+    const bool begin = std::exchange(c.begin_deferred_, false);
+    if (PQenterPipelineMode(conn) != 1) lose(c, conn, PQerrorMessage(conn));
+    bool sending = true;
+    int commands = 0;
+    if (begin) {
+      sending = PQsendQueryParams(conn, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+      ++commands;
+    }
+    for (const auto* w : writes) {
+      if (!sending) break;
+      std::vector<const char*> values;
+      values.reserve(w->values.size());
+      for (std::size_t i = 0; i < w->values.size(); ++i) {
+        values.push_back(w->nulls[i] ? nullptr : w->values[i].c_str());
+      }
+      sending = PQsendQueryPrepared(conn, w->statement->name, static_cast<int>(values.size()), values.data(), nullptr,
+                                    nullptr, 0) == 1;
+      ++commands;
+    }
+    if (sending && commit) {
+      sending = PQsendQueryParams(conn, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+      ++commands;
+    }
+    if (!sending || PQpipelineSync(conn) != 1) lose(c, conn, PQerrorMessage(conn));
+
+    const int last_index = last != nullptr ? commands - (commit ? 2 : 1) : -1;
+    std::string error;
+    PGresult* rows = nullptr;
+    for (int i = 0; i < commands; ++i) {
+      PGresult* result = PQgetResult(conn);
+      if (result == nullptr) {
+        if (rows != nullptr) PQclear(rows);
+        lose(c, conn, PQerrorMessage(conn));
+      }
+      const auto status = PQresultStatus(result);
+      const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+      if (!ok && error.empty()) {
+        error = status == PGRES_PIPELINE_ABORTED ? "statement skipped" : PQresultErrorMessage(result);
+      }
+      if (i == last_index && ok) {
+        rows = result;
+      } else {
+        PQclear(result);
+      }
+      while ((result = PQgetResult(conn)) != nullptr) PQclear(result);  // each command's results end with a null
+    }
+    PGresult* sync = PQgetResult(conn);
+    const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (!synced || PQexitPipelineMode(conn) != 1) {
+      if (rows != nullptr) PQclear(rows);
+      lose(c, conn, error.empty() ? PQerrorMessage(conn) : error);
+    }
+    if (!error.empty()) {
+      if (rows != nullptr) PQclear(rows);
+      fail(c, conn, error);
+    }
+    return PgRows(rows != nullptr ? std::shared_ptr<void>(rows, clear_result) : nullptr);
+  }
+
+ private:
+  // The server's refusal: DatabaseError, or DatabaseUnavailable when the connection went with it.
+  [[noreturn]] static void fail(Database::Connection& c, PGconn* conn, const std::string& message) {
+    if (PQstatus(conn) != CONNECTION_OK) lose(c, conn, message);
+    throw DatabaseError(one_line(message));
+  }
+
+  [[noreturn]] static void lose(Database::Connection& c, PGconn* conn, const std::string& message) {
+    c.broken_ = true;
+    if (PQstatus(conn) != CONNECTION_OK) throw DatabaseUnavailable("database connection lost: " + one_line(message));
+    throw DatabaseError(one_line(message));
+  }
+};
+
 Database::Connection::Connection(Database::Impl* pool, std::unique_ptr<soci::session> session,
                                  std::unique_ptr<Locals> locals) noexcept
     : pool_(pool), session_(std::move(session)), locals_(std::move(locals)) {}
@@ -291,7 +429,9 @@ Database::Connection::Connection(Connection&& other) noexcept
       session_(std::move(other.session_)),
       locals_(std::move(other.locals_)),
       broken_(other.broken_),
-      in_transaction_(other.in_transaction_) {}
+      in_transaction_(other.in_transaction_),
+      begin_deferred_(other.begin_deferred_),
+      queued_(std::move(other.queued_)) {}
 
 Database::Connection::~Connection() {
   if (pool_ == nullptr || !session_) return;
@@ -305,6 +445,15 @@ Backend Database::Connection::backend() const noexcept { return pool_->url.backe
 // statement machinery costs more than the statements themselves.
 void Database::Connection::begin() {
   exec_script(backend() == Backend::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+  in_transaction_ = true;
+}
+
+void Database::Connection::begin_deferred() {
+  if (backend() != Backend::postgresql) {
+    begin();
+    return;
+  }
+  begin_deferred_ = true;
   in_transaction_ = true;
 }
 
@@ -330,13 +479,21 @@ void Database::Connection::begin_snapshot(const std::string& name) {
 }
 
 void Database::Connection::commit() {
-  exec_script("COMMIT");
+  if (!queued_.empty()) {
+    (void)PgPipeline::round_trip(*this, nullptr, true);  // the writes, then COMMIT
+  } else if (begin_deferred_) {
+    begin_deferred_ = false;  // nothing ran: nothing to commit
+  } else {
+    exec_script("COMMIT");
+  }
   in_transaction_ = false;
 }
 
 void Database::Connection::rollback() noexcept {
   if (!in_transaction_) return;
   in_transaction_ = false;
+  queued_.clear();
+  if (std::exchange(begin_deferred_, false)) return;  // BEGIN never sent: nothing to undo
   try {
     *session_ << "ROLLBACK";
   } catch (...) {
@@ -345,6 +502,7 @@ void Database::Connection::rollback() noexcept {
 }
 
 void Database::Connection::exec_script(std::string_view sql) {
+  if (has_deferred()) send_deferred();
   const std::string script(sql);
   if (backend() == Backend::postgresql) {
     auto* backend = static_cast<soci::postgresql_session_backend*>(session_->get_backend());
@@ -368,6 +526,45 @@ void Database::Connection::exec_script(std::string_view sql) {
     sqlite_api::sqlite3_free(error);
     throw DatabaseError(message);
   }
+}
+
+PgRows Database::Connection::run(const PgStatement& statement, std::initializer_list<PgParam> params) {
+  const Queued q = queued(statement, params);
+  return PgPipeline::round_trip(*this, &q, false);
+}
+
+void Database::Connection::queue(const PgStatement& statement, std::initializer_list<PgParam> params) {
+  if (!in_transaction_) {
+    (void)run(statement, params);
+    return;
+  }
+  queued_.push_back(std::make_shared<Queued>(queued(statement, params)));
+}
+
+void Database::Connection::send_deferred() { (void)PgPipeline::round_trip(*this, nullptr, false); }
+
+int PgRows::size() const noexcept { return result_ ? PQntuples(static_cast<const PGresult*>(result_.get())) : 0; }
+
+bool PgRows::is_null(int row, int column) const noexcept {
+  return PQgetisnull(static_cast<const PGresult*>(result_.get()), row, column) == 1;
+}
+
+std::string PgRows::text(int row, int column) const {
+  const auto* result = static_cast<const PGresult*>(result_.get());
+  return {PQgetvalue(result, row, column), static_cast<std::size_t>(PQgetlength(result, row, column))};
+}
+
+long long PgRows::integer(int row, int column) const {
+  const auto* result = static_cast<const PGresult*>(result_.get());
+  const char* value = PQgetvalue(result, row, column);
+  const char* end = value + PQgetlength(result, row, column);
+  long long out = 0;
+  const auto parsed = std::from_chars(value, end, out);
+  if (parsed.ec != std::errc() || parsed.ptr != end) {
+    throw DatabaseError("column " + std::to_string(column) + " holds '" + std::string(value, end) +
+                        "', not an integer");
+  }
+  return out;
 }
 
 long long row_integer(const soci::row& row, std::size_t column) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,6 +26,34 @@ class row;
 namespace s2s::workflow {
 
 enum class Backend { sqlite, postgresql };
+
+class PgPipeline;
+
+// A statement the hot path runs straight through libpq on PostgreSQL, with
+// $1.. placeholders: prepared once per connection under `name` (which starts
+// "s2s_", apart from SOCI's own).
+struct PgStatement {
+  const char* name;
+  std::string sql;
+};
+
+// A text parameter of a PgStatement; nullopt is NULL.
+using PgParam = std::optional<std::string_view>;
+
+// The rows a PgStatement returned, every column read as text (as SOCI reads a
+// column into a std::string).
+class PgRows {
+ public:
+  [[nodiscard]] int size() const noexcept;
+  [[nodiscard]] bool is_null(int row, int column) const noexcept;
+  [[nodiscard]] std::string text(int row, int column) const;
+  [[nodiscard]] long long integer(int row, int column) const;  // throws DatabaseError on a non-integer
+
+ private:
+  friend class PgPipeline;
+  explicit PgRows(std::shared_ptr<void> result) noexcept : result_(std::move(result)) {}
+  std::shared_ptr<void> result_;  // the PGresult
+};
 
 // Folds a database's multi-line message into one line (for one-line errors).
 [[nodiscard]] std::string one_line(std::string_view message);
@@ -118,10 +147,28 @@ class Database::Connection {
   Connection(const Connection&) = delete;
   ~Connection();
 
-  [[nodiscard]] soci::session& session() noexcept { return *session_; }
+  // The connection's session; a deferred BEGIN and queued writes are sent
+  // first, so that whatever runs on it next runs in the transaction after them.
+  [[nodiscard]] soci::session& session() {
+    if (has_deferred()) send_deferred();
+    return *session_;
+  }
   [[nodiscard]] Backend backend() const noexcept;
 
   void begin();  // BEGIN (PostgreSQL) or BEGIN IMMEDIATE (SQLite)
+  // As begin(), except that on PostgreSQL the BEGIN waits for the
+  // transaction's first statement and goes to the server in its round trip
+  // (a transaction that runs nothing costs none).
+  void begin_deferred();
+  // PostgreSQL only: runs `statement` with `params` and returns its rows. A
+  // deferred BEGIN and the queued writes go before it in the same round trip
+  // (libpq's pipeline mode). Throws DatabaseError (the first statement that
+  // failed), or DatabaseUnavailable when the server is gone.
+  PgRows run(const PgStatement& statement, std::initializer_list<PgParam> params);
+  // PostgreSQL only: a write whose rows nobody reads, sent with the
+  // transaction's next statement or its COMMIT (at once outside a
+  // transaction). Its failure surfaces there, and the transaction rolls back.
+  void queue(const PgStatement& statement, std::initializer_list<PgParam> params);
   // A read-only transaction whose statements all see one state of the
   // database: REPEATABLE READ READ ONLY on PostgreSQL; on SQLite a deferred
   // BEGIN, which reads one snapshot in WAL mode and takes no write lock.
@@ -157,16 +204,22 @@ class Database::Connection {
   template <class T, class Make>
   T& local(Make&& make);
 
+  struct Queued;  // a write waiting for the next round trip
   using Locals = std::unordered_map<std::type_index, std::shared_ptr<void>>;
 
  private:
   friend class Database;
+  friend class PgPipeline;
   Connection(Database::Impl* pool, std::unique_ptr<soci::session> session, std::unique_ptr<Locals> locals) noexcept;
+  [[nodiscard]] bool has_deferred() const noexcept { return begin_deferred_ || !queued_.empty(); }
+  void send_deferred();
   Database::Impl* pool_;
   std::unique_ptr<soci::session> session_;
   std::unique_ptr<Locals> locals_;
   bool broken_ = false;
   bool in_transaction_ = false;
+  bool begin_deferred_ = false;                  // BEGIN not yet sent (begin_deferred)
+  std::vector<std::shared_ptr<Queued>> queued_;  // writes not yet sent (queue)
 };
 
 // Runs each job, fn(session), in the read snapshot open on `main`
@@ -194,6 +247,7 @@ bool execute_once(soci::statement& statement, Backend backend);
 
 template <class T, class Make>
 T& Database::Connection::local(Make&& make) {
+  if (has_deferred()) send_deferred();  // what it holds runs on the session
   std::shared_ptr<void>& slot = (*locals_)[std::type_index(typeid(T))];
   if (!slot) slot = std::shared_ptr<T>(make(*session_));
   return *static_cast<T*>(slot.get());
@@ -211,7 +265,13 @@ decltype(auto) Database::transact(F&& fn) {
     }
   };
   try {
-    connection.begin();
+    // A caller given the connection may run its first statement through
+    // run(), which then carries the BEGIN; session() and local() send it.
+    if constexpr (kTakesConnection) {
+      connection.begin_deferred();
+    } else {
+      connection.begin();
+    }
     if constexpr (std::is_void_v<decltype(call())>) {
       call();
       connection.commit();

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -275,6 +276,108 @@ TEST(PostgresOnlyDatabaseTest, RunInSnapshotSharesOneSnapshotOverSeveralConnecti
   EXPECT_EQ(seen, std::vector<int>(kJobs, 0));
   EXPECT_EQ(std::set<int>(pids.begin(), pids.end()).size(), 2U) << "the jobs ran on one connection";
   EXPECT_EQ(read_counter(*db), 9);
+}
+
+// The counter's statements as the hot path runs them, straight through libpq.
+const PgStatement kCounterLocked{"s2s_test_counter_locked",
+                                 "SELECT n, txid_current() FROM counter WHERE id = $1 FOR UPDATE"};
+const PgStatement kCounterSet{"s2s_test_counter_set", "UPDATE counter SET n = $1 WHERE id = $2"};
+const PgStatement kCounterInsert{"s2s_test_counter_insert", "INSERT INTO counter (id, n) VALUES ($1, $2)"};
+
+TEST(PostgresOnlyDatabaseTest, ADeferredBeginGoesWithTheFirstStatementAndQueuedWritesBeforeTheNext) {
+  TestDatabase test_db;
+  auto db = test_db.open();
+  create_counter(*db);
+  long long first_txid = 0;
+  long long later_txid = -1;
+  int seen = -1;
+  db->transact([&](Database::Connection& connection) {
+    const PgRows rows = connection.run(kCounterLocked, {"1"});
+    EXPECT_EQ(rows.size(), 1);
+    EXPECT_EQ(rows.integer(0, 0), 0);
+    first_txid = rows.integer(0, 1);
+    connection.queue(kCounterSet, {"5", "1"});
+    // SOCI's statements run after what was queued, in the same transaction.
+    connection.session() << "SELECT n, txid_current() FROM counter WHERE id = 1", soci::into(seen),
+        soci::into(later_txid);
+    connection.queue(kCounterSet, {"6", "1"});  // goes with the COMMIT
+  });
+  EXPECT_EQ(seen, 5);
+  EXPECT_EQ(later_txid, first_txid) << "the locked read ran outside the transaction";
+  EXPECT_EQ(read_counter(*db), 6);
+}
+
+TEST(PostgresOnlyDatabaseTest, AQueuedWriteThatFailsAtTheCommitUndoesTheWholeTransaction) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 1});
+  create_counter(*db);
+  try {
+    db->transact([](Database::Connection& connection) {
+      connection.run(kCounterSet, {"3", "1"});
+      connection.queue(kCounterInsert, {"1", "2"});  // id 1 is there already
+      connection.queue(kCounterInsert, {"2", "2"});  // skipped: the one before it failed
+    });
+    FAIL() << "expected DatabaseError";
+  } catch (const DatabaseError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("duplicate key"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << "not one line: " << what;
+  }
+  EXPECT_EQ(read_counter(*db), 0) << "the update before the failed write was committed";
+  // The connection goes back to the pool in working order, its statements still prepared.
+  db->transact([](Database::Connection& connection) { connection.run(kCounterSet, {"4", "1"}); });
+  EXPECT_EQ(read_counter(*db), 4);
+  int rows = 0;
+  db->acquire().session() << "SELECT count(*) FROM counter", soci::into(rows);
+  EXPECT_EQ(rows, 1);
+}
+
+TEST(PostgresOnlyDatabaseTest, WritesQueuedBeforeAFailureAreNeverSent) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 2});
+  create_counter(*db);
+  EXPECT_THROW(db->transact([](Database::Connection& connection) {
+    connection.queue(kCounterSet, {"8", "1"});
+    throw std::runtime_error("the caller gave up");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(read_counter(*db), 0);
+  // Outside a transaction a queued write runs at once.
+  auto connection = db->acquire();
+  connection.queue(kCounterSet, {"9", "1"});
+  EXPECT_EQ(read_counter(*db), 9);
+}
+
+TEST(PostgresOnlyDatabaseTest, ALostConnectionOnTheHotPathIsDatabaseUnavailableAndReplaced) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 1});
+  create_counter(*db);
+  int first_pid = 0;
+  db->acquire().session() << "SELECT pg_backend_pid()", soci::into(first_pid);
+  {
+    auto other = test_db.open({.pool_size = 1});
+    other->acquire().session() << "SELECT pg_terminate_backend(:pid)", soci::use(first_pid);
+  }
+  EXPECT_THROW(db->transact([](Database::Connection& connection) { connection.run(kCounterLocked, {"1"}); }),
+               DatabaseUnavailable);
+  long long n = -1;
+  db->transact([&](Database::Connection& connection) { n = connection.run(kCounterLocked, {"1"}).integer(0, 0); });
+  EXPECT_EQ(n, 0);
+}
+
+TEST(PostgresOnlyDatabaseTest, AColumnThatIsNotAnIntegerIsSaidWithItsValue) {
+  TestDatabase test_db;
+  auto db = test_db.open();
+  const PgStatement text{"s2s_test_text", "SELECT 'twelve'::text"};
+  auto connection = db->acquire();
+  const PgRows rows = connection.run(text, {});
+  EXPECT_EQ(rows.text(0, 0), "twelve");
+  try {
+    (void)rows.integer(0, 0);
+    FAIL() << "expected DatabaseError";
+  } catch (const DatabaseError& e) {
+    EXPECT_NE(std::string(e.what()).find("'twelve'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(PostgresOnlyDatabaseTest, UnreachableServerIsDatabaseUnavailableNamingIt) {
