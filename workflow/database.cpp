@@ -312,6 +312,10 @@ Database::Connection::Queued queued(const PgStatement& statement, std::initializ
 
 void clear_result(void* result) { PQclear(static_cast<PGresult*>(result)); }
 
+// Prepared as the others are, so that the server parses neither at every transaction.
+const PgStatement kBegin{"s2s_begin", "BEGIN"};
+const PgStatement kCommit{"s2s_commit", "COMMIT"};
+
 }  // namespace
 
 // One round trip in libpq's pipeline mode: the deferred BEGIN, the queued
@@ -324,10 +328,14 @@ class PgPipeline {
   static PgRows round_trip(Database::Connection& c, const Database::Connection::Queued* last, bool commit) {
     if (c.backend() != Backend::postgresql) throw std::logic_error("libpq's pipeline is PostgreSQL's");
     PGconn* conn = static_cast<soci::postgresql_session_backend*>(c.session_->get_backend())->conn_;
-    std::vector<const Database::Connection::Queued*> writes;
-    writes.reserve(c.queued_.size() + 1);
-    for (const auto& q : c.queued_) writes.push_back(q.get());
-    if (last != nullptr) writes.push_back(last);
+    static const Database::Connection::Queued begin_command{&kBegin, {}, {}};
+    static const Database::Connection::Queued commit_command{&kCommit, {}, {}};
+    std::vector<const Database::Connection::Queued*> commands;
+    commands.reserve(c.queued_.size() + 3);
+    if (c.begin_deferred_) commands.push_back(&begin_command);
+    for (const auto& q : c.queued_) commands.push_back(q.get());
+    if (last != nullptr) commands.push_back(last);
+    if (commit) commands.push_back(&commit_command);
     // Whatever happens below, these are sent or lost with the connection.
     const auto sent = std::move(c.queued_);
     c.queued_.clear();
@@ -335,7 +343,7 @@ class PgPipeline {
     auto& slot = (*c.locals_)[std::type_index(typeid(PgPrepared))];
     if (!slot) slot = std::make_shared<PgPrepared>();
     auto& prepared = static_cast<PgPrepared*>(slot.get())->names;
-    for (const auto* w : writes) {
+    for (const auto* w : commands) {
       if (prepared.contains(w->statement->name)) continue;
       PGresult* result = PQprepare(conn, w->statement->name, w->statement->sql.c_str(), 0, nullptr);
       const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
@@ -346,15 +354,10 @@ class PgPipeline {
     }
 
     // From here the BEGIN is sent, or the connection is not used again.
-    const bool begin = std::exchange(c.begin_deferred_, false);
+    c.begin_deferred_ = false;
     if (PQenterPipelineMode(conn) != 1) lose(c, conn, PQerrorMessage(conn));
     bool sending = true;
-    int commands = 0;
-    if (begin) {
-      sending = PQsendQueryParams(conn, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
-      ++commands;
-    }
-    for (const auto* w : writes) {
+    for (const auto* w : commands) {
       if (!sending) break;
       std::vector<const char*> values;
       values.reserve(w->values.size());
@@ -363,18 +366,12 @@ class PgPipeline {
       }
       sending = PQsendQueryPrepared(conn, w->statement->name, static_cast<int>(values.size()), values.data(), nullptr,
                                     nullptr, 0) == 1;
-      ++commands;
-    }
-    if (sending && commit) {
-      sending = PQsendQueryParams(conn, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
-      ++commands;
     }
     if (!sending || PQpipelineSync(conn) != 1) lose(c, conn, PQerrorMessage(conn));
 
-    const int last_index = last != nullptr ? commands - (commit ? 2 : 1) : -1;
     std::string error;
     PGresult* rows = nullptr;
-    for (int i = 0; i < commands; ++i) {
+    for (const auto* command : commands) {
       PGresult* result = PQgetResult(conn);
       if (result == nullptr) {
         if (rows != nullptr) PQclear(rows);
@@ -385,7 +382,7 @@ class PgPipeline {
       if (!ok && error.empty()) {
         error = status == PGRES_PIPELINE_ABORTED ? "statement skipped" : PQresultErrorMessage(result);
       }
-      if (i == last_index && ok) {
+      if (command == last && ok) {
         rows = result;
       } else {
         PQclear(result);
