@@ -182,33 +182,22 @@ std::optional<HistoryRow> history_row_at(const soci::row& row, std::size_t first
 }
 
 // The per-event statements, prepared once per connection. Each binds to the
-// members above it, which callers fill before executing.
+// members above it, which callers fill before executing. On PostgreSQL an
+// event's locked read, update and history row go through libpq instead
+// (kCaseLocked, kCaseUpdate, kHistoryInsert).
 struct CaseStore::HotStatements {
   HotStatements(soci::session& sql, Backend backend)
-      : load(prepare_load(sql, false)),
-        load_locked(prepare_load(sql, backend == Backend::postgresql)),
-        load_by_reference(
-            (sql.prepare << kCaseColumns + " WHERE reference = :reference", soci::use(l_reference),
-             soci::into(l_id), soci::into(l.kind), soci::into(l.reference), soci::into(l_urn), soci::into(l.state),
-             soci::into(l.phase), soci::into(l.version), soci::into(l.data), soci::into(l.opened_on),
-             soci::into(l.opened_at), soci::into(l_closed, l_closed_ind), soci::into(l.updated_at),
-             soci::into(l_overdue))),
+      : load(prepare_load(sql)),
+        load_by_reference((sql.prepare << kCaseColumns + " WHERE reference = :reference", soci::use(l_reference),
+                           soci::into(l_id), soci::into(l.kind), soci::into(l.reference), soci::into(l_urn),
+                           soci::into(l.state), soci::into(l.phase), soci::into(l.version), soci::into(l.data),
+                           soci::into(l.opened_on), soci::into(l.opened_at), soci::into(l_closed, l_closed_ind),
+                           soci::into(l.updated_at), soci::into(l_overdue))),
         history_read((sql.prepare << "SELECT " + history_columns_sql("case_history") +
                                          " FROM case_history WHERE case_id = :id ORDER BY sequence",
                       soci::use(r_key), soci::into(r.sequence), soci::into(r.event), soci::into(r_from, r_from_ind),
-                      soci::into(r.to_state), soci::into(r.actor), soci::into(r.occurred_on),
-                      soci::into(r.recorded_at), soci::into(r.payload), soci::into(r_timer, r_timer_ind))),
-        update((sql.prepare << "UPDATE cases SET state = :state, phase = :phase, version = version + 1,"
-                               " data = :data, updated_at = :updated_at, closed_at = :closed_at"
-                               " WHERE id = :id AND version = :version RETURNING version",
-                soci::use(u_state), soci::use(u_phase), soci::use(u_data), soci::use(u_updated_at),
-                soci::use(u_closed, u_closed_ind), soci::use(u_id), soci::use(u_version), soci::into(u_returned))),
-        history((sql.prepare << "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor,"
-                                " occurred_on, recorded_at, payload, timer_id) VALUES (:case_id, :sequence, :event,"
-                                " :from_state, :to_state, :actor, :occurred_on, :recorded_at, :payload, :timer_id)",
-                 soci::use(h_case), soci::use(h.sequence), soci::use(h.event), soci::use(h_from, h_from_ind),
-                 soci::use(h.to_state), soci::use(h.actor), soci::use(h.occurred_on), soci::use(h.recorded_at),
-                 soci::use(h.payload), soci::use(h_timer, h_timer_ind))),
+                      soci::into(r.to_state), soci::into(r.actor), soci::into(r.occurred_on), soci::into(r.recorded_at),
+                      soci::into(r.payload), soci::into(r_timer, r_timer_ind))),
         bump((sql.prepare << "UPDATE cases SET version = version + 1, updated_at = :updated_at WHERE id = :id"
                              " RETURNING version, kind, reference, school_urn, state, phase",
               soci::use(b_updated_at), soci::use(b_id), soci::into(b.version), soci::into(b.kind),
@@ -223,13 +212,26 @@ struct CaseStore::HotStatements {
         outbox((sql.prepare << "INSERT INTO outbox (case_id, message, payload, status, next_attempt_at, created_at)"
                                " VALUES (:case_id, :message, :payload, 'pending', :next_attempt_at, :created_at)",
                 soci::use(o_case, o_case_ind), soci::use(o_message), soci::use(o_payload), soci::use(o_now),
-                soci::use(o_now))) {}
+                soci::use(o_now))) {
+    if (backend == Backend::postgresql) return;
+    update.emplace((sql.prepare << "UPDATE cases SET state = :state, phase = :phase, version = version + 1,"
+                                   " data = :data, updated_at = :updated_at, closed_at = :closed_at"
+                                   " WHERE id = :id AND version = :version RETURNING version",
+                    soci::use(u_state), soci::use(u_phase), soci::use(u_data), soci::use(u_updated_at),
+                    soci::use(u_closed, u_closed_ind), soci::use(u_id), soci::use(u_version), soci::into(u_returned)));
+    history.emplace((sql.prepare << "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor,"
+                                    " occurred_on, recorded_at, payload, timer_id) VALUES (:case_id, :sequence,"
+                                    " :event, :from_state, :to_state, :actor, :occurred_on, :recorded_at, :payload,"
+                                    " :timer_id)",
+                     soci::use(h_case), soci::use(h.sequence), soci::use(h.event), soci::use(h_from, h_from_ind),
+                     soci::use(h.to_state), soci::use(h.actor), soci::use(h.occurred_on), soci::use(h.recorded_at),
+                     soci::use(h.payload), soci::use(h_timer, h_timer_ind)));
+  }
 
-  soci::statement prepare_load(soci::session& sql, bool lock) {
-    return (sql.prepare << kCaseColumns + " WHERE id = :id" + (lock ? " FOR UPDATE OF cases" : ""),
-            soci::use(l_key), soci::into(l_id), soci::into(l.kind), soci::into(l.reference), soci::into(l_urn),
-            soci::into(l.state), soci::into(l.phase), soci::into(l.version), soci::into(l.data),
-            soci::into(l.opened_on), soci::into(l.opened_at), soci::into(l_closed, l_closed_ind),
+  soci::statement prepare_load(soci::session& sql) {
+    return (sql.prepare << kCaseColumns + " WHERE id = :id", soci::use(l_key), soci::into(l_id), soci::into(l.kind),
+            soci::into(l.reference), soci::into(l_urn), soci::into(l.state), soci::into(l.phase), soci::into(l.version),
+            soci::into(l.data), soci::into(l.opened_on), soci::into(l.opened_at), soci::into(l_closed, l_closed_ind),
             soci::into(l.updated_at), soci::into(l_overdue));
   }
 
@@ -282,11 +284,10 @@ struct CaseStore::HotStatements {
   std::string o_message, o_payload, o_now;
 
   soci::statement load;
-  soci::statement load_locked;
   soci::statement load_by_reference;
   soci::statement history_read;
-  soci::statement update;
-  soci::statement history;
+  std::optional<soci::statement> update;   // SQLite's; PostgreSQL's is kCaseUpdate
+  std::optional<soci::statement> history;  // SQLite's; PostgreSQL's is kHistoryInsert
   soci::statement bump;
   soci::statement mark_fired;
   soci::statement deadline_status;
@@ -308,8 +309,8 @@ std::optional<CaseRow> CaseStore::load_case(std::int64_t id, bool for_update) {
   }
   HotStatements& st = hot();
   st.l_key = id;
-  // FOR UPDATE on PostgreSQL only: SQLite's writer already holds the lock.
-  if (!execute_once(for_update ? st.load_locked : st.load, backend_)) return std::nullopt;
+  // for_update on SQLite: its writer holds the lock already (BEGIN IMMEDIATE).
+  if (!execute_once(st.load, backend_)) return std::nullopt;
   return loaded_row(st);
 }
 
@@ -373,7 +374,7 @@ bool CaseStore::update_case(std::int64_t id, int expected_version, const std::st
   st.u_id = id;
   st.u_version = expected_version;
   // RETURNING tells whether the version still matched: no row, someone moved first.
-  return execute_once(st.update, backend_);
+  return execute_once(*st.update, backend_);
 }
 
 std::optional<CaseRow> CaseStore::bump_version(std::int64_t id, const std::string& updated_at) {
@@ -403,7 +404,7 @@ void CaseStore::insert_history(std::int64_t case_id, const HistoryRow& row) {
   st.h_from_ind = indicator_for(row.from_state);
   st.h_timer = row.timer_id.value_or(0);
   st.h_timer_ind = row.timer_id ? soci::i_ok : soci::i_null;
-  execute_once(st.history, backend_);
+  execute_once(*st.history, backend_);
 }
 
 std::optional<std::string> CaseStore::opened_by(std::int64_t case_id) {
