@@ -478,11 +478,11 @@ int main(int argc, char** argv) {
     const std::string trips_path = "/tmp/s2s-bench-trips-" + std::to_string(getpid()) + ".pgbench";
     std::ofstream(trips_path) << pgbench_script(boost::json::serialize(kImpact), true);
 
-    // Two baselines: pgbench with a thread per client, as the engine's callers
-    // are (the ratio that isolates the engine's own cost), and pgbench
+    // Three baselines: pgbench with a thread per client, as the engine's
+    // callers are, one statement at a time; the same in as many round trips as
+    // the engine (the ratio that isolates the engine's own cost); and pgbench
     // multiplexing clients on at most 4 threads (the most it gets from 2 cores).
-    // A third, pgbench in as many round trips as the engine, with a thread per
-    // client. The four take turns, --rounds times, each round starting with the next
+    // The four take turns, --rounds times, each round starting with the next
     // of them; each rate is the median of its rounds, and each ratio the
     // median of the rounds' own ratios: a shared machine's speed drifts over a
     // minute, and a drift then lands on the figures it is compared with, not

@@ -27,6 +27,43 @@ const std::string kCaseColumns =
     ", CASE WHEN EXISTS (SELECT 1 FROM deadlines d WHERE d.case_id = cases.id AND d.status = 'overdue')"
     " THEN 1 ELSE 0 END FROM cases";
 
+// A row's columns by index, whichever driver read it.
+struct SociColumns {
+  const soci::row& row;
+  [[nodiscard]] std::string text(std::size_t i) const { return row_text(row, i); }
+  [[nodiscard]] long long integer(std::size_t i) const { return row_integer(row, i); }
+  [[nodiscard]] std::optional<std::string> optional_text(std::size_t i) const { return row_optional_text(row, i); }
+};
+
+struct PgColumns {  // the first row
+  const PgRows& rows;
+  [[nodiscard]] std::string text(std::size_t i) const { return rows.text(0, static_cast<int>(i)); }
+  [[nodiscard]] long long integer(std::size_t i) const { return rows.integer(0, static_cast<int>(i)); }
+  [[nodiscard]] std::optional<std::string> optional_text(std::size_t i) const {
+    if (rows.is_null(0, static_cast<int>(i))) return std::nullopt;
+    return text(i);
+  }
+};
+
+// The columns of case_columns_sql, from `first` on.
+template <class Columns>
+CaseRow read_case_columns(const Columns& columns, std::size_t first) {
+  CaseRow out;
+  out.id = columns.integer(first);
+  out.kind = columns.text(first + 1);
+  out.reference = columns.text(first + 2);
+  out.school_urn = static_cast<std::int32_t>(columns.integer(first + 3));
+  out.state = columns.text(first + 4);
+  out.phase = columns.text(first + 5);
+  out.version = static_cast<int>(columns.integer(first + 6));
+  out.data = columns.text(first + 7);
+  out.opened_on = columns.text(first + 8);
+  out.opened_at = normalize_timestamp(columns.text(first + 9));
+  if (const auto closed = columns.optional_text(first + 10)) out.closed_at = normalize_timestamp(*closed);
+  out.updated_at = normalize_timestamp(columns.text(first + 11));
+  return out;
+}
+
 // An event's statements on PostgreSQL, straight through libpq: the locked
 // read carries the transaction's BEGIN, and the history row goes with its
 // COMMIT (docs/architecture.md, "Storage").
@@ -39,21 +76,9 @@ const PgStatement kHistoryInsert{"s2s_history_insert",
                                  " occurred_on, recorded_at, payload, timer_id)"
                                  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"};
 
-// A case as kCaseColumns reads it, from libpq's text.
+// A case as kCaseColumns reads it, from libpq's text (case_row_at reads SOCI's).
 CaseRow case_row_of(const PgRows& rows) {
-  CaseRow row;
-  row.id = rows.integer(0, 0);
-  row.kind = rows.text(0, 1);
-  row.reference = rows.text(0, 2);
-  row.school_urn = static_cast<std::int32_t>(rows.integer(0, 3));
-  row.state = rows.text(0, 4);
-  row.phase = rows.text(0, 5);
-  row.version = static_cast<int>(rows.integer(0, 6));
-  row.data = rows.text(0, 7);
-  row.opened_on = rows.text(0, 8);
-  row.opened_at = normalize_timestamp(rows.text(0, 9));
-  if (!rows.is_null(0, 10)) row.closed_at = normalize_timestamp(rows.text(0, 10));
-  row.updated_at = normalize_timestamp(rows.text(0, 11));
+  CaseRow row = read_case_columns(PgColumns{rows}, 0);
   row.overdue = rows.integer(0, 12) != 0;
   return row;
 }
@@ -128,22 +153,7 @@ std::string case_columns_sql(std::string_view table) {
          ".opened_at AS TEXT), CAST(" + t + ".closed_at AS TEXT), CAST(" + t + ".updated_at AS TEXT)";
 }
 
-CaseRow case_row_at(const soci::row& row, std::size_t first) {
-  CaseRow out;
-  out.id = row_integer(row, first);
-  out.kind = row_text(row, first + 1);
-  out.reference = row_text(row, first + 2);
-  out.school_urn = static_cast<std::int32_t>(row_integer(row, first + 3));
-  out.state = row_text(row, first + 4);
-  out.phase = row_text(row, first + 5);
-  out.version = static_cast<int>(row_integer(row, first + 6));
-  out.data = row_text(row, first + 7);
-  out.opened_on = row_text(row, first + 8);
-  out.opened_at = normalize_timestamp(row_text(row, first + 9));
-  if (const auto closed = row_optional_text(row, first + 10)) out.closed_at = normalize_timestamp(*closed);
-  out.updated_at = normalize_timestamp(row_text(row, first + 11));
-  return out;
-}
+CaseRow case_row_at(const soci::row& row, std::size_t first) { return read_case_columns(SociColumns{row}, first); }
 
 std::string deadline_columns_sql(std::string_view table) {
   const std::string t(table);
