@@ -13,8 +13,9 @@
 //   beside the same on an empty database;
 // - the API and pages under wrk from the same machine: one case as JSON and
 //   as its page, paced to --rate; the case list with filters and the lead's
-//   dashboard; beside GET /healthz (the HTTP floor) and, on PostgreSQL,
-//   pgbench running the reads of one case; after six seconds of unmeasured
+//   dashboard; beside GET /healthz (the HTTP floor), as fast as it goes and
+//   paced as the pages are, and, on PostgreSQL, pgbench running a page's
+//   statement at the same pace and the reads of one case; after six seconds of unmeasured
 //   reads, so that the server's database connections are warm (and its pages
 //   have kept the histories they read); the pages again from a server that
 //   keeps none (--kept-history-mb 0), as each page's first reading is; the
@@ -184,6 +185,63 @@ std::string pgbench_reads(const Args& args, const std::string& folder, long case
   script.close();
   return run_command(fmt::format("{} -n -M prepared -c 8 -j 2 -T {} -f {}/case_reads.sql '{}' 2>&1", args.pgbench,
                                  args.seconds, folder, args.db));
+}
+
+// pgbench running the statement of a case's page (cases::case_page_sql)
+// with `session`'s values, for a random case of the data set, paced to
+// `rate` a second over `clients` connections: the database's own latency for
+// a page's read at the load s2sd has. Its history is read after the last
+// sequence, as a page whose history is kept reads it. pgbench's -R schedules
+// its transactions at random (wrk's delay paces each connection after each
+// answer); each latency is counted from the statement's start, not its
+// schedule, as wrk counts a request's. The first two seconds, while each new
+// connection plans its statement, are left out.
+Figures pgbench_page_paced(const Args& args, const std::string& folder, s2s::workflow::Backend backend, long cases,
+                           const s2s::cases::SessionQuery& session, int clients, int rate) {
+  const std::string script = folder + "/case_page.sql";
+  {
+    std::ofstream out(script);
+    out << "\\set id random(1, " << cases << ")\n\\set after 2147483647\n"
+        << s2s::cases::case_page_sql(backend) << ";\n";
+  }
+  const std::string prefix = folder + "/page_log";
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    if (entry.path().filename().string().starts_with("page_log")) std::filesystem::remove(entry.path());
+  }
+  constexpr int kWarmSeconds = 2;
+  (void)run_command(
+      fmt::format("{} -n -M prepared -c {} -j 2 -R {} -T {} -l --log-prefix={} -D 'touch={}' -D 'h={}' -D 'idle={}' "
+                  "-D 'born={}' -f {} '{}' 2>&1",
+                  args.pgbench, clients, rate, args.seconds + kWarmSeconds, prefix, session.touch_before, session.hash,
+                  session.idle_since, session.born_since, script, args.db));
+  // Each line: client, transaction, latency (us, from its schedule), script,
+  // epoch seconds, microseconds, schedule lag (us).
+  struct Done {
+    double at = 0;  // seconds since the epoch
+    double ms = 0;
+  };
+  std::vector<Done> done;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    if (!entry.path().filename().string().starts_with("page_log")) continue;
+    std::ifstream in(entry.path());
+    std::string client, transaction, latency, number, seconds, micros, lag;
+    while (in >> client >> transaction >> latency >> number >> seconds >> micros >> lag) {
+      done.push_back({std::stod(seconds) + std::stod(micros) / 1e6, (std::stod(latency) - std::stod(lag)) / 1000});
+    }
+  }
+  if (done.empty()) throw std::runtime_error("pgbench logged no transactions in " + folder);
+  double first = done.front().at;
+  for (const auto& d : done) first = std::min(first, d.at);
+  std::vector<double> ms;
+  for (const auto& d : done) {
+    if (d.at >= first + kWarmSeconds) ms.push_back(d.ms);
+  }
+  std::sort(ms.begin(), ms.end());
+  Figures f;
+  f.rps = static_cast<double>(ms.size()) / args.seconds;
+  f.p50 = ms[ms.size() / 2];
+  f.p99 = ms[std::min(ms.size() - 1, ms.size() * 99 / 100)];
+  return f;
 }
 
 double pgbench_tps(const std::string& out) {
@@ -450,17 +508,20 @@ int main(int argc, char** argv) {
     std::vector<double> rss_load;
     {
       MemoryWatch watch(server);
-      const int delay = pacing_delay_ms(20, args.rate);
+      const int paced = 20;  // connections for the paced reads, and pgbench's clients beside them
+      const int delay = pacing_delay_ms(paced, args.rate);
       // Unmeasured, first: each of s2sd's database connections is a server
       // process that maps the shared buffers it reads on first touch, as a
       // server that has been running a while has done long since.
       (void)load(wrk_script(folder + "/warm.lua", json_paths, bearer, "GET", "", 0), 16, 3);
       (void)load(wrk_script(folder + "/warm_pages.lua", page_paths, cookie, "GET", "", 0), 16, 3);
-      // The paced reads in rounds, each round the HTTP floor, one case as
-      // JSON, its page, and its page from a server that keeps no history
+      // The paced reads in rounds, each round the HTTP floor (as fast as it
+      // goes, then paced), pgbench running a page's statement at the same
+      // pace (on PostgreSQL), one case as JSON, its page, and its page from a
+      // server that keeps no history
       // (--kept-history-mb 0: every reading as a page's first is, its whole
       // history read and its timeline made): the machine's speed moves from
-      // one minute to the next, and in turn each drift lands on all four.
+      // one minute to the next, and in turn each drift lands on all of them.
       // Each row is the round with the median p99, every round's p99 beside it.
       const int cold_port = port + 1;
       auto cold_args = load_args;
@@ -473,12 +534,21 @@ int main(int argc, char** argv) {
       (void)wrk(args.wrk, cold_base, folder + "/warm_pages.lua", 2, 16, 3);
       const std::string health_script = wrk_script(folder + "/health.lua", {"/healthz"}, {}, "GET", "", 0);
       const std::string get_script = wrk_script(folder + "/get.lua", json_paths, bearer, "GET", "", delay);
-      std::vector<Figures> floors, gets, pages, colds;
+      const std::string paced_health_script =
+          wrk_script(folder + "/health_paced.lua", {"/healthz"}, {}, "GET", "", delay);
+      const std::string lead_token = lead.second.substr(lead.second.find('=') + 1);
+      std::vector<Figures> floors, paced_floors, statements, gets, pages, colds;
       for (int round = 0; round < args.rounds; ++round) {
         floors.push_back(load(health_script, 16, args.seconds));
-        gets.push_back(load(get_script, 20, args.seconds));
-        pages.push_back(load(page_script, 20, args.seconds));
-        colds.push_back(wrk(args.wrk, cold_base, page_script, 2, 20, args.seconds));
+        paced_floors.push_back(load(paced_health_script, paced, args.seconds));
+        if (url.backend == s2s::workflow::Backend::postgresql) {
+          s2s::cases::SessionQuery session;
+          (void)session.set(lead_token, std::chrono::system_clock::now(), web_options.sessions);
+          statements.push_back(pgbench_page_paced(args, folder, url.backend, data.cases, session, paced, args.rate));
+        }
+        gets.push_back(load(get_script, paced, args.seconds));
+        pages.push_back(load(page_script, paced, args.seconds));
+        colds.push_back(wrk(args.wrk, cold_base, page_script, 2, paced, args.seconds));
       }
       const auto median_row = [&](const std::string& name, std::vector<Figures> rounds, const std::string& note) {
         std::string each;
@@ -486,9 +556,25 @@ int main(int argc, char** argv) {
         std::sort(rounds.begin(), rounds.end(), [](const Figures& a, const Figures& b) { return a.p99 < b.p99; });
         row(name, rounds[rounds.size() / 2], fmt::format("(p99 of each round: {}){}", each, note));
       };
+      const auto median_p99 = [](std::vector<Figures> rounds) {
+        std::sort(rounds.begin(), rounds.end(), [](const Figures& a, const Figures& b) { return a.p99 < b.p99; });
+        return rounds[rounds.size() / 2].p99;
+      };
+      // The page beside what it is made of: the HTTP floor at the same pace,
+      // and the database running the page's one statement at the same pace.
+      const auto beside = [&](const std::vector<Figures>& rounds) {
+        if (statements.empty()) return std::string("; target: under 5 ms");
+        return fmt::format("; target: under 5 ms; {:.2f}x the paced floor's p99 and pgbench's together",
+                           median_p99(rounds) / (median_p99(paced_floors) + median_p99(statements)));
+      };
       median_row("baseline: GET /healthz (HTTP floor), 16 connections", floors, "");
+      median_row(fmt::format("baseline: GET /healthz, paced to ~{}/s", args.rate), paced_floors, "");
+      if (!statements.empty()) {
+        median_row(fmt::format("baseline: pgbench, a page's statement, paced to ~{}/s", args.rate), statements,
+                   fmt::format("; {} clients, -R", paced));
+      }
       median_row(fmt::format("GET /api/v1/cases/{{id}}, paced to ~{}/s", args.rate), gets, "; target: under 5 ms");
-      median_row(fmt::format("GET /cases/{{id}} (its page), paced to ~{}/s", args.rate), pages, "; target: under 5 ms");
+      median_row(fmt::format("GET /cases/{{id}} (its page), paced to ~{}/s", args.rate), pages, beside(pages));
       median_row("  the same, nothing kept (each page's first reading)", colds, "");
       row("GET /api/v1/cases/{id}, 16 connections, as fast as it goes",
           load(wrk_script(folder + "/get_max.lua", json_paths, bearer, "GET", "", 0), 16, args.seconds));

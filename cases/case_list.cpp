@@ -315,9 +315,9 @@ CaseViewShape page_shape() {
 // then the session's four values).
 struct CasePageStatements {
   CasePageStatements(soci::session& sql, workflow::Backend backend)
-      : by_id((sql.prepare << case_view_sql("c.id = :id", backend, page_shape()), soci::use(id), soci::use(after),
-               soci::use(session.touch_before), soci::use(session.hash), soci::use(session.idle_since),
-               soci::use(session.born_since), soci::into(id_row))),
+      : by_id((sql.prepare << case_page_sql(backend), soci::use(id), soci::use(after), soci::use(session.touch_before),
+               soci::use(session.hash), soci::use(session.idle_since), soci::use(session.born_since),
+               soci::into(id_row))),
         by_reference((sql.prepare << case_view_sql("c.reference = :reference", backend, page_shape()),
                       soci::use(reference), soci::use(after), soci::use(session.touch_before), soci::use(session.hash),
                       soci::use(session.idle_since), soci::use(session.born_since), soci::into(reference_row))) {}
@@ -487,6 +487,8 @@ std::optional<CaseView> find_visible_case_view(workflow::Engine& engine, const w
     connection.rethrow_translated();
   }
 }
+
+std::string case_page_sql(workflow::Backend backend) { return case_view_sql("c.id = :id", backend, page_shape()); }
 
 SignedInCaseView find_session_and_case_page(workflow::Engine& engine, std::string_view session_token,
                                             std::chrono::system_clock::time_point now, const SessionPolicy& policy,

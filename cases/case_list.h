@@ -113,6 +113,12 @@ struct SignedInCaseView {
                                                           std::chrono::system_clock::time_point now,
                                                           const SessionPolicy& policy,
                                                           std::string_view id_or_reference);
+// The statement find_session_and_case_page runs for a case by id, as
+// `backend` is sent it: its placeholders, in order, are :id, :after (the
+// history entries after this sequence: those not kept), then :touch, :h,
+// :idle and :born (SessionQuery). For running the same SQL beside s2sd
+// (bench/national_bench.cpp).
+[[nodiscard]] std::string case_page_sql(workflow::Backend backend);
 // An API caller's view of one case (its JSON), read with their bearer token
 // in one statement (one round trip where authenticate then
 // find_visible_case_view take two): `user` is the token's live user, as

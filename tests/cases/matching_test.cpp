@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -789,6 +790,48 @@ TEST_F(ScopeTest, ACasePageReadWithItsSessionIsTheSessionAndThePagesViewApart) {
   const auto gone = find_session_and_case_page(*engine_, revoked, t1, policy, c.reference);
   EXPECT_FALSE(gone.session.has_value());
   EXPECT_FALSE(gone.view.has_value());
+}
+
+// The page's statement as its text says (case_page_sql), which a benchmark
+// runs beside s2sd: bound by its placeholders in order, it reads the case,
+// its deadlines, its history after the sequence given and the session, a row
+// each, each row's part in its first column.
+TEST_F(ScopeTest, TheCasePagesStatementByItsTextReadsWhatThePageReads) {
+  const Case c = deployed();
+  const SessionPolicy policy;
+  const auto t0 = std::chrono::system_clock::now();
+  const std::string lead = signed_in("Amy Lead", "amy@example.org", "lead", "mini_region:Northamptonshire", t0, policy);
+  const auto history = engine_->history(c.id);
+  const auto view = find_session_and_case_page(*engine_, lead, t0, policy, c.reference).view;
+  ASSERT_TRUE(view.has_value());
+  ASSERT_GE(history.size(), 2U);
+  const auto parts_read = [&](int after, const std::string& token) {
+    SessionQuery session;
+    EXPECT_TRUE(session.set(token, t0, policy));
+    auto connection = db_->acquire();
+    long long id = c.id;
+    soci::row row;
+    soci::statement st = (connection.session().prepare << case_page_sql(connection.backend()), soci::use(id),
+                          soci::use(after), soci::use(session.touch_before), soci::use(session.hash),
+                          soci::use(session.idle_since), soci::use(session.born_since), soci::into(row));
+    std::map<long long, int> parts;
+    if (st.execute(true)) {
+      do {
+        ++parts[workflow::row_integer(row, 0)];
+      } while (st.fetch());
+    }
+    return parts;
+  };
+  const auto all = parts_read(0, lead);
+  EXPECT_EQ(all,
+            (std::map<long long, int>{
+                {1, 1}, {2, static_cast<int>(view->deadlines.size())}, {3, static_cast<int>(history.size())}, {4, 1}}));
+  const int last_but_one = history[history.size() - 2].sequence;
+  const auto since = parts_read(last_but_one, lead);
+  EXPECT_EQ(since.at(3), 1);
+  EXPECT_EQ(parts_read(1 << 30, lead).count(3), 0U);
+  // Another token: the case without a session row.
+  EXPECT_EQ(parts_read(0, lead + "0").count(4), 0U);
 }
 
 // A case's page reads its history once and then only the entries written
