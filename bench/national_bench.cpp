@@ -550,16 +550,18 @@ int main(int argc, char** argv) {
         pages.push_back(load(page_script, paced, args.seconds));
         colds.push_back(wrk(args.wrk, cold_base, page_script, 2, paced, args.seconds));
       }
-      const auto median_row = [&](const std::string& name, std::vector<Figures> rounds, const std::string& note) {
+      // The round with the median p99.
+      const auto median_round = [](std::vector<Figures> rounds) {
+        std::sort(rounds.begin(), rounds.end(), [](const Figures& a, const Figures& b) { return a.p99 < b.p99; });
+        return rounds[rounds.size() / 2];
+      };
+      const auto median_row = [&](const std::string& name, const std::vector<Figures>& rounds,
+                                  const std::string& note) {
         std::string each;
         for (const auto& f : rounds) each += (each.empty() ? "" : ", ") + fmt::format("{:.2f}", f.p99);
-        std::sort(rounds.begin(), rounds.end(), [](const Figures& a, const Figures& b) { return a.p99 < b.p99; });
-        row(name, rounds[rounds.size() / 2], fmt::format("(p99 of each round: {}){}", each, note));
+        row(name, median_round(rounds), fmt::format("(p99 of each round: {}){}", each, note));
       };
-      const auto median_p99 = [](std::vector<Figures> rounds) {
-        std::sort(rounds.begin(), rounds.end(), [](const Figures& a, const Figures& b) { return a.p99 < b.p99; });
-        return rounds[rounds.size() / 2].p99;
-      };
+      const auto median_p99 = [&](const std::vector<Figures>& rounds) { return median_round(rounds).p99; };
       // The page beside what it is made of: the HTTP floor at the same pace,
       // and the database running the page's one statement at the same pace.
       const auto beside = [&](const std::vector<Figures>& rounds) {
