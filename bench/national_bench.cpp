@@ -2,7 +2,7 @@
 // each figure beside a baseline measured in the same run, with its target
 // (docs/performance.md).
 //
-//   national_bench --db URL --s2sd PATH [--scale 1.0] [--seconds 10] [--rate 1000] [--soak 60]
+//   national_bench --db URL --s2sd PATH [--scale 1.0] [--seconds 10] [--rate 1000] [--soak 600]
 //                  [--runs 3] [--rounds 3] [--workers 8] [--wrk PATH] [--pgbench PATH]
 //                  [--generate-only | --reports-only]
 //
@@ -73,7 +73,7 @@ struct Args {
   double scale = 1.0;
   int seconds = 10;
   int rate = 1000;
-  int soak = 60;
+  int soak = 600;  // ten minutes, as docs/performance.md sets the memory target
   int runs = 3;
   int rounds = 3;  // of the paced reads and their floor, taken in turn
   int workers = std::max(2, 2 * static_cast<int>(std::thread::hardware_concurrency()));  // as s2sd serve's auto
@@ -632,12 +632,17 @@ int main(int argc, char** argv) {
         for (std::size_t i = from; i < to; ++i) sum += samples[i];
         return sum / double(std::max<std::size_t>(1, to - from));
       };
-      const double first = mean(n / 10, n / 10 + std::max<std::size_t>(1, n / 10));
-      const double last = mean(n - std::max<std::size_t>(1, n / 10), n);
+      // The first tenth warms the kept histories up; "flat" compares the
+      // tenth after it with the last.
+      const std::size_t tenth = std::max<std::size_t>(1, n / 10);
+      const double second = mean(tenth, 2 * tenth);
+      const double last = mean(n - tenth, n);
+      const double most = samples.empty() ? 0 : *std::max_element(samples.begin(), samples.end());
       std::cout << fmt::format(
-          "{:<58} {:>10.0f} MiB in the first tenth, {:.0f} MiB in the last ({:+.1f} MiB; {:.0f} req/s, p99 {:.2f} ms)\n",
-          fmt::format("s2sd resident memory over {} s of mixed GETs", args.soak), first, last, last - first, f.rps,
-          f.p99);
+          "{:<58} {:>10.0f} MiB in the second tenth, {:.0f} MiB in the last ({:+.1f} MiB), {:.0f} MiB at most "
+          "(target: under 200 MiB, flat; {:.0f} req/s, p99 {:.2f} ms)\n",
+          fmt::format("s2sd resident memory over {} s of mixed GETs", args.soak), second, last, last - second, most,
+          f.rps, f.p99);
     }
     std::filesystem::remove_all(folder);
     return 0;
