@@ -627,7 +627,9 @@ int main(int argc, char** argv) {
       const auto f = load(mixed_script, 8, args.soak);
       const auto samples = watch.samples();
       const std::size_t n = samples.size();
-      const auto mean = [&](std::size_t from, std::size_t to) {
+      const auto mean = [&](std::size_t from, std::size_t to) {  // of the samples there are in [from, to)
+        to = std::min(to, n);
+        from = std::min(from, to);
         double sum = 0;
         for (std::size_t i = from; i < to; ++i) sum += samples[i];
         return sum / double(std::max<std::size_t>(1, to - from));
