@@ -17,6 +17,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -241,8 +242,12 @@ int main(int argc, char** argv) {
                      s2s::cases::KpiScope{}}}) {
       auto scope = baseline;
       scope.academic_year = "2026/27";
+      // The report as each page makes it (web/report_pages.cpp,
+      // web/dashboard_page.cpp): figures only, with this year's reads ahead
+      // (the forecast), and the overdue deadlines on the dashboard alone.
       scope.with_references = false;
-      scope.with_overdue_items = false;
+      scope.with_overdue_items = std::string_view(target) == "/dashboard";
+      scope.with_ahead = true;
       const auto report = time([&] { (void)s2s::cases::kpi_report(*db, calendar, scope, today); });
       std::size_t bytes = 0;
       // Made afresh each time (the reports the server keeps are forgotten
