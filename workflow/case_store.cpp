@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "workflow/sql_query.h"
 #include "workflow/timestamp.h"
 
 namespace s2s::workflow {
@@ -606,11 +607,13 @@ std::string id_list(const std::vector<std::int64_t>& ids) {
 
 // Runs `query` once, its placeholders bound in order to `values` (which
 // must outlive the call): a statement whose number of rows varies.
+// Runs `query` once with `values` bound: one round trip on PostgreSQL, where
+// a statement prepared for one use costs three (prepare, execute, deallocate).
 void execute_bound(soci::session& sql, const std::string& query, std::vector<std::string>& values) {
   soci::statement st(sql);
   for (auto& value : values) st.exchange(soci::use(value));
   st.alloc();
-  st.prepare(query);
+  st.prepare(query, soci::details::st_one_time_query);
   st.define_and_bind();
   st.execute(true);
 }
@@ -621,12 +624,11 @@ std::vector<std::int64_t> CaseStore::mark_timers_fired(const std::vector<std::in
                                                        const std::string& now) {
   std::vector<std::int64_t> out;
   if (ids.empty()) return out;
-  soci::rowset<soci::row> rows =
-      (sql().prepare << "UPDATE timers SET status = 'fired', fired_at = :now, lease_owner = NULL,"
-                        " lease_expires_at = NULL WHERE id IN (" +
-                            id_list(ids) + ") AND status = 'pending' AND lease_owner = :owner RETURNING id",
-       soci::use(now), soci::use(owner));
-  for (const auto& r : rows) out.push_back(row_integer(r, 0));
+  SqlQuery query("UPDATE timers SET status = 'fired', lease_owner = NULL, lease_expires_at = NULL");
+  query.add(", fired_at = ?", now)
+      .add(" WHERE id IN (" + id_list(ids) + ") AND status = 'pending' AND lease_owner = ?", owner)
+      .add(" RETURNING id");
+  query.each(sql(), [&](const soci::row& r) { out.push_back(row_integer(r, 0)); });
   return out;
 }
 
@@ -641,11 +643,10 @@ std::vector<CaseRow> CaseStore::bump_versions(const std::map<std::int64_t, int>&
     if (n > 1) more += " WHEN " + std::to_string(id) + " THEN " + std::to_string(n);
   }
   const std::string by = more.empty() ? "1" : "CASE id" + more + " ELSE 1 END";
-  soci::rowset<soci::row> rows =
-      (sql().prepare << "UPDATE cases SET version = version + " + by + ", updated_at = :updated_at WHERE id IN (" +
-                            id_list(ids) + ") RETURNING id, version, kind, reference, school_urn, state, phase",
-       soci::use(updated_at));
-  for (const auto& r : rows) {
+  SqlQuery query("UPDATE cases SET version = version + " + by);
+  query.add(", updated_at = ?", updated_at)
+      .add(" WHERE id IN (" + id_list(ids) + ") RETURNING id, version, kind, reference, school_urn, state, phase");
+  query.each(sql(), [&](const soci::row& r) {
     CaseRow row;
     row.id = row_integer(r, 0);
     row.version = static_cast<int>(row_integer(r, 1));
@@ -655,7 +656,7 @@ std::vector<CaseRow> CaseStore::bump_versions(const std::map<std::int64_t, int>&
     row.state = row_text(r, 5);
     row.phase = row_text(r, 6);
     out.push_back(std::move(row));
-  }
+  });
   return out;
 }
 
