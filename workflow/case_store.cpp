@@ -606,9 +606,9 @@ std::string id_list(const std::vector<std::int64_t>& ids) {
 }
 
 // Runs `query` once, its placeholders bound in order to `values` (which
-// must outlive the call): a statement whose number of rows varies.
-// Runs `query` once with `values` bound: one round trip on PostgreSQL, where
-// a statement prepared for one use costs three (prepare, execute, deallocate).
+// must outlive the call): a statement whose number of rows varies. A
+// one-time statement: one round trip on PostgreSQL, where a statement
+// prepared for one use costs three (prepare, execute, deallocate).
 void execute_bound(soci::session& sql, const std::string& query, std::vector<std::string>& values) {
   soci::statement st(sql);
   for (auto& value : values) st.exchange(soci::use(value));

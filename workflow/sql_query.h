@@ -8,7 +8,8 @@
 #include <vector>
 
 // A SELECT put together from optional filters (the storage layers' lists),
-// with every value bound, never spliced into the text. Include it only from a
+// or a write returning rows, with every value bound, never spliced into the
+// text, run as a one-time statement. Include it only from a
 // storage layer's .cpp: it brings SOCI with it.
 namespace s2s::workflow {
 
