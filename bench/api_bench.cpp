@@ -156,11 +156,8 @@ int main(int argc, char** argv) {
     const std::pair<std::string, std::string> bearer{"Authorization", "Bearer " + lead.token};
     // The same lead signed in to the web pages: a session cookie.
     const s2s::cases::SessionPolicy policy;
-    const auto link = s2s::cases::create_sign_in_link(*db, "load.lead@example.org", "/",
-                                                      std::chrono::system_clock::now(), policy);
-    const auto session =
-        s2s::cases::redeem_sign_in_link(*db, link->token, std::chrono::system_clock::now(), policy);
-    const std::pair<std::string, std::string> cookie{"Cookie", "s2s_session=" + session->session_token};
+    const std::pair<std::string, std::string> cookie{
+        "Cookie", s2s::bench::session_cookie(*db, "load.lead@example.org", std::chrono::system_clock::now(), policy)};
     db.reset();
 
     const std::string folder = std::filesystem::temp_directory_path() / ("s2s_api_bench_" + std::to_string(getpid()));

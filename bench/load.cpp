@@ -145,6 +145,18 @@ std::string wrk_script(const std::string& file, const std::vector<std::string>& 
   return file;
 }
 
+std::string session_cookie(workflow::Database& db, const std::string& email, std::chrono::system_clock::time_point now,
+                           const cases::SessionPolicy& policy) {
+  const auto link = cases::create_sign_in_link(db, email, "/", now, policy);
+  if (!link) {
+    throw std::runtime_error("no sign-in link for " + email + ": no such live user, or its " +
+                             std::to_string(policy.links_per_address_per_hour) + " links for the hour used up");
+  }
+  const auto session = cases::redeem_sign_in_link(db, link->token, now, policy);
+  if (!session) throw std::runtime_error("the sign-in link for " + email + " did not start a session");
+  return "s2s_session=" + session->session_token;
+}
+
 std::size_t get_page(const api::HttpHandler& handler, const std::string& cookie, const std::string& target) {
   api::HttpRequest request;
   request.method = "GET";

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "api/http.h"
+#include "cases/sign_in.h"
+#include "workflow/database.h"
 
 namespace s2s::bench {
 
@@ -41,6 +43,13 @@ class Server {
 // the header `credential` (name, value) unless its name is empty.
 [[nodiscard]] int http_status(int port, const std::string& path,
                               const std::pair<std::string, std::string>& credential = {});
+
+// A session cookie ("s2s_session=...") for the live user with `email`,
+// signed in through a one-time link at `now` as a browser is; throws, naming
+// the address, when no link is given (no such user, or its links for the hour
+// used up).
+[[nodiscard]] std::string session_cookie(workflow::Database& db, const std::string& email,
+                                         std::chrono::system_clock::time_point now, const cases::SessionPolicy& policy);
 
 // Runs a shell command; its standard output, or throws with it when it fails.
 std::string run_command(const std::string& command);

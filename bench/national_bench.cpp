@@ -326,9 +326,7 @@ int main(int argc, char** argv) {
     const auto session_for = [&](const std::string& who, const std::string& role, const std::string& scope) {
       const std::string email = who + "." + run_tag + "@national.example.org";
       const auto user = s2s::cases::add_user(*db, "Bench " + who, email, role, scope);
-      const auto link = s2s::cases::create_sign_in_link(*db, email, "/", now, web_options.sessions);
-      const auto session = s2s::cases::redeem_sign_in_link(*db, link->token, now, web_options.sessions);
-      return std::pair{user.token, "s2s_session=" + session->session_token};
+      return std::pair{user.token, s2s::bench::session_cookie(*db, email, now, web_options.sessions)};
     };
     const auto lead = session_for("region.lead", "lead", "mini_region:" + region);
     const auto strategic = session_for("strategic", "strategic", "");
