@@ -236,6 +236,8 @@ Figures pgbench_page_paced(const Args& args, const std::string& folder, s2s::wor
   for (const auto& d : done) {
     if (d.at >= first + kWarmSeconds) ms.push_back(d.ms);
   }
+  if (ms.empty())
+    throw std::runtime_error("pgbench logged nothing after its first " + std::to_string(kWarmSeconds) + " s");
   std::sort(ms.begin(), ms.end());
   Figures f;
   f.rps = static_cast<double>(ms.size()) / args.seconds;
