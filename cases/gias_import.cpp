@@ -48,33 +48,30 @@ struct Batch {
   [[nodiscard]] bool empty() const { return urn.empty(); }
 };
 
-// PostgreSQL array literals, so that thousands of rows go in one statement
-// through unnest() instead of one round trip each.
+// Columns as PostgreSQL array literals (PgArray), so that thousands of rows
+// go in one statement through unnest() instead of one round trip each.
 std::string text_array(const std::vector<std::string>& values, const std::vector<soci::indicator>* nulls = nullptr) {
-  std::string out = "{";
+  workflow::PgArray out;
   for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
     if (nulls != nullptr && (*nulls)[i] == soci::i_null) {
-      out += "NULL";
-      continue;
+      out.null();
+    } else {
+      out.text(values[i]);
     }
-    out += '"';
-    for (const char c : values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
   }
-  return out + "}";
+  return out.str();
 }
 
 std::string int_array(const std::vector<int>& values, const std::vector<soci::indicator>* nulls = nullptr) {
-  std::string out = "{";
+  workflow::PgArray out;
   for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += nulls != nullptr && (*nulls)[i] == soci::i_null ? std::string("NULL") : std::to_string(values[i]);
+    if (nulls != nullptr && (*nulls)[i] == soci::i_null) {
+      out.null();
+    } else {
+      out.number(values[i]);
+    }
   }
-  return out + "}";
+  return out.str();
 }
 
 // One batch of new schools (insert) or changed ones (update) on PostgreSQL.

@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <array>
 #include <tuple>
 
 #include "workflow/sql_query.h"
@@ -76,6 +77,38 @@ const PgStatement kHistoryInsert{"s2s_history_insert",
                                  "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor,"
                                  " occurred_on, recorded_at, payload, timer_id)"
                                  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"};
+
+// A batch of timers fired together on PostgreSQL (Engine::fire_due_timers):
+// the take carries the transaction's BEGIN, the bump reads the cases back,
+// and the last three writes go with the COMMIT, each row of them an element
+// of an array parameter.
+const PgStatement kTimersTake{
+    "s2s_timers_take",
+    "UPDATE timers SET status = 'fired', fired_at = $1, lease_owner = NULL, lease_expires_at = NULL,"
+    " attempts = timers.attempts + 1 FROM deadlines d WHERE d.id = timers.deadline_id AND timers.id IN"
+    " (SELECT id FROM timers WHERE status = 'pending' AND fire_on <= $2"
+    " AND (lease_expires_at IS NULL OR lease_expires_at < $1) ORDER BY fire_on, id LIMIT $3 FOR UPDATE SKIP LOCKED)"
+    " RETURNING timers.id, timers.case_id, timers.deadline_id, timers.event, CAST(timers.fire_on AS TEXT),"
+    " timers.attempts, d.purpose, CAST(d.due_on AS TEXT)"};
+const PgStatement kVersionsBump{
+    "s2s_versions_bump",
+    "UPDATE cases SET version = cases.version + n.step, updated_at = $3"
+    " FROM unnest(CAST($1 AS bigint[]), CAST($2 AS integer[])) AS n(id, step) WHERE cases.id = n.id"
+    " RETURNING cases.id, cases.version, cases.kind, cases.reference, cases.school_urn, cases.state, cases.phase"};
+const PgStatement kDeadlinesOverdue{
+    "s2s_deadlines_overdue",
+    "UPDATE deadlines SET status = 'overdue', settled_on = NULL WHERE id = ANY (CAST($1 AS bigint[]))"};
+const PgStatement kHistoryRows{
+    "s2s_history_rows",
+    "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on, recorded_at,"
+    " payload, timer_id) SELECT * FROM unnest(CAST($1 AS bigint[]), CAST($2 AS integer[]), CAST($3 AS text[]),"
+    " CAST($4 AS text[]), CAST($5 AS text[]), CAST($6 AS text[]), CAST($7 AS date[]), CAST($8 AS timestamptz[]),"
+    " CAST($9 AS jsonb[]), CAST($10 AS bigint[]))"};
+const PgStatement kOutboxRows{
+    "s2s_outbox_rows",
+    "INSERT INTO outbox (case_id, message, payload, status, next_attempt_at, created_at)"
+    " SELECT v.case_id, v.message, v.payload, 'pending', $4, $4"
+    " FROM unnest(CAST($1 AS bigint[]), CAST($2 AS text[]), CAST($3 AS jsonb[])) AS v(case_id, message, payload)"};
 
 // A case as kCaseColumns reads it, from libpq's text (case_row_at reads SOCI's).
 CaseRow case_row_of(const PgRows& rows) {
@@ -529,42 +562,68 @@ void CaseStore::cancel_timers(std::int64_t deadline_id) {
       soci::use(d);
 }
 
+namespace {
+
+// RETURNING gives the rows in no set order: timers fire in the order they
+// fell due, so that a case's history runs in date order (its reminder before
+// its deadline passing).
+void sort_by_due(std::vector<ClaimedTimer>& timers) {
+  std::sort(timers.begin(), timers.end(), [](const ClaimedTimer& a, const ClaimedTimer& b) {
+    return std::tie(a.fire_on, a.id) < std::tie(b.fire_on, b.id);
+  });
+}
+
+// Chooses up to `limit` due timers (pending, fire_on <= today, lease free or
+// expired) in the order they fell due and sets `set` on them in one
+// one-time statement, so that two processes never take one timer; returns
+// them sorted by (fire_on, id). PostgreSQL skips rows others have locked.
+std::vector<ClaimedTimer> claim_timers(soci::session& sql, Backend backend, std::string_view set,
+                                       const std::vector<std::string>& set_values, const std::string& today,
+                                       const std::string& now, int limit) {
+  SqlQuery query("UPDATE timers SET ");
+  query.add(set, set_values)
+      .add(" WHERE id IN (SELECT id FROM timers WHERE status = 'pending' AND fire_on <= ?", today)
+      .add(" AND (lease_expires_at IS NULL OR lease_expires_at < ?)", now)
+      .add(" ORDER BY fire_on, id LIMIT " + std::to_string(limit) +
+           (backend == Backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "") +
+           ") RETURNING id, case_id, deadline_id, event, CAST(fire_on AS TEXT), attempts,"
+           " (SELECT purpose FROM deadlines d WHERE d.id = timers.deadline_id),"
+           " (SELECT CAST(due_on AS TEXT) FROM deadlines d WHERE d.id = timers.deadline_id)");
+  std::vector<ClaimedTimer> out;
+  query.each(sql, [&](const soci::row& r) {
+    out.push_back(ClaimedTimer{row_integer(r, 0), row_integer(r, 1), row_integer(r, 2), row_text(r, 3), row_text(r, 4),
+                               static_cast<int>(row_integer(r, 5)), row_text(r, 6), row_text(r, 7)});
+  });
+  sort_by_due(out);
+  return out;
+}
+
+}  // namespace
+
 std::vector<ClaimedTimer> CaseStore::claim_due_timers(const std::string& owner, const std::string& today,
                                                       const std::string& now, const std::string& lease_until,
                                                       int limit) {
-  // One statement: choose and lease together, so two processes never lease one timer.
-  const std::string query =
-      std::string(
-          "UPDATE timers SET lease_owner = :owner, lease_expires_at = :until, attempts = attempts + 1"
-          " WHERE id IN (SELECT id FROM timers WHERE status = 'pending' AND fire_on <= :today"
-          " AND (lease_expires_at IS NULL OR lease_expires_at < :now) ORDER BY fire_on, id LIMIT :limit") +
-      (backend_ == Backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "") +
-      ") RETURNING id, case_id, deadline_id, event, CAST(fire_on AS TEXT), attempts,"
-      " (SELECT purpose FROM deadlines d WHERE d.id = timers.deadline_id),"
-      " (SELECT CAST(due_on AS TEXT) FROM deadlines d WHERE d.id = timers.deadline_id)";
-  std::vector<ClaimedTimer> out;
-  ClaimedTimer row;
-  long long id = 0;
-  long long case_id = 0;
-  long long deadline_id = 0;
-  soci::statement st =
-      (sql().prepare << query, soci::use(owner), soci::use(lease_until), soci::use(today), soci::use(now),
-       soci::use(limit), soci::into(id), soci::into(case_id), soci::into(deadline_id), soci::into(row.event),
-       soci::into(row.fire_on), soci::into(row.attempts), soci::into(row.purpose), soci::into(row.due_on));
-  st.execute();
-  while (st.fetch()) {
-    row.id = id;
-    row.case_id = case_id;
-    row.deadline_id = deadline_id;
-    out.push_back(row);
+  return claim_timers(sql(), backend_, "lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1",
+                      {owner, lease_until}, today, now, limit);
+}
+
+std::vector<ClaimedTimer> CaseStore::take_due_timers(const std::string& today, const std::string& now, int limit) {
+  if (backend_ == Backend::postgresql) {
+    const PgRows rows = connection_.run(kTimersTake, {now, today, std::to_string(limit)});
+    std::vector<ClaimedTimer> out;
+    out.reserve(static_cast<std::size_t>(rows.size()));
+    for (int i = 0; i < rows.size(); ++i) {
+      out.push_back(ClaimedTimer{rows.integer(i, 0), rows.integer(i, 1), rows.integer(i, 2), rows.text(i, 3),
+                                 rows.text(i, 4), static_cast<int>(rows.integer(i, 5)), rows.text(i, 6),
+                                 rows.text(i, 7)});
+    }
+    sort_by_due(out);
+    return out;
   }
-  // RETURNING gives the rows in no set order: fire them in the order they
-  // fell due, so that a case's history runs in date order (its reminder
-  // before its deadline passing).
-  std::sort(out.begin(), out.end(), [](const ClaimedTimer& a, const ClaimedTimer& b) {
-    return std::tie(a.fire_on, a.id) < std::tie(b.fire_on, b.id);
-  });
-  return out;
+  return claim_timers(sql(), backend_,
+                      "status = 'fired', fired_at = ?, lease_owner = NULL, lease_expires_at = NULL,"
+                      " attempts = attempts + 1",
+                      {now}, today, now, limit);
 }
 
 bool CaseStore::mark_timer_fired(std::int64_t id, const std::string& owner, const std::string& now) {
@@ -636,6 +695,27 @@ std::vector<CaseRow> CaseStore::bump_versions(const std::map<std::int64_t, int>&
                                               const std::string& updated_at) {
   std::vector<CaseRow> out;
   if (counts.empty()) return out;
+  if (backend_ == Backend::postgresql) {
+    PgArray ids;
+    PgArray steps;
+    for (const auto& [id, n] : counts) {
+      ids.number(id);
+      steps.number(n);
+    }
+    const PgRows rows = connection_.run(kVersionsBump, {ids.str(), steps.str(), updated_at});
+    for (int i = 0; i < rows.size(); ++i) {
+      CaseRow row;
+      row.id = rows.integer(i, 0);
+      row.version = static_cast<int>(rows.integer(i, 1));
+      row.kind = rows.text(i, 2);
+      row.reference = rows.text(i, 3);
+      row.school_urn = static_cast<std::int32_t>(rows.integer(i, 4));
+      row.state = rows.text(i, 5);
+      row.phase = rows.text(i, 6);
+      out.push_back(std::move(row));
+    }
+    return out;
+  }
   std::vector<std::int64_t> ids;
   std::string more;  // the cases bumped by more than one
   for (const auto& [id, n] : counts) {
@@ -662,11 +742,45 @@ std::vector<CaseRow> CaseStore::bump_versions(const std::map<std::int64_t, int>&
 
 void CaseStore::set_deadlines_overdue(const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return;
+  if (backend_ == Backend::postgresql) {
+    PgArray array;
+    for (const auto id : ids) array.number(id);
+    connection_.queue(kDeadlinesOverdue, {array.str()});  // goes with the next statement, or the COMMIT
+    return;
+  }
   sql() << "UPDATE deadlines SET status = 'overdue', settled_on = NULL WHERE id IN (" + id_list(ids) + ")";
 }
 
 void CaseStore::insert_history_rows(const std::vector<std::pair<std::int64_t, HistoryRow>>& rows) {
   if (rows.empty()) return;
+  if (backend_ == Backend::postgresql) {
+    std::array<PgArray, 10> columns;
+    for (const auto& [case_id, h] : rows) {
+      columns[0].number(case_id);
+      columns[1].number(h.sequence);
+      columns[2].text(h.event);
+      if (h.from_state) {
+        columns[3].text(*h.from_state);
+      } else {
+        columns[3].null();
+      }
+      columns[4].text(h.to_state);
+      columns[5].text(h.actor);
+      columns[6].text(h.occurred_on);
+      columns[7].text(h.recorded_at);
+      columns[8].text(h.payload);
+      if (h.timer_id) {
+        columns[9].number(*h.timer_id);
+      } else {
+        columns[9].null();
+      }
+    }
+    std::array<std::string, 10> text;
+    for (std::size_t i = 0; i < columns.size(); ++i) text[i] = columns[i].str();
+    connection_.queue(kHistoryRows,
+                      {text[0], text[1], text[2], text[3], text[4], text[5], text[6], text[7], text[8], text[9]});
+    return;
+  }
   std::string query =
       "INSERT INTO case_history (case_id, sequence, event, from_state, to_state, actor, occurred_on, recorded_at,"
       " payload, timer_id) VALUES ";
@@ -692,6 +806,18 @@ void CaseStore::insert_history_rows(const std::vector<std::pair<std::int64_t, Hi
 
 void CaseStore::insert_outbox_rows(const std::vector<OutboxRow>& rows, const std::string& now) {
   if (rows.empty()) return;
+  if (backend_ == Backend::postgresql) {
+    PgArray cases;
+    PgArray messages;
+    PgArray payloads;
+    for (const auto& row : rows) {
+      cases.number(row.case_id);
+      messages.text(row.message);
+      payloads.text(row.payload);
+    }
+    connection_.queue(kOutboxRows, {cases.str(), messages.str(), payloads.str(), now});
+    return;
+  }
   std::string query = "INSERT INTO outbox (case_id, message, payload, status, next_attempt_at, created_at) VALUES ";
   std::vector<std::string> values;
   values.reserve(rows.size() * 4);

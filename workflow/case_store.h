@@ -150,6 +150,10 @@ class CaseStore {
   [[nodiscard]] std::vector<ClaimedTimer> claim_due_timers(const std::string& owner, const std::string& today,
                                                            const std::string& now, const std::string& lease_until,
                                                            int limit);
+  // Marks up to `limit` due timers fired, as claim_due_timers chooses them,
+  // without a lease: their rows stay locked until this transaction ends,
+  // which must fire them (Engine::fire_due_timers); a rollback leaves them due.
+  [[nodiscard]] std::vector<ClaimedTimer> take_due_timers(const std::string& today, const std::string& now, int limit);
   // Marks the timer fired if it is still pending and leased to `owner`; false otherwise.
   [[nodiscard]] bool mark_timer_fired(std::int64_t id, const std::string& owner, const std::string& now);
   // Gives a leased timer back after a failed attempt: pending again from

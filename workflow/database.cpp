@@ -75,6 +75,29 @@ std::string soci_quote(std::string_view value) {
 
 }  // namespace
 
+PgArray& PgArray::text(std::string_view value) {
+  separate();
+  text_ += '"';
+  for (const char c : value) {
+    if (c == '"' || c == '\\') text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+  return *this;
+}
+
+PgArray& PgArray::number(long long value) {
+  separate();
+  text_ += std::to_string(value);
+  return *this;
+}
+
+PgArray& PgArray::null() {
+  separate();
+  text_ += "NULL";
+  return *this;
+}
+
 std::string one_line(std::string_view message) {
   std::string out;
   for (const char c : message) {

@@ -55,6 +55,23 @@ class PgRows {
   std::shared_ptr<void> result_;  // the PGresult
 };
 
+// A PostgreSQL array literal ('{"a",NULL,"b"}', '{1,2}') built element by
+// element, so that many rows go to the server as one parameter per column
+// and come out of unnest() in one statement.
+class PgArray {
+ public:
+  PgArray& text(std::string_view value);  // quoted, its quotes and backslashes escaped
+  PgArray& number(long long value);
+  PgArray& null();
+  [[nodiscard]] std::string str() const { return text_ + "}"; }
+
+ private:
+  void separate() {
+    if (text_.size() > 1) text_ += ',';
+  }
+  std::string text_ = "{";
+};
+
 // Folds a database's multi-line message into one line (for one-line errors).
 [[nodiscard]] std::string one_line(std::string_view message);
 

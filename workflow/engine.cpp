@@ -438,9 +438,13 @@ struct Engine::Impl {
   // statement for them all (as apply_deadline_event writes one timer's), in
   // the batch's order; then the rest one by one. A case with a kind's own
   // timer in the batch has all its timers fired one by one, in order.
-  // Adds to report's fired and skipped; throws on the first failure.
-  void fire_together(CaseStore& store, const std::vector<ClaimedTimer>& claimed, const std::string& owner,
-                     const std::string& now, const Calendar& cal, FireReport& report) {
+  // `owner` holds the batch's leases, marking each timer fired if it still
+  // does; without one, the batch was taken (CaseStore::take_due_timers) and
+  // is marked already. Adds to report's fired and skipped; throws on the
+  // first failure.
+  void fire_together(CaseStore& store, const std::vector<ClaimedTimer>& claimed,
+                     const std::optional<std::string>& owner, const std::string& now, const Calendar& cal,
+                     FireReport& report) {
     std::set<std::int64_t> alone_cases;
     for (const auto& t : claimed) {
       if (!is_deadline_event(t)) alone_cases.insert(t.case_id);
@@ -449,7 +453,7 @@ struct Engine::Impl {
     for (const auto& t : claimed) {
       if (!alone_cases.contains(t.case_id)) ids.push_back(t.id);
     }
-    const auto marked = store.mark_timers_fired(ids, owner, now);
+    const auto marked = owner ? store.mark_timers_fired(ids, *owner, now) : ids;
     const std::set<std::int64_t> fired(marked.begin(), marked.end());
     report.skipped += ids.size() - fired.size();  // cancelled, or taken over after our lease ran out
     std::vector<const ClaimedTimer*> timers;
@@ -491,7 +495,7 @@ struct Engine::Impl {
     report.fired += timers.size();
     for (const auto& t : claimed) {
       if (!alone_cases.contains(t.case_id)) continue;
-      if (!store.mark_timer_fired(t.id, owner, now)) {
+      if (owner && !store.mark_timer_fired(t.id, *owner, now)) {
         ++report.skipped;
       } else {
         fire(store, t, cal);
@@ -674,8 +678,28 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
   const std::string today = format_date(london_date(now_time));
   const std::string lease_until = format_timestamp(now_time + lease);
   Database& db = *impl_->db;
+  const auto cal = impl_->current_calendar();
 
-  // Claim and commit first: the lease then tells other processes the timers are taken.
+  // Most batches fire without a failure: take them and fire them together in
+  // one transaction, their rows locked against other processes until it
+  // commits. A failure rolls it all back, leaving the timers due as they were.
+  try {
+    return db.transact([&](Database::Connection& connection) {
+      CaseStore store(connection);
+      FireReport taken;
+      const auto timers = store.take_due_timers(today, now, static_cast<int>(batch));
+      taken.claimed = timers.size();
+      impl_->fire_together(store, timers, std::nullopt, now, *cal, taken);
+      return taken;
+    });
+  } catch (const DatabaseUnavailable&) {
+    throw;
+  } catch (const std::exception& e) {
+    spdlog::debug("a batch of timers failed together, firing each alone: {}", e.what());
+  }
+
+  // Some timer failed. Claim and commit first: the lease then tells other
+  // processes the timers are taken, and counts this attempt whatever follows.
   const auto claimed = db.transact([&](Database::Connection& connection) {
     CaseStore store(connection);
     return store.claim_due_timers(owner, today, now, lease_until, static_cast<int>(batch));
@@ -683,7 +707,6 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
   report.claimed = claimed.size();
   if (claimed.empty()) return report;
 
-  const auto cal = impl_->current_calendar();
   struct Failure {
     std::int64_t id;
     std::string error;
@@ -691,52 +714,33 @@ FireReport Engine::fire_due_timers(std::string_view owner_name, std::size_t batc
     bool give_up;
   };
   std::vector<Failure> failures;
-  // Fires the batch in one transaction. Without `isolate`, together
-  // (Impl::fire_together), and the first failure rolls the whole batch
-  // back; with it, each timer in its own savepoint (releasing one and
-  // starting the next share a round trip), so that a failure is recorded
-  // and the others commit.
-  const auto fire_batch = [&](bool isolate) {
-    report.fired = report.skipped = 0;
-    failures.clear();
-    db.transact([&](Database::Connection& connection) {
-      CaseStore store(connection);
-      if (!isolate) {
-        impl_->fire_together(store, claimed, owner, now, *cal, report);
-        return;
-      }
-      connection.exec_script("SAVEPOINT fire_timer");
-      for (const ClaimedTimer& timer : claimed) {
-        try {
-          if (!store.mark_timer_fired(timer.id, owner, now)) {
-            ++report.skipped;  // cancelled, or taken over after our lease ran out
-          } else {
-            impl_->fire(store, timer, *cal);
-            ++report.fired;
-          }
-        } catch (const std::exception& e) {
-          connection.exec_script("ROLLBACK TO SAVEPOINT fire_timer");
-          failures.push_back({timer.id, e.what(), timer.attempts, timer.attempts >= impl_->options.max_timer_attempts});
+  // Fires the batch in one transaction, each timer in its own savepoint
+  // (releasing one and starting the next share a round trip), so that a
+  // failure is recorded and the others commit.
+  db.transact([&](Database::Connection& connection) {
+    CaseStore store(connection);
+    connection.exec_script("SAVEPOINT fire_timer");
+    for (const ClaimedTimer& timer : claimed) {
+      try {
+        if (!store.mark_timer_fired(timer.id, owner, now)) {
+          ++report.skipped;  // cancelled, or taken over after our lease ran out
+        } else {
+          impl_->fire(store, timer, *cal);
+          ++report.fired;
         }
-        connection.exec_script("RELEASE SAVEPOINT fire_timer; SAVEPOINT fire_timer");
+      } catch (const std::exception& e) {
+        connection.exec_script("ROLLBACK TO SAVEPOINT fire_timer");
+        failures.push_back({timer.id, e.what(), timer.attempts, timer.attempts >= impl_->options.max_timer_attempts});
       }
-      connection.exec_script("RELEASE SAVEPOINT fire_timer");
-      for (const Failure& f : failures) {
-        // Back off a minute per attempt so a failing timer does not spin.
-        const auto retry_at = format_timestamp(now_time + std::chrono::minutes(1) * std::max(1, f.attempts));
-        store.release_timer(f.id, owner, f.error, f.give_up, retry_at);
-      }
-    });
-  };
-  // Failures are rare: try the batch without savepoints, and only when some
-  // timer fails run it again isolating each one. Our leases still hold.
-  try {
-    fire_batch(false);
-  } catch (const DatabaseUnavailable&) {
-    throw;
-  } catch (const std::exception&) {
-    fire_batch(true);
-  }
+      connection.exec_script("RELEASE SAVEPOINT fire_timer; SAVEPOINT fire_timer");
+    }
+    connection.exec_script("RELEASE SAVEPOINT fire_timer");
+    for (const Failure& f : failures) {
+      // Back off a minute per attempt so a failing timer does not spin.
+      const auto retry_at = format_timestamp(now_time + std::chrono::minutes(1) * std::max(1, f.attempts));
+      store.release_timer(f.id, owner, f.error, f.give_up, retry_at);
+    }
+  });
   for (const Failure& f : failures) {
     spdlog::warn("timer {} failed{}: {}", f.id, f.give_up ? " for good" : ", will retry", f.error);
   }

@@ -307,6 +307,43 @@ TEST(PostgresOnlyDatabaseTest, ADeferredBeginGoesWithTheFirstStatementAndQueuedW
   EXPECT_EQ(read_counter(*db), 6);
 }
 
+// Whatever text an element holds comes out of unnest() as it went in.
+TEST(PostgresOnlyDatabaseTest, AnArrayLiteralCarriesEveryElementAsItWasWithNullsAndNumbers) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 1});
+  const std::vector<std::string> texts = {"plain",
+                                          "",
+                                          "with \"quotes\"",
+                                          "back\\slash\\",
+                                          "{braces}, commas",
+                                          "NULL",
+                                          " spaced ",
+                                          "Ysgol Gymraeg \u2019",
+                                          R"({"json": "a \"quoted\" value", "path": "C:\\x"})"};
+  PgArray text;
+  for (const auto& t : texts) text.text(t);
+  text.null();
+  const PgStatement unnest_text{
+      "s2s_test_unnest_text",
+      "SELECT v, v IS NULL FROM unnest(CAST($1 AS text[])) WITH ORDINALITY AS u(v, n) ORDER BY n"};
+  const PgStatement unnest_numbers{"s2s_test_unnest_numbers",
+                                   "SELECT sum(v), count(v), count(*) FROM unnest(CAST($1 AS bigint[])) AS u(v)"};
+  db->transact([&](Database::Connection& connection) {
+    const PgRows rows = connection.run(unnest_text, {text.str()});
+    ASSERT_EQ(rows.size(), static_cast<int>(texts.size()) + 1);
+    for (int i = 0; i < static_cast<int>(texts.size()); ++i) {
+      EXPECT_EQ(rows.text(i, 0), texts[static_cast<std::size_t>(i)]) << "element " << i;
+      EXPECT_EQ(rows.text(i, 1), "f") << "element " << i;
+    }
+    EXPECT_TRUE(rows.is_null(static_cast<int>(texts.size()), 0));
+    const PgRows numbers = connection.run(unnest_numbers, {PgArray().number(-3).number(9'000'000'000).null().str()});
+    EXPECT_EQ(numbers.integer(0, 0), 8'999'999'997);
+    EXPECT_EQ(numbers.integer(0, 1), 2);
+    EXPECT_EQ(numbers.integer(0, 2), 3);
+  });
+  EXPECT_EQ(PgArray().str(), "{}");
+}
+
 TEST(PostgresOnlyDatabaseTest, AQueuedWriteThatFailsAtTheCommitUndoesTheWholeTransaction) {
   TestDatabase test_db;
   auto db = test_db.open({.pool_size = 1});
