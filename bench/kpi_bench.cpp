@@ -119,7 +119,11 @@ void seed(soci::session& sql, long cases, long days) {
              "'"
              " FROM generate_series(0, " +
              std::to_string(days - 1) + ") AS i";
-  // What the log_day effect keeps as days are logged (the same as migration 0010's backfill).
+  // What the log_day effect keeps as days are logged (as migrations 0010 and 0023 fill them in; no day here is
+  // corrected).
+  sql << "UPDATE deployments SET last_day = (SELECT MAX(d.day) FROM deployment_days d"
+         " WHERE d.case_id = deployments.case_id AND d.system_leader_id = deployments.system_leader_id"
+         " AND d.half_days > 0)";
   sql << "INSERT INTO deployment_day_totals (case_id, system_leader_id, academic_year, funding_source, half_days)"
          " SELECT case_id, system_leader_id, CASE WHEN EXTRACT(MONTH FROM day) >= 9"
          " THEN to_char(day, 'YYYY') || '/' || to_char(day + INTERVAL '1 year', 'YY')"

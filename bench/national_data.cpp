@@ -580,7 +580,7 @@ class Generator {
                     {&deadlines});
     Inserter deployments(sql_, "deployments",
                          "id, case_id, system_leader_id, status, proposed_on, accepted_on, ended_on, academic_year,"
-                         " half_days_reserved, rating, designation_id",
+                         " half_days_reserved, rating, designation_id, last_day",
                          {&cases});
     Inserter days(sql_, "deployment_days",
                   "id, case_id, entry, system_leader_id, day, half_days, activity, funding_source, corrects_entry,"
@@ -662,12 +662,13 @@ class Generator {
         const std::int64_t leader = leader_id(copy, d.leader, school);
         const auto academic_year =
             d.academic_year ? std::optional(academic_year_shifted(*d.academic_year, copy.year_shift)) : std::nullopt;
-        deployments.row(fmt::format(
-            "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}", ++deployment_ids, copy.id, leader, quote(d.status),
-            quote(shifted(d.proposed_on, copy.shift)),
-            d.accepted_on ? quote(shifted(*d.accepted_on, copy.shift)) : "NULL",
-            d.ended_on ? quote(shifted(*d.ended_on, copy.shift)) : "NULL", quote_or_null(academic_year), d.half_days_reserved,
-            number_or_null(d.rating), leaders_[static_cast<std::size_t>(leader - 1)].designation));
+        const auto last = last_day_in_force(entries, leader);
+        deployments.row(fmt::format("{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}", ++deployment_ids, copy.id, leader,
+                                    quote(d.status), quote(shifted(d.proposed_on, copy.shift)),
+                                    d.accepted_on ? quote(shifted(*d.accepted_on, copy.shift)) : "NULL",
+                                    d.ended_on ? quote(shifted(*d.ended_on, copy.shift)) : "NULL",
+                                    quote_or_null(academic_year), d.half_days_reserved, number_or_null(d.rating),
+                                    leaders_[static_cast<std::size_t>(leader - 1)].designation, quote_or_null(last)));
         if (academic_year) {
           totals_.reserved[{leader, *academic_year}] += d.half_days_reserved;
           // Days count against the capacity of the deployment's year.
@@ -702,6 +703,22 @@ class Generator {
   }
 
   static bool extra_days_allowed(const Prototype& p) { return p.kind == "support_request" && !p.days.empty(); }
+
+  // The last day of support `leader` gave in the entries in force, as the
+  // log_day effect keeps it on the deployment.
+  static std::optional<std::string> last_day_in_force(const std::vector<DayRow>& entries, std::int64_t leader) {
+    std::set<int> corrected;
+    for (const auto& e : entries) {
+      if (e.corrects_entry) corrected.insert(*e.corrects_entry);
+    }
+    std::optional<std::string> last;
+    for (const auto& e : entries) {
+      if (e.leader == leader && e.half_days > 0 && corrected.count(e.entry) == 0 && (!last || e.day > *last)) {
+        last = e.day;
+      }
+    }
+    return last;
+  }
 
   static int in_force(const std::vector<DayRow>& entries) {
     std::set<int> corrected;

@@ -151,6 +151,20 @@ void log_day(Database::Connection& connection, const CaseSnapshot& c, const boos
         soci::use(case_id), soci::use(who), soci::use(academic_year), soci::use(source), soci::use(amount);
   };
   add_total(leader, day, funding, half_days);
+  // The deployment's last day of support (docs/performance.md): a later day
+  // moves it on; a correction works it out again from the entries in force.
+  if (corrects_value == nullptr && half_days > 0) {
+    connection.session() << "UPDATE deployments SET last_day = :d WHERE case_id = :c AND system_leader_id = :l"
+                            " AND (last_day IS NULL OR last_day < :d2)",
+        soci::use(day), soci::use(case_id), soci::use(leader), soci::use(day);
+  }
+  const auto work_out_last_day = [&](long long who) {
+    connection.session() << "UPDATE deployments SET last_day = (SELECT MAX(d.day) FROM deployment_days d"
+                            " WHERE d.case_id = :c AND d.system_leader_id = :l AND d.half_days > 0"
+                            " AND NOT EXISTS (SELECT 1 FROM deployment_days x WHERE x.case_id = d.case_id"
+                            " AND x.corrects_entry = d.entry)) WHERE case_id = :c2 AND system_leader_id = :l2",
+        soci::use(case_id), soci::use(who), soci::use(case_id), soci::use(who);
+  };
   if (corrects_value != nullptr) {
     long long old_leader = 0;
     std::string old_day;
@@ -163,7 +177,9 @@ void log_day(Database::Connection& connection, const CaseSnapshot& c, const boos
         soci::into(old_funding, old_funding_ind);
     if (connection.session().got_data()) {
       add_total(old_leader, old_day, old_funding_ind == soci::i_null ? std::string() : old_funding, -old_half_days);
+      if (old_leader != leader) work_out_last_day(old_leader);
     }
+    work_out_last_day(leader);
   }
   const double change = number_arg(args, "change");
   const std::string year = text_arg(args, "academic_year");
@@ -481,20 +497,19 @@ void add_scope_condition(workflow::SqlQuery& sql, const workflow::Actor& actor) 
 
 std::vector<QuietDeployment> quiet_deployments(Database& db, const workflow::Actor& actor,
                                                std::chrono::year_month_day since, int limit) {
-  // The last day with days logged (a day struck out by a correction to 0 is no day of support).
+  // Each deployment's last day of support in force, kept as days are logged
+  // (log_day), read in the order of the index deployments_quiet: the longest
+  // quiet first, stopping at the limit.
   workflow::SqlQuery sql(
-      "SELECT c.id, c.reference, s.name, l.name, CAST(p.accepted_on AS TEXT), CAST(MAX(d.day) AS TEXT)"
+      "SELECT c.id, c.reference, s.name, l.name, CAST(p.accepted_on AS TEXT), CAST(p.last_day AS TEXT)"
       " FROM deployments p JOIN cases c ON c.id = p.case_id LEFT JOIN schools s ON s.urn = c.school_urn"
       " JOIN system_leaders l ON l.id = p.system_leader_id"
-      " LEFT JOIN deployment_days d ON d.case_id = p.case_id AND d.system_leader_id = p.system_leader_id"
-      " AND d.half_days > 0"
-      " WHERE p.status = 'active' AND p.accepted_on IS NOT NULL AND ");
+      " WHERE p.status = 'active' AND p.accepted_on IS NOT NULL AND");
+  sql.add(" COALESCE(p.last_day, p.accepted_on) < ? AND ", workflow::format_date(since));
   add_scope_condition(sql, actor);
-  sql.add(" GROUP BY c.id, c.reference, s.name, l.name, p.accepted_on"
-          " HAVING COALESCE(MAX(d.day), p.accepted_on) < ?",
-          workflow::format_date(since));
   // The limit is ours, an integer.
-  sql.add(" ORDER BY COALESCE(MAX(d.day), p.accepted_on), c.id LIMIT " + std::to_string(limit));
+  sql.add(" ORDER BY COALESCE(p.last_day, p.accepted_on), p.case_id, p.system_leader_id LIMIT " +
+          std::to_string(limit));
   return db.read([&](soci::session& session) {
     std::vector<QuietDeployment> out;
     sql.each(session, [&](const soci::row& row) {

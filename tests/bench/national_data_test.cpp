@@ -56,6 +56,13 @@ TEST_F(NationalDataTest, ASmallEnglandAddsUpAsTheEngineWouldHaveWrittenItAndIsWr
                   " WHERE d.case_id = t.case_id AND d.system_leader_id = t.system_leader_id AND NOT EXISTS"
                   " (SELECT 1 FROM deployment_days x WHERE x.case_id = d.case_id AND x.corrects_entry = d.entry))"),
             0);
+  // Each deployment's last day is its leader's last day of support in force, as log_day keeps it.
+  EXPECT_EQ(count("SELECT count(*) FROM deployments p WHERE p.last_day IS DISTINCT FROM (SELECT MAX(d.day)"
+                  " FROM deployment_days d WHERE d.case_id = p.case_id AND d.system_leader_id = p.system_leader_id"
+                  " AND d.half_days > 0 AND NOT EXISTS (SELECT 1 FROM deployment_days x WHERE x.case_id = d.case_id"
+                  " AND x.corrects_entry = d.entry))"),
+            0);
+  EXPECT_GT(count("SELECT count(*) FROM deployments WHERE last_day IS NOT NULL"), 0);
   // Capacity holds what the deployments of its year reserved, and offers no less.
   EXPECT_EQ(count("SELECT count(*) FROM capacity y WHERE y.half_days_reserved > y.half_days_offered"
                   " OR y.half_days_reserved <> (SELECT COALESCE(sum(p.half_days_reserved), 0) FROM deployments p"

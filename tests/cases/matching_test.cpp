@@ -339,6 +339,44 @@ TEST_F(DeploymentsTest, ACorrectionIsANewEntryAndCapacityFollowsTheDaysInForce) 
   EXPECT_DOUBLE_EQ(held.reserved, 6);
 }
 
+// Quiet means no day of support in force since the day given: a day a
+// correction strikes out or moves is no longer one. The longest quiet first.
+TEST_F(DeploymentsTest, AQuietDeploymentGoesByItsLastDayInForceTheLongestQuietFirst) {
+  clock_.set(sys_days(d("2026-11-10")) + hours(9));
+  const Case c = deployed();
+  const workflow::Actor admin("Ann", "admin", "");
+  const auto last_day_of = [&](const Case& which, const char* since) -> std::optional<std::string> {
+    for (const auto& q : quiet_deployments(*db_, admin, d(since), 50)) {
+      if (q.case_id == which.id) return q.last_day;
+    }
+    return std::nullopt;  // not quiet
+  };
+  EXPECT_EQ(last_day_of(c, "2026-11-11"), "") << "no day yet: quiet since it began";
+  EXPECT_EQ(last_day_of(c, "2026-11-10"), std::nullopt) << "it began on the 10th";
+  log(c, "2026-11-03", 1);
+  log(c, "2026-11-05", 1);
+  EXPECT_EQ(last_day_of(c, "2026-11-11"), "2026-11-05");
+  log(c, "2026-11-04", 1);
+  EXPECT_EQ(last_day_of(c, "2026-11-11"), "2026-11-05") << "an earlier day logged late keeps the last";
+  log(c, "2026-11-05", 0, {{"corrects", 2}});  // the 5th was logged in error
+  EXPECT_EQ(last_day_of(c, "2026-11-11"), "2026-11-04");
+  log(c, "2026-11-02", 0.5, {{"corrects", 3}});  // the 4th was really half a day on the 2nd
+  EXPECT_EQ(last_day_of(c, "2026-11-11"), "2026-11-03");
+  EXPECT_EQ(last_day_of(c, "2026-11-03"), std::nullopt) << "a day on the 3rd";
+
+  // A second deployment with no day: quiet since it began, after the first.
+  clock_.set(sys_days(d("2026-11-12")) + hours(9));
+  const Case later = deployed();
+  const auto quiet = quiet_deployments(*db_, admin, d("2026-11-13"), 50);
+  ASSERT_EQ(quiet.size(), 2u);
+  EXPECT_EQ(quiet[0].case_id, c.id);
+  EXPECT_EQ(quiet[1].case_id, later.id);
+  EXPECT_EQ(quiet[1].accepted_on, "2026-11-12");
+  ASSERT_EQ(quiet_deployments(*db_, admin, d("2026-11-13"), 1).size(), 1u);
+  EXPECT_TRUE(quiet_deployments(*db_, workflow::Actor("Sam", "school", "school:1"), d("2026-11-13"), 50).empty())
+      << "nobody sees outside their scope";
+}
+
 TEST_F(DeploymentsTest, DaysOutsideTheDeploymentOrAheadAreRefusedAndChangeNothing) {
   clock_.set(sys_days(d("2026-11-10")) + hours(9));
   const Case c = deployed();
