@@ -184,9 +184,11 @@ class Engine {
   // The events a case's state takes now.
   [[nodiscard]] std::vector<std::string_view> allowed_events(const Case& c) const;
 
-  // Claims up to `batch` due timers (lease `lease` for `owner`), fires them as
-  // events on their cases and commits. Due: fire_on is today or earlier, and
-  // no live lease. A timer whose lease expired (its process died) is taken over.
+  // Takes up to `batch` due timers, fires them as events on their cases and
+  // commits, in one transaction; when one fails, claims a batch again (lease
+  // `lease` for `owner`) and fires each timer alone (docs/timers.md). Due:
+  // fire_on is today or earlier, and no live lease. A timer whose lease
+  // expired (its process died) is taken over.
   FireReport fire_due_timers(std::string_view owner, std::size_t batch, std::chrono::seconds lease);
 
   // Adds an admin closure day and recomputes every open deadline (and its
