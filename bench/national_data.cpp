@@ -676,10 +676,7 @@ class Generator {
         }
       }
       std::map<std::tuple<std::int64_t, std::string, std::string>, int> case_totals;
-      std::set<int> corrected;
-      for (const auto& e : entries) {
-        if (e.corrects_entry) corrected.insert(*e.corrects_entry);
-      }
+      const std::set<int> corrected = corrected_entries(entries);
       for (const auto& e : entries) {
         days.row(fmt::format("{}, {}, {}, {}, {}, {}, {}, {}, {}, {}", ++day_ids, copy.id, e.entry, e.leader,
                              quote(e.day), e.half_days, quote(e.activity), quote_or_null(e.funding_source),
@@ -704,13 +701,19 @@ class Generator {
 
   static bool extra_days_allowed(const Prototype& p) { return p.kind == "support_request" && !p.days.empty(); }
 
-  // The last day of support `leader` gave in the entries in force, as the
-  // log_day effect keeps it on the deployment.
-  static std::optional<std::string> last_day_in_force(const std::vector<DayRow>& entries, std::int64_t leader) {
+  // The entries a later entry corrects: those no longer in force.
+  static std::set<int> corrected_entries(const std::vector<DayRow>& entries) {
     std::set<int> corrected;
     for (const auto& e : entries) {
       if (e.corrects_entry) corrected.insert(*e.corrects_entry);
     }
+    return corrected;
+  }
+
+  // The last day of support `leader` gave in the entries in force, as the
+  // log_day effect keeps it on the deployment.
+  static std::optional<std::string> last_day_in_force(const std::vector<DayRow>& entries, std::int64_t leader) {
+    const std::set<int> corrected = corrected_entries(entries);
     std::optional<std::string> last;
     for (const auto& e : entries) {
       if (e.leader == leader && e.half_days > 0 && corrected.count(e.entry) == 0 && (!last || e.day > *last)) {
@@ -721,10 +724,7 @@ class Generator {
   }
 
   static int in_force(const std::vector<DayRow>& entries) {
-    std::set<int> corrected;
-    for (const auto& e : entries) {
-      if (e.corrects_entry) corrected.insert(*e.corrects_entry);
-    }
+    const std::set<int> corrected = corrected_entries(entries);
     int sum = 0;
     for (const auto& e : entries) {
       if (corrected.count(e.entry) == 0) sum += e.half_days;

@@ -158,14 +158,14 @@ void log_day(Database::Connection& connection, const CaseSnapshot& c, const boos
                             " AND (last_day IS NULL OR last_day < :d2)",
         soci::use(day), soci::use(case_id), soci::use(leader), soci::use(day);
   }
-  const auto work_out_last_day = [&](long long who) {
-    connection.session() << "UPDATE deployments SET last_day = (SELECT MAX(d.day) FROM deployment_days d"
-                            " WHERE d.case_id = :c AND d.system_leader_id = :l AND d.half_days > 0"
-                            " AND NOT EXISTS (SELECT 1 FROM deployment_days x WHERE x.case_id = d.case_id"
-                            " AND x.corrects_entry = d.entry)) WHERE case_id = :c2 AND system_leader_id = :l2",
-        soci::use(case_id), soci::use(who), soci::use(case_id), soci::use(who);
-  };
   if (corrects_value != nullptr) {
+    const auto work_out_last_day = [&](long long who) {
+      connection.session() << "UPDATE deployments SET last_day = (SELECT MAX(d.day) FROM deployment_days d"
+                              " WHERE d.case_id = :c AND d.system_leader_id = :l AND d.half_days > 0"
+                              " AND NOT EXISTS (SELECT 1 FROM deployment_days x WHERE x.case_id = d.case_id"
+                              " AND x.corrects_entry = d.entry)) WHERE case_id = :c2 AND system_leader_id = :l2",
+          soci::use(case_id), soci::use(who), soci::use(case_id), soci::use(who);
+    };
     long long old_leader = 0;
     std::string old_day;
     int old_half_days = 0;

@@ -759,21 +759,13 @@ void CaseStore::insert_history_rows(const std::vector<std::pair<std::int64_t, Hi
       columns[0].number(case_id);
       columns[1].number(h.sequence);
       columns[2].text(h.event);
-      if (h.from_state) {
-        columns[3].text(*h.from_state);
-      } else {
-        columns[3].null();
-      }
+      columns[3].text_or_null(h.from_state);
       columns[4].text(h.to_state);
       columns[5].text(h.actor);
       columns[6].text(h.occurred_on);
       columns[7].text(h.recorded_at);
       columns[8].text(h.payload);
-      if (h.timer_id) {
-        columns[9].number(*h.timer_id);
-      } else {
-        columns[9].null();
-      }
+      columns[9].number_or_null(h.timer_id);
     }
     std::array<std::string, 10> text;
     for (std::size_t i = 0; i < columns.size(); ++i) text[i] = columns[i].str();

@@ -63,6 +63,12 @@ class PgArray {
   PgArray& text(std::string_view value);  // quoted, its quotes and backslashes escaped
   PgArray& number(long long value);
   PgArray& null();
+  // The value, or NULL when there is none.
+  PgArray& text_or_null(const std::optional<std::string>& value) { return value ? text(*value) : null(); }
+  template <class Integer>
+  PgArray& number_or_null(const std::optional<Integer>& value) {
+    return value ? number(*value) : null();
+  }
   [[nodiscard]] std::string str() const { return text_ + "}"; }
 
  private:
