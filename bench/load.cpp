@@ -13,7 +13,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -71,6 +73,22 @@ double Server::resident_mib() const {
   return 0;
 }
 
+double Server::cpu_seconds() const {
+  // /proc/PID/stat: the command (in parentheses, which may hold spaces) is
+  // the second field; utime and stime, in clock ticks, the 14th and 15th.
+  std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto after_command = text.rfind(')');
+  if (after_command == std::string::npos) throw std::runtime_error("cannot read /proc/PID/stat of s2sd");
+  std::istringstream fields(text.substr(after_command + 2));
+  std::string field;
+  for (int i = 3; i < 14; ++i) fields >> field;  // state .. cmajflt
+  long long user = 0;
+  long long system = 0;
+  fields >> user >> system;
+  return static_cast<double>(user + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 int http_status(int port, const std::string& path, const std::pair<std::string, std::string>& credential) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return 0;
@@ -121,6 +139,7 @@ Figures wrk(const std::string& wrk, const std::string& url, const std::string& s
   if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) f.rps = std::stod(m[1]);
   if (std::regex_search(out, m, std::regex(R"(\n\s+50%\s+([0-9.]+)(us|ms|s))"))) f.p50 = to_ms(m[1], m[2]);
   if (std::regex_search(out, m, std::regex(R"(\n\s+99%\s+([0-9.]+)(us|ms|s))"))) f.p99 = to_ms(m[1], m[2]);
+  if (std::regex_search(out, m, std::regex(R"(([0-9]+) requests in)"))) f.requests = std::stol(m[1]);
   if (std::regex_search(out, m, std::regex(R"(Non-2xx or 3xx responses:\s+([0-9]+))"))) f.errors = std::stol(m[1]);
   if (f.rps == 0) throw std::runtime_error("cannot read wrk's output:\n" + out);
   if (f.errors > 0) throw std::runtime_error(std::to_string(f.errors) + " answers were not 2xx or 3xx:\n" + out);

@@ -33,6 +33,8 @@ class Server {
   [[nodiscard]] std::chrono::duration<double> wait_ready(int port, std::chrono::seconds limit) const;
   // Resident memory now (VmRSS), in MiB.
   [[nodiscard]] double resident_mib() const;
+  // The CPU time the process has used so far, user and system, in seconds.
+  [[nodiscard]] double cpu_seconds() const;
 
  private:
   pid_t pid_ = 0;
@@ -59,6 +61,8 @@ struct Figures {
   double p50 = 0;  // milliseconds
   double p99 = 0;
   long errors = 0;  // answers that were not 2xx or 3xx
+  long requests = 0;  // answered in all
+  double cpu_us = 0;  // the server's CPU time a request (user and system), in microseconds, when measured
 };
 
 // wrk with `threads` and `connections` for `seconds` against `url` with

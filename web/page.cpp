@@ -14,6 +14,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string_view>
+#include <vector>
 
 #include "web/template_data.h"
 #include "workflow/audit.h"
@@ -218,20 +220,74 @@ LayoutParts& layout_parts() {
   return *parts;
 }
 
-// The layout's parts as rendered for one person's members (the layout's
-// model but its title), the last few kept by each thread: a person's pages
-// differ in their titles and contents, rarely in the rest.
+// One item of the layout's navigation.
+struct NavItem {
+  std::string_view href;
+  std::string_view text;
+  bool current = false;
+};
+
+// The layout's members but its title: who is signed in, and their
+// navigation on this page.
+struct LayoutMembers {
+  bool signed_in = false;
+  std::string_view user_name;
+  std::string_view role;
+  std::string_view csrf_token;
+  std::vector<NavItem> nav;
+
+  // Every member, each after its length: equal keys, equal layouts.
+  [[nodiscard]] std::string key() const {
+    std::string out;
+    out.reserve(128 + 24 * nav.size());
+    const auto put = [&out](std::string_view text) {
+      out += std::to_string(text.size());
+      out += ':';
+      out += text;
+    };
+    out += signed_in ? 'S' : 'A';
+    put(user_name);
+    put(role);
+    put(csrf_token);
+    for (const auto& item : nav) {
+      put(item.href);
+      put(item.text);
+      out += item.current ? '1' : '0';
+    }
+    return out;
+  }
+
+  // As the layout template reads them.
+  [[nodiscard]] json::object model() const {
+    json::object layout{{"assets", "/assets/" + assets_version()}, {"signed_in", signed_in}};
+    if (!signed_in) return layout;
+    layout["user_name"] = user_name;
+    layout["role_title"] = role_title(role);
+    layout["csrf_token"] = csrf_token;
+    json::array items;
+    for (const auto& item : nav) {
+      items.push_back(json::object{{"href", item.href}, {"text", item.text}, {"current", item.current}});
+    }
+    layout["nav"] = std::move(items);
+    return layout;
+  }
+};
+
+// The layout's parts as rendered for one person's members, the last few
+// kept by each thread: a person's pages differ in their titles and
+// contents, rarely in the rest. Looked up by the members' key, so that a
+// page opened again builds no model for its layout.
 struct RenderedLayout {
-  std::string members;  // the model, serialized
+  std::string members;  // LayoutMembers::key()
   std::string head;
   std::string between;
   std::string tail;
 };
 constexpr std::size_t kRenderedLayoutsKept = 16;
 
-const RenderedLayout& rendered_layout(const json::object& layout) {
+const RenderedLayout& rendered_layout(const LayoutMembers& layout) {
   thread_local std::deque<RenderedLayout> kept;  // the most recently used first
-  std::string members = json::serialize(layout);
+  std::string members = layout.key();
   for (auto it = kept.begin(); it != kept.end(); ++it) {
     if (it->members != members) continue;
     if (it != kept.begin()) {
@@ -242,7 +298,7 @@ const RenderedLayout& rendered_layout(const json::object& layout) {
     return kept.front();
   }
   auto& parts = layout_parts();
-  const kainjow::mustache::data data = to_data(layout);
+  const kainjow::mustache::data data = to_data(layout.model());
   RenderedLayout made{std::move(members), {}, {}, {}};
   render_into(parts.head, data, made.head);
   render_into(parts.between, data, made.between);
@@ -261,7 +317,7 @@ std::string title_text(const json::value& title) {
 }
 
 // The page: `layout` (the layout's members but its title) around `content`.
-std::string render_layout(const json::object& layout, const json::value& title, std::string_view content) {
+std::string render_layout(const LayoutMembers& layout, const json::value& title, std::string_view content) {
   const RenderedLayout& parts = rendered_layout(layout);
   const std::string shown_title = title_text(title);
   std::string out;
@@ -283,11 +339,12 @@ const std::map<std::string_view, std::string_view>& role_titles() {
 }
 
 // The layout's navigation for the person.
-json::array navigation(const PageContext& ctx) {
-  json::array nav;
+std::vector<NavItem> navigation(const PageContext& ctx) {
+  std::vector<NavItem> nav;
+  nav.reserve(8);
   const std::string& path = ctx.request.path;
   const auto item = [&](std::string_view href, std::string_view text, bool current) {
-    nav.push_back(json::object{{"href", href}, {"text", text}, {"current", current}});
+    nav.push_back(NavItem{href, text, current});
   };
   item("/", "Home", path == "/");
   if (ctx.is("lead") || ctx.is("admin") || ctx.is("strategic")) item("/dashboard", "Dashboard", path == "/dashboard");
@@ -580,13 +637,10 @@ namespace {
 
 // The page: its content inside the layout, with the layout's own members.
 api::HttpResponse layout_page(PageContext& ctx, const json::value& title, std::string content, int status) {
-  json::object layout{{"assets", "/assets/" + assets_version()}, {"signed_in", ctx.session.has_value()}};
+  LayoutMembers layout;
   if (ctx.session) {
     const auto& user = ctx.session->user;
-    layout["user_name"] = user.name;
-    layout["role_title"] = role_title(user.role);
-    layout["csrf_token"] = ctx.session->csrf_token;
-    layout["nav"] = navigation(ctx);
+    layout = {true, user.name, user.role, ctx.session->csrf_token, navigation(ctx)};
   }
   api::HttpResponse response;
   response.status = status;

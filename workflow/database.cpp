@@ -149,6 +149,25 @@ DatabaseUrl DatabaseUrl::parse(std::string_view url) {
                     "' (use sqlite:PATH or postgresql://user@host:port/dbname)");
 }
 
+// SQLite's process-wide settings, made once before its first connection
+// (docs/performance.md, "SQLite"). Debian's library is built without the
+// per-connection lookaside allocator, so every value a statement reads is a
+// malloc: with memory statistics on (the default) each one takes a mutex
+// shared by the whole process, and the workers queue on it. s2s never reads
+// those statistics. Each connection is used by one thread at a time (the
+// pool leases it whole), so the connections need no mutex of their own
+// either: multi-thread mode. When something opened SQLite before us the
+// settings are refused (SQLITE_MISUSE) and it runs as it was: slower, not wrong.
+void configure_sqlite() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK ||
+        sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD) != SQLITE_OK) {
+      spdlog::debug("SQLite was initialised before s2s configured it: its defaults stand");
+    }
+  });
+}
+
 struct Database::Impl {
   DatabaseUrl url;
   DatabaseOptions options;
@@ -164,6 +183,7 @@ struct Database::Impl {
   std::unique_ptr<soci::session> connect() const {
     try {
       if (url.backend == Backend::sqlite) {
+        configure_sqlite();
         auto session = std::make_unique<soci::session>(soci::sqlite3, url.connect_string);
         const auto busy = static_cast<long long>(options.busy_timeout.count());
         // busy_timeout first: enabling WAL itself needs the lock when another process holds it.

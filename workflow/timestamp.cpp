@@ -1,21 +1,38 @@
 #include "workflow/timestamp.h"
 
-#include <cstdio>
-
 namespace s2s::workflow {
+
+namespace {
+
+// `value`'s last `width` decimal digits into `at`, zero-padded.
+void put_digits(char* at, long long value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    at[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+}  // namespace
 
 std::string format_timestamp(std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
+  // Written digit by digit, not through snprintf: each signed-in request
+  // formats a few (its session's limits), each event several.
   const auto us = time_point_cast<microseconds>(t);
   const auto day = floor<days>(us);
   const year_month_day ymd{day};
   const hh_mm_ss time{us - day};
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%06ldZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),
-                static_cast<long>(time.seconds().count()), static_cast<long>(time.subseconds().count()));
-  return buffer;
+  // system_clock counts nanoseconds in 64 bits: its years are 1677 to 2262.
+  const int year_number = static_cast<int>(ymd.year());
+  std::string out = "0000-00-00T00:00:00.000000Z";
+  put_digits(&out[0], year_number, 4);
+  put_digits(&out[5], static_cast<unsigned>(ymd.month()), 2);
+  put_digits(&out[8], static_cast<unsigned>(ymd.day()), 2);
+  put_digits(&out[11], time.hours().count(), 2);
+  put_digits(&out[14], time.minutes().count(), 2);
+  put_digits(&out[17], time.seconds().count(), 2);
+  put_digits(&out[20], time.subseconds().count(), 6);
+  return out;
 }
 
 std::string normalize_timestamp(std::string_view text) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 
 #include <atomic>
 #include <functional>
@@ -132,6 +133,25 @@ TEST(SqliteOnlyDatabaseTest, ConnectionsUseWalForeignKeysAndBusyTimeout) {
   EXPECT_EQ(mode, "wal");
   EXPECT_EQ(foreign_keys, 1);
   EXPECT_EQ(busy, 1234);
+}
+
+// Each connection is leased to one thread at a time, so SQLite runs in
+// multi-thread mode (no lock of each connection's own) and keeps no memory
+// statistics (whose lock every allocation of every connection would take).
+TEST(SqliteOnlyDatabaseTest, ConnectionsTakeNoLockOfTheirOwnAndSqliteCountsNoMemory) {
+  TestDatabase test_db;
+  auto db = test_db.open({.pool_size = 2});
+  create_counter(*db);
+  auto connection = db->acquire();
+  auto* backend = static_cast<soci::sqlite3_session_backend*>(connection.session().get_backend());
+  EXPECT_EQ(sqlite_api::sqlite3_db_mutex(backend->conn_), nullptr);
+  int n = -1;
+  connection.session() << "SELECT n FROM counter WHERE id = 1", soci::into(n);
+  EXPECT_EQ(n, 0);
+  sqlite_api::sqlite3_int64 used = -1;
+  sqlite_api::sqlite3_int64 highest = -1;
+  ASSERT_EQ(sqlite_api::sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &used, &highest, 0), SQLITE_OK);
+  EXPECT_EQ(used, 0) << "memory statistics are kept";
 }
 
 TEST(SqliteOnlyDatabaseTest, WritersTakeTheLockUpFrontSoReadModifyWriteLosesNothing) {
