@@ -327,6 +327,7 @@ api::HttpResponse case_list_csv(PageContext& ctx) {
 using Data = kainjow::mustache::data;
 
 Data text(const std::string& value) { return template_text(value); }
+Data text(std::string&& value) { return template_text(std::move(value)); }
 
 // A list item made in place and moved in.
 void push(Data& list, Data item) { items_of(list).push_back(std::move(item)); }
@@ -511,7 +512,7 @@ Data case_data(PageContext& ctx, cases::CaseView& view, std::string& title) {
   // The timeline, newest first.
   auto& history = view.history.value();  // read with it, and its users' names
   const Names names(std::move(view.user_names));
-  model["timeline"] = Data(timeline_html(ctx, c, history, names));
+  model["timeline"] = text(timeline_html(ctx, c, history, names));
 
   Data actions{Data::type::list};
   bool any_actions = false;

@@ -28,6 +28,50 @@
 
 namespace s2s::web {
 
+std::string compact_template(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_tag = false;  // within an HTML tag's < and >
+  char quote = 0;       // within an attribute's quotes: this one
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const std::string_view rest = text.substr(i);
+    if (rest.starts_with("{{")) {  // a Mustache tag, as written
+      const auto end = text.find("}}", i + 2);
+      const auto stop = end == std::string_view::npos ? text.size() : end + 2;
+      out += text.substr(i, stop - i);
+      i = stop - 1;
+      continue;
+    }
+    if (c == '\n' && quote == 0) {
+      out += ' ';
+      while (i + 1 < text.size() && (text[i + 1] == ' ' || text[i + 1] == '\t' || text[i + 1] == '\n')) ++i;
+      continue;
+    }
+    if (!in_tag && c == '<') {
+      const auto kept_to = [&](std::string_view open, std::string_view close) -> std::size_t {
+        if (!rest.starts_with(open)) return 0;
+        const auto closed = text.find(close, i);
+        return closed == std::string_view::npos ? text.size() : closed + close.size();
+      };
+      if (const auto end = std::max(kept_to("<pre", "</pre>"), kept_to("<textarea", "</textarea>")); end > 0) {
+        out += text.substr(i, end - i);  // shown as written
+        i = end - 1;
+        continue;
+      }
+      in_tag = true;
+    } else if (in_tag && quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (in_tag && (c == '"' || c == '\'')) {
+      quote = c;
+    } else if (in_tag && c == '>') {
+      in_tag = false;
+    }
+    out += c;
+  }
+  return out;
+}
+
 namespace embedded {
 // Generated from web/CMakeLists.txt's list: the templates and assets.
 std::span<const workflow::embedded::File> all_files() noexcept;
@@ -112,12 +156,29 @@ kainjow::mustache::data to_data(const json::value& value) {
   return data{data::type::bool_false};
 }
 
+// Every page template (web/templates/NAME.mustache) by NAME, compacted.
+const std::map<std::string, std::string, std::less<>>& page_templates() {
+  static const auto templates = [] {
+    constexpr std::string_view folder = "web/templates/";
+    constexpr std::string_view suffix = ".mustache";
+    std::map<std::string, std::string, std::less<>> out;
+    for (const auto& file : embedded::all_files()) {
+      if (!file.path.starts_with(folder) || !file.path.ends_with(suffix)) continue;
+      out.emplace(std::string(file.path.substr(folder.size(), file.path.size() - folder.size() - suffix.size())),
+                  compact_template(file.content));
+    }
+    return out;
+  }();
+  return templates;
+}
+
 std::string_view template_text(std::string_view name) {
-  const std::string path = "web/templates/" + std::string(name) + ".mustache";
-  for (const auto& file : embedded::all_files()) {
-    if (file.path == path) return file.content;
+  const auto found = page_templates().find(name);
+  if (found == page_templates().end()) {
+    throw workflow::Error(workflow::ErrorCategory::internal,
+                          "no page template web/templates/" + std::string(name) + ".mustache");
   }
-  throw workflow::Error(workflow::ErrorCategory::internal, "no page template " + path);
+  return found->second;
 }
 
 // A template parsed once per worker thread (rendering is not const in the
@@ -166,11 +227,9 @@ std::string render_data(std::string_view name, kainjow::mustache::data& data) {
   // A partial's own partials are its includer's, so a template that names
   // none is rendered without them.
   if (parsed.includes_partials) {
-    for (const auto& file : embedded::all_files()) {
-      if (!file.path.starts_with("web/templates/_")) continue;
-      const auto partial = file.path.substr(14, file.path.size() - 14 - 9);
-      data.set(std::string(partial),
-               kainjow::mustache::partial{[content = file.content] { return std::string(content); }});
+    for (const auto& [partial, content] : page_templates()) {
+      if (!partial.starts_with('_')) continue;
+      data.set(partial, kainjow::mustache::partial{[&content = content] { return content; }});
     }
   }
   std::string out;
@@ -622,12 +681,11 @@ const std::string& assets_version() {
 }
 
 void check_page_templates() {
-  for (const auto& file : embedded::all_files()) {
-    if (!file.path.starts_with("web/templates/")) continue;
-    const kainjow::mustache::mustache tmpl{std::string(file.content)};
+  for (const auto& [name, text] : page_templates()) {
+    const kainjow::mustache::mustache tmpl{text};
     if (!tmpl.is_valid()) {
       throw workflow::Error(workflow::ErrorCategory::internal,
-                            std::string(file.path) + " does not parse: " + tmpl.error_message());
+                            "web/templates/" + name + ".mustache does not parse: " + tmpl.error_message());
     }
   }
   (void)layout_parts();  // and the layout's parts around its title and content, each alone

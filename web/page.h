@@ -191,6 +191,14 @@ struct Asset {
 [[nodiscard]] std::optional<Asset> find_asset(std::string_view name);
 // A short hash of every asset: their URLs carry it, so they may be cached for a year.
 [[nodiscard]] const std::string& assets_version();
+// A page template as s2sd parses it: each line break, with the indentation
+// after it, becomes one space. A browser shows any run of spaces and line
+// breaks between words as one space, and nothing between blocks, so the page
+// looks and reads the same (docs/web.md, "Templates and assets"), with half
+// the pieces for the template library to walk and fewer bytes to send. What a
+// <pre> or a <textarea> holds is kept as written, as is a line break within
+// an attribute's quotes or a Mustache tag: there it shows, or means something.
+[[nodiscard]] std::string compact_template(std::string_view text);
 // Checks that every page template parses (at start-up, not when a page is
 // first opened). Throws workflow::Error (internal).
 void check_page_templates();

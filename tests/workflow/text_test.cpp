@@ -23,6 +23,13 @@ TEST(TextTest, ArticlesFollowTheSoundOfTheNoun) {
 
 TEST(TextTest, HtmlIsEscapedInContentAndAttributes) {
   EXPECT_EQ(html_escape("Oak & Ash <\"Alliance\"> 'x'"), "Oak &amp; Ash &lt;&quot;Alliance&quot;&gt; &#39;x&#39;");
+  // Runs between entities, at either end, none at all, and text with nothing to escape.
+  EXPECT_EQ(html_escape("<&>"), "&lt;&amp;&gt;");
+  EXPECT_EQ(html_escape("&a"), "&amp;a");
+  EXPECT_EQ(html_escape("a'"), "a&#39;");
+  EXPECT_EQ(html_escape(""), "");
+  EXPECT_EQ(html_escape("Ysgol Gymraeg Caerdydd, Blwyddyn 6"), "Ysgol Gymraeg Caerdydd, Blwyddyn 6");
+  EXPECT_EQ(html_escape(std::string_view("a\0<", 3)), std::string("a\0&lt;", 6));
 }
 
 TEST(TextTest, AListSplitsAtCommasTrimmedWithoutEmptyItems) {
