@@ -149,11 +149,14 @@ DatabaseUrl DatabaseUrl::parse(std::string_view url) {
                     "' (use sqlite:PATH or postgresql://user@host:port/dbname)");
 }
 
+namespace {
+
 // SQLite's process-wide settings, made once before its first connection
-// (docs/performance.md, "SQLite"). Debian's library is built without the
-// per-connection lookaside allocator, so every value a statement reads is a
-// malloc: with memory statistics on (the default) each one takes a mutex
-// shared by the whole process, and the workers queue on it. s2s never reads
+// (docs/performance.md, "SQLite without its process-wide locks"). Debian's
+// library is built without the per-connection lookaside allocator, so every
+// value a statement reads is a malloc: with memory statistics on (the
+// default) each one takes a mutex shared by the whole process, and the
+// workers queue on it. s2s never reads
 // those statistics. Each connection is used by one thread at a time (the
 // pool leases it whole), so the connections need no mutex of their own
 // either: multi-thread mode. When something opened SQLite before us the
@@ -167,6 +170,8 @@ void configure_sqlite() {
     }
   });
 }
+
+}  // namespace
 
 struct Database::Impl {
   DatabaseUrl url;
