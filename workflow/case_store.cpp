@@ -37,12 +37,13 @@ struct SociColumns {
   [[nodiscard]] std::optional<std::string> optional_text(std::size_t i) const { return row_optional_text(row, i); }
 };
 
-struct PgColumns {  // the first row
+struct PgColumns {
   const PgRows& rows;
-  [[nodiscard]] std::string text(std::size_t i) const { return rows.text(0, static_cast<int>(i)); }
-  [[nodiscard]] long long integer(std::size_t i) const { return rows.integer(0, static_cast<int>(i)); }
+  int row = 0;  // the first, unless told
+  [[nodiscard]] std::string text(std::size_t i) const { return rows.text(row, static_cast<int>(i)); }
+  [[nodiscard]] long long integer(std::size_t i) const { return rows.integer(row, static_cast<int>(i)); }
   [[nodiscard]] std::optional<std::string> optional_text(std::size_t i) const {
-    if (rows.is_null(0, static_cast<int>(i))) return std::nullopt;
+    if (rows.is_null(row, static_cast<int>(i))) return std::nullopt;
     return text(i);
   }
 };
@@ -82,14 +83,25 @@ const PgStatement kHistoryInsert{"s2s_history_insert",
 // the take carries the transaction's BEGIN, the bump reads the cases back,
 // and the last three writes go with the COMMIT, each row of them an element
 // of an array parameter.
+// The due timers a round fires (CaseStore::take_due_timers and
+// claim_due_timers): pending, due by `today`, their lease free or run out by
+// `now`, the first `limit` in the order they fell due; on PostgreSQL, those
+// no other transaction has locked. Each argument is the placeholder that
+// stands for it.
+std::string due_timers_sql(std::string_view today, std::string_view now, std::string_view limit,
+                           Backend backend) {
+  return "SELECT id FROM timers WHERE status = 'pending' AND fire_on <= " + std::string(today) +
+         " AND (lease_expires_at IS NULL OR lease_expires_at < " + std::string(now) + ") ORDER BY fire_on, id LIMIT " +
+         std::string(limit) + (backend == Backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "");
+}
+
 const PgStatement kTimersTake{
     "s2s_timers_take",
     "UPDATE timers SET status = 'fired', fired_at = $1, lease_owner = NULL, lease_expires_at = NULL,"
-    " attempts = timers.attempts + 1 FROM deadlines d WHERE d.id = timers.deadline_id AND timers.id IN"
-    " (SELECT id FROM timers WHERE status = 'pending' AND fire_on <= $2"
-    " AND (lease_expires_at IS NULL OR lease_expires_at < $1) ORDER BY fire_on, id LIMIT $3 FOR UPDATE SKIP LOCKED)"
-    " RETURNING timers.id, timers.case_id, timers.deadline_id, timers.event, CAST(timers.fire_on AS TEXT),"
-    " timers.attempts, d.purpose, CAST(d.due_on AS TEXT)"};
+    " attempts = timers.attempts + 1 FROM deadlines d WHERE d.id = timers.deadline_id AND timers.id IN (" +
+        due_timers_sql("$2", "$1", "$3", Backend::postgresql) +
+        ") RETURNING timers.id, timers.case_id, timers.deadline_id, timers.event, CAST(timers.fire_on AS TEXT),"
+        " timers.attempts, d.purpose, CAST(d.due_on AS TEXT)"};
 const PgStatement kVersionsBump{
     "s2s_versions_bump",
     "UPDATE cases SET version = cases.version + n.step, updated_at = $3"
@@ -564,6 +576,29 @@ void CaseStore::cancel_timers(std::int64_t deadline_id) {
 
 namespace {
 
+// A timer as the claim and the take return it: id, case_id, deadline_id,
+// event, fire_on, attempts, its deadline's purpose and due date.
+template <class Columns>
+ClaimedTimer claimed_timer_at(const Columns& c) {
+  return ClaimedTimer{c.integer(0), c.integer(1), c.integer(2), c.text(3), c.text(4), static_cast<int>(c.integer(5)),
+                      c.text(6),    c.text(7)};
+}
+
+// A case as bump_versions returns it: id, version, kind, reference,
+// school_urn, state, phase.
+template <class Columns>
+CaseRow bumped_case_at(const Columns& c) {
+  CaseRow row;
+  row.id = c.integer(0);
+  row.version = static_cast<int>(c.integer(1));
+  row.kind = c.text(2);
+  row.reference = c.text(3);
+  row.school_urn = static_cast<std::int32_t>(c.integer(4));
+  row.state = c.text(5);
+  row.phase = c.text(6);
+  return row;
+}
+
 // RETURNING gives the rows in no set order: timers fire in the order they
 // fell due, so that a case's history runs in date order (its reminder before
 // its deadline passing).
@@ -582,18 +617,12 @@ std::vector<ClaimedTimer> claim_timers(soci::session& sql, Backend backend, std:
                                        const std::string& now, int limit) {
   SqlQuery query("UPDATE timers SET ");
   query.add(set, set_values)
-      .add(" WHERE id IN (SELECT id FROM timers WHERE status = 'pending' AND fire_on <= ?", today)
-      .add(" AND (lease_expires_at IS NULL OR lease_expires_at < ?)", now)
-      .add(" ORDER BY fire_on, id LIMIT " + std::to_string(limit) +
-           (backend == Backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "") +
-           ") RETURNING id, case_id, deadline_id, event, CAST(fire_on AS TEXT), attempts,"
+      .add(" WHERE id IN (" + due_timers_sql("?", "?", std::to_string(limit), backend) + ")", {today, now})
+      .add(" RETURNING id, case_id, deadline_id, event, CAST(fire_on AS TEXT), attempts,"
            " (SELECT purpose FROM deadlines d WHERE d.id = timers.deadline_id),"
            " (SELECT CAST(due_on AS TEXT) FROM deadlines d WHERE d.id = timers.deadline_id)");
   std::vector<ClaimedTimer> out;
-  query.each(sql, [&](const soci::row& r) {
-    out.push_back(ClaimedTimer{row_integer(r, 0), row_integer(r, 1), row_integer(r, 2), row_text(r, 3), row_text(r, 4),
-                               static_cast<int>(row_integer(r, 5)), row_text(r, 6), row_text(r, 7)});
-  });
+  query.each(sql, [&](const soci::row& r) { out.push_back(claimed_timer_at(SociColumns{r})); });
   sort_by_due(out);
   return out;
 }
@@ -612,11 +641,7 @@ std::vector<ClaimedTimer> CaseStore::take_due_timers(const std::string& today, c
     const PgRows rows = connection_.run(kTimersTake, {now, today, std::to_string(limit)});
     std::vector<ClaimedTimer> out;
     out.reserve(static_cast<std::size_t>(rows.size()));
-    for (int i = 0; i < rows.size(); ++i) {
-      out.push_back(ClaimedTimer{rows.integer(i, 0), rows.integer(i, 1), rows.integer(i, 2), rows.text(i, 3),
-                                 rows.text(i, 4), static_cast<int>(rows.integer(i, 5)), rows.text(i, 6),
-                                 rows.text(i, 7)});
-    }
+    for (int i = 0; i < rows.size(); ++i) out.push_back(claimed_timer_at(PgColumns{rows, i}));
     sort_by_due(out);
     return out;
   }
@@ -703,17 +728,7 @@ std::vector<CaseRow> CaseStore::bump_versions(const std::map<std::int64_t, int>&
       steps.number(n);
     }
     const PgRows rows = connection_.run(kVersionsBump, {ids.str(), steps.str(), updated_at});
-    for (int i = 0; i < rows.size(); ++i) {
-      CaseRow row;
-      row.id = rows.integer(i, 0);
-      row.version = static_cast<int>(rows.integer(i, 1));
-      row.kind = rows.text(i, 2);
-      row.reference = rows.text(i, 3);
-      row.school_urn = static_cast<std::int32_t>(rows.integer(i, 4));
-      row.state = rows.text(i, 5);
-      row.phase = rows.text(i, 6);
-      out.push_back(std::move(row));
-    }
+    for (int i = 0; i < rows.size(); ++i) out.push_back(bumped_case_at(PgColumns{rows, i}));
     return out;
   }
   std::vector<std::int64_t> ids;
@@ -726,17 +741,7 @@ std::vector<CaseRow> CaseStore::bump_versions(const std::map<std::int64_t, int>&
   SqlQuery query("UPDATE cases SET version = version + " + by);
   query.add(", updated_at = ?", updated_at)
       .add(" WHERE id IN (" + id_list(ids) + ") RETURNING id, version, kind, reference, school_urn, state, phase");
-  query.each(sql(), [&](const soci::row& r) {
-    CaseRow row;
-    row.id = row_integer(r, 0);
-    row.version = static_cast<int>(row_integer(r, 1));
-    row.kind = row_text(r, 2);
-    row.reference = row_text(r, 3);
-    row.school_urn = static_cast<std::int32_t>(row_integer(r, 4));
-    row.state = row_text(r, 5);
-    row.phase = row_text(r, 6);
-    out.push_back(std::move(row));
-  });
+  query.each(sql(), [&](const soci::row& r) { out.push_back(bumped_case_at(SociColumns{r})); });
   return out;
 }
 
