@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
+#include <type_traits>
 #include <unordered_map>
 
 #include "workflow/timestamp.h"
@@ -48,25 +50,17 @@ struct Batch {
   [[nodiscard]] bool empty() const { return urn.empty(); }
 };
 
-// Columns as PostgreSQL array literals (PgArray), so that thousands of rows
-// go in one statement through unnest() instead of one round trip each.
-std::string text_array(const std::vector<std::string>& values, const std::vector<soci::indicator>* nulls = nullptr) {
+// A column as a PostgreSQL array literal (PgArray), NULL where SOCI's
+// indicator says so, so that thousands of rows go in one statement through
+// unnest() instead of one round trip each.
+template <class Value>
+std::string array_of(const std::vector<Value>& values, const std::vector<soci::indicator>* nulls = nullptr) {
   workflow::PgArray out;
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (nulls != nullptr && (*nulls)[i] == soci::i_null) {
       out.null();
-    } else {
+    } else if constexpr (std::is_same_v<Value, std::string>) {
       out.text(values[i]);
-    }
-  }
-  return out.str();
-}
-
-std::string int_array(const std::vector<int>& values, const std::vector<soci::indicator>* nulls = nullptr) {
-  workflow::PgArray out;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (nulls != nullptr && (*nulls)[i] == soci::i_null) {
-      out.null();
     } else {
       out.number(values[i]);
     }
@@ -77,22 +71,22 @@ std::string int_array(const std::vector<int>& values, const std::vector<soci::in
 // One batch of new schools (insert) or changed ones (update) on PostgreSQL.
 void write_postgresql(soci::session& sql, const Batch& b, bool insert, const std::string& now) {
   std::vector<std::string> arrays = {
-      int_array(b.urn),
-      text_array(b.name),
-      int_array(b.la_code),
-      text_array(b.la_name),
-      text_array(b.phase),
-      text_array(b.status),
-      text_array(b.type, &b.type_i),
-      text_array(b.trust_code, &b.trust_code_i),
-      text_array(b.trust_name, &b.trust_name_i),
-      text_array(b.town, &b.town_i),
-      text_array(b.postcode, &b.postcode_i),
-      text_array(b.opened_on, &b.opened_on_i),
-      text_array(b.closed_on, &b.closed_on_i),
-      int_array(b.grade, &b.grade_i),
-      text_array(b.ofsted_date, &b.ofsted_date_i),
-      text_array(b.checksum),
+      array_of(b.urn),
+      array_of(b.name),
+      array_of(b.la_code),
+      array_of(b.la_name),
+      array_of(b.phase),
+      array_of(b.status),
+      array_of(b.type, &b.type_i),
+      array_of(b.trust_code, &b.trust_code_i),
+      array_of(b.trust_name, &b.trust_name_i),
+      array_of(b.town, &b.town_i),
+      array_of(b.postcode, &b.postcode_i),
+      array_of(b.opened_on, &b.opened_on_i),
+      array_of(b.closed_on, &b.closed_on_i),
+      array_of(b.grade, &b.grade_i),
+      array_of(b.ofsted_date, &b.ofsted_date_i),
+      array_of(b.checksum),
   };
   const std::string rows =
       " FROM unnest(CAST(:urn AS integer[]), CAST(:name AS text[]), CAST(:la_code AS integer[]),"

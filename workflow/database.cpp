@@ -156,11 +156,11 @@ namespace {
 // library is built without the per-connection lookaside allocator, so every
 // value a statement reads is a malloc: with memory statistics on (the
 // default) each one takes a mutex shared by the whole process, and the
-// workers queue on it. s2s never reads
-// those statistics. Each connection is used by one thread at a time (the
-// pool leases it whole), so the connections need no mutex of their own
-// either: multi-thread mode. When something opened SQLite before us the
-// settings are refused (SQLITE_MISUSE) and it runs as it was: slower, not wrong.
+// workers queue on it. s2s never reads those statistics. Each connection is
+// used by one thread at a time (the pool leases it whole), so the
+// connections need no mutex of their own either: multi-thread mode. When
+// something opened SQLite before us the settings are refused (SQLITE_MISUSE)
+// and it runs as it was: slower, not wrong.
 void configure_sqlite() {
   static std::once_flag once;
   std::call_once(once, [] {
