@@ -21,7 +21,7 @@ int run_notifications(const Settings& settings) {
   auto db = open_migrated(settings);
   notifications::Dispatcher dispatcher(db, cases::all_kinds(), cases::directory(), make_mailer(settings),
                                        dispatcher_options(settings));
-  const auto r = dispatcher.run_once();
+  const auto r = dispatcher.run_until_idle();
   std::cout << "sent " << r.sent << ", to retry " << r.retried << ", dead " << r.dead << ", undeliverable "
             << r.undeliverable << ", digests " << r.digests << '\n';
   return r.dead == 0 ? 0 : 1;

@@ -54,6 +54,7 @@ DispatchReport Dispatcher::run_once() {
   const std::vector<ClaimedDelivery> claimed = db_->transact([&](Database::Connection& connection) {
     return DeliveryStore(connection, owner_).claim_due(now, lease_until, static_cast<int>(options_.batch));
   });
+  report.claimed = claimed.size();
 
   for (const auto& d : claimed) {
     if (stopping_) break;  // the rest fall due again when their leases end
@@ -102,6 +103,21 @@ DispatchReport Dispatcher::run_once() {
   return report;
 }
 
+DispatchReport Dispatcher::run_until_idle() {
+  DispatchReport total;
+  for (;;) {
+    const DispatchReport round = run_once();
+    total.expanded += round.expanded;
+    total.claimed += round.claimed;
+    total.sent += round.sent;
+    total.retried += round.retried;
+    total.dead += round.dead;
+    total.undeliverable += round.undeliverable;
+    total.digests += round.digests;
+    if (round.claimed < options_.batch || stopping_) return total;
+  }
+}
+
 struct DispatchService::Impl {
   Dispatcher& dispatcher;
   std::chrono::milliseconds poll;
@@ -115,7 +131,7 @@ struct DispatchService::Impl {
     while (!stopping) {
       lock.unlock();
       try {
-        const auto r = dispatcher.run_once();
+        const auto r = dispatcher.run_until_idle();
         if (r.sent + r.retried + r.dead + r.undeliverable > 0) {
           spdlog::info("notifications: {} sent, {} to retry, {} dead, {} undeliverable", r.sent, r.retried, r.dead,
                        r.undeliverable);

@@ -51,6 +51,7 @@ struct DispatcherOptions {
 
 struct DispatchReport {
   std::size_t expanded = 0;       // outbox messages turned into deliveries
+  std::size_t claimed = 0;        // due deliveries claimed (at most a batch a round)
   std::size_t sent = 0;           // deliveries the server accepted
   std::size_t retried = 0;        // failed, to be tried again later
   std::size_t dead = 0;           // failed for the last time
@@ -74,10 +75,14 @@ class Dispatcher {
   Dispatcher(std::shared_ptr<workflow::Database> db, std::shared_ptr<const workflow::KindRegistry> kinds,
              std::shared_ptr<const Directory> directory, Mailer mailer, DispatcherOptions options = {});
 
-  // One round: new outbox messages become deliveries, then every due delivery
-  // is claimed, sent and recorded. Throws workflow::DatabaseUnavailable; a
-  // mail server's failure is recorded, never thrown.
+  // One round: new outbox messages become deliveries, then up to a batch of
+  // due deliveries is claimed, sent and recorded. Throws
+  // workflow::DatabaseUnavailable; a mail server's failure is recorded, never
+  // thrown.
   DispatchReport run_once();
+  // Rounds until one claims less than a batch: everything due now is sent
+  // (or, failing, put off by its backoff), however long the queue.
+  DispatchReport run_until_idle();
   // Makes a round in progress stop after the delivery it is sending (shutdown).
   void request_stop() noexcept { stopping_ = true; }
 

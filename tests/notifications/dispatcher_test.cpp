@@ -249,6 +249,38 @@ TEST_F(DispatcherTest, PostgresOnlyTwoDispatchersShareTheWorkAndSendEachMessageO
   EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), 30u);  // none twice
 }
 
+TEST_F(DispatcherTest, OneRunUntilIdleSendsAQueueLongerThanABatchAndEachMessageOnce) {
+  SmtpSink sink;
+  for (int i = 0; i < 15; ++i) refer(146330);  // 30 deliveries: two leads each
+  auto o = options();
+  o.batch = 4;
+  Dispatcher dispatcher(db_, cases::all_kinds(), cases::directory(), Mailer(smtp(sink.url())), o);
+  const auto report = dispatcher.run_until_idle();
+  EXPECT_EQ(report.expanded, 15u);
+  EXPECT_EQ(report.claimed, 30u);
+  EXPECT_EQ(report.sent, 30u);
+  std::set<std::string> keys;
+  for (const auto& m : sink.messages()) {
+    const std::string data = data_of(m);
+    const auto at = data.find("Message-ID: ");
+    keys.insert(data.substr(at, data.find('\r', at) - at) + " " + std::string(m.at("rcpt_tos").at(0).as_string()));
+  }
+  EXPECT_EQ(sink.messages().size(), 30u);
+  EXPECT_EQ(keys.size(), 30u);  // none twice
+  const auto again = dispatcher.run_until_idle();
+  EXPECT_EQ(again.claimed, 0u);
+  EXPECT_EQ(sink.messages().size(), 30u);
+
+  // A refusing server: each round's batch is put off by its backoff (none
+  // here, so due again at once) until a dead letter; the run still ends.
+  for (int i = 0; i < 3; ++i) refer(146330);
+  sink.refuse(true);
+  const auto refused = dispatcher.run_until_idle();
+  EXPECT_EQ(refused.sent, 0u);
+  EXPECT_EQ(refused.dead, 6u);
+  EXPECT_EQ(refused.retried, 12u);  // three attempts each: two retried, the third dead
+}
+
 TEST_F(DispatcherTest, WebhooksOfTheSchoolsAllianceGetASignedPostAndAFailureIsRetried) {
   SmtpSink mail;
   SmtpSink receiver("http_sink.py");
