@@ -13,6 +13,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/http_client.h"
@@ -43,11 +44,17 @@ class SmtpSink {
     process_->wait();
     std::filesystem::remove_all(folder_);
   }
-  // Waits until the server has stored its `n`th message (1, 2, ...); false after `timeout`.
-  bool wait_for_stored(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  // Waits until the server has stored its `n`th message (1, 2, ...): its
+  // file, which the server renames into place whole; false after `timeout`.
+  bool wait_for_stored(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) const {
     char name[32];
-    std::snprintf(name, sizeof name, "stored %04zu", n);
-    return process_->wait_for_stderr(name, timeout);
+    std::snprintf(name, sizeof name, "%04zu.json", n);
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (!std::filesystem::exists(folder_ / name)) {
+      if (std::chrono::steady_clock::now() >= until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
   }
   // While on, each message is stored but never answered.
   void slow(bool on) {
@@ -74,7 +81,12 @@ class SmtpSink {
     for (const auto& entry : std::filesystem::directory_iterator(folder_)) {
       if (entry.path().extension() == ".json") files.push_back(entry.path());
     }
-    std::sort(files.begin(), files.end());
+    // By number: 0999 before 1000, and 9999 before 10000.
+    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+      const auto x = a.filename().string();
+      const auto y = b.filename().string();
+      return x.size() != y.size() ? x.size() < y.size() : x < y;
+    });
     std::vector<boost::json::object> out;
     for (const auto& f : files) {
       std::ifstream in(f);

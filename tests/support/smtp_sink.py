@@ -5,9 +5,10 @@
 Each accepted message is written to DIR/NNNN.json as {"mail_from", "rcpt_tos", "data"}.
 While the file DIR/refuse exists, every message is refused with a 451 (try again later);
 while DIR/slow exists, each is stored and then never answered (a client killed
-meanwhile never hears that it was accepted). Each stored message is announced on
-standard error as "stored NNNN".
-Prints "listening on PORT" to standard error once it accepts connections.
+meanwhile never hears that it was accepted).
+Prints "listening on PORT" to standard error once it accepts connections, and nothing
+after: a test that stops reading the pipe must not stop the server (a full pipe would
+block it), so a test waits for a message by its file.
 """
 import argparse
 import asyncio
@@ -35,7 +36,6 @@ class Sink:
                 json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                            "data": envelope.content.decode("utf-8", "replace")}, f)
             os.rename(path + ".tmp", path)
-            print(f"stored {count + 1:04}", file=sys.stderr, flush=True)
         if os.path.exists(os.path.join(self.folder, "slow")):
             await asyncio.Event().wait()  # until the server stops
         return "250 2.0.0 OK"
