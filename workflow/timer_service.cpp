@@ -42,6 +42,9 @@ struct TimerService::Impl {
       total.fired += round.fired;
       total.skipped += round.skipped;
       total.failed += round.failed;
+      if (round.claimed > 0) {
+        spdlog::debug("timers: a round fired {} of the {} it took", round.fired, round.claimed);
+      }
       // A round smaller than the batch has taken everything that was due.
       if (round.claimed < options.batch) return total;
     }

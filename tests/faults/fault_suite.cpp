@@ -12,8 +12,14 @@
 // the SMTP server's hands, and on SQLite `PRAGMA integrity_check`. Any
 // difference names the case and fails the run (exit 1).
 //
+// With --timer-runners N the nodes serve with --no-timers and are left alone:
+// N loops run `s2sd timers run` over and over, each run killed with SIGKILL
+// at a random moment, often in the middle of firing a backlog (every
+// operation then backdates a referral, so timers keep coming due).
+//
 //   fault_suite --backend sqlite|postgresql [--operations N] [--clients N]
-//               [--kills N] [--nodes N] [--pg-stop CMD --pg-start CMD]
+//               [--kills N] [--nodes N] [--timer-runners N]
+//               [--pg-stop CMD --pg-start CMD]
 //
 // PostgreSQL comes from S2S_TEST_POSTGRES_URL (a new schema per run), as in
 // the database tests. ./scripts/faults runs it on both backends.
@@ -21,6 +27,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -62,6 +69,7 @@ struct Options {
   int clients = 8;
   int kills = 20;
   int nodes = 1;
+  int timer_runners = 0;
   std::string pg_stop;
   std::string pg_start;
 };
@@ -69,7 +77,7 @@ struct Options {
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "fault_suite: " << problem
             << "\nusage: fault_suite --backend sqlite|postgresql [--operations N] [--clients N] [--kills N] "
-               "[--nodes N] [--pg-stop CMD --pg-start CMD]\n";
+               "[--nodes N] [--timer-runners N] [--pg-stop CMD --pg-start CMD]\n";
   std::exit(2);
 }
 
@@ -106,6 +114,8 @@ Options parse(int argc, char** argv) {
       o.kills = number(i, flag, 0, 10000);
     } else if (flag == "--nodes") {
       o.nodes = number(i, flag, 1, 16);
+    } else if (flag == "--timer-runners") {
+      o.timer_runners = number(i, flag, 0, 8);
     } else if (flag == "--pg-stop" || flag == "--pg-start") {
       if (i + 1 >= argc) usage(flag + " needs a command");
       (flag == "--pg-stop" ? o.pg_stop : o.pg_start) = argv[++i];
@@ -116,6 +126,7 @@ Options parse(int argc, char** argv) {
   if (o.pg_stop.empty() != o.pg_start.empty()) usage("--pg-stop and --pg-start go together");
   if (!o.pg_stop.empty() && o.backend != workflow::Backend::postgresql) usage("--pg-stop needs --backend postgresql");
   if (o.nodes > 1 && o.backend != workflow::Backend::postgresql) usage("several nodes need --backend postgresql");
+  if (o.timer_runners > 0 && !o.pg_stop.empty()) usage("--timer-runners and --pg-stop are separate runs");
   return o;
 }
 
@@ -124,19 +135,31 @@ Options parse(int argc, char** argv) {
 // the server.
 class Node {
  public:
-  Node(std::string db_url, std::string smtp_url, std::string log_file)
-      : db_url_(std::move(db_url)), smtp_url_(std::move(smtp_url)), log_file_(std::move(log_file)) {
+  Node(std::string db_url, std::string smtp_url, std::string log_file, bool fires_timers)
+      : db_url_(std::move(db_url)),
+        smtp_url_(std::move(smtp_url)),
+        log_file_(std::move(log_file)),
+        fires_timers_(fires_timers) {
     port_ = free_port();
   }
 
   void start() {
     std::lock_guard lock(mutex_);
-    process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kS2sd, "serve", "--listen", "127.0.0.1:" + std::to_string(port_), "--log-level",
-                                 "warn", "--rate-limit", "100000", "--rate-burst", "100000", "--timer-poll-ms", "200",
-                                 "--timer-lease-seconds", "5", "--smtp-url", smtp_url_, "--notify-poll-ms", "200",
-                                 "--notify-lease-seconds", "30", "--notify-backoff-seconds", "1"},
-        std::map<std::string, std::string>{{"S2S_DATABASE_URL", db_url_}}, log_file_);
+    const std::vector<std::string> argv{kS2sd,
+                                        "serve",
+                                        "--listen=127.0.0.1:" + std::to_string(port_),
+                                        "--log-level=warn",
+                                        "--rate-limit=100000",
+                                        "--rate-burst=100000",
+                                        "--timer-poll-ms=200",
+                                        "--timer-lease-seconds=5",
+                                        "--smtp-url=" + smtp_url_,
+                                        "--notify-poll-ms=200",
+                                        "--notify-lease-seconds=30",
+                                        "--notify-backoff-seconds=1"};
+    const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db_url_},
+                                                 {"S2S_NO_TIMERS", fires_timers_ ? "false" : "true"}};
+    process_ = std::make_unique<ChildProcess>(argv, env, log_file_);
   }
 
   void kill() {
@@ -170,6 +193,7 @@ class Node {
   std::string db_url_;
   std::string smtp_url_;
   std::string log_file_;
+  bool fires_timers_;
   std::uint16_t port_ = 0;
   std::mutex mutex_;
   std::unique_ptr<ChildProcess> process_;
@@ -294,7 +318,8 @@ int run(const Options& o) {
   std::filesystem::create_directories(logs);
   std::vector<std::unique_ptr<Node>> nodes;
   for (int n = 0; n < o.nodes; ++n) {
-    nodes.push_back(std::make_unique<Node>(url, smtp.url(), logs / ("node" + std::to_string(n) + ".log")));
+    nodes.push_back(
+        std::make_unique<Node>(url, smtp.url(), logs / ("node" + std::to_string(n) + ".log"), o.timer_runners == 0));
     nodes.back()->start();
   }
   for (const auto& node : nodes) {
@@ -305,9 +330,10 @@ int run(const Options& o) {
   }
 
   // The clients: operation i opens a referral as the school and has the lead
-  // accept it; some go on to a deployment (below); every fourth also has the
-  // lead type in a referral that arrived 30 days ago, whose triage deadline
-  // has passed (its timer is due at once).
+  // accept it; some go on to a deployment (below); every fourth (every one
+  // with timer runners) also has the lead type in a referral that arrived 30
+  // days ago, whose triage deadline has passed (its timer is due at once).
+  const int late_every = o.timer_runners > 0 ? 1 : 4;
   Tally tally;
   std::atomic<int> next = 0;
   std::atomic<bool> faults_done = false;
@@ -386,7 +412,7 @@ int run(const Options& o) {
             send(leader, "log_days", {{"date", today}, {"days", 0.5}, {"activity", "fault day"}}, "log");
           }
         }
-        if (i % 4 != 0) continue;
+        if (i % late_every != 0) continue;
         const json::object late{{"kind", "support_request"},
                                 {"school_urn", kSchoolUrn},
                                 {"occurred_on", month_ago},
@@ -411,7 +437,62 @@ int run(const Options& o) {
     std::string retry_after;
     double recovered_seconds = -1;
   } outage;
+  // With timer runners, the faults are theirs: each loop runs `s2sd timers
+  // run` over and over and kills it with SIGKILL. A run with a batch of 1 or 5
+  // is killed 0 to 10 ms after it says (at debug level) that its first round
+  // committed: with a backlog larger than its batch, in the middle of its
+  // firing, in a later round's transaction or between two. A run with a
+  // batch of 100 is killed at a random moment 5 to 150 ms in, its start or
+  // its one transaction. A run that ends first counts as finished. The nodes
+  // are not killed.
+  std::atomic<int> runner_kills = 0;
+  std::atomic<int> runner_finished = 0;
+  std::atomic<int> runner_kills_after_a_round = 0;
+  std::atomic<bool> runners_stop = false;
+  std::vector<std::string> runner_failures;
+  std::mutex runner_mutex;
+  std::vector<std::thread> runners;
+  const auto timers_run = [&](const std::string& batch) {
+    return std::vector<std::string>{
+        kS2sd, "timers", "run", "--log-level", "debug", "--timer-batch", batch, "--timer-lease-seconds", "5"};
+  };
+  const std::string due_now =
+      "SELECT count(*) FROM timers WHERE status IN ('pending', 'failed') AND fire_on <= '" + today + "'";
+  for (int r = 0; r < o.timer_runners; ++r) {
+    runners.emplace_back([&, r] {
+      std::mt19937 random(777 + r);
+      std::uniform_int_distribution<int> kill_after(5, 150);
+      std::uniform_int_distribution<int> then(0, 10);
+      std::uniform_int_distribution<int> pause(100, 600);
+      std::uniform_int_distribution<int> batch(0, 3);
+      while (!runners_stop) {
+        const std::string size = std::array{"1", "1", "5", "100"}[static_cast<std::size_t>(batch(random))];
+        ChildProcess run(timers_run(size), env);
+        bool after_a_round = false;
+        if (size == "100") {
+          std::this_thread::sleep_for(milliseconds(kill_after(random)));
+        } else if (run.wait_for_stderr("timers: a round fired", seconds(10))) {
+          after_a_round = true;
+          std::this_thread::sleep_for(milliseconds(then(random)));
+        }
+        run.signal(SIGKILL);  // nothing if it has ended
+        const int code = run.wait();
+        if (code == -1) {
+          ++runner_kills;
+          if (after_a_round) ++runner_kills_after_a_round;
+        } else if (code == 0) {
+          ++runner_finished;
+        } else {
+          std::lock_guard lock(runner_mutex);
+          runner_failures.push_back("s2sd timers run exited " + std::to_string(code) + ": " + run.stderr_text());
+        }
+        if (runner_kills >= o.kills) faults_done = true;
+        std::this_thread::sleep_for(milliseconds(pause(random)));
+      }
+    });
+  }
   std::thread faults([&] {
+    if (o.timer_runners > 0) return;
     std::mt19937 random(12345);
     std::uniform_int_distribution<int> pause(200, 900);
     std::uniform_int_distribution<int> which(0, o.nodes - 1);
@@ -448,17 +529,26 @@ int run(const Options& o) {
   });
   for (auto& c : clients) c.join();
   faults.join();
+  runners_stop = true;
+  for (auto& r : runners) r.join();
   const double load_seconds = duration<double>(steady_clock::now() - started).count();
 
-  // Let the nodes finish what is due: timers fired, messages sent.
+  // Let the nodes finish what is due: timers fired (with timer runners, by
+  // one more `s2sd timers run` at a time, left to finish), messages sent.
   auto db = test_db.open();
   const auto settle_until = steady_clock::now() + minutes(3);
   long long due = 0;
   long long unsent = 0;
   do {
     std::this_thread::sleep_for(milliseconds(500));
-    due = count_rows(*db, "SELECT count(*) FROM timers WHERE status IN ('pending', 'failed') AND fire_on <= '" +
-                              today + "'");
+    if (o.timer_runners > 0) {
+      const auto r = run_process(timers_run("100"), env, minutes(1));
+      if (r.exit_code != 0) {
+        std::lock_guard lock(runner_mutex);
+        runner_failures.push_back("the last s2sd timers run exited " + std::to_string(r.exit_code) + ": " + r.err);
+      }
+    }
+    due = count_rows(*db, due_now);
     unsent = count_rows(*db, "SELECT count(*) FROM deliveries WHERE status = 'pending'") +
              count_rows(*db, "SELECT count(*) FROM outbox o WHERE NOT EXISTS"
                              " (SELECT 1 FROM deliveries d WHERE d.outbox_id = o.id) AND o.status = 'pending'");
@@ -468,6 +558,7 @@ int run(const Options& o) {
   std::vector<std::string> differences;
   const auto differ = [&](const std::string& what) { differences.push_back(what); };
   for (const auto& s : tally.stuck) differ("never answered: " + s);
+  for (const auto& f : runner_failures) differ(f);
   for (const auto& r : tally.refused) differ("refused: " + r);
 
   std::map<std::string, long long> by_summary;
@@ -495,7 +586,7 @@ int run(const Options& o) {
     if (!tally.opened.contains(i) && stored > 1) {
       differ("operation " + std::to_string(i) + ": stored " + std::to_string(stored) + " times");
     }
-    if (i % 4 == 0 && tally.backdated.contains(i)) {
+    if (i % late_every == 0 && tally.backdated.contains(i)) {
       const std::string late = "fault late " + std::to_string(i);
       if ((by_summary.contains(late) ? by_summary[late] : 0) != 1) differ("backdated opening " + std::to_string(i) +
                                                                             " stored other than once");
@@ -615,7 +706,14 @@ int run(const Options& o) {
   // The figures.
   std::printf("fault suite on %s: %d node(s), %d clients, %.1f s of load\n",
               o.backend == workflow::Backend::postgresql ? "PostgreSQL" : "SQLite", o.nodes, o.clients, load_seconds);
-  std::printf("  s2sd killed with SIGKILL         %d times\n", kills);
+  if (o.timer_runners > 0) {
+    std::printf(
+        "  s2sd timers run killed           %d times mid-run by SIGKILL: %d after a round of firing had "
+        "committed, the rest at a random moment; %d runs finished first (%d runners)\n",
+        runner_kills.load(), runner_kills_after_a_round.load(), runner_finished.load(), o.timer_runners);
+  } else {
+    std::printf("  s2sd killed with SIGKILL         %d times\n", kills);
+  }
   if (!o.pg_stop.empty()) {
     std::printf("  PostgreSQL stopped for 3 s       /readyz 503 %s (Retry-After %s); ready again %.2f s after it came back\n",
                 outage.saw_503 ? "seen" : "NOT seen", outage.retry_after.empty() ? "none" : outage.retry_after.c_str(),
