@@ -48,15 +48,27 @@ Person person_of(const Listener& listener) {
   return Person{listener.user.name, listener.user.email, listener.notify == "digest"};
 }
 
-// The leads whose area holds the school: the same rule as every lead's own
-// reading of a case (scope_refusal), so that a lead hears of exactly the cases
-// they may open.
+// The leads whose area holds the school. One statement finds the leads of its
+// mini region and of each alliance it belongs to or leads (a lead of anywhere
+// else cannot see it: a scope's number is written in digits alone, so text
+// compares as the number does); each of those then passes scope_refusal, the
+// rule of every lead's own reading of a case, phases and all, so that a lead
+// hears of exactly the cases they may open. Asking the rule of every lead in
+// the country cost a statement or two a lead for each message.
 std::vector<Person> leads(Database::Connection& connection, std::int64_t case_id, std::int32_t school_urn) {
   workflow::CaseSnapshot snapshot;
   snapshot.id = case_id;
   snapshot.school_urn = school_urn;
+  const std::string urn = std::to_string(school_urn);  // an integer of ours
+  const std::string of_the_school =
+      "role = :r AND ((scope_kind = 'mini_region' AND scope_value IN (SELECT m.mini_region FROM schools s"
+      " JOIN la_mini_regions m ON m.la_code = s.la_code WHERE s.urn = " +
+      urn +
+      ")) OR (scope_kind = 'alliance' AND scope_value IN (SELECT CAST(alliance_id AS TEXT) FROM alliance_members"
+      " WHERE school_urn = " +
+      urn + " UNION SELECT CAST(id AS TEXT) FROM alliances WHERE lead_school_urn = " + urn + ")))";
   std::vector<Person> out;
-  for (const auto& listener : users_where(connection.session(), "role = :r", "lead")) {
+  for (const auto& listener : users_where(connection.session(), of_the_school, "lead")) {
     const workflow::Actor actor(listener.user.name, "lead", listener.scope);
     if (!scope_refusal(connection, actor, snapshot)) out.push_back(person_of(listener));
   }
