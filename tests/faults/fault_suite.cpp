@@ -4,12 +4,14 @@
 // then a count of what the clients were told against what the database
 // holds. Clients open cases and send events, each with an Idempotency-Key,
 // retrying until answered; a lead backdates referrals whose deadlines are
-// past, so their timers come due; every message goes to a real SMTP server.
+// past, so their timers come due; every message goes to a real SMTP server,
+// and each message about the lead's area also to a webhook (a real HTTP
+// receiver).
 //
 // Afterwards it checks, and prints as figures: every acknowledged opening and
 // event applied exactly once, no Idempotency-Key left stuck, every due timer
 // fired exactly once, every message delivered (or held for a digest) and in
-// the SMTP server's hands, and on SQLite `PRAGMA integrity_check`. Any
+// the SMTP server's or the webhook receiver's hands, and on SQLite `PRAGMA integrity_check`. Any
 // difference names the case and fails the run (exit 1).
 //
 // With --timer-runners N the nodes serve with --no-timers and are left alone:
@@ -156,7 +158,8 @@ class Node {
                                         "--smtp-url=" + smtp_url_,
                                         "--notify-poll-ms=200",
                                         "--notify-lease-seconds=30",
-                                        "--notify-backoff-seconds=1"};
+                                        "--notify-backoff-seconds=1",
+                                        "--webhooks-to-private-addresses=true"};
     const std::map<std::string, std::string> env{{"S2S_DATABASE_URL", db_url_},
                                                  {"S2S_NO_TIMERS", fires_timers_ ? "false" : "true"}};
     process_ = std::make_unique<ChildProcess>(argv, env, log_file_);
@@ -310,6 +313,18 @@ int run(const Options& o) {
       {kS2sd, "capacity", "set", "--system-leader", leader_id, "--year", academic_year, "--days", "365"}, env);
   if (offered.exit_code != 0) {
     std::cerr << "fault_suite: capacity set failed: " << offered.err << '\n';
+    return 1;
+  }
+
+  // A webhook for the lead's area, whose schools the run's cases are about,
+  // to a real HTTP receiver on loopback.
+  SmtpSink hooks("http_sink.py");
+  const auto hooked =
+      run_process({kS2sd, "webhook", "add", "--scope", scopes["lead"], "--url",
+                   "http://127.0.0.1:" + std::to_string(hooks.port()) + "/s2s", "--allow-private-address"},
+                  env);
+  if (hooked.exit_code != 0) {
+    std::cerr << "fault_suite: webhook add failed: " << hooked.err << '\n';
     return 1;
   }
 
@@ -689,6 +704,35 @@ int run(const Options& o) {
       }
     }
   }
+  // Every webhook delivery marked sent is at the receiver, named in its body
+  // ("delivery": "outbox-ID"); the run has one webhook.
+  std::set<long long> posted;
+  for (const auto& m : hooks.messages()) {
+    try {
+      const auto body = json::parse(m.at("body").as_string()).as_object();
+      const std::string delivery(body.at("delivery").as_string());
+      posted.insert(std::atoll(delivery.c_str() + std::string_view("outbox-").size()));
+    } catch (const std::exception&) {
+      differ("the webhook receiver holds a POST that names no delivery");
+    }
+  }
+  const long long hook_deliveries = count_rows(*db, "SELECT count(*) FROM deliveries WHERE channel = 'webhook'");
+  long long hooks_sent = 0;
+  long long hooks_lost = 0;
+  {
+    auto connection = db->acquire();
+    soci::rowset<soci::row> rows = (connection.session().prepare << "SELECT outbox_id FROM deliveries"
+                                                                    " WHERE status = 'sent' AND channel = 'webhook'");
+    for (const auto& row : rows) {
+      ++hooks_sent;
+      const long long outbox = workflow::row_integer(row, 0);
+      if (!posted.contains(outbox)) {
+        ++hooks_lost;
+        differ("webhook delivery of outbox " + std::to_string(outbox) + " marked sent but not at the receiver");
+      }
+    }
+  }
+  if (hook_deliveries == 0) differ("no message went to the webhook");
   std::string integrity = "n/a";
   if (o.backend == workflow::Backend::sqlite) {
     auto connection = db->acquire();
@@ -736,6 +780,10 @@ int run(const Options& o) {
   std::printf("  messages                         %lld deliveries: %lld sent, %lld held for a digest, %lld to no "
               "address; %lld sent but lost\n",
               deliveries, sent, held, no_address, sent_not_received);
+  std::printf(
+      "  webhook posts                    %lld deliveries: %lld sent; %zu posts received, for %zu of them; %lld "
+      "sent but lost\n",
+      hook_deliveries, hooks_sent, hooks.messages().size(), posted.size(), hooks_lost);
   std::printf("  SQLite integrity_check           %s\n", integrity.c_str());
   for (const auto& d : differences) std::printf("  DIFFERENCE: %s\n", d.c_str());
   std::printf("  result                           %s\n", differences.empty() ? "no differences" : "FAILED");
