@@ -11,8 +11,8 @@
 // Afterwards it checks, and prints as figures: every acknowledged opening and
 // event applied exactly once, no Idempotency-Key left stuck, every due timer
 // fired exactly once, every message delivered (or held for a digest) and in
-// the SMTP server's or the webhook receiver's hands, and on SQLite `PRAGMA integrity_check`. Any
-// difference names the case and fails the run (exit 1).
+// the SMTP server's or the webhook receiver's hands, and on SQLite `PRAGMA
+// integrity_check`. Any difference names the case and fails the run (exit 1).
 //
 // With --timer-runners N the nodes serve with --no-timers and are left alone:
 // N loops run `s2sd timers run` over and over, each run killed with SIGKILL
@@ -707,7 +707,8 @@ int run(const Options& o) {
   // Every webhook delivery marked sent is at the receiver, named in its body
   // ("delivery": "outbox-ID"); the run has one webhook.
   std::set<long long> posted;
-  for (const auto& m : hooks.messages()) {
+  const auto posts = hooks.messages();
+  for (const auto& m : posts) {
     try {
       const auto body = json::parse(m.at("body").as_string()).as_object();
       const std::string delivery(body.at("delivery").as_string());
@@ -783,7 +784,7 @@ int run(const Options& o) {
   std::printf(
       "  webhook posts                    %lld deliveries: %lld sent; %zu posts received, for %zu of them; %lld "
       "sent but lost\n",
-      hook_deliveries, hooks_sent, hooks.messages().size(), posted.size(), hooks_lost);
+      hook_deliveries, hooks_sent, posts.size(), posted.size(), hooks_lost);
   std::printf("  SQLite integrity_check           %s\n", integrity.c_str());
   for (const auto& d : differences) std::printf("  DIFFERENCE: %s\n", d.c_str());
   std::printf("  result                           %s\n", differences.empty() ? "no differences" : "FAILED");
