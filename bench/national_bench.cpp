@@ -45,13 +45,15 @@
 #include "api/app.h"
 #include "bench/load.h"
 #include "bench/national_data.h"
-#include "cases/kinds.h"
 #include "cases/case_list.h"
 #include "cases/cold_spots.h"
+#include "cases/deployments.h"
+#include "cases/kinds.h"
 #include "cases/kpis.h"
 #include "cases/need.h"
 #include "cases/progress_report.h"
 #include "cases/providers.h"
+#include "cases/recipients.h"
 #include "cases/sign_in.h"
 #include "cases/users.h"
 #include "web/web.h"
@@ -402,6 +404,58 @@ int main(int argc, char** argv) {
                                "case page: the lead's, in the process", whole.median, whole.slowest,
                                whole.median - reads.median, ids.size(),
                                get_page(handler, lead.second, "/cases/" + std::to_string(ids[0])) / 1024);
+    }
+
+    // Who hears of a case's message: the leads of its school, found by place
+    // and each then through the scope rule (cases::directory(), as the
+    // dispatcher asks for every message), beside the rule asked of every lead
+    // in the country, the way they were found before. The lead's cases in
+    // rotation.
+    {
+      auto ids = cases_of_region(*db, region);
+      if (ids.size() > 200) ids.resize(200);
+      std::vector<s2s::workflow::CaseSnapshot> messages;
+      for (const auto id : ids) {
+        auto c = db->acquire();
+        int urn = 0;
+        const long long key = id;
+        c.session() << "SELECT school_urn FROM cases WHERE id = :id", soci::use(key), soci::into(urn);
+        s2s::workflow::CaseSnapshot snapshot;
+        snapshot.id = id;
+        snapshot.school_urn = urn;
+        messages.push_back(snapshot);
+      }
+      std::vector<s2s::workflow::Actor> every_lead;
+      for (const auto& listed : s2s::cases::list_users(*db)) {
+        if (listed.user.role == "lead") {
+          every_lead.emplace_back(listed.user.name, "lead", s2s::cases::actor_scope(listed.user));
+        }
+      }
+      const auto directory = s2s::cases::directory();
+      std::size_t next = 0;
+      std::size_t heard_by_rule = 0;
+      const auto by_rule = time_runs(200, [&] {
+        const auto& m = messages[next++ % messages.size()];
+        auto c = db->acquire();
+        for (const auto& actor : every_lead) heard_by_rule += !s2s::cases::scope_refusal(c, actor, m) ? 1 : 0;
+      });
+      next = 0;
+      std::size_t heard = 0;
+      const auto found = time_runs(200, [&] {
+        const auto& m = messages[next++ % messages.size()];
+        auto c = db->acquire();
+        heard += directory->people(c, "lead", m.id, m.school_urn).size();
+      });
+      if (heard != heard_by_rule) {
+        throw std::runtime_error(
+            fmt::format("the leads found ({}) are not the leads the rule lets see ({})", heard, heard_by_rule));
+      }
+      std::cout << fmt::format("{:<58} {:>10.2f} {:>10.2f}  ({} leads)\n",
+                               "baseline: every lead through the scope rule", by_rule.median, by_rule.slowest,
+                               every_lead.size());
+      std::cout << fmt::format("{:<58} {:>10.2f} {:>10.2f}  ({:.2f}x the baseline; {:.1f} leads a message)\n",
+                               "a message's leads: by place, then the rule", found.median, found.slowest,
+                               found.median / std::max(by_rule.median, 0.001), static_cast<double>(heard) / 200.0);
     }
 
     // The need register (docs/need.md): England's, for the strategic group,

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "cases/deployments.h"
+#include "cases/schools.h"
 #include "cases/user_row.h"
 #include "cases/users.h"
 #include "workflow/case_store.h"
@@ -51,10 +52,11 @@ Person person_of(const Listener& listener) {
 // The leads whose area holds the school. One statement finds the leads of its
 // mini region and of each alliance it belongs to or leads (a lead of anywhere
 // else cannot see it: a scope's number is written in digits alone, so text
-// compares as the number does); each of those then passes scope_refusal, the
-// rule of every lead's own reading of a case, phases and all, so that a lead
-// hears of exactly the cases they may open. Asking the rule of every lead in
-// the country cost a statement or two a lead for each message.
+// compares as the number does); each of those then passes the scope rule
+// (scope_refusal_given_school, the school read once), the rule of every
+// lead's own reading of a case, phases and all, so that a lead hears of
+// exactly the cases they may open. Asking the rule of every lead in the
+// country cost a statement or two a lead for each message.
 std::vector<Person> leads(Database::Connection& connection, std::int64_t case_id, std::int32_t school_urn) {
   workflow::CaseSnapshot snapshot;
   snapshot.id = case_id;
@@ -67,10 +69,13 @@ std::vector<Person> leads(Database::Connection& connection, std::int64_t case_id
       ")) OR (scope_kind = 'alliance' AND scope_value IN (SELECT CAST(alliance_id AS TEXT) FROM alliance_members"
       " WHERE school_urn = " +
       urn + " UNION SELECT CAST(id AS TEXT) FROM alliances WHERE lead_school_urn = " + urn + ")))";
+  const auto listeners = users_where(connection.session(), of_the_school, "lead");
+  if (listeners.empty()) return {};
+  const auto school = find_school(connection, school_urn);
   std::vector<Person> out;
-  for (const auto& listener : users_where(connection.session(), of_the_school, "lead")) {
+  for (const auto& listener : listeners) {
     const workflow::Actor actor(listener.user.name, "lead", listener.scope);
-    if (!scope_refusal(connection, actor, snapshot)) out.push_back(person_of(listener));
+    if (!scope_refusal_given_school(connection, actor, snapshot, school)) out.push_back(person_of(listener));
   }
   return out;
 }
