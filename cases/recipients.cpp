@@ -25,14 +25,15 @@ struct Listener {
 };
 
 // Users are cases/users.*'s; who hears of a case is read here, beside them,
-// through the same rules (docs/roles.md).
+// through the same rules (docs/roles.md). A revoked user hears of nothing
+// more.
 std::vector<Listener> users_where(soci::session& sql, const std::string& condition, const std::string& value) {
   std::vector<Listener> out;
   UserRow row;
   std::string notify;
   soci::statement st = (sql.prepare << "SELECT id, name, email, role, notify, scope_kind, scope_value, scope_phases"
-                                       " FROM users WHERE " +
-                                           condition + " ORDER BY id",
+                                       " FROM users WHERE revoked_at IS NULL AND (" +
+                                           condition + ") ORDER BY id",
                         soci::use(value), soci::into(row.id), soci::into(row.name), soci::into(row.email),
                         soci::into(row.role), soci::into(notify), soci::into(row.kind, row.kind_ind),
                         soci::into(row.value, row.value_ind), soci::into(row.phases, row.phases_ind));

@@ -102,6 +102,24 @@ TEST_F(RecipientsTest, TheLeadsOfASchoolAreExactlyTheLeadsTheScopeRuleLetsSeeIt)
   EXPECT_EQ(heard, 10U);
 }
 
+TEST_F(RecipientsTest, ARevokedUserHearsOfNothingMore) {
+  (void)cases::add_user(*db_, "Region Lead", "r@example.org", "lead", "mini_region:Nottinghamshire");
+  (void)cases::add_user(*db_, "Gone Lead", "gone@example.org", "lead", "mini_region:Nottinghamshire");
+  (void)cases::add_user(*db_, "Head", "head@ladybrook.example", "school", "school:146330");
+  const auto directory = cases::directory();
+  {
+    auto connection = db_->acquire();
+    EXPECT_EQ(names(directory->people(connection, "lead", 0, 146330)),
+              (std::vector<std::string>{"Region Lead", "Gone Lead"}));
+    EXPECT_EQ(directory->people(connection, "school", 0, 146330).size(), 1U);
+  }
+  (void)cases::revoke_tokens(*db_, "gone@example.org");
+  (void)cases::revoke_tokens(*db_, "head@ladybrook.example");
+  auto connection = db_->acquire();
+  EXPECT_EQ(names(directory->people(connection, "lead", 0, 146330)), (std::vector<std::string>{"Region Lead"}));
+  EXPECT_TRUE(directory->people(connection, "school", 0, 146330).empty());
+}
+
 TEST_F(RecipientsTest, ASchoolsUsersHearOfItAndARoleNotKnownHasNobody) {
   (void)cases::add_user(*db_, "Head", "head@ladybrook.example", "school", "school:146330");
   const auto directory = cases::directory();
