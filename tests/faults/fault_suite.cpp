@@ -483,15 +483,16 @@ int run(const Options& o) {
       while (!runners_stop) {
         const std::string size = std::array{"1", "1", "5", "100"}[static_cast<std::size_t>(batch(random))];
         ChildProcess run(timers_run(size), env);
+        // ChildProcess::wait kills the run with SIGKILL when its time is up,
+        // unless it has ended by then.
         bool after_a_round = false;
+        int code = 0;
         if (size == "100") {
-          std::this_thread::sleep_for(milliseconds(kill_after(random)));
-        } else if (run.wait_for_stderr("timers: a round fired", seconds(10))) {
-          after_a_round = true;
-          std::this_thread::sleep_for(milliseconds(then(random)));
+          code = run.wait(milliseconds(kill_after(random)));
+        } else {
+          after_a_round = run.wait_for_stderr("timers: a round fired", seconds(10));
+          code = run.wait(milliseconds(after_a_round ? then(random) : 0));
         }
-        run.signal(SIGKILL);  // nothing if it has ended
-        const int code = run.wait();
         if (code == -1) {
           ++runner_kills;
           if (after_a_round) ++runner_kills_after_a_round;
