@@ -44,6 +44,18 @@ SmtpOptions smtp(std::string url) {
 
 std::string data_of(const boost::json::object& m) { return std::string(m.at("data").as_string()); }
 
+// Each message the server holds, as its Message-ID and first recipient: the
+// same delivery sent twice shows twice.
+std::multiset<std::string> delivered(const SmtpSink& sink) {
+  std::multiset<std::string> keys;
+  for (const auto& m : sink.messages()) {
+    const std::string data = data_of(m);
+    const auto at = data.find("Message-ID: ");
+    keys.insert(data.substr(at, data.find('\r', at) - at) + " " + std::string(m.at("rcpt_tos").at(0).as_string()));
+  }
+  return keys;
+}
+
 class DispatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -239,12 +251,7 @@ TEST_F(DispatcherTest, PostgresOnlyTwoDispatchersShareTheWorkAndSendEachMessageO
     sent += more;
   }
   EXPECT_EQ(sent, 30u);
-  std::multiset<std::string> keys;
-  for (const auto& m : sink.messages()) {
-    const std::string data = data_of(m);
-    const auto at = data.find("Message-ID: ");
-    keys.insert(data.substr(at, data.find('\r', at) - at) + " " + std::string(m.at("rcpt_tos").at(0).as_string()));
-  }
+  const auto keys = delivered(sink);
   EXPECT_EQ(keys.size(), 30u);
   EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), 30u);  // none twice
 }
@@ -259,14 +266,9 @@ TEST_F(DispatcherTest, OneRunUntilIdleSendsAQueueLongerThanABatchAndEachMessageO
   EXPECT_EQ(report.expanded, 15u);
   EXPECT_EQ(report.claimed, 30u);
   EXPECT_EQ(report.sent, 30u);
-  std::set<std::string> keys;
-  for (const auto& m : sink.messages()) {
-    const std::string data = data_of(m);
-    const auto at = data.find("Message-ID: ");
-    keys.insert(data.substr(at, data.find('\r', at) - at) + " " + std::string(m.at("rcpt_tos").at(0).as_string()));
-  }
-  EXPECT_EQ(sink.messages().size(), 30u);
-  EXPECT_EQ(keys.size(), 30u);  // none twice
+  const auto keys = delivered(sink);
+  EXPECT_EQ(keys.size(), 30u);
+  EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), 30u);  // none twice
   const auto again = dispatcher.run_until_idle();
   EXPECT_EQ(again.claimed, 0u);
   EXPECT_EQ(sink.messages().size(), 30u);
